@@ -1,0 +1,71 @@
+// BotDefinition: a validated bot file, ready for the engine.
+//
+// Produced only by the loader (bot_loader.h) after every check passed, so the engine
+// may trust it: step types exist, params have their declared types and defaults are
+// applied, templates refer only to fields that exist.
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+#include <chrono>
+#include <optional>
+
+namespace clerk::bot {
+
+struct SourcePosition {
+    int line = 0;    // 1-based
+    int column = 0;  // 1-based
+};
+
+struct StepDefinition {
+    QString id;           // unique within the bot; defaults to the type name
+    QString type;         // a StepTypeSchema name
+    QJsonObject params;   // validated, with defaults applied
+    QString team;         // who answers this step's questions; empty: the bot's exception team
+    SourcePosition position;
+};
+
+struct TriggerDefinition {
+    enum class Kind { Manual, Cron, Interval, Watch, Webhook };
+    Kind kind = Kind::Manual;
+    QString cron;                         // Kind::Cron
+    std::chrono::milliseconds every{0};   // Kind::Interval
+    std::chrono::milliseconds jitter{0};  // Kind::Interval
+    QString timeZone = QStringLiteral("Europe/London");
+    QString misfire = QStringLiteral("skip");  // "skip" or "run_once"
+    QJsonObject options;                  // kind-specific settings (watch folder, webhook token ref, ...)
+    SourcePosition position;
+};
+
+struct RetryPolicy {
+    int maxAttempts = 5;                                 // retries before the item fails
+    std::chrono::milliseconds initialDelay{2000};
+    std::chrono::milliseconds maxDelay{10 * 60 * 1000};
+};
+
+struct BotDefinition {
+    QString name;
+    QString description;
+    QString version;
+    QString ownerTeam;
+    double manualMinutes = 0;                 // a person's minutes per item, for hours saved
+    std::optional<TriggerDefinition> trigger;
+    QMap<QString, double> thresholds;         // name -> 0..1
+    QString exceptionTeam;                    // defaults to ownerTeam
+    std::chrono::milliseconds exceptionSla{8 * 3600 * 1000};
+    RetryPolicy retry;
+    QStringList connectors;                   // names of connectors the bot uses
+    QList<StepDefinition> steps;
+
+    QString sourcePath;                       // the file it was loaded from
+    QByteArray sourceText;                    // the file's bytes, stored with each item's run
+    QString digest;                           // hex SHA-256 of sourceText
+
+    const StepDefinition *step(const QString &id) const;
+};
+
+} // namespace clerk::bot

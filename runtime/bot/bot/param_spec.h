@@ -1,0 +1,113 @@
+// Parameter specifications: one description of every key a bot file may hold.
+//
+// The same ParamSpec tree drives three things, so they cannot drift apart:
+//   - validation in the loader (types, required keys, unknown keys with did-you-mean),
+//   - the published JSON Schema for editors (bot_schema.h),
+//   - the reference tables in docs/bot-reference.md (checked by a test).
+//
+// Step types describe their parameter block with a StepTypeSchema; the engine's
+// step registry hands the loader a StepCatalog built from its one list of step types.
+//
+// @code
+//   StepTypeSchema require{
+//       .name = "require",
+//       .summary = "Sends the item to a person when a value is missing or does not match.",
+//       .params = {ParamSpec::templ("value", "The value to check", /*required*/ true),
+//                  ParamSpec::regex("matches", "A regular expression the value must match")},
+//       .outputs = [](const QJsonObject &params) { return QStringList{params["field"].toString("value")}; },
+//   };
+// @endcode
+#pragma once
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace clerk::bot {
+
+enum class ValueType {
+    String,        // any scalar text
+    Template,      // text with {{ references }} to input, item, bot and earlier steps' outputs
+    Integer,
+    Number,
+    Boolean,
+    Threshold,     // a number from 0 to 1
+    Duration,      // "30s", "5m", "4h" (see core/duration.h)
+    Regex,         // a valid regular expression
+    Cron,          // a 5-field cron expression or @hourly/@daily/...
+    TimeZone,      // an IANA time zone name, e.g. Europe/London
+    Enum,          // one of enumValues
+    Identifier,    // [a-z][a-z0-9_-]* : names of bots, steps, teams
+    SecretRef,     // "${env:NAME}" or "${file:/path}"; a literal secret is an error
+    ConnectorName, // the name of a connector defined in a connector file
+    Path,          // a file or folder path (may hold templates)
+    List,          // a sequence of `element`
+    Map,           // a mapping from free-form keys to `element`
+    Object,        // a mapping with the fixed keys in `fields`
+    Any,           // any YAML value (free-form data)
+};
+
+// The JSON-schema-like name of a type, for messages: "a duration such as 30s".
+QString describe(ValueType type);
+
+struct ParamSpec {
+    QString name;
+    ValueType type = ValueType::String;
+    bool required = false;
+    QString description;
+    QJsonValue defaultValue;              // shown in docs and schema; applied by the loader
+    QStringList enumValues;               // for Enum
+    std::shared_ptr<ParamSpec> element;   // for List and Map
+    QList<ParamSpec> fields;              // for Object
+    std::optional<double> minimum;        // for Integer and Number
+    std::optional<double> maximum;
+    bool allowTemplates = false;          // for String/Path: may hold {{ references }}
+
+    // Convenience builders; `required` defaults to false.
+    static ParamSpec of(QString name, ValueType type, QString description, bool required = false);
+    static ParamSpec listOf(QString name, ParamSpec element, QString description, bool required = false);
+    static ParamSpec mapOf(QString name, ParamSpec element, QString description, bool required = false);
+    static ParamSpec object(QString name, QList<ParamSpec> fields, QString description, bool required = false);
+    static ParamSpec oneOf(QString name, QStringList values, QString description, bool required = false);
+
+    ParamSpec &withDefault(QJsonValue value) { defaultValue = std::move(value); return *this; }
+    ParamSpec &withRange(double min, double max) { minimum = min; maximum = max; return *this; }
+};
+
+// What a step type looks like to the loader, the schema and the docs.
+struct StepTypeSchema {
+    QString name;                 // the `type:` value in a bot file, e.g. "require"
+    QString summary;              // one sentence for docs and `clerk steps`
+    QList<ParamSpec> params;      // the keys of the step's `params:` block
+    bool sideEffects = false;     // acts outside clerk (files, case systems); skipped by --dry-run
+    // The output fields the step produces, given its validated params. Later steps may
+    // refer to them as {{ <step id>.<field> }}. Return {"*"} when the fields are only
+    // known at run time (any reference is then accepted).
+    std::function<QStringList(const QJsonObject &params)> outputs;
+    QString example;              // a YAML snippet of one step, for the docs
+};
+
+// The step types a loader knows. Built by the engine from its one registry list.
+class StepCatalog {
+public:
+    explicit StepCatalog(QList<StepTypeSchema> types = {});
+    const StepTypeSchema *find(const QString &name) const;
+    const QList<StepTypeSchema> &types() const { return m_types; }
+    QStringList names() const;
+
+private:
+    QList<StepTypeSchema> m_types;
+};
+
+// The keys of a bot file, outside the steps' params blocks (see docs/bot-reference.md).
+const QList<ParamSpec> &botFileSpec();
+
+// The keys of a connector file.
+const QList<ParamSpec> &connectorFileSpec();
+
+} // namespace clerk::bot

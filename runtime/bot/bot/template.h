@@ -1,0 +1,58 @@
+// Templates: values in bot files that refer to data, e.g.
+//   "Contact form from {{ input.name }} about {{ classify.category | upper }}"
+//
+// A reference is a dotted path from one of these roots:
+//   input.<field>...          the item's payload
+//   item.id, item.source      the work item
+//   bot.name, bot.version     the bot
+//   <step id>.<field>...      the outputs of an earlier step
+// Filters after `|`: upper, lower, trim. Text outside {{ }} is copied as it is.
+//
+// Thread-safety: a parsed Template is immutable and may be shared between threads.
+#pragma once
+
+#include "core/error.h"
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+namespace clerk::bot {
+
+class Template {
+public:
+    struct Reference {
+        QStringList path;     // e.g. {"classify", "category"}
+        QStringList filters;  // e.g. {"upper"}
+        int offset = 0;       // 0-based position of the "{{" in the source text
+    };
+
+    // Parses `text`. Fails with InvalidArgument for an unclosed "{{", an empty
+    // reference, a malformed path or an unknown filter; the message names the offset.
+    static Result<Template> parse(const QString &text);
+
+    const QList<Reference> &references() const { return m_references; }
+    bool isLiteral() const { return m_references.isEmpty(); }
+
+    // Renders with `scope`, a JSON object whose top-level keys are the roots above.
+    // A missing field renders as empty text. When the template is exactly one reference
+    // with no surrounding text and no filters, renderValue returns the JSON value itself
+    // (a number stays a number, an object stays an object).
+    QString render(const QJsonObject &scope) const;
+    QJsonValue renderValue(const QJsonObject &scope) const;
+
+    const QString &source() const { return m_source; }
+
+private:
+    struct Part {
+        QString literal;       // used when reference < 0
+        int reference = -1;    // index into m_references
+    };
+    QString m_source;
+    QList<Part> m_parts;
+    QList<Reference> m_references;
+};
+
+} // namespace clerk::bot

@@ -1,0 +1,73 @@
+// StepOutcome: what one step tells the engine after it ran.
+//
+// "Not finished yet" is an outcome, not an error. A step answers exactly one of:
+//   continueWith(outputs)   done; outputs are stored under the step's id and the next step runs
+//   needsHuman(request)     not sure; a person answers, and the answer becomes this step's outputs
+//   retryLater(delay, why)  transient trouble (a server is down); the item is tried again later
+//   fail(why)               permanent; the item stops and stays visible as failed
+//
+// @code
+//   StepOutcome run(StepContext &ctx) const override {
+//       if (postcode.isEmpty())
+//           return StepOutcome::needsHuman({.reason = "No postcode on the form",
+//                                           .fields = {"postcode"}});
+//       return StepOutcome::continueWith({{"postcode", postcode}});
+//   }
+// @endcode
+#pragma once
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+#include <chrono>
+
+namespace clerk {
+
+// One answer a person may pick. `value` is what the step receives.
+struct HumanChoice {
+    QString value;
+    QString label;       // shown to the person; defaults to value
+    QJsonObject detail;  // e.g. a candidate record with per-field scores
+};
+
+// What a step asks of a person.
+struct HumanRequest {
+    QString reason;               // why the bot hesitated, for the person ("No postcode on the form")
+    QJsonObject evidence;         // what the bot saw: values, confidences, reasons
+    QList<HumanChoice> choices;   // offered answers (may be empty)
+    QStringList fields;           // field values the person may give instead of, or with, a choice
+    QString team;                 // empty: the bot's exception team
+
+    QJsonArray choicesJson() const;
+    static QList<HumanChoice> choicesFromJson(const QJsonArray &array);
+};
+
+class StepOutcome {
+public:
+    enum class Kind { Continue, NeedsHuman, RetryLater, Fail };
+
+    static StepOutcome continueWith(QJsonObject outputs = {});
+    static StepOutcome needsHuman(HumanRequest request);
+    static StepOutcome retryLater(std::chrono::milliseconds delay, QString reason);
+    static StepOutcome fail(QString reason);
+
+    Kind kind() const { return m_kind; }
+    const QJsonObject &outputs() const { return m_outputs; }
+    const HumanRequest &humanRequest() const { return m_human; }
+    std::chrono::milliseconds delay() const { return m_delay; }
+    const QString &reason() const { return m_reason; }
+
+private:
+    explicit StepOutcome(Kind kind) : m_kind(kind) {}
+
+    Kind m_kind;
+    QJsonObject m_outputs;
+    HumanRequest m_human;
+    std::chrono::milliseconds m_delay{0};
+    QString m_reason;
+};
+
+QString toString(StepOutcome::Kind kind);
+
+} // namespace clerk

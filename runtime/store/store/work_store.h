@@ -1,0 +1,200 @@
+// WorkStore: the durable home of work items, exception items, outbound-action keys and
+// the append-only event log.
+//
+// Every state change is one transaction that also appends its event row, so the audit
+// trail and the metrics come from the same rows as the state. Calls that change a leased
+// item take the lease owner and fail with Conflict when the lease was lost (expired and
+// taken over by another worker), so a slow worker can never overwrite another's work.
+//
+// Backends: SQLite (WAL mode) now; PostgreSQL later as a second implementation of the
+// same SQL store (see sql_work_store.h). Open one with openWorkStore().
+//
+// Thread-safety: a WorkStore object belongs to the thread that opened it (Qt SQL
+// connections are per thread). Each worker thread opens its own; they share the database.
+#pragma once
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/step_outcome.h"
+#include "core/work_item.h"
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+namespace clerk::store {
+
+struct NewItem {
+    QString bot;
+    QString botVersion;
+    QString definitionDigest;
+    QString sourceRef;      // unique per bot: enqueueing the same ref again returns the existing item
+    QJsonObject payload;
+    int priority = 0;
+};
+
+struct EnqueueResult {
+    qint64 id = 0;
+    bool created = false;   // false: an item with this bot + sourceRef already existed
+    ItemState state = ItemState::Queued;
+};
+
+enum class ExceptionState { Open, Claimed, Resolved, Rejected };
+QString toString(ExceptionState state);
+std::optional<ExceptionState> exceptionStateFromString(const QString &name);
+
+struct ExceptionItem {
+    qint64 id = 0;
+    qint64 itemId = 0;
+    QString bot;
+    int stepIndex = 0;
+    QString stepId;
+    QString team;
+    QString reason;
+    QJsonObject evidence;
+    QList<HumanChoice> choices;
+    QStringList fields;
+    ExceptionState state = ExceptionState::Open;
+    QDateTime createdAt;
+    QDateTime slaDueAt;
+    QString claimedBy;
+    QDateTime claimExpiresAt;
+    QJsonObject decision;   // {"choice": ..., "fields": {...}, "note": ...} or {"rejected": reason}
+    QString decidedBy;
+    QDateTime decidedAt;
+};
+
+struct ExceptionFilter {
+    QString team;                         // empty: all teams
+    QString bot;                          // empty: all bots
+    std::optional<ExceptionState> state;  // empty: open and claimed
+    int limit = 100;
+    int offset = 0;
+};
+
+struct ItemFilter {
+    QString bot;
+    std::optional<ItemState> state;
+    int limit = 100;
+    int offset = 0;
+};
+
+// A person's answer to an exception item.
+struct Decision {
+    QString actor;          // who decided (user name)
+    QString choice;         // one of the offered choice values, or empty
+    QJsonObject fields;     // field values given by the person
+    QString note;
+};
+
+struct Event {
+    qint64 id = 0;
+    QDateTime at;
+    qint64 itemId = 0;      // 0 for events not about one item
+    QString bot;
+    QString kind;           // "enqueued", "leased", "step_done", "needs_human", "retry", "failed",
+                            // "done", "claimed", "released", "resolved", "rejected", "resumed", "lease_expired"
+    QString actor;          // worker id or person
+    QJsonObject detail;     // no document text or personal fields
+};
+
+// Counts for `clerk status`.
+struct BotCounts {
+    QString bot;
+    qint64 queued = 0, leased = 0, waitingForHuman = 0, done = 0, failed = 0, cancelled = 0;
+};
+struct TeamQueue {
+    QString team;
+    qint64 open = 0;
+    qint64 breached = 0;     // open or claimed items past their SLA due time
+    QDateTime oldestCreatedAt;
+};
+struct StatusSummary {
+    QList<BotCounts> bots;
+    QList<TeamQueue> teams;
+};
+
+class WorkStore {
+public:
+    virtual ~WorkStore() = default;
+
+    // --- bot definitions: the exact file each item runs with -------------------------
+    // Stores a bot file's text under its digest (no-op when already stored).
+    virtual Status saveDefinition(const QString &bot, const QString &version, const QString &digest,
+                                  const QByteArray &source) = 0;
+    // NotFound when the digest was never stored.
+    virtual Result<QByteArray> definitionSource(const QString &digest) = 0;
+
+    // --- work items --------------------------------------------------------------------
+    virtual Result<EnqueueResult> enqueue(const NewItem &item) = 0;
+
+    // Leases the next runnable item: queued and due (not_before <= now), or leased with an
+    // expired lease (its worker died). Higher priority first, then oldest. Returns nullopt
+    // when nothing is runnable. `bots` empty: any bot.
+    virtual Result<std::optional<WorkItem>> leaseNext(const QString &owner, std::chrono::milliseconds leaseFor,
+                                                      const QStringList &bots = {}) = 0;
+    // Extends a lease still held by `owner`; Conflict when it was lost.
+    virtual Status renewLease(qint64 itemId, const QString &owner, std::chrono::milliseconds leaseFor) = 0;
+    // Puts a leased item back to queued without counting an attempt (graceful shutdown).
+    virtual Status releaseLease(qint64 itemId, const QString &owner) = 0;
+
+    // Stores the outputs of step `stepIndex` under `stepId` and moves the cursor past it.
+    // When `last`, the item becomes done and its lease ends.
+    virtual Status completeStep(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
+                                const QJsonObject &outputs, bool last) = 0;
+    // Opens an exception item for `team` and parks the work item in waiting_for_human.
+    // Returns the exception item's id.
+    virtual Result<qint64> handToPerson(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
+                                        const HumanRequest &request, const QString &team, QDateTime slaDueAt) = 0;
+    // Counts an attempt and requeues the item, not to run before `notBefore`.
+    virtual Status scheduleRetry(qint64 itemId, const QString &owner, QDateTime notBefore, const QString &reason) = 0;
+    // Ends the item as failed with `reason`.
+    virtual Status failItem(qint64 itemId, const QString &owner, const QString &reason) = 0;
+    // Puts a failed or cancelled item back to queued at its step cursor, attempts reset
+    // (`clerk item retry`). Conflict when the item is not failed or cancelled.
+    virtual Status requeue(qint64 itemId, const QString &actor) = 0;
+
+    virtual Result<WorkItem> item(qint64 itemId) = 0;
+    virtual Result<QList<WorkItem>> items(const ItemFilter &filter) = 0;
+
+    // --- exception queue -----------------------------------------------------------------
+    virtual Result<QList<ExceptionItem>> exceptions(const ExceptionFilter &filter) = 0;
+    virtual Result<ExceptionItem> exception(qint64 exceptionId) = 0;
+    // Claims an open item (or one whose claim expired). Conflict when another person holds it.
+    virtual Status claim(qint64 exceptionId, const QString &actor, std::chrono::milliseconds claimFor) = 0;
+    virtual Status releaseClaim(qint64 exceptionId, const QString &actor) = 0;
+    // Records the decision, stores the answer as the step's outputs
+    // ({"choice": ..., <field>: <value>...}), moves the cursor past the step and requeues
+    // the work item. Conflict when already decided, or claimed by someone else.
+    // Returns the work item's id.
+    virtual Result<qint64> resolve(qint64 exceptionId, const Decision &decision) = 0;
+    // Records the rejection and cancels the work item. Returns the work item's id.
+    virtual Result<qint64> reject(qint64 exceptionId, const QString &actor, const QString &reason) = 0;
+
+    // --- outbound actions (idempotency) -------------------------------------------------
+    // Records that an action with `key` is about to be attempted. Returns true the first
+    // time, false when an earlier attempt already began it (it may have landed: the step
+    // must check before acting again). Durable when it returns.
+    virtual Result<bool> beginAction(const QString &key, qint64 itemId, int stepIndex) = 0;
+    virtual Status finishAction(const QString &key) = 0;
+
+    // --- events and summaries --------------------------------------------------------------
+    virtual Result<QList<Event>> events(qint64 itemId) = 0;
+    virtual Result<StatusSummary> summary() = 0;
+};
+
+// Opens (creating and migrating when needed) the store at `location`: a file path or
+// "sqlite:PATH". "postgresql://..." is reserved for the PostgreSQL backend.
+// Errors: Unavailable (locked, cannot create), PermissionDenied (read-only file or folder),
+// Corrupt (not a clerk database / damaged file), InvalidArgument (unknown scheme).
+struct StoreOptions {
+    std::chrono::milliseconds busyTimeout{5000};  // how long to wait for another writer's lock
+};
+Result<std::unique_ptr<WorkStore>> openWorkStore(const QString &location, const Clock &clock = SystemClock::instance(),
+                                                 StoreOptions options = {});
+
+} // namespace clerk::store
