@@ -1,0 +1,209 @@
+#include "store/migrations_p.h"
+
+#include "core/logging.h"
+#include "store/sql_work_store_p.h"
+
+#include <QSqlDatabase>
+
+namespace clerk::store {
+
+namespace {
+
+// Fills the dialect's pieces into a statement: {pk} is the generated integer key
+// column, {blob} the raw-bytes type.
+QString forDialect(QString sql, const SqlDialect &dialect)
+{
+    sql.replace(QLatin1String("{pk}"), dialect.autoIncrementKey);
+    sql.replace(QLatin1String("{blob}"), dialect.blobType);
+    return sql;
+}
+
+QList<Migration> migrationsFor(const SqlDialect &dialect)
+{
+    QList<Migration> steps;
+
+    // Version 1: the first schema. Times are INTEGER milliseconds since the epoch (UTC);
+    // JSON is stored as TEXT.
+    Migration first{1, QStringLiteral("work items, exception items, outbox, events"), {}};
+    const QStringList v1 = {
+        QStringLiteral("CREATE TABLE bot_definitions ("
+                       " digest TEXT PRIMARY KEY,"
+                       " bot TEXT NOT NULL,"
+                       " version TEXT NOT NULL,"
+                       " source {blob} NOT NULL,"
+                       " stored_at INTEGER NOT NULL)"),
+        QStringLiteral("CREATE TABLE work_items ("
+                       " id {pk},"
+                       " bot TEXT NOT NULL,"
+                       " bot_version TEXT NOT NULL DEFAULT '',"
+                       " definition_digest TEXT NOT NULL DEFAULT '',"
+                       " source_ref TEXT NOT NULL,"
+                       " payload TEXT NOT NULL DEFAULT '{}',"
+                       " state TEXT NOT NULL,"
+                       " attempts INTEGER NOT NULL DEFAULT 0,"
+                       " step_cursor INTEGER NOT NULL DEFAULT 0,"
+                       " step_outputs TEXT NOT NULL DEFAULT '{}',"
+                       " lease_owner TEXT,"
+                       " lease_expires_at INTEGER,"
+                       " not_before INTEGER NOT NULL,"
+                       " priority INTEGER NOT NULL DEFAULT 0,"
+                       " last_error TEXT,"
+                       " created_at INTEGER NOT NULL,"
+                       " updated_at INTEGER NOT NULL,"
+                       " finished_at INTEGER,"
+                       " UNIQUE (bot, source_ref),"
+                       " CHECK (state IN ('queued', 'leased', 'waiting_for_human', 'done', 'failed', 'cancelled')))"),
+        QStringLiteral("CREATE INDEX work_items_lease ON work_items (state, not_before, priority, id)"),
+        QStringLiteral("CREATE TABLE exception_items ("
+                       " id {pk},"
+                       " item_id INTEGER NOT NULL REFERENCES work_items (id),"
+                       " bot TEXT NOT NULL,"
+                       " step_index INTEGER NOT NULL,"
+                       " step_id TEXT NOT NULL,"
+                       " team TEXT NOT NULL,"
+                       " reason TEXT NOT NULL,"
+                       " evidence TEXT NOT NULL DEFAULT '{}',"
+                       " choices TEXT NOT NULL DEFAULT '[]',"
+                       " fields TEXT NOT NULL DEFAULT '[]',"
+                       " state TEXT NOT NULL,"
+                       " created_at INTEGER NOT NULL,"
+                       " sla_due_at INTEGER,"
+                       " claimed_by TEXT,"
+                       " claim_expires_at INTEGER,"
+                       " decision TEXT,"
+                       " decided_by TEXT,"
+                       " decided_at INTEGER,"
+                       " CHECK (state IN ('open', 'claimed', 'resolved', 'rejected')))"),
+        QStringLiteral("CREATE INDEX exception_items_queue ON exception_items (state, team, sla_due_at)"),
+        QStringLiteral("CREATE INDEX exception_items_item ON exception_items (item_id)"),
+        QStringLiteral("CREATE TABLE outbox ("
+                       " key TEXT PRIMARY KEY,"
+                       " item_id INTEGER NOT NULL,"
+                       " step_index INTEGER NOT NULL,"
+                       " state TEXT NOT NULL,"
+                       " created_at INTEGER NOT NULL,"
+                       " finished_at INTEGER)"),
+        QStringLiteral("CREATE TABLE events ("
+                       " id {pk},"
+                       " at INTEGER NOT NULL,"
+                       " item_id INTEGER,"
+                       " bot TEXT,"
+                       " kind TEXT NOT NULL,"
+                       " actor TEXT,"
+                       " detail TEXT NOT NULL DEFAULT '{}')"),
+        QStringLiteral("CREATE INDEX events_item ON events (item_id, id)"),
+    };
+    for (const QString &sql : v1)
+        first.statements.append(forDialect(sql, dialect));
+    first.statements.append(dialect.appendOnlyTriggers(QStringLiteral("events")));
+    steps.append(first);
+
+    return steps;
+}
+
+Status rollbackWith(const QSqlDatabase &db, const QString &location, Error error)
+{
+    // The rollback can fail when SQLite already rolled back on the error; the first error
+    // is the one worth reporting.
+    (void)runSql(db, location, QStringLiteral("ROLLBACK"));
+    return fail(std::move(error));
+}
+
+} // namespace
+
+QList<Migration> schemaMigrations(const SqlDialect &dialect)
+{
+    return migrationsFor(dialect);
+}
+
+int latestSchemaVersion()
+{
+    return int(migrationsFor(SqlDialect::sqlite()).size());
+}
+
+Status migrateSchema(const QSqlDatabase &db, const SqlDialect &dialect, const QString &location, qint64 nowMs)
+{
+    const QList<Migration> steps = migrationsFor(dialect);
+    const int latest = int(steps.size());
+
+    for (;;) {
+        if (auto begun = runSql(db, location, dialect.beginWrite); !begun)
+            return fail(begun.error());
+
+        // Everything below runs under the write lock, so the version read here cannot
+        // change before this transaction commits.
+        auto created = runSql(db, location,
+                              QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version ("
+                                             " version INTEGER NOT NULL,"
+                                             " applied_at INTEGER NOT NULL)"));
+        if (!created)
+            return rollbackWith(db, location, created.error());
+
+        // A write that changes nothing: SQLite only notices a read-only file when a
+        // statement writes, and BEGIN IMMEDIATE alone does not.
+        auto probe = runSql(db, location,
+                            QStringLiteral("UPDATE schema_version SET applied_at = applied_at WHERE 1 = 0"));
+        if (!probe)
+            return rollbackWith(db, location, probe.error());
+
+        auto versionQuery = runSql(db, location, QStringLiteral("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+        if (!versionQuery)
+            return rollbackWith(db, location, versionQuery.error());
+        const int current = versionQuery->next() ? versionQuery->value(0).toInt() : 0;
+        versionQuery->finish();
+
+        if (current > latest) {
+            return rollbackWith(db, location,
+                                Error::invalidArgument(QStringLiteral("database schema version %1 is newer than this "
+                                                                      "clerk (%2); upgrade clerk")
+                                                           .arg(current)
+                                                           .arg(latest))
+                                    .withContext(location));
+        }
+
+        if (current == 0) {
+            // A database with tables of its own but no schema_version was made by
+            // something else: refuse to add ours to it.
+            auto tables = runSql(db, location, dialect.listTablesSql);
+            if (!tables)
+                return rollbackWith(db, location, tables.error());
+            bool foreign = false;
+            while (tables->next()) {
+                if (tables->value(0).toString() != QLatin1String("schema_version"))
+                    foreign = true;
+            }
+            if (foreign) {
+                return rollbackWith(db, location,
+                                    Error::corrupt(QStringLiteral("%1 is not a clerk database (or is damaged)")
+                                                       .arg(location)));
+            }
+        }
+
+        if (current == latest) {
+            if (auto committed = runSql(db, location, QStringLiteral("COMMIT")); !committed)
+                return rollbackWith(db, location, committed.error());
+            return {};
+        }
+
+        const Migration &step = steps.at(current);
+        qCInfo(lcStore) << "migrating" << location << "to schema version" << step.version << "-"
+                        << step.description;
+        for (const QString &sql : step.statements) {
+            auto applied = runSql(db, location, sql);
+            if (!applied) {
+                Error error = applied.error();
+                error.withContext(QStringLiteral("schema migration %1").arg(step.version));
+                return rollbackWith(db, location, std::move(error));
+            }
+        }
+        auto recorded = runSql(db, location,
+                               QStringLiteral("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"),
+                               {step.version, nowMs});
+        if (!recorded)
+            return rollbackWith(db, location, recorded.error());
+        if (auto committed = runSql(db, location, QStringLiteral("COMMIT")); !committed)
+            return rollbackWith(db, location, committed.error());
+    }
+}
+
+} // namespace clerk::store

@@ -1,0 +1,62 @@
+#include "store/work_store.h"
+
+#include "store/sql_work_store_p.h"
+
+namespace clerk::store {
+
+QString toString(ExceptionState state)
+{
+    switch (state) {
+    case ExceptionState::Open: return QStringLiteral("open");
+    case ExceptionState::Claimed: return QStringLiteral("claimed");
+    case ExceptionState::Resolved: return QStringLiteral("resolved");
+    case ExceptionState::Rejected: return QStringLiteral("rejected");
+    }
+    return QStringLiteral("open");
+}
+
+std::optional<ExceptionState> exceptionStateFromString(const QString &name)
+{
+    for (ExceptionState state :
+         {ExceptionState::Open, ExceptionState::Claimed, ExceptionState::Resolved, ExceptionState::Rejected}) {
+        if (toString(state) == name)
+            return state;
+    }
+    return std::nullopt;
+}
+
+Result<std::unique_ptr<WorkStore>> openWorkStore(const QString &location, const Clock &clock, StoreOptions options)
+{
+    const QString sqliteScheme = QStringLiteral("sqlite:");
+    if (location.startsWith(QLatin1String("postgresql://")) || location.startsWith(QLatin1String("postgres://")))
+        return fail(Error::invalidArgument(QStringLiteral("the PostgreSQL backend is not available yet")));
+
+    QString path = location;
+    if (path.startsWith(sqliteScheme)) {
+        path = path.mid(sqliteScheme.size());
+    } else if (const qsizetype colon = path.indexOf(QLatin1Char(':')); colon > 1) {
+        // "scheme:..." (a one-letter prefix would be a Windows drive). Anything with a
+        // slash before the colon is a path that happens to contain one.
+        const QString scheme = path.left(colon);
+        if (!scheme.contains(QLatin1Char('/')) && !scheme.contains(QLatin1Char('.'))) {
+            bool word = true;
+            for (QChar c : scheme)
+                word = word && (c.isLetterOrNumber() || c == QLatin1Char('+') || c == QLatin1Char('-'));
+            if (word) {
+                return fail(Error::invalidArgument(
+                    QStringLiteral("unknown store location scheme \"%1:\"; use a file path, sqlite:PATH "
+                                   "or postgresql://...")
+                        .arg(scheme)));
+            }
+        }
+    }
+    if (path.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("no database file given in \"%1\"").arg(location)));
+
+    auto store = SqlWorkStore::openSqlite(path, clock, options);
+    if (!store)
+        return fail(store.error());
+    return std::unique_ptr<WorkStore>(std::move(*store));
+}
+
+} // namespace clerk::store

@@ -1,0 +1,122 @@
+// SqlWorkStore: the WorkStore on Qt SQL. Private to clerk_store.
+//
+// One class serves every SQL backend. What differs between SQLite and PostgreSQL (how a
+// write transaction starts, the auto-increment key, the lock clause of the lease query,
+// blobs, the append-only triggers) lives in a SqlDialect; the rest of the SQL is written
+// once, in the common subset (ON CONFLICT ... DO NOTHING, RETURNING, bound parameters).
+// Only the SQLite dialect exists today.
+//
+// Thread-safety: an object owns one QSqlDatabase connection and belongs to the thread
+// that opened it.
+#pragma once
+
+#include "store/work_store.h"
+
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <initializer_list>
+
+namespace clerk::store {
+
+struct SqlDialect {
+    QString driver;               // Qt SQL driver name, "QSQLITE"
+    QString beginWrite;           // starts a transaction that holds the write lock from its first statement
+    QString autoIncrementKey;     // column definition of a generated integer primary key
+    QString blobType;             // column type for raw bytes
+    QString leaseLockClause;      // appended to the lease SELECT: "" for SQLite (writers are serialised by
+                                  // beginWrite), "FOR UPDATE SKIP LOCKED" for PostgreSQL
+    QStringList (*appendOnlyTriggers)(const QString &table);  // statements forbidding UPDATE and DELETE
+    QString listTablesSql;        // names of the user tables in the database
+
+    static const SqlDialect &sqlite();
+};
+
+// Turns a driver error into a clerk Error. `location` names the database in messages;
+// `doing` says what was being done, for the Internal case.
+Error mapSqlError(const QSqlError &error, const QString &location, const QString &doing);
+
+// Runs `sql` with positional `?` parameters bound in order. Returns the executed query
+// (positioned before its first row) or the mapped error.
+Result<QSqlQuery> runSql(const QSqlDatabase &db, const QString &location, const QString &sql,
+                         const QList<QVariant> &binds = {});
+
+class SqlWorkStore final : public WorkStore {
+public:
+    // Opens the SQLite database at `path` (creating the folder and the file when needed)
+    // and brings its schema up to date.
+    static Result<std::unique_ptr<SqlWorkStore>> openSqlite(const QString &path, const Clock &clock,
+                                                            StoreOptions options);
+    ~SqlWorkStore() override;
+
+    SqlWorkStore(const SqlWorkStore &) = delete;
+    SqlWorkStore &operator=(const SqlWorkStore &) = delete;
+
+    Status saveDefinition(const QString &bot, const QString &version, const QString &digest,
+                          const QByteArray &source) override;
+    Result<QByteArray> definitionSource(const QString &digest) override;
+
+    Result<EnqueueResult> enqueue(const NewItem &item) override;
+    Result<std::optional<WorkItem>> leaseNext(const QString &owner, std::chrono::milliseconds leaseFor,
+                                              const QStringList &bots) override;
+    Status renewLease(qint64 itemId, const QString &owner, std::chrono::milliseconds leaseFor) override;
+    Status releaseLease(qint64 itemId, const QString &owner) override;
+    Status completeStep(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
+                        const QJsonObject &outputs, bool last) override;
+    Result<qint64> handToPerson(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
+                                const HumanRequest &request, const QString &team, QDateTime slaDueAt) override;
+    Status scheduleRetry(qint64 itemId, const QString &owner, QDateTime notBefore, const QString &reason) override;
+    Status failItem(qint64 itemId, const QString &owner, const QString &reason) override;
+    Status requeue(qint64 itemId, const QString &actor) override;
+
+    Result<WorkItem> item(qint64 itemId) override;
+    Result<QList<WorkItem>> items(const ItemFilter &filter) override;
+
+    Result<QList<ExceptionItem>> exceptions(const ExceptionFilter &filter) override;
+    Result<ExceptionItem> exception(qint64 exceptionId) override;
+    Status claim(qint64 exceptionId, const QString &actor, std::chrono::milliseconds claimFor) override;
+    Status releaseClaim(qint64 exceptionId, const QString &actor) override;
+    Result<qint64> resolve(qint64 exceptionId, const Decision &decision) override;
+    Result<qint64> reject(qint64 exceptionId, const QString &actor, const QString &reason) override;
+
+    Result<bool> beginAction(const QString &key, qint64 itemId, int stepIndex) override;
+    Status finishAction(const QString &key) override;
+
+    Result<QList<Event>> events(qint64 itemId) override;
+    Result<StatusSummary> summary() override;
+
+private:
+    SqlWorkStore(const SqlDialect &dialect, QString connectionName, QString location, const Clock &clock);
+
+    Status initialiseSqlite();
+
+    Result<QSqlQuery> run(const QString &sql, const QList<QVariant> &binds = {});
+    Status begin();
+    Status commit();
+    void rollback();
+
+    // Runs `body` inside one write transaction: commits when it succeeds, rolls back when
+    // it fails (or when the commit itself fails).
+    template <typename Body>
+    auto inWriteTransaction(Body &&body) -> decltype(body());
+
+    Status appendEvent(qint64 itemId, const QString &bot, const QString &kind, const QString &actor,
+                       const QJsonObject &detail);
+
+    // The item's bot when `itemId` is leased by `owner`; Conflict when the lease was lost,
+    // NotFound when there is no such item. REQUIRES: inside a write transaction.
+    Result<QString> leasedItemBot(qint64 itemId, const QString &owner);
+    // Conflict, or NotFound when the item does not exist. REQUIRES: inside a transaction.
+    Error lostLease(qint64 itemId, const QString &owner);
+    Result<ExceptionItem> loadException(qint64 exceptionId);
+
+    const SqlDialect &m_dialect;
+    const QString m_connectionName;
+    const QString m_location;  // the file or URL, for messages
+    const Clock &m_clock;
+    QSqlDatabase m_db;
+};
+
+} // namespace clerk::store
