@@ -1,0 +1,508 @@
+#include "bot/bot_loader.h"
+
+#include "bot/spec_validator_p.h"
+#include "bot/yaml_document_p.h"
+#include "core/duration.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QStringDecoder>
+#include <algorithm>
+
+namespace clerk::bot {
+
+namespace {
+
+using yaml::Node;
+
+enum class FileKind { Bot, Connector };
+
+QString kindName(FileKind kind)
+{
+    return kind == FileKind::Bot ? QStringLiteral("bot") : QStringLiteral("connector");
+}
+
+Diagnostic fileError(const QString &file, const QString &message)
+{
+    return Diagnostic{file, 0, 0, Diagnostic::Severity::Error, message};
+}
+
+QString sizeProblem(qint64 bytes, FileKind kind)
+{
+    return QStringLiteral("file is %1 MB; %2 files are at most 1 MiB")
+        .arg(QString::number(static_cast<double>(bytes) / (1024.0 * 1024.0), 'f', 1), kindName(kind));
+}
+
+// Reads a definition file, refusing what is not a small text file. On failure the
+// problem is appended to `diagnostics` and nullopt returned.
+std::optional<QByteArray> readDefinitionFile(const QString &path, FileKind kind, Diagnostics &diagnostics)
+{
+    const QFileInfo info(path);
+    if (!info.exists()) {
+        diagnostics.append(fileError(path, QStringLiteral("cannot read file: it does not exist")));
+        return std::nullopt;
+    }
+    if (info.isDir()) {
+        diagnostics.append(fileError(path, QStringLiteral("is a directory, not a %1 file").arg(kindName(kind))));
+        return std::nullopt;
+    }
+    if (!info.isFile()) {
+        diagnostics.append(fileError(path, QStringLiteral("is not a regular file")));
+        return std::nullopt;
+    }
+    if (info.size() > kMaxDefinitionFileBytes) {
+        diagnostics.append(fileError(path, sizeProblem(info.size(), kind)));
+        return std::nullopt;
+    }
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        diagnostics.append(fileError(path, QStringLiteral("cannot read file: %1").arg(file.errorString())));
+        return std::nullopt;
+    }
+    // Read one byte past the limit: the file may have grown since it was measured.
+    QByteArray bytes = file.read(kMaxDefinitionFileBytes + 1);
+    if (bytes.size() > kMaxDefinitionFileBytes) {
+        diagnostics.append(fileError(path, sizeProblem(file.size(), kind)));
+        return std::nullopt;
+    }
+    if (file.error() != QFileDevice::NoError) {
+        diagnostics.append(fileError(path, QStringLiteral("cannot read file: %1").arg(file.errorString())));
+        return std::nullopt;
+    }
+    return bytes;
+}
+
+// File-level checks and YAML parsing shared by bots and connectors. Returns the root
+// mapping, or nullopt when the file cannot be validated further.
+std::optional<Node> parseDefinition(const QByteArray &text, const QString &file, FileKind kind,
+                                    Diagnostics &diagnostics)
+{
+    if (text.size() > kMaxDefinitionFileBytes) {
+        diagnostics.append(fileError(file, sizeProblem(text.size(), kind)));
+        return std::nullopt;
+    }
+    if (text.trimmed().isEmpty()) {
+        diagnostics.append(fileError(file, QStringLiteral("file is empty")));
+        return std::nullopt;
+    }
+    if (text.contains('\0')) {
+        diagnostics.append(fileError(file, QStringLiteral("not a text file: it holds NUL bytes")));
+        return std::nullopt;
+    }
+    QStringDecoder decoder(QStringDecoder::Utf8);
+    const QString decoded = decoder(text);
+    if (decoder.hasError()) {
+        diagnostics.append(fileError(file, QStringLiteral("not a text file: it is not valid UTF-8")));
+        return std::nullopt;
+    }
+
+    yaml::Document document = yaml::parseDocument(text, file);
+    diagnostics.append(document.diagnostics);
+    if (!document.root)
+        return std::nullopt;
+    const Node &root = *document.root;
+    if (root.isNull()) {
+        diagnostics.append(fileError(file, QStringLiteral("file holds no YAML content, only comments")));
+        return std::nullopt;
+    }
+    if (!root.isMapping()) {
+        diagnostics.append(Diagnostic{file, root.line, root.column, Diagnostic::Severity::Error,
+                                      QStringLiteral("expected a mapping of keys such as 'name:' at the top "
+                                                     "level, got %1")
+                                          .arg(root.kindName())});
+        return std::nullopt;
+    }
+    return std::move(document.root);
+}
+
+void sortDiagnostics(Diagnostics &diagnostics)
+{
+    std::stable_sort(diagnostics.begin(), diagnostics.end(), [](const Diagnostic &a, const Diagnostic &b) {
+        if (a.line != b.line)
+            return a.line < b.line;
+        return a.column < b.column;
+    });
+}
+
+const ParamSpec &topLevelSpec(const QList<ParamSpec> &specs, const QString &name)
+{
+    for (const ParamSpec &spec : specs) {
+        if (spec.name == name)
+            return spec;
+    }
+    Q_ASSERT_X(false, "topLevelSpec", "the file spec lacks a key the loader relies on");
+    return specs.first();
+}
+
+std::chrono::milliseconds durationOr(const QJsonValue &value, std::chrono::milliseconds fallback)
+{
+    if (!value.isString())
+        return fallback;
+    const auto parsed = parseDuration(value.toString());
+    return parsed ? *parsed : fallback;
+}
+
+SourcePosition positionOf(const Node &node)
+{
+    return SourcePosition{node.line, node.column};
+}
+
+const QStringList &triggerKinds()
+{
+    static const QStringList kinds{QStringLiteral("cron"), QStringLiteral("every"), QStringLiteral("watch"),
+                                   QStringLiteral("webhook")};
+    return kinds;
+}
+
+void checkTrigger(const Node &trigger, SpecValidator &validator)
+{
+    if (!trigger.isMapping() && !trigger.isNull())
+        return;  // wrong type, already reported
+    QStringList present;
+    for (const QString &kind : triggerKinds()) {
+        if (trigger.find(kind))
+            present.append(kind);
+    }
+    if (present.isEmpty()) {
+        validator.errorAt(trigger, QStringLiteral("trigger needs one of cron, every, watch or webhook "
+                                                  "(leave trigger out for a bot that is started by hand)"));
+    } else if (present.size() > 1) {
+        validator.errorAt(trigger, QStringLiteral("trigger needs exactly one of cron, every, watch or webhook, "
+                                                  "but has %1")
+                                       .arg(present.join(QStringLiteral(" and "))));
+    }
+    if (const Node *jitter = trigger.find(QStringLiteral("jitter")); jitter && !present.contains(QLatin1String("every")))
+        validator.warning(jitter->keyLine, jitter->keyColumn,
+                          QStringLiteral("jitter only applies with 'every'; it is ignored here"));
+}
+
+struct StepInfo {
+    const Node *node = nullptr;
+    QString id;          // the declared id, or the type when there is none
+    const Node *idNode = nullptr;
+};
+
+QString scalarOf(const Node *node)
+{
+    return node && node->isScalar() ? node->scalar : QString();
+}
+
+// Validates the steps list; fills `steps` for the definition.
+void checkSteps(const Node &root, const StepCatalog &catalog, const std::optional<QStringList> &inputFields,
+                SpecValidator &validator, QList<StepDefinition> &steps)
+{
+    const Node *list = root.find(QStringLiteral("steps"));
+    if (!list) {
+        validator.errorAt(root, QStringLiteral("missing required key 'steps'"));
+        return;
+    }
+    if (!list->isSequence() || list->children.empty()) {
+        if (list->isSequence() || list->isNull())
+            validator.errorAt(*list, QStringLiteral("steps must list at least one step"));
+        else
+            validator.errorAt(*list, QStringLiteral("expected a list of steps, got %1").arg(list->kindName()));
+        return;
+    }
+    const ParamSpec &stepsSpec = topLevelSpec(botFileSpec(), QStringLiteral("steps"));
+    const QList<ParamSpec> &stepFields = stepsSpec.element->fields;
+
+    // Ids first, so a template that names a later step can say so.
+    QList<StepInfo> infos;
+    for (const Node &node : list->children) {
+        StepInfo info;
+        info.node = &node;
+        info.idNode = node.find(QStringLiteral("id"));
+        if (!info.idNode || !info.idNode->isScalar())
+            info.idNode = node.find(QStringLiteral("type"));
+        info.id = scalarOf(info.idNode);
+        infos.append(info);
+    }
+
+    static const QStringList reserved{QStringLiteral("input"), QStringLiteral("item"), QStringLiteral("bot")};
+    QMap<QString, int> firstLines;
+    TemplateScope scope;
+    scope.inputFields = inputFields;
+    for (qsizetype index = 0; index < infos.size(); ++index) {
+        const StepInfo &info = infos.at(index);
+        const Node &node = *info.node;
+        if (!node.isMapping()) {
+            validator.errorAt(node, QStringLiteral("expected a mapping with type: and params:, got %1")
+                                        .arg(node.kindName()));
+            continue;
+        }
+        const QJsonObject object = validator.fields(node, stepFields, {QStringLiteral("params")});
+
+        if (!info.id.isEmpty() && info.idNode) {
+            if (reserved.contains(info.id))
+                validator.errorAt(*info.idNode, QStringLiteral("step id '%1' is reserved (input, item and bot are "
+                                                               "template roots); give the step an id")
+                                                    .arg(info.id));
+            else if (firstLines.contains(info.id))
+                validator.errorAt(*info.idNode, QStringLiteral("duplicate step id '%1' (first at line %2); give "
+                                                               "each step its own id")
+                                                    .arg(info.id)
+                                                    .arg(firstLines.value(info.id)));
+            else
+                firstLines.insert(info.id, info.idNode->line);
+        }
+
+        const Node *typeNode = node.find(QStringLiteral("type"));
+        const QString type = object.value(QStringLiteral("type")).toString();
+        const StepTypeSchema *schema = type.isEmpty() ? nullptr : catalog.find(type);
+        if (!type.isEmpty() && !schema) {
+            const QString best = closestMatch(type, catalog.names());
+            const QString hint = best.isEmpty() ? QString() : QStringLiteral("; did you mean '%1'?").arg(best);
+            validator.errorAt(*typeNode, QStringLiteral("unknown step type '%1'%2 (known types: %3)")
+                                             .arg(type, hint, catalog.names().join(QStringLiteral(", "))));
+        }
+
+        scope.currentStep = info.id;
+        scope.laterSteps.clear();
+        for (qsizetype later = index + 1; later < infos.size(); ++later)
+            scope.laterSteps.append(infos.at(later).id);
+
+        QJsonObject params;
+        const Node *paramsNode = node.find(QStringLiteral("params"));
+        if (schema) {
+            validator.setTemplateScope(&scope);
+            if (paramsNode) {
+                const ParamSpec paramsSpec = ParamSpec::object(QStringLiteral("params"), schema->params, {});
+                params = validator.value(*paramsNode, paramsSpec).toObject();
+            } else {
+                QStringList needed;
+                for (const ParamSpec &param : schema->params) {
+                    if (param.required)
+                        needed.append(param.name);
+                }
+                if (!needed.isEmpty())
+                    validator.errorAt(node, QStringLiteral("missing required key 'params' (step type '%1' needs: %2)")
+                                                .arg(type, needed.join(QStringLiteral(", "))));
+                else
+                    params = validator.fields(Node(), schema->params);
+            }
+            validator.setTemplateScope(nullptr);
+        } else if (paramsNode && !paramsNode->isMapping() && !paramsNode->isNull()) {
+            validator.errorAt(*paramsNode, QStringLiteral("expected a mapping, got %1").arg(paramsNode->kindName()));
+        }
+
+        // An unknown type's outputs are unknown: accept any reference to it rather than
+        // piling up follow-on errors.
+        QStringList outputs{QStringLiteral("*")};
+        if (schema)
+            outputs = schema->outputs ? schema->outputs(params) : QStringList();
+        if (!info.id.isEmpty())
+            scope.earlierSteps.append({info.id, outputs});
+
+        StepDefinition step;
+        step.id = info.id;
+        step.type = type;
+        step.params = params;
+        step.team = object.value(QStringLiteral("team")).toString();
+        step.position = positionOf(node);
+        steps.append(step);
+    }
+}
+
+BotDefinition buildBot(const QJsonObject &top, const Node &root)
+{
+    BotDefinition bot;
+    bot.name = top.value(QStringLiteral("name")).toString();
+    bot.description = top.value(QStringLiteral("description")).toString();
+    bot.version = top.value(QStringLiteral("version")).toString();
+    bot.ownerTeam = top.value(QStringLiteral("owner_team")).toString();
+    bot.manualMinutes = top.value(QStringLiteral("manual_minutes")).toDouble(0);
+
+    if (const Node *triggerNode = root.find(QStringLiteral("trigger"))) {
+        const QJsonObject trigger = top.value(QStringLiteral("trigger")).toObject();
+        TriggerDefinition definition;
+        definition.position = positionOf(*triggerNode);
+        definition.timeZone = trigger.value(QStringLiteral("timezone")).toString(definition.timeZone);
+        definition.misfire = trigger.value(QStringLiteral("misfire")).toString(definition.misfire);
+        if (trigger.contains(QStringLiteral("cron"))) {
+            definition.kind = TriggerDefinition::Kind::Cron;
+            definition.cron = trigger.value(QStringLiteral("cron")).toString();
+        } else if (trigger.contains(QStringLiteral("every"))) {
+            definition.kind = TriggerDefinition::Kind::Interval;
+            definition.every = durationOr(trigger.value(QStringLiteral("every")), {});
+            definition.jitter = durationOr(trigger.value(QStringLiteral("jitter")), {});
+        } else if (trigger.contains(QStringLiteral("watch"))) {
+            definition.kind = TriggerDefinition::Kind::Watch;
+            definition.options = trigger.value(QStringLiteral("watch")).toObject();
+        } else if (trigger.contains(QStringLiteral("webhook"))) {
+            definition.kind = TriggerDefinition::Kind::Webhook;
+            definition.options = trigger.value(QStringLiteral("webhook")).toObject();
+        }
+        if (trigger.contains(QStringLiteral("business_hours")))
+            definition.options.insert(QStringLiteral("business_hours"), trigger.value(QStringLiteral("business_hours")));
+        bot.trigger = definition;
+    }
+
+    const QJsonObject thresholds = top.value(QStringLiteral("thresholds")).toObject();
+    for (auto it = thresholds.begin(); it != thresholds.end(); ++it)
+        bot.thresholds.insert(it.key(), it.value().toDouble());
+
+    const QJsonObject exceptions = top.value(QStringLiteral("exceptions")).toObject();
+    bot.exceptionTeam = exceptions.value(QStringLiteral("team")).toString(bot.ownerTeam);
+    bot.exceptionSla = durationOr(exceptions.value(QStringLiteral("sla")), bot.exceptionSla);
+
+    const QJsonObject retry = top.value(QStringLiteral("retry")).toObject();
+    bot.retry.maxAttempts = retry.value(QStringLiteral("max_attempts")).toInt(bot.retry.maxAttempts);
+    bot.retry.initialDelay = durationOr(retry.value(QStringLiteral("initial_delay")), bot.retry.initialDelay);
+    bot.retry.maxDelay = durationOr(retry.value(QStringLiteral("max_delay")), bot.retry.maxDelay);
+
+    for (const QJsonValue &connector : top.value(QStringLiteral("connectors")).toArray())
+        bot.connectors.append(connector.toString());
+    return bot;
+}
+
+const QMap<QString, QStringList> &authKeys()
+{
+    static const QMap<QString, QStringList> keys{
+        {QStringLiteral("none"), {}},
+        {QStringLiteral("basic"), {QStringLiteral("username"), QStringLiteral("password")}},
+        {QStringLiteral("bearer"), {QStringLiteral("token")}},
+        {QStringLiteral("api_key"), {QStringLiteral("key"), QStringLiteral("header")}},
+        {QStringLiteral("oauth2_client_credentials"),
+         {QStringLiteral("token_url"), QStringLiteral("client_id"), QStringLiteral("client_secret")}},
+    };
+    return keys;
+}
+
+void checkAuth(const Node &authNode, const QJsonObject &auth, SpecValidator &validator)
+{
+    if (!authNode.isMapping())
+        return;
+    const QString type = auth.value(QStringLiteral("type")).toString(QStringLiteral("none"));
+    if (!authKeys().contains(type))
+        return;  // a bad type; already reported
+    const QStringList needed = authKeys().value(type);
+    for (const QString &key : needed) {
+        if (!authNode.find(key))
+            validator.errorAt(authNode, QStringLiteral("auth type '%1' needs '%2'").arg(type, key));
+    }
+    static const QStringList credentialKeys{
+        QStringLiteral("username"),  QStringLiteral("password"),  QStringLiteral("token"),
+        QStringLiteral("key"),       QStringLiteral("header"),    QStringLiteral("token_url"),
+        QStringLiteral("client_id"), QStringLiteral("client_secret"), QStringLiteral("scope")};
+    for (const Node &child : authNode.children) {
+        if (!credentialKeys.contains(child.key) || needed.contains(child.key))
+            continue;
+        if (child.key == QLatin1String("scope") && type == QLatin1String("oauth2_client_credentials"))
+            continue;
+        const QString uses = needed.isEmpty() ? QString()
+                                              : QStringLiteral(" (it uses: %1)").arg(needed.join(QStringLiteral(", ")));
+        validator.errorAtKey(child, QStringLiteral("'%1' does not apply to auth type '%2'%3").arg(child.key, type, uses));
+    }
+}
+
+} // namespace
+
+ConnectorLoad loadConnectorText(const QByteArray &text, const QString &displayName)
+{
+    ConnectorLoad load;
+    const std::optional<Node> root = parseDefinition(text, displayName, FileKind::Connector, load.diagnostics);
+    if (!root) {
+        sortDiagnostics(load.diagnostics);
+        return load;
+    }
+    SpecValidator validator(displayName);
+    const QJsonObject top = validator.fields(*root, connectorFileSpec());
+    if (const Node *authNode = root->find(QStringLiteral("auth")))
+        checkAuth(*authNode, top.value(QStringLiteral("auth")).toObject(), validator);
+
+    load.diagnostics.append(validator.diagnostics());
+    sortDiagnostics(load.diagnostics);
+    if (hasErrors(load.diagnostics))
+        return load;
+
+    ConnectorDefinition connector;
+    connector.name = top.value(QStringLiteral("name")).toString();
+    connector.kind = top.value(QStringLiteral("kind")).toString();
+    connector.description = top.value(QStringLiteral("description")).toString();
+    connector.settings = top;
+    connector.settings.remove(QStringLiteral("name"));
+    connector.settings.remove(QStringLiteral("kind"));
+    connector.settings.remove(QStringLiteral("description"));
+    connector.sourcePath = displayName;
+    connector.position = positionOf(*root);
+    load.connector = connector;
+    return load;
+}
+
+ConnectorLoad loadConnectorFile(const QString &path)
+{
+    ConnectorLoad load;
+    const std::optional<QByteArray> bytes = readDefinitionFile(path, FileKind::Connector, load.diagnostics);
+    if (!bytes)
+        return load;
+    return loadConnectorText(*bytes, path);
+}
+
+BotLoad loadBotText(const QByteArray &text, const QString &displayName, const StepCatalog &catalog,
+                    const ConnectorSet &connectors)
+{
+    BotLoad load;
+    const std::optional<Node> root = parseDefinition(text, displayName, FileKind::Bot, load.diagnostics);
+    if (!root) {
+        sortDiagnostics(load.diagnostics);
+        return load;
+    }
+
+    SpecValidator validator(displayName);
+    validator.setConnectors(&connectors);
+    const QJsonObject top = validator.fields(*root, botFileSpec(), {QStringLiteral("steps")});
+
+    if (const Node *trigger = root->find(QStringLiteral("trigger")))
+        checkTrigger(*trigger, validator);
+
+    std::optional<QStringList> inputFields;
+    if (const Node *input = root->find(QStringLiteral("input")); input && input->find(QStringLiteral("fields"))) {
+        QStringList fields;
+        for (const QJsonValue &field : top.value(QStringLiteral("input")).toObject().value(QStringLiteral("fields")).toArray())
+            fields.append(field.toString());
+        inputFields = fields;
+    }
+
+    QList<StepDefinition> steps;
+    checkSteps(*root, catalog, inputFields, validator, steps);
+
+    load.diagnostics.append(validator.diagnostics());
+    sortDiagnostics(load.diagnostics);
+    if (hasErrors(load.diagnostics))
+        return load;
+
+    BotDefinition bot = buildBot(top, *root);
+    bot.steps = steps;
+    bot.sourcePath = displayName;
+    bot.sourceText = text;
+    bot.digest = QString::fromLatin1(QCryptographicHash::hash(text, QCryptographicHash::Sha256).toHex());
+    load.bot = std::move(bot);
+    return load;
+}
+
+BotLoad loadBotFile(const QString &path, const StepCatalog &catalog, const ConnectorSet &connectors)
+{
+    BotLoad load;
+    const std::optional<QByteArray> bytes = readDefinitionFile(path, FileKind::Bot, load.diagnostics);
+    if (!bytes)
+        return load;
+    return loadBotText(*bytes, path, catalog, connectors);
+}
+
+bool looksLikeConnector(const QByteArray &text)
+{
+    if (text.size() > kMaxDefinitionFileBytes || text.contains('\0'))
+        return false;
+    QStringDecoder decoder(QStringDecoder::Utf8);
+    const QString decoded = decoder(text);
+    if (decoder.hasError())
+        return false;
+    const yaml::Document document = yaml::parseDocument(text, QString());
+    if (!document.root || !document.root->isMapping())
+        return false;
+    return document.root->find(QStringLiteral("kind")) && !document.root->find(QStringLiteral("steps"));
+}
+
+} // namespace clerk::bot

@@ -1,5 +1,6 @@
-// The published JSON Schema of bot files (draft 2020-12), generated from the same
-// ParamSpec tree the loader validates with, and the Markdown tables of the bot reference.
+// The published JSON Schema of bot files (draft-07, the dialect yaml-language-server
+// reads), generated from the same ParamSpec tree the loader validates with, and the
+// Markdown tables of the bot reference.
 #pragma once
 
 #include "bot/param_spec.h"

@@ -1,0 +1,431 @@
+#include "bot/param_spec.h"
+
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QTime>
+
+namespace clerk::bot {
+
+QString describe(ValueType type)
+{
+    switch (type) {
+    case ValueType::String: return QStringLiteral("text");
+    case ValueType::Template: return QStringLiteral("text, which may hold {{ references }}");
+    case ValueType::Integer: return QStringLiteral("a whole number");
+    case ValueType::Number: return QStringLiteral("a number");
+    case ValueType::Boolean: return QStringLiteral("true or false");
+    case ValueType::Threshold: return QStringLiteral("a number from 0 to 1");
+    case ValueType::Duration: return QStringLiteral("a duration such as 30s");
+    case ValueType::Regex: return QStringLiteral("a regular expression");
+    case ValueType::Cron: return QStringLiteral("a cron expression such as '0 7 * * MON-FRI'");
+    case ValueType::TimeZone: return QStringLiteral("a time zone such as Europe/London");
+    case ValueType::Enum: return QStringLiteral("one of a fixed set of words");
+    case ValueType::Identifier: return QStringLiteral("a lower-case name such as contact-form");
+    case ValueType::SecretRef: return QStringLiteral("a secret reference such as ${env:NAME}");
+    case ValueType::ConnectorName: return QStringLiteral("the name of a connector");
+    case ValueType::Path: return QStringLiteral("a file or folder path");
+    case ValueType::List: return QStringLiteral("a list");
+    case ValueType::Map: return QStringLiteral("a mapping");
+    case ValueType::Object: return QStringLiteral("a mapping");
+    case ValueType::Any: return QStringLiteral("any value");
+    }
+    return QStringLiteral("a value");
+}
+
+ParamSpec ParamSpec::of(QString name, ValueType type, QString description, bool required)
+{
+    ParamSpec spec;
+    spec.name = std::move(name);
+    spec.type = type;
+    spec.description = std::move(description);
+    spec.required = required;
+    return spec;
+}
+
+ParamSpec ParamSpec::listOf(QString name, ParamSpec element, QString description, bool required)
+{
+    ParamSpec spec = of(std::move(name), ValueType::List, std::move(description), required);
+    spec.element = std::make_shared<ParamSpec>(std::move(element));
+    return spec;
+}
+
+ParamSpec ParamSpec::mapOf(QString name, ParamSpec element, QString description, bool required)
+{
+    ParamSpec spec = of(std::move(name), ValueType::Map, std::move(description), required);
+    spec.element = std::make_shared<ParamSpec>(std::move(element));
+    return spec;
+}
+
+ParamSpec ParamSpec::object(QString name, QList<ParamSpec> fields, QString description, bool required)
+{
+    ParamSpec spec = of(std::move(name), ValueType::Object, std::move(description), required);
+    spec.fields = std::move(fields);
+    return spec;
+}
+
+ParamSpec ParamSpec::oneOf(QString name, QStringList values, QString description, bool required)
+{
+    ParamSpec spec = of(std::move(name), ValueType::Enum, std::move(description), required);
+    spec.enumValues = std::move(values);
+    return spec;
+}
+
+ParamSpec ParamSpec::templ(QString name, QString description, bool required)
+{
+    return of(std::move(name), ValueType::Template, std::move(description), required);
+}
+
+ParamSpec ParamSpec::regex(QString name, QString description, bool required)
+{
+    return of(std::move(name), ValueType::Regex, std::move(description), required);
+}
+
+StepCatalog::StepCatalog(QList<StepTypeSchema> types)
+    : m_types(std::move(types))
+{
+}
+
+const StepTypeSchema *StepCatalog::find(const QString &name) const
+{
+    for (const StepTypeSchema &type : m_types) {
+        if (type.name == name)
+            return &type;
+    }
+    return nullptr;
+}
+
+QStringList StepCatalog::names() const
+{
+    QStringList names;
+    names.reserve(m_types.size());
+    for (const StepTypeSchema &type : m_types)
+        names.append(type.name);
+    return names;
+}
+
+namespace {
+
+using T = ValueType;
+
+// "Mon-Fri 08:00-18:00", "Mon,Wed,Fri 09:00-17:00", "Sat 09:00-12:00".
+QString checkBusinessHours(const QJsonValue &value)
+{
+    static const QRegularExpression pattern(QStringLiteral(
+        "^\\s*((?:mon|tue|wed|thu|fri|sat|sun)(?:-(?:mon|tue|wed|thu|fri|sat|sun))?"
+        "(?:\\s*,\\s*(?:mon|tue|wed|thu|fri|sat|sun)(?:-(?:mon|tue|wed|thu|fri|sat|sun))?)*)"
+        "\\s+(\\d\\d:\\d\\d)\\s*-\\s*(\\d\\d:\\d\\d)\\s*$"),
+        QRegularExpression::CaseInsensitiveOption);
+    const QString text = value.toString();
+    const auto match = pattern.match(text);
+    const QString usage = QStringLiteral(
+        "business hours are days then times, such as 'Mon-Fri 08:00-18:00' or 'Mon,Wed 09:00-12:30'");
+    if (!match.hasMatch())
+        return QStringLiteral("'%1' is not valid: %2").arg(text, usage);
+    const QTime start = QTime::fromString(match.captured(2), QStringLiteral("HH:mm"));
+    const bool endOfDay = match.captured(3) == QLatin1String("24:00");
+    const QTime end = QTime::fromString(match.captured(3), QStringLiteral("HH:mm"));
+    if (!start.isValid() || (!end.isValid() && !endOfDay))
+        return QStringLiteral("'%1' has a time that does not exist: %2").arg(text, usage);
+    if (!endOfDay && end <= start)
+        return QStringLiteral("'%1' ends before it starts").arg(text);
+    return {};
+}
+
+QString checkJsonPointer(const QJsonValue &value)
+{
+    const QString text = value.toString();
+    if (!text.isEmpty() && !text.startsWith(QLatin1Char('/')))
+        return QStringLiteral("'%1' is not a JSON pointer: write /field/0/name, or an empty "
+                              "string for the whole response")
+            .arg(text);
+    return {};
+}
+
+ParamSpec retrySpec(int attempts, const char *initialDelay, const char *maxDelay, const QString &what)
+{
+    return ParamSpec::object(
+        QStringLiteral("retry"),
+        {
+            ParamSpec::of(QStringLiteral("max_attempts"), T::Integer,
+                          QStringLiteral("How many times %1 is tried again after a temporary failure "
+                                         "(a server down, a file locked) before it is marked failed.")
+                              .arg(what))
+                .withRange(0, 100)
+                .withDefault(attempts),
+            ParamSpec::of(QStringLiteral("initial_delay"), T::Duration,
+                          QStringLiteral("How long to wait before the first retry; each further wait is twice "
+                                         "as long."))
+                .withDefault(QLatin1String(initialDelay)),
+            ParamSpec::of(QStringLiteral("max_delay"), T::Duration,
+                          QStringLiteral("The longest wait between two retries."))
+                .withDefault(QLatin1String(maxDelay)),
+        },
+        QStringLiteral("How temporary failures are retried."));
+}
+
+QList<ParamSpec> buildBotFileSpec()
+{
+    const ParamSpec trigger = ParamSpec::object(
+        QStringLiteral("trigger"),
+        {
+            ParamSpec::of(QStringLiteral("cron"), T::Cron,
+                          QStringLiteral("Run on a schedule: five fields (minute hour day-of-month month "
+                                         "day-of-week), e.g. '0 7 * * MON-FRI' for 7am on weekdays, or "
+                                         "@hourly, @daily, @weekly, @monthly.")),
+            ParamSpec::of(QStringLiteral("every"), T::Duration,
+                          QStringLiteral("Run at a fixed interval, e.g. 15m.")),
+            ParamSpec::object(
+                QStringLiteral("watch"),
+                {
+                    ParamSpec::of(QStringLiteral("folder"), T::Path,
+                                  QStringLiteral("The folder to watch; each new file becomes one work item."),
+                                  true),
+                    ParamSpec::of(QStringLiteral("pattern"), T::String,
+                                  QStringLiteral("Only files whose names match this wildcard, e.g. *.pdf."))
+                        .withDefault(QStringLiteral("*")),
+                    ParamSpec::of(QStringLiteral("settle"), T::Duration,
+                                  QStringLiteral("How long a file must stay unchanged before it is picked up, "
+                                                 "so half-copied files are left alone."))
+                        .withDefault(QStringLiteral("5s")),
+                    ParamSpec::of(QStringLiteral("done_folder"), T::Path,
+                                  QStringLiteral("Where finished files are moved, relative to the watched "
+                                                 "folder."))
+                        .withDefault(QStringLiteral("done")),
+                    ParamSpec::of(QStringLiteral("failed_folder"), T::Path,
+                                  QStringLiteral("Where files whose item failed are moved, relative to the "
+                                                 "watched folder."))
+                        .withDefault(QStringLiteral("failed")),
+                    ParamSpec::of(QStringLiteral("poll"), T::Duration,
+                                  QStringLiteral("How often the folder is scanned, in case file system "
+                                                 "notifications are missed (network shares)."))
+                        .withDefault(QStringLiteral("30s")),
+                },
+                QStringLiteral("Run once for each file that appears in a folder.")),
+            ParamSpec::object(
+                QStringLiteral("webhook"),
+                {
+                    ParamSpec::of(QStringLiteral("token"), T::SecretRef,
+                                  QStringLiteral("The shared secret callers must send; a reference such as "
+                                                 "${env:CONTACT_FORM_TOKEN}, never the token itself."),
+                                  true),
+                },
+                QStringLiteral("Run once for each request posted to the bot's web address.")),
+            ParamSpec::of(QStringLiteral("timezone"), T::TimeZone,
+                          QStringLiteral("The time zone cron schedules and business hours are read in."))
+                .withDefault(QStringLiteral("Europe/London")),
+            ParamSpec::oneOf(QStringLiteral("misfire"), {QStringLiteral("skip"), QStringLiteral("run_once")},
+                             QStringLiteral("What to do about runs missed while clerk was stopped: skip them, "
+                                            "or run once to catch up."))
+                .withDefault(QStringLiteral("skip")),
+            ParamSpec::of(QStringLiteral("jitter"), T::Duration,
+                          QStringLiteral("With every: start up to this much later, at random, so bots with "
+                                         "the same interval do not all hit a system at once.")),
+            ParamSpec::of(QStringLiteral("business_hours"), T::String,
+                          QStringLiteral("Only start runs within these hours, e.g. 'Mon-Fri 08:00-18:00'."))
+                .withCheck(checkBusinessHours),
+        },
+        QStringLiteral("When the bot runs. Give exactly one of cron, every, watch or webhook. "
+                       "Leave trigger out for a bot that is only started by hand."));
+
+    ParamSpec step = ParamSpec::object(
+        QStringLiteral("step"),
+        {
+            ParamSpec::of(QStringLiteral("id"), T::Identifier,
+                          QStringLiteral("A name for the step, unique in the bot; later steps use it to refer "
+                                         "to this step's outputs. Defaults to the step type.")),
+            ParamSpec::of(QStringLiteral("type"), T::String,
+                          QStringLiteral("What the step does: one of the step types listed below."), true),
+            ParamSpec::of(QStringLiteral("team"), T::Identifier,
+                          QStringLiteral("The team that answers this step's questions, if not the bot's "
+                                         "exception team.")),
+            ParamSpec::object(QStringLiteral("params"), {},
+                              QStringLiteral("The step's settings; the keys depend on the step type.")),
+        },
+        QStringLiteral("One step of the bot."));
+
+    return {
+        ParamSpec::of(QStringLiteral("name"), T::Identifier,
+                      QStringLiteral("The bot's name, unique in this clerk installation, e.g. contact-form."),
+                      true),
+        ParamSpec::of(QStringLiteral("description"), T::String,
+                      QStringLiteral("What the bot does, in a sentence or two, for the people who look after it.")),
+        ParamSpec::of(QStringLiteral("version"), T::String,
+                      QStringLiteral("The bot's version, e.g. 3 or \"1.2\". Change it whenever you change the "
+                                     "file; each item records the version it ran with."),
+                      true),
+        ParamSpec::of(QStringLiteral("owner_team"), T::Identifier,
+                      QStringLiteral("The team responsible for the bot, e.g. revenues."), true),
+        ParamSpec::of(QStringLiteral("manual_minutes"), T::Number,
+                      QStringLiteral("How many minutes a person takes to do one item by hand; used to report "
+                                     "the hours the bot saves."))
+            .withMinimum(0)
+            .withDefault(0),
+        trigger,
+        ParamSpec::object(
+            QStringLiteral("input"),
+            {
+                ParamSpec::listOf(QStringLiteral("fields"),
+                                  ParamSpec::of(QStringLiteral("field"), T::Identifier,
+                                                QStringLiteral("A field name.")),
+                                  QStringLiteral("The fields each item's input has. When given, templates may "
+                                                 "only use these input fields.")),
+            },
+            QStringLiteral("What each item's input holds.")),
+        ParamSpec::mapOf(QStringLiteral("thresholds"),
+                         ParamSpec::of(QStringLiteral("threshold"), T::Threshold,
+                                       QStringLiteral("A confidence from 0 to 1.")),
+                         QStringLiteral("Named confidence levels from 0 to 1 that steps compare against, e.g. "
+                                        "match: 0.9; below them a person decides.")),
+        ParamSpec::object(
+            QStringLiteral("exceptions"),
+            {
+                ParamSpec::of(QStringLiteral("team"), T::Identifier,
+                              QStringLiteral("The team that handles items the bot cannot finish. Defaults to "
+                                             "owner_team.")),
+                ParamSpec::of(QStringLiteral("sla"), T::Duration,
+                              QStringLiteral("How soon a person should deal with such an item, e.g. 8h."))
+                    .withDefault(QStringLiteral("8h")),
+            },
+            QStringLiteral("Who deals with items that need a person, and how quickly.")),
+        retrySpec(5, "2s", "10m", QStringLiteral("an item")),
+        ParamSpec::listOf(QStringLiteral("connectors"),
+                          ParamSpec::of(QStringLiteral("connector"), T::ConnectorName,
+                                        QStringLiteral("A connector name.")),
+                          QStringLiteral("The connectors (outside systems) the bot uses, by the name in their "
+                                         "connector files.")),
+        ParamSpec::listOf(QStringLiteral("steps"), step,
+                          QStringLiteral("What the bot does to each item, in order."), true),
+    };
+}
+
+QList<ParamSpec> buildConnectorFileSpec()
+{
+    const auto secret = [](const char *name, const QString &description) {
+        return ParamSpec::of(QLatin1String(name), T::SecretRef, description);
+    };
+    return {
+        ParamSpec::of(QStringLiteral("name"), T::Identifier,
+                      QStringLiteral("The connector's name, which bots list under connectors."), true),
+        ParamSpec::oneOf(QStringLiteral("kind"), {QStringLiteral("rest")},
+                         QStringLiteral("What sort of system it is: rest for a web API."), true),
+        ParamSpec::of(QStringLiteral("description"), T::String,
+                      QStringLiteral("Which system this is and who looks after it.")),
+        ParamSpec::of(QStringLiteral("base_url"), T::String,
+                      QStringLiteral("The address every operation's path is added to, e.g. "
+                                     "https://redmine.example.gov.uk/."),
+                      true),
+        ParamSpec::object(
+            QStringLiteral("auth"),
+            {
+                ParamSpec::oneOf(QStringLiteral("type"),
+                                 {QStringLiteral("none"), QStringLiteral("basic"), QStringLiteral("bearer"),
+                                  QStringLiteral("api_key"), QStringLiteral("oauth2_client_credentials")},
+                                 QStringLiteral("How clerk proves who it is: none, basic (username and password), "
+                                                "bearer (token), api_key (key sent in a header) or "
+                                                "oauth2_client_credentials."))
+                    .withDefault(QStringLiteral("none")),
+                ParamSpec::of(QStringLiteral("username"), T::String,
+                              QStringLiteral("The user name, for basic.")),
+                secret("password", QStringLiteral("The password, for basic: a reference such as "
+                                                  "${env:REDMINE_PASSWORD}.")),
+                secret("token", QStringLiteral("The token, for bearer: a reference such as ${env:API_TOKEN}.")),
+                secret("key", QStringLiteral("The API key, for api_key: a reference such as "
+                                             "${file:/etc/clerk/redmine.key}.")),
+                ParamSpec::of(QStringLiteral("header"), T::String,
+                              QStringLiteral("The header the API key is sent in, for api_key, e.g. "
+                                             "X-Redmine-API-Key.")),
+                ParamSpec::of(QStringLiteral("token_url"), T::String,
+                              QStringLiteral("Where tokens are requested, for oauth2_client_credentials.")),
+                ParamSpec::of(QStringLiteral("client_id"), T::String,
+                              QStringLiteral("The client id, for oauth2_client_credentials.")),
+                secret("client_secret", QStringLiteral("The client secret, for oauth2_client_credentials: a "
+                                                       "reference such as ${env:GRAPH_CLIENT_SECRET}.")),
+                ParamSpec::of(QStringLiteral("scope"), T::String,
+                              QStringLiteral("The scope to ask for, for oauth2_client_credentials.")),
+            },
+            QStringLiteral("How clerk signs in. Secrets are references to environment variables or files, "
+                           "never written in the file.")),
+        ParamSpec::object(
+            QStringLiteral("tls"),
+            {
+                ParamSpec::of(QStringLiteral("verify"), T::Boolean,
+                              QStringLiteral("Check the server's certificate. Turn off only for a test server."))
+                    .withDefault(true),
+                ParamSpec::of(QStringLiteral("ca_file"), T::Path,
+                              QStringLiteral("A PEM file of extra certificate authorities to trust, e.g. the "
+                                             "council's own.")),
+            },
+            QStringLiteral("Secure connection settings.")),
+        ParamSpec::object(
+            QStringLiteral("timeouts"),
+            {
+                ParamSpec::of(QStringLiteral("connect"), T::Duration,
+                              QStringLiteral("How long to wait for a connection."))
+                    .withDefault(QStringLiteral("5s")),
+                ParamSpec::of(QStringLiteral("read"), T::Duration,
+                              QStringLiteral("How long to wait for an answer."))
+                    .withDefault(QStringLiteral("30s")),
+            },
+            QStringLiteral("How long to wait before a call counts as failed (and is retried).")),
+        retrySpec(3, "1s", "30s", QStringLiteral("a call")),
+        ParamSpec::object(
+            QStringLiteral("rate_limit"),
+            {
+                ParamSpec::of(QStringLiteral("per_second"), T::Number,
+                              QStringLiteral("The most calls per second, on average."))
+                    .withCheck([](const QJsonValue &value) {
+                        return value.toDouble() > 0 ? QString() : QStringLiteral("per_second must be more than 0");
+                    }),
+                ParamSpec::of(QStringLiteral("burst"), T::Integer,
+                              QStringLiteral("How many calls may go at once before the limit applies."))
+                    .withMinimum(1),
+            },
+            QStringLiteral("Limits how fast clerk calls the system, so it is not overloaded.")),
+        ParamSpec::mapOf(
+            QStringLiteral("operations"),
+            ParamSpec::object(
+                QStringLiteral("operation"),
+                {
+                    ParamSpec::oneOf(QStringLiteral("method"),
+                                     {QStringLiteral("GET"), QStringLiteral("POST"), QStringLiteral("PUT"),
+                                      QStringLiteral("PATCH"), QStringLiteral("DELETE")},
+                                     QStringLiteral("The HTTP method."), true),
+                    ParamSpec::templ(QStringLiteral("path"),
+                                     QStringLiteral("The path after base_url, e.g. issues/{{ params.id }}.json."),
+                                     true),
+                    ParamSpec::mapOf(QStringLiteral("query"),
+                                     ParamSpec::templ(QStringLiteral("value"), QStringLiteral("A query value.")),
+                                     QStringLiteral("Query string parameters; values may hold {{ references }}.")),
+                    ParamSpec::mapOf(QStringLiteral("headers"),
+                                     ParamSpec::of(QStringLiteral("value"), T::String,
+                                                   QStringLiteral("A header value.")),
+                                     QStringLiteral("Extra request headers.")),
+                    ParamSpec::of(QStringLiteral("body"), T::Any,
+                                  QStringLiteral("The request body, sent as JSON; text may hold {{ references }}.")),
+                    ParamSpec::mapOf(QStringLiteral("response"),
+                                     ParamSpec::of(QStringLiteral("pointer"), T::String,
+                                                   QStringLiteral("A JSON pointer into the response."))
+                                         .withCheck(checkJsonPointer),
+                                     QStringLiteral("The fields the operation returns, each a JSON pointer into "
+                                                    "the response, e.g. id: /issue/id.")),
+                },
+                QStringLiteral("One call the connector offers.")),
+            QStringLiteral("The calls bots may make, by name, e.g. create_issue.")),
+    };
+}
+
+} // namespace
+
+const QList<ParamSpec> &botFileSpec()
+{
+    static const QList<ParamSpec> spec = buildBotFileSpec();
+    return spec;
+}
+
+const QList<ParamSpec> &connectorFileSpec()
+{
+    static const QList<ParamSpec> spec = buildConnectorFileSpec();
+    return spec;
+}
+
+} // namespace clerk::bot

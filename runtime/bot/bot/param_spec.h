@@ -67,6 +67,9 @@ struct ParamSpec {
     std::optional<double> minimum;        // for Integer and Number
     std::optional<double> maximum;
     bool allowTemplates = false;          // for String/Path: may hold {{ references }}
+    // An extra rule checked after the type: returns an error message for a bad value,
+    // or an empty string. Used for formats the type alone cannot express.
+    std::function<QString(const QJsonValue &value)> check;
 
     // Convenience builders; `required` defaults to false.
     static ParamSpec of(QString name, ValueType type, QString description, bool required = false);
@@ -74,9 +77,14 @@ struct ParamSpec {
     static ParamSpec mapOf(QString name, ParamSpec element, QString description, bool required = false);
     static ParamSpec object(QString name, QList<ParamSpec> fields, QString description, bool required = false);
     static ParamSpec oneOf(QString name, QStringList values, QString description, bool required = false);
+    static ParamSpec templ(QString name, QString description, bool required = false);  // ValueType::Template
+    static ParamSpec regex(QString name, QString description, bool required = false);  // ValueType::Regex
 
     ParamSpec &withDefault(QJsonValue value) { defaultValue = std::move(value); return *this; }
     ParamSpec &withRange(double min, double max) { minimum = min; maximum = max; return *this; }
+    ParamSpec &withMinimum(double min) { minimum = min; return *this; }
+    ParamSpec &withTemplates() { allowTemplates = true; return *this; }
+    ParamSpec &withCheck(std::function<QString(const QJsonValue &)> rule) { check = std::move(rule); return *this; }
 };
 
 // What a step type looks like to the loader, the schema and the docs.

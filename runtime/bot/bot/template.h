@@ -39,7 +39,8 @@ public:
     // Renders with `scope`, a JSON object whose top-level keys are the roots above.
     // A missing field renders as empty text. When the template is exactly one reference
     // with no surrounding text and no filters, renderValue returns the JSON value itself
-    // (a number stays a number, an object stays an object).
+    // (a number stays a number, an object stays an object); a missing field then gives
+    // null. Otherwise renderValue returns render() as a JSON string.
     QString render(const QJsonObject &scope) const;
     QJsonValue renderValue(const QJsonObject &scope) const;
 
