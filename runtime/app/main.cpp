@@ -1,1 +1,88 @@
-int main() { return 0; }
+// clerk: the bot runtime's command line.
+#include "cli_support.h"
+#include "commands.h"
+
+#include <QCoreApplication>
+#include <QLoggingCategory>
+
+#include <clocale>
+
+namespace {
+
+const char kUsage[] =
+    "Usage: clerk <command> [options]\n"
+    "\n"
+    "Runs bots that clear back-office casework: each document, form or report becomes a\n"
+    "work item that goes through the bot's steps, and waits for a person when the bot is\n"
+    "not sure.\n"
+    "\n"
+    "Commands:\n"
+    "  validate FILE...        check bot and connector files; errors as file:line:column\n"
+    "  run BOT --input PATH... enqueue inputs and process them; prints a summary\n"
+    "  run BOT --dry-run ...   show what would happen, without acting or storing anything\n"
+    "  queue list|show|claim|release|resolve|reject\n"
+    "                          the exception queue: answer what the bots were not sure of\n"
+    "  item show|retry ID      one work item: its steps and history; re-run a failed item\n"
+    "  status                  items per bot and state, exception queues per team\n"
+    "  schema [bot|connector]  print the JSON Schema of bot or connector files\n"
+    "  steps                   list the step types and their parameters (Markdown)\n"
+    "\n"
+    "Options for every command:\n"
+    "  --db PATH    the work database (default: $CLERK_DB, else ~/.local/share/clerk/clerk.db)\n"
+    "  --json       JSON output\n"
+    "  -v, --verbose  log what the engine does (item ids, steps; never document text)\n"
+    "  -h, --help   help for a command, e.g. clerk queue --help\n"
+    "\n"
+    "Exit status: 0 success; 1 invalid files, arguments or database; 3 some items failed (run).\n";
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    // Qt sets the locale from the environment; numbers in files and output stay in C form.
+    std::setlocale(LC_NUMERIC, "C");
+    QCoreApplication::setApplicationName(QStringLiteral("clerk"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(CLERK_VERSION));
+
+    using namespace clerk::app;
+    QStringList args = QCoreApplication::arguments();
+    // Progress notes are for --verbose; warnings always show. QT_LOGGING_RULES still wins.
+    const bool verbose = args.removeAll(QStringLiteral("--verbose")) + args.removeAll(QStringLiteral("-v")) > 0;
+    if (!verbose)
+        QLoggingCategory::setFilterRules(QStringLiteral("clerk.*.info=false"));
+    qSetMessagePattern(QStringLiteral("%{if-category}%{category}: %{endif}%{if-warning}warning: %{endif}%{message}"));
+    const QString command = args.value(1);
+    if (command.isEmpty() || command == QLatin1String("--help") || command == QLatin1String("-h")
+        || command == QLatin1String("help")) {
+        out() << kUsage;
+        out().flush();
+        return command.isEmpty() ? ExitInvalid : ExitOk;
+    }
+    if (command == QLatin1String("--version") || command == QLatin1String("version")) {
+        out() << "clerk " << CLERK_VERSION << "\n";
+        out().flush();
+        return ExitOk;
+    }
+
+    QStringList rest = args.mid(2);
+    rest.prepend(QStringLiteral("clerk ") + command);
+    if (command == QLatin1String("validate"))
+        return validateCommand(rest);
+    if (command == QLatin1String("run"))
+        return runCommand(rest);
+    if (command == QLatin1String("queue"))
+        return queueCommand(rest);
+    if (command == QLatin1String("item"))
+        return itemCommand(rest);
+    if (command == QLatin1String("status"))
+        return statusCommand(rest);
+    if (command == QLatin1String("schema"))
+        return schemaCommand(rest);
+    if (command == QLatin1String("steps"))
+        return stepsCommand(rest);
+
+    err() << "clerk: unknown command '" << command << "'. Run 'clerk --help' for the list.\n";
+    err().flush();
+    return ExitInvalid;
+}

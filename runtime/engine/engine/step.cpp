@@ -1,0 +1,47 @@
+#include "engine/step.h"
+
+namespace clerk::engine {
+
+StepContext::StepContext(const WorkItem &item, const bot::BotDefinition &bot, int stepIndex, bool dryRun,
+                         ActionRecorder begin, ActionFinisher finish)
+    : m_item(item), m_bot(bot), m_stepIndex(stepIndex), m_dryRun(dryRun),
+      m_begin(std::move(begin)), m_finish(std::move(finish))
+{
+    m_scope = item.stepOutputs;
+    m_scope.insert(QStringLiteral("input"), item.payload);
+    m_scope.insert(QStringLiteral("item"), QJsonObject{{QStringLiteral("id"), item.id},
+                                                      {QStringLiteral("source"), item.sourceRef}});
+    m_scope.insert(QStringLiteral("bot"), QJsonObject{{QStringLiteral("name"), bot.name},
+                                                     {QStringLiteral("version"), bot.version}});
+}
+
+const bot::StepDefinition &StepContext::step() const
+{
+    return m_bot.steps.at(m_stepIndex);
+}
+
+QString StepContext::idempotencyKey() const
+{
+    return QStringLiteral("clerk-%1-%2-%3").arg(m_item.id).arg(m_stepIndex).arg(step().id);
+}
+
+Result<bool> StepContext::beginAction() const
+{
+    if (!m_begin)
+        return true;
+    return m_begin(idempotencyKey());
+}
+
+Status StepContext::finishAction() const
+{
+    if (!m_finish)
+        return {};
+    return m_finish(idempotencyKey());
+}
+
+QString Step::describeAction(const StepContext &ctx) const
+{
+    return ctx.step().type;
+}
+
+} // namespace clerk::engine

@@ -1,0 +1,248 @@
+#include "cli_support.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QSet>
+#include <QStandardPaths>
+
+#include <cstdio>
+
+namespace clerk::app {
+
+QTextStream &out()
+{
+    static QTextStream stream(stdout);
+    return stream;
+}
+
+QTextStream &err()
+{
+    static QTextStream stream(stderr);
+    return stream;
+}
+
+void CommonOptions::addTo(QCommandLineParser &parser) const
+{
+    parser.addOption(db);
+    parser.addOption(json);
+    parser.addOption(connectors);
+}
+
+bool parseCommand(QCommandLineParser &parser, const QStringList &arguments, int &exitCode)
+{
+    const QCommandLineOption help = parser.addHelpOption();
+    if (!parser.parse(arguments)) {
+        err() << "clerk: " << parser.errorText() << "\n"
+              << "Try '" << arguments.value(0) << " --help'.\n";
+        err().flush();
+        exitCode = ExitInvalid;
+        return false;
+    }
+    if (parser.isSet(help)) {
+        out() << parser.helpText();
+        out().flush();
+        exitCode = ExitOk;
+        return false;
+    }
+    return true;
+}
+
+QString databaseLocation(const QCommandLineParser &parser, const CommonOptions &options)
+{
+    if (parser.isSet(options.db))
+        return parser.value(options.db);
+    const QString fromEnv = qEnvironmentVariable("CLERK_DB");
+    if (!fromEnv.isEmpty())
+        return fromEnv;
+    QString dir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation);
+    if (dir.isEmpty())
+        dir = QDir::homePath() + QStringLiteral("/.local/share");
+    return dir + QStringLiteral("/clerk/clerk.db");
+}
+
+Result<std::unique_ptr<store::WorkStore>> openStore(const QString &location)
+{
+    return store::openWorkStore(location);
+}
+
+QStringList connectorSearchPath(const QStringList &botFiles, const QStringList &extraDirs)
+{
+    QStringList dirs = extraDirs;
+    for (const QString &entry : qEnvironmentVariable("CLERK_CONNECTOR_PATH").split(QLatin1Char(':'), Qt::SkipEmptyParts))
+        dirs.append(entry);
+    for (const QString &file : botFiles) {
+        const QDir botDir = QFileInfo(file).absoluteDir();
+        dirs.append(botDir.absoluteFilePath(QStringLiteral("connectors")));
+        dirs.append(QDir::cleanPath(botDir.absoluteFilePath(QStringLiteral("../connectors"))));
+    }
+    QStringList unique;
+    QSet<QString> seen;
+    for (const QString &dir : dirs) {
+        const QString canonical = QFileInfo(dir).absoluteFilePath();
+        if (!seen.contains(canonical) && QFileInfo(canonical).isDir()) {
+            seen.insert(canonical);
+            unique.append(canonical);
+        }
+    }
+    return unique;
+}
+
+bot::ConnectorSet loadConnectors(const QStringList &botFiles, const QStringList &extraDirs,
+                                 bot::Diagnostics &diagnostics)
+{
+    bot::ConnectorSet connectors;
+    QSet<QString> names;
+    for (const QString &dir : connectorSearchPath(botFiles, extraDirs)) {
+        const QFileInfoList files = QDir(dir).entryInfoList({QStringLiteral("*.yaml"), QStringLiteral("*.yml")},
+                                                            QDir::Files, QDir::Name);
+        for (const QFileInfo &file : files) {
+            bot::ConnectorLoad load = bot::loadConnectorFile(file.filePath());
+            diagnostics.append(load.diagnostics);
+            // The first definition of a name wins: explicit folders come first in the path.
+            if (load.connector && !names.contains(load.connector->name)) {
+                names.insert(load.connector->name);
+                connectors.append(*load.connector);
+            }
+        }
+    }
+    return connectors;
+}
+
+std::optional<bot::BotDefinition> loadBotOrReport(const QString &path, const engine::StepRegistry &registry,
+                                                  const bot::ConnectorSet &connectors)
+{
+    bot::BotLoad load = bot::loadBotFile(path, registry.catalog(), connectors);
+    printDiagnostics(load.diagnostics, err());
+    return load.bot;
+}
+
+void printDiagnostics(const bot::Diagnostics &diagnostics, QTextStream &stream)
+{
+    for (const bot::Diagnostic &diagnostic : diagnostics)
+        stream << diagnostic.toString() << "\n";
+    stream.flush();
+}
+
+void printJson(const QJsonValue &value)
+{
+    QJsonDocument document = value.isArray() ? QJsonDocument(value.toArray()) : QJsonDocument(value.toObject());
+    out() << document.toJson(QJsonDocument::Indented);
+    out().flush();
+}
+
+QString actorName(const QString &given)
+{
+    if (!given.isEmpty())
+        return given;
+    for (const char *name : {"USER", "LOGNAME"}) {
+        const QString value = qEnvironmentVariable(name);
+        if (!value.isEmpty())
+            return value;
+    }
+    return QStringLiteral("unknown");
+}
+
+QString relativeTime(const QDateTime &when, const QDateTime &now)
+{
+    if (!when.isValid())
+        return QStringLiteral("-");
+    // Round towards "ago" so a time a few milliseconds in the past never reads "in 0s".
+    const qint64 seconds = now.msecsTo(when) / 1000;
+    const qint64 magnitude = std::abs(seconds);
+    QString amount;
+    if (magnitude < 60)
+        amount = QStringLiteral("%1s").arg(magnitude);
+    else if (magnitude < 3600)
+        amount = QStringLiteral("%1m").arg(magnitude / 60);
+    else if (magnitude < 86400 * 2)
+        amount = QStringLiteral("%1h%2m").arg(magnitude / 3600).arg((magnitude % 3600) / 60);
+    else
+        amount = QStringLiteral("%1d").arg(magnitude / 86400);
+    return seconds <= 0 ? amount + QStringLiteral(" ago") : QStringLiteral("in ") + amount;
+}
+
+void TextTable::print(QTextStream &stream) const
+{
+    QList<qsizetype> widths;
+    for (const QString &header : m_headers)
+        widths.append(header.size());
+    for (const QStringList &row : m_rows) {
+        for (qsizetype i = 0; i < row.size() && i < widths.size(); ++i)
+            widths[i] = std::max(widths[i], row[i].size());
+    }
+    auto printRow = [&](const QStringList &cells) {
+        QString line;
+        for (qsizetype i = 0; i < widths.size(); ++i) {
+            const QString cell = cells.value(i);
+            line += i + 1 == widths.size() ? cell : cell.leftJustified(widths[i] + 2);
+        }
+        stream << line.trimmed() << "\n";
+    };
+    printRow(m_headers);
+    for (const QStringList &row : m_rows)
+        printRow(row);
+    stream.flush();
+}
+
+namespace {
+QJsonValue timeJson(const QDateTime &time)
+{
+    return time.isValid() ? QJsonValue(time.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue();
+}
+} // namespace
+
+QJsonObject toJson(const WorkItem &item, bool withData)
+{
+    QJsonObject object{
+        {QStringLiteral("id"), item.id},
+        {QStringLiteral("bot"), item.bot},
+        {QStringLiteral("bot_version"), item.botVersion},
+        {QStringLiteral("source"), item.sourceRef},
+        {QStringLiteral("state"), toString(item.state)},
+        {QStringLiteral("attempts"), item.attempts},
+        {QStringLiteral("step_cursor"), item.stepCursor},
+        {QStringLiteral("last_error"), item.lastError},
+        {QStringLiteral("created_at"), timeJson(item.createdAt)},
+        {QStringLiteral("updated_at"), timeJson(item.updatedAt)},
+        {QStringLiteral("finished_at"), timeJson(item.finishedAt)},
+        {QStringLiteral("not_before"), timeJson(item.notBefore)},
+    };
+    if (withData) {
+        object.insert(QStringLiteral("payload"), item.payload);
+        object.insert(QStringLiteral("step_outputs"), item.stepOutputs);
+    }
+    return object;
+}
+
+QJsonObject toJson(const store::ExceptionItem &exception, bool withData)
+{
+    QJsonArray choices;
+    for (const HumanChoice &choice : exception.choices)
+        choices.append(QJsonObject{{QStringLiteral("value"), choice.value},
+                                   {QStringLiteral("label"), choice.label},
+                                   {QStringLiteral("detail"), choice.detail}});
+    QJsonObject object{
+        {QStringLiteral("id"), exception.id},
+        {QStringLiteral("item_id"), exception.itemId},
+        {QStringLiteral("bot"), exception.bot},
+        {QStringLiteral("step"), exception.stepId},
+        {QStringLiteral("team"), exception.team},
+        {QStringLiteral("reason"), exception.reason},
+        {QStringLiteral("state"), store::toString(exception.state)},
+        {QStringLiteral("created_at"), timeJson(exception.createdAt)},
+        {QStringLiteral("sla_due_at"), timeJson(exception.slaDueAt)},
+        {QStringLiteral("claimed_by"), exception.claimedBy},
+        {QStringLiteral("decided_by"), exception.decidedBy},
+        {QStringLiteral("decided_at"), timeJson(exception.decidedAt)},
+        {QStringLiteral("choices"), choices},
+        {QStringLiteral("fields"), QJsonArray::fromStringList(exception.fields)},
+    };
+    if (withData) {
+        object.insert(QStringLiteral("evidence"), exception.evidence);
+        object.insert(QStringLiteral("decision"), exception.decision);
+    }
+    return object;
+}
+
+} // namespace clerk::app

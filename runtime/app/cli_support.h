@@ -1,0 +1,84 @@
+// What the clerk commands share: options, opening the store, loading bot and connector
+// files with their diagnostics, and printing.
+#pragma once
+
+#include "bot/bot_loader.h"
+#include "core/error.h"
+#include "engine/step_registry.h"
+#include "store/work_store.h"
+
+#include <QCommandLineParser>
+#include <QJsonDocument>
+#include <QStringList>
+#include <QTextStream>
+#include <memory>
+#include <optional>
+
+namespace clerk::app {
+
+// Exit statuses, documented in `clerk --help`.
+enum ExitCode : int {
+    ExitOk = 0,
+    ExitInvalid = 1,      // invalid bot files, bad arguments, unusable database
+    ExitItemsFailed = 3,  // `run`: some items failed
+};
+
+QTextStream &out();
+QTextStream &err();
+
+// The options every command accepts.
+struct CommonOptions {
+    QCommandLineOption db{QStringLiteral("db"),
+                          QStringLiteral("The work database: a file path (SQLite). Default: $CLERK_DB, or clerk.db in "
+                                         "the user's data folder."),
+                          QStringLiteral("path")};
+    QCommandLineOption json{QStringLiteral("json"), QStringLiteral("Print JSON instead of text.")};
+    QCommandLineOption connectors{QStringLiteral("connectors"),
+                                  QStringLiteral("A folder of connector files (repeatable). Also searched: "
+                                                 "$CLERK_CONNECTOR_PATH, and connectors/ beside and above each bot file."),
+                                  QStringLiteral("dir")};
+    void addTo(QCommandLineParser &parser) const;
+};
+
+// Parses a command's arguments; prints help or errors itself. Returns false when the
+// command should exit with `exitCode`.
+bool parseCommand(QCommandLineParser &parser, const QStringList &arguments, int &exitCode);
+
+QString databaseLocation(const QCommandLineParser &parser, const CommonOptions &options);
+Result<std::unique_ptr<store::WorkStore>> openStore(const QString &location);
+
+// Loads every connector file in the search path of `botFiles` (plus explicit folders).
+// Broken connector files are reported in `diagnostics`.
+bot::ConnectorSet loadConnectors(const QStringList &botFiles, const QStringList &extraDirs,
+                                 bot::Diagnostics &diagnostics);
+QStringList connectorSearchPath(const QStringList &botFiles, const QStringList &extraDirs);
+
+// Loads one bot file for running; prints its diagnostics to stderr on failure.
+std::optional<bot::BotDefinition> loadBotOrReport(const QString &path, const engine::StepRegistry &registry,
+                                                  const bot::ConnectorSet &connectors);
+
+void printDiagnostics(const bot::Diagnostics &diagnostics, QTextStream &stream);
+void printJson(const QJsonValue &value);
+
+// The person acting, for the audit trail: --as, else $USER/$LOGNAME.
+QString actorName(const QString &given);
+
+// "3m ago", "in 2h", for ages and SLA times.
+QString relativeTime(const QDateTime &when, const QDateTime &now);
+
+// A fixed-width text table.
+class TextTable {
+public:
+    explicit TextTable(QStringList headers) : m_headers(std::move(headers)) {}
+    void addRow(QStringList cells) { m_rows.append(std::move(cells)); }
+    void print(QTextStream &stream) const;
+
+private:
+    QStringList m_headers;
+    QList<QStringList> m_rows;
+};
+
+QJsonObject toJson(const WorkItem &item, bool withData);
+QJsonObject toJson(const store::ExceptionItem &exception, bool withData);
+
+} // namespace clerk::app

@@ -1,0 +1,17 @@
+// The clerk commands. Each takes its own argument list (argv[0] is "clerk <command>")
+// and returns the process exit status.
+#pragma once
+
+#include <QStringList>
+
+namespace clerk::app {
+
+int validateCommand(const QStringList &arguments);
+int runCommand(const QStringList &arguments);
+int queueCommand(const QStringList &arguments);
+int itemCommand(const QStringList &arguments);
+int statusCommand(const QStringList &arguments);
+int schemaCommand(const QStringList &arguments);
+int stepsCommand(const QStringList &arguments);
+
+} // namespace clerk::app

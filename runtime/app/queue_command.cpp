@@ -1,0 +1,320 @@
+// clerk queue list|show|claim|release|resolve|reject: the exception queue from the
+// command line. A person's answer resumes the item at the step after the one that
+// hesitated; by default the bot then carries on with it at once.
+#include "cli_support.h"
+#include "commands.h"
+
+#include "core/duration.h"
+#include "engine/engine.h"
+
+#include <QJsonArray>
+
+namespace clerk::app {
+
+namespace {
+
+const char kQueueUsage[] =
+    "Usage: clerk queue <action> [options]\n"
+    "\n"
+    "  list [--team T] [--bot B] [--state open|claimed|resolved|rejected] [--limit N]\n"
+    "                                 exception items, soonest SLA first\n"
+    "  show ID                        what the bot saw, why it hesitated, the choices\n"
+    "  claim ID [--as NAME] [--for 30m]\n"
+    "                                 take an item so nobody else answers it meanwhile\n"
+    "  release ID [--as NAME]         give a claimed item back\n"
+    "  resolve ID [--choice VALUE|N] [--field NAME=VALUE]... [--note TEXT] [--as NAME] [--no-continue]\n"
+    "                                 answer: pick a choice (by value or number) and/or give field values;\n"
+    "                                 the bot resumes the item at the next step\n"
+    "  reject ID --reason TEXT [--as NAME]\n"
+    "                                 the item should not go on: it is cancelled\n"
+    "\n"
+    "Common options: --db PATH, --json. The person acting is --as, else $USER.\n";
+
+int storeError(const Error &error)
+{
+    err() << "clerk queue: " << error.toString() << "\n";
+    err().flush();
+    return ExitInvalid;
+}
+
+bool parseId(const QString &text, qint64 &id)
+{
+    bool ok = false;
+    id = text.toLongLong(&ok);
+    if (!ok || id <= 0) {
+        err() << "clerk queue: '" << text << "' is not an exception id (a number, see clerk queue list)\n";
+        err().flush();
+        return false;
+    }
+    return true;
+}
+
+void printException(const store::ExceptionItem &e, const WorkItem *item)
+{
+    QTextStream &o = out();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    o << "Exception " << e.id << "  (" << toString(e.state) << ")\n";
+    o << "  bot:      " << e.bot << "\n";
+    o << "  item:     " << e.itemId << (item ? QStringLiteral("  from %1").arg(item->sourceRef) : QString()) << "\n";
+    o << "  step:     " << e.stepId << "\n";
+    o << "  team:     " << e.team << "\n";
+    o << "  reason:   " << e.reason << "\n";
+    o << "  arrived:  " << relativeTime(e.createdAt, now) << "\n";
+    o << "  SLA due:  " << relativeTime(e.slaDueAt, now)
+      << (e.slaDueAt < now && (e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed)
+              ? "  (breached)"
+              : "")
+      << "\n";
+    if (!e.claimedBy.isEmpty())
+        o << "  claimed:  " << e.claimedBy << " until " << e.claimExpiresAt.toLocalTime().toString(Qt::ISODate) << "\n";
+    if (!e.evidence.isEmpty()) {
+        o << "  evidence:\n";
+        for (auto it = e.evidence.begin(); it != e.evidence.end(); ++it) {
+            QString value = it.value().isString() ? it.value().toString()
+                                                  : QString::fromUtf8(QJsonDocument(QJsonArray{it.value()}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
+            o << "    " << it.key() << ": " << value << "\n";
+        }
+    }
+    if (!e.choices.isEmpty()) {
+        o << "  choices:\n";
+        for (qsizetype i = 0; i < e.choices.size(); ++i)
+            o << "    " << (i + 1) << ". " << (e.choices[i].label.isEmpty() ? e.choices[i].value : e.choices[i].label) << "\n";
+    }
+    if (!e.fields.isEmpty())
+        o << "  fields a person may give: " << e.fields.join(QStringLiteral(", ")) << "\n";
+    if (!e.decidedBy.isEmpty())
+        o << "  decided:  by " << e.decidedBy << " " << relativeTime(e.decidedAt, now) << ": "
+          << QString::fromUtf8(QJsonDocument(e.decision).toJson(QJsonDocument::Compact)) << "\n";
+    if (e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed) {
+        o << "\nAnswer with: clerk queue resolve " << e.id;
+        if (!e.choices.isEmpty())
+            o << " --choice 1";
+        for (const QString &field : e.fields)
+            o << " --field " << field << "=...";
+        o << "\n         or: clerk queue reject " << e.id << " --reason \"...\"\n";
+    }
+    o.flush();
+}
+
+// Lets the bot carry on with a resumed item.
+int continueItem(store::WorkStore &store, const QString &location, qint64 itemId, bool json)
+{
+    Q_UNUSED(location);
+    auto item = store.item(itemId);
+    if (!item)
+        return storeError(item.error());
+    const engine::StepRegistry registry = engine::StepRegistry::builtIn();
+    bot::Diagnostics ignored;
+    engine::EngineOptions options;
+    options.connectors = loadConnectors({}, {}, ignored);
+    engine::Engine engine(store, registry, options);
+    if (auto ran = engine.runUntilIdle({item->bot}); !ran)
+        return storeError(ran.error());
+    auto after = store.item(itemId);
+    if (!after)
+        return storeError(after.error());
+    if (json) {
+        printJson(toJson(*after, false));
+    } else {
+        out() << "item " << after->id << " (" << after->bot << ") is now " << toString(after->state);
+        if (!after->lastError.isEmpty() && after->state != ItemState::Done)
+            out() << ": " << after->lastError;
+        out() << "\n";
+        out().flush();
+    }
+    return after->state == ItemState::Failed ? ExitItemsFailed : ExitOk;
+}
+
+} // namespace
+
+int queueCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QString::fromLatin1(kQueueUsage));
+    CommonOptions common;
+    common.addTo(parser);
+    QCommandLineOption team(QStringLiteral("team"), QStringLiteral("Only this team's items."), QStringLiteral("team"));
+    QCommandLineOption botName(QStringLiteral("bot"), QStringLiteral("Only this bot's items."), QStringLiteral("bot"));
+    QCommandLineOption state(QStringLiteral("state"), QStringLiteral("open, claimed, resolved or rejected."), QStringLiteral("state"));
+    QCommandLineOption limit(QStringLiteral("limit"), QStringLiteral("At most this many items (default 50)."), QStringLiteral("n"), QStringLiteral("50"));
+    QCommandLineOption as(QStringLiteral("as"), QStringLiteral("The person acting (default: $USER)."), QStringLiteral("name"));
+    QCommandLineOption claimFor(QStringLiteral("for"), QStringLiteral("How long a claim lasts (default 30m)."), QStringLiteral("duration"), QStringLiteral("30m"));
+    QCommandLineOption choice(QStringLiteral("choice"), QStringLiteral("The chosen answer: its value, or its number in 'show'."), QStringLiteral("value"));
+    QCommandLineOption field(QStringLiteral("field"), QStringLiteral("A field value, NAME=VALUE (repeatable)."), QStringLiteral("name=value"));
+    QCommandLineOption note(QStringLiteral("note"), QStringLiteral("A note for the audit trail."), QStringLiteral("text"));
+    QCommandLineOption reason(QStringLiteral("reason"), QStringLiteral("Why the item is rejected."), QStringLiteral("text"));
+    QCommandLineOption noContinue(QStringLiteral("no-continue"), QStringLiteral("Record the answer only; the bot resumes the item on its next run."));
+    parser.addOptions({team, botName, state, limit, as, claimFor, choice, field, note, reason, noContinue});
+    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("list, show, claim, release, resolve or reject."));
+    parser.addPositionalArgument(QStringLiteral("id"), QStringLiteral("The exception item's id."), QStringLiteral("[ID]"));
+    int exitCode = ExitOk;
+    if (!parseCommand(parser, arguments, exitCode))
+        return exitCode;
+
+    const QStringList positional = parser.positionalArguments();
+    const QString action = positional.value(0);
+    const bool json = parser.isSet(common.json);
+    static const QStringList actions{QStringLiteral("list"), QStringLiteral("show"), QStringLiteral("claim"),
+                                     QStringLiteral("release"), QStringLiteral("resolve"), QStringLiteral("reject")};
+    if (!actions.contains(action)) {
+        err() << (action.isEmpty() ? QStringLiteral("clerk queue: name an action.\n")
+                                   : QStringLiteral("clerk queue: unknown action '%1'.\n").arg(action))
+              << kQueueUsage;
+        err().flush();
+        return ExitInvalid;
+    }
+    qint64 id = 0;
+    if (action != QLatin1String("list")) {
+        if (positional.size() != 2) {
+            err() << "clerk queue " << action << ": give one exception id, e.g. clerk queue " << action << " 12\n";
+            err().flush();
+            return ExitInvalid;
+        }
+        if (!parseId(positional.at(1), id))
+            return ExitInvalid;
+    }
+
+    const QString location = databaseLocation(parser, common);
+    auto opened = openStore(location);
+    if (!opened)
+        return storeError(opened.error());
+    store::WorkStore &store = **opened;
+    const QString actor = actorName(parser.value(as));
+
+    if (action == QLatin1String("list")) {
+        store::ExceptionFilter filter;
+        filter.team = parser.value(team);
+        filter.bot = parser.value(botName);
+        filter.limit = parser.value(limit).toInt();
+        if (parser.isSet(state)) {
+            filter.state = store::exceptionStateFromString(parser.value(state));
+            if (!filter.state) {
+                err() << "clerk queue list: --state is one of open, claimed, resolved, rejected\n";
+                err().flush();
+                return ExitInvalid;
+            }
+        }
+        auto list = store.exceptions(filter);
+        if (!list)
+            return storeError(list.error());
+        if (json) {
+            QJsonArray array;
+            for (const store::ExceptionItem &e : *list)
+                array.append(toJson(e, false));
+            printJson(array);
+            return ExitOk;
+        }
+        if (list->isEmpty()) {
+            out() << "No exception items" << (filter.team.isEmpty() ? QString() : QStringLiteral(" for team ") + filter.team) << ".\n";
+            out().flush();
+            return ExitOk;
+        }
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        TextTable table({QStringLiteral("ID"), QStringLiteral("ITEM"), QStringLiteral("BOT"), QStringLiteral("TEAM"),
+                         QStringLiteral("AGE"), QStringLiteral("SLA"), QStringLiteral("CLAIMED"), QStringLiteral("REASON")});
+        for (const store::ExceptionItem &e : *list) {
+            const bool breached = e.slaDueAt < now && (e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed);
+            table.addRow({QString::number(e.id), QString::number(e.itemId), e.bot, e.team,
+                          formatDuration(std::chrono::milliseconds(std::max<qint64>(0, e.createdAt.msecsTo(now)) / 1000 * 1000)),
+                          breached ? QStringLiteral("BREACHED ") + relativeTime(e.slaDueAt, now) : relativeTime(e.slaDueAt, now),
+                          e.claimedBy.isEmpty() ? QStringLiteral("-") : e.claimedBy, e.reason});
+        }
+        table.print(out());
+        return ExitOk;
+    }
+
+    auto exception = store.exception(id);
+    if (!exception)
+        return storeError(exception.error());
+
+    if (action == QLatin1String("show")) {
+        auto item = store.item(exception->itemId);
+        if (json) {
+            QJsonObject object = toJson(*exception, true);
+            if (item)
+                object.insert(QStringLiteral("item"), toJson(*item, true));
+            printJson(object);
+        } else {
+            printException(*exception, item ? &*item : nullptr);
+        }
+        return ExitOk;
+    }
+    if (action == QLatin1String("claim")) {
+        auto duration = parseDuration(parser.value(claimFor));
+        if (!duration)
+            return storeError(duration.error());
+        if (auto claimed = store.claim(id, actor, *duration); !claimed)
+            return storeError(claimed.error());
+        out() << "exception " << id << " claimed by " << actor << " for " << formatDuration(*duration) << "\n";
+        out().flush();
+        return ExitOk;
+    }
+    if (action == QLatin1String("release")) {
+        if (auto released = store.releaseClaim(id, actor); !released)
+            return storeError(released.error());
+        out() << "exception " << id << " released\n";
+        out().flush();
+        return ExitOk;
+    }
+    if (action == QLatin1String("reject")) {
+        if (!parser.isSet(reason) || parser.value(reason).trimmed().isEmpty()) {
+            err() << "clerk queue reject: give --reason \"...\" (it is kept in the audit trail)\n";
+            err().flush();
+            return ExitInvalid;
+        }
+        auto itemId = store.reject(id, actor, parser.value(reason));
+        if (!itemId)
+            return storeError(itemId.error());
+        out() << "exception " << id << " rejected; item " << *itemId << " cancelled\n";
+        out().flush();
+        return ExitOk;
+    }
+
+    // resolve
+    store::Decision decision;
+    decision.actor = actor;
+    decision.note = parser.value(note);
+    if (parser.isSet(choice)) {
+        QString value = parser.value(choice);
+        bool isNumber = false;
+        const int number = value.toInt(&isNumber);
+        const bool isValue = std::any_of(exception->choices.begin(), exception->choices.end(),
+                                         [&](const HumanChoice &c) { return c.value == value; });
+        if (isNumber && !isValue) {
+            if (number < 1 || number > exception->choices.size()) {
+                err() << "clerk queue resolve: choice " << number << " does not exist; exception " << id << " offers "
+                      << exception->choices.size() << " choices (see clerk queue show " << id << ")\n";
+                err().flush();
+                return ExitInvalid;
+            }
+            value = exception->choices.at(number - 1).value;
+        }
+        decision.choice = value;
+    }
+    for (const QString &pair : parser.values(field)) {
+        const qsizetype eq = pair.indexOf(QLatin1Char('='));
+        if (eq <= 0) {
+            err() << "clerk queue resolve: --field takes NAME=VALUE, got '" << pair << "'\n";
+            err().flush();
+            return ExitInvalid;
+        }
+        decision.fields.insert(pair.left(eq).trimmed(), pair.mid(eq + 1));
+    }
+    if (decision.choice.isEmpty() && decision.fields.isEmpty()) {
+        err() << "clerk queue resolve: give --choice and/or --field NAME=VALUE (see clerk queue show " << id << ")\n";
+        err().flush();
+        return ExitInvalid;
+    }
+    auto itemId = store.resolve(id, decision);
+    if (!itemId)
+        return storeError(itemId.error());
+    if (!json) {
+        out() << "exception " << id << " resolved by " << actor << "; item " << *itemId << " resumes\n";
+        out().flush();
+    }
+    if (parser.isSet(noContinue))
+        return ExitOk;
+    return continueItem(store, location, *itemId, json);
+}
+
+} // namespace clerk::app

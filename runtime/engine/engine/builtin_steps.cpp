@@ -1,0 +1,500 @@
+// Built-in steps: enough to write useful bots without OCR, matching or REST.
+//   set          computes named values from templates
+//   require      hands the item to a person when a value is missing or malformed
+//   route        picks the team that owns the item from a value
+//   append_line  appends one line to a file (an export, a log for another system)
+//   move_file    moves the input document to a folder (filing done/failed post)
+#include "engine/builtin_steps_p.h"
+
+#include "core/logging.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QSet>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace clerk::engine {
+
+using bot::ParamSpec;
+using bot::ValueType;
+
+namespace {
+
+bot::Template templateParam(const QJsonObject &params, const QString &key)
+{
+    // Params were validated by the loader, so parsing cannot fail here; an empty
+    // template renders as empty text if it somehow does.
+    auto parsed = bot::Template::parse(params.value(key).toString());
+    return parsed ? *parsed : *bot::Template::parse(QString());
+}
+
+QString jsonToText(const QJsonValue &value)
+{
+    if (value.isString())
+        return value.toString();
+    if (value.isDouble()) {
+        const double d = value.toDouble();
+        return d == static_cast<double>(static_cast<qint64>(d)) ? QString::number(static_cast<qint64>(d))
+                                                                : QString::number(d);
+    }
+    if (value.isBool())
+        return value.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    return {};
+}
+
+// ---- set --------------------------------------------------------------------------------
+
+class SetStep final : public Step {
+public:
+    explicit SetStep(const QJsonObject &params)
+    {
+        const QJsonObject values = params.value(QStringLiteral("values")).toObject();
+        for (auto it = values.begin(); it != values.end(); ++it)
+            m_values.append({it.key(), templateParam(values, it.key())});
+    }
+
+    StepOutcome run(StepContext &ctx) const override
+    {
+        QJsonObject outputs;
+        for (const auto &[name, value] : m_values)
+            outputs.insert(name, ctx.renderValue(value));
+        return StepOutcome::continueWith(outputs);
+    }
+
+private:
+    QList<std::pair<QString, bot::Template>> m_values;
+};
+
+// ---- require ----------------------------------------------------------------------------
+
+class RequireStep final : public Step {
+public:
+    explicit RequireStep(const QJsonObject &params)
+        : m_value(templateParam(params, QStringLiteral("value"))),
+          m_field(params.value(QStringLiteral("field")).toString(QStringLiteral("value"))),
+          m_reason(params.value(QStringLiteral("reason")).toString())
+    {
+        const QString pattern = params.value(QStringLiteral("matches")).toString();
+        if (!pattern.isEmpty())
+            m_matches = QRegularExpression(QStringLiteral("^(?:%1)$").arg(pattern));
+        for (const QJsonValue &v : params.value(QStringLiteral("one_of")).toArray())
+            m_oneOf.append(jsonToText(v));
+        for (const QJsonValue &v : params.value(QStringLiteral("choices")).toArray())
+            m_choices.append({jsonToText(v), {}, {}});
+    }
+
+    StepOutcome run(StepContext &ctx) const override
+    {
+        const QString value = ctx.render(m_value).trimmed();
+        QString problem;
+        if (value.isEmpty())
+            problem = QStringLiteral("%1 is missing").arg(m_field);
+        else if (m_matches.isValid() && !m_matches.pattern().isEmpty() && !m_matches.match(value).hasMatch())
+            problem = QStringLiteral("%1 is not in the expected form").arg(m_field);
+        else if (!m_oneOf.isEmpty() && !m_oneOf.contains(value, Qt::CaseInsensitive))
+            problem = QStringLiteral("%1 is not one of the accepted values").arg(m_field);
+
+        if (problem.isEmpty())
+            return StepOutcome::continueWith({{m_field, value}});
+
+        HumanRequest request;
+        request.reason = m_reason.isEmpty() ? problem : m_reason;
+        request.evidence = {{QStringLiteral("field"), m_field},
+                            {QStringLiteral("value"), value},
+                            {QStringLiteral("problem"), problem}};
+        if (m_matches.isValid() && !m_matches.pattern().isEmpty())
+            request.evidence.insert(QStringLiteral("expected_pattern"), m_matches.pattern());
+        request.fields = {m_field};
+        request.choices = m_choices;
+        request.team = ctx.step().team;
+        return StepOutcome::needsHuman(request);
+    }
+
+private:
+    bot::Template m_value;
+    QString m_field;
+    QString m_reason;
+    QRegularExpression m_matches{QString()};
+    QStringList m_oneOf;
+    QList<HumanChoice> m_choices;
+};
+
+// ---- route ------------------------------------------------------------------------------
+
+class RouteStep final : public Step {
+public:
+    explicit RouteStep(const QJsonObject &params)
+        : m_value(templateParam(params, QStringLiteral("value"))),
+          m_default(params.value(QStringLiteral("default")).toString()),
+          m_caseSensitive(params.value(QStringLiteral("case_sensitive")).toBool(false))
+    {
+        const QJsonObject routes = params.value(QStringLiteral("routes")).toObject();
+        for (auto it = routes.begin(); it != routes.end(); ++it)
+            m_routes.append({it.key(), it.value().toString()});
+    }
+
+    StepOutcome run(StepContext &ctx) const override
+    {
+        const QString value = ctx.render(m_value).trimmed();
+        const Qt::CaseSensitivity cs = m_caseSensitive ? Qt::CaseSensitive : Qt::CaseInsensitive;
+        for (const auto &[when, team] : m_routes) {
+            if (QString::compare(when, value, cs) == 0)
+                return StepOutcome::continueWith({{QStringLiteral("team"), team}, {QStringLiteral("matched"), when}});
+        }
+        if (!m_default.isEmpty())
+            return StepOutcome::continueWith({{QStringLiteral("team"), m_default}, {QStringLiteral("matched"), QString()}});
+
+        HumanRequest request;
+        // The value itself goes into the evidence, not the reason: reasons reach the logs.
+        request.reason = value.isEmpty() ? QStringLiteral("nothing to route on")
+                                         : QStringLiteral("no route for this value and no default team");
+        request.evidence = {{QStringLiteral("value"), value}};
+        QSet<QString> seen;
+        for (const auto &route : m_routes) {
+            if (!seen.contains(route.second)) {
+                seen.insert(route.second);
+                request.choices.append({route.second, route.second, {}});
+            }
+        }
+        request.fields = {QStringLiteral("team")};
+        request.team = ctx.step().team;
+        return StepOutcome::needsHuman(request);
+    }
+
+private:
+    bot::Template m_value;
+    QList<std::pair<QString, QString>> m_routes;
+    QString m_default;
+    bool m_caseSensitive;
+};
+
+// ---- append_line ------------------------------------------------------------------------
+
+// Appends with one write() under an exclusive flock, so concurrent workers never
+// interleave lines, and checks for the line first when an earlier attempt may have
+// written it already.
+class AppendLineStep final : public Step {
+public:
+    explicit AppendLineStep(const QJsonObject &params)
+        : m_file(templateParam(params, QStringLiteral("file"))),
+          m_line(templateParam(params, QStringLiteral("line")))
+    {
+    }
+
+    StepOutcome run(StepContext &ctx) const override
+    {
+        const QString path = ctx.render(m_file);
+        const QString line = ctx.render(m_line);
+        if (path.isEmpty())
+            return StepOutcome::fail(QStringLiteral("append_line: the file name is empty"));
+        if (line.contains(QLatin1Char('\n')))
+            return StepOutcome::fail(QStringLiteral("append_line: the line holds a line break"));
+
+        auto first = ctx.beginAction();
+        if (!first)
+            return StepOutcome::retryLater(std::chrono::seconds(1), first.error().toString());
+
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        const QByteArray bytes = line.toUtf8() + '\n';
+        const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0)
+            return failFromErrno(path);
+        const auto closeFd = qScopeGuard([fd] { ::close(fd); });
+        if (::flock(fd, LOCK_EX) != 0)
+            return failFromErrno(path);
+
+        if (!*first && containsLine(fd, bytes))
+            return finish(ctx, path, /*written*/ false);
+
+        qsizetype done = 0;
+        while (done < bytes.size()) {
+            const ssize_t n = ::write(fd, bytes.constData() + done, static_cast<size_t>(bytes.size() - done));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return failFromErrno(path);
+            done += n;
+        }
+        if (::fsync(fd) != 0)
+            return failFromErrno(path);
+        return finish(ctx, path, /*written*/ true);
+    }
+
+    QString describeAction(const StepContext &ctx) const override
+    {
+        return QStringLiteral("append a line to %1").arg(ctx.render(m_file));
+    }
+
+private:
+    static StepOutcome finish(StepContext &ctx, const QString &path, bool written)
+    {
+        if (auto finished = ctx.finishAction(); !finished)
+            return StepOutcome::retryLater(std::chrono::seconds(1), finished.error().toString());
+        return StepOutcome::continueWith({{QStringLiteral("file"), path}, {QStringLiteral("written"), written}});
+    }
+
+    static StepOutcome failFromErrno(const QString &path)
+    {
+        const int error = errno;
+        const QString reason = QStringLiteral("cannot append to %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(error)));
+        // A full disk or a missing network share may come back; a permission problem will not.
+        if (error == ENOSPC || error == EIO || error == EAGAIN || error == ENOENT)
+            return StepOutcome::retryLater(std::chrono::seconds(30), reason);
+        return StepOutcome::fail(reason);
+    }
+
+    static bool containsLine(int fd, const QByteArray &line)
+    {
+        QFile file;
+        if (!file.open(fd, QIODevice::ReadOnly, QFileDevice::DontCloseHandle))
+            return false;
+        file.seek(0);
+        while (!file.atEnd()) {
+            if (file.readLine() == line)
+                return true;
+        }
+        return false;
+    }
+
+    bot::Template m_file;
+    bot::Template m_line;
+};
+
+// ---- move_file --------------------------------------------------------------------------
+
+// Moves a document into a folder. Idempotent: when the source is gone and the target is
+// there, an earlier attempt already moved it.
+class MoveFileStep final : public Step {
+public:
+    explicit MoveFileStep(const QJsonObject &params)
+        : m_from(templateParam(params, QStringLiteral("from"))),
+          m_to(templateParam(params, QStringLiteral("to"))),
+          m_onConflict(params.value(QStringLiteral("on_conflict")).toString(QStringLiteral("rename")))
+    {
+    }
+
+    StepOutcome run(StepContext &ctx) const override
+    {
+        const QString from = ctx.render(m_from);
+        const QString folder = ctx.render(m_to);
+        if (from.isEmpty() || folder.isEmpty())
+            return StepOutcome::fail(QStringLiteral("move_file: source or target folder is empty"));
+        if (!QDir().mkpath(folder))
+            return StepOutcome::retryLater(std::chrono::seconds(30), QStringLiteral("cannot create folder %1").arg(folder));
+
+        auto first = ctx.beginAction();
+        if (!first)
+            return StepOutcome::retryLater(std::chrono::seconds(1), first.error().toString());
+
+        const QFileInfo source(from);
+        QString target = QDir(folder).absoluteFilePath(source.fileName());
+        // With on_conflict: rename, the target name carries the item id, so a retried
+        // item computes the same name and an unrelated file is never overwritten.
+        const QString renamed = QDir(folder).absoluteFilePath(
+            QStringLiteral("%1.%2.%3").arg(source.completeBaseName()).arg(ctx.item().id).arg(source.suffix()));
+
+        if (!source.exists()) {
+            if (!*first && (QFileInfo::exists(target) || QFileInfo::exists(renamed)))
+                return finish(ctx, QFileInfo::exists(renamed) ? renamed : target);
+            return StepOutcome::fail(QStringLiteral("move_file: %1 does not exist").arg(from));
+        }
+        if (QFileInfo::exists(target)) {
+            if (m_onConflict == QLatin1String("fail"))
+                return StepOutcome::fail(QStringLiteral("move_file: %1 already exists").arg(target));
+            if (m_onConflict == QLatin1String("overwrite"))
+                QFile::remove(target);
+            else
+                target = renamed;
+        }
+        if (!QFile::rename(from, target)) {
+            // rename() fails across file systems; copy then remove keeps the source until
+            // the copy is complete.
+            if (!QFile::copy(from, target) || !QFile::remove(from))
+                return StepOutcome::retryLater(std::chrono::seconds(30),
+                                               QStringLiteral("cannot move %1 to %2").arg(from, folder));
+        }
+        return finish(ctx, target);
+    }
+
+    QString describeAction(const StepContext &ctx) const override
+    {
+        return QStringLiteral("move %1 to %2").arg(ctx.render(m_from), ctx.render(m_to));
+    }
+
+private:
+    static StepOutcome finish(StepContext &ctx, const QString &target)
+    {
+        if (auto finished = ctx.finishAction(); !finished)
+            return StepOutcome::retryLater(std::chrono::seconds(1), finished.error().toString());
+        return StepOutcome::continueWith({{QStringLiteral("file"), target}});
+    }
+
+    bot::Template m_from;
+    bot::Template m_to;
+    QString m_onConflict;
+};
+
+template <typename T>
+std::function<Result<std::unique_ptr<Step>>(const bot::StepDefinition &)> factory()
+{
+    return [](const bot::StepDefinition &definition) -> Result<std::unique_ptr<Step>> {
+        return std::make_unique<T>(definition.params);
+    };
+}
+
+} // namespace
+
+StepType setStepType()
+{
+    bot::StepTypeSchema schema;
+    schema.name = QStringLiteral("set");
+    schema.summary = QStringLiteral("Computes named values from templates; later steps refer to them as {{ <id>.<name> }}.");
+    schema.params = {ParamSpec::mapOf(QStringLiteral("values"),
+                                      ParamSpec::of(QStringLiteral("value"), ValueType::Template,
+                                                    QStringLiteral("A template; a lone reference keeps its JSON type.")),
+                                      QStringLiteral("The values to compute, by name."), true)};
+    schema.outputs = [](const QJsonObject &params) {
+        return params.value(QStringLiteral("values")).toObject().keys();
+    };
+    schema.example = QStringLiteral(
+        "- id: summary\n"
+        "  type: set\n"
+        "  params:\n"
+        "    values:\n"
+        "      subject: \"Contact form {{ item.id }}: {{ input.topic | lower }}\"\n"
+        "      postcode: \"{{ input.postcode | upper | trim }}\"\n");
+    return {schema, factory<SetStep>()};
+}
+
+StepType requireStepType()
+{
+    bot::StepTypeSchema schema;
+    schema.name = QStringLiteral("require");
+    schema.summary = QStringLiteral(
+        "Checks a value; when it is missing, malformed or not accepted, a person is asked for it. "
+        "Outputs the value (checked, or given by the person) under `field`.");
+    schema.params = {
+        ParamSpec::of(QStringLiteral("value"), ValueType::Template, QStringLiteral("The value to check."), true),
+        ParamSpec::of(QStringLiteral("field"), ValueType::Identifier,
+                      QStringLiteral("The name of the output, and of the field a person is asked to give."))
+            .withDefault(QStringLiteral("value")),
+        ParamSpec::of(QStringLiteral("matches"), ValueType::Regex,
+                      QStringLiteral("A regular expression the whole value must match.")),
+        ParamSpec::listOf(QStringLiteral("one_of"),
+                          ParamSpec::of(QStringLiteral("value"), ValueType::String, QStringLiteral("An accepted value.")),
+                          QStringLiteral("The accepted values (compared without regard to case).")),
+        ParamSpec::of(QStringLiteral("reason"), ValueType::String,
+                      QStringLiteral("What the person is told when the check fails; by default it names the field and the problem.")),
+        ParamSpec::listOf(QStringLiteral("choices"),
+                          ParamSpec::of(QStringLiteral("choice"), ValueType::String, QStringLiteral("A choice.")),
+                          QStringLiteral("Answers the person may pick instead of typing a value.")),
+    };
+    schema.outputs = [](const QJsonObject &params) {
+        return QStringList{params.value(QStringLiteral("field")).toString(QStringLiteral("value")),
+                           QStringLiteral("choice"), QStringLiteral("decided_by")};
+    };
+    schema.example = QStringLiteral(
+        "- id: postcode\n"
+        "  type: require\n"
+        "  params:\n"
+        "    value: \"{{ input.postcode | upper | trim }}\"\n"
+        "    field: postcode\n"
+        "    matches: '[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}'\n"
+        "    reason: The form has no valid UK postcode\n");
+    return {schema, factory<RequireStep>()};
+}
+
+StepType routeStepType()
+{
+    bot::StepTypeSchema schema;
+    schema.name = QStringLiteral("route");
+    schema.summary = QStringLiteral(
+        "Picks the team that owns the item from a value (a category, a form type). "
+        "With no matching route and no default, a person picks the team.");
+    schema.params = {
+        ParamSpec::of(QStringLiteral("value"), ValueType::Template, QStringLiteral("The value to route on."), true),
+        ParamSpec::mapOf(QStringLiteral("routes"),
+                         ParamSpec::of(QStringLiteral("team"), ValueType::Identifier, QStringLiteral("A team.")),
+                         QStringLiteral("Value -> team."), true),
+        ParamSpec::of(QStringLiteral("default"), ValueType::Identifier,
+                      QStringLiteral("The team for values with no route; without it a person decides.")),
+        ParamSpec::of(QStringLiteral("case_sensitive"), ValueType::Boolean,
+                      QStringLiteral("Compare values with regard to case.")).withDefault(false),
+    };
+    schema.outputs = [](const QJsonObject &) {
+        return QStringList{QStringLiteral("team"), QStringLiteral("matched"), QStringLiteral("choice"),
+                           QStringLiteral("decided_by")};
+    };
+    schema.example = QStringLiteral(
+        "- id: route\n"
+        "  type: route\n"
+        "  params:\n"
+        "    value: \"{{ input.topic }}\"\n"
+        "    routes:\n"
+        "      blue badge: blue-badge\n"
+        "      adult social care: adult-social-care\n"
+        "    default: customer-services\n");
+    return {schema, factory<RouteStep>()};
+}
+
+StepType appendLineStepType()
+{
+    bot::StepTypeSchema schema;
+    schema.name = QStringLiteral("append_line");
+    schema.summary = QStringLiteral(
+        "Appends one line to a file, e.g. a CSV export another system imports. A retried item "
+        "never writes its line twice: include {{ item.id }} in the line so it is recognisable.");
+    schema.sideEffects = true;
+    schema.params = {
+        ParamSpec::of(QStringLiteral("file"), ValueType::Path, QStringLiteral("The file to append to; created if missing."), true),
+        ParamSpec::of(QStringLiteral("line"), ValueType::Template, QStringLiteral("The line, without a line break."), true),
+    };
+    schema.params[0].allowTemplates = true;
+    schema.outputs = [](const QJsonObject &) {
+        return QStringList{QStringLiteral("file"), QStringLiteral("written")};
+    };
+    schema.example = QStringLiteral(
+        "- id: export\n"
+        "  type: append_line\n"
+        "  params:\n"
+        "    file: /srv/clerk/exports/contacts.csv\n"
+        "    line: \"{{ item.id }},{{ route.team }},{{ postcode.postcode }}\"\n");
+    return {schema, factory<AppendLineStep>()};
+}
+
+StepType moveFileStepType()
+{
+    bot::StepTypeSchema schema;
+    schema.name = QStringLiteral("move_file");
+    schema.summary = QStringLiteral("Moves a file (usually the input document) into a folder, e.g. to file processed post.");
+    schema.sideEffects = true;
+    schema.params = {
+        ParamSpec::of(QStringLiteral("from"), ValueType::Path, QStringLiteral("The file to move."))
+            .withDefault(QStringLiteral("{{ input.file }}")),
+        ParamSpec::of(QStringLiteral("to"), ValueType::Path, QStringLiteral("The folder to move it into; created if missing."), true),
+        ParamSpec::oneOf(QStringLiteral("on_conflict"),
+                         {QStringLiteral("rename"), QStringLiteral("overwrite"), QStringLiteral("fail")},
+                         QStringLiteral("What to do when the folder already holds a file of that name: "
+                                        "rename adds the item id to the name."))
+            .withDefault(QStringLiteral("rename")),
+    };
+    schema.params[0].allowTemplates = true;
+    schema.params[1].allowTemplates = true;
+    schema.outputs = [](const QJsonObject &) { return QStringList{QStringLiteral("file")}; };
+    schema.example = QStringLiteral(
+        "- id: file-away\n"
+        "  type: move_file\n"
+        "  params:\n"
+        "    to: \"/srv/post/done/{{ route.team }}\"\n");
+    return {schema, factory<MoveFileStep>()};
+}
+
+} // namespace clerk::engine

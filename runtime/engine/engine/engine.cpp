@@ -1,0 +1,248 @@
+#include "engine/engine.h"
+
+#include "core/logging.h"
+
+#include <QCoreApplication>
+#include <QSysInfo>
+#include <QRandomGenerator>
+
+#include <cmath>
+#include <exception>
+
+namespace clerk::engine {
+
+using namespace std::chrono;
+
+namespace {
+
+QString defaultWorkerId()
+{
+    return QStringLiteral("%1:%2:%3")
+        .arg(QSysInfo::machineHostName())
+        .arg(QCoreApplication::applicationPid())
+        .arg(QRandomGenerator::global()->generate() % 100000);
+}
+
+} // namespace
+
+milliseconds retryDelay(const bot::RetryPolicy &policy, int attempt, milliseconds floor)
+{
+    const double base = static_cast<double>(policy.initialDelay.count()) * std::pow(2.0, std::min(attempt, 40));
+    const double capped = std::min(base, static_cast<double>(policy.maxDelay.count()));
+    const double jittered = capped / 2.0 + QRandomGenerator::global()->generateDouble() * capped / 2.0;
+    return std::max(milliseconds(static_cast<qint64>(jittered)), floor);
+}
+
+Engine::Engine(store::WorkStore &store, const StepRegistry &registry, EngineOptions options, const Clock &clock)
+    : m_store(store), m_registry(registry), m_options(std::move(options)), m_clock(clock)
+{
+    if (m_options.workerId.isEmpty())
+        m_options.workerId = defaultWorkerId();
+}
+
+Engine::~Engine() = default;
+
+Result<Engine::LoadedBot> Engine::instantiate(const bot::BotDefinition &definition) const
+{
+    LoadedBot loaded{definition, {}};
+    for (const bot::StepDefinition &step : definition.steps) {
+        const StepType *type = m_registry.find(step.type);
+        if (!type)
+            return fail(Error::notFound(QStringLiteral("bot %1 uses step type '%2', which this clerk does not have")
+                                            .arg(definition.name, step.type)));
+        auto created = type->create(step);
+        if (!created)
+            return fail(created.error().withContext(QStringLiteral("bot %1: step %2").arg(definition.name, step.id)));
+        loaded.steps.push_back(std::move(*created));
+    }
+    return loaded;
+}
+
+Status Engine::addBot(const bot::BotDefinition &bot)
+{
+    if (m_bots.contains(bot.digest))
+        return {};
+    auto loaded = instantiate(bot);
+    if (!loaded)
+        return fail(loaded.error());
+    if (auto saved = m_store.saveDefinition(bot.name, bot.version, bot.digest, bot.sourceText); !saved)
+        return saved;
+    m_bots.insert(bot.digest, std::make_shared<LoadedBot>(std::move(*loaded)));
+    return {};
+}
+
+Result<const Engine::LoadedBot *> Engine::loadedBot(const QString &digest)
+{
+    if (auto it = m_bots.constFind(digest); it != m_bots.constEnd())
+        return it->get();
+    auto source = m_store.definitionSource(digest);
+    if (!source)
+        return fail(source.error());
+    const bot::BotLoad load = bot::loadBotText(*source, QStringLiteral("stored bot %1").arg(digest.left(12)),
+                                               m_registry.catalog(), m_options.connectors);
+    if (!load.bot) {
+        QString first = load.diagnostics.isEmpty() ? QString() : load.diagnostics.first().toString();
+        return fail(Error::invalidArgument(QStringLiteral("the stored bot definition no longer loads: %1").arg(first)));
+    }
+    auto loaded = instantiate(*load.bot);
+    if (!loaded)
+        return fail(loaded.error());
+    auto shared = std::make_shared<LoadedBot>(std::move(*loaded));
+    m_bots.insert(digest, shared);
+    return shared.get();
+}
+
+Result<store::EnqueueResult> Engine::submit(const bot::BotDefinition &bot, const QString &sourceRef,
+                                            const QJsonObject &payload, int priority)
+{
+    if (auto added = addBot(bot); !added)
+        return fail(added.error());
+    store::NewItem item{bot.name, bot.version, bot.digest, sourceRef, payload, priority};
+    return m_store.enqueue(item);
+}
+
+Result<int> Engine::runUntilIdle(const QStringList &bots)
+{
+    int taken = 0;
+    for (;;) {
+        auto leased = m_store.leaseNext(m_options.workerId, m_options.leaseFor, bots);
+        if (!leased)
+            return fail(leased.error());
+        if (!leased->has_value())
+            return taken;
+        ++taken;
+        auto ran = runLeased(std::move(**leased));
+        if (!ran && ran.error().code() != ErrorCode::Conflict)
+            return fail(ran.error());
+        // Conflict: the lease was lost to another worker mid-item; that worker carries on.
+    }
+}
+
+StepOutcome Engine::runStep(const LoadedBot &bot, int index, StepContext &ctx) const
+{
+    const bot::StepDefinition &definition = bot.definition.steps.at(index);
+    const StepType *type = m_registry.find(definition.type);
+    if (m_options.dryRun && type && type->schema.sideEffects) {
+        return StepOutcome::continueWith({{QStringLiteral("dry_run"), bot.steps.at(static_cast<size_t>(index))->describeAction(ctx)}});
+    }
+    try {
+        return bot.steps.at(static_cast<size_t>(index))->run(ctx);
+    } catch (const std::exception &e) {
+        return StepOutcome::fail(QStringLiteral("internal error in step %1: %2").arg(definition.id, QString::fromUtf8(e.what())));
+    } catch (...) {
+        return StepOutcome::fail(QStringLiteral("internal error in step %1").arg(definition.id));
+    }
+}
+
+Result<ItemState> Engine::stop(const WorkItem &item, ItemState state, const QString &reason)
+{
+    if (m_observer)
+        m_observer->onItemStopped(item, state, reason);
+    return state;
+}
+
+Result<ItemState> Engine::runLeased(WorkItem item)
+{
+    const QString &owner = m_options.workerId;
+    auto loaded = loadedBot(item.definitionDigest);
+    if (!loaded) {
+        const QString reason = QStringLiteral("cannot load the bot definition: %1").arg(loaded.error().toString());
+        if (auto failed = m_store.failItem(item.id, owner, reason); !failed)
+            return fail(failed.error());
+        return stop(item, ItemState::Failed, reason);
+    }
+    const LoadedBot &bot = **loaded;
+    const bot::BotDefinition &definition = bot.definition;
+
+    // An item whose worker died repeatedly mid-step (each takeover counts an attempt)
+    // is stopped here, so one poisonous document cannot block a worker forever.
+    if (item.attempts > definition.retry.maxAttempts) {
+        const QString reason = QStringLiteral("gave up after %1 attempts; last: %2").arg(item.attempts).arg(item.lastError);
+        if (auto failed = m_store.failItem(item.id, owner, reason); !failed)
+            return fail(failed.error());
+        return stop(item, ItemState::Failed, reason);
+    }
+
+    if (m_observer)
+        m_observer->onItemStarted(item);
+    qCDebug(lcEngine) << "item" << item.id << "bot" << definition.name << "from step" << item.stepCursor;
+
+    auto lastRenewal = steady_clock::now();
+    const auto renewEvery = m_options.leaseFor / 3;
+    const int stepCount = static_cast<int>(definition.steps.size());
+
+    for (int index = item.stepCursor; index < stepCount; ++index) {
+        const bot::StepDefinition &step = definition.steps.at(index);
+        if (steady_clock::now() - lastRenewal > renewEvery) {
+            if (auto renewed = m_store.renewLease(item.id, owner, m_options.leaseFor); !renewed)
+                return fail(renewed.error());
+            lastRenewal = steady_clock::now();
+        }
+
+        StepContext ctx(item, definition, index, m_options.dryRun,
+                        [this, &item, index](const QString &key) { return m_store.beginAction(key, item.id, index); },
+                        [this](const QString &key) { return m_store.finishAction(key); });
+        const StepOutcome outcome = runStep(bot, index, ctx);
+        if (m_observer)
+            m_observer->onStepFinished(item, step, outcome);
+
+        switch (outcome.kind()) {
+        case StepOutcome::Kind::Continue: {
+            const bool last = index + 1 == stepCount;
+            if (auto done = m_store.completeStep(item.id, owner, index, step.id, outcome.outputs(), last); !done)
+                return fail(done.error());
+            item.stepOutputs.insert(step.id, outcome.outputs());
+            item.stepCursor = index + 1;
+            if (last) {
+                qCInfo(lcEngine).noquote() << "item" << item.id << "bot" << definition.name << "done";
+                return stop(item, ItemState::Done, {});
+            }
+            break;
+        }
+        case StepOutcome::Kind::NeedsHuman: {
+            const HumanRequest &request = outcome.humanRequest();
+            QString team = request.team;
+            if (team.isEmpty())
+                team = step.team;
+            if (team.isEmpty())
+                team = definition.exceptionTeam.isEmpty() ? definition.ownerTeam : definition.exceptionTeam;
+            const QDateTime due = m_clock.now().addMSecs(definition.exceptionSla.count());
+            auto handed = m_store.handToPerson(item.id, owner, index, step.id, request, team, due);
+            if (!handed)
+                return fail(handed.error());
+            qCInfo(lcEngine).noquote() << "item" << item.id << "bot" << definition.name << "step" << step.id
+                                       << "needs a person: exception" << *handed << "for team" << team;
+            return stop(item, ItemState::WaitingForHuman, request.reason);
+        }
+        case StepOutcome::Kind::RetryLater: {
+            const QString reason = QStringLiteral("step %1: %2").arg(step.id, outcome.reason());
+            if (item.attempts >= definition.retry.maxAttempts) {
+                const QString final = QStringLiteral("gave up after %1 retries; %2").arg(item.attempts).arg(reason);
+                if (auto failed = m_store.failItem(item.id, owner, final); !failed)
+                    return fail(failed.error());
+                qCWarning(lcEngine).noquote() << "item" << item.id << "bot" << definition.name << "failed:" << final;
+                return stop(item, ItemState::Failed, final);
+            }
+            const milliseconds delay = retryDelay(definition.retry, item.attempts, outcome.delay());
+            if (auto retry = m_store.scheduleRetry(item.id, owner, m_clock.now().addMSecs(delay.count()), reason); !retry)
+                return fail(retry.error());
+            qCInfo(lcEngine).noquote() << "item" << item.id << "bot" << definition.name << "will retry in"
+                                       << delay.count() << "ms:" << reason;
+            return stop(item, ItemState::Queued, reason);
+        }
+        case StepOutcome::Kind::Fail: {
+            const QString reason = QStringLiteral("step %1: %2").arg(step.id, outcome.reason());
+            if (auto failed = m_store.failItem(item.id, owner, reason); !failed)
+                return fail(failed.error());
+            qCWarning(lcEngine).noquote() << "item" << item.id << "bot" << definition.name << "failed:" << reason;
+            return stop(item, ItemState::Failed, reason);
+        }
+        }
+    }
+    // The cursor was already past the last step (e.g. a person answered the last step).
+    if (auto done = m_store.completeStep(item.id, owner, stepCount, QStringLiteral("_end"), {}, true); !done)
+        return fail(done.error());
+    return stop(item, ItemState::Done, {});
+}
+
+} // namespace clerk::engine

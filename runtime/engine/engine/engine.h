@@ -1,0 +1,107 @@
+// Engine: runs work items through their bot's steps, durably.
+//
+// The engine leases an item, runs its steps from the item's step cursor, and has the
+// store persist each step's outputs before the next step runs, so a process killed at
+// any point resumes where it stopped: a step whose outputs were stored never runs again
+// for that item; a step that was running when the process died runs again (steps with
+// side effects use their action key to avoid acting twice).
+//
+// Per outcome: continue -> outputs stored, next step; needs_human -> an exception item
+// for the team, the work item waits; retry_later -> requeued after exponential backoff
+// with jitter, until the bot's retry limit, then failed; fail -> failed, visible, with
+// its reason. Items whose lease expired (their worker died) are taken over by leaseNext.
+//
+// Thread-safety: an Engine belongs to one thread, like the WorkStore it is given. Run
+// several workers by giving each thread its own WorkStore and Engine.
+#pragma once
+
+#include "bot/bot_definition.h"
+#include "bot/bot_loader.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "engine/step_registry.h"
+#include "store/work_store.h"
+
+#include <QHash>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace clerk::engine {
+
+struct EngineOptions {
+    QString workerId;                                   // default: host:pid:random
+    std::chrono::milliseconds leaseFor{std::chrono::seconds(30)};
+    bool dryRun = false;                                // side-effecting steps only describe what they would do
+    bot::ConnectorSet connectors;                       // for loading stored bot definitions
+};
+
+// Hooks for progress, metrics and tests; called on the engine's thread.
+class EngineObserver {
+public:
+    virtual ~EngineObserver() = default;
+    virtual void onItemStarted(const WorkItem &item) { Q_UNUSED(item); }
+    virtual void onStepFinished(const WorkItem &item, const bot::StepDefinition &step, const StepOutcome &outcome)
+    {
+        Q_UNUSED(item);
+        Q_UNUSED(step);
+        Q_UNUSED(outcome);
+    }
+    // The item left this worker: done, waiting for a person, queued for a retry, or failed.
+    // `reason` is the step's reason (never document text).
+    virtual void onItemStopped(const WorkItem &item, ItemState state, const QString &reason)
+    {
+        Q_UNUSED(item);
+        Q_UNUSED(state);
+        Q_UNUSED(reason);
+    }
+};
+
+// The delay before retry number `attempt` (0-based): initial * 2^attempt, capped at
+// maxDelay, then a random point in its upper half (jitter), and never less than `floor`.
+std::chrono::milliseconds retryDelay(const bot::RetryPolicy &policy, int attempt, std::chrono::milliseconds floor);
+
+class Engine {
+public:
+    Engine(store::WorkStore &store, const StepRegistry &registry, EngineOptions options = {},
+           const Clock &clock = SystemClock::instance());
+    ~Engine();
+
+    const QString &workerId() const { return m_options.workerId; }
+    void setObserver(EngineObserver *observer) { m_observer = observer; }
+
+    // Makes a loaded bot known to the engine and stores its definition, so its items can
+    // always be resumed with the exact file they started with.
+    Status addBot(const bot::BotDefinition &bot);
+
+    // Enqueues one input for `bot` (added with addBot). Deduplicated by sourceRef.
+    Result<store::EnqueueResult> submit(const bot::BotDefinition &bot, const QString &sourceRef,
+                                        const QJsonObject &payload, int priority = 0);
+
+    // Leases and runs items until none is runnable now. `bots` empty: any bot.
+    // Returns how many items this call took from the queue. Fails only when the store
+    // fails; a failing item is an outcome, not an error.
+    Result<int> runUntilIdle(const QStringList &bots = {});
+
+    // Runs one leased item until it finishes, waits for a person, or is requeued.
+    Result<ItemState> runLeased(WorkItem item);
+
+private:
+    struct LoadedBot {
+        bot::BotDefinition definition;
+        std::vector<std::unique_ptr<Step>> steps;
+    };
+    Result<const LoadedBot *> loadedBot(const QString &digest);
+    Result<LoadedBot> instantiate(const bot::BotDefinition &definition) const;
+    StepOutcome runStep(const LoadedBot &bot, int index, StepContext &ctx) const;
+    Result<ItemState> stop(const WorkItem &item, ItemState state, const QString &reason);
+
+    store::WorkStore &m_store;
+    const StepRegistry &m_registry;
+    EngineOptions m_options;
+    const Clock &m_clock;
+    EngineObserver *m_observer = nullptr;
+    QHash<QString, std::shared_ptr<LoadedBot>> m_bots;  // by definition digest
+};
+
+} // namespace clerk::engine

@@ -1,0 +1,92 @@
+// Steps: the units of work a bot's pipeline is made of, and what they see while running.
+//
+// A step type is registered once in the StepRegistry (step_registry.h) with its
+// parameter schema and a factory. For each bot step the engine creates a Step from the
+// validated StepDefinition and calls run() with a StepContext. Steps are pure with
+// respect to the store: they return a StepOutcome and the engine persists it.
+//
+// Steps that act outside clerk (files, case systems) set `sideEffects` in their schema.
+// They must be idempotent: the engine records an action key before they run
+// (StepContext::beginAction) so a retried or resumed item can tell that an earlier
+// attempt may already have acted, and check before acting again.
+//
+// @code
+//   class UppercaseStep final : public Step {
+//   public:
+//       explicit UppercaseStep(bot::Template value) : m_value(std::move(value)) {}
+//       StepOutcome run(StepContext &ctx) const override {
+//           return StepOutcome::continueWith({{"text", ctx.render(m_value).toUpper()}});
+//       }
+//   private:
+//       bot::Template m_value;
+//   };
+// @endcode
+//
+// Thread-safety: a Step is created once per bot step and may be run from several
+// worker threads at once: run() must be const and keep no per-item state.
+#pragma once
+
+#include "bot/bot_definition.h"
+#include "bot/template.h"
+#include "core/error.h"
+#include "core/step_outcome.h"
+#include "core/work_item.h"
+
+#include <QJsonObject>
+#include <QString>
+#include <functional>
+
+namespace clerk::engine {
+
+class StepContext {
+public:
+    // Records durably that this step's outbound action is about to happen.
+    using ActionRecorder = std::function<Result<bool>(const QString &key)>;
+    using ActionFinisher = std::function<Status(const QString &key)>;
+
+    StepContext(const WorkItem &item, const bot::BotDefinition &bot, int stepIndex, bool dryRun,
+                ActionRecorder begin, ActionFinisher finish);
+
+    const WorkItem &item() const { return m_item; }
+    const bot::BotDefinition &bot() const { return m_bot; }
+    const bot::StepDefinition &step() const;
+    int stepIndex() const { return m_stepIndex; }
+    bool dryRun() const { return m_dryRun; }
+
+    // The data templates see: {"input": payload, "item": {"id", "source"},
+    // "bot": {"name", "version"}, "<step id>": outputs, ...}.
+    const QJsonObject &scope() const { return m_scope; }
+    QString render(const bot::Template &value) const { return value.render(m_scope); }
+    QJsonValue renderValue(const bot::Template &value) const { return value.renderValue(m_scope); }
+
+    // The key of this step's outbound action: "clerk-<item id>-<step index>-<step id>".
+    // Stable across retries and resumes of the same item, distinct between items.
+    QString idempotencyKey() const;
+    // Records the key before acting. Returns true the first time; false when an earlier
+    // attempt of this item already began the action (it may have landed: check first).
+    Result<bool> beginAction() const;
+    // Marks the action as landed.
+    Status finishAction() const;
+
+private:
+    const WorkItem &m_item;
+    const bot::BotDefinition &m_bot;
+    int m_stepIndex;
+    bool m_dryRun;
+    QJsonObject m_scope;
+    ActionRecorder m_begin;
+    ActionFinisher m_finish;
+};
+
+class Step {
+public:
+    virtual ~Step() = default;
+    // Runs the step for one item. Must not throw; a thrown exception is caught by the
+    // engine and fails the item as an internal error.
+    virtual StepOutcome run(StepContext &ctx) const = 0;
+    // For steps with side effects: one line saying what run() would do for this item,
+    // shown by `clerk run --dry-run` instead of running it. Default: the step's type.
+    virtual QString describeAction(const StepContext &ctx) const;
+};
+
+} // namespace clerk::engine

@@ -1,0 +1,44 @@
+#include "engine/step_registry.h"
+
+#include "engine/builtin_steps_p.h"
+
+namespace clerk::engine {
+
+StepRegistry StepRegistry::builtIn()
+{
+    StepRegistry registry;
+    // The order here is the order of the docs and of `clerk steps`.
+    for (StepType type : {setStepType(), requireStepType(), routeStepType(), appendLineStepType(),
+                          moveFileStepType()}) {
+        const Status added = registry.add(std::move(type));
+        Q_ASSERT_X(added.has_value(), "StepRegistry::builtIn", "duplicate built-in step type");
+    }
+    return registry;
+}
+
+Status StepRegistry::add(StepType type)
+{
+    if (find(type.schema.name))
+        return fail(Error::alreadyExists(QStringLiteral("step type '%1' is registered twice").arg(type.schema.name)));
+    m_types.append(std::move(type));
+    return {};
+}
+
+const StepType *StepRegistry::find(const QString &name) const
+{
+    for (const StepType &type : m_types) {
+        if (type.schema.name == name)
+            return &type;
+    }
+    return nullptr;
+}
+
+bot::StepCatalog StepRegistry::catalog() const
+{
+    QList<bot::StepTypeSchema> schemas;
+    for (const StepType &type : m_types)
+        schemas.append(type.schema);
+    return bot::StepCatalog(schemas);
+}
+
+} // namespace clerk::engine

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# First five minutes: install what clerk needs, build it, and run the shipped
+# contact-form example on an embedded SQLite database (no server to set up).
+# Safe to run again: inputs already processed are recognised and not done twice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLERK_BUILD_TESTS=OFF >/dev/null
+cmake --build build --target clerk
+
+export CLERK_DB="$PWD/.clerk/quickstart.db"
+clerk=build/runtime/app/clerk
+
+echo
+echo "== clerk validate examples/contact-form-triage/bot.yaml"
+$clerk validate examples/contact-form-triage/bot.yaml
+echo
+echo "== clerk run examples/contact-form-triage/bot.yaml --input examples/contact-form-triage/forms"
+$clerk run examples/contact-form-triage/bot.yaml --input examples/contact-form-triage/forms
+echo
+echo "== clerk queue list"
+$clerk queue list
+echo
+echo "The database is $CLERK_DB; the export is clerk-out/contact-forms.csv."
+echo "Next: export CLERK_DB=$CLERK_DB, then answer the queue, e.g."
+echo "  $clerk queue show ID"
+echo "  $clerk queue resolve ID --field postcode=\"LS2 8BH\""

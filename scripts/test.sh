@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds clerk with warnings as errors, and runs every
+# test suite: unit and end-to-end tests, the kill -9 test (label slow), the schema
+# check, and the bot-loader fuzzer (label fuzz, a clang build). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh --test
+jobs=$(nproc)
+fuzz_seconds=${CLERK_FUZZ_SECONDS:-60}
+
+summary=()
+passed=0
+failed=0
+run_ctest() {  # name, build dir, ctest args...
+  local name=$1 dir=$2; shift 2
+  local log
+  log=$(mktemp)
+  set +e
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  set -e
+  local line
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n1 || true)
+  if [[ $line =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+    failed=$((failed + BASH_REMATCH[1]))
+    passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
+  elif [[ $status -ne 0 ]]; then
+    failed=$((failed + 1))
+  fi
+  summary+=("$name: ${line:-exit $status}")
+  rm -f "$log"
+}
+
+echo "== build (gcc, warnings as errors)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLERK_WERROR=ON -DCLERK_BUILD_TESTS=ON >/dev/null
+cmake --build build -j"$jobs"
+echo "== tests"
+run_ctest "unit, end-to-end and slow tests" build
+
+echo "== build (clang, libFuzzer + ASan/UBSan)"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCLERK_FUZZ=ON -DCLERK_BUILD_TESTS=OFF -DCLERK_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
+cmake --build build-fuzz -j"$jobs" --target bot_loader_fuzzer
+echo "== fuzz (${fuzz_seconds}s)"
+run_ctest "fuzz" build-fuzz -L fuzz
+
+echo
+printf '%s\n' "${summary[@]}"
+echo "all suites: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]

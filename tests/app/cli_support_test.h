@@ -1,0 +1,53 @@
+// Runs the clerk binary in tests.
+#pragma once
+
+#include <QFile>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+#include <gtest/gtest.h>
+
+namespace clerk::testing {
+
+struct Run {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+inline Run runClerk(const QStringList &arguments, const QString &workingDirectory = {}, int timeoutMs = 60000)
+{
+    QProcess process;
+    process.setProgram(QStringLiteral(CLERK_BINARY));
+    process.setArguments(arguments);
+    if (!workingDirectory.isEmpty())
+        process.setWorkingDirectory(workingDirectory);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("USER"), QStringLiteral("test-runner"));
+    env.remove(QStringLiteral("CLERK_DB"));
+    process.setProcessEnvironment(env);
+    process.start();
+    EXPECT_TRUE(process.waitForStarted());
+    EXPECT_TRUE(process.waitForFinished(timeoutMs)) << "clerk " << arguments.join(QLatin1Char(' ')).toStdString();
+    Run run;
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
+}
+
+inline void writeFile(const QString &path, const QByteArray &content)
+{
+    QFile file(path);
+    ASSERT_TRUE(file.open(QIODevice::WriteOnly | QIODevice::Truncate)) << path.toStdString();
+    file.write(content);
+}
+
+inline QByteArray readFile(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+} // namespace clerk::testing

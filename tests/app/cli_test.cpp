@@ -1,0 +1,343 @@
+// The clerk command line, end to end: real processes on a real SQLite file.
+#include "cli_support_test.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+
+using namespace clerk::testing;
+
+namespace {
+
+const QString kSource = QStringLiteral(CLERK_SOURCE_DIR);
+
+QJsonObject jsonObject(const QString &text)
+{
+    return QJsonDocument::fromJson(text.toUtf8()).object();
+}
+
+QJsonArray jsonArray(const QString &text)
+{
+    return QJsonDocument::fromJson(text.toUtf8()).array();
+}
+
+QStringList shippedDefinitionFiles()
+{
+    QStringList files;
+    for (const QString &folder : {QStringLiteral("bots"), QStringLiteral("examples")}) {
+        QDirIterator it(kSource + QLatin1Char('/') + folder, {QStringLiteral("*.yaml"), QStringLiteral("*.yml")},
+                        QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext())
+            files.append(it.next());
+    }
+    files.sort();
+    return files;
+}
+
+// A copy of the contact-form example in a temporary folder, run from there.
+class ExampleTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(m_dir.isValid());
+        const QString example = kSource + QStringLiteral("/examples/contact-form-triage");
+        QDir().mkpath(m_dir.filePath(QStringLiteral("forms")));
+        ASSERT_TRUE(QFile::copy(example + QStringLiteral("/bot.yaml"), m_dir.filePath(QStringLiteral("bot.yaml"))));
+        for (const QString &form : QDir(example + QStringLiteral("/forms")).entryList(QDir::Files))
+            ASSERT_TRUE(QFile::copy(example + QStringLiteral("/forms/") + form, m_dir.filePath(QStringLiteral("forms/") + form)));
+    }
+
+    Run clerk(QStringList arguments)
+    {
+        arguments << QStringLiteral("--db") << db();
+        return runClerk(arguments, m_dir.path());
+    }
+    Run runExample(const QStringList &extra = {})
+    {
+        return clerk(QStringList{QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"),
+                                 QStringLiteral("forms"), QStringLiteral("--json")} + extra);
+    }
+    QString db() const { return m_dir.filePath(QStringLiteral("work.db")); }
+    QStringList exportLines() const
+    {
+        return QString::fromUtf8(readFile(m_dir.filePath(QStringLiteral("clerk-out/contact-forms.csv"))))
+            .split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    }
+    QJsonArray openExceptions()
+    {
+        const Run list = clerk({QStringLiteral("queue"), QStringLiteral("list"), QStringLiteral("--json")});
+        EXPECT_EQ(list.exitCode, 0) << list.err.toStdString();
+        return jsonArray(list.out);
+    }
+    QJsonObject exceptionFor(const QString &step)
+    {
+        for (const QJsonValue &value : openExceptions()) {
+            if (value.toObject().value(QStringLiteral("step")).toString() == step)
+                return value.toObject();
+        }
+        ADD_FAILURE() << "no open exception for step " << step.toStdString();
+        return {};
+    }
+
+    QTemporaryDir m_dir;
+};
+
+} // namespace
+
+TEST(CliTest, HelpListsEveryCommandAndEachCommandHasHelp)
+{
+    const Run help = runClerk({QStringLiteral("--help")});
+    EXPECT_EQ(help.exitCode, 0);
+    for (const char *command : {"validate", "run", "queue", "item", "status", "schema", "steps"}) {
+        EXPECT_TRUE(help.out.contains(QString::fromLatin1(command))) << command;
+        const Run sub = runClerk({QString::fromLatin1(command), QStringLiteral("--help")});
+        EXPECT_EQ(sub.exitCode, 0) << command;
+        EXPECT_TRUE(sub.out.contains(QStringLiteral("--db"))) << command;
+    }
+    const Run unknown = runClerk({QStringLiteral("frobnicate")});
+    EXPECT_EQ(unknown.exitCode, 1);
+    EXPECT_TRUE(unknown.err.contains(QStringLiteral("unknown command 'frobnicate'")));
+}
+
+TEST(CliTest, ShippedBotsAndExamplesValidate)
+{
+    const QStringList files = shippedDefinitionFiles();
+    ASSERT_FALSE(files.isEmpty());
+    const Run run = runClerk(QStringList{QStringLiteral("validate")} + files);
+    EXPECT_EQ(run.exitCode, 0) << run.out.toStdString() << run.err.toStdString();
+    EXPECT_TRUE(run.out.startsWith(QStringLiteral("ok: "))) << run.out.toStdString();
+}
+
+TEST(CliTest, ValidateReportsEveryProblemWithFileLineAndColumn)
+{
+    QTemporaryDir dir;
+    const QString bad = dir.filePath(QStringLiteral("bad.yaml"));
+    writeFile(bad,
+              "name: bad-bot\n"
+              "version: 1\n"
+              "owner_teem: post-room\n"
+              "steps:\n"
+              "  - type: routee\n");
+    const Run run = runClerk({QStringLiteral("validate"), bad});
+    EXPECT_EQ(run.exitCode, 1);
+    const QStringList lines = run.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    const QRegularExpression shape(QStringLiteral("^.*bad\\.yaml:\\d+:\\d+: error: .+$"));
+    ASSERT_GE(lines.size(), 3) << run.out.toStdString();
+    for (const QString &line : lines)
+        EXPECT_TRUE(shape.match(line).hasMatch()) << line.toStdString();
+    EXPECT_TRUE(run.out.contains(QStringLiteral("bad.yaml:3:1: error: unknown key 'owner_teem'; did you mean 'owner_team'?")))
+        << run.out.toStdString();
+    EXPECT_TRUE(run.out.contains(QStringLiteral("unknown step type 'routee'"))) << run.out.toStdString();
+    EXPECT_TRUE(run.out.contains(QStringLiteral("missing required key 'owner_team'"))) << run.out.toStdString();
+}
+
+TEST(CliTest, ValidateRefusesDirectoriesAndMissingFilesClearly)
+{
+    QTemporaryDir dir;
+    Run run = runClerk({QStringLiteral("validate"), dir.filePath(QStringLiteral("missing.yaml"))});
+    EXPECT_EQ(run.exitCode, 1);
+    EXPECT_TRUE(run.out.contains(QStringLiteral("missing.yaml"))) << run.out.toStdString();
+    run = runClerk({QStringLiteral("validate"), dir.path()});
+    EXPECT_EQ(run.exitCode, 1);
+    EXPECT_FALSE(run.out.isEmpty());
+}
+
+TEST_F(ExampleTest, RunsStraightThroughWhereItCanAndWaitsForPeopleWhereItCannot)
+{
+    const Run run = runExample();
+    ASSERT_EQ(run.exitCode, 0) << run.err.toStdString() << run.out.toStdString();
+    const QJsonObject summary = jsonObject(run.out);
+    EXPECT_EQ(summary.value(QStringLiteral("done")).toInt(), 3);
+    EXPECT_EQ(summary.value(QStringLiteral("waiting_for_human")).toInt(), 2);
+    EXPECT_EQ(summary.value(QStringLiteral("failed")).toInt(), 0);
+    EXPECT_EQ(exportLines().size(), 3);
+
+    const QJsonObject postcode = exceptionFor(QStringLiteral("postcode"));
+    EXPECT_EQ(postcode.value(QStringLiteral("reason")).toString(), QStringLiteral("The form has no valid UK postcode"));
+    EXPECT_EQ(postcode.value(QStringLiteral("team")).toString(), QStringLiteral("customer-services"));
+    const QJsonObject route = exceptionFor(QStringLiteral("route"));
+    EXPECT_EQ(route.value(QStringLiteral("choices")).toArray().size(), 4);
+}
+
+TEST_F(ExampleTest, PeoplesAnswersResumeTheItemsAndAreRecorded)
+{
+    ASSERT_EQ(runExample().exitCode, 0);
+    const QJsonObject postcode = exceptionFor(QStringLiteral("postcode"));
+    const QJsonObject route = exceptionFor(QStringLiteral("route"));
+    const QString postcodeId = QString::number(postcode.value(QStringLiteral("id")).toInteger());
+    const QString routeId = QString::number(route.value(QStringLiteral("id")).toInteger());
+
+    Run answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), postcodeId, QStringLiteral("--field"),
+                        QStringLiteral("postcode=LS2 8BH"), QStringLiteral("--as"), QStringLiteral("alice")});
+    ASSERT_EQ(answer.exitCode, 0) << answer.err.toStdString();
+    EXPECT_TRUE(answer.out.contains(QStringLiteral("is now done"))) << answer.out.toStdString();
+    answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), routeId, QStringLiteral("--choice"),
+                    QStringLiteral("waste"), QStringLiteral("--as"), QStringLiteral("bob")});
+    ASSERT_EQ(answer.exitCode, 0) << answer.err.toStdString();
+
+    const QStringList lines = exportLines();
+    ASSERT_EQ(lines.size(), 5) << lines.join(QLatin1Char('|')).toStdString();
+    const QString postcodeItem = QString::number(postcode.value(QStringLiteral("item_id")).toInteger());
+    const QString routeItem = QString::number(route.value(QStringLiteral("item_id")).toInteger());
+    EXPECT_TRUE(lines.contains(postcodeItem + QStringLiteral(",revenues,LS2 8BH"))) << lines.join(QLatin1Char('|')).toStdString();
+    EXPECT_TRUE(lines.contains(routeItem + QStringLiteral(",waste,LS7 3JB"))) << lines.join(QLatin1Char('|')).toStdString();
+    EXPECT_TRUE(openExceptions().isEmpty());
+
+    const Run item = clerk({QStringLiteral("item"), QStringLiteral("show"), postcodeItem, QStringLiteral("--json")});
+    ASSERT_EQ(item.exitCode, 0);
+    bool resolvedByAlice = false;
+    for (const QJsonValue &event : jsonObject(item.out).value(QStringLiteral("events")).toArray()) {
+        if (event.toObject().value(QStringLiteral("kind")).toString() == QLatin1String("resolved"))
+            resolvedByAlice = event.toObject().value(QStringLiteral("actor")).toString() == QLatin1String("alice");
+    }
+    EXPECT_TRUE(resolvedByAlice) << item.out.toStdString();
+
+    const Run status = clerk({QStringLiteral("status"), QStringLiteral("--json")});
+    const QJsonObject counts = jsonObject(status.out).value(QStringLiteral("bots")).toArray().first().toObject();
+    EXPECT_EQ(counts.value(QStringLiteral("done")).toInt(), 5);
+    EXPECT_EQ(counts.value(QStringLiteral("waiting_for_human")).toInt(), 0);
+}
+
+TEST_F(ExampleTest, AClaimedItemCannotBeAnsweredBySomeoneElse)
+{
+    ASSERT_EQ(runExample().exitCode, 0);
+    const QString id = QString::number(exceptionFor(QStringLiteral("postcode")).value(QStringLiteral("id")).toInteger());
+    Run run = clerk({QStringLiteral("queue"), QStringLiteral("claim"), id, QStringLiteral("--as"), QStringLiteral("alice")});
+    ASSERT_EQ(run.exitCode, 0) << run.err.toStdString();
+    run = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), id, QStringLiteral("--field"),
+                 QStringLiteral("postcode=LS2 8BH"), QStringLiteral("--as"), QStringLiteral("bob")});
+    EXPECT_EQ(run.exitCode, 1);
+    EXPECT_TRUE(run.err.contains(QStringLiteral("alice"))) << run.err.toStdString();
+    EXPECT_EQ(exportLines().size(), 3);
+}
+
+TEST_F(ExampleTest, ARejectedItemIsCancelledWithItsReason)
+{
+    ASSERT_EQ(runExample().exitCode, 0);
+    const QJsonObject route = exceptionFor(QStringLiteral("route"));
+    const QString id = QString::number(route.value(QStringLiteral("id")).toInteger());
+    Run run = clerk({QStringLiteral("queue"), QStringLiteral("reject"), id});
+    EXPECT_EQ(run.exitCode, 1) << "a rejection needs a reason";
+    run = clerk({QStringLiteral("queue"), QStringLiteral("reject"), id, QStringLiteral("--reason"),
+                 QStringLiteral("duplicate of an earlier form"), QStringLiteral("--as"), QStringLiteral("carol")});
+    ASSERT_EQ(run.exitCode, 0) << run.err.toStdString();
+    const Run item = clerk({QStringLiteral("item"), QStringLiteral("show"),
+                            QString::number(route.value(QStringLiteral("item_id")).toInteger()), QStringLiteral("--json")});
+    const QJsonObject object = jsonObject(item.out);
+    EXPECT_EQ(object.value(QStringLiteral("state")).toString(), QStringLiteral("cancelled"));
+    EXPECT_TRUE(object.value(QStringLiteral("last_error")).toString().contains(QStringLiteral("duplicate of an earlier form")));
+}
+
+TEST_F(ExampleTest, OfferingTheSameInputsAgainDoesNothingTwice)
+{
+    ASSERT_EQ(runExample().exitCode, 0);
+    const Run again = runExample();
+    ASSERT_EQ(again.exitCode, 0);
+    const QJsonArray items = jsonObject(again.out).value(QStringLiteral("items")).toArray();
+    ASSERT_EQ(items.size(), 5);
+    for (const QJsonValue &item : items)
+        EXPECT_FALSE(item.toObject().value(QStringLiteral("new")).toBool());
+    EXPECT_EQ(exportLines().size(), 3);
+    EXPECT_EQ(openExceptions().size(), 2);
+}
+
+TEST_F(ExampleTest, DryRunShowsActionsAndTouchesNothing)
+{
+    const Run run = clerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"),
+                           QStringLiteral("forms"), QStringLiteral("--dry-run")});
+    ASSERT_EQ(run.exitCode, 0) << run.err.toStdString();
+    EXPECT_TRUE(run.out.contains(QStringLiteral("export: would append a line to clerk-out/contact-forms.csv"))) << run.out.toStdString();
+    EXPECT_TRUE(run.out.contains(QStringLiteral("(dry run)")));
+    EXPECT_FALSE(QFile::exists(m_dir.filePath(QStringLiteral("clerk-out/contact-forms.csv"))));
+    EXPECT_FALSE(QFile::exists(db()));
+}
+
+TEST_F(ExampleTest, UnreadableInputsAreReportedAndTheRestIsProcessed)
+{
+    writeFile(m_dir.filePath(QStringLiteral("forms/form-006.json")), "{\"topic\": \"blue badge\", ");
+    writeFile(m_dir.filePath(QStringLiteral("forms/form-007.json")), "[1, 2]");
+    const Run run = runExample();
+    EXPECT_EQ(run.exitCode, 3);
+    const QJsonObject summary = jsonObject(run.out);
+    EXPECT_EQ(summary.value(QStringLiteral("done")).toInt(), 3);
+    const QJsonArray rejected = summary.value(QStringLiteral("not_enqueued")).toArray();
+    ASSERT_EQ(rejected.size(), 2);
+    EXPECT_TRUE(rejected[0].toObject().value(QStringLiteral("problem")).toString().startsWith(QStringLiteral("not valid JSON")));
+    EXPECT_TRUE(rejected[1].toObject().value(QStringLiteral("problem")).toString().contains(QStringLiteral("one object")));
+}
+
+TEST(CliDatabaseTest, ACorruptDatabaseIsAClearErrorNotACrash)
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("work.db"));
+    QByteArray junk(8192, '\0');
+    for (int i = 0; i < junk.size(); ++i)
+        junk[i] = static_cast<char>((i * 7919) % 251);
+    writeFile(db, junk);
+    const Run run = runClerk({QStringLiteral("status"), QStringLiteral("--db"), db});
+    EXPECT_EQ(run.exitCode, 1);
+    EXPECT_TRUE(run.err.contains(db)) << run.err.toStdString();
+    EXPECT_TRUE(run.err.contains(QStringLiteral("not a clerk database"))) << run.err.toStdString();
+}
+
+TEST(CliDatabaseTest, ADirectoryInPlaceOfTheDatabaseIsAClearError)
+{
+    QTemporaryDir dir;
+    const Run run = runClerk({QStringLiteral("status"), QStringLiteral("--db"), dir.path()});
+    EXPECT_EQ(run.exitCode, 1);
+    EXPECT_FALSE(run.err.isEmpty());
+}
+
+TEST(CliDatabaseTest, ALockedDatabaseIsAClearErrorAfterWaiting)
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("work.db"));
+    ASSERT_EQ(runClerk({QStringLiteral("status"), QStringLiteral("--db"), db}).exitCode, 0);
+    {
+        QSqlDatabase holder = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("lock-holder"));
+        holder.setDatabaseName(db);
+        ASSERT_TRUE(holder.open());
+        QSqlQuery lock(holder);
+        ASSERT_TRUE(lock.exec(QStringLiteral("BEGIN EXCLUSIVE")));
+        const Run run = runClerk({QStringLiteral("queue"), QStringLiteral("list"), QStringLiteral("--db"), db});
+        EXPECT_EQ(run.exitCode, 1);
+        EXPECT_TRUE(run.err.contains(QStringLiteral("locked"))) << run.err.toStdString();
+        lock.exec(QStringLiteral("ROLLBACK"));
+        lock.finish();
+        holder.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("lock-holder"));
+}
+
+TEST(CliDocsTest, PublishedSchemasAreUpToDate)
+{
+    for (const char *kind : {"bot", "connector"}) {
+        const Run run = runClerk({QStringLiteral("schema"), QString::fromLatin1(kind)});
+        ASSERT_EQ(run.exitCode, 0);
+        const QString path = kSource + QStringLiteral("/runtime/bot/schema/%1.schema.json").arg(QString::fromLatin1(kind));
+        const QJsonDocument committed = QJsonDocument::fromJson(readFile(path));
+        EXPECT_EQ(committed, QJsonDocument::fromJson(run.out.toUtf8()))
+            << path.toStdString() << " is stale: run scripts/update-generated.sh";
+    }
+}
+
+TEST(CliDocsTest, BotReferenceHoldsTheCurrentKeyAndStepTables)
+{
+    const Run run = runClerk({QStringLiteral("steps")});
+    ASSERT_EQ(run.exitCode, 0);
+    const QString doc = QString::fromUtf8(readFile(kSource + QStringLiteral("/docs/bot-reference.md")));
+    const QString begin = QStringLiteral("<!-- BEGIN GENERATED: clerk steps -->\n");
+    const QString end = QStringLiteral("<!-- END GENERATED -->");
+    const qsizetype from = doc.indexOf(begin);
+    const qsizetype to = doc.indexOf(end);
+    ASSERT_GE(from, 0);
+    ASSERT_GT(to, from);
+    EXPECT_EQ(doc.mid(from + begin.size(), to - from - begin.size()), run.out)
+        << "docs/bot-reference.md is stale: run scripts/update-generated.sh";
+}

@@ -1,0 +1,408 @@
+#include "engine_test_support.h"
+
+#include <QFile>
+#include <QMutex>
+#include <QThread>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+using namespace clerk;
+using namespace std::chrono_literals;
+using testing::EngineFixture;
+using testing::loadBot;
+
+namespace {
+
+// Side-effect counters of the test steps, per item id.
+struct Counters {
+    QMutex mutex;
+    QHash<qint64, int> counts;    // "count" step runs
+    QHash<qint64, int> flakyRuns; // "flaky" step runs
+    void bump(QHash<qint64, int> &map, qint64 id)
+    {
+        QMutexLocker lock(&mutex);
+        ++map[id];
+    }
+    int get(const QHash<qint64, int> &map, qint64 id)
+    {
+        QMutexLocker lock(&mutex);
+        return map.value(id);
+    }
+};
+Counters g_counters;
+
+class CountStep final : public engine::Step {
+public:
+    StepOutcome run(engine::StepContext &ctx) const override
+    {
+        g_counters.bump(g_counters.counts, ctx.item().id);
+        return StepOutcome::continueWith({{QStringLiteral("n"), g_counters.get(g_counters.counts, ctx.item().id)}});
+    }
+};
+
+// Fails with retry_later until it has run `succeed_on` times for an item.
+class FlakyStep final : public engine::Step {
+public:
+    explicit FlakyStep(int succeedOn) : m_succeedOn(succeedOn) {}
+    StepOutcome run(engine::StepContext &ctx) const override
+    {
+        g_counters.bump(g_counters.flakyRuns, ctx.item().id);
+        if (g_counters.get(g_counters.flakyRuns, ctx.item().id) < m_succeedOn)
+            return StepOutcome::retryLater(0ms, QStringLiteral("case system busy"));
+        return StepOutcome::continueWith({{QStringLiteral("ok"), true}});
+    }
+
+private:
+    int m_succeedOn;
+};
+
+class ExplodingStep final : public engine::Step {
+public:
+    StepOutcome run(engine::StepContext &) const override { throw std::runtime_error("boom"); }
+};
+
+engine::StepRegistry testRegistry()
+{
+    engine::StepRegistry registry = engine::StepRegistry::builtIn();
+    engine::StepType count;
+    count.schema.name = QStringLiteral("count");
+    count.schema.outputs = [](const QJsonObject &) { return QStringList{QStringLiteral("n")}; };
+    count.create = [](const bot::StepDefinition &) -> Result<std::unique_ptr<engine::Step>> {
+        return std::make_unique<CountStep>();
+    };
+    EXPECT_TRUE(registry.add(count).has_value());
+
+    engine::StepType flaky;
+    flaky.schema.name = QStringLiteral("flaky");
+    flaky.schema.params = {bot::ParamSpec::of(QStringLiteral("succeed_on"), bot::ValueType::Integer,
+                                              QStringLiteral("run number that succeeds"), true)};
+    flaky.schema.outputs = [](const QJsonObject &) { return QStringList{QStringLiteral("ok")}; };
+    flaky.create = [](const bot::StepDefinition &d) -> Result<std::unique_ptr<engine::Step>> {
+        return std::make_unique<FlakyStep>(d.params.value(QStringLiteral("succeed_on")).toInt());
+    };
+    EXPECT_TRUE(registry.add(flaky).has_value());
+
+    engine::StepType explode;
+    explode.schema.name = QStringLiteral("explode");
+    explode.schema.outputs = [](const QJsonObject &) { return QStringList{}; };
+    explode.create = [](const bot::StepDefinition &) -> Result<std::unique_ptr<engine::Step>> {
+        return std::make_unique<ExplodingStep>();
+    };
+    EXPECT_TRUE(registry.add(explode).has_value());
+    return registry;
+}
+
+const QString kHeader = QStringLiteral(
+    "name: test-bot\n"
+    "version: 1\n"
+    "owner_team: post-room\n"
+    "exceptions:\n"
+    "  team: triage\n"
+    "  sla: 4h\n");
+
+class EngineTest : public EngineFixture {
+protected:
+    engine::StepRegistry m_registry = testRegistry();
+
+    bot::BotDefinition bot(const QString &rest) { return loadBot(kHeader + rest, m_registry.catalog()); }
+
+    engine::EngineOptions options(const QString &worker = QStringLiteral("w1"))
+    {
+        engine::EngineOptions o;
+        o.workerId = worker;
+        o.leaseFor = 10s;
+        return o;
+    }
+
+    qint64 submit(engine::Engine &engine, const bot::BotDefinition &definition, const QString &ref,
+                  const QJsonObject &payload = {})
+    {
+        auto result = engine.submit(definition, ref, payload);
+        EXPECT_TRUE(result.has_value()) << (result ? "" : result.error().toString().toStdString());
+        return result ? result->id : 0;
+    }
+
+    WorkItem item(qint64 id)
+    {
+        auto found = m_store->item(id);
+        EXPECT_TRUE(found.has_value());
+        return found.value_or(WorkItem{});
+    }
+};
+
+} // namespace
+
+TEST_F(EngineTest, RunsEveryStepAndStoresEachStepsOutputs)
+{
+    const auto definition = bot(QStringLiteral(
+        "steps:\n"
+        "  - id: tag\n"
+        "    type: set\n"
+        "    params:\n"
+        "      values:\n"
+        "        topic: \"{{ input.topic | upper }}\"\n"
+        "  - type: count\n"));
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    const qint64 id = submit(engine, definition, QStringLiteral("form-1"), {{QStringLiteral("topic"), QStringLiteral("blue badge")}});
+
+    auto ran = engine.runUntilIdle();
+    ASSERT_TRUE(ran.has_value());
+    EXPECT_EQ(*ran, 1);
+    const WorkItem done = item(id);
+    EXPECT_EQ(done.state, ItemState::Done);
+    EXPECT_EQ(done.stepCursor, 2);
+    EXPECT_EQ(done.stepOutputs.value(QStringLiteral("tag")).toObject().value(QStringLiteral("topic")).toString(),
+              QStringLiteral("BLUE BADGE"));
+    EXPECT_EQ(done.stepOutputs.value(QStringLiteral("count")).toObject().value(QStringLiteral("n")).toInt(), 1);
+}
+
+TEST_F(EngineTest, RetryResumesAtTheStepThatFailedWithoutRerunningEarlierSteps)
+{
+    const auto definition = bot(QStringLiteral(
+        "retry:\n"
+        "  max_attempts: 3\n"
+        "  initial_delay: 10s\n"
+        "steps:\n"
+        "  - type: count\n"
+        "  - type: flaky\n"
+        "    params:\n"
+        "      succeed_on: 2\n"));
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    const qint64 id = submit(engine, definition, QStringLiteral("retry-1"));
+
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    WorkItem waiting = item(id);
+    EXPECT_EQ(waiting.state, ItemState::Queued);
+    EXPECT_EQ(waiting.attempts, 1);
+    EXPECT_EQ(waiting.stepCursor, 1);
+    EXPECT_TRUE(waiting.lastError.contains(QStringLiteral("case system busy")));
+    // Backoff: not runnable before the delay (10s initial, jitter keeps it in 5..10s).
+    EXPECT_GE(m_clock.now().msecsTo(waiting.notBefore), 5000);
+    EXPECT_LE(m_clock.now().msecsTo(waiting.notBefore), 10000);
+    auto early = engine.runUntilIdle();
+    ASSERT_TRUE(early.has_value());
+    EXPECT_EQ(*early, 0);
+
+    m_clock.advance(11s);
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    EXPECT_EQ(item(id).state, ItemState::Done);
+    EXPECT_EQ(g_counters.get(g_counters.counts, id), 1) << "the step before the retry ran again";
+    EXPECT_EQ(g_counters.get(g_counters.flakyRuns, id), 2);
+}
+
+TEST_F(EngineTest, FailsAndStaysVisibleWhenRetriesRunOut)
+{
+    const auto definition = bot(QStringLiteral(
+        "retry:\n"
+        "  max_attempts: 2\n"
+        "  initial_delay: 1s\n"
+        "  max_delay: 1s\n"
+        "steps:\n"
+        "  - type: flaky\n"
+        "    params:\n"
+        "      succeed_on: 100\n"));
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    const qint64 id = submit(engine, definition, QStringLiteral("hopeless"));
+    for (int round = 0; round < 5; ++round) {
+        ASSERT_TRUE(engine.runUntilIdle().has_value());
+        m_clock.advance(2s);
+    }
+    const WorkItem failed = item(id);
+    EXPECT_EQ(failed.state, ItemState::Failed);
+    EXPECT_EQ(g_counters.get(g_counters.flakyRuns, id), 3) << "one run plus two retries";
+    EXPECT_TRUE(failed.lastError.contains(QStringLiteral("gave up after 2 retries"))) << failed.lastError.toStdString();
+    EXPECT_TRUE(failed.lastError.contains(QStringLiteral("case system busy")));
+}
+
+TEST(RetryDelayTest, GrowsExponentiallyWithJitterAndIsCapped)
+{
+    bot::RetryPolicy policy;
+    policy.initialDelay = 2s;
+    policy.maxDelay = 60s;
+    for (int i = 0; i < 50; ++i) {
+        const auto first = engine::retryDelay(policy, 0, 0ms);
+        EXPECT_GE(first, 1s);
+        EXPECT_LE(first, 2s);
+        const auto third = engine::retryDelay(policy, 2, 0ms);
+        EXPECT_GE(third, 4s);
+        EXPECT_LE(third, 8s);
+        const auto capped = engine::retryDelay(policy, 30, 0ms);
+        EXPECT_GE(capped, 30s);
+        EXPECT_LE(capped, 60s);
+        EXPECT_EQ(engine::retryDelay(policy, 0, 5min), 5min) << "a step's own delay is a floor";
+    }
+}
+
+TEST_F(EngineTest, UncertainStepHandsTheItemToTheTeamWithReasonAndSla)
+{
+    const auto definition = bot(QStringLiteral(
+        "steps:\n"
+        "  - id: postcode\n"
+        "    type: require\n"
+        "    params:\n"
+        "      value: \"{{ input.postcode }}\"\n"
+        "      field: postcode\n"
+        "      matches: '[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}'\n"));
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    const qint64 id = submit(engine, definition, QStringLiteral("no-postcode"), {{QStringLiteral("postcode"), QStringLiteral("unknown")}});
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    EXPECT_EQ(item(id).state, ItemState::WaitingForHuman);
+
+    auto open = m_store->exceptions({});
+    ASSERT_TRUE(open.has_value());
+    ASSERT_EQ(open->size(), 1);
+    const store::ExceptionItem &e = open->first();
+    EXPECT_EQ(e.itemId, id);
+    EXPECT_EQ(e.team, QStringLiteral("triage"));
+    EXPECT_EQ(e.stepId, QStringLiteral("postcode"));
+    EXPECT_EQ(e.reason, QStringLiteral("postcode is not in the expected form"));
+    EXPECT_EQ(e.fields, QStringList{QStringLiteral("postcode")});
+    EXPECT_EQ(e.evidence.value(QStringLiteral("value")).toString(), QStringLiteral("unknown"));
+    EXPECT_EQ(e.slaDueAt, m_clock.now().addSecs(4 * 3600));
+}
+
+TEST_F(EngineTest, PersonsAnswerResumesTheItemAtTheNextStep)
+{
+    const auto definition = bot(QStringLiteral(
+        "steps:\n"
+        "  - id: postcode\n"
+        "    type: require\n"
+        "    params:\n"
+        "      value: \"{{ input.postcode }}\"\n"
+        "      field: postcode\n"
+        "  - id: note\n"
+        "    type: set\n"
+        "    params:\n"
+        "      values:\n"
+        "        line: \"postcode {{ postcode.postcode }} confirmed by {{ postcode.decided_by }}\"\n"
+        "  - type: count\n"));
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    const qint64 id = submit(engine, definition, QStringLiteral("form-2"));
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    auto open = m_store->exceptions({});
+    ASSERT_TRUE(open.has_value());
+    ASSERT_EQ(open->size(), 1);
+
+    store::Decision decision;
+    decision.actor = QStringLiteral("alice");
+    decision.fields = {{QStringLiteral("postcode"), QStringLiteral("LS1 4AP")}};
+    auto resolved = m_store->resolve(open->first().id, decision);
+    ASSERT_TRUE(resolved.has_value()) << resolved.error().toString().toStdString();
+    EXPECT_EQ(item(id).state, ItemState::Queued);
+
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    const WorkItem done = item(id);
+    EXPECT_EQ(done.state, ItemState::Done);
+    EXPECT_EQ(done.stepOutputs.value(QStringLiteral("note")).toObject().value(QStringLiteral("line")).toString(),
+              QStringLiteral("postcode LS1 4AP confirmed by alice"));
+    EXPECT_EQ(g_counters.get(g_counters.counts, id), 1);
+}
+
+TEST_F(EngineTest, AStepThatThrowsFailsTheItemInsteadOfTheWorker)
+{
+    const auto definition = bot(QStringLiteral("steps:\n  - type: explode\n"));
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    const qint64 id = submit(engine, definition, QStringLiteral("boom"));
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    const WorkItem failed = item(id);
+    EXPECT_EQ(failed.state, ItemState::Failed);
+    EXPECT_TRUE(failed.lastError.contains(QStringLiteral("internal error in step explode: boom"))) << failed.lastError.toStdString();
+}
+
+TEST_F(EngineTest, DryRunDescribesActionsWithoutTakingThem)
+{
+    const QString out = path(QStringLiteral("export.csv"));
+    const auto definition = bot(QStringLiteral(
+        "steps:\n"
+        "  - id: export\n"
+        "    type: append_line\n"
+        "    params:\n"
+        "      file: %1\n"
+        "      line: \"{{ item.id }}\"\n").arg(out));
+    engine::EngineOptions o = options();
+    o.dryRun = true;
+    engine::Engine engine(*m_store, m_registry, o, m_clock);
+    const qint64 id = submit(engine, definition, QStringLiteral("dry"));
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    EXPECT_FALSE(QFile::exists(out));
+    const WorkItem done = item(id);
+    EXPECT_EQ(done.state, ItemState::Done);
+    EXPECT_EQ(done.stepOutputs.value(QStringLiteral("export")).toObject().value(QStringLiteral("dry_run")).toString(),
+              QStringLiteral("append a line to %1").arg(out));
+}
+
+TEST_F(EngineTest, ItemOfACrashedWorkerIsTakenOverWhenItsLeaseExpires)
+{
+    const auto definition = bot(QStringLiteral("steps:\n  - type: count\n"));
+    engine::Engine crashed(*m_store, m_registry, options(QStringLiteral("crashed")), m_clock);
+    const qint64 id = submit(crashed, definition, QStringLiteral("orphan"));
+    // The crashed worker leased the item and never finished it.
+    auto leased = m_store->leaseNext(QStringLiteral("crashed"), 10s);
+    ASSERT_TRUE(leased.has_value());
+    ASSERT_TRUE(leased->has_value());
+
+    engine::Engine rescuer(*m_store, m_registry, options(QStringLiteral("rescuer")), m_clock);
+    auto before = rescuer.runUntilIdle();
+    ASSERT_TRUE(before.has_value());
+    EXPECT_EQ(*before, 0) << "a live lease must not be taken";
+    m_clock.advance(11s);
+    ASSERT_TRUE(rescuer.runUntilIdle().has_value());
+    const WorkItem done = item(id);
+    EXPECT_EQ(done.state, ItemState::Done);
+    EXPECT_EQ(done.attempts, 1);
+    EXPECT_EQ(g_counters.get(g_counters.counts, id), 1);
+
+    // The crashed worker coming back cannot overwrite the rescuer's work.
+    const auto late = m_store->completeStep(id, QStringLiteral("crashed"), 0, QStringLiteral("count"), {}, true);
+    ASSERT_FALSE(late.has_value());
+    EXPECT_EQ(late.error().code(), ErrorCode::Conflict);
+}
+
+TEST_F(EngineTest, AnItemThatKeepsKillingItsWorkerIsStoppedAfterTheRetryLimit)
+{
+    const auto definition = bot(QStringLiteral("retry:\n  max_attempts: 2\nsteps:\n  - type: count\n"));
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    const qint64 id = submit(engine, definition, QStringLiteral("poison"));
+    for (int crash = 0; crash < 3; ++crash) {
+        auto leased = m_store->leaseNext(QStringLiteral("dies-%1").arg(crash), 10s);
+        ASSERT_TRUE(leased.has_value() && leased->has_value());
+        m_clock.advance(11s);
+    }
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    const WorkItem failed = item(id);
+    EXPECT_EQ(failed.state, ItemState::Failed);
+    EXPECT_TRUE(failed.lastError.startsWith(QStringLiteral("gave up after 3 attempts"))) << failed.lastError.toStdString();
+    EXPECT_EQ(g_counters.get(g_counters.counts, id), 0);
+}
+
+TEST_F(EngineTest, TwoWorkersOnOneDatabaseRunEveryItemExactlyOnce)
+{
+    const auto definition = bot(QStringLiteral("steps:\n  - type: count\n  - type: count\n    id: again\n"));
+    QList<qint64> ids;
+    {
+        engine::Engine submitter(*m_store, m_registry, options(), m_clock);
+        for (int i = 0; i < 200; ++i)
+            ids.append(submit(submitter, definition, QStringLiteral("parallel-%1").arg(i)));
+    }
+    const QString db = path(QStringLiteral("work.db"));
+    std::atomic<int> taken{0};
+    auto work = [&](const QString &name) {
+        auto store = store::openWorkStore(db, m_clock);
+        ASSERT_TRUE(store.has_value());
+        engine::Engine engine(**store, m_registry, options(name), m_clock);
+        auto ran = engine.runUntilIdle();
+        ASSERT_TRUE(ran.has_value()) << ran.error().toString().toStdString();
+        taken += *ran;
+    };
+    std::thread a(work, QStringLiteral("a"));
+    std::thread b(work, QStringLiteral("b"));
+    a.join();
+    b.join();
+    EXPECT_EQ(taken.load(), 200);
+    for (qint64 id : ids) {
+        EXPECT_EQ(item(id).state, ItemState::Done);
+        EXPECT_EQ(g_counters.get(g_counters.counts, id), 2) << "item " << id;
+    }
+}
