@@ -3,11 +3,12 @@
 #include "core/logging.h"
 #include "store/migrations_p.h"
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QSet>
+#include <QThread>
 
 #include <atomic>
 #include <unistd.h>
@@ -88,10 +89,21 @@ Result<QSqlQuery> runSql(const QSqlDatabase &db, const QString &location, const 
     };
     if (!query.prepare(sql))
         return fail(mapSqlError(query.lastError(), location, what()));
-    for (const QVariant &value : binds)
-        query.addBindValue(value);
-    if (!query.exec())
+    for (const QVariant &value : binds) {
+        // Qt SQL binds a null QString or QByteArray as SQL NULL. Text and blobs bound here
+        // mean a value, possibly empty; callers pass an invalid QVariant for NULL.
+        if (value.typeId() == QMetaType::QString && value.toString().isNull())
+            query.addBindValue(QStringLiteral(""));
+        else if (value.typeId() == QMetaType::QByteArray && value.toByteArray().isNull())
+            query.addBindValue(QByteArray("", 0));
+        else
+            query.addBindValue(value);
+    }
+    if (!query.exec()) {
+        qCDebug(lcStore) << "statement failed:" << what() << "code" << query.lastError().nativeErrorCode()
+                         << query.lastError().text();
         return fail(mapSqlError(query.lastError(), location, what()));
+    }
     return query;
 }
 
@@ -123,7 +135,7 @@ QVariant msOrNull(const QDateTime &time)
 
 QVariant textOrNull(const QString &text)
 {
-    return text.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(text);
+    return text.isEmpty() ? QVariant() : QVariant(text);
 }
 
 QDateTime timeFrom(const QVariant &value)
@@ -275,19 +287,30 @@ Result<std::unique_ptr<SqlWorkStore>> SqlWorkStore::openSqlite(const QString &pa
     store->m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(options.busyTimeout.count()));
     if (!store->m_db.open())
         return fail(mapSqlError(store->m_db.lastError(), location, QStringLiteral("opening")));
-    if (auto ready = store->initialiseSqlite(); !ready)
+    if (auto ready = store->initialiseSqlite(options.busyTimeout); !ready)
         return fail(ready.error());
     return store;
 }
 
-Status SqlWorkStore::initialiseSqlite()
+Status SqlWorkStore::initialiseSqlite(std::chrono::milliseconds busyTimeout)
 {
     // The first statement reads the file header: a file that is not a database fails here.
-    auto journal = run(QStringLiteral("PRAGMA journal_mode = WAL"));
-    if (!journal)
-        return fail(journal.error());
-    const QString mode = journal->next() ? journal->value(0).toString() : QString();
-    journal->finish();
+    // Switching a new database to WAL takes an exclusive lock, and when two connections
+    // try at once SQLite answers SQLITE_BUSY without calling its busy handler (it would
+    // deadlock), so the waiting is done here.
+    QDeadlineTimer deadline(busyTimeout);
+    QString mode;
+    for (;;) {
+        auto journal = run(QStringLiteral("PRAGMA journal_mode = WAL"));
+        if (journal) {
+            mode = journal->next() ? journal->value(0).toString() : QString();
+            journal->finish();
+            break;
+        }
+        if (journal.error().code() != ErrorCode::Unavailable || deadline.hasExpired())
+            return fail(journal.error());
+        QThread::msleep(5);
+    }
     if (mode.compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0) {
         return fail(Error::unavailable(
             QStringLiteral("database %1 cannot use write-ahead logging (journal mode stays \"%2\"); "

@@ -38,7 +38,8 @@ struct SqlDialect {
 // `doing` says what was being done, for the Internal case.
 Error mapSqlError(const QSqlError &error, const QString &location, const QString &doing);
 
-// Runs `sql` with positional `?` parameters bound in order. Returns the executed query
+// Runs `sql` with positional `?` parameters bound in order. An invalid QVariant binds SQL
+// NULL; a null QString or QByteArray binds an empty value. Returns the executed query
 // (positioned before its first row) or the mapped error.
 Result<QSqlQuery> runSql(const QSqlDatabase &db, const QString &location, const QString &sql,
                          const QList<QVariant> &binds = {});
@@ -90,7 +91,7 @@ public:
 private:
     SqlWorkStore(const SqlDialect &dialect, QString connectionName, QString location, const Clock &clock);
 
-    Status initialiseSqlite();
+    Status initialiseSqlite(std::chrono::milliseconds busyTimeout);
 
     Result<QSqlQuery> run(const QString &sql, const QList<QVariant> &binds = {});
     Status begin();

@@ -7,7 +7,7 @@
 // taken over by another worker), so a slow worker can never overwrite another's work.
 //
 // Backends: SQLite (WAL mode) now; PostgreSQL later as a second implementation of the
-// same SQL store (see sql_work_store.h). Open one with openWorkStore().
+// same SQL store (see sql_work_store_p.h). Open one with openWorkStore().
 //
 // Thread-safety: a WorkStore object belongs to the thread that opened it (Qt SQL
 // connections are per thread). Each worker thread opens its own; they share the database.
@@ -29,11 +29,11 @@
 namespace clerk::store {
 
 struct NewItem {
-    QString bot;
-    QString botVersion;
-    QString definitionDigest;
-    QString sourceRef;      // unique per bot: enqueueing the same ref again returns the existing item
-    QJsonObject payload;
+    QString bot{};
+    QString botVersion{};
+    QString definitionDigest{};
+    QString sourceRef{};     // unique per bot: enqueueing the same ref again returns the existing item
+    QJsonObject payload{};
     int priority = 0;
 };
 
@@ -50,72 +50,73 @@ std::optional<ExceptionState> exceptionStateFromString(const QString &name);
 struct ExceptionItem {
     qint64 id = 0;
     qint64 itemId = 0;
-    QString bot;
+    QString bot{};
     int stepIndex = 0;
-    QString stepId;
-    QString team;
-    QString reason;
-    QJsonObject evidence;
-    QList<HumanChoice> choices;
-    QStringList fields;
+    QString stepId{};
+    QString team{};
+    QString reason{};
+    QJsonObject evidence{};
+    QList<HumanChoice> choices{};
+    QStringList fields{};
     ExceptionState state = ExceptionState::Open;
-    QDateTime createdAt;
-    QDateTime slaDueAt;
-    QString claimedBy;
-    QDateTime claimExpiresAt;
-    QJsonObject decision;   // {"choice": ..., "fields": {...}, "note": ...} or {"rejected": reason}
-    QString decidedBy;
-    QDateTime decidedAt;
+    QDateTime createdAt{};
+    QDateTime slaDueAt{};
+    QString claimedBy{};
+    QDateTime claimExpiresAt{};
+    QJsonObject decision{};  // {"choice": ..., "fields": {...}, "note": ...} or {"rejected": reason}
+    QString decidedBy{};
+    QDateTime decidedAt{};
 };
 
 struct ExceptionFilter {
-    QString team;                         // empty: all teams
-    QString bot;                          // empty: all bots
-    std::optional<ExceptionState> state;  // empty: open and claimed
+    QString team{};                         // empty: all teams
+    QString bot{};                          // empty: all bots
+    std::optional<ExceptionState> state{};  // empty: open and claimed
     int limit = 100;
     int offset = 0;
 };
 
 struct ItemFilter {
-    QString bot;
-    std::optional<ItemState> state;
+    QString bot{};
+    std::optional<ItemState> state{};
     int limit = 100;
     int offset = 0;
 };
 
 // A person's answer to an exception item.
 struct Decision {
-    QString actor;          // who decided (user name)
-    QString choice;         // one of the offered choice values, or empty
-    QJsonObject fields;     // field values given by the person
-    QString note;
+    QString actor{};         // who decided (user name)
+    QString choice{};        // one of the offered choice values, or empty
+    QJsonObject fields{};    // field values given by the person
+    QString note{};
 };
 
 struct Event {
     qint64 id = 0;
-    QDateTime at;
+    QDateTime at{};
     qint64 itemId = 0;      // 0 for events not about one item
-    QString bot;
-    QString kind;           // "enqueued", "leased", "step_done", "needs_human", "retry", "failed",
-                            // "done", "claimed", "released", "resolved", "rejected", "resumed", "lease_expired"
-    QString actor;          // worker id or person
-    QJsonObject detail;     // no document text or personal fields
+    QString bot{};
+    QString kind{};          // "enqueued", "leased", "step_done", "needs_human", "retry", "failed",
+                             // "done", "claimed", "released", "resolved", "rejected", "resumed", "lease_expired",
+                             // "lease_released" (releaseLease), "requeued" (requeue); "released" is a claim's
+    QString actor{};         // worker id or person
+    QJsonObject detail{};    // no document text or personal fields
 };
 
 // Counts for `clerk status`.
 struct BotCounts {
-    QString bot;
+    QString bot{};
     qint64 queued = 0, leased = 0, waitingForHuman = 0, done = 0, failed = 0, cancelled = 0;
 };
 struct TeamQueue {
-    QString team;
+    QString team{};
     qint64 open = 0;
     qint64 breached = 0;     // open or claimed items past their SLA due time
-    QDateTime oldestCreatedAt;
+    QDateTime oldestCreatedAt{};
 };
 struct StatusSummary {
-    QList<BotCounts> bots;
-    QList<TeamQueue> teams;
+    QList<BotCounts> bots{};
+    QList<TeamQueue> teams{};
 };
 
 class WorkStore {
@@ -162,6 +163,8 @@ public:
     virtual Result<QList<WorkItem>> items(const ItemFilter &filter) = 0;
 
     // --- exception queue -----------------------------------------------------------------
+    // Ordered by SLA due time (items without one last), then id. A claim that has run out
+    // reads as open, with no claimer: anyone may take the item.
     virtual Result<QList<ExceptionItem>> exceptions(const ExceptionFilter &filter) = 0;
     virtual Result<ExceptionItem> exception(qint64 exceptionId) = 0;
     // Claims an open item (or one whose claim expired). Conflict when another person holds it.

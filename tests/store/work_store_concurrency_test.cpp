@@ -1,0 +1,218 @@
+// Several workers on one database file: each has its own WorkStore (and connection), as
+// the scheduler's worker threads and separate `clerk` processes do. No item may be held by
+// two workers at once, and none may be lost.
+#include "store/work_store.h"
+
+#include "store_test_support.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonObject>
+
+#include <iostream>
+#include <latch>
+#include <mutex>
+#include <thread>
+
+using namespace std::chrono_literals;
+
+namespace clerk::store {
+namespace {
+
+using testing::isOk;
+using testing::RawConnection;
+
+const char *const kWorkerDatabase = "CLERK_STORE_TEST_WORKER_DATABASE";
+const char *const kWorkerName = "CLERK_STORE_TEST_WORKER_NAME";
+
+struct WorkerLog {
+    QList<qint64> leased;
+    QList<qint64> completed;
+    QStringList errors;
+};
+
+// Leases and completes (two steps each) until nothing is runnable. When `start` is
+// given, waits on it after opening so that all workers begin together.
+WorkerLog drain(const QString &path, const Clock &clock, const QString &name, std::latch *start = nullptr)
+{
+    WorkerLog log;
+    auto opened = openWorkStore(path, clock, {.busyTimeout = 30s});
+    if (start)
+        start->arrive_and_wait();
+    if (!opened) {
+        log.errors.append(opened.error().toString());
+        return log;
+    }
+    WorkStore &store = **opened;
+    for (;;) {
+        auto leased = store.leaseNext(name, 10min);
+        if (!leased) {
+            log.errors.append(leased.error().toString());
+            return log;
+        }
+        if (!leased->has_value())
+            return log;
+        const qint64 id = (*leased)->id;
+        log.leased.append(id);
+        auto first = store.completeStep(id, name, 0, QStringLiteral("read"), {{QStringLiteral("worker"), name}}, false);
+        auto second = first ? store.completeStep(id, name, 1, QStringLiteral("act"), {}, true) : first;
+        if (!second)
+            log.errors.append(second.error().toString());
+        else
+            log.completed.append(id);
+    }
+}
+
+void enqueueMany(const QString &path, const Clock &clock, int count, QList<qint64> *ids)
+{
+    auto store = openWorkStore(path, clock);
+    ASSERT_TRUE(isOk(store));
+    for (int i = 0; i < count; ++i) {
+        auto queued = (*store)->enqueue({.bot = QStringLiteral("load"),
+                                         .sourceRef = QStringLiteral("doc-%1").arg(i),
+                                         .priority = i % 3});
+        ASSERT_TRUE(isOk(queued));
+        ids->append(queued->id);
+    }
+}
+
+// Every item leased exactly once, by one worker, and completed exactly once.
+void checkExactlyOnce(const QString &path, const QList<qint64> &ids, const QHash<qint64, int> &leases,
+                      const QHash<qint64, int> &completions)
+{
+    for (qint64 id : ids) {
+        EXPECT_EQ(leases.value(id), 1) << "item " << id;
+        EXPECT_EQ(completions.value(id), 1) << "item " << id;
+    }
+    EXPECT_EQ(leases.size(), ids.size());
+    RawConnection raw(path);
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM work_items WHERE state = 'done'")).toInt(), ids.size());
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM events WHERE kind = 'leased'")).toInt(), ids.size());
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM events WHERE kind = 'lease_expired'")).toInt(), 0);
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM events WHERE kind = 'step_done'")).toInt(), 2 * ids.size());
+    // The steps of one item were all written by the worker that leased it.
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM (SELECT item_id FROM events"
+                                        " WHERE kind IN ('leased', 'step_done', 'done')"
+                                        " GROUP BY item_id HAVING COUNT(DISTINCT actor) > 1)"))
+                  .toInt(),
+              0);
+}
+
+TEST(WorkStoreConcurrencyTest, FourThreadsNeverHoldTheSameItem)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("clerk.db"));
+    ManualClock clock(testing::startTime());
+    constexpr int kItems = 500;
+    constexpr int kWorkers = 4;
+    QList<qint64> ids;
+    enqueueMany(path, clock, kItems, &ids);
+    ASSERT_EQ(ids.size(), kItems);
+
+    std::vector<WorkerLog> logs(kWorkers);
+    std::latch start(kWorkers + 1);
+    QElapsedTimer timer;
+    {
+        std::vector<std::jthread> workers;
+        for (int w = 0; w < kWorkers; ++w) {
+            workers.emplace_back(
+                [&, w] { logs[size_t(w)] = drain(path, clock, QStringLiteral("worker-%1").arg(w), &start); });
+        }
+        start.arrive_and_wait();
+        timer.start();
+    }
+    const qint64 elapsedMs = qMax<qint64>(1, timer.elapsed());
+
+    QHash<qint64, int> leases, completions;
+    for (int w = 0; w < kWorkers; ++w) {
+        const WorkerLog &log = logs[size_t(w)];
+        EXPECT_TRUE(log.errors.isEmpty()) << "worker " << w << ": " << log.errors.join(QStringLiteral("; ")).toStdString();
+        for (qint64 id : log.leased)
+            ++leases[id];
+        for (qint64 id : log.completed)
+            ++completions[id];
+        std::cout << "worker-" << w << " completed " << log.completed.size() << " items\n";
+    }
+    std::cout << kItems << " items, " << kWorkers << " threads: " << elapsedMs << " ms, "
+              << (kItems * 1000 / elapsedMs) << " items/s (lease + 2 steps each)\n";
+    checkExactlyOnce(path, ids, leases, completions);
+}
+
+TEST(WorkStoreConcurrencyTest, ConcurrentFirstOpensMigrateOnce)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("fresh.db"));
+    ManualClock clock(testing::startTime());
+    std::mutex mutex;
+    QStringList errors;
+    {
+        std::vector<std::jthread> openers;
+        for (int i = 0; i < 4; ++i) {
+            openers.emplace_back([&] {
+                auto store = openWorkStore(path, clock, {.busyTimeout = 30s});
+                if (!store) {
+                    std::lock_guard lock(mutex);
+                    errors.append(store.error().toString());
+                }
+            });
+        }
+    }
+    EXPECT_TRUE(errors.isEmpty()) << errors.join(QStringLiteral("; ")).toStdString();
+    RawConnection raw(path);
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM schema_version")).toInt(), 1);
+}
+
+// Two processes instead of threads. The test binary runs itself twice as a worker.
+TEST(WorkStoreConcurrencyTest, TwoProcessesNeverHoldTheSameItem)
+{
+    if (const QByteArray childPath = qgetenv(kWorkerDatabase); !childPath.isEmpty()) {
+        const QString name = QString::fromLocal8Bit(qgetenv(kWorkerName));
+        const WorkerLog log = drain(QString::fromLocal8Bit(childPath), SystemClock::instance(), name);
+        EXPECT_TRUE(log.errors.isEmpty()) << log.errors.join(QStringLiteral("; ")).toStdString();
+        EXPECT_EQ(log.leased.size(), log.completed.size());
+        return;
+    }
+
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("clerk.db"));
+    ManualClock clock(testing::startTime());
+    constexpr int kItems = 300;
+    QList<qint64> ids;
+    enqueueMany(path, clock, kItems, &ids);
+
+    QList<std::shared_ptr<QProcess>> children;
+    for (int p = 0; p < 2; ++p) {
+        auto child = std::make_shared<QProcess>();
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QLatin1String(kWorkerDatabase), path);
+        env.insert(QLatin1String(kWorkerName), QStringLiteral("process-%1").arg(p));
+        child->setProcessEnvironment(env);
+        child->setProcessChannelMode(QProcess::MergedChannels);
+        child->start(QCoreApplication::applicationFilePath(),
+                     {QStringLiteral("--gtest_filter=WorkStoreConcurrencyTest.TwoProcessesNeverHoldTheSameItem")});
+        ASSERT_TRUE(child->waitForStarted(10000));
+        children.append(child);
+    }
+    for (const auto &child : children) {
+        ASSERT_TRUE(child->waitForFinished(100000));
+        EXPECT_EQ(child->exitStatus(), QProcess::NormalExit);
+        EXPECT_EQ(child->exitCode(), 0) << QString::fromLocal8Bit(child->readAll()).toStdString();
+    }
+
+    // The workers' own records are in the event log: who leased and completed what.
+    QHash<qint64, int> leases, completions;
+    {
+        RawConnection raw(path);
+        QSqlQuery query(raw.database());
+        ASSERT_TRUE(query.exec(QStringLiteral("SELECT item_id, kind FROM events WHERE kind IN ('leased', 'done')")));
+        while (query.next())
+            ++(query.value(1).toString() == QLatin1String("leased") ? leases : completions)[query.value(0).toLongLong()];
+    }
+    checkExactlyOnce(path, ids, leases, completions);
+}
+
+} // namespace
+} // namespace clerk::store
