@@ -53,16 +53,18 @@ void expectReadOnly(const QString &path)
         << testing::text(opened.error());
 }
 
-// Runs the current test again as `nobody` with kChildDatabase=path, or directly when
-// not root. `prepare` has set up the files; the folder chain must be searchable by nobody.
-void checkReadOnlyAsUnprivilegedUser(const QString &path)
+// Expects each of `paths` (one a line) to open as read-only: directly when not root,
+// else by running the current test again as `nobody` with kChildDatabase=paths. The
+// folders on the way must be searchable by nobody.
+void checkReadOnlyAsUnprivilegedUser(const QString &paths)
 {
     if (::geteuid() != 0) {
-        expectReadOnly(path);
+        for (const QString &path : paths.split(QLatin1Char('\n')))
+            expectReadOnly(path);
         return;
     }
     QProcessEnvironment env;
-    env.insert(QLatin1String(kChildDatabase), path);
+    env.insert(QLatin1String(kChildDatabase), paths);
     QString output;
     const int code = testing::runThisTestInChild(currentTestName(), env, true, &output);
     if (code == 77)
@@ -140,19 +142,27 @@ TEST(WorkStoreFaultTest, ReadOnlyDatabaseFileIsPermissionDenied)
     checkReadOnlyAsUnprivilegedUser(path);
 }
 
+// Both a new database and an existing one the user may write: SQLite cannot create the
+// write-ahead log beside it.
 TEST(WorkStoreFaultTest, DatabaseInReadOnlyFolderIsPermissionDenied)
 {
     if (const QByteArray child = qgetenv(kChildDatabase); !child.isEmpty()) {
-        expectReadOnly(QString::fromLocal8Bit(child));
+        for (const QString &path : QString::fromLocal8Bit(child).split(QLatin1Char('\n')))
+            expectReadOnly(path);
         return;
     }
     QTemporaryDir dir;
     ASSERT_TRUE(dir.isValid());
     const QString folder = dir.filePath(QStringLiteral("locked-folder"));
     ASSERT_TRUE(QDir().mkpath(folder));
+    const QString existing = folder + QStringLiteral("/existing.db");
+    createStore(existing);
+    if (::geteuid() == 0) {
+        ASSERT_EQ(::chown(QFile::encodeName(existing).constData(), 65534, 65534), 0);
+    }
     ASSERT_EQ(::chmod(QFile::encodeName(dir.path()).constData(), 0755), 0);
     ASSERT_EQ(::chmod(QFile::encodeName(folder).constData(), 0555), 0);
-    checkReadOnlyAsUnprivilegedUser(folder + QStringLiteral("/clerk.db"));
+    checkReadOnlyAsUnprivilegedUser(folder + QStringLiteral("/clerk.db\n") + existing);
     ::chmod(QFile::encodeName(folder).constData(), 0755);
 }
 

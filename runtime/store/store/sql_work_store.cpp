@@ -165,11 +165,6 @@ QJsonArray arrayFrom(const QVariant &value)
     return QJsonDocument::fromJson(value.toString().toUtf8()).array();
 }
 
-QString exceptionStateName(const QSqlQuery &query, int column)
-{
-    return query.value(column).toString();
-}
-
 // Reads one row selected with kItemColumns.
 WorkItem itemFrom(const QSqlQuery &query)
 {
@@ -211,7 +206,7 @@ ExceptionItem exceptionFrom(const QSqlQuery &query, qint64 nowMs)
     item.choices = HumanRequest::choicesFromJson(arrayFrom(query.value(8)));
     for (const QJsonValue &field : arrayFrom(query.value(9)))
         item.fields.append(field.toString());
-    item.state = exceptionStateFromString(exceptionStateName(query, 10)).value_or(ExceptionState::Open);
+    item.state = exceptionStateFromString(query.value(10).toString()).value_or(ExceptionState::Open);
     item.createdAt = timeFrom(query.value(11));
     item.slaDueAt = timeFrom(query.value(12));
     item.claimedBy = query.value(13).toString();
@@ -596,14 +591,18 @@ Status SqlWorkStore::completeStep(qint64 itemId, const QString &owner, int stepI
         stepOutputs.insert(stepId, outputs);
 
         const qint64 now = m_clock.nowMs();
+        // The last step ends the item and its lease in the same statement.
         const QString sql = last
-            ? QStringLiteral("UPDATE work_items SET step_outputs = ?, step_cursor = ?, state = 'done',"
-                             " lease_owner = NULL, lease_expires_at = NULL, finished_at = ?, updated_at = ?"
+            ? QStringLiteral("UPDATE work_items SET step_outputs = ?, step_cursor = ?, updated_at = ?, state = 'done',"
+                             " lease_owner = NULL, lease_expires_at = NULL, finished_at = ?"
                              " WHERE id = ? AND state = 'leased' AND lease_owner = ? AND step_cursor = ?")
-            : QStringLiteral("UPDATE work_items SET step_outputs = ?, step_cursor = ?, finished_at = ?, updated_at = ?"
+            : QStringLiteral("UPDATE work_items SET step_outputs = ?, step_cursor = ?, updated_at = ?"
                              " WHERE id = ? AND state = 'leased' AND lease_owner = ? AND step_cursor = ?");
-        auto updated = run(sql, {jsonText(stepOutputs), stepIndex + 1, last ? QVariant(now) : nullInt(), now, itemId,
-                                 owner, stepIndex});
+        QList<QVariant> binds{jsonText(stepOutputs), stepIndex + 1, now};
+        if (last)
+            binds.append(now);
+        binds << itemId << owner << stepIndex;
+        auto updated = run(sql, binds);
         if (!updated)
             return fail(updated.error());
         if (updated->numRowsAffected() != 1)

@@ -138,17 +138,23 @@ public:
     // when nothing is runnable. `bots` empty: any bot.
     virtual Result<std::optional<WorkItem>> leaseNext(const QString &owner, std::chrono::milliseconds leaseFor,
                                                       const QStringList &bots = {}) = 0;
-    // Extends a lease still held by `owner`; Conflict when it was lost.
+    // Every call that takes an `owner` changes the item only while `owner` holds its lease:
+    // Conflict ("item N is no longer leased by W") when the lease was lost, NotFound when
+    // there is no such item.
+    //
+    // Extends a lease still held by `owner`.
     virtual Status renewLease(qint64 itemId, const QString &owner, std::chrono::milliseconds leaseFor) = 0;
     // Puts a leased item back to queued without counting an attempt (graceful shutdown).
     virtual Status releaseLease(qint64 itemId, const QString &owner) = 0;
 
     // Stores the outputs of step `stepIndex` under `stepId` and moves the cursor past it.
-    // When `last`, the item becomes done and its lease ends.
+    // When `last`, the item becomes done and its lease ends. Conflict when the cursor is not
+    // at `stepIndex`: a step's outputs land exactly once.
     virtual Status completeStep(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
                                 const QJsonObject &outputs, bool last) = 0;
-    // Opens an exception item for `team` and parks the work item in waiting_for_human.
-    // Returns the exception item's id.
+    // Opens an exception item for `team` (empty: request.team) and parks the work item in
+    // waiting_for_human. Returns the exception item's id. Conflict also when the item's
+    // cursor is not `stepIndex`.
     virtual Result<qint64> handToPerson(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
                                         const HumanRequest &request, const QString &team, QDateTime slaDueAt) = 0;
     // Counts an attempt and requeues the item, not to run before `notBefore`.
@@ -171,9 +177,11 @@ public:
     virtual Status claim(qint64 exceptionId, const QString &actor, std::chrono::milliseconds claimFor) = 0;
     virtual Status releaseClaim(qint64 exceptionId, const QString &actor) = 0;
     // Records the decision, stores the answer as the step's outputs
-    // ({"choice": ..., <field>: <value>...}), moves the cursor past the step and requeues
-    // the work item. Conflict when already decided, or claimed by someone else.
-    // Returns the work item's id.
+    // ({"choice": ..., "decided_by": actor, <field>: <value>...}), moves the cursor past the
+    // step and requeues the work item (attempts reset). Conflict when already decided, or
+    // claimed by someone else (an unexpired claim). InvalidArgument when the choice is not
+    // one of those offered, or a field was not asked for (checked only when the step
+    // offered choices / fields). Returns the work item's id.
     virtual Result<qint64> resolve(qint64 exceptionId, const Decision &decision) = 0;
     // Records the rejection and cancels the work item. Returns the work item's id.
     virtual Result<qint64> reject(qint64 exceptionId, const QString &actor, const QString &reason) = 0;
