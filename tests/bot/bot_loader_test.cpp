@@ -406,7 +406,13 @@ TEST(BotLoaderTest, RefusesSeveralDocuments)
     const BotLoad load = loadText("name: a\n---\nname: b\n");
     ASSERT_EQ(load.diagnostics.size(), 1);
     EXPECT_EQ(load.diagnostics[0].toString(),
-              QStringLiteral("test.yaml:3:1: error: the file holds 2 YAML documents separated by '---'; it must hold one"));
+              QStringLiteral("test.yaml:2:1: error: the file holds more than one YAML document (separated by '---'); it must hold one"));
+    // yaml-cpp 0.7's LoadAll loops forever on these; they must come back as errors.
+    for (const char *text : {",", " ,", "&a ,", "!x ,", "a: 1\n,"}) {
+        const BotLoad broken = loadText(text);
+        ASSERT_FALSE(broken.diagnostics.isEmpty()) << text;
+        EXPECT_TRUE(broken.diagnostics[0].message.startsWith(QStringLiteral("invalid YAML"))) << text;
+    }
 }
 
 TEST(ConnectorLoaderTest, LoadsConnectorWithDefaults)

@@ -119,11 +119,21 @@ std::optional<Node> parseDefinition(const QByteArray &text, const QString &file,
 
 void sortDiagnostics(Diagnostics &diagnostics)
 {
-    std::stable_sort(diagnostics.begin(), diagnostics.end(), [](const Diagnostic &a, const Diagnostic &b) {
-        if (a.line != b.line)
-            return a.line < b.line;
-        return a.column < b.column;
+    // Stable by hand: std::stable_sort trips a deprecation warning in libstdc++ 12 under clang.
+    QList<std::pair<qsizetype, Diagnostic>> indexed;
+    indexed.reserve(diagnostics.size());
+    for (qsizetype i = 0; i < diagnostics.size(); ++i)
+        indexed.append({i, diagnostics.at(i)});
+    std::sort(indexed.begin(), indexed.end(), [](const auto &a, const auto &b) {
+        if (a.second.line != b.second.line)
+            return a.second.line < b.second.line;
+        if (a.second.column != b.second.column)
+            return a.second.column < b.second.column;
+        return a.first < b.first;
     });
+    diagnostics.clear();
+    for (const auto &entry : indexed)
+        diagnostics.append(entry.second);
 }
 
 const ParamSpec &topLevelSpec(const QList<ParamSpec> &specs, const QString &name)

@@ -7,6 +7,7 @@
 
 #include <QRegularExpression>
 #include <QTimeZone>
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -94,12 +95,13 @@ bool parseNumber(const QString &text, double &out)
 QString closestMatch(const QString &word, const QStringList &candidates)
 {
     const QString lower = word.toLower();
+    // Short words take one slip, longer ones two: "foo" is not a typo of "bot".
+    const int allowed = std::clamp(static_cast<int>((word.size() + 1) / 3), 1, 2);
     QString best;
-    int bestDistance = 3;
+    int bestDistance = allowed + 1;
     for (const QString &candidate : candidates) {
         const int distance = editDistance(lower, candidate.toLower());
-        // A distance as long as either word is a different word, not a typo.
-        if (distance < bestDistance && distance < candidate.size() && distance < word.size()) {
+        if (distance < bestDistance && distance < candidate.size()) {
             best = candidate;
             bestDistance = distance;
         }
@@ -283,9 +285,13 @@ QJsonValue SpecValidator::scalar(const Node &node, const ParamSpec &spec)
     case ValueType::TimeZone: {
         const QByteArray id = text.trimmed().toUtf8();
         if (id.isEmpty() || !QTimeZone::isTimeZoneIdAvailable(id)) {
-            QStringList known;
-            for (const QByteArray &zone : QTimeZone::availableTimeZoneIds())
-                known.append(QString::fromUtf8(zone));
+            // Listing the zones reads the system's tz database: do it once.
+            static const QStringList known = [] {
+                QStringList zones;
+                for (const QByteArray &zone : QTimeZone::availableTimeZoneIds())
+                    zones.append(QString::fromUtf8(zone));
+                return zones;
+            }();
             errorAt(node, QStringLiteral("unknown time zone '%1'%2").arg(text, suggestion(text, known)));
             return invalid;
         }
