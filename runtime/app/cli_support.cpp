@@ -1,5 +1,6 @@
 #include "cli_support.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -31,7 +32,7 @@ void CommonOptions::addTo(QCommandLineParser &parser) const
 
 bool parseCommand(QCommandLineParser &parser, const QStringList &arguments, int &exitCode)
 {
-    const QCommandLineOption help = parser.addHelpOption();
+    const QCommandLineOption helpOption = parser.addHelpOption();
     if (!parser.parse(arguments)) {
         err() << "clerk: " << parser.errorText() << "\n"
               << "Try '" << arguments.value(0) << " --help'.\n";
@@ -39,8 +40,13 @@ bool parseCommand(QCommandLineParser &parser, const QStringList &arguments, int 
         exitCode = ExitInvalid;
         return false;
     }
-    if (parser.isSet(help)) {
-        out() << parser.helpText();
+    if (parser.isSet(helpOption)) {
+        // Qt names the executable path; people type "clerk <command>".
+        QString help = parser.helpText();
+        const QString program = QCoreApplication::arguments().value(0);
+        if (help.startsWith(QStringLiteral("Usage: ") + program))
+            help.replace(7, program.size(), arguments.value(0));
+        out() << help;
         out().flush();
         exitCode = ExitOk;
         return false;

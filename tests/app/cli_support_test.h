@@ -10,13 +10,13 @@
 
 namespace clerk::testing {
 
-struct Run {
+struct ClerkRun {
     int exitCode = -1;
     QString out;
     QString err;
 };
 
-inline Run runClerk(const QStringList &arguments, const QString &workingDirectory = {}, int timeoutMs = 60000)
+inline ClerkRun runClerk(const QStringList &arguments, const QString &workingDirectory = {}, int timeoutMs = 60000)
 {
     QProcess process;
     process.setProgram(QStringLiteral(CLERK_BINARY));
@@ -30,7 +30,7 @@ inline Run runClerk(const QStringList &arguments, const QString &workingDirector
     process.start();
     EXPECT_TRUE(process.waitForStarted());
     EXPECT_TRUE(process.waitForFinished(timeoutMs)) << "clerk " << arguments.join(QLatin1Char(' ')).toStdString();
-    Run run;
+    ClerkRun run;
     run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
     run.out = QString::fromUtf8(process.readAllStandardOutput());
     run.err = QString::fromUtf8(process.readAllStandardError());

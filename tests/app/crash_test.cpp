@@ -91,7 +91,7 @@ TEST(CrashTest, KillNineMidBatchThenRerunEndsEveryItemExactlyOnce)
     EXPECT_GE(kills, 2) << "the batch finished before it could be killed; the test proved little";
 
     // A final run finishes the batch, taking over the leases the killed runs held.
-    const Run last = runClerk(runArgs, {}, 120000);
+    const ClerkRun last = runClerk(runArgs, {}, 120000);
     ASSERT_EQ(last.exitCode, 0) << last.err.toStdString() << last.out.toStdString();
     const QJsonObject summary = QJsonDocument::fromJson(last.out.toUtf8()).object();
     EXPECT_EQ(summary.value(QStringLiteral("done")).toInt(), kItems) << last.out.toStdString();
@@ -109,7 +109,7 @@ TEST(CrashTest, KillNineMidBatchThenRerunEndsEveryItemExactlyOnce)
     EXPECT_EQ(doubled, 0) << "items whose side effect happened more than once";
     EXPECT_EQ(lines.size(), kItems);
 
-    const Run status = runClerk({QStringLiteral("status"), QStringLiteral("--db"), db, QStringLiteral("--json")});
+    const ClerkRun status = runClerk({QStringLiteral("status"), QStringLiteral("--db"), db, QStringLiteral("--json")});
     const QJsonObject counts = QJsonDocument::fromJson(status.out.toUtf8()).object().value(QStringLiteral("bots")).toArray().first().toObject();
     EXPECT_EQ(counts.value(QStringLiteral("done")).toInt(), kItems);
     EXPECT_EQ(counts.value(QStringLiteral("failed")).toInt(), 0);

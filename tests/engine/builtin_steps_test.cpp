@@ -5,7 +5,7 @@
 #include <QFile>
 
 using namespace clerk;
-using testing::loadBot;
+using clerk::testing::loadBot;
 
 namespace {
 

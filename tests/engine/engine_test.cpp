@@ -10,8 +10,8 @@
 
 using namespace clerk;
 using namespace std::chrono_literals;
-using testing::EngineFixture;
-using testing::loadBot;
+using clerk::testing::EngineFixture;
+using clerk::testing::loadBot;
 
 namespace {
 

@@ -719,5 +719,36 @@ TEST_F(WorkStoreTest, ItemsAreListedByIdWithFilters)
     EXPECT_EQ(ids(m_store->items({.limit = 2, .offset = 1})), (QList<qint64>{b, c}));
 }
 
+TEST_F(WorkStoreTest, APickedChoiceFillsTheOneFieldTheStepAskedFor)
+{
+    const qint64 id = enqueue(QStringLiteral("route-1"));
+    const QString w = QStringLiteral("w1");
+    ASSERT_EQ(lease(w), id);
+    HumanRequest question{.reason = QStringLiteral("no route for this value"),
+                          .choices = {{QStringLiteral("waste"), {}, {}}, {QStringLiteral("highways"), {}, {}}},
+                          .fields = {QStringLiteral("team")}};
+    auto handed = m_store->handToPerson(id, w, 0, QStringLiteral("route"), question, QStringLiteral("triage"),
+                                        m_clock.now().addSecs(3600));
+    ASSERT_TRUE(isOk(handed));
+    ASSERT_TRUE(isOk(m_store->resolve(*handed, {.actor = QStringLiteral("bob"), .choice = QStringLiteral("highways")})));
+    const QJsonObject answer = m_store->item(id)->stepOutputs.value(QStringLiteral("route")).toObject();
+    EXPECT_EQ(answer.value(QStringLiteral("team")).toString(), QStringLiteral("highways"));
+    EXPECT_EQ(answer.value(QStringLiteral("choice")).toString(), QStringLiteral("highways"));
+}
+
+TEST_F(WorkStoreTest, FinishItemEndsAnItemWhoseLastStepAPersonAnswered)
+{
+    const qint64 id = enqueue(QStringLiteral("last-1"));
+    ASSERT_EQ(lease(QStringLiteral("w1")), id);
+    EXPECT_TRUE(failsWith(m_store->finishItem(id, QStringLiteral("someone-else")), ErrorCode::Conflict));
+    ASSERT_TRUE(isOk(m_store->finishItem(id, QStringLiteral("w1"))));
+    auto done = m_store->item(id);
+    ASSERT_TRUE(isOk(done));
+    EXPECT_EQ(done->state, ItemState::Done);
+    EXPECT_TRUE(done->leaseOwner.isEmpty());
+    EXPECT_TRUE(done->finishedAt.isValid());
+    EXPECT_EQ(eventKinds(id).last(), QStringLiteral("done"));
+}
+
 } // namespace
 } // namespace clerk::store

@@ -26,18 +26,18 @@ namespace clerk {
 
 // One answer a person may pick. `value` is what the step receives.
 struct HumanChoice {
-    QString value;
-    QString label;       // shown to the person; defaults to value
-    QJsonObject detail;  // e.g. a candidate record with per-field scores
+    QString value{};
+    QString label{};       // shown to the person; defaults to value
+    QJsonObject detail{};  // e.g. a candidate record with per-field scores
 };
 
 // What a step asks of a person.
 struct HumanRequest {
-    QString reason;               // why the bot hesitated, for the person ("No postcode on the form")
-    QJsonObject evidence;         // what the bot saw: values, confidences, reasons
-    QList<HumanChoice> choices;   // offered answers (may be empty)
-    QStringList fields;           // field values the person may give instead of, or with, a choice
-    QString team;                 // empty: the bot's exception team
+    QString reason{};              // why the bot hesitated, for the person ("No postcode on the form")
+    QJsonObject evidence{};        // what the bot saw: values, confidences, reasons
+    QList<HumanChoice> choices{};  // offered answers (may be empty)
+    QStringList fields{};          // field values the person may give instead of, or with, a choice
+    QString team{};                // empty: the bot's exception team
 
     QJsonArray choicesJson() const;
     static QList<HumanChoice> choicesFromJson(const QJsonArray &array);

@@ -240,7 +240,7 @@ Result<ItemState> Engine::runLeased(WorkItem item)
         }
     }
     // The cursor was already past the last step (e.g. a person answered the last step).
-    if (auto done = m_store.completeStep(item.id, owner, stepCount, QStringLiteral("_end"), {}, true); !done)
+    if (auto done = m_store.finishItem(item.id, owner); !done)
         return fail(done.error());
     return stop(item, ItemState::Done, {});
 }

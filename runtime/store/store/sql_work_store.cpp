@@ -703,6 +703,25 @@ Status SqlWorkStore::scheduleRetry(qint64 itemId, const QString &owner, QDateTim
     });
 }
 
+Status SqlWorkStore::finishItem(qint64 itemId, const QString &owner)
+{
+    return inWriteTransaction([&]() -> Status {
+        auto bot = leasedItemBot(itemId, owner);
+        if (!bot)
+            return fail(bot.error());
+        const qint64 now = m_clock.nowMs();
+        auto updated = run(QStringLiteral("UPDATE work_items SET state = 'done', lease_owner = NULL,"
+                                          " lease_expires_at = NULL, finished_at = ?, updated_at = ?"
+                                          " WHERE id = ? AND state = 'leased' AND lease_owner = ?"),
+                           {now, now, itemId, owner});
+        if (!updated)
+            return fail(updated.error());
+        if (updated->numRowsAffected() != 1)
+            return fail(lostLease(itemId, owner));
+        return appendEvent(itemId, *bot, QStringLiteral("done"), owner, {});
+    });
+}
+
 Status SqlWorkStore::failItem(qint64 itemId, const QString &owner, const QString &reason)
 {
     return inWriteTransaction([&]() -> Status {
@@ -975,8 +994,13 @@ Result<qint64> SqlWorkStore::resolve(qint64 exceptionId, const Decision &decisio
                              {QStringLiteral("note"), decision.note}};
         // The answer becomes the step's outputs: field values are keys of their own.
         QJsonObject answer = decision.fields;
-        if (!decision.choice.isEmpty())
+        if (!decision.choice.isEmpty()) {
             answer.insert(QStringLiteral("choice"), decision.choice);
+            // A step that asked for one field and offered choices for it (route's team,
+            // require's value) reads the picked choice as that field's value.
+            if (exceptionItem.fields.size() == 1 && !answer.contains(exceptionItem.fields.first()))
+                answer.insert(exceptionItem.fields.first(), decision.choice);
+        }
         answer.insert(QStringLiteral("decided_by"), decision.actor);
         stepOutputs.insert(exceptionItem.stepId, answer);
 

@@ -69,6 +69,7 @@ public:
     Result<qint64> handToPerson(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
                                 const HumanRequest &request, const QString &team, QDateTime slaDueAt) override;
     Status scheduleRetry(qint64 itemId, const QString &owner, QDateTime notBefore, const QString &reason) override;
+    Status finishItem(qint64 itemId, const QString &owner) override;
     Status failItem(qint64 itemId, const QString &owner, const QString &reason) override;
     Status requeue(qint64 itemId, const QString &actor) override;
 

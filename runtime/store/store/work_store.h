@@ -159,6 +159,9 @@ public:
                                         const HumanRequest &request, const QString &team, QDateTime slaDueAt) = 0;
     // Counts an attempt and requeues the item, not to run before `notBefore`.
     virtual Status scheduleRetry(qint64 itemId, const QString &owner, QDateTime notBefore, const QString &reason) = 0;
+    // Ends a leased item whose cursor is already past its last step (a person answered
+    // the last step) as done.
+    virtual Status finishItem(qint64 itemId, const QString &owner) = 0;
     // Ends the item as failed with `reason`.
     virtual Status failItem(qint64 itemId, const QString &owner, const QString &reason) = 0;
     // Puts a failed or cancelled item back to queued at its step cursor, attempts reset
