@@ -1,3 +1,4 @@
+#include "qt_printers.h"
 #include "bot/bot_schema.h"
 #include "test_catalog.h"
 

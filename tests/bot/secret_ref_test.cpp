@@ -1,3 +1,4 @@
+#include "qt_printers.h"
 #include "bot/secret_ref.h"
 
 #include <QFile>

@@ -1,3 +1,4 @@
+#include "qt_printers.h"
 #include "bot/template.h"
 
 #include <QJsonArray>

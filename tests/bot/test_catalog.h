@@ -4,15 +4,9 @@
 #include "bot/bot_loader.h"
 #include "bot/param_spec.h"
 
-#include <QJsonObject>
-#include <QString>
-#include <ostream>
+#include "qt_printers.h"
 
-// Lets GoogleTest print QStrings readably in failure messages.
-inline void PrintTo(const QString &text, std::ostream *out)
-{
-    *out << '"' << text.toStdString() << '"';
-}
+#include <QJsonObject>
 
 namespace clerk::bot::testing {
 
