@@ -8,7 +8,7 @@ packages=(cmake ninja-build g++ pkg-config
           libyaml-cpp-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev
-             clang libclang-rt-14-dev
+             clang-19 libclang-rt-19-dev
              python3 python3-jsonschema python3-yaml)
 fi
 

@@ -39,7 +39,7 @@ echo "== tests"
 run_ctest "unit, end-to-end and slow tests" build
 
 echo "== build (clang, libFuzzer + ASan/UBSan)"
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+CC=clang-19 CXX=clang++-19 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCLERK_FUZZ=ON -DCLERK_BUILD_TESTS=OFF -DCLERK_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
 cmake --build build-fuzz -j"$jobs" --target bot_loader_fuzzer
 echo "== fuzz (${fuzz_seconds}s)"
