@@ -25,7 +25,8 @@ run_ctest() {  # name, build dir, ctest args...
   if [[ $line =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
     failed=$((failed + BASH_REMATCH[1]))
     passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
-  elif [[ $status -ne 0 ]]; then
+  else
+    # No summary line: ctest found no tests or could not run; that is a failure too.
     failed=$((failed + 1))
   fi
   summary+=("$name: ${line:-exit $status}")
