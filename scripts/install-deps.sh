@@ -5,11 +5,14 @@ set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config
           qt6-base-dev libqt6sql6-sqlite
-          libyaml-cpp-dev)
+          libyaml-cpp-dev
+          libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
+          libpoppler-qt6-dev liblinear-dev libfasttext-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev
              clang-19 libclang-rt-19-dev
-             python3 python3-jsonschema python3-yaml)
+             python3 python3-jsonschema python3-yaml
+             fonts-dejavu-core poppler-utils)
 fi
 
 missing=()

@@ -13,5 +13,7 @@ int itemCommand(const QStringList &arguments);
 int statusCommand(const QStringList &arguments);
 int schemaCommand(const QStringList &arguments);
 int stepsCommand(const QStringList &arguments);
+int trainCommand(const QStringList &arguments);
+int evalCommand(const QStringList &arguments);
 
 } // namespace clerk::app

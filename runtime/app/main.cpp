@@ -6,6 +6,8 @@
 #include <QLoggingCategory>
 
 #include <clocale>
+#include <cstdlib>
+#include <unistd.h>
 
 namespace {
 
@@ -37,8 +39,23 @@ const char kUsage[] =
 
 } // namespace
 
+// Tesseract is built with OpenMP; on small servers its threads make OCR several times
+// slower, and libgomp reads OMP_THREAD_LIMIT when it is loaded, before main() runs. So
+// clerk starts itself again with the limit set, once; it parallelises across pages and
+// documents instead. An operator's own OMP_THREAD_LIMIT is kept.
+void limitOpenMpThreads(char **argv)
+{
+    const char *given = std::getenv("OMP_THREAD_LIMIT");
+    if (given && *given)
+        return;
+    ::setenv("OMP_THREAD_LIMIT", "1", 1);
+    ::execv("/proc/self/exe", argv);
+    // execv only returns on failure: go on with OpenMP's default rather than not at all.
+}
+
 int main(int argc, char **argv)
 {
+    limitOpenMpThreads(argv);
     QCoreApplication app(argc, argv);
     // Qt sets the locale from the environment; numbers in files and output stay in C form.
     std::setlocale(LC_NUMERIC, "C");
@@ -81,6 +98,10 @@ int main(int argc, char **argv)
         return schemaCommand(rest);
     if (command == QLatin1String("steps"))
         return stepsCommand(rest);
+    if (command == QLatin1String("train"))
+        return trainCommand(rest);
+    if (command == QLatin1String("eval"))
+        return evalCommand(rest);
 
     err() << "clerk: unknown command '" << command << "'. Run 'clerk --help' for the list.\n";
     err().flush();
