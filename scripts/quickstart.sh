@@ -22,7 +22,7 @@ echo
 echo "== clerk queue list"
 $clerk queue list
 echo
-echo "The database is $CLERK_DB; the export is clerk-out/contact-forms.csv."
+echo "The database is $CLERK_DB; the export is examples/contact-form-triage/clerk-out/contact-forms.csv."
 echo "Next: export CLERK_DB=$CLERK_DB, then answer the queue, e.g."
 echo "  $clerk queue show ID"
 echo "  $clerk queue resolve ID --field postcode=\"LS2 8BH\""

@@ -5,6 +5,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
@@ -112,8 +113,15 @@ TEST(BotLoaderTest, LoadsValidBotWithDefaultsApplied)
     const QByteArray bytes = file.readAll();
     EXPECT_EQ(bot.sourceText, bytes);
     EXPECT_EQ(bot.sourcePath, path);
-    EXPECT_EQ(bot.digest, QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex()));
+    EXPECT_EQ(bot.baseDir, QFileInfo(path).absolutePath());
     EXPECT_EQ(bot.digest.size(), 64);
+    // The same bytes in another folder are another definition: relative paths differ.
+    const BotLoad elsewhere = loadBotText(bytes, path, testCatalog(), testConnectors(), QStringLiteral("/srv/other"));
+    ASSERT_TRUE(elsewhere.bot.has_value());
+    EXPECT_NE(elsewhere.bot->digest, bot.digest);
+    const BotLoad again = loadBotText(bytes, path, testCatalog(), testConnectors(), QFileInfo(path).absolutePath());
+    ASSERT_TRUE(again.bot.has_value());
+    EXPECT_EQ(again.bot->digest, bot.digest);
 }
 
 TEST(BotLoaderTest, MinimalBotGetsDefaults)

@@ -23,7 +23,7 @@ protected:
         if (m_bot.steps.isEmpty())
             return StepOutcome::fail(QStringLiteral("bot did not load"));
         const bot::StepDefinition &definition = m_bot.steps.first();
-        auto step = m_registry.find(definition.type)->create(definition);
+        auto step = m_registry.find(definition.type)->create(m_bot, definition);
         EXPECT_TRUE(step.has_value());
         m_item.id = itemId;
         m_item.payload = payload;

@@ -69,7 +69,7 @@ engine::StepRegistry testRegistry()
     engine::StepType count;
     count.schema.name = QStringLiteral("count");
     count.schema.outputs = [](const QJsonObject &) { return QStringList{QStringLiteral("n")}; };
-    count.create = [](const bot::StepDefinition &) -> Result<std::unique_ptr<engine::Step>> {
+    count.create = [](const bot::BotDefinition &, const bot::StepDefinition &) -> Result<std::unique_ptr<engine::Step>> {
         return std::make_unique<CountStep>();
     };
     EXPECT_TRUE(registry.add(count).has_value());
@@ -79,7 +79,7 @@ engine::StepRegistry testRegistry()
     flaky.schema.params = {bot::ParamSpec::of(QStringLiteral("succeed_on"), bot::ValueType::Integer,
                                               QStringLiteral("run number that succeeds"), true)};
     flaky.schema.outputs = [](const QJsonObject &) { return QStringList{QStringLiteral("ok")}; };
-    flaky.create = [](const bot::StepDefinition &d) -> Result<std::unique_ptr<engine::Step>> {
+    flaky.create = [](const bot::BotDefinition &, const bot::StepDefinition &d) -> Result<std::unique_ptr<engine::Step>> {
         return std::make_unique<FlakyStep>(d.params.value(QStringLiteral("succeed_on")).toInt());
     };
     EXPECT_TRUE(registry.add(flaky).has_value());
@@ -87,7 +87,7 @@ engine::StepRegistry testRegistry()
     engine::StepType explode;
     explode.schema.name = QStringLiteral("explode");
     explode.schema.outputs = [](const QJsonObject &) { return QStringList{}; };
-    explode.create = [](const bot::StepDefinition &) -> Result<std::unique_ptr<engine::Step>> {
+    explode.create = [](const bot::BotDefinition &, const bot::StepDefinition &) -> Result<std::unique_ptr<engine::Step>> {
         return std::make_unique<ExplodingStep>();
     };
     EXPECT_TRUE(registry.add(explode).has_value());

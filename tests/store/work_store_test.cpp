@@ -113,13 +113,15 @@ TEST_F(WorkStoreTest, DefinitionsAreStoredOncePerDigest)
 {
     const QByteArray source("name: contact-form\nsteps: []\n");
     ASSERT_TRUE(isOk(m_store->saveDefinition(QStringLiteral("contact-form"), QStringLiteral("1.0"),
-                                             QStringLiteral("sha256:abc"), source)));
+                                             QStringLiteral("sha256:abc"), source, QStringLiteral("/srv/bots"))));
     ASSERT_TRUE(isOk(m_store->saveDefinition(QStringLiteral("contact-form"), QStringLiteral("1.0"),
-                                             QStringLiteral("sha256:abc"), QByteArray("ignored"))));
-    auto stored = m_store->definitionSource(QStringLiteral("sha256:abc"));
+                                             QStringLiteral("sha256:abc"), QByteArray("ignored"),
+                                             QStringLiteral("/elsewhere"))));
+    auto stored = m_store->definition(QStringLiteral("sha256:abc"));
     ASSERT_TRUE(isOk(stored));
-    EXPECT_EQ(*stored, source);
-    EXPECT_TRUE(failsWith(m_store->definitionSource(QStringLiteral("sha256:missing")), ErrorCode::NotFound));
+    EXPECT_EQ(stored->source, source);
+    EXPECT_EQ(stored->baseDir, QStringLiteral("/srv/bots"));
+    EXPECT_TRUE(failsWith(m_store->definition(QStringLiteral("sha256:missing")), ErrorCode::NotFound));
 }
 
 // --- enqueue and lease ---------------------------------------------------------------------

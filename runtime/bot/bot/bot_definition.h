@@ -63,7 +63,8 @@ struct BotDefinition {
 
     QString sourcePath;                       // the file it was loaded from
     QByteArray sourceText;                    // the file's bytes, stored with each item's run
-    QString digest;                           // hex SHA-256 of sourceText
+    QString baseDir;                          // absolute folder of the file: relative paths in steps start here
+    QString digest;                           // hex SHA-256 of baseDir and sourceText
 
     const StepDefinition *step(const QString &id) const;
 };

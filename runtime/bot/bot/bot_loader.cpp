@@ -5,8 +5,9 @@
 #include "core/duration.h"
 
 #include <QCryptographicHash>
-#include <QFile>
+#include <QDir>
 #include <QFileInfo>
+#include <QFile>
 #include <QJsonArray>
 #include <QStringDecoder>
 #include <algorithm>
@@ -451,7 +452,7 @@ ConnectorLoad loadConnectorFile(const QString &path)
 }
 
 BotLoad loadBotText(const QByteArray &text, const QString &displayName, const StepCatalog &catalog,
-                    const ConnectorSet &connectors)
+                    const ConnectorSet &connectors, const QString &baseDir)
 {
     BotLoad load;
     const std::optional<Node> root = parseDefinition(text, displayName, FileKind::Bot, load.diagnostics);
@@ -487,7 +488,13 @@ BotLoad loadBotText(const QByteArray &text, const QString &displayName, const St
     bot.steps = steps;
     bot.sourcePath = displayName;
     bot.sourceText = text;
-    bot.digest = QString::fromLatin1(QCryptographicHash::hash(text, QCryptographicHash::Sha256).toHex());
+    bot.baseDir = QDir(baseDir.isEmpty() ? QDir::currentPath() : baseDir).absolutePath();
+    // Relative paths make the folder part of what a bot does, so it is part of the digest.
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(bot.baseDir.toUtf8());
+    hash.addData(QByteArrayView("\0", 1));
+    hash.addData(text);
+    bot.digest = QString::fromLatin1(hash.result().toHex());
     load.bot = std::move(bot);
     return load;
 }
@@ -498,7 +505,7 @@ BotLoad loadBotFile(const QString &path, const StepCatalog &catalog, const Conne
     const std::optional<QByteArray> bytes = readDefinitionFile(path, FileKind::Bot, load.diagnostics);
     if (!bytes)
         return load;
-    return loadBotText(*bytes, path, catalog, connectors);
+    return loadBotText(*bytes, path, catalog, connectors, QFileInfo(path).absolutePath());
 }
 
 bool looksLikeConnector(const QByteArray &text)

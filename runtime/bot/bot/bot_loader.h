@@ -38,8 +38,9 @@ ConnectorLoad loadConnectorText(const QByteArray &text, const QString &displayNa
 
 // Loads one bot file against the step types in `catalog` and the known connectors.
 BotLoad loadBotFile(const QString &path, const StepCatalog &catalog, const ConnectorSet &connectors);
+// `baseDir` is the folder relative paths in the bot start from; empty: the current folder.
 BotLoad loadBotText(const QByteArray &text, const QString &displayName,
-                    const StepCatalog &catalog, const ConnectorSet &connectors);
+                    const StepCatalog &catalog, const ConnectorSet &connectors, const QString &baseDir = {});
 
 // True when the YAML document looks like a connector file (has a top-level `kind:`
 // and no `steps:`), so `clerk validate` can take both kinds of file in one list.

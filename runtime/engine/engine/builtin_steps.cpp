@@ -191,7 +191,7 @@ public:
 
     StepOutcome run(StepContext &ctx) const override
     {
-        const QString path = ctx.render(m_file);
+        const QString path = ctx.resolvePath(ctx.render(m_file));
         const QString line = ctx.render(m_line);
         if (path.isEmpty())
             return StepOutcome::fail(QStringLiteral("append_line: the file name is empty"));
@@ -230,7 +230,7 @@ public:
 
     QString describeAction(const StepContext &ctx) const override
     {
-        return QStringLiteral("append a line to %1").arg(ctx.render(m_file));
+        return QStringLiteral("append a line to %1").arg(ctx.resolvePath(ctx.render(m_file)));
     }
 
 private:
@@ -283,8 +283,8 @@ public:
 
     StepOutcome run(StepContext &ctx) const override
     {
-        const QString from = ctx.render(m_from);
-        const QString folder = ctx.render(m_to);
+        const QString from = ctx.resolvePath(ctx.render(m_from));
+        const QString folder = ctx.resolvePath(ctx.render(m_to));
         if (from.isEmpty() || folder.isEmpty())
             return StepOutcome::fail(QStringLiteral("move_file: source or target folder is empty"));
         if (!QDir().mkpath(folder))
@@ -326,7 +326,7 @@ public:
 
     QString describeAction(const StepContext &ctx) const override
     {
-        return QStringLiteral("move %1 to %2").arg(ctx.render(m_from), ctx.render(m_to));
+        return QStringLiteral("move %1 to %2").arg(ctx.resolvePath(ctx.render(m_from)), ctx.resolvePath(ctx.render(m_to)));
     }
 
 private:
@@ -343,9 +343,9 @@ private:
 };
 
 template <typename T>
-std::function<Result<std::unique_ptr<Step>>(const bot::StepDefinition &)> factory()
+std::function<Result<std::unique_ptr<Step>>(const bot::BotDefinition &, const bot::StepDefinition &)> factory()
 {
-    return [](const bot::StepDefinition &definition) -> Result<std::unique_ptr<Step>> {
+    return [](const bot::BotDefinition &, const bot::StepDefinition &definition) -> Result<std::unique_ptr<Step>> {
         return std::make_unique<T>(definition.params);
     };
 }

@@ -50,7 +50,7 @@ Result<Engine::LoadedBot> Engine::instantiate(const bot::BotDefinition &definiti
         if (!type)
             return fail(Error::notFound(QStringLiteral("bot %1 uses step type '%2', which this clerk does not have")
                                             .arg(definition.name, step.type)));
-        auto created = type->create(step);
+        auto created = type->create(definition, step);
         if (!created)
             return fail(created.error().withContext(QStringLiteral("bot %1: step %2").arg(definition.name, step.id)));
         loaded.steps.push_back(std::move(*created));
@@ -65,7 +65,7 @@ Status Engine::addBot(const bot::BotDefinition &bot)
     auto loaded = instantiate(bot);
     if (!loaded)
         return fail(loaded.error());
-    if (auto saved = m_store.saveDefinition(bot.name, bot.version, bot.digest, bot.sourceText); !saved)
+    if (auto saved = m_store.saveDefinition(bot.name, bot.version, bot.digest, bot.sourceText, bot.baseDir); !saved)
         return saved;
     m_bots.insert(bot.digest, std::make_shared<LoadedBot>(std::move(*loaded)));
     return {};
@@ -75,15 +75,17 @@ Result<const Engine::LoadedBot *> Engine::loadedBot(const QString &digest)
 {
     if (auto it = m_bots.constFind(digest); it != m_bots.constEnd())
         return it->get();
-    auto source = m_store.definitionSource(digest);
-    if (!source)
-        return fail(source.error());
-    const bot::BotLoad load = bot::loadBotText(*source, QStringLiteral("stored bot %1").arg(digest.left(12)),
-                                               m_registry.catalog(), m_options.connectors);
+    auto stored = m_store.definition(digest);
+    if (!stored)
+        return fail(stored.error());
+    const bot::BotLoad load = bot::loadBotText(stored->source, QStringLiteral("stored bot %1").arg(digest.left(12)),
+                                               m_registry.catalog(), m_options.connectors, stored->baseDir);
     if (!load.bot) {
         QString first = load.diagnostics.isEmpty() ? QString() : load.diagnostics.first().toString();
         return fail(Error::invalidArgument(QStringLiteral("the stored bot definition no longer loads: %1").arg(first)));
     }
+    if (load.bot->digest != digest)
+        return fail(Error::corrupt(QStringLiteral("the stored bot definition %1 does not match its digest").arg(digest.left(12))));
     auto loaded = instantiate(*load.bot);
     if (!loaded)
         return fail(loaded.error());

@@ -1,5 +1,7 @@
 #include "engine/step.h"
 
+#include <QDir>
+
 namespace clerk::engine {
 
 StepContext::StepContext(const WorkItem &item, const bot::BotDefinition &bot, int stepIndex, bool dryRun,
@@ -18,6 +20,13 @@ StepContext::StepContext(const WorkItem &item, const bot::BotDefinition &bot, in
 const bot::StepDefinition &StepContext::step() const
 {
     return m_bot.steps.at(m_stepIndex);
+}
+
+QString StepContext::resolvePath(const QString &path) const
+{
+    if (path.isEmpty())
+        return path;
+    return QDir::cleanPath(QDir(m_bot.baseDir).absoluteFilePath(path));
 }
 
 QString StepContext::idempotencyKey() const

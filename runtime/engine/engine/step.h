@@ -57,6 +57,8 @@ public:
     // "bot": {"name", "version"}, "<step id>": outputs, ...}.
     const QJsonObject &scope() const { return m_scope; }
     QString render(const bot::Template &value) const { return value.render(m_scope); }
+    // A path from the bot file, absolute: relative paths start at the bot file's folder.
+    QString resolvePath(const QString &path) const;
     QJsonValue renderValue(const bot::Template &value) const { return value.renderValue(m_scope); }
 
     // The key of this step's outbound action: "clerk-<item id>-<step index>-<step id>".

@@ -22,9 +22,11 @@ namespace clerk::engine {
 
 struct StepType {
     bot::StepTypeSchema schema;
-    // Creates the step for one bot step. Params are already validated against the schema;
-    // fail only for problems the schema cannot express.
-    std::function<Result<std::unique_ptr<Step>>(const bot::StepDefinition &definition)> create;
+    // Creates the step for one step of `bot`. Params are already validated against the
+    // schema; fail only for problems the schema cannot express (e.g. a model file that
+    // cannot be read). Relative paths are relative to bot.baseDir.
+    std::function<Result<std::unique_ptr<Step>>(const bot::BotDefinition &bot, const bot::StepDefinition &definition)>
+        create;
 };
 
 class StepRegistry {

@@ -31,6 +31,7 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
                        " bot TEXT NOT NULL,"
                        " version TEXT NOT NULL,"
                        " source {blob} NOT NULL,"
+                       " base_dir TEXT NOT NULL DEFAULT '',"
                        " stored_at INTEGER NOT NULL)"),
         QStringLiteral("CREATE TABLE work_items ("
                        " id {pk},"

@@ -399,28 +399,28 @@ Result<QString> SqlWorkStore::leasedItemBot(qint64 itemId, const QString &owner)
 // --- bot definitions ---------------------------------------------------------------------
 
 Status SqlWorkStore::saveDefinition(const QString &bot, const QString &version, const QString &digest,
-                                    const QByteArray &source)
+                                    const QByteArray &source, const QString &baseDir)
 {
     if (digest.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("a bot definition needs a digest")));
     return inWriteTransaction([&]() -> Status {
-        auto inserted = run(QStringLiteral("INSERT INTO bot_definitions (digest, bot, version, source, stored_at)"
-                                           " VALUES (?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING"),
-                            {digest, bot, version, source, m_clock.nowMs()});
+        auto inserted = run(QStringLiteral("INSERT INTO bot_definitions (digest, bot, version, source, base_dir, stored_at)"
+                                           " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING"),
+                            {digest, bot, version, source, baseDir, m_clock.nowMs()});
         if (!inserted)
             return fail(inserted.error());
         return {};
     });
 }
 
-Result<QByteArray> SqlWorkStore::definitionSource(const QString &digest)
+Result<StoredDefinition> SqlWorkStore::definition(const QString &digest)
 {
-    auto query = run(QStringLiteral("SELECT source FROM bot_definitions WHERE digest = ?"), {digest});
+    auto query = run(QStringLiteral("SELECT source, base_dir FROM bot_definitions WHERE digest = ?"), {digest});
     if (!query)
         return fail(query.error());
     if (!query->next())
         return fail(Error::notFound(QStringLiteral("no bot definition with digest %1 is stored").arg(digest)));
-    return query->value(0).toByteArray();
+    return StoredDefinition{query->value(0).toByteArray(), query->value(1).toString()};
 }
 
 // --- work items --------------------------------------------------------------------------

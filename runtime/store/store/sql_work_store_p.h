@@ -55,9 +55,9 @@ public:
     SqlWorkStore(const SqlWorkStore &) = delete;
     SqlWorkStore &operator=(const SqlWorkStore &) = delete;
 
-    Status saveDefinition(const QString &bot, const QString &version, const QString &digest,
-                          const QByteArray &source) override;
-    Result<QByteArray> definitionSource(const QString &digest) override;
+    Status saveDefinition(const QString &bot, const QString &version, const QString &digest, const QByteArray &source,
+                          const QString &baseDir) override;
+    Result<StoredDefinition> definition(const QString &digest) override;
 
     Result<EnqueueResult> enqueue(const NewItem &item) override;
     Result<std::optional<WorkItem>> leaseNext(const QString &owner, std::chrono::milliseconds leaseFor,

@@ -28,6 +28,12 @@
 
 namespace clerk::store {
 
+// A bot file as stored for the items that run with it.
+struct StoredDefinition {
+    QByteArray source{};
+    QString baseDir{};  // the bot file's folder: relative paths in its steps start there
+};
+
 struct NewItem {
     QString bot{};
     QString botVersion{};
@@ -124,11 +130,11 @@ public:
     virtual ~WorkStore() = default;
 
     // --- bot definitions: the exact file each item runs with -------------------------
-    // Stores a bot file's text under its digest (no-op when already stored).
+    // Stores a bot file's text and folder under its digest (no-op when already stored).
     virtual Status saveDefinition(const QString &bot, const QString &version, const QString &digest,
-                                  const QByteArray &source) = 0;
+                                  const QByteArray &source, const QString &baseDir) = 0;
     // NotFound when the digest was never stored.
-    virtual Result<QByteArray> definitionSource(const QString &digest) = 0;
+    virtual Result<StoredDefinition> definition(const QString &digest) = 0;
 
     // --- work items --------------------------------------------------------------------
     virtual Result<EnqueueResult> enqueue(const NewItem &item) = 0;
