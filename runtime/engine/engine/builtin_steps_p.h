@@ -10,5 +10,8 @@ StepType requireStepType();
 StepType routeStepType();
 StepType appendLineStepType();
 StepType moveFileStepType();
+StepType ocrStepType();      // ocr_step.cpp
+StepType extractStepType();  // extract_step.cpp
+StepType classifyStepType(); // classify_step.cpp
 
 } // namespace clerk::engine
