@@ -30,6 +30,13 @@ struct Counters {
         QMutexLocker lock(&mutex);
         return map.value(id);
     }
+    // Item ids start at 1 in every test's database: each test starts from zero.
+    void reset()
+    {
+        QMutexLocker lock(&mutex);
+        counts.clear();
+        flakyRuns.clear();
+    }
 };
 Counters g_counters;
 
@@ -104,6 +111,12 @@ const QString kHeader = QStringLiteral(
 
 class EngineTest : public EngineFixture {
 protected:
+    void SetUp() override
+    {
+        EngineFixture::SetUp();
+        g_counters.reset();
+    }
+
     engine::StepRegistry m_registry = testRegistry();
 
     bot::BotDefinition bot(const QString &rest) { return loadBot(kHeader + rest, m_registry.catalog()); }

@@ -546,21 +546,8 @@ Status SqlWorkStore::renewLease(qint64 itemId, const QString &owner, std::chrono
 
 Status SqlWorkStore::releaseLease(qint64 itemId, const QString &owner)
 {
-    return inWriteTransaction([&]() -> Status {
-        auto bot = leasedItemBot(itemId, owner);
-        if (!bot)
-            return fail(bot.error());
-        const qint64 now = m_clock.nowMs();
-        auto updated = run(QStringLiteral("UPDATE work_items SET state = 'queued', lease_owner = NULL,"
-                                          " lease_expires_at = NULL, not_before = ?, updated_at = ?"
-                                          " WHERE id = ? AND state = 'leased' AND lease_owner = ?"),
-                           {now, now, itemId, owner});
-        if (!updated)
-            return fail(updated.error());
-        if (updated->numRowsAffected() != 1)
-            return fail(lostLease(itemId, owner));
-        return appendEvent(itemId, *bot, QStringLiteral("lease_released"), owner, {});
-    });
+    return endLease(itemId, owner, QStringLiteral("state = 'queued', not_before = ?"), {m_clock.nowMs()},
+                    QStringLiteral("lease_released"), {});
 }
 
 Status SqlWorkStore::completeStep(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
@@ -705,39 +692,33 @@ Status SqlWorkStore::scheduleRetry(qint64 itemId, const QString &owner, QDateTim
 
 Status SqlWorkStore::finishItem(qint64 itemId, const QString &owner)
 {
-    return inWriteTransaction([&]() -> Status {
-        auto bot = leasedItemBot(itemId, owner);
-        if (!bot)
-            return fail(bot.error());
-        const qint64 now = m_clock.nowMs();
-        auto updated = run(QStringLiteral("UPDATE work_items SET state = 'done', lease_owner = NULL,"
-                                          " lease_expires_at = NULL, finished_at = ?, updated_at = ?"
-                                          " WHERE id = ? AND state = 'leased' AND lease_owner = ?"),
-                           {now, now, itemId, owner});
-        if (!updated)
-            return fail(updated.error());
-        if (updated->numRowsAffected() != 1)
-            return fail(lostLease(itemId, owner));
-        return appendEvent(itemId, *bot, QStringLiteral("done"), owner, {});
-    });
+    return endLease(itemId, owner, QStringLiteral("state = 'done', finished_at = ?"), {m_clock.nowMs()},
+                    QStringLiteral("done"), {});
 }
 
 Status SqlWorkStore::failItem(qint64 itemId, const QString &owner, const QString &reason)
+{
+    return endLease(itemId, owner, QStringLiteral("state = 'failed', last_error = ?, finished_at = ?"),
+                    {textOrNull(reason), m_clock.nowMs()}, QStringLiteral("failed"), {{QStringLiteral("reason"), reason}});
+}
+
+Status SqlWorkStore::endLease(qint64 itemId, const QString &owner, const QString &assignments, QList<QVariant> values,
+                              const QString &eventKind, const QJsonObject &detail)
 {
     return inWriteTransaction([&]() -> Status {
         auto bot = leasedItemBot(itemId, owner);
         if (!bot)
             return fail(bot.error());
-        const qint64 now = m_clock.nowMs();
-        auto updated = run(QStringLiteral("UPDATE work_items SET state = 'failed', last_error = ?, lease_owner = NULL,"
-                                          " lease_expires_at = NULL, finished_at = ?, updated_at = ?"
-                                          " WHERE id = ? AND state = 'leased' AND lease_owner = ?"),
-                           {textOrNull(reason), now, now, itemId, owner});
+        values << m_clock.nowMs() << itemId << owner;
+        auto updated = run(QStringLiteral("UPDATE work_items SET ") + assignments
+                               + QStringLiteral(", lease_owner = NULL, lease_expires_at = NULL, updated_at = ?"
+                                                " WHERE id = ? AND state = 'leased' AND lease_owner = ?"),
+                           values);
         if (!updated)
             return fail(updated.error());
         if (updated->numRowsAffected() != 1)
             return fail(lostLease(itemId, owner));
-        return appendEvent(itemId, *bot, QStringLiteral("failed"), owner, {{QStringLiteral("reason"), reason}});
+        return appendEvent(itemId, *bot, eventKind, owner, detail);
     });
 }
 

@@ -110,6 +110,11 @@ private:
     // The item's bot when `itemId` is leased by `owner`; Conflict when the lease was lost,
     // NotFound when there is no such item. REQUIRES: inside a write transaction.
     Result<QString> leasedItemBot(qint64 itemId, const QString &owner);
+    // Ends `owner`'s lease on a leased item in one transaction: applies `assignments`
+    // ("col = ?, ..." with `values` bound in order), clears the lease and appends the event.
+    // Conflict when the lease was lost.
+    Status endLease(qint64 itemId, const QString &owner, const QString &assignments, QList<QVariant> values,
+                    const QString &eventKind, const QJsonObject &detail);
     // Conflict, or NotFound when the item does not exist. REQUIRES: inside a transaction.
     Error lostLease(qint64 itemId, const QString &owner);
     Result<ExceptionItem> loadException(qint64 exceptionId);
