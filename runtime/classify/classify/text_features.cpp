@@ -1,0 +1,152 @@
+#include "classify/text_features.h"
+
+#include <QSet>
+
+#include <algorithm>
+#include <cmath>
+
+namespace clerk::classify {
+
+QJsonObject FeatureSettings::toJson() const
+{
+    return {{QStringLiteral("word_ngrams"), wordNgrams},
+            {QStringLiteral("char_min"), charMin},
+            {QStringLiteral("char_max"), charMax},
+            {QStringLiteral("min_count"), minCount},
+            {QStringLiteral("max_features"), maxFeatures},
+            {QStringLiteral("weighting"), QStringLiteral("sublinear tf-idf, l2")}};
+}
+
+FeatureSettings FeatureSettings::fromJson(const QJsonObject &json)
+{
+    FeatureSettings s;
+    s.wordNgrams = json.value(QStringLiteral("word_ngrams")).toInt(s.wordNgrams);
+    s.charMin = json.value(QStringLiteral("char_min")).toInt(s.charMin);
+    s.charMax = json.value(QStringLiteral("char_max")).toInt(s.charMax);
+    s.minCount = json.value(QStringLiteral("min_count")).toInt(s.minCount);
+    s.maxFeatures = json.value(QStringLiteral("max_features")).toInt(s.maxFeatures);
+    return s;
+}
+
+QString normaliseText(const QString &text)
+{
+    QString out;
+    out.reserve(text.size());
+    bool space = true;  // drops leading spaces
+    for (const QChar c : text.toLower()) {
+        if (c.isDigit()) {
+            out.append(QLatin1Char('0'));
+            space = false;
+        } else if (c.isLetter()) {
+            out.append(c);
+            space = false;
+        } else if (!space) {
+            out.append(QLatin1Char(' '));
+            space = true;
+        }
+    }
+    if (out.endsWith(QLatin1Char(' ')))
+        out.chop(1);
+    return out;
+}
+
+QStringList extractTerms(const QString &text, const FeatureSettings &settings)
+{
+    const QStringList words = normaliseText(text).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    QStringList terms;
+    for (qsizetype i = 0; i < words.size(); ++i) {
+        terms.append(QStringLiteral("w:") + words[i]);
+        if (settings.wordNgrams >= 2 && i + 1 < words.size())
+            terms.append(QStringLiteral("w:") + words[i] + QLatin1Char(' ') + words[i + 1]);
+        if (settings.charMin > 0) {
+            const QString padded = QLatin1Char(' ') + words[i] + QLatin1Char(' ');
+            for (int n = settings.charMin; n <= settings.charMax; ++n) {
+                for (qsizetype at = 0; at + n <= padded.size(); ++at)
+                    terms.append(QStringLiteral("c:") + padded.mid(at, n));
+            }
+        }
+    }
+    return terms;
+}
+
+QString readableTerm(const QString &term)
+{
+    if (isWordTerm(term))
+        return term.mid(2);
+    QString gram = term.mid(2);
+    const bool starts = gram.startsWith(QLatin1Char(' '));
+    const bool ends = gram.endsWith(QLatin1Char(' '));
+    gram = gram.trimmed();
+    return (starts ? QString() : QStringLiteral("…")) + gram + (ends ? QString() : QStringLiteral("…"));
+}
+
+TermVocabulary TermVocabulary::build(const QList<QString> &texts, const FeatureSettings &settings)
+{
+    QHash<QString, int> documentFrequency;
+    for (const QString &text : texts) {
+        const QStringList terms = extractTerms(text, settings);
+        const QSet<QString> unique(terms.begin(), terms.end());
+        for (const QString &term : unique)
+            ++documentFrequency[term];
+    }
+    QList<std::pair<QString, int>> kept;
+    for (auto it = documentFrequency.cbegin(); it != documentFrequency.cend(); ++it) {
+        if (it.value() >= settings.minCount)
+            kept.append({it.key(), it.value()});
+    }
+    std::sort(kept.begin(), kept.end(), [](const auto &a, const auto &b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    if (kept.size() > settings.maxFeatures)
+        kept.resize(settings.maxFeatures);
+    // Index order is term order, so a model file lists its vocabulary sorted.
+    std::sort(kept.begin(), kept.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+
+    QStringList terms;
+    QList<double> idf;
+    const double n = static_cast<double>(texts.size());
+    for (const auto &[term, df] : kept) {
+        terms.append(term);
+        idf.append(std::log((1.0 + n) / (1.0 + df)) + 1.0);
+    }
+    return fromTerms(std::move(terms), std::move(idf), settings);
+}
+
+TermVocabulary TermVocabulary::fromTerms(QStringList terms, QList<double> idf, const FeatureSettings &settings)
+{
+    TermVocabulary vocabulary;
+    vocabulary.m_settings = settings;
+    vocabulary.m_terms = std::move(terms);
+    vocabulary.m_idf = std::move(idf);
+    vocabulary.m_index.reserve(vocabulary.m_terms.size());
+    for (int i = 0; i < vocabulary.m_terms.size(); ++i)
+        vocabulary.m_index.insert(vocabulary.m_terms[i], i);
+    return vocabulary;
+}
+
+FeatureVector TermVocabulary::vectorize(const QString &text) const
+{
+    QHash<int, int> counts;
+    for (const QString &term : extractTerms(text, m_settings)) {
+        const auto it = m_index.constFind(term);
+        if (it != m_index.cend())
+            ++counts[it.value()];
+    }
+    FeatureVector vector;
+    vector.reserve(counts.size());
+    double norm = 0;
+    for (auto it = counts.cbegin(); it != counts.cend(); ++it) {
+        const double value = (1.0 + std::log(static_cast<double>(it.value()))) * m_idf[it.key()];
+        vector.append({it.key(), value});
+        norm += value * value;
+    }
+    norm = std::sqrt(norm);
+    if (norm > 0) {
+        for (FeatureValue &f : vector)
+            f.value /= norm;
+    }
+    std::sort(vector.begin(), vector.end(), [](const FeatureValue &a, const FeatureValue &b) { return a.index < b.index; });
+    return vector;
+}
+
+} // namespace clerk::classify
