@@ -1,0 +1,68 @@
+// OcrEngine: turns a scanned or born-digital document into text, page by page.
+//
+// clerk's post bots read letters that arrive as PNG, JPEG, TIFF (multi-page, CCITT G4
+// bilevel) or PDF. For each page (up to OcrOptions::maxPages):
+//   1. load: images through Leptonica; the header's width x height is checked against
+//      maxPixelsPerPage BEFORE the page is decoded. PDFs through Poppler: a page with a
+//      good text layer (see below) is taken as it is; other pages are rendered at
+//      pdfDpi in grey (lowered when the page would exceed maxPixelsPerPage).
+//   2. orientation: Tesseract's OSD model detects pages turned by 90, 180 or 270
+//      degrees; they are turned upright when OSD is confident.
+//   3. deskew, always: Leptonica's skew search (+-7 degrees). Without it, pages tilted
+//      by 2.5 degrees or more lose half their lines while the confidence still reads ~95.
+//   4. binarise grey and colour pages (Otsu on a background-normalised image).
+//   5. blank: a page with fewer than 8 character-sized ink blobs and under 0.1 % ink
+//      (after dropping specks and a 3 % border band) is blank and skipped.
+//   6. recognise with Tesseract, at most pageTimeout per page.
+//   7. readability (0..1): do not trust mean confidence alone. The page's text-like ink
+//      (connected components of character size, from 0.7 to 35 mm... see below) is
+//      compared with what Tesseract recognised with confidence >= 50:
+//        glyphs   = min(1, confident characters / character-sized blobs)
+//        coverage = share of the ink in character-sized blobs that lies inside the boxes
+//                   of confident words
+//        readability = min(glyphs, coverage)
+//      A clean letter scores about 0.95-1; a tilted page read without deskew, a page of
+//      noise or a photo scores low, even when the few words found have high confidence.
+//      Character-sized: 0.8-12 mm high and up to 25 mm wide (at the page's resolution).
+//
+// A PDF text layer is "good" when it holds at least 40 non-space characters of which at
+// least 75 % are letters, digits or common punctuation and under 1 % are U+FFFD
+// replacement characters (fonts without a usable encoding produce those). Scanned PDFs
+// have no text layer, or one that fails this test, and are OCRed.
+//
+// Errors (never a crash, never an exception):
+//   NotFound      the file does not exist
+//   Unreadable    empty file, unknown format, truncated or corrupt image, a PDF without
+//                 pages or that Poppler cannot open, a page above maxPixelsPerPage
+//   Unavailable   the Tesseract language data is not installed
+//   Timeout       a page took longer than pageTimeout
+//
+// @code
+//   ocr::OcrEngine engine;
+//   auto document = engine.readDocument(path, ocr::OcrOptions{});
+//   if (!document) return fail(document.error());
+//   if (document->readability < 0.5) ... ask a person
+// @endcode
+//
+// Thread-safety: readDocument may be called from several threads at once. Each thread
+// keeps its own Tesseract instances (one per language, plus one for OSD), created on
+// first use and reused. Tesseract's OpenMP must be limited by the process
+// (OMP_THREAD_LIMIT=1, see runtime/app/main.cpp): parallelise across documents instead.
+#pragma once
+
+#include "core/error.h"
+#include "ocr/ocr_document.h"
+#include "ocr/ocr_options.h"
+
+#include <QString>
+
+namespace clerk::ocr {
+
+class OcrEngine {
+public:
+    // Reads the document at `path`. Blank pages are marked and skipped, not failed.
+    // Document text and field values are never logged above debug level.
+    Result<OcrDocument> readDocument(const QString &path, const OcrOptions &options) const;
+};
+
+} // namespace clerk::ocr

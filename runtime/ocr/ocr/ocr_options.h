@@ -1,0 +1,29 @@
+// OcrOptions: how OcrEngine reads one document (limits, language, PDF handling).
+//
+// A plain value type; the defaults suit scanned A4 council post. The limits protect the
+// worker from hostile or broken files: a page above `maxPixelsPerPage` is refused before
+// it is decoded, and Tesseract gives up on a page after `pageTimeout`.
+//
+// Thread-safety: a value type; distinct objects may be used from any thread.
+#pragma once
+
+#include <QString>
+#include <chrono>
+
+namespace clerk::ocr {
+
+struct OcrOptions {
+    QString language = QStringLiteral("eng");       // Tesseract language(s), e.g. "eng" or "eng+cym"
+    int maxPages = 20;                               // pages after this are not read (pageCount still counts them)
+    qint64 maxPixelsPerPage = 100'000'000;           // width x height; larger image pages are refused
+    std::chrono::milliseconds pageTimeout{60'000};   // per page recognition limit; 0 = none
+    int pdfDpi = 300;                                // rendering resolution for PDF pages without a good text layer
+    bool useTextLayer = true;                        // take a PDF page's own text when it is good (see ocr_engine.h)
+
+    // Preprocessing switches. Both are on in production; tests turn them off to show
+    // what they are for (a tilted page silently loses lines without deskew).
+    bool deskew = true;
+    bool detectOrientation = true;
+};
+
+} // namespace clerk::ocr

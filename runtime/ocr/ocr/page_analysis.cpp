@@ -1,0 +1,130 @@
+#include "ocr/page_analysis_p.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace clerk::ocr {
+
+namespace {
+
+// Character-sized, in millimetres: from a 6 pt x-height to a 36 pt capital, and at most
+// a few touching letters wide. Dots, commas and specks fall below; ruled lines, logos
+// and photos above.
+constexpr double MinCharacterHeightMm = 0.8;
+constexpr double MaxCharacterHeightMm = 12.0;
+constexpr double MaxCharacterWidthMm = 25.0;
+// Scanners leave shadows and punch holes along the edges.
+constexpr double BorderBand = 0.03;
+constexpr int MinBlobsForText = 8;
+constexpr double MinInkForText = 0.001;
+
+int mmToPixels(double mm, int dpi)
+{
+    return std::max(1, int(std::lround(mm / 25.4 * dpi)));
+}
+
+qint64 countPixels(Pix *pix)
+{
+    l_int32 count = 0;
+    pixCountPixels(pix, &count, nullptr);
+    return count;
+}
+
+} // namespace
+
+PixPtr toGreyOrBinary(Pix *pix)
+{
+    if (pixGetDepth(pix) == 1 && !pixGetColormap(pix))
+        return PixPtr(pixCopy(nullptr, pix));
+    return PixPtr(pixConvertTo8(pix, 0));
+}
+
+PixPtr rotateClockwise(Pix *pix, int degrees)
+{
+    const int quads = ((degrees % 360) + 360) % 360 / 90;
+    return PixPtr(quads == 0 ? pixCopy(nullptr, pix) : pixRotateOrth(pix, quads));
+}
+
+PixPtr deskew(Pix *pix, double *angle)
+{
+    l_float32 found = 0, confidence = 0;
+    // Defaults throughout: a sweep of +-7 degrees, reduction chosen by Leptonica.
+    Pix *result = pixDeskewGeneral(pix, 0, 0.0f, 0.0f, 0, 0, &found, &confidence);
+    // pixDeskewGeneral hands back a clone of the input when the skew is too small or
+    // not confident: then nothing was corrected.
+    *angle = result && result != pix ? double(found) : 0.0;
+    if (result == pix) {
+        pixDestroy(&result);
+        return PixPtr(pixCopy(nullptr, pix));
+    }
+    return PixPtr(result);
+}
+
+PixPtr binarise(Pix *pix)
+{
+    if (pixGetDepth(pix) == 1)
+        return PixPtr(pixCopy(nullptr, pix));
+    // Background normalisation evens out shadows and tinted paper (background -> 200);
+    // a fixed threshold then never invents ink on a blank page, as Otsu would.
+    PixPtr normalised(pixBackgroundNormSimple(pix, nullptr, nullptr));
+    if (!normalised)
+        return PixPtr(pixThresholdToBinary(pix, 128));
+    return PixPtr(pixThresholdToBinary(normalised.get(), 140));
+}
+
+InkProfile measureInk(Pix *binary, int dpi)
+{
+    InkProfile ink;
+    const int width = pixGetWidth(binary), height = pixGetHeight(binary);
+    ink.pagePixels = qint64(width) * height;
+
+    PixPtr inner(pixCopy(nullptr, binary));
+    const int bandX = int(width * BorderBand), bandY = int(height * BorderBand);
+    pixSetOrClearBorder(inner.get(), bandX, bandX, bandY, bandY, PIX_CLR);
+
+    l_int32 changed = 0;
+    PixPtr tallEnough(pixSelectBySize(inner.get(), 0, mmToPixels(MinCharacterHeightMm, dpi), 8, L_SELECT_HEIGHT,
+                                      L_SELECT_IF_GTE, &changed));
+    if (!tallEnough)
+        return ink;
+    ink.characterMask.reset(pixSelectBySize(tallEnough.get(), mmToPixels(MaxCharacterWidthMm, dpi),
+                                            mmToPixels(MaxCharacterHeightMm, dpi), 8, L_SELECT_IF_BOTH,
+                                            L_SELECT_IF_LTE, &changed));
+    if (!ink.characterMask)
+        return ink;
+    ink.characterInk = countPixels(ink.characterMask.get());
+    BoxaPtr blobs(pixConnCompBB(ink.characterMask.get(), 8));
+    ink.characterBlobs = blobs ? boxaGetCount(blobs.get()) : 0;
+    return ink;
+}
+
+bool isBlank(const InkProfile &ink)
+{
+    return ink.characterBlobs < MinBlobsForText && double(ink.characterInk) < MinInkForText * double(ink.pagePixels);
+}
+
+double readability(const InkProfile &ink, const QList<OcrWord> &words)
+{
+    // No text-like ink at all: nothing was there to miss (such pages are blank).
+    if (!ink.characterMask || ink.characterBlobs == 0)
+        return 1.0;
+
+    qint64 confidentCharacters = 0;
+    PixPtr read(pixCreate(pixGetWidth(ink.characterMask.get()), pixGetHeight(ink.characterMask.get()), 1));
+    for (const OcrWord &word : words) {
+        if (word.confidence < ConfidentWord)
+            continue;
+        for (const QChar c : word.text)
+            confidentCharacters += c.isLetterOrNumber() ? 1 : 0;
+        // A little margin: Tesseract's boxes may clip a glyph's antialiased edge.
+        Box *box = boxCreate(word.box.x() - 2, word.box.y() - 2, word.box.width() + 4, word.box.height() + 4);
+        pixSetInRect(read.get(), box);
+        boxDestroy(&box);
+    }
+    pixAnd(read.get(), read.get(), ink.characterMask.get());
+    const double coverage = double(countPixels(read.get())) / double(std::max<qint64>(1, ink.characterInk));
+    const double glyphs = std::min(1.0, double(confidentCharacters) / double(ink.characterBlobs));
+    return std::clamp(std::min(coverage, glyphs), 0.0, 1.0);
+}
+
+} // namespace clerk::ocr

@@ -1,0 +1,51 @@
+// Page analysis (private to clerk_ocr): preparing a page image for Tesseract, finding
+// blank pages, and scoring how much of a page's text was actually read.
+//
+// All functions are pure: they take a Pix and return new ones; the caller owns results.
+// Sizes are in millimetres and converted with the page's resolution, so the rules hold
+// for 200, 300 and 600 dpi scans alike. The rules themselves are described in
+// ocr_engine.h.
+//
+// Thread-safety: reentrant.
+#pragma once
+
+#include "ocr/ocr_document.h"
+#include "ocr/pix_p.h"
+
+namespace clerk::ocr {
+
+// 1-bit images stay 1-bit; everything else (colour maps, 16-bit, RGB) becomes 8-bit grey.
+PixPtr toGreyOrBinary(Pix *pix);
+
+// Turns `pix` clockwise by `degrees` (0, 90, 180, 270).
+PixPtr rotateClockwise(Pix *pix, int degrees);
+
+// Deskews `pix` (any depth) when Leptonica finds a confident skew of 0.1 degrees or
+// more. `angle` receives the correction applied, in degrees (0 when none).
+PixPtr deskew(Pix *pix, double *angle);
+
+// A 1-bit image: grey pages are background-normalised and thresholded; 1-bit pages are
+// copied.
+PixPtr binarise(Pix *pix);
+
+// The text-like ink of a binarised page: connected components of character size,
+// away from the page border.
+struct InkProfile {
+    int characterBlobs = 0;     // character-sized connected components
+    qint64 characterInk = 0;    // black pixels in them
+    qint64 pagePixels = 0;
+    PixPtr characterMask;       // 1-bit: only the character-sized components
+};
+InkProfile measureInk(Pix *binary, int dpi);
+
+// Blank: fewer than 8 character-sized blobs and under 0.1 % of the page in them.
+bool isBlank(const InkProfile &ink);
+
+// 0..1, see ocr_engine.h: min(confident characters / character blobs, share of the
+// character ink inside confident words' boxes).
+double readability(const InkProfile &ink, const QList<OcrWord> &words);
+
+// Words at or above this confidence count as read for readability.
+constexpr double ConfidentWord = 60.0;
+
+} // namespace clerk::ocr

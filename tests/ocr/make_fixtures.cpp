@@ -1,0 +1,457 @@
+// Writes the OCR test fixtures in tests/data/ocr: made-up council letters rendered with
+// DejaVu Sans, saved in the formats post arrives in, with hostile and broken files
+// beside them, and each case's <case>.expected.json.
+//
+// Run after changing it (the outputs are committed; each is well under 100 KB):
+//   QT_QPA_PLATFORM=offscreen build/tests/ocr/ocr_make_fixtures tests/data/ocr
+//
+// Deterministic: noise comes from fixed seeds, so a re-run changes no file except the
+// PDFs' creation dates.
+#include <leptonica/allheaders.h>
+
+#include <QDir>
+#include <QFile>
+#include <QFontDatabase>
+#include <QGuiApplication>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPainter>
+#include <QPainterPath>
+#include <QPdfWriter>
+#include <QRandomGenerator>
+
+#include <cstdio>
+
+namespace {
+
+constexpr double A4WidthInches = 8.27;
+constexpr double A4HeightInches = 11.69;
+
+QString g_family;
+QDir g_out;
+
+struct Letter {
+    QStringList lines;
+    double pointSize = 11;
+};
+
+Letter councilTaxLetter()
+{
+    return {{QStringLiteral("Mrs Alison Markham"),
+             QStringLiteral("14 Orchard Close"),
+             QStringLiteral("Little Bramford"),
+             QStringLiteral("BR4 7QT"),
+             QStringLiteral("3 March 2026"),
+             QStringLiteral("Council Tax account 600418273"),
+             QStringLiteral("Dear Sir or Madam,"),
+             QStringLiteral("I am writing about the council tax bill dated 12 February for my home"),
+             QStringLiteral("at the address above. The bill charges me for two adults, but my son"),
+             QStringLiteral("moved out in January and I now live alone. Please apply the single"),
+             QStringLiteral("person discount from 20 January and send me a corrected bill."),
+             QStringLiteral("I enclose a copy of his new tenancy agreement as evidence."),
+             QStringLiteral("Yours faithfully,"),
+             QStringLiteral("Alison Markham")},
+            11};
+}
+
+Letter missedBinLetter()
+{
+    return {{QStringLiteral("Mr Daniel Osei"),
+             QStringLiteral("Flat 2, 87 Victoria Road"),
+             QStringLiteral("Eastwick"),
+             QStringLiteral("EW2 9LP"),
+             QStringLiteral("17 February 2026"),
+             QStringLiteral("Missed bin collection"),
+             QStringLiteral("Dear Waste Services,"),
+             QStringLiteral("Our green recycling bin has not been emptied for the last three weeks."),
+             QStringLiteral("It is put out by seven in the morning on Tuesday as the calendar says."),
+             QStringLiteral("The other bins in the street were collected. Could the crew please"),
+             QStringLiteral("come back this week, as the bin is now full and attracting foxes."),
+             QStringLiteral("Kind regards,"),
+             QStringLiteral("Daniel Osei")},
+            12};
+}
+
+Letter housingRepairLetter()
+{
+    return {{QStringLiteral("Ms Priya Shah"),
+             QStringLiteral("22 Mill Lane"),
+             QStringLiteral("Hadley Green"),
+             QStringLiteral("HG1 3DW"),
+             QStringLiteral("9 January 2026"),
+             QStringLiteral("Repair reference R-55120"),
+             QStringLiteral("Dear Housing Repairs Team,"),
+             QStringLiteral("The kitchen window in my flat still does not close properly after the"),
+             QStringLiteral("visit on 2 December. Cold air comes in around the frame and there is"),
+             QStringLiteral("now damp on the wall below it. I am at home on weekday mornings if an"),
+             QStringLiteral("operative can call. My telephone number is 01632 960418."),
+             QStringLiteral("Yours sincerely,"),
+             QStringLiteral("Priya Shah")},
+            11};
+}
+
+// Thirty lines of 9 pt text across the page: a tilt of a few degrees moves each line's
+// end by several line heights, which is what defeats line finding without deskew.
+Letter denseNoticeLetter()
+{
+    const QStringList sentences = {
+        QStringLiteral("Notice of planning application 26/00412/FUL for a single storey rear extension"),
+        QStringLiteral("at 5 Brook Street, Little Bramford. Comments may be made in writing to the"),
+        QStringLiteral("Planning Service within twenty one days of the date of this notice. Please quote"),
+        QStringLiteral("the application number in all correspondence. Plans may be inspected at the"),
+        QStringLiteral("Civic Centre between nine and five on weekdays, or online on the council website."),
+        QStringLiteral("Letters received will be published with names and addresses removed. The council"),
+        QStringLiteral("cannot acknowledge each letter but every comment will be considered by the case"),
+        QStringLiteral("officer before a decision is made. Objections must relate to planning matters"),
+        QStringLiteral("such as overlooking, loss of light, parking, noise or the design of the building."),
+        QStringLiteral("Matters such as property values or private boundary disputes cannot be taken into"),
+    };
+    Letter letter;
+    letter.pointSize = 9;
+    for (int i = 0; i < 30; ++i)
+        letter.lines.append(sentences[i % sentences.size()]);
+    return letter;
+}
+
+QImage blankPage(int dpi)
+{
+    QImage image(int(A4WidthInches * dpi), int(A4HeightInches * dpi), QImage::Format_Grayscale8);
+    image.fill(Qt::white);
+    image.setDotsPerMeterX(int(dpi / 0.0254));
+    image.setDotsPerMeterY(int(dpi / 0.0254));
+    return image;
+}
+
+void drawLetter(QPainter &painter, const Letter &letter, double dotsPerInch)
+{
+    QFont font(g_family);
+    font.setPointSizeF(letter.pointSize);
+    painter.setFont(font);
+    painter.setPen(Qt::black);
+    const double lineHeight = letter.pointSize / 72.0 * dotsPerInch * 1.6;
+    double y = dotsPerInch * 1.2;
+    for (const QString &line : letter.lines) {
+        painter.drawText(QPointF(dotsPerInch * 0.9, y), line);
+        y += lineHeight;
+    }
+}
+
+QImage renderLetter(const Letter &letter, int dpi)
+{
+    QImage image = blankPage(dpi);
+    QPainter painter(&image);
+    painter.setRenderHint(QPainter::TextAntialiasing);
+    drawLetter(painter, letter, dpi);
+    return image;
+}
+
+// Turns a page clockwise by `degrees` about its centre, on white paper.
+QImage turned(const QImage &page, double degrees)
+{
+    QImage result = blankPage(int(page.dotsPerMeterX() * 0.0254 + 0.5));
+    QPainter painter(&result);
+    painter.setRenderHint(QPainter::SmoothPixmapTransform);
+    painter.translate(result.width() / 2.0, result.height() / 2.0);
+    painter.rotate(degrees);
+    painter.translate(-page.width() / 2.0, -page.height() / 2.0);
+    painter.drawImage(0, 0, page);
+    return result;
+}
+
+QImage turnedSideways(const QImage &page)
+{
+    QImage result = page.transformed(QTransform().rotate(90));
+    result.setDotsPerMeterX(page.dotsPerMeterX());
+    result.setDotsPerMeterY(page.dotsPerMeterY());
+    return result;
+}
+
+// Scanner dust on an otherwise empty page: isolated specks of 1-3 pixels.
+void sprinkleSpecks(QImage &page, int count, quint32 seed)
+{
+    QRandomGenerator random(seed);
+    for (int i = 0; i < count; ++i) {
+        const int x = random.bounded(page.width() - 4), y = random.bounded(page.height() - 4);
+        const int size = 1 + random.bounded(3);
+        for (int dy = 0; dy < size; ++dy)
+            for (int dx = 0; dx < size; ++dx)
+                page.scanLine(y + dy)[x + dx] = 0;
+    }
+}
+
+// Something that is not text: blobs and scribbles (a photo or a smudged page, as far as
+// OCR is concerned), with glyph-sized marks Tesseract cannot read.
+QImage garbagePage(int dpi, quint32 seed)
+{
+    QImage page = blankPage(dpi);
+    QRandomGenerator random(seed);
+    QPainter painter(&page);
+    painter.setRenderHint(QPainter::Antialiasing);
+    const double mm = dpi / 25.4;
+    for (int i = 0; i < 40; ++i) {
+        painter.setBrush(QColor::fromRgb(0, 0, 0));
+        painter.setPen(Qt::NoPen);
+        const double r = (2 + random.bounded(30)) * mm;
+        painter.drawEllipse(QPointF(random.bounded(page.width()), random.bounded(page.height())), r, r * 0.6);
+    }
+    painter.setBrush(Qt::NoBrush);
+    for (int i = 0; i < 600; ++i) {
+        painter.setPen(QPen(Qt::black, (0.3 + random.bounded(0.4)) * mm));
+        const QPointF start(random.bounded(page.width()), random.bounded(page.height()));
+        QPainterPath path(start);
+        path.cubicTo(start + QPointF(random.bounded(6.0) * mm, -random.bounded(4.0) * mm),
+                     start + QPointF(-random.bounded(3.0) * mm, random.bounded(5.0) * mm),
+                     start + QPointF(random.bounded(4.0) * mm, random.bounded(3.0) * mm));
+        painter.drawPath(path);
+    }
+    return page;
+}
+
+PIX *binaryPix(const QImage &grey, int dpi)
+{
+    const QImage image = grey.convertToFormat(QImage::Format_Grayscale8);
+    PIX *pix8 = pixCreate(image.width(), image.height(), 8);
+    for (int y = 0; y < image.height(); ++y) {
+        l_uint32 *line = pixGetData(pix8) + qsizetype(y) * pixGetWpl(pix8);
+        const uchar *source = image.constScanLine(y);
+        for (int x = 0; x < image.width(); ++x)
+            SET_DATA_BYTE(line, x, source[x]);
+    }
+    PIX *pix1 = pixThresholdToBinary(pix8, 160);
+    pixDestroy(&pix8);
+    pixSetResolution(pix1, dpi, dpi);
+    return pix1;
+}
+
+QString outPath(const QString &name)
+{
+    return g_out.filePath(name);
+}
+
+// Pages as 1-bit CCITT G4 in one TIFF. dpi 0 writes no resolution.
+void writeG4Tiff(const QString &name, const QList<QImage> &pages, int dpi)
+{
+    const QByteArray path = QFile::encodeName(outPath(name));
+    for (qsizetype i = 0; i < pages.size(); ++i) {
+        PIX *pix = binaryPix(pages[i], dpi);
+        pixWriteTiff(path.constData(), pix, IFF_TIFF_G4, i == 0 ? "w" : "a");
+        pixDestroy(&pix);
+    }
+}
+
+void writeBytes(const QString &name, const QByteArray &bytes)
+{
+    QFile file(outPath(name));
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(bytes) != bytes.size())
+        std::fprintf(stderr, "cannot write %s\n", qPrintable(file.fileName()));
+}
+
+QByteArray readBytes(const QString &name)
+{
+    QFile file(outPath(name));
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+void writeExpected(const QString &caseName, const QJsonObject &expected)
+{
+    writeBytes(caseName + QStringLiteral(".expected.json"), QJsonDocument(expected).toJson(QJsonDocument::Indented));
+}
+
+QJsonObject expectPages(const QList<std::pair<const Letter *, int>> &pages, bool textLayer = false)
+{
+    QJsonArray texts, rotations, blanks, layers;
+    for (qsizetype i = 0; i < pages.size(); ++i) {
+        const Letter *letter = pages[i].first;
+        texts.append(letter ? letter->lines.join(QLatin1Char('\n')) : QString());
+        rotations.append(pages[i].second);
+        layers.append(textLayer);
+        if (!letter)
+            blanks.append(int(i + 1));
+    }
+    return {{QStringLiteral("page_count"), int(pages.size())},
+            {QStringLiteral("blank_pages"), blanks},
+            {QStringLiteral("rotation"), rotations},
+            {QStringLiteral("from_text_layer"), layers},
+            {QStringLiteral("page_text"), texts},
+            {QStringLiteral("max_cer"), 0.02},
+            {QStringLiteral("min_readability"), 0.8}};
+}
+
+QJsonObject expectError(const QString &code, const QString &reasonContains)
+{
+    return {{QStringLiteral("error"), code}, {QStringLiteral("reason_contains"), reasonContains}};
+}
+
+// A born-digital letter: text drawn by Qt, so the PDF has a text layer.
+void writePdf(const QString &name, const Letter &letter)
+{
+    QPdfWriter writer(outPath(name));
+    writer.setPageSize(QPageSize(QPageSize::A4));
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0));
+    writer.setResolution(300);
+    writer.setCreator(QStringLiteral("clerk test fixtures"));
+    QPainter painter(&writer);
+    drawLetter(painter, letter, 300);
+}
+
+quint32 crc32(const QByteArray &bytes)
+{
+    quint32 crc = 0xffffffffu;
+    for (const char byte : bytes) {
+        crc ^= quint8(byte);
+        for (int k = 0; k < 8; ++k)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+QByteArray pngChunk(const QByteArray &type, const QByteArray &data)
+{
+    QByteArray chunk;
+    const quint32 size = quint32(data.size());
+    for (int shift = 24; shift >= 0; shift -= 8)
+        chunk.append(char((size >> shift) & 0xff));
+    chunk.append(type + data);
+    const quint32 crc = crc32(type + data);
+    for (int shift = 24; shift >= 0; shift -= 8)
+        chunk.append(char((crc >> shift) & 0xff));
+    return chunk;
+}
+
+// A PNG whose header claims 60000 x 60000 grey pixels (3.6 GB decoded) with almost no
+// data behind it: a decompression bomb's shape, refused before decoding.
+QByteArray bombPng()
+{
+    QByteArray header;
+    for (const quint32 value : {60000u, 60000u})
+        for (int shift = 24; shift >= 0; shift -= 8)
+            header.append(char((value >> shift) & 0xff));
+    header.append(char(8)).append(char(0)).append(char(0)).append(char(0)).append(char(0));
+    const QByteArray idat = qCompress(QByteArray(64, '\0')).mid(4);  // zlib stream
+    return QByteArray("\x89PNG\r\n\x1a\n", 8) + pngChunk("IHDR", header) + pngChunk("IDAT", idat) +
+           pngChunk("IEND", QByteArray());
+}
+
+// A well-formed PDF whose page tree is empty.
+QByteArray pdfWithoutPages()
+{
+    QByteArray pdf("%PDF-1.4\n");
+    QList<qsizetype> offsets;
+    offsets.append(pdf.size());
+    pdf.append("1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+    offsets.append(pdf.size());
+    pdf.append("2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n");
+    const qsizetype xref = pdf.size();
+    pdf.append("xref\n0 3\n0000000000 65535 f \n");
+    for (const qsizetype offset : offsets)
+        pdf.append(QByteArray::number(offset).rightJustified(10, '0') + " 00000 n \n");
+    pdf.append("trailer\n<< /Size 3 /Root 1 0 R >>\nstartxref\n" + QByteArray::number(xref) + "\n%%EOF\n");
+    return pdf;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    QGuiApplication app(argc, argv);
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: %s OUTPUT_FOLDER (tests/data/ocr)\n", argv[0]);
+        return 2;
+    }
+    g_out = QDir(QString::fromLocal8Bit(argv[1]));
+    g_out.mkpath(QStringLiteral("."));
+    const int font = QFontDatabase::addApplicationFont(QStringLiteral("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"));
+    if (font < 0) {
+        std::fprintf(stderr, "DejaVu Sans is missing: apt-get install fonts-dejavu-core\n");
+        return 1;
+    }
+    g_family = QFontDatabase::applicationFontFamilies(font).value(0);
+
+    const Letter tax = councilTaxLetter(), bins = missedBinLetter(), repair = housingRepairLetter(),
+                 notice = denseNoticeLetter();
+
+    // A grey phone-style scan at 200 dpi, PNG.
+    {
+        QImage page = renderLetter(bins, 200);
+        page.save(outPath(QStringLiteral("grey_letter.png")));
+        writeExpected(QStringLiteral("grey_letter"), expectPages({{&bins, 0}}));
+    }
+    // The commonest post-room format: 300 dpi bilevel G4 TIFF.
+    writeG4Tiff(QStringLiteral("g4_letter.tif"), {renderLetter(tax, 300)}, 300);
+    writeExpected(QStringLiteral("g4_letter"), expectPages({{&tax, 0}}));
+
+    // A duplex scan: letter, blank back with dust, second letter, blank back.
+    {
+        QImage back = blankPage(300);
+        sprinkleSpecks(back, 400, 7);
+        QImage back2 = blankPage(300);
+        sprinkleSpecks(back2, 150, 8);
+        writeG4Tiff(QStringLiteral("duplex_scan.tif"), {renderLetter(tax, 300), back, renderLetter(repair, 300), back2}, 300);
+        writeExpected(QStringLiteral("duplex_scan"), expectPages({{&tax, 0}, {nullptr, 0}, {&repair, 0}, {nullptr, 0}}));
+    }
+    // Fed in upside down, and with no resolution in the file.
+    writeG4Tiff(QStringLiteral("upside_down.tif"), {turned(renderLetter(repair, 300), 180)}, 0);
+    writeExpected(QStringLiteral("upside_down"), expectPages({{&repair, 180}}));
+
+    // Scanned sideways: the text runs downwards, so it must be turned 270 degrees clockwise.
+    writeG4Tiff(QStringLiteral("sideways.tif"), {turnedSideways(renderLetter(bins, 300))}, 300);
+    writeExpected(QStringLiteral("sideways"), expectPages({{&bins, 270}}));
+
+    // Tilted 3 degrees clockwise on the scanner glass, dense small text.
+    writeG4Tiff(QStringLiteral("skewed_notice.tif"), {turned(renderLetter(notice, 300), 3.0)}, 300);
+    {
+        QJsonObject expected = expectPages({{&notice, 0}});
+        expected.insert(QStringLiteral("min_abs_skew"), 2.5);
+        writeExpected(QStringLiteral("skewed_notice"), expected);
+    }
+    // A blank page with scanner dust only.
+    {
+        QImage page = blankPage(300);
+        sprinkleSpecks(page, 800, 11);
+        writeG4Tiff(QStringLiteral("blank_page.tif"), {page}, 300);
+        writeExpected(QStringLiteral("blank_page"), expectPages({{nullptr, 0}}));
+    }
+    // Not text: Tesseract finds little or nothing, and what it finds must not look "read".
+    {
+        writeG4Tiff(QStringLiteral("garbage_page.tif"), {garbagePage(300, 5)}, 300);
+        writeExpected(QStringLiteral("garbage_page"),
+                      {{QStringLiteral("page_count"), 1},
+                       {QStringLiteral("blank_pages"), QJsonArray()},
+                       {QStringLiteral("max_readability"), 0.3}});
+    }
+    // Born-digital PDF: its text layer is used as it is.
+    writePdf(QStringLiteral("born_digital.pdf"), tax);
+    {
+        QJsonObject expected = expectPages({{&tax, 0}}, /*textLayer*/ true);
+        expected.insert(QStringLiteral("max_cer"), 0.0);
+        writeExpected(QStringLiteral("born_digital"), expected);
+    }
+    // A scanner's PDF: one bilevel G4 image per page, no text layer (Leptonica writes it;
+    // Qt would store the scan as a 200 KB JPEG).
+    {
+        PIX *scan = binaryPix(renderLetter(bins, 300), 300);
+        pixConvertToPdf(scan, L_G4_ENCODE, 0, QFile::encodeName(outPath(QStringLiteral("scanned.pdf"))).constData(), 0, 0,
+                        300, "scanned letter", nullptr, L_FIRST_IMAGE | L_LAST_IMAGE);
+        pixDestroy(&scan);
+        writeExpected(QStringLiteral("scanned"), expectPages({{&bins, 0}}));
+    }
+
+    // Broken and hostile files.
+    {
+        const QByteArray tiff = readBytes(QStringLiteral("g4_letter.tif"));
+        writeBytes(QStringLiteral("truncated.tif"), tiff.left(tiff.size() / 2));
+        writeExpected(QStringLiteral("truncated"), expectError(QStringLiteral("unreadable"), QStringLiteral("truncated")));
+    }
+    writeBytes(QStringLiteral("text_named.pdf"), "Dear Sir,\nThis is a plain text file that was saved with a .pdf name.\n");
+    writeExpected(QStringLiteral("text_named"), expectError(QStringLiteral("unreadable"), QStringLiteral("not a PDF or an image")));
+    writeBytes(QStringLiteral("empty.png"), QByteArray());
+    writeExpected(QStringLiteral("empty"), expectError(QStringLiteral("unreadable"), QStringLiteral("empty")));
+    writeBytes(QStringLiteral("bomb.png"), bombPng());
+    writeExpected(QStringLiteral("bomb"), expectError(QStringLiteral("unreadable"), QStringLiteral("above the limit")));
+    writeBytes(QStringLiteral("no_pages.pdf"), pdfWithoutPages());
+    writeExpected(QStringLiteral("no_pages"), expectError(QStringLiteral("unreadable"), QStringLiteral("no pages")));
+    return 0;
+}
