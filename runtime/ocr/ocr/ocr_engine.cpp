@@ -41,6 +41,8 @@ Result<OcrPage> readImagePage(SourcePage source, int number, const OcrOptions &o
     if (options.deskew)
         pix = deskew(pix.get(), &page.skewAngle);
     PixPtr binary = binarise(pix.get());
+    if (binary)
+        binary = removeSpecks(binary.get(), source.dpi);
     if (!pix || !binary)
         return fail(Error::internal(QStringLiteral("page %1 could not be prepared for OCR").arg(number)));
     pixSetResolution(binary.get(), source.dpi, source.dpi);

@@ -16,6 +16,7 @@ constexpr double MaxCharacterWidthMm = 25.0;
 // Scanners leave shadows and punch holes along the edges.
 constexpr double BorderBand = 0.03;
 constexpr int MinBlobsForText = 8;
+constexpr double MaxSpeckMm = 0.25;
 constexpr double MinInkForText = 0.001;
 
 int mmToPixels(double mm, int dpi)
@@ -70,6 +71,14 @@ PixPtr binarise(Pix *pix)
     if (!normalised)
         return PixPtr(pixThresholdToBinary(pix, 128));
     return PixPtr(pixThresholdToBinary(normalised.get(), 140));
+}
+
+PixPtr removeSpecks(Pix *binary, int dpi)
+{
+    const int speck = mmToPixels(MaxSpeckMm, dpi);
+    l_int32 changed = 0;
+    PixPtr kept(pixSelectBySize(binary, speck, speck, 8, L_SELECT_IF_EITHER, L_SELECT_IF_GT, &changed));
+    return kept ? std::move(kept) : PixPtr(pixCopy(nullptr, binary));
 }
 
 InkProfile measureInk(Pix *binary, int dpi)

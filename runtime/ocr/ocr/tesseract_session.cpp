@@ -57,6 +57,9 @@ Result<Recognition> TesseractSession::recognise(Pix *pix, int dpi, const QString
         qCDebug(lcOcr) << "Tesseract initialised for" << language;
     }
 
+    // Full layout analysis, as the tesseract command does: letters have address blocks
+    // side by side. (The API's own default treats the page as one block of text.)
+    api.SetPageSegMode(tesseract::PSM_AUTO);
     api.SetImage(pix);
     api.SetSourceResolution(dpi);
     tesseract::ETEXT_DESC monitor;
