@@ -55,3 +55,156 @@ TEST(OcrEngineTest, DeskewRecoversTheLinesATiltedPageLoses)
     // The readability score notices the loss even though the words it did find are confident.
     EXPECT_LT(tilted.readability, deskewed.readability - 0.2);
 }
+
+TEST(OcrEngineTest, TurnsAnUpsideDownPageBeforeReadingIt)
+{
+    const QString truth = expectedText(QStringLiteral("upside_down"));
+    const OcrDocument turned = readOrFail(QStringLiteral("upside_down.tif"));
+    OcrOptions asScanned;
+    asScanned.detectOrientation = false;
+    const OcrDocument unturned = readOrFail(QStringLiteral("upside_down.tif"), asScanned);
+    ASSERT_EQ(turned.pages.size(), 1);
+    EXPECT_EQ(turned.pages[0].rotation, 180);
+    EXPECT_LE(characterErrorRate(truth, turned.text), 0.02);
+    EXPECT_EQ(unturned.pages[0].rotation, 0);
+    EXPECT_LT(wordRecall(truth, unturned.text), 0.2);
+    EXPECT_LT(unturned.readability, 0.5) << "an unread upside-down page must not look readable";
+}
+
+TEST(OcrEngineTest, SkipsBlankBacksOfADuplexScan)
+{
+    const OcrDocument document = readOrFail(QStringLiteral("duplex_scan.tif"));
+    ASSERT_EQ(document.pages.size(), 4);
+    EXPECT_EQ(document.blankPageCount(), 2);
+    EXPECT_TRUE(document.pages[1].blank);
+    EXPECT_TRUE(document.pages[3].blank);
+    EXPECT_TRUE(document.pages[1].text.isEmpty());
+    EXPECT_TRUE(document.pages[1].words.isEmpty());
+    // Blank pages neither lower the document's confidence nor its readability.
+    EXPECT_NEAR(document.meanConfidence, (document.pages[0].meanConfidence + document.pages[2].meanConfidence) / 2, 1e-9);
+    EXPECT_GT(document.meanConfidence, 85);
+    EXPECT_EQ(document.readability, std::min(document.pages[0].readability, document.pages[2].readability));
+    EXPECT_EQ(document.text.count(QLatin1Char('\f')), 3);
+}
+
+TEST(OcrEngineTest, ScoresCleanLettersReadableAndGarbageNot)
+{
+    for (const QString &name : {QStringLiteral("g4_letter.tif"), QStringLiteral("grey_letter.png"),
+                               QStringLiteral("scanned.pdf"), QStringLiteral("sideways.tif")}) {
+        const OcrDocument document = readOrFail(name);
+        EXPECT_GE(document.readability, 0.9) << name.toStdString();
+    }
+    const OcrDocument garbage = readOrFail(QStringLiteral("garbage_page.tif"));
+    ASSERT_EQ(garbage.pages.size(), 1);
+    EXPECT_FALSE(garbage.pages[0].blank) << "a page full of ink is not blank";
+    EXPECT_LT(garbage.readability, 0.3);
+}
+
+TEST(OcrEngineTest, ReadsOnlyMaxPagesButCountsThemAll)
+{
+    OcrOptions options;
+    options.maxPages = 2;
+    const OcrDocument document = readOrFail(QStringLiteral("duplex_scan.tif"), options);
+    EXPECT_EQ(document.pageCount, 4);
+    EXPECT_EQ(document.pages.size(), 2);
+}
+
+TEST(OcrEngineTest, RefusesAPageAboveThePixelLimitBeforeDecodingIt)
+{
+    OcrOptions options;
+    options.maxPixelsPerPage = 1'000'000;  // an A4 page at 300 dpi is 8.7 million
+    for (const QString &name : {QStringLiteral("g4_letter.tif"), QStringLiteral("grey_letter.png")}) {
+        const auto read = OcrEngine().readDocument(fixture(name), options);
+        ASSERT_FALSE(read.has_value()) << name.toStdString();
+        EXPECT_EQ(read.error().code(), ErrorCode::Unreadable);
+        EXPECT_TRUE(read.error().message().contains(QStringLiteral("above the limit"))) << read.error().toString().toStdString();
+    }
+}
+
+TEST(OcrEngineTest, RendersLargePdfPagesAtALowerResolutionInstead)
+{
+    OcrOptions options;
+    options.maxPixelsPerPage = 4'000'000;
+    options.useTextLayer = false;
+    const OcrDocument document = readOrFail(QStringLiteral("scanned.pdf"), options);
+    ASSERT_EQ(document.pages.size(), 1);
+    EXPECT_LE(characterErrorRate(expectedText(QStringLiteral("scanned")), document.text), 0.02);
+}
+
+TEST(OcrEngineTest, GivesUpOnAPageAfterThePageTimeout)
+{
+    OcrOptions options;
+    options.pageTimeout = std::chrono::milliseconds(1);
+    const auto read = OcrEngine().readDocument(fixture(QStringLiteral("skewed_notice.tif")), options);
+    ASSERT_FALSE(read.has_value());
+    EXPECT_EQ(read.error().code(), ErrorCode::Timeout) << read.error().toString().toStdString();
+    EXPECT_TRUE(read.error().toString().contains(QStringLiteral("page 1"))) << read.error().toString().toStdString();
+}
+
+TEST(OcrEngineTest, OcrsABornDigitalPdfWhenTheTextLayerIsNotWanted)
+{
+    OcrOptions options;
+    options.useTextLayer = false;
+    const OcrDocument document = readOrFail(QStringLiteral("born_digital.pdf"), options);
+    ASSERT_EQ(document.pages.size(), 1);
+    EXPECT_FALSE(document.pages[0].fromTextLayer);
+    EXPECT_TRUE(document.textLayerPages().isEmpty());
+    EXPECT_LE(characterErrorRate(expectedText(QStringLiteral("born_digital")), document.text), 0.02);
+
+    const OcrDocument layered = readOrFail(QStringLiteral("born_digital.pdf"));
+    EXPECT_EQ(layered.textLayerPages(), QList<int>{1});
+    EXPECT_FALSE(layered.pages[0].words.isEmpty());
+}
+
+TEST(OcrEngineTest, ReportsMissingFilesAndLanguages)
+{
+    const auto missing = OcrEngine().readDocument(fixture(QStringLiteral("no_such_file.tif")), {});
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_EQ(missing.error().code(), ErrorCode::NotFound);
+
+    OcrOptions klingon;
+    klingon.language = QStringLiteral("tlh");
+    const auto unknown = OcrEngine().readDocument(fixture(QStringLiteral("g4_letter.tif")), klingon);
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.error().code(), ErrorCode::Unavailable);
+    // The thread's session recovers for the next document in a language that exists.
+    EXPECT_FALSE(readOrFail(QStringLiteral("g4_letter.tif")).text.isEmpty());
+}
+
+TEST(OcrEngineTest, ReadsDocumentsOnSeveralThreadsAtOnce)
+{
+    const QStringList names = {QStringLiteral("g4_letter.tif"), QStringLiteral("grey_letter.png")};
+    QList<QString> serial;
+    for (const QString &name : names)
+        serial.append(readOrFail(name).text);
+
+    QList<QString> parallel(names.size() * 2);
+    std::vector<std::thread> threads;
+    for (qsizetype i = 0; i < parallel.size(); ++i) {
+        threads.emplace_back([&, i] {
+            auto read = OcrEngine().readDocument(fixture(names[i % names.size()]), {});
+            parallel[i] = read ? read->text : read.error().toString();
+        });
+    }
+    for (std::thread &thread : threads)
+        thread.join();
+    for (qsizetype i = 0; i < parallel.size(); ++i)
+        EXPECT_EQ(parallel[i], serial[i % names.size()]) << "thread " << i;
+}
+
+TEST(OcrEngineTest, AcceptsOnlyPlainTextLayers)
+{
+    const struct {
+        QString text;
+        bool good;
+    } cases[] = {
+        {QStringLiteral("Dear Sir or Madam, I am writing about my council tax bill for 2026."), true},
+        {QStringLiteral("Page 1"), false},                                     // too little text
+        {QString(60, QChar::ReplacementCharacter), false},                      // font without an encoding
+        {QStringLiteral("Dear Sir or Madam, I am writing about my council tax bill") + QString(3, QChar::ReplacementCharacter), false},
+        {QString(50, QChar(0x0007)), false},                                    // control characters
+        {QString(), false},
+    };
+    for (const auto &c : cases)
+        EXPECT_EQ(isGoodTextLayer(c.text), c.good) << c.text.toStdString();
+}
