@@ -123,7 +123,7 @@ TEST(NhsNumberTest, ComputesTheModulus11CheckDigit)
 TEST(NhsNumberTest, RejectsBadCheckDigitsButKeepsThemAsCandidates)
 {
     expectRejected({"943 476 5918", "123 456 7890", "111 111 1111", "0113 496 0000", "94347659191", "943 476 591",
-                    "+44 113 496 0000"},
+                    "+44 113 496 0000", "+44 (0)7700 900456", "(0113) 496 0000"},
                    findNhsNumbers);
     const QList<FieldMatch> found = findNhsNumbers(QStringLiteral("NHS number 943 476 5918"));
     ASSERT_EQ(found.size(), 1);

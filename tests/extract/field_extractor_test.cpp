@@ -111,3 +111,12 @@ TEST(FieldExtractorTest, FieldTypeNamesRoundTrip)
     }
     EXPECT_FALSE(fieldTypeFromString(QStringLiteral("postcode")).has_value());
 }
+
+TEST(FieldExtractorTest, ASecondValidNhsNumberNeedsAPersonEvenWhenOneIsLabelled)
+{
+    const FieldResult result = extract(QStringLiteral("NHS No: 943 476 5919. Her husband: 738 291 0466."),
+                                       {.type = FieldType::NhsNumber});
+    ASSERT_TRUE(result.best.has_value());
+    EXPECT_EQ(result.best->value, QStringLiteral("9434765919"));
+    EXPECT_LT(result.best->confidence, 0.8);
+}

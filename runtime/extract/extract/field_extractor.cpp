@@ -16,7 +16,7 @@ namespace {
 
 constexpr qsizetype kLabelReach = 80;
 constexpr double kLabelBonus = 0.1;
-constexpr double kAmbiguityPenalty = 0.2;
+constexpr double kAmbiguityPenalty = 0.25;
 constexpr double kNoLabelPenalty = 0.15;
 
 Result<QList<FieldMatch>> findCandidates(const QString &text, const FieldSpec &spec)
@@ -126,10 +126,14 @@ Result<FieldResult> extractField(const QString &text, const FieldSpec &spec)
             bestIndex = i;
     }
     FieldMatch best = result.candidates[bestIndex];
+    // A second valid NHS or NI number means a second person is in the text: a label
+    // does not settle which one the item is about, so every valid one counts.
+    const bool personIdentifier = spec.type == FieldType::NhsNumber || spec.type == FieldType::NiNumber;
     QSet<QString> others;
-    for (const qsizetype i : pool) {
-        if (result.candidates[i].value != best.value)
-            others.insert(result.candidates[i].value);
+    for (qsizetype i = 0; i < result.candidates.size(); ++i) {
+        const FieldMatch &m = result.candidates[i];
+        if (m.valid && m.value != best.value && (pool.contains(i) || personIdentifier))
+            others.insert(m.value);
     }
     if (!others.isEmpty()) {
         best.confidence = std::max(0.0, best.confidence - kAmbiguityPenalty);

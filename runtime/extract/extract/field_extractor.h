@@ -17,7 +17,9 @@
 //   - Valid candidates claimed by a label are preferred over unclaimed ones; among
 //     them the highest confidence wins, then the earliest.
 //   - When other valid candidates with a different value remain in the preferred group,
-//     the winner loses 0.2: a person should pick ("2 other candidates").
+//     the winner loses 0.25: a person should pick ("2 other candidates"). For NHS and NI
+//     numbers every other valid number counts, labelled or not: two people's numbers in
+//     one letter are for a person to sort out.
 //   - When the bot gave labels and no candidate follows one, the winner loses 0.15.
 //   - No valid candidate: `best` is empty and `problem` says why (from the candidate a
 //     label claimed, else the first one), or is empty when nothing was found at all.

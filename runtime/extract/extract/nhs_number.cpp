@@ -88,7 +88,13 @@ QList<FieldMatch> findNhsNumbers(const QString &text)
     while (i < text.size()) {
         const bool boundary = i == 0 || !isWordChar(text[i - 1]);
         // A digit one separator before this one means we are inside a longer number.
-        const bool insideNumber = i >= 2 && isSeparator(text[i - 1]) && text[i - 2].isDigit();
+        bool insideNumber = i >= 2 && isSeparator(text[i - 1]) && text[i - 2].isDigit();
+        // "(0)7700 900456", "(0113) 496 0000": the rest of a telephone number.
+        qsizetype before = i - 1;
+        while (before >= 0 && text[before] == QLatin1Char(' '))
+            --before;
+        if (before >= 1 && text[before] == QLatin1Char(')') && text[before - 1].isDigit())
+            insideNumber = true;
         if (!boundary || insideNumber || !isDigitLike(text[i])) {
             ++i;
             continue;
