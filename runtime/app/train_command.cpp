@@ -1,24 +1,347 @@
 // clerk train / clerk eval: train a bot's text classifier from labelled examples, and
 // measure it.
+//
+//   clerk train BOT --examples DIR|CSV [--step ID] [--c 4] [--folds 5] [--json]
+//       writes <bot folder>/<bot name>.<step id>.model.v<N> (N = next free) and points
+//       <bot name>.<step id>.model.latest at it; the step uses that model by default.
+//   clerk eval BOT --examples DIR|CSV [--step ID] [--model FILE] [--target-precision 0.99] [--json]
+//       classifies every example as the step would (model and rules) and prints
+//       accuracy, macro-F1, the confusion matrix and the threshold table.
 #include "cli_support.h"
 #include "commands.h"
 
+#include "classify/category_classifier.h"
+#include "classify/evaluation.h"
+#include "classify/example_set.h"
+#include "classify/model_files.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QSet>
+
 namespace clerk::app {
+
+namespace {
+
+struct ClassifierCommandOptions {
+    QCommandLineOption examples{QStringLiteral("examples"),
+                                QStringLiteral("Labelled examples: a folder with one sub-folder of .txt files per category, "
+                                               "or a CSV file with columns category and text (or file)."),
+                                QStringLiteral("path")};
+    QCommandLineOption step{QStringLiteral("step"),
+                            QStringLiteral("The id of the classify step (needed when the bot has several)."),
+                            QStringLiteral("id")};
+};
+
+// The bot and its classify step, or a message on stderr and nullopt.
+struct ClassifyTarget {
+    bot::BotDefinition bot;
+    bot::StepDefinition step;
+};
+
+std::optional<ClassifyTarget> loadTarget(const QString &command, const QCommandLineParser &parser,
+                                         const CommonOptions &common, const ClassifierCommandOptions &options)
+{
+    if (parser.positionalArguments().size() != 1) {
+        err() << "clerk " << command << ": name one bot file.\n";
+        err().flush();
+        return std::nullopt;
+    }
+    if (!parser.isSet(options.examples)) {
+        err() << "clerk " << command << ": --examples is required.\n";
+        err().flush();
+        return std::nullopt;
+    }
+    const QString botPath = parser.positionalArguments().first();
+    bot::Diagnostics connectorProblems;
+    const bot::ConnectorSet connectors = loadConnectors({botPath}, parser.values(common.connectors), connectorProblems);
+    const engine::StepRegistry registry = engine::StepRegistry::builtIn();
+    std::optional<bot::BotDefinition> definition = loadBotOrReport(botPath, registry, connectors);
+    if (!definition)
+        return std::nullopt;
+
+    QList<bot::StepDefinition> candidates;
+    for (const bot::StepDefinition &step : definition->steps) {
+        if (step.type == QLatin1String("classify")
+            && (!parser.isSet(options.step) || step.id == parser.value(options.step)))
+            candidates.append(step);
+    }
+    if (candidates.size() != 1) {
+        if (candidates.isEmpty())
+            err() << "clerk " << command << ": " << botPath << " has no classify step"
+                  << (parser.isSet(options.step) ? QStringLiteral(" with id ") + parser.value(options.step) : QString())
+                  << "\n";
+        else
+            err() << "clerk " << command << ": " << botPath << " has several classify steps: name one with --step\n";
+        err().flush();
+        return std::nullopt;
+    }
+    return ClassifyTarget{std::move(*definition), candidates.first()};
+}
+
+// Examples whose category the step does not list are an error: the model's labels must
+// be a subset of the bot's categories.
+std::optional<classify::ExampleSet> loadExamplesFor(const QString &command, const QString &path,
+                                                    const QList<classify::CategoryDefinition> &categories)
+{
+    auto set = classify::loadExamples(path);
+    if (!set) {
+        err() << "clerk " << command << ": " << set.error().toString() << "\n";
+        err().flush();
+        return std::nullopt;
+    }
+    QSet<QString> allowed;
+    for (const classify::CategoryDefinition &c : categories)
+        allowed.insert(c.name);
+    QSet<QString> unknown;
+    for (const classify::LabelledText &example : set->examples) {
+        if (!allowed.contains(example.category))
+            unknown.insert(example.category);
+    }
+    if (!unknown.isEmpty()) {
+        QStringList names(unknown.begin(), unknown.end());
+        names.sort();
+        QStringList known(allowed.begin(), allowed.end());
+        known.sort();
+        err() << "clerk " << command << ": the examples hold categories the step does not list: "
+              << names.join(QStringLiteral(", ")) << " (the step lists: " << known.join(QStringLiteral(", ")) << ")\n";
+        err().flush();
+        return std::nullopt;
+    }
+    if (set->skippedFiles > 0) {
+        err() << "clerk " << command << ": skipped " << set->skippedFiles
+              << " files that are not .txt (only text examples are read)\n";
+        err().flush();
+    }
+    return std::move(*set);
+}
+
+QString percent(double value)
+{
+    return QString::number(100.0 * value, 'f', 1) + QLatin1Char('%');
+}
+
+} // namespace
 
 int trainCommand(const QStringList &arguments)
 {
-    Q_UNUSED(arguments);
-    err() << "clerk train: not available yet\n";
-    err().flush();
-    return ExitInvalid;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Trains the text classifier of a bot's classify step from labelled examples.\n"
+        "Writes <bot folder>/<bot name>.<step id>.model.v<N> (N = the next free number) and points\n"
+        "<bot name>.<step id>.model.latest at it; the step uses the latest model unless its `model`\n"
+        "param names a file. Example categories must be categories the step lists."));
+    CommonOptions common;
+    common.addTo(parser);
+    ClassifierCommandOptions options;
+    parser.addOption(options.examples);
+    parser.addOption(options.step);
+    QCommandLineOption cost(QStringLiteral("c"), QStringLiteral("liblinear's C (default 4): higher fits the examples more closely."),
+                            QStringLiteral("number"), QStringLiteral("4"));
+    QCommandLineOption folds(QStringLiteral("folds"),
+                             QStringLiteral("Cross-validation folds for calibrating the confidence (default 5)."),
+                             QStringLiteral("n"), QStringLiteral("5"));
+    parser.addOption(cost);
+    parser.addOption(folds);
+    parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
+    int exitCode = ExitOk;
+    if (!parseCommand(parser, arguments, exitCode))
+        return exitCode;
+
+    classify::TrainingOptions training;
+    bool costOk = false;
+    bool foldsOk = false;
+    training.c = parser.value(cost).toDouble(&costOk);
+    training.folds = parser.value(folds).toInt(&foldsOk);
+    if (!costOk || training.c <= 0 || !foldsOk || training.folds < 0) {
+        err() << "clerk train: --c takes a positive number and --folds a whole number\n";
+        err().flush();
+        return ExitInvalid;
+    }
+    const auto target = loadTarget(QStringLiteral("train"), parser, common, options);
+    if (!target)
+        return ExitInvalid;
+    const auto categories = classify::CategoryClassifier::categoriesFromParams(target->step.params);
+    const auto set = loadExamplesFor(QStringLiteral("train"), parser.value(options.examples), categories);
+    if (!set)
+        return ExitInvalid;
+
+    auto model = classify::ClassifierModel::train(set->examples, training);
+    if (!model) {
+        err() << "clerk train: " << model.error().toString() << "\n";
+        err().flush();
+        return ExitInvalid;
+    }
+    const QString path = classify::nextModelPath(target->bot.baseDir, target->bot.name, target->step.id);
+    if (auto saved = model->save(path); !saved) {
+        err() << "clerk train: " << saved.error().toString() << "\n";
+        err().flush();
+        return ExitInvalid;
+    }
+    if (auto pointed = classify::writeLatestPointer(target->bot.baseDir, target->bot.name, target->step.id, path); !pointed) {
+        err() << "clerk train: " << pointed.error().toString() << "\n";
+        err().flush();
+        return ExitInvalid;
+    }
+
+    if (parser.isSet(common.json)) {
+        QJsonObject result = model->info();
+        result.insert(QStringLiteral("model"), path);
+        printJson(result);
+        return ExitOk;
+    }
+    const QJsonObject info = model->info();
+    out() << "trained " << path << "\n"
+          << "  examples: " << set->examples.size() << " in " << model->categories().size() << " categories\n"
+          << "  vocabulary: " << model->vocabularySize() << " terms\n";
+    if (info.value(QStringLiteral("out_of_fold_accuracy")).isDouble())
+        out() << "  cross-validated accuracy (" << info.value(QStringLiteral("folds")).toInt()
+              << " folds): " << percent(info.value(QStringLiteral("out_of_fold_accuracy")).toDouble()) << "\n";
+    else
+        out() << "  too few examples to calibrate: confidences are the model's raw probabilities\n";
+    out().flush();
+    return ExitOk;
 }
 
 int evalCommand(const QStringList &arguments)
 {
-    Q_UNUSED(arguments);
-    err() << "clerk eval: not available yet\n";
-    err().flush();
-    return ExitInvalid;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Measures a bot's classify step on labelled examples, deciding each as the step would\n"
+        "(its model and its keyword/pattern rules): accuracy, macro-F1, the confusion matrix, and for\n"
+        "each confidence threshold the share of items decided without a person and their precision."));
+    CommonOptions common;
+    common.addTo(parser);
+    ClassifierCommandOptions options;
+    parser.addOption(options.examples);
+    parser.addOption(options.step);
+    QCommandLineOption modelOption(QStringLiteral("model"),
+                                   QStringLiteral("The model file to measure (default: the step's model)."),
+                                   QStringLiteral("file"));
+    QCommandLineOption target(QStringLiteral("target-precision"),
+                              QStringLiteral("Recommend the lowest threshold whose decided items are at least this "
+                                             "precise (default 0.99)."),
+                              QStringLiteral("p"), QStringLiteral("0.99"));
+    QCommandLineOption predictions(QStringLiteral("predictions"),
+                                   QStringLiteral("Also write every prediction (truth, predicted, confidence) to this CSV file."),
+                                   QStringLiteral("file"));
+    parser.addOption(modelOption);
+    parser.addOption(target);
+    parser.addOption(predictions);
+    parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
+    int exitCode = ExitOk;
+    if (!parseCommand(parser, arguments, exitCode))
+        return exitCode;
+
+    bool targetOk = false;
+    const double targetPrecision = parser.value(target).toDouble(&targetOk);
+    if (!targetOk || targetPrecision <= 0 || targetPrecision > 1) {
+        err() << "clerk eval: --target-precision takes a number above 0 and at most 1\n";
+        err().flush();
+        return ExitInvalid;
+    }
+    const auto loaded = loadTarget(QStringLiteral("eval"), parser, common, options);
+    if (!loaded)
+        return ExitInvalid;
+    const QJsonObject &params = loaded->step.params;
+    const auto categories = classify::CategoryClassifier::categoriesFromParams(params);
+    const auto set = loadExamplesFor(QStringLiteral("eval"), parser.value(options.examples), categories);
+    if (!set)
+        return ExitInvalid;
+
+    const QString explicitModel = parser.isSet(modelOption) ? QDir::current().absoluteFilePath(parser.value(modelOption))
+                                                            : params.value(QStringLiteral("model")).toString();
+    auto modelPath = classify::resolveModelPath(loaded->bot.baseDir, loaded->bot.name, loaded->step.id, explicitModel);
+    std::shared_ptr<const classify::ClassifierModel> model;
+    if (modelPath && !modelPath->isEmpty()) {
+        auto read = classify::ClassifierModel::load(*modelPath);
+        if (!read) {
+            err() << "clerk eval: " << read.error().toString() << "\n";
+            err().flush();
+            return ExitInvalid;
+        }
+        model = std::make_shared<const classify::ClassifierModel>(std::move(*read));
+    } else if (!modelPath) {
+        err() << "clerk eval: " << modelPath.error().toString() << "\n";
+        err().flush();
+        return ExitInvalid;
+    }
+    auto classifier = classify::CategoryClassifier::create(categories, model,
+                                                           classify::CategoryClassifier::ruleSettingsFromParams(params));
+    if (!classifier) {
+        err() << "clerk eval: " << classifier.error().toString() << "\n";
+        err().flush();
+        return ExitInvalid;
+    }
+
+    QList<classify::ScoredPrediction> scored;
+    for (const classify::LabelledText &example : set->examples) {
+        const classify::CategoryDecision decision = classifier->classify(example.text, 0);
+        scored.append({example.category, decision.category, decision.confidence});
+    }
+    if (parser.isSet(predictions)) {
+        QFile file(parser.value(predictions));
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            err() << "clerk eval: cannot write " << file.fileName() << ": " << file.errorString() << "\n";
+            err().flush();
+            return ExitInvalid;
+        }
+        file.write("truth,predicted,confidence\n");
+        for (const classify::ScoredPrediction &p : scored)
+            file.write(QStringLiteral("%1,%2,%3\n").arg(p.truth, p.predicted).arg(p.confidence, 0, 'g', 10).toUtf8());
+    }
+
+    QStringList names;
+    for (const classify::CategoryDefinition &c : categories)
+        names.append(c.name);
+    const classify::EvaluationReport report = classify::evaluate(scored, names);
+    const QList<classify::ThresholdRow> table = classify::thresholdTable(scored, classify::defaultThresholds());
+    const std::optional<classify::ThresholdRow> recommended = classify::recommendThreshold(table, targetPrecision);
+
+    if (parser.isSet(common.json)) {
+        QJsonObject result = report.toJson();
+        result.insert(QStringLiteral("model"), model ? *modelPath : QString());
+        QJsonArray rows;
+        for (const classify::ThresholdRow &row : table)
+            rows.append(classify::toJson(row));
+        result.insert(QStringLiteral("thresholds"), rows);
+        result.insert(QStringLiteral("target_precision"), targetPrecision);
+        result.insert(QStringLiteral("recommended"), recommended ? classify::toJson(*recommended) : QJsonValue());
+        printJson(result);
+        return ExitOk;
+    }
+
+    out() << "model: " << (model ? *modelPath : QStringLiteral("none (rules only)")) << "\n"
+          << "examples: " << report.total << "\n"
+          << "accuracy: " << percent(report.accuracy) << "\n"
+          << "macro-F1: " << QString::number(report.macroF1, 'f', 3) << "\n\n";
+    TextTable confusion(QStringList{QStringLiteral("truth \\ predicted")} + report.categories + QStringList{QStringLiteral("F1")});
+    for (qsizetype r = 0; r < report.categories.size(); ++r) {
+        QStringList cells{report.categories[r]};
+        for (int v : report.confusion[r])
+            cells.append(QString::number(v));
+        cells.append(QString::number(report.f1[r], 'f', 3));
+        confusion.addRow(cells);
+    }
+    confusion.print(out());
+    out() << "\n";
+    TextTable thresholds({QStringLiteral("threshold"), QStringLiteral("decided"), QStringLiteral("share"), QStringLiteral("precision")});
+    for (const classify::ThresholdRow &row : table) {
+        const int hundredths = qRound(row.threshold * 1000);
+        if (hundredths % 100 != 0 && hundredths < 900 && hundredths != 850)
+            continue;  // the text table shows 0.5, 0.6, ..., 0.85 and every row from 0.90
+        thresholds.addRow({QString::number(row.threshold), QString::number(row.autoHandled), percent(row.share),
+                           percent(row.precision)});
+    }
+    thresholds.print(out());
+    if (recommended)
+        out() << "\nrecommended threshold for " << percent(targetPrecision) << " precision: " << recommended->threshold
+              << " (decides " << percent(recommended->share) << " without a person, " << percent(recommended->precision)
+              << " right)\n";
+    else
+        out() << "\nno threshold reaches " << percent(targetPrecision) << " precision on these examples\n";
+    out().flush();
+    return ExitOk;
 }
 
 } // namespace clerk::app

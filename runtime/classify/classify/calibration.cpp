@@ -38,7 +38,11 @@ ConfidenceCalibration ConfidenceCalibration::fitIsotonic(const QList<double> &sc
     }
     for (const Block &block : blocks) {
         const double x = block.scoreSum / block.count;
-        const double y = std::clamp(block.hitSum / block.count, 0.0, 1.0);
+        // Laplace smoothing: a block of items that were all right claims (n+1)/(n+2),
+        // never certainty; the running maximum keeps the map monotone after smoothing.
+        double y = std::clamp((block.hitSum + 1.0) / (block.count + 2.0), 0.0, 1.0);
+        if (!calibration.m_y.isEmpty())
+            y = std::max(y, calibration.m_y.last());
         // Equal mean scores can only come from ties; keep the later (higher) value.
         if (!calibration.m_x.isEmpty() && x <= calibration.m_x.last()) {
             calibration.m_y.last() = std::max(calibration.m_y.last(), y);

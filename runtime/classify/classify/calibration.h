@@ -2,7 +2,9 @@
 // confidence, so that of the items given confidence c about a share c is right.
 //
 // Fitted by isotonic regression (pool-adjacent-violators) on out-of-fold predictions:
-// pairs of (raw top-class probability, 1 if that class was right else 0). The map is
+// pairs of (raw top-class probability, 1 if that class was right else 0). Each block's
+// accuracy is Laplace-smoothed ((right + 1) / (n + 2)), so a small training set whose
+// out-of-fold predictions were all right does not claim certainty. The map is
 // piecewise linear between the fitted blocks' (mean score, accuracy) points, flat
 // beyond the first and last point, so it is monotone non-decreasing and stays in [0, 1].
 // An unfitted calibration is the identity (clamped to [0, 1]).

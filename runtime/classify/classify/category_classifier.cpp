@@ -3,6 +3,7 @@
 #include "classify/text_features.h"
 
 #include <QHash>
+#include <QJsonArray>
 
 #include <algorithm>
 
@@ -51,6 +52,34 @@ Result<CategoryClassifier> CategoryClassifier::create(QList<CategoryDefinition> 
     classifier.m_model = std::move(model);
     classifier.m_settings = rules;
     return classifier;
+}
+
+QList<CategoryDefinition> CategoryClassifier::categoriesFromParams(const QJsonObject &params)
+{
+    auto strings = [](const QJsonValue &value) {
+        QStringList list;
+        for (const QJsonValue &v : value.toArray())
+            list.append(v.toString());
+        return list;
+    };
+    QList<CategoryDefinition> categories;
+    const QJsonObject map = params.value(QStringLiteral("categories")).toObject();
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        const QJsonObject category = it.value().toObject();
+        categories.append({it.key(), category.value(QStringLiteral("label")).toString(),
+                           category.value(QStringLiteral("team")).toString(), strings(category.value(QStringLiteral("keywords"))),
+                           strings(category.value(QStringLiteral("patterns")))});
+    }
+    return categories;
+}
+
+RuleSettings CategoryClassifier::ruleSettingsFromParams(const QJsonObject &params)
+{
+    RuleSettings rules;
+    rules.mode = params.value(QStringLiteral("rule_mode")).toString() == QLatin1String("decide") ? RuleMode::Decide
+                                                                                                   : RuleMode::Evidence;
+    rules.decideConfidence = params.value(QStringLiteral("rule_confidence")).toDouble(rules.decideConfidence);
+    return rules;
 }
 
 const CategoryDefinition *CategoryClassifier::category(const QString &name) const

@@ -23,6 +23,7 @@
 #include "classify/classifier_model.h"
 #include "core/error.h"
 
+#include <QJsonObject>
 #include <QList>
 #include <QRegularExpression>
 #include <QString>
@@ -66,6 +67,12 @@ public:
     // expression, or the model knows a category the bot does not list.
     static Result<CategoryClassifier> create(QList<CategoryDefinition> categories,
                                              std::shared_ptr<const ClassifierModel> model, RuleSettings rules = {});
+
+    // The categories and rule settings of a `classify` step's validated params
+    // ({"categories": {name: {label, team, keywords, patterns}}, "rule_mode",
+    // "rule_confidence"}), as the step and `clerk eval` both read them.
+    static QList<CategoryDefinition> categoriesFromParams(const QJsonObject &params);
+    static RuleSettings ruleSettingsFromParams(const QJsonObject &params);
 
     CategoryDecision classify(const QString &text, int reasonCount = 5) const;
 

@@ -85,8 +85,9 @@ Result<QList<QList<float>>> trainWeights(const QList<FeatureVector> &vectors, co
         QList<float> w(features + 1);
         for (int j = 0; j < features; ++j)
             w[j] = static_cast<float>(get_decfun_coef(trained, j + 1, labelIndex));
-        // The bias is stored as an ordinary last feature whose value is prob.bias (1).
-        w[features] = static_cast<float>(get_decfun_coef(trained, features + 1, labelIndex));
+        // get_decfun_coef() answers 0 past nr_feature: the bias weight (times
+        // prob.bias, which is 1) comes from get_decfun_bias().
+        w[features] = static_cast<float>(get_decfun_bias(trained, labelIndex));
         weights[labelOf[static_cast<size_t>(labelIndex)]] = std::move(w);
     }
     return weights;

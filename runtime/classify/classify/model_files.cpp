@@ -50,4 +50,12 @@ Result<QString> latestModelPath(const QString &folder, const QString &botName, c
     return path;
 }
 
+Result<QString> resolveModelPath(const QString &folder, const QString &botName, const QString &stepId,
+                                 const QString &explicitPath)
+{
+    if (!explicitPath.isEmpty())
+        return QDir::cleanPath(QDir(folder).absoluteFilePath(explicitPath));
+    return latestModelPath(folder, botName, stepId);
+}
+
 } // namespace clerk::classify

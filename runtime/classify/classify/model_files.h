@@ -27,4 +27,9 @@ Status writeLatestPointer(const QString &folder, const QString &botName, const Q
 // pointer is not a plain file name.
 Result<QString> latestModelPath(const QString &folder, const QString &botName, const QString &stepId);
 
+// The model a classify step uses: `explicitPath` (relative paths start at `folder`) when
+// given, else the one ".latest" points at; an empty string when neither exists.
+Result<QString> resolveModelPath(const QString &folder, const QString &botName, const QString &stepId,
+                                 const QString &explicitPath);
+
 } // namespace clerk::classify

@@ -1,0 +1,229 @@
+// ClassifierModel on the generated council letters (tests/data/classify/make_letters.py).
+#include "classify_test_support.h"
+
+#include "classify/classifier_model.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+
+#include <linear.h>
+
+#include <vector>
+
+using namespace clerk;
+using namespace clerk::classify;
+using clerk::testing::letters;
+
+namespace {
+
+// One model for the whole suite: training takes a moment.
+const ClassifierModel &trainedModel()
+{
+    static const ClassifierModel model = [] {
+        auto trained = ClassifierModel::train(letters(QStringLiteral("train.csv")));
+        EXPECT_TRUE(trained.has_value()) << (trained ? std::string() : trained.error().toString().toStdString());
+        return trained ? *trained : ClassifierModel();
+    }();
+    return model;
+}
+
+void silent(const char *) {}
+
+} // namespace
+
+TEST(ClassifierModelTest, LearnsSeparableCategories)
+{
+    const ClassifierModel &model = trainedModel();
+    EXPECT_EQ(model.categories(), (QStringList{QStringLiteral("adult_social_care"), QStringLiteral("blue_badge"),
+                                               QStringLiteral("complaint"), QStringLiteral("highways"),
+                                               QStringLiteral("school_admissions")}));
+    int right = 0;
+    const auto test = letters(QStringLiteral("test.csv"));
+    for (const LabelledText &example : test) {
+        if (model.predict(example.text).ranking.first().category == example.category)
+            ++right;
+    }
+    EXPECT_GE(right, test.size() - 2) << right << " of " << test.size();
+    EXPECT_EQ(model.info().value(QStringLiteral("example_count")).toInt(), 150);
+    EXPECT_EQ(model.info().value(QStringLiteral("folds")).toInt(), 5);
+}
+
+TEST(ClassifierModelTest, ConfidencesAreCalibratedProbabilitiesInOrder)
+{
+    const ClassifierModel &model = trainedModel();
+    for (const LabelledText &example : letters(QStringLiteral("test.csv"))) {
+        const ModelPrediction prediction = model.predict(example.text);
+        ASSERT_EQ(prediction.ranking.size(), 5);
+        double sum = 0;
+        for (qsizetype i = 0; i < prediction.ranking.size(); ++i) {
+            const ScoredCategory &scored = prediction.ranking[i];
+            EXPECT_GE(scored.confidence, 0.0);
+            EXPECT_LE(scored.confidence, 1.0);
+            if (i > 0) {
+                EXPECT_LE(scored.confidence, prediction.ranking[i - 1].confidence);
+            }
+            sum += scored.probability;
+        }
+        EXPECT_NEAR(sum, 1.0, 1e-9);
+        EXPECT_DOUBLE_EQ(prediction.ranking.first().confidence,
+                         model.calibration().apply(prediction.ranking.first().probability));
+    }
+    // Out-of-fold predictions were all right on this easy set: the smoothed map still
+    // stops short of certainty.
+    EXPECT_LT(model.predict(QStringLiteral("I need a blue badge")).ranking.first().confidence, 1.0);
+}
+
+TEST(ClassifierModelTest, ReasonsNameTheDrivingTerms)
+{
+    const ModelPrediction highways =
+        trainedModel().predict(QStringLiteral("There is a pothole in the road and the street light is out."));
+    EXPECT_EQ(highways.ranking.first().category, QStringLiteral("highways"));
+    ASSERT_FALSE(highways.reasons.isEmpty());
+    EXPECT_LE(highways.reasons.size(), 5);
+    const QStringList driving{QStringLiteral("pothole"), QStringLiteral("road"), QStringLiteral("street light"),
+                              QStringLiteral("street"), QStringLiteral("light"), QStringLiteral("a pothole"),
+                              QStringLiteral("the road"), QStringLiteral("pothole in"), QStringLiteral("light is")};
+    EXPECT_TRUE(driving.contains(highways.reasons.first())) << highways.reasons.join(QStringLiteral(", ")).toStdString();
+    for (const QString &reason : highways.reasons)
+        EXPECT_FALSE(reason.contains(QStringLiteral("school"))) << reason.toStdString();
+}
+
+TEST(ClassifierModelTest, ProbabilitiesMatchLiblinearsOwnPrediction)
+{
+    // Trains liblinear directly on the same vectors and compares predict_probability
+    // with the model's probabilities (weights are stored as float32: small tolerance).
+    const auto examples = letters(QStringLiteral("train.csv"));
+    TrainingOptions options;
+    options.folds = 0;
+    auto trained = ClassifierModel::train(examples, options);
+    ASSERT_TRUE(trained.has_value());
+
+    QList<QString> texts;
+    for (const LabelledText &example : examples)
+        texts.append(example.text);
+    const TermVocabulary vocabulary = TermVocabulary::build(texts, options.features);
+    ASSERT_EQ(vocabulary.size(), trained->vocabularySize());
+    const int features = vocabulary.size();
+    std::vector<std::vector<feature_node>> rows;
+    std::vector<feature_node *> x;
+    std::vector<double> y;
+    for (const LabelledText &example : examples) {
+        std::vector<feature_node> row;
+        for (const FeatureValue &f : vocabulary.vectorize(example.text))
+            row.push_back({f.index + 1, f.value});
+        row.push_back({features + 1, 1.0});
+        row.push_back({-1, 0.0});
+        rows.push_back(std::move(row));
+        y.push_back(static_cast<double>(trained->categories().indexOf(example.category)));
+    }
+    for (auto &row : rows)
+        x.push_back(row.data());
+    problem prob{};
+    prob.l = static_cast<int>(rows.size());
+    prob.n = features + 1;
+    prob.y = y.data();
+    prob.x = x.data();
+    prob.bias = 1.0;
+    parameter param{};
+    param.solver_type = L2R_LR;
+    param.eps = 0.01;
+    param.C = options.c;
+    set_print_string_function(&silent);
+    model *reference = ::train(&prob, &param);
+    ASSERT_NE(reference, nullptr);
+    std::vector<int> labels(5);
+    get_labels(reference, labels.data());
+
+    for (const LabelledText &example : letters(QStringLiteral("test.csv"))) {
+        std::vector<feature_node> row;
+        for (const FeatureValue &f : vocabulary.vectorize(example.text))
+            row.push_back({f.index + 1, f.value});
+        row.push_back({features + 1, 1.0});
+        row.push_back({-1, 0.0});
+        std::vector<double> expected(5);
+        predict_probability(reference, row.data(), expected.data());
+        const QList<double> actual = trained->probabilities(example.text);
+        for (size_t k = 0; k < 5; ++k)
+            EXPECT_NEAR(actual[labels[k]], expected[k], 1e-4);
+    }
+    free_and_destroy_model(&reference);
+}
+
+TEST(ClassifierModelTest, SaveAndLoadGiveIdenticalPredictions)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("letters.model.v1"));
+    ASSERT_TRUE(trainedModel().save(path).has_value());
+    auto loaded = ClassifierModel::load(path);
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().toString().toStdString();
+    EXPECT_EQ(loaded->categories(), trainedModel().categories());
+    EXPECT_EQ(loaded->info(), trainedModel().info());
+    for (const LabelledText &example : letters(QStringLiteral("test.csv"))) {
+        EXPECT_EQ(loaded->probabilities(example.text), trainedModel().probabilities(example.text));
+        const ModelPrediction a = loaded->predict(example.text);
+        const ModelPrediction b = trainedModel().predict(example.text);
+        EXPECT_EQ(a.reasons, b.reasons);
+        EXPECT_EQ(a.ranking.first().confidence, b.ranking.first().confidence);
+    }
+    QFile file(path);
+    ASSERT_TRUE(file.open(QIODevice::ReadOnly));
+    EXPECT_TRUE(file.readLine().startsWith("clerk-classifier"));
+    EXPECT_TRUE(file.readLine().contains("\"format_version\":1"));
+}
+
+TEST(ClassifierModelTest, DamagedFilesAreClearErrors)
+{
+    QTemporaryDir dir;
+    const QString good = dir.filePath(QStringLiteral("good"));
+    ASSERT_TRUE(trainedModel().save(good).has_value());
+    QFile file(good);
+    ASSERT_TRUE(file.open(QIODevice::ReadOnly));
+    const QByteArray bytes = file.readAll();
+
+    QByteArray flipped = bytes;
+    flipped[flipped.size() - 10] = static_cast<char>(flipped[flipped.size() - 10] ^ 0x40);
+    QByteArray wrongVersion = bytes;
+    wrongVersion.replace("\"format_version\":1", "\"format_version\":9");
+    const struct {
+        const char *name;
+        QByteArray content;
+        ErrorCode code;
+        const char *message;
+    } cases[] = {
+        {"truncated", bytes.left(bytes.size() / 2), ErrorCode::Corrupt, "do not match the digest"},
+        {"flipped", flipped, ErrorCode::Corrupt, "do not match the digest"},
+        {"not-a-model", QByteArrayLiteral("name: a bot\n"), ErrorCode::Corrupt, "does not start with"},
+        {"bad-header", QByteArrayLiteral("clerk-classifier\n{not json\n"), ErrorCode::Corrupt, "header is not JSON"},
+        {"version", wrongVersion, ErrorCode::Corrupt, "format version 9"},
+        {"empty", QByteArray(), ErrorCode::Corrupt, "does not start with"},
+    };
+    for (const auto &c : cases) {
+        const QString path = dir.filePath(QString::fromLatin1(c.name));
+        QFile out(path);
+        ASSERT_TRUE(out.open(QIODevice::WriteOnly));
+        out.write(c.content);
+        out.close();
+        auto loaded = ClassifierModel::load(path);
+        ASSERT_FALSE(loaded.has_value()) << c.name;
+        EXPECT_EQ(loaded.error().code(), c.code) << c.name;
+        EXPECT_TRUE(loaded.error().message().contains(QString::fromLatin1(c.message)))
+            << c.name << ": " << loaded.error().message().toStdString();
+        EXPECT_TRUE(loaded.error().message().contains(path)) << c.name;
+    }
+    auto missing = ClassifierModel::load(dir.filePath(QStringLiteral("absent")));
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_EQ(missing.error().code(), ErrorCode::Unreadable);
+}
+
+TEST(ClassifierModelTest, RefusesTrainingThatCannotWork)
+{
+    EXPECT_EQ(ClassifierModel::train({}).error().code(), ErrorCode::InvalidArgument);
+    auto one = ClassifierModel::train({{QStringLiteral("a pothole"), QStringLiteral("highways"), {}},
+                                       {QStringLiteral("another pothole"), QStringLiteral("highways"), {}}});
+    ASSERT_FALSE(one.has_value());
+    EXPECT_TRUE(one.error().message().contains(QStringLiteral("two categories")));
+    auto nothing = ClassifierModel::train({{QStringLiteral("alpha"), QStringLiteral("x"), {}},
+                                           {QStringLiteral("beta"), QStringLiteral("y"), {}}});
+    ASSERT_FALSE(nothing.has_value());
+    EXPECT_TRUE(nothing.error().message().contains(QStringLiteral("often enough")));
+}
