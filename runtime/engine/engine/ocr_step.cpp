@@ -1,19 +1,216 @@
-// The `ocr` step. Not available yet: a bot that uses it is refused when it is loaded.
+// The `ocr` step: reads a scanned or born-digital document (PNG, JPEG, TIFF, PDF) into
+// text with clerk::ocr::OcrEngine, and hands the document to a person when it cannot be
+// read well enough: a broken or hostile file, or a page where too little of the text on
+// the page was actually recognised (readability below `min_readability`).
 #include "engine/builtin_steps_p.h"
+
+#include "core/duration.h"
+#include "ocr/ocr_engine.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <cmath>
 
 namespace clerk::engine {
 
+using bot::ParamSpec;
+using bot::ValueType;
+
+namespace {
+
+constexpr double kDefaultMinReadability = 0.5;
+
+double rounded(double value, int decimals = 3)
+{
+    const double scale = std::pow(10.0, decimals);
+    return std::round(value * scale) / scale;
+}
+
+// Per-page summaries only: word lists would make every stored item large.
+QJsonArray pageSummaries(const ocr::OcrDocument &document)
+{
+    QJsonArray pages;
+    for (const ocr::OcrPage &page : document.pages) {
+        pages.append(QJsonObject{
+            {QStringLiteral("number"), page.number},
+            {QStringLiteral("confidence"), rounded(page.meanConfidence / 100.0)},
+            {QStringLiteral("readability"), rounded(page.readability)},
+            {QStringLiteral("blank"), page.blank},
+            {QStringLiteral("rotation"), page.rotation},
+            {QStringLiteral("skew"), rounded(page.skewAngle, 2)},
+            {QStringLiteral("from_text_layer"), page.fromTextLayer},
+        });
+    }
+    return pages;
+}
+
+class OcrStep final : public Step {
+public:
+    OcrStep(bot::Template file, ocr::OcrOptions options, double minReadability)
+        : m_file(std::move(file)), m_options(std::move(options)), m_minReadability(minReadability)
+    {
+    }
+
+    StepOutcome run(StepContext &ctx) const override
+    {
+        const QString path = ctx.resolvePath(ctx.render(m_file).trimmed());
+        if (path.isEmpty())
+            return StepOutcome::fail(QStringLiteral("ocr: the file name is empty"));
+
+        auto read = m_engine.readDocument(path, m_options);
+        if (!read) {
+            const Error &error = read.error();
+            switch (error.code()) {
+            case ErrorCode::NotFound:
+                return StepOutcome::fail(QStringLiteral("ocr: %1").arg(error.toString()));
+            case ErrorCode::Unreadable:
+            case ErrorCode::Timeout:
+                // A person can still look at the scan, or ask the sender for a better copy.
+                return unreadable(ctx, path, error.toString(), {});
+            default:
+                // Missing language data and the like: the installation, not this document.
+                return StepOutcome::fail(QStringLiteral("ocr: %1").arg(error.toString()));
+            }
+        }
+
+        const ocr::OcrDocument &document = *read;
+        const QJsonObject outputs{
+            {QStringLiteral("text"), document.text},
+            {QStringLiteral("page_count"), document.pageCount},
+            {QStringLiteral("pages_read"), int(document.pages.size())},
+            {QStringLiteral("blank_pages"), document.blankPageCount()},
+            {QStringLiteral("mean_confidence"), rounded(document.meanConfidence / 100.0)},
+            {QStringLiteral("readability"), rounded(document.readability)},
+            {QStringLiteral("pages"), pageSummaries(document)},
+        };
+        if (document.pages.size() == document.blankPageCount())
+            return unreadable(ctx, path, QStringLiteral("every page is blank"), outputs);
+        if (document.readability < m_minReadability) {
+            QStringList low;
+            for (const ocr::OcrPage &page : document.pages) {
+                if (!page.blank && page.readability < m_minReadability)
+                    low.append(QString::number(page.number));
+            }
+            return unreadable(ctx, path,
+                              QStringLiteral("too little of the text was recognised on page %1 (readability %2, "
+                                             "below %3)")
+                                  .arg(low.join(QStringLiteral(", ")))
+                                  .arg(rounded(document.readability, 2))
+                                  .arg(m_minReadability),
+                              outputs);
+        }
+        return StepOutcome::continueWith(outputs);
+    }
+
+private:
+    // The reason names the problem, never the document's content: reasons reach the logs.
+    StepOutcome unreadable(const StepContext &ctx, const QString &path, const QString &why, QJsonObject evidence) const
+    {
+        HumanRequest request;
+        request.reason = QStringLiteral("unreadable document: %1").arg(why);
+        evidence.insert(QStringLiteral("file"), path);
+        evidence.insert(QStringLiteral("problem"), why);
+        evidence.insert(QStringLiteral("min_readability"), m_minReadability);
+        request.evidence = evidence;
+        request.fields = {QStringLiteral("text")};
+        request.team = ctx.step().team;
+        return StepOutcome::needsHuman(request);
+    }
+
+    bot::Template m_file;
+    ocr::OcrOptions m_options;
+    double m_minReadability;
+    ocr::OcrEngine m_engine;
+};
+
+Result<std::unique_ptr<Step>> createOcrStep(const bot::BotDefinition &bot, const bot::StepDefinition &definition)
+{
+    const QJsonObject &params = definition.params;
+    const QString where = QStringLiteral("step %1").arg(definition.id);
+    auto file = bot::Template::parse(params.value(QStringLiteral("file")).toString(QStringLiteral("{{ input.file }}")));
+    if (!file)
+        return fail(file.error().withContext(where));
+
+    ocr::OcrOptions options;
+    options.language = params.value(QStringLiteral("language")).toString(QStringLiteral("eng"));
+    options.maxPages = params.value(QStringLiteral("max_pages")).toInt(20);
+    options.maxPixelsPerPage = qint64(params.value(QStringLiteral("max_pixels")).toDouble(100'000'000));
+    auto timeout = parseDuration(params.value(QStringLiteral("page_timeout")).toString(QStringLiteral("60s")));
+    if (!timeout)
+        return fail(timeout.error().withContext(where));
+    options.pageTimeout = *timeout;
+    options.useTextLayer = params.value(QStringLiteral("use_text_layer")).toBool(true);
+
+    const double minReadability = params.contains(QStringLiteral("min_readability"))
+                                      ? params.value(QStringLiteral("min_readability")).toDouble()
+                                      : bot.thresholds.value(QStringLiteral("ocr_readability"), kDefaultMinReadability);
+    return std::make_unique<OcrStep>(std::move(*file), std::move(options), minReadability);
+}
+
+} // namespace
+
 StepType ocrStepType()
 {
-    StepType type;
-    type.schema.name = QStringLiteral("ocr");
-    type.schema.summary = QStringLiteral("Not available yet.");
-    type.schema.outputs = [](const QJsonObject &) { return QStringList{}; };
-    type.schema.example = QStringLiteral("- type: ocr\n");
-    type.create = [](const bot::BotDefinition &, const bot::StepDefinition &) -> Result<std::unique_ptr<Step>> {
-        return fail(Error::unavailable(QStringLiteral("the ocr step is not available yet")));
+    bot::StepTypeSchema schema;
+    schema.name = QStringLiteral("ocr");
+    schema.summary = QStringLiteral(
+        "Reads the text of a scanned or born-digital document (PNG, JPEG, TIFF including multi-page and G4 fax, "
+        "PDF). Pages are turned upright and straightened first, blank backs of duplex scans are skipped, and a "
+        "PDF's own text is used when it has some. When a file cannot be read, or too little of a page's text was "
+        "recognised, a person is asked to look at the document. Outputs `text` (pages separated by form feeds), "
+        "`page_count`, `pages_read`, `blank_pages`, `mean_confidence` and `readability` (0-1; the lowest page's), and "
+        "`pages` (per page: number, confidence, readability, blank, rotation, skew, from_text_layer).");
+    schema.params = {
+        ParamSpec::of(QStringLiteral("file"), ValueType::Path,
+                      QStringLiteral("The document to read (relative paths start at the bot file's folder)."))
+            .withDefault(QStringLiteral("{{ input.file }}"))
+            .withTemplates(),
+        ParamSpec::of(QStringLiteral("language"), ValueType::String,
+                      QStringLiteral("Tesseract language code(s), e.g. eng, or eng+cym for English and Welsh; each "
+                                     "needs its tesseract-ocr-* package on the server."))
+            .withDefault(QStringLiteral("eng"))
+            .withCheck([](const QJsonValue &value) {
+                static const QRegularExpression codes(QStringLiteral("^[a-z_]+(\\+[a-z_]+)*$"));
+                return codes.match(value.toString()).hasMatch()
+                           ? QString()
+                           : QStringLiteral("language codes are lower-case words joined by +, e.g. eng+cym");
+            }),
+        ParamSpec::of(QStringLiteral("max_pages"), ValueType::Integer,
+                      QStringLiteral("Pages after this many are not read (`page_count` still counts them)."))
+            .withDefault(20)
+            .withRange(1, 1000),
+        ParamSpec::of(QStringLiteral("max_pixels"), ValueType::Integer,
+                      QStringLiteral("Largest page image accepted, in pixels (width x height); larger images are "
+                                     "refused unread, which protects the server from oversized or malicious files. "
+                                     "An A4 page at 300 dpi is about 8.7 million."))
+            .withDefault(100'000'000)
+            .withRange(1'000'000, 1'000'000'000),
+        ParamSpec::of(QStringLiteral("page_timeout"), ValueType::Duration,
+                      QStringLiteral("How long one page may take to read before a person is asked instead."))
+            .withDefault(QStringLiteral("60s")),
+        ParamSpec::of(QStringLiteral("min_readability"), ValueType::Threshold,
+                      QStringLiteral("Readability (0-1) every page must reach: the share of the page's text-like marks "
+                                     "that were recognised with confidence. Below it a person checks the document, "
+                                     "because text may be missing. Default: the bot's `thresholds.ocr_readability`, "
+                                     "else 0.5.")),
+        ParamSpec::of(QStringLiteral("use_text_layer"), ValueType::Boolean,
+                      QStringLiteral("Use a PDF page's own text when it has enough; false reads every page as an image."))
+            .withDefault(true),
     };
-    return type;
+    schema.outputs = [](const QJsonObject &) {
+        return QStringList{QStringLiteral("text"),        QStringLiteral("page_count"),      QStringLiteral("pages_read"),
+                           QStringLiteral("blank_pages"), QStringLiteral("mean_confidence"), QStringLiteral("readability"),
+                           QStringLiteral("pages"),       QStringLiteral("choice"),          QStringLiteral("decided_by")};
+    };
+    schema.example = QStringLiteral(
+        "- id: ocr\n"
+        "  type: ocr\n"
+        "  params:\n"
+        "    file: \"{{ input.file }}\"\n"
+        "    max_pages: 10\n"
+        "    min_readability: 0.6\n");
+    return {schema, createOcrStep};
 }
 
 } // namespace clerk::engine
