@@ -1,19 +1,192 @@
-// The `classify` step. Not available yet: a bot that uses it is refused when it is loaded.
+// The `classify` step: puts a text (usually a letter's OCR text) into one of the bot's
+// categories, with a calibrated confidence and the reasons for it; below the threshold
+// a person picks the category from the ranked list.
+//
+// The decision itself (model + keyword/pattern rules) is clerk::classify's
+// CategoryClassifier; this file reads the params, loads the model once when the step is
+// created, and turns decisions into outcomes.
 #include "engine/builtin_steps_p.h"
+
+#include "classify/category_classifier.h"
+#include "classify/model_files.h"
+
+#include <QDir>
+#include <QJsonArray>
 
 namespace clerk::engine {
 
+using bot::ParamSpec;
+using bot::ValueType;
+
+namespace {
+
+constexpr double kDefaultThreshold = 0.9;
+
+class ClassifyStep final : public Step {
+public:
+    ClassifyStep(bot::Template text, std::shared_ptr<const classify::CategoryClassifier> classifier, double threshold,
+                 int top)
+        : m_text(std::move(text)), m_classifier(std::move(classifier)), m_threshold(threshold), m_top(top)
+    {
+    }
+
+    StepOutcome run(StepContext &ctx) const override
+    {
+        const QString text = ctx.render(m_text);
+        const classify::CategoryDecision decision = m_classifier->classify(text);
+
+        QJsonArray ranking;
+        QList<HumanChoice> choices;
+        for (const classify::RankedCategory &ranked : decision.ranking) {
+            if (ranking.size() >= m_top)
+                break;
+            ranking.append(QJsonObject{{QStringLiteral("category"), ranked.category},
+                                       {QStringLiteral("confidence"), ranked.confidence}});
+            const classify::CategoryDefinition *definition = m_classifier->category(ranked.category);
+            choices.append({ranked.category, definition ? definition->label : ranked.category,
+                            QJsonObject{{QStringLiteral("confidence"), ranked.confidence},
+                                        {QStringLiteral("reasons"), QJsonArray::fromStringList(ranked.reasons)}}});
+        }
+        const QJsonArray reasons = QJsonArray::fromStringList(decision.reasons);
+
+        if (!text.trimmed().isEmpty() && decision.confidence >= m_threshold) {
+            const classify::CategoryDefinition *definition = m_classifier->category(decision.category);
+            return StepOutcome::continueWith({
+                {QStringLiteral("category"), decision.category},
+                {QStringLiteral("label"), definition ? definition->label : decision.category},
+                {QStringLiteral("team"), definition ? definition->team : QString()},
+                {QStringLiteral("confidence"), decision.confidence},
+                {QStringLiteral("reasons"), reasons},
+                {QStringLiteral("ranking"), ranking},
+                {QStringLiteral("decided_by"), decision.decidedByRule ? QStringLiteral("rule") : QStringLiteral("model")},
+            });
+        }
+
+        HumanRequest request;
+        // The reason reaches logs: a number, never the document's words.
+        request.reason = text.trimmed().isEmpty()
+                             ? QStringLiteral("no text to classify")
+                             : QStringLiteral("not sure of the category (best: %1)").arg(decision.confidence, 0, 'f', 2);
+        request.evidence = {{QStringLiteral("best"), decision.category},
+                            {QStringLiteral("confidence"), decision.confidence},
+                            {QStringLiteral("threshold"), m_threshold},
+                            {QStringLiteral("reasons"), reasons},
+                            {QStringLiteral("ranking"), ranking}};
+        request.choices = choices;
+        request.fields = {QStringLiteral("category")};
+        request.team = ctx.step().team;
+        return StepOutcome::needsHuman(request);
+    }
+
+private:
+    bot::Template m_text;
+    std::shared_ptr<const classify::CategoryClassifier> m_classifier;
+    double m_threshold;
+    int m_top;
+};
+
+Result<std::unique_ptr<Step>> createClassifyStep(const bot::BotDefinition &bot, const bot::StepDefinition &definition)
+{
+    const QJsonObject &params = definition.params;
+    const QString where = QStringLiteral("step %1").arg(definition.id);
+
+    std::shared_ptr<const classify::ClassifierModel> model;
+    auto modelPath = classify::resolveModelPath(bot.baseDir, bot.name, definition.id,
+                                                params.value(QStringLiteral("model")).toString());
+    if (!modelPath)
+        return fail(modelPath.error().withContext(where));
+    // An empty path: no model trained yet, the rules alone decide.
+    if (!modelPath->isEmpty()) {
+        auto loaded = classify::ClassifierModel::load(*modelPath);
+        if (!loaded)
+            return fail(loaded.error().withContext(where));
+        model = std::make_shared<const classify::ClassifierModel>(std::move(*loaded));
+    }
+
+    auto classifier = classify::CategoryClassifier::create(classify::CategoryClassifier::categoriesFromParams(params),
+                                                           std::move(model),
+                                                           classify::CategoryClassifier::ruleSettingsFromParams(params));
+    if (!classifier)
+        return fail(classifier.error().withContext(where));
+
+    const double threshold = params.contains(QStringLiteral("threshold"))
+                                 ? params.value(QStringLiteral("threshold")).toDouble()
+                                 : bot.thresholds.value(QStringLiteral("classify"), kDefaultThreshold);
+    auto text = bot::Template::parse(params.value(QStringLiteral("text")).toString());
+    if (!text)
+        return fail(text.error().withContext(where));
+    return std::make_unique<ClassifyStep>(std::move(*text),
+                                          std::make_shared<const classify::CategoryClassifier>(std::move(*classifier)),
+                                          threshold, params.value(QStringLiteral("top")).toInt(5));
+}
+
+} // namespace
+
 StepType classifyStepType()
 {
-    StepType type;
-    type.schema.name = QStringLiteral("classify");
-    type.schema.summary = QStringLiteral("Not available yet.");
-    type.schema.outputs = [](const QJsonObject &) { return QStringList{}; };
-    type.schema.example = QStringLiteral("- type: classify\n");
-    type.create = [](const bot::BotDefinition &, const bot::StepDefinition &) -> Result<std::unique_ptr<Step>> {
-        return fail(Error::unavailable(QStringLiteral("the classify step is not available yet")));
+    bot::StepTypeSchema schema;
+    schema.name = QStringLiteral("classify");
+    schema.summary = QStringLiteral(
+        "Puts a text (usually a letter's OCR text) into one of the bot's categories, with a calibrated confidence "
+        "and the terms that drove it. Below the threshold a person picks the category from the ranked list. "
+        "Train the model with `clerk train`; keyword and pattern rules work with or without one.");
+    const ParamSpec category = ParamSpec::object(
+        QStringLiteral("category"),
+        {
+            ParamSpec::of(QStringLiteral("label"), ValueType::String, QStringLiteral("The name shown to people; defaults to the category's key.")),
+            ParamSpec::listOf(QStringLiteral("keywords"),
+                              ParamSpec::of(QStringLiteral("keyword"), ValueType::String, QStringLiteral("A word or phrase.")),
+                              QStringLiteral("Words or phrases that point to this category (case, punctuation and digits ignored).")),
+            ParamSpec::listOf(QStringLiteral("patterns"),
+                              ParamSpec::of(QStringLiteral("pattern"), ValueType::Regex, QStringLiteral("A regular expression.")),
+                              QStringLiteral("Regular expressions (case-insensitive) that point to this category.")),
+            ParamSpec::of(QStringLiteral("team"), ValueType::Identifier, QStringLiteral("The team that owns the category (output `team`).")),
+        },
+        QStringLiteral("A category."));
+    schema.params = {
+        ParamSpec::of(QStringLiteral("text"), ValueType::Template, QStringLiteral("The text to classify."))
+            .withDefault(QStringLiteral("{{ ocr.text }}")),
+        ParamSpec::mapOf(QStringLiteral("categories"), category,
+                         QStringLiteral("The allowed categories by name; a trained model's categories must all be here."), true),
+        ParamSpec::of(QStringLiteral("model"), ValueType::Path,
+                      QStringLiteral("A model file from `clerk train` (relative to the bot file's folder). Default: the "
+                                     "latest model trained for this step beside the bot file, if any; without one only "
+                                     "the rules decide.")),
+        ParamSpec::of(QStringLiteral("threshold"), ValueType::Threshold,
+                      QStringLiteral("Confidence needed to decide without a person. Default: the bot's "
+                                     "`thresholds.classify`, else 0.9.")),
+        ParamSpec::of(QStringLiteral("top"), ValueType::Integer, QStringLiteral("How many ranked categories to output and offer a person."))
+            .withDefault(5)
+            .withRange(1, 100),
+        ParamSpec::oneOf(QStringLiteral("rule_mode"), {QStringLiteral("evidence"), QStringLiteral("decide")},
+                         QStringLiteral("evidence: a keyword or pattern hit raises its category's confidence (each hit "
+                                        "halves the remaining doubt); decide: hits in exactly one category decide it with "
+                                        "`rule_confidence`."))
+            .withDefault(QStringLiteral("evidence")),
+        ParamSpec::of(QStringLiteral("rule_confidence"), ValueType::Threshold,
+                      QStringLiteral("The confidence of a decision made by rules (rule_mode: decide)."))
+            .withDefault(0.99),
     };
-    return type;
+    schema.outputs = [](const QJsonObject &) {
+        return QStringList{QStringLiteral("category"), QStringLiteral("label"),   QStringLiteral("team"),
+                           QStringLiteral("confidence"), QStringLiteral("reasons"), QStringLiteral("ranking"),
+                           QStringLiteral("choice"),   QStringLiteral("decided_by")};
+    };
+    schema.example = QStringLiteral(
+        "- id: topic\n"
+        "  type: classify\n"
+        "  params:\n"
+        "    text: \"{{ ocr.text }}\"\n"
+        "    threshold: 0.95\n"
+        "    categories:\n"
+        "      blue_badge:\n"
+        "        label: Blue Badge\n"
+        "        team: blue-badge\n"
+        "        keywords: [blue badge, disabled parking]\n"
+        "      school_admissions:\n"
+        "        label: School admissions\n"
+        "        patterns: ['\\\\b(in-year|reception) (place|application)']\n");
+    return {schema, createClassifyStep};
 }
 
 } // namespace clerk::engine
