@@ -1,17 +1,233 @@
-// The `extract` step. Not available yet: a bot that uses it is refused when it is loaded.
+// The `extract` step: pulls typed fields (postcode, NHS number, NI number, dates, e-mail,
+// UK phone, references, names) out of a text, usually the OCR step's output.
+//
+// Each field is found with clerk::extract::extractField() (extract/field_extractor.h).
+// A field counts as found when a valid candidate reaches its min_confidence; anything
+// less leaves the output empty. When a required field is missing, invalid or uncertain,
+// one question goes to a person naming every such field; the candidates are in the
+// evidence, never in the reason (reasons reach the logs).
 #include "engine/builtin_steps_p.h"
+
+#include "core/logging.h"
+#include "extract/field_extractor.h"
+
+#include <QJsonArray>
+
+#include <cmath>
 
 namespace clerk::engine {
 
+using bot::ParamSpec;
+using bot::ValueType;
+
+namespace {
+
+const QStringList kReservedOutputs = {QStringLiteral("confidence"), QStringLiteral("found"), QStringLiteral("decided_by"),
+                                      QStringLiteral("choice")};
+
+struct FieldConfig {
+    QString name;
+    extract::FieldSpec spec;
+    bool required = false;
+    double minConfidence = 0.8;
+};
+
+double rounded(double confidence)
+{
+    return std::round(confidence * 100.0) / 100.0;
+}
+
+QJsonObject candidateJson(const extract::FieldMatch &match)
+{
+    QJsonObject json{{QStringLiteral("value"), match.value},
+                     {QStringLiteral("raw"), match.raw},
+                     {QStringLiteral("offset"), static_cast<double>(match.offset)},
+                     {QStringLiteral("confidence"), rounded(match.confidence)},
+                     {QStringLiteral("valid"), match.valid},
+                     {QStringLiteral("reasons"), QJsonArray::fromStringList(match.reasons)}};
+    if (!match.label.isEmpty())
+        json.insert(QStringLiteral("label"), match.label);
+    return json;
+}
+
+class ExtractStep final : public Step {
+public:
+    ExtractStep(bot::Template text, QList<FieldConfig> fields) : m_text(std::move(text)), m_fields(std::move(fields)) {}
+
+    StepOutcome run(StepContext &ctx) const override
+    {
+        const QString text = ctx.render(m_text);
+        // Two-digit years and dates of birth are judged against the day the item arrived,
+        // so a resumed or re-run item reads its text the same way.
+        const QDate today = ctx.item().createdAt.isValid() ? ctx.item().createdAt.date() : QDate::currentDate();
+
+        QJsonObject outputs;
+        QJsonObject confidence;
+        QStringList found;
+        QStringList problems;
+        QStringList askFor;
+        QJsonObject problemsJson;
+        QJsonObject candidatesJson;
+        for (const FieldConfig &field : m_fields) {
+            extract::FieldSpec spec = field.spec;
+            spec.referenceDate = today;
+            const auto result = extract::extractField(text, spec);
+            if (!result)
+                return StepOutcome::fail(QStringLiteral("extract: field %1: %2").arg(field.name, result.error().message()));
+
+            const double score = result->best ? rounded(result->best->confidence) : 0.0;
+            const bool ok = result->best && score >= field.minConfidence;
+            outputs.insert(field.name, ok ? result->best->value : QString());
+            confidence.insert(field.name, score);
+            if (ok)
+                found.append(field.name);
+
+            QJsonArray candidates;
+            for (const extract::FieldMatch &match : result->candidates)
+                candidates.append(candidateJson(match));
+            candidatesJson.insert(field.name, candidates);
+            if (ok || !field.required)
+                continue;
+            QString problem;
+            if (result->candidates.isEmpty())
+                problem = QStringLiteral("%1 is missing").arg(field.name);
+            else if (!result->best)
+                problem = QStringLiteral("%1 is not valid: %2").arg(field.name, result->problem);
+            else
+                problem = QStringLiteral("%1 is uncertain: confidence %2 is below %3")
+                              .arg(field.name, QString::number(score, 'f', 2), QString::number(field.minConfidence, 'f', 2));
+            problems.append(problem);
+            problemsJson.insert(field.name, problem);
+            askFor.append(field.name);
+        }
+        qCDebug(lcEngine) << "extract:" << found.size() << "of" << m_fields.size() << "fields found;"
+                          << askFor.size() << "required fields need a person";
+
+        outputs.insert(QStringLiteral("confidence"), confidence);
+        outputs.insert(QStringLiteral("found"), QJsonArray::fromStringList(found));
+        if (askFor.isEmpty())
+            return StepOutcome::continueWith(outputs);
+
+        HumanRequest request;
+        request.reason = problems.join(QStringLiteral("; "));
+        request.evidence = {{QStringLiteral("problems"), problemsJson},
+                            {QStringLiteral("candidates"), candidatesJson},
+                            {QStringLiteral("extracted"), outputs}};
+        request.fields = askFor;
+        request.team = ctx.step().team;
+        return StepOutcome::needsHuman(request);
+    }
+
+private:
+    bot::Template m_text;
+    QList<FieldConfig> m_fields;
+};
+
+// Loader checks the parameter types cannot express.
+QString checkFields(const QJsonValue &value)
+{
+    static const QRegularExpression identifier(QStringLiteral("^[a-z][a-z0-9_]*$"));
+    const QJsonObject fields = value.toObject();
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+        if (!identifier.match(it.key()).hasMatch())
+            return QStringLiteral("field name '%1' must be lower-case letters, digits and '_', starting with a letter")
+                .arg(it.key());
+        if (kReservedOutputs.contains(it.key()))
+            return QStringLiteral("field name '%1' is taken by the step's own outputs").arg(it.key());
+        const QJsonObject field = it.value().toObject();
+        const QString type = field.value(QStringLiteral("type")).toString();
+        if (type == QLatin1String("reference") && field.value(QStringLiteral("pattern")).toString().isEmpty())
+            return QStringLiteral("field '%1': a reference needs a pattern").arg(it.key());
+        if (type != QLatin1String("reference") && field.contains(QStringLiteral("pattern")))
+            return QStringLiteral("field '%1': pattern is only for references").arg(it.key());
+        if (type != QLatin1String("date") && field.value(QStringLiteral("past_only")).toBool())
+            return QStringLiteral("field '%1': past_only is only for dates").arg(it.key());
+    }
+    return {};
+}
+
+} // namespace
+
 StepType extractStepType()
 {
+    bot::StepTypeSchema schema;
+    schema.name = QStringLiteral("extract");
+    schema.summary = QStringLiteral(
+        "Finds typed fields (postcode, NHS number, NI number, dates, e-mail, UK phone, references, names) in a text, "
+        "validates them and scores each; a person is asked for required fields that are missing, invalid or uncertain. "
+        "Outputs each field's normalised value (empty when not found), `confidence` (field -> 0..1) and `found` "
+        "(the names of the fields found).");
+    const ParamSpec field = ParamSpec::object(
+        QStringLiteral("field"),
+        {ParamSpec::oneOf(QStringLiteral("type"), extract::fieldTypeNames(),
+                          QStringLiteral("What the field is. Values: uk_postcode \"LS1 4AP\", nhs_number \"9434765919\", "
+                                         "ni_number \"AB 12 34 56 C\", date \"1952-03-03\", email, uk_phone \"+441134960000\", "
+                                         "reference (the text `pattern` matched), name \"Jane Smith\"."),
+                          true),
+         ParamSpec::of(QStringLiteral("required"), ValueType::Boolean,
+                       QStringLiteral("Ask a person when the field is missing, invalid or below min_confidence."))
+             .withDefault(false),
+         ParamSpec::listOf(QStringLiteral("labels"),
+                           ParamSpec::of(QStringLiteral("label"), ValueType::String, QStringLiteral("A label.")),
+                           QStringLiteral("Text written before the value (\"NHS No\", \"Date of birth\"): a candidate after "
+                                          "one is preferred and scores higher. Each type has defaults.")),
+         ParamSpec::regex(QStringLiteral("pattern"), QStringLiteral("For reference: the regular expression a reference "
+                                                                    "matches, e.g. [A-Z]{2}-\\d{6}.")),
+         ParamSpec::of(QStringLiteral("min_confidence"), ValueType::Threshold,
+                       QStringLiteral("The confidence a value needs to count as found."))
+             .withDefault(0.8),
+         ParamSpec::of(QStringLiteral("past_only"), ValueType::Boolean,
+                       QStringLiteral("For date: a date after the day the item arrived is invalid, and two-digit years "
+                                      "are read as past years (dates of birth)."))
+             .withDefault(false)},
+        QStringLiteral("How to find one field."));
+    schema.params = {
+        ParamSpec::of(QStringLiteral("text"), ValueType::Template, QStringLiteral("The text to search."))
+            .withDefault(QStringLiteral("{{ ocr.text }}")),
+        ParamSpec::mapOf(QStringLiteral("fields"), field,
+                         QStringLiteral("The fields to find, by output name."), true)
+            .withCheck(checkFields),
+    };
+    schema.outputs = [](const QJsonObject &params) {
+        QStringList names = params.value(QStringLiteral("fields")).toObject().keys();
+        names << QStringLiteral("confidence") << QStringLiteral("found") << QStringLiteral("decided_by");
+        return names;
+    };
+    schema.example = QStringLiteral(
+        "- id: extract\n"
+        "  type: extract\n"
+        "  params:\n"
+        "    text: \"{{ ocr.text }}\"\n"
+        "    fields:\n"
+        "      nhs_number: {type: nhs_number, required: true, labels: [NHS No, NHS number]}\n"
+        "      date_of_birth: {type: date, labels: [Date of birth, DOB], past_only: true}\n"
+        "      postcode: {type: uk_postcode}\n"
+        "      case_ref: {type: reference, pattern: '[A-Z]{2}-\\d{6}'}\n");
     StepType type;
-    type.schema.name = QStringLiteral("extract");
-    type.schema.summary = QStringLiteral("Not available yet.");
-    type.schema.outputs = [](const QJsonObject &) { return QStringList{}; };
-    type.schema.example = QStringLiteral("- type: extract\n");
-    type.create = [](const bot::BotDefinition &, const bot::StepDefinition &) -> Result<std::unique_ptr<Step>> {
-        return fail(Error::unavailable(QStringLiteral("the extract step is not available yet")));
+    type.schema = schema;
+    type.create = [](const bot::BotDefinition &, const bot::StepDefinition &definition) -> Result<std::unique_ptr<Step>> {
+        auto text = bot::Template::parse(definition.params.value(QStringLiteral("text")).toString(QStringLiteral("{{ ocr.text }}")));
+        if (!text)
+            return fail(text.error());
+        QList<FieldConfig> fields;
+        const QJsonObject map = definition.params.value(QStringLiteral("fields")).toObject();
+        for (auto it = map.begin(); it != map.end(); ++it) {
+            const QJsonObject params = it.value().toObject();
+            const auto fieldType = extract::fieldTypeFromString(params.value(QStringLiteral("type")).toString());
+            if (!fieldType)
+                return fail(Error::invalidArgument(QStringLiteral("extract: field %1 has an unknown type").arg(it.key())));
+            FieldConfig config;
+            config.name = it.key();
+            config.spec.type = *fieldType;
+            for (const QJsonValue &label : params.value(QStringLiteral("labels")).toArray())
+                config.spec.labels.append(label.toString());
+            config.spec.pattern = params.value(QStringLiteral("pattern")).toString();
+            config.spec.pastOnly = params.value(QStringLiteral("past_only")).toBool(false);
+            config.required = params.value(QStringLiteral("required")).toBool(false);
+            config.minConfidence = params.value(QStringLiteral("min_confidence")).toDouble(0.8);
+            fields.append(config);
+        }
+        return std::make_unique<ExtractStep>(std::move(*text), std::move(fields));
     };
     return type;
 }
