@@ -1,7 +1,7 @@
 // clerk train / clerk eval: train a bot's text classifier from labelled examples, and
 // measure it.
 //
-//   clerk train BOT --examples DIR|CSV [--step ID] [--c 4] [--folds 5] [--json]
+//   clerk train BOT [--examples DIR|CSV] [--from-queue --db DB] [--step ID] [--c 4] [--folds 5] [--balanced] [--json]
 //       writes <bot folder>/<bot name>.<step id>.model.v<N> (N = next free) and points
 //       <bot name>.<step id>.model.latest at it; the step uses that model by default.
 //   clerk eval BOT --examples DIR|CSV [--step ID] [--model FILE] [--target-precision 0.99] [--json]
@@ -18,6 +18,8 @@
 #include <QDir>
 #include <QJsonArray>
 #include <QSet>
+
+#include <algorithm>
 
 namespace clerk::app {
 
@@ -40,14 +42,15 @@ struct ClassifyTarget {
 };
 
 std::optional<ClassifyTarget> loadTarget(const QString &command, const QCommandLineParser &parser,
-                                         const CommonOptions &common, const ClassifierCommandOptions &options)
+                                         const CommonOptions &common, const ClassifierCommandOptions &options,
+                                         bool examplesRequired = true)
 {
     if (parser.positionalArguments().size() != 1) {
         err() << "clerk " << command << ": name one bot file.\n";
         err().flush();
         return std::nullopt;
     }
-    if (!parser.isSet(options.examples)) {
+    if (examplesRequired && !parser.isSet(options.examples)) {
         err() << "clerk " << command << ": --examples is required.\n";
         err().flush();
         return std::nullopt;
@@ -81,6 +84,29 @@ std::optional<ClassifyTarget> loadTarget(const QString &command, const QCommandL
 
 // Examples whose category the step does not list are an error: the model's labels must
 // be a subset of the bot's categories.
+bool checkCategories(const QString &command, const QList<classify::LabelledText> &examples,
+                     const QList<classify::CategoryDefinition> &categories)
+{
+    QSet<QString> allowed;
+    for (const classify::CategoryDefinition &c : categories)
+        allowed.insert(c.name);
+    QSet<QString> unknown;
+    for (const classify::LabelledText &example : examples) {
+        if (!allowed.contains(example.category))
+            unknown.insert(example.category);
+    }
+    if (unknown.isEmpty())
+        return true;
+    QStringList names(unknown.begin(), unknown.end());
+    names.sort();
+    QStringList known(allowed.begin(), allowed.end());
+    known.sort();
+    err() << "clerk " << command << ": the examples hold categories the step does not list: "
+          << names.join(QStringLiteral(", ")) << " (the step lists: " << known.join(QStringLiteral(", ")) << ")\n";
+    err().flush();
+    return false;
+}
+
 std::optional<classify::ExampleSet> loadExamplesFor(const QString &command, const QString &path,
                                                     const QList<classify::CategoryDefinition> &categories)
 {
@@ -90,30 +116,61 @@ std::optional<classify::ExampleSet> loadExamplesFor(const QString &command, cons
         err().flush();
         return std::nullopt;
     }
-    QSet<QString> allowed;
-    for (const classify::CategoryDefinition &c : categories)
-        allowed.insert(c.name);
-    QSet<QString> unknown;
-    for (const classify::LabelledText &example : set->examples) {
-        if (!allowed.contains(example.category))
-            unknown.insert(example.category);
-    }
-    if (!unknown.isEmpty()) {
-        QStringList names(unknown.begin(), unknown.end());
-        names.sort();
-        QStringList known(allowed.begin(), allowed.end());
-        known.sort();
-        err() << "clerk " << command << ": the examples hold categories the step does not list: "
-              << names.join(QStringLiteral(", ")) << " (the step lists: " << known.join(QStringLiteral(", ")) << ")\n";
-        err().flush();
+    if (!checkCategories(command, set->examples, categories))
         return std::nullopt;
-    }
     if (set->skippedFiles > 0) {
         err() << "clerk " << command << ": skipped " << set->skippedFiles
               << " files that are not .txt (only text examples are read)\n";
         err().flush();
     }
     return std::move(*set);
+}
+
+// People's answers as examples: resolved exception items of the classify step, labelled
+// with the picked choice (or the `category` field a person typed), the text being the
+// step's `text` template rendered for the item as the step saw it.
+Result<QList<classify::LabelledText>> examplesFromQueue(store::WorkStore &store, const ClassifyTarget &target,
+                                                       int &skipped)
+{
+    QList<classify::LabelledText> examples;
+    auto text = bot::Template::parse(target.step.params.value(QStringLiteral("text")).toString());
+    if (!text)
+        return fail(text.error());
+    store::ExceptionFilter filter;
+    filter.bot = target.bot.name;
+    filter.state = store::ExceptionState::Resolved;
+    filter.limit = 500;
+    for (;;) {
+        auto page = store.exceptions(filter);
+        if (!page)
+            return fail(page.error());
+        for (const store::ExceptionItem &exception : *page) {
+            if (exception.stepId != target.step.id)
+                continue;
+            QString category = exception.decision.value(QStringLiteral("choice")).toString();
+            if (category.isEmpty())
+                category = exception.decision.value(QStringLiteral("fields")).toObject().value(QStringLiteral("category")).toString();
+            auto item = store.item(exception.itemId);
+            if (!item)
+                return fail(item.error());
+            int stepIndex = 0;
+            for (qsizetype i = 0; i < target.bot.steps.size(); ++i) {
+                if (target.bot.steps[i].id == target.step.id)
+                    stepIndex = static_cast<int>(i);
+            }
+            engine::StepContext ctx(*item, target.bot, stepIndex, true, {}, {});
+            const QString rendered = ctx.render(*text);
+            if (category.trimmed().isEmpty() || rendered.trimmed().isEmpty()) {
+                ++skipped;
+                continue;
+            }
+            examples.append({rendered, category.trimmed(), QStringLiteral("exception item %1").arg(exception.id)});
+        }
+        if (page->size() < filter.limit)
+            break;
+        filter.offset += filter.limit;
+    }
+    return examples;
 }
 
 QString percent(double value)
@@ -141,8 +198,16 @@ int trainCommand(const QStringList &arguments)
     QCommandLineOption folds(QStringLiteral("folds"),
                              QStringLiteral("Cross-validation folds for calibrating the confidence (default 5)."),
                              QStringLiteral("n"), QStringLiteral("5"));
+    QCommandLineOption balanced(QStringLiteral("balanced"),
+                                QStringLiteral("Weigh categories equally however many examples each has (otherwise the "
+                                               "model learns how common each category is from the examples)."));
+    QCommandLineOption fromQueue(QStringLiteral("from-queue"),
+                                 QStringLiteral("Also learn from people's answers: the resolved exception items of this "
+                                                "step in the work database (--db), labelled with the category picked."));
     parser.addOption(cost);
     parser.addOption(folds);
+    parser.addOption(balanced);
+    parser.addOption(fromQueue);
     parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
     int exitCode = ExitOk;
     if (!parseCommand(parser, arguments, exitCode))
@@ -153,20 +218,49 @@ int trainCommand(const QStringList &arguments)
     bool foldsOk = false;
     training.c = parser.value(cost).toDouble(&costOk);
     training.folds = parser.value(folds).toInt(&foldsOk);
+    training.balanceCategories = parser.isSet(balanced);
     if (!costOk || training.c <= 0 || !foldsOk || training.folds < 0) {
         err() << "clerk train: --c takes a positive number and --folds a whole number\n";
         err().flush();
         return ExitInvalid;
     }
-    const auto target = loadTarget(QStringLiteral("train"), parser, common, options);
+    const auto target = loadTarget(QStringLiteral("train"), parser, common, options, !parser.isSet(fromQueue));
     if (!target)
         return ExitInvalid;
     const auto categories = classify::CategoryClassifier::categoriesFromParams(target->step.params);
-    const auto set = loadExamplesFor(QStringLiteral("train"), parser.value(options.examples), categories);
-    if (!set)
-        return ExitInvalid;
+    QList<classify::LabelledText> examples;
+    if (parser.isSet(options.examples)) {
+        const auto set = loadExamplesFor(QStringLiteral("train"), parser.value(options.examples), categories);
+        if (!set)
+            return ExitInvalid;
+        examples = set->examples;
+    }
+    int fromPeople = 0;
+    if (parser.isSet(fromQueue)) {
+        auto store = openStore(databaseLocation(parser, common));
+        if (!store) {
+            err() << "clerk train: " << store.error().toString() << "\n";
+            err().flush();
+            return ExitInvalid;
+        }
+        int skipped = 0;
+        auto answered = examplesFromQueue(**store, *target, skipped);
+        if (!answered) {
+            err() << "clerk train: " << answered.error().toString() << "\n";
+            err().flush();
+            return ExitInvalid;
+        }
+        if (!checkCategories(QStringLiteral("train"), *answered, categories))
+            return ExitInvalid;
+        if (skipped > 0) {
+            err() << "clerk train: skipped " << skipped << " answered items without a category or text\n";
+            err().flush();
+        }
+        fromPeople = static_cast<int>(answered->size());
+        examples.append(*answered);
+    }
 
-    auto model = classify::ClassifierModel::train(set->examples, training);
+    auto model = classify::ClassifierModel::train(examples, training);
     if (!model) {
         err() << "clerk train: " << model.error().toString() << "\n";
         err().flush();
@@ -187,12 +281,14 @@ int trainCommand(const QStringList &arguments)
     if (parser.isSet(common.json)) {
         QJsonObject result = model->info();
         result.insert(QStringLiteral("model"), path);
+        result.insert(QStringLiteral("examples_from_queue"), fromPeople);
         printJson(result);
         return ExitOk;
     }
     const QJsonObject info = model->info();
     out() << "trained " << path << "\n"
-          << "  examples: " << set->examples.size() << " in " << model->categories().size() << " categories\n"
+          << "  examples: " << examples.size() << " in " << model->categories().size() << " categories"
+          << (parser.isSet(fromQueue) ? QStringLiteral(" (%1 answered by people)").arg(fromPeople) : QString()) << "\n"
           << "  vocabulary: " << model->vocabularySize() << " terms\n";
     if (info.value(QStringLiteral("out_of_fold_accuracy")).isDouble())
         out() << "  cross-validated accuracy (" << info.value(QStringLiteral("folds")).toInt()
@@ -296,7 +392,15 @@ int evalCommand(const QStringList &arguments)
         names.append(c.name);
     const classify::EvaluationReport report = classify::evaluate(scored, names);
     const QList<classify::ThresholdRow> table = classify::thresholdTable(scored, classify::defaultThresholds());
-    const std::optional<classify::ThresholdRow> recommended = classify::recommendThreshold(table, targetPrecision);
+    // The recommendation also tries every confidence that occurs: calibrated confidences
+    // come in plateaus, and the best threshold often sits between two grid values.
+    QList<double> candidates = classify::defaultThresholds();
+    for (const classify::ScoredPrediction &p : scored)
+        candidates.append(p.confidence);
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    const std::optional<classify::ThresholdRow> recommended =
+        classify::recommendThreshold(classify::thresholdTable(scored, candidates), targetPrecision);
 
     if (parser.isSet(common.json)) {
         QJsonObject result = report.toJson();

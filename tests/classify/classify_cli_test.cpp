@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 
 using namespace clerk::testing;
+using clerk::testing::letters;
 
 namespace {
 
@@ -134,4 +135,53 @@ TEST_F(ClassifyCliTest, TrainedModelRoutesAnItemThroughClerkRun)
     EXPECT_EQ(outputs.value(QStringLiteral("label")).toString(), QStringLiteral("Adult social care referral"));
     EXPECT_EQ(outputs.value(QStringLiteral("team")).toString(), QStringLiteral("adult-social-care"));
     EXPECT_GE(outputs.value(QStringLiteral("confidence")).toDouble(), 0.8);
+}
+
+TEST_F(ClassifyCliTest, TrainLearnsFromPeoplesAnswersInTheQueue)
+{
+    // Rules alone are never sure enough for this bot, so every letter goes to a person;
+    // their answers then train a model.
+    const auto examples = letters(QStringLiteral("train.csv"));
+    QDir().mkpath(file(QStringLiteral("in")));
+    QHash<QString, QString> truthByInput;
+    for (qsizetype i = 0; i < examples.size(); i += 6) {
+        const QString name = QStringLiteral("in/%1.json").arg(i, 3, 10, QLatin1Char('0'));
+        writeFile(file(name), QJsonDocument(QJsonObject{{QStringLiteral("text"), examples[i].text}}).toJson());
+        truthByInput.insert(file(name), examples[i].category);
+    }
+    const QString db = file(QStringLiteral("work.db"));
+    ASSERT_EQ(clerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"), QStringLiteral("in"),
+                     QStringLiteral("--db"), db})
+                  .exitCode,
+              0);
+    const ClerkRun list = clerk({QStringLiteral("queue"), QStringLiteral("list"), QStringLiteral("--json"),
+                                 QStringLiteral("--limit"), QStringLiteral("100"), QStringLiteral("--db"), db});
+    const QJsonArray open = QJsonDocument::fromJson(list.out.toUtf8()).array();
+    ASSERT_EQ(open.size(), truthByInput.size()) << list.out.toStdString();
+    for (const QJsonValue &value : open) {
+        const QJsonObject exception = value.toObject();
+        const QString itemId = QString::number(exception.value(QStringLiteral("item_id")).toInteger());
+        const ClerkRun item = clerk({QStringLiteral("item"), QStringLiteral("show"), itemId, QStringLiteral("--json"),
+                                     QStringLiteral("--db"), db});
+        const QString input = QDir::cleanPath(QDir(m_dir.path()).absoluteFilePath(
+            QJsonDocument::fromJson(item.out.toUtf8()).object().value(QStringLiteral("source")).toString()
+                .section(QLatin1Char(':'), 1).section(QLatin1Char('#'), 0, 0)));
+        ASSERT_TRUE(truthByInput.contains(input)) << input.toStdString();
+        const ClerkRun resolved = clerk({QStringLiteral("queue"), QStringLiteral("resolve"),
+                                         QString::number(exception.value(QStringLiteral("id")).toInteger()),
+                                         QStringLiteral("--choice"), truthByInput.value(input), QStringLiteral("--db"), db});
+        ASSERT_EQ(resolved.exitCode, 0) << resolved.err.toStdString();
+    }
+
+    const ClerkRun train = clerk({QStringLiteral("train"), QStringLiteral("bot.yaml"), QStringLiteral("--from-queue"),
+                                  QStringLiteral("--db"), db, QStringLiteral("--json")});
+    ASSERT_EQ(train.exitCode, 0) << train.err.toStdString();
+    const QJsonObject info = QJsonDocument::fromJson(train.out.toUtf8()).object();
+    EXPECT_EQ(info.value(QStringLiteral("examples_from_queue")).toInt(), truthByInput.size());
+    EXPECT_EQ(info.value(QStringLiteral("example_count")).toInt(), truthByInput.size());
+
+    const ClerkRun eval = clerk({QStringLiteral("eval"), QStringLiteral("bot.yaml"), QStringLiteral("--examples"),
+                                 QStringLiteral("test.csv"), QStringLiteral("--json")});
+    ASSERT_EQ(eval.exitCode, 0) << eval.err.toStdString();
+    EXPECT_GE(QJsonDocument::fromJson(eval.out.toUtf8()).object().value(QStringLiteral("accuracy")).toDouble(), 0.8);
 }

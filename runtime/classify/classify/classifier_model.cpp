@@ -61,7 +61,8 @@ struct LinearProblem {
 // Trains one liblinear model and copies out per-category weights (vocabulary size + 1,
 // bias last). Categories absent from the subset get no weights (an empty list).
 Result<QList<QList<float>>> trainWeights(const QList<FeatureVector> &vectors, const QList<int> &labels,
-                                         const QList<qsizetype> &use, int features, int categories, double c)
+                                         const QList<qsizetype> &use, int features, int categories, double c,
+                                         bool balance)
 {
     LinearProblem data(vectors, labels, use, features);
     parameter param{};
@@ -69,6 +70,23 @@ Result<QList<QList<float>>> trainWeights(const QList<FeatureVector> &vectors, co
     param.eps = 0.01;
     param.C = c;
     param.p = 0.1;
+    std::vector<int> weightLabels;
+    std::vector<double> classWeights;
+    if (balance) {
+        std::vector<int> counts(static_cast<size_t>(categories), 0);
+        for (qsizetype i : use)
+            ++counts[static_cast<size_t>(labels[i])];
+        for (int category = 0; category < categories; ++category) {
+            if (counts[static_cast<size_t>(category)] == 0)
+                continue;
+            weightLabels.push_back(category);
+            classWeights.push_back(static_cast<double>(use.size())
+                                   / (static_cast<double>(categories) * counts[static_cast<size_t>(category)]));
+        }
+        param.nr_weight = static_cast<int>(weightLabels.size());
+        param.weight_label = weightLabels.data();
+        param.weight = classWeights.data();
+    }
     if (const char *problem = check_parameter(&data.prob, &param))
         return fail(Error::invalidArgument(QStringLiteral("liblinear refused the settings: %1").arg(QString::fromUtf8(problem))));
     set_print_string_function(&silent);
@@ -174,7 +192,8 @@ Result<ClassifierModel> ClassifierModel::train(const QList<LabelledText> &exampl
             QList<qsizetype> testRows;
             for (qsizetype i = 0; i < examples.size(); ++i)
                 (foldOf[i] == fold ? testRows : trainRows).append(i);
-            auto weights = trainWeights(vectors, labels, trainRows, features, static_cast<int>(model.m_categories.size()), options.c);
+            auto weights = trainWeights(vectors, labels, trainRows, features, static_cast<int>(model.m_categories.size()), options.c,
+                                        options.balanceCategories);
             if (!weights)
                 return fail(weights.error());
             for (qsizetype i : testRows) {
@@ -189,7 +208,8 @@ Result<ClassifierModel> ClassifierModel::train(const QList<LabelledText> &exampl
 
     QList<qsizetype> all(examples.size());
     std::iota(all.begin(), all.end(), 0);
-    auto weights = trainWeights(vectors, labels, all, features, static_cast<int>(model.m_categories.size()), options.c);
+    auto weights = trainWeights(vectors, labels, all, features, static_cast<int>(model.m_categories.size()), options.c,
+                                        options.balanceCategories);
     if (!weights)
         return fail(weights.error());
     model.m_weights = std::move(*weights);
@@ -204,6 +224,7 @@ Result<ClassifierModel> ClassifierModel::train(const QList<LabelledText> &exampl
         {QStringLiteral("features"), options.features.toJson()},
         {QStringLiteral("solver"), QStringLiteral("liblinear L2R_LR (one-vs-rest logistic regression)")},
         {QStringLiteral("c"), options.c},
+        {QStringLiteral("balanced_categories"), options.balanceCategories},
         {QStringLiteral("trained_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
         {QStringLiteral("example_count"), static_cast<int>(examples.size())},
         {QStringLiteral("examples_per_category"), counts},

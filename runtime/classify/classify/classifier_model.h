@@ -43,6 +43,10 @@ struct TrainingOptions {
     double c = 4.0;             // liblinear's C: higher fits the training set more closely
     int folds = 5;              // cross-validation folds for calibration; < 2 disables it
     unsigned int seed = 20240611;  // fold assignment
+    // Weigh each category's examples by n / (categories x n_category), so a rare
+    // category counts as much as a common one (liblinear's per-class C). Without it the
+    // model learns the examples' category frequencies as its prior.
+    bool balanceCategories = false;
 };
 
 struct ScoredCategory {
