@@ -6,6 +6,8 @@
 #include <tesseract/ocrclass.h>
 #include <tesseract/resultiterator.h>
 
+#include <mutex>
+
 namespace clerk::ocr {
 
 namespace {
@@ -31,7 +33,13 @@ struct TesseractSession::Apis {
     bool osdReady = false;
 };
 
-TesseractSession::TesseractSession() : m_apis(std::make_unique<Apis>()) {}
+TesseractSession::TesseractSession() : m_apis(std::make_unique<Apis>())
+{
+    // Leptonica reports every rotation at "info" level on stderr; keep its warnings and
+    // errors. (A process-wide setting: the same for every thread.)
+    static std::once_flag quiet;
+    std::call_once(quiet, [] { setMsgSeverity(L_SEVERITY_WARNING); });
+}
 
 TesseractSession::~TesseractSession()
 {
@@ -54,6 +62,8 @@ Result<Recognition> TesseractSession::recognise(Pix *pix, int dpi, const QString
             return fail(Error::unavailable(
                 QStringLiteral("Tesseract cannot load the language \"%1\": is its tesseract-ocr-* package installed?").arg(language)));
         m_apis->ocrLanguage = language;
+        // Tesseract's progress chatter ("Detected 19 diacritics") would go to stderr.
+        api.SetVariable("debug_file", "/dev/null");
         qCDebug(lcOcr) << "Tesseract initialised for" << language;
     }
 
@@ -106,6 +116,8 @@ int TesseractSession::uprightRotation(Pix *pix, int dpi)
     if (!m_apis->osdTried) {
         m_apis->osdTried = true;
         m_apis->osdReady = m_apis->osd.Init(nullptr, "osd", tesseract::OEM_DEFAULT) == 0;
+        if (m_apis->osdReady)
+            m_apis->osd.SetVariable("debug_file", "/dev/null");
         if (!m_apis->osdReady)
             qCWarning(lcOcr) << "Tesseract's OSD model (tesseract-ocr-osd) is missing: pages are not turned upright";
     }
