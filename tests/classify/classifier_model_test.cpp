@@ -227,3 +227,29 @@ TEST(ClassifierModelTest, RefusesTrainingThatCannotWork)
     ASSERT_FALSE(nothing.has_value());
     EXPECT_TRUE(nothing.error().message().contains(QStringLiteral("often enough")));
 }
+
+TEST(ClassifierModelTest, BalancingCategoriesRemovesTheLearntPrior)
+{
+    // 30 highways letters, 6 complaints: without balancing the model leans towards
+    // highways on a text that says nothing; with it, less so.
+    QList<LabelledText> examples;
+    int complaints = 0;
+    for (const LabelledText &example : letters(QStringLiteral("train.csv"))) {
+        if (example.category == QLatin1String("highways"))
+            examples.append(example);
+        else if (example.category == QLatin1String("complaint") && complaints++ < 6)
+            examples.append(example);
+    }
+    TrainingOptions options;
+    options.folds = 0;
+    auto priors = ClassifierModel::train(examples, options);
+    options.balanceCategories = true;
+    auto balanced = ClassifierModel::train(examples, options);
+    ASSERT_TRUE(priors.has_value());
+    ASSERT_TRUE(balanced.has_value());
+    EXPECT_FALSE(priors->info().value(QStringLiteral("balanced_categories")).toBool());
+    EXPECT_TRUE(balanced->info().value(QStringLiteral("balanced_categories")).toBool());
+    const QString neutral = QStringLiteral("Hello, thank you.");
+    const qsizetype complaint = priors->categories().indexOf(QStringLiteral("complaint"));
+    EXPECT_GT(balanced->probabilities(neutral)[complaint], priors->probabilities(neutral)[complaint] + 0.05);
+}
