@@ -3,7 +3,10 @@
 
 #include "classify/classifier_model.h"
 
+#include <QDir>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QTemporaryDir>
 
 #include <linear.h>
@@ -252,4 +255,35 @@ TEST(ClassifierModelTest, BalancingCategoriesRemovesTheLearntPrior)
     const QString neutral = QStringLiteral("Hello, thank you.");
     const qsizetype complaint = priors->categories().indexOf(QStringLiteral("complaint"));
     EXPECT_GT(balanced->probabilities(neutral)[complaint], priors->probabilities(neutral)[complaint] + 0.05);
+}
+
+// Golden cases: tests/data/classify/cases/<case>.txt beside <case>.expected.json
+// ({"category", "reasons_include", "min_confidence"}); a new case is two files.
+TEST(ClassifierModelTest, GoldenLetters)
+{
+    const QDir dir(clerk::testing::classifyData(QStringLiteral("cases")));
+    const QStringList cases = dir.entryList({QStringLiteral("*.txt")}, QDir::Files, QDir::Name);
+    ASSERT_FALSE(cases.isEmpty());
+    for (const QString &name : cases) {
+        SCOPED_TRACE(name.toStdString());
+        QFile text(dir.filePath(name));
+        QFile expectedFile(dir.filePath(name.chopped(4) + QStringLiteral(".expected.json")));
+        ASSERT_TRUE(text.open(QIODevice::ReadOnly));
+        ASSERT_TRUE(expectedFile.open(QIODevice::ReadOnly));
+        const QJsonObject expected = QJsonDocument::fromJson(expectedFile.readAll()).object();
+        const ModelPrediction prediction = trainedModel().predict(QString::fromUtf8(text.readAll()));
+        QJsonArray ranking;
+        for (const ScoredCategory &scored : prediction.ranking)
+            ranking.append(QJsonObject{{QStringLiteral("category"), scored.category}, {QStringLiteral("confidence"), scored.confidence}});
+        const QString actual = QString::fromUtf8(
+            QJsonDocument(QJsonObject{{QStringLiteral("ranking"), ranking},
+                                      {QStringLiteral("reasons"), QJsonArray::fromStringList(prediction.reasons)}})
+                .toJson());
+        EXPECT_EQ(prediction.ranking.first().category, expected.value(QStringLiteral("category")).toString())
+            << actual.toStdString();
+        EXPECT_GE(prediction.ranking.first().confidence, expected.value(QStringLiteral("min_confidence")).toDouble())
+            << actual.toStdString();
+        for (const QJsonValue &reason : expected.value(QStringLiteral("reasons_include")).toArray())
+            EXPECT_TRUE(prediction.reasons.contains(reason.toString())) << reason.toString().toStdString() << "\n" << actual.toStdString();
+    }
 }
