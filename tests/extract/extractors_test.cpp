@@ -213,9 +213,11 @@ TEST(DateTest, RejectsImpossibleAndFutureDates)
 {
     const DateOptions options{QDate(2026, 3, 2), true};
     expectRejected({"31/02/1952", "29/02/2023", "29/02/1900", "00/03/1952", "03/13/1952", "32/01/1990",
-                    "12/25/1990", "03/03/2027", "1952-02-30", "31 April 1990", "3/3-1952", "v1.2.3",
+                    "12/25/1990", "03/03/2027", "22/03/1870", "1952-02-30", "31 April 1990", "3/3-1952", "v1.2.3",
                     "12345678"},
                    [&](const QString &t) { return findDates(t, options); });
+    EXPECT_FALSE(anyValid(findDates(QStringLiteral("22/03/2078"), {QDate(2026, 3, 2), false})))
+        << "an OCR slip (2018 read as 2078) is out of range";
     const QList<FieldMatch> found = findDates(QStringLiteral("31/02/1952"), options);
     ASSERT_EQ(found.size(), 1);
     EXPECT_EQ(found[0].reasons, QStringList{QStringLiteral("no such day in that month")});

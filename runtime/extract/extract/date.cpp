@@ -123,7 +123,7 @@ QList<FieldMatch> findDates(const QString &text, const DateOptions &options)
                 match.reasons.append(QStringLiteral("month out of range"));
             } else if (!date.isValid()) {
                 match.reasons.append(QStringLiteral("no such day in that month"));
-            } else if (year < 1880 || year > reference.year() + 100) {
+            } else if (year < 1880 || year > reference.year() + 30) {
                 match.reasons.append(QStringLiteral("year out of range"));
             } else if (options.pastOnly && date > reference) {
                 match.reasons.append(QStringLiteral("date is in the future"));

@@ -54,7 +54,8 @@ struct DateOptions {
 // Dates, day first: 03/03/1952, 3/3/52, 03-03-1952, 03.03.1952, 3rd March 1952,
 // 3 Mar 1952, March 3, 1952, 1952-03-03. Two-digit years: with pastOnly, the latest
 // year not after the reference date; otherwise years up to ten years after the
-// reference year are in its century, later ones in the century before.
+// reference year are in its century, later ones in the century before. Years before
+// 1880 or more than 30 after the reference year are invalid ("year out of range").
 QList<FieldMatch> findDates(const QString &text, const DateOptions &options = {});
 
 QList<FieldMatch> findEmails(const QString &text);
