@@ -220,6 +220,21 @@ TEST_F(ExtractStepTest, TheLoaderRefusesFieldsItCannotRun)
     EXPECT_TRUE(errorsFor("        ref: {type: reference, pattern: '[A-Z]{2}-\\d{6}'}\n").isEmpty());
 }
 
+TEST_F(ExtractStepTest, TheDefaultTextNeedsAnOcrStepBeforeIt)
+{
+    const QString steps = QStringLiteral(
+        "  - id: extract\n"
+        "    type: extract\n"
+        "    params:\n"
+        "      fields:\n"
+        "        nhs_number: {type: nhs_number}\n");
+    m_bot = loadBot(QStringLiteral("name: t\nversion: 1\nowner_team: post-room\nsteps:\n") + steps, m_registry.catalog());
+    ASSERT_EQ(m_bot.steps.size(), 1);
+    const auto step = m_registry.find(QStringLiteral("extract"))->create(m_bot, m_bot.steps.first());
+    ASSERT_FALSE(step.has_value());
+    EXPECT_TRUE(step.error().message().contains(QStringLiteral("'ocr'"))) << step.error().message().toStdString();
+}
+
 TEST_F(ExtractStepTest, GoldenCases)
 {
     const QString steps = readText(kDataDir + QStringLiteral("/golden-step.yaml"));

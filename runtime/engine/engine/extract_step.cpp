@@ -146,6 +146,24 @@ QString checkFields(const QJsonValue &value)
     return {};
 }
 
+// The first step id `text` refers to that is not an earlier step of `bot`, or "".
+QString unknownStep(const bot::BotDefinition &bot, const bot::StepDefinition &definition, const bot::Template &text)
+{
+    static const QStringList roots = {QStringLiteral("input"), QStringLiteral("item"), QStringLiteral("bot")};
+    QStringList earlier;
+    for (const bot::StepDefinition &step : bot.steps) {
+        if (step.id == definition.id)
+            break;
+        earlier.append(step.id);
+    }
+    for (const bot::Template::Reference &reference : text.references()) {
+        const QString root = reference.path.value(0);
+        if (!roots.contains(root) && !earlier.contains(root))
+            return root;
+    }
+    return {};
+}
+
 } // namespace
 
 StepType extractStepType()
@@ -205,10 +223,17 @@ StepType extractStepType()
         "      case_ref: {type: reference, pattern: '[A-Z]{2}-\\d{6}'}\n");
     StepType type;
     type.schema = schema;
-    type.create = [](const bot::BotDefinition &, const bot::StepDefinition &definition) -> Result<std::unique_ptr<Step>> {
+    type.create = [](const bot::BotDefinition &bot, const bot::StepDefinition &definition) -> Result<std::unique_ptr<Step>> {
         auto text = bot::Template::parse(definition.params.value(QStringLiteral("text")).toString(QStringLiteral("{{ ocr.text }}")));
         if (!text)
             return fail(text.error());
+        // The loader does not check the default text template: without an `ocr` step every
+        // item would silently read an empty text and every field would be missing.
+        if (const QString missing = unknownStep(bot, definition, *text); !missing.isEmpty())
+            return fail(Error::invalidArgument(
+                QStringLiteral("extract: the text refers to step '%1', which does not run before this step; "
+                               "set `text`, e.g. text: \"{{ input.text }}\"")
+                    .arg(missing)));
         QList<FieldConfig> fields;
         const QJsonObject map = definition.params.value(QStringLiteral("fields")).toObject();
         for (auto it = map.begin(); it != map.end(); ++it) {
