@@ -46,6 +46,11 @@ PixPtr rotateClockwise(Pix *pix, int degrees)
     return PixPtr(quads == 0 ? pixCopy(nullptr, pix) : pixRotateOrth(pix, quads));
 }
 
+PixPtr halfSize(Pix *pix)
+{
+    return PixPtr(pixGetDepth(pix) == 1 ? pixScaleToGray2(pix) : pixScaleAreaMap2(pix));
+}
+
 PixPtr deskew(Pix *pix, double *angle)
 {
     l_float32 found = 0, confidence = 0;

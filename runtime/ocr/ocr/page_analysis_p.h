@@ -20,6 +20,10 @@ PixPtr toGreyOrBinary(Pix *pix);
 // Turns `pix` clockwise by `degrees` (0, 90, 180, 270).
 PixPtr rotateClockwise(Pix *pix, int degrees);
 
+// Half the width and height: 1-bit pages become 8-bit grey (no strokes are lost),
+// grey pages are area-averaged. Null on failure.
+PixPtr halfSize(Pix *pix);
+
 // Deskews `pix` (any depth) when Leptonica finds a confident skew of 0.1 degrees or
 // more. `angle` receives the correction applied, in degrees (0 when none).
 PixPtr deskew(Pix *pix, double *angle);
