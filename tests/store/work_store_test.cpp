@@ -752,5 +752,28 @@ TEST_F(WorkStoreTest, FinishItemEndsAnItemWhoseLastStepAPersonAnswered)
     EXPECT_EQ(eventKinds(id).last(), QStringLiteral("done"));
 }
 
+TEST_F(WorkStoreTest, TheAnswerIsLaidOverWhatTheStepKnewAndWhatTheChoiceImplies)
+{
+    const qint64 id = enqueue(QStringLiteral("extract-1"));
+    ASSERT_EQ(lease(QStringLiteral("w1")), id);
+    HumanRequest question{.reason = QStringLiteral("nhs_number is missing"),
+                          .choices = {{QStringLiteral("blue_badge"), QStringLiteral("Blue Badge"),
+                                       {{QStringLiteral("outputs"), QJsonObject{{QStringLiteral("team"), QStringLiteral("blue-badge")}}}}}},
+                          .fields = {QStringLiteral("nhs_number")},
+                          .outputs = {{QStringLiteral("postcode"), QStringLiteral("LS1 4AP")},
+                                      {QStringLiteral("nhs_number"), QString()}}};
+    auto handed = m_store->handToPerson(id, QStringLiteral("w1"), 0, QStringLiteral("fields"), question,
+                                        QStringLiteral("triage"), m_clock.now().addSecs(3600));
+    ASSERT_TRUE(isOk(handed));
+    EXPECT_EQ(m_store->exception(*handed)->partialOutputs.value(QStringLiteral("postcode")).toString(), QStringLiteral("LS1 4AP"));
+    ASSERT_TRUE(isOk(m_store->resolve(*handed, {.actor = QStringLiteral("bob"), .choice = QStringLiteral("blue_badge"),
+                                               .fields = {{QStringLiteral("nhs_number"), QStringLiteral("943 476 5919")}}})));
+    const QJsonObject answer = m_store->item(id)->stepOutputs.value(QStringLiteral("fields")).toObject();
+    EXPECT_EQ(answer.value(QStringLiteral("postcode")).toString(), QStringLiteral("LS1 4AP"));
+    EXPECT_EQ(answer.value(QStringLiteral("nhs_number")).toString(), QStringLiteral("943 476 5919"));
+    EXPECT_EQ(answer.value(QStringLiteral("team")).toString(), QStringLiteral("blue-badge"));
+    EXPECT_EQ(answer.value(QStringLiteral("decided_by")).toString(), QStringLiteral("bob"));
+}
+
 } // namespace
 } // namespace clerk::store

@@ -28,7 +28,8 @@ namespace clerk {
 struct HumanChoice {
     QString value{};
     QString label{};       // shown to the person; defaults to value
-    QJsonObject detail{};  // e.g. a candidate record with per-field scores
+    QJsonObject detail{};  // e.g. a candidate record with per-field scores; its "outputs" object,
+                           // if any, is what picking this choice means for the step's outputs
 };
 
 // What a step asks of a person.
@@ -38,6 +39,8 @@ struct HumanRequest {
     QList<HumanChoice> choices{};  // offered answers (may be empty)
     QStringList fields{};          // field values the person may give instead of, or with, a choice
     QString team{};                // empty: the bot's exception team
+    QJsonObject outputs{};         // what the step already knows; the answer is laid over it
+                                   // and the result becomes the step's outputs
 
     QJsonArray choicesJson() const;
     static QList<HumanChoice> choicesFromJson(const QJsonArray &array);

@@ -43,9 +43,16 @@ public:
             ranking.append(QJsonObject{{QStringLiteral("category"), ranked.category},
                                        {QStringLiteral("confidence"), ranked.confidence}});
             const classify::CategoryDefinition *definition = m_classifier->category(ranked.category);
-            choices.append({ranked.category, definition ? definition->label : ranked.category,
+            const QString label = definition ? definition->label : ranked.category;
+            // Picking a category means the same outputs as the bot deciding it.
+            const QJsonObject implied{{QStringLiteral("category"), ranked.category},
+                                      {QStringLiteral("label"), label},
+                                      {QStringLiteral("team"), definition ? definition->team : QString()},
+                                      {QStringLiteral("confidence"), 1.0}};
+            choices.append({ranked.category, label,
                             QJsonObject{{QStringLiteral("confidence"), ranked.confidence},
-                                        {QStringLiteral("reasons"), QJsonArray::fromStringList(ranked.reasons)}}});
+                                        {QStringLiteral("reasons"), QJsonArray::fromStringList(ranked.reasons)},
+                                        {QStringLiteral("outputs"), implied}}});
         }
         const QJsonArray reasons = QJsonArray::fromStringList(decision.reasons);
 
@@ -74,6 +81,7 @@ public:
                             {QStringLiteral("ranking"), ranking}};
         request.choices = choices;
         request.fields = {QStringLiteral("category")};
+        request.outputs = {{QStringLiteral("reasons"), reasons}, {QStringLiteral("ranking"), ranking}};
         request.team = ctx.step().team;
         return StepOutcome::needsHuman(request);
     }

@@ -115,6 +115,8 @@ public:
                             {QStringLiteral("extracted"), outputs}};
         request.fields = askFor;
         request.team = ctx.step().team;
+        // The fields that were found stay the step's outputs; the person's values go over them.
+        request.outputs = outputs;
         return StepOutcome::needsHuman(request);
     }
 

@@ -66,6 +66,7 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
                        " evidence TEXT NOT NULL DEFAULT '{}',"
                        " choices TEXT NOT NULL DEFAULT '[]',"
                        " fields TEXT NOT NULL DEFAULT '[]',"
+                       " partial_outputs TEXT NOT NULL DEFAULT '{}',"
                        " state TEXT NOT NULL,"
                        " created_at INTEGER NOT NULL,"
                        " sla_due_at INTEGER,"

@@ -117,7 +117,7 @@ const QString kItemColumns = QStringLiteral(
 
 const QString kExceptionColumns = QStringLiteral(
     "id, item_id, bot, step_index, step_id, team, reason, evidence, choices, fields, state, created_at,"
-    " sla_due_at, claimed_by, claim_expires_at, decision, decided_by, decided_at");
+    " sla_due_at, claimed_by, claim_expires_at, decision, decided_by, decided_at, partial_outputs");
 
 // Both runnable conditions of leaseNext; each takes `now` twice as bound values.
 const QString kRunnable = QStringLiteral(
@@ -214,6 +214,7 @@ ExceptionItem exceptionFrom(const QSqlQuery &query, qint64 nowMs)
     item.decision = objectFrom(query.value(15));
     item.decidedBy = query.value(16).toString();
     item.decidedAt = timeFrom(query.value(17));
+    item.partialOutputs = objectFrom(query.value(18));
     if (item.state == ExceptionState::Claimed && item.claimExpiresAt.isValid()
         && item.claimExpiresAt.toMSecsSinceEpoch() < nowMs) {
         item.state = ExceptionState::Open;
@@ -630,11 +631,11 @@ Result<qint64> SqlWorkStore::handToPerson(qint64 itemId, const QString &owner, i
 
         const qint64 now = m_clock.nowMs();
         auto inserted = run(QStringLiteral("INSERT INTO exception_items (item_id, bot, step_index, step_id, team, reason,"
-                                           " evidence, choices, fields, state, created_at, sla_due_at)"
-                                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) RETURNING id"),
+                                           " evidence, choices, fields, partial_outputs, state, created_at, sla_due_at)"
+                                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) RETURNING id"),
                             {itemId, bot, stepIndex, stepId, queue, request.reason, jsonText(request.evidence),
-                             jsonText(request.choicesJson()), jsonText(QJsonArray::fromStringList(request.fields)), now,
-                             msOrNull(slaDueAt)});
+                             jsonText(request.choicesJson()), jsonText(QJsonArray::fromStringList(request.fields)),
+                             jsonText(request.outputs), now, msOrNull(slaDueAt)});
         if (!inserted)
             return fail(inserted.error());
         if (!inserted->next())
@@ -973,13 +974,25 @@ Result<qint64> SqlWorkStore::resolve(qint64 exceptionId, const Decision &decisio
         QJsonObject recorded{{QStringLiteral("choice"), decision.choice},
                              {QStringLiteral("fields"), decision.fields},
                              {QStringLiteral("note"), decision.note}};
-        // The answer becomes the step's outputs: field values are keys of their own.
-        QJsonObject answer = decision.fields;
+        // The answer becomes the step's outputs: what the step already knew, then what the
+        // picked choice implies, then the person's field values, each laid over the last.
+        QJsonObject answer = exceptionItem.partialOutputs;
+        if (!decision.choice.isEmpty()) {
+            for (const HumanChoice &offered : exceptionItem.choices) {
+                if (offered.value != decision.choice)
+                    continue;
+                const QJsonObject implied = offered.detail.value(QStringLiteral("outputs")).toObject();
+                for (auto it = implied.begin(); it != implied.end(); ++it)
+                    answer.insert(it.key(), it.value());
+            }
+        }
+        for (auto it = decision.fields.begin(); it != decision.fields.end(); ++it)
+            answer.insert(it.key(), it.value());
         if (!decision.choice.isEmpty()) {
             answer.insert(QStringLiteral("choice"), decision.choice);
             // A step that asked for one field and offered choices for it (route's team,
             // require's value) reads the picked choice as that field's value.
-            if (exceptionItem.fields.size() == 1 && !answer.contains(exceptionItem.fields.first()))
+            if (exceptionItem.fields.size() == 1 && !decision.fields.contains(exceptionItem.fields.first()))
                 answer.insert(exceptionItem.fields.first(), decision.choice);
         }
         answer.insert(QStringLiteral("decided_by"), decision.actor);

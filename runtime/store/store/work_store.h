@@ -64,6 +64,7 @@ struct ExceptionItem {
     QJsonObject evidence{};
     QList<HumanChoice> choices{};
     QStringList fields{};
+    QJsonObject partialOutputs{};  // HumanRequest::outputs: the answer is laid over them
     ExceptionState state = ExceptionState::Open;
     QDateTime createdAt{};
     QDateTime slaDueAt{};
