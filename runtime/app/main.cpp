@@ -66,8 +66,8 @@ int main(int argc, char **argv)
     QStringList args = QCoreApplication::arguments();
     // Progress notes are for --verbose; warnings always show. QT_LOGGING_RULES still wins.
     const bool verbose = args.removeAll(QStringLiteral("--verbose")) + args.removeAll(QStringLiteral("-v")) > 0;
-    if (!verbose)
-        QLoggingCategory::setFilterRules(QStringLiteral("clerk.*.info=false"));
+    QLoggingCategory::setFilterRules(verbose ? QStringLiteral("clerk.*.debug=false")
+                                             : QStringLiteral("clerk.*.debug=false\nclerk.*.info=false"));
     qSetMessagePattern(QStringLiteral("%{if-category}%{category}: %{endif}%{if-warning}warning: %{endif}%{message}"));
     const QString command = args.value(1);
     if (command.isEmpty() || command == QLatin1String("--help") || command == QLatin1String("-h")
