@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLERK_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B build -G Ninja >/dev/null
 cmake --build build --target clerk
 
 export CLERK_DB="$PWD/.clerk/quickstart.db"
@@ -21,6 +21,14 @@ $clerk run examples/contact-form-triage/bot.yaml --input examples/contact-form-t
 echo
 echo "== clerk queue list"
 $clerk queue list
+echo
+echo "== clerk train examples/inbound-post/bot.yaml --examples examples/inbound-post/train.csv"
+$clerk train examples/inbound-post/bot.yaml --examples examples/inbound-post/train.csv
+echo
+echo "== clerk run examples/inbound-post/bot.yaml --input examples/inbound-post/post   (OCR, classify, extract)"
+$clerk run examples/inbound-post/bot.yaml --input examples/inbound-post/post
+echo "-- examples/inbound-post/filed/post-log.csv (item,file,category,team,confidence,reference):"
+cat examples/inbound-post/filed/post-log.csv
 echo
 echo "The database is $CLERK_DB; the export is examples/contact-form-triage/clerk-out/contact-forms.csv."
 echo "Next: export CLERK_DB=$CLERK_DB, then answer the queue, e.g."

@@ -28,6 +28,8 @@ const char kUsage[] =
     "  status                  items per bot and state, exception queues per team\n"
     "  schema [bot|connector]  print the JSON Schema of bot or connector files\n"
     "  steps                   list the step types and their parameters (Markdown)\n"
+    "  train BOT --examples .. train the bot's category model from labelled examples\n"
+    "  eval BOT --examples ... accuracy, confusion matrix, and straight-through rate per threshold\n"
     "\n"
     "Options for every command:\n"
     "  --db PATH    the work database (default: $CLERK_DB, else ~/.local/share/clerk/clerk.db)\n"
