@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-cmake -S . -B build -G Ninja >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLERK_BUILD_TESTS=OFF >/dev/null
 cmake --build build --target clerk
 
 export CLERK_DB="$PWD/.clerk/quickstart.db"
