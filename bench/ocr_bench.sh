@@ -124,4 +124,4 @@ for run, label in (("a", "(a) tesseract CLI"), ("c", "(c) clerk OcrEngine")):
         print(f"  {label:22} {100.0 * errors / length:6.2f} %  ({errors} edits / {length} chars, {missing[run]} documents without output)")
 PY
 echo
-echo "clerk per-document summary (readability etc.): kept in a temporary folder; rerun ocr_bench with --out to keep it"
+echo "per-document readability, confidence and times: run $bench --threads 2 --out DIR FILE... (DIR/summary.tsv)"
