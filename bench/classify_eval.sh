@@ -5,11 +5,11 @@
 # stand-in for OCR text until the ocr step is used end to end. Compares liblinear (clerk)
 # with the fastText CLI on the same split.
 #
-#   CLERK=build-classify/runtime/app/clerk bench/classify_eval.sh [/work/shared/data] [workdir]
+#   CLERK=build/runtime/app/clerk bench/classify_eval.sh [../shared/data] [workdir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clerk=$(realpath "${CLERK:-build/runtime/app/clerk}")
-data=$(realpath "${1:-/work/shared/data}")
+data=$(realpath "${1:-../shared/data}")
 work=${2:-$(mktemp -d)}
 mkdir -p "$work"
 echo "work folder: $work"

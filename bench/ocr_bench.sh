@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # OCR throughput and accuracy on a folder of scanned letters, e.g. a corpus in
-# /work/shared/data (read in place, never copied):
+# ../shared/data (read in place, never copied):
 #
-#   bench/ocr_bench.sh /work/shared/data/post_fms/docs [BUILD_DIR]
+#   bench/ocr_bench.sh ../shared/data/post_fms/docs [BUILD_DIR]
 #
 # Compares, on the same files:
 #   (a) the tesseract command, one file after another

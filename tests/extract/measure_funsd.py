@@ -3,7 +3,7 @@
 
   measure_funsd.py DATA_DIR [--tool build/tests/extract/extract_fields]
 
-DATA_DIR is e.g. /work/shared/data/funsd. The text of a form is its ground-truth
+DATA_DIR is e.g. ../shared/data/funsd. The text of a form is its ground-truth
 entities, one per line, top to bottom then left to right. Gold values are the answers
 linked from questions whose text is exactly a date label ("Date:", "DATE") or a name
 label ("Name:", "NAME"); forms with one such answer are scored. Dates in FUNSD are US

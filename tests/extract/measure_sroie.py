@@ -3,7 +3,7 @@
 
   measure_sroie.py DATA_DIR [--tool build/tests/extract/extract_fields] [--ocr]
 
-DATA_DIR is e.g. /work/shared/data/sroie_receipts. Text per receipt is the ground-truth
+DATA_DIR is e.g. ../shared/data/sroie_receipts. Text per receipt is the ground-truth
 line transcription (box/<id>.csv, lines in file order) or, with --ocr, Tesseract's
 output for img/<id>.jpg (run single-threaded). The gold date is key/<id>.json "date",
 parsed here independently of clerk (day first, as printed on Malaysian receipts).
