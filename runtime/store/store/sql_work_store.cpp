@@ -551,6 +551,27 @@ Status SqlWorkStore::releaseLease(qint64 itemId, const QString &owner)
                     QStringLiteral("lease_released"), {});
 }
 
+Result<SqlWorkStore::LeasedItem> SqlWorkStore::leasedItemAtStep(qint64 itemId, const QString &owner, int stepIndex)
+{
+    auto current = run(QStringLiteral("SELECT bot, step_cursor, step_outputs FROM work_items"
+                                      " WHERE id = ? AND state = 'leased' AND lease_owner = ?"),
+                       {itemId, owner});
+    if (!current)
+        return fail(current.error());
+    if (!current->next())
+        return fail(lostLease(itemId, owner));
+    LeasedItem item{current->value(0).toString(), objectFrom(current->value(2))};
+    const int cursor = current->value(1).toInt();
+    current->finish();
+    if (cursor != stepIndex) {
+        return fail(Error::conflict(QStringLiteral("item %1 is at step %2, not step %3: that step was already dealt with")
+                                        .arg(itemId)
+                                        .arg(cursor)
+                                        .arg(stepIndex)));
+    }
+    return item;
+}
+
 Status SqlWorkStore::completeStep(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
                                   const QJsonObject &outputs, bool last)
 {
@@ -558,24 +579,11 @@ Status SqlWorkStore::completeStep(qint64 itemId, const QString &owner, int stepI
         return fail(Error::invalidArgument(QStringLiteral("completing a step needs the step's id")));
 
     return inWriteTransaction([&]() -> Status {
-        auto current = run(QStringLiteral("SELECT bot, step_cursor, step_outputs FROM work_items"
-                                          " WHERE id = ? AND state = 'leased' AND lease_owner = ?"),
-                           {itemId, owner});
+        auto current = leasedItemAtStep(itemId, owner, stepIndex);
         if (!current)
             return fail(current.error());
-        if (!current->next())
-            return fail(lostLease(itemId, owner));
-        const QString bot = current->value(0).toString();
-        const int cursor = current->value(1).toInt();
-        QJsonObject stepOutputs = objectFrom(current->value(2));
-        current->finish();
-        if (cursor != stepIndex) {
-            return fail(Error::conflict(QStringLiteral("item %1 is at step %2, not step %3: that step's outputs are "
-                                                       "already stored")
-                                            .arg(itemId)
-                                            .arg(cursor)
-                                            .arg(stepIndex)));
-        }
+        const QString bot = current->bot;
+        QJsonObject stepOutputs = current->stepOutputs;
         stepOutputs.insert(stepId, outputs);
 
         const qint64 now = m_clock.nowMs();
@@ -614,20 +622,10 @@ Result<qint64> SqlWorkStore::handToPerson(qint64 itemId, const QString &owner, i
     const QString queue = team.isEmpty() ? request.team : team;
 
     return inWriteTransaction([&]() -> Result<qint64> {
-        auto current = run(QStringLiteral("SELECT bot, step_cursor FROM work_items"
-                                          " WHERE id = ? AND state = 'leased' AND lease_owner = ?"),
-                           {itemId, owner});
+        auto current = leasedItemAtStep(itemId, owner, stepIndex);
         if (!current)
             return fail(current.error());
-        if (!current->next())
-            return fail(lostLease(itemId, owner));
-        const QString bot = current->value(0).toString();
-        const int cursor = current->value(1).toInt();
-        current->finish();
-        if (cursor != stepIndex) {
-            return fail(Error::conflict(
-                QStringLiteral("item %1 is at step %2, not step %3").arg(itemId).arg(cursor).arg(stepIndex)));
-        }
+        const QString bot = current->bot;
 
         const qint64 now = m_clock.nowMs();
         auto inserted = run(QStringLiteral("INSERT INTO exception_items (item_id, bot, step_index, step_id, team, reason,"

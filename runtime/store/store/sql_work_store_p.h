@@ -110,6 +110,13 @@ private:
     // The item's bot when `itemId` is leased by `owner`; Conflict when the lease was lost,
     // NotFound when there is no such item. REQUIRES: inside a write transaction.
     Result<QString> leasedItemBot(qint64 itemId, const QString &owner);
+    struct LeasedItem {
+        QString bot{};
+        QJsonObject stepOutputs{};
+    };
+    // The item as `owner` holds it; Conflict when the lease was lost or the item's step
+    // cursor is not at `stepIndex` (that step was already dealt with).
+    Result<LeasedItem> leasedItemAtStep(qint64 itemId, const QString &owner, int stepIndex);
     // Ends `owner`'s lease on a leased item in one transaction: applies `assignments`
     // ("col = ?, ..." with `values` bound in order), clears the lease and appends the event.
     // Conflict when the lease was lost.
