@@ -78,6 +78,18 @@ int validateCommand(const QStringList &arguments)
     for (const QString &file : botFiles) {
         bot::BotLoad load = bot::loadBotFile(file, catalog, connectors);
         diagnostics.append(load.diagnostics);
+        if (!load.bot)
+            continue;
+        // Some problems only a step can see, such as a model file it cannot read: create
+        // each step as the engine would, and report what fails at the step's position.
+        for (const bot::StepDefinition &step : load.bot->steps) {
+            const engine::StepType *type = registry.find(step.type);
+            if (!type)
+                continue;
+            if (auto created = type->create(*load.bot, step); !created)
+                diagnostics.append({file, step.position.line, step.position.column, bot::Diagnostic::Severity::Error,
+                                    QStringLiteral("step '%1': %2").arg(step.id, created.error().toString())});
+        }
     }
 
     printDiagnostics(diagnostics, out());

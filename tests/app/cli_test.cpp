@@ -139,6 +139,27 @@ TEST(CliTest, ValidateReportsEveryProblemWithFileLineAndColumn)
     EXPECT_TRUE(run.out.contains(QStringLiteral("missing required key 'owner_team'"))) << run.out.toStdString();
 }
 
+TEST(CliTest, ValidateReportsProblemsOnlyTheStepCanSee)
+{
+    QTemporaryDir dir;
+    const QString bot = dir.filePath(QStringLiteral("bot.yaml"));
+    writeFile(bot,
+              "name: post\n"
+              "version: 1\n"
+              "owner_team: post-room\n"
+              "steps:\n"
+              "  - type: ocr\n"
+              "  - type: classify\n"
+              "    params:\n"
+              "      model: missing.model\n"
+              "      categories:\n"
+              "        complaint: {label: Complaint}\n");
+    const ClerkRun run = runClerk({QStringLiteral("validate"), bot});
+    EXPECT_EQ(run.exitCode, 1);
+    EXPECT_TRUE(run.out.contains(QStringLiteral("bot.yaml:6:5: error: step 'classify': "))) << run.out.toStdString();
+    EXPECT_TRUE(run.out.contains(QStringLiteral("missing.model"))) << run.out.toStdString();
+}
+
 TEST(CliTest, ValidateRefusesDirectoriesAndMissingFilesClearly)
 {
     QTemporaryDir dir;
