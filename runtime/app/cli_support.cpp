@@ -1,5 +1,7 @@
 #include "cli_support.h"
 
+#include "engine/engine.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
@@ -121,6 +123,21 @@ std::optional<bot::BotDefinition> loadBotOrReport(const QString &path, const eng
     bot::BotLoad load = bot::loadBotFile(path, registry.catalog(), connectors);
     printDiagnostics(load.diagnostics, err());
     return load.bot;
+}
+
+Status continueBot(store::WorkStore &store, qint64 itemId)
+{
+    auto item = store.item(itemId);
+    if (!item)
+        return fail(item.error());
+    const engine::StepRegistry registry = engine::StepRegistry::builtIn();
+    bot::Diagnostics ignored;
+    engine::EngineOptions options;
+    options.connectors = loadConnectors({}, {}, ignored);
+    engine::Engine engine(store, registry, options);
+    if (auto ran = engine.runUntilIdle({item->bot}); !ran)
+        return fail(ran.error());
+    return {};
 }
 
 void printDiagnostics(const bot::Diagnostics &diagnostics, QTextStream &stream)

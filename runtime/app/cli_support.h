@@ -57,6 +57,10 @@ QStringList connectorSearchPath(const QStringList &botFiles, const QStringList &
 std::optional<bot::BotDefinition> loadBotOrReport(const QString &path, const engine::StepRegistry &registry,
                                                   const bot::ConnectorSet &connectors);
 
+// Lets the bot of item `itemId` carry on with its runnable items (the item a person just
+// answered or requeued among them), with the bot file stored for each item.
+Status continueBot(store::WorkStore &store, qint64 itemId);
+
 void printDiagnostics(const bot::Diagnostics &diagnostics, QTextStream &stream);
 void printJson(const QJsonValue &value);
 

@@ -97,18 +97,9 @@ void printException(const store::ExceptionItem &e, const WorkItem *item)
 }
 
 // Lets the bot carry on with a resumed item.
-int continueItem(store::WorkStore &store, const QString &location, qint64 itemId, bool json)
+int continueItem(store::WorkStore &store, qint64 itemId, bool json)
 {
-    Q_UNUSED(location);
-    auto item = store.item(itemId);
-    if (!item)
-        return storeError(item.error());
-    const engine::StepRegistry registry = engine::StepRegistry::builtIn();
-    bot::Diagnostics ignored;
-    engine::EngineOptions options;
-    options.connectors = loadConnectors({}, {}, ignored);
-    engine::Engine engine(store, registry, options);
-    if (auto ran = engine.runUntilIdle({item->bot}); !ran)
+    if (auto ran = continueBot(store, itemId); !ran)
         return storeError(ran.error());
     auto after = store.item(itemId);
     if (!after)
@@ -314,7 +305,7 @@ int queueCommand(const QStringList &arguments)
     }
     if (parser.isSet(noContinue))
         return ExitOk;
-    return continueItem(store, location, *itemId, json);
+    return continueItem(store, *itemId, json);
 }
 
 } // namespace clerk::app

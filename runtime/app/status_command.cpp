@@ -110,15 +110,7 @@ int itemCommand(const QStringList &arguments)
         out().flush();
         if (parser.isSet(noContinue))
             return ExitOk;
-        auto item = (*store)->item(id);
-        if (!item)
-            return report(item.error());
-        const engine::StepRegistry registry = engine::StepRegistry::builtIn();
-        bot::Diagnostics ignored;
-        engine::EngineOptions options;
-        options.connectors = loadConnectors({}, {}, ignored);
-        engine::Engine engine(**store, registry, options);
-        if (auto ran = engine.runUntilIdle({item->bot}); !ran)
+        if (auto ran = continueBot(**store, id); !ran)
             return report(ran.error());
     }
 

@@ -257,6 +257,25 @@ TEST_F(ExampleTest, ARejectedItemIsCancelledWithItsReason)
     EXPECT_TRUE(object.value(QStringLiteral("last_error")).toString().contains(QStringLiteral("duplicate of an earlier form")));
 }
 
+TEST_F(ExampleTest, ARetriedItemRunsAgainFromTheStepWhereItStopped)
+{
+    ASSERT_EQ(runExample().exitCode, 0);
+    const QJsonObject route = exceptionFor(QStringLiteral("route"));
+    const QString itemId = QString::number(route.value(QStringLiteral("item_id")).toInteger());
+    ASSERT_EQ(clerk({QStringLiteral("queue"), QStringLiteral("reject"), QString::number(route.value(QStringLiteral("id")).toInteger()),
+                     QStringLiteral("--reason"), QStringLiteral("wrong form")})
+                  .exitCode,
+              0);
+    const ClerkRun retry = clerk({QStringLiteral("item"), QStringLiteral("retry"), itemId, QStringLiteral("--json")});
+    ASSERT_EQ(retry.exitCode, 0) << retry.err.toStdString();
+    // The route step runs again and, with still no team for the topic, asks a person again.
+    EXPECT_EQ(jsonObject(retry.out.mid(retry.out.indexOf(QLatin1Char('{')))).value(QStringLiteral("state")).toString(),
+              QStringLiteral("waiting_for_human"))
+        << retry.out.toStdString();
+    EXPECT_EQ(exceptionFor(QStringLiteral("route")).value(QStringLiteral("item_id")).toInteger(), itemId.toLongLong());
+    EXPECT_EQ(exportLines().size(), 3);
+}
+
 TEST_F(ExampleTest, OfferingTheSameInputsAgainDoesNothingTwice)
 {
     ASSERT_EQ(runExample().exitCode, 0);
