@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config
           qt6-base-dev libqt6sql6-sqlite
-          libyaml-cpp-dev
+          libyaml-cpp-dev libcurl4-openssl-dev
           libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
           libpoppler-qt6-dev liblinear-dev libfasttext-dev)
 if [[ "${1:-}" == "--test" ]]; then

@@ -10,7 +10,7 @@ TEST(StepRegistryTest, BuiltInHasTheDocumentedStepsInOrder)
     QStringList names;
     for (const engine::StepType &type : registry.types())
         names.append(type.schema.name);
-    EXPECT_EQ(names, (QStringList{"set", "require", "route", "append_line", "move_file", "ocr", "extract", "classify"}));
+    EXPECT_EQ(names, (QStringList{"set", "require", "route", "append_line", "move_file", "ocr", "extract", "classify", "match", "rest"}));
     EXPECT_EQ(registry.catalog().names(), names);
 }
 
@@ -28,7 +28,8 @@ TEST(StepRegistryTest, OnlyActingStepsAreMarkedWithSideEffects)
 {
     const engine::StepRegistry registry = engine::StepRegistry::builtIn();
     for (const engine::StepType &type : registry.types()) {
-        const bool acts = type.schema.name == QLatin1String("append_line") || type.schema.name == QLatin1String("move_file");
+        const bool acts = type.schema.name == QLatin1String("append_line") || type.schema.name == QLatin1String("move_file") ||
+                          type.schema.name == QLatin1String("rest");
         EXPECT_EQ(type.schema.sideEffects, acts) << type.schema.name.toStdString();
         EXPECT_FALSE(type.schema.summary.isEmpty());
         EXPECT_FALSE(type.schema.example.isEmpty());

@@ -11,4 +11,13 @@ const StepDefinition *BotDefinition::step(const QString &id) const
     return nullptr;
 }
 
+const ConnectorDefinition *BotDefinition::connector(const QString &connectorName) const
+{
+    for (const ConnectorDefinition &candidate : connectorDefinitions) {
+        if (candidate.name == connectorName)
+            return &candidate;
+    }
+    return nullptr;
+}
+
 } // namespace clerk::bot

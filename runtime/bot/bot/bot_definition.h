@@ -21,6 +21,20 @@ struct SourcePosition {
     int column = 0;  // 1-based
 };
 
+// How to reach one outside system (a case system, a mailbox).
+//
+// Connector files live apart from bots so endpoints and secrets sit in one place.
+// Secrets are references ("${env:NAME}", "${file:/path}"), resolved only when a
+// connector is used (secret_ref.h); a literal secret in a file is a validation error.
+struct ConnectorDefinition {
+    QString name;
+    QString kind;          // "rest" for now
+    QString description;
+    QJsonObject settings;  // every other key, validated, defaults applied
+    QString sourcePath;
+    SourcePosition position;
+};
+
 struct StepDefinition {
     QString id;           // unique within the bot; defaults to the type name
     QString type;         // a StepTypeSchema name
@@ -59,6 +73,7 @@ struct BotDefinition {
     std::chrono::milliseconds exceptionSla{8 * 3600 * 1000};
     RetryPolicy retry;
     QStringList connectors;                   // names of connectors the bot uses
+    QList<ConnectorDefinition> connectorDefinitions;  // the connectors known when it was loaded
     QList<StepDefinition> steps;
 
     QString sourcePath;                       // the file it was loaded from
@@ -67,6 +82,8 @@ struct BotDefinition {
     QString digest;                           // hex SHA-256 of baseDir and sourceText
 
     const StepDefinition *step(const QString &id) const;
+    // The definition of a known connector; nullptr when there is none by that name.
+    const ConnectorDefinition *connector(const QString &connectorName) const;
 };
 
 } // namespace clerk::bot

@@ -486,6 +486,9 @@ BotLoad loadBotText(const QByteArray &text, const QString &displayName, const St
 
     BotDefinition bot = buildBot(top, *root);
     bot.steps = steps;
+    // Steps name connectors too (checked against the same set), so the bot carries all
+    // it was validated against.
+    bot.connectorDefinitions = connectors;
     bot.sourcePath = displayName;
     bot.sourceText = text;
     bot.baseDir = QDir(baseDir.isEmpty() ? QDir::currentPath() : baseDir).absolutePath();

@@ -13,5 +13,7 @@ StepType moveFileStepType();
 StepType ocrStepType();      // ocr_step.cpp
 StepType extractStepType();  // extract_step.cpp
 StepType classifyStepType(); // classify_step.cpp
+StepType matchStepType();    // match_step.cpp
+StepType restStepType();     // rest_step.cpp
 
 } // namespace clerk::engine

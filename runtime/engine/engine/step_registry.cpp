@@ -9,7 +9,8 @@ StepRegistry StepRegistry::builtIn()
     StepRegistry registry;
     // The order here is the order of the docs and of `clerk steps`.
     for (StepType type : {setStepType(), requireStepType(), routeStepType(), appendLineStepType(),
-                          moveFileStepType(), ocrStepType(), extractStepType(), classifyStepType()}) {
+                          moveFileStepType(), ocrStepType(), extractStepType(), classifyStepType(),
+                          matchStepType(), restStepType()}) {
         const Status added = registry.add(std::move(type));
         Q_ASSERT_X(added.has_value(), "StepRegistry::builtIn", "duplicate built-in step type");
     }

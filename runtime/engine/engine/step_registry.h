@@ -31,7 +31,8 @@ struct StepType {
 
 class StepRegistry {
 public:
-    // The built-in step types: set, require, route, append_line, move_file, ocr, extract, classify.
+    // The built-in step types: set, require, route, append_line, move_file, ocr, extract, classify,
+    // match, rest.
     static StepRegistry builtIn();
 
     // Adds a type. AlreadyExists when the name is taken.

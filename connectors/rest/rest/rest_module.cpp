@@ -1,0 +1,3 @@
+// Placeholder translation unit until the module's first sources land.
+namespace clerk::rest {
+}
