@@ -1,0 +1,95 @@
+#include "match/matcher.h"
+
+#include <QJsonObject>
+#include <QSet>
+
+#include <algorithm>
+
+namespace clerk::match {
+
+QString toString(MatchOutcome outcome)
+{
+    switch (outcome) {
+    case MatchOutcome::Matched: return QStringLiteral("matched");
+    case MatchOutcome::NoMatch: return QStringLiteral("no_match");
+    case MatchOutcome::NeedsPerson: return QStringLiteral("needs_person");
+    }
+    return {};
+}
+
+QJsonArray explainComparison(const MatchModel &model, const MatchRecord &query, const ScoredCandidate &candidate)
+{
+    QJsonArray fields;
+    for (int f = 0; f < model.fieldCount(); ++f) {
+        const ComparisonLevel level =
+            static_cast<size_t>(f) < candidate.levels.size() ? candidate.levels[static_cast<size_t>(f)] : ComparisonLevel::Missing;
+        fields.append(QJsonObject{{QStringLiteral("field"), model.fields()[f].name},
+                                  {QStringLiteral("query"), query.values.value(f)},
+                                  {QStringLiteral("candidate"), candidate.record.values.value(f)},
+                                  {QStringLiteral("level"), toString(level)},
+                                  {QStringLiteral("weight"), std::round(model.weight(f, level) * 100.0) / 100.0}});
+    }
+    return fields;
+}
+
+Matcher::Matcher(MatchModel model, std::shared_ptr<const CandidateSource> source, MatchThresholds thresholds,
+                 int maxCandidates)
+    : m_model(std::move(model)), m_source(std::move(source)), m_thresholds(thresholds), m_maxCandidates(maxCandidates)
+{
+    Q_ASSERT_X(m_source && m_source->fields().size() == m_model.fieldCount(), "Matcher",
+               "the candidate source must carry the model's fields");
+}
+
+Result<MatchDecision> Matcher::match(const MatchRecord &query) const
+{
+    auto candidates = m_source->candidates(query);
+    if (!candidates)
+        return fail(candidates.error());
+    return decide(m_model, query, *candidates, m_thresholds, m_maxCandidates);
+}
+
+MatchDecision Matcher::decide(const MatchModel &model, const MatchRecord &query, const QList<MatchRecord> &candidates,
+                              const MatchThresholds &thresholds, int maxCandidates)
+{
+    MatchDecision decision;
+    QList<ScoredCandidate> scored;
+    scored.reserve(candidates.size());
+    QSet<QString> seen;
+    for (const MatchRecord &record : candidates) {
+        if (seen.contains(record.id))
+            continue;
+        seen.insert(record.id);
+        ScoredCandidate candidate;
+        candidate.record = record;
+        candidate.levels = model.compare(query, record);
+        candidate.score = model.score(candidate.levels);
+        candidate.probability = model.posterior(candidate.score);
+        scored.append(std::move(candidate));
+    }
+    decision.candidatesSeen = scored.size();
+    // Highest score first; ties broken by id so the order is stable.
+    const qsizetype keep = std::min<qsizetype>(scored.size(), std::max(maxCandidates, 2));
+    std::partial_sort(scored.begin(), scored.begin() + keep, scored.end(),
+                      [](const ScoredCandidate &a, const ScoredCandidate &b) {
+                          return a.score != b.score ? a.score > b.score : a.record.id < b.record.id;
+                      });
+    scored.resize(keep);
+    // The band looks at the runner-up even when only one candidate is shown.
+    decision.outcome = band(scored, thresholds);
+    if (scored.size() > maxCandidates)
+        scored.resize(std::max(maxCandidates, 1));
+    decision.ranked = std::move(scored);
+    return decision;
+}
+
+MatchOutcome Matcher::band(const QList<ScoredCandidate> &ranked, const MatchThresholds &thresholds)
+{
+    if (ranked.isEmpty() || ranked.first().probability < thresholds.lower)
+        return MatchOutcome::NoMatch;
+    const double runnerUp = ranked.size() > 1 ? ranked[1].probability : 0.0;
+    if (ranked.first().probability >= thresholds.upper && ranked.first().probability - runnerUp >= thresholds.margin)
+        return MatchOutcome::Matched;
+    return MatchOutcome::NeedsPerson;
+}
+
+} // namespace clerk::match

@@ -1,0 +1,93 @@
+// An in-memory candidate index over records loaded from a CSV export (or added one by
+// one): blocking keys map each record to a few buckets, and a query's candidates are the
+// records sharing at least one bucket with it.
+//
+// A blocking key is a '+'-joined list of parts, each a transform of one field:
+//   value(f)     the normalised value            phonetic(f)  NYSIIS of a name
+//   initial(f)   the first letter                year(f)      a date's year
+//   sector(f)    a UK postcode's sector (other postcodes: all but the last character)
+//   district(f)  a UK postcode's district (other postcodes: the first two characters)
+// e.g. "phonetic(surname)+year(date_of_birth)". A bare field name means value(f). A
+// record whose key has an empty part is not filed under that key.
+//
+// Ownership and threads: build the index (add/loadCsv) on one thread, then share it
+// read-only: candidates() is const and safe to call from many threads at once.
+#pragma once
+
+#include "match/candidate_source.h"
+
+#include <QHash>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace clerk::match {
+
+enum class KeyTransform : std::uint8_t { Value, Phonetic, Initial, Year, Sector, District };
+
+struct BlockingKey {
+    struct Part {
+        int field = 0;
+        KeyTransform transform = KeyTransform::Value;
+    };
+    QList<Part> parts{};
+
+    // Parses "phonetic(surname)+year(dob)" against the fields; InvalidArgument names the
+    // unknown transform or field.
+    static Result<BlockingKey> parse(const QString &text, const QList<FieldSpec> &fields);
+    QString toString(const QList<FieldSpec> &fields) const;
+    // The key's text for a record, or empty when a part is empty.
+    QString valueFor(const MatchRecord &record) const;
+};
+
+// Keys that suit person records, from the comparators of the fields: every identifier
+// and NHS number alone; every date alone; each name's phonetic code with the first
+// date's year; each two names' phonetic codes together; each postcode's sector with each
+// name's initial.
+QList<BlockingKey> defaultBlockingKeys(const QList<FieldSpec> &fields);
+
+// Which CSV columns hold the id and each field (in field order).
+struct IndexColumns {
+    QString idColumn{};
+    QStringList fieldColumns{};
+};
+
+class RecordIndex final : public CandidateSource {
+public:
+    // maxBlockSize: a bucket with more records than this (a very common key) gives no
+    // candidates; the other keys still do.
+    RecordIndex(QList<FieldSpec> fields, QList<BlockingKey> keys, int maxBlockSize = 5000);
+
+    // Reads the CSV and adds every row; fails with NotFound/Unreadable for the file and
+    // InvalidArgument naming a missing column.
+    static Result<std::shared_ptr<RecordIndex>> loadCsv(const QString &path, const IndexColumns &columns,
+                                                        QList<FieldSpec> fields, QList<BlockingKey> keys,
+                                                        int maxBlockSize = 5000);
+
+    // Adds a normalised record. Not thread-safe: only while building.
+    void add(MatchRecord record);
+    void reserve(qsizetype records);
+
+    const QList<FieldSpec> &fields() const override { return m_fields; }
+    const QList<BlockingKey> &keys() const { return m_keys; }
+    qsizetype size() const { return static_cast<qsizetype>(m_records.size()); }
+    const MatchRecord &record(qsizetype i) const { return m_records[static_cast<size_t>(i)]; }
+    // The record with this id, or nullptr.
+    const MatchRecord *find(const QString &id) const;
+
+    Result<QList<MatchRecord>> candidates(const MatchRecord &query) const override;
+    // The positions of the query's candidates, ascending; for bulk use without copies.
+    std::vector<std::uint32_t> candidatePositions(const MatchRecord &query) const;
+
+private:
+    std::uint64_t bucketOf(qsizetype keyIndex, const QString &value) const;
+
+    QList<FieldSpec> m_fields;
+    QList<BlockingKey> m_keys;
+    int m_maxBlockSize;
+    std::vector<MatchRecord> m_records;
+    QHash<QString, std::uint32_t> m_byId;
+    std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> m_buckets;
+};
+
+} // namespace clerk::match

@@ -1,0 +1,128 @@
+#include "match/record_index.h"
+
+#include "match/csv_table.h"
+#include "match_test_support.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <gtest/gtest.h>
+
+using namespace clerk;
+using namespace clerk::match;
+
+namespace {
+
+const QList<FieldSpec> kFields{{QStringLiteral("forename"), ComparatorKind::Name},
+                               {QStringLiteral("surname"), ComparatorKind::Name},
+                               {QStringLiteral("dob"), ComparatorKind::Date},
+                               {QStringLiteral("postcode"), ComparatorKind::Postcode},
+                               {QStringLiteral("nhs"), ComparatorKind::NhsNumber}};
+
+bool containsId(const QList<MatchRecord> &records, const QString &id)
+{
+    for (const MatchRecord &r : records) {
+        if (r.id == id)
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+TEST(RecordIndexTest, ParsesBlockingKeys)
+{
+    auto key = BlockingKey::parse(QStringLiteral("phonetic(surname) + year(dob)"), kFields);
+    ASSERT_TRUE(key.has_value()) << key.error().toString().toStdString();
+    ASSERT_EQ(key->parts.size(), 2);
+    EXPECT_EQ(key->parts[0].field, 1);
+    EXPECT_EQ(key->parts[1].transform, KeyTransform::Year);
+    EXPECT_EQ(key->toString(kFields), QStringLiteral("phonetic(surname)+year(dob)"));
+    auto bare = BlockingKey::parse(QStringLiteral("nhs"), kFields);
+    ASSERT_TRUE(bare.has_value());
+    EXPECT_EQ(bare->parts[0].transform, KeyTransform::Value);
+
+    const char *bad[] = {"soundex(surname)", "phonetic(middle_name)", "phonetic(surname", ""};
+    for (const char *text : bad)
+        EXPECT_FALSE(BlockingKey::parse(QString::fromLatin1(text), kFields).has_value()) << text;
+}
+
+TEST(RecordIndexTest, KeyValuesSkipRecordsWithAnEmptyPart)
+{
+    auto key = BlockingKey::parse(QStringLiteral("sector(postcode)+initial(forename)"), kFields);
+    ASSERT_TRUE(key.has_value());
+    const MatchRecord full = MatchRecord::fromRaw(QStringLiteral("1"), kFields,
+                                                  {QStringLiteral("Amelia"), QStringLiteral("Smith"), QStringLiteral("1980-01-02"),
+                                                   QStringLiteral("LS6 2AB"), QString()});
+    EXPECT_EQ(key->valueFor(full), QStringLiteral("LS6 2") + QChar(0x1f) + QStringLiteral("a"));
+    MatchRecord noPostcode = full;
+    noPostcode.values[3].clear();
+    EXPECT_EQ(key->valueFor(noPostcode), QString());
+}
+
+TEST(RecordIndexTest, FindsCorruptedCopiesAmongGeneratedPeople)
+{
+    clerk::testing::PeopleGenerator generator(7);
+    RecordIndex index(kFields, defaultBlockingKeys(kFields));
+    QList<clerk::testing::Person> people;
+    for (int i = 0; i < 2000; ++i) {
+        people.append(generator.person(QString::number(i)));
+        index.add(MatchRecord::fromRaw(people.last().id, kFields, people.last().values()));
+    }
+    EXPECT_EQ(index.size(), 2000);
+    int found = 0;
+    qsizetype totalCandidates = 0;
+    for (int i = 0; i < 200; ++i) {
+        const clerk::testing::Person copy = generator.corrupt(people[i]);
+        auto candidates = index.candidates(MatchRecord::fromRaw(QString(), kFields, copy.values()));
+        ASSERT_TRUE(candidates.has_value());
+        found += containsId(*candidates, people[i].id) ? 1 : 0;
+        totalCandidates += candidates->size();
+    }
+    EXPECT_EQ(found, 200);  // every copy keeps at least one key intact
+    // Blocking must cut the comparisons: far fewer candidates than records.
+    EXPECT_LT(totalCandidates / 200, 200);
+    ASSERT_NE(index.find(QStringLiteral("17")), nullptr);
+    EXPECT_EQ(index.find(QStringLiteral("17"))->values[1], people[17].surname);
+    EXPECT_EQ(index.find(QStringLiteral("nobody")), nullptr);
+}
+
+TEST(RecordIndexTest, SkipsOversizedBlocks)
+{
+    const QList<FieldSpec> fields{{QStringLiteral("surname"), ComparatorKind::Name}};
+    RecordIndex index(fields, {*BlockingKey::parse(QStringLiteral("surname"), fields)}, 3);
+    for (int i = 0; i < 4; ++i)
+        index.add(MatchRecord::fromRaw(QString::number(i), fields, {QStringLiteral("smith")}));
+    index.add(MatchRecord::fromRaw(QStringLiteral("j"), fields, {QStringLiteral("jones")}));
+    EXPECT_TRUE(index.candidates(MatchRecord::fromRaw({}, fields, {QStringLiteral("smith")}))->isEmpty());
+    EXPECT_EQ(index.candidates(MatchRecord::fromRaw({}, fields, {QStringLiteral("jones")}))->size(), 1);
+}
+
+TEST(RecordIndexTest, LoadsACsvExportWithMappedColumns)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("people.csv"));
+    QFile file(path);
+    ASSERT_TRUE(file.open(QIODevice::WriteOnly));
+    file.write("person_id, first, last, born, pc, nhs_no\n"
+               "p1, Amelia, \"Smith, Jr\", 02/01/1980, LS6 2AB, 9434765919\n"
+               "p2, George, Jones, 1975-07-30, M1 1AE,\n");
+    file.close();
+    IndexColumns columns{QStringLiteral("person_id"),
+                         {QStringLiteral("first"), QStringLiteral("last"), QStringLiteral("born"), QStringLiteral("pc"),
+                          QStringLiteral("nhs_no")}};
+    auto index = RecordIndex::loadCsv(path, columns, kFields, defaultBlockingKeys(kFields));
+    ASSERT_TRUE(index.has_value()) << index.error().toString().toStdString();
+    ASSERT_EQ((*index)->size(), 2);
+    const MatchRecord *p1 = (*index)->find(QStringLiteral("p1"));
+    ASSERT_NE(p1, nullptr);
+    EXPECT_EQ(p1->values, (QStringList{QStringLiteral("amelia"), QStringLiteral("smith jr"), QStringLiteral("19800102"),
+                                       QStringLiteral("LS62AB"), QStringLiteral("9434765919")}));
+    EXPECT_EQ((*index)->find(QStringLiteral("p2"))->values[4], QString());
+
+    columns.fieldColumns[2] = QStringLiteral("date_of_birth");
+    auto missing = RecordIndex::loadCsv(path, columns, kFields, {});
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_TRUE(missing.error().message().contains(QStringLiteral("date_of_birth")));
+    EXPECT_EQ(RecordIndex::loadCsv(dir.filePath(QStringLiteral("none.csv")), columns, kFields, {}).error().code(),
+              ErrorCode::NotFound);
+}
