@@ -363,7 +363,7 @@ QList<ParamSpec> buildConnectorFileSpec()
                               QStringLiteral("How long to wait for a connection."))
                     .withDefault(QStringLiteral("5s")),
                 ParamSpec::of(QStringLiteral("read"), T::Duration,
-                              QStringLiteral("How long to wait for an answer."))
+                              QStringLiteral("How long a whole call may take, connecting included."))
                     .withDefault(QStringLiteral("30s")),
             },
             QStringLiteral("How long to wait before a call counts as failed (and is retried).")),
@@ -381,6 +381,21 @@ QList<ParamSpec> buildConnectorFileSpec()
                     .withMinimum(1),
             },
             QStringLiteral("Limits how fast clerk calls the system, so it is not overloaded.")),
+        ParamSpec::object(
+            QStringLiteral("circuit_breaker"),
+            {
+                ParamSpec::of(QStringLiteral("failures"), T::Integer,
+                              QStringLiteral("How many failed calls in a row (server errors, timeouts, no "
+                                             "connection) open the breaker."))
+                    .withRange(1, 1000)
+                    .withDefault(5),
+                ParamSpec::of(QStringLiteral("cool_down"), T::Duration,
+                              QStringLiteral("How long an open breaker refuses calls at once (items wait and "
+                                             "retry) before one trial call is let through."))
+                    .withDefault(QStringLiteral("30s")),
+            },
+            QStringLiteral("Stops calling a system that keeps failing, so items wait instead of piling up "
+                           "timeouts.")),
         ParamSpec::mapOf(
             QStringLiteral("operations"),
             ParamSpec::object(
@@ -391,7 +406,9 @@ QList<ParamSpec> buildConnectorFileSpec()
                                       QStringLiteral("PATCH"), QStringLiteral("DELETE")},
                                      QStringLiteral("The HTTP method."), true),
                     ParamSpec::templ(QStringLiteral("path"),
-                                     QStringLiteral("The path after base_url, e.g. issues/{{ params.id }}.json."),
+                                     QStringLiteral("The path after base_url, e.g. issues/{{ params.id }}.json. Templates in "
+                                                    "operations see `params` (the values the step passes) and "
+                                                    "`key` (the step's idempotency key)."),
                                      true),
                     ParamSpec::mapOf(QStringLiteral("query"),
                                      ParamSpec::templ(QStringLiteral("value"), QStringLiteral("A query value.")),
@@ -407,7 +424,56 @@ QList<ParamSpec> buildConnectorFileSpec()
                                                    QStringLiteral("A JSON pointer into the response."))
                                          .withCheck(checkJsonPointer),
                                      QStringLiteral("The fields the operation returns, each a JSON pointer into "
-                                                    "the response, e.g. id: /issue/id.")),
+                                                    "the response (into each record when `records` is set), e.g. "
+                                                    "id: /issue/id.")),
+                    ParamSpec::of(QStringLiteral("records"), T::String,
+                                  QStringLiteral("For calls that return a list: a JSON pointer to the array of "
+                                                 "records, e.g. /issues. Each element becomes one record with the "
+                                                 "`response` fields."))
+                        .withCheck(checkJsonPointer),
+                    ParamSpec::oneOf(QStringLiteral("idempotency"), {QStringLiteral("header"), QStringLiteral("none")},
+                                     QStringLiteral("header: the system honours an Idempotency-Key header, so a "
+                                                    "call that may have landed is safely sent again with the same "
+                                                    "key; none: it does not, and a step that acts through this "
+                                                    "call needs a `check` to find its own earlier action."))
+                        .withDefault(QStringLiteral("header")),
+                    ParamSpec::object(
+                        QStringLiteral("paginate"),
+                        {
+                            ParamSpec::oneOf(QStringLiteral("style"),
+                                             {QStringLiteral("page"), QStringLiteral("offset"),
+                                              QStringLiteral("cursor"), QStringLiteral("link")},
+                                             QStringLiteral("page: a page number; offset: a record offset; cursor: "
+                                                            "a token from each response; link: the Link header's "
+                                                            "rel=next address."),
+                                             true),
+                            ParamSpec::of(QStringLiteral("param"), T::String,
+                                          QStringLiteral("The query parameter carrying the page number, offset or "
+                                                         "cursor (default page, offset or cursor).")),
+                            ParamSpec::of(QStringLiteral("size_param"), T::String,
+                                          QStringLiteral("The query parameter carrying the page size, e.g. limit.")),
+                            ParamSpec::of(QStringLiteral("size"), T::Integer,
+                                          QStringLiteral("Records per page."))
+                                .withRange(1, 10000)
+                                .withDefault(100),
+                            ParamSpec::of(QStringLiteral("first"), T::Integer,
+                                          QStringLiteral("The first page number, for style page."))
+                                .withMinimum(0)
+                                .withDefault(1),
+                            ParamSpec::of(QStringLiteral("next"), T::String,
+                                          QStringLiteral("For style cursor: a JSON pointer to the next cursor in "
+                                                         "the response; no cursor means the last page."))
+                                .withCheck(checkJsonPointer),
+                            ParamSpec::of(QStringLiteral("total"), T::String,
+                                          QStringLiteral("A JSON pointer to the total number of records, when the "
+                                                         "system gives one, e.g. /total_count."))
+                                .withCheck(checkJsonPointer),
+                            ParamSpec::of(QStringLiteral("max_pages"), T::Integer,
+                                          QStringLiteral("The most pages read in one call."))
+                                .withRange(1, 100000)
+                                .withDefault(50),
+                        },
+                        QStringLiteral("How to read every page of a list; needs `records`.")),
                 },
                 QStringLiteral("One call the connector offers.")),
             QStringLiteral("The calls bots may make, by name, e.g. create_issue.")),

@@ -1,0 +1,678 @@
+#include "rest/rest_connector.h"
+
+#include "bot/secret_ref.h"
+#include "bot/template.h"
+#include "core/duration.h"
+#include "core/logging.h"
+#include "rest/circuit_breaker.h"
+#include "rest/http_client.h"
+#include "rest/json_pointer.h"
+#include "rest/rate_limiter.h"
+#include "rest/retry_rules.h"
+
+#include <QCryptographicHash>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonDocument>
+#include <QMutex>
+#include <QRegularExpression>
+#include <QThread>
+#include <QUrl>
+
+#include <algorithm>
+#include <map>
+
+namespace clerk::rest {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::chrono::milliseconds durationSetting(const QJsonObject &object, const QString &key,
+                                          std::chrono::milliseconds fallback)
+{
+    const auto parsed = parseDuration(object.value(key).toString());
+    return parsed ? *parsed : fallback;
+}
+
+enum class PageStyle { None, Page, Offset, Cursor, Link };
+
+struct Pagination {
+    PageStyle style = PageStyle::None;
+    QString param;
+    QString sizeParam;
+    int size = 100;
+    int first = 1;
+    QString next;
+    QString total;
+    int maxPages = 50;
+};
+
+struct Operation {
+    QString name;
+    QByteArray method;
+    QString path;
+    QList<QPair<QString, QString>> query;          // name -> template
+    QList<QPair<QByteArray, QByteArray>> headers;
+    QJsonValue body;                               // undefined: no body
+    QList<QPair<QString, QString>> response;       // field -> pointer
+    QString records;                               // pointer; empty: single record
+    bool recordsSet = false;
+    bool idempotencyHeader = true;
+    Pagination paginate;
+};
+
+QJsonObject percentEncoded(const QJsonObject &object);
+
+QJsonValue percentEncodedValue(const QJsonValue &value)
+{
+    if (value.isString())
+        return QString::fromLatin1(QUrl::toPercentEncoding(value.toString()));
+    if (value.isObject())
+        return percentEncoded(value.toObject());
+    if (value.isArray()) {
+        QJsonArray out;
+        for (const QJsonValue &element : value.toArray())
+            out.append(percentEncodedValue(element));
+        return out;
+    }
+    return value;
+}
+
+QJsonObject percentEncoded(const QJsonObject &object)
+{
+    QJsonObject out;
+    for (auto it = object.begin(); it != object.end(); ++it)
+        out.insert(it.key(), percentEncodedValue(it.value()));
+    return out;
+}
+
+QString renderText(const QString &text, const QJsonObject &scope)
+{
+    const auto parsed = bot::Template::parse(text);
+    return parsed ? parsed->render(scope) : text;
+}
+
+QJsonValue renderBody(const QJsonValue &value, const QJsonObject &scope)
+{
+    if (value.isString()) {
+        const auto parsed = bot::Template::parse(value.toString());
+        return parsed ? parsed->renderValue(scope) : value;
+    }
+    if (value.isArray()) {
+        QJsonArray out;
+        for (const QJsonValue &element : value.toArray())
+            out.append(renderBody(element, scope));
+        return out;
+    }
+    if (value.isObject()) {
+        QJsonObject out;
+        const QJsonObject object = value.toObject();
+        for (auto it = object.begin(); it != object.end(); ++it)
+            out.insert(it.key(), renderBody(it.value(), scope));
+        return out;
+    }
+    return value;
+}
+
+QJsonObject mapFields(const QJsonValue &source, const QList<QPair<QString, QString>> &response)
+{
+    QJsonObject fields;
+    for (const auto &[field, pointer] : response)
+        fields.insert(field, resolvePointer(source, pointer).value_or(QJsonValue()));
+    return fields;
+}
+
+// The rel="next" address of a Link header, or empty.
+QString nextLink(const QByteArray &header)
+{
+    static const QRegularExpression part(QStringLiteral(R"(<([^>]*)>\s*((?:;\s*[^;,]+)*))"));
+    auto it = part.globalMatch(QString::fromLatin1(header));
+    while (it.hasNext()) {
+        const QRegularExpressionMatch match = it.next();
+        static const QRegularExpression relNext(QStringLiteral(R"(rel\s*=\s*"?([^";]*\s)?next[\s"]?)"),
+                                                QRegularExpression::CaseInsensitiveOption);
+        if (relNext.match(match.captured(2)).hasMatch())
+            return match.captured(1);
+    }
+    return {};
+}
+
+QString appendQuery(const QString &url, const QList<QPair<QString, QString>> &query)
+{
+    if (query.isEmpty())
+        return url;
+    QString out = url;
+    QChar separator = url.contains(QLatin1Char('?')) ? QLatin1Char('&') : QLatin1Char('?');
+    for (const auto &[name, value] : query) {
+        out += separator + QString::fromLatin1(QUrl::toPercentEncoding(name)) + QLatin1Char('=') +
+               QString::fromLatin1(QUrl::toPercentEncoding(value));
+        separator = QLatin1Char('&');
+    }
+    return out;
+}
+
+} // namespace
+
+struct RestConnector::Private {
+    QString name;
+    QString baseUrl;
+    QString authType;
+    QJsonObject auth;
+    bool verifyTls = true;
+    QString caFile;
+    std::chrono::milliseconds connectTimeout{5000};
+    std::chrono::milliseconds readTimeout{30000};
+    int maxAttempts = 3;
+    std::chrono::milliseconds initialDelay{1000};
+    std::chrono::milliseconds maxDelay{30000};
+    QHash<QString, Operation> operations;
+    const Clock *clock = nullptr;
+    std::function<void(std::chrono::milliseconds)> sleep;
+    std::unique_ptr<RateLimiter> limiter;
+    std::unique_ptr<CircuitBreaker> breaker;
+
+    mutable QMutex tokenMutex;
+    mutable QByteArray token;        // GUARDED_BY(tokenMutex)
+    mutable qint64 tokenExpiresMs = 0;  // GUARDED_BY(tokenMutex)
+
+    void pause(std::chrono::milliseconds delay) const
+    {
+        if (delay > 0ms)
+            sleep(delay);
+    }
+
+    std::expected<QByteArray, CallError> authorization(bool forceNewToken) const;
+    std::expected<QByteArray, CallError> fetchToken() const;
+    // One request, with retries; a 2xx answer or the final error.
+    std::expected<HttpResponse, CallError> exchange(const Operation &operation, const HttpRequest &request,
+                                                    bool mayResend) const;
+};
+
+std::expected<QByteArray, CallError> RestConnector::Private::fetchToken() const
+{
+    const auto secret = bot::resolveSecret(auth.value(QStringLiteral("client_secret")).toString());
+    if (!secret)
+        return std::unexpected(CallError{Error::permissionDenied(QStringLiteral("connector %1: client_secret: %2")
+                                                                     .arg(name, secret.error().message())),
+                                         false, false, 0ms, 0, {}});
+    QList<QPair<QString, QString>> form{{QStringLiteral("grant_type"), QStringLiteral("client_credentials")},
+                                        {QStringLiteral("client_id"), auth.value(QStringLiteral("client_id")).toString()},
+                                        {QStringLiteral("client_secret"), *secret}};
+    if (const QString scope = auth.value(QStringLiteral("scope")).toString(); !scope.isEmpty())
+        form.append({QStringLiteral("scope"), scope});
+    HttpRequest request;
+    request.method = "POST";
+    request.url = auth.value(QStringLiteral("token_url")).toString();
+    request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
+    request.body = appendQuery(QString(), form).mid(1).toUtf8();
+    request.connectTimeout = connectTimeout;
+    request.timeout = readTimeout;
+    request.verifyTls = verifyTls;
+    request.caFile = caFile;
+
+    const auto response = HttpClient::perform(request);
+    if (!response)
+        return std::unexpected(CallError{Error(response.error().error.code(),
+                                               QStringLiteral("connector %1: token request: %2")
+                                                   .arg(name, response.error().error.message())),
+                                         true, false, 0ms, 0, {}});
+    if (response->status < 200 || response->status > 299) {
+        const bool temporary = isRetryableStatus(response->status);
+        return std::unexpected(CallError{
+            temporary ? Error::unavailable(QStringLiteral("connector %1: the token endpoint answered %2")
+                                               .arg(name)
+                                               .arg(response->status))
+                      : Error::permissionDenied(QStringLiteral("connector %1: the token endpoint refused the client "
+                                                               "credentials (%2)")
+                                                    .arg(name)
+                                                    .arg(response->status)),
+            temporary, false, 0ms, response->status, {}});
+    }
+    const QJsonObject answer = QJsonDocument::fromJson(response->body).object();
+    const QString accessToken = answer.value(QStringLiteral("access_token")).toString();
+    if (accessToken.isEmpty())
+        return std::unexpected(CallError{Error::unreadable(QStringLiteral("connector %1: the token endpoint's answer "
+                                                                          "has no access_token")
+                                                               .arg(name)),
+                                         true, false, 0ms, response->status, {}});
+    const double expiresIn = answer.value(QStringLiteral("expires_in")).toDouble(3600);
+    // Renew a minute early (or at half the lifetime for short-lived tokens).
+    const qint64 margin = std::min<qint64>(60000, static_cast<qint64>(expiresIn * 500));
+    tokenExpiresMs = clock->nowMs() + static_cast<qint64>(expiresIn * 1000) - margin;
+    token = accessToken.toUtf8();
+    qCDebug(lcConnector, "connector %s: new access token, valid %d s", qUtf8Printable(name), int(expiresIn));
+    return token;
+}
+
+std::expected<QByteArray, CallError> RestConnector::Private::authorization(bool forceNewToken) const
+{
+    const auto secretValue = [this](const char *key) -> std::expected<QString, CallError> {
+        const auto value = bot::resolveSecret(auth.value(QLatin1String(key)).toString());
+        if (!value)
+            return std::unexpected(CallError{Error::permissionDenied(QStringLiteral("connector %1: %2: %3")
+                                                                         .arg(name, QLatin1String(key),
+                                                                              value.error().message())),
+                                             false, false, 0ms, 0, {}});
+        return *value;
+    };
+    if (authType == QLatin1String("basic")) {
+        const auto password = secretValue("password");
+        if (!password)
+            return std::unexpected(password.error());
+        return basicAuthorization(auth.value(QStringLiteral("username")).toString(), *password);
+    }
+    if (authType == QLatin1String("bearer")) {
+        const auto value = secretValue("token");
+        if (!value)
+            return std::unexpected(value.error());
+        return "Bearer " + value->toUtf8();
+    }
+    if (authType == QLatin1String("api_key")) {
+        const auto value = secretValue("key");
+        if (!value)
+            return std::unexpected(value.error());
+        return value->toUtf8();
+    }
+    if (authType == QLatin1String("oauth2_client_credentials")) {
+        QMutexLocker lock(&tokenMutex);
+        if (forceNewToken || token.isEmpty() || clock->nowMs() >= tokenExpiresMs) {
+            const auto fresh = fetchToken();
+            if (!fresh)
+                return std::unexpected(fresh.error());
+        }
+        return "Bearer " + token;
+    }
+    return QByteArray();
+}
+
+std::expected<HttpResponse, CallError> RestConnector::Private::exchange(const Operation &operation,
+                                                                       const HttpRequest &base, bool mayResend) const
+{
+    const QByteArray authHeader = authType == QLatin1String("api_key")
+                                      ? auth.value(QStringLiteral("header")).toString().toUtf8()
+                                      : QByteArrayLiteral("Authorization");
+    bool refreshedToken = false;
+    CallError last{Error::unavailable(QStringLiteral("not tried")), true, false, 0ms, 0, {}};
+    for (int attempt = 0; attempt <= maxAttempts; ++attempt) {
+        if (const auto wait = breaker->admit()) {
+            return std::unexpected(CallError{
+                Error::unavailable(QStringLiteral("connector %1 is resting after repeated failures (circuit open)")
+                                       .arg(name)),
+                true, last.maybeActed, *wait, 0, {}});
+        }
+        pause(limiter->reserve());
+
+        HttpRequest request = base;
+        const auto authorizationValue = authorization(false);
+        if (!authorizationValue) {
+            breaker->recordSuccess();  // not the system's fault; do not hold a trial slot
+            return std::unexpected(authorizationValue.error());
+        }
+        if (!authorizationValue->isEmpty())
+            request.headers.emplaceBack(authHeader, *authorizationValue);
+
+        QElapsedTimer timer;
+        timer.start();
+        const auto response = HttpClient::perform(request);
+        const qint64 took = timer.elapsed();
+
+        std::chrono::milliseconds retryAfter{0};
+        bool notProcessed = false;
+        if (!response) {
+            const TransportError &error = response.error();
+            notProcessed = error.failure == TransportFailure::NotSent;
+            qCDebug(lcConnector, "connector %s: %s %s: no answer after %lld ms (attempt %d): %s", qUtf8Printable(name),
+                    operation.method.constData(), qUtf8Printable(operation.name), took, attempt + 1,
+                    qUtf8Printable(toString(error.error.code())));
+            if (error.error.code() == ErrorCode::InvalidArgument || error.error.code() == ErrorCode::PermissionDenied) {
+                breaker->recordSuccess();
+                return std::unexpected(CallError{Error(error.error.code(), QStringLiteral("connector %1: %2")
+                                                                                .arg(name, error.error.message())),
+                                                 false, false, 0ms, 0, {}});
+            }
+            breaker->recordFailure();
+            last = CallError{Error(error.error.code(), QStringLiteral("connector %1: operation %2: %3")
+                                                           .arg(name, operation.name, error.error.message())),
+                             true, last.maybeActed || !notProcessed, 0ms, 0, {}};
+        } else {
+            const int status = response->status;
+            qCDebug(lcConnector, "connector %s: %s %s: %d in %lld ms (attempt %d, %s connection)", qUtf8Printable(name),
+                    operation.method.constData(), qUtf8Printable(operation.name), status, took, attempt + 1,
+                    response->newConnections > 0 ? "new" : "reused");
+            if (status >= 200 && status <= 299) {
+                breaker->recordSuccess();
+                return *response;
+            }
+            if (status == 401 && authType == QLatin1String("oauth2_client_credentials") && !refreshedToken) {
+                // The token may have been revoked or expired early: fetch a new one, once.
+                refreshedToken = true;
+                const auto fresh = authorization(true);
+                if (!fresh)
+                    return std::unexpected(fresh.error());
+                --attempt;
+                continue;
+            }
+            if (!isRetryableStatus(status)) {
+                breaker->recordSuccess();  // the system answered; the request is the problem
+                Error error = status == 401 || status == 403
+                                  ? Error::permissionDenied(QStringLiteral("connector %1: operation %2: the system "
+                                                                           "refused clerk's credentials (%3)")
+                                                                .arg(name, operation.name)
+                                                                .arg(status))
+                              : status == 404 ? Error::notFound(QStringLiteral("connector %1: operation %2: not found "
+                                                                               "(404)")
+                                                                    .arg(name, operation.name))
+                                              : Error::invalidArgument(QStringLiteral("connector %1: operation %2: the "
+                                                                                      "system refused the request (%3)")
+                                                                           .arg(name, operation.name)
+                                                                           .arg(status));
+                return std::unexpected(CallError{error, false, false, 0ms, status, response->body.left(64 * 1024)});
+            }
+            breaker->recordFailure();
+            notProcessed = statusMeansNotProcessed(status);
+            retryAfter = parseRetryAfter(response->header("retry-after"), *clock).value_or(0ms);
+            last = CallError{Error::unavailable(QStringLiteral("connector %1: operation %2: the system answered %3")
+                                                    .arg(name, operation.name)
+                                                    .arg(status)),
+                             true, last.maybeActed || !notProcessed, retryAfter, status, response->body.left(64 * 1024)};
+        }
+
+        if (!notProcessed && !mayResend)
+            return std::unexpected(last);  // sending it again might act twice
+        if (attempt == maxAttempts)
+            break;
+        const std::chrono::milliseconds delay = std::max(retryAfter, backoffDelay(initialDelay, maxDelay, attempt));
+        if (delay > maxDelay)
+            return std::unexpected(last);  // a long wait: the item waits instead of a worker
+        pause(delay);
+    }
+    return std::unexpected(last);
+}
+
+RestConnector::RestConnector(std::unique_ptr<Private> p) : d(std::move(p)) {}
+RestConnector::~RestConnector() = default;
+
+Result<std::shared_ptr<RestConnector>> RestConnector::create(const bot::ConnectorDefinition &definition,
+                                                             ConnectorOptions options)
+{
+    const QJsonObject &settings = definition.settings;
+    auto p = std::make_unique<Private>();
+    p->name = definition.name;
+    p->baseUrl = settings.value(QStringLiteral("base_url")).toString();
+    const QUrl base(p->baseUrl);
+    if (!base.isValid() || (base.scheme() != QLatin1String("http") && base.scheme() != QLatin1String("https")) ||
+        base.host().isEmpty())
+        return fail(Error::invalidArgument(
+            QStringLiteral("connector %1: base_url must be an http:// or https:// address").arg(definition.name)));
+    if (!p->baseUrl.endsWith(QLatin1Char('/')))
+        p->baseUrl += QLatin1Char('/');
+    p->auth = settings.value(QStringLiteral("auth")).toObject();
+    p->authType = p->auth.value(QStringLiteral("type")).toString(QStringLiteral("none"));
+    const QJsonObject tls = settings.value(QStringLiteral("tls")).toObject();
+    p->verifyTls = tls.value(QStringLiteral("verify")).toBool(true);
+    p->caFile = tls.value(QStringLiteral("ca_file")).toString();
+    if (!p->verifyTls)
+        qCWarning(lcConnector, "connector %s: TLS certificate checks are OFF (tls.verify: false): anyone on the "
+                               "network path can read and change its traffic. Use only with a test server.",
+                  qUtf8Printable(definition.name));
+    const QJsonObject timeouts = settings.value(QStringLiteral("timeouts")).toObject();
+    p->connectTimeout = durationSetting(timeouts, QStringLiteral("connect"), p->connectTimeout);
+    p->readTimeout = durationSetting(timeouts, QStringLiteral("read"), p->readTimeout);
+    const QJsonObject retry = settings.value(QStringLiteral("retry")).toObject();
+    p->maxAttempts = retry.value(QStringLiteral("max_attempts")).toInt(p->maxAttempts);
+    p->initialDelay = durationSetting(retry, QStringLiteral("initial_delay"), p->initialDelay);
+    p->maxDelay = durationSetting(retry, QStringLiteral("max_delay"), p->maxDelay);
+
+    p->clock = options.clock ? options.clock : &SystemClock::instance();
+    p->sleep = options.sleep ? options.sleep
+                             : [](std::chrono::milliseconds delay) { QThread::msleep(static_cast<unsigned long>(delay.count())); };
+    const QJsonObject rate = settings.value(QStringLiteral("rate_limit")).toObject();
+    const double perSecond = rate.value(QStringLiteral("per_second")).toDouble(0);
+    // No limit set: a bucket large enough never to hold anyone back.
+    p->limiter = std::make_unique<RateLimiter>(perSecond > 0 ? perSecond : 1e9,
+                                               rate.value(QStringLiteral("burst")).toInt(perSecond > 0 ? 1 : 1000000),
+                                               *p->clock);
+    const QJsonObject breaker = settings.value(QStringLiteral("circuit_breaker")).toObject();
+    p->breaker = std::make_unique<CircuitBreaker>(breaker.value(QStringLiteral("failures")).toInt(5),
+                                                  durationSetting(breaker, QStringLiteral("cool_down"), 30s), *p->clock);
+
+    const QJsonObject operations = settings.value(QStringLiteral("operations")).toObject();
+    for (auto it = operations.begin(); it != operations.end(); ++it) {
+        const QJsonObject spec = it.value().toObject();
+        Operation operation;
+        operation.name = it.key();
+        operation.method = spec.value(QStringLiteral("method")).toString(QStringLiteral("GET")).toLatin1();
+        operation.path = spec.value(QStringLiteral("path")).toString();
+        const QJsonObject query = spec.value(QStringLiteral("query")).toObject();
+        for (auto q = query.begin(); q != query.end(); ++q)
+            operation.query.append({q.key(), q.value().toString()});
+        const QJsonObject headers = spec.value(QStringLiteral("headers")).toObject();
+        for (auto h = headers.begin(); h != headers.end(); ++h)
+            operation.headers.emplaceBack(h.key().toUtf8(), h.value().toString().toUtf8());
+        if (spec.contains(QStringLiteral("body")))
+            operation.body = spec.value(QStringLiteral("body"));
+        else
+            operation.body = QJsonValue(QJsonValue::Undefined);
+        const QJsonObject response = spec.value(QStringLiteral("response")).toObject();
+        for (auto r = response.begin(); r != response.end(); ++r)
+            operation.response.append({r.key(), r.value().toString()});
+        operation.recordsSet = spec.contains(QStringLiteral("records"));
+        operation.records = spec.value(QStringLiteral("records")).toString();
+        operation.idempotencyHeader = spec.value(QStringLiteral("idempotency")).toString(QStringLiteral("header")) ==
+                                      QLatin1String("header");
+        if (spec.contains(QStringLiteral("paginate"))) {
+            const QJsonObject page = spec.value(QStringLiteral("paginate")).toObject();
+            if (!operation.recordsSet)
+                return fail(Error::invalidArgument(QStringLiteral("connector %1: operation %2: paginate needs records "
+                                                                  "(a pointer to the list in each page)")
+                                                       .arg(definition.name, operation.name)));
+            const QString style = page.value(QStringLiteral("style")).toString();
+            Pagination &pagination = operation.paginate;
+            pagination.style = style == QLatin1String("page")     ? PageStyle::Page
+                               : style == QLatin1String("offset") ? PageStyle::Offset
+                               : style == QLatin1String("cursor") ? PageStyle::Cursor
+                                                                  : PageStyle::Link;
+            pagination.param = page.value(QStringLiteral("param")).toString(style == QLatin1String("link") ? QString() : style);
+            pagination.sizeParam = page.value(QStringLiteral("size_param")).toString();
+            pagination.size = page.value(QStringLiteral("size")).toInt(100);
+            pagination.first = page.value(QStringLiteral("first")).toInt(1);
+            pagination.next = page.value(QStringLiteral("next")).toString();
+            pagination.total = page.value(QStringLiteral("total")).toString();
+            pagination.maxPages = page.value(QStringLiteral("max_pages")).toInt(50);
+            if (pagination.style == PageStyle::Cursor && pagination.next.isEmpty())
+                return fail(Error::invalidArgument(QStringLiteral("connector %1: operation %2: cursor pagination needs "
+                                                                  "next (a pointer to the next cursor)")
+                                                       .arg(definition.name, operation.name)));
+        }
+        p->operations.insert(operation.name, operation);
+    }
+    return std::shared_ptr<RestConnector>(new RestConnector(std::move(p)));
+}
+
+const QString &RestConnector::name() const
+{
+    return d->name;
+}
+
+bool RestConnector::hasOperation(const QString &operation) const
+{
+    return d->operations.contains(operation);
+}
+
+QStringList RestConnector::operations() const
+{
+    QStringList names = d->operations.keys();
+    names.sort();
+    return names;
+}
+
+QString RestConnector::method(const QString &operation) const
+{
+    return QString::fromLatin1(d->operations.value(operation).method);
+}
+
+bool RestConnector::honoursIdempotencyKey(const QString &operation) const
+{
+    return d->operations.value(operation).idempotencyHeader;
+}
+
+CallOutcome RestConnector::call(const QString &operationName, const QJsonObject &params, const CallOptions &options) const
+{
+    const auto found = d->operations.constFind(operationName);
+    if (found == d->operations.constEnd())
+        return std::unexpected(CallError{Error::notFound(QStringLiteral("connector %1 has no operation '%2'")
+                                                             .arg(d->name, operationName)),
+                                         false, false, 0ms, 0, {}});
+    const Operation &operation = *found;
+    const QJsonObject scope{{QStringLiteral("params"), params}, {QStringLiteral("key"), options.idempotencyKey}};
+    const QJsonObject pathScope{{QStringLiteral("params"), percentEncoded(params)},
+                                {QStringLiteral("key"), QString::fromLatin1(QUrl::toPercentEncoding(options.idempotencyKey))}};
+
+    QString path = renderText(operation.path, pathScope);
+    while (path.startsWith(QLatin1Char('/')))
+        path.remove(0, 1);
+    QList<QPair<QString, QString>> query;
+    for (const auto &[name, value] : operation.query) {
+        const QString rendered = renderText(value, scope);
+        if (!rendered.isEmpty())
+            query.append({name, rendered});
+    }
+
+    HttpRequest request;
+    request.method = operation.method;
+    request.connectTimeout = d->connectTimeout;
+    request.timeout = d->readTimeout;
+    request.verifyTls = d->verifyTls;
+    request.caFile = d->caFile;
+    request.headers.emplaceBack("Accept", "application/json");
+    for (const auto &[name, value] : operation.headers)
+        request.headers.emplaceBack(name, renderText(QString::fromUtf8(value), scope).toUtf8());
+    if (!operation.body.isUndefined()) {
+        const QJsonValue body = renderBody(operation.body, scope);
+        request.body = body.isObject()  ? QJsonDocument(body.toObject()).toJson(QJsonDocument::Compact)
+                       : body.isArray() ? QJsonDocument(body.toArray()).toJson(QJsonDocument::Compact)
+                                        : QJsonDocument(QJsonArray{body}).toJson(QJsonDocument::Compact).mid(1).chopped(1);
+        request.headers.emplaceBack("Content-Type", "application/json");
+    }
+    const bool sendsKey = operation.idempotencyHeader && !options.idempotencyKey.isEmpty();
+    if (sendsKey)
+        request.headers.emplaceBack("Idempotency-Key", options.idempotencyKey.toUtf8());
+    const bool safeMethod = operation.method == "GET" || operation.method == "HEAD";
+    const bool mayResend = safeMethod || sendsKey;
+
+    const Pagination &pagination = operation.paginate;
+    CallResult result;
+    result.pages = 0;
+    QString cursor;
+    QString nextUrl;
+    qint64 seen = 0;
+    for (int page = 0;; ++page) {
+        QList<QPair<QString, QString>> pageQuery = query;
+        switch (pagination.style) {
+        case PageStyle::Page:
+            pageQuery.append({pagination.param, QString::number(pagination.first + page)});
+            break;
+        case PageStyle::Offset:
+            pageQuery.append({pagination.param, QString::number(seen)});
+            break;
+        case PageStyle::Cursor:
+            if (page > 0)
+                pageQuery.append({pagination.param, cursor});
+            break;
+        case PageStyle::None:
+        case PageStyle::Link:
+            break;
+        }
+        if (pagination.style != PageStyle::None && !pagination.sizeParam.isEmpty())
+            pageQuery.append({pagination.sizeParam, QString::number(pagination.size)});
+        request.url = nextUrl.isEmpty() ? appendQuery(d->baseUrl + path, pageQuery) : nextUrl;
+
+        const auto answer = d->exchange(operation, request, mayResend);
+        if (!answer)
+            return std::unexpected(answer.error());
+        ++result.pages;
+        result.status = answer->status;
+        result.rawBody = answer->body;
+        result.body = QJsonValue();
+        if (!answer->body.trimmed().isEmpty()) {
+            QJsonParseError parseError;
+            const QJsonDocument document = QJsonDocument::fromJson(answer->body, &parseError);
+            if (parseError.error != QJsonParseError::NoError) {
+                // It answered 2xx, so it may have acted; the caller checks before acting again.
+                return std::unexpected(CallError{
+                    Error::unreadable(QStringLiteral("connector %1: operation %2: the answer is not JSON (%3 at byte %4)")
+                                          .arg(d->name, operation.name, parseError.errorString())
+                                          .arg(parseError.offset)),
+                    true, !safeMethod, 0ms, answer->status, answer->body.left(64 * 1024)});
+            }
+            result.body = document.isObject() ? QJsonValue(document.object()) : QJsonValue(document.array());
+        }
+        const QString link = QString::fromLatin1(answer->header("link"));
+
+        if (!operation.recordsSet) {
+            result.fields = mapFields(result.body, operation.response);
+            return result;
+        }
+        const QJsonArray records = resolvePointer(result.body, operation.records).value_or(QJsonValue()).toArray();
+        for (const QJsonValue &record : records)
+            result.records.append(mapFields(record, operation.response));
+        seen += records.size();
+
+        bool more = false;
+        switch (pagination.style) {
+        case PageStyle::None:
+            break;
+        case PageStyle::Page:
+        case PageStyle::Offset:
+            if (!pagination.total.isEmpty())
+                more = seen < resolvePointer(result.body, pagination.total).value_or(QJsonValue(0)).toDouble() &&
+                       !records.isEmpty();
+            else
+                more = records.size() >= pagination.size;
+            break;
+        case PageStyle::Cursor: {
+            const QJsonValue next = resolvePointer(result.body, pagination.next).value_or(QJsonValue());
+            cursor = next.isDouble() ? QString::number(next.toDouble(), 'f', 0) : next.toString();
+            more = !cursor.isEmpty() && !records.isEmpty();
+            break;
+        }
+        case PageStyle::Link: {
+            const QString next = nextLink(link.toLatin1());
+            more = !next.isEmpty();
+            if (more)
+                nextUrl = QUrl(request.url).resolved(QUrl(next)).toString(QUrl::FullyEncoded);
+            break;
+        }
+        }
+        if (!more)
+            return result;
+        if (result.pages >= pagination.maxPages) {
+            result.truncated = true;
+            qCWarning(lcConnector, "connector %s: operation %s: stopped after %d pages (paginate.max_pages)",
+                      qUtf8Printable(d->name), qUtf8Printable(operation.name), result.pages);
+            return result;
+        }
+    }
+}
+
+Result<std::shared_ptr<RestConnector>> sharedConnector(const bot::ConnectorDefinition &definition)
+{
+    static QMutex mutex;
+    static std::map<QByteArray, std::weak_ptr<RestConnector>> connectors;
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(definition.name.toUtf8());
+    hash.addData(QJsonDocument(definition.settings).toJson(QJsonDocument::Compact));
+    const QByteArray key = hash.result();
+
+    QMutexLocker lock(&mutex);
+    if (auto existing = connectors[key].lock())
+        return existing;
+    auto created = RestConnector::create(definition);
+    if (!created)
+        return fail(created.error());
+    connectors[key] = *created;
+    return *created;
+}
+
+} // namespace clerk::rest

@@ -1,3 +1,0 @@
-// Placeholder translation unit until the module's first sources land.
-namespace clerk::rest {
-}
