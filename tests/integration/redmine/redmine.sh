@@ -193,6 +193,7 @@ start() {
   until answers; do
     if ((SECONDS > deadline)); then
       print_logs
+      stop >/dev/null 2>&1 || true
       die "Redmine did not answer on $url within ${REDMINE_START_TIMEOUT:-120} s"
     fi
     # thin writes its pid file just after it forks; once written, a dead pid means

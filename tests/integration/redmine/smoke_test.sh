@@ -7,6 +7,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
+  echo "SKIP: needs root or passwordless sudo (to install Redmine and run it as www-data)"
+  exit 77
+fi
 state=$(mktemp -d "${TMPDIR:-/tmp}/clerk-redmine-smoke.XXXXXX")
 export CLERK_REDMINE_STATE=$state
 export REDMINE_PORT=${CLERK_TEST_REDMINE_PORT:-3310}
