@@ -69,9 +69,18 @@ install_packages() {
     echo "redmine redmine/instances/default/database-type select sqlite3" | as_root debconf-set-selections
     local apt=(env DEBIAN_FRONTEND=noninteractive BUNDLER_VERSION=$BUNDLER_VERSION
                apt-get -o DPkg::Lock::Timeout=600 -y -q)
-    # A half-configured redmine (e.g. an earlier install without BUNDLER_VERSION) is
-    # finished first.
-    as_root env BUNDLER_VERSION=$BUNDLER_VERSION dpkg --configure -a >/dev/null 2>&1 || true
+    # After a purge, ucf may still remember the instance's database.yml and then
+    # refuses to write it again ("Not replacing deleted config file"), which breaks
+    # the package's configuration: forget it.
+    local dbyml=/etc/redmine/default/database.yml
+    if [[ ! -e $dbyml ]] && command -v ucf >/dev/null; then
+      as_root ucf --purge "$dbyml" 2>/dev/null || true
+      as_root ucfr --purge redmine "$dbyml" 2>/dev/null || true
+    fi
+    # A half-configured redmine (an earlier install without BUNDLER_VERSION, or the
+    # above) is finished first.
+    as_root env BUNDLER_VERSION=$BUNDLER_VERSION DEBIAN_FRONTEND=noninteractive \
+      dpkg --configure -a >"$state/dpkg-configure.log" 2>&1 || true
     if ! apt-cache show redmine >/dev/null 2>&1; then
       as_root "${apt[@]}" update -qq
     fi
@@ -173,6 +182,7 @@ print_logs() {
 
 start() {
   local t0=$SECONDS
+  mkdir -p "$state"
   install_packages
   make_state_dir
   if server_pid >/dev/null && answers; then
