@@ -1,20 +1,336 @@
-// The `match` step. Not available yet: bots that use it fail validation.
+// The `match` step: finds the item's person (or case) among existing records. Values
+// rendered from the item are compared field by field with each candidate the index
+// offers, scored with Fellegi-Sunter weights, and decided in three bands: matched
+// (continue with the record id), no match, or a person picks from the ranked candidates
+// with the per-field comparison of each.
+//
+// The matching itself is clerk::match; this file reads the params, loads the index once
+// when the step is created (then shares it read-only between workers), and turns
+// decisions into outcomes. Reasons reach logs: they hold numbers, never personal values,
+// which go into evidence and choices only.
 #include "engine/builtin_steps_p.h"
 
+#include "core/logging.h"
+#include "match/matcher.h"
+#include "match/record_index.h"
+
+#include <QDir>
+#include <QJsonArray>
+
 namespace clerk::engine {
+
+using bot::ParamSpec;
+using bot::ValueType;
+
+namespace {
+
+constexpr double kDefaultUpper = 0.99;
+constexpr double kDefaultLower = 0.5;
+constexpr double kDefaultMargin = 0.1;
+constexpr double kDefaultPrior = 0.01;
+
+QJsonObject candidateJson(const match::MatchModel &model, const match::MatchRecord &query,
+                          const match::ScoredCandidate &candidate)
+{
+    return {{QStringLiteral("record_id"), candidate.record.id},
+            {QStringLiteral("score"), std::round(candidate.score * 100.0) / 100.0},
+            {QStringLiteral("probability"), candidate.probability},
+            {QStringLiteral("fields"), match::explainComparison(model, query, candidate)}};
+}
+
+class MatchStep final : public Step {
+public:
+    MatchStep(QList<bot::Template> values, std::shared_ptr<const match::Matcher> matcher)
+        : m_values(std::move(values)), m_matcher(std::move(matcher))
+    {
+    }
+
+    StepOutcome run(StepContext &ctx) const override
+    {
+        const match::MatchModel &model = m_matcher->model();
+        QStringList raw;
+        bool anyValue = false;
+        for (const bot::Template &value : m_values) {
+            raw.append(ctx.render(value));
+            anyValue = anyValue || !raw.last().trimmed().isEmpty();
+        }
+        const match::MatchRecord query = match::MatchRecord::fromRaw(QString(), model.fieldSpecs(), raw);
+        if (!anyValue) {
+            HumanRequest request;
+            request.reason = QStringLiteral("no details to match on: every match field is empty");
+            request.fields = {QStringLiteral("record_id")};
+            request.team = ctx.step().team;
+            request.outputs = {{QStringLiteral("decision"), QStringLiteral("matched")},
+                               {QStringLiteral("decided_by"), QStringLiteral("person")}};
+            return StepOutcome::needsHuman(request);
+        }
+
+        auto decided = m_matcher->match(query);
+        if (!decided) {
+            const Error &error = decided.error();
+            if (error.code() == ErrorCode::Unavailable || error.code() == ErrorCode::Timeout)
+                return StepOutcome::retryLater(std::chrono::seconds(60),
+                                               QStringLiteral("candidate search unavailable: ") + error.message());
+            return StepOutcome::fail(QStringLiteral("candidate search failed: ") + error.message());
+        }
+        const match::MatchDecision &decision = *decided;
+
+        QJsonArray candidates;
+        for (const match::ScoredCandidate &candidate : decision.ranked)
+            candidates.append(candidateJson(model, query, candidate));
+        const match::ScoredCandidate *best = decision.best();
+        qCDebug(lcEngine) << "match" << ctx.step().id << "item" << ctx.item().id << match::toString(decision.outcome)
+                          << "candidates" << decision.candidatesSeen << "best" << (best ? best->probability : 0.0);
+
+        if (decision.outcome == match::MatchOutcome::Matched) {
+            return StepOutcome::continueWith({{QStringLiteral("record_id"), best->record.id},
+                                              {QStringLiteral("score"), best->score},
+                                              {QStringLiteral("probability"), best->probability},
+                                              {QStringLiteral("decision"), QStringLiteral("matched")},
+                                              {QStringLiteral("decided_by"), QStringLiteral("bot")},
+                                              {QStringLiteral("candidates"), candidates}});
+        }
+        if (decision.outcome == match::MatchOutcome::NoMatch) {
+            return StepOutcome::continueWith({{QStringLiteral("record_id"), QString()},
+                                              {QStringLiteral("score"), best ? best->score : 0.0},
+                                              {QStringLiteral("probability"), best ? best->probability : 0.0},
+                                              {QStringLiteral("decision"), QStringLiteral("no_match")},
+                                              {QStringLiteral("decided_by"), QStringLiteral("bot")},
+                                              {QStringLiteral("candidates"), candidates}});
+        }
+
+        HumanRequest request;
+        const double runnerUp = decision.ranked.size() > 1 ? decision.ranked[1].probability : 0.0;
+        request.reason = QStringLiteral("not sure which record this is: %1 candidates, best %2, runner-up %3")
+                             .arg(decision.candidatesSeen)
+                             .arg(best->probability, 0, 'f', 3)
+                             .arg(runnerUp, 0, 'f', 3);
+        QJsonObject queryValues;
+        for (int f = 0; f < model.fieldCount(); ++f)
+            queryValues.insert(model.fields()[f].name, raw.value(f));
+        request.evidence = {{QStringLiteral("query"), queryValues},
+                            {QStringLiteral("candidates"), candidates},
+                            {QStringLiteral("upper"), m_matcher->thresholds().upper},
+                            {QStringLiteral("lower"), m_matcher->thresholds().lower},
+                            {QStringLiteral("margin"), m_matcher->thresholds().margin}};
+        for (qsizetype i = 0; i < decision.ranked.size(); ++i) {
+            const match::ScoredCandidate &candidate = decision.ranked[i];
+            QStringList shown;
+            for (const QString &value : candidate.record.values) {
+                if (!value.isEmpty())
+                    shown.append(value);
+            }
+            QJsonObject detail = candidates[i].toObject();
+            detail.insert(QStringLiteral("outputs"),
+                          QJsonObject{{QStringLiteral("record_id"), candidate.record.id},
+                                      {QStringLiteral("score"), candidate.score},
+                                      {QStringLiteral("probability"), candidate.probability},
+                                      {QStringLiteral("decision"), QStringLiteral("matched")},
+                                      {QStringLiteral("decided_by"), QStringLiteral("person")}});
+            request.choices.append({candidate.record.id,
+                                    QStringLiteral("%1: %2 (%3%)")
+                                        .arg(candidate.record.id, shown.join(QStringLiteral(", ")))
+                                        .arg(candidate.probability * 100.0, 0, 'f', 1),
+                                    detail});
+        }
+        request.choices.append({QStringLiteral("none"), QStringLiteral("None of these"),
+                                QJsonObject{{QStringLiteral("outputs"),
+                                             QJsonObject{{QStringLiteral("record_id"), QString()},
+                                                         {QStringLiteral("decision"), QStringLiteral("no_match")},
+                                                         {QStringLiteral("decided_by"), QStringLiteral("person")}}}}});
+        request.fields = {QStringLiteral("record_id")};
+        request.outputs = {{QStringLiteral("candidates"), candidates},
+                           {QStringLiteral("score"), best->score},
+                           {QStringLiteral("probability"), best->probability}};
+        request.team = ctx.step().team;
+        return StepOutcome::needsHuman(request);
+    }
+
+private:
+    QList<bot::Template> m_values;  // per model field, in field order
+    std::shared_ptr<const match::Matcher> m_matcher;
+};
+
+Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, const bot::StepDefinition &definition)
+{
+    const QJsonObject &params = definition.params;
+    const QString where = QStringLiteral("step %1").arg(definition.id);
+    auto invalid = [&](const QString &message) { return fail(Error::invalidArgument(message).withContext(where)); };
+
+    const QJsonObject fieldsParam = params.value(QStringLiteral("fields")).toObject();
+    if (fieldsParam.isEmpty())
+        return invalid(QStringLiteral("fields: name at least one field to compare"));
+    QList<match::FieldModel> fieldModels;
+    QList<bot::Template> values;
+    QStringList columns;
+    for (auto it = fieldsParam.begin(); it != fieldsParam.end(); ++it) {
+        const QJsonObject field = it.value().toObject();
+        auto kind = match::parseComparatorKind(field.value(QStringLiteral("comparator")).toString(QStringLiteral("exact")));
+        if (!kind)
+            return invalid(QStringLiteral("fields.%1: %2").arg(it.key(), kind.error().message()));
+        match::FieldModel model = match::defaultFieldModel(it.key(), *kind);
+        for (const char *which : {"m", "u"}) {
+            const QString key = QString::fromLatin1(which);
+            if (!field.contains(key))
+                continue;
+            auto probabilities = match::levelProbabilitiesFromJson(field.value(key));
+            if (!probabilities)
+                return invalid(QStringLiteral("fields.%1.%2: %3").arg(it.key(), key, probabilities.error().message()));
+            (key == QLatin1String("m") ? model.m : model.u) = *probabilities;
+        }
+        auto value = bot::Template::parse(field.value(QStringLiteral("value")).toString());
+        if (!value)
+            return fail(value.error().withContext(QStringLiteral("%1: fields.%2.value").arg(where, it.key())));
+        fieldModels.append(model);
+        values.append(std::move(*value));
+        columns.append(field.value(QStringLiteral("column")).toString(it.key()));
+    }
+    const match::MatchModel model(fieldModels, params.value(QStringLiteral("prior")).toDouble(kDefaultPrior));
+    const QList<match::FieldSpec> specs = model.fieldSpecs();
+
+    QList<match::BlockingKey> keys;
+    for (const QJsonValue &text : params.value(QStringLiteral("blocking")).toArray()) {
+        auto key = match::BlockingKey::parse(text.toString(), specs);
+        if (!key)
+            return invalid(QStringLiteral("blocking: ") + key.error().message());
+        keys.append(*key);
+    }
+    if (keys.isEmpty())
+        keys = match::defaultBlockingKeys(specs);
+
+    const QJsonObject indexParam = params.value(QStringLiteral("index")).toObject();
+    const QString indexPath = QDir(bot.baseDir).absoluteFilePath(indexParam.value(QStringLiteral("path")).toString());
+    auto index = match::RecordIndex::loadCsv(indexPath,
+                                             {indexParam.value(QStringLiteral("id_column")).toString(QStringLiteral("id")), columns},
+                                             specs, keys, indexParam.value(QStringLiteral("max_block_size")).toInt(5000));
+    if (!index)
+        return fail(index.error().withContext(where));
+    qCInfo(lcEngine) << "match step" << definition.id << "indexed" << (*index)->size() << "records";
+
+    const QJsonObject thresholdsParam = params.value(QStringLiteral("thresholds")).toObject();
+    match::MatchThresholds thresholds;
+    thresholds.upper = thresholdsParam.value(QStringLiteral("upper"))
+                           .toDouble(bot.thresholds.value(QStringLiteral("match"), kDefaultUpper));
+    thresholds.lower = thresholdsParam.value(QStringLiteral("lower")).toDouble(kDefaultLower);
+    thresholds.margin = thresholdsParam.value(QStringLiteral("margin")).toDouble(kDefaultMargin);
+    if (thresholds.lower > thresholds.upper)
+        return invalid(QStringLiteral("thresholds: lower (%1) is above upper (%2)").arg(thresholds.lower).arg(thresholds.upper));
+
+    auto matcher = std::make_shared<const match::Matcher>(model, std::move(*index), thresholds,
+                                                          params.value(QStringLiteral("max_candidates")).toInt(5));
+    return std::make_unique<MatchStep>(std::move(values), std::move(matcher));
+}
+
+QString checkProbabilities(const QJsonValue &value)
+{
+    auto parsed = match::levelProbabilitiesFromJson(value);
+    return parsed ? QString() : parsed.error().message();
+}
+
+QString checkComparator(const QJsonValue &value)
+{
+    auto parsed = match::parseComparatorKind(value.toString());
+    return parsed ? QString() : parsed.error().message();
+}
+
+} // namespace
 
 StepType matchStepType()
 {
     bot::StepTypeSchema schema;
     schema.name = QStringLiteral("match");
-    schema.summary = QStringLiteral("Not available yet.");
-    schema.example = QStringLiteral("- id: %1\n  type: %1\n").arg(schema.name);
-    StepType type;
-    type.schema = schema;
-    type.create = [](const bot::BotDefinition &, const bot::StepDefinition &) -> Result<std::unique_ptr<Step>> {
-        return fail(Error::invalidArgument(QStringLiteral("the match step is not available yet")));
+    schema.summary = QStringLiteral(
+        "Finds the item's person or case among existing records: compares each field with every candidate from an "
+        "in-memory index of a CSV export, scores the candidates with Fellegi-Sunter weights, and decides in three "
+        "bands: matched (continue with `record_id`), no match, or a person picks from the ranked candidates with the "
+        "per-field comparison of each. Measure it with `clerk eval BOT --records ... --queries ... --truth ...`.");
+    const ParamSpec field = ParamSpec::object(
+        QStringLiteral("field"),
+        {
+            ParamSpec::of(QStringLiteral("value"), ValueType::Template, QStringLiteral("The item's value for this field."), true),
+            ParamSpec::of(QStringLiteral("comparator"), ValueType::String,
+                          QStringLiteral("How values are compared: exact, levenshtein, jaro_winkler, name (Jaro-Winkler "
+                                         "and a phonetic code), date (day/month swaps, one-digit typos, same year), "
+                                         "postcode (UK unit, sector, district, area), nhs_number (mod-11 checked) or "
+                                         "identifier."))
+                .withDefault(QStringLiteral("exact"))
+                .withCheck(checkComparator),
+            ParamSpec::of(QStringLiteral("column"), ValueType::String,
+                          QStringLiteral("The index file's column for this field; default: the field's name.")),
+            ParamSpec::of(QStringLiteral("m"), ValueType::Any,
+                          QStringLiteral("P(level | same person): a map from level (exact, close, partial, weak, "
+                                         "different) to probability, or a list of five. Default: the comparator's "
+                                         "typical values; `clerk eval --estimate` prints ones fitted to your data."))
+                .withCheck(checkProbabilities),
+            ParamSpec::of(QStringLiteral("u"), ValueType::Any,
+                          QStringLiteral("P(level | different people), as for m."))
+                .withCheck(checkProbabilities),
+        },
+        QStringLiteral("A field to compare."));
+    schema.params = {
+        ParamSpec::object(QStringLiteral("index"),
+                          {
+                              ParamSpec::of(QStringLiteral("path"), ValueType::Path,
+                                            QStringLiteral("A CSV export of the records (header row; relative to the "
+                                                           "bot file's folder). Loaded once when the bot starts."),
+                                            true),
+                              ParamSpec::of(QStringLiteral("id_column"), ValueType::String,
+                                            QStringLiteral("The column holding each record's id (output `record_id`)."))
+                                  .withDefault(QStringLiteral("id")),
+                              ParamSpec::of(QStringLiteral("max_block_size"), ValueType::Integer,
+                                            QStringLiteral("A blocking key shared by more records than this gives no "
+                                                           "candidates (the other keys still do)."))
+                                  .withDefault(5000)
+                                  .withRange(1, 10000000),
+                          },
+                          QStringLiteral("The records to match against."), true),
+        ParamSpec::mapOf(QStringLiteral("fields"), field, QStringLiteral("The fields to compare, by name."), true),
+        ParamSpec::listOf(QStringLiteral("blocking"),
+                          ParamSpec::of(QStringLiteral("key"), ValueType::String,
+                                        QStringLiteral("Parts joined by +, each value(f), phonetic(f), initial(f), "
+                                                       "year(f), sector(f) or district(f).")),
+                          QStringLiteral("Which records become candidates: those sharing one of these keys with the "
+                                         "item. Default: identifiers, dates, phonetic name + birth year, both names' "
+                                         "phonetic codes, postcode sector + initial.")),
+        ParamSpec::of(QStringLiteral("prior"), ValueType::Threshold,
+                      QStringLiteral("The share of candidate pairs that are the same person, before comparing."))
+            .withDefault(kDefaultPrior),
+        ParamSpec::object(QStringLiteral("thresholds"),
+                          {
+                              ParamSpec::of(QStringLiteral("upper"), ValueType::Threshold,
+                                            QStringLiteral("Match probability to accept without a person. Default: "
+                                                           "the bot's `thresholds.match`, else 0.99.")),
+                              ParamSpec::of(QStringLiteral("lower"), ValueType::Threshold,
+                                            QStringLiteral("Below this the item has no match."))
+                                  .withDefault(kDefaultLower),
+                              ParamSpec::of(QStringLiteral("margin"), ValueType::Threshold,
+                                            QStringLiteral("How far the best candidate's probability must be above "
+                                                           "the runner-up's to accept it."))
+                                  .withDefault(kDefaultMargin),
+                          },
+                          QStringLiteral("The decision bands.")),
+        ParamSpec::of(QStringLiteral("max_candidates"), ValueType::Integer,
+                      QStringLiteral("How many ranked candidates to output and offer a person."))
+            .withDefault(5)
+            .withRange(1, 50),
     };
-    return type;
+    schema.outputs = [](const QJsonObject &) {
+        return QStringList{QStringLiteral("record_id"),  QStringLiteral("score"),      QStringLiteral("probability"),
+                           QStringLiteral("decision"),   QStringLiteral("decided_by"), QStringLiteral("candidates"),
+                           QStringLiteral("choice")};
+    };
+    schema.example = QStringLiteral(
+        "- id: person\n"
+        "  type: match\n"
+        "  params:\n"
+        "    index: {path: people.csv, id_column: person_id}\n"
+        "    fields:\n"
+        "      forename: {value: \"{{ input.forename }}\", comparator: name}\n"
+        "      surname: {value: \"{{ input.surname }}\", comparator: name}\n"
+        "      dob: {value: \"{{ input.date_of_birth }}\", comparator: date, column: date_of_birth}\n"
+        "      postcode: {value: \"{{ input.postcode }}\", comparator: postcode}\n"
+        "    thresholds: {upper: 0.99, lower: 0.5, margin: 0.1}\n");
+    return {schema, createMatchStep};
 }
 
 } // namespace clerk::engine

@@ -1,0 +1,208 @@
+// The match step, run directly through a StepContext against a small people file
+// written by the test.
+#include "engine_test_support.h"
+
+#include "engine/step_registry.h"
+
+#include <QFile>
+#include <QJsonArray>
+
+using namespace clerk;
+using clerk::testing::loadBot;
+
+namespace {
+
+// Two Amelia Smiths born on the same day (a duplicate in the case system), and others.
+const QByteArray kPeople = "person_id,first_name,last_name,date_of_birth,postcode\n"
+                           "P1,George,Jones,1975-07-30,M1 1AE\n"
+                           "P2,Amelia,Smith,1980-03-02,LS6 2AB\n"
+                           "P3,Amelia,Smith,1980-03-02,LS6 2AB\n"
+                           "P4,Oliver,Taylor,1990-11-05,B33 8TH\n"
+                           "P5,Isla,Wright,1962-01-17,SW1A 1AA\n";
+
+const QString kFields = QStringLiteral(
+    "      index: {path: people.csv, id_column: person_id}\n"
+    "      fields:\n"
+    "        forename: {value: \"{{ input.forename }}\", comparator: name, column: first_name}\n"
+    "        surname: {value: \"{{ input.surname }}\", comparator: name, column: last_name}\n"
+    "        dob: {value: \"{{ input.dob }}\", comparator: date, column: date_of_birth}\n"
+    "        postcode: {value: \"{{ input.postcode }}\", comparator: postcode}\n");
+
+class MatchStepTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(m_dir.isValid());
+        QFile file(m_dir.filePath(QStringLiteral("people.csv")));
+        ASSERT_TRUE(file.open(QIODevice::WriteOnly));
+        file.write(kPeople);
+    }
+
+    Result<std::unique_ptr<engine::Step>> create(const QString &params)
+    {
+        m_bot = loadBot(QStringLiteral("name: forms\nversion: 1\nowner_team: front-door\nsteps:\n"
+                                       "  - id: person\n    type: match\n    team: front-door\n    params:\n")
+                            + params,
+                        m_registry.catalog());
+        m_bot.baseDir = m_dir.path();
+        if (m_bot.steps.isEmpty())
+            return fail(Error::internal(QStringLiteral("bot did not load")));
+        return m_registry.find(QStringLiteral("match"))->create(m_bot, m_bot.steps.first());
+    }
+
+    StepOutcome run(const engine::Step &step, const QJsonObject &form)
+    {
+        m_item.id = 1;
+        m_item.payload = form;
+        engine::StepContext ctx(
+            m_item, m_bot, 0, false, [](const QString &) -> Result<bool> { return true; },
+            [](const QString &) -> Status { return {}; });
+        return step.run(ctx);
+    }
+
+    static QJsonObject form(const QString &forename, const QString &surname, const QString &dob, const QString &postcode)
+    {
+        return {{QStringLiteral("forename"), forename},
+                {QStringLiteral("surname"), surname},
+                {QStringLiteral("dob"), dob},
+                {QStringLiteral("postcode"), postcode}};
+    }
+
+    engine::StepRegistry m_registry = engine::StepRegistry::builtIn();
+    QTemporaryDir m_dir;
+    bot::BotDefinition m_bot;
+    WorkItem m_item;
+};
+
+} // namespace
+
+TEST_F(MatchStepTest, AcceptsAClearMatchDespiteTyposAndASwappedDate)
+{
+    auto step = create(kFields);
+    ASSERT_TRUE(step.has_value()) << step.error().toString().toStdString();
+    // A form with the date written day-first with day and month swapped, and a typo.
+    const StepOutcome outcome = run(**step, form(QStringLiteral("Oliver"), QStringLiteral("Tayler"),
+                                                 QStringLiteral("11/05/1990"), QStringLiteral("b33 8th")));
+    ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Continue) << outcome.humanRequest().reason.toStdString();
+    const QJsonObject &out = outcome.outputs();
+    EXPECT_EQ(out.value(QStringLiteral("record_id")).toString(), QStringLiteral("P4"));
+    EXPECT_EQ(out.value(QStringLiteral("decision")).toString(), QStringLiteral("matched"));
+    EXPECT_EQ(out.value(QStringLiteral("decided_by")).toString(), QStringLiteral("bot"));
+    EXPECT_GE(out.value(QStringLiteral("probability")).toDouble(), 0.99);
+    const QJsonArray candidates = out.value(QStringLiteral("candidates")).toArray();
+    ASSERT_FALSE(candidates.isEmpty());
+    EXPECT_EQ(candidates[0].toObject().value(QStringLiteral("record_id")).toString(), QStringLiteral("P4"));
+}
+
+TEST_F(MatchStepTest, AsksAPersonToPickBetweenEqualCandidates)
+{
+    auto step = create(kFields);
+    ASSERT_TRUE(step.has_value()) << step.error().toString().toStdString();
+    const StepOutcome outcome = run(**step, form(QStringLiteral("Amelia"), QStringLiteral("Smith"),
+                                                 QStringLiteral("1980-03-02"), QStringLiteral("LS6 2AB")));
+    ASSERT_EQ(outcome.kind(), StepOutcome::Kind::NeedsHuman);
+    const HumanRequest &request = outcome.humanRequest();
+    EXPECT_EQ(request.team, QStringLiteral("front-door"));
+    // The reason reaches logs: numbers only, no names or dates.
+    EXPECT_FALSE(request.reason.contains(QStringLiteral("Smith"), Qt::CaseInsensitive));
+    EXPECT_FALSE(request.reason.contains(QStringLiteral("1980")));
+    ASSERT_EQ(request.choices.size(), 3);  // P2, P3 and "none of these"
+    QStringList ids{request.choices[0].value, request.choices[1].value};
+    ids.sort();
+    EXPECT_EQ(ids, (QStringList{QStringLiteral("P2"), QStringLiteral("P3")}));
+    const QJsonObject detail = request.choices[0].detail;
+    EXPECT_EQ(detail.value(QStringLiteral("outputs")).toObject().value(QStringLiteral("record_id")).toString(),
+              request.choices[0].value);
+    EXPECT_EQ(detail.value(QStringLiteral("outputs")).toObject().value(QStringLiteral("decided_by")).toString(),
+              QStringLiteral("person"));
+    const QJsonArray fields = detail.value(QStringLiteral("fields")).toArray();
+    ASSERT_EQ(fields.size(), 4);
+    for (const QJsonValue &f : fields)
+        EXPECT_EQ(f.toObject().value(QStringLiteral("level")).toString(), QStringLiteral("exact"));
+    EXPECT_TRUE(request.choices[0].label.contains(QStringLiteral("amelia")));
+    EXPECT_EQ(request.choices.last().value, QStringLiteral("none"));
+    EXPECT_EQ(request.choices.last().detail.value(QStringLiteral("outputs")).toObject().value(QStringLiteral("decision")).toString(),
+              QStringLiteral("no_match"));
+    EXPECT_EQ(request.evidence.value(QStringLiteral("query")).toObject().value(QStringLiteral("surname")).toString(),
+              QStringLiteral("Smith"));
+}
+
+TEST_F(MatchStepTest, SaysNoMatchForSomeoneNew)
+{
+    auto step = create(kFields);
+    ASSERT_TRUE(step.has_value());
+    const StepOutcome outcome = run(**step, form(QStringLiteral("Harry"), QStringLiteral("Walker"),
+                                                 QStringLiteral("2001-09-14"), QStringLiteral("NE1 4ST")));
+    ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Continue);
+    EXPECT_EQ(outcome.outputs().value(QStringLiteral("decision")).toString(), QStringLiteral("no_match"));
+    EXPECT_EQ(outcome.outputs().value(QStringLiteral("record_id")).toString(), QString());
+}
+
+TEST_F(MatchStepTest, GivenProbabilitiesAndThresholdsChangeTheDecision)
+{
+    // With a low upper threshold and no margin, even the duplicate pair is decided.
+    auto step = create(kFields + QStringLiteral("      thresholds: {upper: 0.5, lower: 0.1, margin: 0}\n"));
+    ASSERT_TRUE(step.has_value());
+    const StepOutcome outcome = run(**step, form(QStringLiteral("Amelia"), QStringLiteral("Smith"),
+                                                 QStringLiteral("1980-03-02"), QStringLiteral("LS6 2AB")));
+    ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Continue);
+    EXPECT_EQ(outcome.outputs().value(QStringLiteral("record_id")).toString(), QStringLiteral("P2"));
+
+    // A surname that never tells people apart (m = u) adds no weight.
+    auto flat = create(QString(kFields).replace(
+        QStringLiteral("comparator: name, column: last_name}"),
+        QStringLiteral("comparator: name, column: last_name, m: [0.2, 0.2, 0.2, 0.2, 0.2], u: [0.2, 0.2, 0.2, 0.2, 0.2]}")));
+    ASSERT_TRUE(flat.has_value()) << flat.error().toString().toStdString();
+    const StepOutcome flatOutcome = run(**flat, form(QStringLiteral("Oliver"), QStringLiteral("Taylor"),
+                                                     QStringLiteral("1990-11-05"), QStringLiteral("B33 8TH")));
+    const QJsonArray fields = flatOutcome.outputs()
+                                  .value(QStringLiteral("candidates")).toArray()[0].toObject()
+                                  .value(QStringLiteral("fields")).toArray();
+    ASSERT_EQ(fields.size(), 4);
+    for (const QJsonValue &f : fields) {
+        if (f.toObject().value(QStringLiteral("field")).toString() == QLatin1String("surname")) {
+            EXPECT_EQ(f.toObject().value(QStringLiteral("weight")).toDouble(), 0.0);
+        }
+    }
+}
+
+TEST_F(MatchStepTest, AsksAPersonWhenTheFormHasNoDetails)
+{
+    auto step = create(kFields);
+    ASSERT_TRUE(step.has_value());
+    const StepOutcome outcome = run(**step, QJsonObject{});
+    ASSERT_EQ(outcome.kind(), StepOutcome::Kind::NeedsHuman);
+    EXPECT_EQ(outcome.humanRequest().fields, QStringList{QStringLiteral("record_id")});
+}
+
+TEST_F(MatchStepTest, RefusesAMissingIndexOrColumnAndBadSettings)
+{
+    auto missing = create(QString(kFields).replace(QStringLiteral("people.csv"), QStringLiteral("nobody.csv")));
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_EQ(missing.error().code(), ErrorCode::NotFound);
+
+    auto column = create(QString(kFields).replace(QStringLiteral("column: first_name"), QStringLiteral("column: given")));
+    ASSERT_FALSE(column.has_value());
+    EXPECT_TRUE(column.error().message().contains(QStringLiteral("given")));
+
+    auto key = create(kFields + QStringLiteral("      blocking: [\"soundex(surname)\"]\n"));
+    ASSERT_FALSE(key.has_value());
+    EXPECT_TRUE(key.error().message().contains(QStringLiteral("soundex")));
+
+    auto bands = create(kFields + QStringLiteral("      thresholds: {upper: 0.4, lower: 0.6}\n"));
+    ASSERT_FALSE(bands.has_value());
+}
+
+TEST_F(MatchStepTest, TheLoaderRejectsAnUnknownComparator)
+{
+    const bot::BotLoad load = bot::loadBotText(
+        (QStringLiteral("name: forms\nversion: 1\nowner_team: front-door\nsteps:\n  - id: person\n    type: match\n    params:\n")
+         + QString(kFields).replace(QStringLiteral("comparator: date"), QStringLiteral("comparator: soundex")))
+            .toUtf8(),
+        QStringLiteral("test.yaml"), m_registry.catalog(), {});
+    EXPECT_FALSE(load.bot.has_value());
+    bool mentioned = false;
+    for (const bot::Diagnostic &d : load.diagnostics)
+        mentioned = mentioned || d.toString().contains(QStringLiteral("soundex"));
+    EXPECT_TRUE(mentioned);
+}
