@@ -66,7 +66,7 @@ install_packages() {
   for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
   if [[ ${#missing[@]} -gt 0 ]]; then
     log "installing ${missing[*]} (once; about a minute with downloads)"
-    echo "redmine redmine/instances/default/database-type select sqlite3" | as_root debconf-set-selections
+    echo "redmine redmine/instances/default/database-type select sqlite3" | as_root debconf-set-selections 2>/dev/null || true
     local apt=(env DEBIAN_FRONTEND=noninteractive BUNDLER_VERSION=$BUNDLER_VERSION
                apt-get -o DPkg::Lock::Timeout=600 -y -q)
     # After a purge, ucf may still remember the instance's database.yml and then
@@ -184,6 +184,7 @@ start() {
   local t0=$SECONDS
   mkdir -p "$state"
   install_packages
+  local t_installed=$SECONDS
   make_state_dir
   if server_pid >/dev/null && answers; then
     log "already running at $url"
@@ -194,6 +195,7 @@ start() {
     die "something else answers on $url; choose another REDMINE_PORT"
   fi
   set_up_once
+  local t_set_up=$SECONDS
   # A pid file left by a killed server would stop thin from starting.
   server_pid >/dev/null || as_root rm -f "$pid_file"
   as_redmine bundle exec thin start -e production -a 127.0.0.1 -p "$port" -R config.ru \
@@ -214,7 +216,8 @@ start() {
     fi
     sleep 0.5
   done
-  log "running at $url (pid $(server_pid)); started in $((SECONDS - t0)) s; env: $env_file"
+  log "running at $url (pid $(server_pid)) after $((SECONDS - t0)) s (packages $((t_installed - t0)) s," \
+      "setup $((t_set_up - t_installed)) s, server $((SECONDS - t_set_up)) s); env: $env_file"
   cat "$env_file"
 }
 
