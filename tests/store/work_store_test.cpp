@@ -608,6 +608,23 @@ TEST_F(WorkStoreTest, OutboxBeginsAnActionOnlyOnce)
               QStringLiteral("done"));
 }
 
+TEST_F(WorkStoreTest, AnAbandonedActionCanBeBegunAfreshButAFinishedOneCannot)
+{
+    const qint64 id = enqueue(QStringLiteral("form-1"));
+    ASSERT_TRUE(isOk(m_store->beginAction(QStringLiteral("refused"), id, 1)));
+    ASSERT_TRUE(isOk(m_store->abandonAction(QStringLiteral("refused"))));
+    auto again = m_store->beginAction(QStringLiteral("refused"), id, 1);
+    ASSERT_TRUE(isOk(again));
+    EXPECT_TRUE(*again);  // nothing landed: this attempt starts afresh
+
+    ASSERT_TRUE(isOk(m_store->beginAction(QStringLiteral("landed"), id, 2)));
+    ASSERT_TRUE(isOk(m_store->finishAction(QStringLiteral("landed"))));
+    ASSERT_TRUE(isOk(m_store->abandonAction(QStringLiteral("landed"))));
+    auto landed = m_store->beginAction(QStringLiteral("landed"), id, 2);
+    ASSERT_TRUE(isOk(landed));
+    EXPECT_FALSE(*landed);  // a finished action is never forgotten
+}
+
 TEST_F(WorkStoreTest, EventsAreAppendOnly)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));

@@ -183,7 +183,8 @@ Result<ItemState> Engine::runLeased(WorkItem item)
 
         StepContext ctx(item, definition, index, m_options.dryRun,
                         [this, &item, index](const QString &key) { return m_store.beginAction(key, item.id, index); },
-                        [this](const QString &key) { return m_store.finishAction(key); });
+                        [this](const QString &key) { return m_store.finishAction(key); },
+                        [this](const QString &key) { return m_store.abandonAction(key); });
         const StepOutcome outcome = runStep(bot, index, ctx);
         if (m_observer)
             m_observer->onStepFinished(item, step, outcome);

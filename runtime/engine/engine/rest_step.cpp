@@ -1,19 +1,265 @@
-// The `rest` step. Not available yet: bots that use it fail validation.
+// The `rest` step: acts in an outside system through one of a connector's named
+// operations (add a case note, create a case, assign it to a team, send a notice).
+//
+// Nothing is done twice. Before calling, the step records its action key (item + step)
+// in the outbox; the key goes out as an Idempotency-Key header when the operation says
+// the system honours one, and operation templates can write it into what they create
+// ({{ key }}, e.g. at the end of a note). When an earlier attempt of the same item may
+// already have acted (the key was recorded before), the step first asks: with `check`,
+// it calls a read operation and counts the action as done when the answer holds the
+// key; with an operation that honours the header it simply sends the same key again;
+// with neither, a person checks, since sending again could act twice.
+//
+// Temporary failures (system down, 5xx, 429, timeouts, circuit open) make the item
+// wait and retry, as long as the system asks; a refused request (4xx) goes to a person
+// with the system's answer as evidence (or fails, with on_refused: fail); refused
+// credentials fail the item with a clear reason. Reasons name the connector, operation
+// and status only; what was sent and the system's answer go into the evidence.
 #include "engine/builtin_steps_p.h"
 
+#include "bot/template.h"
+#include "core/logging.h"
+#include "rest/rest_connector.h"
+
+#include <QJsonArray>
+
 namespace clerk::engine {
+
+using bot::ParamSpec;
+using bot::ValueType;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Call {
+    QString operation;
+    QList<QPair<QString, bot::Template>> params;
+};
+
+Result<Call> parseCall(const QJsonObject &object, const rest::RestConnector &connector, const QString &what)
+{
+    Call call;
+    call.operation = object.value(QStringLiteral("operation")).toString();
+    if (!connector.hasOperation(call.operation)) {
+        const QStringList known = connector.operations();
+        return fail(Error::invalidArgument(QStringLiteral("%1: connector %2 has no operation '%3' (it has: %4)")
+                                               .arg(what, connector.name(), call.operation,
+                                                    known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", ")))));
+    }
+    const QJsonObject params = object.value(QStringLiteral("params")).toObject();
+    for (auto it = params.begin(); it != params.end(); ++it) {
+        const QJsonValue value = it.value();
+        auto parsed = bot::Template::parse(value.isString() ? value.toString() : value.toVariant().toString());
+        if (!parsed)
+            return fail(Error::invalidArgument(QStringLiteral("%1: params.%2: %3").arg(what, it.key(), parsed.error().message())));
+        call.params.append({it.key(), *parsed});
+    }
+    return call;
+}
+
+class RestStep final : public Step {
+public:
+    RestStep(std::shared_ptr<rest::RestConnector> connector, Call action, std::optional<Call> check, bool refusedToPerson)
+        : m_connector(std::move(connector)), m_action(std::move(action)), m_check(std::move(check)),
+          m_refusedToPerson(refusedToPerson)
+    {
+    }
+
+    StepOutcome run(StepContext &ctx) const override
+    {
+        const QString key = ctx.idempotencyKey();
+        auto first = ctx.beginAction();
+        if (!first)
+            return StepOutcome::retryLater(1s, first.error().toString());
+
+        bool cleanSlate = *first;  // nothing of this action can have landed before this call
+        if (!*first) {
+            // An earlier attempt began this action and may have landed.
+            if (m_check) {
+                const auto checked = m_connector->call(m_check->operation, render(ctx, *m_check), {key});
+                if (!checked)
+                    return failed(ctx, checked.error(), m_check->operation);
+                if (checked->rawBody.contains(key.toUtf8())) {
+                    qCDebug(lcEngine, "item %lld: rest %s.%s had already landed; not sent again",
+                            static_cast<long long>(ctx.item().id), qUtf8Printable(m_connector->name()),
+                            qUtf8Printable(m_action.operation));
+                    return finish(ctx, {{QStringLiteral("already_done"), true},
+                                        {QStringLiteral("status"), checked->status}});
+                }
+                cleanSlate = true;
+            } else if (!m_connector->honoursIdempotencyKey(m_action.operation) &&
+                       m_connector->method(m_action.operation) != QLatin1String("GET")) {
+                HumanRequest request;
+                request.reason = QStringLiteral("An earlier attempt to %1 in %2 may have landed, and the system cannot "
+                                                "say so itself (no check is set): look there before it is done again")
+                                     .arg(m_action.operation, m_connector->name());
+                request.evidence = {{QStringLiteral("connector"), m_connector->name()},
+                                    {QStringLiteral("operation"), m_action.operation},
+                                    {QStringLiteral("key"), key},
+                                    {QStringLiteral("params"), render(ctx, m_action)}};
+                request.choices = {
+                    HumanChoice{QStringLiteral("landed"), QStringLiteral("It is there: carry on"),
+                                {{QStringLiteral("outputs"), QJsonObject{{QStringLiteral("already_done"), true}}}}},
+                    HumanChoice{QStringLiteral("done_by_hand"), QStringLiteral("It was missing: I have done it by hand"),
+                                {{QStringLiteral("outputs"), QJsonObject{{QStringLiteral("already_done"), false}}}}},
+                };
+                return StepOutcome::needsHuman(request);
+            }
+        }
+
+        const QJsonObject params = render(ctx, m_action);
+        const auto result = m_connector->call(m_action.operation, params, {key});
+        if (!result) {
+            if (cleanSlate && !result.error().maybeActed) {
+                // Known not to have acted (e.g. 503, 422, no connection): the next attempt
+                // need not check for it.
+                if (auto abandoned = ctx.abandonAction(); !abandoned)
+                    return StepOutcome::retryLater(1s, abandoned.error().toString());
+            }
+            return failed(ctx, result.error(), m_action.operation, params);
+        }
+        QJsonObject outputs = result->fields;
+        outputs.insert(QStringLiteral("status"), result->status);
+        outputs.insert(QStringLiteral("already_done"), false);
+        if (!result->records.isEmpty() || result->pages > 1)
+            outputs.insert(QStringLiteral("records"), result->records);
+        return finish(ctx, outputs);
+    }
+
+    QString describeAction(const StepContext &ctx) const override
+    {
+        Q_UNUSED(ctx);
+        return QStringLiteral("%1 %2 through connector %3")
+            .arg(m_connector->method(m_action.operation), m_action.operation, m_connector->name());
+    }
+
+private:
+    static QJsonObject render(const StepContext &ctx, const Call &call)
+    {
+        QJsonObject params;
+        for (const auto &[name, value] : call.params)
+            params.insert(name, ctx.renderValue(value));
+        return params;
+    }
+
+    static StepOutcome finish(StepContext &ctx, const QJsonObject &outputs)
+    {
+        if (auto finished = ctx.finishAction(); !finished)
+            return StepOutcome::retryLater(1s, finished.error().toString());
+        return StepOutcome::continueWith(outputs);
+    }
+
+    StepOutcome failed(const StepContext &ctx, const rest::CallError &error, const QString &operation,
+                       const QJsonObject &params = {}) const
+    {
+        const QString reason = error.error.message();  // connector, operation and status; no values
+        if (error.retryable)
+            return StepOutcome::retryLater(error.retryAfter, reason);
+        if (error.error.code() == ErrorCode::PermissionDenied || error.httpStatus == 0 || !m_refusedToPerson)
+            return StepOutcome::fail(reason);
+        HumanRequest request;
+        request.reason = reason;
+        request.evidence = {{QStringLiteral("connector"), m_connector->name()},
+                            {QStringLiteral("operation"), operation},
+                            {QStringLiteral("status"), error.httpStatus},
+                            {QStringLiteral("answer"), QString::fromUtf8(error.body)},
+                            {QStringLiteral("params"), params},
+                            {QStringLiteral("key"), ctx.idempotencyKey()}};
+        request.choices = {HumanChoice{QStringLiteral("done_by_hand"),
+                                       QStringLiteral("I have made the change in %1 by hand").arg(m_connector->name()),
+                                       {{QStringLiteral("outputs"), QJsonObject{{QStringLiteral("already_done"), true}}}}}};
+        return StepOutcome::needsHuman(request);
+    }
+
+    std::shared_ptr<rest::RestConnector> m_connector;
+    Call m_action;
+    std::optional<Call> m_check;
+    bool m_refusedToPerson = true;
+};
+
+} // namespace
 
 StepType restStepType()
 {
     bot::StepTypeSchema schema;
     schema.name = QStringLiteral("rest");
-    schema.summary = QStringLiteral("Not available yet.");
-    schema.example = QStringLiteral("- id: %1\n  type: %1\n").arg(schema.name);
+    schema.summary = QStringLiteral(
+        "Acts in an outside system (a case system) through one of a connector's operations: add a case note, create a "
+        "case, assign it to a team. Never acts twice: the action's key goes out as an Idempotency-Key header, or "
+        "`check` finds the step's own earlier action (write {{ key }} into what the operation creates). A system "
+        "that is down or busy makes the item wait and retry; a refused request goes to a person with the system's "
+        "answer.");
     schema.sideEffects = true;
+    const auto callParams = [] {
+        return ParamSpec::mapOf(QStringLiteral("params"),
+                                ParamSpec::templ(QStringLiteral("value"), QStringLiteral("A value.")),
+                                QStringLiteral("The values the operation's templates see as {{ params.NAME }}; they may "
+                                               "hold {{ references }} to the item and earlier steps."));
+    };
+    schema.params = {
+        ParamSpec::of(QStringLiteral("connector"), ValueType::ConnectorName,
+                      QStringLiteral("The connector to act through."), true),
+        ParamSpec::of(QStringLiteral("operation"), ValueType::String,
+                      QStringLiteral("The connector's operation to call, e.g. add_note."), true),
+        callParams(),
+        ParamSpec::object(QStringLiteral("check"),
+                          {
+                              ParamSpec::of(QStringLiteral("operation"), ValueType::String,
+                                            QStringLiteral("A read operation, e.g. get_case with its notes."), true),
+                              callParams(),
+                          },
+                          QStringLiteral("For systems without Idempotency-Key support: how to look for this step's own "
+                                         "earlier action before acting again. The action counts as done when the "
+                                         "answer holds the step's key, so write {{ key }} into what the operation "
+                                         "creates.")),
+        ParamSpec::oneOf(QStringLiteral("on_refused"), {QStringLiteral("needs_human"), QStringLiteral("fail")},
+                         QStringLiteral("What happens when the system refuses the request (e.g. 404 or 422): a person "
+                                        "looks at it, or the item fails."))
+            .withDefault(QStringLiteral("needs_human")),
+    };
+    schema.outputs = [](const QJsonObject &) {
+        // The operation's `response` fields, plus these; the connector file is not known here.
+        return QStringList{QStringLiteral("*"), QStringLiteral("status"), QStringLiteral("already_done"),
+                           QStringLiteral("records")};
+    };
+    schema.example = QStringLiteral(
+        "- id: note\n"
+        "  type: rest\n"
+        "  params:\n"
+        "    connector: redmine\n"
+        "    operation: add_note\n"
+        "    params:\n"
+        "      id: \"{{ match.record_id }}\"\n"
+        "      notes: \"Contact form received {{ input.received }}; matched by clerk.\"\n"
+        "    check:\n"
+        "      operation: get_case_notes\n"
+        "      params:\n"
+        "        id: \"{{ match.record_id }}\"\n");
+
     StepType type;
     type.schema = schema;
-    type.create = [](const bot::BotDefinition &, const bot::StepDefinition &) -> Result<std::unique_ptr<Step>> {
-        return fail(Error::invalidArgument(QStringLiteral("the rest step is not available yet")));
+    type.create = [](const bot::BotDefinition &bot, const bot::StepDefinition &step) -> Result<std::unique_ptr<Step>> {
+        const QString name = step.params.value(QStringLiteral("connector")).toString();
+        const bot::ConnectorDefinition *definition = bot.connector(name);
+        if (!definition)
+            return fail(Error::notFound(QStringLiteral("connector '%1' is not known").arg(name)));
+        if (definition->kind != QLatin1String("rest"))
+            return fail(Error::invalidArgument(QStringLiteral("connector '%1' is not a rest connector").arg(name)));
+        auto connector = rest::sharedConnector(*definition);
+        if (!connector)
+            return fail(connector.error());
+        auto action = parseCall(step.params, **connector, QStringLiteral("operation"));
+        if (!action)
+            return fail(action.error());
+        std::optional<Call> check;
+        if (step.params.contains(QStringLiteral("check"))) {
+            auto parsed = parseCall(step.params.value(QStringLiteral("check")).toObject(), **connector, QStringLiteral("check"));
+            if (!parsed)
+                return fail(parsed.error());
+            check = *parsed;
+        }
+        const bool toPerson = step.params.value(QStringLiteral("on_refused")).toString() != QLatin1String("fail");
+        return std::unique_ptr<Step>(new RestStep(*connector, std::move(*action), std::move(check), toPerson));
     };
     return type;
 }

@@ -5,9 +5,9 @@
 namespace clerk::engine {
 
 StepContext::StepContext(const WorkItem &item, const bot::BotDefinition &bot, int stepIndex, bool dryRun,
-                         ActionRecorder begin, ActionFinisher finish)
+                         ActionRecorder begin, ActionFinisher finish, ActionFinisher abandon)
     : m_item(item), m_bot(bot), m_stepIndex(stepIndex), m_dryRun(dryRun),
-      m_begin(std::move(begin)), m_finish(std::move(finish))
+      m_begin(std::move(begin)), m_finish(std::move(finish)), m_abandon(std::move(abandon))
 {
     m_scope = item.stepOutputs;
     m_scope.insert(QStringLiteral("input"), item.payload);
@@ -46,6 +46,13 @@ Status StepContext::finishAction() const
     if (!m_finish)
         return {};
     return m_finish(idempotencyKey());
+}
+
+Status StepContext::abandonAction() const
+{
+    if (!m_abandon)
+        return {};
+    return m_abandon(idempotencyKey());
 }
 
 QString Step::describeAction(const StepContext &ctx) const

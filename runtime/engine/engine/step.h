@@ -45,7 +45,7 @@ public:
     using ActionFinisher = std::function<Status(const QString &key)>;
 
     StepContext(const WorkItem &item, const bot::BotDefinition &bot, int stepIndex, bool dryRun,
-                ActionRecorder begin, ActionFinisher finish);
+                ActionRecorder begin, ActionFinisher finish, ActionFinisher abandon = {});
 
     const WorkItem &item() const { return m_item; }
     const bot::BotDefinition &bot() const { return m_bot; }
@@ -69,6 +69,9 @@ public:
     Result<bool> beginAction() const;
     // Marks the action as landed.
     Status finishAction() const;
+    // Forgets the begun action when it is known not to have acted (refused before acting,
+    // never sent), so the next attempt does not have to check for it.
+    Status abandonAction() const;
 
 private:
     const WorkItem &m_item;
@@ -78,6 +81,7 @@ private:
     QJsonObject m_scope;
     ActionRecorder m_begin;
     ActionFinisher m_finish;
+    ActionFinisher m_abandon;
 };
 
 class Step {

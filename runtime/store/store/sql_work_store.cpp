@@ -1102,6 +1102,16 @@ Status SqlWorkStore::finishAction(const QString &key)
     });
 }
 
+Status SqlWorkStore::abandonAction(const QString &key)
+{
+    return inWriteTransaction([&]() -> Status {
+        auto deleted = run(QStringLiteral("DELETE FROM outbox WHERE key = ? AND state = 'started'"), {key});
+        if (!deleted)
+            return fail(deleted.error());
+        return {};
+    });
+}
+
 // --- events and summaries ----------------------------------------------------------------
 
 Result<QList<Event>> SqlWorkStore::events(qint64 itemId)

@@ -85,6 +85,7 @@ public:
 
     Result<bool> beginAction(const QString &key, qint64 itemId, int stepIndex) override;
     Status finishAction(const QString &key) override;
+    Status abandonAction(const QString &key) override;
 
     Result<QList<Event>> events(qint64 itemId) override;
     Result<StatusSummary> summary() override;

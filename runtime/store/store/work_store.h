@@ -202,6 +202,10 @@ public:
     // must check before acting again). Durable when it returns.
     virtual Result<bool> beginAction(const QString &key, qint64 itemId, int stepIndex) = 0;
     virtual Status finishAction(const QString &key) = 0;
+    // Forgets a begun action that is known not to have acted (the system refused it
+    // before acting, or nothing was sent), so the next attempt starts afresh. An action
+    // already finished is kept.
+    virtual Status abandonAction(const QString &key) = 0;
 
     // --- events and summaries --------------------------------------------------------------
     virtual Result<QList<Event>> events(qint64 itemId) = 0;
