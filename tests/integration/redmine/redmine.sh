@@ -13,6 +13,8 @@
 #                        database, thin's pid and log, and redmine.env. Delete it for a
 #                        fresh case system.
 #   REDMINE_PORT         port on 127.0.0.1 (default 3300)
+#   CLERK_REDMINE_MIGRATE  when set, a new state folder's database is migrated from
+#                        scratch instead of copied from the package's (slower)
 #
 # Installing needs root (or sudo). Every step is safe to repeat. The database starts as
 # a copy of the one the package migrated (much quicker than migrating again); if that
@@ -104,8 +106,14 @@ make_state_dir() {
   mkdir -p "$state"
   as_root mkdir -p "$run_dir"
   as_root chown www-data:www-data "$run_dir"
-  # www-data must reach the run folder through the state folder.
+  # www-data must reach the run folder through the state folder (and its parents).
   chmod o+x "$state"
+  as_redmine test -w "$run_dir" ||
+    die "www-data cannot write $run_dir; choose a CLERK_REDMINE_STATE that others may enter"
+  # Run with sudo, the state folder and env file still belong to the caller.
+  if [[ $(id -u) -eq 0 && -n ${SUDO_UID:-} ]]; then
+    chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$state"
+  fi
 }
 
 migrate_fresh_db() {
@@ -120,7 +128,9 @@ migrate_fresh_db() {
 
 run_setup() {
   local out=$state/setup.log status=0
-  as_redmine bundle exec rails runner -e production "$here/setup.rb" >"$out" 2>&1 || status=$?
+  # www-data may not be able to read the checkout (e.g. a clone under /root).
+  as_root install -o www-data -g www-data -m 644 "$here/setup.rb" "$run_dir/setup.rb"
+  as_redmine bundle exec rails runner -e production "$run_dir/setup.rb" >"$out" 2>&1 || status=$?
   if [[ $status -eq 3 ]]; then
     return 3
   elif [[ $status -ne 0 ]]; then
@@ -135,13 +145,18 @@ run_setup() {
     sed -n 's/^CLERK_ENV //p' "$out"
   } >"$env_file.tmp"
   chmod 600 "$env_file.tmp"
+  if [[ $(id -u) -eq 0 && -n ${SUDO_UID:-} ]]; then
+    chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$env_file.tmp"
+  fi
   mv "$env_file.tmp" "$env_file"
 }
 
 set_up_once() {
   [[ -s $env_file ]] && grep -q '^REDMINE_API_KEY=' "$env_file" && [[ -s $db ]] && return 0
   if [[ ! -s $db ]]; then
-    if [[ -r $package_db ]] || as_root test -r "$package_db"; then
+    if [[ -n ${CLERK_REDMINE_MIGRATE:-} ]]; then
+      migrate_fresh_db
+    elif [[ -r $package_db ]] || as_root test -r "$package_db"; then
       as_root cp "$package_db" "$db"
       as_root chown www-data:www-data "$db"
       as_root chmod 600 "$db"

@@ -11,7 +11,8 @@ if [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
   echo "SKIP: needs root or passwordless sudo (to install Redmine and run it as www-data)"
   exit 77
 fi
-state=$(mktemp -d "${TMPDIR:-/tmp}/clerk-redmine-smoke.XXXXXX")
+# In /tmp: www-data, who runs Redmine, must be able to enter it.
+state=$(mktemp -d /tmp/clerk-redmine-smoke.XXXXXX)
 export CLERK_REDMINE_STATE=$state
 export REDMINE_PORT=${CLERK_TEST_REDMINE_PORT:-3310}
 redmine=$here/redmine.sh
