@@ -87,6 +87,17 @@ code=$(api -o /dev/null -w '%{http_code}' -X PUT "$REDMINE_URL/issues/$want_id.j
 [[ $(api "$REDMINE_URL/issues/$want_id.json" | json 'd["issue"]["assigned_to"]["id"]') == "$REDMINE_GROUP_CHILDREN" ]] ||
   fail "the case is not assigned to the children group"
 
+# cases.rb, which later tests use to check what bots did, sees the note and the team.
+ruby "$here/cases.rb" --format jsonl --notes >"$state/cases.jsonl" || fail "cases.rb"
+[[ $(wc -l <"$state/cases.jsonl") -eq 20 ]] || fail "cases.rb should list the 20 cases"
+python3 - "$state/cases.jsonl" "$want_id" "$note" <<'PY' || fail "cases.rb does not show the note and the team"
+import json, sys
+rows = {r["id"]: r for r in map(json.loads, open(sys.argv[1]))}
+case = rows[int(sys.argv[2])]
+assert case["notes"] == [sys.argv[3], "For the children's team"], case["notes"]
+assert case["team"] == "children", case["team"]
+PY
+
 # The data outlives a restart.
 "$redmine" stop >/dev/null
 "$redmine" status >/dev/null && fail "status says running after stop"
