@@ -1,12 +1,22 @@
-// Reads documents with clerk's OcrEngine on N threads, for bench/ocr_bench.sh.
+// Reads documents with clerk's OcrEngine on N threads, for bench/ocr_bench.sh and
+// bench/inbound_post_bench.sh.
 //
 //   ocr_bench --threads 2 --out DIR FILE...
+//   ocr_bench --raw --threads 2 --out DIR FILE...
 //
 // Writes DIR/<file name>.txt (the text, pages joined by form feeds) and DIR/summary.tsv
 // (file, pages, blank pages, mean confidence, readability, milliseconds or the error),
 // and prints one line: files, pages, seconds, pages per second. Run it with
 // OMP_THREAD_LIMIT=1 in the environment, as clerk itself runs.
+//
+// --raw is the practical limit for recognition alone: one TessBaseAPI per thread,
+// initialised once, reading each file exactly as the `tesseract FILE out` command does
+// (ProcessPages: multi-page TIFF, or a .txt list of page images; no PDFs), with no
+// preprocessing. DIR/<name>.txt holds its text (for a list file, <name> without .list).
 #include "ocr/ocr_engine.h"
+
+#include <tesseract/baseapi.h>
+#include <tesseract/renderer.h>
 
 #include <QCoreApplication>
 #include <QDir>
@@ -28,6 +38,7 @@ int main(int argc, char **argv)
     std::setlocale(LC_NUMERIC, "C");
     QStringList args = app.arguments().mid(1);
     int threads = 2;
+    bool raw = false;
     QString out;
     QStringList files;
     for (qsizetype i = 0; i < args.size(); ++i) {
@@ -35,11 +46,13 @@ int main(int argc, char **argv)
             threads = args[++i].toInt();
         else if (args[i] == QLatin1String("--out") && i + 1 < args.size())
             out = args[++i];
+        else if (args[i] == QLatin1String("--raw"))
+            raw = true;
         else
             files.append(args[i]);
     }
     if (out.isEmpty() || files.isEmpty() || threads < 1) {
-        std::fprintf(stderr, "usage: ocr_bench --threads N --out DIR FILE...\n");
+        std::fprintf(stderr, "usage: ocr_bench [--raw] --threads N --out DIR FILE...\n");
         return 2;
     }
     QDir().mkpath(out);
@@ -51,7 +64,33 @@ int main(int argc, char **argv)
     QElapsedTimer timer;
     timer.start();
     std::vector<std::thread> workers;
-    for (int t = 0; t < threads; ++t) {
+    for (int t = 0; t < threads && raw; ++t) {
+        workers.emplace_back([&] {
+            tesseract::TessBaseAPI api;
+            if (api.Init(nullptr, "eng", tesseract::OEM_DEFAULT) != 0) {
+                std::fprintf(stderr, "ocr_bench: cannot load Tesseract's eng data\n");
+                return;
+            }
+            api.SetVariable("debug_file", "/dev/null");
+            api.SetPageSegMode(tesseract::PSM_AUTO);
+            for (qsizetype i = next++; i < files.size(); i = next++) {
+                QElapsedTimer one;
+                one.start();
+                QString name = QFileInfo(files[i]).fileName();
+                if (name.endsWith(QStringLiteral(".txt.list")))
+                    name.chop(int(qstrlen(".txt.list")));
+                const QByteArray base = QDir(out).filePath(name).toUtf8();
+                tesseract::TessTextRenderer renderer(base.constData());
+                const bool ok = api.ProcessPages(files[i].toUtf8().constData(), nullptr, 0, &renderer);
+                const int read = std::max(0, renderer.imagenum() + 1);
+                pages += read;
+                const std::lock_guard lock(summaryMutex);
+                summary.append(ok ? QStringLiteral("%1\t%2\t\t\t\t%3").arg(name).arg(read).arg(one.elapsed())
+                                  : name + QStringLiteral("\terror\tTesseract could not read it"));
+            }
+        });
+    }
+    for (int t = 0; t < threads && !raw; ++t) {
         workers.emplace_back([&] {
             const clerk::ocr::OcrEngine engine;
             for (qsizetype i = next++; i < files.size(); i = next++) {
