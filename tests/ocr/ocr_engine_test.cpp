@@ -64,11 +64,34 @@ TEST(OcrEngineTest, TurnsAnUpsideDownPageBeforeReadingIt)
     asScanned.detectOrientation = false;
     const OcrDocument unturned = readOrFail(QStringLiteral("upside_down.tif"), asScanned);
     ASSERT_EQ(turned.pages.size(), 1);
+    EXPECT_TRUE(turned.pages[0].orientationChecked) << "the upright reading was poor: OSD must be asked";
     EXPECT_EQ(turned.pages[0].rotation, 180);
     EXPECT_LE(characterErrorRate(truth, turned.text), 0.02);
     EXPECT_EQ(unturned.pages[0].rotation, 0);
     EXPECT_LT(wordRecall(truth, unturned.text), 0.2);
     EXPECT_LT(unturned.readability, 0.5) << "an unread upside-down page must not look readable";
+}
+
+TEST(OcrEngineTest, AsksOrientationDetectionOnlyWhenAPageReadsPoorly)
+{
+    // OSD costs about as much as recognition: pages that read well as they are (nearly
+    // all post) skip it, and keep the same text.
+    OcrOptions noOsd;
+    noOsd.detectOrientation = false;
+    for (const QString &name : {QStringLiteral("g4_letter.tif"), QStringLiteral("grey_letter.png"),
+                               QStringLiteral("skewed_notice.tif"), QStringLiteral("sideways.tif")}) {
+        const OcrDocument document = readOrFail(name);
+        ASSERT_EQ(document.pages.size(), 1) << name.toStdString();
+        EXPECT_FALSE(document.pages[0].orientationChecked) << name.toStdString();
+        EXPECT_EQ(document.pages[0].rotation, 0) << name.toStdString();
+        EXPECT_EQ(document.text, readOrFail(name, noOsd).text) << name.toStdString();
+    }
+    // A page of scribbles reads poorly in every direction: OSD is asked, and whatever it
+    // says, the reading that accounts for more ink is kept (still flagged unreadable).
+    const OcrDocument garbage = readOrFail(QStringLiteral("garbage_page.tif"));
+    ASSERT_EQ(garbage.pages.size(), 1);
+    EXPECT_TRUE(garbage.pages[0].orientationChecked);
+    EXPECT_LT(garbage.readability, 0.3);
 }
 
 TEST(OcrEngineTest, SkipsBlankBacksOfADuplexScan)

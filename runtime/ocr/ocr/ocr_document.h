@@ -28,6 +28,7 @@ struct OcrPage {
     double meanConfidence = 0;      // 0..100 over the page's words; 0 for a blank page
     bool blank = false;             // no text-like ink (e.g. the back of a duplex scan): skipped, not an error
     int rotation = 0;               // 0, 90, 180 or 270: degrees clockwise the page was turned to be upright
+    bool orientationChecked = false;  // OSD was asked (only when the page read poorly as it was)
     double skewAngle = 0;           // degrees of deskew applied (0 when none was needed or found)
     // 0..1: how much of the page's text-like ink was accounted for by confidently
     // recognised words (see ocr_engine.h for the rule). 1 for blank and text-layer pages.

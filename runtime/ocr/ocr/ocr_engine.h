@@ -6,16 +6,22 @@
 //      maxPixelsPerPage BEFORE the page is decoded. PDFs through Poppler: a page with a
 //      good text layer (see below) is taken as it is; other pages are rendered at
 //      pdfDpi in grey (lowered when the page would exceed maxPixelsPerPage).
-//   2. orientation: Tesseract's OSD model detects pages turned by 90, 180 or 270
-//      degrees; they are turned upright when OSD is confident.
+//   2. blank: a page with fewer than 8 character-sized ink blobs and under 0.1 % of the
+//      page in them (after dropping a 3 % border band) is blank and skipped.
 //   3. deskew, always: Leptonica's skew search (+-7 degrees). Without it, pages tilted
 //      by 2.5 degrees or more lose half their lines while the confidence still reads ~95.
 //   4. binarise grey and colour pages (background normalisation, then a fixed threshold,
 //      which unlike Otsu never invents ink on an empty page), and remove specks up to
 //      0.25 mm (scanner dust that Tesseract would read as punctuation).
-//   5. blank: a page with fewer than 8 character-sized ink blobs and under 0.1 % of the
-//      page in them (after dropping a 3 % border band) is blank and skipped.
-//   6. recognise with Tesseract (full layout analysis), at most pageTimeout per page.
+//   5. recognise with Tesseract (full layout analysis), at most pageTimeout per page.
+//   6. orientation, only when that reading is poor (readability under 0.6 or mean
+//      confidence under 60): Tesseract's OSD model detects pages turned by 90, 180 or 270
+//      degrees; when it is confident the page is turned, steps 3-5 run again on the
+//      turned page and the reading with the higher readability is kept. OSD costs about
+//      as much as recognition, and nearly all post arrives upright; an upside-down page
+//      read as it is scores under 0.3. (Text lines running down a page turned by 90
+//      degrees are read by Tesseract's layout analysis itself: such a page usually reads
+//      well as it is, and is then not turned.)
 //   7. readability (0..1): mean confidence alone cannot be trusted, since a page that
 //      lost half its lines still reads ~95. The page's text-like ink, i.e. its
 //      character-sized blobs (connected components 0.8-12 mm high and at most 25 mm
