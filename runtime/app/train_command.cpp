@@ -7,6 +7,8 @@
 //   clerk eval BOT --examples DIR|CSV [--step ID] [--model FILE] [--target-precision 0.99] [--json]
 //       classifies every example as the step would (model and rules) and prints
 //       accuracy, macro-F1, the confusion matrix and the threshold table.
+//   clerk eval BOT --records ... [--queries ...] [--truth ...|--layout ...]
+//       measures the bot's match step instead (eval_match.cpp).
 #include "cli_support.h"
 #include "commands.h"
 
@@ -299,8 +301,14 @@ int trainCommand(const QStringList &arguments)
     return ExitOk;
 }
 
+int evalMatchCommand(const QStringList &arguments);  // eval_match.cpp
+
 int evalCommand(const QStringList &arguments)
 {
+    for (const QString &argument : arguments) {
+        if (argument.startsWith(QLatin1String("--records")) || argument.startsWith(QLatin1String("--layout")))
+            return evalMatchCommand(arguments);
+    }
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Measures a bot's classify step on labelled examples, deciding each as the step would\n"

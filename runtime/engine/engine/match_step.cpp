@@ -12,6 +12,7 @@
 
 #include "core/logging.h"
 #include "match/matcher.h"
+#include "match/match_settings.h"
 #include "match/record_index.h"
 
 #include <QDir>
@@ -24,7 +25,6 @@ using bot::ValueType;
 
 namespace {
 
-constexpr double kDefaultUpper = 0.99;
 constexpr double kDefaultLower = 0.5;
 constexpr double kDefaultMargin = 0.1;
 constexpr double kDefaultPrior = 0.01;
@@ -153,71 +153,25 @@ private:
 
 Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, const bot::StepDefinition &definition)
 {
-    const QJsonObject &params = definition.params;
     const QString where = QStringLiteral("step %1").arg(definition.id);
-    auto invalid = [&](const QString &message) { return fail(Error::invalidArgument(message).withContext(where)); };
-
-    const QJsonObject fieldsParam = params.value(QStringLiteral("fields")).toObject();
-    if (fieldsParam.isEmpty())
-        return invalid(QStringLiteral("fields: name at least one field to compare"));
-    QList<match::FieldModel> fieldModels;
+    auto settings = match::MatchSettings::fromParams(definition.params, bot.thresholds);
+    if (!settings)
+        return fail(settings.error().withContext(where));
     QList<bot::Template> values;
-    QStringList columns;
-    for (auto it = fieldsParam.begin(); it != fieldsParam.end(); ++it) {
-        const QJsonObject field = it.value().toObject();
-        auto kind = match::parseComparatorKind(field.value(QStringLiteral("comparator")).toString(QStringLiteral("exact")));
-        if (!kind)
-            return invalid(QStringLiteral("fields.%1: %2").arg(it.key(), kind.error().message()));
-        match::FieldModel model = match::defaultFieldModel(it.key(), *kind);
-        for (const char *which : {"m", "u"}) {
-            const QString key = QString::fromLatin1(which);
-            if (!field.contains(key))
-                continue;
-            auto probabilities = match::levelProbabilitiesFromJson(field.value(key));
-            if (!probabilities)
-                return invalid(QStringLiteral("fields.%1.%2: %3").arg(it.key(), key, probabilities.error().message()));
-            (key == QLatin1String("m") ? model.m : model.u) = *probabilities;
-        }
-        auto value = bot::Template::parse(field.value(QStringLiteral("value")).toString());
+    for (qsizetype f = 0; f < settings->valueTemplates.size(); ++f) {
+        auto value = bot::Template::parse(settings->valueTemplates[f]);
         if (!value)
-            return fail(value.error().withContext(QStringLiteral("%1: fields.%2.value").arg(where, it.key())));
-        fieldModels.append(model);
+            return fail(value.error().withContext(
+                QStringLiteral("%1: fields.%2.value").arg(where, settings->model.fields()[f].name)));
         values.append(std::move(*value));
-        columns.append(field.value(QStringLiteral("column")).toString(it.key()));
     }
-    const match::MatchModel model(fieldModels, params.value(QStringLiteral("prior")).toDouble(kDefaultPrior));
-    const QList<match::FieldSpec> specs = model.fieldSpecs();
-
-    QList<match::BlockingKey> keys;
-    for (const QJsonValue &text : params.value(QStringLiteral("blocking")).toArray()) {
-        auto key = match::BlockingKey::parse(text.toString(), specs);
-        if (!key)
-            return invalid(QStringLiteral("blocking: ") + key.error().message());
-        keys.append(*key);
-    }
-    if (keys.isEmpty())
-        keys = match::defaultBlockingKeys(specs);
-
-    const QJsonObject indexParam = params.value(QStringLiteral("index")).toObject();
-    const QString indexPath = QDir(bot.baseDir).absoluteFilePath(indexParam.value(QStringLiteral("path")).toString());
-    auto index = match::RecordIndex::loadCsv(indexPath,
-                                             {indexParam.value(QStringLiteral("id_column")).toString(QStringLiteral("id")), columns},
-                                             specs, keys, indexParam.value(QStringLiteral("max_block_size")).toInt(5000));
+    auto index = match::RecordIndex::loadCsv(QDir(bot.baseDir).absoluteFilePath(settings->indexPath), settings->columns,
+                                             settings->model.fieldSpecs(), settings->keys, settings->maxBlockSize);
     if (!index)
         return fail(index.error().withContext(where));
     qCInfo(lcEngine) << "match step" << definition.id << "indexed" << (*index)->size() << "records";
-
-    const QJsonObject thresholdsParam = params.value(QStringLiteral("thresholds")).toObject();
-    match::MatchThresholds thresholds;
-    thresholds.upper = thresholdsParam.value(QStringLiteral("upper"))
-                           .toDouble(bot.thresholds.value(QStringLiteral("match"), kDefaultUpper));
-    thresholds.lower = thresholdsParam.value(QStringLiteral("lower")).toDouble(kDefaultLower);
-    thresholds.margin = thresholdsParam.value(QStringLiteral("margin")).toDouble(kDefaultMargin);
-    if (thresholds.lower > thresholds.upper)
-        return invalid(QStringLiteral("thresholds: lower (%1) is above upper (%2)").arg(thresholds.lower).arg(thresholds.upper));
-
-    auto matcher = std::make_shared<const match::Matcher>(model, std::move(*index), thresholds,
-                                                          params.value(QStringLiteral("max_candidates")).toInt(5));
+    auto matcher = std::make_shared<const match::Matcher>(settings->model, std::move(*index), settings->thresholds,
+                                                          settings->maxCandidates);
     return std::make_unique<MatchStep>(std::move(values), std::move(matcher));
 }
 
