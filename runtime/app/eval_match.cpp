@@ -11,8 +11,9 @@
 //       index so its rows are people the index does not hold.
 //
 // Queries are rendered through the step's field templates with the query row as
-// `input`, so the same bot file serves forms and evaluation. --estimate fits m, u and
-// the prior by EM on the candidate pairs first and prints them as YAML for the bot file.
+// `input`, so the same bot file serves forms and evaluation. --estimate fits the model
+// first and prints it as YAML for the bot file: u from 200,000 random query/record pairs,
+// m by EM per blocking key with u fixed, then the prior (em_estimation.h).
 #include "cli_support.h"
 #include "commands.h"
 
@@ -24,11 +25,13 @@
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QSet>
 
 #include <algorithm>
 #include <map>
+#include <random>
 
 namespace clerk::app {
 
@@ -96,7 +99,12 @@ int evalMatchCommand(const QStringList &arguments)
                             QStringLiteral("Also measure the deterministic rule: exact agreement on these fields (comma-separated), "
                                            "linked when exactly one record agrees."),
                             QStringLiteral("fields"));
-    for (const QCommandLineOption *option : {&records, &queries, &truth, &layout, &clusterColumn, &queryId, &step, &estimate, &rule})
+    QCommandLineOption decisions(QStringLiteral("decisions"),
+                                 QStringLiteral("Also write every decision (query id, true id, best id, probabilities, band) to "
+                                                "this CSV file."),
+                                 QStringLiteral("file"));
+    for (const QCommandLineOption *option :
+         {&records, &queries, &truth, &layout, &clusterColumn, &queryId, &step, &estimate, &rule, &decisions})
         parser.addOption(*option);
     parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
     int exitCode = ExitOk;
@@ -248,7 +256,30 @@ int evalMatchCommand(const QStringList &arguments)
             for (std::uint32_t position : candidates[static_cast<size_t>(q)])
                 pairs.append(model.compare(queryRecords[q], index->record(position)));
         }
-        auto fitted = match::estimateByEm(model, pairs);
+        // u from random query/record pairs; m per blocking key by EM with u fixed; then the prior.
+        QList<match::ComparisonVector> randomPairs;
+        std::mt19937 rng(20240611);
+        if (index->size() > 0 && !queryRecords.isEmpty()) {
+            std::uniform_int_distribution<qsizetype> anyQuery(0, queryRecords.size() - 1);
+            std::uniform_int_distribution<qsizetype> anyRecord(0, index->size() - 1);
+            for (int i = 0; i < 200000; ++i)
+                randomPairs.append(model.compare(queryRecords[anyQuery(rng)], index->record(anyRecord(rng))));
+        }
+        auto withU = match::withUFromRandomPairs(model, randomPairs);
+        if (!withU)
+            return complain(withU.error().toString());
+        QList<match::BlockedPairs> perKey;
+        for (qsizetype k = 0; k < index->keys().size(); ++k) {
+            match::BlockedPairs block;
+            for (const match::BlockingKey::Part &part : index->keys()[k].parts)
+                block.blockedFields.append(part.field);
+            for (qsizetype q = 0; q < queryRecords.size() && block.pairs.size() < 500000; q += stride) {
+                for (std::uint32_t position : index->candidatePositions(queryRecords[q], k))
+                    block.pairs.append(model.compare(queryRecords[q], index->record(position)));
+            }
+            perKey.append(std::move(block));
+        }
+        auto fitted = match::estimateByBlockedEm(*withU, perKey, pairs);
         if (!fitted)
             return complain(fitted.error().toString());
         model = fitted->model;
@@ -273,6 +304,25 @@ int evalMatchCommand(const QStringList &arguments)
         results.append(match::toQueryResult(decision, evalQueries[q].trueId, truthFound));
     }
     const qint64 decideMs = timer.restart();
+    if (parser.isSet(decisions)) {
+        QFile file(parser.value(decisions));
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            return complain(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
+        file.write("query_id,true_id,best_id,probability,runner_up,band,truth_among_candidates\n");
+        for (qsizetype q = 0; q < results.size(); ++q) {
+            const match::QueryResult &r = results[q];
+            const bool accepted = !r.bestId.isEmpty() && r.bestProbability >= settings->thresholds.upper
+                                  && r.bestProbability - r.runnerUpProbability >= settings->thresholds.margin;
+            const bool none = r.bestId.isEmpty() || r.bestProbability < settings->thresholds.lower;
+            file.write(QStringLiteral("%1,%2,%3,%4,%5,%6,%7\n")
+                           .arg(evalQueries[q].id, r.trueId, r.bestId)
+                           .arg(r.bestProbability, 0, 'g', 8)
+                           .arg(r.runnerUpProbability, 0, 'g', 8)
+                           .arg(accepted ? QStringLiteral("matched") : none ? QStringLiteral("no_match") : QStringLiteral("needs_person"))
+                           .arg(r.truthAmongCandidates ? 1 : 0)
+                           .toUtf8());
+        }
+    }
     const match::MatchMetrics metrics = match::evaluateMatches(results, settings->thresholds);
     const QList<match::MatchThresholdRow> table =
         match::matchThresholdTable(results, settings->thresholds, match::defaultMatchUppers());

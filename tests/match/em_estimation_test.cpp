@@ -70,3 +70,53 @@ TEST(EmEstimationTest, KeepsUWhenAskedAndRefusesNoPairs)
     EXPECT_EQ(result->model.fields()[0].u, start.fields()[0].u);
     EXPECT_FALSE(estimateByEm(start, {}).has_value());
 }
+
+// Two keys, each blocking on one field: within a key's pairs that field always agrees,
+// matches or not. Blocked EM must still find each field's m from the other key's pairs,
+// where full EM would take the blocked field's agreement as typical of non-matches.
+TEST(EmEstimationTest, BlockedEmLearnsEachFieldFromTheKeysThatDoNotUseIt)
+{
+    const QList<FieldModel> truth{
+        {QStringLiteral("surname"), ComparatorKind::Exact, {0.9, 0, 0, 0, 0.1}, {0.02, 0, 0, 0, 0.98}},
+        {QStringLiteral("dob"), ComparatorKind::Exact, {0.95, 0, 0, 0, 0.05}, {0.01, 0, 0, 0, 0.99}},
+        {QStringLiteral("town"), ComparatorKind::Exact, {0.8, 0, 0, 0, 0.2}, {0.1, 0, 0, 0, 0.9}},
+    };
+    std::mt19937 rng(5);
+    std::bernoulli_distribution isMatch(0.3);
+    auto pairFor = [&](int blockedField) {
+        const bool match = isMatch(rng);
+        ComparisonVector levels;
+        for (qsizetype f = 0; f < truth.size(); ++f)
+            levels.push_back(f == blockedField ? ComparisonLevel::Exact : draw(match ? truth[f].m : truth[f].u, rng));
+        return levels;
+    };
+    QList<BlockedPairs> perKey{{{0}, {}}, {{1}, {}}};
+    QList<ComparisonVector> all;
+    for (int i = 0; i < 20000; ++i) {
+        perKey[0].pairs.append(pairFor(0));
+        perKey[1].pairs.append(pairFor(1));
+        all.append(perKey[0].pairs.last());
+        all.append(perKey[1].pairs.last());
+    }
+    QList<FieldModel> start;
+    for (const FieldModel &field : truth) {
+        FieldModel s = defaultFieldModel(field.name, field.comparator);
+        s.u = field.u;  // as withUFromRandomPairs would give
+        start.append(s);
+    }
+    auto result = estimateByBlockedEm(MatchModel(start, 0.1), perKey, all);
+    ASSERT_TRUE(result.has_value());
+    for (qsizetype f = 0; f < truth.size(); ++f)
+        EXPECT_NEAR(result->model.fields()[f].m[0], truth[f].m[0], 0.03) << truth[f].name.toStdString();
+    EXPECT_GT(result->model.weight(0, ComparisonLevel::Exact), 0);
+
+    QList<ComparisonVector> random;
+    for (int i = 0; i < 1000; ++i)
+        random.append({i < 20 ? ComparisonLevel::Exact : ComparisonLevel::Different, ComparisonLevel::Missing,
+                       ComparisonLevel::Different});
+    auto withU = withUFromRandomPairs(MatchModel(start, 0.1), random);
+    ASSERT_TRUE(withU.has_value());
+    EXPECT_NEAR(withU->fields()[0].u[0], 20.5 / 1001.0, 1e-9);
+    EXPECT_EQ(withU->fields()[1].u, start[1].u);  // no evidence: unchanged
+    EXPECT_FALSE(withUFromRandomPairs(MatchModel(start, 0.1), {}).has_value());
+}

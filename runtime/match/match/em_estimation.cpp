@@ -34,6 +34,32 @@ QList<Pattern> countPatterns(const QList<ComparisonVector> &pairs)
 
 } // namespace
 
+Result<MatchModel> withUFromRandomPairs(const MatchModel &start, const QList<ComparisonVector> &randomPairs)
+{
+    if (randomPairs.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("estimating u needs random pairs; none were given")));
+    QList<FieldModel> fields = start.fields();
+    for (qsizetype f = 0; f < fields.size(); ++f) {
+        LevelProbabilities counts{};
+        double total = 0;
+        for (const ComparisonVector &levels : randomPairs) {
+            const ComparisonLevel level = static_cast<size_t>(f) < levels.size() ? levels[static_cast<size_t>(f)]
+                                                                                : ComparisonLevel::Missing;
+            if (level == ComparisonLevel::Missing)
+                continue;
+            counts[static_cast<size_t>(level)] += 1;
+            total += 1;
+        }
+        if (total == 0)
+            continue;
+        for (int l = 0; l < kLevelCount; ++l) {
+            const size_t i = static_cast<size_t>(l);
+            fields[f].u[i] = comparatorUsesLevel(fields[f].comparator, static_cast<ComparisonLevel>(l)) ? counts[i] + 0.5 : 0;
+        }
+    }
+    return MatchModel(std::move(fields), start.prior());
+}
+
 Result<EmResult> estimateByEm(const MatchModel &start, const QList<ComparisonVector> &pairs, const EmOptions &options)
 {
     if (pairs.isEmpty())
@@ -90,7 +116,8 @@ Result<EmResult> estimateByEm(const MatchModel &start, const QList<ComparisonVec
                 }
                 probabilities = next;
             };
-            update(field.m, mCounts[f]);
+            if (options.estimateM)
+                update(field.m, mCounts[f]);
             if (options.estimateU)
                 update(field.u, uCounts[f]);
         }
@@ -105,6 +132,58 @@ Result<EmResult> estimateByEm(const MatchModel &start, const QList<ComparisonVec
     }
     result.model = MatchModel(std::move(fields), prior);
     return result;
+}
+
+Result<EmResult> estimateByBlockedEm(const MatchModel &start, const QList<BlockedPairs> &perKey,
+                                     const QList<ComparisonVector> &allPairs, const EmOptions &options)
+{
+    if (allPairs.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("EM needs candidate pairs; none were given")));
+    const qsizetype fieldCount = start.fields().size();
+    std::vector<LevelProbabilities> mSum(static_cast<size_t>(fieldCount), LevelProbabilities{});
+    std::vector<double> weightSum(static_cast<size_t>(fieldCount), 0.0);
+    int iterations = 0;
+    for (const BlockedPairs &block : perKey) {
+        if (block.pairs.isEmpty())
+            continue;
+        QList<ComparisonVector> pairs = block.pairs;
+        for (ComparisonVector &levels : pairs) {
+            for (int f : block.blockedFields) {
+                if (static_cast<size_t>(f) < levels.size())
+                    levels[static_cast<size_t>(f)] = ComparisonLevel::Missing;
+            }
+        }
+        EmOptions keyOptions = options;
+        keyOptions.estimateU = false;
+        keyOptions.estimateM = true;
+        auto fitted = estimateByEm(start, pairs, keyOptions);
+        if (!fitted)
+            return fail(fitted.error());
+        iterations += fitted->iterations;
+        const double weight = static_cast<double>(block.pairs.size());
+        for (qsizetype f = 0; f < fieldCount; ++f) {
+            if (block.blockedFields.contains(static_cast<int>(f)))
+                continue;
+            for (int l = 0; l < kLevelCount; ++l)
+                mSum[static_cast<size_t>(f)][static_cast<size_t>(l)] += weight * fitted->model.fields()[f].m[static_cast<size_t>(l)];
+            weightSum[static_cast<size_t>(f)] += weight;
+        }
+    }
+    QList<FieldModel> fields = start.fields();
+    for (qsizetype f = 0; f < fieldCount; ++f) {
+        if (weightSum[static_cast<size_t>(f)] <= 0)
+            continue;  // blocked on by every key: keep the given m
+        for (int l = 0; l < kLevelCount; ++l)
+            fields[f].m[static_cast<size_t>(l)] = mSum[static_cast<size_t>(f)][static_cast<size_t>(l)] / weightSum[static_cast<size_t>(f)];
+    }
+    EmOptions priorOnly = options;
+    priorOnly.estimateM = false;
+    priorOnly.estimateU = false;
+    auto final = estimateByEm(MatchModel(fields, start.prior()), allPairs, priorOnly);
+    if (!final)
+        return fail(final.error());
+    final->iterations += iterations;
+    return final;
 }
 
 } // namespace clerk::match

@@ -214,10 +214,12 @@ const MatchRecord *RecordIndex::find(const QString &id) const
     return it == m_byId.constEnd() ? nullptr : &m_records[*it];
 }
 
-std::vector<std::uint32_t> RecordIndex::candidatePositions(const MatchRecord &query) const
+std::vector<std::uint32_t> RecordIndex::candidatePositions(const MatchRecord &query, qsizetype onlyKey) const
 {
     std::vector<std::uint32_t> positions;
     for (qsizetype k = 0; k < m_keys.size(); ++k) {
+        if (onlyKey >= 0 && k != onlyKey)
+            continue;
         const QString value = m_keys[k].valueFor(query);
         if (value.isEmpty())
             continue;

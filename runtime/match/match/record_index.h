@@ -77,7 +77,8 @@ public:
 
     Result<QList<MatchRecord>> candidates(const MatchRecord &query) const override;
     // The positions of the query's candidates, ascending; for bulk use without copies.
-    std::vector<std::uint32_t> candidatePositions(const MatchRecord &query) const;
+    // onlyKey >= 0: the candidates that one blocking key brings (for estimation).
+    std::vector<std::uint32_t> candidatePositions(const MatchRecord &query, qsizetype onlyKey = -1) const;
 
 private:
     std::uint64_t bucketOf(qsizetype keyIndex, const QString &value) const;
