@@ -5,6 +5,7 @@
 
 #include "core/duration.h"
 #include "engine/engine.h"
+#include "engine/record_source.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -14,6 +15,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMutex>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QThread>
 
@@ -31,50 +33,6 @@ struct Input {
     QJsonObject payload;
     QString problem;  // non-empty: not enqueued, and why
 };
-
-// A file's source reference: its absolute path and a digest of its content, so the same
-// file is one item however often it is offered, and a changed file is a new item.
-Input readInput(const QString &path)
-{
-    Input input;
-    const QFileInfo info(path);
-    input.path = info.absoluteFilePath();
-    QFile file(path);
-    if (!info.exists()) {
-        input.problem = QStringLiteral("no such file");
-        return input;
-    }
-    if (!file.open(QIODevice::ReadOnly)) {
-        input.problem = QStringLiteral("cannot read: %1").arg(file.errorString());
-        return input;
-    }
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    if (!hash.addData(&file)) {
-        input.problem = QStringLiteral("cannot read: %1").arg(file.errorString());
-        return input;
-    }
-    input.sourceRef = QStringLiteral("file:%1#sha256:%2").arg(input.path, QString::fromLatin1(hash.result().toHex().left(16)));
-
-    if (info.suffix().compare(QLatin1String("json"), Qt::CaseInsensitive) == 0) {
-        file.seek(0);
-        QJsonParseError error{};
-        const QJsonDocument document = QJsonDocument::fromJson(file.readAll(), &error);
-        if (error.error != QJsonParseError::NoError) {
-            input.problem = QStringLiteral("not valid JSON (at byte %1: %2)").arg(error.offset).arg(error.errorString());
-            return input;
-        }
-        if (!document.isObject()) {
-            input.problem = QStringLiteral("a JSON input must be one object (a form or record)");
-            return input;
-        }
-        input.payload = document.object();
-    } else {
-        input.payload = {{QStringLiteral("file"), input.path},
-                         {QStringLiteral("name"), info.fileName()},
-                         {QStringLiteral("size"), info.size()}};
-    }
-    return input;
-}
 
 QStringList expandInputs(const QStringList &given)
 {
@@ -137,8 +95,10 @@ int runCommand(const QStringList &arguments)
     parser.setApplicationDescription(QStringLiteral(
         "Enqueues each input as a work item of the bot and processes the bot's runnable items\n"
         "(these, and any left from an earlier run) until each is done, waits for a person, or\n"
-        "failed. An input offered again is not processed twice. Folders are expanded to their files;\n"
-        "a .json file is one form or record, any other file is a document.\n"
+        "failed. An input offered again is not processed twice. Folders are expanded to their files.\n"
+        "A .json file is one form or record (or an array of them), .jsonl one record a line, .csv one\n"
+        "record a row; any other file is a document. With input.id in the bot, records are known by\n"
+        "that field, so a form offered again in another file is not processed twice.\n"
         "Exit status: 0 when no item failed, 3 when some failed, 1 on invalid bot or arguments."));
     CommonOptions common;
     common.addTo(parser);
@@ -157,7 +117,10 @@ int runCommand(const QStringList &arguments)
                              QStringLiteral("How long a worker holds an item before another may take it over if the "
                                             "worker died (default 30s)."),
                              QStringLiteral("duration"), QStringLiteral("30s"));
-    parser.addOptions({input, dryRun, workers, wait, lease});
+    QCommandLineOption fromSource(QStringLiteral("from-source"),
+                                  QStringLiteral("Also read new records from the bot's source (a case system's list of "
+                                                 "new work) once, and mark each as taken."));
+    parser.addOptions({input, fromSource, dryRun, workers, wait, lease});
     parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
     int exitCode = ExitOk;
     if (!parseCommand(parser, arguments, exitCode))
@@ -218,19 +181,54 @@ int runCommand(const QStringList &arguments)
     // Enqueue every input before processing any, so a crash mid-batch loses none.
     QList<Input> rejected;
     QList<std::pair<Input, store::EnqueueResult>> accepted;
+    QSet<qint64> acceptedIds;
     for (const QString &path : expandInputs(parser.values(input))) {
-        Input item = readInput(path);
-        if (!item.problem.isEmpty()) {
-            rejected.append(item);
+        const auto records = engine::readInputFile(path, definition->inputIdField);
+        if (!records) {
+            rejected.append(Input{QFileInfo(path).absoluteFilePath(), {}, {}, records.error().message()});
             continue;
         }
-        auto enqueued = submitter.submit(*definition, item.sourceRef, item.payload);
-        if (!enqueued) {
-            err() << "clerk run: " << enqueued.error().toString() << "\n";
+        for (const engine::SourceRecord &record : *records) {
+            Input item{record.origin, record.sourceRef, record.payload, record.problem};
+            if (!item.problem.isEmpty()) {
+                rejected.append(item);
+                continue;
+            }
+            auto enqueued = submitter.submit(*definition, item.sourceRef, item.payload);
+            if (!enqueued) {
+                err() << "clerk run: " << enqueued.error().toString() << "\n";
+                err().flush();
+                return ExitInvalid;
+            }
+            if (!acceptedIds.contains(enqueued->id)) {  // the same record twice in this run: one item
+                acceptedIds.insert(enqueued->id);
+                accepted.append({item, *enqueued});
+            }
+        }
+    }
+    if (parser.isSet(fromSource)) {
+        if (!definition->source) {
+            err() << "clerk run: " << botPath << " has no source: add a source block, or give --input\n";
             err().flush();
             return ExitInvalid;
         }
-        accepted.append({item, *enqueued});
+        auto polled = engine::pollSource(submitter, *definition);
+        if (!polled) {
+            err() << "clerk run: source: " << polled.error().toString() << "\n";
+            err().flush();
+            return ExitInvalid;
+        }
+        for (const QString &problem : polled->problems)
+            err() << "clerk run: source: " << problem << "\n";
+        if (polled->truncated)
+            err() << "clerk run: source: more records than paginate.max_pages allows; the rest come with the next poll\n";
+        err().flush();
+        for (const auto &[record, enqueued] : polled->items) {
+            if (!acceptedIds.contains(enqueued.id)) {
+                acceptedIds.insert(enqueued.id);
+                accepted.append({Input{record.sourceRef, record.sourceRef, record.payload, {}}, enqueued});
+            }
+        }
     }
 
     QElapsedTimer timer;

@@ -171,6 +171,34 @@ TEST(CliTest, ValidateRefusesDirectoriesAndMissingFilesClearly)
     EXPECT_FALSE(run.out.isEmpty());
 }
 
+TEST(CliTest, RunTakesRecordFilesAndKnowsARecordByItsId)
+{
+    QTemporaryDir dir;
+    writeFile(dir.filePath(QStringLiteral("bot.yaml")),
+              "name: intake\nversion: 1\nowner_team: t\ninput:\n  id: form_id\n"
+              "steps:\n  - id: s\n    type: set\n    params:\n      values:\n        who: \"{{ input.name }}\"\n");
+    writeFile(dir.filePath(QStringLiteral("monday.csv")), "form_id,name\nF1,\"Okafor, Ada\"\nF2,Bo\n");
+    writeFile(dir.filePath(QStringLiteral("tuesday.jsonl")),
+              "{\"form_id\": \"F2\", \"name\": \"Bo\"}\n{\"form_id\": \"F3\", \"name\": \"Cy\"}\nnot json\n");
+    const QString db = dir.filePath(QStringLiteral("work.db"));
+    const ClerkRun run = runClerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"),
+                                   QStringLiteral("monday.csv"), QStringLiteral("--input"), QStringLiteral("tuesday.jsonl"),
+                                   QStringLiteral("--db"), db, QStringLiteral("--json")},
+                                  dir.path());
+    const QJsonObject summary = jsonObject(run.out);
+    EXPECT_EQ(summary.value(QStringLiteral("items")).toArray().size(), 3) << run.out.toStdString();  // F2 once
+    const QJsonArray rejected = summary.value(QStringLiteral("not_enqueued")).toArray();
+    ASSERT_EQ(rejected.size(), 1) << run.out.toStdString();
+    EXPECT_TRUE(rejected.first().toObject().value(QStringLiteral("input")).toString().endsWith(QStringLiteral("tuesday.jsonl:3")));
+
+    // The same forms offered again next day are not processed twice.
+    const ClerkRun again = runClerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"),
+                                     QStringLiteral("monday.csv"), QStringLiteral("--db"), db, QStringLiteral("--json")},
+                                    dir.path());
+    for (const QJsonValue &item : jsonObject(again.out).value(QStringLiteral("items")).toArray())
+        EXPECT_FALSE(item.toObject().value(QStringLiteral("new")).toBool(true)) << again.out.toStdString();
+}
+
 TEST_F(ExampleTest, RunsStraightThroughWhereItCanAndWaitsForPeopleWhereItCannot)
 {
     const ClerkRun run = runExample();

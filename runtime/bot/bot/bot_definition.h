@@ -61,6 +61,15 @@ struct RetryPolicy {
     std::chrono::milliseconds maxDelay{10 * 60 * 1000};
 };
 
+// A connector operation that lists new work (bot key `source`).
+struct SourceDefinition {
+    QString connector;
+    QString operation;
+    QJsonObject params;
+    QString markOperation;   // empty: records are not marked
+    QJsonObject markParams;  // name -> template text over {{ input.* }}
+};
+
 struct BotDefinition {
     QString name;
     QString description;
@@ -72,6 +81,8 @@ struct BotDefinition {
     QString exceptionTeam;                    // defaults to ownerTeam
     std::chrono::milliseconds exceptionSla{8 * 3600 * 1000};
     RetryPolicy retry;
+    QString inputIdField;                     // input.id: the field identifying a record at its source
+    std::optional<SourceDefinition> source;   // where new work is read from, if anywhere
     QStringList connectors;                   // names of connectors the bot uses
     QList<ConnectorDefinition> connectorDefinitions;  // the connectors known when it was loaded
     QList<StepDefinition> steps;

@@ -363,6 +363,18 @@ BotDefinition buildBot(const QJsonObject &top, const Node &root)
     bot.retry.initialDelay = durationOr(retry.value(QStringLiteral("initial_delay")), bot.retry.initialDelay);
     bot.retry.maxDelay = durationOr(retry.value(QStringLiteral("max_delay")), bot.retry.maxDelay);
 
+    bot.inputIdField = top.value(QStringLiteral("input")).toObject().value(QStringLiteral("id")).toString();
+    if (top.contains(QStringLiteral("source"))) {
+        const QJsonObject source = top.value(QStringLiteral("source")).toObject();
+        SourceDefinition definition;
+        definition.connector = source.value(QStringLiteral("connector")).toString();
+        definition.operation = source.value(QStringLiteral("operation")).toString();
+        definition.params = source.value(QStringLiteral("params")).toObject();
+        const QJsonObject mark = source.value(QStringLiteral("mark")).toObject();
+        definition.markOperation = mark.value(QStringLiteral("operation")).toString();
+        definition.markParams = mark.value(QStringLiteral("params")).toObject();
+        bot.source = definition;
+    }
     for (const QJsonValue &connector : top.value(QStringLiteral("connectors")).toArray())
         bot.connectors.append(connector.toString());
     return bot;

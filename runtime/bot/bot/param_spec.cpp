@@ -269,8 +269,43 @@ QList<ParamSpec> buildBotFileSpec()
                                                 QStringLiteral("A field name.")),
                                   QStringLiteral("The fields each item's input has. When given, templates may "
                                                  "only use these input fields.")),
+                ParamSpec::of(QStringLiteral("id"), T::Identifier,
+                              QStringLiteral("The field that identifies a record in the system it comes from (a "
+                                             "form's reference, a report's number). A record offered again with "
+                                             "the same id, from any file or poll, becomes no second item. Without "
+                                             "it, a record is known by its content.")),
             },
             QStringLiteral("What each item's input holds.")),
+        ParamSpec::object(
+            QStringLiteral("source"),
+            {
+                ParamSpec::of(QStringLiteral("connector"), T::ConnectorName,
+                              QStringLiteral("The connector of the system new work is read from."), true),
+                ParamSpec::of(QStringLiteral("operation"), T::String,
+                              QStringLiteral("A list operation of that connector (with `records`), e.g. new "
+                                             "contact forms filtered by status."),
+                              true),
+                ParamSpec::mapOf(QStringLiteral("params"),
+                                 ParamSpec::of(QStringLiteral("value"), T::String, QStringLiteral("A value.")),
+                                 QStringLiteral("Values the operation's templates see as {{ params.NAME }}.")),
+                ParamSpec::object(
+                    QStringLiteral("mark"),
+                    {
+                        ParamSpec::of(QStringLiteral("operation"), T::String,
+                                      QStringLiteral("The operation that marks a record as taken, e.g. sets its "
+                                                     "status to in progress."),
+                                      true),
+                        ParamSpec::mapOf(QStringLiteral("params"),
+                                         ParamSpec::templ(QStringLiteral("value"),
+                                                          QStringLiteral("A value; {{ input.FIELD }} is the record's "
+                                                                         "field.")),
+                                         QStringLiteral("Values for the operation, from the record.")),
+                    },
+                    QStringLiteral("Marks each record as taken once it is stored as an item, so the list "
+                                   "operation stops returning it.")),
+            },
+            QStringLiteral("Where `clerk run --from-source` (and the scheduler) read new work: each record the "
+                           "operation returns becomes one item, once (input.id names its identifying field).")),
         ParamSpec::mapOf(QStringLiteral("thresholds"),
                          ParamSpec::of(QStringLiteral("threshold"), T::Threshold,
                                        QStringLiteral("A confidence from 0 to 1.")),
