@@ -553,6 +553,24 @@ TEST(RestConnectorTest, RefusesSettingsTheSchemaCannotCheck)
     EXPECT_TRUE(badUrl.error().message().contains("http://"));
 }
 
+TEST(RestConnectorTest, TheAddressMayComeFromTheEnvironment)
+{
+    TestHttpServer server([](const TestRequest &) { return TestResponse::json(200, R"({"case": {"id": 4}})"); });
+    qputenv("CLERK_TEST_CASES_URL", server.url().toUtf8());
+    Sleeps sleeps;
+    auto connector = makeConnector(connectorYaml(QStringLiteral("${env:CLERK_TEST_CASES_URL}")), sleeps);
+    ASSERT_TRUE(connector);
+    const auto result = connector->call(QStringLiteral("get_case"), {{"id", 4}});
+    ASSERT_TRUE(result.has_value());
+    EXPECT_EQ(result->fields.value("id").toInt(), 4);
+
+    qunsetenv("CLERK_TEST_CASES_URL_UNSET");
+    const auto unset = rest::RestConnector::create(definition(connectorYaml(QStringLiteral("${env:CLERK_TEST_CASES_URL_UNSET}"))),
+                                                   {nullptr, sleeps.fn()});
+    ASSERT_FALSE(unset.has_value());
+    EXPECT_TRUE(unset.error().message().contains("CLERK_TEST_CASES_URL_UNSET"));
+}
+
 TEST(RestConnectorTest, SharedConnectorIsOnePerDefinition)
 {
     const bot::ConnectorDefinition first = definition(connectorYaml(QStringLiteral("http://127.0.0.1:1/")));

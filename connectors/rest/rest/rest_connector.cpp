@@ -400,6 +400,14 @@ Result<std::shared_ptr<RestConnector>> RestConnector::create(const bot::Connecto
     auto p = std::make_unique<Private>();
     p->name = definition.name;
     p->baseUrl = settings.value(QStringLiteral("base_url")).toString();
+    if (bot::isSecretRef(p->baseUrl)) {
+        // The address may differ per installation: ${env:CASES_URL} reads it when used.
+        const auto resolved = bot::resolveSecret(p->baseUrl);
+        if (!resolved)
+            return fail(Error(resolved.error().code(), QStringLiteral("connector %1: base_url: %2")
+                                                           .arg(definition.name, resolved.error().message())));
+        p->baseUrl = resolved->trimmed();
+    }
     const QUrl base(p->baseUrl);
     if (!base.isValid() || (base.scheme() != QLatin1String("http") && base.scheme() != QLatin1String("https")) ||
         base.host().isEmpty())

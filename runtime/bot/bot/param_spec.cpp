@@ -347,7 +347,8 @@ QList<ParamSpec> buildConnectorFileSpec()
                       QStringLiteral("Which system this is and who looks after it.")),
         ParamSpec::of(QStringLiteral("base_url"), T::String,
                       QStringLiteral("The address every operation's path is added to, e.g. "
-                                     "https://redmine.example.gov.uk/."),
+                                     "https://redmine.example.gov.uk/, or a reference such as ${env:REDMINE_URL} "
+                                     "read when the connector is used."),
                       true),
         ParamSpec::object(
             QStringLiteral("auth"),
