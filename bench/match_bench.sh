@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Record matching figures on the shared person corpora (read in place, never copied into
+# the repository): quality with `clerk eval` on FEBRL4 and the Splink sets, each with all
+# fields and without the identifier column, against the deterministic rule a team would
+# script (exact surname + date of birth); then the speed of one query against an
+# in-memory index of 1,000,000 records (match_bench).
+#
+#   bench/match_bench.sh [DATA] [--build DIR] [--records N] [--only quality,speed]
+#
+#   DATA       the corpora (default ../shared/data beside the checkout)
+#   --build    a build tree with the clerk and match_bench targets (default build/)
+#   --records  index size for the speed section (default 1000000; about 1.5 GB of memory)
+#
+# Weights are fitted on each data set without labels (`clerk eval --estimate`: u from
+# random pairs, m by EM per blocking key, then the prior); the thresholds are the bot's:
+# upper 0.99, lower 0.5, margin 0.1. The bots are written to a temporary folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=../shared/data
+build=build
+records=1000000
+only=quality,speed
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) build=$2; shift 2 ;;
+    --records) records=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    -*) echo "unknown option $1" >&2; exit 2 ;;
+    *) data=$1; shift ;;
+  esac
+done
+data=$(realpath "$data")
+clerk=$(realpath "$build/runtime/app/clerk")
+bench=$(realpath "$build/tests/match/match_bench")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+bot() { # bot NAME INDEX_CSV ID_COLUMN FIELDS BLOCKING
+  cat > "$work/$1.yaml" <<YAML
+name: $1
+version: 1
+owner_team: bench
+steps:
+  - id: person
+    type: match
+    params:
+      index: {path: $2, id_column: $3}
+      fields:
+$4
+      blocking: $5
+      thresholds: {upper: 0.99, lower: 0.5, margin: 0.1}
+YAML
+}
+
+febrl_fields='        given_name: {value: "{{ input.given_name }}", comparator: name}
+        surname: {value: "{{ input.surname }}", comparator: name}
+        street_number: {value: "{{ input.street_number }}", comparator: exact}
+        address_1: {value: "{{ input.address_1 }}", comparator: jaro_winkler}
+        address_2: {value: "{{ input.address_2 }}", comparator: jaro_winkler}
+        suburb: {value: "{{ input.suburb }}", comparator: jaro_winkler}
+        postcode: {value: "{{ input.postcode }}", comparator: postcode}
+        state: {value: "{{ input.state }}", comparator: exact}
+        date_of_birth: {value: "{{ input.date_of_birth }}", comparator: date}'
+febrl_blocking='[date_of_birth, "phonetic(given_name)+year(date_of_birth)", "phonetic(surname)+year(date_of_birth)", "phonetic(given_name)+phonetic(surname)", "postcode+initial(given_name)", "postcode+initial(surname)", "street_number+suburb", "phonetic(surname)+suburb"]'
+bot febrl "$data/febrl/febrl4a.csv" rec_id "$febrl_fields" "$febrl_blocking"
+bot febrl_id "$data/febrl/febrl4a.csv" rec_id "$febrl_fields
+        soc_sec_id: {value: \"{{ input.soc_sec_id }}\", comparator: identifier}" "[soc_sec_id, ${febrl_blocking:1}"
+
+fake_fields='        first_name: {value: "{{ input.first_name }}", comparator: name}
+        surname: {value: "{{ input.surname }}", comparator: name}
+        dob: {value: "{{ input.dob }}", comparator: date}
+        city: {value: "{{ input.city }}", comparator: jaro_winkler}'
+fake_blocking='[dob, "phonetic(first_name)+phonetic(surname)", "phonetic(first_name)", "phonetic(surname)", "year(dob)+initial(surname)", "city+initial(first_name)"'
+bot fake "$data/splink/fake_1000.csv" unique_id "$fake_fields" "$fake_blocking]"
+bot fake_id "$data/splink/fake_1000.csv" unique_id "$fake_fields
+        email: {value: \"{{ input.email }}\", comparator: levenshtein}" "$fake_blocking, email]"
+
+hist_fields='        first_name: {value: "{{ input.first_name }}", comparator: name}
+        surname: {value: "{{ input.surname }}", comparator: name}
+        dob: {value: "{{ input.dob }}", comparator: date}
+        birth_place: {value: "{{ input.birth_place }}", comparator: jaro_winkler}
+        postcode_fake: {value: "{{ input.postcode_fake }}", comparator: postcode}
+        gender: {value: "{{ input.gender }}", comparator: exact}
+        occupation: {value: "{{ input.occupation }}", comparator: jaro_winkler}'
+hist_blocking='[dob, "phonetic(first_name)+year(dob)", "phonetic(surname)+year(dob)", "phonetic(first_name)+phonetic(surname)", "sector(postcode_fake)+initial(first_name)", "sector(postcode_fake)+initial(surname)", "phonetic(first_name)+birth_place", "phonetic(surname)+birth_place", "district(postcode_fake)+phonetic(first_name)", "phonetic(surname)+occupation", "phonetic(first_name)+occupation"]'
+bot hist "$data/splink/historical_50k.csv" unique_id "$hist_fields" "$hist_blocking"
+
+summary() { # the figures of one `clerk eval --json` run, on one line
+  python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+line = "P %.2f%%  R %.2f%%  F1 %.4f  auto %.2f%% of true at %.2f%% precision  person %d  blocking recall %.2f%%" % (
+    100 * r["precision"], 100 * r["recall"], r["f1"], 100 * r["auto_share"], 100 * r["auto_precision"],
+    r["needs_person"], 100 * r["blocking_recall"])
+if "rule" in r:
+    line += "\n    rule exact %s: P %.2f%%  R %.2f%%  F1 %.4f" % (r["rule"]["fields"], 100 * r["rule"]["precision"],
+                                                            100 * r["rule"]["recall"], r["rule"]["f1"])
+print(line)'
+}
+
+run() { # run LABEL BOT ARGS...
+  local label=$1 name=$2; shift 2
+  printf '%-44s ' "$label"
+  "$clerk" eval "$work/$name.yaml" --estimate --json "$@" | summary
+}
+
+if [[ $only == *quality* ]]; then
+  echo "== quality (clerk eval --estimate; thresholds upper 0.99, lower 0.5, margin 0.1) =="
+  febrl=(--layout febrl4 --records "$data/febrl/febrl4a.csv" --queries "$data/febrl/febrl4b.csv")
+  run "FEBRL4 without soc_sec_id" febrl "${febrl[@]}" --rule surname,date_of_birth
+  run "FEBRL4 with soc_sec_id" febrl_id "${febrl[@]}"
+  run "Splink fake_1000 without email" fake --layout clusters --records "$data/splink/fake_1000.csv" --rule surname,dob
+  run "Splink fake_1000 with email" fake_id --layout clusters --records "$data/splink/fake_1000.csv"
+  run "Splink historical_50k (no identifier column)" hist --layout clusters --records "$data/splink/historical_50k.csv" --rule surname,dob
+  echo
+  echo "FEBRL4 without soc_sec_id, the threshold table:"
+  "$clerk" eval "$work/febrl.yaml" --estimate "${febrl[@]}" | sed -n '/^upper/,/^$/p'
+  echo "Splink historical_50k, the threshold table:"
+  "$clerk" eval "$work/hist.yaml" --estimate --layout clusters --records "$data/splink/historical_50k.csv" | sed -n '/^upper/,/^$/p'
+fi
+
+if [[ $only == *speed* ]]; then
+  echo "== speed: FEBRL4B queries against $records records (FEBRL4A + synthetic people), one core =="
+  taskset -c 0 "$bench" "$data/febrl/febrl4a.csv" "$data/febrl/febrl4b.csv" --records "$records"
+fi
