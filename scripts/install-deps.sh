@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config
-          qt6-base-dev libqt6sql6-sqlite
+          qt6-base-dev libqt6sql6-sqlite libqt6sql6-psql
           libyaml-cpp-dev libcurl4-openssl-dev
           libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
           libpoppler-qt6-dev liblinear-dev libfasttext-dev)
@@ -12,7 +12,8 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev
              clang-19 libclang-rt-19-dev
              python3 python3-jsonschema python3-yaml
-             fonts-dejavu-core poppler-utils)
+             fonts-dejavu-core poppler-utils
+             postgresql)
 fi
 
 missing=()

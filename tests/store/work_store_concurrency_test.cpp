@@ -1,12 +1,15 @@
-// Several workers on one database file: each has its own WorkStore (and connection), as
-// the scheduler's worker threads and separate `clerk` processes do. No item may be held by
-// two workers at once, and none may be lost.
+// Several workers on one database (an SQLite file, a PostgreSQL database): each has its
+// own WorkStore (and connection), as the scheduler's worker threads and separate `clerk`
+// processes on one or several machines do. No item may be held by two workers at once,
+// none may be lost, and concurrent first opens migrate the schema once.
 #include "store/work_store.h"
 
+#include "store/migrations_p.h"
 #include "store_test_support.h"
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QSet>
 #include <QJsonObject>
 
 #include <iostream>
@@ -22,8 +25,51 @@ namespace {
 using testing::isOk;
 using testing::RawConnection;
 
+using testing::Backend;
+
 const char *const kWorkerDatabase = "CLERK_STORE_TEST_WORKER_DATABASE";
 const char *const kWorkerName = "CLERK_STORE_TEST_WORKER_NAME";
+const char *const kOpenerDatabase = "CLERK_STORE_TEST_OPENER_DATABASE";
+
+class WorkStoreConcurrencyTest : public ::testing::TestWithParam<Backend> {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(m_dir.isValid());
+        CLERK_CREATE_TEST_DATABASE(m_database, GetParam(), m_dir.path(), QStringLiteral("clerk"));
+    }
+    QString location() const { return m_database.location(); }
+
+    QTemporaryDir m_dir;
+    testing::TestDatabase m_database;
+};
+
+// Runs the current test again in `count` child processes, each with `variable` set to
+// `value` and kWorkerName to "process-N"; true when all of them passed.
+void runChildren(int count, const char *variable, const QString &value)
+{
+    const ::testing::TestInfo *info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const QString filter = QStringLiteral("%1.%2").arg(QLatin1String(info->test_suite_name()), QLatin1String(info->name()));
+    QList<std::shared_ptr<QProcess>> children;
+    for (int p = 0; p < count; ++p) {
+        auto child = std::make_shared<QProcess>();
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QLatin1String(variable), value);
+        env.insert(QLatin1String(kWorkerName), QStringLiteral("process-%1").arg(p));
+        child->setProcessEnvironment(env);
+        child->setProcessChannelMode(QProcess::MergedChannels);
+        child->start(QCoreApplication::applicationFilePath(), {QStringLiteral("--gtest_filter=") + filter});
+        ASSERT_TRUE(child->waitForStarted(10000));
+        children.append(child);
+    }
+    for (const auto &child : children) {
+        ASSERT_TRUE(child->waitForFinished(100000));
+        const QString output = QString::fromLocal8Bit(child->readAll());
+        EXPECT_EQ(child->exitStatus(), QProcess::NormalExit);
+        EXPECT_EQ(child->exitCode(), 0) << output.toStdString();
+        EXPECT_TRUE(output.contains(QStringLiteral("[  PASSED  ] 1 test"))) << output.toStdString();
+    }
+}
 
 struct WorkerLog {
     QList<qint64> leased;
@@ -93,16 +139,14 @@ void checkExactlyOnce(const QString &path, const QList<qint64> &ids, const QHash
     // The steps of one item were all written by the worker that leased it.
     EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM (SELECT item_id FROM events"
                                         " WHERE kind IN ('leased', 'step_done', 'done')"
-                                        " GROUP BY item_id HAVING COUNT(DISTINCT actor) > 1)"))
+                                        " GROUP BY item_id HAVING COUNT(DISTINCT actor) > 1) AS shared_items"))
                   .toInt(),
               0);
 }
 
-TEST(WorkStoreConcurrencyTest, FourThreadsNeverHoldTheSameItem)
+TEST_P(WorkStoreConcurrencyTest, FourThreadsNeverHoldTheSameItem)
 {
-    QTemporaryDir dir;
-    ASSERT_TRUE(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("clerk.db"));
+    const QString path = location();
     ManualClock clock(testing::startTime());
     constexpr int kItems = 500;
     constexpr int kWorkers = 4;
@@ -139,11 +183,9 @@ TEST(WorkStoreConcurrencyTest, FourThreadsNeverHoldTheSameItem)
     checkExactlyOnce(path, ids, leases, completions);
 }
 
-TEST(WorkStoreConcurrencyTest, ConcurrentFirstOpensMigrateOnce)
+TEST_P(WorkStoreConcurrencyTest, ConcurrentFirstOpensMigrateOnce)
 {
-    QTemporaryDir dir;
-    ASSERT_TRUE(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("fresh.db"));
+    const QString path = location();
     ManualClock clock(testing::startTime());
     std::mutex mutex;
     QStringList errors;
@@ -161,11 +203,27 @@ TEST(WorkStoreConcurrencyTest, ConcurrentFirstOpensMigrateOnce)
     }
     EXPECT_TRUE(errors.isEmpty()) << errors.join(QStringLiteral("; ")).toStdString();
     RawConnection raw(path);
-    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM schema_version")).toInt(), 1);
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM schema_version")).toInt(), latestSchemaVersion());
 }
 
-// Two processes instead of threads. The test binary runs itself twice as a worker.
-TEST(WorkStoreConcurrencyTest, TwoProcessesNeverHoldTheSameItem)
+// Three processes open a new database at the same moment: each succeeds and every
+// migration step is applied once.
+TEST_P(WorkStoreConcurrencyTest, ThreeProcessesRacingToMigrateApplyEachStepOnce)
+{
+    if (const QByteArray childLocation = qgetenv(kOpenerDatabase); !childLocation.isEmpty()) {
+        auto store = openWorkStore(QString::fromLocal8Bit(childLocation), SystemClock::instance(), {.busyTimeout = 30s});
+        EXPECT_TRUE(isOk(store));
+        return;
+    }
+    runChildren(3, kOpenerDatabase, location());
+    RawConnection raw(location());
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM schema_version")).toInt(), latestSchemaVersion());
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(DISTINCT version) FROM schema_version")).toInt(),
+              latestSchemaVersion());
+}
+
+// Four processes instead of threads. The test binary runs itself four times as a worker.
+TEST_P(WorkStoreConcurrencyTest, FourProcessesNeverHoldTheSameItem)
 {
     if (const QByteArray childPath = qgetenv(kWorkerDatabase); !childPath.isEmpty()) {
         const QString name = QString::fromLocal8Bit(qgetenv(kWorkerName));
@@ -175,44 +233,30 @@ TEST(WorkStoreConcurrencyTest, TwoProcessesNeverHoldTheSameItem)
         return;
     }
 
-    QTemporaryDir dir;
-    ASSERT_TRUE(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("clerk.db"));
+    const QString path = location();
     ManualClock clock(testing::startTime());
-    constexpr int kItems = 300;
+    constexpr int kItems = 500;
     QList<qint64> ids;
     enqueueMany(path, clock, kItems, &ids);
-
-    QList<std::shared_ptr<QProcess>> children;
-    for (int p = 0; p < 2; ++p) {
-        auto child = std::make_shared<QProcess>();
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QLatin1String(kWorkerDatabase), path);
-        env.insert(QLatin1String(kWorkerName), QStringLiteral("process-%1").arg(p));
-        child->setProcessEnvironment(env);
-        child->setProcessChannelMode(QProcess::MergedChannels);
-        child->start(QCoreApplication::applicationFilePath(),
-                     {QStringLiteral("--gtest_filter=WorkStoreConcurrencyTest.TwoProcessesNeverHoldTheSameItem")});
-        ASSERT_TRUE(child->waitForStarted(10000));
-        children.append(child);
-    }
-    for (const auto &child : children) {
-        ASSERT_TRUE(child->waitForFinished(100000));
-        EXPECT_EQ(child->exitStatus(), QProcess::NormalExit);
-        EXPECT_EQ(child->exitCode(), 0) << QString::fromLocal8Bit(child->readAll()).toStdString();
-    }
+    runChildren(4, kWorkerDatabase, path);
 
     // The workers' own records are in the event log: who leased and completed what.
     QHash<qint64, int> leases, completions;
+    QSet<QString> workers;
     {
         RawConnection raw(path);
         QSqlQuery query(raw.database());
-        ASSERT_TRUE(query.exec(QStringLiteral("SELECT item_id, kind FROM events WHERE kind IN ('leased', 'done')")));
-        while (query.next())
+        ASSERT_TRUE(query.exec(QStringLiteral("SELECT item_id, kind, actor FROM events WHERE kind IN ('leased', 'done')")));
+        while (query.next()) {
             ++(query.value(1).toString() == QLatin1String("leased") ? leases : completions)[query.value(0).toLongLong()];
+            workers.insert(query.value(2).toString());
+        }
     }
     checkExactlyOnce(path, ids, leases, completions);
+    std::cout << workers.size() << " of 4 processes took items\n";
 }
+
+CLERK_INSTANTIATE_FOR_BACKENDS(WorkStoreConcurrencyTest);
 
 } // namespace
 } // namespace clerk::store

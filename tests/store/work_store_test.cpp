@@ -1,5 +1,6 @@
 #include "store/work_store.h"
 
+#include "store/migrations_p.h"
 #include "store_test_support.h"
 
 #include <QDir>
@@ -30,75 +31,89 @@ HumanRequest postcodeQuestion()
 
 // --- opening and migrations ----------------------------------------------------------------
 
-TEST_F(WorkStoreTest, MigrationsCreateTablesAndReopeningIsANoOp)
+TEST_P(WorkStoreTest, MigrationsCreateTablesAndReopeningIsANoOp)
 {
+    const int latest = latestSchemaVersion();
+    ASSERT_EQ(latest, 2);
     m_store.reset();
     {
-        RawConnection raw(path());
+        RawConnection raw(location());
         ASSERT_TRUE(raw.isOpen());
-        for (const char *table : {"schema_version", "bot_definitions", "work_items", "exception_items", "outbox", "events"}) {
-            EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '%1'")
-                                     .arg(QLatin1String(table)))
-                          .toInt(),
-                      1)
-                << table;
+        for (const char *table :
+             {"schema_version", "bot_definitions", "work_items", "exception_items", "outbox", "events", "leader_leases"})
+            EXPECT_TRUE(raw.hasTable(QLatin1String(table))) << table;
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM schema_version")).toInt(), latest);
+        if (GetParam() == testing::Backend::Sqlite) {
+            EXPECT_EQ(raw.scalar(QStringLiteral("PRAGMA journal_mode")).toString(), QStringLiteral("wal"));
         }
-        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM schema_version")).toInt(), 1);
-        EXPECT_EQ(raw.scalar(QStringLiteral("PRAGMA journal_mode")).toString(), QStringLiteral("wal"));
     }
     m_store = open();
     ASSERT_NE(m_store, nullptr);
     m_store.reset();
-    RawConnection raw(path());
-    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM schema_version")).toInt(), 1);
-    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 1);
+    RawConnection raw(location());
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM schema_version")).toInt(), latest);
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), latest);
 }
 
-TEST_F(WorkStoreTest, NewerSchemaVersionIsRefused)
+TEST_P(WorkStoreTest, TimesAndIdsHoldSixtyFourBits)
+{
+    // Milliseconds since 1970 overflow 32 bits; PostgreSQL's INTEGER is 32-bit.
+    const QDateTime later(QDate(2091, 6, 30), QTime(23, 59, 59, 999), Qt::UTC);
+    m_clock.set(later);
+    const qint64 id = enqueue(QStringLiteral("form-1"));
+    auto stored = m_store->item(id);
+    ASSERT_TRUE(isOk(stored));
+    EXPECT_EQ(stored->createdAt, later);
+    EXPECT_EQ(stored->notBefore, later);
+}
+
+TEST_P(WorkStoreTest, NewerSchemaVersionIsRefused)
 {
     m_store.reset();
     {
-        RawConnection raw(path());
+        RawConnection raw(location());
         ASSERT_TRUE(raw.exec(QStringLiteral("INSERT INTO schema_version (version, applied_at) VALUES (99, 0)")));
     }
-    auto opened = openWorkStore(path(), m_clock);
+    auto opened = openWorkStore(location(), m_clock);
     ASSERT_TRUE(failsWith(opened, ErrorCode::InvalidArgument));
-    EXPECT_TRUE(opened.error().message().contains(QStringLiteral("database schema version 99 is newer than this clerk (1)")))
+    EXPECT_TRUE(opened.error().message().contains(QStringLiteral("database schema version 99 is newer than this clerk (2)")))
         << testing::text(opened.error());
     EXPECT_TRUE(opened.error().message().contains(QStringLiteral("upgrade clerk")));
 }
 
-TEST_F(WorkStoreTest, ForeignSqliteDatabaseIsRefused)
+TEST_P(WorkStoreTest, ForeignDatabaseIsRefused)
 {
-    const QString other = m_dir.filePath(QStringLiteral("other.db"));
+    testing::TestDatabase other;
+    CLERK_CREATE_TEST_DATABASE(other, GetParam(), m_dir.path(), QStringLiteral("other"));
     {
-        RawConnection raw(other);
+        RawConnection raw(other.location());
+        ASSERT_TRUE(raw.isOpen());
         ASSERT_TRUE(raw.exec(QStringLiteral("CREATE TABLE customers (name TEXT)")));
     }
-    auto opened = openWorkStore(other, m_clock);
+    auto opened = openWorkStore(other.location(), m_clock);
     ASSERT_TRUE(failsWith(opened, ErrorCode::Corrupt));
     EXPECT_TRUE(opened.error().message().contains(QStringLiteral("is not a clerk database")));
-    RawConnection raw(other);
-    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE name = 'work_items'")).toInt(), 0);
+    RawConnection raw(other.location());
+    EXPECT_FALSE(raw.hasTable(QStringLiteral("work_items")));
 }
 
-TEST_F(WorkStoreTest, OpensLocationsBySchemeAndCreatesMissingFolders)
+TEST(WorkStoreLocationTest, OpensLocationsBySchemeAndCreatesMissingFolders)
 {
-    const QString nested = m_dir.filePath(QStringLiteral("a/b/c/clerk.db"));
-    auto withScheme = openWorkStore(QStringLiteral("sqlite:") + nested, m_clock);
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    ManualClock clock(testing::startTime());
+    const QString nested = dir.filePath(QStringLiteral("a/b/c/clerk.db"));
+    auto withScheme = openWorkStore(QStringLiteral("sqlite:") + nested, clock);
     ASSERT_TRUE(isOk(withScheme));
     EXPECT_TRUE(QFileInfo::exists(nested));
 
-    auto postgres = openWorkStore(QStringLiteral("postgresql://clerk@db.example/clerk"), m_clock);
-    ASSERT_TRUE(failsWith(postgres, ErrorCode::InvalidArgument));
-    EXPECT_EQ(postgres.error().message(), QStringLiteral("the PostgreSQL backend is not available yet"));
-
-    EXPECT_TRUE(failsWith(openWorkStore(QStringLiteral("mysql:clerk"), m_clock), ErrorCode::InvalidArgument));
-    EXPECT_TRUE(failsWith(openWorkStore(QStringLiteral("sqlite:"), m_clock), ErrorCode::InvalidArgument));
-    EXPECT_TRUE(failsWith(openWorkStore(m_dir.path(), m_clock), ErrorCode::InvalidArgument));
+    EXPECT_TRUE(failsWith(openWorkStore(QStringLiteral("mysql:clerk"), clock), ErrorCode::InvalidArgument));
+    EXPECT_TRUE(failsWith(openWorkStore(QStringLiteral("sqlite:"), clock), ErrorCode::InvalidArgument));
+    EXPECT_TRUE(failsWith(openWorkStore(dir.path(), clock), ErrorCode::InvalidArgument));
+    // postgresql:// locations: tests/store/work_store_postgres_test.cpp.
 }
 
-TEST_F(WorkStoreTest, ExceptionStateNamesRoundTrip)
+TEST(WorkStoreLocationTest, ExceptionStateNamesRoundTrip)
 {
     for (ExceptionState state :
          {ExceptionState::Open, ExceptionState::Claimed, ExceptionState::Resolved, ExceptionState::Rejected})
@@ -109,7 +124,7 @@ TEST_F(WorkStoreTest, ExceptionStateNamesRoundTrip)
 
 // --- definitions ---------------------------------------------------------------------------
 
-TEST_F(WorkStoreTest, DefinitionsAreStoredOncePerDigest)
+TEST_P(WorkStoreTest, DefinitionsAreStoredOncePerDigest)
 {
     const QByteArray source("name: contact-form\nsteps: []\n");
     ASSERT_TRUE(isOk(m_store->saveDefinition(QStringLiteral("contact-form"), QStringLiteral("1.0"),
@@ -126,7 +141,7 @@ TEST_F(WorkStoreTest, DefinitionsAreStoredOncePerDigest)
 
 // --- enqueue and lease ---------------------------------------------------------------------
 
-TEST_F(WorkStoreTest, EnqueueDeduplicatesBySourceRef)
+TEST_P(WorkStoreTest, EnqueueDeduplicatesBySourceRef)
 {
     NewItem item{.bot = QStringLiteral("contact-form"),
                  .botVersion = QStringLiteral("1.0"),
@@ -168,7 +183,7 @@ TEST_F(WorkStoreTest, EnqueueDeduplicatesBySourceRef)
     EXPECT_TRUE(failsWith(m_store->enqueue({.bot = QStringLiteral("contact-form")}), ErrorCode::InvalidArgument));
 }
 
-TEST_F(WorkStoreTest, LeasesHighestPriorityFirstThenOldest)
+TEST_P(WorkStoreTest, LeasesHighestPriorityFirstThenOldest)
 {
     const qint64 low1 = enqueue(QStringLiteral("low-1"), 0);
     const qint64 high1 = enqueue(QStringLiteral("high-1"), 5);
@@ -184,7 +199,7 @@ TEST_F(WorkStoreTest, LeasesHighestPriorityFirstThenOldest)
     EXPECT_EQ(lease(QStringLiteral("w1")), 0);
 }
 
-TEST_F(WorkStoreTest, LeaseReturnsTheWholeItem)
+TEST_P(WorkStoreTest, LeaseReturnsTheWholeItem)
 {
     const qint64 id = enqueue(QStringLiteral("scan-1.pdf"), 1);
     auto leased = m_store->leaseNext(QStringLiteral("worker-a"), 45s);
@@ -200,7 +215,7 @@ TEST_F(WorkStoreTest, LeaseReturnsTheWholeItem)
     EXPECT_EQ(eventKinds(id), (QStringList{QStringLiteral("enqueued"), QStringLiteral("leased")}));
 }
 
-TEST_F(WorkStoreTest, LeaseFiltersByBot)
+TEST_P(WorkStoreTest, LeaseFiltersByBot)
 {
     enqueue(QStringLiteral("a"), 9, QStringLiteral("inbound-post"));
     const qint64 wanted = enqueue(QStringLiteral("b"), 0, QStringLiteral("contact-form"));
@@ -208,7 +223,7 @@ TEST_F(WorkStoreTest, LeaseFiltersByBot)
     EXPECT_EQ(lease(QStringLiteral("w"), {QStringLiteral("contact-form")}), 0);
 }
 
-TEST_F(WorkStoreTest, LeaseRespectsNotBefore)
+TEST_P(WorkStoreTest, LeaseRespectsNotBefore)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     ASSERT_EQ(lease(QStringLiteral("w1")), id);
@@ -234,7 +249,7 @@ TEST_F(WorkStoreTest, LeaseRespectsNotBefore)
     EXPECT_EQ(events->at(2).detail.value(QStringLiteral("attempts")).toInt(), 1);
 }
 
-TEST_F(WorkStoreTest, ExpiredLeaseIsTakenOverWithAnAttemptCounted)
+TEST_P(WorkStoreTest, ExpiredLeaseIsTakenOverWithAnAttemptCounted)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     ASSERT_EQ(lease(QStringLiteral("w1")), id);
@@ -259,7 +274,7 @@ TEST_F(WorkStoreTest, ExpiredLeaseIsTakenOverWithAnAttemptCounted)
     EXPECT_EQ(takeover.at, m_clock.now());
 }
 
-TEST_F(WorkStoreTest, EveryLeaseHolderCallFailsWithConflictOnceTheLeaseIsLost)
+TEST_P(WorkStoreTest, EveryLeaseHolderCallFailsWithConflictOnceTheLeaseIsLost)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     ASSERT_EQ(lease(QStringLiteral("w1")), id);
@@ -295,7 +310,7 @@ TEST_F(WorkStoreTest, EveryLeaseHolderCallFailsWithConflictOnceTheLeaseIsLost)
     EXPECT_TRUE(failsWith(m_store->renewLease(4242, QStringLiteral("w2"), 60s), ErrorCode::NotFound));
 }
 
-TEST_F(WorkStoreTest, ReleasedLeaseIsRunnableAgainWithoutAnAttempt)
+TEST_P(WorkStoreTest, ReleasedLeaseIsRunnableAgainWithoutAnAttempt)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     ASSERT_EQ(lease(QStringLiteral("w1")), id);
@@ -312,7 +327,7 @@ TEST_F(WorkStoreTest, ReleasedLeaseIsRunnableAgainWithoutAnAttempt)
 
 // --- steps ---------------------------------------------------------------------------------
 
-TEST_F(WorkStoreTest, CompleteStepStoresOutputsExactlyOnce)
+TEST_P(WorkStoreTest, CompleteStepStoresOutputsExactlyOnce)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     const QString w = QStringLiteral("w1");
@@ -348,7 +363,7 @@ TEST_F(WorkStoreTest, CompleteStepStoresOutputsExactlyOnce)
     EXPECT_EQ(lease(QStringLiteral("w2")), 0);
 }
 
-TEST_F(WorkStoreTest, FailItemEndsItAndRequeueBringsItBack)
+TEST_P(WorkStoreTest, FailItemEndsItAndRequeueBringsItBack)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     ASSERT_EQ(lease(QStringLiteral("w1")), id);
@@ -384,7 +399,7 @@ TEST_F(WorkStoreTest, FailItemEndsItAndRequeueBringsItBack)
 
 // --- people --------------------------------------------------------------------------------
 
-TEST_F(WorkStoreTest, HumanDecisionResumesTheItemAtTheNextStep)
+TEST_P(WorkStoreTest, HumanDecisionResumesTheItemAtTheNextStep)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     const QString w = QStringLiteral("w1");
@@ -487,7 +502,7 @@ TEST_F(WorkStoreTest, HumanDecisionResumesTheItemAtTheNextStep)
     EXPECT_TRUE(isOk(m_store->completeStep(id, QStringLiteral("w3"), 2, QStringLiteral("note"), {}, true)));
 }
 
-TEST_F(WorkStoreTest, ExpiredClaimCanBeTakenByAnotherPerson)
+TEST_P(WorkStoreTest, ExpiredClaimCanBeTakenByAnotherPerson)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     ASSERT_EQ(lease(QStringLiteral("w")), id);
@@ -515,7 +530,7 @@ TEST_F(WorkStoreTest, ExpiredClaimCanBeTakenByAnotherPerson)
               (QJsonObject{{QStringLiteral("decided_by"), QStringLiteral("carol")}}));
 }
 
-TEST_F(WorkStoreTest, RejectCancelsTheItem)
+TEST_P(WorkStoreTest, RejectCancelsTheItem)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     ASSERT_EQ(lease(QStringLiteral("w")), id);
@@ -547,7 +562,7 @@ TEST_F(WorkStoreTest, RejectCancelsTheItem)
     EXPECT_EQ(m_store->item(id)->stepCursor, 0);
 }
 
-TEST_F(WorkStoreTest, ExceptionsAreListedByDueTimeWithFilters)
+TEST_P(WorkStoreTest, ExceptionsAreListedByDueTimeWithFilters)
 {
     QList<qint64> exceptionIds;
     const QList<std::pair<QString, int>> asks = {{QStringLiteral("team-a"), 3}, {QStringLiteral("team-b"), 1},
@@ -590,7 +605,7 @@ TEST_F(WorkStoreTest, ExceptionsAreListedByDueTimeWithFilters)
 
 // --- outbox, events, summary -----------------------------------------------------------------
 
-TEST_F(WorkStoreTest, OutboxBeginsAnActionOnlyOnce)
+TEST_P(WorkStoreTest, OutboxBeginsAnActionOnlyOnce)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     auto first = m_store->beginAction(QStringLiteral("item-1-step-3"), id, 3);
@@ -603,12 +618,12 @@ TEST_F(WorkStoreTest, OutboxBeginsAnActionOnlyOnce)
     EXPECT_TRUE(failsWith(m_store->finishAction(QStringLiteral("never-begun")), ErrorCode::NotFound));
 
     m_store.reset();
-    RawConnection raw(path());
+    RawConnection raw(location());
     EXPECT_EQ(raw.scalar(QStringLiteral("SELECT state FROM outbox WHERE key = 'item-1-step-3'")).toString(),
               QStringLiteral("done"));
 }
 
-TEST_F(WorkStoreTest, AnAbandonedActionCanBeBegunAfreshButAFinishedOneCannot)
+TEST_P(WorkStoreTest, AnAbandonedActionCanBeBegunAfreshButAFinishedOneCannot)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     ASSERT_TRUE(isOk(m_store->beginAction(QStringLiteral("refused"), id, 1)));
@@ -625,23 +640,27 @@ TEST_F(WorkStoreTest, AnAbandonedActionCanBeBegunAfreshButAFinishedOneCannot)
     EXPECT_FALSE(*landed);  // a finished action is never forgotten
 }
 
-TEST_F(WorkStoreTest, EventsAreAppendOnly)
+TEST_P(WorkStoreTest, EventsAreAppendOnly)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
     ASSERT_EQ(lease(QStringLiteral("w")), id);
 
-    RawConnection raw(path());
+    RawConnection raw(location());
     ASSERT_TRUE(raw.isOpen());
     QString error;
     EXPECT_FALSE(raw.exec(QStringLiteral("UPDATE events SET kind = 'done'"), &error));
     EXPECT_TRUE(error.contains(QStringLiteral("append-only"))) << error.toStdString();
     EXPECT_FALSE(raw.exec(QStringLiteral("DELETE FROM events"), &error));
     EXPECT_TRUE(error.contains(QStringLiteral("append-only"))) << error.toStdString();
+    if (raw.isPostgres()) {
+        EXPECT_FALSE(raw.exec(QStringLiteral("TRUNCATE events"), &error));
+        EXPECT_TRUE(error.contains(QStringLiteral("append-only"))) << error.toStdString();
+    }
     EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM events")).toInt(), 2);
     EXPECT_TRUE(raw.exec(QStringLiteral("INSERT INTO events (at, kind) VALUES (0, 'note')")));
 }
 
-TEST_F(WorkStoreTest, EventsHoldNoPayloadOrDocumentText)
+TEST_P(WorkStoreTest, EventsHoldNoPayloadOrDocumentText)
 {
     auto queued = m_store->enqueue({.bot = QStringLiteral("contact-form"),
                                     .sourceRef = QStringLiteral("forms/jane-example.json"),
@@ -660,7 +679,7 @@ TEST_F(WorkStoreTest, EventsHoldNoPayloadOrDocumentText)
                                                 .fields = {{QStringLiteral("postcode"), QStringLiteral("LS1 4AB")}}})));
 
     m_store.reset();
-    RawConnection raw(path());
+    RawConnection raw(location());
     QSqlQuery query(raw.database());
     ASSERT_TRUE(query.exec(QStringLiteral("SELECT kind, COALESCE(actor, ''), detail FROM events")));
     int rows = 0;
@@ -673,7 +692,7 @@ TEST_F(WorkStoreTest, EventsHoldNoPayloadOrDocumentText)
     EXPECT_EQ(rows, 6);
 }
 
-TEST_F(WorkStoreTest, SummaryCountsItemsPerBotAndExceptionsPerTeam)
+TEST_P(WorkStoreTest, SummaryCountsItemsPerBotAndExceptionsPerTeam)
 {
     for (int i = 0; i < 3; ++i)
         enqueue(QStringLiteral("queued-%1").arg(i), 0, QStringLiteral("inbound-post"));
@@ -720,7 +739,7 @@ TEST_F(WorkStoreTest, SummaryCountsItemsPerBotAndExceptionsPerTeam)
     EXPECT_EQ(summary->teams[1].breached, 0);
 }
 
-TEST_F(WorkStoreTest, ItemsAreListedByIdWithFilters)
+TEST_P(WorkStoreTest, ItemsAreListedByIdWithFilters)
 {
     const qint64 a = enqueue(QStringLiteral("a"), 0, QStringLiteral("inbound-post"));
     const qint64 b = enqueue(QStringLiteral("b"), 5, QStringLiteral("contact-form"));
@@ -738,7 +757,7 @@ TEST_F(WorkStoreTest, ItemsAreListedByIdWithFilters)
     EXPECT_EQ(ids(m_store->items({.limit = 2, .offset = 1})), (QList<qint64>{b, c}));
 }
 
-TEST_F(WorkStoreTest, APickedChoiceFillsTheOneFieldTheStepAskedFor)
+TEST_P(WorkStoreTest, APickedChoiceFillsTheOneFieldTheStepAskedFor)
 {
     const qint64 id = enqueue(QStringLiteral("route-1"));
     const QString w = QStringLiteral("w1");
@@ -755,7 +774,7 @@ TEST_F(WorkStoreTest, APickedChoiceFillsTheOneFieldTheStepAskedFor)
     EXPECT_EQ(answer.value(QStringLiteral("choice")).toString(), QStringLiteral("highways"));
 }
 
-TEST_F(WorkStoreTest, FinishItemEndsAnItemWhoseLastStepAPersonAnswered)
+TEST_P(WorkStoreTest, FinishItemEndsAnItemWhoseLastStepAPersonAnswered)
 {
     const qint64 id = enqueue(QStringLiteral("last-1"));
     ASSERT_EQ(lease(QStringLiteral("w1")), id);
@@ -769,7 +788,7 @@ TEST_F(WorkStoreTest, FinishItemEndsAnItemWhoseLastStepAPersonAnswered)
     EXPECT_EQ(eventKinds(id).last(), QStringLiteral("done"));
 }
 
-TEST_F(WorkStoreTest, TheAnswerIsLaidOverWhatTheStepKnewAndWhatTheChoiceImplies)
+TEST_P(WorkStoreTest, TheAnswerIsLaidOverWhatTheStepKnewAndWhatTheChoiceImplies)
 {
     const qint64 id = enqueue(QStringLiteral("extract-1"));
     ASSERT_EQ(lease(QStringLiteral("w1")), id);
@@ -791,6 +810,8 @@ TEST_F(WorkStoreTest, TheAnswerIsLaidOverWhatTheStepKnewAndWhatTheChoiceImplies)
     EXPECT_EQ(answer.value(QStringLiteral("team")).toString(), QStringLiteral("blue-badge"));
     EXPECT_EQ(answer.value(QStringLiteral("decided_by")).toString(), QStringLiteral("bob"));
 }
+
+CLERK_INSTANTIATE_FOR_BACKENDS(WorkStoreTest);
 
 } // namespace
 } // namespace clerk::store

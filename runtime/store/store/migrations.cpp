@@ -3,16 +3,19 @@
 #include "core/logging.h"
 #include "store/sql_work_store_p.h"
 
+#include <QRegularExpression>
 #include <QSqlDatabase>
 
 namespace clerk::store {
 
 namespace {
 
-// Fills the dialect's pieces into a statement: {pk} is the generated integer key
-// column, {blob} the raw-bytes type.
+// Fills the dialect's pieces into a statement: INTEGER becomes the dialect's 64-bit
+// integer type, {pk} the generated integer key column, {blob} the raw-bytes type.
 QString forDialect(QString sql, const SqlDialect &dialect)
 {
+    static const QRegularExpression integer(QStringLiteral("\\bINTEGER\\b"));
+    sql.replace(integer, dialect.integerType);
     sql.replace(QLatin1String("{pk}"), dialect.autoIncrementKey);
     sql.replace(QLatin1String("{blob}"), dialect.blobType);
     return sql;
@@ -100,6 +103,18 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
     first.statements.append(dialect.appendOnlyTriggers(QStringLiteral("events")));
     steps.append(first);
 
+    // Version 2: named leader leases for work done once per cluster
+    // (WorkStore::tryAcquireLeadership). owner '' and expires_at 0: released.
+    Migration second{2, QStringLiteral("leader leases"), {}};
+    second.statements.append(forDialect(QStringLiteral("CREATE TABLE leader_leases ("
+                                                       " name TEXT PRIMARY KEY,"
+                                                       " owner TEXT NOT NULL,"
+                                                       " term INTEGER NOT NULL,"
+                                                       " acquired_at INTEGER NOT NULL,"
+                                                       " expires_at INTEGER NOT NULL)"),
+                                        dialect));
+    steps.append(second);
+
     return steps;
 }
 
@@ -131,13 +146,22 @@ Status migrateSchema(const QSqlDatabase &db, const SqlDialect &dialect, const QS
     for (;;) {
         if (auto begun = runSql(db, location, dialect.beginWrite); !begun)
             return fail(begun.error());
+        // On PostgreSQL, writers do not lock each other out the way SQLite's do: two
+        // processes creating the same table at once would fail, so migrations queue on an
+        // advisory lock that the transaction holds to its end.
+        if (!dialect.migrationLock.isEmpty()) {
+            auto locked = runSql(db, location, dialect.migrationLock);
+            if (!locked)
+                return rollbackWith(db, location, locked.error());
+        }
 
         // Everything below runs under the write lock, so the version read here cannot
         // change before this transaction commits.
         auto created = runSql(db, location,
-                              QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version ("
-                                             " version INTEGER NOT NULL,"
-                                             " applied_at INTEGER NOT NULL)"));
+                              forDialect(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version ("
+                                                        " version INTEGER NOT NULL,"
+                                                        " applied_at INTEGER NOT NULL)"),
+                                         dialect));
         if (!created)
             return rollbackWith(db, location, created.error());
 

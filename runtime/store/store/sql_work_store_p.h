@@ -4,7 +4,14 @@
 // write transaction starts, the auto-increment key, the lock clause of the lease query,
 // blobs, the append-only triggers) lives in a SqlDialect; the rest of the SQL is written
 // once, in the common subset (ON CONFLICT ... DO NOTHING, RETURNING, bound parameters).
-// Only the SQLite dialect exists today.
+// Dialects: SQLite and PostgreSQL.
+//
+// Concurrency on PostgreSQL (READ COMMITTED): the lease query takes its row with
+// FOR UPDATE SKIP LOCKED, so concurrent workers pick different items and never wait on
+// each other; every other read that a write depends on locks its row (FOR UPDATE), and
+// every update repeats the condition it depends on (state, lease owner, step cursor), so
+// a change made by another process in between is seen, not overwritten. On SQLite the
+// write transaction (BEGIN IMMEDIATE) serialises writers instead.
 //
 // Thread-safety: an object owns one QSqlDatabase connection and belongs to the thread
 // that opened it.
@@ -22,25 +29,39 @@
 namespace clerk::store {
 
 struct SqlDialect {
-    QString driver;               // Qt SQL driver name, "QSQLITE"
-    QString beginWrite;           // starts a transaction that holds the write lock from its first statement
+    QString driver;               // Qt SQL driver name, "QSQLITE" or "QPSQL"
+    QString beginWrite;           // starts a write transaction (on SQLite one that holds the write lock
+                                  // from its first statement)
+    QString migrationLock;        // first statement of each migration transaction: "" for SQLite (beginWrite
+                                  // locks the file), a transaction-scoped advisory lock for PostgreSQL
+    QString integerType;          // the type written INTEGER in the schema: 64-bit on both
     QString autoIncrementKey;     // column definition of a generated integer primary key
     QString blobType;             // column type for raw bytes
     QString leaseLockClause;      // appended to the lease SELECT: "" for SQLite (writers are serialised by
                                   // beginWrite), "FOR UPDATE SKIP LOCKED" for PostgreSQL
+    QString rowLockClause;        // appended to a SELECT whose row a write then depends on: "" / "FOR UPDATE"
     QStringList (*appendOnlyTriggers)(const QString &table);  // statements forbidding UPDATE and DELETE
     QString listTablesSql;        // names of the user tables in the database
+    // Turns a driver error into a clerk Error. `location` names the database in messages;
+    // `doing` says what was being done, for the Internal case.
+    Error (*mapError)(const QSqlError &error, const QString &location, const QString &doing);
 
     static const SqlDialect &sqlite();
+    static const SqlDialect &postgresql();
+    // The dialect of a connection, by its driver name.
+    static const SqlDialect &of(const QSqlDatabase &db);
 };
 
-// Turns a driver error into a clerk Error. `location` names the database in messages;
-// `doing` says what was being done, for the Internal case.
+// SQLite's result codes to clerk Errors.
 Error mapSqlError(const QSqlError &error, const QString &location, const QString &doing);
+// PostgreSQL's SQLSTATE codes (and libpq's connection messages) to clerk Errors.
+Error mapPostgresError(const QSqlError &error, const QString &location, const QString &doing);
 
 // Runs `sql` with positional `?` parameters bound in order. An invalid QVariant binds SQL
 // NULL; a null QString or QByteArray binds an empty value. Returns the executed query
-// (positioned before its first row) or the mapped error.
+// (positioned before its first row) or the error mapped by the connection's dialect.
+// A statement without parameters is executed directly, not prepared (PostgreSQL cannot
+// prepare DDL or transaction control).
 Result<QSqlQuery> runSql(const QSqlDatabase &db, const QString &location, const QString &sql,
                          const QList<QVariant> &binds = {});
 
@@ -50,6 +71,10 @@ public:
     // and brings its schema up to date.
     static Result<std::unique_ptr<SqlWorkStore>> openSqlite(const QString &path, const Clock &clock,
                                                             StoreOptions options);
+    // Connects to the PostgreSQL database named by `url` (see openWorkStore) and brings
+    // its schema up to date; concurrent first opens migrate once.
+    static Result<std::unique_ptr<SqlWorkStore>> openPostgres(const QString &url, const Clock &clock,
+                                                              StoreOptions options);
     ~SqlWorkStore() override;
 
     SqlWorkStore(const SqlWorkStore &) = delete;
@@ -86,6 +111,12 @@ public:
     Result<bool> beginAction(const QString &key, qint64 itemId, int stepIndex) override;
     Status finishAction(const QString &key) override;
     Status abandonAction(const QString &key) override;
+
+    Result<bool> tryAcquireLeadership(const QString &name, const QString &owner,
+                                      std::chrono::milliseconds leaseFor) override;
+    Status renewLeadership(const QString &name, const QString &owner, std::chrono::milliseconds leaseFor) override;
+    Status releaseLeadership(const QString &name, const QString &owner) override;
+    Result<std::optional<LeaderInfo>> leader(const QString &name) override;
 
     Result<QList<Event>> events(qint64 itemId) override;
     Result<StatusSummary> summary() override;
@@ -125,7 +156,11 @@ private:
                     const QString &eventKind, const QJsonObject &detail);
     // Conflict, or NotFound when the item does not exist. REQUIRES: inside a transaction.
     Error lostLease(qint64 itemId, const QString &owner);
-    Result<ExceptionItem> loadException(qint64 exceptionId);
+    // `forUpdate`: inside a write transaction that then changes the row (locks it on
+    // PostgreSQL).
+    Result<ExceptionItem> loadException(qint64 exceptionId, bool forUpdate = false);
+    // " FOR UPDATE" on dialects that lock rows, else "".
+    QString rowLock() const;
 
     const SqlDialect &m_dialect;
     const QString m_connectionName;

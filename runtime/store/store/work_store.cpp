@@ -28,8 +28,12 @@ std::optional<ExceptionState> exceptionStateFromString(const QString &name)
 Result<std::unique_ptr<WorkStore>> openWorkStore(const QString &location, const Clock &clock, StoreOptions options)
 {
     const QString sqliteScheme = QStringLiteral("sqlite:");
-    if (location.startsWith(QLatin1String("postgresql://")) || location.startsWith(QLatin1String("postgres://")))
-        return fail(Error::invalidArgument(QStringLiteral("the PostgreSQL backend is not available yet")));
+    if (location.startsWith(QLatin1String("postgresql://")) || location.startsWith(QLatin1String("postgres://"))) {
+        auto store = SqlWorkStore::openPostgres(location, clock, options);
+        if (!store)
+            return fail(store.error());
+        return std::unique_ptr<WorkStore>(std::move(*store));
+    }
 
     QString path = location;
     if (path.startsWith(sqliteScheme)) {

@@ -6,8 +6,10 @@
 // item take the lease owner and fail with Conflict when the lease was lost (expired and
 // taken over by another worker), so a slow worker can never overwrite another's work.
 //
-// Backends: SQLite (WAL mode) now; PostgreSQL later as a second implementation of the
-// same SQL store (see sql_work_store_p.h). Open one with openWorkStore().
+// Backends: SQLite (WAL mode) for one machine, and PostgreSQL for several clerk
+// processes on different machines sharing one database. Both are the same SQL store
+// (see sql_work_store_p.h), behave the same and pass the same tests. Open one with
+// openWorkStore().
 //
 // Thread-safety: a WorkStore object belongs to the thread that opened it (Qt SQL
 // connections are per thread). Each worker thread opens its own; they share the database.
@@ -110,6 +112,15 @@ struct Event {
     QJsonObject detail{};    // no document text or personal fields
 };
 
+// Who holds a leadership (see WorkStore::tryAcquireLeadership).
+struct LeaderInfo {
+    QString name{};
+    QString owner{};
+    qint64 term = 0;         // grows by one each time the leadership changes hands
+    QDateTime acquiredAt{};  // when `owner` took it
+    QDateTime expiresAt{};   // when another may take it unless `owner` renews first
+};
+
 // Counts for `clerk status`.
 struct BotCounts {
     QString bot{};
@@ -207,15 +218,62 @@ public:
     // already finished is kept.
     virtual Status abandonAction(const QString &key) = 0;
 
+    // --- cluster-wide leadership -----------------------------------------------------------
+    // A named lease that at most one owner holds at a time across every process sharing
+    // the database, for work that must happen once per cluster (firing a time trigger,
+    // polling a mailbox). `owner` names one process or thread uniquely (host/pid/worker).
+    //
+    // Why a row with an expiry and not a PostgreSQL advisory lock: a session lock lives as
+    // long as the connection, so a holder that hangs (stopped, swapping, cut off behind a
+    // half-open TCP connection) keeps it until the server notices the dead session, which
+    // can take minutes, and a holder whose connection broke learns it lost the lock only
+    // on its next query. A row with an expiry gives takeover in `leaseFor` whatever state
+    // the holder is in, tells the holder on every renewal whether it still leads, carries
+    // a term number to fence stale leaders with, works the same on SQLite, and reads the
+    // same Clock as item leases (tests move it). The price: the machines' clocks must
+    // agree to well within `leaseFor` (run NTP), as they must for item leases already.
+    //
+    // Usage (a scheduler tick, every leaseFor / 3):
+    // @code
+    //   auto leading = store.tryAcquireLeadership(QStringLiteral("cron"), workerId, 15s);
+    //   if (leading && *leading)
+    //       fireDueTriggers();
+    // @endcode
+    //
+    // Takes the leadership when nobody holds it, its holder's lease has run out, or
+    // `owner` holds it already (then it is renewed). Returns whether `owner` now holds it.
+    // A change of holder appends a "leader_acquired" event.
+    virtual Result<bool> tryAcquireLeadership(const QString &name, const QString &owner,
+                                              std::chrono::milliseconds leaseFor) = 0;
+    // Extends `owner`'s lease, also when it ran out but nobody took it over. Conflict when
+    // another owner holds it now or it was released.
+    virtual Status renewLeadership(const QString &name, const QString &owner, std::chrono::milliseconds leaseFor) = 0;
+    // Gives the leadership up at once (graceful shutdown), so another may take it without
+    // waiting for the lease to run out. Conflict when `owner` does not hold it.
+    virtual Status releaseLeadership(const QString &name, const QString &owner) = 0;
+    // The current holder, or nullopt when nobody holds it (never taken, released, or the
+    // lease ran out).
+    virtual Result<std::optional<LeaderInfo>> leader(const QString &name) = 0;
+
     // --- events and summaries --------------------------------------------------------------
     virtual Result<QList<Event>> events(qint64 itemId) = 0;
     virtual Result<StatusSummary> summary() = 0;
 };
 
-// Opens (creating and migrating when needed) the store at `location`: a file path or
-// "sqlite:PATH". "postgresql://..." is reserved for the PostgreSQL backend.
-// Errors: Unavailable (locked, cannot create), PermissionDenied (read-only file or folder),
-// Corrupt (not a clerk database / damaged file), InvalidArgument (unknown scheme).
+// Opens (creating and migrating when needed) the store at `location`:
+//  - a file path or "sqlite:PATH": SQLite;
+//  - "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?PARAMS]" (or "postgres://"):
+//    PostgreSQL through Qt's QPSQL driver. The database must exist; clerk creates its
+//    tables in it. The password comes from the URL (percent-encoded), or is a reference
+//    in its place ("${file:/run/secrets/pg}" or "${env:NAME}"), or comes from libpq's
+//    own sources: PGPASSWORD, ?passfile=PATH, PGPASSFILE or ~/.pgpass. PARAMS:
+//    passfile, sslmode, sslrootcert, connect_timeout (seconds, default 10),
+//    application_name. Messages name the database as postgresql://USER@HOST:PORT/DBNAME
+//    and never hold the password.
+// Errors: Unavailable (locked, cannot create; server down or unreachable),
+// PermissionDenied (read-only file or folder; the server refused the user or password),
+// NotFound (no such PostgreSQL database), Corrupt (not a clerk database / damaged file),
+// InvalidArgument (unknown scheme, malformed URL, unknown parameter).
 struct StoreOptions {
     std::chrono::milliseconds busyTimeout{5000};  // how long to wait for another writer's lock
 };
