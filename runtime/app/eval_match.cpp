@@ -5,7 +5,7 @@
 //       T.csv: query id, record id (columns query_id and record_id, else the first two).
 //   clerk eval BOT --layout febrl4 --records febrl4a.csv --queries febrl4b.csv
 //       truth from the ids: rec-N-dup-K is the same person as rec-N-org.
-//   clerk eval BOT --layout clusters --records people.csv [--cluster-column cluster]
+//   clerk eval BOT --layout clusters --records people.csv [--cluster-column cluster] [--labels pairs.csv]
 //       one file with a cluster (true person) column: each cluster's first row is indexed,
 //       its other rows are the queries; every tenth cluster (sorted) is left out of the
 //       index so its rows are people the index does not hold.
@@ -99,12 +99,17 @@ int evalMatchCommand(const QStringList &arguments)
                             QStringLiteral("Also measure the deterministic rule: exact agreement on these fields (comma-separated), "
                                            "linked when exactly one record agrees."),
                             QStringLiteral("fields"));
+    QCommandLineOption labels(QStringLiteral("labels"),
+                              QStringLiteral("Learn m and u from labelled pairs of the records file (CSV: unique_id_l, "
+                                             "unique_id_r, clerical_match_score 1 or 0; or id_l, id_r, match), then fit "
+                                             "the prior by EM; as people's answers would teach the step."),
+                              QStringLiteral("csv"));
     QCommandLineOption decisions(QStringLiteral("decisions"),
                                  QStringLiteral("Also write every decision (query id, true id, best id, probabilities, band) to "
                                                 "this CSV file."),
                                  QStringLiteral("file"));
     for (const QCommandLineOption *option :
-         {&records, &queries, &truth, &layout, &clusterColumn, &queryId, &step, &estimate, &rule, &decisions})
+         {&records, &queries, &truth, &layout, &clusterColumn, &queryId, &step, &estimate, &rule, &labels, &decisions})
         parser.addOption(*option);
     parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
     int exitCode = ExitOk;
@@ -289,6 +294,56 @@ int evalMatchCommand(const QStringList &arguments)
                   {QStringLiteral("model"), model.toJson()}};
     }
 
+    if (parser.isSet(labels)) {
+        auto labelTable = match::CsvTable::read(parser.value(labels));
+        if (!labelTable)
+            return complain(labelTable.error().toString());
+        auto columnOf = [&](const char *a, const char *b, int fallback) {
+            const int c = labelTable->column(QString::fromLatin1(a));
+            return c >= 0 ? c : labelTable->column(QString::fromLatin1(b)) >= 0 ? labelTable->column(QString::fromLatin1(b)) : fallback;
+        };
+        const int left = columnOf("unique_id_l", "id_l", 0);
+        const int right = columnOf("unique_id_r", "id_r", 1);
+        const int verdict = columnOf("clerical_match_score", "match", 2);
+        QHash<QString, match::MatchRecord> byId;
+        for (const QStringList &row : recordTable->rows) {
+            QStringList raw;
+            for (int column : fieldColumns)
+                raw.append(row[column]);
+            byId.insert(row[idColumn], match::MatchRecord::fromRaw(row[idColumn], specs, raw));
+        }
+        QList<match::LabelledPair> labelled;
+        for (const QStringList &row : labelTable->rows) {
+            const auto l = byId.constFind(row.value(left));
+            const auto r = byId.constFind(row.value(right));
+            if (l == byId.constEnd() || r == byId.constEnd())
+                continue;
+            labelled.append({model.compare(*l, *r), row.value(verdict).toDouble() >= 0.5});
+        }
+        auto learnt = match::learnFromLabelledPairs(model, labelled);
+        if (!learnt)
+            return complain(learnt.error().toString());
+        // The labelled share of matches is not the share among candidates: fit the prior.
+        QList<match::ComparisonVector> pairs;
+        for (qsizetype q = 0; q < queryRecords.size(); ++q) {
+            for (std::uint32_t position : candidates[static_cast<size_t>(q)])
+                pairs.append(learnt->compare(queryRecords[q], index->record(position)));
+        }
+        match::EmOptions priorOnly;
+        priorOnly.estimateM = false;
+        priorOnly.estimateU = false;
+        auto fitted = pairs.isEmpty() ? Result<match::EmResult>(match::EmResult{*learnt, 0, true})
+                                      : match::estimateByEm(match::MatchModel(learnt->fields(), 0.1), pairs, priorOnly);
+        if (!fitted)
+            return complain(fitted.error().toString());
+        model = fitted->model;
+        emInfo = {{QStringLiteral("pairs"), labelled.size()},
+                  {QStringLiteral("iterations"), fitted->iterations},
+                  {QStringLiteral("converged"), fitted->converged},
+                  {QStringLiteral("learnt_from_labels"), true},
+                  {QStringLiteral("model"), model.toJson()}};
+    }
+
     QList<match::QueryResult> results;
     results.reserve(queryRecords.size());
     for (qsizetype q = 0; q < queryRecords.size(); ++q) {
@@ -398,7 +453,8 @@ int evalMatchCommand(const QStringList &arguments)
           << "blocking: true record among the candidates for " << pct(metrics.blockingRecall) << ", "
           << QString::number(metrics.meanCandidates, 'f', 1) << " candidates per query\n";
     if (!emInfo.isEmpty())
-        out() << "EM: " << emInfo.value(QStringLiteral("pairs")).toInteger() << " candidate pairs, "
+        out() << (emInfo.value(QStringLiteral("learnt_from_labels")).toBool() ? "learnt from labels: " : "EM: ")
+              << emInfo.value(QStringLiteral("pairs")).toInteger() << " pairs, "
               << emInfo.value(QStringLiteral("iterations")).toInt() << " iterations"
               << (emInfo.value(QStringLiteral("converged")).toBool() ? QString() : QStringLiteral(" (not converged)"))
               << "\n";

@@ -124,6 +124,27 @@ TEST_F(MatchEvalCliTest, ReadsTheClustersLayout)
     EXPECT_EQ(result.value(QStringLiteral("records")).toInt(), 36);   // every tenth cluster held out
     EXPECT_EQ(result.value(QStringLiteral("queries")).toInt(), 84);   // 36 x 2 + 4 x 3
     EXPECT_EQ(result.value(QStringLiteral("with_truth")).toInt(), 72);
+
+    // Labelled pairs, as people's answers would give them: m and u learnt from them.
+    QByteArray labels = "unique_id_l,source_dataset_l,unique_id_r,source_dataset_r,clerical_match_score\n";
+    for (int c = 0; c < 39; ++c) {
+        labels += csvLine({QStringLiteral("c%1-0").arg(c), QStringLiteral("t"), QStringLiteral("c%1-1").arg(c),
+                           QStringLiteral("t"), QStringLiteral("1.0")});
+        labels += csvLine({QStringLiteral("c%1-0").arg(c), QStringLiteral("t"), QStringLiteral("c%1-0").arg(c + 1),
+                           QStringLiteral("t"), QStringLiteral("0.0")});
+    }
+    writeFile(m_dir.filePath(QStringLiteral("labels.csv")), labels);
+    const QJsonObject learnt = evalJson({QStringLiteral("--layout"), QStringLiteral("clusters"), QStringLiteral("--records"),
+                                         m_dir.filePath(QStringLiteral("clusters.csv")), QStringLiteral("--labels"),
+                                         m_dir.filePath(QStringLiteral("labels.csv"))});
+    const QJsonObject em = learnt.value(QStringLiteral("em")).toObject();
+    EXPECT_TRUE(em.value(QStringLiteral("learnt_from_labels")).toBool());
+    EXPECT_EQ(em.value(QStringLiteral("pairs")).toInt(), 78);
+    const QJsonObject dob = em.value(QStringLiteral("model")).toObject().value(QStringLiteral("fields")).toObject()
+                                .value(QStringLiteral("dob")).toObject();
+    EXPECT_GT(dob.value(QStringLiteral("m")).toObject().value(QStringLiteral("exact")).toDouble(),
+              dob.value(QStringLiteral("u")).toObject().value(QStringLiteral("exact")).toDouble());
+    EXPECT_GE(learnt.value(QStringLiteral("auto_precision")).toDouble(), 0.95);
 }
 
 TEST_F(MatchEvalCliTest, RefusesMissingArguments)
