@@ -147,6 +147,33 @@ TEST_F(BuiltinStepsTest, RouteMatchesFallsBackAndOtherwiseOffersTheTeams)
         << "values stay in the evidence; reasons reach the logs";
 }
 
+TEST_F(BuiltinStepsTest, LookupFindsTheValueIgnoringCaseAndFallsBackToTheDefault)
+{
+    const QString withDefault = QStringLiteral(
+        "  - type: lookup\n"
+        "    params:\n"
+        "      value: \"{{ input.team }}\"\n"
+        "      table:\n"
+        "        highways: 8\n"
+        "        Revenues: {id: 9}\n"
+        "      default: 1\n");
+    StepOutcome outcome = runStep(withDefault, {{QStringLiteral("team"), QStringLiteral("HIGHWAYS")}});
+    ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Continue);
+    EXPECT_EQ(outcome.outputs().value(QStringLiteral("value")), QJsonValue(8));  // numbers stay numbers
+    EXPECT_TRUE(outcome.outputs().value(QStringLiteral("found")).toBool());
+    outcome = runStep(withDefault, {{QStringLiteral("team"), QStringLiteral("revenues")}});
+    EXPECT_EQ(outcome.outputs().value(QStringLiteral("value")).toObject().value(QStringLiteral("id")).toInt(), 9);
+    outcome = runStep(withDefault, {{QStringLiteral("team"), QStringLiteral("parks")}});
+    EXPECT_EQ(outcome.outputs().value(QStringLiteral("value")), QJsonValue(1));
+    EXPECT_FALSE(outcome.outputs().value(QStringLiteral("found")).toBool());
+
+    QString noDefault = withDefault;
+    noDefault.remove(QStringLiteral("      default: 1\n"));
+    outcome = runStep(noDefault, {{QStringLiteral("team"), QStringLiteral("parks")}});
+    ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Fail);
+    EXPECT_FALSE(outcome.reason().contains(QStringLiteral("parks")));
+}
+
 TEST_F(BuiltinStepsTest, AppendLineWritesOnceEvenWhenAnEarlierAttemptAlreadyWrote)
 {
     const QString file = m_dir.filePath(QStringLiteral("out/export.csv"));

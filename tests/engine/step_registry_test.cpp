@@ -10,7 +10,7 @@ TEST(StepRegistryTest, BuiltInHasTheDocumentedStepsInOrder)
     QStringList names;
     for (const engine::StepType &type : registry.types())
         names.append(type.schema.name);
-    EXPECT_EQ(names, (QStringList{"set", "require", "route", "append_line", "move_file", "ocr", "extract", "classify", "match", "rest"}));
+    EXPECT_EQ(names, (QStringList{"set", "require", "route", "lookup", "append_line", "move_file", "ocr", "extract", "classify", "match", "rest"}));
     EXPECT_EQ(registry.catalog().names(), names);
 }
 

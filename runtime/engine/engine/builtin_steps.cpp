@@ -342,6 +342,35 @@ private:
     QString m_onConflict;
 };
 
+// Looks a value up in a table: a team's id in the case system, a category's project.
+class LookupStep final : public Step {
+public:
+    explicit LookupStep(const QJsonObject &params)
+        : m_value(templateParam(params, QStringLiteral("value"))),
+          m_table(params.value(QStringLiteral("table")).toObject()),
+          m_default(params.value(QStringLiteral("default")))
+    {
+    }
+
+    StepOutcome run(StepContext &ctx) const override
+    {
+        const QString key = ctx.render(m_value).trimmed();
+        for (auto it = m_table.begin(); it != m_table.end(); ++it) {
+            if (QString::compare(it.key(), key, Qt::CaseInsensitive) == 0)
+                return StepOutcome::continueWith({{QStringLiteral("value"), it.value()}, {QStringLiteral("found"), true}});
+        }
+        if (!m_default.isUndefined())
+            return StepOutcome::continueWith({{QStringLiteral("value"), m_default}, {QStringLiteral("found"), false}});
+        // The value itself goes into the evidence, not the reason: reasons reach the logs.
+        return StepOutcome::fail(QStringLiteral("lookup: the value is not in the table and there is no default"));
+    }
+
+private:
+    bot::Template m_value;
+    QJsonObject m_table;
+    QJsonValue m_default;
+};
+
 template <typename T>
 std::function<Result<std::unique_ptr<Step>>(const bot::BotDefinition &, const bot::StepDefinition &)> factory()
 {
@@ -443,6 +472,32 @@ StepType routeStepType()
         "      adult social care: adult-social-care\n"
         "    default: customer-services\n");
     return {schema, factory<RouteStep>()};
+}
+
+StepType lookupStepType()
+{
+    bot::StepTypeSchema schema;
+    schema.name = QStringLiteral("lookup");
+    schema.summary = QStringLiteral(
+        "Looks a value up in a table (case ignored), e.g. a team's id in the case system. A value not in the table "
+        "takes the default; with no default the item fails, since the table in the bot file is wrong.");
+    schema.params = {
+        ParamSpec::of(QStringLiteral("value"), ValueType::Template, QStringLiteral("The value to look up."), true),
+        ParamSpec::mapOf(QStringLiteral("table"),
+                         ParamSpec::of(QStringLiteral("result"), ValueType::Any, QStringLiteral("What the value stands for.")),
+                         QStringLiteral("Value -> result."), true),
+        ParamSpec::of(QStringLiteral("default"), ValueType::Any, QStringLiteral("The result for values not in the table.")),
+    };
+    schema.outputs = [](const QJsonObject &) { return QStringList{QStringLiteral("value"), QStringLiteral("found")}; };
+    schema.example = QStringLiteral(
+        "- id: team_id\n"
+        "  type: lookup\n"
+        "  params:\n"
+        "    value: \"{{ route.team }}\"\n"
+        "    table:\n"
+        "      highways: 8\n"
+        "      revenues: 9\n");
+    return {schema, factory<LookupStep>()};
 }
 
 StepType appendLineStepType()

@@ -8,6 +8,7 @@ namespace clerk::engine {
 StepType setStepType();
 StepType requireStepType();
 StepType routeStepType();
+StepType lookupStepType();
 StepType appendLineStepType();
 StepType moveFileStepType();
 StepType ocrStepType();      // ocr_step.cpp

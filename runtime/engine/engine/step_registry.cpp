@@ -8,7 +8,7 @@ StepRegistry StepRegistry::builtIn()
 {
     StepRegistry registry;
     // The order here is the order of the docs and of `clerk steps`.
-    for (StepType type : {setStepType(), requireStepType(), routeStepType(), appendLineStepType(),
+    for (StepType type : {setStepType(), requireStepType(), routeStepType(), lookupStepType(), appendLineStepType(),
                           moveFileStepType(), ocrStepType(), extractStepType(), classifyStepType(),
                           matchStepType(), restStepType()}) {
         const Status added = registry.add(std::move(type));

@@ -31,7 +31,7 @@ struct StepType {
 
 class StepRegistry {
 public:
-    // The built-in step types: set, require, route, append_line, move_file, ocr, extract, classify,
+    // The built-in step types: set, require, route, lookup, append_line, move_file, ocr, extract, classify,
     // match, rest.
     static StepRegistry builtIn();
 
