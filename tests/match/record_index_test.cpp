@@ -7,6 +7,9 @@
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 using namespace clerk;
 using namespace clerk::match;
 
@@ -125,4 +128,33 @@ TEST(RecordIndexTest, LoadsACsvExportWithMappedColumns)
     EXPECT_TRUE(missing.error().message().contains(QStringLiteral("date_of_birth")));
     EXPECT_EQ(RecordIndex::loadCsv(dir.filePath(QStringLiteral("none.csv")), columns, kFields, {}).error().code(),
               ErrorCode::NotFound);
+}
+
+TEST(RecordIndexTest, AnswersTheSameFromSeveralThreadsAtOnce)
+{
+    clerk::testing::PeopleGenerator generator(21);
+    RecordIndex index(kFields, defaultBlockingKeys(kFields));
+    QList<MatchRecord> queries;
+    for (int i = 0; i < 3000; ++i) {
+        const clerk::testing::Person p = generator.person(QString::number(i));
+        index.add(MatchRecord::fromRaw(p.id, kFields, p.values()));
+        if (i % 10 == 0)
+            queries.append(MatchRecord::fromRaw({}, kFields, generator.corrupt(p).values()));
+    }
+    std::vector<std::vector<std::uint32_t>> expected;
+    for (const MatchRecord &q : queries)
+        expected.push_back(index.candidatePositions(q));
+    std::atomic<int> mismatches = 0;
+    auto work = [&] {
+        for (int round = 0; round < 5; ++round) {
+            for (qsizetype i = 0; i < queries.size(); ++i) {
+                if (index.candidatePositions(queries[i]) != expected[static_cast<size_t>(i)])
+                    ++mismatches;
+            }
+        }
+    };
+    std::thread a(work), b(work);
+    a.join();
+    b.join();
+    EXPECT_EQ(mismatches.load(), 0);
 }
