@@ -1,6 +1,7 @@
 // Unit tests of the built-in steps, run directly through a StepContext.
 #include "engine_test_support.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 
@@ -186,7 +187,10 @@ TEST_F(BuiltinStepsTest, AppendLineWritesOnceEvenWhenAnEarlierAttemptAlreadyWrot
     ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Continue) << outcome.reason().toStdString();
     EXPECT_TRUE(outcome.outputs().value(QStringLiteral("written")).toBool());
     EXPECT_EQ(readAll(file), QByteArray("7,highways\n"));
-    EXPECT_EQ(m_keys, QStringList{QStringLiteral("clerk-7-0-append_line")});
+    // The key names the bot and the item's source (bot "t", source "test"), not item 7.
+    const QString digest = QString::fromLatin1(
+        QCryptographicHash::hash(QByteArrayLiteral("t\0test"), QCryptographicHash::Sha256).toHex().left(16));
+    EXPECT_EQ(m_keys, QStringList{QStringLiteral("clerk-%1-0-append_line").arg(digest)});
     EXPECT_EQ(m_finished, 1);
 
     // The process died after writing but before the step's outputs were stored: the

@@ -1,5 +1,6 @@
 #include "engine/step.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 
 namespace clerk::engine {
@@ -31,7 +32,17 @@ QString StepContext::resolvePath(const QString &path) const
 
 QString StepContext::idempotencyKey() const
 {
-    return QStringLiteral("clerk-%1-%2-%3").arg(m_item.id).arg(m_stepIndex).arg(step().id);
+    // Named by the bot and the item's source, not the item's number: another clerk
+    // database doing the same work for the same record gets the same key, and one doing
+    // other work (whose item numbers start at 1 too) never does.
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(m_bot.name.toUtf8());
+    hash.addData(QByteArrayView("\0", 1));
+    hash.addData(m_item.sourceRef.toUtf8());
+    return QStringLiteral("clerk-%1-%2-%3")
+        .arg(QString::fromLatin1(hash.result().toHex().left(16)))
+        .arg(m_stepIndex)
+        .arg(step().id);
 }
 
 Result<bool> StepContext::beginAction() const

@@ -61,8 +61,10 @@ public:
     QString resolvePath(const QString &path) const;
     QJsonValue renderValue(const bot::Template &value) const { return value.renderValue(m_scope); }
 
-    // The key of this step's outbound action: "clerk-<item id>-<step index>-<step id>".
-    // Stable across retries and resumes of the same item, distinct between items.
+    // The key of this step's outbound action: "clerk-<digest>-<step index>-<step id>", the
+    // digest of the bot's name and the item's source reference. Stable across retries and
+    // resumes of the same item, distinct between items and between bots, and the same in
+    // another clerk database only for the same bot working on the same record.
     QString idempotencyKey() const;
     // Records the key before acting. Returns true the first time; false when an earlier
     // attempt of this item already began the action (it may have landed: check first).
