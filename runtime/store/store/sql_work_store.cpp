@@ -69,6 +69,8 @@ const SqlDialect &SqlDialect::sqlite()
         .appendOnlyTriggers = &sqliteAppendOnlyTriggers,
         .listTablesSql = QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"),
         .mapError = &mapSqlError,
+        // A kept statement that was not read to its end would hold SQLite's read lock.
+        .reusePreparedStatements = false,
     };
     return dialect;
 }
@@ -92,6 +94,7 @@ const SqlDialect &SqlDialect::postgresql()
         .appendOnlyTriggers = &postgresAppendOnlyTriggers,
         .listTablesSql = QStringLiteral("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"),
         .mapError = &mapPostgresError,
+        .reusePreparedStatements = true,
     };
     return dialect;
 }
@@ -168,16 +171,30 @@ Error mapPostgresError(const QSqlError &error, const QString &location, const QS
     return Error::internal(QStringLiteral("database %1: %2 failed: %3 (SQLSTATE %4)").arg(location, doing, text, state));
 }
 
+QString describeStatement(const QString &sql)
+{
+    const QString head = sql.simplified();
+    return QStringLiteral("\"%1\"").arg(head.size() > 80 ? head.left(77) + QStringLiteral("...") : head);
+}
+
+QVariant bindable(const QVariant &value)
+{
+    // Qt SQL binds a null QString or QByteArray as SQL NULL. Text and blobs bound here
+    // mean a value, possibly empty; callers pass an invalid QVariant for NULL.
+    if (value.typeId() == QMetaType::QString && value.toString().isNull())
+        return QStringLiteral("");
+    if (value.typeId() == QMetaType::QByteArray && value.toByteArray().isNull())
+        return QByteArray("", 0);
+    return value;
+}
+
 Result<QSqlQuery> runSql(const QSqlDatabase &db, const QString &location, const QString &sql,
                          const QList<QVariant> &binds)
 {
     const SqlDialect &dialect = SqlDialect::of(db);
     QSqlQuery query(db);
     query.setForwardOnly(true);
-    const auto what = [&sql] {
-        const QString head = sql.simplified();
-        return QStringLiteral("\"%1\"").arg(head.size() > 80 ? head.left(77) + QStringLiteral("...") : head);
-    };
+    const auto what = [&sql] { return describeStatement(sql); };
     if (binds.isEmpty()) {
         if (!query.exec(sql)) {
             qCDebug(lcStore) << "statement failed:" << what() << "code" << query.lastError().nativeErrorCode()
@@ -188,16 +205,8 @@ Result<QSqlQuery> runSql(const QSqlDatabase &db, const QString &location, const 
     }
     if (!query.prepare(sql))
         return fail(dialect.mapError(query.lastError(), location, what()));
-    for (const QVariant &value : binds) {
-        // Qt SQL binds a null QString or QByteArray as SQL NULL. Text and blobs bound here
-        // mean a value, possibly empty; callers pass an invalid QVariant for NULL.
-        if (value.typeId() == QMetaType::QString && value.toString().isNull())
-            query.addBindValue(QStringLiteral(""));
-        else if (value.typeId() == QMetaType::QByteArray && value.toByteArray().isNull())
-            query.addBindValue(QByteArray("", 0));
-        else
-            query.addBindValue(value);
-    }
+    for (const QVariant &value : binds)
+        query.addBindValue(bindable(value));
     if (!query.exec()) {
         qCDebug(lcStore) << "statement failed:" << what() << "code" << query.lastError().nativeErrorCode()
                          << query.lastError().text();
@@ -339,8 +348,10 @@ SqlWorkStore::SqlWorkStore(const SqlDialect &dialect, QString connectionName, QS
 
 SqlWorkStore::~SqlWorkStore()
 {
-    // Every QSqlQuery is local to a call, so none is alive here; the handle must be
-    // dropped before removeDatabase, or Qt warns that the connection is still in use.
+    // Every other QSqlQuery is local to a call, so none is alive once the kept ones are
+    // gone; the handle must be dropped before removeDatabase, or Qt warns that the
+    // connection is still in use.
+    m_statements.clear();
     if (m_db.isValid())
         m_db.close();
     m_db = QSqlDatabase();
@@ -466,7 +477,31 @@ Status SqlWorkStore::initialiseSqlite(std::chrono::milliseconds busyTimeout)
 
 Result<QSqlQuery> SqlWorkStore::run(const QString &sql, const QList<QVariant> &binds)
 {
-    return runSql(m_db, m_location, sql, binds);
+    if (!m_dialect.reusePreparedStatements || binds.isEmpty())
+        return runSql(m_db, m_location, sql, binds);
+
+    // QPSQL prepares with PREPARE, runs with EXECUTE and drops with DEALLOCATE: three
+    // round trips for each statement unless the prepared statement is kept. Kept ones
+    // are finished before their next use, and a statement that failed to prepare is
+    // not kept.
+    auto found = m_statements.find(sql);
+    if (found == m_statements.end()) {
+        QSqlQuery query(m_db);
+        query.setForwardOnly(true);
+        if (!query.prepare(sql))
+            return fail(m_dialect.mapError(query.lastError(), m_location, describeStatement(sql)));
+        found = m_statements.insert(sql, query);
+    }
+    QSqlQuery &query = found.value();
+    query.finish();
+    for (qsizetype i = 0; i < binds.size(); ++i)
+        query.bindValue(int(i), bindable(binds.at(i)));
+    if (!query.exec()) {
+        qCDebug(lcStore) << "statement failed:" << describeStatement(sql) << "code"
+                         << query.lastError().nativeErrorCode() << query.lastError().text();
+        return fail(m_dialect.mapError(query.lastError(), m_location, describeStatement(sql)));
+    }
+    return query;
 }
 
 Status SqlWorkStore::begin()

@@ -19,6 +19,7 @@
 
 #include "store/work_store.h"
 
+#include <QHash>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -45,6 +46,7 @@ struct SqlDialect {
     // Turns a driver error into a clerk Error. `location` names the database in messages;
     // `doing` says what was being done, for the Internal case.
     Error (*mapError)(const QSqlError &error, const QString &location, const QString &doing);
+    bool reusePreparedStatements = false;  // keep each statement prepared for the connection's life
 
     static const SqlDialect &sqlite();
     static const SqlDialect &postgresql();
@@ -56,6 +58,11 @@ struct SqlDialect {
 Error mapSqlError(const QSqlError &error, const QString &location, const QString &doing);
 // PostgreSQL's SQLSTATE codes (and libpq's connection messages) to clerk Errors.
 Error mapPostgresError(const QSqlError &error, const QString &location, const QString &doing);
+
+// The start of a statement, for messages.
+QString describeStatement(const QString &sql);
+// `value` as it should be bound: a null QString or QByteArray as an empty value.
+QVariant bindable(const QVariant &value);
 
 // Runs `sql` with positional `?` parameters bound in order. An invalid QVariant binds SQL
 // NULL; a null QString or QByteArray binds an empty value. Returns the executed query
@@ -167,6 +174,7 @@ private:
     const QString m_location;  // the file or URL, for messages
     const Clock &m_clock;
     QSqlDatabase m_db;
+    QHash<QString, QSqlQuery> m_statements;  // prepared once, by SQL text (reusePreparedStatements)
 };
 
 } // namespace clerk::store

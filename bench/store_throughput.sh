@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# No-op items per second through the work store: SQLite and PostgreSQL, 1, 2 and 4
+# workers, in one run, printed with ratios to SQLite with one worker.
+#
+#   bench/store_throughput.sh [BUILD_DIR] [ITEMS]
+#
+# Each run enqueues ITEMS (default 2000) items into a new database, then the workers
+# (threads with a connection each, as clerk's workers have) lease and complete them, one
+# no-op step each (tests/store/store_throughput.cpp); the time is that of draining.
+# SQLite is a new file in a temporary folder (WAL, synchronous=FULL). PostgreSQL is a
+# throwaway server on 127.0.0.1 started by tests/store/pg_server.sh with its default
+# durability (fsync on, synchronous_commit on), a new database per run. Every item
+# committed is durable on both. Each item is two commits (lease, complete), so on a
+# disk with slow flushes both are bound by the flush time; the last row, PostgreSQL with
+# fsync off (not for production), shows what the store costs without it.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+items=${2:-2000}
+bench="$build/tests/store/store_throughput"
+[[ -x $bench ]] || { echo "build the store_throughput target first: cmake --build $build --target store_throughput" >&2; exit 1; }
+
+work=$(mktemp -d)
+chmod 755 "$work"
+cleanup() {
+  for s in "$work/pg" "$work/pg-nofsync"; do "$root/tests/store/pg_server.sh" stop "$s" >/dev/null 2>&1 || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+declare -A url state
+state[postgresql]="$work/pg"
+state[postgresql-nofsync]="$work/pg-nofsync"
+url[postgresql]=$("$root/tests/store/pg_server.sh" start "${state[postgresql]}" --durable)
+url[postgresql-nofsync]=$("$root/tests/store/pg_server.sh" start "${state[postgresql-nofsync]}")
+# New databases are made on the server's socket as its superuser.
+psql_admin() {  # backend, sql
+  local dir=${state[$1]} port
+  port=$(cat "$dir/port")
+  if [[ $(id -u) -eq 0 ]]; then
+    runuser -u postgres -- psql -h "$dir" -p "$port" -U postgres -d postgres -qAt -c "$2"
+  else
+    psql -h "$dir" -p "$port" -U postgres -d postgres -qAt -c "$2"
+  fi
+}
+
+echo "store throughput: $items no-op items per run; $(nproc) cores; $(uptime | sed 's/.*load average/load average/')"
+declare -A rate
+backends=(sqlite postgresql postgresql-nofsync)
+for backend in "${backends[@]}"; do
+  for workers in 1 2 4; do
+    if [[ $backend == sqlite ]]; then
+      location="$work/bench-$workers.db"
+    else
+      psql_admin "$backend" "CREATE DATABASE bench_$workers OWNER clerk"
+      location="${url[$backend]%/clerk}/bench_$workers"
+    fi
+    line=$("$bench" "$location" "$items" "$workers" 2>/dev/null)
+    echo "$backend: $line"
+    rate[$backend-$workers]=$(sed -n 's/.*items_per_s=\([0-9]*\).*/\1/p' <<<"$line")
+  done
+done
+
+base=${rate[sqlite-1]}
+echo
+printf '%-20s %14s %14s %14s   (workers; items/s and ratio to SQLite with 1 worker)\n' backend 1 2 4
+for backend in "${backends[@]}"; do
+  printf '%-20s' "$backend"
+  for workers in 1 2 4; do
+    r=${rate[$backend-$workers]}
+    printf ' %14s' "$r ($(awk -v a="$r" -v b="$base" 'BEGIN { printf "%.2fx", a / b }'))"
+  done
+  echo
+done
