@@ -1,5 +1,8 @@
 #include "cli_support.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include "engine/engine.h"
 
 #include <QCoreApplication>
@@ -125,7 +128,7 @@ std::optional<bot::BotDefinition> loadBotOrReport(const QString &path, const eng
     return load.bot;
 }
 
-Status continueBot(store::WorkStore &store, qint64 itemId)
+Status continueBot(store::WorkStore &store, qint64 itemId, const QStringList &connectorDirs)
 {
     auto item = store.item(itemId);
     if (!item)
@@ -133,7 +136,12 @@ Status continueBot(store::WorkStore &store, qint64 itemId)
     const engine::StepRegistry registry = engine::StepRegistry::builtIn();
     bot::Diagnostics ignored;
     engine::EngineOptions options;
-    options.connectors = loadConnectors({}, {}, ignored);
+    // Connectors are looked for as when the bot was run: given folders, $CLERK_CONNECTOR_PATH,
+    // and connectors/ beside and above the bot file the item started with.
+    QStringList botFiles;
+    if (auto stored = store.definition(item->definitionDigest); stored && !stored->baseDir.isEmpty())
+        botFiles.append(QDir(stored->baseDir).absoluteFilePath(QStringLiteral("bot.yaml")));
+    options.connectors = loadConnectors(botFiles, connectorDirs, ignored);
     engine::Engine engine(store, registry, options);
     if (auto ran = engine.runUntilIdle({item->bot}); !ran)
         return fail(ran.error());
@@ -163,6 +171,8 @@ QString actorName(const QString &given)
         if (!value.isEmpty())
             return value;
     }
+    if (const passwd *entry = ::getpwuid(::geteuid()); entry && entry->pw_name)
+        return QString::fromLocal8Bit(entry->pw_name);
     return QStringLiteral("unknown");
 }
 

@@ -59,7 +59,7 @@ std::optional<bot::BotDefinition> loadBotOrReport(const QString &path, const eng
 
 // Lets the bot of item `itemId` carry on with its runnable items (the item a person just
 // answered or requeued among them), with the bot file stored for each item.
-Status continueBot(store::WorkStore &store, qint64 itemId);
+Status continueBot(store::WorkStore &store, qint64 itemId, const QStringList &connectorDirs = {});
 
 void printDiagnostics(const bot::Diagnostics &diagnostics, QTextStream &stream);
 void printJson(const QJsonValue &value);

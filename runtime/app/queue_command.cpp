@@ -97,9 +97,9 @@ void printException(const store::ExceptionItem &e, const WorkItem *item)
 }
 
 // Lets the bot carry on with a resumed item.
-int continueItem(store::WorkStore &store, qint64 itemId, bool json)
+int continueItem(store::WorkStore &store, qint64 itemId, bool json, const QStringList &connectorDirs)
 {
-    if (auto ran = continueBot(store, itemId); !ran)
+    if (auto ran = continueBot(store, itemId, connectorDirs); !ran)
         return storeError(ran.error());
     auto after = store.item(itemId);
     if (!after)
@@ -305,7 +305,7 @@ int queueCommand(const QStringList &arguments)
     }
     if (parser.isSet(noContinue))
         return ExitOk;
-    return continueItem(store, *itemId, json);
+    return continueItem(store, *itemId, json, parser.values(common.connectors));
 }
 
 } // namespace clerk::app

@@ -110,7 +110,7 @@ int itemCommand(const QStringList &arguments)
         out().flush();
         if (parser.isSet(noContinue))
             return ExitOk;
-        if (auto ran = continueBot(**store, id); !ran)
+        if (auto ran = continueBot(**store, id, parser.values(common.connectors)); !ran)
             return report(ran.error());
     }
 

@@ -93,6 +93,7 @@ int validateCommand(const QStringList &arguments)
     }
 
     printDiagnostics(diagnostics, out());
+    out().flush();  // the summary goes to stderr: keep it after the problems on a terminal
     qsizetype errors = std::count_if(diagnostics.begin(), diagnostics.end(), [](const bot::Diagnostic &d) {
         return d.severity == bot::Diagnostic::Severity::Error;
     });

@@ -564,11 +564,14 @@ TEST(RestConnectorTest, TheAddressMayComeFromTheEnvironment)
     ASSERT_TRUE(result.has_value());
     EXPECT_EQ(result->fields.value("id").toInt(), 4);
 
+    // Read when a call is made, so a bot validates without it; the call fails clearly.
     qunsetenv("CLERK_TEST_CASES_URL_UNSET");
-    const auto unset = rest::RestConnector::create(definition(connectorYaml(QStringLiteral("${env:CLERK_TEST_CASES_URL_UNSET}"))),
-                                                   {nullptr, sleeps.fn()});
-    ASSERT_FALSE(unset.has_value());
-    EXPECT_TRUE(unset.error().message().contains("CLERK_TEST_CASES_URL_UNSET"));
+    auto unset = makeConnector(connectorYaml(QStringLiteral("${env:CLERK_TEST_CASES_URL_UNSET}")), sleeps);
+    ASSERT_TRUE(unset);
+    const auto call = unset->call(QStringLiteral("get_case"), {{"id", 4}});
+    ASSERT_FALSE(call.has_value());
+    EXPECT_FALSE(call.error().retryable);
+    EXPECT_TRUE(call.error().error.message().contains("CLERK_TEST_CASES_URL_UNSET"));
 }
 
 TEST(RestConnectorTest, SharedConnectorIsOnePerDefinition)

@@ -152,6 +152,19 @@ QString appendQuery(const QString &url, const QList<QPair<QString, QString>> &qu
     return out;
 }
 
+Result<QString> checkedBaseUrl(const QString &connector, QString url)
+{
+    url = url.trimmed();
+    const QUrl base(url);
+    if (!base.isValid() || (base.scheme() != QLatin1String("http") && base.scheme() != QLatin1String("https")) ||
+        base.host().isEmpty())
+        return fail(Error::invalidArgument(
+            QStringLiteral("connector %1: base_url must be an http:// or https:// address").arg(connector)));
+    if (!url.endsWith(QLatin1Char('/')))
+        url += QLatin1Char('/');
+    return url;
+}
+
 } // namespace
 
 struct RestConnector::Private {
@@ -400,21 +413,14 @@ Result<std::shared_ptr<RestConnector>> RestConnector::create(const bot::Connecto
     auto p = std::make_unique<Private>();
     p->name = definition.name;
     p->baseUrl = settings.value(QStringLiteral("base_url")).toString();
-    if (bot::isSecretRef(p->baseUrl)) {
-        // The address may differ per installation: ${env:CASES_URL} reads it when used.
-        const auto resolved = bot::resolveSecret(p->baseUrl);
-        if (!resolved)
-            return fail(Error(resolved.error().code(), QStringLiteral("connector %1: base_url: %2")
-                                                           .arg(definition.name, resolved.error().message())));
-        p->baseUrl = resolved->trimmed();
+    // The address may differ per installation: ${env:CASES_URL} is read when a call is made
+    // (so `clerk validate` needs no environment); a literal address is checked now.
+    if (!bot::isSecretRef(p->baseUrl)) {
+        auto checked = checkedBaseUrl(definition.name, p->baseUrl);
+        if (!checked)
+            return fail(checked.error());
+        p->baseUrl = *checked;
     }
-    const QUrl base(p->baseUrl);
-    if (!base.isValid() || (base.scheme() != QLatin1String("http") && base.scheme() != QLatin1String("https")) ||
-        base.host().isEmpty())
-        return fail(Error::invalidArgument(
-            QStringLiteral("connector %1: base_url must be an http:// or https:// address").arg(definition.name)));
-    if (!p->baseUrl.endsWith(QLatin1Char('/')))
-        p->baseUrl += QLatin1Char('/');
     p->auth = settings.value(QStringLiteral("auth")).toObject();
     p->authType = p->auth.value(QStringLiteral("type")).toString(QStringLiteral("none"));
     const QJsonObject tls = settings.value(QStringLiteral("tls")).toObject();
@@ -533,6 +539,17 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
                                                              .arg(d->name, operationName)),
                                          false, false, 0ms, 0, {}});
     const Operation &operation = *found;
+    QString baseUrl = d->baseUrl;
+    if (bot::isSecretRef(baseUrl)) {
+        const auto resolved = bot::resolveSecret(baseUrl);
+        auto checked = resolved ? checkedBaseUrl(d->name, *resolved)
+                                : Result<QString>(fail(Error(resolved.error().code(),
+                                                             QStringLiteral("connector %1: base_url: %2")
+                                                                 .arg(d->name, resolved.error().message()))));
+        if (!checked)
+            return std::unexpected(CallError{checked.error(), false, false, 0ms, 0, {}});
+        baseUrl = *checked;
+    }
     const QJsonObject scope{{QStringLiteral("params"), params}, {QStringLiteral("key"), options.idempotencyKey}};
     const QJsonObject pathScope{{QStringLiteral("params"), percentEncoded(params)},
                                 {QStringLiteral("key"), QString::fromLatin1(QUrl::toPercentEncoding(options.idempotencyKey))}};
@@ -594,7 +611,7 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
         }
         if (pagination.style != PageStyle::None && !pagination.sizeParam.isEmpty())
             pageQuery.append({pagination.sizeParam, QString::number(pagination.size)});
-        request.url = nextUrl.isEmpty() ? appendQuery(d->baseUrl + path, pageQuery) : nextUrl;
+        request.url = nextUrl.isEmpty() ? appendQuery(baseUrl + path, pageQuery) : nextUrl;
 
         const auto answer = d->exchange(operation, request, mayResend);
         if (!answer)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# examples/redmine/connector.yaml with clerk's rest step against the shared Redmine
+# connectors/redmine.yaml with clerk's rest step against the shared Redmine
 # (ctest fixture clerk_redmine): a bot creates an incident report in highways, assigned
 # to the highways team, and notes it; the test checks that exactly one such issue
 # landed, with the team, the note once and clerk's action keys.
@@ -52,7 +52,7 @@ steps:
 YAML
 printf '{"subject": "%s", "details": "Deep pothole by the bus stop"}\n' "$subject" >"$work/report.json"
 
-"$clerk" run --db "$work/clerk.db" --connectors "$here/../../../examples/redmine" -i "$work/report.json" \
+"$clerk" run --db "$work/clerk.db" --connectors "$here/../../../connectors" -i "$work/report.json" \
   "$work/bot.yaml"
 # The subject is unique to this run: exactly one issue has it, in highways, assigned to
 # the highways team, with the note once (read with the administrator's key).

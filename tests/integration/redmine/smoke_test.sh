@@ -53,7 +53,7 @@ login=$(api "$REDMINE_URL/users/current.json" | json 'd["user"]["login"]') || fa
 code=$(curl -s -o /dev/null -w '%{http_code}' "$REDMINE_URL/issues.json?project_id=social-care")
 [[ $code == 401 || $code == 403 ]] || fail "no key gave $code, not 401/403"
 [[ $REDMINE_CF_FORENAME == 1 && $REDMINE_CF_NHS_NUMBER == 5 ]] ||
-  fail "custom field ids are not the fixed 1..5 that examples/redmine/connector.yaml uses"
+  fail "custom field ids are not the fixed 1..5 that connectors/redmine.yaml uses"
 
 # A few people, loaded through the REST API.
 head -n 21 "$here/people.csv" >"$state/people.csv"
