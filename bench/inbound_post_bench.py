@@ -301,7 +301,7 @@ def cmd_classify(data, work, clerk):
     print("n-grams + LogisticRegression(C=10, balanced) on `tesseract FILE -` text of the same scans.")
     print("success = right when decided automatically, plus every item below the threshold answered by a")
     print("person (counted right); 'at 6 % to a person' = the same with the 94 % most confident automatic.\n")
-    header = (f"{'set':10} {'model / OCR text':34} {'thr':>6} {'acc':>6} {'mF1':>6} {'ST@99':>6} {'prec':>6} "
+    header = (f"{'set':10} {'model / OCR text':36} {'thr':>6} {'acc':>6} {'mF1':>6} {'ST@99':>6} {'prec':>6} "
               f"{'success':>8} {'person':>7} {'succ@6%':>8} {'ST@99 if tuned on scans':>24}")
     results = {}
     for corpus in ("post_fms", "post_cfpb"):
@@ -336,7 +336,7 @@ def cmd_classify(data, work, clerk):
             main = (model_name, tool) in (("clerk liblinear", "clerk"), ("sklearn tfidf+LR", "tesseract"))
             label = f"{'*' if main else ' '}{model_name} on {tool} text"
             tuned = f["scan_threshold_99"]
-            print(f"{corpus:10} {label:34} {thr:6.3f} {f['accuracy']:6.3f} {f['macro_f1']:6.3f} "
+            print(f"{corpus:10} {label:36} {thr:6.3f} {f['accuracy']:6.3f} {f['macro_f1']:6.3f} "
                   f"{100 * f['straight_through']:5.1f}% {prec} {100 * f['success']:7.1f}% "
                   f"{100 * f['to_person']:6.1f}% {100 * f['success_at_6pct']:7.1f}% "
                   f"{100 * figures(preds, tuned)['straight_through']:23.1f}%")

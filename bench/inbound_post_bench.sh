@@ -13,6 +13,9 @@
 #   --subset  documents per corpus that OCRmyPDF reads (default 60; the same documents are
 #             also scored for clerk and tesseract, so the three compare like for like)
 #   --only    run some sections: ocr (quality), classify (needs ocr), speed (throughput)
+#   --speed-pages  pages for the throughput section (default 100)
+#   --corpora  OCR only these corpora (comma-separated), e.g. to finish a run in the same
+#             --work folder; the score covers every corpus read there
 #   --work    keep the work folder (default: a temporary one, removed at the end)
 #
 # Sections:
@@ -44,12 +47,16 @@ subset=60
 only="ocr,classify,speed"
 work=""
 limit=0
+speed_pages=100
+chosen=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --build) build=$2; shift 2 ;;
         --quick) quick=1; shift ;;
         --subset) subset=$2; shift 2 ;;
         --limit) limit=$2; shift 2 ;;
+        --speed-pages) speed_pages=$2; shift 2 ;;
+        --corpora) IFS=, read -r -a chosen <<< "$2"; shift 2 ;;
         --only) only=$2; shift 2 ;;
         --work) work=$2; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -86,7 +93,7 @@ if [[ -z $work ]]; then
     trap 'rm -rf "$work"' EXIT
 fi
 mkdir -p "$work"
-echo "inbound-post bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, data $data, work $work"
+echo "inbound-post bench, $(date -u +%Y-%m-%dT%H:%MZ), $(getconf _NPROCESSORS_ONLN) cores, data $data, work $work"
 echo "commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown); $(tesseract --version 2>&1 | head -1); ocrmypdf $(ocrmypdf --version 2>/dev/null)"
 load() { echo "  [load average: $(cut -d' ' -f1-3 /proc/loadavg)]"; }
 load
@@ -124,6 +131,7 @@ ocrmypdf_to() {  # PDF OUTDIR
 export -f tess_to ocrmypdf_to
 
 corpora=(post_fms post_cfpb funsd sroie_receipts uw3_lines)
+[[ ${#chosen[@]} -gt 0 ]] && corpora=("${chosen[@]}")
 [[ $quick == 1 ]] && limit=40
 [[ $limit -gt 0 && $subset -gt $limit ]] && subset=$limit
 
@@ -142,7 +150,7 @@ if has ocr; then
         t1=$(now)
         xargs -a "$work/$c.cli" -P2 -I{} bash -c 'tess_to "$1" "$2"' _ {} "$work/ocr/tesseract/$c"
         t2=$(now)
-        $py "$helper" to-pdf "$work/$c.subset" "$work/ocrmypdf_in/$c"
+        $py "$helper" to-pdf "$work/$c.subset" "$work/ocrmypdf_in/$c" 2>/dev/null
         t3=$(now)
         sed 's#.*/##; s#$#.pdf#' "$work/$c.subset" | sed "s#^#$work/ocrmypdf_in/$c/#" |
             xargs -P2 -I{} bash -c 'ocrmypdf_to "$1" "$2"' _ {} "$work/ocr/ocrmypdf/$c"
@@ -168,7 +176,7 @@ if has speed; then
     echo; echo "== 3. Throughput on 2 cores"
     s="$work/speed"
     rm -rf "$s"; mkdir -p "$s/out_a" "$s/out_c" "$s/out_cp"
-    $py "$helper" speed-set "$data" 100 > "$s/files" 2> "$s/pages"
+    $py "$helper" speed-set "$data" "$speed_pages" > "$s/files" 2> "$s/pages"
     pages=$(awk '{print $2}' "$s/pages")
     docs=$(wc -l < "$s/files")
     cli_inputs "$s/files" "$s/cli" > "$s/cli.list"
