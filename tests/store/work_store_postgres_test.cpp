@@ -123,6 +123,20 @@ TEST(PostgresLocationTest, ReadsAPasswordReferenceInPlaceOfThePassword)
                           ErrorCode::NotFound));
 }
 
+TEST(PostgresLocationTest, RedactedLocationsHoldNoPassword)
+{
+    const std::pair<const char *, const char *> cases[] = {
+        {"postgresql://clerk:s3cret@db:5432/clerk", "postgresql://clerk@db:5432/clerk"},
+        {"postgres://clerk:p@ss:w/rd@db/clerk?sslmode=require", "postgres://clerk@db/clerk?sslmode=require"},
+        {"postgresql://clerk:${file:/run/secrets/pg}@db/clerk", "postgresql://clerk@db/clerk"},
+        {"postgresql://clerk@db/clerk?passfile=/etc/clerk/pgpass", "postgresql://clerk@db/clerk?passfile=/etc/clerk/pgpass"},
+        {"/var/lib/clerk/clerk.db", "/var/lib/clerk/clerk.db"},
+        {"sqlite:/var/lib/clerk/clerk.db", "sqlite:/var/lib/clerk/clerk.db"},
+    };
+    for (const auto &[location, shown] : cases)
+        EXPECT_EQ(redactLocation(QString::fromUtf8(location)), QLatin1String(shown)) << location;
+}
+
 // A TCP port on 127.0.0.1 that nothing listens on (bound, then closed again).
 int closedPort()
 {

@@ -2,6 +2,8 @@
 
 #include "store/sql_work_store_p.h"
 
+#include <QRegularExpression>
+
 namespace clerk::store {
 
 QString toString(ExceptionState state)
@@ -23,6 +25,16 @@ std::optional<ExceptionState> exceptionStateFromString(const QString &name)
             return state;
     }
     return std::nullopt;
+}
+
+QString redactLocation(const QString &location)
+{
+    // Everything between the user name and the '@' goes, whatever it holds (a reference
+    // may contain '/' or ':'); the '@' is the last one before the host.
+    static const QRegularExpression password(QStringLiteral("^(postgres(?:ql)?://[^:@/]*):.*@([^@]*)$"));
+    QString shown = location;
+    shown.replace(password, QStringLiteral("\\1@\\2"));
+    return shown;
 }
 
 Result<std::unique_ptr<WorkStore>> openWorkStore(const QString &location, const Clock &clock, StoreOptions options)

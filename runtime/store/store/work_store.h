@@ -274,6 +274,10 @@ public:
 // PermissionDenied (read-only file or folder; the server refused the user or password),
 // NotFound (no such PostgreSQL database), Corrupt (not a clerk database / damaged file),
 // InvalidArgument (unknown scheme, malformed URL, unknown parameter).
+// `location` as it may be shown or logged: a PostgreSQL URL without its password (and
+// without a password reference); other locations unchanged.
+QString redactLocation(const QString &location);
+
 struct StoreOptions {
     std::chrono::milliseconds busyTimeout{5000};  // how long to wait for another writer's lock
 };
