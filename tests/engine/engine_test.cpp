@@ -171,6 +171,66 @@ TEST_F(EngineTest, RunsEveryStepAndStoresEachStepsOutputs)
     EXPECT_EQ(done.stepOutputs.value(QStringLiteral("count")).toObject().value(QStringLiteral("n")).toInt(), 1);
 }
 
+TEST_F(EngineTest, AStepRunsOnlyWhenItsConditionHolds)
+{
+    const auto definition = bot(QStringLiteral(
+        "steps:\n"
+        "  - id: tag\n"
+        "    type: set\n"
+        "    params:\n"
+        "      values:\n"
+        "        decision: \"{{ input.decision }}\"\n"
+        "  - id: when_matched\n"
+        "    type: set\n"
+        "    when: \"{{ tag.decision }} == Matched\"\n"
+        "    params:\n"
+        "      values: {ran: \"yes\"}\n"
+        "  - id: unless_matched\n"
+        "    type: set\n"
+        "    when: \"{{ tag.decision }} != matched\"\n"
+        "    params:\n"
+        "      values: {ran: \"yes\"}\n"
+        "  - id: if_urgent\n"
+        "    type: set\n"
+        "    when: \"{{ input.urgent }}\"\n"
+        "    params:\n"
+        "      values: {ran: \"yes\"}\n"));
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    const struct {
+        const char *decision;
+        QJsonValue urgent;
+        bool matched;
+        bool urgentRan;
+    } cases[] = {
+        {"matched", QJsonValue(true), true, true},
+        {"no_match", QJsonValue(QStringLiteral("no")), false, false},
+        {"MATCHED", QJsonValue(0), true, false},
+        {"", QJsonValue(QStringLiteral("urgent")), false, true},
+        {"no_match", QJsonValue(), false, false},
+    };
+    int n = 0;
+    for (const auto &c : cases) {
+        QJsonObject payload{{QStringLiteral("decision"), QLatin1String(c.decision)}};
+        if (!c.urgent.isUndefined() && !c.urgent.isNull())
+            payload.insert(QStringLiteral("urgent"), c.urgent);
+        const qint64 id = submit(engine, definition, QStringLiteral("form-%1").arg(++n), payload);
+        ASSERT_TRUE(engine.runUntilIdle().has_value());
+        const WorkItem done = item(id);
+        ASSERT_EQ(done.state, ItemState::Done) << c.decision;
+        const auto ran = [&done](const char *step) {
+            return done.stepOutputs.value(QLatin1String(step)).toObject().value(QStringLiteral("ran")).toString() ==
+                   QLatin1String("yes");
+        };
+        const auto skipped = [&done](const char *step) {
+            return done.stepOutputs.value(QLatin1String(step)).toObject().value(QStringLiteral("skipped")).toBool();
+        };
+        EXPECT_EQ(ran("when_matched"), c.matched) << c.decision;
+        EXPECT_EQ(skipped("when_matched"), !c.matched) << c.decision;
+        EXPECT_EQ(ran("unless_matched"), !c.matched) << c.decision;
+        EXPECT_EQ(ran("if_urgent"), c.urgentRan) << c.decision;
+    }
+}
+
 TEST_F(EngineTest, RetryResumesAtTheStepThatFailedWithoutRerunningEarlierSteps)
 {
     const auto definition = bot(QStringLiteral(

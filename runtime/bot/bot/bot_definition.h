@@ -40,6 +40,7 @@ struct StepDefinition {
     QString type;         // a StepTypeSchema name
     QJsonObject params;   // validated, with defaults applied
     QString team;         // who answers this step's questions; empty: the bot's exception team
+    QString when;         // the step runs only when this condition holds; empty: always
     SourcePosition position;
 };
 

@@ -243,7 +243,7 @@ void checkSteps(const Node &root, const StepCatalog &catalog, const std::optiona
                                         .arg(node.kindName()));
             continue;
         }
-        const QJsonObject object = validator.fields(node, stepFields, {QStringLiteral("params")});
+        const QJsonObject object = validator.fields(node, stepFields, {QStringLiteral("params"), QStringLiteral("when")});
 
         if (!info.id.isEmpty() && info.idNode) {
             if (reserved.contains(info.id))
@@ -273,6 +273,15 @@ void checkSteps(const Node &root, const StepCatalog &catalog, const std::optiona
         scope.laterSteps.clear();
         for (qsizetype later = index + 1; later < infos.size(); ++later)
             scope.laterSteps.append(infos.at(later).id);
+
+        // The condition may use what earlier steps produced, like the params.
+        QString when;
+        if (const Node *whenNode = node.find(QStringLiteral("when"))) {
+            validator.setTemplateScope(&scope);
+            const QJsonValue value = validator.value(*whenNode, topLevelSpec(stepFields, QStringLiteral("when")));
+            validator.setTemplateScope(nullptr);
+            when = value.toString();
+        }
 
         QJsonObject params;
         const Node *paramsNode = node.find(QStringLiteral("params"));
@@ -311,6 +320,7 @@ void checkSteps(const Node &root, const StepCatalog &catalog, const std::optiona
         step.type = type;
         step.params = params;
         step.team = object.value(QStringLiteral("team")).toString();
+        step.when = when;
         step.position = positionOf(node);
         steps.append(step);
     }

@@ -240,6 +240,11 @@ QList<ParamSpec> buildBotFileSpec()
                                          "exception team.")),
             ParamSpec::object(QStringLiteral("params"), {},
                               QStringLiteral("The step's settings; the keys depend on the step type.")),
+            ParamSpec::templ(QStringLiteral("when"),
+                             QStringLiteral("Run the step only when this holds, e.g. \"{{ person.decision }} == "
+                                            "no_match\" (also !=; compared ignoring case), or \"{{ form.urgent }}\" "
+                                            "(true unless empty, false, no or 0). A skipped step's output is "
+                                            "skipped: true.")),
         },
         QStringLiteral("One step of the bot."));
 

@@ -120,9 +120,36 @@ Result<int> Engine::runUntilIdle(const QStringList &bots)
     }
 }
 
+namespace {
+
+// A step's `when`: "A == B", "A != B" (ignoring case), or one value that is true unless
+// empty, false, no, 0 or null.
+bool conditionHolds(const QString &condition, const StepContext &ctx)
+{
+    const auto rendered = [&ctx](const QString &text) {
+        const auto parsed = bot::Template::parse(text);
+        return (parsed ? ctx.render(*parsed) : text).trimmed();
+    };
+    for (const QString &op : {QStringLiteral(" == "), QStringLiteral(" != ")}) {
+        const qsizetype at = condition.indexOf(op);
+        if (at < 0)
+            continue;
+        const bool equal = QString::compare(rendered(condition.left(at)), rendered(condition.mid(at + op.size())),
+                                            Qt::CaseInsensitive) == 0;
+        return op == QLatin1String(" == ") ? equal : !equal;
+    }
+    const QString value = rendered(condition).toLower();
+    return !value.isEmpty() && value != QLatin1String("false") && value != QLatin1String("no") &&
+           value != QLatin1String("0") && value != QLatin1String("null");
+}
+
+} // namespace
+
 StepOutcome Engine::runStep(const LoadedBot &bot, int index, StepContext &ctx) const
 {
     const bot::StepDefinition &definition = bot.definition.steps.at(index);
+    if (!definition.when.isEmpty() && !conditionHolds(definition.when, ctx))
+        return StepOutcome::continueWith({{QStringLiteral("skipped"), true}});
     const StepType *type = m_registry.find(definition.type);
     if (m_options.dryRun && type && type->schema.sideEffects) {
         return StepOutcome::continueWith({{QStringLiteral("dry_run"), bot.steps.at(static_cast<size_t>(index))->describeAction(ctx)}});
