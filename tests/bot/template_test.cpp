@@ -59,6 +59,34 @@ TEST(TemplateTest, RendersReferencesAndFilters)
     }
 }
 
+TEST(TemplateTest, DigitsAndIsoDateFiltersPrepareSearchValues)
+{
+    const struct {
+        const char *value;
+        const char *filter;
+        const char *expected;
+    } cases[] = {
+        {"943 476 5870", "digits", "9434765870"},
+        {"943-476-5870 ", "digits", "9434765870"},
+        {"07/03/1984", "iso_date", "1984-03-07"},
+        {"7-3-1984", "iso_date", "1984-03-07"},
+        {"7.3.84", "iso_date", "1984-03-07"},
+        {"07/03/05", "iso_date", "2005-03-07"},
+        {"3rd March 1952", "iso_date", "1952-03-03"},
+        {"30 Nov 1990", "iso_date", "1990-11-30"},
+        {"1984-3-7", "iso_date", "1984-03-07"},
+        {"31/02/1984", "iso_date", "31/02/1984"},  // no such day: left as written
+        {"soon", "iso_date", "soon"},
+    };
+    for (const auto &c : cases) {
+        const auto parsed = Template::parse(QStringLiteral("{{ input.v | %1 }}").arg(QLatin1String(c.filter)));
+        ASSERT_TRUE(parsed.has_value());
+        EXPECT_EQ(parsed->render({{QStringLiteral("input"), QJsonObject{{QStringLiteral("v"), QLatin1String(c.value)}}}}),
+                  QLatin1String(c.expected))
+            << c.value;
+    }
+}
+
 TEST(TemplateTest, ListsReferencesWithOffsets)
 {
     const auto parsed = Template::parse(QStringLiteral("Hi {{ input.name | upper }} re {{ classify.category }}"));

@@ -1,7 +1,9 @@
 #include "bot/template.h"
 
 #include <QJsonArray>
+#include <QDate>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <cmath>
 
 namespace clerk::bot {
@@ -10,8 +12,47 @@ namespace {
 
 const QStringList &knownFilters()
 {
-    static const QStringList filters{QStringLiteral("upper"), QStringLiteral("lower"), QStringLiteral("trim")};
+    static const QStringList filters{QStringLiteral("upper"), QStringLiteral("lower"), QStringLiteral("trim"),
+                                     QStringLiteral("digits"), QStringLiteral("iso_date")};
     return filters;
+}
+
+// A UK date as written on forms (day first: 07/03/1984, 7-3-84, 7 March 1984, 1984-03-07)
+// as YYYY-MM-DD, for systems that search by date; text that is no date stays as it is.
+QString isoDate(const QString &text)
+{
+    const QString trimmed = text.trimmed();
+    static const QRegularExpression iso(QStringLiteral(R"(^(\d{4})-(\d{1,2})-(\d{1,2})$)"));
+    static const QRegularExpression numeric(QStringLiteral(R"(^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{2}|\d{4})$)"));
+    static const QRegularExpression written(
+        QStringLiteral(R"(^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})$)"));
+    int day = 0;
+    int month = 0;
+    int year = 0;
+    if (const auto m = iso.match(trimmed); m.hasMatch()) {
+        year = m.captured(1).toInt();
+        month = m.captured(2).toInt();
+        day = m.captured(3).toInt();
+    } else if (const auto n = numeric.match(trimmed); n.hasMatch()) {
+        day = n.captured(1).toInt();
+        month = n.captured(2).toInt();
+        year = n.captured(3).toInt();
+        if (n.captured(3).size() == 2) {
+            // Two-digit years: not in the future.
+            const int now = QDate::currentDate().year();
+            year += (2000 + year <= now) ? 2000 : 1900;
+        }
+    } else if (const auto w = written.match(trimmed); w.hasMatch()) {
+        static const QStringList months{QStringLiteral("jan"), QStringLiteral("feb"), QStringLiteral("mar"),
+                                        QStringLiteral("apr"), QStringLiteral("may"), QStringLiteral("jun"),
+                                        QStringLiteral("jul"), QStringLiteral("aug"), QStringLiteral("sep"),
+                                        QStringLiteral("oct"), QStringLiteral("nov"), QStringLiteral("dec")};
+        day = w.captured(1).toInt();
+        month = static_cast<int>(months.indexOf(w.captured(2).left(3).toLower())) + 1;
+        year = w.captured(3).toInt();
+    }
+    const QDate date(year, month, day);
+    return date.isValid() ? date.toString(Qt::ISODate) : text;
 }
 
 bool isPathSegment(const QString &segment)
@@ -150,6 +191,10 @@ QString Template::render(const QJsonObject &scope) const
                 text = text.toLower();
             else if (filter == QLatin1String("trim"))
                 text = text.trimmed();
+            else if (filter == QLatin1String("digits"))
+                text.removeIf([](QChar c) { return !c.isDigit(); });
+            else if (filter == QLatin1String("iso_date"))
+                text = isoDate(text);
         }
         out += text;
     }

@@ -6,7 +6,9 @@
 //   item.id, item.source      the work item
 //   bot.name, bot.version     the bot
 //   <step id>.<field>...      the outputs of an earlier step
-// Filters after `|`: upper, lower, trim. Text outside {{ }} is copied as it is.
+// Filters after `|`: upper, lower, trim, digits (keeps only digits: "943 476 5870" -> "9434765870")
+// and iso_date (a UK day-first date -> YYYY-MM-DD; other text unchanged). Text outside
+// {{ }} is copied as it is.
 //
 // Thread-safety: a parsed Template is immutable and may be shared between threads.
 #pragma once

@@ -11,6 +11,7 @@
 #include "engine/builtin_steps_p.h"
 
 #include "core/logging.h"
+#include "engine/rest_candidates.h"
 #include "match/matcher.h"
 #include "match/match_settings.h"
 #include "match/record_index.h"
@@ -40,14 +41,20 @@ QJsonObject candidateJson(const match::MatchModel &model, const match::MatchReco
 
 class MatchStep final : public Step {
 public:
-    MatchStep(QList<bot::Template> values, std::shared_ptr<const match::Matcher> matcher)
-        : m_values(std::move(values)), m_matcher(std::move(matcher))
+    // Candidates come from `matcher`'s index, or, when `search` is given, from the case
+    // system's search API for each item.
+    MatchStep(QList<bot::Template> values, std::shared_ptr<const match::Matcher> matcher,
+              std::shared_ptr<const RestCandidates> search, match::MatchModel model, match::MatchThresholds thresholds,
+              int maxCandidates, bool noMatchToPerson)
+        : m_values(std::move(values)), m_matcher(std::move(matcher)), m_search(std::move(search)),
+          m_model(std::move(model)), m_thresholds(thresholds), m_maxCandidates(maxCandidates),
+          m_noMatchToPerson(noMatchToPerson)
     {
     }
 
     StepOutcome run(StepContext &ctx) const override
     {
-        const match::MatchModel &model = m_matcher->model();
+        const match::MatchModel &model = m_model;
         QStringList raw;
         bool anyValue = false;
         for (const bot::Template &value : m_values) {
@@ -65,7 +72,16 @@ public:
             return StepOutcome::needsHuman(request);
         }
 
-        auto decided = m_matcher->match(query);
+        Result<match::MatchDecision> decided = fail(Error::internal(QStringLiteral("no candidate source")));
+        if (m_search) {
+            auto candidates = m_search->fetch(ctx.scope());
+            if (candidates)
+                decided = match::Matcher::decide(model, query, *candidates, m_thresholds, m_maxCandidates);
+            else
+                decided = fail(candidates.error());
+        } else {
+            decided = m_matcher->match(query);
+        }
         if (!decided) {
             const Error &error = decided.error();
             if (error.code() == ErrorCode::Unavailable || error.code() == ErrorCode::Timeout)
@@ -90,6 +106,27 @@ public:
                                               {QStringLiteral("decided_by"), QStringLiteral("bot")},
                                               {QStringLiteral("candidates"), candidates}});
         }
+        if (decision.outcome == match::MatchOutcome::NoMatch && m_noMatchToPerson) {
+            HumanRequest request;
+            request.reason = QStringLiteral("no existing record matches: %1 candidates, best %2")
+                                 .arg(decision.candidatesSeen)
+                                 .arg(best ? best->probability : 0.0, 0, 'f', 3);
+            QJsonObject queryValues;
+            for (int f = 0; f < model.fieldCount(); ++f)
+                queryValues.insert(model.fields()[f].name, raw.value(f));
+            request.evidence = {{QStringLiteral("query"), queryValues}, {QStringLiteral("candidates"), candidates}};
+            request.choices.append({QStringLiteral("none"), QStringLiteral("No existing record: treat as new"),
+                                    QJsonObject{{QStringLiteral("outputs"),
+                                                 QJsonObject{{QStringLiteral("record_id"), QString()},
+                                                             {QStringLiteral("decision"), QStringLiteral("no_match")},
+                                                             {QStringLiteral("decided_by"), QStringLiteral("person")}}}}});
+            request.fields = {QStringLiteral("record_id")};
+            request.outputs = {{QStringLiteral("candidates"), candidates},
+                               {QStringLiteral("decision"), QStringLiteral("matched")},
+                               {QStringLiteral("decided_by"), QStringLiteral("person")}};
+            request.team = ctx.step().team;
+            return StepOutcome::needsHuman(request);
+        }
         if (decision.outcome == match::MatchOutcome::NoMatch) {
             return StepOutcome::continueWith({{QStringLiteral("record_id"), QString()},
                                               {QStringLiteral("score"), best ? best->score : 0.0},
@@ -110,9 +147,9 @@ public:
             queryValues.insert(model.fields()[f].name, raw.value(f));
         request.evidence = {{QStringLiteral("query"), queryValues},
                             {QStringLiteral("candidates"), candidates},
-                            {QStringLiteral("upper"), m_matcher->thresholds().upper},
-                            {QStringLiteral("lower"), m_matcher->thresholds().lower},
-                            {QStringLiteral("margin"), m_matcher->thresholds().margin}};
+                            {QStringLiteral("upper"), m_thresholds.upper},
+                            {QStringLiteral("lower"), m_thresholds.lower},
+                            {QStringLiteral("margin"), m_thresholds.margin}};
         for (qsizetype i = 0; i < decision.ranked.size(); ++i) {
             const match::ScoredCandidate &candidate = decision.ranked[i];
             QStringList shown;
@@ -148,7 +185,12 @@ public:
 
 private:
     QList<bot::Template> m_values;  // per model field, in field order
-    std::shared_ptr<const match::Matcher> m_matcher;
+    std::shared_ptr<const match::Matcher> m_matcher;        // index mode
+    std::shared_ptr<const RestCandidates> m_search;         // search mode
+    match::MatchModel m_model;
+    match::MatchThresholds m_thresholds;
+    int m_maxCandidates = 5;
+    bool m_noMatchToPerson = false;
 };
 
 Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, const bot::StepDefinition &definition)
@@ -165,6 +207,23 @@ Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, con
                 QStringLiteral("%1: fields.%2.value").arg(where, settings->model.fields()[f].name)));
         values.append(std::move(*value));
     }
+    const bool toPerson = definition.params.value(QStringLiteral("on_no_match")).toString() == QLatin1String("needs_human");
+    const bool hasIndex = definition.params.contains(QStringLiteral("index"));
+    const bool hasSearch = definition.params.contains(QStringLiteral("search"));
+    if (hasIndex == hasSearch)
+        return fail(Error::invalidArgument(QStringLiteral("give either index (a CSV export) or search (the case "
+                                                          "system's search calls), not %1")
+                                               .arg(hasIndex ? QStringLiteral("both") : QStringLiteral("neither")))
+                        .withContext(where));
+    if (hasSearch) {
+        QStringList columns = settings->columns.fieldColumns;
+        auto search = RestCandidates::create(bot, definition.params.value(QStringLiteral("search")).toObject(),
+                                             settings->model.fieldSpecs(), columns);
+        if (!search)
+            return fail(search.error().withContext(where));
+        return std::make_unique<MatchStep>(std::move(values), nullptr, std::move(*search), settings->model,
+                                           settings->thresholds, settings->maxCandidates, toPerson);
+    }
     auto index = match::RecordIndex::loadCsv(QDir(bot.baseDir).absoluteFilePath(settings->indexPath), settings->columns,
                                              settings->model.fieldSpecs(), settings->keys, settings->maxBlockSize);
     if (!index)
@@ -172,7 +231,8 @@ Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, con
     qCInfo(lcEngine) << "match step" << definition.id << "indexed" << (*index)->size() << "records";
     auto matcher = std::make_shared<const match::Matcher>(settings->model, std::move(*index), settings->thresholds,
                                                           settings->maxCandidates);
-    return std::make_unique<MatchStep>(std::move(values), std::move(matcher));
+    return std::make_unique<MatchStep>(std::move(values), std::move(matcher), nullptr, settings->model,
+                                       settings->thresholds, settings->maxCandidates, toPerson);
 }
 
 QString checkProbabilities(const QJsonValue &value)
@@ -194,8 +254,8 @@ StepType matchStepType()
     bot::StepTypeSchema schema;
     schema.name = QStringLiteral("match");
     schema.summary = QStringLiteral(
-        "Finds the item's person or case among existing records: compares each field with every candidate from an "
-        "in-memory index of a CSV export, scores the candidates with Fellegi-Sunter weights, and decides in three "
+        "Finds the item's person or case among existing records: compares each field with every candidate (from an "
+        "in-memory index of a CSV export, or from the case system's search calls), scores the candidates with Fellegi-Sunter weights, and decides in three "
         "bands: matched (continue with `record_id`), no match, or a person picks from the ranked candidates with the "
         "per-field comparison of each. Measure it with `clerk eval BOT --records ... --queries ... --truth ...`.");
     const ParamSpec field = ParamSpec::object(
@@ -237,7 +297,38 @@ StepType matchStepType()
                                   .withDefault(5000)
                                   .withRange(1, 10000000),
                           },
-                          QStringLiteral("The records to match against."), true),
+                          QStringLiteral("The records to match against: a CSV export, indexed in memory. Give "
+                                         "index or search.")),
+        ParamSpec::object(
+            QStringLiteral("search"),
+            {
+                ParamSpec::of(QStringLiteral("connector"), ValueType::ConnectorName,
+                              QStringLiteral("The case system to search."), true),
+                ParamSpec::of(QStringLiteral("id_field"), ValueType::String,
+                              QStringLiteral("The record field holding each record's id (output `record_id`)."))
+                    .withDefault(QStringLiteral("id")),
+                ParamSpec::listOf(
+                    QStringLiteral("queries"),
+                    ParamSpec::object(QStringLiteral("query"),
+                                      {
+                                          ParamSpec::of(QStringLiteral("operation"), ValueType::String,
+                                                        QStringLiteral("A list operation of the connector whose "
+                                                                       "`response` fields are named like the match "
+                                                                       "fields' columns."),
+                                                        true),
+                                          ParamSpec::mapOf(QStringLiteral("params"),
+                                                           ParamSpec::templ(QStringLiteral("value"),
+                                                                            QStringLiteral("A value.")),
+                                                           QStringLiteral("Values for the operation; a query whose "
+                                                                          "values are empty for an item is skipped.")),
+                                      },
+                                      QStringLiteral("One search.")),
+                    QStringLiteral("The searches that find candidates (e.g. by NHS number, by date of birth); the "
+                                   "candidates are all the records they return."),
+                    true),
+            },
+            QStringLiteral("The records to match against: found for each item through the case system's search "
+                           "calls. Give index or search.")),
         ParamSpec::mapOf(QStringLiteral("fields"), field, QStringLiteral("The fields to compare, by name."), true),
         ParamSpec::listOf(QStringLiteral("blocking"),
                           ParamSpec::of(QStringLiteral("key"), ValueType::String,
@@ -263,6 +354,10 @@ StepType matchStepType()
                                   .withDefault(kDefaultMargin),
                           },
                           QStringLiteral("The decision bands.")),
+        ParamSpec::oneOf(QStringLiteral("on_no_match"), {QStringLiteral("continue"), QStringLiteral("needs_human")},
+                         QStringLiteral("When no record matches: continue with decision no_match (a later step "
+                                        "may create one, with when), or ask a person, who may name the record."))
+            .withDefault(QStringLiteral("continue")),
         ParamSpec::of(QStringLiteral("max_candidates"), ValueType::Integer,
                       QStringLiteral("How many ranked candidates to output and offer a person."))
             .withDefault(5)
