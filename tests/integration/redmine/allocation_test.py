@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""bots/incident-report-allocator.yaml and bots/financial-assessment.yaml against the
+shared Redmine (ctest fixture clerk_redmine).
+
+Incident reports: each lands once, in the owning service's project, assigned to the
+team; one the bot cannot place waits for a person. Financial assessments: a confirmed
+request creates the assessment from the person's case, records it as sent and notes the
+case, once; an unconfirmed one waits until a person confirms it. Running everything
+again writes nothing.
+
+  allocation_test.py CLERK_BINARY REPO_ROOT
+"""
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+clerk, root = sys.argv[1], sys.argv[2]
+state = os.environ["CLERK_REDMINE_STATE"]
+env = dict(os.environ)
+with open(os.path.join(state, "redmine.env")) as f:
+    for line in f:
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            env[key] = value.strip().strip('"').strip("'")
+url, admin_key = env["REDMINE_URL"].rstrip("/"), env["REDMINE_ADMIN_API_KEY"]
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+        print("FAIL:", message)
+
+
+def api(path, **query):
+    full = url + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    request = urllib.request.Request(full, headers={"X-Redmine-API-Key": admin_key})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def issues_mentioning(text, project=None):
+    """Issues whose description holds `text` (Redmine's ~ is 'contains')."""
+    query = {"status_id": "*", "description": "~" + text, "limit": 100}
+    if project:
+        query["project_id"] = project
+    return api("/issues.json", **query)["issues"]
+
+
+work = tempfile.mkdtemp()
+db = os.path.join(work, "clerk.db")
+tag = str(int(time.time()))
+
+
+def run_clerk(*args):
+    result = subprocess.run([clerk, *args, "--db", db], env=env, capture_output=True, text=True, timeout=600)
+    if result.returncode not in (0, 3):
+        print(result.stdout, result.stderr)
+    return result
+
+
+# --- incident reports -----------------------------------------------------------------
+reports = [json.loads(line) for line in open(os.path.join(root, "examples/incident-reports/reports.jsonl"))]
+expected = {  # report -> (project identifier, team)
+    "IR-1001": ("highways", "highways"), "IR-1002": ("highways", "highways"), "IR-1003": ("highways", "highways"),
+    "IR-1004": ("social-care", "adult-social-care"), "IR-1005": ("revenues", "revenues"), "IR-1006": (None, None),
+}
+for report in reports:
+    report["report_id"] = f"{report['report_id']}-{tag}"
+inputs = os.path.join(work, "reports.jsonl")
+with open(inputs, "w") as f:
+    f.writelines(json.dumps(r) + "\n" for r in reports)
+incident_bot = os.path.join(root, "bots/incident-report-allocator.yaml")
+for attempt in (1, 2):
+    summary = json.loads(run_clerk("run", incident_bot, "--input", inputs, "--json").stdout)
+    check(summary["failed"] == 0, f"run {attempt}: no report failed")
+    check(summary["waiting_for_human"] == 1, f"run {attempt}: the noise complaint waits for a person")
+for report in reports:
+    base = report["report_id"].rsplit("-", 1)[0]
+    project, team = expected[base]
+    found = issues_mentioning(f"Report {report['report_id']} ")
+    if project is None:
+        check(not found, f"{base}: not raised before a person decides")
+        continue
+    check(len(found) == 1, f"{base}: raised once (found {len(found)}) after two runs")
+    if found:
+        issue = found[0]
+        projects = {p["id"]: p["identifier"] for p in api("/projects.json")["projects"]}
+        check(projects.get(issue["project"]["id"]) == project, f"{base}: in project {project}")
+        check(issue.get("assigned_to", {}).get("name") == team, f"{base}: assigned to {team}")
+
+# --- financial assessments ------------------------------------------------------------
+ids = {row["ref"]: row["issue_id"] for row in csv.DictReader(open(os.path.join(state, "people-ids.csv")))}
+people = {row["ref"]: row for row in csv.DictReader(open(os.path.join(root, "tests/integration/redmine/people.csv")))}
+confirmed_ref, pending_ref = "P0002", "P0003"
+requests = [
+    {"request_id": f"FA-{tag}-1", "case_id": ids[confirmed_ref], "confirmed": "Yes", "requested_by": "adult social care"},
+    {"request_id": f"FA-{tag}-2", "case_id": ids[pending_ref], "confirmed": "pending", "requested_by": "hospital team"},
+]
+inputs = os.path.join(work, "requests.jsonl")
+with open(inputs, "w") as f:
+    f.writelines(json.dumps(r) + "\n" for r in requests)
+assessment_bot = os.path.join(root, "bots/financial-assessment.yaml")
+summary = json.loads(run_clerk("run", assessment_bot, "--input", inputs, "--json").stdout)
+check(summary["done"] == 1 and summary["waiting_for_human"] == 1, "one assessment done, one waiting for confirmation")
+
+# A person confirms the pending request; the bot carries on.
+queue = json.loads(run_clerk("queue", "list", "--json", "--bot", "financial-assessment").stdout)
+check(len(queue) == 1, f"one request waits for a person (found {len(queue)})")
+for exception in queue:
+    result = run_clerk("queue", "resolve", str(exception["id"]), "--choice", "yes", "--as", "tester")
+    check(result.returncode == 0, f"confirming: {result.stderr.strip()}")
+run_clerk("run", assessment_bot, "--input", inputs, "--json")  # again: nothing new
+
+for request, ref in ((requests[0], confirmed_ref), (requests[1], pending_ref)):
+    person = people[ref]
+    found = issues_mentioning(f"(request {request['request_id']})", project="revenues")
+    check(len(found) == 1, f"{request['request_id']}: one assessment (found {len(found)})")
+    if not found:
+        continue
+    assessment = api(f"/issues/{found[0]['id']}.json", include="journals")["issue"]
+    check(f"Date of birth: {person['date_of_birth']}" in assessment["description"],
+          f"{request['request_id']}: filled in from the case")
+    check(assessment.get("assigned_to", {}).get("name") == "revenues", f"{request['request_id']}: with revenues")
+    sent = [j for j in assessment.get("journals", []) if "Assessment form sent" in (j.get("notes") or "")]
+    check(len(sent) == 1, f"{request['request_id']}: recorded as sent once (found {len(sent)})")
+    case = api(f"/issues/{ids[ref]}.json", include="journals")["issue"]
+    noted = [j for j in case.get("journals", []) if request["request_id"] in (j.get("notes") or "")]
+    check(len(noted) == 1, f"{request['request_id']}: the case is noted once (found {len(noted)})")
+
+if failures:
+    print(f"{len(failures)} checks failed")
+    sys.exit(1)
+print("incident reports and financial assessments: all checks passed")
