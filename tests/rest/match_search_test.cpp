@@ -2,6 +2,7 @@
 // loopback): matched, a person choosing, no match, and the system being down.
 #include "../engine/engine_test_support.h"
 #include "engine/step_registry.h"
+#include "rest_test_support.h"
 #include "test_http_server.h"
 
 #include <QJsonArray>
@@ -88,14 +89,7 @@ steps:
       on_no_match: %1
 )")
                                     .arg(onNoMatch);
-        const bot::ConnectorLoad connectorLoad = bot::loadConnectorText(connector, QStringLiteral("cases.yaml"));
-        for (const bot::Diagnostic &d : connectorLoad.diagnostics)
-            ADD_FAILURE() << d.toString().toStdString();
-        bot::BotLoad load = bot::loadBotText(botYaml.toUtf8(), QStringLiteral("bot.yaml"), m_registry.catalog(),
-                                             {connectorLoad.connector.value_or(bot::ConnectorDefinition{})});
-        for (const bot::Diagnostic &d : load.diagnostics)
-            ADD_FAILURE() << d.toString().toStdString();
-        return load.bot.value_or(bot::BotDefinition{});
+        return clerk::testing::loadBotWithConnector(botYaml, connector, m_registry.catalog());
     }
 
     WorkItem runForm(const bot::BotDefinition &bot, const QJsonObject &form)

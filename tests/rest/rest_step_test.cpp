@@ -4,6 +4,7 @@
 // tests count what landed there: nothing may land twice.
 #include "../engine/engine_test_support.h"
 #include "engine/step_registry.h"
+#include "rest_test_support.h"
 #include "test_http_server.h"
 
 #include <QJsonArray>
@@ -158,14 +159,7 @@ protected:
 
     bot::BotDefinition load(const QString &botYaml, const QByteArray &connector)
     {
-        const bot::ConnectorLoad connectorLoad = bot::loadConnectorText(connector, QStringLiteral("cases.yaml"));
-        for (const bot::Diagnostic &d : connectorLoad.diagnostics)
-            ADD_FAILURE() << d.toString().toStdString();
-        bot::BotLoad load = bot::loadBotText(botYaml.toUtf8(), QStringLiteral("bot.yaml"), m_registry.catalog(),
-                                             {connectorLoad.connector.value_or(bot::ConnectorDefinition{})});
-        for (const bot::Diagnostic &d : load.diagnostics)
-            ADD_FAILURE() << d.toString().toStdString();
-        return load.bot.value_or(bot::BotDefinition{});
+        return clerk::testing::loadBotWithConnector(botYaml, connector, m_registry.catalog());
     }
 
     // Runs every item that is due, then moves the clock past any retry delay, until idle.

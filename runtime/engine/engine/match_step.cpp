@@ -39,6 +39,15 @@ QJsonObject candidateJson(const match::MatchModel &model, const match::MatchReco
             {QStringLiteral("fields"), match::explainComparison(model, query, candidate)}};
 }
 
+// The item's values as written, by field name: what a person answering sees.
+QJsonObject queryValues(const match::MatchModel &model, const QStringList &raw)
+{
+    QJsonObject values;
+    for (int f = 0; f < model.fieldCount(); ++f)
+        values.insert(model.fields()[f].name, raw.value(f));
+    return values;
+}
+
 class MatchStep final : public Step {
 public:
     // Candidates come from `matcher`'s index, or, when `search` is given, from the case
@@ -111,10 +120,8 @@ public:
             request.reason = QStringLiteral("no existing record matches: %1 candidates, best %2")
                                  .arg(decision.candidatesSeen)
                                  .arg(best ? best->probability : 0.0, 0, 'f', 3);
-            QJsonObject queryValues;
-            for (int f = 0; f < model.fieldCount(); ++f)
-                queryValues.insert(model.fields()[f].name, raw.value(f));
-            request.evidence = {{QStringLiteral("query"), queryValues}, {QStringLiteral("candidates"), candidates}};
+            request.evidence = {{QStringLiteral("query"), queryValues(model, raw)},
+                                {QStringLiteral("candidates"), candidates}};
             request.choices.append({QStringLiteral("none"), QStringLiteral("No existing record: treat as new"),
                                     QJsonObject{{QStringLiteral("outputs"),
                                                  QJsonObject{{QStringLiteral("record_id"), QString()},
@@ -142,10 +149,7 @@ public:
                              .arg(decision.candidatesSeen)
                              .arg(best->probability, 0, 'f', 3)
                              .arg(runnerUp, 0, 'f', 3);
-        QJsonObject queryValues;
-        for (int f = 0; f < model.fieldCount(); ++f)
-            queryValues.insert(model.fields()[f].name, raw.value(f));
-        request.evidence = {{QStringLiteral("query"), queryValues},
+        request.evidence = {{QStringLiteral("query"), queryValues(model, raw)},
                             {QStringLiteral("candidates"), candidates},
                             {QStringLiteral("upper"), m_thresholds.upper},
                             {QStringLiteral("lower"), m_thresholds.lower},

@@ -13,37 +13,18 @@ again writes nothing.
 import csv
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
+
+from redmine_check import Checks, Redmine, clerk_runner, fixture_env
 
 clerk, root = sys.argv[1], sys.argv[2]
-state = os.environ["CLERK_REDMINE_STATE"]
-env = dict(os.environ)
-with open(os.path.join(state, "redmine.env")) as f:
-    for line in f:
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            env[key] = value.strip().strip('"').strip("'")
-url, admin_key = env["REDMINE_URL"].rstrip("/"), env["REDMINE_ADMIN_API_KEY"]
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message)
-
-
-def api(path, **query):
-    full = url + path + ("?" + urllib.parse.urlencode(query) if query else "")
-    request = urllib.request.Request(full, headers={"X-Redmine-API-Key": admin_key})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
+env = fixture_env()
+state = env["CLERK_REDMINE_STATE"]
+redmine = Redmine(env)
+api = redmine.get
+check = Checks()
 
 
 def issues_mentioning(text, project=None):
@@ -59,11 +40,7 @@ db = os.path.join(work, "clerk.db")
 tag = str(int(time.time()))
 
 
-def run_clerk(*args):
-    result = subprocess.run([clerk, *args, "--db", db], env=env, capture_output=True, text=True, timeout=600)
-    if result.returncode not in (0, 3):
-        print(result.stdout, result.stderr)
-    return result
+run_clerk = clerk_runner(clerk, db, env)
 
 
 # --- incident reports -----------------------------------------------------------------
@@ -135,7 +112,4 @@ for request, ref in ((requests[0], confirmed_ref), (requests[1], pending_ref)):
     noted = [j for j in case.get("journals", []) if request["request_id"] in (j.get("notes") or "")]
     check(len(noted) == 1, f"{request['request_id']}: the case is noted once (found {len(noted)})")
 
-if failures:
-    print(f"{len(failures)} checks failed")
-    sys.exit(1)
-print("incident reports and financial assessments: all checks passed")
+check.finish("incident reports and financial assessments: all checks passed")

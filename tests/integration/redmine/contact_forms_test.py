@@ -16,41 +16,21 @@ import csv
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+from redmine_check import Checks, Redmine, clerk_runner, fixture_env
 
 clerk, root = sys.argv[1], sys.argv[2]
-state = os.environ["CLERK_REDMINE_STATE"]
-env = dict(os.environ)
-with open(os.path.join(state, "redmine.env")) as f:
-    for line in f:
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            env[key] = value.strip().strip('"').strip("'")
-url, admin_key = env["REDMINE_URL"].rstrip("/"), env["REDMINE_ADMIN_API_KEY"]
-
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message)
-
-
-def api(path):
-    request = urllib.request.Request(url + path, headers={"X-Redmine-API-Key": admin_key})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
+env = fixture_env()
+state = env["CLERK_REDMINE_STATE"]
+redmine = Redmine(env)
+check = Checks()
 
 
 def notes_for(issue_id, marker):
-    journals = api(f"/issues/{issue_id}.json?include=journals")["issue"].get("journals", [])
-    return [j for j in journals if marker in (j.get("notes") or "")]
+    return redmine.notes(issue_id, marker)
 
 
 people = list(csv.DictReader(open(os.path.join(root, "tests/integration/redmine/people.csv"))))
@@ -116,11 +96,7 @@ db = os.path.join(work, "clerk.db")
 bot = os.path.join(root, "bots/contact-form-matcher.yaml")
 
 
-def run_clerk(*args):
-    result = subprocess.run([clerk, *args, "--db", db], env=env, capture_output=True, text=True, timeout=600)
-    if result.returncode not in (0, 3):
-        print(result.stdout, result.stderr)
-    return result
+run_clerk = clerk_runner(clerk, db, env)
 
 
 started = time.monotonic()
@@ -195,7 +171,4 @@ print(f"  new cases: {new_cases}; waited for a person: {waiting}, answered: {ans
 print(f"  straight through: {(auto + new_cases) / len(forms):.1%}")
 print(f"  first run: {seconds:.1f} s for {len(forms)} forms = {len(forms) / seconds:.1f} forms/s "
       "(search, match, note or new case, over loopback)")
-if failures:
-    print(f"{len(failures)} checks failed")
-    sys.exit(1)
-print("all checks passed")
+check.finish("all checks passed")
