@@ -274,5 +274,36 @@ TEST_F(PostgresStoreTest, AStoreSurvivesOtherConnectionsHoldingRowLocks)
     EXPECT_EQ((*next)->id, first->id);
 }
 
+TEST_F(PostgresStoreTest, AStoreConnectsAgainAfterItsSessionIsKilled)
+{
+    auto opened = openWorkStore(m_database.location());
+    ASSERT_TRUE(isOk(opened));
+    WorkStore &store = **opened;
+    auto first = store.enqueue({.bot = QStringLiteral("b"), .sourceRef = QStringLiteral("one")});
+    ASSERT_TRUE(isOk(first));
+
+    // What a server restart or a cut network connection does to the store's session.
+    const auto killStoreSessions = [this] {
+        testing::RawConnection admin(m_database.location());
+        ASSERT_TRUE(admin.isOpen());
+        EXPECT_GE(admin.scalar(QStringLiteral("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                              " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+                      .toInt(),
+                  1);
+    };
+    killStoreSessions();
+    auto read = store.item(first->id);  // a read outside a transaction
+    ASSERT_TRUE(isOk(read));
+    EXPECT_EQ(read->sourceRef, QStringLiteral("one"));
+
+    killStoreSessions();
+    auto second = store.enqueue({.bot = QStringLiteral("b"), .sourceRef = QStringLiteral("two")});  // BEGIN first
+    ASSERT_TRUE(isOk(second));
+    auto leased = store.leaseNext(QStringLiteral("w"), 30s);
+    ASSERT_TRUE(isOk(leased));
+    ASSERT_TRUE(leased->has_value());
+    EXPECT_EQ((*leased)->id, first->id);
+}
+
 } // namespace
 } // namespace clerk::store

@@ -189,29 +189,29 @@ QVariant bindable(const QVariant &value)
 }
 
 Result<QSqlQuery> runSql(const QSqlDatabase &db, const QString &location, const QString &sql,
-                         const QList<QVariant> &binds)
+                         const QList<QVariant> &binds, QSqlError *driverError)
 {
     const SqlDialect &dialect = SqlDialect::of(db);
     QSqlQuery query(db);
     query.setForwardOnly(true);
-    const auto what = [&sql] { return describeStatement(sql); };
+    const auto failed = [&](const QSqlError &error) {
+        qCDebug(lcStore) << "statement failed:" << describeStatement(sql) << "code" << error.nativeErrorCode()
+                         << error.text();
+        if (driverError)
+            *driverError = error;
+        return fail(dialect.mapError(error, location, describeStatement(sql)));
+    };
     if (binds.isEmpty()) {
-        if (!query.exec(sql)) {
-            qCDebug(lcStore) << "statement failed:" << what() << "code" << query.lastError().nativeErrorCode()
-                             << query.lastError().text();
-            return fail(dialect.mapError(query.lastError(), location, what()));
-        }
+        if (!query.exec(sql))
+            return failed(query.lastError());
         return query;
     }
     if (!query.prepare(sql))
-        return fail(dialect.mapError(query.lastError(), location, what()));
+        return failed(query.lastError());
     for (const QVariant &value : binds)
         query.addBindValue(bindable(value));
-    if (!query.exec()) {
-        qCDebug(lcStore) << "statement failed:" << what() << "code" << query.lastError().nativeErrorCode()
-                         << query.lastError().text();
-        return fail(dialect.mapError(query.lastError(), location, what()));
-    }
+    if (!query.exec())
+        return failed(query.lastError());
     return query;
 }
 
@@ -423,22 +423,42 @@ Result<std::unique_ptr<SqlWorkStore>> SqlWorkStore::openPostgres(const QString &
         store->m_db.setPassword(*target->password);
     store->m_db.setDatabaseName(target->database);
     store->m_db.setConnectOptions(target->connectOptions.join(QLatin1Char(';')));
+    // The password stays with the handle (libpq keeps it too): a lost connection is
+    // opened again with it.
     if (!store->m_db.open())
         return fail(mapPostgresError(store->m_db.lastError(), target->redacted, QStringLiteral("connecting")));
-    // Forget the password once connected: the handle is copied around by Qt.
-    store->m_db.setPassword(QString());
+    store->m_busyTimeout = options.busyTimeout;
+    if (auto ready = store->initialisePostgresSession(); !ready)
+        return fail(ready.error());
+    if (auto migrated = migrateSchema(store->m_db, dialect, store->m_location, clock.nowMs()); !migrated)
+        return fail(migrated.error());
+    return store;
+}
 
+Status SqlWorkStore::initialisePostgresSession()
+{
     // Notices ("relation already exists, skipping") would go to stderr through libpq.
     // lock_timeout plays the part of SQLite's busy timeout: how long to wait for a row or
     // the migration lock held by another process.
     for (const QString &setting : {QStringLiteral("SET client_min_messages = warning"),
-                                   QStringLiteral("SET lock_timeout = %1").arg(options.busyTimeout.count())}) {
-        if (auto set = store->run(setting); !set)
+                                   QStringLiteral("SET lock_timeout = %1").arg(m_busyTimeout.count())}) {
+        if (auto set = runSql(m_db, m_location, setting); !set)
             return fail(set.error());
     }
-    if (auto migrated = migrateSchema(store->m_db, dialect, store->m_location, clock.nowMs()); !migrated)
-        return fail(migrated.error());
-    return store;
+    return {};
+}
+
+bool SqlWorkStore::reconnect()
+{
+    qCWarning(lcStore) << "lost the connection to" << m_location << "- connecting again";
+    m_statements.clear();
+    m_db.close();
+    if (!m_db.open()) {
+        qCWarning(lcStore) << "cannot connect to" << m_location << "again:"
+                           << mapPostgresError(m_db.lastError(), m_location, QStringLiteral("connecting")).toString();
+        return false;
+    }
+    return bool(initialisePostgresSession());
 }
 
 Status SqlWorkStore::initialiseSqlite(std::chrono::milliseconds busyTimeout)
@@ -477,8 +497,35 @@ Status SqlWorkStore::initialiseSqlite(std::chrono::milliseconds busyTimeout)
 
 Result<QSqlQuery> SqlWorkStore::run(const QString &sql, const QList<QVariant> &binds)
 {
-    if (!m_dialect.reusePreparedStatements || binds.isEmpty())
-        return runSql(m_db, m_location, sql, binds);
+    auto result = runOnce(sql, binds);
+    // A server restart or a dropped network connection ends the session for good. Outside
+    // a transaction nothing is lost by connecting again and repeating the statement (a
+    // BEGIN or a read); inside one, the transaction is gone: the caller gets the error,
+    // and its next call connects again.
+    if (!result && !m_inTransaction && m_dialect.driver == QLatin1String("QPSQL")
+        && result.error().code() == ErrorCode::Unavailable && connectionLost() && reconnect())
+        result = runOnce(sql, binds);
+    return result;
+}
+
+bool SqlWorkStore::connectionLost() const
+{
+    // QPSQL reports a dead session without an SQLSTATE ("server closed the connection
+    // unexpectedly", "no connection to the server"), or as class 08 / 57P (terminated by
+    // the administrator, server shutting down).
+    const QSqlError error = m_lastError;
+    const QString state = error.nativeErrorCode();
+    return state.isEmpty() || state.startsWith(QLatin1String("08")) || state.startsWith(QLatin1String("57P"));
+}
+
+Result<QSqlQuery> SqlWorkStore::runOnce(const QString &sql, const QList<QVariant> &binds)
+{
+    if (!m_dialect.reusePreparedStatements || binds.isEmpty()) {
+        QSqlError error;
+        auto result = runSql(m_db, m_location, sql, binds, &error);
+        m_lastError = error;
+        return result;
+    }
 
     // QPSQL prepares with PREPARE, runs with EXECUTE and drops with DEALLOCATE: three
     // round trips for each statement unless the prepared statement is kept. Kept ones
@@ -488,8 +535,10 @@ Result<QSqlQuery> SqlWorkStore::run(const QString &sql, const QList<QVariant> &b
     if (found == m_statements.end()) {
         QSqlQuery query(m_db);
         query.setForwardOnly(true);
-        if (!query.prepare(sql))
+        if (!query.prepare(sql)) {
+            m_lastError = query.lastError();
             return fail(m_dialect.mapError(query.lastError(), m_location, describeStatement(sql)));
+        }
         found = m_statements.insert(sql, query);
     }
     QSqlQuery &query = found.value();
@@ -499,7 +548,12 @@ Result<QSqlQuery> SqlWorkStore::run(const QString &sql, const QList<QVariant> &b
     if (!query.exec()) {
         qCDebug(lcStore) << "statement failed:" << describeStatement(sql) << "code"
                          << query.lastError().nativeErrorCode() << query.lastError().text();
-        return fail(m_dialect.mapError(query.lastError(), m_location, describeStatement(sql)));
+        m_lastError = query.lastError();
+        const QString text = describeStatement(sql);
+        Error error = m_dialect.mapError(query.lastError(), m_location, text);
+        // A statement that failed is prepared again next time: the session may be gone.
+        m_statements.remove(sql);
+        return fail(std::move(error));
     }
     return query;
 }
@@ -508,20 +562,26 @@ Status SqlWorkStore::begin()
 {
     if (auto begun = run(m_dialect.beginWrite); !begun)
         return fail(begun.error());
+    m_inTransaction = true;
     return {};
 }
 
 Status SqlWorkStore::commit()
 {
-    if (auto committed = run(QStringLiteral("COMMIT")); !committed)
+    auto committed = run(QStringLiteral("COMMIT"));
+    if (!committed)
         return fail(committed.error());
+    m_inTransaction = false;
     return {};
 }
 
 void SqlWorkStore::rollback()
 {
-    // Fails harmlessly when SQLite already rolled the transaction back on the error.
-    if (auto rolledBack = run(QStringLiteral("ROLLBACK")); !rolledBack)
+    // Fails harmlessly when SQLite already rolled the transaction back on the error, or
+    // the connection (and with it the transaction) is gone.
+    auto rolledBack = run(QStringLiteral("ROLLBACK"));
+    m_inTransaction = false;
+    if (!rolledBack)
         qCDebug(lcStore) << "rollback:" << rolledBack.error().toString();
 }
 

@@ -69,8 +69,9 @@ QVariant bindable(const QVariant &value);
 // (positioned before its first row) or the error mapped by the connection's dialect.
 // A statement without parameters is executed directly, not prepared (PostgreSQL cannot
 // prepare DDL or transaction control).
+// `driverError`, when given, receives the driver's error on failure.
 Result<QSqlQuery> runSql(const QSqlDatabase &db, const QString &location, const QString &sql,
-                         const QList<QVariant> &binds = {});
+                         const QList<QVariant> &binds = {}, QSqlError *driverError = nullptr);
 
 class SqlWorkStore final : public WorkStore {
 public:
@@ -133,7 +134,15 @@ private:
 
     Status initialiseSqlite(std::chrono::milliseconds busyTimeout);
 
+    // Runs a statement on this store's connection. On PostgreSQL, a connection found dead
+    // outside a transaction is opened again and the statement repeated once.
     Result<QSqlQuery> run(const QString &sql, const QList<QVariant> &binds = {});
+    Result<QSqlQuery> runOnce(const QString &sql, const QList<QVariant> &binds);
+    // Whether m_lastError says the session is gone (PostgreSQL).
+    bool connectionLost() const;
+    // Opens the PostgreSQL connection again with its session settings; false on failure.
+    bool reconnect();
+    Status initialisePostgresSession();
     Status begin();
     Status commit();
     void rollback();
@@ -175,6 +184,9 @@ private:
     const Clock &m_clock;
     QSqlDatabase m_db;
     QHash<QString, QSqlQuery> m_statements;  // prepared once, by SQL text (reusePreparedStatements)
+    QSqlError m_lastError;                    // of the last statement that failed
+    bool m_inTransaction = false;             // between begin() and commit() / rollback()
+    std::chrono::milliseconds m_busyTimeout{5000};
 };
 
 } // namespace clerk::store
