@@ -380,7 +380,7 @@ int runCommand(const QStringList &arguments)
         printJson(QJsonObject{{QStringLiteral("bot"), definition->name},
                               {QStringLiteral("version"), definition->version},
                               {QStringLiteral("dry_run"), isDryRun},
-                              {QStringLiteral("database"), isDryRun ? QString() : location},
+                              {QStringLiteral("database"), isDryRun ? QString() : store::redactLocation(location)},
                               {QStringLiteral("seconds"), seconds},
                               {QStringLiteral("done"), done},
                               {QStringLiteral("waiting_for_human"), waiting},
