@@ -5,6 +5,10 @@
 //       T.csv: query id, record id (columns query_id and record_id, else the first two).
 //   clerk eval BOT --layout febrl4 --records febrl4a.csv --queries febrl4b.csv
 //       truth from the ids: rec-N-dup-K is the same person as rec-N-org.
+//   clerk eval BOT --answers [--db DB]
+//       learns m, u and the prior from people's answers to the step's questions in the
+//       exception queue (the chosen candidate is a match, the others are not) and prints
+//       them as YAML for the bot file.
 //   clerk eval BOT --layout clusters --records people.csv [--cluster-column cluster] [--labels pairs.csv]
 //       one file with a cluster (true person) column: each cluster's first row is indexed,
 //       its other rows are the queries; every tenth cluster (sorted) is left out of the
@@ -54,6 +58,46 @@ QJsonObject rowObject(const match::CsvTable &table, const QStringList &row)
     for (qsizetype c = 0; c < table.header.size(); ++c)
         object.insert(table.header[c], row.value(c));
     return object;
+}
+
+// The pairs people judged when they answered the match step `stepId` of `bot`: each
+// resolved question's chosen candidate is a match and the other candidates are not
+// ("none of these": all are not). The levels are the ones the question showed them.
+QList<match::LabelledPair> pairsFromAnswers(const QList<store::ExceptionItem> &answered, const QString &stepId,
+                                            const match::MatchModel &model, int &questions)
+{
+    QList<match::LabelledPair> pairs;
+    questions = 0;
+    for (const store::ExceptionItem &exception : answered) {
+        if (exception.stepId != stepId)
+            continue;
+        const QString choice = exception.decision.value(QStringLiteral("choice")).toString();
+        const QString named = exception.decision.value(QStringLiteral("fields")).toObject()
+                                  .value(QStringLiteral("record_id")).toString();
+        const QString chosen = !named.isEmpty() ? named : choice;
+        if (chosen.isEmpty())
+            continue;
+        ++questions;
+        for (const QJsonValue &value : exception.evidence.value(QStringLiteral("candidates")).toArray()) {
+            const QJsonObject candidate = value.toObject();
+            match::LabelledPair pair;
+            pair.levels.assign(static_cast<size_t>(model.fieldCount()), match::ComparisonLevel::Missing);
+            for (const QJsonValue &fieldValue : candidate.value(QStringLiteral("fields")).toArray()) {
+                const QJsonObject field = fieldValue.toObject();
+                const int f = model.fieldIndex(field.value(QStringLiteral("field")).toString());
+                if (f < 0)
+                    continue;
+                for (int level = 0; level <= match::kLevelCount; ++level) {
+                    const auto candidateLevel = static_cast<match::ComparisonLevel>(level);
+                    if (match::toString(candidateLevel) == field.value(QStringLiteral("level")).toString())
+                        pair.levels[static_cast<size_t>(f)] = candidateLevel;
+                }
+            }
+            pair.isMatch = candidate.value(QStringLiteral("record_id")).toString() == chosen;
+            pairs.append(pair);
+        }
+    }
+    return pairs;
 }
 
 int complain(const QString &message)
@@ -108,8 +152,12 @@ int evalMatchCommand(const QStringList &arguments)
                                  QStringLiteral("Also write every decision (query id, true id, best id, probabilities, band) to "
                                                 "this CSV file."),
                                  QStringLiteral("file"));
+    QCommandLineOption answers(QStringLiteral("answers"),
+                               QStringLiteral("Learn m, u and the prior from people's answers to the step's questions in "
+                                              "the exception queue (--db), and print them for the bot file."));
     for (const QCommandLineOption *option :
-         {&records, &queries, &truth, &layout, &clusterColumn, &queryId, &step, &estimate, &rule, &labels, &decisions})
+         {&records, &queries, &truth, &layout, &clusterColumn, &queryId, &step, &estimate, &rule, &labels, &decisions,
+          &answers})
         parser.addOption(*option);
     parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
     int exitCode = ExitOk;
@@ -120,8 +168,9 @@ int evalMatchCommand(const QStringList &arguments)
     const QString mode = parser.value(layout);
     if (mode != QLatin1String("explicit") && mode != QLatin1String("febrl4") && mode != QLatin1String("clusters"))
         return complain(QStringLiteral("--layout is explicit, febrl4 or clusters"));
-    if (!parser.isSet(records) || (mode != QLatin1String("clusters") && !parser.isSet(queries))
-        || (mode == QLatin1String("explicit") && !parser.isSet(truth)))
+    if (!parser.isSet(answers) &&
+        (!parser.isSet(records) || (mode != QLatin1String("clusters") && !parser.isSet(queries))
+         || (mode == QLatin1String("explicit") && !parser.isSet(truth))))
         return complain(QStringLiteral("give --records and --queries, and --truth unless a --layout gives the truth"));
 
     const QString botPath = parser.positionalArguments().first();
@@ -150,6 +199,35 @@ int evalMatchCommand(const QStringList &arguments)
         templates.append(*parsed);
     }
     const QList<match::FieldSpec> specs = settings->model.fieldSpecs();
+
+    if (parser.isSet(answers)) {
+        auto store = openStore(databaseLocation(parser, common));
+        if (!store)
+            return complain(store.error().toString());
+        store::ExceptionFilter filter;
+        filter.bot = definition->name;
+        filter.state = store::ExceptionState::Resolved;
+        filter.limit = 100000;
+        auto answered = (*store)->exceptions(filter);
+        if (!answered)
+            return complain(answered.error().toString());
+        int questions = 0;
+        const QList<match::LabelledPair> pairs = pairsFromAnswers(*answered, steps.first().id, settings->model, questions);
+        const auto matches = std::count_if(pairs.begin(), pairs.end(), [](const auto &p) { return p.isMatch; });
+        auto learnt = match::learnFromLabelledPairs(settings->model, pairs);
+        if (!learnt)
+            return complain(QStringLiteral("%1 answered questions give %2 matching and %3 other pairs: %4")
+                                .arg(questions)
+                                .arg(matches)
+                                .arg(pairs.size() - matches)
+                                .arg(learnt.error().message()));
+        out() << questions << " answered questions of step " << steps.first().id << ": " << matches
+              << " matching pairs, " << (pairs.size() - matches) << " others\n"
+              << "\nlearnt from people's answers (paste into the step's params):\n"
+              << learnt->toYaml();
+        out().flush();
+        return ExitOk;
+    }
 
     // The index and the queries.
     QElapsedTimer timer;

@@ -306,7 +306,8 @@ int evalMatchCommand(const QStringList &arguments);  // eval_match.cpp
 int evalCommand(const QStringList &arguments)
 {
     for (const QString &argument : arguments) {
-        if (argument.startsWith(QLatin1String("--records")) || argument.startsWith(QLatin1String("--layout")))
+        if (argument.startsWith(QLatin1String("--records")) || argument.startsWith(QLatin1String("--layout")) ||
+            argument == QLatin1String("--answers"))
             return evalMatchCommand(arguments);
     }
     QCommandLineParser parser;

@@ -199,6 +199,48 @@ TEST(CliTest, RunTakesRecordFilesAndKnowsARecordByItsId)
         EXPECT_FALSE(item.toObject().value(QStringLiteral("new")).toBool(true)) << again.out.toStdString();
 }
 
+TEST(CliTest, PeoplesAnswersToMatchQuestionsTeachTheWeights)
+{
+    QTemporaryDir dir;
+    writeFile(dir.filePath(QStringLiteral("people.csv")),
+              "id,forename,surname,dob,postcode\n"
+              "1,Ada,Okafor,1984-03-07,LS6 2AB\n2,Adam,Okafor,1984-03-07,LS6 2AB\n"
+              "3,Ben,Ng,1990-11-30,LS1 4DY\n4,Bea,Ng,1990-11-30,LS1 4DY\n");
+    writeFile(dir.filePath(QStringLiteral("bot.yaml")),
+              "name: matcher\nversion: 1\nowner_team: t\ninput:\n  id: form\n"
+              "steps:\n  - id: person\n    type: match\n    params:\n      index: {path: people.csv}\n"
+              "      fields:\n        forename: {value: \"{{ input.forename }}\", comparator: name}\n"
+              "        surname: {value: \"{{ input.surname }}\", comparator: name}\n"
+              "        dob: {value: \"{{ input.dob }}\", comparator: date}\n"
+              "        postcode: {value: \"{{ input.postcode }}\", comparator: postcode}\n");
+    // Forms naming only the family: the twins cannot be told apart, so people choose.
+    writeFile(dir.filePath(QStringLiteral("forms.jsonl")),
+              "{\"form\": \"F1\", \"surname\": \"Okafor\", \"dob\": \"07/03/1984\", \"postcode\": \"LS6 2AB\"}\n"
+              "{\"form\": \"F2\", \"surname\": \"Ng\", \"dob\": \"30/11/1990\", \"postcode\": \"LS1 4DY\"}\n");
+    const QString db = dir.filePath(QStringLiteral("work.db"));
+    runClerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("-i"), QStringLiteral("forms.jsonl"),
+              QStringLiteral("--db"), db},
+             dir.path());
+    const QJsonArray open = jsonArray(runClerk({QStringLiteral("queue"), QStringLiteral("list"), QStringLiteral("--json"),
+                                                QStringLiteral("--db"), db})
+                                          .out);
+    ASSERT_EQ(open.size(), 2);
+    for (const QJsonValue &question : open) {
+        const QString id = QString::number(question.toObject().value(QStringLiteral("id")).toInt());
+        const ClerkRun answer = runClerk({QStringLiteral("queue"), QStringLiteral("resolve"), id, QStringLiteral("--choice"),
+                                          QStringLiteral("1"), QStringLiteral("--db"), db},
+                                         dir.path());
+        EXPECT_EQ(answer.exitCode, 0) << answer.err.toStdString();
+    }
+    const ClerkRun learnt = runClerk({QStringLiteral("eval"), QStringLiteral("bot.yaml"), QStringLiteral("--answers"),
+                                      QStringLiteral("--db"), db},
+                                     dir.path());
+    EXPECT_EQ(learnt.exitCode, 0) << learnt.err.toStdString();
+    EXPECT_TRUE(learnt.out.contains(QStringLiteral("2 answered questions of step person: 2 matching pairs, 2 others")))
+        << learnt.out.toStdString();
+    EXPECT_TRUE(learnt.out.contains(QStringLiteral("prior:"))) << learnt.out.toStdString();
+}
+
 TEST_F(ExampleTest, RunsStraightThroughWhereItCanAndWaitsForPeopleWhereItCannot)
 {
     const ClerkRun run = runExample();
