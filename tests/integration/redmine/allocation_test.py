@@ -51,6 +51,7 @@ expected = {  # report -> (project identifier, team)
 }
 for report in reports:
     report["report_id"] = f"{report['report_id']}-{tag}"
+    report["location"] = f"{report['location']} {tag}"  # no open incident there from earlier runs
 inputs = os.path.join(work, "reports.jsonl")
 with open(inputs, "w") as f:
     f.writelines(json.dumps(r) + "\n" for r in reports)
@@ -59,6 +60,18 @@ for attempt in (1, 2):
     summary = json.loads(run_clerk("run", incident_bot, "--input", inputs, "--json").stdout)
     check(summary["failed"] == 0, f"run {attempt}: no report failed")
     check(summary["waiting_for_human"] == 1, f"run {attempt}: the noise complaint waits for a person")
+# A second report of the first one's pothole, sent later: added to that incident.
+duplicate = dict(reports[0], report_id=f"IR-1099-{tag}", description="Still there, and deeper.")
+with open(os.path.join(work, "more.jsonl"), "w") as f:
+    f.write(json.dumps(duplicate) + "\n")
+summary = json.loads(run_clerk("run", incident_bot, "--input", os.path.join(work, "more.jsonl"), "--json").stdout)
+check(summary["done"] == 1, "the second report of the pothole is done")
+first = issues_mentioning(f"Report {reports[0]['report_id']} ")
+check(not issues_mentioning(f"Report {duplicate['report_id']} "), "the second report raised no new incident")
+if first:
+    check(len(redmine.notes(first[0]["id"], duplicate["report_id"])) == 1,
+          "the second report is a note on the first one's incident")
+
 for report in reports:
     base = report["report_id"].rsplit("-", 1)[0]
     project, team = expected[base]
