@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# clerk against graphile-worker (npm), the best-known PostgreSQL job queue, on the same
+# throwaway PostgreSQL (durable: fsync and synchronous commit on), with the same number of
+# workers: no-op items per second, printed with the ratio clerk / graphile-worker.
+#
+#   bench/queue_compare.sh [BUILD_DIR] [ITEMS]
+#
+# clerk: `clerk run` over a JSON-lines file of ITEMS records for a bot with one `set`
+# step, with --workers W; the time is its processing time (the "seconds" of --json; the
+# items are enqueued before it starts). graphile-worker 0.16 (the last release for
+# Debian 12's Node 20): ITEMS jobs added in one transaction, then a runner with
+# concurrency W and a no-op task, timed until every job succeeded. Each run uses a new
+# database; each configuration runs three times and the median is printed. graphile-worker is installed with npm into a temporary folder.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+items=${2:-2000}
+clerk="$build/runtime/app/clerk"
+[[ -x $clerk ]] || { echo "build clerk first: cmake --build $build --target clerk" >&2; exit 1; }
+command -v node >/dev/null && command -v npm >/dev/null || { echo "needs node and npm (apt-get install nodejs npm)" >&2; exit 1; }
+
+work=$(mktemp -d)
+chmod 755 "$work"
+cleanup() { "$root/tests/store/pg_server.sh" stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+url=$("$root/tests/store/pg_server.sh" start "$work/pg" --durable)
+port=$(cat "$work/pg/port")
+psql_admin() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- psql -h "$work/pg" -p "$port" -U postgres -d postgres -qAt -c "$1"
+  else psql -h "$work/pg" -p "$port" -U postgres -d postgres -qAt -c "$1"; fi
+}
+(cd "$work" && npm init -y >/dev/null 2>&1 && npm install --no-audit --no-fund --silent graphile-worker@0.16 >/dev/null 2>&1)
+cp "$root/bench/graphile_worker_drain.js" "$work/"
+
+cat >"$work/noop.yaml" <<'YAML'
+name: noop
+version: 1
+owner_team: bench
+steps:
+  - id: noop
+    type: set
+    params:
+      values: {n: "{{ input.n }}"}
+YAML
+python3 -c "
+import json, sys
+with open('$work/items.jsonl', 'w') as f:
+    for n in range($items): f.write(json.dumps({'n': n}) + '\n')
+"
+
+echo "queue comparison: $items no-op items per run; $(nproc) cores; $(uptime | sed 's/.*load average/load average/')"
+# Three runs each, alternating, each on a new database; the median counts (the disk's
+# flush time varies from run to run).
+printf '%-8s %24s %28s %8s\n' workers "clerk items/s (runs)" "graphile items/s (runs)" ratio
+base=${url%/clerk}
+median() { python3 -c "import statistics,sys; print(round(statistics.median(map(float, sys.argv[1:]))))" "$@"; }
+for workers in 1 2 4; do
+  clerk_runs=() graphile_runs=()
+  for run in 1 2 3; do
+    psql_admin "CREATE DATABASE clerk_${workers}_$run OWNER clerk"
+    psql_admin "CREATE DATABASE graphile_${workers}_$run OWNER clerk"
+    seconds=$("$clerk" run "$work/noop.yaml" --input "$work/items.jsonl" --workers "$workers" --wait 0s \
+                --db "$base/clerk_${workers}_$run" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['seconds'])")
+    clerk_runs+=("$(python3 -c "print(round($items / $seconds))")")
+    graphile=$(cd "$work" && node graphile_worker_drain.js "$base/graphile_${workers}_$run" "$items" "$workers")
+    graphile_runs+=("$(sed -n 's/.*items_per_s=\([0-9]*\).*/\1/p' <<<"$graphile")")
+  done
+  clerk_rate=$(median "${clerk_runs[@]}")
+  graphile_rate=$(median "${graphile_runs[@]}")
+  ratio=$(python3 -c "print(f'{$clerk_rate / $graphile_rate:.2f}x')")
+  printf '%-8s %24s %28s %8s\n' "$workers" "$clerk_rate (${clerk_runs[*]})" "$graphile_rate (${graphile_runs[*]})" "$ratio"
+done
