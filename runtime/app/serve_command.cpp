@@ -1,0 +1,435 @@
+// clerk serve BOT_OR_FOLDER...: the long-running service. A scheduler fires the bots'
+// triggers (cron, interval, watched folders) and N worker threads run the items, until
+// SIGTERM or SIGINT; SIGHUP reloads the bot files.
+//
+// Threads: the main thread runs the Qt event loop, the scheduler and signal handling;
+// each worker has its own store connection and Engine and leases one item at a time, so
+// on shutdown it stops between items: an item in hand is finished (or, past the shutdown
+// timeout, left to its lease, which another process takes over when it runs out).
+//
+// Reload: the files are read and validated again; a file with errors is reported and the
+// version already running keeps running. Workers pick up new versions between items; items
+// already started keep the exact file they started with (the store keeps each version).
+//
+// Logs go to stdout, one line each, with a syslog priority prefix ("<6>") that journald
+// reads; they carry ids, bot and step names, states and reasons, never document text.
+#include "cli_support.h"
+#include "commands.h"
+
+#include "core/duration.h"
+#include "core/logging.h"
+#include "engine/engine.h"
+#include "scheduler/scheduler.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QLoggingCategory>
+#include <QFileInfo>
+#include <QMutex>
+#include <QSocketNotifier>
+#include <QThread>
+#include <QTimer>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace clerk::app {
+
+namespace {
+
+int g_signalPipe[2] = {-1, -1};
+
+// Log lines to stdout, whole and flushed, for journald or a log file.
+void logToStdout(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    const QByteArray line = qFormatLogMessage(type, context, message).toUtf8() + '\n';
+    std::fwrite(line.constData(), 1, static_cast<size_t>(line.size()), stdout);
+    std::fflush(stdout);
+}
+
+void onSignal(int signal)
+{
+    const char byte = static_cast<char>(signal);
+    [[maybe_unused]] const ssize_t written = ::write(g_signalPipe[1], &byte, 1);
+}
+
+// The bot files of the command line: files as given, folders expanded to their .yaml
+// files that are bots (connector files are skipped).
+QStringList botFiles(const QStringList &given)
+{
+    QStringList files;
+    for (const QString &path : given) {
+        const QFileInfo info(path);
+        if (!info.isDir()) {
+            files.append(info.absoluteFilePath());
+            continue;
+        }
+        for (const QFileInfo &entry :
+             QDir(path).entryInfoList({QStringLiteral("*.yaml"), QStringLiteral("*.yml")}, QDir::Files, QDir::Name)) {
+            QFile file(entry.absoluteFilePath());
+            if (file.open(QIODevice::ReadOnly) && !bot::looksLikeConnector(file.read(bot::kMaxDefinitionFileBytes)))
+                files.append(entry.absoluteFilePath());
+        }
+    }
+    return files;
+}
+
+// The bots every worker should run; replaced as a whole on reload.
+class BotSet {
+public:
+    void replace(QList<bot::BotDefinition> bots)
+    {
+        std::lock_guard lock(m_mutex);
+        m_bots = std::move(bots);
+        ++m_generation;
+    }
+    int generation() const
+    {
+        std::lock_guard lock(m_mutex);
+        return m_generation;
+    }
+    QList<bot::BotDefinition> bots() const
+    {
+        std::lock_guard lock(m_mutex);
+        return m_bots;
+    }
+
+private:
+    mutable std::mutex m_mutex;
+    QList<bot::BotDefinition> m_bots;  // GUARDED_BY(m_mutex)
+    int m_generation = 0;              // GUARDED_BY(m_mutex)
+};
+
+// Wakes idle workers when the scheduler enqueued something, or on shutdown.
+class WorkSignal {
+public:
+    void notify()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            ++m_epoch;
+        }
+        m_wake.notify_all();
+    }
+    void waitFor(std::chrono::milliseconds timeout)
+    {
+        std::unique_lock lock(m_mutex);
+        const quint64 seen = m_epoch;
+        m_wake.wait_for(lock, timeout, [&] { return m_epoch != seen; });
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    quint64 m_epoch = 0;
+};
+
+struct Worker {
+    std::thread thread;
+    std::atomic<bool> busy{false};
+};
+
+} // namespace
+
+int serveCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Runs bots as a service: fires their triggers (cron, every, watched folders) and works\n"
+        "their items with N worker threads until SIGTERM or SIGINT. SIGHUP reloads the bot files\n"
+        "(a file with errors is reported and the running version kept). Several clerk serve\n"
+        "processes may share one PostgreSQL database: each item is worked once, each time\n"
+        "trigger fires once across them. Logs go to stdout, one line each, journald-ready.\n"
+        "Exit status: 0 after a clean shutdown, 1 on invalid bots, arguments or database."));
+    CommonOptions common;
+    common.addTo(parser);
+    QCommandLineOption workers({QStringLiteral("w"), QStringLiteral("workers")},
+                               QStringLiteral("Worker threads (default: the number of cores)."), QStringLiteral("n"));
+    QCommandLineOption lease(QStringLiteral("lease"),
+                             QStringLiteral("How long a worker holds an item before another may take it over if the "
+                                            "worker died (default 30s)."),
+                             QStringLiteral("duration"), QStringLiteral("30s"));
+    QCommandLineOption shutdownTimeout(QStringLiteral("shutdown-timeout"),
+                                       QStringLiteral("On SIGTERM, how long to let workers finish the item in hand "
+                                                      "(default 30s); items still running are left to their lease."),
+                                       QStringLiteral("duration"), QStringLiteral("30s"));
+    parser.addOptions({workers, lease, shutdownTimeout});
+    parser.addPositionalArgument(QStringLiteral("bots"), QStringLiteral("Bot files, or folders of them."),
+                                 QStringLiteral("BOT_OR_FOLDER..."));
+    int exitCode = ExitOk;
+    if (!parseCommand(parser, arguments, exitCode))
+        return exitCode;
+    const auto fail = [](const QString &message) {
+        err() << "clerk serve: " << message << "\n";
+        err().flush();
+        return int(ExitInvalid);
+    };
+    if (parser.positionalArguments().isEmpty())
+        return fail(QStringLiteral("name the bot files or folders to serve, e.g. clerk serve bots/"));
+    int workerCount = QThread::idealThreadCount();
+    if (parser.isSet(workers)) {
+        bool ok = false;
+        workerCount = parser.value(workers).toInt(&ok);
+        if (!ok || workerCount < 1 || workerCount > 64)
+            return fail(QStringLiteral("--workers takes a number from 1 to 64"));
+    }
+    const auto leaseFor = parseDuration(parser.value(lease));
+    if (!leaseFor || leaseFor->count() < 1000)
+        return fail(QStringLiteral("--lease takes a duration of at least 1s, e.g. 30s"));
+    const auto stopWithin = parseDuration(parser.value(shutdownTimeout));
+    if (!stopWithin)
+        return fail(QStringLiteral("--shutdown-timeout: ") + stopWithin.error().message());
+
+    // Journald reads a "<N>" prefix as the line's priority; info lines are on for a service.
+    qSetMessagePattern(QStringLiteral("%{if-debug}<7>%{endif}%{if-info}<6>%{endif}%{if-warning}<4>%{endif}"
+                                      "%{if-critical}<3>%{endif}%{if-fatal}<2>%{endif}%{category}: %{message}"));
+    if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
+        QLoggingCategory::setFilterRules(QStringLiteral("clerk.*.debug=false"));
+    qInstallMessageHandler(logToStdout);
+
+    const QStringList given = parser.positionalArguments();
+    const QStringList connectorDirs = parser.values(common.connectors);
+    const engine::StepRegistry registry = engine::StepRegistry::builtIn();
+
+    // Loads every bot file; a file with errors keeps its previous version, if any.
+    QHash<QString, bot::BotDefinition> current;  // by file
+    const auto load = [&](bool initial) -> bool {
+        const QStringList files = botFiles(given);
+        bot::Diagnostics connectorProblems;
+        const bot::ConnectorSet connectors = loadConnectors(files, connectorDirs, connectorProblems);
+        for (const bot::Diagnostic &problem : connectorProblems)
+            qCWarning(lcApp, "%s", qUtf8Printable(problem.toString()));
+        bool allLoaded = true;
+        QHash<QString, bot::BotDefinition> next;
+        for (const QString &file : files) {
+            bot::BotLoad loaded = bot::loadBotFile(file, registry.catalog(), connectors);
+            QString problem;
+            if (!loaded.bot) {
+                for (const bot::Diagnostic &d : loaded.diagnostics)
+                    qCWarning(lcApp, "%s", qUtf8Printable(d.toString()));
+                problem = QStringLiteral("has errors");
+            } else {
+                // Steps that cannot be created (a model file missing, an unknown operation)
+                // are errors too, as clerk validate reports them.
+                for (const bot::StepDefinition &step : loaded.bot->steps) {
+                    if (auto created = registry.find(step.type)->create(*loaded.bot, step); !created) {
+                        qCWarning(lcApp, "%s:%d:%d: error: step '%s': %s", qUtf8Printable(file), step.position.line,
+                                  step.position.column, qUtf8Printable(step.id),
+                                  qUtf8Printable(created.error().toString()));
+                        problem = QStringLiteral("has a step that cannot start");
+                    }
+                }
+            }
+            if (problem.isEmpty()) {
+                next.insert(file, *loaded.bot);
+                continue;
+            }
+            allLoaded = false;
+            if (current.contains(file)) {
+                qCWarning(lcApp, "%s %s: the version loaded before keeps running", qUtf8Printable(file),
+                          qUtf8Printable(problem));
+                next.insert(file, current.value(file));
+            } else {
+                qCWarning(lcApp, "%s %s: not served", qUtf8Printable(file), qUtf8Printable(problem));
+            }
+        }
+        current = next;
+        return initial ? allLoaded && !files.isEmpty() : true;
+    };
+    if (!load(true))
+        return fail(QStringLiteral("fix the bot files above (clerk validate shows every problem), then start again"));
+
+    const QString location = databaseLocation(parser, common);
+    auto mainStore = openStore(location);
+    if (!mainStore)
+        return fail(mainStore.error().toString());
+
+    engine::EngineOptions engineOptions;
+    engineOptions.leaseFor = *leaseFor;
+    engine::Engine submitter(**mainStore, registry, engineOptions);
+    const QString owner = submitter.workerId();
+    scheduler::SchedulerOptions schedulerOptions;
+    schedulerOptions.owner = owner;
+    scheduler::Scheduler scheduler(**mainStore, submitter, SystemClock::instance(), schedulerOptions);
+
+    BotSet botSet;
+    QStringList served;
+    const auto publish = [&]() -> bool {
+        QList<bot::BotDefinition> bots;
+        QStringList names;
+        for (const bot::BotDefinition &definition : current) {
+            if (names.contains(definition.name)) {
+                qCWarning(lcApp, "two bot files are both named %s: serving %s only", qUtf8Printable(definition.name),
+                          qUtf8Printable(bots.at(static_cast<qsizetype>(names.indexOf(definition.name))).sourcePath));
+                continue;
+            }
+            if (auto added = scheduler.addBot(definition); !added) {
+                qCWarning(lcApp, "bot %s: %s", qUtf8Printable(definition.name), qUtf8Printable(added.error().toString()));
+                continue;
+            }
+            names.append(definition.name);
+            bots.append(definition);
+        }
+        for (const QString &name : served) {
+            if (!names.contains(name))
+                scheduler.removeBot(name);
+        }
+        served = names;
+        botSet.replace(bots);
+        return !bots.isEmpty();
+    };
+    if (!publish())
+        return fail(QStringLiteral("no bot could be served"));
+
+    std::atomic<bool> stopping{false};
+    WorkSignal work;
+    std::vector<std::unique_ptr<Worker>> pool;
+    std::atomic<int> running{0};
+    QString workerProblem;
+    QMutex workerProblemMutex;
+    for (int w = 0; w < workerCount; ++w) {
+        auto worker = std::make_unique<Worker>();
+        Worker *self = worker.get();
+        ++running;
+        worker->thread = std::thread([&, self, w] {
+            const auto finish = [&](const QString &problem) {
+                if (!problem.isEmpty()) {
+                    QMutexLocker lock(&workerProblemMutex);
+                    workerProblem = problem;
+                    stopping = true;
+                }
+                --running;
+                work.notify();
+            };
+            auto store = openStore(location);
+            if (!store)
+                return finish(store.error().toString());
+            engine::EngineOptions options = engineOptions;
+            options.workerId = owner + QStringLiteral("/w%1").arg(w);
+            engine::Engine engine(**store, registry, options);
+            int generation = -1;
+            QStringList names;
+            while (!stopping) {
+                if (generation != botSet.generation()) {
+                    generation = botSet.generation();
+                    names.clear();
+                    for (const bot::BotDefinition &definition : botSet.bots()) {
+                        if (auto added = engine.addBot(definition); !added)
+                            return finish(added.error().toString());
+                        names.append(definition.name);
+                    }
+                }
+                auto leased = (*store)->leaseNext(options.workerId, options.leaseFor, names);
+                if (!leased)
+                    return finish(leased.error().toString());
+                if (!leased->has_value()) {
+                    work.waitFor(std::chrono::milliseconds(500));
+                    continue;
+                }
+                self->busy = true;
+                auto ran = engine.runLeased(std::move(**leased));
+                self->busy = false;
+                if (!ran && ran.error().code() != ErrorCode::Conflict)
+                    return finish(ran.error().toString());
+            }
+            finish({});
+        });
+        pool.push_back(std::move(worker));
+    }
+
+    // Signals arrive through a pipe, so they are handled on the event loop, not in a handler.
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) != 0)
+        return fail(QStringLiteral("cannot set up signal handling"));
+    for (int signal : {SIGTERM, SIGINT, SIGHUP}) {
+        struct sigaction action = {};
+        action.sa_handler = onSignal;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        ::sigaction(signal, &action, nullptr);
+    }
+    QSocketNotifier signals(g_signalPipe[0], QSocketNotifier::Read);
+    QObject::connect(&signals, &QSocketNotifier::activated, [&] {
+        char byte = 0;
+        if (::read(g_signalPipe[0], &byte, 1) != 1)
+            return;
+        if (byte == SIGHUP) {
+            qCInfo(lcApp, "SIGHUP: reloading bot files");
+            load(false);
+            publish();
+            work.notify();
+            return;
+        }
+        qCInfo(lcApp, "%s: stopping; workers finish the item in hand (up to %s)",
+               byte == SIGTERM ? "SIGTERM" : "SIGINT", qUtf8Printable(formatDuration(*stopWithin)));
+        stopping = true;
+        work.notify();
+        QCoreApplication::quit();
+    });
+
+    QTimer tick;
+    tick.setSingleShot(true);
+    QObject::connect(&tick, &QTimer::timeout, [&] {
+        if (stopping) {
+            QCoreApplication::quit();
+            return;
+        }
+        auto ticked = scheduler.tick();
+        if (!ticked) {
+            qCWarning(lcApp, "scheduler: %s", qUtf8Printable(ticked.error().toString()));
+        } else {
+            for (const QString &problem : ticked->problems)
+                qCWarning(lcApp, "scheduler: %s", qUtf8Printable(problem));
+            if (ticked->enqueued > 0)
+                work.notify();
+        }
+        const qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(scheduler.nextWakeUp());
+        tick.start(static_cast<int>(std::clamp<qint64>(wait, 50, 1000)));
+    });
+    tick.start(0);
+
+    qCInfo(lcApp, "serving %lld bots (%s) with %d workers on %s", static_cast<long long>(served.size()),
+           qUtf8Printable(served.join(QStringLiteral(", "))), workerCount,
+           qUtf8Printable(store::redactLocation(location)));
+    QCoreApplication::exec();
+    stopping = true;
+    work.notify();
+
+    // Let workers finish the item in hand, up to the timeout.
+    QElapsedTimer waited;
+    waited.start();
+    while (running > 0 && waited.elapsed() < stopWithin->count())
+        work.waitFor(std::chrono::milliseconds(100));
+    int abandoned = 0;
+    for (auto &worker : pool) {
+        if (running == 0 || !worker->busy) {
+            if (worker->thread.joinable())
+                worker->thread.join();
+        } else {
+            ++abandoned;
+            worker->thread.detach();
+        }
+    }
+    if (abandoned > 0)
+        qCWarning(lcApp, "%d items still running after %s: left to their leases, which another process takes over",
+                  abandoned, qUtf8Printable(formatDuration(*stopWithin)));
+    QMutexLocker lock(&workerProblemMutex);
+    if (!workerProblem.isEmpty()) {
+        qCCritical(lcApp, "a worker stopped: %s", qUtf8Printable(workerProblem));
+        return ExitInvalid;
+    }
+    qCInfo(lcApp, "stopped");
+    std::fflush(stdout);
+    if (abandoned > 0)
+        std::_Exit(ExitOk);  // the detached workers must not run on into static destruction
+    return ExitOk;
+}
+
+} // namespace clerk::app

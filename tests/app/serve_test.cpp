@@ -1,0 +1,170 @@
+// clerk serve as a real process: triggers fire and workers run the items; a watched
+// folder's files become items and are filed; SIGHUP reloads (a broken file keeps the old
+// version); SIGTERM stops cleanly.
+#include "cli_support_test.h"
+
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QThread>
+
+#include <csignal>
+#include <functional>
+
+using namespace clerk::testing;
+
+namespace {
+
+class ServeTest : public ::testing::Test {
+protected:
+    void SetUp() override { ASSERT_TRUE(m_dir.isValid()); }
+
+    void TearDown() override
+    {
+        if (m_serve.state() != QProcess::NotRunning) {
+            m_serve.kill();
+            m_serve.waitForFinished(5000);
+        }
+    }
+
+    QString path(const QString &name) const { return m_dir.filePath(name); }
+    QString db() const { return path(QStringLiteral("work.db")); }
+
+    void start(const QStringList &bots)
+    {
+        m_serve.setProgram(QStringLiteral(CLERK_BINARY));
+        m_serve.setArguments(QStringList{QStringLiteral("serve")} + bots +
+                             QStringList{QStringLiteral("--db"), db(), QStringLiteral("--workers"), QStringLiteral("2")});
+        m_serve.setWorkingDirectory(m_dir.path());
+        m_serve.setProcessChannelMode(QProcess::MergedChannels);
+        m_serve.start();
+        ASSERT_TRUE(m_serve.waitForStarted());
+    }
+
+    // Everything serve logged so far.
+    QString log()
+    {
+        m_log += QString::fromUtf8(m_serve.readAll());
+        return m_log;
+    }
+
+    // Polls `condition` until it holds or `seconds` pass; true when it held.
+    bool eventually(const std::function<bool()> &condition, int seconds = 30)
+    {
+        QDeadlineTimer deadline(seconds * 1000);
+        while (!deadline.hasExpired()) {
+            if (condition())
+                return true;
+            m_serve.waitForReadyRead(200);
+            log();
+        }
+        return condition();
+    }
+
+    // Items of `bot` in `state` (clerk status --json counts).
+    int count(const QString &bot, const QString &state)
+    {
+        const ClerkRun status = runClerk({QStringLiteral("status"), QStringLiteral("--db"), db(), QStringLiteral("--json")});
+        for (const QJsonValue &row : QJsonDocument::fromJson(status.out.toUtf8()).object().value(QStringLiteral("bots")).toArray()) {
+            const QJsonObject object = row.toObject();
+            if (object.value(QStringLiteral("bot")).toString() == bot)
+                return object.value(state).toInt();
+        }
+        return 0;
+    }
+
+    int stop()
+    {
+        ::kill(static_cast<pid_t>(m_serve.processId()), SIGTERM);
+        EXPECT_TRUE(m_serve.waitForFinished(20000)) << log().toStdString();
+        log();
+        return m_serve.exitStatus() == QProcess::NormalExit ? m_serve.exitCode() : -1;
+    }
+
+    QTemporaryDir m_dir;
+    QProcess m_serve;
+    QString m_log;
+};
+
+const char kTicker[] = R"(name: ticker
+version: 1
+owner_team: ops
+trigger:
+  every: 1s
+steps:
+  - id: tick
+    type: set
+    params:
+      values:
+        at: "{{ input.fired_at }}"
+)";
+
+TEST_F(ServeTest, FiresAnIntervalTriggerRunsTheItemsAndStopsCleanlyOnSigterm)
+{
+    writeFile(path(QStringLiteral("ticker.yaml")), kTicker);
+    start({path(QStringLiteral("ticker.yaml"))});
+    EXPECT_TRUE(eventually([&] { return count(QStringLiteral("ticker"), QStringLiteral("done")) >= 2; }))
+        << log().toStdString();
+    EXPECT_EQ(stop(), 0) << log().toStdString();
+    EXPECT_TRUE(log().contains(QStringLiteral("<6>clerk.app: stopped"))) << log().toStdString();
+    EXPECT_EQ(count(QStringLiteral("ticker"), QStringLiteral("leased")), 0);  // nothing left half-done
+}
+
+TEST_F(ServeTest, FilesInAWatchedFolderBecomeItemsAndAreFiled)
+{
+    QDir().mkpath(path(QStringLiteral("inbox")));
+    writeFile(path(QStringLiteral("forms.yaml")), R"(name: forms
+version: 1
+owner_team: customer-services
+trigger:
+  watch:
+    folder: inbox
+    pattern: "*.json"
+    settle: 200ms
+    poll: 200ms
+steps:
+  - id: topic
+    type: set
+    params:
+      values:
+        topic: "{{ input.topic | upper }}"
+)");
+    start({path(QStringLiteral("forms.yaml"))});
+    writeFile(path(QStringLiteral("inbox/form-1.json")), R"({"topic": "blue badge"})");
+    EXPECT_TRUE(eventually([&] { return QFile::exists(path(QStringLiteral("inbox/done/form-1.json"))); }))
+        << log().toStdString();
+    EXPECT_FALSE(QFile::exists(path(QStringLiteral("inbox/form-1.json"))));
+    EXPECT_EQ(count(QStringLiteral("forms"), QStringLiteral("done")), 1);
+    EXPECT_EQ(stop(), 0);
+}
+
+TEST_F(ServeTest, SighupReloadsAndABrokenFileKeepsTheRunningVersion)
+{
+    writeFile(path(QStringLiteral("ticker.yaml")), kTicker);
+    start({path(QStringLiteral("ticker.yaml"))});
+    ASSERT_TRUE(eventually([&] { return count(QStringLiteral("ticker"), QStringLiteral("done")) >= 1; }))
+        << log().toStdString();
+
+    writeFile(path(QStringLiteral("ticker.yaml")), "name: ticker\nversion: 2\nsteps: [");
+    ::kill(static_cast<pid_t>(m_serve.processId()), SIGHUP);
+    EXPECT_TRUE(eventually([&] { return log().contains(QStringLiteral("keeps running")); })) << log().toStdString();
+    const int before = count(QStringLiteral("ticker"), QStringLiteral("done"));
+    EXPECT_TRUE(eventually([&] { return count(QStringLiteral("ticker"), QStringLiteral("done")) > before; }))
+        << "the old version still fires";
+    EXPECT_EQ(m_serve.state(), QProcess::Running);
+    EXPECT_EQ(stop(), 0);
+}
+
+TEST_F(ServeTest, RefusesToStartWithABrokenBotFile)
+{
+    writeFile(path(QStringLiteral("broken.yaml")), "name: broken\nsteps: [");
+    const ClerkRun run = runClerk({QStringLiteral("serve"), path(QStringLiteral("broken.yaml")), QStringLiteral("--db"), db()});
+    EXPECT_EQ(run.exitCode, 1);
+    const QString output = run.out + run.err;
+    EXPECT_TRUE(output.contains(QStringLiteral("broken.yaml:"))) << output.toStdString();
+}
+
+} // namespace
