@@ -155,7 +155,8 @@ int serveCommand(const QStringList &arguments)
                                QStringLiteral("Worker threads (default: the number of cores)."), QStringLiteral("n"));
     QCommandLineOption lease(QStringLiteral("lease"),
                              QStringLiteral("How long a worker holds an item before another may take it over if the "
-                                            "worker died (default 30s)."),
+                                            "worker died (default 30s). Time triggers move to another process after "
+                                            "this too (at most 15s)."),
                              QStringLiteral("duration"), QStringLiteral("30s"));
     QCommandLineOption shutdownTimeout(QStringLiteral("shutdown-timeout"),
                                        QStringLiteral("On SIGTERM, how long to let workers finish the item in hand "
@@ -258,6 +259,8 @@ int serveCommand(const QStringList &arguments)
     const QString owner = submitter.workerId();
     scheduler::SchedulerOptions schedulerOptions;
     schedulerOptions.owner = owner;
+    // Time triggers move to another process as fast as items do when this one dies.
+    schedulerOptions.leadershipLease = std::min<std::chrono::milliseconds>(std::chrono::seconds(15), *leaseFor);
     scheduler::Scheduler scheduler(**mainStore, submitter, SystemClock::instance(), schedulerOptions);
 
     BotSet botSet;

@@ -146,7 +146,13 @@ try:
     while count("done") < ITEMS and time.time() < deadline:
         time.sleep(0.2)
     elapsed_after_kill = time.time() - killed_at
-    time.sleep(LEASE + 1)  # ticks after the leader's lease ran out
+
+    def last_tick():
+        return float(psql("SELECT coalesce(max(created_at), 0) FROM work_items WHERE bot = 'ticker'", db_url)) / 1000
+
+    deadline = time.time() + 20  # the scheduler's leadership moves when its lease runs out
+    while last_tick() < killed_at + LEASE and time.time() < deadline:
+        time.sleep(0.2)
     for serve in serves:
         if serve is not victim:
             serve.send_signal(signal.SIGTERM)
@@ -163,8 +169,7 @@ try:
 
     slots = psql("SELECT count(*), count(DISTINCT source_ref) FROM work_items WHERE bot = 'ticker'", db_url).split("|")
     check(slots[0] == slots[1], f"each ticker slot enqueued once ({slots[0]} items, {slots[1]} slots)")
-    last_tick = float(psql("SELECT max(created_at) FROM work_items WHERE bot = 'ticker'", db_url)) / 1000
-    check(last_tick > killed_at + LEASE, "ticks went on after the kill")
+    check(last_tick() > killed_at + LEASE, "ticks went on after the kill")
 
     takeovers = psql("SELECT min(at) FROM events WHERE kind = 'lease_expired'", db_url)
     if held and takeovers:
