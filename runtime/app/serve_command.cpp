@@ -394,7 +394,7 @@ int serveCommand(const QStringList &arguments)
                 work.notify();
         }
         const qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(scheduler.nextWakeUp());
-        tick.start(static_cast<int>(std::clamp<qint64>(wait, 50, 1000)));
+        tick.start(static_cast<int>(std::clamp<qint64>(wait, 5, 1000)));
     });
     tick.start(0);
 
