@@ -52,7 +52,7 @@
 namespace clerk::scheduler {
 
 struct SchedulerOptions {
-    QString owner;  // unique per process (host:pid); empty: the engine's worker id
+    QString owner{};  // unique per process (host:pid); empty: the engine's worker id
     std::chrono::milliseconds leadershipLease{std::chrono::seconds(15)};
     // How late the newest due slot may be and still count as on time; zero: the larger
     // of one minute and two leadership leases.
@@ -63,7 +63,7 @@ struct TickResult {
     int enqueued = 0;  // new items (time fires and watched files' records)
     int filed = 0;     // watched files moved to done or failed
     bool leader = false;
-    QStringList problems;  // per bot or file, never document contents
+    QStringList problems{};  // per bot or file, never document contents
 };
 
 class Scheduler {
