@@ -24,6 +24,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFileSystemWatcher>
 #include <QLoggingCategory>
 #include <QFileInfo>
 #include <QMutex>
@@ -348,6 +349,30 @@ int serveCommand(const QStringList &arguments)
         pool.push_back(std::move(worker));
     }
 
+    QTimer tick;
+    tick.setSingleShot(true);
+
+    // Watched folders are scanned at each bot's poll interval; a file system event makes
+    // the scan happen at once (network shares may not send events, so polling stays).
+    QFileSystemWatcher folders;
+    const auto watchFolders = [&] {
+        if (!folders.directories().isEmpty())
+            folders.removePaths(folders.directories());
+        for (const bot::BotDefinition &definition : botSet.bots()) {
+            if (!definition.trigger || definition.trigger->kind != bot::TriggerDefinition::Kind::Watch)
+                continue;
+            const QString folder = QDir(definition.baseDir)
+                                       .absoluteFilePath(definition.trigger->options.value(QStringLiteral("folder")).toString());
+            if (QFileInfo(folder).isDir())
+                folders.addPath(folder);
+        }
+    };
+    watchFolders();
+    QObject::connect(&folders, &QFileSystemWatcher::directoryChanged, [&] {
+        if (!stopping)
+            tick.start(0);
+    });
+
     // Signals arrive through a pipe, so they are handled on the event loop, not in a handler.
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) != 0)
         return fail(QStringLiteral("cannot set up signal handling"));
@@ -367,6 +392,7 @@ int serveCommand(const QStringList &arguments)
             qCInfo(lcApp, "SIGHUP: reloading bot files");
             load(false);
             publish();
+            watchFolders();
             work.notify();
             return;
         }
@@ -377,8 +403,8 @@ int serveCommand(const QStringList &arguments)
         QCoreApplication::quit();
     });
 
-    QTimer tick;
-    tick.setSingleShot(true);
+
+
     QObject::connect(&tick, &QTimer::timeout, [&] {
         if (stopping) {
             QCoreApplication::quit();
