@@ -9,6 +9,7 @@ namespace clerk::app {
 int validateCommand(const QStringList &arguments);
 int runCommand(const QStringList &arguments);
 int serveCommand(const QStringList &arguments);
+int botCommand(const QStringList &arguments);
 int queueCommand(const QStringList &arguments);
 int itemCommand(const QStringList &arguments);
 int statusCommand(const QStringList &arguments);

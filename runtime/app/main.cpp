@@ -23,6 +23,7 @@ const char kUsage[] =
     "  run BOT --input PATH... enqueue inputs and process them; prints a summary\n"
     "  run BOT --dry-run ...   show what would happen, without acting or storing anything\n"
     "  serve BOT_OR_FOLDER...  run bots as a service: triggers, workers; SIGHUP reloads\n"
+    "  bot pause|resume NAME   stop a bot taking new work (every process), or let it go on\n"
     "  queue list|show|claim|release|resolve|reject\n"
     "                          the exception queue: answer what the bots were not sure of\n"
     "  item show|retry ID      one work item: its steps and history; re-run a failed item\n"
@@ -93,6 +94,8 @@ int main(int argc, char **argv)
         return runCommand(rest);
     if (command == QLatin1String("serve"))
         return serveCommand(rest);
+    if (command == QLatin1String("bot"))
+        return botCommand(rest);
     if (command == QLatin1String("queue"))
         return queueCommand(rest);
     if (command == QLatin1String("item"))

@@ -241,7 +241,15 @@ int runCommand(const QStringList &arguments)
 
     QString workerError;
     QMutex workerErrorMutex;
-    for (;;) {
+    // A paused bot's items are stored and wait: nothing is run for it.
+    bool paused = false;
+    if (auto listed = (*store)->pausedBots(); listed && listed->contains(definition->name)) {
+        paused = true;
+        err() << "clerk run: bot " << definition->name << " is paused: its items wait (clerk bot resume "
+              << definition->name << ")\n";
+        err().flush();
+    }
+    for (; !paused;) {
         std::atomic<int> running{workerCount};
         std::vector<std::thread> threads;
         for (int w = 0; w < workerCount; ++w) {

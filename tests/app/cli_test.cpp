@@ -199,6 +199,38 @@ TEST(CliTest, RunTakesRecordFilesAndKnowsARecordByItsId)
         EXPECT_FALSE(item.toObject().value(QStringLiteral("new")).toBool(true)) << again.out.toStdString();
 }
 
+TEST(CliTest, APausedBotTakesNoNewWorkUntilResumed)
+{
+    QTemporaryDir dir;
+    writeFile(dir.filePath(QStringLiteral("bot.yaml")),
+              "name: intake\nversion: 1\nowner_team: t\n"
+              "steps:\n  - id: s\n    type: set\n    params:\n      values: {x: \"{{ input.n }}\"}\n");
+    writeFile(dir.filePath(QStringLiteral("forms.jsonl")), "{\"n\": 1}\n{\"n\": 2}\n");
+    const QString db = dir.filePath(QStringLiteral("work.db"));
+    const auto clerk = [&](QStringList arguments) {
+        arguments << QStringLiteral("--db") << db;
+        return runClerk(arguments, dir.path());
+    };
+    EXPECT_EQ(clerk({QStringLiteral("bot"), QStringLiteral("pause"), QStringLiteral("intake"), QStringLiteral("--as"),
+                     QStringLiteral("ops-lead")})
+                  .exitCode,
+              0);
+    EXPECT_TRUE(clerk({QStringLiteral("bot"), QStringLiteral("paused")}).out.contains(QStringLiteral("intake")));
+    const QJsonObject held = jsonObject(clerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("-i"),
+                                               QStringLiteral("forms.jsonl"), QStringLiteral("--wait"), QStringLiteral("0s"),
+                                               QStringLiteral("--json")})
+                                            .out);
+    EXPECT_EQ(held.value(QStringLiteral("done")).toInt(), 0);
+    EXPECT_EQ(held.value(QStringLiteral("pending")).toInt(), 2);
+
+    EXPECT_EQ(clerk({QStringLiteral("bot"), QStringLiteral("resume"), QStringLiteral("intake")}).exitCode, 0);
+    const QJsonObject resumed = jsonObject(clerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("-i"),
+                                                  QStringLiteral("forms.jsonl"), QStringLiteral("--json")})
+                                               .out);
+    EXPECT_EQ(resumed.value(QStringLiteral("done")).toInt(), 2);
+    EXPECT_EQ(clerk({QStringLiteral("bot"), QStringLiteral("pause")}).exitCode, 1);  // no name
+}
+
 TEST(CliTest, PeoplesAnswersToMatchQuestionsTeachTheWeights)
 {
     QTemporaryDir dir;

@@ -46,6 +46,23 @@ TEST_F(SchedulerTest, CronFiresOnceAtItsTimeWithItsPayload)
                                                  {QStringLiteral("trigger"), QStringLiteral("cron")}}));
 }
 
+TEST_F(SchedulerTest, APausedBotDoesNotFireUntilResumed)
+{
+    auto scheduler = makeScheduler();
+    ASSERT_TRUE(scheduler->addBot(loadBot(QStringLiteral("hourly"), QStringLiteral("  every: 1h\n"))));
+    m_clock.set(utc("2026-03-02T08:59:00Z"));
+    tick(*scheduler);
+    ASSERT_TRUE(m_store->setBotPaused(QStringLiteral("hourly"), true, QStringLiteral("ops")).has_value());
+    m_clock.set(utc("2026-03-02T09:00:00Z"));
+    EXPECT_EQ(tick(*scheduler).enqueued, 0);
+    ASSERT_TRUE(m_store->setBotPaused(QStringLiteral("hourly"), false, QStringLiteral("ops")).has_value());
+    m_clock.set(utc("2026-03-02T10:00:00Z"));
+    EXPECT_EQ(tick(*scheduler).enqueued, 1);
+    const QList<WorkItem> list = items(QStringLiteral("hourly"));
+    ASSERT_EQ(list.size(), 1);
+    EXPECT_EQ(list.first().sourceRef, QStringLiteral("interval:2026-03-02T10:00:00Z"));  // 09:00 was skipped
+}
+
 TEST_F(SchedulerTest, OnlyTheLeaderFiresAndATakeoverDoesNotFireAgain)
 {
     const auto definition = loadBot(QStringLiteral("hourly"), QStringLiteral("  cron: '0 * * * *'\n"));

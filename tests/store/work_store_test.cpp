@@ -34,13 +34,14 @@ HumanRequest postcodeQuestion()
 TEST_P(WorkStoreTest, MigrationsCreateTablesAndReopeningIsANoOp)
 {
     const int latest = latestSchemaVersion();
-    ASSERT_EQ(latest, 2);
+    ASSERT_EQ(latest, 3);
     m_store.reset();
     {
         RawConnection raw(location());
         ASSERT_TRUE(raw.isOpen());
         for (const char *table :
-             {"schema_version", "bot_definitions", "work_items", "exception_items", "outbox", "events", "leader_leases"})
+             {"schema_version", "bot_definitions", "work_items", "exception_items", "outbox", "events", "leader_leases",
+              "bot_controls"})
             EXPECT_TRUE(raw.hasTable(QLatin1String(table))) << table;
         EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM schema_version")).toInt(), latest);
         if (GetParam() == testing::Backend::Sqlite) {
@@ -76,7 +77,7 @@ TEST_P(WorkStoreTest, NewerSchemaVersionIsRefused)
     }
     auto opened = openWorkStore(location(), m_clock);
     ASSERT_TRUE(failsWith(opened, ErrorCode::InvalidArgument));
-    EXPECT_TRUE(opened.error().message().contains(QStringLiteral("database schema version 99 is newer than this clerk (2)")))
+    EXPECT_TRUE(opened.error().message().contains(QStringLiteral("database schema version 99 is newer than this clerk (3)")))
         << testing::text(opened.error());
     EXPECT_TRUE(opened.error().message().contains(QStringLiteral("upgrade clerk")));
 }
@@ -604,6 +605,31 @@ TEST_P(WorkStoreTest, ExceptionsAreListedByDueTimeWithFilters)
 }
 
 // --- outbox, events, summary -----------------------------------------------------------------
+
+TEST_P(WorkStoreTest, APausedBotsItemsWaitUntilItIsResumed)
+{
+    const qint64 form = enqueue(QStringLiteral("form-1"));
+    const qint64 letter = enqueue(QStringLiteral("letter-1"), 0, QStringLiteral("inbound-post"));
+    ASSERT_TRUE(isOk(m_store->setBotPaused(QStringLiteral("contact-form"), true, QStringLiteral("ops-lead"))));
+    auto paused = m_store->pausedBots();
+    ASSERT_TRUE(isOk(paused));
+    EXPECT_EQ(*paused, QStringList{QStringLiteral("contact-form")});
+
+    EXPECT_EQ(lease(QStringLiteral("w")), letter);  // other bots carry on
+    EXPECT_EQ(lease(QStringLiteral("w")), 0);       // the paused bot's item waits
+    EXPECT_EQ(lease(QStringLiteral("w"), {QStringLiteral("contact-form")}), 0);
+
+    ASSERT_TRUE(isOk(m_store->setBotPaused(QStringLiteral("contact-form"), false, QStringLiteral("ops-lead"))));
+    EXPECT_TRUE(m_store->pausedBots()->isEmpty());
+    EXPECT_EQ(lease(QStringLiteral("w")), form);
+
+    m_store.reset();
+    RawConnection raw(location());
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT count(*) FROM events WHERE kind IN ('bot_paused', 'bot_resumed')"
+                                        " AND actor = 'ops-lead' AND bot = 'contact-form'"))
+                  .toInt(),
+              2);
+}
 
 TEST_P(WorkStoreTest, OutboxBeginsAnActionOnlyOnce)
 {

@@ -80,6 +80,16 @@ Result<TickResult> Scheduler::tick()
     m_leader = *leading;
     result.leader = m_leader;
 
+    // A paused bot's time slots do not fire; when it is resumed, the slots it missed are
+    // handled by its misfire policy.
+    QStringList paused;
+    if (m_leader) {
+        if (auto listed = m_store.pausedBots(); listed)
+            paused = *listed;
+        else
+            result.problems.append(QStringLiteral("cannot read the paused bots: %1").arg(listed.error().toString()));
+    }
+
     // Copy the list: a bot's entry stays alive for this tick even if replaced meanwhile.
     const QList<std::shared_ptr<BotEntry>> entries = m_bots.values();
     for (const std::shared_ptr<BotEntry> &entry : entries) {
@@ -89,7 +99,7 @@ Result<TickResult> Scheduler::tick()
         // slot handled back from the store when leadership begins.
         if (!m_leader || !wasLeader)
             entry->cursor.reset();
-        if (m_leader)
+        if (m_leader && !paused.contains(entry->definition.name))
             fireDue(*entry, now, result);
     }
     for (const std::shared_ptr<BotEntry> &entry : entries) {

@@ -79,7 +79,8 @@ public:
     void removeBot(const QString &name);
 
     // Acquires or renews the leadership; when leading, enqueues every time slot due at
-    // clock.now(); scans every watched folder and files finished files. Fails only when
+    // clock.now() (not for paused bots: their missed slots follow the misfire policy once
+    // resumed); scans every watched folder and files finished files. Fails only when
     // the store cannot be reached for the leadership; per-bot problems are in the result.
     Result<TickResult> tick();
 

@@ -115,6 +115,16 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
                                         dialect));
     steps.append(second);
 
+    // Version 3: bots paused by an operator (WorkStore::setBotPaused).
+    Migration third{3, QStringLiteral("paused bots"), {}};
+    third.statements.append(forDialect(QStringLiteral("CREATE TABLE bot_controls ("
+                                                      " bot TEXT PRIMARY KEY,"
+                                                      " paused INTEGER NOT NULL,"
+                                                      " changed_by TEXT NOT NULL,"
+                                                      " changed_at INTEGER NOT NULL)"),
+                                       dialect));
+    steps.append(third);
+
     return steps;
 }
 

@@ -719,7 +719,8 @@ Result<std::optional<WorkItem>> SqlWorkStore::leaseNext(const QString &owner, st
 
     return inWriteTransaction([&]() -> Result<std::optional<WorkItem>> {
         const qint64 now = m_clock.nowMs();
-        QString sql = QStringLiteral("SELECT id, state, lease_owner, bot FROM work_items WHERE ") + kRunnable;
+        QString sql = QStringLiteral("SELECT id, state, lease_owner, bot FROM work_items WHERE ") + kRunnable +
+                      QStringLiteral(" AND bot NOT IN (SELECT bot FROM bot_controls WHERE paused = 1)");
         QList<QVariant> binds{now, now};
         if (!bots.isEmpty()) {
             QStringList marks;
@@ -1361,6 +1362,33 @@ Status SqlWorkStore::abandonAction(const QString &key)
 }
 
 // --- leadership ----------------------------------------------------------------------------
+
+Status SqlWorkStore::setBotPaused(const QString &bot, bool paused, const QString &actor)
+{
+    if (bot.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("name the bot to pause or resume")));
+    return inWriteTransaction([&]() -> Status {
+        const qint64 now = m_clock.nowMs();
+        auto stored = run(QStringLiteral("INSERT INTO bot_controls (bot, paused, changed_by, changed_at) VALUES (?, ?, ?, ?)"
+                                         " ON CONFLICT (bot) DO UPDATE SET paused = excluded.paused,"
+                                         " changed_by = excluded.changed_by, changed_at = excluded.changed_at"),
+                          {bot, paused ? 1 : 0, actor, now});
+        if (!stored)
+            return fail(stored.error());
+        return appendEvent(0, bot, paused ? QStringLiteral("bot_paused") : QStringLiteral("bot_resumed"), actor, {});
+    });
+}
+
+Result<QStringList> SqlWorkStore::pausedBots()
+{
+    auto query = run(QStringLiteral("SELECT bot FROM bot_controls WHERE paused = 1 ORDER BY bot"), {});
+    if (!query)
+        return fail(query.error());
+    QStringList bots;
+    while (query->next())
+        bots.append(query->value(0).toString());
+    return bots;
+}
 
 Result<bool> SqlWorkStore::tryAcquireLeadership(const QString &name, const QString &owner,
                                                 std::chrono::milliseconds leaseFor)

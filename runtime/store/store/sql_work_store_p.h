@@ -126,6 +126,9 @@ public:
     Status releaseLeadership(const QString &name, const QString &owner) override;
     Result<std::optional<LeaderInfo>> leader(const QString &name) override;
 
+    Status setBotPaused(const QString &bot, bool paused, const QString &actor) override;
+    Result<QStringList> pausedBots() override;
+
     Result<QList<Event>> events(qint64 itemId) override;
     Result<StatusSummary> summary() override;
 

@@ -255,6 +255,13 @@ public:
     // lease ran out).
     virtual Result<std::optional<LeaderInfo>> leader(const QString &name) = 0;
 
+    // --- pausing bots ----------------------------------------------------------------------
+    // Pauses or resumes a bot, for every process sharing the store: a paused bot's items
+    // are not leased (items already running finish) and its time triggers do not fire.
+    // Recorded in the audit trail ("bot_paused" / "bot_resumed", with the actor).
+    virtual Status setBotPaused(const QString &bot, bool paused, const QString &actor) = 0;
+    virtual Result<QStringList> pausedBots() = 0;
+
     // --- events and summaries --------------------------------------------------------------
     virtual Result<QList<Event>> events(qint64 itemId) = 0;
     virtual Result<StatusSummary> summary() = 0;
