@@ -171,6 +171,15 @@ protected:
         }
     }
 
+    // Makes the bot known to the engine and enqueues one form; 0 when that failed.
+    qint64 submit(engine::Engine &engine, const bot::BotDefinition &bot, const QJsonObject &payload)
+    {
+        EXPECT_TRUE(engine.addBot(bot).has_value());
+        const auto submitted = engine.submit(bot, QStringLiteral("form-1"), payload);
+        EXPECT_TRUE(submitted.has_value());
+        return submitted ? submitted->id : 0;
+    }
+
     WorkItem item(qint64 id)
     {
         auto found = m_store->item(id);
@@ -186,12 +195,11 @@ TEST_F(RestStepTest, AddsANoteAndReturnsTheSystemsFields)
     CaseSystem cases;
     const bot::BotDefinition bot = load(QString::fromLatin1(kNoteBot).arg(QString()), connectorYaml(cases.server.url()));
     engine::Engine engine(*m_store, m_registry, {}, m_clock);
-    ASSERT_TRUE(engine.addBot(bot).has_value());
-    const auto submitted = engine.submit(bot, QStringLiteral("form-1"), {{"case_id", 7}});
-    ASSERT_TRUE(submitted.has_value());
+    const qint64 id = submit(engine, bot, {{"case_id", 7}});
+    ASSERT_NE(id, 0);
     runAll(engine, 1);
 
-    const WorkItem done = item(submitted->id);
+    const WorkItem done = item(id);
     EXPECT_EQ(done.state, ItemState::Done);
     const QJsonObject outputs = done.stepOutputs.value("note").toObject();
     EXPECT_EQ(outputs.value("note_id").toInt(), 1);
@@ -206,16 +214,15 @@ TEST_F(RestStepTest, ATimeoutAfterTheNoteLandedDoesNotAddItTwice)
     cases.actThenTimeOut = 1;
     const bot::BotDefinition bot = load(QString::fromLatin1(kNoteBot).arg(QLatin1String(kCheck)), connectorYaml(cases.server.url()));
     engine::Engine engine(*m_store, m_registry, {}, m_clock);
-    ASSERT_TRUE(engine.addBot(bot).has_value());
-    const auto submitted = engine.submit(bot, QStringLiteral("form-1"), {{"case_id", 7}});
-    ASSERT_TRUE(submitted.has_value());
+    const qint64 id = submit(engine, bot, {{"case_id", 7}});
+    ASSERT_NE(id, 0);
 
     ASSERT_TRUE(engine.runUntilIdle().has_value());
-    EXPECT_EQ(item(submitted->id).state, ItemState::Queued);  // waiting to retry
+    EXPECT_EQ(item(id).state, ItemState::Queued);  // waiting to retry
     EXPECT_EQ(cases.notes(7).size(), 1);                      // but the note landed
 
     runAll(engine);
-    const WorkItem done = item(submitted->id);
+    const WorkItem done = item(id);
     EXPECT_EQ(done.state, ItemState::Done);
     EXPECT_TRUE(done.stepOutputs.value("note").toObject().value("already_done").toBool());
     EXPECT_EQ(cases.notes(7).size(), 1);  // found by its key, not written again
@@ -228,12 +235,11 @@ TEST_F(RestStepTest, WithoutACheckAPersonDecidesInsteadOfWritingAgain)
     cases.actThenTimeOut = 1;
     const bot::BotDefinition bot = load(QString::fromLatin1(kNoteBot).arg(QString()), connectorYaml(cases.server.url()));
     engine::Engine engine(*m_store, m_registry, {}, m_clock);
-    ASSERT_TRUE(engine.addBot(bot).has_value());
-    const auto submitted = engine.submit(bot, QStringLiteral("form-1"), {{"case_id", 7}});
-    ASSERT_TRUE(submitted.has_value());
+    const qint64 id = submit(engine, bot, {{"case_id", 7}});
+    ASSERT_NE(id, 0);
     runAll(engine);
 
-    EXPECT_EQ(item(submitted->id).state, ItemState::WaitingForHuman);
+    EXPECT_EQ(item(id).state, ItemState::WaitingForHuman);
     EXPECT_EQ(cases.writes(), 1);
     const auto open = m_store->exceptions({});
     ASSERT_TRUE(open.has_value());
@@ -261,12 +267,11 @@ steps:
 )");
     const bot::BotDefinition bot = load(botYaml, connectorYaml(cases.server.url()));
     engine::Engine engine(*m_store, m_registry, {}, m_clock);
-    ASSERT_TRUE(engine.addBot(bot).has_value());
-    const auto submitted = engine.submit(bot, QStringLiteral("form-1"), {{"surname", "Ng"}});
-    ASSERT_TRUE(submitted.has_value());
+    const qint64 id = submit(engine, bot, {{"surname", "Ng"}});
+    ASSERT_NE(id, 0);
     runAll(engine);
 
-    const WorkItem done = item(submitted->id);
+    const WorkItem done = item(id);
     EXPECT_EQ(done.state, ItemState::Done);
     EXPECT_EQ(done.stepOutputs.value("create").toObject().value("case_id").toInt(), 101);
     EXPECT_EQ(cases.writes(), 2);         // sent again with the same key...
@@ -279,20 +284,19 @@ TEST_F(RestStepTest, AnOutageMakesTheItemWaitAsLongAsTheSystemAsks)
     cases.outageCalls = 1;
     const bot::BotDefinition bot = load(QString::fromLatin1(kNoteBot).arg(QString()), connectorYaml(cases.server.url()));
     engine::Engine engine(*m_store, m_registry, {}, m_clock);
-    ASSERT_TRUE(engine.addBot(bot).has_value());
-    const auto submitted = engine.submit(bot, QStringLiteral("form-1"), {{"case_id", 3}});
-    ASSERT_TRUE(submitted.has_value());
+    const qint64 id = submit(engine, bot, {{"case_id", 3}});
+    ASSERT_NE(id, 0);
     const QDateTime before = m_clock.now();
     ASSERT_TRUE(engine.runUntilIdle().has_value());
 
-    const WorkItem waiting = item(submitted->id);
+    const WorkItem waiting = item(id);
     EXPECT_EQ(waiting.state, ItemState::Queued);
     EXPECT_TRUE(waiting.lastError.contains("503"));
     EXPECT_GE(before.secsTo(waiting.notBefore), 120);  // Retry-After: 120 beats the bot's 1 s backoff
     EXPECT_TRUE(cases.notes(3).isEmpty());
 
     runAll(engine);
-    EXPECT_EQ(item(submitted->id).state, ItemState::Done);
+    EXPECT_EQ(item(id).state, ItemState::Done);
     EXPECT_EQ(cases.notes(3).size(), 1);
 }
 
@@ -302,12 +306,11 @@ TEST_F(RestStepTest, ARefusedRequestGoesToAPersonWithTheSystemsAnswer)
     cases.refuseWith = 422;
     const bot::BotDefinition bot = load(QString::fromLatin1(kNoteBot).arg(QString()), connectorYaml(cases.server.url()));
     engine::Engine engine(*m_store, m_registry, {}, m_clock);
-    ASSERT_TRUE(engine.addBot(bot).has_value());
-    const auto submitted = engine.submit(bot, QStringLiteral("form-1"), {{"case_id", 7}});
-    ASSERT_TRUE(submitted.has_value());
+    const qint64 id = submit(engine, bot, {{"case_id", 7}});
+    ASSERT_NE(id, 0);
     runAll(engine, 1);
 
-    EXPECT_EQ(item(submitted->id).state, ItemState::WaitingForHuman);
+    EXPECT_EQ(item(id).state, ItemState::WaitingForHuman);
     const auto open = m_store->exceptions({});
     ASSERT_TRUE(open.has_value());
     ASSERT_EQ(open->size(), 1);
@@ -325,12 +328,11 @@ TEST_F(RestStepTest, RefusedCredentialsFailTheItemClearly)
     const bot::BotDefinition bot = load(QString::fromLatin1(kNoteBot).arg(QString()),
                                         connectorYaml(cases.server.url(), "CLERK_TEST_WRONG_KEY"));
     engine::Engine engine(*m_store, m_registry, {}, m_clock);
-    ASSERT_TRUE(engine.addBot(bot).has_value());
-    const auto submitted = engine.submit(bot, QStringLiteral("form-1"), {{"case_id", 7}});
-    ASSERT_TRUE(submitted.has_value());
+    const qint64 id = submit(engine, bot, {{"case_id", 7}});
+    ASSERT_NE(id, 0);
     runAll(engine, 1);
 
-    const WorkItem failed = item(submitted->id);
+    const WorkItem failed = item(id);
     EXPECT_EQ(failed.state, ItemState::Failed);
     EXPECT_TRUE(failed.lastError.contains("credentials")) << failed.lastError.toStdString();
     EXPECT_EQ(cases.writes(), 1);
@@ -343,12 +345,11 @@ TEST_F(RestStepTest, DryRunDescribesTheCallWithoutMakingIt)
     engine::EngineOptions options;
     options.dryRun = true;
     engine::Engine engine(*m_store, m_registry, options, m_clock);
-    ASSERT_TRUE(engine.addBot(bot).has_value());
-    const auto submitted = engine.submit(bot, QStringLiteral("form-1"), {{"case_id", 7}});
-    ASSERT_TRUE(submitted.has_value());
+    const qint64 id = submit(engine, bot, {{"case_id", 7}});
+    ASSERT_NE(id, 0);
     runAll(engine, 1);
 
-    EXPECT_EQ(item(submitted->id).stepOutputs.value("note").toObject().value("dry_run").toString(),
+    EXPECT_EQ(item(id).stepOutputs.value("note").toObject().value("dry_run").toString(),
               "POST add_note through connector cases");
     EXPECT_TRUE(cases.server.requests().isEmpty());
 }
