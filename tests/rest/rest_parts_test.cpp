@@ -111,6 +111,9 @@ TEST(CircuitBreakerTest, OpensAfterFailuresInARowAndTriesAgainAfterTheCoolDown)
     EXPECT_EQ(breaker.admit(), std::nullopt);  // the one trial call
     EXPECT_EQ(breaker.state(), rest::CircuitBreaker::State::HalfOpen);
     EXPECT_NE(breaker.admit(), std::nullopt);  // others wait while it is out
+    breaker.releaseTrial();                    // the trial said nothing of the system's health...
+    EXPECT_EQ(breaker.state(), rest::CircuitBreaker::State::HalfOpen);  // ...so it is not closed
+    EXPECT_EQ(breaker.admit(), std::nullopt);  // and another trial may go
     breaker.recordFailure();                   // the trial failed: open again
     EXPECT_EQ(breaker.state(), rest::CircuitBreaker::State::Open);
     clock.advance(30s);

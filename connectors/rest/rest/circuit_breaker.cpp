@@ -53,6 +53,12 @@ void CircuitBreaker::recordFailure()
     m_trialInFlight = false;
 }
 
+void CircuitBreaker::releaseTrial()
+{
+    QMutexLocker lock(&m_mutex);
+    m_trialInFlight = false;
+}
+
 CircuitBreaker::State CircuitBreaker::state() const
 {
     QMutexLocker lock(&m_mutex);

@@ -29,6 +29,9 @@ public:
     std::optional<std::chrono::milliseconds> admit();
     void recordSuccess();
     void recordFailure();
+    // The admitted call ended without telling whether the system is well (clerk's own
+    // problem, e.g. a missing secret): the state stays, and a trial slot is freed.
+    void releaseTrial();
 
     State state() const;
 

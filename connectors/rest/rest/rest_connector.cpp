@@ -319,7 +319,7 @@ std::expected<HttpResponse, CallError> RestConnector::Private::exchange(const Op
         HttpRequest request = base;
         const auto authorizationValue = authorization(false);
         if (!authorizationValue) {
-            breaker->recordSuccess();  // not the system's fault; do not hold a trial slot
+            breaker->releaseTrial();  // not the system's fault: it says nothing of its health
             return std::unexpected(authorizationValue.error());
         }
         if (!authorizationValue->isEmpty())
@@ -339,7 +339,7 @@ std::expected<HttpResponse, CallError> RestConnector::Private::exchange(const Op
                     operation.method.constData(), qUtf8Printable(operation.name), took, attempt + 1,
                     qUtf8Printable(toString(error.error.code())));
             if (error.error.code() == ErrorCode::InvalidArgument || error.error.code() == ErrorCode::PermissionDenied) {
-                breaker->recordSuccess();
+                breaker->releaseTrial();  // a bad address or certificate, not an outage
                 return std::unexpected(CallError{Error(error.error.code(), QStringLiteral("connector %1: %2")
                                                                                 .arg(name, error.error.message())),
                                                  false, false, 0ms, 0, {}});
