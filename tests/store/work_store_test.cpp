@@ -34,14 +34,14 @@ HumanRequest postcodeQuestion()
 TEST_P(WorkStoreTest, MigrationsCreateTablesAndReopeningIsANoOp)
 {
     const int latest = latestSchemaVersion();
-    ASSERT_EQ(latest, 3);
+    ASSERT_EQ(latest, 4);
     m_store.reset();
     {
         RawConnection raw(location());
         ASSERT_TRUE(raw.isOpen());
         for (const char *table :
              {"schema_version", "bot_definitions", "work_items", "exception_items", "outbox", "events", "leader_leases",
-              "bot_controls"})
+              "bot_controls", "users", "web_sessions", "api_tokens", "sign_in_attempts"})
             EXPECT_TRUE(raw.hasTable(QLatin1String(table))) << table;
         EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM schema_version")).toInt(), latest);
         if (GetParam() == testing::Backend::Sqlite) {
@@ -77,7 +77,7 @@ TEST_P(WorkStoreTest, NewerSchemaVersionIsRefused)
     }
     auto opened = openWorkStore(location(), m_clock);
     ASSERT_TRUE(failsWith(opened, ErrorCode::InvalidArgument));
-    EXPECT_TRUE(opened.error().message().contains(QStringLiteral("database schema version 99 is newer than this clerk (3)")))
+    EXPECT_TRUE(opened.error().message().contains(QStringLiteral("database schema version 99 is newer than this clerk (4)")))
         << testing::text(opened.error());
     EXPECT_TRUE(opened.error().message().contains(QStringLiteral("upgrade clerk")));
 }

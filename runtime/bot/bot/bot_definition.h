@@ -77,6 +77,8 @@ struct BotDefinition {
     QString version;
     QString ownerTeam;
     double manualMinutes = 0;                 // a person's minutes per item, for hours saved
+    bool shadow = false;                      // mode: shadow: decide, do not act; a person answers every item
+    bool shadowShowsSuggestion = true;        // false: a blind trial
     std::optional<TriggerDefinition> trigger;
     QMap<QString, double> thresholds;         // name -> 0..1
     QString exceptionTeam;                    // defaults to ownerTeam

@@ -334,6 +334,9 @@ BotDefinition buildBot(const QJsonObject &top, const Node &root)
     bot.version = top.value(QStringLiteral("version")).toString();
     bot.ownerTeam = top.value(QStringLiteral("owner_team")).toString();
     bot.manualMinutes = top.value(QStringLiteral("manual_minutes")).toDouble(0);
+    bot.shadow = top.value(QStringLiteral("mode")).toString() == QLatin1String("shadow");
+    bot.shadowShowsSuggestion =
+        top.value(QStringLiteral("shadow")).toObject().value(QStringLiteral("show_suggestion")).toBool(true);
 
     if (const Node *triggerNode = root.find(QStringLiteral("trigger"))) {
         const QJsonObject trigger = top.value(QStringLiteral("trigger")).toObject();

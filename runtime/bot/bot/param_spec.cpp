@@ -265,6 +265,19 @@ QList<ParamSpec> buildBotFileSpec()
                                      "the hours the bot saves."))
             .withMinimum(0)
             .withDefault(0),
+        ParamSpec::oneOf(QStringLiteral("mode"), {QStringLiteral("live"), QStringLiteral("shadow")},
+                         QStringLiteral("live: the bot acts. shadow: it decides but does not act; every item goes to a "
+                                        "person with the bot's suggestion, and the dashboard shows from their answers "
+                                        "what the bot would have achieved at each threshold."))
+            .withDefault(QStringLiteral("live")),
+        ParamSpec::object(
+            QStringLiteral("shadow"),
+            {
+                ParamSpec::of(QStringLiteral("show_suggestion"), T::Boolean,
+                              QStringLiteral("Whether people see the bot's suggestion (false: a blind trial)."))
+                    .withDefault(true),
+            },
+            QStringLiteral("How a shadow-mode trial is run.")),
         trigger,
         ParamSpec::object(
             QStringLiteral("input"),

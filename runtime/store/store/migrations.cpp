@@ -125,6 +125,47 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
                                        dialect));
     steps.append(third);
 
+    // Version 4: people who clear the exception queue (accounts, signed-in sessions, API
+    // tokens, sign-in attempts for slowing down guessing), and the indexes the web queue
+    // and reports read by.
+    Migration fourth{4, QStringLiteral("people and sessions"), {}};
+    const QStringList v4 = {
+        QStringLiteral("CREATE TABLE users ("
+                       " name TEXT PRIMARY KEY,"
+                       " team TEXT NOT NULL,"
+                       " role TEXT NOT NULL,"
+                       " password_hash TEXT NOT NULL DEFAULT '',"
+                       " disabled INTEGER NOT NULL DEFAULT 0,"
+                       " created_at INTEGER NOT NULL,"
+                       " password_changed_at INTEGER,"
+                       " CHECK (role IN ('operator', 'lead', 'admin')))"),
+        QStringLiteral("CREATE TABLE web_sessions ("
+                       " id_hash TEXT PRIMARY KEY,"
+                       " user_name TEXT NOT NULL,"
+                       " csrf_token TEXT NOT NULL,"
+                       " address TEXT NOT NULL DEFAULT '',"
+                       " created_at INTEGER NOT NULL,"
+                       " last_seen_at INTEGER NOT NULL)"),
+        QStringLiteral("CREATE INDEX web_sessions_user ON web_sessions (user_name)"),
+        QStringLiteral("CREATE TABLE api_tokens ("
+                       " id_hash TEXT PRIMARY KEY,"
+                       " name TEXT NOT NULL,"
+                       " user_name TEXT NOT NULL,"
+                       " created_at INTEGER NOT NULL)"),
+        QStringLiteral("CREATE TABLE sign_in_attempts ("
+                       " id {pk},"
+                       " at INTEGER NOT NULL,"
+                       " user_name TEXT NOT NULL,"
+                       " address TEXT NOT NULL,"
+                       " succeeded INTEGER NOT NULL)"),
+        QStringLiteral("CREATE INDEX sign_in_attempts_user ON sign_in_attempts (user_name, at)"),
+        QStringLiteral("CREATE INDEX sign_in_attempts_address ON sign_in_attempts (address, at)"),
+        QStringLiteral("CREATE INDEX events_kind ON events (kind, at)"),
+    };
+    for (const QString &sql : v4)
+        fourth.statements.append(forDialect(sql, dialect));
+    steps.append(fourth);
+
     return steps;
 }
 

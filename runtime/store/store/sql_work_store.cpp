@@ -590,29 +590,15 @@ QString SqlWorkStore::rowLock() const
     return m_dialect.rowLockClause.isEmpty() ? QString() : QLatin1Char(' ') + m_dialect.rowLockClause;
 }
 
-template <typename Body>
-auto SqlWorkStore::inWriteTransaction(Body &&body) -> decltype(body())
-{
-    if (auto begun = begin(); !begun)
-        return fail(begun.error());
-    auto result = body();
-    if (!result) {
-        rollback();
-        return result;
-    }
-    if (auto committed = commit(); !committed) {
-        rollback();
-        return fail(committed.error());
-    }
-    return result;
-}
-
 Status SqlWorkStore::appendEvent(qint64 itemId, const QString &bot, const QString &kind, const QString &actor,
                                  const QJsonObject &detail)
 {
+    QJsonObject stamped = detail;
+    if (!m_auditAddress.isEmpty())
+        stamped.insert(QStringLiteral("address"), m_auditAddress);
     auto inserted = run(QStringLiteral("INSERT INTO events (at, item_id, bot, kind, actor, detail) VALUES (?, ?, ?, ?, ?, ?)"),
                         {m_clock.nowMs(), itemId > 0 ? QVariant(itemId) : nullInt(), textOrNull(bot), kind,
-                         textOrNull(actor), jsonText(detail)});
+                         textOrNull(actor), jsonText(stamped)});
     if (!inserted)
         return fail(inserted.error());
     return {};
@@ -1034,11 +1020,9 @@ Result<QList<WorkItem>> SqlWorkStore::items(const ItemFilter &filter)
 
 // --- exception queue ---------------------------------------------------------------------
 
-Result<QList<ExceptionItem>> SqlWorkStore::exceptions(const ExceptionFilter &filter)
+QString SqlWorkStore::exceptionWhere(const ExceptionFilter &filter, qint64 now, QList<QVariant> &binds) const
 {
-    const qint64 now = m_clock.nowMs();
-    QString sql = QStringLiteral("SELECT ") + kExceptionColumns + QStringLiteral(" FROM exception_items WHERE ");
-    QList<QVariant> binds;
+    QString sql;
     // An expired claim counts as open, as exceptionFrom() shows it.
     if (!filter.state) {
         sql += QStringLiteral("state IN ('open', 'claimed')");
@@ -1060,6 +1044,35 @@ Result<QList<ExceptionItem>> SqlWorkStore::exceptions(const ExceptionFilter &fil
         sql += QStringLiteral(" AND bot = ?");
         binds.append(filter.bot);
     }
+    if (!filter.reason.isEmpty()) {
+        // A plain substring: the text is bound, and instr/strpos treat no character as special.
+        sql += m_dialect.driver == QLatin1String("QPSQL") ? QStringLiteral(" AND strpos(reason, ?) > 0")
+                                                          : QStringLiteral(" AND instr(reason, ?) > 0");
+        binds.append(filter.reason);
+    }
+    if (filter.claimed) {
+        sql += *filter.claimed ? QStringLiteral(" AND state = 'claimed' AND claim_expires_at >= ?")
+                               : QStringLiteral(" AND NOT (state = 'claimed' AND claim_expires_at >= ?)");
+        binds.append(now);
+    }
+    if (!filter.claimedBy.isEmpty()) {
+        sql += QStringLiteral(" AND state = 'claimed' AND claim_expires_at >= ? AND claimed_by = ?");
+        binds.append(now);
+        binds.append(filter.claimedBy);
+    }
+    if (filter.createdBefore.isValid()) {
+        sql += QStringLiteral(" AND created_at < ?");
+        binds.append(filter.createdBefore.toMSecsSinceEpoch());
+    }
+    return sql;
+}
+
+Result<QList<ExceptionItem>> SqlWorkStore::exceptions(const ExceptionFilter &filter)
+{
+    const qint64 now = m_clock.nowMs();
+    QList<QVariant> binds;
+    QString sql = QStringLiteral("SELECT ") + kExceptionColumns + QStringLiteral(" FROM exception_items WHERE ")
+                  + exceptionWhere(filter, now, binds);
     // Items without an SLA go last.
     sql += QStringLiteral(" ORDER BY sla_due_at IS NULL, sla_due_at, id LIMIT ? OFFSET ?");
     binds.append(qMax(0, filter.limit));
@@ -1072,6 +1085,19 @@ Result<QList<ExceptionItem>> SqlWorkStore::exceptions(const ExceptionFilter &fil
     while (query->next())
         found.append(exceptionFrom(*query, now));
     return found;
+}
+
+Result<qint64> SqlWorkStore::countExceptions(const ExceptionFilter &filter)
+{
+    QList<QVariant> binds;
+    const QString sql = QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE ")
+                        + exceptionWhere(filter, m_clock.nowMs(), binds);
+    auto query = run(sql, binds);
+    if (!query)
+        return fail(query.error());
+    const qint64 count = query->next() ? query->value(0).toLongLong() : 0;
+    query->finish();
+    return count;
 }
 
 Result<ExceptionItem> SqlWorkStore::loadException(qint64 exceptionId, bool forUpdate)
@@ -1321,6 +1347,34 @@ Result<qint64> SqlWorkStore::reject(qint64 exceptionId, const QString &actor, co
     });
 }
 
+Status SqlWorkStore::reassign(qint64 exceptionId, const QString &team, const QString &actor, const QString &reason)
+{
+    if (team.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("name the team to pass the item to")));
+    if (actor.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("passing an item on needs the name of the person doing it")));
+    return inWriteTransaction([&]() -> Status {
+        auto current = loadException(exceptionId, true);
+        if (!current)
+            return fail(current.error());
+        if (current->state == ExceptionState::Resolved || current->state == ExceptionState::Rejected) {
+            return fail(Error::conflict(QStringLiteral("exception %1 is already %2 by %3")
+                                            .arg(exceptionId)
+                                            .arg(toString(current->state), current->decidedBy)));
+        }
+        auto moved = run(QStringLiteral("UPDATE exception_items SET team = ?, state = 'open', claimed_by = NULL,"
+                                        " claim_expires_at = NULL WHERE id = ? AND state IN ('open', 'claimed')"),
+                         {team, exceptionId});
+        if (!moved)
+            return fail(moved.error());
+        return appendEvent(current->itemId, current->bot, QStringLiteral("reassigned"), actor,
+                           {{QStringLiteral("exception"), exceptionId},
+                            {QStringLiteral("from_team"), current->team},
+                            {QStringLiteral("to_team"), team},
+                            {QStringLiteral("reason"), reason}});
+    });
+}
+
 // --- outbox ------------------------------------------------------------------------------
 
 Result<bool> SqlWorkStore::beginAction(const QString &key, qint64 itemId, int stepIndex)
@@ -1485,9 +1539,13 @@ Result<std::optional<LeaderInfo>> SqlWorkStore::leader(const QString &name)
 
 Result<QList<Event>> SqlWorkStore::events(qint64 itemId)
 {
-    auto query = run(QStringLiteral("SELECT id, at, item_id, bot, kind, actor, detail FROM events"
-                                    " WHERE item_id = ? ORDER BY id"),
-                     {itemId});
+    // Events not about one item (sign-ins, accounts, paused bots) have no item id.
+    auto query = itemId > 0 ? run(QStringLiteral("SELECT id, at, item_id, bot, kind, actor, detail FROM events"
+                                                 " WHERE item_id = ? ORDER BY id"),
+                                  {itemId})
+                            : run(QStringLiteral("SELECT id, at, item_id, bot, kind, actor, detail FROM events"
+                                                 " WHERE item_id IS NULL ORDER BY id"),
+                                  {});
     if (!query)
         return fail(query.error());
     QList<Event> found;

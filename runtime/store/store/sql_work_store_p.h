@@ -115,6 +115,8 @@ public:
     Status releaseClaim(qint64 exceptionId, const QString &actor) override;
     Result<qint64> resolve(qint64 exceptionId, const Decision &decision) override;
     Result<qint64> reject(qint64 exceptionId, const QString &actor, const QString &reason) override;
+    Status reassign(qint64 exceptionId, const QString &team, const QString &actor, const QString &reason) override;
+    Result<qint64> countExceptions(const ExceptionFilter &filter) override;
 
     Result<bool> beginAction(const QString &key, qint64 itemId, int stepIndex) override;
     Status finishAction(const QString &key) override;
@@ -128,6 +130,21 @@ public:
 
     Status setBotPaused(const QString &bot, bool paused, const QString &actor) override;
     Result<QStringList> pausedBots() override;
+
+    // People (sql_people.cpp).
+    Status saveUser(const UserAccount &account, const QString &actor) override;
+    Result<UserAccount> user(const QString &name) override;
+    Result<QList<UserAccount>> users() override;
+    Status saveSession(const WebSession &session) override;
+    Result<WebSession> session(const QString &idHash) override;
+    Status touchSession(const QString &idHash, QDateTime lastSeenAt) override;
+    Status deleteSession(const QString &idHash) override;
+    Status deleteSessionsOf(const QString &user) override;
+    Status saveApiToken(const ApiToken &token, const QString &actor) override;
+    Result<ApiToken> apiToken(const QString &idHash) override;
+    Status recordSignIn(const QString &user, const QString &address, bool succeeded) override;
+    Result<qint64> failedSignIns(const QString &user, const QString &address, QDateTime since) override;
+    void setAuditAddress(const QString &address) override;
 
     Result<QList<Event>> events(qint64 itemId) override;
     Result<StatusSummary> summary() override;
@@ -178,6 +195,8 @@ private:
     // `forUpdate`: inside a write transaction that then changes the row (locks it on
     // PostgreSQL).
     Result<ExceptionItem> loadException(qint64 exceptionId, bool forUpdate = false);
+    // The WHERE clause (without "WHERE") and its binds for an exception filter.
+    QString exceptionWhere(const ExceptionFilter &filter, qint64 now, QList<QVariant> &binds) const;
     // " FOR UPDATE" on dialects that lock rows, else "".
     QString rowLock() const;
 
@@ -190,6 +209,24 @@ private:
     QSqlError m_lastError;                    // of the last statement that failed
     bool m_inTransaction = false;             // between begin() and commit() / rollback()
     std::chrono::milliseconds m_busyTimeout{5000};
+    QString m_auditAddress;                   // stamped into every event's detail when set
 };
+
+template <typename Body>
+auto SqlWorkStore::inWriteTransaction(Body &&body) -> decltype(body())
+{
+    if (auto begun = begin(); !begun)
+        return fail(begun.error());
+    auto result = body();
+    if (!result) {
+        rollback();
+        return result;
+    }
+    if (auto committed = commit(); !committed) {
+        rollback();
+        return fail(committed.error());
+    }
+    return result;
+}
 
 } // namespace clerk::store

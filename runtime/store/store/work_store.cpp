@@ -27,6 +27,25 @@ std::optional<ExceptionState> exceptionStateFromString(const QString &name)
     return std::nullopt;
 }
 
+QString toString(Role role)
+{
+    switch (role) {
+    case Role::Operator: return QStringLiteral("operator");
+    case Role::Lead: return QStringLiteral("lead");
+    case Role::Admin: return QStringLiteral("admin");
+    }
+    return QStringLiteral("operator");
+}
+
+std::optional<Role> roleFromString(const QString &name)
+{
+    for (Role role : {Role::Operator, Role::Lead, Role::Admin}) {
+        if (toString(role) == name)
+            return role;
+    }
+    return std::nullopt;
+}
+
 QString redactLocation(const QString &location)
 {
     // Everything between the user name and the '@' goes, whatever it holds (a reference

@@ -81,6 +81,10 @@ struct ExceptionFilter {
     QString team{};                         // empty: all teams
     QString bot{};                          // empty: all bots
     std::optional<ExceptionState> state{};  // empty: open and claimed
+    QString reason{};                       // empty: any; else reasons containing this text
+    std::optional<bool> claimed{};          // true: only items with an unexpired claim; false: only unclaimed
+    QDateTime createdBefore{};              // invalid: any age; else only items opened before this time
+    QString claimedBy{};                    // empty: anyone's; else only items this person holds
     int limit = 100;
     int offset = 0;
 };
@@ -98,6 +102,40 @@ struct Decision {
     QString choice{};        // one of the offered choice values, or empty
     QJsonObject fields{};    // field values given by the person
     QString note{};
+};
+
+// --- people: accounts, sessions and API tokens for the web queue and its API ---------------
+enum class Role { Operator, Lead, Admin };
+// "operator", "lead", "admin".
+QString toString(Role role);
+std::optional<Role> roleFromString(const QString &name);
+
+struct UserAccount {
+    QString name{};
+    QString team{};
+    Role role = Role::Operator;
+    QString passwordHash{};  // an encoded Argon2id hash ("$argon2id$..."); empty: cannot sign in with a password
+    bool disabled = false;
+    QDateTime createdAt{};
+    QDateTime passwordChangedAt{};
+};
+
+// A signed-in browser. The store keeps a digest of the cookie's value, never the value.
+struct WebSession {
+    QString idHash{};
+    QString user{};
+    QString csrfToken{};
+    QString address{};  // where it signed in from
+    QDateTime createdAt{};
+    QDateTime lastSeenAt{};
+};
+
+// A machine client's token; the store keeps its digest. It acts as `user`.
+struct ApiToken {
+    QString idHash{};
+    QString name{};
+    QString user{};
+    QDateTime createdAt{};
 };
 
 struct Event {
@@ -206,6 +244,11 @@ public:
     virtual Result<qint64> resolve(qint64 exceptionId, const Decision &decision) = 0;
     // Records the rejection and cancels the work item. Returns the work item's id.
     virtual Result<qint64> reject(qint64 exceptionId, const QString &actor, const QString &reason) = 0;
+    // Moves an undecided item to `team` and drops any claim on it ("reassigned" event with
+    // the teams and the reason). Conflict when already decided.
+    virtual Status reassign(qint64 exceptionId, const QString &team, const QString &actor, const QString &reason) = 0;
+    // How many items `filter` selects, ignoring its limit and offset.
+    virtual Result<qint64> countExceptions(const ExceptionFilter &filter) = 0;
 
     // --- outbound actions (idempotency) -------------------------------------------------
     // Records that an action with `key` is about to be attempted. Returns true the first
@@ -262,7 +305,34 @@ public:
     virtual Status setBotPaused(const QString &bot, bool paused, const QString &actor) = 0;
     virtual Result<QStringList> pausedBots() = 0;
 
+    // --- people ------------------------------------------------------------------------------
+    // Adds or changes an account ("user_added" / "user_changed" event; the hash is never in
+    // an event). InvalidArgument for an empty name or team.
+    virtual Status saveUser(const UserAccount &account, const QString &actor) = 0;
+    // NotFound when there is no such account.
+    virtual Result<UserAccount> user(const QString &name) = 0;
+    virtual Result<QList<UserAccount>> users() = 0;
+    virtual Status saveSession(const WebSession &session) = 0;
+    // NotFound when there is no such session (signed out, or never was).
+    virtual Result<WebSession> session(const QString &idHash) = 0;
+    virtual Status touchSession(const QString &idHash, QDateTime lastSeenAt) = 0;
+    virtual Status deleteSession(const QString &idHash) = 0;
+    // Signs a person out everywhere (after a password change or when disabled).
+    virtual Status deleteSessionsOf(const QString &user) = 0;
+    virtual Status saveApiToken(const ApiToken &token, const QString &actor) = 0;
+    virtual Result<ApiToken> apiToken(const QString &idHash) = 0;
+    // Records a sign-in attempt ("signed_in" / "sign_in_failed" event with the address) for
+    // the audit trail and for slowing down guessing.
+    virtual Status recordSignIn(const QString &user, const QString &address, bool succeeded) = 0;
+    // Failed attempts since `since` for this user name or from this address.
+    virtual Result<qint64> failedSignIns(const QString &user, const QString &address, QDateTime since) = 0;
+    // Every event this object appends from now on carries "address": `address` in its
+    // detail (a web request's client); empty stops it. For one request at a time.
+    virtual void setAuditAddress(const QString &address) = 0;
+
     // --- events and summaries --------------------------------------------------------------
+    // The item's events in order; itemId 0: the events not about one item (sign-ins,
+    // accounts, paused bots).
     virtual Result<QList<Event>> events(qint64 itemId) = 0;
     virtual Result<StatusSummary> summary() = 0;
 };

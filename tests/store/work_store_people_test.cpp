@@ -1,0 +1,212 @@
+// The web queue's side of the store on both backends: accounts, sessions, API tokens,
+// sign-in attempts, passing items to another team, the wider exception filters and the
+// client address in the audit trail.
+#include "store/work_store.h"
+
+#include "store_test_support.h"
+
+#include <QJsonDocument>
+
+using namespace std::chrono_literals;
+
+namespace clerk::store {
+namespace {
+
+using testing::failsWith;
+using testing::isOk;
+using testing::StoreTest;
+
+using WorkStorePeopleTest = StoreTest;
+
+HumanRequest question(const QString &reason)
+{
+    return {.reason = reason, .choices = {{QStringLiteral("a"), QStringLiteral("A"), {}}}, .team = QStringLiteral("post")};
+}
+
+TEST_P(WorkStorePeopleTest, AccountsAreAddedChangedAndAudited)
+{
+    UserAccount alice{.name = QStringLiteral("alice"), .team = QStringLiteral("post-room"), .role = Role::Operator,
+                      .passwordHash = QStringLiteral("$argon2id$v=19$first")};
+    ASSERT_TRUE(isOk(m_store->saveUser(alice, QStringLiteral("ict.admin"))));
+    auto stored = m_store->user(QStringLiteral("alice"));
+    ASSERT_TRUE(isOk(stored));
+    EXPECT_EQ(stored->team, QStringLiteral("post-room"));
+    EXPECT_EQ(stored->role, Role::Operator);
+    EXPECT_EQ(stored->passwordHash, alice.passwordHash);
+    EXPECT_EQ(stored->createdAt, m_clock.now());
+    EXPECT_FALSE(stored->disabled);
+
+    m_clock.advance(1h);
+    alice.role = Role::Lead;
+    alice.passwordHash = QStringLiteral("$argon2id$v=19$second");
+    ASSERT_TRUE(isOk(m_store->saveUser(alice, QStringLiteral("ict.admin"))));
+    stored = m_store->user(QStringLiteral("alice"));
+    EXPECT_EQ(stored->role, Role::Lead);
+    EXPECT_EQ(stored->passwordChangedAt, m_clock.now());
+    EXPECT_EQ(stored->createdAt, m_clock.now().addSecs(-3600));
+
+    EXPECT_TRUE(failsWith(m_store->user(QStringLiteral("bob")), ErrorCode::NotFound));
+    EXPECT_TRUE(failsWith(m_store->saveUser({.name = QStringLiteral("bob")}, QStringLiteral("x")),
+                          ErrorCode::InvalidArgument));
+    EXPECT_TRUE(failsWith(m_store->saveUser({.name = QStringLiteral(" bob"), .team = QStringLiteral("t")},
+                                            QStringLiteral("x")),
+                          ErrorCode::InvalidArgument));
+    ASSERT_EQ(m_store->users()->size(), 1);
+
+    // The audit trail says who changed what, never the hash.
+    auto events = m_store->events(0);
+    ASSERT_TRUE(isOk(events));
+    QStringList kinds;
+    for (const Event &event : *events) {
+        kinds.append(event.kind);
+        EXPECT_FALSE(QJsonDocument(event.detail).toJson().contains("argon2id"));
+    }
+    EXPECT_TRUE(kinds.contains(QStringLiteral("user_added")));
+    EXPECT_TRUE(kinds.contains(QStringLiteral("user_changed")));
+}
+
+TEST_P(WorkStorePeopleTest, SessionsAndTokensAreFoundByDigestAndEndTogether)
+{
+    const WebSession session{.idHash = QStringLiteral("h1"), .user = QStringLiteral("alice"),
+                             .csrfToken = QStringLiteral("c1"), .address = QStringLiteral("10.0.0.5"),
+                             .createdAt = m_clock.now(), .lastSeenAt = m_clock.now()};
+    ASSERT_TRUE(isOk(m_store->saveSession(session)));
+    ASSERT_TRUE(isOk(m_store->saveSession({.idHash = QStringLiteral("h2"), .user = QStringLiteral("alice"),
+                                           .csrfToken = QStringLiteral("c2"), .createdAt = m_clock.now(),
+                                           .lastSeenAt = m_clock.now()})));
+    auto found = m_store->session(QStringLiteral("h1"));
+    ASSERT_TRUE(isOk(found));
+    EXPECT_EQ(found->csrfToken, QStringLiteral("c1"));
+    EXPECT_EQ(found->address, QStringLiteral("10.0.0.5"));
+    m_clock.advance(5min);
+    ASSERT_TRUE(isOk(m_store->touchSession(QStringLiteral("h1"), m_clock.now())));
+    EXPECT_EQ(m_store->session(QStringLiteral("h1"))->lastSeenAt, m_clock.now());
+
+    ASSERT_TRUE(isOk(m_store->deleteSession(QStringLiteral("h1"))));
+    EXPECT_TRUE(failsWith(m_store->session(QStringLiteral("h1")), ErrorCode::NotFound));
+    EXPECT_TRUE(isOk(m_store->session(QStringLiteral("h2"))));
+    ASSERT_TRUE(isOk(m_store->deleteSessionsOf(QStringLiteral("alice"))));
+    EXPECT_TRUE(failsWith(m_store->session(QStringLiteral("h2")), ErrorCode::NotFound));
+
+    ASSERT_TRUE(isOk(m_store->saveApiToken({.idHash = QStringLiteral("t1"), .name = QStringLiteral("portal"),
+                                            .user = QStringLiteral("portal-bot")},
+                                           QStringLiteral("ict.admin"))));
+    auto token = m_store->apiToken(QStringLiteral("t1"));
+    ASSERT_TRUE(isOk(token));
+    EXPECT_EQ(token->user, QStringLiteral("portal-bot"));
+    EXPECT_TRUE(failsWith(m_store->apiToken(QStringLiteral("t2")), ErrorCode::NotFound));
+}
+
+TEST_P(WorkStorePeopleTest, FailedSignInsAreCountedByNameOrAddressWithinTheWindow)
+{
+    const QString here = QStringLiteral("192.0.2.1");
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("alice"), here, false)));
+    ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("bob"), QStringLiteral("192.0.2.9"), false)));
+    ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("alice"), here, true)));
+    const QDateTime windowStart = m_clock.now().addSecs(-60);
+    EXPECT_EQ(*m_store->failedSignIns(QStringLiteral("alice"), QStringLiteral("198.51.100.7"), windowStart), 3);
+    EXPECT_EQ(*m_store->failedSignIns(QStringLiteral("carol"), here, windowStart), 3);
+    EXPECT_EQ(*m_store->failedSignIns(QStringLiteral("bob"), here, windowStart), 4);
+    m_clock.advance(2min);
+    EXPECT_EQ(*m_store->failedSignIns(QStringLiteral("alice"), here, m_clock.now().addSecs(-60)), 0);
+
+    // Each attempt is in the audit trail with its address.
+    auto events = m_store->events(0);
+    ASSERT_TRUE(isOk(events));
+    int failures = 0;
+    for (const Event &event : *events) {
+        if (event.kind == QLatin1String("sign_in_failed") && event.actor == QLatin1String("alice")) {
+            ++failures;
+            EXPECT_EQ(event.detail.value(QStringLiteral("address")).toString(), here);
+        }
+    }
+    EXPECT_EQ(failures, 3);
+}
+
+TEST_P(WorkStorePeopleTest, ReassignMovesAnUndecidedItemAndDropsTheClaim)
+{
+    const qint64 id = enqueue(QStringLiteral("letter-1"));
+    ASSERT_EQ(lease(QStringLiteral("w")), id);
+    auto handed = m_store->handToPerson(id, QStringLiteral("w"), 0, QStringLiteral("classify"),
+                                        question(QStringLiteral("low confidence")), QString(), {});
+    ASSERT_TRUE(isOk(handed));
+    ASSERT_TRUE(isOk(m_store->claim(*handed, QStringLiteral("alice"), 15min)));
+
+    m_store->setAuditAddress(QStringLiteral("10.1.2.3"));
+    ASSERT_TRUE(isOk(m_store->reassign(*handed, QStringLiteral("council-tax"), QStringLiteral("alice"),
+                                       QStringLiteral("about a bill"))));
+    m_store->setAuditAddress({});
+    auto moved = m_store->exception(*handed);
+    ASSERT_TRUE(isOk(moved));
+    EXPECT_EQ(moved->team, QStringLiteral("council-tax"));
+    EXPECT_EQ(moved->state, ExceptionState::Open);
+    EXPECT_TRUE(moved->claimedBy.isEmpty());
+    // Anyone in the new team may now take it.
+    EXPECT_TRUE(isOk(m_store->claim(*handed, QStringLiteral("bob"), 15min)));
+
+    auto events = m_store->events(id);
+    ASSERT_TRUE(isOk(events));
+    const Event *reassigned = nullptr;
+    for (const Event &event : *events) {
+        if (event.kind == QLatin1String("reassigned"))
+            reassigned = &event;
+    }
+    ASSERT_NE(reassigned, nullptr);
+    EXPECT_EQ(reassigned->actor, QStringLiteral("alice"));
+    EXPECT_EQ(reassigned->detail.value(QStringLiteral("from_team")).toString(), QStringLiteral("post"));
+    EXPECT_EQ(reassigned->detail.value(QStringLiteral("to_team")).toString(), QStringLiteral("council-tax"));
+    EXPECT_EQ(reassigned->detail.value(QStringLiteral("address")).toString(), QStringLiteral("10.1.2.3"));
+    EXPECT_EQ(events->last().kind, QStringLiteral("claimed"));
+    EXPECT_FALSE(events->last().detail.contains(QStringLiteral("address")));  // set back to none
+
+    ASSERT_TRUE(isOk(m_store->reject(*handed, QStringLiteral("bob"), QStringLiteral("spam"))));
+    EXPECT_TRUE(failsWith(m_store->reassign(*handed, QStringLiteral("post"), QStringLiteral("bob"), {}),
+                          ErrorCode::Conflict));
+    EXPECT_TRUE(failsWith(m_store->reassign(*handed, QString(), QStringLiteral("bob"), {}), ErrorCode::InvalidArgument));
+}
+
+TEST_P(WorkStorePeopleTest, ExceptionFiltersByReasonClaimAgeAndCountIgnoresPaging)
+{
+    QList<qint64> ids;
+    const QStringList reasons = {QStringLiteral("low confidence 0.41"), QStringLiteral("no unique match"),
+                                 QStringLiteral("100% wrong'; DROP TABLE exception_items; --")};
+    for (int i = 0; i < reasons.size(); ++i) {
+        const qint64 id = enqueue(QStringLiteral("f-%1").arg(i));
+        ASSERT_EQ(lease(QStringLiteral("w")), id);
+        auto handed = m_store->handToPerson(id, QStringLiteral("w"), 0, QStringLiteral("s"), question(reasons[i]),
+                                            QString(), m_clock.now().addSecs(3600));
+        ASSERT_TRUE(isOk(handed));
+        ids.append(*handed);
+        m_clock.advance(10min);
+    }
+    ASSERT_TRUE(isOk(m_store->claim(ids[1], QStringLiteral("alice"), 15min)));
+
+    const auto idsOf = [](const Result<QList<ExceptionItem>> &found) {
+        QList<qint64> result;
+        for (const ExceptionItem &item : *found)
+            result.append(item.id);
+        return result;
+    };
+    EXPECT_EQ(idsOf(m_store->exceptions({.reason = QStringLiteral("match")})), QList<qint64>{ids[1]});
+    // Metacharacters are plain text: '%' and '_' match only themselves, quotes do nothing.
+    EXPECT_EQ(idsOf(m_store->exceptions({.reason = QStringLiteral("100%")})), QList<qint64>{ids[2]});
+    EXPECT_TRUE(m_store->exceptions({.reason = QStringLiteral("%")})->size() == 1);
+    EXPECT_TRUE(m_store->exceptions({.reason = QStringLiteral("0_4")})->isEmpty());
+    EXPECT_EQ(idsOf(m_store->exceptions({.reason = QStringLiteral("'; DROP TABLE exception_items; --")})),
+              QList<qint64>{ids[2]});
+    EXPECT_EQ(idsOf(m_store->exceptions({.claimed = true})), QList<qint64>{ids[1]});
+    EXPECT_EQ(idsOf(m_store->exceptions({.claimed = false})), (QList<qint64>{ids[0], ids[2]}));
+    EXPECT_EQ(idsOf(m_store->exceptions({.claimedBy = QStringLiteral("alice")})), QList<qint64>{ids[1]});
+    // Opened more than 15 minutes ago: the first two.
+    EXPECT_EQ(idsOf(m_store->exceptions({.createdBefore = m_clock.now().addSecs(-15 * 60)})), (QList<qint64>{ids[0], ids[1]}));
+
+    EXPECT_EQ(*m_store->countExceptions({.limit = 1}), 3);
+    EXPECT_EQ(*m_store->countExceptions({.claimed = false, .limit = 1, .offset = 1}), 2);
+    EXPECT_EQ(m_store->exceptions({.limit = 1, .offset = 1})->size(), 1);
+}
+
+CLERK_INSTANTIATE_FOR_BACKENDS(WorkStorePeopleTest);
+
+} // namespace
+} // namespace clerk::store
