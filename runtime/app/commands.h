@@ -13,6 +13,8 @@ int botCommand(const QStringList &arguments);
 int queueCommand(const QStringList &arguments);
 int itemCommand(const QStringList &arguments);
 int statusCommand(const QStringList &arguments);
+int reportCommand(const QStringList &arguments);
+int userCommand(const QStringList &arguments);
 int schemaCommand(const QStringList &arguments);
 int stepsCommand(const QStringList &arguments);
 int trainCommand(const QStringList &arguments);

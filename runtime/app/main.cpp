@@ -28,6 +28,9 @@ const char kUsage[] =
     "                          the exception queue: answer what the bots were not sure of\n"
     "  item show|retry ID      one work item: its steps and history; re-run a failed item\n"
     "  status                  items per bot and state, exception queues per team\n"
+    "  report --since 7d       per bot and day: items, straight-through rate, hours saved\n"
+    "  user add|passwd|list|token\n"
+    "                          people who sign in to the web queue, and API tokens\n"
     "  schema [bot|connector]  print the JSON Schema of bot or connector files\n"
     "  steps                   list the step types and their parameters (Markdown)\n"
     "  train BOT --examples .. train the bot's category model from labelled examples\n"
@@ -102,6 +105,10 @@ int main(int argc, char **argv)
         return itemCommand(rest);
     if (command == QLatin1String("status"))
         return statusCommand(rest);
+    if (command == QLatin1String("report"))
+        return reportCommand(rest);
+    if (command == QLatin1String("user"))
+        return userCommand(rest);
     if (command == QLatin1String("schema"))
         return schemaCommand(rest);
     if (command == QLatin1String("steps"))

@@ -1,0 +1,15 @@
+// clerk report: not yet available.
+#include "cli_support.h"
+#include "commands.h"
+
+namespace clerk::app {
+
+int reportCommand(const QStringList &arguments)
+{
+    Q_UNUSED(arguments);
+    err() << "clerk report: not available in this build yet\n";
+    err().flush();
+    return ExitInvalid;
+}
+
+} // namespace clerk::app
