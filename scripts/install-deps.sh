@@ -7,7 +7,8 @@ packages=(cmake ninja-build g++ pkg-config
           qt6-base-dev libqt6sql6-sqlite libqt6sql6-psql
           libyaml-cpp-dev libcurl4-openssl-dev
           libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
-          libpoppler-qt6-dev liblinear-dev libfasttext-dev)
+          libpoppler-qt6-dev liblinear-dev libfasttext-dev
+          qt6-httpserver-dev qt6-websockets-dev libargon2-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev
              clang-19 libclang-rt-19-dev
