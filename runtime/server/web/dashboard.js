@@ -1,0 +1,164 @@
+// The operations dashboard from GET /api/v1/dashboard: per bot and day, items in, straight
+// through, to a person, failed; the straight-through rate and its trend; queues against
+// their SLA; median time to done; hours and money saved; shadow trials' threshold curves.
+// Every chart has its numbers in a table beside it.
+
+import { api, query } from './api.js';
+import { $, h, replace, formatDuration, formatNumber, formatPercent, formatMoney } from './dom.js';
+import { stackedBars, lineChart, horizontalBars, legend } from './charts.js';
+
+function table(caption, headers, rows, { numericFrom = 1 } = {}) {
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, headers.map((t, i) => h('th', { scope: 'col', class: i >= numericFrom ? 'num' : null }, t)))),
+    h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c, i) => (i === 0
+      ? h('th', { scope: 'row' }, c)
+      : h('td', { class: i >= numericFrom ? 'num' : null }, c))))))));
+}
+
+// The straight-through rate of the later half of the days against the earlier half,
+// weighted by items in.
+export function trend(days) {
+  if (days.length < 2) return null;
+  const half = Math.floor(days.length / 2);
+  const rate = (list) => {
+    const done = list.reduce((s, d) => s + (Number(d.straight_through) || 0), 0);
+    const arrived = list.reduce((s, d) => s + (Number(d.straight_through) || 0) + (Number(d.to_person) || 0), 0);
+    return arrived ? done / arrived : null;
+  };
+  const before = rate(days.slice(0, half));
+  const after = rate(days.slice(days.length - half));
+  if (before === null || after === null) return null;
+  return (after - before) * 100;
+}
+
+function trendText(points) {
+  if (points === null) return 'not enough days';
+  if (Math.abs(points) < 0.5) return '→ steady';
+  return points > 0 ? `▲ up ${points.toFixed(1)} points` : `▼ down ${Math.abs(points).toFixed(1)} points`;
+}
+
+function figure(caption, chart, legendSeries, numbers) {
+  return h('figure', { class: 'chart-figure' },
+    h('figcaption', {}, caption),
+    chart,
+    legendSeries ? legend(legendSeries) : null,
+    numbers);
+}
+
+function botSection(bot, days, summary) {
+  const labels = days.map((d) => d.day.slice(5));
+  const series = [
+    { name: 'Straight through', className: 'series-a', values: days.map((d) => d.straight_through) },
+    { name: 'To a person', className: 'series-b', values: days.map((d) => d.to_person) },
+    { name: 'Failed', className: 'series-c', values: days.map((d) => d.failed) },
+  ];
+  const rateSeries = [{ name: 'Straight-through rate', className: 'series-a', marker: 'circle',
+    values: days.map((d) => d.straight_through_rate) }];
+  const headingId = `bot-${bot.replace(/[^a-z0-9_-]/gi, '-')}`;
+  const points = trend(days);
+  return h('section', { class: 'panel', 'aria-labelledby': headingId },
+    h('h3', { id: headingId }, bot),
+    h('p', { class: 'summary' },
+      summary ? `${formatNumber(summary.arrived)} in, ${formatPercent(summary.straight_through_rate)} straight through (${trendText(points)}), ${formatNumber(summary.hours_saved, 1)} hours saved.` : ''),
+    days.length === 0 ? h('p', { class: 'muted' }, 'No items in this period.') : [
+      h('div', { class: 'charts' },
+        figure(`${bot}: items per day by outcome`, stackedBars({
+          title: `${bot}: items per day by outcome`,
+          description: 'Stacked bars per day: straight through at the bottom, then to a person, then failed. The table below has the numbers.',
+          labels, series,
+        }), series),
+        figure(`${bot}: straight-through rate per day`, lineChart({
+          title: `${bot}: straight-through rate per day`,
+          description: `The share of items done without a person, per day; trend ${trendText(points)}.`,
+          labels, series: rateSeries,
+        }), rateSeries)),
+      table(`${bot}: figures per day`,
+        ['Day', 'Items in', 'Straight through', 'To a person', 'Failed', 'Straight-through rate', 'Median minutes to done', 'Hours saved'],
+        days.map((d) => [d.day, formatNumber(d.arrived), formatNumber(d.straight_through), formatNumber(d.to_person),
+          formatNumber(d.failed), formatPercent(d.straight_through_rate, 1),
+          d.median_minutes_to_done === null || d.median_minutes_to_done === undefined ? '–' : formatNumber(d.median_minutes_to_done, 1),
+          formatNumber(d.hours_saved, 1)])),
+    ]);
+}
+
+function queuesSection(queues) {
+  const content = queues.length === 0
+    ? [h('p', { class: 'muted' }, 'No team has items waiting.')]
+    : [
+      figure('Oldest waiting item per team', horizontalBars({
+        title: 'Oldest waiting item per team',
+        description: 'One bar per team: how long its oldest open item has waited. The table below has the numbers and breaches.',
+        labels: queues.map((q) => q.team),
+        values: queues.map((q) => q.oldest_age_seconds || 0),
+        format: formatDuration,
+      })),
+      table('Queues per team', ['Team', 'Open', 'Past SLA', 'Oldest waiting'],
+        queues.map((q) => [q.team, formatNumber(q.open),
+          q.breached ? h('strong', { class: 'badge breached' }, h('span', { 'aria-hidden': 'true' }, '⚠ '), `${formatNumber(q.breached)} breached`) : '0',
+          formatDuration(q.oldest_age_seconds)])),
+    ];
+  return h('section', { class: 'panel', 'aria-labelledby': 'queues-heading' },
+    h('h2', { id: 'queues-heading' }, 'Queues against SLA'), ...content);
+}
+
+function shadowSection(shadow) {
+  if (!shadow.length) return null;
+  return h('section', { class: 'panel', 'aria-labelledby': 'shadow-heading' },
+    h('h2', { id: 'shadow-heading' }, 'Shadow trials'),
+    h('p', {}, 'How many items the bot would have cleared alone at each threshold, and how often it would have agreed with the person.'),
+    shadow.map((trial) => {
+      const points = [...(trial.points || [])].sort((a, b) => a.threshold - b.threshold);
+      const series = [
+        { name: 'Straight-through rate', className: 'series-a', marker: 'circle', values: points.map((p) => p.straight_through_rate) },
+        { name: 'Precision', className: 'series-b', marker: 'square', values: points.map((p) => p.precision) },
+      ];
+      const title = `${trial.bot}: straight-through rate and precision per threshold`;
+      return h('div', { class: 'shadow-trial' },
+        h('h3', {}, `${trial.bot} (${formatNumber(trial.answered)} items answered by people)`),
+        figure(title, lineChart({ title,
+          description: 'Two lines over the threshold: the straight-through rate falls and precision rises as the threshold rises. The table below has the numbers.',
+          labels: points.map((p) => String(p.threshold)), series }), series,
+        table(`${trial.bot}: per threshold`, ['Threshold', 'Straight-through rate', 'Precision'],
+          points.map((p) => [String(p.threshold), formatPercent(p.straight_through_rate, 1), formatPercent(p.precision, 1)]))));
+    }));
+}
+
+export async function renderDashboard() {
+  const form = $('#dashboard-filters');
+  const container = $('#dashboard-body');
+  container.setAttribute('aria-busy', 'true');
+  let data;
+  try {
+    data = await api('GET', `/api/v1/dashboard${query({ days: form.days.value, bot: form.bot.value })}`);
+  } finally {
+    container.removeAttribute('aria-busy');
+  }
+  const days = data.days || [];
+  const bots = data.bots || [];
+  const botNames = [...new Set([...bots.map((b) => b.bot), ...days.map((d) => d.bot)])].sort();
+  const totals = bots.reduce((t, b) => ({
+    arrived: t.arrived + (b.arrived || 0), hours: t.hours + (b.hours_saved || 0), cost: t.cost + (b.cost_saved || 0),
+  }), { arrived: 0, hours: 0, cost: 0 });
+
+  replace(container,
+    h('section', { class: 'panel', 'aria-labelledby': 'bots-heading' },
+      h('h2', { id: 'bots-heading' }, 'Bots'),
+      h('p', { class: 'summary', id: 'dashboard-summary' },
+        `Since ${data.since ? data.since.slice(0, 10) : 'the start'}: ${formatNumber(totals.arrived)} items in, ${formatNumber(totals.hours, 1)} hours saved, ${formatMoney(totals.cost)} saved.`),
+      bots.length === 0 ? h('p', { class: 'muted' }, 'No bot had items in this period.')
+        : table('Per bot over the period',
+          ['Bot', 'Items in', 'Done', 'Straight through', 'To a person', 'Failed', 'Straight-through rate', 'Trend', 'Minutes by hand per item', 'Hours saved', 'Cost saved'],
+          bots.map((b) => {
+            const points = trend(days.filter((d) => d.bot === b.bot).sort((x, y) => x.day.localeCompare(y.day)));
+            return [b.bot, formatNumber(b.arrived), formatNumber(b.done), formatNumber(b.straight_through), formatNumber(b.to_person),
+              formatNumber(b.failed), formatPercent(b.straight_through_rate, 1), trendText(points), formatNumber(b.manual_minutes),
+              formatNumber(b.hours_saved, 1), formatMoney(b.cost_saved)];
+          })),
+      botNames.map((bot) => botSection(bot,
+        days.filter((d) => d.bot === bot).sort((x, y) => x.day.localeCompare(y.day)),
+        bots.find((b) => b.bot === bot)))),
+    queuesSection(data.queues || []),
+    shadowSection(data.shadow || []));
+  return `Dashboard: ${formatNumber(totals.arrived)} items in, ${formatNumber(totals.hours, 1)} hours saved.`;
+}
