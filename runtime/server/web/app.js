@@ -307,9 +307,9 @@ function onKey(event) {
   const target = event.target;
   if (isTyping(target)) {
     // Escape leaves a text field, so the keys work again.
-    if (event.key === 'Escape' && app.view === 'item' && target.closest('#view-item')) {
+    if (event.key === 'Escape' && app.view && target.closest(`#view-${app.view}`) && app.view !== 'signin') {
       event.preventDefault();
-      $('#item-heading').focus();
+      $(`#${app.view}-heading`).focus();
     }
     return;
   }

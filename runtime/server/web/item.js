@@ -242,9 +242,12 @@ export function renderItem(container, item, ctx) {
     }).catch(() => {});
   }
 
-  const suggestion = isPlainObject(item.suggestion)
-    ? section('The bot\'s suggestion (shadow trial)', 'suggestion-heading', definitionList(item.suggestion))
-    : null;
+  let suggestion = null;
+  if (isPlainObject(item.suggestion)) {
+    const shown = { ...item.suggestion };
+    if (typeof shown.confidence === 'number') shown.confidence = formatPercent(shown.confidence, 1);
+    suggestion = section('The bot\'s suggestion (shadow trial)', 'suggestion-heading', definitionList(shown));
+  }
 
   const viewer = item.document && Number(item.document.pages) > 0
     ? scanViewer(item.id, Number(item.document.pages), ctx.announce) : null;
