@@ -119,6 +119,15 @@ async function main() {
   const run = runClerk(['run', botFile, '--input', forms]);
   check(/waiting/i.test(run.out), 'clerk run leaves the five forms waiting for a person', run.out.slice(-400));
 
+  // A scanned letter of four pages for another team, whose person sees the scan.
+  const addedBob = runClerk(['user', 'add', 'bob', '--team', 'web-scan', '--role', 'operator', '--password-file', passwordFile]);
+  check(addedBob.status === 0, 'clerk user add bob', addedBob.out);
+  const scans = path.join(work, 'scans');
+  fs.mkdirSync(scans);
+  fs.copyFileSync(path.join(here, '..', 'data', 'ocr', 'duplex_scan.tif'), path.join(scans, 'letter.tif'));
+  const runScan = runClerk(['run', path.join(bots, 'web-scan-test.yaml'), '--input', scans]);
+  check(/waiting/i.test(runScan.out), 'clerk run leaves the scanned letter waiting for a person', runScan.out.slice(-400));
+
   // The service, on a free loopback port.
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -328,6 +337,55 @@ async function main() {
   await page.click('#sign-out');
   await visible('signin');
   check((await apiGet('/api/v1/session')).status === 401, 'after signing out the session is gone');
+
+  // Bob's team has the scanned letter: page through, zoom and rotate with keys, then
+  // type the reference in the field (fields only: focus starts there) and press Enter.
+  await page.fill('#signin-name', 'bob');
+  await page.fill('#signin-password', 'correct horse battery staple');
+  await page.keyboard.press('Enter');
+  await visible('queue');
+  await page.waitForSelector('#queue-table tbody tr td a');
+  const t0 = performance.now();
+  await page.keyboard.press('n');
+  await page.waitForSelector('#view-item:not([hidden]) .scan canvas');
+  const scanId = Number((await page.evaluate(() => location.hash)).replace('#/item/', ''));
+  const drawn = () => page.$eval('.scan canvas', (c) => ({ w: c.width, h: c.height, label: c.getAttribute('aria-label') }));
+  await page.waitForFunction(() => (document.querySelector('.scan canvas').getAttribute('aria-label') || '').includes('page 1 of'));
+  const scanShown = performance.now() - t0;
+  console.log(`page time, n to a scanned letter shown with its first page drawn: ${(scanShown / 1000).toFixed(2)} s`);
+  const first = await drawn();
+  check(first.w > 0 && first.h > first.w && /page 1 of 4/.test(first.label), 'the scan shows page 1 of 4', first);
+  check(await page.evaluate(() => document.activeElement.id) === 'field-reference', 'with fields only, focus starts in the first field');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press(']');
+  await page.waitForFunction(() => document.querySelector('.scan canvas').getAttribute('aria-label').includes('page 2 of 4'));
+  await page.keyboard.press('o');
+  const turned = await drawn();
+  check(turned.w > turned.h && /turned 90 degrees/.test(turned.label), '] shows the next page and o turns it', turned);
+  const widthBefore = await page.$eval('.scan canvas', (c) => c.getBoundingClientRect().width);
+  await page.keyboard.press('+');
+  const widthAfter = await page.$eval('.scan canvas', (c) => c.getBoundingClientRect().width);
+  check(widthAfter > widthBefore, '+ zooms in', { widthBefore, widthAfter });
+  const readText = await page.textContent('#item-body');
+  check(/Orchard Close/.test(readText), 'what the bot read (the OCR text) is shown beside the scan');
+  await axe('item with a scan');
+  await page.keyboard.press('e');
+  await page.keyboard.type('CT-600418273');
+  await page.keyboard.press('Enter');
+  await visible('queue');
+  await page.waitForFunction((n) => document.querySelector('#status').textContent.includes(`Item ${n} answered`), scanId);
+  const scanItem = (await apiGet(`/api/v1/exceptions/${scanId}`)).body;
+  let scanState = null;
+  try {
+    await waitFor('the letter to finish', async () => {
+      const r = await apiGet(`/api/v1/items/${scanItem.item_id}`);
+      scanState = r.body && r.body.state;
+      return scanState === 'done';
+    }, 30000);
+  } catch {
+    // reported below
+  }
+  check(scanState === 'done', 'the letter resumes with the typed reference and finishes', scanState);
 
   check(cspViolations.length === 0, 'no Content-Security-Policy violations', cspViolations);
   check(pageErrors.length === 0, 'no script errors on the page', pageErrors);

@@ -90,6 +90,10 @@ export async function renderQueue(user, { keepOffset = true } = {}) {
   $('#page-prev').disabled = state.offset === 0;
   $('#page-next').disabled = data.next_offset === null || data.next_offset === undefined;
   state.nextOffset = data.next_offset;
+  // A pager button that just became disabled would drop focus to the page's start.
+  if (document.activeElement instanceof HTMLButtonElement && document.activeElement.disabled) {
+    $('#queue-heading').focus();
+  }
   return summary;
 }
 

@@ -1,0 +1,47 @@
+// The page's pure helpers under Node's own test runner: durations, numbers as text, the
+// straight-through trend, query strings. No browser needed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { formatDuration, formatPercent, valueText, humanise } from '../../runtime/server/web/dom.js';
+import { trend } from '../../runtime/server/web/dashboard.js';
+import { query } from '../../runtime/server/web/api.js';
+
+test('durations read as a person says them', () => {
+  assert.equal(formatDuration(0), '0 s');
+  assert.equal(formatDuration(59), '59 s');
+  assert.equal(formatDuration(60), '1 min');
+  assert.equal(formatDuration(3600), '1 h');
+  assert.equal(formatDuration(3 * 3600 + 5 * 60), '3 h 5 min');
+  assert.equal(formatDuration(47 * 3600), '47 h');
+  assert.equal(formatDuration(2 * 86400 + 4 * 3600), '2 d 4 h');
+  assert.equal(formatDuration(null), '–');
+  assert.equal(formatDuration(-5), '0 s');
+});
+
+test('fractions as percentages, missing values as a dash', () => {
+  assert.equal(formatPercent(0.945, 1), '94.5%');
+  assert.equal(formatPercent(1), '100%');
+  assert.equal(formatPercent(undefined), '–');
+});
+
+test('values from the server stay text', () => {
+  assert.equal(valueText('<script>alert(1)</script>'), '<script>alert(1)</script>');
+  assert.equal(valueText({ a: 1 }), '{\n  "a": 1\n}');
+  assert.equal(valueText(null), '–');
+  assert.equal(humanise('date_of_birth'), 'Date of birth');
+});
+
+test('the trend compares the later half of the days with the earlier half', () => {
+  const day = (st, person) => ({ straight_through: st, to_person: person });
+  assert.equal(trend([day(8, 2)]), null);
+  assert.equal(Math.round(trend([day(8, 2), day(8, 2), day(9, 1), day(9, 1)])), 10);
+  assert.equal(Math.round(trend([day(9, 1), day(7, 3)])), -20);
+  assert.equal(trend([day(0, 0), day(5, 5)]), null);
+});
+
+test('query strings leave out empty filters', () => {
+  assert.equal(query({ bot: 'inbound-post', reason: '', claimed: null, limit: 50 }), '?bot=inbound-post&limit=50');
+  assert.equal(query({}), '');
+  assert.equal(query({ reason: 'a b&c' }), '?reason=a+b%26c');
+});
