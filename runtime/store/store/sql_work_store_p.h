@@ -149,6 +149,12 @@ public:
     Result<QList<Event>> events(qint64 itemId) override;
     Result<StatusSummary> summary() override;
 
+    // Figures (sql_figures.cpp).
+    Result<ItemFigures> itemFigures(const FigureWindow &window) override;
+    Result<QList<BotLifetimeFigures>> lifetimeFigures(const QList<std::chrono::milliseconds> &durationBounds) override;
+    Result<QList<TeamQueue>> exceptionQueues() override;
+    Result<QList<ShadowAnswer>> shadowAnswers(const QString &bot, const QDateTime &since) override;
+
 private:
     SqlWorkStore(const SqlDialect &dialect, QString connectionName, QString location, const Clock &clock);
 

@@ -1,0 +1,283 @@
+// The figures operations staff watch, aggregated in SQL that runs unchanged on SQLite and
+// PostgreSQL (see WorkStore's "figures" section for what each figure means).
+//
+// Portability notes, learnt the hard way:
+//  - Numbers computed here (day boundaries, time-zone offsets) are written into the SQL
+//    as integer literals, not bound: PostgreSQL types an unbound parameter standing alone
+//    in a CASE branch as text, and `at + text` fails.
+//  - Groups are named by position (GROUP BY 1, 2): the per-bot totals put a constant in
+//    the day's place, and a constant written in GROUP BY itself would be read as a position.
+//  - A median needs no percentile function (SQLite has none): window functions number
+//    the rows of each group in order, and the middle one or two are averaged.
+//  - Day buckets are (at + offset) / 86400000 with integer division on both backends; the
+//    offset is the zone's UTC offset at `at`, a CASE over the zone's transitions in the
+//    window (two a year for Europe/London).
+#include "store/sql_work_store_p.h"
+
+#include <QJsonDocument>
+
+#include <algorithm>
+
+namespace clerk::store {
+
+namespace {
+
+constexpr qint64 kDayMs = 86400000;
+
+// The local day number (days since 1970-01-01 in `zone`) of the time in `column`, for
+// times between `since` and `until`.
+QString dayExpression(const QString &column, const QTimeZone &zone, const QDateTime &since, const QDateTime &until)
+{
+    QString offset = QString::number(qint64(zone.offsetFromUtc(since)) * 1000);
+    const QTimeZone::OffsetDataList transitions = zone.transitions(since, until);
+    if (!transitions.isEmpty()) {
+        QString cases = QStringLiteral("CASE");
+        for (const QTimeZone::OffsetData &transition : transitions) {
+            cases += QStringLiteral(" WHEN %1 < %2 THEN %3")
+                         .arg(column)
+                         .arg(transition.atUtc.toMSecsSinceEpoch())
+                         .arg(offset);
+            offset = QString::number(qint64(transition.offsetFromUtc) * 1000);
+        }
+        offset = cases + QStringLiteral(" ELSE %1 END").arg(offset);
+    }
+    return QStringLiteral("((%1 + %2) / %3)").arg(column, offset).arg(kDayMs);
+}
+
+QDate dayFromNumber(qint64 number)
+{
+    return QDate(1970, 1, 1).addDays(number);
+}
+
+// " AND e.bot = ?" with its bind when a bot is asked for.
+QString botCondition(const QString &bot, QList<QVariant> &binds)
+{
+    if (bot.isEmpty())
+        return {};
+    binds.append(bot);
+    return QStringLiteral(" AND e.bot = ?");
+}
+
+const QString kNoExceptionItem =
+    QStringLiteral("NOT EXISTS (SELECT 1 FROM exception_items x WHERE x.item_id = e.item_id)");
+
+// Adds one row of per-kind counts to `figures`.
+void addCount(DayFigures &figures, const QString &kind, qint64 count, qint64 distinctItems, qint64 straightThrough)
+{
+    if (kind == QLatin1String("enqueued")) {
+        figures.arrived += count;
+    } else if (kind == QLatin1String("needs_human")) {
+        figures.toPerson += distinctItems;
+    } else if (kind == QLatin1String("done")) {
+        figures.done += count;
+        figures.straightThrough += straightThrough;
+        figures.afterPerson += count - straightThrough;
+    } else if (kind == QLatin1String("failed")) {
+        figures.failed += count;
+    } else if (kind == QLatin1String("rejected")) {
+        figures.cancelled += count;
+    }
+}
+
+} // namespace
+
+Result<ItemFigures> SqlWorkStore::itemFigures(const FigureWindow &window)
+{
+    if (!window.since.isValid())
+        return fail(Error::invalidArgument(QStringLiteral("figures need the start of their window")));
+    if (!window.zone.isValid())
+        return fail(Error::invalidArgument(QStringLiteral("figures need a valid time zone")));
+    // Up to now includes what happened this very millisecond.
+    const QDateTime until = window.until.isValid() ? window.until : m_clock.now().addMSecs(1);
+    const qint64 sinceMs = window.since.toMSecsSinceEpoch();
+    const qint64 untilMs = until.toMSecsSinceEpoch();
+    const QString day = dayExpression(QStringLiteral("e.at"), window.zone, window.since, until);
+
+    ItemFigures figures;
+    // Rows by bot then day; `byDay` false: one row per bot, day left invalid.
+    const auto rowFor = [](QList<DayFigures> &rows, const QString &bot, const QDate &date) -> DayFigures & {
+        for (DayFigures &row : rows) {
+            if (row.bot == bot && row.day == date)
+                return row;
+        }
+        rows.append(DayFigures{.day = date, .bot = bot});
+        return rows.last();
+    };
+
+    for (const bool byDay : {true, false}) {
+        QList<DayFigures> &rows = byDay ? figures.days : figures.totals;
+        const QString dayColumn = byDay ? day : QStringLiteral("0");
+
+        QList<QVariant> binds{sinceMs, untilMs};
+        const QString counts =
+            QStringLiteral("SELECT e.bot, %1, e.kind, COUNT(*), COUNT(DISTINCT e.item_id),"
+                           " SUM(CASE WHEN e.kind = 'done' AND %2 THEN 1 ELSE 0 END)"
+                           " FROM events e"
+                           " WHERE e.kind IN ('enqueued', 'needs_human', 'done', 'failed', 'rejected')"
+                           " AND e.at >= ? AND e.at < ?%3"
+                           " GROUP BY 1, 2, 3")
+                .arg(dayColumn, kNoExceptionItem, botCondition(window.bot, binds));
+        auto counted = run(counts, binds);
+        if (!counted)
+            return fail(counted.error());
+        while (counted->next()) {
+            const QDate date = byDay ? dayFromNumber(counted->value(1).toLongLong()) : QDate();
+            addCount(rowFor(rows, counted->value(0).toString(), date), counted->value(2).toString(),
+                     counted->value(3).toLongLong(), counted->value(4).toLongLong(), counted->value(5).toLongLong());
+        }
+        counted->finish();
+
+        // The middle one or two of each group's arrival-to-done times, averaged.
+        binds = {sinceMs, untilMs};
+        const QString partition = byDay ? QStringLiteral("e.bot, ") + day : QStringLiteral("e.bot");
+        const QString medians =
+            QStringLiteral("SELECT bot, day, AVG(ms) FROM ("
+                           " SELECT e.bot AS bot, %1 AS day, e.at - w.created_at AS ms,"
+                           " ROW_NUMBER() OVER (PARTITION BY %2 ORDER BY e.at - w.created_at) AS rn,"
+                           " COUNT(*) OVER (PARTITION BY %2) AS n"
+                           " FROM events e JOIN work_items w ON w.id = e.item_id"
+                           " WHERE e.kind = 'done' AND e.at >= ? AND e.at < ?%3) ranked"
+                           " WHERE rn * 2 >= n AND rn * 2 <= n + 2"
+                           " GROUP BY bot, day")
+                .arg(dayColumn, partition, botCondition(window.bot, binds));
+        auto middle = run(medians, binds);
+        if (!middle)
+            return fail(middle.error());
+        while (middle->next()) {
+            const QDate date = byDay ? dayFromNumber(middle->value(1).toLongLong()) : QDate();
+            rowFor(rows, middle->value(0).toString(), date).medianMinutesToDone = middle->value(2).toDouble() / 60000.0;
+        }
+        middle->finish();
+
+        std::sort(rows.begin(), rows.end(), [](const DayFigures &a, const DayFigures &b) {
+            return a.bot != b.bot ? a.bot < b.bot : a.day < b.day;
+        });
+    }
+    return figures;
+}
+
+Result<QList<BotLifetimeFigures>> SqlWorkStore::lifetimeFigures(const QList<std::chrono::milliseconds> &durationBounds)
+{
+    QList<BotLifetimeFigures> figures;
+    const auto rowFor = [&figures](const QString &bot) -> BotLifetimeFigures & {
+        for (BotLifetimeFigures &row : figures) {
+            if (row.bot == bot)
+                return row;
+        }
+        figures.append(BotLifetimeFigures{.bot = bot});
+        return figures.last();
+    };
+
+    auto arrived = run(QStringLiteral("SELECT bot, COUNT(*) FROM work_items GROUP BY bot"));
+    if (!arrived)
+        return fail(arrived.error());
+    while (arrived->next())
+        rowFor(arrived->value(0).toString()).arrived = arrived->value(1).toLongLong();
+    arrived->finish();
+
+    auto opened = run(QStringLiteral("SELECT bot, COUNT(*) FROM exception_items GROUP BY bot"));
+    if (!opened)
+        return fail(opened.error());
+    while (opened->next())
+        rowFor(opened->value(0).toString()).exceptionsOpened = opened->value(1).toLongLong();
+    opened->finish();
+
+    auto ended = run(QStringLiteral("SELECT e.bot, e.kind, COUNT(*), SUM(CASE WHEN e.kind = 'done' AND %1"
+                                    " THEN 1 ELSE 0 END) FROM events e"
+                                    " WHERE e.kind IN ('done', 'failed', 'rejected') GROUP BY e.bot, e.kind")
+                         .arg(kNoExceptionItem));
+    if (!ended)
+        return fail(ended.error());
+    while (ended->next()) {
+        BotLifetimeFigures &row = rowFor(ended->value(0).toString());
+        const QString kind = ended->value(1).toString();
+        const qint64 count = ended->value(2).toLongLong();
+        if (kind == QLatin1String("done")) {
+            row.straightThrough += ended->value(3).toLongLong();
+            row.afterPerson += count - ended->value(3).toLongLong();
+        } else if (kind == QLatin1String("failed")) {
+            row.failed += count;
+        } else {
+            row.cancelled += count;
+        }
+    }
+    ended->finish();
+
+    QString buckets;
+    for (const std::chrono::milliseconds bound : durationBounds)
+        buckets += QStringLiteral(", SUM(CASE WHEN e.at - w.created_at <= %1 THEN 1 ELSE 0 END)").arg(bound.count());
+    auto durations = run(QStringLiteral("SELECT e.bot, COUNT(*), SUM(e.at - w.created_at)%1"
+                                        " FROM events e JOIN work_items w ON w.id = e.item_id"
+                                        " WHERE e.kind = 'done' GROUP BY e.bot")
+                             .arg(buckets));
+    if (!durations)
+        return fail(durations.error());
+    while (durations->next()) {
+        BotLifetimeFigures &row = rowFor(durations->value(0).toString());
+        row.durationCount = durations->value(1).toLongLong();
+        row.durationSecondsSum = durations->value(2).toDouble() / 1000.0;
+        for (qsizetype i = 0; i < durationBounds.size(); ++i)
+            row.durationAtMost.append(durations->value(int(3 + i)).toLongLong());
+    }
+    durations->finish();
+    for (BotLifetimeFigures &row : figures) {
+        if (row.durationAtMost.isEmpty())
+            row.durationAtMost = QList<qint64>(durationBounds.size(), 0);
+    }
+
+    std::sort(figures.begin(), figures.end(),
+              [](const BotLifetimeFigures &a, const BotLifetimeFigures &b) { return a.bot < b.bot; });
+    return figures;
+}
+
+Result<QList<TeamQueue>> SqlWorkStore::exceptionQueues()
+{
+    auto query = run(QStringLiteral("SELECT team,"
+                                    " SUM(CASE WHEN state IN ('open', 'claimed') THEN 1 ELSE 0 END),"
+                                    " SUM(CASE WHEN state IN ('open', 'claimed') AND sla_due_at < ? THEN 1 ELSE 0 END),"
+                                    " MIN(CASE WHEN state IN ('open', 'claimed') THEN created_at END)"
+                                    " FROM exception_items GROUP BY team ORDER BY team"),
+                     {m_clock.nowMs()});
+    if (!query)
+        return fail(query.error());
+    QList<TeamQueue> queues;
+    while (query->next()) {
+        const QVariant oldest = query->value(3);
+        queues.append(TeamQueue{query->value(0).toString(), query->value(1).toLongLong(), query->value(2).toLongLong(),
+                                oldest.isNull() ? QDateTime() : QDateTime::fromMSecsSinceEpoch(oldest.toLongLong(), Qt::UTC)});
+    }
+    return queues;
+}
+
+Result<QList<ShadowAnswer>> SqlWorkStore::shadowAnswers(const QString &bot, const QDateTime &since)
+{
+    // The LIKE only narrows the rows read; the JSON is checked below.
+    QString sql = QStringLiteral("SELECT id, evidence, decision FROM exception_items"
+                                 " WHERE bot = ? AND state = 'resolved' AND evidence LIKE ?");
+    QList<QVariant> binds{bot, QStringLiteral("%\"suggestion\"%")};
+    if (since.isValid()) {
+        sql += QStringLiteral(" AND decided_at >= ?");
+        binds.append(since.toMSecsSinceEpoch());
+    }
+    sql += QStringLiteral(" ORDER BY id");
+    auto query = run(sql, binds);
+    if (!query)
+        return fail(query.error());
+    QList<ShadowAnswer> answers;
+    while (query->next()) {
+        const QJsonObject evidence = QJsonDocument::fromJson(query->value(1).toString().toUtf8()).object();
+        const QJsonObject decision = QJsonDocument::fromJson(query->value(2).toString().toUtf8()).object();
+        const QJsonObject suggestion = evidence.value(QStringLiteral("suggestion")).toObject();
+        const QJsonValue suggested = suggestion.value(QStringLiteral("choice"));
+        const QJsonValue confidence = suggestion.value(QStringLiteral("confidence"));
+        const QString answered = decision.value(QStringLiteral("choice")).toString();
+        if (suggested.isUndefined() || suggested.isNull() || !confidence.isDouble() || answered.isEmpty())
+            continue;
+        // A choice may be written as a number; the person's is always text.
+        const QString suggestedText = suggested.isString() ? suggested.toString() : suggested.toVariant().toString();
+        answers.append(ShadowAnswer{query->value(0).toLongLong(), confidence.toDouble(), suggestedText, answered});
+    }
+    return answers;
+}
+
+} // namespace clerk::store

@@ -1,0 +1,329 @@
+// The figures operations staff watch, on both backends: per bot and London day, per bot
+// over a window, since the database began (with the arrival-to-done histogram), each
+// team's exception queue, and the answers of a shadow-mode trial.
+#include "store/work_store.h"
+
+#include "store_test_support.h"
+
+using namespace std::chrono_literals;
+
+namespace clerk::store {
+namespace {
+
+using testing::isOk;
+using testing::StoreTest;
+
+const QString kPost = QStringLiteral("inbound-post");
+const QString kForms = QStringLiteral("contact-form");
+
+class WorkStoreFiguresTest : public StoreTest {
+protected:
+    // Enqueues an item and leases it at once (the only runnable item), so each helper
+    // below moves exactly that item.
+    qint64 start(const QString &ref, const QString &bot)
+    {
+        const qint64 id = enqueue(ref, 0, bot);
+        EXPECT_EQ(lease(QStringLiteral("w"), {bot}), id);
+        return id;
+    }
+
+    // An item done straight through, `minutes` after it arrived.
+    qint64 doneStraight(const QString &ref, const QString &bot, std::chrono::minutes minutes)
+    {
+        const qint64 id = start(ref, bot);
+        m_clock.advance(minutes);
+        EXPECT_TRUE(isOk(m_store->completeStep(id, QStringLiteral("w"), 0, QStringLiteral("only"), {}, true)));
+        return id;
+    }
+
+    // Sends a started item to a person; returns the exception item's id.
+    qint64 askPerson(qint64 itemId, const QString &team = QStringLiteral("post-room"), const QJsonObject &evidence = {},
+                     QDateTime slaDueAt = {})
+    {
+        const HumanRequest request{.reason = QStringLiteral("unsure"),
+                                   .evidence = evidence,
+                                   .choices = {{QStringLiteral("a"), QStringLiteral("A"), {}},
+                                               {QStringLiteral("b"), QStringLiteral("B"), {}}}};
+        auto opened = m_store->handToPerson(itemId, QStringLiteral("w"), 0, QStringLiteral("ask"), request, team,
+                                            slaDueAt);
+        EXPECT_TRUE(isOk(opened));
+        return opened ? *opened : 0;
+    }
+
+    // An item that went to a person, was answered and then done, `minutes` after arrival.
+    qint64 doneAfterPerson(const QString &ref, const QString &bot, std::chrono::minutes minutes)
+    {
+        const qint64 id = start(ref, bot);
+        const qint64 exceptionId = askPerson(id);
+        m_clock.advance(minutes);
+        EXPECT_TRUE(isOk(m_store->resolve(exceptionId, {.actor = QStringLiteral("alice"), .choice = QStringLiteral("a")})));
+        EXPECT_EQ(lease(QStringLiteral("w"), {bot}), id);
+        EXPECT_TRUE(isOk(m_store->completeStep(id, QStringLiteral("w"), 1, QStringLiteral("last"), {}, true)));
+        return id;
+    }
+
+    qint64 failed(const QString &ref, const QString &bot)
+    {
+        const qint64 id = start(ref, bot);
+        EXPECT_TRUE(isOk(m_store->failItem(id, QStringLiteral("w"), QStringLiteral("broken"))));
+        return id;
+    }
+
+    qint64 rejected(const QString &ref, const QString &bot)
+    {
+        const qint64 id = start(ref, bot);
+        EXPECT_TRUE(isOk(m_store->reject(askPerson(id), QStringLiteral("alice"), QStringLiteral("spam"))));
+        return id;
+    }
+
+    static QDateTime london(int year, int month, int day, int hour = 0, int minute = 0)
+    {
+        return QDateTime(QDate(year, month, day), QTime(hour, minute), QTimeZone(QByteArrayLiteral("Europe/London")));
+    }
+
+    static const DayFigures *find(const QList<DayFigures> &rows, const QString &bot, const QDate &day = {})
+    {
+        for (const DayFigures &row : rows) {
+            if (row.bot == bot && row.day == day)
+                return &row;
+        }
+        return nullptr;
+    }
+};
+
+TEST_P(WorkStoreFiguresTest, CountsEachBotsItemsPerDayAndOverTheWindow)
+{
+    // 1 March 2024 (GMT), from 09:00.
+    doneStraight(QStringLiteral("p1"), kPost, 2min);
+    doneStraight(QStringLiteral("p2"), kPost, 4min);
+    doneAfterPerson(QStringLiteral("p3"), kPost, 10min);
+    failed(QStringLiteral("p4"), kPost);
+    rejected(QStringLiteral("f1"), kForms);
+
+    // 2 March: one more straight through, and one waiting for a person overnight.
+    m_clock.set(QDateTime(QDate(2024, 3, 2), QTime(10, 0), Qt::UTC));
+    doneStraight(QStringLiteral("p5"), kPost, 6min);
+    askPerson(start(QStringLiteral("p6"), kPost));
+
+    auto figures = m_store->itemFigures({.since = london(2024, 3, 1)});
+    ASSERT_TRUE(isOk(figures));
+    ASSERT_EQ(figures->days.size(), 3);
+
+    const DayFigures *first = find(figures->days, kPost, QDate(2024, 3, 1));
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(first->arrived, 4);
+    EXPECT_EQ(first->done, 3);
+    EXPECT_EQ(first->straightThrough, 2);
+    EXPECT_EQ(first->afterPerson, 1);
+    EXPECT_EQ(first->toPerson, 1);
+    EXPECT_EQ(first->failed, 1);
+    EXPECT_EQ(first->cancelled, 0);
+    ASSERT_TRUE(first->medianMinutesToDone.has_value());
+    EXPECT_DOUBLE_EQ(*first->medianMinutesToDone, 4.0);  // of 2, 4 and 10
+
+    const DayFigures *forms = find(figures->days, kForms, QDate(2024, 3, 1));
+    ASSERT_NE(forms, nullptr);
+    EXPECT_EQ(forms->arrived, 1);
+    EXPECT_EQ(forms->toPerson, 1);
+    EXPECT_EQ(forms->cancelled, 1);
+    EXPECT_EQ(forms->done, 0);
+    EXPECT_FALSE(forms->medianMinutesToDone.has_value());
+
+    const DayFigures *second = find(figures->days, kPost, QDate(2024, 3, 2));
+    ASSERT_NE(second, nullptr);
+    EXPECT_EQ(second->arrived, 2);
+    EXPECT_EQ(second->done, 1);
+    EXPECT_EQ(second->straightThrough, 1);
+    EXPECT_EQ(second->toPerson, 1);
+    EXPECT_DOUBLE_EQ(second->medianMinutesToDone.value_or(-1), 6.0);
+
+    // Ordered by bot, then day.
+    EXPECT_EQ(figures->days.at(0).bot, kForms);
+    EXPECT_EQ(figures->days.at(1).day, QDate(2024, 3, 1));
+    EXPECT_EQ(figures->days.at(2).day, QDate(2024, 3, 2));
+
+    const DayFigures *total = find(figures->totals, kPost);
+    ASSERT_NE(total, nullptr);
+    EXPECT_EQ(total->arrived, 6);
+    EXPECT_EQ(total->done, 4);
+    EXPECT_EQ(total->straightThrough, 3);
+    EXPECT_EQ(total->afterPerson, 1);
+    EXPECT_EQ(total->toPerson, 2);
+    EXPECT_EQ(total->failed, 1);
+    EXPECT_DOUBLE_EQ(total->medianMinutesToDone.value_or(-1), 5.0);  // of 2, 4, 6 and 10
+    ASSERT_EQ(figures->totals.size(), 2);
+
+    // One bot; and a window that starts on the second day.
+    auto post = m_store->itemFigures({.since = london(2024, 3, 1), .bot = kPost});
+    ASSERT_TRUE(isOk(post));
+    EXPECT_EQ(post->days.size(), 2);
+    EXPECT_EQ(post->totals.size(), 1);
+    auto later = m_store->itemFigures({.since = london(2024, 3, 2)});
+    ASSERT_TRUE(isOk(later));
+    ASSERT_EQ(later->days.size(), 1);
+    EXPECT_EQ(later->days.first().day, QDate(2024, 3, 2));
+    EXPECT_EQ(later->totals.first().arrived, 2);
+
+    // A window that ends before the second day.
+    auto earlier = m_store->itemFigures({.since = london(2024, 3, 1), .until = london(2024, 3, 2)});
+    ASSERT_TRUE(isOk(earlier));
+    EXPECT_EQ(earlier->days.size(), 2);
+    EXPECT_EQ(find(earlier->totals, kPost)->arrived, 4);
+}
+
+TEST_P(WorkStoreFiguresTest, AnItemRetriedAfterFailingCountsEachEnding)
+{
+    const qint64 id = failed(QStringLiteral("p1"), kPost);
+    ASSERT_TRUE(isOk(m_store->requeue(id, QStringLiteral("ops"))));
+    EXPECT_EQ(lease(QStringLiteral("w"), {kPost}), id);
+    m_clock.advance(3min);
+    ASSERT_TRUE(isOk(m_store->completeStep(id, QStringLiteral("w"), 0, QStringLiteral("only"), {}, true)));
+
+    auto figures = m_store->itemFigures({.since = london(2024, 3, 1)});
+    ASSERT_TRUE(isOk(figures));
+    ASSERT_EQ(figures->totals.size(), 1);
+    EXPECT_EQ(figures->totals.first().arrived, 1);
+    EXPECT_EQ(figures->totals.first().failed, 1);
+    EXPECT_EQ(figures->totals.first().done, 1);
+    EXPECT_EQ(figures->totals.first().straightThrough, 1);
+    EXPECT_DOUBLE_EQ(figures->totals.first().medianMinutesToDone.value_or(-1), 3.0);
+}
+
+TEST_P(WorkStoreFiguresTest, DaysAreLondonCalendarDaysAcrossTheClockChange)
+{
+    // 23:30 UTC is 23:30 GMT on 30 March 2024 and 00:30 BST on 1 April (the clocks went
+    // forward on 31 March).
+    m_clock.set(QDateTime(QDate(2024, 3, 30), QTime(23, 30), Qt::UTC));
+    doneStraight(QStringLiteral("winter"), kPost, 1min);
+    m_clock.set(QDateTime(QDate(2024, 3, 31), QTime(23, 30), Qt::UTC));
+    doneStraight(QStringLiteral("summer"), kPost, 1min);
+    m_clock.set(QDateTime(QDate(2024, 3, 31), QTime(22, 50), Qt::UTC).addDays(1));
+
+    auto figures = m_store->itemFigures({.since = london(2024, 3, 30)});
+    ASSERT_TRUE(isOk(figures));
+    ASSERT_EQ(figures->days.size(), 2);
+    EXPECT_EQ(figures->days.at(0).day, QDate(2024, 3, 30));
+    EXPECT_EQ(figures->days.at(1).day, QDate(2024, 4, 1));
+    EXPECT_EQ(figures->days.at(1).done, 1);
+
+    // The same times counted in UTC days.
+    auto utc = m_store->itemFigures({.since = QDateTime(QDate(2024, 3, 30), QTime(0, 0), Qt::UTC),
+                                     .zone = QTimeZone::utc()});
+    ASSERT_TRUE(isOk(utc));
+    ASSERT_EQ(utc->days.size(), 2);
+    EXPECT_EQ(utc->days.at(1).day, QDate(2024, 3, 31));
+
+    EXPECT_FALSE(m_store->itemFigures({}).has_value());
+}
+
+TEST_P(WorkStoreFiguresTest, LifetimeCountersAndTheDurationHistogram)
+{
+    doneStraight(QStringLiteral("p1"), kPost, 0min);
+    m_clock.advance(30s);
+    doneStraight(QStringLiteral("p2"), kPost, 2min);
+    doneAfterPerson(QStringLiteral("p3"), kPost, 20min);
+    failed(QStringLiteral("p4"), kPost);
+    rejected(QStringLiteral("f1"), kForms);
+    enqueue(QStringLiteral("f2"), 0, kForms);
+
+    auto figures = m_store->lifetimeFigures({1min, 5min, 1h});
+    ASSERT_TRUE(isOk(figures));
+    ASSERT_EQ(figures->size(), 2);
+    const BotLifetimeFigures &forms = figures->at(0);
+    EXPECT_EQ(forms.bot, kForms);
+    EXPECT_EQ(forms.arrived, 2);
+    EXPECT_EQ(forms.cancelled, 1);
+    EXPECT_EQ(forms.exceptionsOpened, 1);
+    EXPECT_EQ(forms.durationCount, 0);
+    EXPECT_EQ(forms.durationAtMost, (QList<qint64>{0, 0, 0}));
+
+    const BotLifetimeFigures &post = figures->at(1);
+    EXPECT_EQ(post.arrived, 4);
+    EXPECT_EQ(post.straightThrough, 2);
+    EXPECT_EQ(post.afterPerson, 1);
+    EXPECT_EQ(post.failed, 1);
+    EXPECT_EQ(post.cancelled, 0);
+    EXPECT_EQ(post.exceptionsOpened, 1);
+    EXPECT_EQ(post.durationCount, 3);
+    EXPECT_EQ(post.durationAtMost, (QList<qint64>{1, 2, 3}));  // 0 s, 2 min, 20 min
+    EXPECT_DOUBLE_EQ(post.durationSecondsSum, 120.0 + 1200.0);
+}
+
+TEST_P(WorkStoreFiguresTest, ExceptionQueuesPerTeamWithBreachesAndTheOldest)
+{
+    const QDateTime opened = m_clock.now();
+    askPerson(start(QStringLiteral("p1"), kPost), QStringLiteral("post-room"), {}, opened.addSecs(3600));
+    m_clock.advance(30min);
+    const qint64 second = askPerson(start(QStringLiteral("p2"), kPost), QStringLiteral("post-room"), {},
+                                    m_clock.now().addSecs(8 * 3600));
+    ASSERT_TRUE(isOk(m_store->claim(second, QStringLiteral("alice"), 15min)));
+    const qint64 decided = askPerson(start(QStringLiteral("f1"), kForms), QStringLiteral("revenues"));
+    ASSERT_TRUE(isOk(m_store->resolve(decided, {.actor = QStringLiteral("bob"), .choice = QStringLiteral("b")})));
+    m_clock.advance(2h);
+
+    auto queues = m_store->exceptionQueues();
+    ASSERT_TRUE(isOk(queues));
+    ASSERT_EQ(queues->size(), 2);
+    EXPECT_EQ(queues->at(0).team, QStringLiteral("post-room"));
+    EXPECT_EQ(queues->at(0).open, 2);      // a claimed item is still undecided
+    EXPECT_EQ(queues->at(0).breached, 1);  // the first was due an hour after it opened
+    EXPECT_EQ(queues->at(0).oldestCreatedAt, opened);
+    EXPECT_EQ(queues->at(1).team, QStringLiteral("revenues"));
+    EXPECT_EQ(queues->at(1).open, 0);
+    EXPECT_EQ(queues->at(1).breached, 0);
+    EXPECT_FALSE(queues->at(1).oldestCreatedAt.isValid());
+}
+
+TEST_P(WorkStoreFiguresTest, ShadowAnswersPairTheBotsSuggestionWithThePersonsChoice)
+{
+    const auto suggestion = [](const QJsonValue &choice, double confidence) {
+        return QJsonObject{{QStringLiteral("reasons"), QStringLiteral("close")},
+                           {QStringLiteral("suggestion"),
+                            QJsonObject{{QStringLiteral("choice"), choice}, {QStringLiteral("confidence"), confidence}}}};
+    };
+    // Asks, answers, and lets the item finish, so the next item started is the next leased.
+    const auto answer = [&](const QString &ref, const QJsonObject &evidence, const QString &choice,
+                            const QString &bot = kForms) {
+        const qint64 id = start(ref, bot);
+        const qint64 exceptionId = askPerson(id, QStringLiteral("post-room"), evidence);
+        EXPECT_TRUE(isOk(m_store->resolve(exceptionId, {.actor = QStringLiteral("alice"), .choice = choice})));
+        EXPECT_EQ(lease(QStringLiteral("w"), {bot}), id);
+        EXPECT_TRUE(isOk(m_store->completeStep(id, QStringLiteral("w"), 1, QStringLiteral("last"), {}, true)));
+        return exceptionId;
+    };
+    const qint64 agreed = answer(QStringLiteral("f1"), suggestion(QStringLiteral("a"), 0.93), QStringLiteral("a"));
+    const qint64 overruled = answer(QStringLiteral("f2"), suggestion(QStringLiteral("b"), 0.61), QStringLiteral("a"));
+    answer(QStringLiteral("f3"), {}, QStringLiteral("a"));                                  // no suggestion
+    answer(QStringLiteral("f4"), suggestion(QStringLiteral("a"), 0.9), QString());          // no choice made
+    ASSERT_TRUE(isOk(m_store->reject(askPerson(start(QStringLiteral("f5"), kForms), QStringLiteral("post-room"),
+                                               suggestion(QStringLiteral("a"), 0.99)),
+                                     QStringLiteral("alice"), QStringLiteral("spam"))));
+    askPerson(start(QStringLiteral("f6"), kForms), QStringLiteral("post-room"), suggestion(QStringLiteral("a"), 0.8));
+    answer(QStringLiteral("p1"), suggestion(QStringLiteral("a"), 0.7), QStringLiteral("a"), kPost);  // another bot
+    m_clock.advance(1h);
+    const QDateTime later = m_clock.now();
+    const qint64 numeric = answer(QStringLiteral("f7"), suggestion(2, 0.55), QStringLiteral("a"));
+
+    auto answers = m_store->shadowAnswers(kForms, {});
+    ASSERT_TRUE(isOk(answers));
+    ASSERT_EQ(answers->size(), 3);
+    EXPECT_EQ(answers->at(0).exceptionId, agreed);
+    EXPECT_DOUBLE_EQ(answers->at(0).confidence, 0.93);
+    EXPECT_EQ(answers->at(0).suggested, QStringLiteral("a"));
+    EXPECT_EQ(answers->at(0).answered, QStringLiteral("a"));
+    EXPECT_EQ(answers->at(1).exceptionId, overruled);
+    EXPECT_EQ(answers->at(1).suggested, QStringLiteral("b"));
+    EXPECT_EQ(answers->at(1).answered, QStringLiteral("a"));
+    EXPECT_EQ(answers->at(2).exceptionId, numeric);
+    EXPECT_EQ(answers->at(2).suggested, QStringLiteral("2"));
+
+    auto recent = m_store->shadowAnswers(kForms, later);
+    ASSERT_TRUE(isOk(recent));
+    ASSERT_EQ(recent->size(), 1);
+    EXPECT_EQ(recent->first().exceptionId, numeric);
+}
+
+CLERK_INSTANTIATE_FOR_BACKENDS(WorkStoreFiguresTest);
+
+} // namespace
+} // namespace clerk::store
