@@ -1,0 +1,171 @@
+// The dashboard's figures on a real SQLite store: hours and cost saved from the bots'
+// manual minutes, every day of the window, the queues, the shadow trials, and the JSON
+// shape of docs/api.md.
+#include "report/dashboard.h"
+
+#include "report_test_support.h"
+
+#include <QJsonArray>
+
+using namespace std::chrono_literals;
+
+namespace clerk::report {
+namespace {
+
+using testing::botNamed;
+using testing::ReportStoreTest;
+
+const QString kPost = QStringLiteral("inbound-post");
+const QString kForms = QStringLiteral("contact-form-matcher");
+
+QStringList keys(const QJsonObject &object)
+{
+    QStringList names = object.keys();
+    names.sort();
+    return names;
+}
+
+class DashboardTest : public ReportStoreTest {};
+
+TEST_F(DashboardTest, FiguresPerBotAndDayWithHoursAndCostSaved)
+{
+    // Monday: three straight through (4, 6 and 8 minutes), one after a person, one failed.
+    doneStraight(QStringLiteral("p1"), kPost, 4min);
+    doneStraight(QStringLiteral("p2"), kPost, 6min);
+    doneStraight(QStringLiteral("p3"), kPost, 8min);
+    doneAfterPerson(QStringLiteral("p4"), kPost);
+    failed(QStringLiteral("p5"), kPost);
+    // Wednesday: one more.
+    m_clock.advance(48h);
+    doneStraight(QStringLiteral("p6"), kPost, 10min);
+
+    const QList<bot::BotDefinition> bots = {botNamed(kPost, 5), botNamed(QStringLiteral("idle"), 3)};
+    auto figures = dashboard(*m_store, bots, {.days = 7, .costPerHour = 24.0, .now = m_clock.now()});
+    ASSERT_TRUE(figures.has_value()) << figures.error().toString().toStdString();
+
+    // Seven London days ending today (Wednesday 25 November), from midnight.
+    EXPECT_EQ(figures->since, QDateTime(QDate(2026, 11, 19), QTime(0, 0), Qt::UTC));
+    ASSERT_EQ(figures->bots.size(), 2);
+    EXPECT_EQ(figures->bots.at(0).counts.bot, QStringLiteral("idle"));
+    EXPECT_EQ(figures->bots.at(0).counts.arrived, 0);
+    const BotFigures &post = figures->bots.at(1);
+    EXPECT_EQ(post.counts.arrived, 6);
+    EXPECT_EQ(post.counts.done, 5);
+    EXPECT_EQ(post.counts.straightThrough, 4);
+    EXPECT_EQ(post.counts.toPerson, 1);
+    EXPECT_EQ(post.counts.failed, 1);
+    EXPECT_DOUBLE_EQ(post.straightThroughRate.value_or(-1), 0.8);
+    EXPECT_DOUBLE_EQ(post.hoursSaved, 5.0 * 4 / 60);  // straight through only: a person did the fifth
+    EXPECT_DOUBLE_EQ(post.costSaved.value_or(-1), 5.0 * 4 / 60 * 24.0);
+
+    // Every day of the window for every bot, quiet days as zeros.
+    ASSERT_EQ(figures->days.size(), 14);
+    const BotFigures &monday = figures->days.at(7 + 4);
+    EXPECT_EQ(monday.counts.day, QDate(2026, 11, 23));
+    EXPECT_EQ(monday.counts.done, 4);
+    EXPECT_DOUBLE_EQ(monday.hoursSaved, 5.0 * 3 / 60);
+    EXPECT_EQ(figures->days.at(7 + 5).counts.arrived, 0);
+    EXPECT_FALSE(figures->days.at(7 + 5).straightThroughRate.has_value());
+    EXPECT_EQ(figures->days.at(7 + 6).counts.day, QDate(2026, 11, 25));
+    EXPECT_EQ(figures->days.at(7 + 6).counts.straightThrough, 1);
+
+    // One bot only.
+    auto one = dashboard(*m_store, bots, {.days = 7, .bot = kPost, .now = m_clock.now()});
+    ASSERT_TRUE(one.has_value());
+    ASSERT_EQ(one->bots.size(), 1);
+    EXPECT_FALSE(one->bots.first().costSaved.has_value());
+
+    EXPECT_FALSE(dashboard(*m_store, bots, {.days = 0}).has_value());
+}
+
+TEST_F(DashboardTest, JsonHasTheShapeOfTheApiDocument)
+{
+    doneStraight(QStringLiteral("p1"), kPost, 3min);
+    doneStraight(QStringLiteral("p2"), kPost, 4min);
+    doneAfterPerson(QStringLiteral("p3"), kPost);
+    const QDateTime opened = m_clock.now();
+    askPerson(start(QStringLiteral("p4"), kPost), QStringLiteral("post-room"), {}, opened.addSecs(60));
+    m_clock.advance(1h);
+    const QJsonObject suggestion{{QStringLiteral("suggestion"),
+                                  QJsonObject{{QStringLiteral("choice"), QStringLiteral("a")},
+                                              {QStringLiteral("confidence"), 0.92}}}};
+    doneAfterPerson(QStringLiteral("f1"), kForms, QStringLiteral("a"), suggestion);
+
+    const QList<bot::BotDefinition> bots = {botNamed(kPost, 5), botNamed(kForms, 2, true)};
+    auto figures = dashboard(*m_store, bots, {.days = 14, .costPerHour = 20.0, .now = m_clock.now()});
+    ASSERT_TRUE(figures.has_value());
+    const QJsonObject json = toJson(*figures);
+
+    EXPECT_EQ(keys(json), (QStringList{QStringLiteral("bots"), QStringLiteral("days"), QStringLiteral("queues"),
+                                       QStringLiteral("shadow"), QStringLiteral("since")}));
+    EXPECT_EQ(json.value(QStringLiteral("since")).toString(), QStringLiteral("2026-11-10T00:00:00.000Z"));
+
+    const QJsonArray days = json.value(QStringLiteral("days")).toArray();
+    ASSERT_EQ(days.size(), 28);
+    const QJsonObject today = days.at(27).toObject();
+    EXPECT_EQ(keys(today),
+              (QStringList{QStringLiteral("arrived"), QStringLiteral("bot"), QStringLiteral("day"),
+                           QStringLiteral("done"), QStringLiteral("failed"), QStringLiteral("hours_saved"),
+                           QStringLiteral("median_minutes_to_done"), QStringLiteral("straight_through"),
+                           QStringLiteral("straight_through_rate"), QStringLiteral("to_person")}));
+    EXPECT_EQ(today.value(QStringLiteral("day")).toString(), QStringLiteral("2026-11-23"));
+    EXPECT_EQ(today.value(QStringLiteral("bot")).toString(), kPost);
+    EXPECT_EQ(today.value(QStringLiteral("arrived")).toInt(), 4);
+    EXPECT_EQ(today.value(QStringLiteral("done")).toInt(), 3);
+    EXPECT_EQ(today.value(QStringLiteral("straight_through")).toInt(), 2);
+    EXPECT_EQ(today.value(QStringLiteral("to_person")).toInt(), 2);
+    EXPECT_DOUBLE_EQ(today.value(QStringLiteral("straight_through_rate")).toDouble(), 0.667);
+    EXPECT_DOUBLE_EQ(today.value(QStringLiteral("median_minutes_to_done")).toDouble(), 3.0);  // of 3, 4 and 0
+    EXPECT_DOUBLE_EQ(today.value(QStringLiteral("hours_saved")).toDouble(), 0.2);            // 10 minutes
+    EXPECT_TRUE(days.at(26).toObject().value(QStringLiteral("straight_through_rate")).isNull());
+    EXPECT_TRUE(days.at(26).toObject().value(QStringLiteral("median_minutes_to_done")).isNull());
+
+    const QJsonArray botsJson = json.value(QStringLiteral("bots")).toArray();
+    ASSERT_EQ(botsJson.size(), 2);
+    const QJsonObject post = botsJson.at(1).toObject();
+    EXPECT_EQ(keys(post),
+              (QStringList{QStringLiteral("arrived"), QStringLiteral("bot"), QStringLiteral("cost_saved"),
+                           QStringLiteral("done"), QStringLiteral("failed"), QStringLiteral("hours_saved"),
+                           QStringLiteral("manual_minutes"), QStringLiteral("straight_through"),
+                           QStringLiteral("straight_through_rate"), QStringLiteral("to_person")}));
+    EXPECT_DOUBLE_EQ(post.value(QStringLiteral("manual_minutes")).toDouble(), 5);
+    EXPECT_DOUBLE_EQ(post.value(QStringLiteral("cost_saved")).toDouble(), 3.33);  // 1/6 hour at 20
+
+    const QJsonArray queues = json.value(QStringLiteral("queues")).toArray();
+    ASSERT_EQ(queues.size(), 1);
+    EXPECT_EQ(queues.at(0).toObject(), (QJsonObject{{QStringLiteral("team"), QStringLiteral("post-room")},
+                                                    {QStringLiteral("open"), 1},
+                                                    {QStringLiteral("breached"), 1},
+                                                    {QStringLiteral("oldest_age_seconds"), 3600}}));
+
+    const QJsonArray shadow = json.value(QStringLiteral("shadow")).toArray();
+    ASSERT_EQ(shadow.size(), 1);
+    const QJsonObject trial = shadow.at(0).toObject();
+    EXPECT_EQ(trial.value(QStringLiteral("bot")).toString(), kForms);
+    EXPECT_EQ(trial.value(QStringLiteral("answered")).toInt(), 1);
+    const QJsonArray points = trial.value(QStringLiteral("points")).toArray();
+    ASSERT_EQ(points.size(), 11);
+    EXPECT_EQ(points.at(8).toObject(), (QJsonObject{{QStringLiteral("threshold"), 0.9},
+                                                    {QStringLiteral("straight_through_rate"), 1.0},
+                                                    {QStringLiteral("precision"), 1.0}}));
+    EXPECT_TRUE(points.at(9).toObject().value(QStringLiteral("precision")).isNull());
+
+    // Without a cost per hour there is no cost_saved at all.
+    auto free = dashboard(*m_store, bots, {.now = m_clock.now()});
+    ASSERT_TRUE(free.has_value());
+    EXPECT_FALSE(toJson(*free).value(QStringLiteral("bots")).toArray().at(0).toObject().contains(
+        QStringLiteral("cost_saved")));
+}
+
+TEST_F(DashboardTest, WindowStartsAtLondonMidnight)
+{
+    const QTimeZone london(QByteArrayLiteral("Europe/London"));
+    // 23:30 UTC on 30 June is 00:30 BST on 1 July: today is 1 July there.
+    const QDateTime summer(QDate(2026, 6, 30), QTime(23, 30), Qt::UTC);
+    EXPECT_EQ(startOfDays(1, summer, london), QDateTime(QDate(2026, 6, 30), QTime(23, 0), Qt::UTC));
+    EXPECT_EQ(startOfDays(2, summer, london), QDateTime(QDate(2026, 6, 29), QTime(23, 0), Qt::UTC));
+    EXPECT_EQ(startOfDays(1, testing::startTime(), london), QDateTime(QDate(2026, 11, 23), QTime(0, 0), Qt::UTC));
+}
+
+} // namespace
+} // namespace clerk::report
