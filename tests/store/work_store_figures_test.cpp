@@ -12,6 +12,7 @@ namespace {
 
 using testing::isOk;
 using testing::StoreTest;
+using testing::startTime;
 
 const QString kPost = QStringLiteral("inbound-post");
 const QString kForms = QStringLiteral("contact-form");
@@ -321,6 +322,27 @@ TEST_P(WorkStoreFiguresTest, ShadowAnswersPairTheBotsSuggestionWithThePersonsCho
     ASSERT_TRUE(isOk(recent));
     ASSERT_EQ(recent->size(), 1);
     EXPECT_EQ(recent->first().exceptionId, numeric);
+}
+
+TEST_P(WorkStoreFiguresTest, LatestDefinitionsAreEachBotsNewestFile)
+{
+    ASSERT_TRUE(isOk(m_store->saveDefinition(kPost, QStringLiteral("1"), QStringLiteral("d1"), "v1", QStringLiteral("/b"))));
+    m_clock.advance(1h);
+    ASSERT_TRUE(isOk(m_store->saveDefinition(kForms, QStringLiteral("1"), QStringLiteral("f1"), "f", QStringLiteral("/f"))));
+    ASSERT_TRUE(isOk(m_store->saveDefinition(kPost, QStringLiteral("2"), QStringLiteral("d2"), "v2", QStringLiteral("/b"))));
+    m_clock.advance(1h);
+    // Storing an old file again changes nothing: it was stored first an hour ago.
+    ASSERT_TRUE(isOk(m_store->saveDefinition(kPost, QStringLiteral("1"), QStringLiteral("d1"), "v1", QStringLiteral("/b"))));
+
+    auto latest = m_store->latestDefinitions();
+    ASSERT_TRUE(isOk(latest));
+    ASSERT_EQ(latest->size(), 2);
+    EXPECT_EQ(latest->at(0).bot, kForms);
+    EXPECT_EQ(latest->at(0).digest, QStringLiteral("f1"));
+    EXPECT_EQ(latest->at(1).bot, kPost);
+    EXPECT_EQ(latest->at(1).digest, QStringLiteral("d2"));
+    EXPECT_EQ(latest->at(1).version, QStringLiteral("2"));
+    EXPECT_EQ(latest->at(1).storedAt, startTime().addSecs(3600));
 }
 
 CLERK_INSTANTIATE_FOR_BACKENDS(WorkStoreFiguresTest);

@@ -280,4 +280,23 @@ Result<QList<ShadowAnswer>> SqlWorkStore::shadowAnswers(const QString &bot, cons
     return answers;
 }
 
+Result<QList<StoredDefinitionRef>> SqlWorkStore::latestDefinitions()
+{
+    // Ties on the time (two files stored in one millisecond) go to the larger digest, so
+    // the answer is the same every time.
+    auto query = run(QStringLiteral("SELECT d.bot, d.version, d.digest, d.stored_at FROM bot_definitions d"
+                                    " WHERE NOT EXISTS (SELECT 1 FROM bot_definitions n WHERE n.bot = d.bot"
+                                    " AND (n.stored_at > d.stored_at OR (n.stored_at = d.stored_at AND n.digest > d.digest)))"
+                                    " ORDER BY d.bot"));
+    if (!query)
+        return fail(query.error());
+    QList<StoredDefinitionRef> found;
+    while (query->next()) {
+        found.append(StoredDefinitionRef{query->value(0).toString(), query->value(1).toString(),
+                                         query->value(2).toString(),
+                                         QDateTime::fromMSecsSinceEpoch(query->value(3).toLongLong(), Qt::UTC)});
+    }
+    return found;
+}
+
 } // namespace clerk::store

@@ -154,6 +154,7 @@ public:
     Result<QList<BotLifetimeFigures>> lifetimeFigures(const QList<std::chrono::milliseconds> &durationBounds) override;
     Result<QList<TeamQueue>> exceptionQueues() override;
     Result<QList<ShadowAnswer>> shadowAnswers(const QString &bot, const QDateTime &since) override;
+    Result<QList<StoredDefinitionRef>> latestDefinitions() override;
 
 private:
     SqlWorkStore(const SqlDialect &dialect, QString connectionName, QString location, const Clock &clock);

@@ -227,6 +227,14 @@ struct BotLifetimeFigures {
     qint64 durationCount = 0;
 };
 
+// Which bot file a bot last ran with (see WorkStore::latestDefinitions).
+struct StoredDefinitionRef {
+    QString bot{};
+    QString version{};
+    QString digest{};         // for WorkStore::definition()
+    QDateTime storedAt{};
+};
+
 // A shadow-mode trial's answered question: what the bot would have done and what the
 // person did.
 struct ShadowAnswer {
@@ -416,6 +424,9 @@ public:
     // evidence holds "suggestion": {"choice": ..., "confidence": 0..1} and whose decision
     // has a choice; others are left out. By exception id.
     virtual Result<QList<ShadowAnswer>> shadowAnswers(const QString &bot, const QDateTime &since) = 0;
+    // Each bot's newest stored definition (the one stored last), by bot: where reports find a
+    // bot's manual_minutes when no bot file is given.
+    virtual Result<QList<StoredDefinitionRef>> latestDefinitions() = 0;
 };
 
 // Opens (creating and migrating when needed) the store at `location`:
