@@ -18,8 +18,11 @@
 
 #include "core/duration.h"
 #include "core/logging.h"
+#include "bot/secret_ref.h"
 #include "engine/engine.h"
+#include "engine/record_source.h"
 #include "scheduler/scheduler.h"
+#include "server/api_server.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -149,6 +152,8 @@ int serveCommand(const QStringList &arguments)
         "(a file with errors is reported and the running version kept). Several clerk serve\n"
         "processes may share one PostgreSQL database: each item is worked once, each time\n"
         "trigger fires once across them. Logs go to stdout, one line each, journald-ready.\n"
+        "It also serves the web queue and dashboard, the JSON API (docs/api.md), /healthz,\n"
+        "/readyz, /metrics and webhook intake on --listen (default 127.0.0.1:8080).\n"
         "Exit status: 0 after a clean shutdown, 1 on invalid bots, arguments or database."));
     CommonOptions common;
     common.addTo(parser);
@@ -163,7 +168,33 @@ int serveCommand(const QStringList &arguments)
                                        QStringLiteral("On SIGTERM, how long to let workers finish the item in hand "
                                                       "(default 30s); items still running are left to their lease."),
                                        QStringLiteral("duration"), QStringLiteral("30s"));
-    parser.addOptions({workers, lease, shutdownTimeout});
+    QCommandLineOption listen(QStringLiteral("listen"),
+                              QStringLiteral("Address and port of the web queue and API (default 127.0.0.1:8080); "
+                                             "off: no HTTP."),
+                              QStringLiteral("host:port"), QStringLiteral("127.0.0.1:8080"));
+    QCommandLineOption tlsCert(QStringLiteral("tls-cert"),
+                               QStringLiteral("PEM certificate: serve HTTPS (with --tls-key). Without it, put a "
+                                              "TLS-terminating reverse proxy in front."),
+                               QStringLiteral("file"));
+    QCommandLineOption tlsKey(QStringLiteral("tls-key"), QStringLiteral("PEM private key for --tls-cert."),
+                              QStringLiteral("file"));
+    QCommandLineOption trustedHeader(QStringLiteral("trusted-user-header"),
+                                     QStringLiteral("Take the signed-in user's name from this request header, set "
+                                                    "by a single sign-on proxy in front (only when nothing else can "
+                                                    "reach the port). The user must exist (clerk user add)."),
+                                     QStringLiteral("header"));
+    QCommandLineOption idleTimeout(QStringLiteral("idle-timeout"),
+                                   QStringLiteral("End a web session unused for this long (default 30m)."),
+                                   QStringLiteral("duration"), QStringLiteral("30m"));
+    QCommandLineOption claimFor(QStringLiteral("claim-for"),
+                                QStringLiteral("How long a person's claim on an exception item lasts (default 15m)."),
+                                QStringLiteral("duration"), QStringLiteral("15m"));
+    QCommandLineOption metricsTokenFile(QStringLiteral("metrics-token-file"),
+                                        QStringLiteral("A file holding the bearer token /metrics asks for (default: "
+                                                       "/metrics is open to whoever reaches the port)."),
+                                        QStringLiteral("file"));
+    parser.addOptions({workers, lease, shutdownTimeout, listen, tlsCert, tlsKey, trustedHeader, idleTimeout, claimFor,
+                       metricsTokenFile});
     parser.addPositionalArgument(QStringLiteral("bots"), QStringLiteral("Bot files, or folders of them."),
                                  QStringLiteral("BOT_OR_FOLDER..."));
     int exitCode = ExitOk;
@@ -189,6 +220,40 @@ int serveCommand(const QStringList &arguments)
     const auto stopWithin = parseDuration(parser.value(shutdownTimeout));
     if (!stopWithin)
         return fail(QStringLiteral("--shutdown-timeout: ") + stopWithin.error().message());
+    server::ServerOptions serverOptions;
+    const bool httpOn = parser.value(listen) != QLatin1String("off");
+    if (httpOn) {
+        const QString given = parser.value(listen);
+        const qsizetype colon = given.lastIndexOf(QLatin1Char(':'));
+        bool portOk = false;
+        const int port = colon > 0 ? given.mid(colon + 1).toInt(&portOk) : 0;
+        QString host = colon > 0 ? given.left(colon) : QString();
+        if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+            host = host.mid(1, host.size() - 2);
+        if (!portOk || port < 0 || port > 65535 || !serverOptions.address.setAddress(host))
+            return fail(QStringLiteral("--listen takes HOST:PORT with an IP address, e.g. 127.0.0.1:8080, or off"));
+        serverOptions.port = static_cast<quint16>(port);
+    }
+    serverOptions.tlsCertFile = parser.value(tlsCert);
+    serverOptions.tlsKeyFile = parser.value(tlsKey);
+    if (serverOptions.tlsCertFile.isEmpty() != serverOptions.tlsKeyFile.isEmpty())
+        return fail(QStringLiteral("--tls-cert and --tls-key go together"));
+    serverOptions.auth.secureCookies = !serverOptions.tlsCertFile.isEmpty();
+    serverOptions.auth.trustedUserHeader = parser.value(trustedHeader).toLatin1().toLower();
+    const auto idle = parseDuration(parser.value(idleTimeout));
+    if (!idle || idle->count() < 60'000)
+        return fail(QStringLiteral("--idle-timeout takes a duration of at least 1m, e.g. 30m"));
+    serverOptions.auth.idleTimeout = *idle;
+    const auto claimLength = parseDuration(parser.value(claimFor));
+    if (!claimLength || claimLength->count() < 60'000)
+        return fail(QStringLiteral("--claim-for takes a duration of at least 1m, e.g. 15m"));
+    serverOptions.claimFor = *claimLength;
+    if (parser.isSet(metricsTokenFile)) {
+        auto token = bot::resolveSecret(QStringLiteral("${file:%1}").arg(parser.value(metricsTokenFile)));
+        if (!token || token->trimmed().isEmpty())
+            return fail(QStringLiteral("--metrics-token-file: cannot read a token from %1").arg(parser.value(metricsTokenFile)));
+        serverOptions.metricsToken = token->trimmed();
+    }
 
     // Journald reads a "<N>" prefix as the line's priority; info lines are on for a service.
     qSetMessagePattern(QStringLiteral("%{if-debug}<7>%{endif}%{if-info}<6>%{endif}%{if-warning}<4>%{endif}"
@@ -347,6 +412,29 @@ int serveCommand(const QStringList &arguments)
             finish({});
         });
         pool.push_back(std::move(worker));
+    }
+
+    // The web queue, API and webhook intake, on the main thread with the main store.
+    std::unique_ptr<server::ApiServer> http;
+    if (httpOn) {
+        server::ServerHooks hooks;
+        hooks.bots = [&] { return botSet.bots(); };
+        hooks.intake = [&](const bot::BotDefinition &definition, const QJsonObject &payload) {
+            return submitter.submit(definition, engine::recordSourceRef(payload, definition.inputIdField), payload);
+        };
+        hooks.ready = [&] { return !stopping && running > 0; };
+        hooks.workArrived = [&] { work.notify(); };
+        http = std::make_unique<server::ApiServer>(**mainStore, SystemClock::instance(), serverOptions, hooks);
+        auto port = http->start();
+        if (!port) {
+            stopping = true;
+            work.notify();
+            for (auto &worker : pool)
+                worker->thread.join();
+            return fail(QStringLiteral("--listen: ") + port.error().message());
+        }
+        qCInfo(lcApp, "web queue and API on %s://%s:%u/", serverOptions.tlsCertFile.isEmpty() ? "http" : "https",
+               qUtf8Printable(serverOptions.address.toString()), static_cast<unsigned>(*port));
     }
 
     QTimer tick;

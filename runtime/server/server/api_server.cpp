@@ -1,0 +1,386 @@
+#include "server/api_server.h"
+
+#include "bot/secret_ref.h"
+#include "server/password.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QTcpServer>
+#include <QTcpSocket>
+
+namespace clerk::server {
+
+Q_LOGGING_CATEGORY(lcServer, "clerk.server")
+
+namespace {
+
+QByteArray methodName(QHttpServerRequest::Method method)
+{
+    switch (method) {
+    case QHttpServerRequest::Method::Get: return "GET";
+    case QHttpServerRequest::Method::Put: return "PUT";
+    case QHttpServerRequest::Method::Delete: return "DELETE";
+    case QHttpServerRequest::Method::Post: return "POST";
+    case QHttpServerRequest::Method::Head: return "HEAD";
+    case QHttpServerRequest::Method::Options: return "OPTIONS";
+    case QHttpServerRequest::Method::Patch: return "PATCH";
+    default: return "UNKNOWN";
+    }
+}
+
+QString clientAddress(const QHostAddress &address)
+{
+    bool isV4 = false;
+    const quint32 v4 = address.toIPv4Address(&isV4);
+    return isV4 ? QHostAddress(v4).toString() : address.toString();
+}
+
+HttpRequest fromQt(const QHttpServerRequest &request)
+{
+    HttpRequest view;
+    view.method = methodName(request.method());
+    view.path = request.url().path(QUrl::FullyDecoded);
+    view.segments = view.path.split(QLatin1Char('/'), Qt::SkipEmptyParts);
+    view.query = request.query();
+    for (const auto &[name, value] : request.headers())
+        view.headers.insert(name.toLower(), value);
+    view.body = request.body();
+    view.address = clientAddress(request.remoteAddress());
+    return view;
+}
+
+QByteArray contentTypeFor(const QString &name)
+{
+    if (name.endsWith(QLatin1String(".html")))
+        return "text/html; charset=utf-8";
+    if (name.endsWith(QLatin1String(".js")) || name.endsWith(QLatin1String(".mjs")))
+        return "text/javascript; charset=utf-8";
+    if (name.endsWith(QLatin1String(".css")))
+        return "text/css; charset=utf-8";
+    if (name.endsWith(QLatin1String(".svg")))
+        return "image/svg+xml";
+    if (name.endsWith(QLatin1String(".png")))
+        return "image/png";
+    if (name.endsWith(QLatin1String(".json")))
+        return "application/json";
+    return "application/octet-stream";
+}
+
+} // namespace
+
+HttpResponse errorResponse(const Error &error)
+{
+    switch (error.code()) {
+    case ErrorCode::NotFound: return HttpResponse::error(404, QStringLiteral("not_found"), error.message());
+    case ErrorCode::Conflict: return HttpResponse::error(409, QStringLiteral("conflict"), error.message());
+    case ErrorCode::InvalidArgument: return HttpResponse::error(400, QStringLiteral("invalid"), error.message());
+    case ErrorCode::PermissionDenied: return HttpResponse::error(403, QStringLiteral("forbidden"), error.message());
+    case ErrorCode::Unavailable:
+    case ErrorCode::Timeout:
+        return HttpResponse::error(503, QStringLiteral("unavailable"), QStringLiteral("the database is not answering"));
+    default:
+        qCWarning(lcServer, "request failed: %s", qUtf8Printable(error.toString()));
+        return HttpResponse::error(500, QStringLiteral("internal"), QStringLiteral("something went wrong; see the log"));
+    }
+}
+
+ApiServer::ApiServer(store::WorkStore &store, const Clock &clock, ServerOptions options, ServerHooks hooks,
+                     QObject *parent)
+    : QAbstractHttpServer(parent),
+      m_store(store),
+      m_clock(clock),
+      m_options(std::move(options)),
+      m_hooks(std::move(hooks)),
+      m_auth(store, clock, m_options.auth)
+{
+}
+
+Result<quint16> ApiServer::start()
+{
+    if (!m_options.tlsCertFile.isEmpty() || !m_options.tlsKeyFile.isEmpty()) {
+        QFile certFile(m_options.tlsCertFile);
+        QFile keyFile(m_options.tlsKeyFile);
+        if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly))
+            return fail(Error::invalidArgument(QStringLiteral("cannot read the TLS certificate or key file")));
+        const QSslCertificate certificate(&certFile, QSsl::Pem);
+        const QSslKey key(&keyFile, QSsl::Rsa, QSsl::Pem);
+        QSslKey usableKey = key;
+        if (key.isNull()) {
+            keyFile.seek(0);
+            usableKey = QSslKey(&keyFile, QSsl::Ec, QSsl::Pem);
+        }
+        if (certificate.isNull() || usableKey.isNull())
+            return fail(Error::invalidArgument(QStringLiteral("the TLS certificate or key is not valid PEM")));
+        sslSetup(certificate, usableKey);
+    }
+    const quint16 port = listen(m_options.address, m_options.port);
+    if (port == 0) {
+        return fail(Error::unavailable(QStringLiteral("cannot listen on %1:%2 (in use, or not allowed)")
+                                           .arg(m_options.address.toString())
+                                           .arg(m_options.port)));
+    }
+    return port;
+}
+
+bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    const HttpRequest view = fromQt(request);
+    const HttpResponse response = respond(view);
+    QHttpServerResponder responder = makeResponder(request, socket);
+    responder.writeStatusLine(static_cast<QHttpServerResponder::StatusCode>(response.status));
+    if (!response.contentType.isEmpty())
+        responder.writeHeader("Content-Type", response.contentType);
+    responder.writeHeader("Content-Length", QByteArray::number(response.body.size()));
+    for (const auto &[name, value] : response.headers)
+        responder.writeHeader(name, value);
+    responder.writeBody(response.body);
+    return true;
+}
+
+void ApiServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    handleRequest(request, socket);
+}
+
+HttpResponse ApiServer::respond(const HttpRequest &request)
+{
+    HttpResponse response;
+    if (request.body.size() > m_options.maxBodyBytes)
+        response = HttpResponse::error(413, QStringLiteral("too_large"), QStringLiteral("the request body is too large"));
+    else
+        response = dispatch(request);
+    m_store.setAuditAddress({});
+    response.withHeader("X-Content-Type-Options", "nosniff")
+        .withHeader("Referrer-Policy", "no-referrer")
+        .withHeader("X-Frame-Options", "DENY")
+        .withHeader("Content-Security-Policy",
+                    "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+                    "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    bool hasCacheControl = false;
+    for (const auto &header : response.headers)
+        hasCacheControl = hasCacheControl || header.first == "Cache-Control";
+    if (!hasCacheControl)
+        response.withHeader("Cache-Control", "no-store");
+    if (request.changesState())
+        qCInfo(lcServer, "%s %s %d", request.method.constData(), qUtf8Printable(request.path), response.status);
+    return response;
+}
+
+HttpResponse ApiServer::dispatch(const HttpRequest &request)
+{
+    const QStringList &segments = request.segments;
+    if (segments.isEmpty() || (segments.size() == 1 && segments[0] == QLatin1String("index.html")))
+        return request.method == "GET" ? staticFile(QStringLiteral("index.html"))
+                                       : HttpResponse::error(405, QStringLiteral("method"), QStringLiteral("use GET"));
+    const QString &first = segments[0];
+    if (first == QLatin1String("healthz") && segments.size() == 1)
+        return health(false);
+    if (first == QLatin1String("readyz") && segments.size() == 1)
+        return health(true);
+    if (first == QLatin1String("metrics") && segments.size() == 1)
+        return metrics(request);
+    if (first == QLatin1String("static") && segments.size() == 2 && request.method == "GET")
+        return staticFile(segments[1]);
+    if (first == QLatin1String("hooks") && segments.size() == 2) {
+        if (request.method != "POST")
+            return HttpResponse::error(405, QStringLiteral("method"), QStringLiteral("use POST"));
+        return webhook(request, segments[1]);
+    }
+    if (first == QLatin1String("api") && segments.size() >= 3 && segments[1] == QLatin1String("v1"))
+        return api(request, segments.mid(2));
+    return HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("no such page"));
+}
+
+HttpResponse ApiServer::staticFile(const QString &name) const
+{
+    if (name.contains(QLatin1Char('/')) || name.startsWith(QLatin1Char('.')))
+        return HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("no such file"));
+    QFile file(QStringLiteral(":/web/") + name);
+    if (!file.open(QIODevice::ReadOnly))
+        return HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("no such file"));
+    HttpResponse response = HttpResponse::text(file.readAll(), 200, contentTypeFor(name));
+    response.withHeader("Cache-Control", name == QLatin1String("index.html") ? "no-cache" : "max-age=300");
+    return response;
+}
+
+HttpResponse ApiServer::health(bool readiness)
+{
+    if (!readiness)
+        return HttpResponse::text("ok\n");
+    if (auto ping = m_store.pausedBots(); !ping)
+        return HttpResponse::text("database not answering\n", 503);
+    if (m_hooks.ready && !m_hooks.ready())
+        return HttpResponse::text("workers not running\n", 503);
+    return HttpResponse::text("ready\n");
+}
+
+HttpResponse ApiServer::metrics(const HttpRequest &request)
+{
+    if (request.method != "GET")
+        return HttpResponse::error(405, QStringLiteral("method"), QStringLiteral("use GET"));
+    if (!m_options.metricsToken.isEmpty()
+        && !constantTimeEquals(request.header("authorization"), "Bearer " + m_options.metricsToken.toUtf8()))
+        return HttpResponse::error(401, QStringLiteral("unauthorised"), QStringLiteral("send the metrics token"));
+    if (!m_hooks.metrics)
+        return HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("metrics are not available"));
+    auto text = m_hooks.metrics();
+    if (!text)
+        return errorResponse(text.error());
+    return HttpResponse::text(*text, 200, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+HttpResponse ApiServer::webhook(const HttpRequest &request, const QString &botName)
+{
+    const auto notFound = HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("no such hook"));
+    if (!m_hooks.bots || !m_hooks.intake)
+        return notFound;
+    std::optional<bot::BotDefinition> target;
+    for (const bot::BotDefinition &definition : m_hooks.bots()) {
+        if (definition.name == botName && definition.trigger
+            && definition.trigger->kind == bot::TriggerDefinition::Kind::Webhook)
+            target = definition;
+    }
+    if (!target)
+        return notFound;
+    auto token = bot::resolveSecret(target->trigger->options.value(QStringLiteral("token")).toString());
+    if (!token || token->isEmpty()) {
+        qCWarning(lcServer, "webhook of bot %s: its token cannot be read: %s", qUtf8Printable(botName),
+                  token ? "empty" : qUtf8Printable(token.error().message()));
+        return HttpResponse::error(503, QStringLiteral("unavailable"), QStringLiteral("the hook is not set up"));
+    }
+    if (!constantTimeEquals(request.header("authorization"), "Bearer " + token->toUtf8()))
+        return HttpResponse::error(401, QStringLiteral("unauthorised"), QStringLiteral("wrong or missing token"));
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(request.body, &parseError);
+    if (parseError.error != QJsonParseError::NoError || !document.isObject()) {
+        return HttpResponse::error(400, QStringLiteral("invalid"),
+                                   QStringLiteral("the body must be one JSON object"));
+    }
+    m_store.setAuditAddress(request.address);
+    auto queued = m_hooks.intake(*target, document.object());
+    if (!queued)
+        return errorResponse(queued.error());
+    if (m_hooks.workArrived)
+        m_hooks.workArrived();
+    return HttpResponse::json(QJsonObject{{QStringLiteral("item_id"), queued->id},
+                                          {QStringLiteral("created"), queued->created}},
+                              202);
+}
+
+HttpResponse ApiServer::signIn(const HttpRequest &request)
+{
+    const QJsonObject body = QJsonDocument::fromJson(request.body).object();
+    const QString name = body.value(QStringLiteral("name")).toString().trimmed();
+    const QString password = body.value(QStringLiteral("password")).toString();
+    if (name.isEmpty() || password.isEmpty())
+        return HttpResponse::error(400, QStringLiteral("invalid"), QStringLiteral("give your name and password"));
+    std::chrono::seconds retryAfter{0};
+    auto signedIn = m_auth.signIn(name, password, request.address, &retryAfter);
+    if (!signedIn) {
+        if (signedIn.error().code() == ErrorCode::PermissionDenied)
+            return HttpResponse::error(401, QStringLiteral("unauthorised"), signedIn.error().message());
+        if (signedIn.error().code() == ErrorCode::Unavailable && retryAfter.count() > 0) {
+            HttpResponse slowed = HttpResponse::error(429, QStringLiteral("slowed_down"), signedIn.error().message());
+            slowed.withHeader("Retry-After", QByteArray::number(static_cast<qint64>(retryAfter.count())));
+            return slowed;
+        }
+        return errorResponse(signedIn.error());
+    }
+    HttpResponse response = HttpResponse::json(QJsonObject{
+        {QStringLiteral("user"), QJsonObject{{QStringLiteral("name"), signedIn->user.name},
+                                             {QStringLiteral("team"), signedIn->user.team},
+                                             {QStringLiteral("role"), store::toString(signedIn->user.role)}}},
+        {QStringLiteral("csrf_token"), signedIn->csrfToken}});
+    response.withHeader("Set-Cookie", m_auth.sessionCookie(signedIn->cookieValue));
+    return response;
+}
+
+HttpResponse ApiServer::sessionInfo(Principal &principal, const HttpRequest &request)
+{
+    auto cookie = m_auth.ensureSession(principal, request);
+    if (!cookie)
+        return errorResponse(cookie.error());
+    HttpResponse response = HttpResponse::json(QJsonObject{
+        {QStringLiteral("user"), QJsonObject{{QStringLiteral("name"), principal.user.name},
+                                             {QStringLiteral("team"), principal.user.team},
+                                             {QStringLiteral("role"), store::toString(principal.user.role)}}},
+        {QStringLiteral("csrf_token"), principal.csrfToken.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                                                      : QJsonValue(principal.csrfToken)}});
+    if (!cookie->isEmpty())
+        response.withHeader("Set-Cookie", m_auth.sessionCookie(*cookie));
+    return response;
+}
+
+HttpResponse ApiServer::api(const HttpRequest &request, const QStringList &route)
+{
+    const QString &resource = route[0];
+    if (resource == QLatin1String("session") && route.size() == 1 && request.method == "POST")
+        return signIn(request);
+
+    auto principal = m_auth.authenticate(request);
+    if (!principal) {
+        if (principal.error().code() == ErrorCode::NotFound || principal.error().code() == ErrorCode::PermissionDenied)
+            return HttpResponse::error(401, QStringLiteral("unauthorised"), QStringLiteral("sign in first"));
+        return errorResponse(principal.error());
+    }
+    if (request.changesState() && !m_auth.csrfOk(*principal, request))
+        return HttpResponse::error(403, QStringLiteral("csrf"), QStringLiteral("the request lacks its CSRF token"));
+    m_store.setAuditAddress(request.address);
+
+    const auto methodNotAllowed = HttpResponse::error(405, QStringLiteral("method"), QStringLiteral("not allowed here"));
+    const auto noRoute = HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("no such API route"));
+    if (resource == QLatin1String("session") && route.size() == 1) {
+        if (request.method == "GET")
+            return sessionInfo(*principal, request);
+        if (request.method == "DELETE") {
+            if (auto ended = m_auth.signOut(*principal); !ended)
+                return errorResponse(ended.error());
+            HttpResponse response = HttpResponse::noContent();
+            response.withHeader("Set-Cookie", m_auth.clearedCookie());
+            return response;
+        }
+        return methodNotAllowed;
+    }
+    if (resource == QLatin1String("exceptions")) {
+        if (route.size() == 1)
+            return request.method == "GET" ? listExceptions(*principal, request) : methodNotAllowed;
+        if (route.size() == 2 && route[1] == QLatin1String("next"))
+            return request.method == "POST" ? nextException(*principal, request) : methodNotAllowed;
+        bool ok = false;
+        const qint64 id = route[1].toLongLong(&ok);
+        if (!ok || route.size() > 3)
+            return noRoute;
+        return exceptionRoute(*principal, request, id, route.size() == 3 ? route[2] : QString());
+    }
+    if (resource == QLatin1String("items")) {
+        if (request.method != "GET")
+            return methodNotAllowed;
+        if (route.size() == 1)
+            return listItems(*principal, request);
+        bool ok = false;
+        const qint64 id = route[1].toLongLong(&ok);
+        return ok && route.size() == 2 ? itemDetail(*principal, id) : noRoute;
+    }
+    if (route.size() == 1 && request.method == "GET") {
+        if (resource == QLatin1String("bots"))
+            return listBots(*principal);
+        if (resource == QLatin1String("teams"))
+            return listTeams(*principal);
+        if (resource == QLatin1String("dashboard")) {
+            if (!m_hooks.dashboard)
+                return HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("no dashboard here"));
+            auto figures = m_hooks.dashboard(request);
+            return figures ? HttpResponse::json(*figures) : errorResponse(figures.error());
+        }
+    }
+    return noRoute;
+}
+
+} // namespace clerk::server

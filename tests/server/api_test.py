@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""The web queue's JSON API and its security, against a real `clerk serve` on loopback
+with a real SQLite file.
+
+A bot whose one step asks a person when a form's topic is not one it knows is fed through
+its webhook; people of two teams sign in and clear the queue; the checks cover sign-in,
+sessions, CSRF, team separation, API tokens, slowing down guessing, hostile input, the
+audit trail and items resuming after an answer.
+
+Usage: api_test.py CLERK_BINARY
+"""
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+CLERK = os.path.abspath(sys.argv[1])
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+        print("FAIL:", message, flush=True)
+    return condition
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    """One browser or machine: keeps its cookie and CSRF token."""
+
+    def __init__(self, port, token=None):
+        self.port = port
+        self.cookie = None
+        self.csrf = None
+        self.token = token
+
+    def call(self, method, path, body=None, csrf=True, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        sent = dict(headers or {})
+        if self.cookie:
+            sent["Cookie"] = self.cookie
+        if self.token:
+            sent["Authorization"] = "Bearer " + self.token
+        if csrf and self.csrf and method != "GET":
+            sent["X-CSRF-Token"] = self.csrf
+        data = None
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+            sent["Content-Type"] = "application/json"
+        connection.request(method, path, body=data, headers=sent)
+        response = connection.getresponse()
+        raw = response.read()
+        result = {"status": response.status, "headers": {k.lower(): v for k, v in response.getheaders()}, "raw": raw}
+        try:
+            result["json"] = json.loads(raw) if raw else None
+        except ValueError:
+            result["json"] = None
+        connection.close()
+        return result
+
+    def sign_in(self, name, password):
+        answer = self.call("POST", "/api/v1/session", {"name": name, "password": password})
+        if answer["status"] == 200:
+            self.cookie = answer["headers"]["set-cookie"].split(";")[0]
+            self.csrf = answer["json"]["csrf_token"]
+        return answer
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="clerk-api-test-")
+    db = os.path.join(work, "clerk.db")
+    bot = os.path.join(work, "topics.yaml")
+    with open(bot, "w") as f:
+        f.write("""name: topics
+version: "1"
+owner_team: post-room
+manual_minutes: 6
+trigger:
+  webhook:
+    token: ${env:TOPICS_HOOK_TOKEN}
+exceptions:
+  team: post-room
+  sla: 1h
+steps:
+  - id: topic
+    type: require
+    params:
+      value: "{{ input.topic }}"
+      field: topic
+      one_of: [council-tax, housing, waste]
+      choices: [council-tax, housing, waste]
+      reason: The form's topic is not one the bot knows
+""")
+    password_file = os.path.join(work, "password")
+    with open(password_file, "w") as f:
+        f.write("correct horse battery\n")
+
+    def clerk(*args, stdin=None):
+        return subprocess.run([CLERK, *args, "--db", db], input=stdin, capture_output=True, text=True, timeout=60)
+
+    for name, team, role in [("alice", "post-room", "operator"), ("bob", "housing", "operator"),
+                             ("carol", "post-room", "admin")]:
+        added = clerk("user", "add", name, "--team", team, "--role", role, "--password-file", password_file)
+        check(added.returncode == 0, f"clerk user add {name}: {added.stderr}")
+    short = clerk("user", "add", "dave", "--team", "post-room", stdin="short\n")
+    check(short.returncode != 0 and "at least" in short.stderr, "a short password is refused")
+    listed = clerk("user", "list", "--json")
+    check([u["name"] for u in json.loads(listed.stdout)] == ["alice", "bob", "carol"], "clerk user list")
+    check("argon2" not in listed.stdout, "no hash in clerk user list")
+    token_run = clerk("user", "token", "alice", "--label", "portal")
+    api_token = token_run.stdout.strip()
+    check(token_run.returncode == 0 and len(api_token) >= 40, "clerk user token prints a token")
+
+    port = free_port()
+    env = dict(os.environ, TOPICS_HOOK_TOKEN="hook-secret-123", CLERK_DB=db)
+    log = open(os.path.join(work, "serve.log"), "w")
+    serve = subprocess.Popen([CLERK, "serve", bot, "--db", db, "--workers", "1", "--listen", f"127.0.0.1:{port}"],
+                             stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        anonymous = Client(port)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if anonymous.call("GET", "/healthz")["status"] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        run_checks(port, anonymous, api_token, clerk)
+    finally:
+        serve.terminate()
+        try:
+            serve.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+        log.close()
+    with open(os.path.join(work, "serve.log")) as f:
+        served_log = f.read()
+    check("correct horse" not in served_log and "hook-secret" not in served_log, "no secret in the service log")
+    check("<script>" not in served_log, "no form content in the service log")
+    if failures:
+        print(served_log[-4000:])
+        print(f"{len(failures)} checks failed")
+        sys.exit(1)
+    print("all API checks passed")
+
+
+def wait_for(predicate, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    check(False, "timed out waiting for " + what)
+    return None
+
+
+def run_checks(port, anonymous, api_token, clerk):
+    check(anonymous.call("GET", "/healthz")["status"] == 200, "/healthz answers")
+    ready = wait_for(lambda: anonymous.call("GET", "/readyz")["status"] == 200, "/readyz")
+    check(ready, "/readyz is 200 once workers run")
+
+    # --- webhook intake --------------------------------------------------------------------
+    hook = Client(port)
+    check(hook.call("POST", "/hooks/topics", {"topic": "x"})["status"] == 401, "webhook without its token: 401")
+    hook.token = "wrong"
+    check(hook.call("POST", "/hooks/topics", {"topic": "x"})["status"] == 401, "webhook with a wrong token: 401")
+    hook.token = "hook-secret-123"
+    check(hook.call("POST", "/hooks/topics", b"not json")["status"] == 400, "webhook with a non-JSON body: 400")
+    check(hook.call("POST", "/hooks/nobody", {"topic": "x"})["status"] == 404, "webhook of an unknown bot: 404")
+    forms = [{"topic": "parking", "n": 1}, {"topic": "<script>alert(1)</script><b>bold</b>", "n": 2},
+             {"topic": "noise", "n": 3}, {"topic": "pothole", "n": 4}, {"topic": "council-tax", "n": 5}]
+    items = []
+    for form in forms:
+        answer = hook.call("POST", "/hooks/topics", form)
+        check(answer["status"] == 202 and answer["json"]["created"], f"webhook enqueues form {form['n']}")
+        items.append(answer["json"]["item_id"])
+    again = hook.call("POST", "/hooks/topics", forms[0])
+    check(again["status"] == 202 and not again["json"]["created"] and again["json"]["item_id"] == items[0],
+          "the same form posted twice is one item")
+
+    # --- without a session every API route is closed ----------------------------------------
+    routes = [("GET", "/api/v1/session"), ("DELETE", "/api/v1/session"), ("GET", "/api/v1/exceptions"),
+              ("POST", "/api/v1/exceptions/next"), ("GET", "/api/v1/exceptions/1"),
+              ("GET", "/api/v1/exceptions/1/document"), ("POST", "/api/v1/exceptions/1/claim"),
+              ("POST", "/api/v1/exceptions/1/release"), ("POST", "/api/v1/exceptions/1/resolve"),
+              ("POST", "/api/v1/exceptions/1/reject"), ("POST", "/api/v1/exceptions/1/reassign"),
+              ("GET", "/api/v1/items"), ("GET", "/api/v1/items/1"), ("GET", "/api/v1/bots"),
+              ("GET", "/api/v1/teams"), ("GET", "/api/v1/dashboard")]
+    for method, path in routes:
+        status = anonymous.call(method, path, {} if method != "GET" else None)["status"]
+        check(status == 401, f"{method} {path} without a session: {status}, expected 401")
+    forged = Client(port)
+    forged.cookie = "clerk_session=made-up-value"
+    check(forged.call("GET", "/api/v1/exceptions")["status"] == 401, "a made-up session cookie: 401")
+
+    # --- signing in -------------------------------------------------------------------------
+    alice = Client(port)
+    wrong = alice.sign_in("alice", "not the password")
+    check(wrong["status"] == 401 and "set-cookie" not in wrong["headers"], "a wrong password: 401, no cookie")
+    unknown = Client(port).sign_in("nobody", "whatever it is")
+    check(unknown["status"] == 401 and unknown["json"]["error"] == wrong["json"]["error"],
+          "an unknown name reads exactly like a wrong password")
+    signed = alice.sign_in("alice", "correct horse battery")
+    check(signed["status"] == 200, "alice signs in")
+    cookie = signed["headers"].get("set-cookie", "")
+    check("HttpOnly" in cookie and "SameSite=Strict" in cookie, f"session cookie flags: {cookie}")
+    check(signed["json"]["user"] == {"name": "alice", "team": "post-room", "role": "operator"}, "who signed in")
+    session = alice.call("GET", "/api/v1/session")
+    check(session["status"] == 200 and session["json"]["csrf_token"] == alice.csrf, "GET session gives the CSRF token")
+    check("default-src 'self'" in session["headers"].get("content-security-policy", ""), "CSP header on answers")
+    check(session["headers"].get("x-content-type-options") == "nosniff", "nosniff on answers")
+
+    # --- the queue ----------------------------------------------------------------------------
+    listed = wait_for(lambda: (lambda a: a if a["json"] and a["json"]["total"] == 4 else None)(
+        alice.call("GET", "/api/v1/exceptions")), "four items to need a person")
+    if not listed:
+        return
+    queue = listed["json"]["items"]
+    check(all(i["team"] == "post-room" and i["state"] == "open" for i in queue), "alice sees her team's open items")
+    check([i["item_id"] for i in queue] == items[:4], "listed by SLA due time (arrival order here)")
+    check(all(i["sla_due_at"] and i["breached"] is False for i in queue), "SLA due times, none breached")
+    paged = alice.call("GET", "/api/v1/exceptions?limit=2&offset=1")["json"]
+    check(paged["total"] == 4 and len(paged["items"]) == 2 and paged["next_offset"] == 3, "paging")
+    check(alice.call("GET", "/api/v1/exceptions?team=housing")["status"] == 403, "another team's queue: 403")
+    check(alice.call("GET", "/api/v1/exceptions?limit=0")["status"] == 400, "limit out of range: 400")
+    for nasty in ["' OR 1=1 --", "%", "_", "\"; DROP TABLE exception_items; --", "\\"]:
+        answer = alice.call("GET", "/api/v1/exceptions?reason=" + urllib.parse.quote(nasty))
+        check(answer["status"] == 200 and answer["json"]["total"] == 0, f"reason filter {nasty!r} is plain text")
+    check(alice.call("GET", "/api/v1/exceptions")["json"]["total"] == 4, "the queue is intact after the filters")
+    by_reason = alice.call("GET", "/api/v1/exceptions?reason=not%20one")["json"]
+    check(by_reason["total"] == 4, "filter by reason text")
+
+    hostile = next(i for i in queue if i["item_id"] == items[1])
+    detail = alice.call("GET", f"/api/v1/exceptions/{hostile['id']}")
+    check(detail["status"] == 200 and detail["headers"]["content-type"].startswith("application/json"),
+          "an item's detail is JSON")
+    body = detail["json"]
+    check(body["input"]["topic"] == "<script>alert(1)</script><b>bold</b>", "form text comes back as data")
+    check([c["value"] for c in body["choices"]] == ["council-tax", "housing", "waste"], "choices in order")
+    check(body["fields"] == ["topic"] and body["document"] is None, "fields; no document for a form")
+    check(body["evidence"]["problem"] == "topic is not one of the accepted values", "evidence says why")
+    check(alice.call("GET", f"/api/v1/exceptions/{hostile['id']}/document")["status"] == 404, "no document: 404")
+
+    # --- CSRF -----------------------------------------------------------------------------------
+    first = queue[0]
+    no_csrf = alice.call("POST", f"/api/v1/exceptions/{first['id']}/claim", {}, csrf=False)
+    check(no_csrf["status"] == 403, f"claim without the CSRF token: {no_csrf['status']}")
+    bad_csrf = alice.call("POST", f"/api/v1/exceptions/{first['id']}/claim", {}, csrf=False,
+                          headers={"X-CSRF-Token": "guess"})
+    check(bad_csrf["status"] == 403, "claim with a wrong CSRF token: 403")
+
+    # --- another team ---------------------------------------------------------------------------
+    bob = Client(port)
+    check(bob.sign_in("bob", "correct horse battery")["status"] == 200, "bob signs in")
+    check(bob.call("GET", "/api/v1/exceptions")["json"]["total"] == 0, "bob's team has nothing")
+    check(bob.call("GET", f"/api/v1/exceptions/{first['id']}")["status"] == 404, "another team's item: 404")
+    check(bob.call("POST", f"/api/v1/exceptions/{first['id']}/claim", {})["status"] == 404, "claiming it: 404")
+    check(bob.call("POST", f"/api/v1/exceptions/{first['id']}/resolve", {"choice": "waste"})["status"] == 404,
+          "answering it: 404")
+
+    # --- clearing: claim, resolve, and the item finishes ------------------------------------------
+    claimed = alice.call("POST", f"/api/v1/exceptions/{first['id']}/claim", {})
+    check(claimed["status"] == 200 and claimed["json"]["claimed_by"] == "alice", "alice claims")
+    carol = Client(port)
+    check(carol.sign_in("carol", "correct horse battery")["status"] == 200, "carol (admin) signs in")
+    check(carol.call("POST", f"/api/v1/exceptions/{first['id']}/claim", {})["status"] == 409,
+          "a claimed item cannot be taken by another: 409")
+    check(alice.call("POST", f"/api/v1/exceptions/{first['id']}/resolve", {"choice": "parking"})["status"] == 400,
+          "a choice not offered: 400")
+    resolved = alice.call("POST", f"/api/v1/exceptions/{first['id']}/resolve", {"choice": "waste"})
+    check(resolved["status"] == 200 and resolved["json"]["item_id"] == items[0], "alice answers")
+    done = wait_for(lambda: alice.call("GET", f"/api/v1/items/{items[0]}")["json"]["state"] == "done",
+                    "the answered item to finish")
+    check(done, "the item resumes and finishes")
+    trail = alice.call("GET", f"/api/v1/items/{items[0]}")["json"]["events"]
+    answer_event = next((e for e in trail if e["kind"] == "resolved"), None)
+    check(answer_event and answer_event["actor"] == "alice" and answer_event["detail"].get("address") == "127.0.0.1",
+          "the answer is in the audit trail with who and from where")
+    check(alice.call("POST", f"/api/v1/exceptions/{first['id']}/resolve", {"choice": "waste"})["status"] == 409,
+          "answering twice: 409")
+    check(alice.call("GET", f"/api/v1/items/{items[3]}")["status"] == 404,
+          "an operator cannot browse items they never worked on")
+    check(alice.call("GET", "/api/v1/items")["status"] == 403, "listing all items needs a lead")
+    check(items[4] in [i["id"] for i in carol.call("GET", "/api/v1/items?state=done")["json"]["items"]],
+          "an admin lists items; the known topic went straight through")
+
+    # --- next, reject, reassign ----------------------------------------------------------------
+    nxt = alice.call("POST", "/api/v1/exceptions/next", {})
+    check(nxt["status"] == 200 and nxt["json"]["item_id"] == items[1] and nxt["json"]["claimed_by"] == "alice",
+          "next gives the next open item, claimed")
+    check(alice.call("POST", f"/api/v1/exceptions/{nxt['json']['id']}/reject", {})["status"] == 400,
+          "a rejection needs a reason")
+    rejected = alice.call("POST", f"/api/v1/exceptions/{nxt['json']['id']}/reject", {"reason": "spam"})
+    check(rejected["status"] == 200, "alice rejects the hostile form")
+    check(alice.call("GET", f"/api/v1/items/{items[1]}")["json"]["state"] == "cancelled", "rejected: cancelled")
+    third = next(i for i in queue if i["item_id"] == items[2])
+    moved = alice.call("POST", f"/api/v1/exceptions/{third['id']}/reassign", {"team": "housing", "reason": "noise"})
+    check(moved["status"] == 204, "alice passes an item to housing")
+    check([i["id"] for i in bob.call("GET", "/api/v1/exceptions")["json"]["items"]] == [third["id"]],
+          "bob now sees it")
+    check(alice.call("GET", f"/api/v1/exceptions/{third['id']}")["status"] == 404, "and alice no longer does")
+
+    # --- API token: no CSRF needed, acts as its user ---------------------------------------------
+    machine = Client(port, token=api_token)
+    fourth = next(i for i in queue if i["item_id"] == items[3])
+    check(machine.call("GET", "/api/v1/exceptions")["json"]["total"] == 1, "the token sees alice's team")
+    check(machine.call("POST", f"/api/v1/exceptions/{fourth['id']}/resolve", {"choice": "housing"})["status"] == 200,
+          "a machine answers with its token")
+    check(Client(port, token="x" * 43).call("GET", "/api/v1/exceptions")["status"] == 401, "an unknown token: 401")
+    check(alice.call("POST", "/api/v1/exceptions/next", {})["status"] == 204, "an empty queue: next gives 204")
+    teams = carol.call("GET", "/api/v1/teams")["json"]["teams"]
+    check({t["team"]: t["open"] for t in teams}.get("housing") == 1, "teams with their queue sizes")
+    bots = carol.call("GET", "/api/v1/bots")["json"]["bots"]
+    check(bots and bots[0]["name"] == "topics" and bots[0]["cancelled"] == 1, "bots with their counts")
+
+    # --- guessing is slowed down ---------------------------------------------------------------------
+    guesser = Client(port)
+    statuses = [guesser.sign_in("carol", f"guess number {n}")["status"] for n in range(7)]
+    # Failures count per name and per address: two came from this address earlier (alice's
+    # wrong password and the unknown name), so three more reach the limit of five.
+    check(statuses == [401] * 3 + [429] * 4, f"after 5 failures sign-in is slowed: {statuses}")
+    slowed = guesser.sign_in("carol", "correct horse battery")
+    check(slowed["status"] == 429 and int(slowed["headers"].get("retry-after", "0")) > 0,
+          "even the right password waits, with Retry-After")
+
+    # --- signing out ------------------------------------------------------------------------------
+    out = alice.call("DELETE", "/api/v1/session")
+    check(out["status"] == 204 and "Max-Age=0" in out["headers"].get("set-cookie", ""), "sign out clears the cookie")
+    check(alice.call("GET", "/api/v1/exceptions")["status"] == 401, "the old cookie no longer works")
+    password_change = clerk("user", "passwd", "bob", "--password-file", os.devnull)
+    check(password_change.returncode != 0, "an empty new password is refused")
+    disabled = clerk("user", "disable", "bob")
+    check(disabled.returncode == 0, "clerk user disable")
+    check(bob.call("GET", "/api/v1/exceptions")["status"] == 401, "a disabled person is signed out")
+
+
+if __name__ == "__main__":
+    main()
