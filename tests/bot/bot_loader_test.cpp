@@ -294,7 +294,7 @@ TEST(BotLoaderTest, ChecksValueTypesFromTheSpec)
         {"trigger: {webhook: {token: abc123}}\n",
          "secrets must be references such as ${env:REDMINE_API_KEY} or ${file:/etc/clerk/redmine.key}, not written in the file"},
         {"trigger: {watch: {}}\n", "missing required key 'folder'"},
-        {"trigger: {timezone: UTC}\n", "trigger needs one of cron, every, watch or webhook (leave trigger out for a bot that is started by hand)"},
+        {"trigger: {timezone: UTC}\n", "trigger needs one of cron, every, watch, webhook or mailbox (leave trigger out for a bot that is started by hand)"},
         {"description:\n", "missing value; expected text"},
         {"input: {fields: [ok, Not-OK]}\n", "'Not-OK' is not a valid name: use lower-case letters, digits, '-' and '_', starting with a letter"},
     };

@@ -66,7 +66,7 @@ TEST(BotSchemaTest, BotSchemaIsDraft07AndValidJson)
     EXPECT_EQ(threshold.value(QStringLiteral("maximum")), QJsonValue(1));
 
     const QJsonObject trigger = properties.value(QStringLiteral("trigger")).toObject();
-    EXPECT_EQ(trigger.value(QStringLiteral("oneOf")).toArray().size(), 4);
+    EXPECT_EQ(trigger.value(QStringLiteral("oneOf")).toArray().size(), 5);  // cron, every, watch, webhook, mailbox
     const QJsonObject token = trigger.value(QStringLiteral("properties")).toObject().value(QStringLiteral("webhook")).toObject()
                                   .value(QStringLiteral("properties")).toObject().value(QStringLiteral("token")).toObject();
     EXPECT_EQ(token.value(QStringLiteral("pattern")).toString(), QStringLiteral("^\\$\\{(env|file):[^}]+\\}$"));

@@ -45,14 +45,17 @@ struct StepDefinition {
 };
 
 struct TriggerDefinition {
-    enum class Kind { Manual, Cron, Interval, Watch, Webhook };
+    // Cron and Interval fire a time slot; for a bot with a `source`, each slot reads the
+    // source's new work instead of enqueueing one item. Mailbox reads an IMAP folder every
+    // `every` (options: the mailbox block, defaults applied).
+    enum class Kind { Manual, Cron, Interval, Watch, Webhook, Mailbox };
     Kind kind = Kind::Manual;
     QString cron;                         // Kind::Cron
-    std::chrono::milliseconds every{0};   // Kind::Interval
+    std::chrono::milliseconds every{0};   // Kind::Interval and Kind::Mailbox
     std::chrono::milliseconds jitter{0};  // Kind::Interval
     QString timeZone = QStringLiteral("Europe/London");
     QString misfire = QStringLiteral("skip");  // "skip" or "run_once"
-    QJsonObject options;                  // kind-specific settings (watch folder, webhook token ref, ...)
+    QJsonObject options;                  // kind-specific settings (watch folder, webhook token ref, mailbox, ...)
     SourcePosition position;
 };
 

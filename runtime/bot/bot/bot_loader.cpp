@@ -163,7 +163,7 @@ SourcePosition positionOf(const Node &node)
 const QStringList &triggerKinds()
 {
     static const QStringList kinds{QStringLiteral("cron"), QStringLiteral("every"), QStringLiteral("watch"),
-                                   QStringLiteral("webhook")};
+                                   QStringLiteral("webhook"), QStringLiteral("mailbox")};
     return kinds;
 }
 
@@ -177,16 +177,45 @@ void checkTrigger(const Node &trigger, SpecValidator &validator)
             present.append(kind);
     }
     if (present.isEmpty()) {
-        validator.errorAt(trigger, QStringLiteral("trigger needs one of cron, every, watch or webhook "
+        validator.errorAt(trigger, QStringLiteral("trigger needs one of cron, every, watch, webhook or mailbox "
                                                   "(leave trigger out for a bot that is started by hand)"));
     } else if (present.size() > 1) {
-        validator.errorAt(trigger, QStringLiteral("trigger needs exactly one of cron, every, watch or webhook, "
-                                                  "but has %1")
+        validator.errorAt(trigger, QStringLiteral("trigger needs exactly one of cron, every, watch, webhook or "
+                                                  "mailbox, but has %1")
                                        .arg(present.join(QStringLiteral(" and "))));
+    }
+    if (const Node *mailbox = trigger.find(QStringLiteral("mailbox")); mailbox && mailbox->isMapping()) {
+        const Node *after = mailbox->find(QStringLiteral("after"));
+        const Node *moveTo = mailbox->find(QStringLiteral("move_to"));
+        const bool moving = after && after->isScalar() && after->scalar == QLatin1String("move");
+        if (moving && (!moveTo || !moveTo->isScalar() || moveTo->scalar.trimmed().isEmpty()))
+            validator.errorAt(*after, QStringLiteral("after: move needs move_to, the folder handled messages go to"));
+        else if (!moving && moveTo)
+            validator.warning(moveTo->keyLine, moveTo->keyColumn,
+                              QStringLiteral("move_to only applies with after: move; it is ignored here"));
+        if (const Node *flag = mailbox->find(QStringLiteral("flag")); flag && moving)
+            validator.warning(flag->keyLine, flag->keyColumn,
+                              QStringLiteral("flag only applies with after: flag; it is ignored here"));
     }
     if (const Node *jitter = trigger.find(QStringLiteral("jitter")); jitter && !present.contains(QLatin1String("every")))
         validator.warning(jitter->keyLine, jitter->keyColumn,
                           QStringLiteral("jitter only applies with 'every'; it is ignored here"));
+}
+
+// A source is read on each time slot; with another trigger it would never be read.
+void checkSourceTrigger(const Node &root, SpecValidator &validator)
+{
+    const Node *source = root.find(QStringLiteral("source"));
+    const Node *trigger = root.find(QStringLiteral("trigger"));
+    if (!source || !trigger || !trigger->isMapping())
+        return;
+    for (const char *kind : {"watch", "webhook", "mailbox"}) {
+        if (trigger->find(QLatin1String(kind)))
+            validator.warning(source->keyLine, source->keyColumn,
+                              QStringLiteral("clerk serve reads source only with a cron or every trigger; with "
+                                             "%1 it is used by clerk run --from-source alone")
+                                  .arg(QLatin1String(kind)));
+    }
 }
 
 struct StepInfo {
@@ -357,6 +386,10 @@ BotDefinition buildBot(const QJsonObject &top, const Node &root)
         } else if (trigger.contains(QStringLiteral("webhook"))) {
             definition.kind = TriggerDefinition::Kind::Webhook;
             definition.options = trigger.value(QStringLiteral("webhook")).toObject();
+        } else if (trigger.contains(QStringLiteral("mailbox"))) {
+            definition.kind = TriggerDefinition::Kind::Mailbox;
+            definition.options = trigger.value(QStringLiteral("mailbox")).toObject();
+            definition.every = durationOr(definition.options.value(QStringLiteral("every")), std::chrono::minutes(1));
         }
         if (trigger.contains(QStringLiteral("business_hours")))
             definition.options.insert(QStringLiteral("business_hours"), trigger.value(QStringLiteral("business_hours")));
@@ -492,6 +525,7 @@ BotLoad loadBotText(const QByteArray &text, const QString &displayName, const St
 
     if (const Node *trigger = root->find(QStringLiteral("trigger")))
         checkTrigger(*trigger, validator);
+    checkSourceTrigger(*root, validator);
 
     std::optional<QStringList> inputFields;
     if (const Node *input = root->find(QStringLiteral("input")); input && input->find(QStringLiteral("fields"))) {

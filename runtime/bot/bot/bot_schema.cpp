@@ -266,7 +266,7 @@ QJsonObject botJsonSchema(const StepCatalog &catalog)
     // Exactly one way to start the bot.
     QJsonObject trigger = properties.value(QStringLiteral("trigger")).toObject();
     QJsonArray kinds;
-    for (const char *kind : {"cron", "every", "watch", "webhook"})
+    for (const char *kind : {"cron", "every", "watch", "webhook", "mailbox"})
         kinds.append(QJsonObject{{QStringLiteral("required"), QJsonArray{QLatin1String(kind)}}});
     trigger.insert(QStringLiteral("oneOf"), kinds);
     properties.insert(QStringLiteral("trigger"), trigger);

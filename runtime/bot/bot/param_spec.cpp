@@ -2,6 +2,7 @@
 
 #include <QJsonArray>
 #include <QRegularExpression>
+#include <QUrl>
 #include <QTime>
 
 namespace clerk::bot {
@@ -108,6 +109,31 @@ namespace {
 using T = ValueType;
 
 // "Mon-Fri 08:00-18:00", "Mon,Wed,Fri 09:00-17:00", "Sat 09:00-12:00".
+QString checkMailboxUrl(const QJsonValue &value)
+{
+    const QString text = value.toString();
+    const QUrl url(text, QUrl::StrictMode);
+    const QString scheme = url.scheme().toLower();
+    if (!url.isValid() || (scheme != QLatin1String("imap") && scheme != QLatin1String("imaps")) || url.host().isEmpty())
+        return QStringLiteral("'%1' is not a mailbox address such as imaps://mail.example.gov.uk/INBOX").arg(text);
+    if (!url.userInfo().isEmpty())
+        return QStringLiteral("put the user name in username and the password in password, not in the url");
+    if (url.path().size() < 2)
+        return QStringLiteral("'%1' names no folder; add one, e.g. %1/INBOX").arg(text);
+    if (url.hasQuery() || url.path().contains(QLatin1Char(';')))
+        return QStringLiteral("'%1': give only the server and the folder").arg(text);
+    return {};
+}
+
+QString checkMailFlag(const QJsonValue &value)
+{
+    static const QRegularExpression keyword(QStringLiteral("^(\\\\Seen|\\\\Flagged|[A-Za-z$][A-Za-z0-9$_.-]*)$"));
+    if (!keyword.match(value.toString()).hasMatch())
+        return QStringLiteral("'%1' is not a flag: use \\Seen, \\Flagged or a keyword such as $ClerkDone")
+            .arg(value.toString());
+    return {};
+}
+
 QString checkBusinessHours(const QJsonValue &value)
 {
     static const QRegularExpression pattern(QStringLiteral(
@@ -210,6 +236,48 @@ QList<ParamSpec> buildBotFileSpec()
                                   true),
                 },
                 QStringLiteral("Run once for each request posted to the bot's web address.")),
+            ParamSpec::object(
+                QStringLiteral("mailbox"),
+                {
+                    ParamSpec::of(QStringLiteral("url"), T::String,
+                                  QStringLiteral("The mail folder to read, e.g. imaps://mail.example.gov.uk/INBOX "
+                                                 "(TLS). imap:// needs STARTTLS unless the server is on this "
+                                                 "machine."),
+                                  true)
+                        .withCheck(checkMailboxUrl),
+                    ParamSpec::of(QStringLiteral("username"), T::String,
+                                  QStringLiteral("The account clerk signs in as."), true),
+                    ParamSpec::of(QStringLiteral("password"), T::SecretRef,
+                                  QStringLiteral("Its password: a reference such as ${env:INTAKE_MAIL_PASSWORD} or "
+                                                 "${file:/etc/clerk/mail-password}, never the password itself."),
+                                  true),
+                    ParamSpec::of(QStringLiteral("every"), T::Duration,
+                                  QStringLiteral("How often the folder is read."))
+                        .withDefault(QStringLiteral("1m")),
+                    ParamSpec::oneOf(QStringLiteral("after"), {QStringLiteral("flag"), QStringLiteral("move")},
+                                     QStringLiteral("What happens to a message once its attachments are stored "
+                                                    "as items: flag it (it stays in the folder and is not read "
+                                                    "again), or move it to move_to."))
+                        .withDefault(QStringLiteral("flag")),
+                    ParamSpec::of(QStringLiteral("flag"), T::String,
+                                  QStringLiteral("With after: flag, the flag set on handled messages: a keyword "
+                                                 "such as $ClerkDone, or \\Seen (then a message someone has "
+                                                 "already opened is not read either)."))
+                        .withDefault(QStringLiteral("$ClerkDone"))
+                        .withCheck(checkMailFlag),
+                    ParamSpec::of(QStringLiteral("move_to"), T::String,
+                                  QStringLiteral("With after: move, the folder handled messages are moved to, "
+                                                 "e.g. Processed; it must exist.")),
+                    ParamSpec::of(QStringLiteral("attachments"), T::String,
+                                  QStringLiteral("Which attachments become items: wildcards separated by commas, "
+                                                 "matched against the file name ignoring case."))
+                        .withDefault(QStringLiteral("*.pdf,*.tif,*.tiff,*.png,*.jpg,*.jpeg")),
+                    ParamSpec::of(QStringLiteral("folder"), T::Path,
+                                  QStringLiteral("Where attachments are saved, relative to the bot file's folder; "
+                                                 "each item's input.file points there."))
+                        .withDefault(QStringLiteral("mail")),
+                },
+                QStringLiteral("Run once for each attachment of each new message in a mail folder (IMAP).")),
             ParamSpec::of(QStringLiteral("timezone"), T::TimeZone,
                           QStringLiteral("The time zone cron schedules and business hours are read in."))
                 .withDefault(QStringLiteral("Europe/London")),
@@ -224,7 +292,8 @@ QList<ParamSpec> buildBotFileSpec()
                           QStringLiteral("Only start runs within these hours, e.g. 'Mon-Fri 08:00-18:00'."))
                 .withCheck(checkBusinessHours),
         },
-        QStringLiteral("When the bot runs. Give exactly one of cron, every, watch or webhook. "
+        QStringLiteral("When the bot runs. Give exactly one of cron, every, watch, webhook or mailbox. "
+                       "A bot with a source and cron or every reads its source's new work on each run. "
                        "Leave trigger out for a bot that is only started by hand."));
 
     ParamSpec step = ParamSpec::object(

@@ -1,5 +1,7 @@
 #include "scheduler/scheduler.h"
 
+#include "engine/record_source.h"
+
 #include <QJsonObject>
 #include <array>
 
@@ -35,6 +37,19 @@ Status Scheduler::addBot(const bot::BotDefinition &bot)
                 return fail(Error(schedule.error()).withContext(context));
             entry->schedule = std::move(*schedule);
             entry->misfire = trigger.misfire;
+            entry->pollsSource = bot.source.has_value();
+        } else if (trigger.kind == Kind::Mailbox) {
+            auto settings = MailboxSettings::forBot(bot);
+            if (!settings)
+                return fail(Error(settings.error()).withContext(context));
+            bot::TriggerDefinition every = trigger;
+            every.kind = Kind::Interval;
+            every.jitter = {};
+            auto schedule = FireSchedule::forTrigger(every, bot.name);
+            if (!schedule)
+                return fail(Error(schedule.error()).withContext(context));
+            entry->schedule = std::move(*schedule);
+            entry->mailbox = std::make_unique<MailboxWatch>(std::move(*settings));
         } else if (trigger.kind == Kind::Watch) {
             auto settings = WatchSettings::forBot(bot);
             if (!settings)
@@ -148,7 +163,10 @@ Result<QDateTime> Scheduler::lastHandled(const BotEntry &entry, const QDateTime 
 void Scheduler::fireDue(BotEntry &entry, const QDateTime &now, TickResult &result)
 {
     const FireSchedule &schedule = *entry.schedule;
-    if (!entry.cursor) {
+    if (!entry.cursor && (entry.pollsSource || entry.mailbox)) {
+        // Polls leave no item naming their slot (see the header): start within the grace.
+        entry.cursor = now.addMSecs(-grace().count());
+    } else if (!entry.cursor) {
         auto last = lastHandled(entry, now);
         if (!last) {
             result.problems.append(
@@ -202,6 +220,12 @@ void Scheduler::fireDue(BotEntry &entry, const QDateTime &now, TickResult &resul
 
 Status Scheduler::fire(BotEntry &entry, const FireSlot &slot, bool catchUp, TickResult &result)
 {
+    if (entry.pollsSource || entry.mailbox) {
+        // A failed poll is retried on the next slot, not on the next tick: the other system
+        // may be down for a while, and nothing is lost meanwhile.
+        poll(entry, result);
+        return {};
+    }
     QJsonObject payload{{QStringLiteral("fired_at"), slot.nominal.toUTC().toString(Qt::ISODate)},
                         {QStringLiteral("trigger"), entry.schedule->kind()}};
     if (catchUp)
@@ -212,6 +236,33 @@ Status Scheduler::fire(BotEntry &entry, const FireSlot &slot, bool catchUp, Tick
     if (submitted->created)
         ++result.enqueued;
     return {};
+}
+
+void Scheduler::poll(BotEntry &entry, TickResult &result)
+{
+    ++result.polls;
+    const QString &name = entry.definition.name;
+    if (entry.mailbox) {
+        const MailboxPoll read = entry.mailbox->poll(m_engine, entry.definition);
+        result.enqueued += read.enqueued;
+        for (const QString &problem : read.problems)
+            result.problems.append(QStringLiteral("bot %1: mailbox: %2").arg(name, problem));
+        return;
+    }
+    auto polled = engine::pollSource(m_engine, entry.definition);
+    if (!polled) {
+        // The error names the connector, the operation and the HTTP status, never records.
+        result.problems.append(QStringLiteral("bot %1: source not read, tried again at the next slot: %2")
+                                   .arg(name, polled.error().toString()));
+        return;
+    }
+    result.enqueued += polled->created;
+    for (const QString &problem : polled->problems)
+        result.problems.append(QStringLiteral("bot %1: source: %2").arg(name, problem));
+    if (polled->truncated)
+        result.problems.append(QStringLiteral("bot %1: source: more records than paginate.max_pages allows; the "
+                                              "rest come with the next poll")
+                                   .arg(name));
 }
 
 QDateTime Scheduler::nextWakeUp() const

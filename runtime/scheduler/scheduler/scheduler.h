@@ -24,6 +24,25 @@
 // nominal time is outside the window is skipped (not deferred); a watched file waits
 // until the window opens.
 //
+// Source polls: a bot with a `source` block and a cron or every trigger reads its source
+// on each slot (engine::pollSource: each new record is stored as an item, then marked as
+// taken) instead of enqueueing one fire item. Like fire items, polls happen only in the
+// leader, so a cluster polls each slot once. A poll that fails (the case system is down,
+// answers 500 or 429) is a problem in the tick's result, without record contents; the slot
+// counts as handled and the next slot polls again: records are marked only after they are
+// stored, so nothing is lost. Polls leave no item naming their slot, so the last slot
+// polled is not read back from the store: a process that begins leading polls a slot that
+// fell due within the misfire grace (so a takeover right after a slot still polls it; a
+// second poll of a slot finds stored records and makes no second item) and skips older
+// ones, whatever the misfire policy: one poll sees all waiting work anyway.
+//
+// Mailboxes (mailbox_watch.h): a mailbox trigger reads an IMAP folder every `every`, in
+// the leader only, with the same slot rules as source polls; each suitable attachment of
+// each new message becomes one item, and the message is flagged or moved after that.
+//
+// Polls and mailbox reads run on the scheduler's thread and block it for as long as the
+// other system takes to answer (bounded by the connector's and the mailbox's timeouts).
+//
 // Folder watches (folder_watch.h) are scanned on every tick by every process, leader or
 // not: submission is deduplicated and moving a file another process moved already is not
 // an error. Webhook and manual triggers are left to others and ignored here.
@@ -39,6 +58,7 @@
 #include "scheduler/business_hours.h"
 #include "scheduler/fire_schedule.h"
 #include "scheduler/folder_watch.h"
+#include "scheduler/mailbox_watch.h"
 #include "store/work_store.h"
 
 #include <QDateTime>
@@ -60,7 +80,8 @@ struct SchedulerOptions {
 };
 
 struct TickResult {
-    int enqueued = 0;  // new items (time fires and watched files' records)
+    int enqueued = 0;  // new items (time fires, polled records, mail attachments, watched files' records)
+    int polls = 0;     // source polls and mailbox reads done (failed ones included)
     int filed = 0;     // watched files moved to done or failed
     bool leader = false;
     QStringList problems{};  // per bot or file, never document contents
@@ -73,8 +94,8 @@ public:
 
     // Adds the bot, or replaces the bot with the same name (a reloaded file); also adds it
     // to the engine. InvalidArgument for a trigger that cannot be scheduled (bad cron,
-    // zone, every, business hours or watch settings); the previous version, if any, is
-    // kept then.
+    // zone, every, business hours, watch or mailbox settings); the previous version, if
+    // any, is kept then.
     Status addBot(const bot::BotDefinition &bot);
     void removeBot(const QString &name);
 
@@ -95,11 +116,14 @@ private:
         std::optional<BusinessHours> window;
         QString misfire;
         std::unique_ptr<FolderWatch> watch;      // watch triggers
+        std::unique_ptr<MailboxWatch> mailbox;   // mailbox triggers (schedule: its `every`)
+        bool pollsSource = false;                // a time trigger with a source: each slot polls it
         std::optional<QDateTime> cursor;         // the due time of the last slot handled
     };
     void fireDue(BotEntry &entry, const QDateTime &now, TickResult &result);
     Result<QDateTime> lastHandled(const BotEntry &entry, const QDateTime &now);
     Status fire(BotEntry &entry, const FireSlot &slot, bool catchUp, TickResult &result);
+    void poll(BotEntry &entry, TickResult &result);
     std::chrono::milliseconds grace() const;
 
     store::WorkStore &m_store;

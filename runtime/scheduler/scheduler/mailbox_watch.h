@@ -1,0 +1,79 @@
+// MailboxWatch: turns the attachments of new messages in an IMAP folder into work items
+// (bot trigger `mailbox`), then marks the messages as handled.
+//
+// A poll signs in (the password is resolved from its ${env:} / ${file:} reference on each
+// poll, so a changed secret is picked up), lists the messages not yet handled (after:
+// flag: those without the flag; after: move: every message in the folder not marked
+// \Deleted) and, oldest first, for each one:
+//   1. fetches it and saves each attachment whose file name matches `attachments` into
+//      `folder` as "<message digest>-<index>-<file name>" (the same name on every fetch);
+//   2. submits one item per saved attachment, with source reference
+//      "mail:<Message-ID>#<index>" (a message without Message-ID: "mail-sha256:<digest of
+//      the message>#<index>") and input
+//        {"file": saved path, "name": file name, "size": bytes, "content_type": type,
+//         "mail": {"message_id", "from", "subject", "date", "uid", "attachment": index}};
+//      submission is deduplicated, so a message read again (after a crash, or when
+//      marking it failed) makes no second item;
+//   3. only then flags it or moves it to `move_to`. A message without a suitable
+//      attachment is marked too, and logged at info with its UID only.
+// Fetching sets \Seen on the server; when the message was unread before and the flag is
+// not \Seen, clerk clears \Seen again, so people sharing the mailbox still see it unread
+// (also when storing failed, so a \Seen-flagging bot finds it again on the next poll).
+// A message larger than maxMessageBytes is not fetched: it is marked and reported.
+//
+// Sender and subject are personal data: they go into the item, never into a log line or
+// a problem text; problems name the mailbox host, the folder and UIDs.
+//
+// Thread-safety: used from the scheduler's thread only.
+#pragma once
+
+#include "bot/bot_definition.h"
+#include "core/error.h"
+#include "engine/engine.h"
+
+#include <QString>
+#include <QStringList>
+#include <chrono>
+
+namespace clerk::scheduler {
+
+struct MailboxSettings {
+    QString url{};            // imap[s]://host[:port]/Folder
+    QString username{};
+    QString passwordRef{};    // "${env:NAME}" or "${file:/path}"
+    bool move = false;        // after: move (else flag)
+    QString flag{};           // after: flag: "\\Seen" or a keyword
+    QString moveTo{};         // after: move
+    QStringList patterns{};   // wildcards, matched ignoring case
+    QString folder{};         // absolute: where attachments are saved
+    std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+    int maxMessagesPerPoll = 100;  // the rest wait for the next poll
+    qint64 maxMessageBytes = 50LL * 1024 * 1024;  // larger ones are not read: marked, with a problem
+
+    // The settings of a mailbox trigger; `folder` relative to the bot file's folder.
+    // InvalidArgument for a bad url or after: move without move_to.
+    static Result<MailboxSettings> forBot(const bot::BotDefinition &bot);
+};
+
+struct MailboxPoll {
+    int messages = 0;         // messages read and marked
+    int enqueued = 0;         // new items
+    QStringList problems{};   // never senders, subjects or contents
+};
+
+class MailboxWatch {
+public:
+    explicit MailboxWatch(MailboxSettings settings) : m_settings(std::move(settings)) {}
+
+    const MailboxSettings &settings() const { return m_settings; }
+
+    // One poll. Never fails as a whole: a server that cannot be reached is a problem, and
+    // a message that fails is left for the next poll while the others go on; a store
+    // failure stops the poll.
+    MailboxPoll poll(engine::Engine &engine, const bot::BotDefinition &bot);
+
+private:
+    MailboxSettings m_settings;
+};
+
+} // namespace clerk::scheduler
