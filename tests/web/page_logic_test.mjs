@@ -45,3 +45,26 @@ test('query strings leave out empty filters', () => {
   assert.equal(query({}), '');
   assert.equal(query({ reason: 'a b&c' }), '?reason=a+b%26c');
 });
+
+test('every script of the page parses', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const web = new URL('../../runtime/server/web/', import.meta.url);
+  const scripts = fs.readdirSync(web).filter((f) => f.endsWith('.js'));
+  assert.ok(scripts.includes('app.js'));
+  for (const file of scripts) {
+    const r = spawnSync(process.execPath, ['--check', new URL(file, web).pathname], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${file}: ${r.stderr}`);
+  }
+});
+
+test('the page has no inline script or style, which the Content-Security-Policy forbids', async () => {
+  const fs = await import('node:fs');
+  const html = fs.readFileSync(new URL('../../runtime/server/web/index.html', import.meta.url), 'utf8');
+  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i);
+  assert.doesNotMatch(html, /<style|\sstyle=|\son[a-z]+=/i);
+  for (const file of fs.readdirSync(new URL('../../runtime/server/web/', import.meta.url)).filter((f) => f.endsWith('.js'))) {
+    const js = fs.readFileSync(new URL(`../../runtime/server/web/${file}`, import.meta.url), 'utf8');
+    assert.doesNotMatch(js, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, file);
+  }
+});

@@ -93,9 +93,26 @@ export function valueText(value) {
   return JSON.stringify(value, null, 2);
 }
 
-// A value as an element: short text inline, long or structured text in a scrollable,
-// keyboard-focusable block.
+function isFlatRecord(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+    && Object.values(v).every((x) => x === null || ['string', 'number', 'boolean'].includes(typeof x));
+}
+
+// A list of flat records (e.g. OCR's pages) as a table, one row each.
+function recordTable(records, label) {
+  const keys = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'data compact' },
+    h('caption', { class: 'visually-hidden' }, label || 'Values'),
+    h('thead', {}, h('tr', {}, keys.map((k) => h('th', { scope: 'col' }, humanise(k))))),
+    h('tbody', {}, records.map((r) => h('tr', {}, keys.map((k) => h('td', {}, valueText(r[k] ?? ''))))))));
+}
+
+// A value as an element: short text inline, a list of records as a table, long or
+// structured text in a scrollable, keyboard-focusable block.
 export function valueNode(value, label) {
+  if (Array.isArray(value) && value.length > 0 && value.length <= 100 && value.every(isFlatRecord)) {
+    return recordTable(value, label);
+  }
   const text = valueText(value);
   if (text.length > 80 || text.includes('\n') || (value !== null && typeof value === 'object')) {
     return h('pre', { class: 'value-block', tabindex: '0', 'aria-label': label ? `${label} (scrollable)` : null }, text);
