@@ -33,11 +33,13 @@ test('values from the server stay text', () => {
 });
 
 test('the trend compares the later half of the days with the earlier half', () => {
-  const day = (st, person) => ({ straight_through: st, to_person: person });
-  assert.equal(trend([day(8, 2)]), null);
-  assert.equal(Math.round(trend([day(8, 2), day(8, 2), day(9, 1), day(9, 1)])), 10);
-  assert.equal(Math.round(trend([day(9, 1), day(7, 3)])), -20);
-  assert.equal(trend([day(0, 0), day(5, 5)]), null);
+  // As the server's rate: straight through / done.
+  const day = (st, done) => ({ straight_through: st, done });
+  assert.equal(trend([day(8, 10)]), null);
+  assert.equal(Math.round(trend([day(8, 10), day(8, 10), day(9, 10), day(9, 10)])), 10);
+  assert.equal(Math.round(trend([day(9, 10), day(7, 10)])), -20);
+  assert.equal(Math.round(trend([day(9, 10), day(0, 0), day(7, 10)])), -20);
+  assert.equal(trend([day(0, 0), day(5, 10)]), null);
 });
 
 test('query strings leave out empty filters', () => {

@@ -263,6 +263,10 @@ async function main() {
     before = await botRow();
     beforeBot = (dashBefore.body.bots || []).find((b) => b.bot === 'web-queue-test');
     check(before !== null && beforeBot, 'the dashboard shows the bot', before);
+    const charts = await page.$$eval('#dashboard-body svg.chart[role=img]', (svgs) => svgs.map((g) => g.querySelector('title')?.textContent || ''));
+    const tables = await page.$$eval('#dashboard-body table caption', (c) => c.map((x) => x.textContent));
+    check(charts.length >= 3 && charts.every((t) => t) && tables.some((t) => /figures per day/.test(t)) && tables.some((t) => /Queues per team/.test(t)),
+      'the dashboard draws titled SVG charts with their numbers in captioned tables', { charts, tables });
     await axe('dashboard');
     await page.keyboard.press('q');
     await visible('queue');

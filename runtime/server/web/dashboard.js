@@ -16,15 +16,16 @@ function table(caption, headers, rows, { numericFrom = 1 } = {}) {
       : h('td', { class: i >= numericFrom ? 'num' : null }, c))))))));
 }
 
-// The straight-through rate of the later half of the days against the earlier half,
-// weighted by items in.
+// The straight-through rate of the later half of the days against the earlier half, in
+// percentage points; null when either half has nothing done.
 export function trend(days) {
   if (days.length < 2) return null;
   const half = Math.floor(days.length / 2);
   const rate = (list) => {
-    const done = list.reduce((s, d) => s + (Number(d.straight_through) || 0), 0);
-    const arrived = list.reduce((s, d) => s + (Number(d.straight_through) || 0) + (Number(d.to_person) || 0), 0);
-    return arrived ? done / arrived : null;
+    // As the server's straight_through_rate: straight through / done.
+    const straight = list.reduce((s, d) => s + (Number(d.straight_through) || 0), 0);
+    const done = list.reduce((s, d) => s + (Number(d.done) || 0), 0);
+    return done ? straight / done : null;
   };
   const before = rate(days.slice(0, half));
   const after = rate(days.slice(days.length - half));
@@ -141,11 +142,12 @@ export async function renderDashboard() {
     arrived: t.arrived + (b.arrived || 0), hours: t.hours + (b.hours_saved || 0), cost: t.cost + (b.cost_saved || 0),
   }), { arrived: 0, hours: 0, cost: 0 });
 
+  const hasCost = bots.some((b) => typeof b.cost_saved === 'number');
   replace(container,
     h('section', { class: 'panel', 'aria-labelledby': 'bots-heading' },
       h('h2', { id: 'bots-heading' }, 'Bots'),
       h('p', { class: 'summary', id: 'dashboard-summary' },
-        `Since ${data.since ? data.since.slice(0, 10) : 'the start'}: ${formatNumber(totals.arrived)} items in, ${formatNumber(totals.hours, 1)} hours saved, ${formatMoney(totals.cost)} saved.`),
+        `Since ${data.since ? data.since.slice(0, 10) : 'the start'}: ${formatNumber(totals.arrived)} items in, ${formatNumber(totals.hours, 1)} hours saved${hasCost ? `, ${formatMoney(totals.cost)} saved` : ''}.`),
       bots.length === 0 ? h('p', { class: 'muted' }, 'No bot had items in this period.')
         : table('Per bot over the period',
           ['Bot', 'Items in', 'Done', 'Straight through', 'To a person', 'Failed', 'Straight-through rate', 'Trend', 'Minutes by hand per item', 'Hours saved', 'Cost saved'],
