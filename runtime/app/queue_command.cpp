@@ -49,6 +49,15 @@ bool parseId(const QString &text, qint64 &id)
     return true;
 }
 
+// What a person may see of an exception item: in a blind shadow trial the bot's
+// suggestion is kept for the figures but not shown.
+store::ExceptionItem shownToPeople(store::ExceptionItem e)
+{
+    if (e.evidence.value(QStringLiteral("blind")).toBool())
+        e.evidence.remove(QStringLiteral("suggestion"));
+    return e;
+}
+
 void printException(const store::ExceptionItem &e, const WorkItem *item)
 {
     QTextStream &o = out();
@@ -191,7 +200,7 @@ int queueCommand(const QStringList &arguments)
         if (json) {
             QJsonArray array;
             for (const store::ExceptionItem &e : *list)
-                array.append(toJson(e, false));
+                array.append(toJson(shownToPeople(e), false));
             printJson(array);
             return ExitOk;
         }
@@ -221,12 +230,12 @@ int queueCommand(const QStringList &arguments)
     if (action == QLatin1String("show")) {
         auto item = store.item(exception->itemId);
         if (json) {
-            QJsonObject object = toJson(*exception, true);
+            QJsonObject object = toJson(shownToPeople(*exception), true);
             if (item)
                 object.insert(QStringLiteral("item"), toJson(*item, true));
             printJson(object);
         } else {
-            printException(*exception, item ? &*item : nullptr);
+            printException(shownToPeople(*exception), item ? &*item : nullptr);
         }
         return ExitOk;
     }

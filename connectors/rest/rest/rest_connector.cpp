@@ -199,7 +199,7 @@ struct RestConnector::Private {
     std::expected<QByteArray, CallError> fetchToken() const;
     // One request, with retries; a 2xx answer or the final error.
     std::expected<HttpResponse, CallError> exchange(const Operation &operation, const HttpRequest &request,
-                                                    bool mayResend) const;
+                                                    bool mayResend, std::chrono::steady_clock::time_point deadline) const;
 };
 
 std::expected<QByteArray, CallError> RestConnector::Private::fetchToken() const
@@ -300,14 +300,27 @@ std::expected<QByteArray, CallError> RestConnector::Private::authorization(bool 
 }
 
 std::expected<HttpResponse, CallError> RestConnector::Private::exchange(const Operation &operation,
-                                                                       const HttpRequest &base, bool mayResend) const
+                                                                       const HttpRequest &base, bool mayResend,
+                                                                       std::chrono::steady_clock::time_point deadline) const
 {
+    const bool hasDeadline = deadline != std::chrono::steady_clock::time_point::max();
+    // Rounded up, so a request cut to the time left ends at or after the deadline, never
+    // just before it.
+    const auto timeLeft = [deadline] {
+        return std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    };
     const QByteArray authHeader = authType == QLatin1String("api_key")
                                       ? auth.value(QStringLiteral("header")).toString().toUtf8()
                                       : QByteArrayLiteral("Authorization");
     bool refreshedToken = false;
     CallError last{Error::unavailable(QStringLiteral("not tried")), true, false, 0ms, 0, {}};
     for (int attempt = 0; attempt <= maxAttempts; ++attempt) {
+        if (hasDeadline && timeLeft() <= 0ms) {
+            return std::unexpected(CallError{Error::timeout(QStringLiteral("connector %1: operation %2: the time "
+                                                                           "limit passed")
+                                                                .arg(name, operation.name)),
+                                             true, last.maybeActed, 0ms, last.httpStatus, last.body});
+        }
         if (const auto wait = breaker->admit()) {
             return std::unexpected(CallError{
                 Error::unavailable(QStringLiteral("connector %1 is resting after repeated failures (circuit open)")
@@ -324,6 +337,15 @@ std::expected<HttpResponse, CallError> RestConnector::Private::exchange(const Op
         }
         if (!authorizationValue->isEmpty())
             request.headers.emplaceBack(authHeader, *authorizationValue);
+
+        // Cut to the caller's time left (at least 1 ms: 0 would mean no limit to libcurl).
+        bool cutShort = false;
+        if (hasDeadline) {
+            const std::chrono::milliseconds left = std::max(timeLeft(), 1ms);
+            cutShort = left < request.timeout;
+            request.timeout = std::min(request.timeout, left);
+            request.connectTimeout = std::min(request.connectTimeout, left);
+        }
 
         QElapsedTimer timer;
         timer.start();
@@ -343,6 +365,13 @@ std::expected<HttpResponse, CallError> RestConnector::Private::exchange(const Op
                 return std::unexpected(CallError{Error(error.error.code(), QStringLiteral("connector %1: %2")
                                                                                 .arg(name, error.error.message())),
                                                  false, false, 0ms, 0, {}});
+            }
+            if (cutShort && error.error.code() == ErrorCode::Timeout) {
+                breaker->releaseTrial();  // clerk's time limit, not a slow system
+                return std::unexpected(CallError{Error::timeout(QStringLiteral("connector %1: operation %2: the "
+                                                                               "time limit passed")
+                                                                    .arg(name, operation.name)),
+                                                 true, last.maybeActed || !notProcessed, 0ms, 0, {}});
             }
             breaker->recordFailure();
             last = CallError{Error(error.error.code(), QStringLiteral("connector %1: operation %2: %3")
@@ -398,6 +427,8 @@ std::expected<HttpResponse, CallError> RestConnector::Private::exchange(const Op
         const std::chrono::milliseconds delay = std::max(retryAfter, backoffDelay(initialDelay, maxDelay, attempt));
         if (delay > maxDelay)
             return std::unexpected(last);  // a long wait: the item waits instead of a worker
+        if (hasDeadline && delay >= timeLeft())
+            return std::unexpected(last);  // the wait would outlast the caller's time limit
         pause(delay);
     }
     return std::unexpected(last);
@@ -613,7 +644,7 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
             pageQuery.append({pagination.sizeParam, QString::number(pagination.size)});
         request.url = nextUrl.isEmpty() ? appendQuery(baseUrl + path, pageQuery) : nextUrl;
 
-        const auto answer = d->exchange(operation, request, mayResend);
+        const auto answer = d->exchange(operation, request, mayResend, options.deadline);
         if (!answer)
             return std::unexpected(answer.error());
         ++result.pages;

@@ -40,6 +40,11 @@ namespace clerk::rest {
 
 struct CallOptions {
     QString idempotencyKey;  // sent as Idempotency-Key (idempotency: header) and seen by templates as {{ key }}
+    // The caller's time limit (a step's time_limit): each request's timeouts are cut to
+    // the time left, and no retry starts (or waits) past it; the call then fails with
+    // Timeout, retryable. A request cut short this way does not count against the
+    // connector's circuit breaker. max(): none.
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 struct CallResult {

@@ -41,6 +41,7 @@ struct StepDefinition {
     QJsonObject params;   // validated, with defaults applied
     QString team;         // who answers this step's questions; empty: the bot's exception team
     QString when;         // the step runs only when this condition holds; empty: always
+    std::chrono::milliseconds timeLimit{0};  // time_limit; 0: the bot's stepTimeLimit
     SourcePosition position;
 };
 
@@ -82,6 +83,9 @@ struct BotDefinition {
     double manualMinutes = 0;                 // a person's minutes per item, for hours saved
     bool shadow = false;                      // mode: shadow: decide, do not act; a person answers every item
     bool shadowShowsSuggestion = true;        // false: a blind trial
+    int concurrency = 0;                      // at most this many items running at once per process; 0: no limit
+    int priority = 0;                         // items of higher-priority bots are leased first
+    std::chrono::milliseconds stepTimeLimit{0};  // time_limit: each step's default limit; 0: none
     std::optional<TriggerDefinition> trigger;
     QMap<QString, double> thresholds;         // name -> 0..1
     QString exceptionTeam;                    // defaults to ownerTeam

@@ -350,6 +350,7 @@ void checkSteps(const Node &root, const StepCatalog &catalog, const std::optiona
         step.params = params;
         step.team = object.value(QStringLiteral("team")).toString();
         step.when = when;
+        step.timeLimit = durationOr(object.value(QStringLiteral("time_limit")), {});
         step.position = positionOf(node);
         steps.append(step);
     }
@@ -366,6 +367,9 @@ BotDefinition buildBot(const QJsonObject &top, const Node &root)
     bot.shadow = top.value(QStringLiteral("mode")).toString() == QLatin1String("shadow");
     bot.shadowShowsSuggestion =
         top.value(QStringLiteral("shadow")).toObject().value(QStringLiteral("show_suggestion")).toBool(true);
+    bot.concurrency = top.value(QStringLiteral("concurrency")).toInt(0);
+    bot.priority = top.value(QStringLiteral("priority")).toInt(0);
+    bot.stepTimeLimit = durationOr(top.value(QStringLiteral("time_limit")), {});
 
     if (const Node *triggerNode = root.find(QStringLiteral("trigger"))) {
         const QJsonObject trigger = top.value(QStringLiteral("trigger")).toObject();

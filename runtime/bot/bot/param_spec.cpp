@@ -314,6 +314,10 @@ QList<ParamSpec> buildBotFileSpec()
                                             "no_match\" (also !=; compared ignoring case), or \"{{ form.urgent }}\" "
                                             "(true unless empty, false, no or 0). A skipped step's output is "
                                             "skipped: true.")),
+            ParamSpec::of(QStringLiteral("time_limit"), T::Duration,
+                          QStringLiteral("How long the step may take, e.g. 2m; past it the step stops (OCR and "
+                                         "calls to other systems stop early) and the item is retried later. "
+                                         "Default: the bot's time_limit.")),
         },
         QStringLiteral("One step of the bot."));
 
@@ -347,6 +351,18 @@ QList<ParamSpec> buildBotFileSpec()
                     .withDefault(true),
             },
             QStringLiteral("How a shadow-mode trial is run.")),
+        ParamSpec::of(QStringLiteral("concurrency"), T::Integer,
+                      QStringLiteral("At most this many of the bot's items run at once in one clerk serve process "
+                                     "(per process: three processes may run three times as many). Default: no "
+                                     "limit beyond the process's workers."))
+            .withRange(1, 1000),
+        ParamSpec::of(QStringLiteral("priority"), T::Integer,
+                      QStringLiteral("Items of bots with a higher priority are taken from the queue first."))
+            .withDefault(0)
+            .withRange(-1000, 1000),
+        ParamSpec::of(QStringLiteral("time_limit"), T::Duration,
+                      QStringLiteral("How long each step may take unless the step gives its own time_limit, e.g. "
+                                     "5m. Default: no limit.")),
         trigger,
         ParamSpec::object(
             QStringLiteral("input"),

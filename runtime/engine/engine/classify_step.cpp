@@ -6,12 +6,15 @@
 // CategoryClassifier; this file reads the params, loads the model once when the step is
 // created, and turns decisions into outcomes.
 #include "engine/builtin_steps_p.h"
+#include "engine/shadow_trial_p.h"
 
 #include "classify/category_classifier.h"
 #include "classify/model_files.h"
 
 #include <QDir>
 #include <QJsonArray>
+
+#include <algorithm>
 
 namespace clerk::engine {
 
@@ -34,59 +37,90 @@ public:
     {
         const QString text = ctx.render(m_text);
         const classify::CategoryDecision decision = m_classifier->classify(text);
+        const bool hasText = !text.trimmed().isEmpty();
 
         QJsonArray ranking;
-        QList<HumanChoice> choices;
         for (const classify::RankedCategory &ranked : decision.ranking) {
             if (ranking.size() >= m_top)
                 break;
             ranking.append(QJsonObject{{QStringLiteral("category"), ranked.category},
                                        {QStringLiteral("confidence"), ranked.confidence}});
-            const classify::CategoryDefinition *definition = m_classifier->category(ranked.category);
-            const QString label = definition ? definition->label : ranked.category;
-            // Picking a category means the same outputs as the bot deciding it.
-            const QJsonObject implied{{QStringLiteral("category"), ranked.category},
-                                      {QStringLiteral("label"), label},
-                                      {QStringLiteral("team"), definition ? definition->team : QString()},
-                                      {QStringLiteral("confidence"), 1.0}};
-            choices.append({ranked.category, label,
-                            QJsonObject{{QStringLiteral("confidence"), ranked.confidence},
-                                        {QStringLiteral("reasons"), QJsonArray::fromStringList(ranked.reasons)},
-                                        {QStringLiteral("outputs"), implied}}});
         }
         const QJsonArray reasons = QJsonArray::fromStringList(decision.reasons);
-
-        if (!text.trimmed().isEmpty() && decision.confidence >= m_threshold) {
-            const classify::CategoryDefinition *definition = m_classifier->category(decision.category);
-            return StepOutcome::continueWith({
-                {QStringLiteral("category"), decision.category},
-                {QStringLiteral("label"), definition ? definition->label : decision.category},
-                {QStringLiteral("team"), definition ? definition->team : QString()},
-                {QStringLiteral("confidence"), decision.confidence},
-                {QStringLiteral("reasons"), reasons},
-                {QStringLiteral("ranking"), ranking},
-                {QStringLiteral("decided_by"), decision.decidedByRule ? QStringLiteral("rule") : QStringLiteral("model")},
-            });
-        }
+        const QJsonObject decided{
+            {QStringLiteral("category"), decision.category},
+            {QStringLiteral("label"), labelOf(decision.category)},
+            {QStringLiteral("team"), teamOf(decision.category)},
+            {QStringLiteral("confidence"), decision.confidence},
+            {QStringLiteral("reasons"), reasons},
+            {QStringLiteral("ranking"), ranking},
+            {QStringLiteral("decided_by"), decision.decidedByRule ? QStringLiteral("rule") : QStringLiteral("model")},
+        };
+        const bool sure = hasText && decision.confidence >= m_threshold;
+        if (sure && !isShadowTrial(ctx))
+            return StepOutcome::continueWith(decided);
 
         HumanRequest request;
-        // The reason reaches logs: a number, never the document's words.
-        request.reason = text.trimmed().isEmpty()
-                             ? QStringLiteral("no text to classify")
-                             : QStringLiteral("not sure of the category (best: %1)").arg(decision.confidence, 0, 'f', 2);
-        request.evidence = {{QStringLiteral("best"), decision.category},
-                            {QStringLiteral("confidence"), decision.confidence},
-                            {QStringLiteral("threshold"), m_threshold},
-                            {QStringLiteral("reasons"), reasons},
-                            {QStringLiteral("ranking"), ranking}};
-        request.choices = choices;
         request.fields = {QStringLiteral("category")};
-        request.outputs = {{QStringLiteral("reasons"), reasons}, {QStringLiteral("ranking"), ranking}};
         request.team = ctx.step().team;
+        if (isBlindTrial(ctx)) {
+            // A blind trial: nothing a person sees may point to the bot's answer, so the
+            // categories come in their own order, without confidences.
+            request.reason = QStringLiteral("shadow trial: a person decides the category");
+            for (const classify::CategoryDefinition &category : m_classifier->categories())
+                request.choices.append(choiceFor(category.name, {}));
+        } else {
+            // The reason reaches logs: a number, never the document's words.
+            request.reason = !hasText ? QStringLiteral("no text to classify")
+                             : sure   ? QStringLiteral("shadow mode: the bot's category waits for a person "
+                                                       "(confidence %1)")
+                                          .arg(decision.confidence, 0, 'f', 2)
+                                      : QStringLiteral("not sure of the category (best: %1)")
+                                          .arg(decision.confidence, 0, 'f', 2);
+            request.evidence = {{QStringLiteral("best"), decision.category},
+                                {QStringLiteral("confidence"), decision.confidence},
+                                {QStringLiteral("threshold"), m_threshold},
+                                {QStringLiteral("reasons"), reasons},
+                                {QStringLiteral("ranking"), ranking}};
+            for (const classify::RankedCategory &ranked : decision.ranking) {
+                if (request.choices.size() >= m_top)
+                    break;
+                request.choices.append(choiceFor(ranked.category,
+                                                 {{QStringLiteral("confidence"), ranked.confidence},
+                                                  {QStringLiteral("reasons"), QJsonArray::fromStringList(ranked.reasons)}}));
+            }
+            request.outputs = {{QStringLiteral("reasons"), reasons}, {QStringLiteral("ranking"), ranking}};
+        }
+        // The person must be able to agree with the bot.
+        const bool offered = std::any_of(request.choices.begin(), request.choices.end(),
+                                         [&](const HumanChoice &choice) { return choice.value == decision.category; });
+        if (!decision.category.isEmpty() && !offered)
+            request.choices.append(choiceFor(decision.category, {}));
+        addSuggestion(request, ctx, {hasText ? decision.category : QString(), hasText ? decision.confidence : 0.0, decided});
         return StepOutcome::needsHuman(request);
     }
 
 private:
+    QString labelOf(const QString &category) const
+    {
+        const classify::CategoryDefinition *definition = m_classifier->category(category);
+        return definition && !definition->label.isEmpty() ? definition->label : category;
+    }
+    QString teamOf(const QString &category) const
+    {
+        const classify::CategoryDefinition *definition = m_classifier->category(category);
+        return definition ? definition->team : QString();
+    }
+    // Picking a category means the same outputs as the bot deciding it.
+    HumanChoice choiceFor(const QString &category, QJsonObject detail) const
+    {
+        detail.insert(QStringLiteral("outputs"), QJsonObject{{QStringLiteral("category"), category},
+                                                             {QStringLiteral("label"), labelOf(category)},
+                                                             {QStringLiteral("team"), teamOf(category)},
+                                                             {QStringLiteral("confidence"), 1.0}});
+        return {category, labelOf(category), detail};
+    }
+
     bot::Template m_text;
     std::shared_ptr<const classify::CategoryClassifier> m_classifier;
     double m_threshold;

@@ -1,8 +1,10 @@
 #include "engine/engine.h"
 
+#include "core/duration.h"
 #include "core/logging.h"
 
 #include <QCoreApplication>
+#include <QDeadlineTimer>
 #include <QSysInfo>
 #include <QRandomGenerator>
 
@@ -95,11 +97,11 @@ Result<const Engine::LoadedBot *> Engine::loadedBot(const QString &digest)
 }
 
 Result<store::EnqueueResult> Engine::submit(const bot::BotDefinition &bot, const QString &sourceRef,
-                                            const QJsonObject &payload, int priority)
+                                            const QJsonObject &payload, std::optional<int> priority)
 {
     if (auto added = addBot(bot); !added)
         return fail(added.error());
-    store::NewItem item{bot.name, bot.version, bot.digest, sourceRef, payload, priority};
+    store::NewItem item{bot.name, bot.version, bot.digest, sourceRef, payload, priority.value_or(bot.priority)};
     return m_store.enqueue(item);
 }
 
@@ -212,7 +214,21 @@ Result<ItemState> Engine::runLeased(WorkItem item)
                         [this, &item, index](const QString &key) { return m_store.beginAction(key, item.id, index); },
                         [this](const QString &key) { return m_store.finishAction(key); },
                         [this](const QString &key) { return m_store.abandonAction(key); });
-        const StepOutcome outcome = runStep(bot, index, ctx);
+        const milliseconds timeLimit = step.timeLimit > 0ms ? step.timeLimit : definition.stepTimeLimit;
+        if (timeLimit > 0ms)
+            ctx.setDeadline(QDeadlineTimer(timeLimit.count()));
+        StepOutcome outcome = runStep(bot, index, ctx);
+        // A step stopped by its time limit (OCR cancelled, a call cut short) tried and
+        // failed for lack of time, not because the item is bad: it is retried later, and
+        // fails after the bot's retry limit as other temporary failures do. A step that
+        // finished its work, or asked a person, late keeps its answer.
+        bool overTime = false;
+        if (timeLimit > 0ms && ctx.deadline().hasExpired() &&
+            (outcome.kind() == StepOutcome::Kind::RetryLater || outcome.kind() == StepOutcome::Kind::Fail)) {
+            overTime = true;
+            outcome = StepOutcome::retryLater(0ms, QStringLiteral("took longer than its time limit of %1")
+                                                       .arg(formatDuration(timeLimit)));
+        }
         if (m_observer)
             m_observer->onStepFinished(item, step, outcome);
 
@@ -245,7 +261,8 @@ Result<ItemState> Engine::runLeased(WorkItem item)
             return stop(item, ItemState::WaitingForHuman, request.reason);
         }
         case StepOutcome::Kind::RetryLater: {
-            const QString reason = QStringLiteral("step %1: %2").arg(step.id, outcome.reason());
+            const QString reason = overTime ? QStringLiteral("step %1 %2").arg(step.id, outcome.reason())
+                                            : QStringLiteral("step %1: %2").arg(step.id, outcome.reason());
             if (item.attempts >= definition.retry.maxAttempts) {
                 const QString final = QStringLiteral("gave up after %1 retries; %2").arg(item.attempts).arg(reason);
                 if (auto failed = m_store.failItem(item.id, owner, final); !failed)

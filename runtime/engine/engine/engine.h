@@ -25,6 +25,7 @@
 #include <QHash>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace clerk::engine {
@@ -75,8 +76,9 @@ public:
     Status addBot(const bot::BotDefinition &bot);
 
     // Enqueues one input for `bot` (added with addBot). Deduplicated by sourceRef.
+    // `priority`: default the bot's (key `priority`); higher is leased first.
     Result<store::EnqueueResult> submit(const bot::BotDefinition &bot, const QString &sourceRef,
-                                        const QJsonObject &payload, int priority = 0);
+                                        const QJsonObject &payload, std::optional<int> priority = std::nullopt);
 
     // Leases and runs items until none is runnable now. `bots` empty: any bot.
     // Returns how many items this call took from the queue. Fails only when the store

@@ -12,12 +12,15 @@
 
 #include "core/logging.h"
 #include "engine/rest_candidates.h"
+#include "engine/shadow_trial_p.h"
 #include "match/matcher.h"
 #include "match/match_settings.h"
 #include "match/record_index.h"
 
 #include <QDir>
 #include <QJsonArray>
+
+#include <algorithm>
 
 namespace clerk::engine {
 
@@ -78,12 +81,13 @@ public:
             request.team = ctx.step().team;
             request.outputs = {{QStringLiteral("decision"), QStringLiteral("matched")},
                                {QStringLiteral("decided_by"), QStringLiteral("person")}};
+            addSuggestion(request, ctx, {});  // no guess: it would not have decided at any threshold
             return StepOutcome::needsHuman(request);
         }
 
         Result<match::MatchDecision> decided = fail(Error::internal(QStringLiteral("no candidate source")));
         if (m_search) {
-            auto candidates = m_search->fetch(ctx.scope());
+            auto candidates = m_search->fetch(ctx.scope(), steadyDeadline(ctx.deadline()));
             if (candidates)
                 decided = match::Matcher::decide(model, query, *candidates, m_thresholds, m_maxCandidates);
             else
@@ -107,26 +111,39 @@ public:
         qCDebug(lcEngine) << "match" << ctx.step().id << "item" << ctx.item().id << match::toString(decision.outcome)
                           << "candidates" << decision.candidatesSeen << "best" << (best ? best->probability : 0.0);
 
-        if (decision.outcome == match::MatchOutcome::Matched) {
-            return StepOutcome::continueWith({{QStringLiteral("record_id"), best->record.id},
-                                              {QStringLiteral("score"), best->score},
-                                              {QStringLiteral("probability"), best->probability},
-                                              {QStringLiteral("decision"), QStringLiteral("matched")},
-                                              {QStringLiteral("decided_by"), QStringLiteral("bot")},
-                                              {QStringLiteral("candidates"), candidates}});
+        const QJsonObject noMatchOutputs{{QStringLiteral("record_id"), QString()},
+                                         {QStringLiteral("score"), best ? best->score : 0.0},
+                                         {QStringLiteral("probability"), best ? best->probability : 0.0},
+                                         {QStringLiteral("decision"), QStringLiteral("no_match")},
+                                         {QStringLiteral("decided_by"), QStringLiteral("bot")},
+                                         {QStringLiteral("candidates"), candidates}};
+        // What the bot would do alone, for a shadow trial: take the best candidate, or
+        // (no match) none, sure to the degree no candidate is likely.
+        Suggestion suggestion;
+        if (decision.outcome == match::MatchOutcome::NoMatch || !best) {
+            suggestion = {QStringLiteral("none"), best ? 1.0 - best->probability : 1.0, noMatchOutputs};
+        } else {
+            suggestion = {best->record.id, best->probability,
+                          QJsonObject{{QStringLiteral("record_id"), best->record.id},
+                                      {QStringLiteral("score"), best->score},
+                                      {QStringLiteral("probability"), best->probability},
+                                      {QStringLiteral("decision"), QStringLiteral("matched")},
+                                      {QStringLiteral("decided_by"), QStringLiteral("bot")},
+                                      {QStringLiteral("candidates"), candidates}}};
         }
-        if (decision.outcome == match::MatchOutcome::NoMatch && m_noMatchToPerson) {
+
+        if (decision.outcome == match::MatchOutcome::Matched && !isShadowTrial(ctx))
+            return StepOutcome::continueWith(suggestion.outputs);
+        if (decision.outcome == match::MatchOutcome::NoMatch && !m_noMatchToPerson && !isShadowTrial(ctx))
+            return StepOutcome::continueWith(noMatchOutputs);
+        if (decision.outcome == match::MatchOutcome::NoMatch && !isShadowTrial(ctx)) {
             HumanRequest request;
             request.reason = QStringLiteral("no existing record matches: %1 candidates, best %2")
                                  .arg(decision.candidatesSeen)
                                  .arg(best ? best->probability : 0.0, 0, 'f', 3);
             request.evidence = {{QStringLiteral("query"), queryValues(model, raw)},
                                 {QStringLiteral("candidates"), candidates}};
-            request.choices.append({QStringLiteral("none"), QStringLiteral("No existing record: treat as new"),
-                                    QJsonObject{{QStringLiteral("outputs"),
-                                                 QJsonObject{{QStringLiteral("record_id"), QString()},
-                                                             {QStringLiteral("decision"), QStringLiteral("no_match")},
-                                                             {QStringLiteral("decided_by"), QStringLiteral("person")}}}}});
+            request.choices.append(noneChoice(QStringLiteral("No existing record: treat as new")));
             request.fields = {QStringLiteral("record_id")};
             request.outputs = {{QStringLiteral("candidates"), candidates},
                                {QStringLiteral("decision"), QStringLiteral("matched")},
@@ -134,60 +151,106 @@ public:
             request.team = ctx.step().team;
             return StepOutcome::needsHuman(request);
         }
-        if (decision.outcome == match::MatchOutcome::NoMatch) {
-            return StepOutcome::continueWith({{QStringLiteral("record_id"), QString()},
-                                              {QStringLiteral("score"), best ? best->score : 0.0},
-                                              {QStringLiteral("probability"), best ? best->probability : 0.0},
-                                              {QStringLiteral("decision"), QStringLiteral("no_match")},
-                                              {QStringLiteral("decided_by"), QStringLiteral("bot")},
-                                              {QStringLiteral("candidates"), candidates}});
+
+        // A person picks among the ranked candidates: the bot was not sure, or this is a
+        // shadow trial.
+        HumanRequest request = candidateRequest(ctx, decision, raw, candidates);
+        addSuggestion(request, ctx, suggestion);
+        return StepOutcome::needsHuman(request);
+    }
+
+private:
+    static HumanChoice noneChoice(const QString &label)
+    {
+        return {QStringLiteral("none"), label,
+                QJsonObject{{QStringLiteral("outputs"),
+                             QJsonObject{{QStringLiteral("record_id"), QString()},
+                                         {QStringLiteral("decision"), QStringLiteral("no_match")},
+                                         {QStringLiteral("decided_by"), QStringLiteral("person")}}}}};
+    }
+
+    // The question for a person: which of the ranked candidates (or none) is the item's
+    // record. In a blind trial the candidates come in record id order, without the
+    // bot's scores, so nothing shown points to its answer.
+    HumanRequest candidateRequest(const StepContext &ctx, const match::MatchDecision &decision, const QStringList &raw,
+                                  const QJsonArray &candidates) const
+    {
+        const bool blind = isBlindTrial(ctx);
+        const match::ScoredCandidate *best = decision.best();
+        HumanRequest request;
+        if (blind) {
+            request.reason = QStringLiteral("shadow trial: a person decides which record this is (%1 candidates)")
+                                 .arg(decision.candidatesSeen);
+        } else if (decision.outcome == match::MatchOutcome::Matched) {
+            request.reason = QStringLiteral("shadow mode: the bot's match waits for a person (%1 candidates, best %2)")
+                                 .arg(decision.candidatesSeen)
+                                 .arg(best->probability, 0, 'f', 3);
+        } else if (decision.outcome == match::MatchOutcome::NoMatch) {
+            request.reason = QStringLiteral("shadow mode: the bot found no match (%1 candidates, best %2)")
+                                 .arg(decision.candidatesSeen)
+                                 .arg(best ? best->probability : 0.0, 0, 'f', 3);
+        } else {
+            const double runnerUp = decision.ranked.size() > 1 ? decision.ranked[1].probability : 0.0;
+            request.reason = QStringLiteral("not sure which record this is: %1 candidates, best %2, runner-up %3")
+                                 .arg(decision.candidatesSeen)
+                                 .arg(best->probability, 0, 'f', 3)
+                                 .arg(runnerUp, 0, 'f', 3);
         }
 
-        HumanRequest request;
-        const double runnerUp = decision.ranked.size() > 1 ? decision.ranked[1].probability : 0.0;
-        request.reason = QStringLiteral("not sure which record this is: %1 candidates, best %2, runner-up %3")
-                             .arg(decision.candidatesSeen)
-                             .arg(best->probability, 0, 'f', 3)
-                             .arg(runnerUp, 0, 'f', 3);
-        request.evidence = {{QStringLiteral("query"), queryValues(model, raw)},
-                            {QStringLiteral("candidates"), candidates},
-                            {QStringLiteral("upper"), m_thresholds.upper},
-                            {QStringLiteral("lower"), m_thresholds.lower},
-                            {QStringLiteral("margin"), m_thresholds.margin}};
-        for (qsizetype i = 0; i < decision.ranked.size(); ++i) {
+        QList<qsizetype> order;
+        for (qsizetype i = 0; i < decision.ranked.size(); ++i)
+            order.append(i);
+        if (blind) {
+            std::sort(order.begin(), order.end(), [&](qsizetype a, qsizetype b) {
+                return decision.ranked[a].record.id < decision.ranked[b].record.id;
+            });
+        }
+        QJsonArray shownCandidates;
+        for (const qsizetype i : order) {
             const match::ScoredCandidate &candidate = decision.ranked[i];
+            QJsonObject detail = candidates[i].toObject();
+            if (blind) {
+                detail.remove(QStringLiteral("score"));
+                detail.remove(QStringLiteral("probability"));
+            }
+            shownCandidates.append(detail);
             QStringList shown;
             for (const QString &value : candidate.record.values) {
                 if (!value.isEmpty())
                     shown.append(value);
             }
-            QJsonObject detail = candidates[i].toObject();
-            detail.insert(QStringLiteral("outputs"),
-                          QJsonObject{{QStringLiteral("record_id"), candidate.record.id},
-                                      {QStringLiteral("score"), candidate.score},
-                                      {QStringLiteral("probability"), candidate.probability},
-                                      {QStringLiteral("decision"), QStringLiteral("matched")},
-                                      {QStringLiteral("decided_by"), QStringLiteral("person")}});
+            QJsonObject outputs{{QStringLiteral("record_id"), candidate.record.id},
+                                {QStringLiteral("decision"), QStringLiteral("matched")},
+                                {QStringLiteral("decided_by"), QStringLiteral("person")}};
+            if (!blind) {
+                outputs.insert(QStringLiteral("score"), candidate.score);
+                outputs.insert(QStringLiteral("probability"), candidate.probability);
+            }
+            detail.insert(QStringLiteral("outputs"), outputs);
+            const QString label = QStringLiteral("%1: %2").arg(candidate.record.id, shown.join(QStringLiteral(", ")));
             request.choices.append({candidate.record.id,
-                                    QStringLiteral("%1: %2 (%3%)")
-                                        .arg(candidate.record.id, shown.join(QStringLiteral(", ")))
-                                        .arg(candidate.probability * 100.0, 0, 'f', 1),
+                                    blind ? label
+                                          : QStringLiteral("%1 (%2%)").arg(label).arg(candidate.probability * 100.0, 0, 'f', 1),
                                     detail});
         }
-        request.choices.append({QStringLiteral("none"), QStringLiteral("None of these"),
-                                QJsonObject{{QStringLiteral("outputs"),
-                                             QJsonObject{{QStringLiteral("record_id"), QString()},
-                                                         {QStringLiteral("decision"), QStringLiteral("no_match")},
-                                                         {QStringLiteral("decided_by"), QStringLiteral("person")}}}}});
+        request.choices.append(noneChoice(QStringLiteral("None of these")));
+        request.evidence = {{QStringLiteral("query"), queryValues(m_model, raw)},
+                            {QStringLiteral("candidates"), shownCandidates}};
+        request.outputs = {{QStringLiteral("candidates"), shownCandidates}};
+        if (!blind) {
+            request.evidence.insert(QStringLiteral("upper"), m_thresholds.upper);
+            request.evidence.insert(QStringLiteral("lower"), m_thresholds.lower);
+            request.evidence.insert(QStringLiteral("margin"), m_thresholds.margin);
+            if (best) {
+                request.outputs.insert(QStringLiteral("score"), best->score);
+                request.outputs.insert(QStringLiteral("probability"), best->probability);
+            }
+        }
         request.fields = {QStringLiteral("record_id")};
-        request.outputs = {{QStringLiteral("candidates"), candidates},
-                           {QStringLiteral("score"), best->score},
-                           {QStringLiteral("probability"), best->probability}};
         request.team = ctx.step().team;
-        return StepOutcome::needsHuman(request);
+        return request;
     }
 
-private:
     QList<bot::Template> m_values;  // per model field, in field order
     std::shared_ptr<const match::Matcher> m_matcher;        // index mode
     std::shared_ptr<const RestCandidates> m_search;         // search mode

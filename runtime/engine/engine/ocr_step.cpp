@@ -58,9 +58,15 @@ public:
         if (path.isEmpty())
             return StepOutcome::fail(QStringLiteral("ocr: the file name is empty"));
 
-        auto read = m_engine.readDocument(path, m_options);
+        ocr::OcrOptions options = m_options;
+        options.deadline = steadyDeadline(ctx.deadline());
+        auto read = m_engine.readDocument(path, options);
         if (!read) {
             const Error &error = read.error();
+            // The step's time limit, not the document: try again later (the engine words
+            // the reason).
+            if (error.code() == ErrorCode::Timeout && ctx.deadline().hasExpired())
+                return StepOutcome::retryLater(std::chrono::milliseconds(0), QStringLiteral("ocr: %1").arg(error.message()));
             switch (error.code()) {
             case ErrorCode::NotFound:
                 return StepOutcome::fail(QStringLiteral("ocr: %1").arg(error.toString()));

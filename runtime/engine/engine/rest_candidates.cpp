@@ -46,7 +46,8 @@ Result<std::shared_ptr<const RestCandidates>> RestCandidates::create(const bot::
     return std::shared_ptr<const RestCandidates>(std::move(candidates));
 }
 
-Result<QList<match::MatchRecord>> RestCandidates::fetch(const QJsonObject &scope) const
+Result<QList<match::MatchRecord>> RestCandidates::fetch(const QJsonObject &scope,
+                                                       std::chrono::steady_clock::time_point deadline) const
 {
     QList<match::MatchRecord> records;
     QSet<QString> seen;
@@ -61,7 +62,9 @@ Result<QList<match::MatchRecord>> RestCandidates::fetch(const QJsonObject &scope
         }
         if (!complete)
             continue;  // the item lacks what this search needs
-        const auto answer = m_connector->call(query.operation, params);
+        rest::CallOptions options;
+        options.deadline = deadline;
+        const auto answer = m_connector->call(query.operation, params, options);
         if (!answer) {
             const rest::CallError &error = answer.error();
             if (error.retryable)

@@ -15,6 +15,7 @@
 #include "match/match_record.h"
 
 #include <QJsonObject>
+#include <chrono>
 #include <memory>
 
 namespace clerk::rest {
@@ -33,7 +34,10 @@ public:
 
     // The candidates for one item, normalised for matching. Unavailable or Timeout when the
     // system cannot be asked now (the step retries later); other errors are permanent.
-    Result<QList<match::MatchRecord>> fetch(const QJsonObject &scope) const;
+    // `deadline`: the step's time limit; calls are cut short at it (Timeout).
+    Result<QList<match::MatchRecord>> fetch(const QJsonObject &scope,
+                                            std::chrono::steady_clock::time_point deadline =
+                                                std::chrono::steady_clock::time_point::max()) const;
 
     int searchCount() const { return static_cast<int>(m_queries.size()); }
 

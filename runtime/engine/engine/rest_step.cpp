@@ -76,7 +76,7 @@ public:
         if (!*first) {
             // An earlier attempt began this action and may have landed.
             if (m_check) {
-                const auto checked = m_connector->call(m_check->operation, render(ctx, *m_check), {key});
+                const auto checked = m_connector->call(m_check->operation, render(ctx, *m_check), callOptions(ctx, key));
                 if (!checked)
                     return failed(ctx, checked.error(), m_check->operation);
                 if (checked->rawBody.contains(key.toUtf8())) {
@@ -108,7 +108,7 @@ public:
         }
 
         const QJsonObject params = render(ctx, m_action);
-        const auto result = m_connector->call(m_action.operation, params, {key});
+        const auto result = m_connector->call(m_action.operation, params, callOptions(ctx, key));
         if (!result) {
             if (cleanSlate && !result.error().maybeActed) {
                 // Known not to have acted (e.g. 503, 422, no connection): the next attempt
@@ -169,6 +169,15 @@ private:
                                        QStringLiteral("I have made the change in %1 by hand").arg(m_connector->name()),
                                        {{QStringLiteral("outputs"), QJsonObject{{QStringLiteral("already_done"), true}}}}}};
         return StepOutcome::needsHuman(request);
+    }
+
+    // The action key, and the step's time limit for the call's timeouts.
+    static rest::CallOptions callOptions(const StepContext &ctx, const QString &key)
+    {
+        rest::CallOptions options;
+        options.idempotencyKey = key;
+        options.deadline = steadyDeadline(ctx.deadline());
+        return options;
     }
 
     std::shared_ptr<rest::RestConnector> m_connector;

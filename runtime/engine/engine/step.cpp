@@ -71,4 +71,12 @@ QString Step::describeAction(const StepContext &ctx) const
     return ctx.step().type;
 }
 
+std::chrono::steady_clock::time_point steadyDeadline(const QDeadlineTimer &deadline)
+{
+    if (deadline.isForever())
+        return std::chrono::steady_clock::time_point::max();
+    return std::chrono::steady_clock::now() +
+           std::chrono::duration_cast<std::chrono::steady_clock::duration>(deadline.remainingTimeAsDuration());
+}
+
 } // namespace clerk::engine

@@ -32,8 +32,10 @@
 #include "core/step_outcome.h"
 #include "core/work_item.h"
 
+#include <QDeadlineTimer>
 #include <QJsonObject>
 #include <QString>
+#include <chrono>
 #include <functional>
 
 namespace clerk::engine {
@@ -52,6 +54,12 @@ public:
     const bot::StepDefinition &step() const;
     int stepIndex() const { return m_stepIndex; }
     bool dryRun() const { return m_dryRun; }
+
+    // When the step's time limit (key time_limit) runs out; forever when it has none.
+    // Steps that wait (OCR, calls to other systems) stop early when it passes; the engine
+    // then retries the item later.
+    const QDeadlineTimer &deadline() const { return m_deadline; }
+    void setDeadline(QDeadlineTimer deadline) { m_deadline = deadline; }
 
     // The data templates see: {"input": payload, "item": {"id", "source"},
     // "bot": {"name", "version"}, "<step id>": outputs, ...}.
@@ -84,7 +92,12 @@ private:
     ActionRecorder m_begin;
     ActionFinisher m_finish;
     ActionFinisher m_abandon;
+    QDeadlineTimer m_deadline{QDeadlineTimer::Forever};
 };
+
+// A step's deadline as a steady-clock time point, for libraries that take one (OCR,
+// connectors); time_point::max() when the step has no time limit.
+std::chrono::steady_clock::time_point steadyDeadline(const QDeadlineTimer &deadline);
 
 class Step {
 public:

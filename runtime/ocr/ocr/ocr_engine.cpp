@@ -53,7 +53,7 @@ Result<void> readAsItStands(Pix *pix, PixPtr binaryAsIs, int dpi, const OcrOptio
     pixSetResolution(binary.get(), dpi, dpi);
     times.binarise += stage.restart();
 
-    auto recognised = tesseract.recognise(binary.get(), dpi, options.language, options.pageTimeout);
+    auto recognised = tesseract.recognise(binary.get(), dpi, options.language, options.pageTimeout, options.deadline);
     if (!recognised)
         return fail(recognised.error().withContext(QStringLiteral("page %1").arg(page.number)));
     page.text = std::move(recognised->text);
@@ -147,6 +147,9 @@ Result<OcrDocument> OcrEngine::readDocument(const QString &path, const OcrOption
     double confidenceSum = 0;
     int readPages = 0;
     for (int index = 0; index < pagesToRead; ++index) {
+        if (std::chrono::steady_clock::now() >= options.deadline)
+            return fail(Error::timeout(QStringLiteral("the time limit passed after %1 of %2 pages").arg(index).arg(pagesToRead))
+                            .withContext(QFileInfo(path).fileName()));
         auto loaded = (*source)->page(index);
         if (!loaded)
             return fail(loaded.error());

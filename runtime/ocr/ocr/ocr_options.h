@@ -17,6 +17,9 @@ struct OcrOptions {
     int maxPages = 20;                               // pages after this are not read (pageCount still counts them)
     qint64 maxPixelsPerPage = 100'000'000;           // width x height; larger image pages are refused
     std::chrono::milliseconds pageTimeout{60'000};   // per page recognition limit; 0 = none
+    // The whole document's limit (a step's time_limit): recognition stops when it passes,
+    // mid-page included, and readDocument fails with Timeout. max(): none.
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
     int pdfDpi = 300;                                // rendering resolution for PDF pages without a good text layer
     bool useTextLayer = true;                        // take a PDF page's own text when it is good (see ocr_engine.h)
 

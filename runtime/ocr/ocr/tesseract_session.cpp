@@ -53,7 +53,19 @@ TesseractSession &TesseractSession::forThisThread()
     return session;
 }
 
-Result<Recognition> TesseractSession::recognise(Pix *pix, int dpi, const QString &language, std::chrono::milliseconds limit)
+namespace {
+
+// Tesseract's cancel hook: asked between words whether to stop. `cancel_this` carries
+// the deadline.
+bool pastDeadline(void *deadline, int)
+{
+    return std::chrono::steady_clock::now() >= *static_cast<const std::chrono::steady_clock::time_point *>(deadline);
+}
+
+} // namespace
+
+Result<Recognition> TesseractSession::recognise(Pix *pix, int dpi, const QString &language, std::chrono::milliseconds limit,
+                                                std::chrono::steady_clock::time_point deadline)
 {
     tesseract::TessBaseAPI &api = m_apis->ocr;
     if (m_apis->ocrLanguage != language) {
@@ -75,10 +87,19 @@ Result<Recognition> TesseractSession::recognise(Pix *pix, int dpi, const QString
     tesseract::ETEXT_DESC monitor;
     if (limit.count() > 0)
         monitor.set_deadline_msecs(int(std::min<qint64>(limit.count(), std::numeric_limits<int>::max())));
+    const bool hasDeadline = deadline != std::chrono::steady_clock::time_point::max();
+    if (hasDeadline) {
+        monitor.cancel = &pastDeadline;
+        monitor.cancel_this = &deadline;
+    }
     const int status = api.Recognize(&monitor);
     if (limit.count() > 0 && monitor.deadline_exceeded()) {
         api.Clear();
         return fail(Error::timeout(QStringLiteral("reading the page took longer than %1 ms").arg(limit.count())));
+    }
+    if (hasDeadline && std::chrono::steady_clock::now() >= deadline) {
+        api.Clear();
+        return fail(Error::timeout(QStringLiteral("the time limit passed while the page was read")));
     }
     if (status != 0) {
         api.Clear();

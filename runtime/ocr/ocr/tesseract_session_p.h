@@ -31,8 +31,11 @@ public:
     ~TesseractSession();
 
     // Recognises `pix` (any depth) at `dpi`. Unavailable when the language data is not
-    // installed; Timeout when `limit` (> 0) passes first.
-    Result<Recognition> recognise(Pix *pix, int dpi, const QString &language, std::chrono::milliseconds limit);
+    // installed; Timeout when `limit` (> 0) or `deadline` passes first (Tesseract is
+    // cancelled mid-page).
+    Result<Recognition> recognise(Pix *pix, int dpi, const QString &language, std::chrono::milliseconds limit,
+                                  std::chrono::steady_clock::time_point deadline =
+                                      std::chrono::steady_clock::time_point::max());
 
     // The clockwise rotation (0, 90, 180, 270) that turns `pix` upright, or 0 when OSD is
     // not confident (too little text) or the OSD model is missing.

@@ -1,0 +1,188 @@
+// Per-bot concurrency limits (bot key `concurrency`) and priorities (`priority`), with a
+// real SQLite store: what a worker of `clerk serve` may lease, and in which order.
+#include "engine_test_support.h"
+
+#include "engine/concurrency_limits.h"
+
+#include <QThread>
+
+#include <atomic>
+#include <thread>
+
+using namespace clerk;
+using namespace std::chrono_literals;
+using clerk::testing::EngineFixture;
+using clerk::testing::loadBot;
+
+namespace {
+
+bot::BotDefinition namedBot(const QString &name, int concurrency)
+{
+    bot::BotDefinition definition;
+    definition.name = name;
+    definition.concurrency = concurrency;
+    return definition;
+}
+
+} // namespace
+
+TEST(ConcurrencyLimitsTest, ABotAtItsLimitIsNotEligibleUntilAnItemIsReleased)
+{
+    engine::ConcurrencyLimits limits({namedBot(QStringLiteral("post"), 2), namedBot(QStringLiteral("forms"), 0)});
+    // Nobody full: "any bot" stays "any bot", and a named list stays as it was.
+    EXPECT_EQ(limits.eligibleBots(), QStringList());
+    EXPECT_EQ(limits.eligibleBots({QStringLiteral("post")}), QStringList{QStringLiteral("post")});
+
+    EXPECT_TRUE(limits.acquire(QStringLiteral("post")));
+    EXPECT_TRUE(limits.acquire(QStringLiteral("post")));
+    EXPECT_FALSE(limits.acquire(QStringLiteral("post")));
+    EXPECT_EQ(limits.running(QStringLiteral("post")), 2);
+    EXPECT_EQ(limits.eligibleBots(), QStringList{QStringLiteral("forms")});
+    EXPECT_EQ(limits.eligibleBots({QStringLiteral("post")}), std::nullopt);
+
+    // A bot without a limit (or one the object was never told of) is always eligible.
+    for (int i = 0; i < 50; ++i)
+        EXPECT_TRUE(limits.acquire(QStringLiteral("forms")));
+    EXPECT_TRUE(limits.acquire(QStringLiteral("unknown")));
+
+    limits.release(QStringLiteral("post"));
+    EXPECT_EQ(limits.running(QStringLiteral("post")), 1);
+    EXPECT_EQ(limits.eligibleBots({QStringLiteral("post"), QStringLiteral("forms")}),
+              (QStringList{QStringLiteral("post"), QStringLiteral("forms")}));
+}
+
+TEST(ConcurrencyLimitsTest, EveryBotFullMeansLeaseNothingRatherThanAnyBot)
+{
+    engine::ConcurrencyLimits limits({namedBot(QStringLiteral("post"), 1)});
+    ASSERT_TRUE(limits.acquire(QStringLiteral("post")));
+    EXPECT_EQ(limits.eligibleBots(), std::nullopt);
+    bool called = false;
+    auto leased = limits.leaseWithin({}, [&](const QStringList &) -> Result<std::optional<WorkItem>> {
+        called = true;
+        return std::optional<WorkItem>();
+    });
+    ASSERT_TRUE(leased.has_value());
+    EXPECT_FALSE(leased->has_value());
+    EXPECT_FALSE(called);
+}
+
+TEST(ConcurrencyLimitsTest, ManyWorkersNeverRunMoreThanTheLimit)
+{
+    engine::ConcurrencyLimits limits({namedBot(QStringLiteral("post"), 3)});
+    std::atomic<int> now{0};
+    std::atomic<int> most{0};
+    std::atomic<int> ran{0};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 8; ++w) {
+        workers.emplace_back([&] {
+            for (int i = 0; i < 200; ++i) {
+                auto leased = limits.leaseWithin({QStringLiteral("post")}, [](const QStringList &bots)
+                                                     -> Result<std::optional<WorkItem>> {
+                    WorkItem item;
+                    item.bot = bots.value(0);
+                    return std::optional<WorkItem>(item);
+                });
+                if (!leased || !leased->has_value()) {
+                    QThread::yieldCurrentThread();
+                    continue;
+                }
+                const int running = ++now;
+                int seen = most.load();
+                while (running > seen && !most.compare_exchange_weak(seen, running)) {
+                }
+                ++ran;
+                --now;
+                limits.release((*leased)->bot);
+            }
+        });
+    }
+    for (std::thread &worker : workers)
+        worker.join();
+    EXPECT_LE(most.load(), 3);
+    EXPECT_GT(ran.load(), 0);
+    EXPECT_EQ(limits.running(QStringLiteral("post")), 0);
+}
+
+class BotLimitsStoreTest : public EngineFixture {
+protected:
+    engine::StepRegistry m_registry = engine::StepRegistry::builtIn();
+
+    bot::BotDefinition bot(const QString &name, const QString &extra)
+    {
+        return loadBot(QStringLiteral("name: %1\nversion: 1\nowner_team: post-room\n%2"
+                                      "steps:\n  - type: set\n    params:\n      values: {a: b}\n")
+                           .arg(name, extra),
+                       m_registry.catalog());
+    }
+};
+
+TEST_F(BotLimitsStoreTest, TheLoaderReadsConcurrencyPriorityAndTimeLimits)
+{
+    const bot::BotDefinition definition =
+        loadBot(QStringLiteral("name: post\nversion: 1\nowner_team: post-room\nconcurrency: 2\npriority: 7\n"
+                               "time_limit: 5m\nsteps:\n  - type: set\n    time_limit: 30s\n    params:\n"
+                               "      values: {a: b}\n  - id: other\n    type: set\n    params:\n      values: {a: c}\n"),
+                m_registry.catalog());
+    EXPECT_EQ(definition.concurrency, 2);
+    EXPECT_EQ(definition.priority, 7);
+    EXPECT_EQ(definition.stepTimeLimit, 5min);
+    ASSERT_EQ(definition.steps.size(), 2);
+    EXPECT_EQ(definition.steps[0].timeLimit, 30s);
+    EXPECT_EQ(definition.steps[1].timeLimit, 0ms);
+
+    bot::BotLoad bad = bot::loadBotText("name: post\nversion: 1\nowner_team: post-room\nconcurrency: 0\n"
+                                        "steps:\n  - type: set\n    params:\n      values: {a: b}\n",
+                                        QStringLiteral("bad.yaml"), m_registry.catalog(), {});
+    EXPECT_FALSE(bad.bot.has_value());
+}
+
+TEST_F(BotLimitsStoreTest, ItemsOfAHigherPriorityBotAreLeasedFirst)
+{
+    engine::EngineOptions options;
+    options.workerId = QStringLiteral("w1");
+    engine::Engine engine(*m_store, m_registry, options, m_clock);
+    const bot::BotDefinition routine = bot(QStringLiteral("routine"), {});
+    const bot::BotDefinition urgent = bot(QStringLiteral("urgent"), QStringLiteral("priority: 5\n"));
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(engine.submit(routine, QStringLiteral("r%1").arg(i), {}).has_value());
+    ASSERT_TRUE(engine.submit(urgent, QStringLiteral("u1"), {}).has_value());
+
+    auto first = m_store->leaseNext(QStringLiteral("w1"), 10s);
+    ASSERT_TRUE(first.has_value());
+    ASSERT_TRUE(first->has_value());
+    EXPECT_EQ((*first)->bot, QStringLiteral("urgent"));
+}
+
+TEST_F(BotLimitsStoreTest, AWorkerLeasesOtherBotsWhileOneIsAtItsLimit)
+{
+    engine::EngineOptions options;
+    options.workerId = QStringLiteral("w1");
+    engine::Engine engine(*m_store, m_registry, options, m_clock);
+    // The limited bot's items come first by priority, so only the limit keeps them back.
+    const bot::BotDefinition limited = bot(QStringLiteral("limited"), QStringLiteral("concurrency: 1\npriority: 9\n"));
+    const bot::BotDefinition other = bot(QStringLiteral("other"), {});
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_TRUE(engine.submit(limited, QStringLiteral("l%1").arg(i), {}).has_value());
+        ASSERT_TRUE(engine.submit(other, QStringLiteral("o%1").arg(i), {}).has_value());
+    }
+    engine::ConcurrencyLimits limits({limited, other});
+    const auto lease = [this](const QStringList &bots) { return m_store->leaseNext(QStringLiteral("w1"), 10s, bots); };
+
+    auto first = limits.leaseWithin({}, lease);
+    ASSERT_TRUE(first.has_value() && first->has_value());
+    EXPECT_EQ((*first)->bot, QStringLiteral("limited"));
+    // While it runs, the next two leases are the other bot's, though "limited" has more.
+    for (int i = 0; i < 2; ++i) {
+        auto next = limits.leaseWithin({}, lease);
+        ASSERT_TRUE(next.has_value() && next->has_value());
+        EXPECT_EQ((*next)->bot, QStringLiteral("other"));
+    }
+    auto none = limits.leaseWithin({}, lease);
+    ASSERT_TRUE(none.has_value());
+    EXPECT_FALSE(none->has_value());
+
+    limits.release(QStringLiteral("limited"));
+    auto again = limits.leaseWithin({}, lease);
+    ASSERT_TRUE(again.has_value() && again->has_value());
+    EXPECT_EQ((*again)->bot, QStringLiteral("limited"));
+}
