@@ -50,7 +50,7 @@ function row(item) {
     ? h('strong', { class: 'badge breached' }, h('span', { 'aria-hidden': 'true' }, '⚠ '), 'Breached')
     : null;
   return h('tr', { class: item.breached ? 'is-breached' : null },
-    h('td', {}, h('a', { href: `#/item/${item.id}` }, `#${item.id}`),
+    h('td', {}, h('a', { href: `#/item/${item.id}` }, `Item ${item.id}`),
       h('span', { class: 'sub' }, `work item ${item.item_id}`)),
     h('td', {}, item.bot, h('span', { class: 'sub' }, item.step)),
     h('td', { class: 'reason' }, item.reason),
