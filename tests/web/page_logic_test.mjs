@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { formatDuration, formatPercent, valueText, humanise } from '../../runtime/server/web/dom.js';
+import { formatDuration, formatDue, formatPercent, valueText, humanise } from '../../runtime/server/web/dom.js';
 import { trend } from '../../runtime/server/web/dashboard.js';
 import { query } from '../../runtime/server/web/api.js';
 
@@ -17,6 +17,13 @@ test('durations read as a person says them', () => {
   assert.equal(formatDuration(2 * 86400 + 4 * 3600), '2 d 4 h');
   assert.equal(formatDuration(null), '–');
   assert.equal(formatDuration(-5), '0 s');
+});
+
+test('SLA due times relative to now', () => {
+  const now = Date.parse('2026-11-23T12:00:00Z');
+  assert.equal(formatDue('2026-11-23T15:00:00Z', now), 'due in 3 h');
+  assert.equal(formatDue('2026-11-23T11:40:00Z', now), 'overdue by 20 min');
+  assert.equal(formatDue(null, now), '');
 });
 
 test('fractions as percentages, missing values as a dash', () => {

@@ -70,6 +70,15 @@ export function formatTime(iso) {
   return t.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+// "due in 3 h" / "overdue by 20 min", from an ISO time and now.
+export function formatDue(iso, now = Date.now()) {
+  if (!iso) return '';
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return '';
+  const seconds = (t - now) / 1000;
+  return seconds >= 0 ? `due in ${formatDuration(seconds)}` : `overdue by ${formatDuration(-seconds)}`;
+}
+
 export function formatPercent(fraction, digits = 0) {
   if (fraction === null || fraction === undefined || Number.isNaN(Number(fraction))) return '–';
   return `${(Number(fraction) * 100).toFixed(digits)}%`;

@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import {
   h, replace, definitionList, valueNode, valueText, humanise,
-  formatDuration, formatTime, formatPercent,
+  formatDuration, formatTime, formatPercent, formatDue,
 } from './dom.js';
 import { scanViewer } from './scan.js';
 
@@ -108,6 +108,7 @@ export function renderItem(container, item, ctx) {
     h('div', {}, h('dt', {}, 'Team'), h('dd', {}, item.team)),
     h('div', {}, h('dt', {}, 'Waiting'), h('dd', {}, formatDuration(item.age_seconds))),
     h('div', {}, h('dt', {}, 'SLA due'), h('dd', {}, formatTime(item.sla_due_at),
+      item.sla_due_at && !decided ? ` (${formatDue(item.sla_due_at)})` : null,
       item.breached ? [' ', h('strong', { class: 'badge breached' }, h('span', { 'aria-hidden': 'true' }, '⚠ '), 'Breached')] : null)),
     h('div', {}, h('dt', {}, 'Claimed by'), h('dd', {}, item.claimed_by || 'nobody')));
 

@@ -2,7 +2,7 @@
 // with filters and paging. Rows link to the item view.
 
 import { api, query } from './api.js';
-import { $, h, replace, formatDuration, formatTime } from './dom.js';
+import { $, h, replace, formatDuration, formatTime, formatDue } from './dom.js';
 
 const PAGE_SIZE = 50;
 const state = { offset: 0, filters: {}, botsLoaded: false, teamsLoaded: false };
@@ -55,7 +55,8 @@ function row(item) {
     h('td', {}, item.bot, h('span', { class: 'sub' }, item.step)),
     h('td', { class: 'reason' }, item.reason),
     h('td', {}, formatDuration(item.age_seconds)),
-    h('td', {}, formatTime(item.sla_due_at), breach ? ' ' : null, breach),
+    h('td', {}, formatTime(item.sla_due_at), breach ? ' ' : null, breach,
+      item.sla_due_at ? h('span', { class: 'sub' }, formatDue(item.sla_due_at)) : null),
     h('td', {}, item.claimed_by ? item.claimed_by : h('span', { class: 'muted' }, 'Unclaimed')));
 }
 
