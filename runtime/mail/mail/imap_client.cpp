@@ -31,10 +31,14 @@ size_t collect(char *data, size_t size, size_t count, void *user)
     return size * count;
 }
 
+// 127.0.0.0/8, ::1 or localhost: traffic that never leaves the machine.
 bool isLoopback(const QString &host)
 {
     const QString h = host.toLower();
-    return h == QLatin1String("127.0.0.1") || h == QLatin1String("::1") || h == QLatin1String("localhost");
+    if (h == QLatin1String("::1") || h == QLatin1String("[::1]") || h == QLatin1String("localhost"))
+        return true;
+    static const QRegularExpression ipv4(QStringLiteral("^127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}$"));
+    return ipv4.match(h).hasMatch();
 }
 
 // A quoted IMAP string (RFC 3501 section 4.3).

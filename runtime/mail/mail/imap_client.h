@@ -4,7 +4,7 @@
 //
 // The folder is the path of the url ("imaps://mail.example.gov.uk/INBOX"). imaps:// is
 // TLS from the start; imap:// upgrades with STARTTLS and refuses to sign in without it,
-// except to a server on this machine (127.0.0.1, ::1, localhost), where it signs in as
+// except to a server on this machine (127.0.0.0/8, ::1, localhost), where it signs in as
 // the server allows. Certificates are verified. The password is never part of an error
 // or a log line; errors name the server, the folder and what failed.
 //

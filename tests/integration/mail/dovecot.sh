@@ -8,7 +8,8 @@
 # STATE/imap.env holds IMAP_PORT, IMAP_USER, IMAP_PASSWORD_FILE (the password, for
 # ${file:...}) and IMAP_MAILDIR (the user's Maildir: tests deliver messages by writing
 # files into its new/ folder). The folder "Processed" exists for move tests. Plain-text
-# sign-in is allowed (loopback only, no TLS); the one user is in a passwd-file.
+# sign-in is allowed (loopback only, no TLS); the one user is in a passwd-file. The same
+# server at 127.0.0.2 claims neither MOVE nor UIDPLUS, for the fallback of a move.
 #
 # The server never runs as root: as root it runs as the user `dovecot` (the Debian
 # package creates it), otherwise as the calling user. dovecot-imapd is installed with
@@ -56,7 +57,7 @@ case $command in
     fi
     group=$(id -gn "$owner")
     port=${CLERK_IMAP_PORT:-11143}
-    while port_in_use "$port"; do port=$((port + 1)); done
+    while port_in_use "$port" || (exec 3<>"/dev/tcp/127.0.0.2/$port") 2>/dev/null; do port=$((port + 1)); done
 
     password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
     user=clerk-intake
@@ -91,10 +92,17 @@ userdb {
   driver = passwd-file
   args = username_format=%u $state/users
 }
+# Reached at 127.0.0.2, the server offers neither MOVE nor UIDPLUS: clients must fall
+# back to COPY, \\Deleted and EXPUNGE.
+local 127.0.0.2 {
+  protocol imap {
+    imap_capability = IMAP4rev1 LITERAL+
+  }
+}
 service imap-login {
   chroot =
   inet_listener imap {
-    address = 127.0.0.1
+    address = 127.0.0.1, 127.0.0.2
     port = $port
   }
   inet_listener imaps {

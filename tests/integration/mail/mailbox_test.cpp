@@ -118,7 +118,7 @@ protected:
 
     QString url(const QString &folder) const
     {
-        return QStringLiteral("imap://127.0.0.1:%1/%2").arg(m_imap.port, folder);
+        return QStringLiteral("imap://%1:%2/%3").arg(m_host, m_imap.port, folder);
     }
 
     // Delivers a message into `folder` as the local delivery agent would.
@@ -211,6 +211,7 @@ protected:
     }
 
     Imap m_imap;
+    QString m_host = QStringLiteral("127.0.0.1");  // 127.0.0.2: the same server without MOVE and UIDPLUS
     QString m_folder;
     QString m_password;
     QTemporaryDir m_dir;
@@ -307,6 +308,26 @@ TEST_F(MailboxTest, AfterMoveTheMessageGoesToTheOtherFolder)
     EXPECT_TRUE(search(m_folder, QStringLiteral("ALL")).isEmpty());
     EXPECT_EQ(search(m_folder + QStringLiteral("Done"), QStringLiteral("ALL")).size(), 2);
     EXPECT_EQ(search(m_folder + QStringLiteral("Done"), QStringLiteral("UNSEEN")).size(), 2);
+}
+
+TEST_F(MailboxTest, WithoutMoveOnTheServerTheMessageIsCopiedThenExpunged)
+{
+    m_host = QStringLiteral("127.0.0.2");
+    auto s = session(m_folder);
+    auto capabilities = s->capabilities();
+    ASSERT_TRUE(capabilities.has_value());
+    ASSERT_FALSE(capabilities->contains(QStringLiteral("MOVE")));
+    ASSERT_FALSE(capabilities->contains(QStringLiteral("UIDPLUS")));
+    deliver(m_folder, mail("copied@example.org", {{"Content-Type: application/pdf; name=a.pdf", kPdf}}));
+    deliver(m_folder, mail("other@example.org", {{"Content-Type: application/pdf; name=b.pdf", kPdf}}));
+    auto scheduler = makeScheduler();
+    ASSERT_TRUE(scheduler->addBot(loadBot(QStringLiteral("    after: move\n    move_to: %1Done\n").arg(m_folder))));
+    const TickResult moved = nextPoll(*scheduler);
+    EXPECT_TRUE(moved.problems.isEmpty()) << moved.problems.join(QLatin1Char('\n')).toStdString();
+    EXPECT_EQ(moved.enqueued, 2);
+    EXPECT_TRUE(search(m_folder, QStringLiteral("ALL")).isEmpty());  // expunged, not just marked \Deleted
+    EXPECT_EQ(search(m_folder + QStringLiteral("Done"), QStringLiteral("ALL")).size(), 2);
+    EXPECT_EQ(search(m_folder + QStringLiteral("Done"), QStringLiteral("DELETED")).size(), 0);
 }
 
 TEST_F(MailboxTest, AMessageTooLargeToReadIsMarkedAndReportedWithoutHoldingUpTheOthers)
