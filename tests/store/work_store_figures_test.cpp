@@ -5,6 +5,10 @@
 
 #include "store_test_support.h"
 
+#include <QElapsedTimer>
+
+#include <iostream>
+
 using namespace std::chrono_literals;
 
 namespace clerk::store {
@@ -343,6 +347,72 @@ TEST_P(WorkStoreFiguresTest, LatestDefinitionsAreEachBotsNewestFile)
     EXPECT_EQ(latest->at(1).digest, QStringLiteral("d2"));
     EXPECT_EQ(latest->at(1).version, QStringLiteral("2"));
     EXPECT_EQ(latest->at(1).storedAt, startTime().addSecs(3600));
+}
+
+// 100,000 items over 29 days (with 600,000 events and 20,000 exception items), written
+// straight into the tables: the dashboard's queries must stay quick. The times are printed;
+// the bound is loose, for a loaded CI machine.
+TEST_P(WorkStoreFiguresTest, StaysQuickWithAHundredThousandItems)
+{
+    testing::RawConnection raw(location());
+    ASSERT_TRUE(raw.isOpen()) << raw.lastOpenError().toStdString();
+    const qint64 now = m_clock.nowMs();
+    const QString evidence = QStringLiteral("{\"reasons\":\"%1\"}").arg(QString(400, QLatin1Char('x')));
+    const QStringList fill = {
+        QStringLiteral("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)"
+                       " INSERT INTO work_items (bot, source_ref, state, not_before, created_at, updated_at, finished_at)"
+                       " SELECT 'bot-' || (i % 4), 'ref-' || i, 'done', %1 - CAST(i AS BIGINT) * 25000, %1 - CAST(i AS BIGINT) * 25000, %1 - CAST(i AS BIGINT) * 25000,"
+                       " %1 - CAST(i AS BIGINT) * 25000 + (i % 3600) * 1000 FROM n").arg(now),
+        QStringLiteral("INSERT INTO events (at, item_id, bot, kind, actor, detail)"
+                       " SELECT w.created_at + k.o, w.id, w.bot, k.kind, 'w', '{}' FROM work_items w CROSS JOIN"
+                       " (SELECT 'enqueued' AS kind, 0 AS o UNION ALL SELECT 'leased', 5 UNION ALL SELECT 'step_done', 8"
+                       "  UNION ALL SELECT 'step_done', 9) k"),
+        QStringLiteral("INSERT INTO events (at, item_id, bot, kind, actor, detail)"
+                       " SELECT finished_at, id, bot, 'done', 'w', '{}' FROM work_items"),
+        QStringLiteral("INSERT INTO events (at, item_id, bot, kind, actor, detail)"
+                       " SELECT created_at + 7, id, bot, 'needs_human', 'w', '{}' FROM work_items WHERE id % 5 = 0"),
+        QStringLiteral("INSERT INTO exception_items (item_id, bot, step_index, step_id, team, reason, evidence, state,"
+                       " created_at, sla_due_at, decision, decided_by, decided_at)"
+                       " SELECT id, bot, 0, 'ask', 'team-' || (id % 3), 'unsure', '%1',"
+                       " CASE WHEN id % 500 = 0 THEN 'open' ELSE 'resolved' END, created_at + 7, created_at + 3600000,"
+                       " '{\"choice\":\"a\"}', 'alice', finished_at - 10 FROM work_items WHERE id % 5 = 0").arg(evidence),
+    };
+    for (const QString &sql : fill) {
+        QString error;
+        ASSERT_TRUE(raw.exec(sql, &error)) << error.toStdString();
+    }
+    if (raw.isPostgres())
+        raw.exec(QStringLiteral("ANALYZE"));
+
+    QElapsedTimer timer;
+    timer.start();
+    auto figures = m_store->itemFigures({.since = m_clock.now().addDays(-14)});
+    const qint64 windowMs = timer.restart();
+    auto lifetime = m_store->lifetimeFigures({10s, 1min, 5min, 1h, 24h});
+    const qint64 lifetimeMs = timer.restart();
+    auto queues = m_store->exceptionQueues();
+    const qint64 queuesMs = timer.restart();
+    ASSERT_TRUE(isOk(figures));
+    ASSERT_TRUE(isOk(lifetime));
+    ASSERT_TRUE(isOk(queues));
+    std::cout << "[ figures ] 100k items on " << (raw.isPostgres() ? "PostgreSQL" : "SQLite") << ": 14-day window "
+              << windowMs << " ms, lifetime counters and histogram " << lifetimeMs << " ms, queues " << queuesMs
+              << " ms\n";
+
+    qint64 arrived = 0, done = 0, straight = 0;
+    for (const DayFigures &total : figures->totals) {
+        arrived += total.arrived;
+        done += total.done;
+        straight += total.straightThrough;
+    }
+    EXPECT_NEAR(double(arrived), 14 * 86400 / 25.0, 2);
+    EXPECT_NEAR(double(straight), 0.8 * double(done), 60);
+    ASSERT_EQ(lifetime->size(), 4);
+    EXPECT_EQ(lifetime->first().arrived, 25000);
+    EXPECT_EQ(lifetime->first().durationCount, 25000);
+    ASSERT_EQ(queues->size(), 3);
+    EXPECT_EQ(queues->at(0).open + queues->at(1).open + queues->at(2).open, 200);
+    EXPECT_LT(windowMs + lifetimeMs + queuesMs, 10000);
 }
 
 CLERK_INSTANTIATE_FOR_BACKENDS(WorkStoreFiguresTest);

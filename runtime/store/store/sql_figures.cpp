@@ -108,15 +108,19 @@ Result<ItemFigures> SqlWorkStore::itemFigures(const FigureWindow &window)
         QList<DayFigures> &rows = byDay ? figures.days : figures.totals;
         const QString dayColumn = byDay ? day : QStringLiteral("0");
 
+        // The window's totals are the days' sums, but for the items sent to a person: one
+        // sent on two days is one item of the window. Only that is counted again.
         QList<QVariant> binds{sinceMs, untilMs};
         const QString counts =
             QStringLiteral("SELECT e.bot, %1, e.kind, COUNT(*), COUNT(DISTINCT e.item_id),"
                            " SUM(CASE WHEN e.kind = 'done' AND %2 THEN 1 ELSE 0 END)"
                            " FROM events e"
-                           " WHERE e.kind IN ('enqueued', 'needs_human', 'done', 'failed', 'rejected')"
+                           " WHERE e.kind IN (%4)"
                            " AND e.at >= ? AND e.at < ?%3"
                            " GROUP BY 1, 2, 3")
-                .arg(dayColumn, kNoExceptionItem, botCondition(window.bot, binds));
+                .arg(dayColumn, kNoExceptionItem, botCondition(window.bot, binds),
+                     byDay ? QStringLiteral("'enqueued', 'needs_human', 'done', 'failed', 'rejected'")
+                           : QStringLiteral("'needs_human'"));
         auto counted = run(counts, binds);
         if (!counted)
             return fail(counted.error());
@@ -126,6 +130,17 @@ Result<ItemFigures> SqlWorkStore::itemFigures(const FigureWindow &window)
                      counted->value(3).toLongLong(), counted->value(4).toLongLong(), counted->value(5).toLongLong());
         }
         counted->finish();
+        if (!byDay) {
+            for (const DayFigures &dayRow : figures.days) {
+                DayFigures &total = rowFor(rows, dayRow.bot, QDate());
+                total.arrived += dayRow.arrived;
+                total.done += dayRow.done;
+                total.straightThrough += dayRow.straightThrough;
+                total.afterPerson += dayRow.afterPerson;
+                total.failed += dayRow.failed;
+                total.cancelled += dayRow.cancelled;
+            }
+        }
 
         // The middle one or two of each group's arrival-to-done times, averaged.
         binds = {sinceMs, untilMs};
