@@ -121,6 +121,16 @@ async function main() {
   const run = runClerk(['run', botFile, '--input', forms]);
   check(/waiting/i.test(run.out), 'clerk run leaves the five forms waiting for a person', run.out.slice(-400));
 
+  // A shadow trial of a match step: two forms about people in the bot's CSV.
+  const addedDee = runClerk(['user', 'add', 'dee', '--team', 'web-match', '--role', 'operator', '--password-file', passwordFile]);
+  check(addedDee.status === 0, 'clerk user add dee', addedDee.out);
+  const people = path.join(work, 'people');
+  fs.mkdirSync(people);
+  fs.writeFileSync(path.join(people, 'p1.json'), JSON.stringify({ forename: 'Jon', surname: 'Smith', date_of_birth: '1950-01-01', postcode: 'LS6 2QN' }));
+  fs.writeFileSync(path.join(people, 'p2.json'), JSON.stringify({ forename: 'Mary', surname: 'Jones', date_of_birth: '1962-07-14', postcode: 'LS1 4AB' }));
+  const runMatch = runClerk(['run', path.join(bots, 'web-match-test.yaml'), '--input', people]);
+  check(/waiting/i.test(runMatch.out), 'clerk run leaves the shadow trial\'s two forms waiting for a person', runMatch.out.slice(-400));
+
   // An admin's API token for the test's own checks of work items (operators see only
   // their queue).
   const addedCarol = runClerk(['user', 'add', 'carol', '--team', 'web-test', '--role', 'admin', '--password-file', passwordFile]);
@@ -415,6 +425,45 @@ async function main() {
     // reported below
   }
   check(scanState === 'done', 'the letter resumes with the typed reference and finishes', scanState);
+
+  // Dee's team runs the shadow trial: candidates compared field by field, the bot's
+  // suggestion shown and marked on its choice; both answered with 1, Enter.
+  await page.click('#sign-out');
+  await visible('signin');
+  await page.fill('#signin-name', 'dee');
+  await page.fill('#signin-password', 'correct horse battery staple');
+  await page.keyboard.press('Enter');
+  await visible('queue');
+  await page.waitForSelector('#queue-table tbody tr td a');
+  for (let i = 0; i < 2; i += 1) {
+    await page.keyboard.press('n');
+    await page.waitForSelector('#view-item:not([hidden]) #answer-form input[type=radio]');
+    const matchId = Number((await page.evaluate(() => location.hash)).replace('#/item/', ''));
+    if (i === 0) {
+      const captions = await page.$$eval('table.compare caption', (c) => c.map((x) => x.textContent));
+      const fieldsCompared = await page.$$eval('table.compare tbody th', (c) => [...new Set(c.map((x) => x.textContent))]);
+      check(captions.length >= 1 && /^Choice 1: record P-\d+/.test(captions[0]) && fieldsCompared.includes('Date of birth'),
+        'match candidates are compared field by field, numbered as the choices', { captions, fieldsCompared });
+      const suggestion = await page.isVisible('#suggestion-heading');
+      const marked = await page.$$eval('.badge.suggestion', (b) => b.length);
+      check(suggestion && marked === 1, 'the shadow trial shows the bot\'s suggestion and marks its choice', { suggestion, marked });
+      await axe('item of a shadow trial');
+    }
+    await page.keyboard.press('1');
+    await page.keyboard.press('Enter');
+    await visible('queue');
+    await page.waitForFunction((n) => document.querySelector('#status').textContent.includes(`Item ${n} answered`), matchId);
+  }
+  check(true, 'both shadow-trial items answered with the keyboard');
+  if (dashboardWorks) {
+    await page.keyboard.press('d');
+    await visible('dashboard');
+    await page.waitForSelector('#dashboard-body table');
+    const shadowCaptions = await page.$$eval('#dashboard-body table caption', (c) => c.map((x) => x.textContent));
+    const shadowChart = await page.$$eval('#dashboard-body svg.chart title', (t) => t.map((x) => x.textContent));
+    check(shadowCaptions.some((c) => /web-match-test: per threshold/.test(c)) && shadowChart.some((t) => /precision per threshold/.test(t)),
+      'the dashboard draws the shadow trial\'s straight-through rate and precision per threshold', { shadowCaptions, shadowChart });
+  }
 
   check(cspViolations.length === 0, 'no Content-Security-Policy violations', cspViolations);
   check(pageErrors.length === 0, 'no script errors on the page', pageErrors);

@@ -44,6 +44,10 @@ function evidenceContent(evidence) {
   }
   const parts = [];
   const rest = { ...evidence };
+  // Shown in their own section (or, in a blind trial, not at all).
+  delete rest.shadow;
+  delete rest.suggestion;
+  delete rest.blind;
   if (typeof rest.confidence === 'number') {
     const needs = typeof rest.threshold === 'number' ? ` (it needs ${formatPercent(rest.threshold)} to decide alone)` : '';
     const best = rest.best !== undefined ? `Best guess ${valueText(rest.best)}, ` : '';
@@ -243,10 +247,20 @@ export function renderItem(container, item, ctx) {
     }).catch(() => {});
   }
 
+  // Candidates are compared in the evidence already; not again as JSON.
+  const comparedAbove = isPlainObject(item.evidence) && Array.isArray(item.evidence.candidates)
+    && item.evidence.candidates.some((c) => isPlainObject(c) && Array.isArray(c.fields));
+  const withoutCandidates = (o) => {
+    if (!isPlainObject(o) || !comparedAbove) return o;
+    const copy = { ...o };
+    delete copy.candidates;
+    return copy;
+  };
   let suggestion = null;
   if (isPlainObject(item.suggestion)) {
     const shown = { ...item.suggestion };
     if (typeof shown.confidence === 'number') shown.confidence = formatPercent(shown.confidence, 1);
+    if (isPlainObject(shown.outputs)) shown.outputs = withoutCandidates(shown.outputs);
     suggestion = section('The bot\'s suggestion (shadow trial)', 'suggestion-heading', definitionList(shown));
   }
 
@@ -263,8 +277,8 @@ export function renderItem(container, item, ctx) {
     reassign,
     section('What the bot read', 'read-heading', ...readContent(item.read)),
     section('What came in', 'input-heading', isPlainObject(item.input) ? definitionList(item.input) : valueNode(item.input, 'Input')),
-    isPlainObject(item.outputs) && Object.keys(item.outputs).length
-      ? section('What the step had worked out', 'outputs-heading', definitionList(item.outputs)) : null);
+    isPlainObject(item.outputs) && Object.keys(withoutCandidates(item.outputs)).length
+      ? section('What the step had worked out', 'outputs-heading', definitionList(withoutCandidates(item.outputs))) : null);
 
   replace(container, meta, notices, h('div', { class: viewer ? 'item-layout with-scan' : 'item-layout' },
     viewer ? viewer.element : null, details));
