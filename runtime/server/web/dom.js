@@ -122,6 +122,9 @@ export function valueNode(value, label) {
   if (Array.isArray(value) && value.length > 0 && value.length <= 100 && value.every(isFlatRecord)) {
     return recordTable(value, label);
   }
+  if (isFlatRecord(value) && Object.keys(value).length > 0 && Object.keys(value).length <= 30) {
+    return definitionList(value, 'kv nested');
+  }
   const text = valueText(value);
   if (text.length > 80 || text.includes('\n') || (value !== null && typeof value === 'object')) {
     return h('pre', { class: 'value-block', tabindex: '0', 'aria-label': label ? `${label} (scrollable)` : null }, text);
