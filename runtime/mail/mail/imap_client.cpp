@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace clerk::mail {
@@ -48,6 +49,42 @@ QString quoted(const QString &text)
     out.replace(QLatin1Char('\\'), QLatin1String("\\\\"));
     out.replace(QLatin1Char('"'), QLatin1String("\\\""));
     return QLatin1Char('"') + out + QLatin1Char('"');
+}
+
+// A mailbox name as IMAP spells it (RFC 3501 5.1.3, "modified UTF-7"): printable ASCII
+// as it is except '&' (written "&-"), anything else as '&' + base64 of UTF-16BE with ','
+// for '/', without padding, + '-'.
+QByteArray encodeMailboxName(const QString &name)
+{
+    QByteArray out;
+    QByteArray pending;  // UTF-16BE bytes waiting to be written
+    const auto flush = [&] {
+        if (pending.isEmpty())
+            return;
+        QByteArray encoded = pending.toBase64(QByteArray::OmitTrailingEquals);
+        encoded.replace('/', ',');
+        out += '&';
+        out += encoded;
+        out += '-';
+        pending.clear();
+    };
+    for (const QChar c : name) {
+        const char16_t unit = c.unicode();
+        if (unit >= 0x20 && unit <= 0x7e) {
+            flush();
+            out += unit == u'&' ? QByteArray("&-") : QByteArray(1, static_cast<char>(unit));
+        } else {
+            pending += static_cast<char>(unit >> 8);
+            pending += static_cast<char>(unit & 0xff);
+        }
+    }
+    flush();
+    return out;
+}
+
+bool hasControlCharacters(const QString &text)
+{
+    return std::any_of(text.begin(), text.end(), [](QChar c) { return c.unicode() < 0x20 || c.unicode() == 0x7f; });
 }
 
 // The untagged lines of a response ("* SEARCH 1 2"), without the "* ".
@@ -164,12 +201,15 @@ Result<std::unique_ptr<ImapSession>> ImapSession::open(const ImapSettings &setti
         || folder.isEmpty())
         return fail(Error::invalidArgument(
             QStringLiteral("'%1' is not a mail folder address such as imaps://mail.example.gov.uk/INBOX").arg(settings.url)));
+    if (hasControlCharacters(folder))
+        return fail(Error::invalidArgument(QStringLiteral("the folder name in '%1' holds control characters").arg(settings.url)));
     auto p = std::make_unique<Private>();
     p->settings = settings;
     p->folder = folder;
     p->host = url.host();
+    // libcurl sends the folder as given: give it the server's spelling of the name.
     QUrl base = url;
-    base.setPath(QLatin1Char('/') + folder);
+    base.setPath(QLatin1Char('/') + QString::fromLatin1(encodeMailboxName(folder)));
     base.setUserInfo({});
     p->folderUrl = base.toString(QUrl::FullyEncoded);
     return std::unique_ptr<ImapSession>(new ImapSession(std::move(p)));
@@ -269,14 +309,17 @@ Status ImapSession::move(quint32 uid, const QString &target)
     auto capabilities = this->capabilities();
     if (!capabilities)
         return fail(capabilities.error());
+    if (target.trimmed().isEmpty() || hasControlCharacters(target))
+        return fail(Error::invalidArgument(QStringLiteral("'%1' is not a folder name").arg(target)));
     const QString what = QStringLiteral("moving UID %1 to %2").arg(uid).arg(target);
+    const QString encodedTarget = quoted(QString::fromLatin1(encodeMailboxName(target)));
     if (capabilities->contains(QLatin1String("MOVE"))) {
-        auto moved = d->command(QStringLiteral("UID MOVE %1 %2").arg(uid).arg(quoted(target)), what);
+        auto moved = d->command(QStringLiteral("UID MOVE %1 %2").arg(uid).arg(encodedTarget), what);
         if (!moved)
             return fail(moved.error());
         return {};
     }
-    if (auto copied = d->command(QStringLiteral("UID COPY %1 %2").arg(uid).arg(quoted(target)), what); !copied)
+    if (auto copied = d->command(QStringLiteral("UID COPY %1 %2").arg(uid).arg(encodedTarget), what); !copied)
         return fail(copied.error());
     if (auto deleted = addFlag(uid, QStringLiteral("\\Deleted")); !deleted)
         return deleted;

@@ -102,7 +102,9 @@ protected:
         const auto everyone = QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
                               | QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ExeGroup
                               | QFileDevice::ReadOther | QFileDevice::WriteOther | QFileDevice::ExeOther;
-        for (const QString &folder : QStringList{m_folder, m_folder + QStringLiteral("Done")}) {
+        // "Prüfung" as the server spells it on disk (modified UTF-7).
+        for (const QString &folder : QStringList{m_folder, m_folder + QStringLiteral("Done"),
+                                                 m_folder + QStringLiteral("Pr&APw-fung")}) {
             const QString top = QStringLiteral("%1/.%2").arg(m_imap.maildir, folder);
             for (const char *sub : {"cur", "new", "tmp"}) {
                 const QString path = QStringLiteral("%1/%2").arg(top, QLatin1String(sub));
@@ -301,13 +303,14 @@ TEST_F(MailboxTest, AfterMoveTheMessageGoesToTheOtherFolder)
     deliver(m_folder, mail("moved@example.org", {{"Content-Type: application/pdf; name=a.pdf", kPdf}}));
     deliver(m_folder, mail("plain@example.org", {}));
     auto scheduler = makeScheduler();
-    ASSERT_TRUE(scheduler->addBot(loadBot(QStringLiteral("    after: move\n    move_to: %1Done\n").arg(m_folder))));
+    ASSERT_TRUE(scheduler->addBot(loadBot(QStringLiteral(u"    after: move\n    move_to: %1Prüfung\n").arg(m_folder))));
     const TickResult moved = nextPoll(*scheduler);
     EXPECT_TRUE(moved.problems.isEmpty()) << moved.problems.join(QLatin1Char('\n')).toStdString();
     EXPECT_EQ(moved.enqueued, 1);
     EXPECT_TRUE(search(m_folder, QStringLiteral("ALL")).isEmpty());
-    EXPECT_EQ(search(m_folder + QStringLiteral("Done"), QStringLiteral("ALL")).size(), 2);
-    EXPECT_EQ(search(m_folder + QStringLiteral("Done"), QStringLiteral("UNSEEN")).size(), 2);
+    const QString target = m_folder + QStringLiteral(u"Prüfung");
+    EXPECT_EQ(search(target, QStringLiteral("ALL")).size(), 2);
+    EXPECT_EQ(search(target, QStringLiteral("UNSEEN")).size(), 2);
 }
 
 TEST_F(MailboxTest, WithoutMoveOnTheServerTheMessageIsCopiedThenExpunged)
