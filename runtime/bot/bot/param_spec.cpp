@@ -125,6 +125,18 @@ QString checkMailboxUrl(const QJsonValue &value)
     return {};
 }
 
+QString checkMailFolder(const QJsonValue &value)
+{
+    const QString text = value.toString();
+    if (text.trimmed().isEmpty())
+        return QStringLiteral("a folder name is needed, e.g. Processed");
+    for (const QChar c : text) {
+        if (c.unicode() < 0x20 || c.unicode() == 0x7f)
+            return QStringLiteral("a folder name cannot hold control characters (line breaks, tabs)");
+    }
+    return {};
+}
+
 QString checkMailFlag(const QJsonValue &value)
 {
     static const QRegularExpression keyword(QStringLiteral("^(\\\\Seen|\\\\Flagged|[A-Za-z$][A-Za-z0-9$_.-]*)$"));
@@ -267,7 +279,8 @@ QList<ParamSpec> buildBotFileSpec()
                         .withCheck(checkMailFlag),
                     ParamSpec::of(QStringLiteral("move_to"), T::String,
                                   QStringLiteral("With after: move, the folder handled messages are moved to, "
-                                                 "e.g. Processed; it must exist.")),
+                                                 "e.g. Processed; it must exist."))
+                        .withCheck(checkMailFolder),
                     ParamSpec::of(QStringLiteral("attachments"), T::String,
                                   QStringLiteral("Which attachments become items: wildcards separated by commas, "
                                                  "matched against the file name ignoring case."))
