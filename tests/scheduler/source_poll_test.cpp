@@ -258,5 +258,47 @@ TEST_F(SourcePollTest, ANewLeaderPollsASlotThatFellDueWithinTheGraceAndFindsStor
     EXPECT_EQ(items(QStringLiteral("intake")).size(), 1);
 }
 
+TEST_F(SourcePollTest, AMailServerThatCannotBeReachedIsAProblemThatNamesNoSecret)
+{
+    const QString deadPort = [] {
+        TestHttpServer gone([](const TestRequest &) { return TestResponse::json(200, "{}"); });
+        return QString::number(gone.port());
+    }();  // stopped: its port refuses connections
+    qputenv("CLERK_TEST_MAILBOX_PASSWORD", "s3cret-mail-password");
+    m_clock.set(utc("2026-03-02T06:00:30Z"));
+    auto scheduler = makeScheduler();
+    ASSERT_TRUE(scheduler->addBot(loadBot(QStringLiteral("post"),
+                                          QStringLiteral("  mailbox:\n    url: imap://127.0.0.1:%1/INBOX\n"
+                                                         "    username: intake\n"
+                                                         "    password: ${env:CLERK_TEST_MAILBOX_PASSWORD}\n")
+                                              .arg(deadPort))));
+    const TickResult result = tickAllowingProblems(*scheduler);
+    EXPECT_EQ(result.polls, 1);  // the 06:00 slot, within the grace
+    ASSERT_EQ(result.problems.size(), 1);
+    EXPECT_TRUE(result.problems.first().startsWith(QStringLiteral("bot post: mailbox: not read")))
+        << result.problems.first().toStdString();
+    EXPECT_FALSE(result.problems.first().contains(QStringLiteral("s3cret")));
+    // Not retried on every tick: at the next slot.
+    m_clock.set(utc("2026-03-02T06:00:50Z"));
+    EXPECT_EQ(tickAllowingProblems(*scheduler).polls, 0);
+    m_clock.set(utc("2026-03-02T06:01:00Z"));
+    EXPECT_EQ(tickAllowingProblems(*scheduler).polls, 1);
+    EXPECT_TRUE(items(QStringLiteral("post")).isEmpty());
+}
+
+TEST_F(SourcePollTest, AMailboxWithAWrongAddressIsRefusedWhenTheBotIsAdded)
+{
+    bot::BotDefinition definition = loadBot(QStringLiteral("post"),
+                                            QStringLiteral("  mailbox:\n    url: imaps://mail.example.gov.uk/INBOX\n"
+                                                           "    username: intake\n    password: ${env:X}\n"));
+    QJsonObject options = definition.trigger->options;
+    options.insert(QStringLiteral("url"), QStringLiteral("pop3://mail.example.gov.uk/INBOX"));
+    definition.trigger->options = options;
+    auto scheduler = makeScheduler();
+    const Status added = scheduler->addBot(definition);
+    ASSERT_FALSE(added.has_value());
+    EXPECT_EQ(added.error().code(), ErrorCode::InvalidArgument);
+}
+
 } // namespace
 } // namespace clerk::scheduler
