@@ -21,6 +21,8 @@
 #include "bot/secret_ref.h"
 #include "engine/engine.h"
 #include "engine/record_source.h"
+#include "report/dashboard.h"
+#include "report/prometheus_text.h"
 #include "scheduler/scheduler.h"
 #include "server/api_server.h"
 
@@ -193,8 +195,12 @@ int serveCommand(const QStringList &arguments)
                                         QStringLiteral("A file holding the bearer token /metrics asks for (default: "
                                                        "/metrics is open to whoever reaches the port)."),
                                         QStringLiteral("file"));
+    QCommandLineOption costPerHour(QStringLiteral("cost-per-hour"),
+                                   QStringLiteral("What an hour of a person's time costs, for the dashboard's cost "
+                                                  "saved (default: not shown)."),
+                                   QStringLiteral("amount"));
     parser.addOptions({workers, lease, shutdownTimeout, listen, tlsCert, tlsKey, trustedHeader, idleTimeout, claimFor,
-                       metricsTokenFile});
+                       metricsTokenFile, costPerHour});
     parser.addPositionalArgument(QStringLiteral("bots"), QStringLiteral("Bot files, or folders of them."),
                                  QStringLiteral("BOT_OR_FOLDER..."));
     int exitCode = ExitOk;
@@ -248,6 +254,13 @@ int serveCommand(const QStringList &arguments)
     if (!claimLength || claimLength->count() < 60'000)
         return fail(QStringLiteral("--claim-for takes a duration of at least 1m, e.g. 15m"));
     serverOptions.claimFor = *claimLength;
+    double hourCost = 0;
+    if (parser.isSet(costPerHour)) {
+        bool ok = false;
+        hourCost = parser.value(costPerHour).toDouble(&ok);
+        if (!ok || hourCost < 0)
+            return fail(QStringLiteral("--cost-per-hour takes an amount, e.g. 21.50"));
+    }
     if (parser.isSet(metricsTokenFile)) {
         auto token = bot::resolveSecret(QStringLiteral("${file:%1}").arg(parser.value(metricsTokenFile)));
         if (!token || token->trimmed().isEmpty())
@@ -424,6 +437,22 @@ int serveCommand(const QStringList &arguments)
         };
         hooks.ready = [&] { return !stopping && running > 0; };
         hooks.workArrived = [&] { work.notify(); };
+        hooks.dashboard = [&](const server::HttpRequest &request) -> Result<QJsonObject> {
+            report::DashboardQuery query;
+            query.costPerHour = hourCost;
+            query.bot = request.queryValue(QStringLiteral("bot"));
+            if (const QString days = request.queryValue(QStringLiteral("days")); !days.isEmpty()) {
+                bool ok = false;
+                query.days = days.toInt(&ok);
+                if (!ok)
+                    return ::clerk::fail(Error::invalidArgument(QStringLiteral("days takes a number of days, e.g. 14")));
+            }
+            auto figures = report::dashboard(**mainStore, botSet.bots(), query);
+            if (!figures)
+                return ::clerk::fail(figures.error());
+            return report::toJson(*figures);
+        };
+        hooks.metrics = [&] { return report::prometheusText(**mainStore, botSet.bots()); };
         http = std::make_unique<server::ApiServer>(**mainStore, SystemClock::instance(), serverOptions, hooks);
         auto port = http->start();
         if (!port) {

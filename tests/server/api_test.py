@@ -12,6 +12,7 @@ Usage: api_test.py CLERK_BINARY
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -324,6 +325,24 @@ def run_checks(port, anonymous, api_token, clerk):
     check({t["team"]: t["open"] for t in teams}.get("housing") == 1, "teams with their queue sizes")
     bots = carol.call("GET", "/api/v1/bots")["json"]["bots"]
     check(bots and bots[0]["name"] == "topics" and bots[0]["cancelled"] == 1, "bots with their counts")
+
+    # --- the dashboard and /metrics ------------------------------------------------------------
+    dashboard = carol.call("GET", "/api/v1/dashboard?days=7")
+    check(dashboard["status"] == 200, "GET /api/v1/dashboard")
+    figures = {b["bot"]: b for b in dashboard["json"]["bots"]}.get("topics", {})
+    check(figures.get("arrived") == 5 and figures.get("straight_through") == 1 and figures.get("to_person") == 4,
+          f"dashboard counts: {figures}")
+    check(figures.get("hours_saved") == 0.1, "hours saved: 1 item x 6 minutes")
+    check(carol.call("GET", "/api/v1/dashboard?days=nine")["status"] == 400, "dashboard days must be a number")
+    metrics = anonymous.call("GET", "/metrics")
+    check(metrics["status"] == 200 and metrics["headers"]["content-type"].startswith("text/plain; version=0.0.4"),
+          "/metrics in the Prometheus text format")
+    text = metrics["raw"].decode()
+    check('clerk_items_arrived_total{bot="topics"} 5' in text, "/metrics counts arrivals")
+    promtool = shutil.which("promtool")
+    if check(promtool is not None, "promtool is installed (scripts/install-deps.sh --test)"):
+        linted = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
+        check(linted.returncode == 0, "promtool check metrics: " + linted.stdout + linted.stderr)
 
     # --- guessing is slowed down ---------------------------------------------------------------------
     guesser = Client(port)
