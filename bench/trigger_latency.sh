@@ -26,7 +26,7 @@ steps:
       values: {at: "{{ input.fired_at }}"}
 YAML
 echo "trigger latency: 1 fire a second for $seconds s; $(nproc) cores; $(uptime | sed 's/.*load average/load average/')"
-"$clerk" serve "$work/ticker.yaml" --db "$work/work.db" --workers 2 >"$work/serve.log" 2>&1 &
+"$clerk" serve "$work/ticker.yaml" --db "$work/work.db" --workers 2 --listen off >"$work/serve.log" 2>&1 &
 pid=$!
 sleep "$seconds"
 kill -TERM "$pid"

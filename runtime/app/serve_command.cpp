@@ -2,7 +2,9 @@
 // triggers (cron, interval, watched folders) and N worker threads run the items, until
 // SIGTERM or SIGINT; SIGHUP reloads the bot files.
 //
-// Threads: the main thread runs the Qt event loop, the scheduler and signal handling;
+// Threads: the main thread runs the Qt event loop, the HTTP server and signal handling;
+// the scheduler has a thread of its own (a poll of a slow mailbox or case system must not
+// hold up the web queue), with its own store connection and engine;
 // each worker has its own store connection and Engine and leases one item at a time, so
 // on shutdown it stops between items: an item in hand is finished (or, past the shutdown
 // timeout, left to its lease, which another process takes over when it runs out).
@@ -19,6 +21,7 @@
 #include "core/duration.h"
 #include "core/logging.h"
 #include "bot/secret_ref.h"
+#include "engine/concurrency_limits.h"
 #include "engine/engine.h"
 #include "engine/record_source.h"
 #include "report/dashboard.h"
@@ -35,6 +38,7 @@
 #include <QMutex>
 #include <QSocketNotifier>
 #include <QThread>
+#include <QScopeGuard>
 #include <QTimer>
 
 #include <algorithm>
@@ -340,9 +344,9 @@ int serveCommand(const QStringList &arguments)
     schedulerOptions.owner = owner;
     // Time triggers move to another process as fast as items do when this one dies.
     schedulerOptions.leadershipLease = std::min<std::chrono::milliseconds>(std::chrono::seconds(15), *leaseFor);
-    scheduler::Scheduler scheduler(**mainStore, submitter, SystemClock::instance(), schedulerOptions);
 
     BotSet botSet;
+    engine::ConcurrencyLimits limits;  // bot key `concurrency`, per process
     QStringList served;
     const auto publish = [&]() -> bool {
         QList<bot::BotDefinition> bots;
@@ -353,18 +357,11 @@ int serveCommand(const QStringList &arguments)
                           qUtf8Printable(bots.at(static_cast<qsizetype>(names.indexOf(definition.name))).sourcePath));
                 continue;
             }
-            if (auto added = scheduler.addBot(definition); !added) {
-                qCWarning(lcApp, "bot %s: %s", qUtf8Printable(definition.name), qUtf8Printable(added.error().toString()));
-                continue;
-            }
             names.append(definition.name);
             bots.append(definition);
         }
-        for (const QString &name : served) {
-            if (!names.contains(name))
-                scheduler.removeBot(name);
-        }
         served = names;
+        limits.setBots(bots);
         botSet.replace(bots);
         return !bots.isEmpty();
     };
@@ -409,16 +406,23 @@ int serveCommand(const QStringList &arguments)
                         names.append(definition.name);
                     }
                 }
-                auto leased = (*store)->leaseNext(options.workerId, options.leaseFor, names);
+                // Only among the bots below their concurrency limit; the leased item counts
+                // against its bot's limit until it leaves this worker.
+                auto leased = limits.leaseWithin(names, [&](const QStringList &eligible) {
+                    return (*store)->leaseNext(options.workerId, options.leaseFor, eligible);
+                });
                 if (!leased)
                     return finish(leased.error().toString());
                 if (!leased->has_value()) {
                     work.waitFor(std::chrono::milliseconds(500));
                     continue;
                 }
+                const QString leasedBot = (*leased)->bot;
                 self->busy = true;
                 auto ran = engine.runLeased(std::move(**leased));
                 self->busy = false;
+                limits.release(leasedBot);
+                work.notify();  // a slot of the bot's limit is free again
                 if (!ran && ran.error().code() != ErrorCode::Conflict)
                     return finish(ran.error().toString());
             }
@@ -466,8 +470,59 @@ int serveCommand(const QStringList &arguments)
                qUtf8Printable(serverOptions.address.toString()), static_cast<unsigned>(*port));
     }
 
-    QTimer tick;
-    tick.setSingleShot(true);
+    // The scheduler's thread: fires due triggers (cron, every, watched folders, source
+    // polls, mailboxes), then sleeps until the next is due, at most a second, or until woken.
+    WorkSignal schedulerWake;
+    std::atomic<bool> schedulerRunning{true};
+    std::thread schedulerThread([&] {
+        const auto finished = qScopeGuard([&] {
+            schedulerRunning = false;
+            work.notify();
+        });
+        auto store = openStore(location);
+        if (!store) {
+            QMutexLocker lock(&workerProblemMutex);
+            workerProblem = QStringLiteral("scheduler: ") + store.error().toString();
+            stopping = true;
+            return;
+        }
+        engine::EngineOptions options = engineOptions;
+        options.workerId = owner + QStringLiteral("/scheduler");
+        engine::Engine engine(**store, registry, options);
+        scheduler::Scheduler scheduler(**store, engine, SystemClock::instance(), schedulerOptions);
+        int generation = -1;
+        QStringList scheduled;
+        while (!stopping) {
+            if (generation != botSet.generation()) {
+                generation = botSet.generation();
+                QStringList names;
+                for (const bot::BotDefinition &definition : botSet.bots()) {
+                    if (auto added = scheduler.addBot(definition); !added) {
+                        qCWarning(lcApp, "bot %s: its trigger does not run: %s", qUtf8Printable(definition.name),
+                                  qUtf8Printable(added.error().toString()));
+                        continue;
+                    }
+                    names.append(definition.name);
+                }
+                for (const QString &name : scheduled) {
+                    if (!names.contains(name))
+                        scheduler.removeBot(name);
+                }
+                scheduled = names;
+            }
+            auto ticked = scheduler.tick();
+            if (!ticked) {
+                qCWarning(lcApp, "scheduler: %s", qUtf8Printable(ticked.error().toString()));
+            } else {
+                for (const QString &problem : ticked->problems)
+                    qCWarning(lcApp, "scheduler: %s", qUtf8Printable(problem));
+                if (ticked->enqueued > 0)
+                    work.notify();
+            }
+            const qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(scheduler.nextWakeUp());
+            schedulerWake.waitFor(std::chrono::milliseconds(std::clamp<qint64>(wait, 5, 1000)));
+        }
+    });
 
     // Watched folders are scanned at each bot's poll interval; a file system event makes
     // the scan happen at once (network shares may not send events, so polling stays).
@@ -487,7 +542,7 @@ int serveCommand(const QStringList &arguments)
     watchFolders();
     QObject::connect(&folders, &QFileSystemWatcher::directoryChanged, [&] {
         if (!stopping)
-            tick.start(0);
+            schedulerWake.notify();
     });
 
     // Signals arrive through a pipe, so they are handled on the event loop, not in a handler.
@@ -511,6 +566,7 @@ int serveCommand(const QStringList &arguments)
             publish();
             watchFolders();
             work.notify();
+            schedulerWake.notify();
             return;
         }
         qCInfo(lcApp, "%s: stopping; workers finish the item in hand (up to %s)",
@@ -522,24 +578,14 @@ int serveCommand(const QStringList &arguments)
 
 
 
-    QObject::connect(&tick, &QTimer::timeout, [&] {
-        if (stopping) {
+
+    // A worker or the scheduler that stopped on an error stops the service.
+    QTimer watchdog;
+    QObject::connect(&watchdog, &QTimer::timeout, [&] {
+        if (stopping)
             QCoreApplication::quit();
-            return;
-        }
-        auto ticked = scheduler.tick();
-        if (!ticked) {
-            qCWarning(lcApp, "scheduler: %s", qUtf8Printable(ticked.error().toString()));
-        } else {
-            for (const QString &problem : ticked->problems)
-                qCWarning(lcApp, "scheduler: %s", qUtf8Printable(problem));
-            if (ticked->enqueued > 0)
-                work.notify();
-        }
-        const qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(scheduler.nextWakeUp());
-        tick.start(static_cast<int>(std::clamp<qint64>(wait, 5, 1000)));
     });
-    tick.start(0);
+    watchdog.start(200);
 
     qCInfo(lcApp, "serving %lld bots (%s) with %d workers on %s", static_cast<long long>(served.size()),
            qUtf8Printable(served.join(QStringLiteral(", "))), workerCount,
@@ -547,13 +593,24 @@ int serveCommand(const QStringList &arguments)
     QCoreApplication::exec();
     stopping = true;
     work.notify();
+    schedulerWake.notify();
 
     // Let workers finish the item in hand, up to the timeout.
     QElapsedTimer waited;
     waited.start();
     while (running > 0 && waited.elapsed() < stopWithin->count())
         work.waitFor(std::chrono::milliseconds(100));
+    while (schedulerRunning && waited.elapsed() < stopWithin->count())
+        work.waitFor(std::chrono::milliseconds(100));
     int abandoned = 0;
+    const bool schedulerLeft = schedulerRunning;
+    if (schedulerLeft) {
+        qCWarning(lcApp, "the scheduler is still waiting on a source or mailbox after %s: left behind",
+                  qUtf8Printable(formatDuration(*stopWithin)));
+        schedulerThread.detach();
+    } else {
+        schedulerThread.join();
+    }
     for (auto &worker : pool) {
         if (running == 0 || !worker->busy) {
             if (worker->thread.joinable())
@@ -573,7 +630,7 @@ int serveCommand(const QStringList &arguments)
     }
     qCInfo(lcApp, "stopped");
     std::fflush(stdout);
-    if (abandoned > 0)
+    if (abandoned > 0 || schedulerLeft)
         std::_Exit(ExitOk);  // the detached workers must not run on into static destruction
     return ExitOk;
 }

@@ -118,7 +118,7 @@ try:
         log = open(os.path.join(work, f"serve-{i}.log"), "w")
         serves.append(subprocess.Popen(
             [clerk, "serve", "batch.yaml", "ticker.yaml", "--db", db_url, "--workers", "2", "--lease", f"{LEASE}s",
-             "--connectors", "connectors"], cwd=work, stdout=log, stderr=subprocess.STDOUT))
+             "--connectors", "connectors", "--listen", "127.0.0.1:0"], cwd=work, stdout=log, stderr=subprocess.STDOUT))
     time.sleep(1.5)
     # The batch arrives whole (written elsewhere, then moved in).
     staged = os.path.join(work, "items.tmp")

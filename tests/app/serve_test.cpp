@@ -37,7 +37,8 @@ protected:
     {
         m_serve.setProgram(QStringLiteral(CLERK_BINARY));
         m_serve.setArguments(QStringList{QStringLiteral("serve")} + bots +
-                             QStringList{QStringLiteral("--db"), db(), QStringLiteral("--workers"), QStringLiteral("2")});
+                             QStringList{QStringLiteral("--db"), db(), QStringLiteral("--workers"), QStringLiteral("2"),
+                                         QStringLiteral("--listen"), QStringLiteral("off")});
         m_serve.setWorkingDirectory(m_dir.path());
         m_serve.setProcessChannelMode(QProcess::MergedChannels);
         m_serve.start();
