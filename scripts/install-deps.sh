@@ -15,7 +15,7 @@ if [[ "${1:-}" == "--test" ]]; then
              python3 python3-jsonschema python3-yaml
              fonts-dejavu-core poppler-utils
              postgresql prometheus dovecot-imapd
-             chromium)
+             chromium openssl wrk curl)
 fi
 
 missing=()
