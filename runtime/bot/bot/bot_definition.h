@@ -75,6 +75,26 @@ struct SourceDefinition {
     QJsonObject markParams;  // name -> template text over {{ input.* }}
 };
 
+// One alert rule (bot key alerts.rules). `kind` is the rule's YAML key and the name the
+// alert is sent and recorded under.
+struct AlertRule {
+    enum class Kind { StraightThroughBelow, OldestExceptionOverSla, FailuresAbove };
+    Kind kind = Kind::StraightThroughBelow;
+    QString name;                 // "straight_through_below", "oldest_exception_over_sla", "failures_above"
+    double threshold = 0;         // the rate (0..1) or the most failures allowed; 0 for the SLA rule
+    std::chrono::milliseconds window{24 * 3600 * 1000};  // the rate and failure rules look this far back
+    int minItems = 20;            // straight_through_below: not judged on fewer done items
+    SourcePosition position;
+};
+
+// Where a bot's alerts go and when they fire (bot key `alerts`).
+struct AlertDefinition {
+    QString connector;            // a rest connector
+    QString operation;            // its operation; templates see params.bot/rule/value/threshold/message
+    std::chrono::milliseconds repeatAfter{4 * 3600 * 1000};  // a rule still failing fires again after this
+    QList<AlertRule> rules;
+};
+
 struct BotDefinition {
     QString name;
     QString description;
@@ -93,6 +113,7 @@ struct BotDefinition {
     RetryPolicy retry;
     QString inputIdField;                     // input.id: the field identifying a record at its source
     std::optional<SourceDefinition> source;   // where new work is read from, if anywhere
+    std::optional<AlertDefinition> alerts;    // alerts about the bot's figures, if any
     QStringList connectors;                   // names of connectors the bot uses
     QList<ConnectorDefinition> connectorDefinitions;  // the connectors known when it was loaded
     QList<StepDefinition> steps;

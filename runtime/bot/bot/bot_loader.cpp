@@ -218,6 +218,74 @@ void checkSourceTrigger(const Node &root, SpecValidator &validator)
     }
 }
 
+// The alerts block: each rule names one kind, with only the keys that apply to it, and the
+// operation is one the connector offers.
+void checkAlerts(const Node &root, const ConnectorSet &connectors, SpecValidator &validator)
+{
+    const Node *alerts = root.find(QStringLiteral("alerts"));
+    if (!alerts || !alerts->isMapping())
+        return;
+    const Node *connectorNode = alerts->find(QStringLiteral("connector"));
+    const Node *operationNode = alerts->find(QStringLiteral("operation"));
+    if (connectorNode && connectorNode->isScalar() && operationNode && operationNode->isScalar()) {
+        for (const ConnectorDefinition &connector : connectors) {
+            if (connector.name != connectorNode->scalar)
+                continue;
+            if (connector.kind != QLatin1String("rest")) {
+                validator.errorAt(*connectorNode,
+                                  QStringLiteral("connector '%1' is not a rest connector").arg(connector.name));
+                break;
+            }
+            const QJsonObject operations = connector.settings.value(QStringLiteral("operations")).toObject();
+            if (!operations.contains(operationNode->scalar)) {
+                const QStringList known = operations.keys();
+                validator.errorAt(*operationNode,
+                                  QStringLiteral("connector '%1' has no operation '%2'%3")
+                                      .arg(connector.name, operationNode->scalar,
+                                           known.isEmpty() ? QStringLiteral(" (it has none)")
+                                                           : QStringLiteral(" (it has: %1)")
+                                                                 .arg(known.join(QStringLiteral(", ")))));
+            }
+            break;
+        }
+    }
+    const Node *rules = alerts->find(QStringLiteral("rules"));
+    if (!rules || !rules->isSequence())
+        return;
+    static const QStringList kinds{QStringLiteral("straight_through_below"), QStringLiteral("oldest_exception_over_sla"),
+                                   QStringLiteral("failures_above")};
+    for (const Node &rule : rules->children) {
+        if (!rule.isMapping())
+            continue;
+        QStringList present;
+        for (const Node &child : rule.children) {
+            if (kinds.contains(child.key))
+                present.append(child.key);
+        }
+        if (present.size() != 1) {
+            validator.errorAt(rule, present.isEmpty()
+                                        ? QStringLiteral("an alert rule needs one of straight_through_below, "
+                                                         "oldest_exception_over_sla or failures_above")
+                                        : QStringLiteral("an alert rule has one kind; this one has %1")
+                                              .arg(present.join(QStringLiteral(" and "))));
+            continue;
+        }
+        const QString kind = present.first();
+        if (kind == QLatin1String("oldest_exception_over_sla")) {
+            const Node *flag = rule.find(kind);
+            if (flag && flag->isScalar() && flag->scalar == QLatin1String("false"))
+                validator.errorAt(*flag, QStringLiteral("oldest_exception_over_sla: false is no rule; leave the "
+                                                        "rule out instead"));
+        }
+        if (const Node *window = rule.find(QStringLiteral("window"));
+            window && kind == QLatin1String("oldest_exception_over_sla"))
+            validator.errorAtKey(*window, QStringLiteral("window does not apply to oldest_exception_over_sla"));
+        if (const Node *minItems = rule.find(QStringLiteral("min_items"));
+            minItems && kind != QLatin1String("straight_through_below"))
+            validator.errorAtKey(*minItems, QStringLiteral("min_items applies only to straight_through_below"));
+    }
+}
+
 struct StepInfo {
     const Node *node = nullptr;
     QString id;          // the declared id, or the type when there is none
@@ -427,6 +495,38 @@ BotDefinition buildBot(const QJsonObject &top, const Node &root)
     }
     for (const QJsonValue &connector : top.value(QStringLiteral("connectors")).toArray())
         bot.connectors.append(connector.toString());
+    if (top.contains(QStringLiteral("alerts"))) {
+        const QJsonObject alerts = top.value(QStringLiteral("alerts")).toObject();
+        AlertDefinition definition;
+        definition.connector = alerts.value(QStringLiteral("connector")).toString();
+        definition.operation = alerts.value(QStringLiteral("operation")).toString();
+        definition.repeatAfter = durationOr(alerts.value(QStringLiteral("repeat_after")), definition.repeatAfter);
+        const QJsonArray rules = alerts.value(QStringLiteral("rules")).toArray();
+        const Node *alertsNode = root.find(QStringLiteral("alerts"));
+        const Node *rulesNode = alertsNode ? alertsNode->find(QStringLiteral("rules")) : nullptr;
+        for (qsizetype i = 0; i < rules.size(); ++i) {
+            const QJsonObject object = rules.at(i).toObject();
+            AlertRule rule;
+            if (object.contains(QStringLiteral("straight_through_below"))) {
+                rule.kind = AlertRule::Kind::StraightThroughBelow;
+                rule.name = QStringLiteral("straight_through_below");
+                rule.threshold = object.value(rule.name).toDouble();
+            } else if (object.contains(QStringLiteral("failures_above"))) {
+                rule.kind = AlertRule::Kind::FailuresAbove;
+                rule.name = QStringLiteral("failures_above");
+                rule.threshold = object.value(rule.name).toDouble();
+            } else {
+                rule.kind = AlertRule::Kind::OldestExceptionOverSla;
+                rule.name = QStringLiteral("oldest_exception_over_sla");
+            }
+            rule.window = durationOr(object.value(QStringLiteral("window")), rule.window);
+            rule.minItems = object.value(QStringLiteral("min_items")).toInt(rule.minItems);
+            if (rulesNode && rulesNode->isSequence() && i < static_cast<qsizetype>(rulesNode->children.size()))
+                rule.position = positionOf(rulesNode->children.at(static_cast<std::size_t>(i)));
+            definition.rules.append(rule);
+        }
+        bot.alerts = definition;
+    }
     return bot;
 }
 
@@ -530,6 +630,7 @@ BotLoad loadBotText(const QByteArray &text, const QString &displayName, const St
     if (const Node *trigger = root->find(QStringLiteral("trigger")))
         checkTrigger(*trigger, validator);
     checkSourceTrigger(*root, validator);
+    checkAlerts(*root, connectors, validator);
 
     std::optional<QStringList> inputFields;
     if (const Node *input = root->find(QStringLiteral("input")); input && input->find(QStringLiteral("fields"))) {

@@ -1,5 +1,7 @@
 #include "bot/param_spec.h"
 
+#include "core/duration.h"
+
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QUrl>
@@ -439,6 +441,54 @@ QList<ParamSpec> buildBotFileSpec()
             },
             QStringLiteral("Who deals with items that need a person, and how quickly.")),
         retrySpec(5, "2s", "10m", QStringLiteral("an item")),
+        ParamSpec::object(
+            QStringLiteral("alerts"),
+            {
+                ParamSpec::of(QStringLiteral("connector"), T::ConnectorName,
+                              QStringLiteral("The rest connector alerts are sent through, e.g. ops-alerts."), true),
+                ParamSpec::of(QStringLiteral("operation"), T::String,
+                              QStringLiteral("Its operation that sends one alert. Its templates see "
+                                             "{{ params.bot }}, {{ params.rule }}, {{ params.value }}, "
+                                             "{{ params.threshold }} and {{ params.message }}."),
+                              true),
+                ParamSpec::of(QStringLiteral("repeat_after"), T::Duration,
+                              QStringLiteral("A rule that keeps failing fires again after this long."))
+                    .withDefault(QStringLiteral("4h"))
+                    .withCheck([](const QJsonValue &value) {
+                        const auto parsed = parseDuration(value.toString());
+                        return !parsed || parsed->count() >= 60 * 1000
+                                   ? QString()
+                                   : QStringLiteral("repeat_after must be at least 1m");
+                    }),
+                ParamSpec::listOf(
+                    QStringLiteral("rules"),
+                    ParamSpec::object(
+                        QStringLiteral("rule"),
+                        {
+                            ParamSpec::of(QStringLiteral("straight_through_below"), T::Threshold,
+                                          QStringLiteral("Fires when the share of the window's done items done "
+                                                         "straight through (no person involved) is below this, "
+                                                         "e.g. 0.80.")),
+                            ParamSpec::of(QStringLiteral("oldest_exception_over_sla"), T::Boolean,
+                                          QStringLiteral("true: fires when an undecided exception item of the "
+                                                         "bot is past its SLA due time.")),
+                            ParamSpec::of(QStringLiteral("failures_above"), T::Integer,
+                                          QStringLiteral("Fires when more items than this failed in the window."))
+                                .withMinimum(0),
+                            ParamSpec::of(QStringLiteral("window"), T::Duration,
+                                          QStringLiteral("How far back straight_through_below and failures_above "
+                                                         "look, e.g. 1h. Default: 1d.")),
+                            ParamSpec::of(QStringLiteral("min_items"), T::Integer,
+                                          QStringLiteral("straight_through_below is not judged on fewer done items "
+                                                         "than this. Default: 20."))
+                                .withMinimum(1),
+                        },
+                        QStringLiteral("One rule: exactly one of straight_through_below, "
+                                       "oldest_exception_over_sla and failures_above.")),
+                    QStringLiteral("The rules, each judged once a minute by clerk serve."), true),
+            },
+            QStringLiteral("Alerts about the bot's figures, sent to a connector operation (a chat or paging "
+                           "webhook) and recorded in the audit trail as alert_fired events.")),
         ParamSpec::listOf(QStringLiteral("connectors"),
                           ParamSpec::of(QStringLiteral("connector"), T::ConnectorName,
                                         QStringLiteral("A connector name.")),

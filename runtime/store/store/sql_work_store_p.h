@@ -156,6 +156,11 @@ public:
     Result<QList<ShadowAnswer>> shadowAnswers(const QString &bot, const QDateTime &since) override;
     Result<QList<StoredDefinitionRef>> latestDefinitions() override;
 
+    // Alerts (sql_alerts.cpp).
+    Status recordBotEvent(const QString &bot, const QString &kind, const QString &actor,
+                          const QJsonObject &detail) override;
+    Result<QList<Event>> botEvents(const QString &bot, const QStringList &kinds, const QDateTime &since) override;
+
 private:
     SqlWorkStore(const SqlDialect &dialect, QString connectionName, QString location, const Clock &clock);
 

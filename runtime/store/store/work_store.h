@@ -427,6 +427,15 @@ public:
     // Each bot's newest stored definition (the one stored last), by bot: where reports find a
     // bot's manual_minutes when no bot file is given.
     virtual Result<QList<StoredDefinitionRef>> latestDefinitions() = 0;
+
+    // --- alerts: a bot's own events, not about one item -----------------------------------------
+    // Appends an event about `bot` as a whole (e.g. "alert_fired" with {rule, value,
+    // threshold}). `detail` holds no personal data.
+    virtual Status recordBotEvent(const QString &bot, const QString &kind, const QString &actor,
+                                  const QJsonObject &detail) = 0;
+    // The events of `bot` not about one item whose kind is one of `kinds`, at or after
+    // `since`, oldest first.
+    virtual Result<QList<Event>> botEvents(const QString &bot, const QStringList &kinds, const QDateTime &since) = 0;
 };
 
 // Opens (creating and migrating when needed) the store at `location`:

@@ -1,0 +1,241 @@
+#include "report/alerts.h"
+
+#include "core/duration.h"
+#include "rest/rest_connector.h"
+
+#include <QHash>
+#include <QJsonObject>
+#include <QLoggingCategory>
+
+#include <cmath>
+
+Q_LOGGING_CATEGORY(lcAlerts, "clerk.alerts", QtInfoMsg)
+
+namespace clerk::report {
+
+namespace {
+
+const QString kFired = QStringLiteral("alert_fired");
+const QString kSent = QStringLiteral("alert_sent");
+const QString kActor = QStringLiteral("clerk");
+
+double rounded(double value, int decimals)
+{
+    const double scale = std::pow(10.0, decimals);
+    return std::round(value * scale) / scale;
+}
+
+QJsonObject firingParams(const AlertFiring &firing)
+{
+    return QJsonObject{{QStringLiteral("bot"), firing.bot},
+                       {QStringLiteral("rule"), firing.rule},
+                       {QStringLiteral("value"), firing.value},
+                       {QStringLiteral("threshold"), firing.threshold},
+                       {QStringLiteral("message"), firing.message}};
+}
+
+// What one rule is judged on, read from the store. Item figures are read once per window.
+class FigureReader {
+public:
+    FigureReader(store::WorkStore &store, const QString &bot, const QDateTime &now)
+        : m_store(store), m_bot(bot), m_now(now)
+    {
+    }
+
+    Result<RuleFigures> read(const bot::AlertRule &rule)
+    {
+        RuleFigures figures;
+        if (rule.kind == bot::AlertRule::Kind::OldestExceptionOverSla) {
+            // Ordered by SLA due time: the first undecided item is the most overdue.
+            auto oldest = m_store.exceptions(store::ExceptionFilter{.bot = m_bot, .limit = 1});
+            if (!oldest)
+                return fail(oldest.error());
+            if (!oldest->isEmpty()) {
+                const QDateTime due = oldest->first().slaDueAt;
+                if (due.isValid() && due < m_now)
+                    figures.oldestOverdueBy = std::chrono::milliseconds(due.msecsTo(m_now));
+            }
+            return figures;
+        }
+        const qint64 windowMs = rule.window.count();
+        if (!m_totals.contains(windowMs)) {
+            store::FigureWindow window{.since = m_now.addMSecs(-windowMs), .until = {}, .bot = m_bot};
+            auto counted = m_store.itemFigures(window);
+            if (!counted)
+                return fail(counted.error());
+            store::DayFigures totals;
+            for (const store::DayFigures &row : counted->totals) {
+                if (row.bot == m_bot)
+                    totals = row;
+            }
+            m_totals.insert(windowMs, totals);
+        }
+        const store::DayFigures &totals = m_totals[windowMs];
+        figures.done = totals.done;
+        figures.straightThrough = totals.straightThrough;
+        figures.failed = totals.failed;
+        return figures;
+    }
+
+private:
+    store::WorkStore &m_store;
+    QString m_bot;
+    QDateTime m_now;
+    QHash<qint64, store::DayFigures> m_totals;
+};
+
+} // namespace
+
+QString alertMessage(const QString &bot, const bot::AlertRule &rule, double value, double threshold)
+{
+    switch (rule.kind) {
+    case bot::AlertRule::Kind::StraightThroughBelow:
+        return QStringLiteral("%1: straight-through rate %2 over %3 is below %4")
+            .arg(bot, QString::number(value, 'f', 3), formatDuration(rule.window), QString::number(threshold, 'f', 3));
+    case bot::AlertRule::Kind::FailuresAbove:
+        return QStringLiteral("%1: %2 items failed in the last %3 (more than %4)")
+            .arg(bot, QString::number(value, 'f', 0), formatDuration(rule.window), QString::number(threshold, 'f', 0));
+    case bot::AlertRule::Kind::OldestExceptionOverSla:
+        return QStringLiteral("%1: the oldest open exception item is %2h past its SLA")
+            .arg(bot, QString::number(value, 'f', 2));
+    }
+    return bot;
+}
+
+std::optional<AlertFiring> judge(const QString &bot, const bot::AlertRule &rule, const RuleFigures &figures)
+{
+    AlertFiring firing{.bot = bot, .rule = rule.name, .threshold = rule.threshold};
+    switch (rule.kind) {
+    case bot::AlertRule::Kind::StraightThroughBelow: {
+        if (figures.done <= 0 || figures.done < rule.minItems)
+            return std::nullopt;
+        const double rate = double(figures.straightThrough) / double(figures.done);
+        if (!(rate < rule.threshold))
+            return std::nullopt;
+        firing.value = rounded(rate, 3);
+        break;
+    }
+    case bot::AlertRule::Kind::FailuresAbove:
+        if (!(double(figures.failed) > rule.threshold))
+            return std::nullopt;
+        firing.value = double(figures.failed);
+        break;
+    case bot::AlertRule::Kind::OldestExceptionOverSla:
+        if (!figures.oldestOverdueBy || figures.oldestOverdueBy->count() <= 0)
+            return std::nullopt;
+        firing.value = rounded(double(figures.oldestOverdueBy->count()) / 3600000.0, 2);
+        firing.threshold = 0;
+        break;
+    }
+    firing.message = alertMessage(bot, rule, firing.value, firing.threshold);
+    return firing;
+}
+
+AlertMonitor::AlertMonitor(store::WorkStore &store, const Clock &clock) : m_store(store), m_clock(clock) {}
+
+Result<AlertRound> AlertMonitor::check(const QList<bot::BotDefinition> &bots)
+{
+    AlertRound round;
+    for (const bot::BotDefinition &definition : bots) {
+        if (!definition.alerts || definition.alerts->rules.isEmpty())
+            continue;
+        const bot::AlertDefinition &alerts = *definition.alerts;
+        const QDateTime now = m_clock.now();
+        // Firings older than repeat_after neither hold a rule back nor are sent again.
+        const QDateTime since = now.addMSecs(-alerts.repeatAfter.count() + 1);
+        auto earlier = m_store.botEvents(definition.name, {kFired, kSent}, since);
+        if (!earlier)
+            return fail(earlier.error());
+
+        FigureReader reader(m_store, definition.name, now);
+        QList<AlertFiring> pending;
+        for (const bot::AlertRule &rule : alerts.rules) {
+            std::optional<store::Event> lastFired;
+            bool sentSince = false;
+            for (const store::Event &event : *earlier) {
+                if (event.detail.value(QStringLiteral("rule")).toString() != rule.name)
+                    continue;
+                if (event.kind == kFired) {
+                    lastFired = event;
+                    sentSince = false;
+                } else if (event.kind == kSent && lastFired) {
+                    sentSince = true;
+                }
+            }
+            if (lastFired) {
+                if (!sentSince) {
+                    const double value = lastFired->detail.value(QStringLiteral("value")).toDouble();
+                    const double threshold = lastFired->detail.value(QStringLiteral("threshold")).toDouble();
+                    pending.append(AlertFiring{.bot = definition.name,
+                                               .rule = rule.name,
+                                               .value = value,
+                                               .threshold = threshold,
+                                               .message = alertMessage(definition.name, rule, value, threshold),
+                                               .firedAt = lastFired->at});
+                }
+                continue;  // fired within repeat_after: not judged again yet
+            }
+            auto figures = reader.read(rule);
+            if (!figures)
+                return fail(figures.error());
+            std::optional<AlertFiring> firing = judge(definition.name, rule, *figures);
+            if (!firing)
+                continue;
+            firing->firedAt = now;
+            auto recorded = m_store.recordBotEvent(definition.name, kFired, kActor,
+                                                   QJsonObject{{QStringLiteral("rule"), firing->rule},
+                                                               {QStringLiteral("value"), firing->value},
+                                                               {QStringLiteral("threshold"), firing->threshold}});
+            if (!recorded)
+                return fail(recorded.error());
+            qCInfo(lcAlerts).noquote() << "alert fired:" << firing->message;
+            round.fired.append(*firing);
+            pending.append(*firing);
+        }
+        if (pending.isEmpty())
+            continue;
+
+        const bot::ConnectorDefinition *connectorDefinition = definition.connector(alerts.connector);
+        std::shared_ptr<rest::RestConnector> connector;
+        QString problem;
+        if (!connectorDefinition) {
+            problem = QStringLiteral("connector '%1' is not known").arg(alerts.connector);
+        } else if (auto shared = rest::sharedConnector(*connectorDefinition); !shared) {
+            problem = shared.error().toString();
+        } else if (!(*shared)->hasOperation(alerts.operation)) {
+            problem = QStringLiteral("connector '%1' has no operation '%2'").arg(alerts.connector, alerts.operation);
+        } else {
+            connector = *shared;
+        }
+        if (!connector) {
+            qCWarning(lcAlerts).noquote() << definition.name << "alerts cannot be sent:" << problem;
+            round.problems.append(QStringLiteral("%1: %2").arg(definition.name, problem));
+            round.unsent.append(pending);
+            continue;
+        }
+        for (const AlertFiring &firing : pending) {
+            rest::CallOptions options;
+            options.idempotencyKey = QStringLiteral("clerk-alert-%1-%2-%3")
+                                         .arg(firing.bot, firing.rule)
+                                         .arg(firing.firedAt.toMSecsSinceEpoch());
+            const rest::CallOutcome outcome = connector->call(alerts.operation, firingParams(firing), options);
+            if (!outcome) {
+                qCWarning(lcAlerts).noquote() << firing.bot << "alert" << firing.rule
+                                              << "not sent, trying again at the next check:"
+                                              << outcome.error().error.toString();
+                round.unsent.append(firing);
+                continue;
+            }
+            auto noted = m_store.recordBotEvent(firing.bot, kSent, kActor,
+                                                QJsonObject{{QStringLiteral("rule"), firing.rule},
+                                                            {QStringLiteral("fired_at"),
+                                                             firing.firedAt.toUTC().toString(Qt::ISODateWithMs)}});
+            if (!noted)
+                return fail(noted.error());
+            round.sent.append(firing);
+        }
+    }
+    return round;
+}
+
+} // namespace clerk::report

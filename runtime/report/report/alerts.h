@@ -1,0 +1,91 @@
+// Alerts: a bot's `alerts` rules (docs/bot-reference.md, "Alerts") judged on its figures,
+// recorded in the audit trail and sent through a connector operation (a chat or paging
+// webhook).
+//
+// A rule that fails fires: one "alert_fired" event for the bot, with detail {rule, value,
+// threshold} (figures only, no personal data), then one call of the alerts operation with
+// params {bot, rule, value, threshold, message}. While the rule keeps failing it does not
+// fire again until `repeat_after` has passed since it last fired (the state is the event
+// log itself, so a restarted or another process sees it too). A firing whose call failed
+// is sent again on each check until it is delivered (then an "alert_sent" event is
+// appended) or `repeat_after` has passed; it stays recorded once.
+//
+// judge() is the decision alone, from figures; AlertMonitor reads the figures from the
+// store, decides, records and sends.
+//
+// Thread-safety: judge() is pure. An AlertMonitor uses the store given, which belongs to
+// the calling thread; across a cluster call check() only while holding the store's
+// "alerts" leadership, so one process checks at a time.
+//
+// @code
+//   report::AlertMonitor monitor(store, clock);
+//   auto leading = store.tryAcquireLeadership(QStringLiteral("alerts"), workerId, 3min);
+//   if (leading && *leading)
+//       if (auto round = monitor.check(bots); !round)
+//           qCWarning(lcApp) << round.error().toString();
+// @endcode
+#pragma once
+
+#include "bot/bot_definition.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "store/work_store.h"
+
+#include <QList>
+#include <QString>
+#include <chrono>
+#include <optional>
+
+namespace clerk::report {
+
+// The figures one rule is judged on (over the rule's window where it has one).
+struct RuleFigures {
+    qint64 done = 0;             // items that ended done in the window
+    qint64 straightThrough = 0;  // ... with no person involved
+    qint64 failed = 0;           // times an item ended failed in the window
+    // How long past its SLA due time the most overdue undecided exception item of the bot
+    // is; none when none is overdue.
+    std::optional<std::chrono::milliseconds> oldestOverdueBy{};
+};
+
+struct AlertFiring {
+    QString bot{};
+    QString rule{};          // bot::AlertRule::name
+    double value = 0;        // the rate (0..1, 3 decimals), the failures, or the hours past the SLA (2 decimals)
+    double threshold = 0;    // the rule's; 0 for oldest_exception_over_sla
+    QString message{};       // one line for people, e.g. "contact-form: straight-through rate 0.650 over 1d is below 0.800"
+    QDateTime firedAt{};     // when it was recorded
+};
+
+// Whether `rule` fails on `figures`; the firing (without firedAt) when it does. A
+// straight-through rule is not judged on fewer than rule.minItems done items; a failure
+// rule fires on more failures than its threshold; the SLA rule on any overdue item.
+std::optional<AlertFiring> judge(const QString &bot, const bot::AlertRule &rule, const RuleFigures &figures);
+
+// The message of a firing (also for one sent again from its event).
+QString alertMessage(const QString &bot, const bot::AlertRule &rule, double value, double threshold);
+
+struct AlertRound {
+    QList<AlertFiring> fired{};      // recorded in this round
+    QList<AlertFiring> sent{};       // delivered in this round (new firings and earlier unsent ones)
+    QList<AlertFiring> unsent{};     // whose call failed; sent again on the next check
+    QStringList problems{};          // bots whose alerts could not be sent at all (no such connector, ...)
+};
+
+class AlertMonitor {
+public:
+    // `store` and `clock` must outlive the monitor.
+    AlertMonitor(store::WorkStore &store, const Clock &clock);
+
+    // Judges the rules of every bot in `bots` that has `alerts`, records what fires and
+    // sends it and whatever earlier firing is still unsent. A connector that cannot be
+    // used or a call that fails is logged (warning) and reported in the round, not an
+    // error. Errors: the store's.
+    Result<AlertRound> check(const QList<bot::BotDefinition> &bots);
+
+private:
+    store::WorkStore &m_store;
+    const Clock &m_clock;
+};
+
+} // namespace clerk::report
