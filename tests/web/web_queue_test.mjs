@@ -382,6 +382,9 @@ async function main() {
   await page.fill('#signin-name', 'bob');
   await page.fill('#signin-password', 'correct horse battery staple');
   await page.keyboard.press('Enter');
+  // Signing in goes back to the view the page was on (the dashboard): q for the queue.
+  await page.waitForSelector('#account:not([hidden])');
+  await page.keyboard.press('q');
   await visible('queue');
   await page.waitForSelector('#queue-table tbody tr td a');
   const t0 = performance.now();
