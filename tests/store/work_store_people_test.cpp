@@ -206,6 +206,31 @@ TEST_P(WorkStorePeopleTest, ExceptionFiltersByReasonClaimAgeAndCountIgnoresPagin
     EXPECT_EQ(m_store->exceptions({.limit = 1, .offset = 1})->size(), 1);
 }
 
+TEST_P(WorkStorePeopleTest, ItemsWithoutAnSlaComeLastInEveryListing)
+{
+    QList<qint64> ids;
+    const QList<int> dueInHours = {0, 5, 2};  // 0: no SLA
+    for (int i = 0; i < dueInHours.size(); ++i) {
+        const qint64 id = enqueue(QStringLiteral("s-%1").arg(i));
+        ASSERT_EQ(lease(QStringLiteral("w")), id);
+        auto handed = m_store->handToPerson(id, QStringLiteral("w"), 0, QStringLiteral("s"), question(QStringLiteral("r")),
+                                            QString(),
+                                            dueInHours[i] ? m_clock.now().addSecs(3600 * dueInHours[i]) : QDateTime());
+        ASSERT_TRUE(isOk(handed));
+        ids.append(*handed);
+    }
+    const QList<qint64> expected = {ids[2], ids[1], ids[0]};
+    for (const ExceptionFilter &filter : {ExceptionFilter{}, ExceptionFilter{.team = QStringLiteral("post")},
+                                          ExceptionFilter{.state = ExceptionState::Open}}) {
+        auto found = m_store->exceptions(filter);
+        ASSERT_TRUE(isOk(found));
+        QList<qint64> order;
+        for (const ExceptionItem &item : *found)
+            order.append(item.id);
+        EXPECT_EQ(order, expected);
+    }
+}
+
 CLERK_INSTANTIATE_FOR_BACKENDS(WorkStorePeopleTest);
 
 } // namespace

@@ -166,6 +166,20 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
         fourth.statements.append(forDialect(sql, dialect));
     steps.append(fourth);
 
+    // Version 5: the web queue reads undecided items of a team (or of every team) soonest
+    // SLA first, items without an SLA last; these partial indexes give that order without
+    // sorting the whole queue on every page.
+    Migration fifth{5, QStringLiteral("exception queue order"), {}};
+    fifth.statements.append(forDialect(
+        QStringLiteral("CREATE INDEX exception_items_team_due ON exception_items"
+                       " (team, COALESCE(sla_due_at, 9223372036854775807), id) WHERE state IN ('open', 'claimed')"),
+        dialect));
+    fifth.statements.append(forDialect(
+        QStringLiteral("CREATE INDEX exception_items_due ON exception_items"
+                       " (COALESCE(sla_due_at, 9223372036854775807), id) WHERE state IN ('open', 'claimed')"),
+        dialect));
+    steps.append(fifth);
+
     return steps;
 }
 

@@ -1027,10 +1027,11 @@ QString SqlWorkStore::exceptionWhere(const ExceptionFilter &filter, qint64 now, 
     if (!filter.state) {
         sql += QStringLiteral("state IN ('open', 'claimed')");
     } else if (*filter.state == ExceptionState::Open) {
-        sql += QStringLiteral("(state = 'open' OR (state = 'claimed' AND claim_expires_at < ?))");
+        // The first term lets the queue's partial indexes serve these too.
+        sql += QStringLiteral("state IN ('open', 'claimed') AND (state = 'open' OR (state = 'claimed' AND claim_expires_at < ?))");
         binds.append(now);
     } else if (*filter.state == ExceptionState::Claimed) {
-        sql += QStringLiteral("state = 'claimed' AND claim_expires_at >= ?");
+        sql += QStringLiteral("state IN ('open', 'claimed') AND state = 'claimed' AND claim_expires_at >= ?");
         binds.append(now);
     } else {
         sql += QStringLiteral("state = ?");
@@ -1074,7 +1075,8 @@ Result<QList<ExceptionItem>> SqlWorkStore::exceptions(const ExceptionFilter &fil
     QString sql = QStringLiteral("SELECT ") + kExceptionColumns + QStringLiteral(" FROM exception_items WHERE ")
                   + exceptionWhere(filter, now, binds);
     // Items without an SLA go last.
-    sql += QStringLiteral(" ORDER BY sla_due_at IS NULL, sla_due_at, id LIMIT ? OFFSET ?");
+    // The same expression as the queue's indexes (migration 5).
+    sql += QStringLiteral(" ORDER BY COALESCE(sla_due_at, 9223372036854775807), id LIMIT ? OFFSET ?");
     binds.append(qMax(0, filter.limit));
     binds.append(qMax(0, filter.offset));
 
