@@ -202,6 +202,10 @@ TEST(AlertsLoaderTest, ReportsMistakesAtTheirPlace)
          QStringLiteral("alerts:\n  connector: ops-alerts\n  operation: notify\n  rules:\n"
                         "    - oldest_exception_over_sla: true\n      window: 1h\n"),
          QStringLiteral("11:7: window does not apply to oldest_exception_over_sla")},
+        {"the same kind twice",
+         QStringLiteral("alerts:\n  connector: ops-alerts\n  operation: notify\n  rules:\n"
+                        "    - failures_above: 1\n    - failures_above: 9\n      window: 1d\n"),
+         QStringLiteral("11:7: a bot has one failures_above rule; this is the second")},
         {"no rules",
          QStringLiteral("alerts:\n  connector: ops-alerts\n  operation: notify\n"),
          QStringLiteral("7:3: missing required key 'rules'")},

@@ -254,6 +254,7 @@ void checkAlerts(const Node &root, const ConnectorSet &connectors, SpecValidator
         return;
     static const QStringList kinds{QStringLiteral("straight_through_below"), QStringLiteral("oldest_exception_over_sla"),
                                    QStringLiteral("failures_above")};
+    QStringList seen;  // a rule's kind names its firings, so each kind appears once
     for (const Node &rule : rules->children) {
         if (!rule.isMapping())
             continue;
@@ -271,6 +272,11 @@ void checkAlerts(const Node &root, const ConnectorSet &connectors, SpecValidator
             continue;
         }
         const QString kind = present.first();
+        if (seen.contains(kind)) {
+            validator.errorAtKey(*rule.find(kind), QStringLiteral("a bot has one %1 rule; this is the second").arg(kind));
+            continue;
+        }
+        seen.append(kind);
         if (kind == QLatin1String("oldest_exception_over_sla")) {
             const Node *flag = rule.find(kind);
             if (flag && flag->isScalar() && flag->scalar == QLatin1String("false"))

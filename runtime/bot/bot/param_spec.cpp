@@ -484,7 +484,7 @@ QList<ParamSpec> buildBotFileSpec()
                                 .withMinimum(1),
                         },
                         QStringLiteral("One rule: exactly one of straight_through_below, "
-                                       "oldest_exception_over_sla and failures_above.")),
+                                       "oldest_exception_over_sla and failures_above; each at most once.")),
                     QStringLiteral("The rules, each judged once a minute by clerk serve."), true),
             },
             QStringLiteral("Alerts about the bot's figures, sent to a connector operation (a chat or paging "

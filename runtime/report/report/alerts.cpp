@@ -18,6 +18,9 @@ namespace {
 const QString kFired = QStringLiteral("alert_fired");
 const QString kSent = QStringLiteral("alert_sent");
 const QString kActor = QStringLiteral("clerk");
+// One call, its retries included, may take this long, so a webhook that hangs does not
+// hold up the other bots' alerts for the connector's full timeouts and backoff.
+constexpr std::chrono::seconds kCallTimeLimit{20};
 
 double rounded(double value, int decimals)
 {
@@ -215,6 +218,7 @@ Result<AlertRound> AlertMonitor::check(const QList<bot::BotDefinition> &bots)
         }
         for (const AlertFiring &firing : pending) {
             rest::CallOptions options;
+            options.deadline = std::chrono::steady_clock::now() + kCallTimeLimit;
             options.idempotencyKey = QStringLiteral("clerk-alert-%1-%2-%3")
                                          .arg(firing.bot, firing.rule)
                                          .arg(firing.firedAt.toMSecsSinceEpoch());

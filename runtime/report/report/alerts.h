@@ -10,6 +10,9 @@
 // is sent again on each check until it is delivered (then an "alert_sent" event is
 // appended) or `repeat_after` has passed; it stays recorded once.
 //
+// check() blocks while it calls the webhooks: each call, with the connector's retries,
+// is cut off after 20 seconds. Run it where blocking is fine (not the HTTP server's thread).
+//
 // judge() is the decision alone, from figures; AlertMonitor reads the figures from the
 // store, decides, records and sends.
 //
