@@ -24,6 +24,7 @@
 #include "engine/concurrency_limits.h"
 #include "engine/engine.h"
 #include "engine/record_source.h"
+#include "report/alerts.h"
 #include "report/dashboard.h"
 #include "report/prometheus_text.h"
 #include "scheduler/scheduler.h"
@@ -490,6 +491,9 @@ int serveCommand(const QStringList &arguments)
         options.workerId = owner + QStringLiteral("/scheduler");
         engine::Engine engine(**store, registry, options);
         scheduler::Scheduler scheduler(**store, engine, SystemClock::instance(), schedulerOptions);
+        // Alert rules are judged once a minute, by one process of the cluster at a time.
+        report::AlertMonitor alerts(**store, SystemClock::instance());
+        QElapsedTimer sinceAlerts;
         int generation = -1;
         QStringList scheduled;
         while (!stopping) {
@@ -518,6 +522,21 @@ int serveCommand(const QStringList &arguments)
                     qCWarning(lcApp, "scheduler: %s", qUtf8Printable(problem));
                 if (ticked->enqueued > 0)
                     work.notify();
+            }
+            if (!sinceAlerts.isValid() || sinceAlerts.elapsed() >= 60'000) {
+                sinceAlerts.start();
+                auto leading = (*store)->tryAcquireLeadership(QStringLiteral("alerts"), owner, std::chrono::minutes(3));
+                if (leading && *leading) {
+                    auto round = alerts.check(botSet.bots());
+                    if (!round) {
+                        qCWarning(lcApp, "alerts: %s", qUtf8Printable(round.error().toString()));
+                    } else {
+                        for (const report::AlertFiring &firing : round->fired)
+                            qCWarning(lcApp, "alert: %s", qUtf8Printable(firing.message));
+                        for (const QString &problem : round->problems)
+                            qCWarning(lcApp, "alerts: %s", qUtf8Printable(problem));
+                    }
+                }
             }
             const qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(scheduler.nextWakeUp());
             schedulerWake.waitFor(std::chrono::milliseconds(std::clamp<qint64>(wait, 5, 1000)));

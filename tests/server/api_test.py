@@ -323,6 +323,9 @@ def run_checks(port, anonymous, api_token, clerk):
     check(alice.call("POST", "/api/v1/exceptions/next", {})["status"] == 204, "an empty queue: next gives 204")
     teams = carol.call("GET", "/api/v1/teams")["json"]["teams"]
     check({t["team"]: t["open"] for t in teams}.get("housing") == 1, "teams with their queue sizes")
+    seen_by_bob = {t["team"]: t for t in bob.call("GET", "/api/v1/teams")["json"]["teams"]}
+    check(seen_by_bob.get("housing", {}).get("open") == 1 and seen_by_bob.get("post-room") == {"team": "post-room"},
+          f"a person sees every team's name but only their own team's figures: {seen_by_bob}")
     bots = carol.call("GET", "/api/v1/bots")["json"]["bots"]
     check(bots and bots[0]["name"] == "topics" and bots[0]["cancelled"] == 1, "bots with their counts")
 

@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QMap>
 
 namespace clerk::server {
 
@@ -319,10 +320,22 @@ HttpResponse ApiServer::listTeams(const Principal &principal)
     auto summary = m_store.summary();
     if (!summary)
         return errorResponse(summary.error());
+    // Every team people belong to, with its queue (empty ones too, to pass items to); a
+    // person sees the figures of their own team only.
+    auto people = m_store.users();
+    if (!people)
+        return errorResponse(people.error());
+    QMap<QString, store::TeamQueue> byTeam;
+    for (const store::UserAccount &account : *people)
+        byTeam.insert(account.team, store::TeamQueue{.team = account.team});
+    for (const store::TeamQueue &queue : summary->teams)
+        byTeam.insert(queue.team, queue);
     QJsonArray teams;
-    for (const store::TeamQueue &queue : summary->teams) {
-        if (!principal.mayActFor(queue.team))
+    for (const store::TeamQueue &queue : std::as_const(byTeam)) {
+        if (!principal.mayActFor(queue.team)) {
+            teams.append(QJsonObject{{QStringLiteral("team"), queue.team}});
             continue;
+        }
         teams.append(QJsonObject{{QStringLiteral("team"), queue.team},
                                  {QStringLiteral("open"), queue.open},
                                  {QStringLiteral("breached"), queue.breached},
