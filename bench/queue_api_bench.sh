@@ -87,9 +87,11 @@ echo "-- item view (GET /api/v1/exceptions/ID, random ids)"
 wrk -t2 -c8 -d"${seconds}s" --latency -s "$work/items.lua" -H "Cookie: $cookie" "http://127.0.0.1:$port" \
   | grep -E "Requests/sec|^ +(50|90|99)%"
 echo
-echo "== paced, 500 requests/s for ${seconds}s =="
-python3 "$here/queue_api_paced.py" --port "$port" --cookie "$cookie" --rate 500 --seconds "$seconds" \
-  --path "/api/v1/exceptions?limit=50" --label list
+for rate in 250 500; do
+  echo "== paced, $rate requests/s for ${seconds}s =="
+  python3 "$here/queue_api_paced.py" --port "$port" --cookie "$cookie" --rate "$rate" --seconds "$seconds" \
+    --path "/api/v1/exceptions?limit=50" --label list
+done
 python3 "$here/queue_api_paced.py" --port "$port" --cookie "$cookie" --rate 500 --seconds "$seconds" \
   --path "/api/v1/exceptions/{id}" --ids "$first:$((first + open - 1))" --label "item view"
 echo
