@@ -77,6 +77,25 @@ Result<std::unique_ptr<store::WorkStore>> openStore(const QString &location)
     return store::openWorkStore(location);
 }
 
+QStringList botFilesIn(const QStringList &given)
+{
+    QStringList files;
+    for (const QString &path : given) {
+        const QFileInfo info(path);
+        if (!info.isDir()) {
+            files.append(info.absoluteFilePath());
+            continue;
+        }
+        for (const QFileInfo &entry :
+             QDir(path).entryInfoList({QStringLiteral("*.yaml"), QStringLiteral("*.yml")}, QDir::Files, QDir::Name)) {
+            QFile file(entry.absoluteFilePath());
+            if (file.open(QIODevice::ReadOnly) && !bot::looksLikeConnector(file.read(bot::kMaxDefinitionFileBytes)))
+                files.append(entry.absoluteFilePath());
+        }
+    }
+    return files;
+}
+
 QStringList connectorSearchPath(const QStringList &botFiles, const QStringList &extraDirs)
 {
     QStringList dirs = extraDirs;

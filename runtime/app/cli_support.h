@@ -51,6 +51,9 @@ Result<std::unique_ptr<store::WorkStore>> openStore(const QString &location);
 // Broken connector files are reported in `diagnostics`.
 bot::ConnectorSet loadConnectors(const QStringList &botFiles, const QStringList &extraDirs,
                                  bot::Diagnostics &diagnostics);
+// Bot files as given on a command line: files as they are, folders expanded to the bot
+// files in them (*.yaml, *.yml; connector files are skipped).
+QStringList botFilesIn(const QStringList &given);
 QStringList connectorSearchPath(const QStringList &botFiles, const QStringList &extraDirs);
 
 // Loads one bot file for running; prints its diagnostics to stderr on failure.

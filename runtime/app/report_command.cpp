@@ -43,26 +43,6 @@ Result<QDateTime> windowStart(const QString &since, const QDateTime &now)
     return now.addMSecs(-duration->count());
 }
 
-// Bot files as given: files as they are, folders expanded to the bot files in them
-// (connector files are skipped).
-QStringList botFilesIn(const QStringList &given)
-{
-    QStringList files;
-    for (const QString &path : given) {
-        const QFileInfo info(path);
-        if (!info.isDir()) {
-            files.append(info.absoluteFilePath());
-            continue;
-        }
-        for (const QFileInfo &entry :
-             QDir(path).entryInfoList({QStringLiteral("*.yaml"), QStringLiteral("*.yml")}, QDir::Files, QDir::Name)) {
-            QFile file(entry.absoluteFilePath());
-            if (file.open(QIODevice::ReadOnly) && !bot::looksLikeConnector(file.read(bot::kMaxDefinitionFileBytes)))
-                files.append(entry.absoluteFilePath());
-        }
-    }
-    return files;
-}
 
 // The bots' definitions: from the files given, else each bot's file as last stored in the
 // database (what its items ran with). A stored file that no longer loads (a connector it

@@ -72,26 +72,6 @@ void onSignal(int signal)
     [[maybe_unused]] const ssize_t written = ::write(g_signalPipe[1], &byte, 1);
 }
 
-// The bot files of the command line: files as given, folders expanded to their .yaml
-// files that are bots (connector files are skipped).
-QStringList botFiles(const QStringList &given)
-{
-    QStringList files;
-    for (const QString &path : given) {
-        const QFileInfo info(path);
-        if (!info.isDir()) {
-            files.append(info.absoluteFilePath());
-            continue;
-        }
-        for (const QFileInfo &entry :
-             QDir(path).entryInfoList({QStringLiteral("*.yaml"), QStringLiteral("*.yml")}, QDir::Files, QDir::Name)) {
-            QFile file(entry.absoluteFilePath());
-            if (file.open(QIODevice::ReadOnly) && !bot::looksLikeConnector(file.read(bot::kMaxDefinitionFileBytes)))
-                files.append(entry.absoluteFilePath());
-        }
-    }
-    return files;
-}
 
 // The bots every worker should run; replaced as a whole on reload.
 class BotSet {
@@ -287,7 +267,7 @@ int serveCommand(const QStringList &arguments)
     // Loads every bot file; a file with errors keeps its previous version, if any.
     QHash<QString, bot::BotDefinition> current;  // by file
     const auto load = [&](bool initial) -> bool {
-        const QStringList files = botFiles(given);
+        const QStringList files = botFilesIn(given);
         bot::Diagnostics connectorProblems;
         const bot::ConnectorSet connectors = loadConnectors(files, connectorDirs, connectorProblems);
         for (const bot::Diagnostic &problem : connectorProblems)
