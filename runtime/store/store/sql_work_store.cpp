@@ -95,6 +95,7 @@ const SqlDialect &SqlDialect::postgresql()
         .listTablesSql = QStringLiteral("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"),
         .mapError = &mapPostgresError,
         .reusePreparedStatements = true,
+        .singleStatementHotPath = true,
     };
     return dialect;
 }
@@ -590,15 +591,20 @@ QString SqlWorkStore::rowLock() const
     return m_dialect.rowLockClause.isEmpty() ? QString() : QLatin1Char(' ') + m_dialect.rowLockClause;
 }
 
-Status SqlWorkStore::appendEvent(qint64 itemId, const QString &bot, const QString &kind, const QString &actor,
-                                 const QJsonObject &detail)
+QString SqlWorkStore::eventDetail(const QJsonObject &detail) const
 {
     QJsonObject stamped = detail;
     if (!m_auditAddress.isEmpty())
         stamped.insert(QStringLiteral("address"), m_auditAddress);
+    return jsonText(stamped);
+}
+
+Status SqlWorkStore::appendEvent(qint64 itemId, const QString &bot, const QString &kind, const QString &actor,
+                                 const QJsonObject &detail)
+{
     auto inserted = run(QStringLiteral("INSERT INTO events (at, item_id, bot, kind, actor, detail) VALUES (?, ?, ?, ?, ?, ?)"),
                         {m_clock.nowMs(), itemId > 0 ? QVariant(itemId) : nullInt(), textOrNull(bot), kind,
-                         textOrNull(actor), jsonText(stamped)});
+                         textOrNull(actor), eventDetail(detail)});
     if (!inserted)
         return fail(inserted.error());
     return {};
@@ -703,24 +709,28 @@ Result<std::optional<WorkItem>> SqlWorkStore::leaseNext(const QString &owner, st
     if (owner.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("a lease needs an owner")));
 
-    return inWriteTransaction([&]() -> Result<std::optional<WorkItem>> {
-        const qint64 now = m_clock.nowMs();
-        QString sql = QStringLiteral("SELECT id, state, lease_owner, bot FROM work_items WHERE ") + kRunnable +
-                      QStringLiteral(" AND bot NOT IN (SELECT bot FROM bot_controls WHERE paused = 1)");
-        QList<QVariant> binds{now, now};
-        if (!bots.isEmpty()) {
-            QStringList marks;
-            for (const QString &bot : bots) {
-                marks.append(QStringLiteral("?"));
-                binds.append(bot);
-            }
-            sql += QStringLiteral(" AND bot IN (") + marks.join(QLatin1Char(',')) + QLatin1Char(')');
+    // The runnable items, best first; binds: now, now, then the bots.
+    const qint64 now = m_clock.nowMs();
+    QString candidates = QStringLiteral("SELECT id, state, lease_owner, bot FROM work_items WHERE ") + kRunnable +
+                         QStringLiteral(" AND bot NOT IN (SELECT bot FROM bot_controls WHERE paused = 1)");
+    QList<QVariant> candidateBinds{now, now};
+    if (!bots.isEmpty()) {
+        QStringList marks;
+        for (const QString &bot : bots) {
+            marks.append(QStringLiteral("?"));
+            candidateBinds.append(bot);
         }
-        sql += QStringLiteral(" ORDER BY priority DESC, id LIMIT 1");
-        if (!m_dialect.leaseLockClause.isEmpty())
-            sql += QLatin1Char(' ') + m_dialect.leaseLockClause;
+        candidates += QStringLiteral(" AND bot IN (") + marks.join(QLatin1Char(',')) + QLatin1Char(')');
+    }
+    candidates += QStringLiteral(" ORDER BY priority DESC, id LIMIT 1");
+    if (!m_dialect.leaseLockClause.isEmpty())
+        candidates += QLatin1Char(' ') + m_dialect.leaseLockClause;
 
-        auto candidate = run(sql, binds);
+    if (m_dialect.singleStatementHotPath)
+        return leaseNextInOneStatement(owner, leaseFor, candidates, candidateBinds);
+
+    return inWriteTransaction([&]() -> Result<std::optional<WorkItem>> {
+        auto candidate = run(candidates, candidateBinds);
         if (!candidate)
             return fail(candidate.error());
         if (!candidate->next())
@@ -758,6 +768,52 @@ Result<std::optional<WorkItem>> SqlWorkStore::leaseNext(const QString &owner, st
             return fail(logged.error());
         return std::optional<WorkItem>{std::move(item)};
     });
+}
+
+Result<std::optional<WorkItem>> SqlWorkStore::leaseNextInOneStatement(const QString &owner,
+                                                                      std::chrono::milliseconds leaseFor,
+                                                                      const QString &runnableSql,
+                                                                      QList<QVariant> runnableBinds)
+{
+    // Locks the best runnable row (skipping rows other workers hold), leases it, and
+    // appends the "leased" or "lease_expired" event, all in one statement: it commits
+    // or fails as a whole. The locked row is read again after the lock is granted, so
+    // a row another worker changed meanwhile is no longer picked.
+    const qint64 now = m_clock.nowMs();
+    const QString sql =
+        QStringLiteral("WITH candidate AS (") + runnableSql +
+        QStringLiteral("), leased AS ("
+                       " UPDATE work_items w SET state = 'leased', lease_owner = ?, lease_expires_at = ?,"
+                       " attempts = w.attempts + CASE WHEN c.state = 'leased' THEN 1 ELSE 0 END, updated_at = ?"
+                       " FROM candidate c WHERE w.id = c.id"
+                       " RETURNING w.id, w.bot, w.bot_version, w.definition_digest, w.source_ref, w.payload, w.state,"
+                       " w.attempts, w.step_cursor, w.step_outputs, w.lease_owner, w.lease_expires_at, w.not_before,"
+                       " w.priority, w.last_error, w.created_at, w.updated_at, w.finished_at,"
+                       " c.state AS previous_state, c.lease_owner AS previous_owner),"
+                       " logged AS ("
+                       " INSERT INTO events (at, item_id, bot, kind, actor, detail)"
+                       " SELECT CAST(? AS BIGINT), id, bot, CASE WHEN previous_state = 'leased' THEN 'lease_expired' ELSE 'leased' END,"
+                       " lease_owner, (CASE WHEN previous_state = 'leased'"
+                       " THEN jsonb_build_object('previous_owner', previous_owner, 'attempts', attempts)"
+                       " ELSE jsonb_build_object('step_index', step_cursor) END || CAST(? AS jsonb))::text"
+                       " FROM leased)"
+                       " SELECT ") +
+        kItemColumns + QStringLiteral(" FROM leased");
+    QList<QVariant> binds = std::move(runnableBinds);
+    binds << owner << now + leaseFor.count() << now << now << eventDetail({});
+    // Not repeated after a lost connection: the lease may have been taken before the
+    // connection broke (it then runs out and the item is taken over).
+    auto row = runOnce(sql, binds);
+    if (!row)
+        return fail(row.error());
+    if (!row->next())
+        return std::optional<WorkItem>{};
+    WorkItem item = itemFrom(*row);
+    row->finish();
+    if (m_leasedOutputs.size() > 4096)
+        m_leasedOutputs.clear();  // entries of leases lost without a word; only an optimisation
+    m_leasedOutputs.insert(item.id, {item.stepCursor, item.stepOutputs});
+    return std::optional<WorkItem>{std::move(item)};
 }
 
 Status SqlWorkStore::renewLease(qint64 itemId, const QString &owner, std::chrono::milliseconds leaseFor)
@@ -809,6 +865,16 @@ Status SqlWorkStore::completeStep(qint64 itemId, const QString &owner, int stepI
     if (stepId.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("completing a step needs the step's id")));
 
+    if (m_dialect.singleStatementHotPath) {
+        const auto known = m_leasedOutputs.constFind(itemId);
+        if (known != m_leasedOutputs.constEnd() && known->stepCursor == stepIndex) {
+            QJsonObject stepOutputs = known->outputs;
+            stepOutputs.insert(stepId, outputs);
+            return completeStepInOneStatement(itemId, owner, stepIndex, stepId, stepOutputs,
+                                              static_cast<int>(outputs.size()), last);
+        }
+    }
+
     return inWriteTransaction([&]() -> Status {
         auto current = leasedItemAtStep(itemId, owner, stepIndex);
         if (!current)
@@ -847,10 +913,56 @@ Status SqlWorkStore::completeStep(qint64 itemId, const QString &owner, int stepI
     });
 }
 
+Status SqlWorkStore::completeStepInOneStatement(qint64 itemId, const QString &owner, int stepIndex,
+                                                const QString &stepId, const QJsonObject &stepOutputs,
+                                                int outputCount, bool last)
+{
+    // The update's conditions (leased by `owner`, at `stepIndex`) are those under which
+    // the known outputs are the row's; the events are appended only for an updated row.
+    const qint64 now = m_clock.nowMs();
+    QString sql = QStringLiteral("WITH updated AS (UPDATE work_items SET step_outputs = ?, step_cursor = ?, updated_at = ?");
+    QList<QVariant> binds{jsonText(stepOutputs), stepIndex + 1, now};
+    if (last) {
+        sql += QStringLiteral(", state = 'done', lease_owner = NULL, lease_expires_at = NULL, finished_at = ?");
+        binds << now;
+    }
+    // One INSERT for both events, in order (the events' ids are their order).
+    sql += QStringLiteral(" WHERE id = ? AND state = 'leased' AND lease_owner = ? AND step_cursor = ? RETURNING id, bot),"
+                          " logged AS (INSERT INTO events (at, item_id, bot, kind, actor, detail)"
+                          " SELECT CAST(? AS BIGINT), u.id, u.bot, e.kind, CAST(? AS TEXT), e.detail"
+                          " FROM updated u CROSS JOIN (VALUES (1, 'step_done', CAST(? AS TEXT))");
+    binds << itemId << owner << stepIndex << now << owner
+          << eventDetail({{QStringLiteral("step"), stepId},
+                          {QStringLiteral("step_index"), stepIndex},
+                          {QStringLiteral("outputs"), outputCount}});
+    if (last) {
+        sql += QStringLiteral(", (2, 'done', CAST(? AS TEXT))");
+        binds << eventDetail({{QStringLiteral("steps"), stepIndex + 1}});
+    }
+    sql += QStringLiteral(") AS e (n, kind, detail) ORDER BY e.n)");
+    sql += QStringLiteral(" SELECT count(*) FROM updated");
+    // Not repeated after a lost connection: the step may have been stored before it broke.
+    auto updated = runOnce(sql, binds);
+    if (!updated)
+        return fail(updated.error());
+    const bool stored = updated->next() && updated->value(0).toLongLong() == 1;
+    updated->finish();
+    if (!stored) {
+        m_leasedOutputs.remove(itemId);
+        return fail(lostLease(itemId, owner));
+    }
+    if (last)
+        m_leasedOutputs.remove(itemId);
+    else
+        m_leasedOutputs.insert(itemId, {stepIndex + 1, stepOutputs});
+    return {};
+}
+
 Result<qint64> SqlWorkStore::handToPerson(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
                                           const HumanRequest &request, const QString &team, QDateTime slaDueAt)
 {
     const QString queue = team.isEmpty() ? request.team : team;
+    m_leasedOutputs.remove(itemId);
 
     return inWriteTransaction([&]() -> Result<qint64> {
         auto current = leasedItemAtStep(itemId, owner, stepIndex);
@@ -935,6 +1047,7 @@ Status SqlWorkStore::failItem(qint64 itemId, const QString &owner, const QString
 Status SqlWorkStore::endLease(qint64 itemId, const QString &owner, const QString &assignments, QList<QVariant> values,
                               const QString &eventKind, const QJsonObject &detail)
 {
+    m_leasedOutputs.remove(itemId);
     return inWriteTransaction([&]() -> Status {
         auto bot = leasedItemBot(itemId, owner);
         if (!bot)
