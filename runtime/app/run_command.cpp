@@ -249,6 +249,7 @@ int runCommand(const QStringList &arguments)
               << definition->name << ")\n";
         err().flush();
     }
+    qint64 processingMs = 0;  // until the workers last stopped, without the summary's reads
     for (; !paused;) {
         std::atomic<int> running{workerCount};
         std::vector<std::thread> threads;
@@ -275,13 +276,14 @@ int runCommand(const QStringList &arguments)
                 --running;
             });
         }
-        while (running > 0) {
-            if (showProgress && timer.elapsed() > 1000)
+        for (int tick = 0; running > 0; ++tick) {
+            if (showProgress && tick % 10 == 0 && timer.elapsed() > 1000)
                 drawProgress(std::min<int>(observer.stopped, total), total, timer);
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         for (std::thread &thread : threads)
             thread.join();
+        processingMs = timer.elapsed();
         if (!workerError.isEmpty())
             break;
 
@@ -383,7 +385,7 @@ int runCommand(const QStringList &arguments)
     for (const Input &in : rejected)
         rejectedJson.append(QJsonObject{{QStringLiteral("input"), in.path}, {QStringLiteral("problem"), in.problem}});
 
-    const double seconds = static_cast<double>(timer.elapsed()) / 1000.0;
+    const double seconds = static_cast<double>(processingMs) / 1000.0;
     if (json) {
         printJson(QJsonObject{{QStringLiteral("bot"), definition->name},
                               {QStringLiteral("version"), definition->version},

@@ -228,9 +228,12 @@ const QString kExceptionColumns = QStringLiteral(
     "id, item_id, bot, step_index, step_id, team, reason, evidence, choices, fields, state, created_at,"
     " sla_due_at, claimed_by, claim_expires_at, decision, decided_by, decided_at, partial_outputs");
 
-// Both runnable conditions of leaseNext; each takes `now` twice as bound values.
+// Both runnable conditions of leaseNext; each takes `now` twice as bound values. The
+// first term is the condition of the index work_items_runnable, written as there so
+// that both databases see that the index applies.
 const QString kRunnable = QStringLiteral(
-    "((state = 'queued' AND not_before <= ?) OR (state = 'leased' AND lease_expires_at < ?))");
+    "(state IN ('queued', 'leased') AND ((state = 'queued' AND not_before <= ?)"
+    " OR (state = 'leased' AND lease_expires_at < ?)))");
 
 QVariant nullInt()
 {
