@@ -65,6 +65,9 @@ const SqlDialect &SqlDialect::sqlite()
         .autoIncrementKey = QStringLiteral("INTEGER PRIMARY KEY AUTOINCREMENT"),
         .blobType = QStringLiteral("BLOB"),
         .leaseLockClause = QString(),
+        // Without statistics SQLite would find a bot's items by the (bot, source_ref)
+        // index and sort them all on every lease.
+        .leaseIndexHint = QStringLiteral(" INDEXED BY work_items_runnable"),
         .rowLockClause = QString(),
         .appendOnlyTriggers = &sqliteAppendOnlyTriggers,
         .listTablesSql = QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"),
@@ -671,7 +674,7 @@ Result<EnqueueResult> SqlWorkStore::enqueue(const NewItem &item)
     if (item.sourceRef.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("a work item needs a source reference")));
 
-    return inWriteTransaction([&]() -> Result<EnqueueResult> {
+    auto enqueued = inWriteTransaction([&]() -> Result<EnqueueResult> {
         const qint64 now = m_clock.nowMs();
         auto inserted = run(QStringLiteral("INSERT INTO work_items (bot, bot_version, definition_digest, source_ref,"
                                            " payload, state, attempts, step_cursor, step_outputs, not_before,"
@@ -704,6 +707,17 @@ Result<EnqueueResult> SqlWorkStore::enqueue(const NewItem &item)
         return EnqueueResult{existing->value(0).toLongLong(), false,
                              itemStateFromString(existing->value(1).toString()).value_or(ItemState::Queued)};
     });
+    // PostgreSQL plans the lease query from the table's statistics, which autovacuum
+    // renews only every minute or so: after a burst of new items it would believe the
+    // queue nearly empty and sort every queued item on each lease instead of walking
+    // work_items_runnable. Renewing them after every few hundred new items keeps the
+    // walk (ANALYZE samples a bounded number of rows, a few milliseconds).
+    if (enqueued && enqueued->created && m_dialect.singleStatementHotPath && ++m_enqueuedSinceAnalyze >= 500) {
+        m_enqueuedSinceAnalyze = 0;
+        if (auto analysed = run(QStringLiteral("ANALYZE work_items")); !analysed)
+            qCDebug(lcStore) << "analyze:" << analysed.error().toString();
+    }
+    return enqueued;
 }
 
 Result<std::optional<WorkItem>> SqlWorkStore::leaseNext(const QString &owner, std::chrono::milliseconds leaseFor,
@@ -714,7 +728,8 @@ Result<std::optional<WorkItem>> SqlWorkStore::leaseNext(const QString &owner, st
 
     // The runnable items, best first; binds: now, now, then the bots.
     const qint64 now = m_clock.nowMs();
-    QString candidates = QStringLiteral("SELECT id, state, lease_owner, bot FROM work_items WHERE ") + kRunnable +
+    QString candidates = QStringLiteral("SELECT id, state, lease_owner, bot FROM work_items") + m_dialect.leaseIndexHint +
+                         QStringLiteral(" WHERE ") + kRunnable +
                          QStringLiteral(" AND bot NOT IN (SELECT bot FROM bot_controls WHERE paused = 1)");
     QList<QVariant> candidateBinds{now, now};
     if (!bots.isEmpty()) {

@@ -40,6 +40,7 @@ struct SqlDialect {
     QString blobType;             // column type for raw bytes
     QString leaseLockClause;      // appended to the lease SELECT: "" for SQLite (writers are serialised by
                                   // beginWrite), "FOR UPDATE SKIP LOCKED" for PostgreSQL
+    QString leaseIndexHint;       // after "FROM work_items" in the lease query: SQLite's INDEXED BY, or ""
     QString rowLockClause;        // appended to a SELECT whose row a write then depends on: "" / "FOR UPDATE"
     QStringList (*appendOnlyTriggers)(const QString &table);  // statements forbidding UPDATE and DELETE
     QString listTablesSql;        // names of the user tables in the database
@@ -243,6 +244,7 @@ private:
         QJsonObject outputs{};
     };
     QHash<qint64, LeasedOutputs> m_leasedOutputs;
+    int m_enqueuedSinceAnalyze = 0;  // new items since this connection last ran ANALYZE (PostgreSQL)
 };
 
 template <typename Body>
