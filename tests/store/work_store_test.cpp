@@ -364,6 +364,53 @@ TEST_P(WorkStoreTest, CompleteStepStoresOutputsExactlyOnce)
     EXPECT_EQ(lease(QStringLiteral("w2")), 0);
 }
 
+// A worker's connection remembers what it stored for an item it leased; another
+// connection of the same owner (a worker that reconnected) may have moved the item on
+// since. What the first one remembers must then never be written over the newer row.
+TEST_P(WorkStoreTest, AStepStoredThroughAnotherConnectionIsNeverOverwrittenByAStaleOne)
+{
+    const qint64 id = enqueue(QStringLiteral("form-1"));
+    const QString w = QStringLiteral("w1");
+    ASSERT_EQ(lease(w), id);
+    auto other = openWorkStore(location(), m_clock);
+    ASSERT_TRUE(isOk(other));
+
+    // The other connection, which did not lease the item, stores step 0.
+    ASSERT_TRUE(isOk((*other)->completeStep(id, w, 0, QStringLiteral("read"), {{QStringLiteral("pages"), 2}}, false)));
+    // The leasing connection, which still thinks the item is at step 0, cannot store it again.
+    EXPECT_TRUE(failsWith(m_store->completeStep(id, w, 0, QStringLiteral("read"), {{QStringLiteral("pages"), 9}}, false),
+                          ErrorCode::Conflict));
+    // It can store the next step, on top of what the other stored.
+    ASSERT_TRUE(isOk(m_store->completeStep(id, w, 1, QStringLiteral("classify"),
+                                           {{QStringLiteral("category"), QStringLiteral("blue-badge")}}, true)));
+    auto done = m_store->item(id);
+    ASSERT_TRUE(isOk(done));
+    EXPECT_EQ(done->state, ItemState::Done);
+    EXPECT_EQ(done->stepOutputs.value(QStringLiteral("read")).toObject().value(QStringLiteral("pages")).toInt(), 2);
+    EXPECT_EQ(done->stepOutputs.value(QStringLiteral("classify")).toObject().value(QStringLiteral("category")).toString(),
+              QStringLiteral("blue-badge"));
+    EXPECT_EQ(eventKinds(id), (QStringList{QStringLiteral("enqueued"), QStringLiteral("leased"), QStringLiteral("step_done"),
+                                           QStringLiteral("step_done"), QStringLiteral("done")}));
+}
+
+// A lease is taken in lease order however many items wait: priority first, then age,
+// past items that are leased or not yet due.
+TEST_P(WorkStoreTest, LeaseOrderHoldsInALongQueueWithLeasedAndDeferredItems)
+{
+    QList<qint64> ids;
+    for (int i = 0; i < 300; ++i)
+        ids.append(enqueue(QStringLiteral("form-%1").arg(i)));
+    // The five oldest are leased by another worker; the next one is deferred.
+    for (int i = 0; i < 5; ++i)
+        ASSERT_EQ(lease(QStringLiteral("other")), ids.at(i));
+    ASSERT_EQ(lease(QStringLiteral("w1")), ids.at(5));
+    ASSERT_TRUE(isOk(m_store->scheduleRetry(ids.at(5), QStringLiteral("w1"), m_clock.now().addSecs(60), QStringLiteral("later"))));
+    EXPECT_EQ(lease(QStringLiteral("w1")), ids.at(6));
+    const qint64 urgent = enqueue(QStringLiteral("urgent"), 5);
+    EXPECT_EQ(lease(QStringLiteral("w1")), urgent);
+    EXPECT_EQ(lease(QStringLiteral("w1")), ids.at(7));
+}
+
 TEST_P(WorkStoreTest, FailItemEndsItAndRequeueBringsItBack)
 {
     const qint64 id = enqueue(QStringLiteral("form-1"));
