@@ -231,6 +231,43 @@ TEST_P(WorkStorePeopleTest, ItemsWithoutAnSlaComeLastInEveryListing)
     }
 }
 
+// Alerts keep their firings as the bot's own events: found by bot, kind and time, never
+// mixed with another bot's or with events about one item.
+TEST_P(WorkStorePeopleTest, BotEventsAreFoundByBotKindAndTimeOldestFirst)
+{
+    const QDateTime start = m_clock.now();
+    ASSERT_TRUE(isOk(m_store->recordBotEvent(QStringLiteral("post"), QStringLiteral("alert_fired"), QStringLiteral("clerk"),
+                                             {{QStringLiteral("rule"), QStringLiteral("slow")}, {QStringLiteral("value"), 0.5}})));
+    m_clock.advance(1min);
+    const QDateTime later = m_clock.now();
+    ASSERT_TRUE(isOk(m_store->recordBotEvent(QStringLiteral("post"), QStringLiteral("alert_sent"), QStringLiteral("clerk"),
+                                             {{QStringLiteral("rule"), QStringLiteral("slow")}})));
+    ASSERT_TRUE(isOk(m_store->recordBotEvent(QStringLiteral("forms"), QStringLiteral("alert_fired"), QStringLiteral("clerk"),
+                                             {{QStringLiteral("rule"), QStringLiteral("failing")}})));
+    enqueue(QStringLiteral("letter-1"), 0, QStringLiteral("post"));  // an item's own event
+    EXPECT_TRUE(failsWith(m_store->recordBotEvent(QString(), QStringLiteral("alert_fired"), {}, {}),
+                          ErrorCode::InvalidArgument));
+
+    auto both = m_store->botEvents(QStringLiteral("post"), {QStringLiteral("alert_fired"), QStringLiteral("alert_sent"),
+                                                            QStringLiteral("enqueued")}, start);
+    ASSERT_TRUE(isOk(both));
+    ASSERT_EQ(both->size(), 2);
+    EXPECT_EQ(both->at(0).kind, QStringLiteral("alert_fired"));
+    EXPECT_EQ(both->at(0).at, start);
+    EXPECT_EQ(both->at(0).itemId, 0);
+    EXPECT_EQ(both->at(0).detail.value(QStringLiteral("value")).toDouble(), 0.5);
+    EXPECT_EQ(both->at(1).kind, QStringLiteral("alert_sent"));
+
+    auto recent = m_store->botEvents(QStringLiteral("post"), {QStringLiteral("alert_fired"), QStringLiteral("alert_sent")}, later);
+    ASSERT_TRUE(isOk(recent));
+    ASSERT_EQ(recent->size(), 1);
+    EXPECT_EQ(recent->at(0).kind, QStringLiteral("alert_sent"));
+
+    auto none = m_store->botEvents(QStringLiteral("post"), {}, start);
+    ASSERT_TRUE(isOk(none));
+    EXPECT_TRUE(none->isEmpty());
+}
+
 CLERK_INSTANTIATE_FOR_BACKENDS(WorkStorePeopleTest);
 
 } // namespace
