@@ -1032,6 +1032,7 @@ Result<qint64> SqlWorkStore::handToPerson(qint64 itemId, const QString &owner, i
 
 Status SqlWorkStore::scheduleRetry(qint64 itemId, const QString &owner, QDateTime notBefore, const QString &reason)
 {
+    m_leasedOutputs.remove(itemId);
     return inWriteTransaction([&]() -> Status {
         auto bot = leasedItemBot(itemId, owner);
         if (!bot)
