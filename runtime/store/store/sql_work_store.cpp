@@ -75,6 +75,7 @@ const SqlDialect &SqlDialect::sqlite()
         // A kept statement that was not read to its end would hold SQLite's read lock.
         .reusePreparedStatements = false,
         .singleStatementHotPath = false,
+        .refreshLeaseStatistics = QString(),
     };
     return dialect;
 }
@@ -101,6 +102,7 @@ const SqlDialect &SqlDialect::postgresql()
         .mapError = &mapPostgresError,
         .reusePreparedStatements = true,
         .singleStatementHotPath = true,
+        .refreshLeaseStatistics = QStringLiteral("ANALYZE work_items"),
     };
     return dialect;
 }
@@ -714,10 +716,11 @@ Result<EnqueueResult> SqlWorkStore::enqueue(const NewItem &item)
     // queue nearly empty and sort every queued item on each lease instead of walking
     // work_items_runnable. Renewing them after every few hundred new items keeps the
     // walk (ANALYZE samples a bounded number of rows, a few milliseconds).
-    if (enqueued && enqueued->created && m_dialect.singleStatementHotPath && ++m_enqueuedSinceAnalyze >= 500) {
+    if (enqueued && enqueued->created && !m_dialect.refreshLeaseStatistics.isEmpty()
+        && ++m_enqueuedSinceAnalyze >= 500) {
         m_enqueuedSinceAnalyze = 0;
-        if (auto analysed = run(QStringLiteral("ANALYZE work_items")); !analysed)
-            qCDebug(lcStore) << "analyze:" << analysed.error().toString();
+        if (auto analysed = run(m_dialect.refreshLeaseStatistics); !analysed)
+            qCDebug(lcStore) << "refreshing statistics:" << analysed.error().toString();
     }
     return enqueued;
 }

@@ -52,6 +52,10 @@ struct SqlDialect {
     // data-modifying WITH clauses, instead of a transaction of several: one round trip
     // to the server instead of six. PostgreSQL only; SQLite runs in the process.
     bool singleStatementHotPath = false;
+    // Run after every few hundred new items a connection enqueues, so that a planner that
+    // plans from statistics ("ANALYZE work_items" on PostgreSQL) keeps walking the lease
+    // index after a burst; "" when the lease query names its index (SQLite).
+    QString refreshLeaseStatistics;
 
     static const SqlDialect &sqlite();
     static const SqlDialect &postgresql();
