@@ -153,6 +153,12 @@ try:
     deadline = time.time() + 20  # the scheduler's leadership moves when its lease runs out
     while last_tick() < killed_at + LEASE and time.time() < deadline:
         time.sleep(0.2)
+    # Once every item is final, the folder watch of whichever process leads now files the
+    # batch; a new leader first sees the file settle again.
+    filed = os.path.join(work, "inbox", "done", "items.jsonl")
+    deadline = time.time() + 20
+    while not os.path.exists(filed) and time.time() < deadline:
+        time.sleep(0.2)
     for serve in serves:
         if serve is not victim:
             serve.send_signal(signal.SIGTERM)
@@ -165,7 +171,7 @@ try:
     check(len(applied) == ITEMS, f"the case system applied {ITEMS} distinct actions (applied {len(applied)})")
     lines = open(os.path.join(work, "out.csv")).read().split()
     check(sorted(lines, key=int) == [str(n) for n in range(ITEMS)], "each line written once")
-    check(os.path.exists(os.path.join(work, "inbox", "done", "items.jsonl")), "the batch file was filed in done/")
+    check(os.path.exists(filed), "the batch file was filed in done/")
 
     slots = psql("SELECT count(*), count(DISTINCT source_ref) FROM work_items WHERE bot = 'ticker'", db_url).split("|")
     check(slots[0] == slots[1], f"each ticker slot enqueued once ({slots[0]} items, {slots[1]} slots)")
