@@ -586,4 +586,171 @@ TEST(RestConnectorTest, SharedConnectorIsOnePerDefinition)
     EXPECT_NE(a->get(), c->get());
 }
 
+// --- What untrusted answers and values cannot make the connector do ---------------
+
+// The next-page address a hostile or broken system could give, and whether the call may
+// follow it: only base_url's origin (scheme, host and port) is.
+TEST(RestConnectorTest, LinkPaginationIsFollowedOnlyToTheBaseOrigin)
+{
+    qputenv("CLERK_TEST_TOKEN", "tok-never-elsewhere");
+    TestHttpServer elsewhere([](const TestRequest &request) { return pagedCases(request, "link"); });
+    QByteArray nextTarget;  // set per case, read by the server's thread after the call starts
+    QMutex targetMutex;
+    TestHttpServer server([&](const TestRequest &request) {
+        TestResponse answer = TestResponse::json(200, R"({"cases": [{"id": 1}]})");
+        if (request.query("cursor").isEmpty()) {
+            QMutexLocker lock(&targetMutex);
+            answer.headers.emplaceBack("Link", "<" + nextTarget + ">; rel=\"next\"");
+        }
+        return answer;
+    });
+    const QByteArray port = QByteArray::number(server.port());
+    const struct {
+        const char *name;
+        QByteArray link;
+        bool followed;
+    } cases[] = {
+        {"relative", "/cases?cursor=1", true},
+        {"same origin, absolute", "http://127.0.0.1:" + port + "/other/list?cursor=1", true},
+        {"another port", elsewhere.url().toUtf8() + "cases?cursor=1", false},
+        {"another host name for the same machine", "http://localhost:" + port + "/cases?cursor=1", false},
+        {"another scheme", "https://127.0.0.1:" + port + "/cases?cursor=1", false},
+        {"scheme-relative to another host", "//127.0.0.2:" + port + "/cases?cursor=1", false},
+    };
+    QByteArray yaml = connectorYaml(server.url(), "auth:\n  type: bearer\n  token: ${env:CLERK_TEST_TOKEN}\n");
+    yaml += "  list:\n    method: GET\n    path: cases\n    records: /cases\n    response:\n      id: /id\n"
+            "    paginate:\n      style: link\n";
+    Sleeps sleeps;
+    auto connector = makeConnector(yaml, sleeps);
+    ASSERT_TRUE(connector);
+    int sent = 0;
+    for (const auto &c : cases) {
+        {
+            QMutexLocker lock(&targetMutex);
+            nextTarget = c.link;
+        }
+        const auto result = connector->call(QStringLiteral("list"), {});
+        if (c.followed) {
+            ASSERT_TRUE(result.has_value()) << c.name << ": " << result.error().error.toString().toStdString();
+            EXPECT_EQ(result->pages, 2) << c.name;
+            EXPECT_EQ(result->records.size(), 2) << c.name;
+            sent += 2;
+        } else {
+            // Fails as a whole: part of a list must not pass for all of it.
+            ASSERT_FALSE(result.has_value()) << c.name;
+            EXPECT_EQ(result.error().error.code(), ErrorCode::PermissionDenied) << c.name;
+            EXPECT_FALSE(result.error().retryable) << c.name;
+            EXPECT_TRUE(result.error().error.message().contains("origin")) << c.name;
+            sent += 1;
+        }
+        EXPECT_EQ(server.requests().size(), sent) << c.name;
+    }
+    EXPECT_TRUE(elsewhere.requests().isEmpty()) << "the credentials left the origin";
+}
+
+TEST(RestConnectorTest, RedirectsAreNotFollowedWithTheCredentials)
+{
+    qputenv("CLERK_TEST_TOKEN", "tok-never-elsewhere");
+    TestHttpServer elsewhere([](const TestRequest &) { return TestResponse::json(200, R"({"case": {"id": 1}})"); });
+    TestHttpServer server([&elsewhere](const TestRequest &) {
+        TestResponse answer;
+        answer.status = 302;
+        answer.headers = {{"Location", elsewhere.url().toUtf8() + "cases/1.json"}};
+        return answer;
+    });
+    Sleeps sleeps;
+    auto connector =
+        makeConnector(connectorYaml(server.url(), "auth:\n  type: bearer\n  token: ${env:CLERK_TEST_TOKEN}\n"), sleeps);
+    const auto result = connector->call(QStringLiteral("get_case"), {{"id", 1}});
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().httpStatus, 302);
+    EXPECT_FALSE(result.error().retryable);
+    EXPECT_EQ(server.requests().size(), 1);
+    EXPECT_TRUE(elsewhere.requests().isEmpty());
+}
+
+TEST(RestConnectorTest, HeaderValuesWithLineBreaksAreRefusedNamingOnlyTheHeader)
+{
+    TestHttpServer server([](const TestRequest &) { return TestResponse::json(200, R"({"case": {"id": 1}})"); });
+    QByteArray yaml = connectorYaml(server.url());
+    yaml += "  tagged:\n    method: GET\n    path: cases/1.json\n    headers:\n      X-Case-Ref: \"ref {{ params.ref }}\"\n"
+            "    response:\n      id: /case/id\n";
+    Sleeps sleeps;
+    auto connector = makeConnector(yaml, sleeps);
+    ASSERT_TRUE(connector);
+
+    const QString refused[] = {
+        QStringLiteral("A1\r\nX-Injected: yes"),
+        QStringLiteral("A1\nX-Injected: yes"),
+        QStringLiteral("A1\rX-Injected: yes"),
+        QString::fromUtf8("A1\0X-Injected", 13),
+    };
+    for (const QString &value : refused) {
+        const auto result = connector->call(QStringLiteral("tagged"), {{"ref", value}});
+        ASSERT_FALSE(result.has_value()) << value.toStdString();
+        EXPECT_EQ(result.error().error.code(), ErrorCode::InvalidArgument);
+        EXPECT_FALSE(result.error().retryable);
+        EXPECT_TRUE(result.error().error.message().contains("X-Case-Ref"));
+        EXPECT_FALSE(result.error().error.message().contains("Injected")) << "the value is never shown";
+    }
+    EXPECT_TRUE(server.requests().isEmpty());
+
+    const auto fine = connector->call(QStringLiteral("tagged"), {{"ref", "A1 \t(urgent)"}});
+    ASSERT_TRUE(fine.has_value());
+    EXPECT_EQ(server.requests().last().header("x-case-ref"), "ref A1 \t(urgent)");
+
+    // A secret is a value too: a token with a line break is not sent either.
+    qputenv("CLERK_TEST_TOKEN", "tok\r\nX-Injected: yes");
+    auto withToken =
+        makeConnector(connectorYaml(server.url(), "auth:\n  type: bearer\n  token: ${env:CLERK_TEST_TOKEN}\n"), sleeps);
+    const auto secret = withToken->call(QStringLiteral("get_case"), {{"id", 1}});
+    ASSERT_FALSE(secret.has_value());
+    EXPECT_TRUE(secret.error().error.message().contains("Authorization"));
+    EXPECT_FALSE(secret.error().error.message().contains("Injected"));
+    EXPECT_EQ(server.requests().size(), 1);
+}
+
+TEST(RestConnectorTest, PathParametersStayInsideTheirSegment)
+{
+    TestHttpServer server([](const TestRequest &) { return TestResponse::json(200, R"({"case": {"id": 1}})"); });
+    QByteArray yaml = connectorYaml(server.url());
+    yaml += "  get_notes:\n    method: GET\n    path: cases/{{ params.id }}/notes\n"
+            "    query:\n      q: \"{{ params.q }}\"\n    response:\n      id: /case/id\n";
+    Sleeps sleeps;
+    auto connector = makeConnector(yaml, sleeps);
+    ASSERT_TRUE(connector);
+
+    const struct {
+        const char *id;
+        const char *path;
+    } encoded[] = {
+        {"A/7 b", "/cases/A%2F7%20b/notes"},
+        {"x?admin=1", "/cases/x%3Fadmin%3D1/notes"},
+        {"x#frag", "/cases/x%23frag/notes"},
+        {"%2e%2e", "/cases/%252e%252e/notes"},
+        {"...", "/cases/.../notes"},
+        {".hidden", "/cases/.hidden/notes"},
+    };
+    for (const auto &c : encoded) {
+        const auto result = connector->call(QStringLiteral("get_notes"), {{"id", c.id}});
+        ASSERT_TRUE(result.has_value()) << c.id << ": " << result.error().error.toString().toStdString();
+        EXPECT_EQ(server.requests().last().path(), QByteArray(c.path)) << c.id;
+    }
+    const int sent = static_cast<int>(server.requests().size());
+    // Refused also when encoded, as servers and proxies may decode before resolving.
+    for (const char *id : {"..", ".", "../..", "a/../b", "..\\x"}) {
+        const auto result = connector->call(QStringLiteral("get_notes"), {{"id", id}});
+        ASSERT_FALSE(result.has_value()) << id;
+        EXPECT_EQ(result.error().error.code(), ErrorCode::InvalidArgument) << id;
+        EXPECT_FALSE(result.error().retryable) << id;
+    }
+    EXPECT_EQ(server.requests().size(), sent) << "a dot segment was sent";
+
+    // Query values are encoded whole: no parameter of their own, no fragment.
+    const auto query = connector->call(QStringLiteral("get_notes"), {{"id", 7}, {"q", "a&admin=1#x +y%"}});
+    ASSERT_TRUE(query.has_value());
+    EXPECT_EQ(server.requests().last().query("q"), "a&admin=1#x +y%");
+    EXPECT_TRUE(server.requests().last().query("admin").isEmpty());
+}
+
 } // namespace

@@ -93,6 +93,19 @@ QByteArray HttpResponse::header(const QByteArray &name) const
 
 std::expected<HttpResponse, TransportError> HttpClient::perform(const HttpRequest &request, qint64 maxBodyBytes)
 {
+    // A CR or LF would end the header line early and let the rest become headers (or a
+    // body) of its own; a NUL would cut it short. Callers check first and name the
+    // header; this is the last line of defence.
+    for (const auto &[name, value] : request.headers) {
+        const auto breaks = [](const QByteArray &text) {
+            return text.contains('\r') || text.contains('\n') || text.contains('\0');
+        };
+        if (breaks(name) || breaks(value))
+            return std::unexpected(TransportError{
+                Error::invalidArgument(QStringLiteral("header %1 holds a line break or NUL; not sent")
+                                           .arg(QString::fromUtf8(name.left(64)).simplified())),
+                TransportFailure::NotSent});
+    }
     CURL *curl = threadHandle();
     if (!curl)
         return std::unexpected(TransportError{Error::internal(QStringLiteral("libcurl could not start")), {}});
@@ -115,7 +128,12 @@ std::expected<HttpResponse, TransportError> HttpClient::perform(const HttpReques
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, request.verifyTls ? 2L : 0L);
     if (!caFile.isEmpty())
         curl_easy_setopt(curl, CURLOPT_CAINFO, caFile.constData());
+    // Redirects are answers, never followed: following one could carry the connector's
+    // credentials to another origin or down from https to http. Should a caller ever turn
+    // following on, libcurl still keeps auth to the first host and https only.
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 0L);
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl can decode
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, onBody);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);

@@ -58,6 +58,9 @@ struct TransportError {
 class HttpClient {
 public:
     // Performs one exchange. Response bodies over `maxBodyBytes` are cut off with an error.
+    // Redirects are not followed: a 3xx is returned as the response. A header name or
+    // value holding CR, LF or NUL is refused (InvalidArgument, NotSent) before anything
+    // is sent.
     static std::expected<HttpResponse, TransportError> perform(const HttpRequest &request,
                                                                qint64 maxBodyBytes = 64 * 1024 * 1024);
 };

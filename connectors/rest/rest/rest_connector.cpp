@@ -165,6 +165,43 @@ Result<QString> checkedBaseUrl(const QString &connector, QString url)
     return url;
 }
 
+// "scheme://host:port" with the scheme's default port filled in: what two addresses must
+// share for the connector's credentials to go to both.
+QString originOf(const QUrl &url)
+{
+    const QString scheme = url.scheme().toLower();
+    const int port = url.port(scheme == QLatin1String("https") ? 443 : scheme == QLatin1String("http") ? 80 : -1);
+    return QStringLiteral("%1://%2:%3").arg(scheme, url.host(QUrl::FullyEncoded).toLower()).arg(port);
+}
+
+// True when a header value would end the header line early or be cut short: CR or LF
+// would let a template's value add headers or a body of its own (header injection).
+bool breaksHeaderLine(const QByteArray &value)
+{
+    return value.contains('\r') || value.contains('\n') || value.contains('\0');
+}
+
+// True when a rendered path has a "." or ".." segment, also once percent-decoded with
+// "/" and "\" read as separators (some servers and proxies decode before they resolve
+// the path): such a segment walks the address up or sideways out of the operation's path.
+bool hasDotSegment(const QString &path)
+{
+    static const QRegularExpression separators(QStringLiteral("[/\\\\]"));
+    for (const QString &segment : path.split(QLatin1Char('/'))) {
+        const QString decoded = QUrl::fromPercentEncoding(segment.toUtf8());
+        for (const QString &part : decoded.split(separators)) {
+            if (part == QLatin1String(".") || part == QLatin1String(".."))
+                return true;
+        }
+    }
+    return false;
+}
+
+CallError refusedRequest(Error error)
+{
+    return CallError{std::move(error), false, false, std::chrono::milliseconds(0), 0, {}};
+}
+
 } // namespace
 
 struct RestConnector::Private {
@@ -334,6 +371,12 @@ std::expected<HttpResponse, CallError> RestConnector::Private::exchange(const Op
         if (!authorizationValue) {
             breaker->releaseTrial();  // not the system's fault: it says nothing of its health
             return std::unexpected(authorizationValue.error());
+        }
+        if (breaksHeaderLine(authHeader) || breaksHeaderLine(*authorizationValue)) {
+            breaker->releaseTrial();  // a bad secret, not the system's fault
+            return std::unexpected(refusedRequest(Error::invalidArgument(
+                QStringLiteral("connector %1: the %2 header holds a line break or NUL (check the secret); not sent")
+                    .arg(name, QString::fromUtf8(authHeader)))));
         }
         if (!authorizationValue->isEmpty())
             request.headers.emplaceBack(authHeader, *authorizationValue);
@@ -588,6 +631,14 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
     QString path = renderText(operation.path, pathScope);
     while (path.startsWith(QLatin1Char('/')))
         path.remove(0, 1);
+    // Values are percent-encoded, so "/", "?", "#" and "%" stay inside their segment; "."
+    // and ".." are not encoded by URL rules and would be resolved (by libcurl or the
+    // server) into another path, so they are refused.
+    if (hasDotSegment(path))
+        return std::unexpected(refusedRequest(Error::invalidArgument(
+            QStringLiteral("connector %1: operation %2: a path parameter is or holds a \".\" or \"..\" "
+                           "segment, which would change the path; not sent")
+                .arg(d->name, operation.name))));
     QList<QPair<QString, QString>> query;
     for (const auto &[name, value] : operation.query) {
         const QString rendered = renderText(value, scope);
@@ -602,8 +653,16 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
     request.verifyTls = d->verifyTls;
     request.caFile = d->caFile;
     request.headers.emplaceBack("Accept", "application/json");
-    for (const auto &[name, value] : operation.headers)
-        request.headers.emplaceBack(name, renderText(QString::fromUtf8(value), scope).toUtf8());
+    for (const auto &[name, value] : operation.headers) {
+        const QByteArray rendered = renderText(QString::fromUtf8(value), scope).toUtf8();
+        // Named, never shown: the value may hold personal data or a secret.
+        if (breaksHeaderLine(name) || breaksHeaderLine(rendered))
+            return std::unexpected(refusedRequest(Error::invalidArgument(
+                QStringLiteral("connector %1: operation %2: header %3 holds a line break or NUL once its template is "
+                               "filled in; not sent")
+                    .arg(d->name, operation.name, QString::fromUtf8(name).simplified()))));
+        request.headers.emplaceBack(name, rendered);
+    }
     if (!operation.body.isUndefined()) {
         const QJsonValue body = renderBody(operation.body, scope);
         request.body = body.isObject()  ? QJsonDocument(body.toObject()).toJson(QJsonDocument::Compact)
@@ -612,6 +671,10 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
         request.headers.emplaceBack("Content-Type", "application/json");
     }
     const bool sendsKey = operation.idempotencyHeader && !options.idempotencyKey.isEmpty();
+    if (sendsKey && breaksHeaderLine(options.idempotencyKey.toUtf8()))
+        return std::unexpected(refusedRequest(Error::invalidArgument(
+            QStringLiteral("connector %1: operation %2: header Idempotency-Key holds a line break or NUL; not sent")
+                .arg(d->name, operation.name))));
     if (sendsKey)
         request.headers.emplaceBack("Idempotency-Key", options.idempotencyKey.toUtf8());
     const bool safeMethod = operation.method == "GET" || operation.method == "HEAD";
@@ -696,8 +759,20 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
         case PageStyle::Link: {
             const QString next = nextLink(link.toLatin1());
             more = !next.isEmpty();
-            if (more)
-                nextUrl = QUrl(request.url).resolved(QUrl(next)).toString(QUrl::FullyEncoded);
+            if (!more)
+                break;
+            const QUrl resolved = QUrl(request.url).resolved(QUrl(next));
+            // The connector's credentials go with every page, so a page is read only from
+            // base_url's origin: a Link elsewhere (another host or port, or http instead of
+            // https) fails the call rather than sending them there or returning part of the
+            // list as if it were all of it.
+            if (!resolved.isValid() || originOf(resolved) != originOf(QUrl(baseUrl)))
+                return std::unexpected(refusedRequest(Error::permissionDenied(
+                    QStringLiteral("connector %1: operation %2: the next page (Link header) is at %3, not at base_url's "
+                                   "origin %4; paging stopped, nothing was sent there")
+                        .arg(d->name, operation.name, resolved.isValid() ? originOf(resolved) : QStringLiteral("?"),
+                             originOf(QUrl(baseUrl))))));
+            nextUrl = resolved.toString(QUrl::FullyEncoded);
             break;
         }
         }

@@ -15,7 +15,16 @@
 // caller (the rest step) checks for its own earlier action before trying again.
 //
 // Templates in operations see {"params": <the caller's params>, "key": <idempotency
-// key>}. Values put into the path are percent-encoded.
+// key>}. Values put into the path are percent-encoded ("/", "?", "#" and "%" included),
+// so each stays inside its path segment; a rendered path with a "." or ".." segment is
+// refused. Query names and values are percent-encoded. A header whose rendered value
+// holds CR, LF or NUL is refused before anything is sent; the error names the header,
+// never its value. These refusals are InvalidArgument and not retryable.
+//
+// Credentials stay at base_url's origin (scheme, host and port). A Link header's next
+// page elsewhere (another host or port, or http where base_url is https) fails the call
+// with PermissionDenied, not retryable, and nothing is sent there; redirects are never
+// followed (a 3xx answer is a refused request).
 //
 // Logs carry the connector and operation names, the method, status, attempt and time,
 // never addresses with their query, headers, bodies or secrets.
