@@ -116,49 +116,99 @@ QString febrlPerson(const QString &id)
 
 } // namespace
 
-int evalMatchCommand(const QStringList &arguments)
-{
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Measures a bot's match step on queries whose true record is known: precision, recall and F1 of the best\n"
-        "candidate, the share of true matches accepted without a person and their precision at the bot's\n"
-        "thresholds, and a table of other upper thresholds."));
-    CommonOptions common;
-    common.addTo(parser);
-    QCommandLineOption records(QStringLiteral("records"), QStringLiteral("The records to index (CSV)."), QStringLiteral("csv"));
-    QCommandLineOption queries(QStringLiteral("queries"), QStringLiteral("The queries (CSV; columns as the step's templates read them)."),
-                               QStringLiteral("csv"));
-    QCommandLineOption truth(QStringLiteral("truth"), QStringLiteral("Query id to record id (CSV)."), QStringLiteral("csv"));
-    QCommandLineOption layout(QStringLiteral("layout"), QStringLiteral("explicit (default), febrl4 or clusters."),
-                              QStringLiteral("name"), QStringLiteral("explicit"));
-    QCommandLineOption clusterColumn(QStringLiteral("cluster-column"), QStringLiteral("For --layout clusters (default cluster)."),
-                                     QStringLiteral("column"), QStringLiteral("cluster"));
-    QCommandLineOption queryId(QStringLiteral("query-id"), QStringLiteral("The queries' id column (default: the index's id column)."),
-                               QStringLiteral("column"));
-    QCommandLineOption step(QStringLiteral("step"), QStringLiteral("The id of the match step (needed when the bot has several)."),
-                            QStringLiteral("id"));
-    QCommandLineOption estimate(QStringLiteral("estimate"),
-                                QStringLiteral("Fit m, u and the prior by EM on the candidate pairs before deciding, and print them."));
-    QCommandLineOption rule(QStringLiteral("rule"),
-                            QStringLiteral("Also measure the deterministic rule: exact agreement on these fields (comma-separated), "
-                                           "linked when exactly one record agrees."),
-                            QStringLiteral("fields"));
-    QCommandLineOption labels(QStringLiteral("labels"),
+namespace {
+
+// The options of clerk eval for a match step, shared by the command and its part of
+// `clerk eval --help`.
+struct MatchEvalOptions {
+    QCommandLineOption records{QStringLiteral("records"), QStringLiteral("The records to index (CSV), as the step's index holds them."),
+                               QStringLiteral("csv")};
+    QCommandLineOption queries{QStringLiteral("queries"),
+                               QStringLiteral("The queries (CSV; columns as the step's value templates read them, as "
+                                              "{{ input.COLUMN }})."),
+                               QStringLiteral("csv")};
+    QCommandLineOption truth{QStringLiteral("truth"),
+                             QStringLiteral("The true record of each query (CSV with columns query_id and record_id, "
+                                            "else the first two columns). An empty record_id: the records do not hold "
+                                            "that person. A query with no row is unlabelled and left out."),
+                             QStringLiteral("csv")};
+    QCommandLineOption layout{QStringLiteral("layout"),
+                              QStringLiteral("explicit (default: --truth), febrl4 (truth from rec-N-org / rec-N-dup-K ids) "
+                                             "or clusters (one file with a cluster column)."),
+                              QStringLiteral("name"), QStringLiteral("explicit")};
+    QCommandLineOption clusterColumn{QStringLiteral("cluster-column"),
+                                     QStringLiteral("For --layout clusters: the column naming the true person (default cluster)."),
+                                     QStringLiteral("column"), QStringLiteral("cluster")};
+    QCommandLineOption queryId{QStringLiteral("query-id"),
+                               QStringLiteral("The queries' id column (default: the index's id_column)."),
+                               QStringLiteral("column")};
+    QCommandLineOption step{QStringLiteral("step"), QStringLiteral("The id of the match step (needed when the bot has several)."),
+                            QStringLiteral("id")};
+    QCommandLineOption estimate{QStringLiteral("estimate"),
+                                QStringLiteral("Fit m, u and the prior by EM on the candidate pairs before deciding, and "
+                                               "print them as YAML to paste into the step.")};
+    QCommandLineOption rule{QStringLiteral("rule"),
+                            QStringLiteral("Also measure the deterministic rule: exact agreement on these fields "
+                                           "(comma-separated), linked when exactly one record agrees."),
+                            QStringLiteral("fields")};
+    QCommandLineOption labels{QStringLiteral("labels"),
                               QStringLiteral("Learn m and u from labelled pairs of the records file (CSV: unique_id_l, "
                                              "unique_id_r, clerical_match_score 1 or 0; or id_l, id_r, match), then fit "
                                              "the prior by EM; as people's answers would teach the step."),
-                              QStringLiteral("csv"));
-    QCommandLineOption decisions(QStringLiteral("decisions"),
-                                 QStringLiteral("Also write every decision (query id, true id, best id, probabilities, band) to "
-                                                "this CSV file."),
-                                 QStringLiteral("file"));
-    QCommandLineOption answers(QStringLiteral("answers"),
+                              QStringLiteral("csv")};
+    QCommandLineOption decisions{QStringLiteral("decisions"),
+                                 QStringLiteral("Also write every decision (query id, true id, best id, probabilities, "
+                                                "band) to this CSV file."),
+                                 QStringLiteral("file")};
+    QCommandLineOption answers{QStringLiteral("answers"),
                                QStringLiteral("Learn m, u and the prior from people's answers to the step's questions in "
-                                              "the exception queue (--db), and print them for the bot file."));
-    for (const QCommandLineOption *option :
-         {&records, &queries, &truth, &layout, &clusterColumn, &queryId, &step, &estimate, &rule, &labels, &decisions,
-          &answers})
-        parser.addOption(*option);
+                                              "the exception queue (--db; at least %1 matching and %1 other candidate "
+                                              "pairs), and print them as YAML to paste into the step.")
+                                   .arg(match::kMinPairsToLearnFrom)};
+
+    void addTo(QCommandLineParser &parser) const
+    {
+        for (const QCommandLineOption *option : {&records, &queries, &truth, &layout, &clusterColumn, &queryId, &step,
+                                                 &estimate, &rule, &labels, &decisions, &answers})
+            parser.addOption(*option);
+    }
+};
+
+const QString kMatchEvalDescription = QStringLiteral(
+    "Measures a bot's match step on queries whose true record is known: precision, recall and F1 of the best\n"
+    "candidate, the share of true matches accepted without a person and their precision at the bot's\n"
+    "thresholds, and a table of other upper thresholds.\n"
+    "  clerk eval BOT --records R.csv --queries Q.csv --truth T.csv [--estimate] [--rule F1,F2] [--json]\n"
+    "  clerk eval BOT --layout febrl4 --records A.csv --queries B.csv\n"
+    "  clerk eval BOT --layout clusters --records people.csv [--cluster-column cluster] [--labels pairs.csv]\n"
+    "  clerk eval BOT --answers [--db DB]");
+
+} // namespace
+
+QString evalMatchHelp()
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(kMatchEvalDescription);
+    MatchEvalOptions options;
+    options.addTo(parser);
+    QString help = parser.helpText();
+    help = help.mid(help.indexOf(QLatin1Char('\n')) + 1);  // without Qt's "Usage:" line
+    return QStringLiteral("For a match step (any of --records, --queries, --truth, --layout or --answers given):\n") + help;
+}
+
+int evalMatchCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(kMatchEvalDescription);
+    CommonOptions common;
+    common.addTo(parser);
+    const MatchEvalOptions options;
+    options.addTo(parser);
+    const QCommandLineOption &records = options.records, &queries = options.queries, &truth = options.truth,
+                             &layout = options.layout, &clusterColumn = options.clusterColumn,
+                             &queryId = options.queryId, &step = options.step, &estimate = options.estimate,
+                             &rule = options.rule, &labels = options.labels, &decisions = options.decisions,
+                             &answers = options.answers;
     parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
     int exitCode = ExitOk;
     if (!parseCommand(parser, arguments, exitCode))
@@ -214,6 +264,16 @@ int evalMatchCommand(const QStringList &arguments)
         int questions = 0;
         const QList<match::LabelledPair> pairs = pairsFromAnswers(*answered, steps.first().id, settings->model, questions);
         const auto matches = std::count_if(pairs.begin(), pairs.end(), [](const auto &p) { return p.isMatch; });
+        const auto others = pairs.size() - matches;
+        if (matches < match::kMinPairsToLearnFrom || others < match::kMinPairsToLearnFrom)
+            return complain(QStringLiteral("%1 answered questions of step %2 give %3 matching and %4 other candidate "
+                                           "pairs; learning needs at least %5 of each. Answer more of its questions "
+                                           "first, or fit the model with --estimate on your records.")
+                                .arg(questions)
+                                .arg(steps.first().id)
+                                .arg(matches)
+                                .arg(others)
+                                .arg(match::kMinPairsToLearnFrom));
         auto learnt = match::learnFromLabelledPairs(settings->model, pairs);
         if (!learnt)
             return complain(QStringLiteral("%1 answered questions give %2 matching and %3 other pairs: %4")
@@ -223,8 +283,8 @@ int evalMatchCommand(const QStringList &arguments)
                                 .arg(learnt.error().message()));
         out() << questions << " answered questions of step " << steps.first().id << ": " << matches
               << " matching pairs, " << (pairs.size() - matches) << " others\n"
-              << "\nlearnt from people's answers (paste into the step's params):\n"
-              << learnt->toYaml();
+              << "\nlearnt from people's answers (paste into the step's params, in place of its prior and fields):\n"
+              << learnt->toYaml(settings->valueTemplates, settings->columns.fieldColumns);
         out().flush();
         return ExitOk;
     }
@@ -255,6 +315,7 @@ int evalMatchCommand(const QStringList &arguments)
     };
 
     QList<EvalQuery> evalQueries;
+    qsizetype unlabelled = 0;
     if (mode == QLatin1String("clusters")) {
         const int cluster = recordTable->column(parser.value(clusterColumn));
         if (cluster < 0)
@@ -305,12 +366,29 @@ int evalMatchCommand(const QStringList &arguments)
         }
         for (const QStringList &row : queryTable->rows) {
             const QString id = row[queryIdColumn];
+            // A query the truth file does not mention is unlabelled: it is left out, not
+            // counted as a person the records do not hold (that is a row with no record_id).
+            if (mode == QLatin1String("explicit") && !truthById.contains(id)) {
+                ++unlabelled;
+                continue;
+            }
             QString trueId = truthById.value(id);
             if (!trueId.isEmpty() && !index->find(trueId))
                 trueId.clear();
             evalQueries.append({id, rowObject(*queryTable, row), trueId});
         }
     }
+    if (unlabelled > 0) {
+        err() << "clerk eval: " << unlabelled << " of " << (unlabelled + evalQueries.size())
+              << " queries have no row in " << parser.value(truth)
+              << ": left out of the figures as unlabelled (a row with an empty record_id says the records do not "
+                 "hold that person)\n";
+        err().flush();
+    }
+    if (evalQueries.isEmpty())
+        return complain(QStringLiteral("no labelled query to measure: the truth file names none of the queries' ids "
+                                       "(column %1; see --query-id)")
+                            .arg(parser.isSet(queryId) ? parser.value(queryId) : settings->columns.idColumn));
     QList<match::MatchRecord> queryRecords;
     queryRecords.reserve(evalQueries.size());
     for (const EvalQuery &query : evalQueries) {
@@ -520,6 +598,7 @@ int evalMatchCommand(const QStringList &arguments)
             result.insert(QStringLiteral("em"), emInfo);
         if (!ruleJson.isEmpty())
             result.insert(QStringLiteral("rule"), ruleJson);
+        result.insert(QStringLiteral("unlabelled_queries"), unlabelled);
         result.insert(QStringLiteral("load_ms"), loadMs);
         result.insert(QStringLiteral("decide_ms"), decideMs);
         printJson(result);
@@ -527,7 +606,10 @@ int evalMatchCommand(const QStringList &arguments)
     }
 
     out() << "records indexed: " << index->size() << ", queries: " << metrics.queries << " (" << metrics.withTruth
-          << " with a true record in the index)\n"
+          << " with a true record in the index)";
+    if (unlabelled > 0)
+        out() << ", " << unlabelled << " unlabelled left out";
+    out() << "\n"
           << "blocking: true record among the candidates for " << pct(metrics.blockingRecall) << ", "
           << QString::number(metrics.meanCandidates, 'f', 1) << " candidates per query\n";
     if (!emInfo.isEmpty())
@@ -558,7 +640,8 @@ int evalMatchCommand(const QStringList &arguments)
                            pct(row.autoPrecision), pct(row.needsPersonShare)});
     thresholds.print(out());
     if (!emInfo.isEmpty())
-        out() << "\nfitted model (paste into the step's params):\n" << model.toYaml();
+        out() << "\nfitted model (paste into the step's params, in place of its prior and fields):\n"
+              << model.toYaml(settings->valueTemplates, settings->columns.fieldColumns);
     out() << "\n(load " << loadMs << " ms, decide " << decideMs << " ms)\n";
     out().flush();
     return ExitOk;

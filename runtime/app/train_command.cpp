@@ -302,17 +302,26 @@ int trainCommand(const QStringList &arguments)
 }
 
 int evalMatchCommand(const QStringList &arguments);  // eval_match.cpp
+QString evalMatchHelp();                             // eval_match.cpp
 
 int evalCommand(const QStringList &arguments)
 {
+    // Options only a match step's evaluation takes send the command there.
+    static const QStringList matchOnly{QStringLiteral("--records"), QStringLiteral("--queries"), QStringLiteral("--truth"),
+                                       QStringLiteral("--layout"),  QStringLiteral("--answers"), QStringLiteral("--labels"),
+                                       QStringLiteral("--estimate"), QStringLiteral("--rule"),   QStringLiteral("--decisions"),
+                                       QStringLiteral("--query-id"), QStringLiteral("--cluster-column")};
+    bool help = false;
     for (const QString &argument : arguments) {
-        if (argument.startsWith(QLatin1String("--records")) || argument.startsWith(QLatin1String("--layout")) ||
-            argument == QLatin1String("--answers"))
+        const QString name = argument.section(QLatin1Char('='), 0, 0);
+        if (matchOnly.contains(name))
             return evalMatchCommand(arguments);
+        help = help || argument == QLatin1String("--help") || argument == QLatin1String("-h");
     }
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "Measures a bot's classify step on labelled examples, deciding each as the step would\n"
+        "Measures a bot's classify step (or, with the options further down, its match step).\n"
+        "For a classify step: on labelled examples, deciding each as the step would\n"
         "(its model and its keyword/pattern rules): accuracy, macro-F1, the confusion matrix, and for\n"
         "each confidence threshold the share of items decided without a person and their precision."));
     CommonOptions common;
@@ -335,8 +344,13 @@ int evalCommand(const QStringList &arguments)
     parser.addOption(predictions);
     parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
     int exitCode = ExitOk;
-    if (!parseCommand(parser, arguments, exitCode))
+    if (!parseCommand(parser, arguments, exitCode)) {
+        if (help && exitCode == ExitOk) {
+            out() << "\n" << evalMatchHelp();
+            out().flush();
+        }
         return exitCode;
+    }
 
     bool targetOk = false;
     const double targetPrecision = parser.value(target).toDouble(&targetOk);

@@ -2,6 +2,9 @@
 #include "../app/cli_support_test.h"
 #include "match_test_support.h"
 
+#include "store/work_store.h"
+
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -47,9 +50,10 @@ protected:
                 truth += csvLine({q.id, p.id});
             }
         }
-        for (int i = 0; i < 20; ++i) {  // people the index does not hold
+        for (int i = 0; i < 20; ++i) {  // people the index does not hold: an empty record_id
             const clerk::testing::Person q = generator.person(QStringLiteral("new%1").arg(i));
             queries += csvLine({q.id, q.forename, q.surname, q.dob, q.postcode, q.nhs});
+            truth += csvLine({q.id, QString()});
         }
         writeFile(m_dir.filePath(QStringLiteral("people.csv")), people);
         writeFile(m_dir.filePath(QStringLiteral("queries.csv")), queries);
@@ -153,4 +157,124 @@ TEST_F(MatchEvalCliTest, RefusesMissingArguments)
                                m_dir.filePath(QStringLiteral("people.csv"))});
     EXPECT_EQ(run.exitCode, 1);
     EXPECT_TRUE(run.err.contains(QStringLiteral("--queries")));
+}
+
+TEST_F(MatchEvalCliTest, LeavesOutQueriesTheTruthFileDoesNotMention)
+{
+    // A truth file with rows for the first 50 queries only: the other 70 are unlabelled,
+    // not people the records lack, and must not count against precision.
+    QFile full(m_dir.filePath(QStringLiteral("truth.csv")));
+    ASSERT_TRUE(full.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = full.readAll().split('\n');
+    writeFile(m_dir.filePath(QStringLiteral("partial.csv")), lines.mid(0, 51).join('\n') + '\n');
+    const QStringList args{QStringLiteral("eval"), m_dir.filePath(QStringLiteral("forms.yaml")), QStringLiteral("--json"),
+                           QStringLiteral("--records"), m_dir.filePath(QStringLiteral("people.csv")),
+                           QStringLiteral("--queries"), m_dir.filePath(QStringLiteral("queries.csv")),
+                           QStringLiteral("--truth"), m_dir.filePath(QStringLiteral("partial.csv"))};
+    const auto run = runClerk(args);
+    ASSERT_EQ(run.exitCode, 0) << run.err.toStdString();
+    const QJsonObject result = QJsonDocument::fromJson(run.out.toUtf8()).object();
+    EXPECT_EQ(result.value(QStringLiteral("queries")).toInt(), 50);
+    EXPECT_EQ(result.value(QStringLiteral("unlabelled_queries")).toInt(), 70);
+    EXPECT_GE(result.value(QStringLiteral("precision")).toDouble(), 0.9);
+    EXPECT_TRUE(run.err.contains(QStringLiteral("70 of 120 queries have no row"))) << run.err.toStdString();
+
+    // A truth file naming none of the queries is an error, not a 0% result.
+    writeFile(m_dir.filePath(QStringLiteral("none.csv")), "query_id,record_id\nx1,r1\n");
+    QStringList noneArgs = args;
+    noneArgs.last() = m_dir.filePath(QStringLiteral("none.csv"));
+    const auto none = runClerk(noneArgs);
+    EXPECT_EQ(none.exitCode, 1);
+    EXPECT_TRUE(none.err.contains(QStringLiteral("no labelled query"))) << none.err.toStdString();
+}
+
+TEST_F(MatchEvalCliTest, HelpListsEveryMatchingOptionAndTheTruthFormat)
+{
+    const auto run = runClerk({QStringLiteral("eval"), QStringLiteral("--help")});
+    ASSERT_EQ(run.exitCode, 0);
+    for (const char *option : {"--examples", "--records", "--queries", "--truth", "--layout", "--query-id", "--estimate",
+                               "--answers", "--labels", "--rule", "--decisions", "--cluster-column", "--step"})
+        EXPECT_TRUE(run.out.contains(QString::fromLatin1(option))) << option;
+    EXPECT_TRUE(run.out.contains(QStringLiteral("query_id and record_id")));
+    EXPECT_TRUE(run.out.contains(QStringLiteral("unlabelled")));
+}
+
+TEST_F(MatchEvalCliTest, PrintedEstimatesPasteIntoTheBotAsTheyAre)
+{
+    const auto run = runClerk({QStringLiteral("eval"), m_dir.filePath(QStringLiteral("forms.yaml")),
+                               QStringLiteral("--records"), m_dir.filePath(QStringLiteral("people.csv")),
+                               QStringLiteral("--queries"), m_dir.filePath(QStringLiteral("queries.csv")),
+                               QStringLiteral("--truth"), m_dir.filePath(QStringLiteral("truth.csv")),
+                               QStringLiteral("--estimate")});
+    ASSERT_EQ(run.exitCode, 0) << run.err.toStdString();
+    const qsizetype start = run.out.indexOf(QStringLiteral("prior: "));
+    const qsizetype end = run.out.indexOf(QStringLiteral("\n(load "));
+    ASSERT_GT(start, 0);
+    ASSERT_GT(end, start);
+    // The printed prior and fields replace the step's own, indented under params.
+    QString pasted;
+    for (const QString &line : run.out.mid(start, end - start).split(u'\n', Qt::SkipEmptyParts))
+        pasted += QStringLiteral("      ") + line + u'\n';
+    const QByteArray bot = "name: forms\nversion: 2\nowner_team: front-door\nsteps:\n"
+                           "  - id: person\n    type: match\n    params:\n"
+                           "      index: {path: people.csv, id_column: id}\n"
+                           + pasted.toUtf8() + "      thresholds: {upper: 0.99, lower: 0.5, margin: 0.1}\n";
+    writeFile(m_dir.filePath(QStringLiteral("fitted.yaml")), bot);
+    const auto validated = runClerk({QStringLiteral("validate"), m_dir.filePath(QStringLiteral("fitted.yaml"))});
+    EXPECT_EQ(validated.exitCode, 0) << validated.out.toStdString() << validated.err.toStdString() << bot.toStdString();
+    const auto again = runClerk({QStringLiteral("eval"), m_dir.filePath(QStringLiteral("fitted.yaml")), QStringLiteral("--json"),
+                                 QStringLiteral("--records"), m_dir.filePath(QStringLiteral("people.csv")),
+                                 QStringLiteral("--queries"), m_dir.filePath(QStringLiteral("queries.csv")),
+                                 QStringLiteral("--truth"), m_dir.filePath(QStringLiteral("truth.csv"))});
+    ASSERT_EQ(again.exitCode, 0) << again.err.toStdString();
+    // The fitted model's value templates still read the queries: it decides as well as EM did.
+    EXPECT_GE(QJsonDocument::fromJson(again.out.toUtf8()).object().value(QStringLiteral("f1")).toDouble(), 0.9);
+}
+
+TEST_F(MatchEvalCliTest, AnswersRefuseToTeachFromTooFewPairs)
+{
+    // Two answered questions, two candidates each: two matching pairs and two others.
+    const QString db = m_dir.filePath(QStringLiteral("clerk.db"));
+    {
+        auto opened = store::openWorkStore(db);
+        ASSERT_TRUE(opened.has_value());
+        store::WorkStore &work = **opened;
+        QList<qint64> asks;
+        for (int i = 0; i < 2; ++i) {
+            auto queued = work.enqueue({.bot = QStringLiteral("forms"), .botVersion = QStringLiteral("1"),
+                                        .definitionDigest = QStringLiteral("d"),
+                                        .sourceRef = QStringLiteral("form-%1").arg(i), .payload = {}});
+            ASSERT_TRUE(queued.has_value());
+            auto leased = work.leaseNext(QStringLiteral("w"), std::chrono::minutes(1));
+            ASSERT_TRUE(leased.has_value() && leased->has_value());
+            const auto candidate = [](const QString &id, const char *level) {
+                QJsonArray fields;
+                for (const char *field : {"forename", "surname", "dob", "postcode"})
+                    fields.append(QJsonObject{{QStringLiteral("field"), QString::fromLatin1(field)},
+                                              {QStringLiteral("level"), QString::fromLatin1(level)}});
+                return QJsonObject{{QStringLiteral("record_id"), id}, {QStringLiteral("fields"), fields}};
+            };
+            HumanRequest request;
+            request.reason = QStringLiteral("two close candidates");
+            request.evidence = {{QStringLiteral("candidates"),
+                                 QJsonArray{candidate(QStringLiteral("r%1").arg(i), "exact"),
+                                            candidate(QStringLiteral("r%1").arg(i + 10), "different")}}};
+            request.choices = {HumanChoice{.value = QStringLiteral("r%1").arg(i)},
+                               HumanChoice{.value = QStringLiteral("r%1").arg(i + 10)}};
+            auto asked = work.handToPerson((*leased)->id, QStringLiteral("w"), 0, QStringLiteral("person"), request,
+                                           QStringLiteral("front-door"), QDateTime());
+            ASSERT_TRUE(asked.has_value()) << asked.error().toString().toStdString();
+            asks.append(*asked);
+        }
+        for (qsizetype i = 0; i < asks.size(); ++i)
+            ASSERT_TRUE(work.resolve(asks[i], {.actor = QStringLiteral("dave"), .choice = QStringLiteral("r%1").arg(i)})
+                            .has_value());
+    }
+    const auto run = runClerk({QStringLiteral("eval"), m_dir.filePath(QStringLiteral("forms.yaml")), QStringLiteral("--answers"),
+                               QStringLiteral("--db"), db});
+    EXPECT_EQ(run.exitCode, 1) << run.out.toStdString();
+    EXPECT_TRUE(run.err.contains(QStringLiteral("2 answered questions of step person give 2 matching and 2 other")))
+        << run.err.toStdString();
+    EXPECT_TRUE(run.err.contains(QStringLiteral("at least 20"))) << run.err.toStdString();
+    EXPECT_FALSE(run.out.contains(QStringLiteral("prior:")));
 }

@@ -1,4 +1,5 @@
 #include "match/match_model.h"
+#include "match/match_settings.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -97,4 +98,35 @@ TEST(MatchModelTest, PrintsTheModelAsBotYaml)
     EXPECT_TRUE(yaml.startsWith(QStringLiteral("prior: 0.001\n")));
     EXPECT_TRUE(yaml.contains(QStringLiteral("  surname:\n    comparator: exact\n    m: {exact: 0.9, different: 0.1}\n")));
     EXPECT_TRUE(yaml.contains(QStringLiteral("comparator: date")));
+}
+
+TEST(MatchSettingsTest, ABlockingListReplacesTheDefaultsUnlessItNamesThem)
+{
+    const QJsonObject fields{
+        {QStringLiteral("surname"), QJsonObject{{QStringLiteral("comparator"), QStringLiteral("name")}}},
+        {QStringLiteral("dob"), QJsonObject{{QStringLiteral("comparator"), QStringLiteral("date")}}},
+        {QStringLiteral("ref"), QJsonObject{{QStringLiteral("comparator"), QStringLiteral("identifier")}}}};
+    auto defaults = MatchSettings::fromParams({{QStringLiteral("fields"), fields}}, {});
+    ASSERT_TRUE(defaults.has_value());
+    const qsizetype defaultCount = defaults->keys.size();
+    ASSERT_GT(defaultCount, 1);
+
+    auto replaced = MatchSettings::fromParams(
+        {{QStringLiteral("fields"), fields}, {QStringLiteral("blocking"), QJsonArray{QStringLiteral("initial(surname)")}}}, {});
+    ASSERT_TRUE(replaced.has_value());
+    EXPECT_EQ(replaced->keys.size(), 1);
+
+    auto added = MatchSettings::fromParams(
+        {{QStringLiteral("fields"), fields},
+         {QStringLiteral("blocking"), QJsonArray{QStringLiteral("defaults"), QStringLiteral("initial(surname)")}}},
+        {});
+    ASSERT_TRUE(added.has_value());
+    EXPECT_EQ(added->keys.size(), defaultCount + 1);
+
+    // A bad key's message names the key once, without a repeated prefix.
+    auto bad = MatchSettings::fromParams(
+        {{QStringLiteral("fields"), fields}, {QStringLiteral("blocking"), QJsonArray{QStringLiteral("soundex(surname)")}}}, {});
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_EQ(bad.error().message().count(QStringLiteral("blocking")), 1) << bad.error().message().toStdString();
+    EXPECT_TRUE(bad.error().message().contains(QStringLiteral("soundex")));
 }

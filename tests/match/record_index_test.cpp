@@ -158,3 +158,23 @@ TEST(RecordIndexTest, AnswersTheSameFromSeveralThreadsAtOnce)
     b.join();
     EXPECT_EQ(mismatches.load(), 0);
 }
+
+TEST(RecordIndexTest, AWholeNameInOneFieldFindsItsRecordWithoutADateOfBirth)
+{
+    // One name column, as a change-of-address form has it, and a query with no date of birth.
+    const QList<FieldSpec> fields{{QStringLiteral("name"), ComparatorKind::Name},
+                                  {QStringLiteral("dob"), ComparatorKind::Date}};
+    RecordIndex index(fields, defaultBlockingKeys(fields));
+    index.add(MatchRecord::fromRaw(QStringLiteral("CT1001"), fields, {QStringLiteral("John Smith"), QStringLiteral("1970-03-02")}));
+    index.add(MatchRecord::fromRaw(QStringLiteral("CT1002"), fields, {QStringLiteral("Joan Smythe"), QStringLiteral("1981-07-09")}));
+    index.add(MatchRecord::fromRaw(QStringLiteral("CT1003"), fields, {QStringLiteral("John Brown"), QStringLiteral("1970-03-02")}));
+    auto found = index.candidates(MatchRecord::fromRaw({}, fields, {QStringLiteral("John Smith"), QString()}));
+    ASSERT_TRUE(found.has_value());
+    EXPECT_TRUE(containsId(*found, QStringLiteral("CT1001")));
+    EXPECT_FALSE(containsId(*found, QStringLiteral("CT1003")));  // another surname is another block
+    // The last word's code is its own transform.
+    auto key = BlockingKey::parse(QStringLiteral("phonetic_last(name)"), fields);
+    ASSERT_TRUE(key.has_value());
+    EXPECT_EQ(key->valueFor(MatchRecord::fromRaw({}, fields, {QStringLiteral("Mary Ann Smith"), QString()})),
+              key->valueFor(MatchRecord::fromRaw({}, fields, {QStringLiteral("Smith"), QString()})));
+}

@@ -1,6 +1,7 @@
 #include "match/match_model.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonValue>
 
 #include <cmath>
@@ -152,10 +153,16 @@ QJsonObject MatchModel::toJson() const
     return {{QStringLiteral("prior"), m_prior}, {QStringLiteral("fields"), fields}};
 }
 
-QString MatchModel::toYaml() const
+QString MatchModel::toYaml(const QStringList &valueTemplates, const QStringList &columns) const
 {
+    // A YAML double-quoted scalar is a JSON string: quotes, backslashes and controls escaped.
+    const auto quoted = [](const QString &text) {
+        const QByteArray json = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
+        return QString::fromUtf8(json.mid(1, json.size() - 2));
+    };
     QString yaml = QStringLiteral("prior: %1\nfields:\n").arg(formatProbability(m_prior));
-    for (const FieldModel &field : m_fields) {
+    for (qsizetype f = 0; f < m_fields.size(); ++f) {
+        const FieldModel &field = m_fields[f];
         QStringList m, u;
         for (int l = 0; l < kLevelCount; ++l) {
             const auto level = static_cast<ComparisonLevel>(l);
@@ -164,8 +171,13 @@ QString MatchModel::toYaml() const
             m.append(toString(level) + QStringLiteral(": ") + formatProbability(field.m[static_cast<size_t>(l)]));
             u.append(toString(level) + QStringLiteral(": ") + formatProbability(field.u[static_cast<size_t>(l)]));
         }
-        yaml += QStringLiteral("  %1:\n    comparator: %2\n    m: {%3}\n    u: {%4}\n")
-                    .arg(field.name, toString(field.comparator), m.join(QStringLiteral(", ")), u.join(QStringLiteral(", ")));
+        yaml += QStringLiteral("  %1:\n").arg(field.name);
+        if (!valueTemplates.value(f).isEmpty())
+            yaml += QStringLiteral("    value: %1\n").arg(quoted(valueTemplates.value(f)));
+        if (!columns.value(f).isEmpty() && columns.value(f) != field.name)
+            yaml += QStringLiteral("    column: %1\n").arg(quoted(columns.value(f)));
+        yaml += QStringLiteral("    comparator: %1\n    m: {%2}\n    u: {%3}\n")
+                    .arg(toString(field.comparator), m.join(QStringLiteral(", ")), u.join(QStringLiteral(", ")));
     }
     return yaml;
 }

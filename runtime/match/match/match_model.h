@@ -58,7 +58,11 @@ public:
     // {"prior": λ, "fields": {"<name>": {"comparator": ..., "m": {"exact": ..}, "u": {..}}}}
     QJsonObject toJson() const;
     // The `fields:` and `prior:` of a match step in YAML, for pasting into a bot file.
-    QString toYaml() const;
+    // `valueTemplates` and `columns` (by field, in field order; may be shorter or empty)
+    // are the step's own `value:` and `column:` keys, printed with each field so the
+    // printed step replaces the old one as it is. A column equal to the field's name is
+    // left out, as the step defaults it.
+    QString toYaml(const QStringList &valueTemplates = {}, const QStringList &columns = {}) const;
 
 private:
     void rebuildWeights();
@@ -84,5 +88,8 @@ struct LabelledPair {
 // Fields with no labelled evidence keep the model's values. Fails with InvalidArgument
 // when there are no matching or no non-matching pairs.
 Result<MatchModel> learnFromLabelledPairs(const MatchModel &start, const QList<LabelledPair> &pairs);
+// Below this many matching pairs, or this many others, what people's answers teach is
+// noise (two answers give m equal to u and a prior of 0.5): `clerk eval --answers` waits.
+inline constexpr int kMinPairsToLearnFrom = 20;
 
 } // namespace clerk::match

@@ -47,13 +47,20 @@ Result<MatchSettings> MatchSettings::fromParams(const QJsonObject &params, const
     settings.model = MatchModel(fieldModels, prior);
     const QList<FieldSpec> specs = settings.model.fieldSpecs();
 
-    for (const QJsonValue &text : params.value(QStringLiteral("blocking")).toArray()) {
+    // A `blocking` list replaces the default keys; the entry "defaults" puts them back in
+    // its place, so a list can add keys to them.
+    const QJsonArray blocking = params.value(QStringLiteral("blocking")).toArray();
+    for (const QJsonValue &text : blocking) {
+        if (text.toString().trimmed() == QLatin1String("defaults")) {
+            settings.keys.append(defaultBlockingKeys(specs));
+            continue;
+        }
         auto key = BlockingKey::parse(text.toString(), specs);
         if (!key)
-            return invalid(QStringLiteral("blocking: ") + key.error().message());
+            return invalid(key.error().message());
         settings.keys.append(*key);
     }
-    if (settings.keys.isEmpty())
+    if (blocking.isEmpty())
         settings.keys = defaultBlockingKeys(specs);
 
     const QJsonObject index = params.value(QStringLiteral("index")).toObject();

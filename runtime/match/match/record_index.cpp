@@ -18,6 +18,7 @@ struct TransformName {
 
 constexpr TransformName kTransforms[] = {
     {KeyTransform::Value, QLatin1StringView("value")},       {KeyTransform::Phonetic, QLatin1StringView("phonetic")},
+    {KeyTransform::PhoneticLast, QLatin1StringView("phonetic_last")},
     {KeyTransform::Initial, QLatin1StringView("initial")},   {KeyTransform::Year, QLatin1StringView("year")},
     {KeyTransform::Sector, QLatin1StringView("sector")},     {KeyTransform::District, QLatin1StringView("district")},
 };
@@ -32,6 +33,10 @@ QString applyTransform(KeyTransform transform, const QString &value)
         // A name of several words is filed under its first word's code.
         const qsizetype space = value.indexOf(u' ');
         return nysiis(space < 0 ? QStringView(value) : QStringView(value).first(space));
+    }
+    case KeyTransform::PhoneticLast: {
+        const qsizetype space = value.lastIndexOf(u' ');
+        return nysiis(space < 0 ? QStringView(value) : QStringView(value).sliced(space + 1));
     }
     case KeyTransform::Initial: return value.left(1);
     case KeyTransform::Year: return dateYear(value).toString();
@@ -72,8 +77,8 @@ Result<BlockingKey> BlockingKey::parse(const QString &text, const QList<FieldSpe
         }
         if (!known)
             return fail(Error::invalidArgument(
-                QStringLiteral("blocking key \"%1\": unknown transform \"%2\" (known: value, phonetic, initial, year, "
-                               "sector, district)")
+                QStringLiteral("blocking key \"%1\": unknown transform \"%2\" (known: value, phonetic, phonetic_last, "
+                               "initial, year, sector, district)")
                     .arg(text, transformName)));
         part.field = -1;
         for (qsizetype i = 0; i < fields.size(); ++i) {
@@ -145,6 +150,11 @@ QList<BlockingKey> defaultBlockingKeys(const QList<FieldSpec> &fields)
         for (int n : names)
             keys.append({{{p, KeyTransform::Sector}, {n, KeyTransform::Initial}}});
     }
+    // One name field has no other name to pair with: without a date of birth it would be
+    // filed under nothing. Its first and last words together (forename and surname of a
+    // whole name; a one-word name twice) keep the blocks small.
+    if (names.size() == 1)
+        keys.append({{{names.first(), KeyTransform::Phonetic}, {names.first(), KeyTransform::PhoneticLast}}});
     return keys;
 }
 

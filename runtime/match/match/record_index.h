@@ -3,7 +3,8 @@
 // records sharing at least one bucket with it.
 //
 // A blocking key is a '+'-joined list of parts, each a transform of one field:
-//   value(f)     the normalised value            phonetic(f)  NYSIIS of a name
+//   value(f)     the normalised value            phonetic(f)  NYSIIS of a name (its first word)
+//   phonetic_last(f)  NYSIIS of a name's last word (a whole name's surname)
 //   initial(f)   the first letter                year(f)      a date's year
 //   sector(f)    a UK postcode's sector (other postcodes: all but the last character)
 //   district(f)  a UK postcode's district (other postcodes: the first two characters)
@@ -23,7 +24,7 @@
 
 namespace clerk::match {
 
-enum class KeyTransform : std::uint8_t { Value, Phonetic, Initial, Year, Sector, District };
+enum class KeyTransform : std::uint8_t { Value, Phonetic, PhoneticLast, Initial, Year, Sector, District };
 
 struct BlockingKey {
     struct Part {
@@ -43,7 +44,9 @@ struct BlockingKey {
 // Keys that suit person records, from the comparators of the fields: every identifier
 // and NHS number alone; every date alone; each name's phonetic code with the first
 // date's year; each two names' phonetic codes together; each postcode's sector with each
-// name's initial.
+// name's initial. A single name field (a whole name in one column, "John Smith") is also
+// filed under its first and last words' codes together, so a query with no date of birth
+// still finds its candidates.
 QList<BlockingKey> defaultBlockingKeys(const QList<FieldSpec> &fields);
 
 // Which CSV columns hold the id and each field (in field order).
