@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 namespace clerk::mail {
 namespace {
 
@@ -20,6 +22,14 @@ QByteArray message(const QList<QByteArray> &lines)
 QByteArray attachmentPart(const QByteArray &boundary, const QByteArray &headers, const QByteArray &body)
 {
     return "--" + boundary + "\r\n" + headers + "\r\n\r\n" + body + "\r\n";
+}
+
+// The message parsed with the default limits, which every test message here is within.
+MailMessage parseOk(const QByteArray &raw)
+{
+    const auto parsed = parseMessage(raw);
+    EXPECT_TRUE(parsed.has_value()) << (parsed ? "" : parsed.error().toString().toStdString());
+    return parsed.value_or(MailMessage{});
 }
 
 const QByteArray kPdf = QByteArray("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n");
@@ -41,7 +51,7 @@ TEST(MimeMessageTest, FindsABase64PdfBesideTheTextAndReadsTheHeaders)
                                             "Content-Transfer-Encoding: base64",
                                             kPdf.toBase64().insert(20, "\r\n"))
                            + "--outer--\r\n";
-    const MailMessage parsed = parseMessage(raw);
+    const MailMessage parsed = parseOk(raw);
     EXPECT_EQ(parsed.messageId, QStringLiteral("abc.123@example.org"));
     EXPECT_EQ(parsed.from, QStringLiteral(u"Zoë Okafor <zoe@example.org>"));
     EXPECT_EQ(parsed.subject, QStringLiteral("Bin not emptied"));
@@ -78,7 +88,7 @@ TEST(MimeMessageTest, DecodesFileNamesInEveryEncodingSendersUse)
                                                          + QByteArray(c.disposition),
                                                 "data")
                                + "--b--\r\n";
-        const MailMessage parsed = parseMessage(raw);
+        const MailMessage parsed = parseOk(raw);
         ASSERT_EQ(parsed.attachments.size(), 1) << c.disposition;
         EXPECT_EQ(parsed.attachments.at(0).fileName, c.expected) << c.disposition;
     }
@@ -93,7 +103,7 @@ TEST(MimeMessageTest, TheContentTypeNameIsUsedWhenThereIsNoFilename)
                            + attachmentPart("b", "Content-Type: application/pdf\r\nContent-Disposition: attachment",
                                             "%PDF")
                            + "--b--\r\n";
-    const MailMessage parsed = parseMessage(raw);
+    const MailMessage parsed = parseOk(raw);
     ASSERT_EQ(parsed.attachments.size(), 2);
     EXPECT_EQ(parsed.attachments.at(0).fileName, QStringLiteral("scan_1.png"));
     EXPECT_EQ(parsed.attachments.at(0).content, QByteArray("\x89PNG"));
@@ -117,7 +127,7 @@ TEST(MimeMessageTest, WalksNestedMultipartsAndForwardedMessagesInOrder)
         + attachmentPart("out", "Content-Type: application/pdf; name=first.pdf", "%PDF-first")
         + attachmentPart("out", "Content-Type: message/rfc822", forwarded)
         + attachmentPart("out", "Content-Type: application/pdf; name=last.pdf", "%PDF-last") + "--out--\r\n";
-    const MailMessage parsed = parseMessage(raw);
+    const MailMessage parsed = parseOk(raw);
     EXPECT_EQ(parsed.messageId, QStringLiteral("outer@x"));
     ASSERT_EQ(parsed.attachments.size(), 3);
     EXPECT_EQ(parsed.attachments.at(0).fileName, QStringLiteral("first.pdf"));
@@ -152,7 +162,7 @@ TEST(MimeMessageTest, DecodesQuotedPrintableBodies)
                                                  "Content-Transfer-Encoding: quoted-printable",
                                             "name,street=0D=0AOkafor,Stra=C3=9Fe")
                            + "--b--\r\n";
-    const MailMessage parsed = parseMessage(raw);
+    const MailMessage parsed = parseOk(raw);
     ASSERT_EQ(parsed.attachments.size(), 1);
     EXPECT_EQ(parsed.attachments.at(0).content, QByteArray("name,street\r\nOkafor,Stra\xc3\x9f" "e"));
 }
@@ -188,12 +198,12 @@ TEST(MimeMessageTest, MalformedMessagesGiveWhatCanBeReadAndNeverFail)
          1},
     };
     for (const Case &c : cases)
-        EXPECT_EQ(parseMessage(c.raw).attachments.size(), c.attachments) << c.name;
+        EXPECT_EQ(parseOk(c.raw).attachments.size(), c.attachments) << c.name;
 
-    const MailMessage lf = parseMessage(cases.at(5).raw);
+    const MailMessage lf = parseOk(cases.at(5).raw);
     ASSERT_EQ(lf.attachments.size(), 1);
     EXPECT_EQ(lf.attachments.at(0).content, QByteArray("PNG"));
-    const MailMessage open = parseMessage(cases.at(3).raw);
+    const MailMessage open = parseOk(cases.at(3).raw);
     ASSERT_EQ(open.attachments.size(), 1);
     EXPECT_EQ(open.attachments.at(0).content, QByteArray("%PDF-open\r\n"));  // runs to the end
 }
@@ -204,6 +214,121 @@ TEST(MimeMessageTest, HeaderTextKeepsPlainWordsAndSpacesBetweenThem)
     EXPECT_EQ(decodeHeaderText("no encoding at all"), QStringLiteral("no encoding at all"));
     EXPECT_EQ(decodeHeaderText("=?unknown-8bit?Q?caf=E9?="), QStringLiteral(u"café"));  // read as Latin-1
     EXPECT_EQ(decodeHeaderText("=?utf-8?Q?broken"), QStringLiteral("=?utf-8?Q?broken"));
+}
+
+// `count` parts, each made by `part(i)`, in one multipart/mixed message.
+QByteArray multipartWith(int count, const std::function<QByteArray(int)> &part)
+{
+    QByteArray raw = message({"Message-ID: <many@x>", "Content-Type: multipart/mixed; boundary=b", ""});
+    for (int i = 0; i < count; ++i)
+        raw += attachmentPart("b", part(i), "x");
+    return raw + "--b--\r\n";
+}
+
+QByteArray pdfPart(int i)
+{
+    return "Content-Type: application/pdf; name=p" + QByteArray::number(i) + ".pdf";
+}
+
+// `levels` multiparts, each holding the next, the innermost holding one PDF.
+QByteArray nested(int levels)
+{
+    QByteArray inner = "Content-Type: application/pdf; name=deep.pdf\r\n\r\n%PDF-deep";
+    for (int level = levels; level > 0; --level) {
+        const QByteArray boundary = "level" + QByteArray::number(level);
+        inner = "Content-Type: multipart/mixed; boundary=" + boundary + "\r\n\r\n--" + boundary + "\r\n" + inner +
+                "\r\n--" + boundary + "--\r\n";
+    }
+    return "Message-ID: <deep@x>\r\n" + inner;
+}
+
+TEST(MimeMessageTest, AMessageOverALimitIsRefusedWholeNamingTheLimit)
+{
+    const struct {
+        const char *name;
+        QByteArray raw;
+        MimeLimits limits;
+        const char *reason;
+    } refused[] = {
+        {"51 attachments", multipartWith(51, pdfPart), {}, "more than 50 attachments"},
+        {"100,000 tiny attachments", multipartWith(100000, pdfPart), {}, "more than 50 attachments"},
+        {"attachments of a type nobody asked for count too",
+         multipartWith(51, [](int i) -> QByteArray { return "Content-Disposition: attachment; filename=a" + QByteArray::number(i) + ".txt"; }),
+         {},
+         "more than 50 attachments"},
+        {"a bot's lower limit", multipartWith(4, pdfPart), {3, 500, 20}, "more than 3 attachments"},
+        {"500 text parts", multipartWith(500, [](int) -> QByteArray { return "Content-Type: text/plain"; }), {},
+         "more than 500 MIME parts"},
+        {"60 levels of nesting", nested(60), {}, "more than 20 levels deep"},
+        {"21 levels of nesting", nested(21), {}, "more than 20 levels deep"},
+    };
+    for (const auto &c : refused) {
+        const auto parsed = parseMessage(c.raw, c.limits);
+        ASSERT_FALSE(parsed.has_value()) << c.name;
+        EXPECT_EQ(parsed.error().code(), ErrorCode::Unreadable) << c.name;
+        EXPECT_EQ(parsed.error().message().toStdString().find(c.reason) != std::string::npos, true)
+            << c.name << ": " << parsed.error().message().toStdString();
+        EXPECT_FALSE(parsed.error().message().contains("many@x")) << "no content in the reason";
+    }
+
+    const struct {
+        const char *name;
+        QByteArray raw;
+        MimeLimits limits;
+        qsizetype attachments;
+    } taken[] = {
+        {"50 attachments", multipartWith(50, pdfPart), {}, 50},
+        {"499 text parts (and the message itself)",
+         multipartWith(499, [](int) -> QByteArray { return "Content-Type: text/plain"; }), {}, 0},
+        {"20 levels of nesting", nested(20), {}, 1},
+        {"a bot's higher limit", multipartWith(80, pdfPart), {100, 500, 20}, 80},
+    };
+    for (const auto &c : taken) {
+        const auto parsed = parseMessage(c.raw, c.limits);
+        ASSERT_TRUE(parsed.has_value()) << c.name << ": " << parsed.error().toString().toStdString();
+        EXPECT_EQ(parsed->attachments.size(), c.attachments) << c.name;
+    }
+    EXPECT_EQ(parseOk(nested(20)).attachments.at(0).content, QByteArray("%PDF-deep"));
+}
+
+TEST(MimeMessageTest, ForwardedMessagesCountTowardsTheLimits)
+{
+    // Each forwarded message is a level, and its attachments are the message's.
+    QByteArray inner = message({"Content-Type: multipart/mixed; boundary=in", ""});
+    for (int i = 0; i < 30; ++i)
+        inner += attachmentPart("in", pdfPart(i), "x");
+    inner += "--in--\r\n";
+    QByteArray raw = message({"Content-Type: multipart/mixed; boundary=out", ""});
+    for (int i = 0; i < 30; ++i)
+        raw += attachmentPart("out", pdfPart(i), "x");
+    raw += attachmentPart("out", "Content-Type: message/rfc822", inner) + "--out--\r\n";
+    const auto parsed = parseMessage(raw);
+    ASSERT_FALSE(parsed.has_value());
+    EXPECT_TRUE(parsed.error().message().contains("more than 50 attachments"));
+
+    QByteArray deep = nested(3);
+    for (int level = 0; level < 20; ++level)
+        deep = message({"Content-Type: multipart/mixed; boundary=f", ""}) +
+               attachmentPart("f", "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64",
+                              deep.toBase64()) +
+               "--f--\r\n";
+    const auto forwarded = parseMessage(deep);
+    ASSERT_FALSE(forwarded.has_value());
+    EXPECT_TRUE(forwarded.error().message().contains("levels deep"));
+}
+
+TEST(MimeMessageTest, TheBodyDigestTellsMessagesApartButNotTheirHeaders)
+{
+    const QByteArray body = "Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+                            attachmentPart("b", pdfPart(1), "%PDF-one") + "--b--\r\n";
+    const MailMessage first = parseOk("Message-ID: <same@x>\r\nReceived: by a\r\n" + body);
+    const MailMessage again = parseOk("Message-ID: <same@x>\r\nReceived: by b\r\n" + body);
+    QByteArray otherBody = body;
+    otherBody.replace("%PDF-one", "%PDF-two");
+    const MailMessage other = parseOk("Message-ID: <same@x>\r\nReceived: by a\r\n" + otherBody);
+    EXPECT_EQ(first.bodyDigest.size(), 32);
+    EXPECT_EQ(first.bodyDigest, again.bodyDigest);
+    EXPECT_NE(first.bodyDigest, other.bodyDigest);
 }
 
 } // namespace

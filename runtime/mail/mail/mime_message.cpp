@@ -1,5 +1,6 @@
 #include "mail/mime_message.h"
 
+#include <QCryptographicHash>
 #include <QMap>
 #include <QRegularExpression>
 #include <QStringDecoder>
@@ -10,8 +11,6 @@
 namespace clerk::mail {
 
 namespace {
-
-constexpr int kMaxDepth = 20;  // nested multiparts deeper than this are not walked
 
 struct Headers {
     QList<std::pair<QByteArray, QByteArray>> fields;  // lower-case name, unfolded value
@@ -26,40 +25,48 @@ struct Headers {
     }
 };
 
-// Splits a part into its headers and body at the first empty line.
-std::pair<Headers, QByteArray> splitPart(const QByteArray &raw)
-{
+// A part split at its first empty line: the headers, copied (they are small and
+// unfolded), and the body, a view into the message's one buffer.
+struct Part {
     Headers headers;
+    QByteArrayView body;
+};
+
+Part splitPart(QByteArrayView raw)
+{
+    Part part;
     qsizetype position = 0;
     QByteArray current;
     const auto flush = [&] {
         const qsizetype colon = current.indexOf(':');
         if (colon > 0)
-            headers.fields.append({current.left(colon).trimmed().toLower(), current.mid(colon + 1).trimmed()});
+            part.headers.fields.append({current.left(colon).trimmed().toLower(), current.mid(colon + 1).trimmed()});
         current.clear();
     };
     while (position < raw.size()) {
         qsizetype end = raw.indexOf('\n', position);
         if (end < 0)
             end = raw.size();
-        QByteArray line = raw.mid(position, end - position);
+        QByteArrayView line = raw.sliced(position, end - position);
         if (line.endsWith('\r'))
             line.chop(1);
         position = end + 1;
         if (line.isEmpty()) {
             flush();
-            return {headers, position <= raw.size() ? raw.mid(position) : QByteArray()};
+            if (position < raw.size())
+                part.body = raw.sliced(position);
+            return part;
         }
         if ((line.at(0) == ' ' || line.at(0) == '\t') && !current.isEmpty()) {
             current += ' ';
             current += line.trimmed();
         } else {
             flush();
-            current = line;
+            current = line.toByteArray();
         }
     }
     flush();
-    return {headers, {}};
+    return part;
 }
 
 QString decodeCharset(const QByteArray &bytes, const QByteArray &charset)
@@ -203,19 +210,27 @@ QString extensionFor(const QByteArray &type)
     return extensions.value(type, QStringLiteral(".bin"));
 }
 
-QByteArray decodeBody(const QByteArray &body, const QByteArray &encoding)
+bool isIdentityEncoding(const QByteArray &encoding)
 {
-    if (encoding == "base64")
-        return QByteArray::fromBase64(body);
-    if (encoding == "quoted-printable")
-        return decodeQuotedPrintable(body);
-    return body;
+    return encoding.isEmpty() || encoding == "7bit" || encoding == "8bit" || encoding == "binary";
 }
 
-// The parts of a multipart body, between its boundary lines.
-QList<QByteArray> splitMultipart(const QByteArray &body, const QByteArray &boundary)
+QByteArray decodeBody(QByteArrayView body, const QByteArray &encoding)
 {
-    QList<QByteArray> parts;
+    // fromRawData: the decoders read the message's buffer in place, without a copy.
+    const QByteArray view = QByteArray::fromRawData(body.data(), body.size());
+    if (encoding == "base64")
+        return QByteArray::fromBase64(view);
+    if (encoding == "quoted-printable")
+        return decodeQuotedPrintable(view);
+    return body.toByteArray();
+}
+
+// Calls `onPart` with each part of a multipart body, between its boundary lines, as a
+// view into `body`, until it returns false.
+template<typename OnPart>
+void forEachPart(QByteArrayView body, const QByteArray &boundary, OnPart onPart)
+{
     const QByteArray delimiter = "--" + boundary;
     qsizetype partStart = -1;
     qsizetype search = 0;
@@ -226,13 +241,13 @@ QList<QByteArray> splitMultipart(const QByteArray &body, const QByteArray &bound
         search = found + delimiter.size();
         if (found > 0 && body.at(found - 1) != '\n')
             continue;  // not at the start of a line
-        const bool closing = body.mid(found + delimiter.size(), 2) == "--";
+        const qsizetype afterDelimiter = found + delimiter.size();
+        const bool closing = body.sliced(afterDelimiter).startsWith("--");
         qsizetype lineEnd = body.indexOf('\n', found);
         if (lineEnd < 0)
             lineEnd = body.size();
-        const QByteArray after = body.mid(found + delimiter.size() + (closing ? 2 : 0),
-                                          lineEnd - found - delimiter.size() - (closing ? 2 : 0));
-        if (!after.trimmed().isEmpty())
+        const qsizetype restStart = std::min(afterDelimiter + (closing ? 2 : 0), lineEnd);
+        if (!body.sliced(restStart, lineEnd - restStart).trimmed().isEmpty())
             continue;  // a longer boundary that starts with this one
         if (partStart >= 0) {
             // The line break before the delimiter belongs to the delimiter.
@@ -241,52 +256,84 @@ QList<QByteArray> splitMultipart(const QByteArray &body, const QByteArray &bound
                 --end;
             if (end > partStart && body.at(end - 1) == '\r')
                 --end;
-            parts.append(body.mid(partStart, end - partStart));
+            if (!onPart(body.sliced(partStart, std::max<qsizetype>(0, end - partStart))))
+                return;
         }
         if (closing)
-            return parts;
+            return;
         partStart = lineEnd + 1;
     }
     if (partStart >= 0 && partStart < body.size())
-        parts.append(body.mid(partStart));  // no closing delimiter: the part runs to the end
-    return parts;
+        onPart(body.sliced(partStart));  // no closing delimiter: the part runs to the end
 }
 
-void walk(const QByteArray &raw, int depth, QList<MailAttachment> &attachments)
+struct Walk {
+    const MimeLimits &limits;
+    QList<MailAttachment> attachments{};
+    int parts = 0;
+    std::optional<Error> refused{};  // set once a limit is broken; the walk then stops
+};
+
+// Walks one part (a view into the message, or into a decoded forwarded message that
+// the caller keeps alive). Nested parts are views into the same buffer, never copies.
+void walk(QByteArrayView raw, int depth, Walk &state)
 {
-    if (depth > kMaxDepth)
+    if (state.refused)
         return;
-    const auto [headers, body] = splitPart(raw);
-    const HeaderValue type = parseHeaderValue(headers.value("content-type"));
+    if (depth > state.limits.maxDepth) {
+        state.refused = Error::unreadable(
+            QStringLiteral("the message nests parts more than %1 levels deep").arg(state.limits.maxDepth));
+        return;
+    }
+    if (++state.parts > state.limits.maxParts) {
+        state.refused = Error::unreadable(
+            QStringLiteral("the message has more than %1 MIME parts").arg(state.limits.maxParts));
+        return;
+    }
+    const Part part = splitPart(raw);
+    const HeaderValue type = parseHeaderValue(part.headers.value("content-type"));
     const QByteArray mimeType = type.value.isEmpty() ? QByteArray("text/plain") : type.value;
     if (mimeType.startsWith("multipart/")) {
         const std::optional<QString> boundary = parameter(type, "boundary");
         if (!boundary || boundary->isEmpty())
             return;
-        for (const QByteArray &part : splitMultipart(body, boundary->toUtf8()))
-            walk(part, depth + 1, attachments);
+        forEachPart(part.body, boundary->toUtf8(), [&](QByteArrayView child) {
+            walk(child, depth + 1, state);
+            return !state.refused;
+        });
         return;
     }
-    const HeaderValue disposition = parseHeaderValue(headers.value("content-disposition"));
-    const QByteArray encoding = headers.value("content-transfer-encoding").trimmed().toLower();
+    const HeaderValue disposition = parseHeaderValue(part.headers.value("content-disposition"));
+    const QByteArray encoding = part.headers.value("content-transfer-encoding").trimmed().toLower();
     std::optional<QString> name = parameter(disposition, "filename");
     if (!name || name->trimmed().isEmpty())
         name = parameter(type, "name");
     if (mimeType == "message/rfc822" && (!name || name->trimmed().isEmpty())) {
-        walk(decodeBody(body, encoding), depth + 1, attachments);  // a forwarded message
+        // A forwarded message: walked in place unless it was encoded.
+        if (isIdentityEncoding(encoding)) {
+            walk(part.body, depth + 1, state);
+        } else {
+            const QByteArray decoded = decodeBody(part.body, encoding);
+            walk(decoded, depth + 1, state);
+        }
         return;
     }
     const bool attached = disposition.value == "attachment";
     if ((!name || name->trimmed().isEmpty()) && !attached)
         return;  // the text of the message, not an attachment
+    if (state.attachments.size() >= state.limits.maxAttachments) {
+        state.refused = Error::unreadable(
+            QStringLiteral("the message has more than %1 attachments").arg(state.limits.maxAttachments));
+        return;
+    }
     MailAttachment attachment;
-    attachment.index = static_cast<int>(attachments.size());
+    attachment.index = static_cast<int>(state.attachments.size());
     attachment.contentType = QString::fromLatin1(mimeType);
     attachment.fileName = name && !name->trimmed().isEmpty()
                               ? name->trimmed()
                               : QStringLiteral("attachment-%1%2").arg(attachment.index + 1).arg(extensionFor(mimeType));
-    attachment.content = decodeBody(body, encoding);
-    attachments.append(attachment);
+    attachment.content = decodeBody(part.body, encoding);
+    state.attachments.append(attachment);
 }
 
 } // namespace
@@ -367,19 +414,23 @@ QString decodeHeaderText(const QByteArray &text)
     return out;
 }
 
-MailMessage parseMessage(const QByteArray &raw)
+Result<MailMessage> parseMessage(const QByteArray &raw, const MimeLimits &limits)
 {
     MailMessage message;
-    const auto [headers, body] = splitPart(raw);
-    Q_UNUSED(body);
-    QByteArray id = headers.value("message-id").trimmed();
+    const Part top = splitPart(raw);
+    QByteArray id = top.headers.value("message-id").trimmed();
     if (id.startsWith('<') && id.contains('>'))
         id = id.mid(1, id.indexOf('>') - 1);
     message.messageId = QString::fromUtf8(id).trimmed();
-    message.from = decodeHeaderText(headers.value("from"));
-    message.subject = decodeHeaderText(headers.value("subject"));
-    message.date = QString::fromLatin1(headers.value("date"));
-    walk(raw, 0, message.attachments);
+    message.from = decodeHeaderText(top.headers.value("from"));
+    message.subject = decodeHeaderText(top.headers.value("subject"));
+    message.date = QString::fromLatin1(top.headers.value("date"));
+    message.bodyDigest = QCryptographicHash::hash(top.body, QCryptographicHash::Sha256);
+    Walk state{limits};
+    walk(raw, 0, state);
+    if (state.refused)
+        return fail(*state.refused);
+    message.attachments = std::move(state.attachments);
     return message;
 }
 

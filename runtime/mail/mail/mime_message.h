@@ -1,18 +1,26 @@
 // MIME messages: the attachments of a mail message as it came from the mail server
 // (RFC 5322 headers, RFC 2045-2049 bodies).
 //
-// parseMessage() walks multipart bodies (any depth, forwarded messages included) and
-// returns every leaf part that is an attachment: one with a file name (Content-Disposition
-// filename or Content-Type name, RFC 2231 parameters and continuations and RFC 2047
-// encoded words decoded), or marked Content-Disposition: attachment (then named
-// "attachment-<n>" with an extension from its type). Bodies are decoded from base64 and
-// quoted-printable. Malformed input never fails: what cannot be understood is left out
-// (a part with no closing boundary ends at the end of the message).
+// parseMessage() walks multipart bodies (forwarded messages included) and returns every
+// leaf part that is an attachment: one with a file name (Content-Disposition filename or
+// Content-Type name, RFC 2231 parameters and continuations and RFC 2047 encoded words
+// decoded), or marked Content-Disposition: attachment (then named "attachment-<n>" with
+// an extension from its type). Bodies are decoded from base64 and quoted-printable.
+// Malformed input never fails: what cannot be understood is left out (a part with no
+// closing boundary ends at the end of the message). Only a message over one of its
+// MimeLimits fails, as a whole, so a hostile message cannot make thousands of items or
+// hold the parser for long.
+//
+// Nested parts are read as views into the message's one buffer: a level of nesting costs
+// no copy of the body (only a base64 or quoted-printable forwarded message is decoded
+// into a buffer of its own).
 //
 // Subject and sender are personal data: callers must not log them at info level.
 //
 // Thread-safety: pure functions.
 #pragma once
+
+#include "core/error.h"
 
 #include <QByteArray>
 #include <QList>
@@ -33,9 +41,21 @@ struct MailMessage {
     QString subject{};    // decoded header text
     QString date{};       // the Date header as sent
     QList<MailAttachment> attachments{};
+    // SHA-256 of everything after the message's own headers: with messageId it tells a
+    // message seen again from another that reuses its Message-ID.
+    QByteArray bodyDigest{};
 };
 
-MailMessage parseMessage(const QByteArray &raw);
+struct MimeLimits {
+    int maxAttachments = 50;  // attachments of any type, forwarded messages' included
+    int maxParts = 500;       // MIME parts of every kind, the message itself and containers included
+    int maxDepth = 20;        // levels of multipart and forwarded-message nesting
+};
+
+// The message's headers and attachments. Unreadable, naming the limit (never any of the
+// message's content), when the message breaks one of `limits`; no attachment is returned
+// then.
+Result<MailMessage> parseMessage(const QByteArray &raw, const MimeLimits &limits = {});
 
 // Header text with RFC 2047 encoded words (=?utf-8?B?...?= / ?Q?) decoded; unknown
 // character sets are read as Latin-1.

@@ -85,6 +85,7 @@ Result<MailboxSettings> MailboxSettings::forBot(const bot::BotDefinition &bot)
     settings.patterns = options.value(QStringLiteral("attachments"))
                             .toString(QStringLiteral("*.pdf,*.tif,*.tiff,*.png,*.jpg,*.jpeg"))
                             .split(QLatin1Char(','), Qt::SkipEmptyParts);
+    settings.maxAttachments = options.value(QStringLiteral("max_attachments")).toInt(settings.maxAttachments);
     const QString folder = options.value(QStringLiteral("folder")).toString(QStringLiteral("mail"));
     settings.folder = QDir::cleanPath(QDir(bot.baseDir).absoluteFilePath(folder));
     mail::ImapSettings imap;
@@ -93,6 +94,8 @@ Result<MailboxSettings> MailboxSettings::forBot(const bot::BotDefinition &bot)
         return fail(checked.error());
     if (settings.move && settings.moveTo.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("mailbox: after: move needs move_to")));
+    if (settings.maxAttachments < 1)
+        return fail(Error::invalidArgument(QStringLiteral("mailbox: max_attachments must be at least 1")));
     if (settings.username.isEmpty() || !bot::isSecretRef(settings.passwordRef))
         return fail(Error::invalidArgument(QStringLiteral("mailbox: needs username and a password reference")));
     return settings;
@@ -173,7 +176,25 @@ MailboxPoll MailboxWatch::poll(engine::Engine &engine, const bot::BotDefinition 
             }
             continue;
         }
-        const mail::MailMessage message = mail::parseMessage(*raw);
+        const auto parsed = mail::parseMessage(*raw, mail::MimeLimits{m_settings.maxAttachments, m_settings.maxMimeParts,
+                                                                       m_settings.maxMimeDepth});
+        if (!parsed) {
+            // All of it or none of it: items for the first attachments only would pass for
+            // the whole message. Marked, so it does not come back on every poll; the
+            // reason names the limit and the UID, never the sender, subject or content.
+            qCWarning(lcMailbox, "bot %s: message UID %u not turned into items: %s; marked as handled",
+                      qUtf8Printable(bot.name), uid, qUtf8Printable(parsed.error().message()));
+            result.problems.append(QStringLiteral("UID %1: %2; no item made, marked as handled for a person to "
+                                                  "deal with")
+                                       .arg(uid)
+                                       .arg(parsed.error().message()));
+            if (auto marked = markHandled(uid, wasSeen); marked)
+                ++result.messages;
+            else
+                result.problems.append(QStringLiteral("UID %1: not marked (%2)").arg(uid).arg(marked.error().toString()));
+            continue;
+        }
+        const mail::MailMessage &message = *parsed;
         const QString id = message.messageId.isEmpty() ? QStringLiteral("mail-sha256:%1").arg(digestOf(*raw))
                                                        : QStringLiteral("mail:%1").arg(message.messageId);
         const QString prefix = digestOf(id.toUtf8());

@@ -19,7 +19,11 @@
 // Fetching sets \Seen on the server; when the message was unread before and the flag is
 // not \Seen, clerk clears \Seen again, so people sharing the mailbox still see it unread
 // (also when storing failed, so a \Seen-flagging bot finds it again on the next poll).
-// A message larger than maxMessageBytes is not fetched: it is marked and reported.
+// A message larger than maxMessageBytes is not fetched: it is marked and reported. A
+// message over the MIME limits (more than maxAttachments attachments, maxMimeParts
+// parts, or nesting deeper than maxMimeDepth) makes no item at all, not even for its
+// first attachments: it is marked too, logged with its UID and the limit, and reported,
+// so a person can deal with it in the mail client.
 //
 // Sender and subject are personal data: they go into the item, never into a log line or
 // a problem text; problems name the mailbox host, the folder and UIDs.
@@ -49,6 +53,9 @@ struct MailboxSettings {
     std::chrono::milliseconds timeout{std::chrono::seconds(60)};
     int maxMessagesPerPoll = 100;  // the rest wait for the next poll
     qint64 maxMessageBytes = 50LL * 1024 * 1024;  // larger ones are not read: marked, with a problem
+    int maxAttachments = 50;  // per message (option max_attachments); more: no items, marked, with a problem
+    int maxMimeParts = 500;   // per message, every kind of part; more: as above
+    int maxMimeDepth = 20;    // multipart and forwarded-message nesting; deeper: as above
 
     // The settings of a mailbox trigger; `folder` relative to the bot file's folder.
     // InvalidArgument for a bad url or after: move without move_to.

@@ -376,5 +376,58 @@ TEST_F(MailboxTest, ARefusedSignInIsAProblemThatNamesNoSecret)
     EXPECT_EQ(search(m_folder, QStringLiteral("UNSEEN")).size(), 1);  // untouched, read at a later poll
 }
 
+TEST_F(MailboxTest, AMessageOverTheMimeLimitsMakesNoItemAndIsMarkedAndReported)
+{
+    QList<std::pair<QByteArray, QByteArray>> many;
+    for (int i = 0; i < 51; ++i)
+        many.append({"Content-Type: application/pdf; name=\"claim form " + QByteArray::number(i) + ".pdf\"", kPdf});
+    deliver(m_folder, mail("many@example.org", many));
+    deliver(m_folder, mail("fine@example.org", {{"Content-Type: application/pdf; name=a.pdf", kPdf}}));
+    LogCapture logs;
+    auto scheduler = makeScheduler();
+    ASSERT_TRUE(scheduler->addBot(loadBot({})));
+    const TickResult poll = nextPoll(*scheduler);
+    EXPECT_EQ(poll.enqueued, 1);
+    ASSERT_EQ(poll.problems.size(), 1);
+    EXPECT_TRUE(poll.problems.first().contains(QStringLiteral("more than 50 attachments")))
+        << poll.problems.first().toStdString();
+    EXPECT_TRUE(poll.problems.first().contains(QStringLiteral("UID")));
+    ASSERT_EQ(items().size(), 1);  // none of the 51, not even the first 50
+    EXPECT_EQ(items().first().payload.value("mail").toObject().value("message_id").toString(),
+              QStringLiteral("fine@example.org"));
+    // Marked, so it is not read on every poll; the problem is for a person to follow up.
+    EXPECT_EQ(search(m_folder, QStringLiteral("KEYWORD $ClerkDone")).size(), 2);
+    EXPECT_EQ(nextPoll(*scheduler).problems.size(), 0);
+
+    const QString logged = logs.all();
+    EXPECT_TRUE(logged.contains(QStringLiteral("more than 50 attachments"))) << logged.toStdString();
+    for (const QString &personal : QStringList{QStringLiteral("Ada Resident"), QStringLiteral("ada.resident"),
+                                    QStringLiteral("Missed bin"), QStringLiteral("claim form"),
+                                    QStringLiteral("many@example.org")})
+        EXPECT_FALSE(logged.contains(personal)) << personal.toStdString();
+    for (const QString &problem : poll.problems)
+        EXPECT_FALSE(problem.contains(QStringLiteral("Ada Resident")) || problem.contains(QStringLiteral("claim form")));
+}
+
+TEST_F(MailboxTest, TheAttachmentLimitIsTheBotsToSet)
+{
+    deliver(m_folder, mail("three@example.org", {{"Content-Type: application/pdf; name=a.pdf", kPdf},
+                                                 {"Content-Type: application/pdf; name=b.pdf", kPdf},
+                                                 {"Content-Type: application/pdf; name=c.pdf", kPdf}}));
+    const bot::BotDefinition definition = loadBot({});
+    auto settings = MailboxSettings::forBot(definition);
+    ASSERT_TRUE(settings.has_value());
+    EXPECT_EQ(settings->maxAttachments, 50);
+    settings->maxAttachments = 2;
+    MailboxWatch watch(*settings);
+    ASSERT_TRUE(m_engine->addBot(definition).has_value());
+    const MailboxPoll poll = watch.poll(*m_engine, definition);
+    EXPECT_EQ(poll.messages, 1);
+    EXPECT_EQ(poll.enqueued, 0);
+    ASSERT_EQ(poll.problems.size(), 1);
+    EXPECT_TRUE(poll.problems.first().contains(QStringLiteral("more than 2 attachments")));
+    EXPECT_TRUE(items().isEmpty());
+}
+
 } // namespace
 } // namespace clerk::scheduler
