@@ -27,6 +27,9 @@ const char kQueueUsage[] =
     "                                 the bot resumes the item at the next step\n"
     "  reject ID --reason TEXT [--as NAME]\n"
     "                                 the item should not go on: it is cancelled\n"
+    "  reject --all --bot B [--team T] --reason TEXT [--as NAME]\n"
+    "                                 reject every undecided item of bot B (e.g. junk inputs); items\n"
+    "                                 someone else has claimed are left and listed\n"
     "\n"
     "Common options: --db PATH, --json. The person acting is --as, else $USER.\n";
 
@@ -125,6 +128,48 @@ int continueItem(store::WorkStore &store, qint64 itemId, bool json, const QStrin
     return after->state == ItemState::Failed ? ExitItemsFailed : ExitOk;
 }
 
+// `reject --all`: rejects every undecided exception item of `bot` (of `team` when given).
+// Items another person has claimed are left to them and listed; the exit status is then
+// ExitInvalid, so a script notices.
+int rejectEvery(store::WorkStore &store, const QString &bot, const QString &team, const QString &actor,
+                const QString &reason, bool json)
+{
+    store::ExceptionFilter filter;
+    filter.bot = bot;
+    filter.team = team;
+    filter.limit = 1000000;
+    auto undecided = store.exceptions(filter);
+    if (!undecided)
+        return storeError(undecided.error());
+    QJsonArray rejected;
+    QJsonArray left;
+    for (const store::ExceptionItem &e : *undecided) {
+        auto itemId = store.reject(e.id, actor, reason);
+        if (itemId) {
+            rejected.append(QJsonObject{{QStringLiteral("exception_id"), e.id}, {QStringLiteral("item_id"), *itemId}});
+            continue;
+        }
+        if (itemId.error().code() != ErrorCode::Conflict)
+            return storeError(itemId.error());
+        left.append(QJsonObject{{QStringLiteral("exception_id"), e.id}, {QStringLiteral("problem"), itemId.error().message()}});
+    }
+    if (json) {
+        printJson(QJsonObject{{QStringLiteral("bot"), bot},
+                              {QStringLiteral("rejected"), rejected},
+                              {QStringLiteral("not_rejected"), left}});
+    } else {
+        out() << "rejected " << rejected.size() << " exception item" << (rejected.size() == 1 ? "" : "s") << " of bot "
+              << bot << (team.isEmpty() ? QString() : QStringLiteral(" for team ") + team) << "; their items are cancelled\n";
+        out().flush();
+        for (const QJsonValue &value : left) {
+            err() << "clerk queue reject: exception " << value.toObject().value(QStringLiteral("exception_id")).toInteger()
+                  << " left: " << value.toObject().value(QStringLiteral("problem")).toString() << "\n";
+        }
+        err().flush();
+    }
+    return left.isEmpty() ? ExitOk : ExitInvalid;
+}
+
 } // namespace
 
 int queueCommand(const QStringList &arguments)
@@ -144,7 +189,8 @@ int queueCommand(const QStringList &arguments)
     QCommandLineOption note(QStringLiteral("note"), QStringLiteral("A note for the audit trail."), QStringLiteral("text"));
     QCommandLineOption reason(QStringLiteral("reason"), QStringLiteral("Why the item is rejected."), QStringLiteral("text"));
     QCommandLineOption noContinue(QStringLiteral("no-continue"), QStringLiteral("Record the answer only; the bot resumes the item on its next run."));
-    parser.addOptions({team, botName, state, limit, as, claimFor, choice, field, note, reason, noContinue});
+    QCommandLineOption all(QStringLiteral("all"), QStringLiteral("reject: every undecided item of --bot (and --team)."));
+    parser.addOptions({team, botName, state, limit, as, claimFor, choice, field, note, reason, noContinue, all});
     parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("list, show, claim, release, resolve or reject."));
     parser.addPositionalArgument(QStringLiteral("id"), QStringLiteral("The exception item's id."), QStringLiteral("[ID]"));
     int exitCode = ExitOk;
@@ -164,7 +210,20 @@ int queueCommand(const QStringList &arguments)
         return ExitInvalid;
     }
     qint64 id = 0;
-    if (action != QLatin1String("list")) {
+    const bool rejectAll = action == QLatin1String("reject") && parser.isSet(all);
+    if (parser.isSet(all) && action != QLatin1String("reject")) {
+        err() << "clerk queue " << action << ": --all is for reject only\n";
+        err().flush();
+        return ExitInvalid;
+    }
+    if (rejectAll) {
+        if (positional.size() != 1 || parser.value(botName).trimmed().isEmpty()) {
+            err() << "clerk queue reject --all: name the bot with --bot (and no exception id), e.g. clerk queue reject "
+                     "--all --bot intake --reason \"not a form\"\n";
+            err().flush();
+            return ExitInvalid;
+        }
+    } else if (action != QLatin1String("list")) {
         if (positional.size() != 2) {
             err() << "clerk queue " << action << ": give one exception id, e.g. clerk queue " << action << " 12\n";
             err().flush();
@@ -180,6 +239,15 @@ int queueCommand(const QStringList &arguments)
         return storeError(opened.error());
     store::WorkStore &store = **opened;
     const QString actor = actorName(parser.value(as));
+
+    if (rejectAll) {
+        if (parser.value(reason).trimmed().isEmpty()) {
+            err() << "clerk queue reject: give --reason \"...\" (it is kept in the audit trail)\n";
+            err().flush();
+            return ExitInvalid;
+        }
+        return rejectEvery(store, parser.value(botName).trimmed(), parser.value(team), actor, parser.value(reason), json);
+    }
 
     if (action == QLatin1String("list")) {
         store::ExceptionFilter filter;

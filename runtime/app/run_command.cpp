@@ -57,7 +57,10 @@ public:
     {
         QMutexLocker lock(&m_mutex);
         QString line = QStringLiteral("%1: %2").arg(step.id, toString(outcome.kind()));
-        if (outcome.kind() == StepOutcome::Kind::Continue && outcome.outputs().contains(QStringLiteral("dry_run")))
+        // A step whose `when` did not hold continues with {"skipped": true}: say so.
+        if (outcome.kind() == StepOutcome::Kind::Continue && outcome.outputs().value(QStringLiteral("skipped")).toBool())
+            line = QStringLiteral("%1: skipped").arg(step.id);
+        else if (outcome.kind() == StepOutcome::Kind::Continue && outcome.outputs().contains(QStringLiteral("dry_run")))
             line = QStringLiteral("%1: would %2").arg(step.id, outcome.outputs().value(QStringLiteral("dry_run")).toString());
         else if (!outcome.reason().isEmpty())
             line += QStringLiteral(" (%1)").arg(outcome.reason());
@@ -99,7 +102,8 @@ int runCommand(const QStringList &arguments)
         "A .json file is one form or record (or an array of them), .jsonl one record a line, .csv one\n"
         "record a row; any other file is a document. With input.id in the bot, records are known by\n"
         "that field, so a form offered again in another file is not processed twice.\n"
-        "Exit status: 0 when no item failed, 3 when some failed, 1 on invalid bot or arguments."));
+        "Exit status: 0 when no item failed, 3 when some failed, 1 on invalid bot or arguments. An item a\n"
+        "person rejected is cancelled, not failed."));
     CommonOptions common;
     common.addTo(parser);
     QCommandLineOption input({QStringLiteral("i"), QStringLiteral("input")},
@@ -330,9 +334,9 @@ int runCommand(const QStringList &arguments)
         for (const store::ExceptionItem &e : *list)
             openExceptions.insert(e.itemId, e);
     }
-    int done = 0, waiting = 0, failed = 0, pending = 0, alreadyKnown = 0;
+    int done = 0, waiting = 0, failed = 0, cancelled = 0, pending = 0, alreadyKnown = 0;
     QJsonArray itemsJson;
-    QStringList waitingLines, failedLines, pendingLines, dryRunLines;
+    QStringList waitingLines, failedLines, cancelledLines, pendingLines, dryRunLines;
     for (const auto &[in, result] : accepted) {
         if (!result.created)
             ++alreadyKnown;
@@ -358,10 +362,15 @@ int runCommand(const QStringList &arguments)
             break;
         }
         case ItemState::Failed:
-        case ItemState::Cancelled:
             ++failed;
             itemJson.insert(QStringLiteral("reason"), current->lastError);
             failedLines.append(QStringLiteral("  item %1  %2: %3").arg(current->id).arg(QFileInfo(in.path).fileName(), current->lastError));
+            break;
+        case ItemState::Cancelled:
+            // A person decided the item should not go on: a normal outcome, not a fault.
+            ++cancelled;
+            itemJson.insert(QStringLiteral("reason"), current->lastError);
+            cancelledLines.append(QStringLiteral("  item %1  %2: %3").arg(current->id).arg(QFileInfo(in.path).fileName(), current->lastError));
             break;
         case ItemState::Queued:
         case ItemState::Leased:
@@ -395,6 +404,7 @@ int runCommand(const QStringList &arguments)
                               {QStringLiteral("done"), done},
                               {QStringLiteral("waiting_for_human"), waiting},
                               {QStringLiteral("failed"), failed},
+                              {QStringLiteral("cancelled"), cancelled},
                               {QStringLiteral("pending"), pending},
                               {QStringLiteral("items"), itemsJson},
                               {QStringLiteral("not_enqueued"), rejectedJson}});
@@ -407,6 +417,8 @@ int runCommand(const QStringList &arguments)
         o << "  done                  " << done << "\n";
         o << "  waiting for a person  " << waiting << "\n";
         o << "  failed                " << failed << "\n";
+        if (cancelled > 0)
+            o << "  cancelled             " << cancelled << "\n";
         if (pending > 0)
             o << "  retrying later        " << pending << "\n";
         if (!rejected.isEmpty())
@@ -415,6 +427,8 @@ int runCommand(const QStringList &arguments)
             o << "\nWaiting for a person (answer with: clerk queue show ID):\n" << waitingLines.join(QLatin1Char('\n')) << "\n";
         if (!failedLines.isEmpty())
             o << "\nFailed:\n" << failedLines.join(QLatin1Char('\n')) << "\n";
+        if (!cancelledLines.isEmpty())
+            o << "\nCancelled (rejected by a person):\n" << cancelledLines.join(QLatin1Char('\n')) << "\n";
         if (!pendingLines.isEmpty())
             o << "\nRetrying later:\n" << pendingLines.join(QLatin1Char('\n')) << "\n";
         if (!rejected.isEmpty()) {

@@ -160,6 +160,28 @@ TEST(CliTest, ValidateReportsProblemsOnlyTheStepCanSee)
     EXPECT_TRUE(run.out.contains(QStringLiteral("missing.model"))) << run.out.toStdString();
 }
 
+TEST(CliTest, ValidateRefusesAConditionWithALoneEqualsSign)
+{
+    QTemporaryDir dir;
+    const QString bot = dir.filePath(QStringLiteral("bot.yaml"));
+    writeFile(bot,
+              "name: post\n"
+              "version: 1\n"
+              "owner_team: post-room\n"
+              "steps:\n"
+              "  - id: account\n"
+              "    type: set\n"
+              "    params: {values: {decision: no_match}}\n"
+              "  - id: new_account\n"
+              "    type: set\n"
+              "    when: \"{{ account.decision }} = no_match\"\n"
+              "    params: {values: {x: y}}\n");
+    const ClerkRun run = runClerk({QStringLiteral("validate"), bot});
+    EXPECT_EQ(run.exitCode, 1);
+    EXPECT_TRUE(run.out.contains(QStringLiteral("bot.yaml:10:11: error: when: a lone '=' is not a comparison")))
+        << run.out.toStdString();
+}
+
 TEST(CliTest, ValidateRefusesDirectoriesAndMissingFilesClearly)
 {
     QTemporaryDir dir;
@@ -357,6 +379,75 @@ TEST_F(ExampleTest, ARejectedItemIsCancelledWithItsReason)
     const QJsonObject object = jsonObject(item.out);
     EXPECT_EQ(object.value(QStringLiteral("state")).toString(), QStringLiteral("cancelled"));
     EXPECT_TRUE(object.value(QStringLiteral("last_error")).toString().contains(QStringLiteral("duplicate of an earlier form")));
+}
+
+TEST_F(ExampleTest, ARejectedItemIsReportedAsCancelledNotFailedWhenItsInputComesAgain)
+{
+    ASSERT_EQ(runExample().exitCode, 0);
+    const QJsonObject route = exceptionFor(QStringLiteral("route"));
+    ASSERT_EQ(clerk({QStringLiteral("queue"), QStringLiteral("reject"), QString::number(route.value(QStringLiteral("id")).toInteger()),
+                     QStringLiteral("--reason"), QStringLiteral("not ours"), QStringLiteral("--as"), QStringLiteral("dave")})
+                  .exitCode,
+              0);
+    const ClerkRun again = runExample();
+    EXPECT_EQ(again.exitCode, 0) << again.out.toStdString();
+    const QJsonObject summary = jsonObject(again.out);
+    EXPECT_EQ(summary.value(QStringLiteral("failed")).toInt(), 0);
+    EXPECT_EQ(summary.value(QStringLiteral("cancelled")).toInt(), 1);
+
+    const ClerkRun text = clerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"), QStringLiteral("forms")});
+    EXPECT_EQ(text.exitCode, 0) << text.out.toStdString();
+    EXPECT_TRUE(text.out.contains(QRegularExpression(QStringLiteral("cancelled +1")))) << text.out.toStdString();
+    EXPECT_TRUE(text.out.contains(QRegularExpression(QStringLiteral("failed +0")))) << text.out.toStdString();
+    EXPECT_TRUE(text.out.contains(QStringLiteral("rejected by dave: not ours"))) << text.out.toStdString();
+}
+
+TEST_F(ExampleTest, RejectAllClearsEveryUndecidedItemOfABot)
+{
+    ASSERT_EQ(runExample().exitCode, 0);
+    ASSERT_EQ(openExceptions().size(), 2);
+    ClerkRun run = clerk({QStringLiteral("queue"), QStringLiteral("reject"), QStringLiteral("--all"), QStringLiteral("--reason"),
+                          QStringLiteral("junk")});
+    EXPECT_EQ(run.exitCode, 1) << "--all needs --bot";
+    run = clerk({QStringLiteral("queue"), QStringLiteral("reject"), QStringLiteral("--all"), QStringLiteral("--bot"),
+                 QStringLiteral("contact-form-triage")});
+    EXPECT_EQ(run.exitCode, 1) << "a rejection needs a reason";
+    EXPECT_EQ(openExceptions().size(), 2);
+
+    // An item someone else holds is left to them.
+    const QString held = QString::number(exceptionFor(QStringLiteral("route")).value(QStringLiteral("id")).toInteger());
+    ASSERT_EQ(clerk({QStringLiteral("queue"), QStringLiteral("claim"), held, QStringLiteral("--as"), QStringLiteral("alice")}).exitCode, 0);
+    run = clerk({QStringLiteral("queue"), QStringLiteral("reject"), QStringLiteral("--all"), QStringLiteral("--bot"),
+                 QStringLiteral("contact-form-triage"), QStringLiteral("--reason"), QStringLiteral("test forms"),
+                 QStringLiteral("--as"), QStringLiteral("carol")});
+    EXPECT_EQ(run.exitCode, 1);
+    EXPECT_TRUE(run.out.contains(QStringLiteral("rejected 1 exception item of bot contact-form-triage"))) << run.out.toStdString();
+    EXPECT_TRUE(run.err.contains(QStringLiteral("exception %1 left").arg(held))) << run.err.toStdString();
+    ASSERT_EQ(openExceptions().size(), 1);
+
+    ASSERT_EQ(clerk({QStringLiteral("queue"), QStringLiteral("release"), held, QStringLiteral("--as"), QStringLiteral("alice")}).exitCode, 0);
+    run = clerk({QStringLiteral("queue"), QStringLiteral("reject"), QStringLiteral("--all"), QStringLiteral("--bot"),
+                 QStringLiteral("contact-form-triage"), QStringLiteral("--reason"), QStringLiteral("test forms"),
+                 QStringLiteral("--json")});
+    EXPECT_EQ(run.exitCode, 0) << run.err.toStdString();
+    EXPECT_EQ(jsonObject(run.out).value(QStringLiteral("rejected")).toArray().size(), 1) << run.out.toStdString();
+    EXPECT_TRUE(openExceptions().isEmpty());
+    const QJsonObject counts = jsonObject(clerk({QStringLiteral("status"), QStringLiteral("--json")}).out)
+                                   .value(QStringLiteral("bots")).toArray().first().toObject();
+    EXPECT_EQ(counts.value(QStringLiteral("cancelled")).toInt(), 2);
+}
+
+TEST_F(ExampleTest, DryRunSaysSkippedForAStepWhoseConditionDoesNotHold)
+{
+    QString bot = QString::fromUtf8(readFile(m_dir.filePath(QStringLiteral("bot.yaml"))));
+    bot.replace(QStringLiteral("  - id: export\n    type: append_line\n"),
+                QStringLiteral("  - id: export\n    type: append_line\n    when: \"{{ route.team }} == nobody\"\n"));
+    writeFile(m_dir.filePath(QStringLiteral("bot.yaml")), bot.toUtf8());
+    const ClerkRun run = clerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"),
+                                QStringLiteral("forms"), QStringLiteral("--dry-run")});
+    ASSERT_EQ(run.exitCode, 0) << run.err.toStdString() << run.out.toStdString();
+    EXPECT_TRUE(run.out.contains(QStringLiteral("export: skipped"))) << run.out.toStdString();
+    EXPECT_FALSE(run.out.contains(QStringLiteral("export: continue"))) << run.out.toStdString();
 }
 
 TEST_F(ExampleTest, ARetriedItemRunsAgainFromTheStepWhereItStopped)

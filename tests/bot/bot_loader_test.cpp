@@ -269,6 +269,47 @@ TEST(BotLoaderTest, ChecksTemplateReferences)
     EXPECT_EQ(declared.diagnostics[0].message, QStringLiteral("template refers to 'input.nmae', but input.fields declares: name"));
 }
 
+TEST(BotLoaderTest, AConditionIsAComparisonOrASingleTemplate)
+{
+    const QByteArray head = "name: t\nversion: 1\nowner_team: ict\nsteps:\n"
+                            "  - id: a\n    type: set\n    params: {values: {decision: x, urgent: y}}\n"
+                            "  - id: b\n    type: set\n    params: {values: {c: z}}\n    when: ";
+    const char *accepted[] = {
+        "\"{{ a.decision }} == no_match\"",
+        "\"{{ a.decision }} != matched\"",
+        "\"{{ a.urgent }}\"",
+        "\"  {{ a.urgent | lower }}  \"",
+        "\"{{ a.decision }} == {{ a.urgent }}\"",
+        "\"{{ a.decision }} == a=b\"",
+    };
+    for (const char *when : accepted) {
+        const BotLoad load = loadText(head + when + "\n");
+        EXPECT_TRUE(load.diagnostics.isEmpty()) << when << describeAll(load.diagnostics);
+    }
+    const struct {
+        const char *when;
+        const char *message;
+    } refused[] = {
+        {"\"{{ a.decision }} = no_match\"", "when: a lone '=' is not a comparison: write == (equal) or != (not equal)"},
+        {"\"{{ a.decision }}==no_match\"", "when: write == or != with a space either side"},
+        {"\"{{ a.decision }} !=matched\"", "when: write == or != with a space either side"},
+        {"\"{{ a.decision }} == \"", "when: a comparison needs a value on each side of =="},
+        {"\"decision is {{ a.decision }}\"", "when: a condition is a comparison"},
+        {"\"{{ a.decision }} {{ a.urgent }}\"", "when: a condition is a comparison"},
+        {"yes", "when: a condition is a comparison"},
+    };
+    for (const auto &c : refused) {
+        const BotLoad load = loadText(head + c.when + "\n");
+        ASSERT_EQ(load.diagnostics.size(), 1) << c.when << describeAll(load.diagnostics);
+        EXPECT_TRUE(load.diagnostics[0].message.startsWith(QString::fromUtf8(c.message)))
+            << c.when << ": " << load.diagnostics[0].message.toStdString();
+        // Where the condition is: line 11 of the file, at its value.
+        EXPECT_EQ(load.diagnostics[0].line, 11) << c.when;
+        EXPECT_EQ(load.diagnostics[0].column, 11) << c.when;
+        EXPECT_FALSE(load.bot.has_value()) << c.when;
+    }
+}
+
 TEST(BotLoaderTest, ChecksValueTypesFromTheSpec)
 {
     const QByteArray head = "name: t\nversion: 1\nowner_team: ict\nsteps: [{type: wait}]\n";

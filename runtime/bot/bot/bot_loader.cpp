@@ -25,6 +25,44 @@ QString kindName(FileKind kind)
     return kind == FileKind::Bot ? QStringLiteral("bot") : QStringLiteral("connector");
 }
 
+// What is wrong with a step's `when`, or empty when nothing is. The engine reads
+// "A == B" and "A != B" (with a space either side) as comparisons and anything else as
+// one value that holds unless empty, false, no, 0 or null, so a typo such as a lone "="
+// would make a condition that nearly always holds. A condition is therefore a comparison
+// or a single template with nothing around it.
+QString conditionProblem(const QString &when)
+{
+    const QString text = when.trimmed();
+    const QString padded = QLatin1Char(' ') + text + QLatin1Char(' ');  // "== x" and "x ==" lack a side
+    for (const QString &op : {QStringLiteral(" == "), QStringLiteral(" != ")}) {
+        const qsizetype at = padded.indexOf(op);
+        if (at < 0)
+            continue;
+        if (padded.left(at).trimmed().isEmpty() || padded.mid(at + op.size()).trimmed().isEmpty())
+            return QStringLiteral("a comparison needs a value on each side of %1").arg(op.trimmed());
+        return {};
+    }
+    // Outside the templates, look for comparison signs the engine would not read.
+    QString outside = text;
+    for (qsizetype open = outside.indexOf(QLatin1String("{{")); open >= 0; open = outside.indexOf(QLatin1String("{{"))) {
+        const qsizetype close = outside.indexOf(QLatin1String("}}"), open);
+        if (close < 0)
+            break;
+        outside.replace(open, close + 2 - open, QString(close + 2 - open, QLatin1Char(' ')));
+    }
+    if (outside.contains(QLatin1String("==")) || outside.contains(QLatin1String("!=")))
+        return QStringLiteral("write == or != with a space either side, e.g. \"{{ check.decision }} == matched\"");
+    if (outside.contains(QLatin1Char('=')))
+        return QStringLiteral("a lone '=' is not a comparison: write == (equal) or != (not equal), e.g. "
+                              "\"{{ check.decision }} == matched\"");
+    const bool singleTemplate = text.startsWith(QLatin1String("{{")) && text.endsWith(QLatin1String("}}")) &&
+                                text.indexOf(QLatin1String("{{"), 2) < 0;
+    if (!singleTemplate)
+        return QStringLiteral("a condition is a comparison (\"{{ check.decision }} == matched\", or !=) or a single "
+                              "template (\"{{ form.urgent }}\"), not other text");
+    return {};
+}
+
 Diagnostic fileError(const QString &file, const QString &message)
 {
     return Diagnostic{file, 0, 0, Diagnostic::Severity::Error, message};
@@ -384,6 +422,8 @@ void checkSteps(const Node &root, const StepCatalog &catalog, const std::optiona
             const QJsonValue value = validator.value(*whenNode, topLevelSpec(stepFields, QStringLiteral("when")));
             validator.setTemplateScope(nullptr);
             when = value.toString();
+            if (const QString problem = conditionProblem(when); value.isString() && !problem.isEmpty())
+                validator.errorAt(*whenNode, QStringLiteral("when: %1").arg(problem));
         }
 
         QJsonObject params;
