@@ -195,8 +195,13 @@ MailboxPoll MailboxWatch::poll(engine::Engine &engine, const bot::BotDefinition 
             continue;
         }
         const mail::MailMessage &message = *parsed;
-        const QString id = message.messageId.isEmpty() ? QStringLiteral("mail-sha256:%1").arg(digestOf(*raw))
-                                                       : QStringLiteral("mail:%1").arg(message.messageId);
+        // The sender chooses the Message-ID, so it alone does not name a message: another
+        // message reusing it (by mistake or to suppress it) would be dropped as a repeat.
+        // With the body's digest, the same message read again is still one message.
+        const QString id = message.messageId.isEmpty()
+                               ? QStringLiteral("mail-sha256:%1").arg(digestOf(*raw))
+                               : QStringLiteral("mail:%1/%2").arg(message.messageId,
+                                                                  QString::fromLatin1(message.bodyDigest.toHex().left(16)));
         const QString prefix = digestOf(id.toUtf8());
         bool stored = true;
         bool storeDown = false;

@@ -8,12 +8,14 @@
 //   1. fetches it and saves each attachment whose file name matches `attachments` into
 //      `folder` as "<message digest>-<index>-<file name>" (the same name on every fetch);
 //   2. submits one item per saved attachment, with source reference
-//      "mail:<Message-ID>#<index>" (a message without Message-ID: "mail-sha256:<digest of
-//      the message>#<index>") and input
+//      "mail:<Message-ID>/<digest of the body>#<index>" (a message without Message-ID:
+//      "mail-sha256:<digest of the message>#<index>"; digests are the first 16 hex
+//      digits of SHA-256) and input
 //        {"file": saved path, "name": file name, "size": bytes, "content_type": type,
 //         "mail": {"message_id", "from", "subject", "date", "uid", "attachment": index}};
 //      submission is deduplicated, so a message read again (after a crash, or when
-//      marking it failed) makes no second item;
+//      marking it failed, or delivered twice) makes no second item, while another
+//      message reusing its Message-ID is still taken;
 //   3. only then flags it or moves it to `move_to`. A message without a suitable
 //      attachment is marked too, and logged at info with its UID only.
 // Fetching sets \Seen on the server; when the message was unread before and the flag is

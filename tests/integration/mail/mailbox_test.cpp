@@ -16,6 +16,7 @@
 #include <QLoggingCategory>
 #include <QTimeZone>
 #include <QMutex>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QUuid>
 #include <gtest/gtest.h>
@@ -242,8 +243,9 @@ TEST_F(MailboxTest, EachSuitableAttachmentBecomesOneItemAndTheMessageIsFlaggedAf
     QList<WorkItem> list = items();
     ASSERT_EQ(list.size(), 2);
     std::sort(list.begin(), list.end(), [](const WorkItem &a, const WorkItem &b) { return a.sourceRef < b.sourceRef; });
-    EXPECT_EQ(list.at(0).sourceRef, QStringLiteral("mail:one@example.org#0"));
-    EXPECT_EQ(list.at(1).sourceRef, QStringLiteral("mail:one@example.org#1"));
+    const QRegularExpression ref(QStringLiteral("^mail:one@example\\.org/[0-9a-f]{16}#([01])$"));
+    EXPECT_EQ(ref.match(list.at(0).sourceRef).captured(1), QStringLiteral("0")) << list.at(0).sourceRef.toStdString();
+    EXPECT_EQ(ref.match(list.at(1).sourceRef).captured(1), QStringLiteral("1")) << list.at(1).sourceRef.toStdString();
     const QJsonObject pdf = list.at(0).payload;
     EXPECT_EQ(pdf.value("name").toString(), QStringLiteral("claim form.pdf"));
     EXPECT_EQ(pdf.value("mail").toObject().value("message_id").toString(), QStringLiteral("one@example.org"));
@@ -349,7 +351,7 @@ TEST_F(MailboxTest, AMessageTooLargeToReadIsMarkedAndReportedWithoutHoldingUpThe
     ASSERT_EQ(poll.problems.size(), 1);
     EXPECT_TRUE(poll.problems.first().contains(QStringLiteral("larger than"))) << poll.problems.first().toStdString();
     ASSERT_EQ(items().size(), 1);
-    EXPECT_EQ(items().first().sourceRef, QStringLiteral("mail:small@example.org#0"));
+    EXPECT_TRUE(items().first().sourceRef.startsWith(QStringLiteral("mail:small@example.org/")));
     EXPECT_EQ(search(m_folder, QStringLiteral("KEYWORD $ClerkDone")).size(), 2);
 }
 
@@ -427,6 +429,37 @@ TEST_F(MailboxTest, TheAttachmentLimitIsTheBotsToSet)
     ASSERT_EQ(poll.problems.size(), 1);
     EXPECT_TRUE(poll.problems.first().contains(QStringLiteral("more than 2 attachments")));
     EXPECT_TRUE(items().isEmpty());
+}
+
+TEST_F(MailboxTest, AMessageReusingAKnownMessageIdIsStillTakenButTheSameMessageTwiceIsNot)
+{
+    const QByteArray first = mail("reused@example.org", {{"Content-Type: application/pdf; name=a.pdf", kPdf}});
+    deliver(m_folder, first);
+    auto scheduler = makeScheduler();
+    ASSERT_TRUE(scheduler->addBot(loadBot({})));
+    EXPECT_EQ(nextPoll(*scheduler).enqueued, 1);
+
+    // Another message under the same Message-ID (a careless or hostile sender), and the
+    // first one delivered a second time.
+    const QByteArray otherPdf = "%PDF-1.4\n% another claim\n%%EOF\n";
+    deliver(m_folder, mail("reused@example.org", {{"Content-Type: application/pdf; name=a.pdf", otherPdf}}));
+    deliver(m_folder, first);
+    const TickResult second = nextPoll(*scheduler);
+    EXPECT_TRUE(second.problems.isEmpty()) << second.problems.join(QLatin1Char('\n')).toStdString();
+    EXPECT_EQ(second.enqueued, 1);
+    EXPECT_EQ(search(m_folder, QStringLiteral("KEYWORD $ClerkDone")).size(), 3);
+
+    QList<WorkItem> list = items();
+    ASSERT_EQ(list.size(), 2);
+    EXPECT_NE(list.at(0).sourceRef, list.at(1).sourceRef);
+    // Each item keeps its own file: the second message did not overwrite the first's.
+    QSet<QByteArray> contents;
+    for (const WorkItem &item : list) {
+        QFile file(item.payload.value("file").toString());
+        ASSERT_TRUE(file.open(QIODevice::ReadOnly));
+        contents.insert(file.readAll());
+    }
+    EXPECT_EQ(contents, (QSet<QByteArray>{kPdf, otherPdf}));
 }
 
 } // namespace
