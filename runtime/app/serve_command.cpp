@@ -167,12 +167,28 @@ int serveCommand(const QStringList &arguments)
                               QStringLiteral("file"));
     QCommandLineOption trustedHeader(QStringLiteral("trusted-user-header"),
                                      QStringLiteral("Take the signed-in user's name from this request header, set "
-                                                    "by a single sign-on proxy in front (only when nothing else can "
-                                                    "reach the port). The user must exist (clerk user add)."),
+                                                    "by a single sign-on proxy in front; believed only from "
+                                                    "--trusted-proxy peers (from others: 401 and a warning). The user "
+                                                    "must exist (clerk user add)."),
                                      QStringLiteral("header"));
+    QCommandLineOption trustedProxy(QStringLiteral("trusted-proxy"),
+                                    QStringLiteral("A reverse proxy in front, as an address or range (10.0.0.0/8); "
+                                                   "repeat it or separate with commas. Only these peers' "
+                                                   "X-Forwarded-For gives the client's address, and only they may "
+                                                   "send --trusted-user-header."),
+                                    QStringLiteral("cidr"));
+    QCommandLineOption publicUrl(QStringLiteral("public-url"),
+                                 QStringLiteral("The address people reach the page at, e.g. https://clerk.example.org "
+                                                "behind a TLS proxy: with https the session cookie is Secure and "
+                                                "named __Host-clerk_session."),
+                                 QStringLiteral("url"));
     QCommandLineOption idleTimeout(QStringLiteral("idle-timeout"),
                                    QStringLiteral("End a web session unused for this long (default 30m)."),
                                    QStringLiteral("duration"), QStringLiteral("30m"));
+    QCommandLineOption sessionLifetime(QStringLiteral("session-lifetime"),
+                                       QStringLiteral("End every web session this long after sign-in, however busy "
+                                                      "(default 12h)."),
+                                       QStringLiteral("duration"), QStringLiteral("12h"));
     QCommandLineOption claimFor(QStringLiteral("claim-for"),
                                 QStringLiteral("How long a person's claim on an exception item lasts (default 15m)."),
                                 QStringLiteral("duration"), QStringLiteral("15m"));
@@ -184,8 +200,8 @@ int serveCommand(const QStringList &arguments)
                                    QStringLiteral("What an hour of a person's time costs, for the dashboard's cost "
                                                   "saved (default: not shown)."),
                                    QStringLiteral("amount"));
-    parser.addOptions({workers, lease, shutdownTimeout, listen, tlsCert, tlsKey, trustedHeader, idleTimeout, claimFor,
-                       metricsTokenFile, costPerHour});
+    parser.addOptions({workers, lease, shutdownTimeout, listen, tlsCert, tlsKey, trustedHeader, trustedProxy, publicUrl,
+                       idleTimeout, sessionLifetime, claimFor, metricsTokenFile, costPerHour});
     parser.addPositionalArgument(QStringLiteral("bots"), QStringLiteral("Bot files, or folders of them."),
                                  QStringLiteral("BOT_OR_FOLDER..."));
     int exitCode = ExitOk;
@@ -231,10 +247,40 @@ int serveCommand(const QStringList &arguments)
         return fail(QStringLiteral("--tls-cert and --tls-key go together"));
     serverOptions.auth.secureCookies = !serverOptions.tlsCertFile.isEmpty();
     serverOptions.auth.trustedUserHeader = parser.value(trustedHeader).toLatin1().toLower();
+    for (const QString &given : parser.values(trustedProxy)) {
+        for (const QString &range : given.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            const QString text = range.trimmed();
+            server::Subnet subnet = QHostAddress::parseSubnet(text);
+            if (subnet.first.isNull() && !text.contains(QLatin1Char('/')))
+                subnet = QHostAddress::parseSubnet(text + (text.contains(QLatin1Char(':')) ? QStringLiteral("/128")
+                                                                                          : QStringLiteral("/32")));
+            if (subnet.first.isNull())
+                return fail(QStringLiteral("--trusted-proxy takes addresses or ranges, e.g. 10.0.0.5 or 10.0.0.0/8; "
+                                           "not %1").arg(text));
+            serverOptions.trustedProxies.append(subnet);
+        }
+    }
+    if (!serverOptions.auth.trustedUserHeader.isEmpty() && serverOptions.trustedProxies.isEmpty())
+        return fail(QStringLiteral("--trusted-user-header needs --trusted-proxy: the header is believed only from the "
+                                   "proxy that sets it"));
+    if (parser.isSet(publicUrl)) {
+        const QUrl url(parser.value(publicUrl), QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http"))
+            || url.host().isEmpty())
+            return fail(QStringLiteral("--public-url takes the page's address, e.g. https://clerk.example.org"));
+        if (url.scheme() == QLatin1String("https")) {
+            serverOptions.auth.secureCookies = true;
+            serverOptions.auth.hostPrefixedCookie = true;
+        }
+    }
     const auto idle = parseDuration(parser.value(idleTimeout));
     if (!idle || idle->count() < 60'000)
         return fail(QStringLiteral("--idle-timeout takes a duration of at least 1m, e.g. 30m"));
     serverOptions.auth.idleTimeout = *idle;
+    const auto lifetime = parseDuration(parser.value(sessionLifetime));
+    if (!lifetime || lifetime->count() < 60'000)
+        return fail(QStringLiteral("--session-lifetime takes a duration of at least 1m, e.g. 12h"));
+    serverOptions.auth.sessionLifetime = *lifetime;
     const auto claimLength = parseDuration(parser.value(claimFor));
     if (!claimLength || claimLength->count() < 60'000)
         return fail(QStringLiteral("--claim-for takes a duration of at least 1m, e.g. 15m"));

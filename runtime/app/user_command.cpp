@@ -1,12 +1,15 @@
-// clerk user add|passwd|disable|enable|list|token: the people who sign in to the web
-// queue, and API tokens for machine clients. Passwords are read from --password-file, or
+// clerk user add|passwd|disable|enable|set|list|token|tokens|revoke: the people who sign
+// in to the web queue, and API tokens for machine clients (which may expire, and can be
+// revoked; a token is shown once, and afterwards only by its id). Passwords are read from --password-file, or
 // from standard input (typed twice, unechoed, at a terminal); never from the command line,
 // where other users of the machine could see them.
 #include "cli_support.h"
 #include "commands.h"
 
+#include "core/duration.h"
 #include "server/password.h"
 
+#include <QDateTime>
 #include <QFile>
 #include <QJsonArray>
 
@@ -75,8 +78,10 @@ int userCommand(const QStringList &arguments)
         "disable NAME | enable NAME    stop or allow signing in (disabling signs out everywhere)\n"
         "set NAME [--team T] [--role R] move to another team or role\n"
         "list                          everyone, with team and role\n"
-        "token NAME --label L          an API token acting as NAME, for a machine client; printed\n"
-        "                              once, only its digest is kept\n"
+        "token NAME --label L [--expires D] an API token acting as NAME, for a machine client;\n"
+        "                              printed once, only its digest is kept; --expires 90d\n"
+        "tokens NAME                   NAME's tokens: id, label, created, expires, revoked\n"
+        "revoke TOKEN_ID               the token stops working at once (id from tokens)\n"
         "Roles: operator (clears their team's queue), lead (also sees all work items), admin\n"
         "(every team).")
                                          .arg(server::kMinPasswordLength));
@@ -90,10 +95,15 @@ int userCommand(const QStringList &arguments)
                                     QStringLiteral("file"));
     QCommandLineOption label(QStringLiteral("label"), QStringLiteral("What the token is for, e.g. portal."),
                              QStringLiteral("text"));
+    QCommandLineOption expires(QStringLiteral("expires"),
+                               QStringLiteral("With token: the token stops working this long from now, e.g. 90d "
+                                              "(default: never)."),
+                               QStringLiteral("duration"));
     QCommandLineOption as(QStringLiteral("as"), QStringLiteral("The person making the change (default: $USER)."),
                           QStringLiteral("name"));
-    parser.addOptions({team, role, passwordFile, label, as});
-    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("add, passwd, disable, enable, set, list or token."));
+    parser.addOptions({team, role, passwordFile, label, expires, as});
+    parser.addPositionalArgument(QStringLiteral("action"),
+                                 QStringLiteral("add, passwd, disable, enable, set, list, token, tokens or revoke."));
     parser.addPositionalArgument(QStringLiteral("name"), QStringLiteral("The person's user name."), QStringLiteral("[NAME]"));
     int exitCode = ExitOk;
     if (!parseCommand(parser, arguments, exitCode))
@@ -107,11 +117,23 @@ int userCommand(const QStringList &arguments)
     const QString action = positional.value(0);
     const QStringList actions = {QStringLiteral("add"),    QStringLiteral("passwd"), QStringLiteral("disable"),
                                  QStringLiteral("enable"), QStringLiteral("set"),    QStringLiteral("list"),
-                                 QStringLiteral("token")};
+                                 QStringLiteral("token"),  QStringLiteral("tokens"), QStringLiteral("revoke")};
     if (!actions.contains(action))
-        return complain(QStringLiteral("say add, passwd, disable, enable, set, list or token (clerk user --help)"));
+        return complain(
+            QStringLiteral("say add, passwd, disable, enable, set, list, token, tokens or revoke (clerk user --help)"));
+    if (action == QLatin1String("revoke") && positional.size() != 2)
+        return complain(QStringLiteral("revoke takes one token id (clerk user tokens NAME lists them)"));
     if (action != QLatin1String("list") && positional.size() != 2)
         return complain(QStringLiteral("%1 takes one user name").arg(action));
+    std::optional<std::chrono::milliseconds> expiresIn;
+    if (parser.isSet(expires)) {
+        if (action != QLatin1String("token"))
+            return complain(QStringLiteral("--expires goes with token"));
+        auto duration = parseDuration(parser.value(expires));
+        if (!duration || duration->count() < 60'000)
+            return complain(QStringLiteral("--expires takes a duration of at least 1m, e.g. 90d"));
+        expiresIn = *duration;
+    }
     std::optional<store::Role> chosenRole;
     if (parser.isSet(role)) {
         chosenRole = store::roleFromString(parser.value(role));
@@ -124,6 +146,14 @@ int userCommand(const QStringList &arguments)
         return complain(store.error().toString());
     const QString actor = actorName(parser.value(as));
     const QString name = positional.value(1);
+
+    if (action == QLatin1String("revoke")) {
+        if (auto revoked = (*store)->revokeApiToken(name.trimmed(), actor); !revoked)
+            return complain(revoked.error().message());
+        out() << "token " << name.trimmed() << " revoked\n";
+        out().flush();
+        return ExitOk;
+    }
 
     if (action == QLatin1String("list")) {
         auto users = (*store)->users();
@@ -180,16 +210,55 @@ int userCommand(const QStringList &arguments)
         if (!parser.isSet(label))
             return complain(QStringLiteral("token needs --label, saying what the token is for"));
         const QString token = server::randomToken();
-        if (auto saved = (*store)->saveApiToken({.idHash = server::tokenDigest(token), .name = parser.value(label),
-                                                 .user = name},
-                                                actor);
-            !saved)
-            return complain(saved.error().toString());
+        store::ApiToken saved{.idHash = server::tokenDigest(token), .name = parser.value(label), .user = name};
+        if (expiresIn)
+            saved.expiresAt = QDateTime::currentDateTimeUtc().addMSecs(expiresIn->count());
+        if (auto stored = (*store)->saveApiToken(saved, actor); !stored)
+            return complain(stored.error().toString());
         out() << token << "\n";
         out().flush();
         err() << "clerk user: keep this token secret; it is shown only now. Send it as 'Authorization: Bearer "
-                 "TOKEN'.\n";
+                 "TOKEN'. Its id is "
+              << saved.id()
+              << (saved.expiresAt.isValid() ? QStringLiteral("; it expires %1").arg(saved.expiresAt.toString(Qt::ISODate))
+                                            : QString())
+              << ".\n";
         err().flush();
+        return ExitOk;
+    }
+
+    if (action == QLatin1String("tokens")) {
+        auto tokens = (*store)->apiTokensOf(name);
+        if (!tokens)
+            return complain(tokens.error().toString());
+        const auto timeText = [](const QDateTime &time) {
+            return time.isValid() ? time.toUTC().toString(Qt::ISODate) : QString();
+        };
+        if (parser.isSet(common.json)) {
+            QJsonArray array;
+            for (const store::ApiToken &token : *tokens) {
+                const auto orNull = [&](const QDateTime &time) {
+                    return time.isValid() ? QJsonValue(timeText(time)) : QJsonValue(QJsonValue::Null);
+                };
+                array.append(QJsonObject{{QStringLiteral("id"), token.id()},
+                                         {QStringLiteral("label"), token.name},
+                                         {QStringLiteral("created_at"), orNull(token.createdAt)},
+                                         {QStringLiteral("expires_at"), orNull(token.expiresAt)},
+                                         {QStringLiteral("revoked_at"), orNull(token.revokedAt)}});
+            }
+            printJson(array);
+            return ExitOk;
+        }
+        if (tokens->isEmpty())
+            out() << name << " has no API tokens\n";
+        for (const store::ApiToken &token : *tokens) {
+            out() << token.id() << "\t" << token.name << "\tcreated " << timeText(token.createdAt) << "\t"
+                  << (token.expiresAt.isValid() ? QStringLiteral("expires ") + timeText(token.expiresAt)
+                                                : QStringLiteral("never expires"))
+                  << (token.revokedAt.isValid() ? QStringLiteral("\trevoked ") + timeText(token.revokedAt) : QString())
+                  << "\n";
+        }
+        out().flush();
         return ExitOk;
     }
 

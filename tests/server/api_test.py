@@ -4,11 +4,19 @@ with a real SQLite file.
 
 A bot whose one step asks a person when a form's topic is not one it knows is fed through
 its webhook; people of two teams sign in and clear the queue; the checks cover sign-in,
-sessions, CSRF, team separation, API tokens, slowing down guessing, hostile input, the
-audit trail and items resuming after an answer.
+sessions, CSRF, team separation (queues, items, bots, dashboard), API tokens (expiry,
+listing, revocation), slowing down guessing per name and address, bounded sign-in input
+(the database does not grow from refused sign-ins), client addresses behind a trusted
+proxy, the trusted user header from trusted proxies only, the __Host- cookie behind a TLS
+proxy, hostile input, the audit trail and items resuming after an answer.
+
+Loopback stands in for the network: the service trusts 127.0.0.1 as its proxy, whose
+X-Forwarded-For names the (made-up) client addresses, and a client connecting from
+127.0.0.2 is a stranger that reached the port around the proxy.
 
 Usage: api_test.py CLERK_BINARY
 """
+import hashlib
 import http.client
 import json
 import os
@@ -40,15 +48,20 @@ def free_port():
 class Client:
     """One browser or machine: keeps its cookie and CSRF token."""
 
-    def __init__(self, port, token=None):
+    def __init__(self, port, token=None, source=None, forwarded_for=None):
         self.port = port
         self.cookie = None
         self.csrf = None
         self.token = token
+        self.source = source                # the address to connect from, e.g. 127.0.0.2
+        self.forwarded_for = forwarded_for  # X-Forwarded-For to send
 
     def call(self, method, path, body=None, csrf=True, headers=None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
+                                                source_address=(self.source, 0) if self.source else None)
         sent = dict(headers or {})
+        if self.forwarded_for:
+            sent["X-Forwarded-For"] = self.forwarded_for
         if self.cookie:
             sent["Cookie"] = self.cookie
         if self.token:
@@ -70,8 +83,8 @@ class Client:
         connection.close()
         return result
 
-    def sign_in(self, name, password):
-        answer = self.call("POST", "/api/v1/session", {"name": name, "password": password})
+    def sign_in(self, name, password, headers=None):
+        answer = self.call("POST", "/api/v1/session", {"name": name, "password": password}, headers=headers)
         if answer["status"] == 200:
             self.cookie = answer["headers"]["set-cookie"].split(";")[0]
             self.csrf = answer["json"]["csrf_token"]
@@ -111,13 +124,15 @@ steps:
         return subprocess.run([CLERK, *args, "--db", db], input=stdin, capture_output=True, text=True, timeout=60)
 
     for name, team, role in [("alice", "post-room", "operator"), ("bob", "housing", "operator"),
-                             ("carol", "post-room", "admin")]:
+                             ("carol", "post-room", "admin"), ("erin", "housing", "lead"),
+                             ("frank", "post-room", "lead")]:
         added = clerk("user", "add", name, "--team", team, "--role", role, "--password-file", password_file)
         check(added.returncode == 0, f"clerk user add {name}: {added.stderr}")
     short = clerk("user", "add", "dave", "--team", "post-room", stdin="short\n")
     check(short.returncode != 0 and "at least" in short.stderr, "a short password is refused")
     listed = clerk("user", "list", "--json")
-    check([u["name"] for u in json.loads(listed.stdout)] == ["alice", "bob", "carol"], "clerk user list")
+    check([u["name"] for u in json.loads(listed.stdout)] == ["alice", "bob", "carol", "erin", "frank"],
+          "clerk user list")
     check("argon2" not in listed.stdout, "no hash in clerk user list")
     token_run = clerk("user", "token", "alice", "--label", "portal")
     api_token = token_run.stdout.strip()
@@ -126,27 +141,41 @@ steps:
     port = free_port()
     env = dict(os.environ, TOPICS_HOOK_TOKEN="hook-secret-123", CLERK_DB=db)
     log = open(os.path.join(work, "serve.log"), "w")
-    serve = subprocess.Popen([CLERK, "serve", bot, "--db", db, "--workers", "1", "--listen", f"127.0.0.1:{port}"],
+    serve = subprocess.Popen([CLERK, "serve", bot, "--db", db, "--workers", "1", "--listen", f"127.0.0.1:{port}",
+                              "--trusted-proxy", "127.0.0.1"],
                              stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         anonymous = Client(port)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if anonymous.call("GET", "/healthz")["status"] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        run_checks(port, anonymous, api_token, clerk)
+        wait_for_health(anonymous)
+        run_checks(port, anonymous, api_token, clerk, db)
     finally:
-        serve.terminate()
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
+        stop(serve)
         log.close()
-    with open(os.path.join(work, "serve.log")) as f:
-        served_log = f.read()
+
+    # A second service behind a TLS-terminating single sign-on proxy.
+    try:
+        refused = clerk("serve", bot, "--listen", f"127.0.0.1:{free_port()}", "--trusted-user-header", "X-Remote-User")
+        check(refused.returncode != 0 and "--trusted-proxy" in refused.stderr,
+              f"--trusted-user-header without --trusted-proxy is refused: {refused.stderr}")
+    except subprocess.TimeoutExpired:
+        check(False, "--trusted-user-header without --trusted-proxy is refused (it served instead)")
+    port = free_port()
+    proxy_log = open(os.path.join(work, "serve-sso.log"), "w")
+    serve = subprocess.Popen([CLERK, "serve", bot, "--db", db, "--workers", "1", "--listen", f"127.0.0.1:{port}",
+                              "--trusted-proxy", "127.0.0.1/32,10.9.0.0/16", "--trusted-user-header", "X-Remote-User",
+                              "--public-url", "https://clerk.example.org"],
+                             stdout=proxy_log, stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_for_health(Client(port))
+        run_proxy_checks(port, os.path.join(work, "serve-sso.log"))
+    finally:
+        stop(serve)
+        proxy_log.close()
+
+    served_log = ""
+    for name in ["serve.log", "serve-sso.log"]:
+        with open(os.path.join(work, name)) as f:
+            served_log += f.read()
     check("correct horse" not in served_log and "hook-secret" not in served_log, "no secret in the service log")
     check("<script>" not in served_log, "no form content in the service log")
     if failures:
@@ -154,6 +183,29 @@ steps:
         print(f"{len(failures)} checks failed")
         sys.exit(1)
     print("all API checks passed")
+
+
+def wait_for_health(client):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if client.call("GET", "/healthz")["status"] == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+
+
+def stop(serve):
+    serve.terminate()
+    try:
+        serve.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        serve.kill()
+
+
+def database_bytes(db):
+    """The database's size on disk, with its write-ahead log."""
+    return sum(os.path.getsize(db + suffix) for suffix in ["", "-wal"] if os.path.exists(db + suffix))
 
 
 def wait_for(predicate, what, timeout=30):
@@ -167,7 +219,7 @@ def wait_for(predicate, what, timeout=30):
     return None
 
 
-def run_checks(port, anonymous, api_token, clerk):
+def run_checks(port, anonymous, api_token, clerk, db):
     check(anonymous.call("GET", "/healthz")["status"] == 200, "/healthz answers")
     ready = wait_for(lambda: anonymous.call("GET", "/readyz")["status"] == 200, "/readyz")
     check(ready, "/readyz is 200 once workers run")
@@ -222,6 +274,21 @@ def run_checks(port, anonymous, api_token, clerk):
     check(session["status"] == 200 and session["json"]["csrf_token"] == alice.csrf, "GET session gives the CSRF token")
     check("default-src 'self'" in session["headers"].get("content-security-policy", ""), "CSP header on answers")
     check(session["headers"].get("x-content-type-options") == "nosniff", "nosniff on answers")
+
+    # --- sign-in input is bounded before anything is written ----------------------------------
+    stranger = Client(port)
+    long_name = stranger.sign_in("n" * 129, "whatever it is")
+    check(long_name["status"] == 400, f"a 129-character name: 400, got {long_name['status']}")
+    long_password = stranger.sign_in("alice", "p" * 1025)
+    check(long_password["status"] == 400, f"a 1025-character password: 400, got {long_password['status']}")
+    before = database_bytes(db)
+    statuses = set()
+    for n in range(200):
+        statuses.add(stranger.sign_in(f"{n}" + "x" * 500_000, "whatever it is")["status"])
+    grown = database_bytes(db) - before
+    check(statuses == {413}, f"a 500 kB sign-in body: 413, got {statuses}")
+    check(grown < 1024 * 1024, f"200 sign-ins with 500 kB names grew the database by {grown} bytes (< 1 MiB)")
+    print(f"200 sign-ins with 500 kB names grew the database by {grown} bytes", flush=True)
 
     # --- the queue ----------------------------------------------------------------------------
     listed = wait_for(lambda: (lambda a: a if a["json"] and a["json"]["total"] == 4 else None)(
@@ -303,12 +370,25 @@ def run_checks(port, anonymous, api_token, clerk):
           "next gives the next open item, claimed")
     check(alice.call("POST", f"/api/v1/exceptions/{nxt['json']['id']}/reject", {})["status"] == 400,
           "a rejection needs a reason")
-    rejected = alice.call("POST", f"/api/v1/exceptions/{nxt['json']['id']}/reject", {"reason": "spam"})
+    # From a peer that is not a trusted proxy, X-Forwarded-For is ignored: the audit trail
+    # has the peer's own address.
+    around = Client(port, source="127.0.0.2", forwarded_for="192.0.2.99")
+    around.cookie, around.csrf = alice.cookie, alice.csrf
+    rejected = around.call("POST", f"/api/v1/exceptions/{nxt['json']['id']}/reject", {"reason": "spam"})
     check(rejected["status"] == 200, "alice rejects the hostile form")
+    rejection = next((e for e in alice.call("GET", f"/api/v1/items/{items[1]}")["json"]["events"]
+                      if e["kind"] == "rejected"), {})
+    check(rejection.get("detail", {}).get("address") == "127.0.0.2",
+          f"X-Forwarded-For from an untrusted peer is ignored: {rejection}")
     check(alice.call("GET", f"/api/v1/items/{items[1]}")["json"]["state"] == "cancelled", "rejected: cancelled")
     third = next(i for i in queue if i["item_id"] == items[2])
-    moved = alice.call("POST", f"/api/v1/exceptions/{third['id']}/reassign", {"team": "housing", "reason": "noise"})
+    moved = alice.call("POST", f"/api/v1/exceptions/{third['id']}/reassign", {"team": "housing", "reason": "noise"},
+                       headers={"X-Forwarded-For": "6.6.6.6, 192.0.2.44"})
     check(moved["status"] == 204, "alice passes an item to housing")
+    passed = next((e for e in alice.call("GET", f"/api/v1/items/{items[2]}")["json"]["events"]
+                   if e["kind"] == "reassigned"), {})
+    check(passed.get("detail", {}).get("address") == "192.0.2.44",
+          f"behind the trusted proxy the audit trail has the client's address: {passed}")
     check([i["id"] for i in bob.call("GET", "/api/v1/exceptions")["json"]["items"]] == [third["id"]],
           "bob now sees it")
     check(alice.call("GET", f"/api/v1/exceptions/{third['id']}")["status"] == 404, "and alice no longer does")
@@ -321,6 +401,26 @@ def run_checks(port, anonymous, api_token, clerk):
           "a machine answers with its token")
     check(Client(port, token="x" * 43).call("GET", "/api/v1/exceptions")["status"] == 401, "an unknown token: 401")
     check(alice.call("POST", "/api/v1/exceptions/next", {})["status"] == 204, "an empty queue: next gives 204")
+
+    # --- API tokens are listed by id, expire and can be revoked -------------------------------------
+    token_id = hashlib.sha256(api_token.encode()).hexdigest()[:12]
+    expiring = clerk("user", "token", "alice", "--label", "nightly", "--expires", "30d")
+    check(expiring.returncode == 0 and "expires" in expiring.stderr, f"a token with an expiry: {expiring.stderr}")
+    listed = clerk("user", "tokens", "alice")
+    check(listed.returncode == 0 and token_id in listed.stdout and "portal" in listed.stdout
+          and "never expires" in listed.stdout, f"clerk user tokens lists id, label, expiry: {listed.stdout}")
+    check(api_token not in listed.stdout and expiring.stdout.strip() not in listed.stdout,
+          "clerk user tokens never shows a secret")
+    tokens = json.loads(clerk("user", "tokens", "alice", "--json").stdout or "[]")
+    nightly = next((t for t in tokens if t["label"] == "nightly"), {})
+    check(nightly.get("expires_at") and nightly.get("created_at") and nightly.get("revoked_at") is None,
+          f"clerk user tokens --json: {tokens}")
+    check(Client(port, token=expiring.stdout.strip()).call("GET", "/api/v1/session")["status"] == 200,
+          "a token before its expiry works")
+    revoked = clerk("user", "revoke", token_id)
+    check(revoked.returncode == 0, f"clerk user revoke: {revoked.stderr}")
+    check(machine.call("GET", "/api/v1/exceptions")["status"] == 401, "a revoked token: 401")
+    check(clerk("user", "revoke", "000000000000").returncode != 0, "revoking an unknown token fails")
     teams = carol.call("GET", "/api/v1/teams")["json"]["teams"]
     check({t["team"]: t["open"] for t in teams}.get("housing") == 1, "teams with their queue sizes")
     seen_by_bob = {t["team"]: t for t in bob.call("GET", "/api/v1/teams")["json"]["teams"]}
@@ -337,6 +437,28 @@ def run_checks(port, anonymous, api_token, clerk):
           f"dashboard counts: {figures}")
     check(figures.get("hours_saved") == 0.1, "hours saved: 1 item x 6 minutes")
     check(carol.call("GET", "/api/v1/dashboard?days=nine")["status"] == 400, "dashboard days must be a number")
+    check({q["team"] for q in dashboard["json"]["queues"]} >= {"post-room", "housing"},
+          f"an admin's dashboard shows every team's queue: {dashboard['json']['queues']}")
+
+    # --- team separation on every route ---------------------------------------------------------
+    seen = bob.call("GET", "/api/v1/dashboard?days=7")["json"]
+    check([q["team"] for q in seen["queues"]] == ["housing"] and seen["bots"] == [] and seen["days"] == [],
+          f"bob's dashboard has his own team's queue and no other team's bot: {seen['queues']} {seen['bots']}")
+    seen = alice.call("GET", "/api/v1/dashboard?days=7")["json"]
+    check({q["team"] for q in seen["queues"]} == {"post-room"} and [b["bot"] for b in seen["bots"]] == ["topics"],
+          f"alice's dashboard has her team's queue and bot: {seen['queues']}")
+    check(bob.call("GET", "/api/v1/bots")["json"]["bots"] == [], "bob lists no other team's bots")
+    check([b["name"] for b in alice.call("GET", "/api/v1/bots")["json"]["bots"]] == ["topics"],
+          "alice lists her team's bot")
+    erin = Client(port)
+    check(erin.sign_in("erin", "correct horse battery")["status"] == 200, "erin (housing lead) signs in")
+    check(erin.call("GET", "/api/v1/items")["json"]["items"] == [], "a lead lists no other team's items")
+    check(erin.call("GET", "/api/v1/items?bot=topics")["json"]["items"] == [], "not even by naming the bot")
+    check(erin.call("GET", f"/api/v1/items/{items[4]}")["status"] == 404, "another team's item reads as missing")
+    frank = Client(port)
+    check(frank.sign_in("frank", "correct horse battery")["status"] == 200, "frank (post-room lead) signs in")
+    check(len(frank.call("GET", "/api/v1/items")["json"]["items"]) == 5, "a lead lists their team's items")
+    check(frank.call("GET", f"/api/v1/items/{items[4]}")["status"] == 200, "and reads them")
     metrics = anonymous.call("GET", "/metrics")
     check(metrics["status"] == 200 and metrics["headers"]["content-type"].startswith("text/plain; version=0.0.4"),
           "/metrics in the Prometheus text format")
@@ -347,15 +469,33 @@ def run_checks(port, anonymous, api_token, clerk):
         linted = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
         check(linted.returncode == 0, "promtool check metrics: " + linted.stdout + linted.stderr)
 
-    # --- guessing is slowed down ---------------------------------------------------------------------
+    # --- guessing is slowed down, per name and address -------------------------------------------
     guesser = Client(port)
     statuses = [guesser.sign_in("carol", f"guess number {n}")["status"] for n in range(7)]
-    # Failures count per name and per address: two came from this address earlier (alice's
-    # wrong password and the unknown name), so three more reach the limit of five.
-    check(statuses == [401] * 3 + [429] * 4, f"after 5 failures sign-in is slowed: {statuses}")
+    check(statuses == [401] * 5 + [429] * 2, f"after 5 failures sign-in is slowed: {statuses}")
     slowed = guesser.sign_in("carol", "correct horse battery")
     check(slowed["status"] == 429 and int(slowed["headers"].get("retry-after", "0")) > 0,
           "even the right password waits, with Retry-After")
+    # Attempts refused while slowed do not extend the wait: after Retry-After, one more try.
+    for _ in range(10):
+        guesser.sign_in("carol", "guess again")
+    wait = int(guesser.sign_in("carol", "guess again")["headers"].get("retry-after", "0"))
+    check(0 < wait <= 1, f"hammering does not lengthen the wait: Retry-After {wait}")
+    time.sleep(wait + 0.2)
+    allowed = Client(port).sign_in("carol", "correct horse battery")
+    check(allowed["status"] == 200, f"after the wait the right password signs in: {allowed['status']}")
+
+    # A stranger elsewhere cannot lock alice out: six bad passwords from another address,
+    # again and again, and alice still signs in from hers (the proxy names both addresses).
+    stranger = Client(port, forwarded_for="203.0.113.66")
+    for _ in range(3):
+        statuses = [stranger.sign_in("alice", f"guess {n}")["status"] for n in range(6)]
+        at_desk = Client(port, forwarded_for="198.51.100.10").sign_in("alice", "correct horse battery")
+        check(at_desk["status"] == 200, f"alice signs in while a stranger guesses ({statuses}): {at_desk['status']}")
+    check(statuses[-1] == 429, f"the stranger is slowed: {statuses}")
+    # Behind the proxy the stranger's own address is what counts, not the proxy's.
+    check(Client(port).sign_in("alice", "correct horse battery")["status"] == 200,
+          "the proxy's own address is not slowed down by the clients behind it")
 
     # --- signing out ------------------------------------------------------------------------------
     out = alice.call("DELETE", "/api/v1/session")
@@ -366,6 +506,30 @@ def run_checks(port, anonymous, api_token, clerk):
     disabled = clerk("user", "disable", "bob")
     check(disabled.returncode == 0, "clerk user disable")
     check(bob.call("GET", "/api/v1/exceptions")["status"] == 401, "a disabled person is signed out")
+
+
+def run_proxy_checks(port, log_path):
+    proxy = Client(port)                   # the single sign-on proxy, a trusted peer
+    around = Client(port, source="127.0.0.2")  # someone reaching the port around it
+    forged = around.call("GET", "/api/v1/session", headers={"X-Remote-User": "carol"})
+    check(forged["status"] == 401, f"the trusted user header from an untrusted peer: {forged['status']}, expected 401")
+    check(around.call("GET", "/api/v1/exceptions", headers={"X-Remote-User": "carol"})["status"] == 401,
+          "and on every route")
+    time.sleep(0.2)
+    with open(log_path) as f:
+        log = f.read()
+    check("<4>" in log and "not a --trusted-proxy" in log and "127.0.0.2" in log,
+          "the refused trusted header is a warning in the log")
+    via_proxy = proxy.call("GET", "/api/v1/session", headers={"X-Remote-User": "carol"})
+    check(via_proxy["status"] == 200 and via_proxy["json"]["user"]["name"] == "carol",
+          f"the trusted user header from the proxy signs carol in: {via_proxy['status']}")
+    cookie = via_proxy["headers"].get("set-cookie", "")
+    check(cookie.startswith("__Host-clerk_session=") and "Secure" in cookie and "Path=/" in cookie
+          and "Domain" not in cookie, f"behind a TLS proxy the cookie is __Host- and Secure: {cookie}")
+    signed = Client(port).sign_in("alice", "correct horse battery")
+    cookie = signed["headers"].get("set-cookie", "")
+    check(signed["status"] == 200 and cookie.startswith("__Host-clerk_session=") and "; Secure" in cookie,
+          f"a password sign-in behind a TLS proxy gets the __Host- cookie: {cookie}")
 
 
 if __name__ == "__main__":

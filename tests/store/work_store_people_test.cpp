@@ -97,31 +97,130 @@ TEST_P(WorkStorePeopleTest, SessionsAndTokensAreFoundByDigestAndEndTogether)
     EXPECT_TRUE(failsWith(m_store->apiToken(QStringLiteral("t2")), ErrorCode::NotFound));
 }
 
-TEST_P(WorkStorePeopleTest, FailedSignInsAreCountedByNameOrAddressWithinTheWindow)
+TEST_P(WorkStorePeopleTest, FailedSignInsAreCountedPerNameAndAddressSinceTheLastSuccess)
 {
     const QString here = QStringLiteral("192.0.2.1");
-    for (int i = 0; i < 3; ++i)
-        ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("alice"), here, false)));
-    ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("bob"), QStringLiteral("192.0.2.9"), false)));
-    ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("alice"), here, true)));
+    const QString there = QStringLiteral("198.51.100.7");
+    const QDateTime longAgo = m_clock.now().addDays(-1);
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("alice"), here, false, longAgo)));
+        m_clock.advance(1s);
+    }
+    ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("alice"), there, false, longAgo)));
+    ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("bob"), here, false, longAgo)));
     const QDateTime windowStart = m_clock.now().addSecs(-60);
-    EXPECT_EQ(*m_store->failedSignIns(QStringLiteral("alice"), QStringLiteral("198.51.100.7"), windowStart), 3);
-    EXPECT_EQ(*m_store->failedSignIns(QStringLiteral("carol"), here, windowStart), 3);
-    EXPECT_EQ(*m_store->failedSignIns(QStringLiteral("bob"), here, windowStart), 4);
+    auto alice = m_store->signInFailures(QStringLiteral("alice"), here, windowStart);
+    ASSERT_TRUE(isOk(alice));
+    EXPECT_EQ(alice->count, 3);
+    EXPECT_EQ(alice->lastAt, m_clock.now().addSecs(-1));
+    // Another address's failures, or another name's, do not count against this pair.
+    EXPECT_EQ(m_store->signInFailures(QStringLiteral("alice"), there, windowStart)->count, 1);
+    EXPECT_EQ(m_store->signInFailures(QStringLiteral("carol"), here, windowStart)->count, 0);
+    EXPECT_FALSE(m_store->signInFailures(QStringLiteral("carol"), here, windowStart)->lastAt.isValid());
+
+    // A success starts the count again; the window leaves old failures out.
+    m_clock.advance(1s);
+    ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("alice"), here, true, longAgo)));
+    EXPECT_EQ(m_store->signInFailures(QStringLiteral("alice"), here, windowStart)->count, 0);
     m_clock.advance(2min);
-    EXPECT_EQ(*m_store->failedSignIns(QStringLiteral("alice"), here, m_clock.now().addSecs(-60)), 0);
+    EXPECT_EQ(m_store->signInFailures(QStringLiteral("alice"), there, m_clock.now().addSecs(-60))->count, 0);
 
     // Each attempt is in the audit trail with its address.
     auto events = m_store->events(0);
     ASSERT_TRUE(isOk(events));
     int failures = 0;
     for (const Event &event : *events) {
-        if (event.kind == QLatin1String("sign_in_failed") && event.actor == QLatin1String("alice")) {
+        if (event.kind == QLatin1String("sign_in_failed") && event.actor == QLatin1String("alice")
+            && event.detail.value(QStringLiteral("address")).toString() == here)
             ++failures;
-            EXPECT_EQ(event.detail.value(QStringLiteral("address")).toString(), here);
-        }
     }
     EXPECT_EQ(failures, 3);
+}
+
+TEST_P(WorkStorePeopleTest, SignInAttemptsArePrunedAndLongNamesAreRefused)
+{
+    const QString here = QStringLiteral("192.0.2.1");
+    // Attempts before `forgetBefore` go; a pair keeps its latest 50 whatever the window.
+    for (int i = 0; i < 60; ++i) {
+        ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("alice"), here, false, m_clock.now().addDays(-1))));
+        m_clock.advance(1s);
+    }
+    EXPECT_EQ(m_store->signInFailures(QStringLiteral("alice"), here, m_clock.now().addDays(-1))->count, 50);
+    ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("bob"), here, false, m_clock.now().addSecs(-5))));
+    EXPECT_EQ(m_store->signInFailures(QStringLiteral("alice"), here, m_clock.now().addDays(-1))->count, 5);
+
+    const QString tooLong(kMaxUserNameLength + 1, QLatin1Char('x'));
+    const qsizetype eventsBefore = m_store->events(0)->size();
+    EXPECT_TRUE(failsWith(m_store->recordSignIn(tooLong, here, false, m_clock.now().addDays(-1)),
+                          ErrorCode::InvalidArgument));
+    EXPECT_EQ(m_store->signInFailures(tooLong, here, m_clock.now().addDays(-1))->count, 0);
+    EXPECT_EQ(m_store->events(0)->size(), eventsBefore);
+    EXPECT_TRUE(failsWith(m_store->saveUser({.name = tooLong, .team = QStringLiteral("t")}, QStringLiteral("x")),
+                          ErrorCode::InvalidArgument));
+}
+
+TEST_P(WorkStorePeopleTest, EndedSessionsArePruned)
+{
+    const QDateTime start = m_clock.now();
+    ASSERT_TRUE(isOk(m_store->saveSession({.idHash = QStringLiteral("idle"), .user = QStringLiteral("alice"),
+                                           .csrfToken = QStringLiteral("c"), .createdAt = start,
+                                           .lastSeenAt = start})));
+    ASSERT_TRUE(isOk(m_store->saveSession({.idHash = QStringLiteral("old"), .user = QStringLiteral("alice"),
+                                           .csrfToken = QStringLiteral("c"), .createdAt = start.addSecs(-13 * 3600),
+                                           .lastSeenAt = start.addSecs(3600)})));
+    ASSERT_TRUE(isOk(m_store->saveSession({.idHash = QStringLiteral("live"), .user = QStringLiteral("alice"),
+                                           .csrfToken = QStringLiteral("c"), .createdAt = start,
+                                           .lastSeenAt = start.addSecs(3600)})));
+    m_clock.advance(1h);
+    ASSERT_TRUE(isOk(m_store->pruneSessions(m_clock.now().addSecs(-30 * 60), m_clock.now().addSecs(-12 * 3600))));
+    EXPECT_TRUE(failsWith(m_store->session(QStringLiteral("idle")), ErrorCode::NotFound));
+    EXPECT_TRUE(failsWith(m_store->session(QStringLiteral("old")), ErrorCode::NotFound));
+    EXPECT_TRUE(isOk(m_store->session(QStringLiteral("live"))));
+}
+
+TEST_P(WorkStorePeopleTest, TokensExpireAreListedAndRevokedById)
+{
+    const QString digest = QStringLiteral("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    ASSERT_TRUE(isOk(m_store->saveApiToken({.idHash = digest, .name = QStringLiteral("portal"),
+                                            .user = QStringLiteral("alice"), .expiresAt = m_clock.now().addDays(90)},
+                                           QStringLiteral("ict.admin"))));
+    ASSERT_TRUE(isOk(m_store->saveApiToken({.idHash = QStringLiteral("ffff") + digest.mid(4), .name = QStringLiteral("ci"),
+                                            .user = QStringLiteral("alice")},
+                                           QStringLiteral("ict.admin"))));
+    auto token = m_store->apiToken(digest);
+    ASSERT_TRUE(isOk(token));
+    EXPECT_EQ(token->id(), QStringLiteral("0123456789ab"));
+    EXPECT_EQ(token->expiresAt, m_clock.now().addDays(90));
+    EXPECT_TRUE(token->usableAt(m_clock.now()));
+    EXPECT_FALSE(token->usableAt(m_clock.now().addDays(90)));
+
+    auto listed = m_store->apiTokensOf(QStringLiteral("alice"));
+    ASSERT_TRUE(isOk(listed));
+    ASSERT_EQ(listed->size(), 2);
+    EXPECT_TRUE(m_store->apiTokensOf(QStringLiteral("bob"))->isEmpty());
+
+    m_clock.advance(1min);
+    ASSERT_TRUE(isOk(m_store->revokeApiToken(QStringLiteral("0123456789AB"), QStringLiteral("ict.admin"))));
+    token = m_store->apiToken(digest);
+    EXPECT_EQ(token->revokedAt, m_clock.now());
+    EXPECT_FALSE(token->usableAt(m_clock.now()));
+    EXPECT_TRUE(m_store->apiToken(QStringLiteral("ffff") + digest.mid(4))->usableAt(m_clock.now()));
+    // Revoking again keeps the first time; an unknown or partial id is not found.
+    m_clock.advance(1min);
+    ASSERT_TRUE(isOk(m_store->revokeApiToken(QStringLiteral("0123456789ab"), QStringLiteral("ict.admin"))));
+    EXPECT_EQ(m_store->apiToken(digest)->revokedAt, m_clock.now().addSecs(-60));
+    EXPECT_TRUE(failsWith(m_store->revokeApiToken(QStringLiteral("012345"), QStringLiteral("x")), ErrorCode::NotFound));
+    EXPECT_TRUE(failsWith(m_store->revokeApiToken(QStringLiteral("aaaaaaaaaaaa"), QStringLiteral("x")),
+                          ErrorCode::NotFound));
+
+    QStringList kinds;
+    auto events = m_store->events(0);
+    ASSERT_TRUE(isOk(events));
+    for (const Event &event : *events) {
+        kinds.append(event.kind);
+        EXPECT_FALSE(QJsonDocument(event.detail).toJson().contains(digest.toUtf8()));
+    }
+    EXPECT_EQ(kinds.count(QStringLiteral("api_token_revoked")), 1);
 }
 
 TEST_P(WorkStorePeopleTest, ReassignMovesAnUndecidedItemAndDropsTheClaim)

@@ -240,6 +240,20 @@ HttpResponse ApiServer::exceptionRoute(const Principal &principal, const HttpReq
     return HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("no such action"));
 }
 
+std::optional<QStringList> ApiServer::botsOf(const Principal &principal) const
+{
+    if (principal.isAdmin())
+        return std::nullopt;
+    QStringList names;
+    if (!m_hooks.bots)
+        return names;
+    for (const bot::BotDefinition &definition : m_hooks.bots()) {
+        if (teamsOfBot(definition).contains(principal.user.team) && !names.contains(definition.name))
+            names.append(definition.name);
+    }
+    return names;
+}
+
 HttpResponse ApiServer::listItems(const Principal &principal, const HttpRequest &request)
 {
     if (!principal.isAdmin() && principal.user.role != store::Role::Lead && principal.via != Principal::Via::ApiToken) {
@@ -247,6 +261,7 @@ HttpResponse ApiServer::listItems(const Principal &principal, const HttpRequest 
         return HttpResponse::error(403, QStringLiteral("forbidden"), QStringLiteral("listing all items needs a lead or admin"));
     }
     store::ItemFilter filter;
+    filter.bots = botsOf(principal);
     filter.bot = request.queryValue(QStringLiteral("bot"));
     if (const QString state = request.queryValue(QStringLiteral("state")); !state.isEmpty()) {
         filter.state = itemStateFromString(state);
@@ -276,12 +291,14 @@ HttpResponse ApiServer::itemDetail(const Principal &principal, qint64 id)
     auto events = m_store.events(id);
     if (!events)
         return errorResponse(events.error());
-    if (!principal.isAdmin() && principal.user.role != store::Role::Lead && principal.via != Principal::Via::ApiToken) {
-        // An operator may follow the items they worked on (claimed, answered, passed on).
-        bool theirs = false;
+    if (!principal.isAdmin()) {
+        // Anyone may follow the items they worked on (claimed, answered, passed on); leads
+        // and machines also every item of their team's bots. Others read as missing.
+        const bool mayBrowse = principal.user.role == store::Role::Lead || principal.via == Principal::Via::ApiToken;
+        bool visible = mayBrowse && botsOf(principal)->contains(item->bot);
         for (const store::Event &event : *events)
-            theirs = theirs || event.actor == principal.user.name;
-        if (!theirs)
+            visible = visible || event.actor == principal.user.name;
+        if (!visible)
             return HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("there is no work item %1").arg(id));
     }
     QJsonObject detail = itemSummaryJson(*item);
@@ -294,7 +311,7 @@ HttpResponse ApiServer::itemDetail(const Principal &principal, qint64 id)
 
 HttpResponse ApiServer::listBots(const Principal &principal)
 {
-    Q_UNUSED(principal);
+    const std::optional<QStringList> visible = botsOf(principal);
     auto summary = m_store.summary();
     if (!summary)
         return errorResponse(summary.error());
@@ -303,6 +320,8 @@ HttpResponse ApiServer::listBots(const Principal &principal)
         return errorResponse(paused.error());
     QJsonArray bots;
     for (const store::BotCounts &counts : summary->bots) {
+        if (visible && !visible->contains(counts.bot))
+            continue;
         bots.append(QJsonObject{{QStringLiteral("name"), counts.bot},
                                 {QStringLiteral("queued"), counts.queued},
                                 {QStringLiteral("leased"), counts.leased},
@@ -342,6 +361,32 @@ HttpResponse ApiServer::listTeams(const Principal &principal)
                                  {QStringLiteral("oldest_created_at"), timeOrNull(queue.oldestCreatedAt)}});
     }
     return HttpResponse::json(QJsonObject{{QStringLiteral("teams"), teams}});
+}
+
+HttpResponse ApiServer::dashboard(const Principal &principal, const HttpRequest &request)
+{
+    if (!m_hooks.dashboard)
+        return HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("no dashboard here"));
+    auto figures = m_hooks.dashboard(request);
+    if (!figures)
+        return errorResponse(figures.error());
+    const std::optional<QStringList> visible = botsOf(principal);
+    if (!visible)
+        return HttpResponse::json(*figures);
+    // Another team's bots and queue are left out, as if they did not exist.
+    const auto keep = [&](const QString &key, const QString &field, const QStringList &allowed) {
+        QJsonArray kept;
+        for (const QJsonValue &row : figures->value(key).toArray()) {
+            if (allowed.contains(row.toObject().value(field).toString()))
+                kept.append(row);
+        }
+        figures->insert(key, kept);
+    };
+    keep(QStringLiteral("days"), QStringLiteral("bot"), *visible);
+    keep(QStringLiteral("bots"), QStringLiteral("bot"), *visible);
+    keep(QStringLiteral("shadow"), QStringLiteral("bot"), *visible);
+    keep(QStringLiteral("queues"), QStringLiteral("team"), {principal.user.team});
+    return HttpResponse::json(*figures);
 }
 
 } // namespace clerk::server

@@ -49,8 +49,14 @@ HttpRequest fromQt(const QHttpServerRequest &request)
     view.path = request.url().path(QUrl::FullyDecoded);
     view.segments = view.path.split(QLatin1Char('/'), Qt::SkipEmptyParts);
     view.query = request.query();
-    for (const auto &[name, value] : request.headers())
-        view.headers.insert(name.toLower(), value);
+    for (const auto &[name, value] : request.headers()) {
+        const QByteArray lower = name.toLower();
+        // Each proxy may add its own X-Forwarded-For line: they read as one list, in order.
+        if (lower == "x-forwarded-for" && view.headers.contains(lower))
+            view.headers[lower] += ", " + value;
+        else
+            view.headers.insert(lower, value);
+    }
     view.body = request.body();
     view.address = clientAddress(request.remoteAddress());
     return view;
@@ -73,7 +79,75 @@ QByteArray contentTypeFor(const QString &name)
     return "application/octet-stream";
 }
 
+bool isTrustedProxy(const QHostAddress &address, const QList<Subnet> &trustedProxies)
+{
+    for (const Subnet &subnet : trustedProxies) {
+        if (address.isInSubnet(subnet))
+            return true;
+    }
+    return false;
+}
+
+// An X-Forwarded-For entry as an address: "192.0.2.1", "2001:db8::1", "[2001:db8::1]:443" or
+// "192.0.2.1:443" (some proxies add the port). Null when it is none of these.
+QHostAddress forwardedAddress(QByteArray entry)
+{
+    entry = entry.trimmed();
+    if (entry.startsWith('[')) {
+        const qsizetype close = entry.indexOf(']');
+        entry = close > 0 ? entry.mid(1, close - 1) : QByteArray();
+    } else if (entry.count(':') == 1) {
+        entry = entry.left(entry.indexOf(':'));
+    }
+    QHostAddress address;
+    if (entry.isEmpty() || entry.size() > 64 || !address.setAddress(QString::fromLatin1(entry)))
+        return {};
+    bool isV4 = false;
+    const quint32 v4 = address.toIPv4Address(&isV4);
+    return isV4 ? QHostAddress(v4) : address;
+}
+
 } // namespace
+
+QString clientAddressOf(const QHostAddress &peer, const QByteArray &forwardedFor, const QList<Subnet> &trustedProxies,
+                        bool *fromTrustedProxy)
+{
+    bool isV4 = false;
+    const quint32 v4 = peer.toIPv4Address(&isV4);
+    QHostAddress client = isV4 ? QHostAddress(v4) : peer;
+    const bool trusted = isTrustedProxy(client, trustedProxies);
+    if (fromTrustedProxy)
+        *fromTrustedProxy = trusted;
+    if (trusted && !forwardedFor.isEmpty()) {
+        // Right to left: each trusted proxy appended the address it saw; the first one that is
+        // not a trusted proxy is the client. A malformed entry ends the walk: what lies left of
+        // it cannot be trusted, so the last trusted hop stands.
+        const QList<QByteArray> hops = forwardedFor.split(',');
+        for (qsizetype i = hops.size() - 1; i >= 0; --i) {
+            const QHostAddress hop = forwardedAddress(hops.at(i));
+            if (hop.isNull())
+                break;
+            client = hop;
+            if (!isTrustedProxy(hop, trustedProxies))
+                break;
+        }
+    }
+    return client.toString();
+}
+
+QStringList teamsOfBot(const bot::BotDefinition &definition)
+{
+    QStringList teams;
+    for (const QString &team : {definition.ownerTeam, definition.exceptionTeam}) {
+        if (!team.isEmpty() && !teams.contains(team))
+            teams.append(team);
+    }
+    for (const bot::StepDefinition &step : definition.steps) {
+        if (!step.team.isEmpty() && !teams.contains(step.team))
+            teams.append(step.team);
+    }
+    return teams;
+}
 
 HttpResponse errorResponse(const Error &error)
 {
@@ -131,7 +205,9 @@ Result<quint16> ApiServer::start()
 
 bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
 {
-    const HttpRequest view = fromQt(request);
+    HttpRequest view = fromQt(request);
+    view.address = clientAddressOf(request.remoteAddress(), view.header("x-forwarded-for"), m_options.trustedProxies,
+                                   &view.fromTrustedProxy);
     const HttpResponse response = respond(view);
     QHttpServerResponder responder = makeResponder(request, socket);
     responder.writeStatusLine(static_cast<QHttpServerResponder::StatusCode>(response.status));
@@ -276,6 +352,9 @@ HttpResponse ApiServer::webhook(const HttpRequest &request, const QString &botNa
 
 HttpResponse ApiServer::signIn(const HttpRequest &request)
 {
+    // Bounded before anything is parsed or written (Authenticator::signIn bounds the fields).
+    if (request.body.size() > m_options.maxSignInBodyBytes)
+        return HttpResponse::error(413, QStringLiteral("too_large"), QStringLiteral("the sign-in request is too large"));
     const QJsonObject body = QJsonDocument::fromJson(request.body).object();
     const QString name = body.value(QStringLiteral("name")).toString().trimmed();
     const QString password = body.value(QStringLiteral("password")).toString();
@@ -284,6 +363,8 @@ HttpResponse ApiServer::signIn(const HttpRequest &request)
     std::chrono::seconds retryAfter{0};
     auto signedIn = m_auth.signIn(name, password, request.address, &retryAfter);
     if (!signedIn) {
+        if (signedIn.error().code() == ErrorCode::InvalidArgument)
+            return HttpResponse::error(400, QStringLiteral("invalid"), signedIn.error().message());
         if (signedIn.error().code() == ErrorCode::PermissionDenied)
             return HttpResponse::error(401, QStringLiteral("unauthorised"), signedIn.error().message());
         if (signedIn.error().code() == ErrorCode::Unavailable && retryAfter.count() > 0) {
@@ -324,6 +405,14 @@ HttpResponse ApiServer::api(const HttpRequest &request, const QStringList &route
     if (resource == QLatin1String("session") && route.size() == 1 && request.method == "POST")
         return signIn(request);
 
+    const QByteArray &trustedHeader = m_options.auth.trustedUserHeader;
+    if (!trustedHeader.isEmpty() && request.headers.contains(trustedHeader) && !request.fromTrustedProxy) {
+        // Someone sends the single sign-on proxy's header without being the proxy: the port
+        // is reachable around it. Worth an operator's attention; the name sent is not logged.
+        qCWarning(lcServer, "refused a request from %s carrying the trusted user header: it is not a --trusted-proxy",
+                  qUtf8Printable(request.address));
+        return HttpResponse::error(401, QStringLiteral("unauthorised"), QStringLiteral("sign in first"));
+    }
     auto principal = m_auth.authenticate(request);
     if (!principal) {
         if (principal.error().code() == ErrorCode::NotFound || principal.error().code() == ErrorCode::PermissionDenied)
@@ -373,12 +462,8 @@ HttpResponse ApiServer::api(const HttpRequest &request, const QStringList &route
             return listBots(*principal);
         if (resource == QLatin1String("teams"))
             return listTeams(*principal);
-        if (resource == QLatin1String("dashboard")) {
-            if (!m_hooks.dashboard)
-                return HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("no dashboard here"));
-            auto figures = m_hooks.dashboard(request);
-            return figures ? HttpResponse::json(*figures) : errorResponse(figures.error());
-        }
+        if (resource == QLatin1String("dashboard"))
+            return dashboard(*principal, request);
     }
     return noRoute;
 }

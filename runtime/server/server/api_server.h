@@ -9,7 +9,10 @@
 // Every /api/v1 route but sign-in needs a person (session cookie or trusted header) or a
 // machine (API token); a state change from a browser needs its CSRF token. People see and
 // act on their own team's items only, unless admins: another team's item reads as not
-// found. Every state change is in the audit trail with the client's address.
+// found. Work items, bots and dashboard figures are shown to non-admins for their team's
+// bots only (a bot is a team's when the team owns it or answers its questions; see
+// teamsOfBot()). Every state change is in the audit trail with the client's address,
+// which behind a trusted proxy comes from X-Forwarded-For (clientAddressOf()).
 //
 // Thread-safety: lives on one thread.
 #pragma once
@@ -27,6 +30,9 @@
 
 namespace clerk::server {
 
+// An address range, as QHostAddress::parseSubnet gives it: 10.0.0.0/8, ::1/128.
+using Subnet = QPair<QHostAddress, int>;
+
 struct ServerOptions {
     QHostAddress address{QHostAddress::LocalHost};
     quint16 port = 8080;                     // 0: any free port
@@ -36,7 +42,22 @@ struct ServerOptions {
     std::chrono::milliseconds claimFor{15 * 60 * 1000};
     QString metricsToken{};                  // empty: /metrics is open
     qint64 maxBodyBytes = 1024 * 1024;
+    qint64 maxSignInBodyBytes = 8 * 1024;    // POST /api/v1/session: a name and a password
+    // Reverse proxies whose X-Forwarded-For and trusted user header are believed; from any
+    // other peer the header gets 401 and X-Forwarded-For is ignored.
+    QList<Subnet> trustedProxies{};
 };
+
+// The client's address for a request whose TCP peer is `peer`: the peer itself, or when the
+// peer is in `trustedProxies`, the right-most X-Forwarded-For entry that is not itself a
+// trusted proxy (entries left of it could be made up by the client). IPv4-mapped IPv6
+// addresses are written as IPv4. `fromTrustedProxy` is set to whether the peer is trusted.
+QString clientAddressOf(const QHostAddress &peer, const QByteArray &forwardedFor,
+                        const QList<Subnet> &trustedProxies, bool *fromTrustedProxy = nullptr);
+
+// The teams a bot's work belongs to: its owner team, its exception team and the teams
+// its steps ask.
+QStringList teamsOfBot(const bot::BotDefinition &definition);
 
 // What the server asks of the service it runs in. Every hook may be empty.
 struct ServerHooks {
@@ -86,6 +107,10 @@ private:
     HttpResponse itemDetail(const Principal &principal, qint64 id);
     HttpResponse listBots(const Principal &principal);
     HttpResponse listTeams(const Principal &principal);
+    HttpResponse dashboard(const Principal &principal, const HttpRequest &request);
+    // The served bots whose work belongs to the principal's team; nullopt for admins, who
+    // see every bot, served or not.
+    std::optional<QStringList> botsOf(const Principal &principal) const;
     // The document file of a work item, if it has one that still exists.
     QString documentOf(const WorkItem &item) const;
 

@@ -2,6 +2,8 @@
 
 #include "server/password.h"
 
+#include <algorithm>
+
 namespace clerk::server {
 
 Authenticator::Authenticator(store::WorkStore &store, const Clock &clock, AuthOptions options)
@@ -12,16 +14,31 @@ Authenticator::Authenticator(store::WorkStore &store, const Clock &clock, AuthOp
 Result<SignedIn> Authenticator::signIn(const QString &name, const QString &password, const QString &address,
                                        std::chrono::seconds *retryAfter)
 {
+    // Checked before anything is read or written: a stranger's megabyte of "name" must not
+    // reach the attempt log or the audit trail.
+    if (name.size() > store::kMaxUserNameLength)
+        return fail(Error::invalidArgument(
+            QStringLiteral("a user name has at most %1 characters").arg(store::kMaxUserNameLength)));
+    if (password.size() > kMaxPasswordLength)
+        return fail(Error::invalidArgument(QStringLiteral("a password has at most %1 characters").arg(kMaxPasswordLength)));
+
     const QDateTime now = m_clock.now();
-    auto failures = m_store.failedSignIns(name, address, now.addMSecs(-m_options.failureWindow.count()));
+    const QDateTime windowStart = now.addMSecs(-m_options.failureWindow.count());
+    auto failures = m_store.signInFailures(name, address, windowStart);
     if (!failures)
         return fail(failures.error());
-    if (*failures >= m_options.maxFailures) {
-        if (retryAfter)
-            *retryAfter = std::chrono::duration_cast<std::chrono::seconds>(m_options.failureWindow);
-        if (auto recorded = m_store.recordSignIn(name, address, false); !recorded)
-            return fail(recorded.error());
-        return fail(Error::unavailable(QStringLiteral("too many failed sign-ins: try again later")));
+    if (failures->count >= m_options.maxFailures && failures->lastAt.isValid()) {
+        // 1, 2, 4, 8... times the first delay after the last failure, at most the window.
+        const qint64 doublings = std::min<qint64>(failures->count - m_options.maxFailures, 30);
+        const qint64 delayMs = std::min<qint64>(m_options.failureWindow.count(),
+                                                m_options.firstDelay.count() * (qint64(1) << doublings));
+        const QDateTime allowedAt = failures->lastAt.addMSecs(delayMs);
+        if (now < allowedAt) {
+            // Not recorded: a refused attempt neither extends the wait nor fills the log.
+            if (retryAfter)
+                *retryAfter = std::chrono::seconds((now.msecsTo(allowedAt) + 999) / 1000);
+            return fail(Error::unavailable(QStringLiteral("too many failed sign-ins: try again later")));
+        }
     }
     const Error wrong = Error::permissionDenied(QStringLiteral("wrong name or password"));
     auto account = m_store.user(name);
@@ -35,11 +52,12 @@ Result<SignedIn> Authenticator::signIn(const QString &name, const QString &passw
     } else {
         return fail(account.error());
     }
-    if (auto recorded = m_store.recordSignIn(name, address, matches); !recorded)
+    if (auto recorded = m_store.recordSignIn(name, address, matches, windowStart); !recorded)
         return fail(recorded.error());
     if (!matches)
         return fail(wrong);
 
+    pruneSessions(now);
     SignedIn signedIn{*account, randomToken(), randomToken()};
     const store::WebSession session{.idHash = tokenDigest(signedIn.cookieValue),
                                     .user = account->name,
@@ -50,6 +68,13 @@ Result<SignedIn> Authenticator::signIn(const QString &name, const QString &passw
     if (auto saved = m_store.saveSession(session); !saved)
         return fail(saved.error());
     return signedIn;
+}
+
+void Authenticator::pruneSessions(const QDateTime &now)
+{
+    // Best effort: a session left over is ended when next presented anyway.
+    (void)m_store.pruneSessions(now.addMSecs(-m_options.idleTimeout.count()),
+                                now.addMSecs(-m_options.sessionLifetime.count()));
 }
 
 Result<Principal> Authenticator::principalFor(const QString &userName, Principal::Via via)
@@ -72,16 +97,19 @@ Result<Principal> Authenticator::authenticate(const HttpRequest &request)
         auto token = m_store.apiToken(tokenDigest(QString::fromLatin1(authorization.mid(7).trimmed())));
         if (!token)
             return fail(token.error());
+        if (!token->usableAt(m_clock.now()))
+            return fail(Error::notFound(QStringLiteral("the API token has expired or been revoked")));
         return principalFor(token->user, Principal::Via::ApiToken);
     }
 
-    const QString cookie = request.cookie(QLatin1String(kCookieName));
+    const QString cookie = request.cookie(QString::fromLatin1(cookieName()));
     std::optional<store::WebSession> session;
     if (!cookie.isEmpty()) {
         auto found = m_store.session(tokenDigest(cookie));
         if (found) {
             const QDateTime now = m_clock.now();
-            if (found->lastSeenAt.msecsTo(now) > m_options.idleTimeout.count()) {
+            if (found->lastSeenAt.msecsTo(now) > m_options.idleTimeout.count()
+                || found->createdAt.msecsTo(now) > m_options.sessionLifetime.count()) {
                 (void)m_store.deleteSession(found->idHash);
             } else {
                 // Written at most once a minute: a busy page does not write on every request.
@@ -95,6 +123,9 @@ Result<Principal> Authenticator::authenticate(const HttpRequest &request)
     }
 
     if (!m_options.trustedUserHeader.isEmpty()) {
+        // Anyone can send the header; only a proxy we trust has checked who sends it.
+        if (!request.fromTrustedProxy)
+            return fail(Error::notFound(QStringLiteral("not signed in")));
         const QString userName = QString::fromUtf8(request.header(m_options.trustedUserHeader)).trimmed();
         if (userName.isEmpty())
             return fail(Error::notFound(QStringLiteral("not signed in")));
@@ -130,6 +161,7 @@ Result<QString> Authenticator::ensureSession(Principal &principal, const HttpReq
                                     .address = request.address,
                                     .createdAt = now,
                                     .lastSeenAt = now};
+    pruneSessions(now);
     if (auto saved = m_store.saveSession(session); !saved)
         return fail(saved.error());
     principal.sessionHash = session.idHash;
@@ -153,18 +185,24 @@ Status Authenticator::signOut(const Principal &principal)
     return m_store.deleteSession(principal.sessionHash);
 }
 
+QByteArray Authenticator::cookieName() const
+{
+    return m_options.hostPrefixedCookie ? QByteArray(kHostCookieName) : QByteArray(kCookieName);
+}
+
 QByteArray Authenticator::sessionCookie(const QString &value) const
 {
-    QByteArray cookie = QByteArray(kCookieName) + '=' + value.toLatin1() + "; Path=/; HttpOnly; SameSite=Strict";
-    if (m_options.secureCookies)
+    // A __Host- cookie is accepted by browsers only with Secure and Path=/ and no Domain.
+    QByteArray cookie = cookieName() + '=' + value.toLatin1() + "; Path=/; HttpOnly; SameSite=Strict";
+    if (m_options.secureCookies || m_options.hostPrefixedCookie)
         cookie += "; Secure";
     return cookie;
 }
 
 QByteArray Authenticator::clearedCookie() const
 {
-    QByteArray cookie = QByteArray(kCookieName) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
-    if (m_options.secureCookies)
+    QByteArray cookie = cookieName() + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+    if (m_options.secureCookies || m_options.hostPrefixedCookie)
         cookie += "; Secure";
     return cookie;
 }

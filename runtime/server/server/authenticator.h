@@ -2,14 +2,21 @@
 //
 // Three ways in (docs/api.md):
 //  - a session cookie from signIn(): the store keeps the digest of the cookie's value, the
-//    session's CSRF token and when it was last used; a session unused for `idleTimeout`
-//    is ended;
+//    session's CSRF token and when it was opened and last used; a session unused for
+//    `idleTimeout`, or opened more than `sessionLifetime` ago, is ended;
 //  - an API token ("Authorization: Bearer ..."), for machine clients: no CSRF token needed,
-//    since a browser never sends one by itself;
+//    since a browser never sends one by itself; an expired or revoked token signs nobody in;
 //  - a trusted header set by a single sign-on proxy in front (`trustedUserHeader`), naming
-//    a local user; a session is then opened on first sight, for its CSRF token.
-// Guessing is slowed: after `maxFailures` failed sign-ins within `failureWindow` for one
-// name or from one address, signIn() refuses without checking the password.
+//    a local user, honoured only on requests whose TCP peer is a trusted proxy
+//    (HttpRequest::fromTrustedProxy); a session is then opened on first sight, for its
+//    CSRF token.
+// Guessing is slowed per name and address pair: after `maxFailures` failed sign-ins of one
+// name from one address within `failureWindow`, each further attempt must wait
+// `firstDelay`, doubling with each further failure (at most `failureWindow`). Attempts
+// refused while waiting are not recorded, so they do not extend the wait, and failures
+// from one address never slow down the same name from another: a stranger cannot lock a
+// person out. Names, passwords and what is written are bounded (kMaxUserNameLength,
+// kMaxPasswordLength); attempts older than the window and ended sessions are pruned.
 //
 // Thread-safety: one object per thread (it uses the caller's store).
 #pragma once
@@ -25,10 +32,13 @@ namespace clerk::server {
 
 struct AuthOptions {
     std::chrono::milliseconds idleTimeout{30 * 60 * 1000};
+    std::chrono::milliseconds sessionLifetime{12 * 3600 * 1000};  // however busy, a session ends then
     QByteArray trustedUserHeader{};  // lower case; empty: trusted-header mode off
-    int maxFailures = 5;
+    int maxFailures = 5;             // failures of one name from one address before waits begin
     std::chrono::milliseconds failureWindow{15 * 60 * 1000};
-    bool secureCookies = false;      // under TLS
+    std::chrono::milliseconds firstDelay{1000};  // the first wait; doubles with each failure
+    bool secureCookies = false;      // under TLS, or behind a TLS proxy (--public-url https://...)
+    bool hostPrefixedCookie = false; // name the cookie "__Host-clerk_session" (implies Secure)
 };
 
 struct Principal {
@@ -49,21 +59,22 @@ struct SignedIn {
     QString csrfToken{};
 };
 
-// Why signIn() refused.
-enum class SignInRefusal { WrongNameOrPassword, SlowedDown };
-
 class Authenticator {
 public:
     static constexpr const char *kCookieName = "clerk_session";
+    static constexpr const char *kHostCookieName = "__Host-clerk_session";
 
     Authenticator(store::WorkStore &store, const Clock &clock, AuthOptions options);
 
-    // Checks the password and opens a session. PermissionDenied for a wrong name or
-    // password (the same message for both), Unavailable when slowed down (retryAfter set).
+    // Checks the password and opens a session. InvalidArgument for a name longer than
+    // store::kMaxUserNameLength or a password longer than kMaxPasswordLength (nothing is
+    // written); PermissionDenied for a wrong name or password (the same message for both);
+    // Unavailable when slowed down (retryAfter set, at least 1s; nothing is written).
     Result<SignedIn> signIn(const QString &name, const QString &password, const QString &address,
                             std::chrono::seconds *retryAfter = nullptr);
     // The signed-in person behind `request`. NotFound: nobody (no or unknown cookie or token,
-    // session ended); PermissionDenied: an account that is disabled.
+    // session ended, token expired or revoked, a trusted header from a peer that is not a
+    // trusted proxy); PermissionDenied: an account that is disabled.
     Result<Principal> authenticate(const HttpRequest &request);
     // In trusted-header mode: a session for the header's user, made when missing, so the
     // page can get its CSRF token. Returns the cookie value to set (empty: none needed).
@@ -72,6 +83,8 @@ public:
     bool csrfOk(const Principal &principal, const HttpRequest &request) const;
     Status signOut(const Principal &principal);
 
+    // The session cookie's name: kHostCookieName with AuthOptions::hostPrefixedCookie.
+    QByteArray cookieName() const;
     // Set-Cookie values that set and clear the session cookie.
     QByteArray sessionCookie(const QString &value) const;
     QByteArray clearedCookie() const;
@@ -80,6 +93,8 @@ public:
 
 private:
     Result<Principal> principalFor(const QString &userName, Principal::Via via);
+    // Drops sessions that have ended, so the table holds live ones only.
+    void pruneSessions(const QDateTime &now);
 
     store::WorkStore &m_store;
     const Clock &m_clock;

@@ -23,7 +23,8 @@ struct HttpRequest {
     QUrlQuery query{};
     QHash<QByteArray, QByteArray> headers{};  // names in lower case
     QByteArray body{};
-    QString address{};                      // the client's address
+    QString address{};                      // the client's address (behind a trusted proxy: from X-Forwarded-For)
+    bool fromTrustedProxy = false;          // the TCP peer is one of ServerOptions::trustedProxies
 
     QByteArray header(const QByteArray &lowerCaseName) const { return headers.value(lowerCaseName); }
     // The value of cookie `name`, or empty.

@@ -35,6 +35,10 @@ Result<QString> hashPassword(const QString &password)
         return fail(Error::invalidArgument(
             QStringLiteral("a password needs at least %1 characters").arg(kMinPasswordLength)));
     }
+    if (password.size() > kMaxPasswordLength) {
+        return fail(Error::invalidArgument(
+            QStringLiteral("a password has at most %1 characters").arg(kMaxPasswordLength)));
+    }
     const QByteArray utf8 = password.toUtf8();
     const QByteArray salt = randomBytes(kSaltBytes);
     const size_t length =

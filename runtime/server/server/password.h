@@ -16,8 +16,10 @@
 
 namespace clerk::server {
 
-// InvalidArgument when the password is too short (minimum: kMinPasswordLength).
+// InvalidArgument when the password is too short (minimum: kMinPasswordLength) or too
+// long (maximum: kMaxPasswordLength; sign-in refuses longer ones before hashing them).
 inline constexpr int kMinPasswordLength = 10;
+inline constexpr int kMaxPasswordLength = 1024;
 Result<QString> hashPassword(const QString &password);
 
 // Whether `password` matches `encodedHash`. False for an empty or malformed hash.

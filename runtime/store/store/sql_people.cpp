@@ -1,6 +1,10 @@
 // SqlWorkStore's accounts, sessions, API tokens and sign-in attempts (see work_store.h).
 #include "store/sql_work_store_p.h"
 
+#include <QJsonObject>
+
+#include <algorithm>
+
 namespace clerk::store {
 
 namespace {
@@ -39,6 +43,8 @@ Status SqlWorkStore::saveUser(const UserAccount &account, const QString &actor)
 {
     if (account.name.trimmed().isEmpty() || account.name != account.name.trimmed())
         return fail(Error::invalidArgument(QStringLiteral("a user needs a name without spaces around it")));
+    if (account.name.size() > kMaxUserNameLength)
+        return fail(Error::invalidArgument(QStringLiteral("a user name has at most %1 characters").arg(kMaxUserNameLength)));
     if (account.team.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("user %1 needs a team").arg(account.name)));
     return inWriteTransaction([&]() -> Status {
@@ -149,44 +155,136 @@ Status SqlWorkStore::deleteSessionsOf(const QString &userName)
     return {};
 }
 
+Status SqlWorkStore::pruneSessions(QDateTime idleBefore, QDateTime openedBefore)
+{
+    auto deleted = run(QStringLiteral("DELETE FROM web_sessions WHERE last_seen_at < ? OR created_at < ?"),
+                       {idleBefore.toMSecsSinceEpoch(), openedBefore.toMSecsSinceEpoch()});
+    if (!deleted)
+        return fail(deleted.error());
+    return {};
+}
+
+namespace {
+
+const QString kTokenColumns = QStringLiteral("id_hash, name, user_name, created_at, expires_at, revoked_at");
+
+ApiToken tokenFrom(const QSqlQuery &query)
+{
+    ApiToken token;
+    token.idHash = query.value(0).toString();
+    token.name = query.value(1).toString();
+    token.user = query.value(2).toString();
+    token.createdAt = timeFrom(query.value(3));
+    token.expiresAt = timeFrom(query.value(4));
+    token.revokedAt = timeFrom(query.value(5));
+    return token;
+}
+
+} // namespace
+
 Status SqlWorkStore::saveApiToken(const ApiToken &token, const QString &actor)
 {
     if (token.idHash.isEmpty() || token.user.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("an API token needs its digest and the user it acts as")));
     return inWriteTransaction([&]() -> Status {
-        auto stored = run(QStringLiteral("INSERT INTO api_tokens (id_hash, name, user_name, created_at) VALUES (?, ?, ?, ?)"),
-                          {token.idHash, token.name, token.user, m_clock.nowMs()});
+        auto stored = run(QStringLiteral("INSERT INTO api_tokens (id_hash, name, user_name, created_at, expires_at)"
+                                         " VALUES (?, ?, ?, ?, ?)"),
+                          {token.idHash, token.name, token.user, m_clock.nowMs(), msOrNull(token.expiresAt)});
         if (!stored)
             return fail(stored.error());
-        return appendEvent(0, QString(), QStringLiteral("api_token_added"), actor,
-                           {{QStringLiteral("user"), token.user}, {QStringLiteral("name"), token.name}});
+        QJsonObject detail{{QStringLiteral("user"), token.user},
+                           {QStringLiteral("name"), token.name},
+                           {QStringLiteral("token_id"), token.id()}};
+        if (token.expiresAt.isValid())
+            detail.insert(QStringLiteral("expires_at"), token.expiresAt.toString(Qt::ISODateWithMs));
+        return appendEvent(0, QString(), QStringLiteral("api_token_added"), actor, detail);
     });
 }
 
 Result<ApiToken> SqlWorkStore::apiToken(const QString &idHash)
 {
-    auto query = run(QStringLiteral("SELECT id_hash, name, user_name, created_at FROM api_tokens WHERE id_hash = ?"),
+    auto query = run(QStringLiteral("SELECT ") + kTokenColumns + QStringLiteral(" FROM api_tokens WHERE id_hash = ?"),
                      {idHash});
     if (!query)
         return fail(query.error());
     if (!query->next())
         return fail(Error::notFound(QStringLiteral("no such API token")));
-    ApiToken token;
-    token.idHash = query->value(0).toString();
-    token.name = query->value(1).toString();
-    token.user = query->value(2).toString();
-    token.createdAt = timeFrom(query->value(3));
+    ApiToken token = tokenFrom(*query);
     query->finish();
     return token;
 }
 
-Status SqlWorkStore::recordSignIn(const QString &userName, const QString &address, bool succeeded)
+Result<QList<ApiToken>> SqlWorkStore::apiTokensOf(const QString &user)
 {
+    auto query = run(QStringLiteral("SELECT ") + kTokenColumns
+                         + QStringLiteral(" FROM api_tokens WHERE user_name = ? ORDER BY created_at, id_hash"),
+                     {user});
+    if (!query)
+        return fail(query.error());
+    QList<ApiToken> found;
+    while (query->next())
+        found.append(tokenFrom(*query));
+    return found;
+}
+
+Status SqlWorkStore::revokeApiToken(const QString &tokenId, const QString &actor)
+{
+    const auto notFound = Error::notFound(QStringLiteral("there is no API token %1").arg(tokenId.left(kApiTokenIdLength)));
+    if (tokenId.size() != kApiTokenIdLength)
+        return fail(notFound);
+    return inWriteTransaction([&]() -> Status {
+        auto found = run(QStringLiteral("SELECT id_hash, user_name, name, revoked_at FROM api_tokens"
+                                        " WHERE substr(id_hash, 1, 12) = ?")
+                             + rowLock(),
+                         {tokenId.toLower()});
+        if (!found)
+            return fail(found.error());
+        if (!found->next())
+            return fail(notFound);
+        const QString idHash = found->value(0).toString();
+        const QString user = found->value(1).toString();
+        const QString name = found->value(2).toString();
+        const bool revoked = !found->value(3).isNull();
+        // Two digests sharing their first 48 bits is too unlikely to plan for, but then
+        // revoking neither beats revoking the wrong one.
+        if (found->next())
+            return fail(Error::conflict(QStringLiteral("more than one token starts with %1").arg(tokenId)));
+        found->finish();
+        if (revoked)
+            return {};
+        auto updated = run(QStringLiteral("UPDATE api_tokens SET revoked_at = ? WHERE id_hash = ?"),
+                           {m_clock.nowMs(), idHash});
+        if (!updated)
+            return fail(updated.error());
+        return appendEvent(0, QString(), QStringLiteral("api_token_revoked"), actor,
+                           {{QStringLiteral("user"), user},
+                            {QStringLiteral("name"), name},
+                            {QStringLiteral("token_id"), tokenId.toLower()}});
+    });
+}
+
+Status SqlWorkStore::recordSignIn(const QString &userName, const QString &address, bool succeeded,
+                                  QDateTime forgetBefore)
+{
+    if (userName.size() > kMaxUserNameLength)
+        return fail(Error::invalidArgument(QStringLiteral("a user name has at most %1 characters").arg(kMaxUserNameLength)));
     return inWriteTransaction([&]() -> Status {
         auto stored = run(QStringLiteral("INSERT INTO sign_in_attempts (at, user_name, address, succeeded) VALUES (?, ?, ?, ?)"),
                           {m_clock.nowMs(), userName, address, succeeded ? 1 : 0});
         if (!stored)
             return fail(stored.error());
+        // Old attempts no longer slow anyone down; a name and address pair keeps its latest
+        // 50, more than the slowing down ever counts.
+        auto forgotten = run(QStringLiteral("DELETE FROM sign_in_attempts WHERE at < ?"),
+                             {forgetBefore.toMSecsSinceEpoch()});
+        if (!forgotten)
+            return fail(forgotten.error());
+        auto capped = run(QStringLiteral("DELETE FROM sign_in_attempts WHERE user_name = ? AND address = ? AND id NOT IN"
+                                         " (SELECT id FROM sign_in_attempts WHERE user_name = ? AND address = ?"
+                                         " ORDER BY id DESC LIMIT 50)"),
+                          {userName, address, userName, address});
+        if (!capped)
+            return fail(capped.error());
         const QString previous = m_auditAddress;
         m_auditAddress = address;
         auto logged = appendEvent(0, QString(), succeeded ? QStringLiteral("signed_in") : QStringLiteral("sign_in_failed"),
@@ -196,16 +294,29 @@ Status SqlWorkStore::recordSignIn(const QString &userName, const QString &addres
     });
 }
 
-Result<qint64> SqlWorkStore::failedSignIns(const QString &userName, const QString &address, QDateTime since)
+Result<SignInFailures> SqlWorkStore::signInFailures(const QString &userName, const QString &address, QDateTime since)
 {
-    auto query = run(QStringLiteral("SELECT COUNT(*) FROM sign_in_attempts WHERE succeeded = 0 AND at >= ?"
-                                    " AND (user_name = ? OR address = ?)"),
-                     {since.toMSecsSinceEpoch(), userName, address});
+    auto lastSuccess = run(QStringLiteral("SELECT MAX(at) FROM sign_in_attempts WHERE user_name = ? AND address = ?"
+                                          " AND succeeded = 1"),
+                           {userName, address});
+    if (!lastSuccess)
+        return fail(lastSuccess.error());
+    qint64 from = since.toMSecsSinceEpoch();
+    if (lastSuccess->next() && !lastSuccess->value(0).isNull())
+        from = std::max(from, lastSuccess->value(0).toLongLong() + 1);
+    lastSuccess->finish();
+    auto query = run(QStringLiteral("SELECT COUNT(*), MAX(at) FROM sign_in_attempts WHERE user_name = ? AND address = ?"
+                                    " AND succeeded = 0 AND at >= ?"),
+                     {userName, address, from});
     if (!query)
         return fail(query.error());
-    const qint64 count = query->next() ? query->value(0).toLongLong() : 0;
+    SignInFailures failures;
+    if (query->next()) {
+        failures.count = query->value(0).toLongLong();
+        failures.lastAt = timeFrom(query->value(1));
+    }
     query->finish();
-    return count;
+    return failures;
 }
 
 void SqlWorkStore::setAuditAddress(const QString &address)

@@ -1148,6 +1148,16 @@ Result<QList<WorkItem>> SqlWorkStore::items(const ItemFilter &filter)
     }
     sql += QStringLiteral(" ORDER BY id LIMIT ? OFFSET ?");
     binds.append(qMax(0, filter.limit));
+    if (filter.bots) {
+        if (filter.bots->isEmpty())
+            return QList<WorkItem>();
+        sql += QStringLiteral(" AND bot IN (");
+        for (qsizetype i = 0; i < filter.bots->size(); ++i) {
+            sql += i == 0 ? QStringLiteral("?") : QStringLiteral(", ?");
+            binds.append(filter.bots->at(i));
+        }
+        sql += QLatin1Char(')');
+    }
     binds.append(qMax(0, filter.offset));
 
     auto query = run(sql, binds);

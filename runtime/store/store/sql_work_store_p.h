@@ -149,10 +149,13 @@ public:
     Status touchSession(const QString &idHash, QDateTime lastSeenAt) override;
     Status deleteSession(const QString &idHash) override;
     Status deleteSessionsOf(const QString &user) override;
+    Status pruneSessions(QDateTime idleBefore, QDateTime openedBefore) override;
     Status saveApiToken(const ApiToken &token, const QString &actor) override;
     Result<ApiToken> apiToken(const QString &idHash) override;
-    Status recordSignIn(const QString &user, const QString &address, bool succeeded) override;
-    Result<qint64> failedSignIns(const QString &user, const QString &address, QDateTime since) override;
+    Result<QList<ApiToken>> apiTokensOf(const QString &user) override;
+    Status revokeApiToken(const QString &tokenId, const QString &actor) override;
+    Status recordSignIn(const QString &user, const QString &address, bool succeeded, QDateTime forgetBefore) override;
+    Result<SignInFailures> signInFailures(const QString &user, const QString &address, QDateTime since) override;
     void setAuditAddress(const QString &address) override;
 
     Result<QList<Event>> events(qint64 itemId) override;

@@ -95,6 +95,7 @@ struct ItemFilter {
     std::optional<ItemState> state{};
     int limit = 100;
     int offset = 0;
+    std::optional<QStringList> bots{};  // set: only these bots' items (an empty list: none)
 };
 
 // A person's answer to an exception item.
@@ -131,7 +132,10 @@ struct WebSession {
     QDateTime lastSeenAt{};
 };
 
-// A machine client's token; the store keeps its digest. It acts as `user`.
+constexpr qsizetype kApiTokenIdLength = 12;
+
+// A machine client's token; the store keeps its digest. It acts as `user` until it
+// expires or is revoked.
 struct ApiToken {
     QString idHash{};
     QString name{};
@@ -141,6 +145,26 @@ struct ApiToken {
 
 struct Event {
     qint64 id = 0;
+    QDateTime expiresAt{};  // invalid: never expires
+    QDateTime revokedAt{};  // invalid: not revoked
+
+    // What people call the token by (`clerk user tokens`, `clerk user revoke`): the first
+    // kApiTokenIdLength hex digits of its digest, which tell nothing about the secret.
+    QString id() const { return idHash.left(kApiTokenIdLength); }
+    bool usableAt(const QDateTime &now) const
+    {
+        return !revokedAt.isValid() && (!expiresAt.isValid() || now < expiresAt);
+    }
+};
+
+// The longest user name an account may have: sign-in refuses longer names before
+// anything is written, so a stranger cannot fill the attempt log with long names.
+constexpr qsizetype kMaxUserNameLength = 128;
+
+// Failed sign-ins of one name from one address (see WorkStore::signInFailures).
+struct SignInFailures {
+    qint64 count = 0;
+    QDateTime lastAt{};  // the latest failure; invalid when count is 0
     QDateTime at{};
     qint64 itemId = 0;      // 0 for events not about one item
     QString bot{};
@@ -391,12 +415,29 @@ public:
     virtual Status saveApiToken(const ApiToken &token, const QString &actor) = 0;
     virtual Result<ApiToken> apiToken(const QString &idHash) = 0;
     // Records a sign-in attempt ("signed_in" / "sign_in_failed" event with the address) for
-    // the audit trail and for slowing down guessing.
-    virtual Status recordSignIn(const QString &user, const QString &address, bool succeeded) = 0;
-    // Failed attempts since `since` for this user name or from this address.
-    virtual Result<qint64> failedSignIns(const QString &user, const QString &address, QDateTime since) = 0;
+    // the audit trail and for slowing down guessing, and drops attempts made before
+    // `forgetBefore` and all but the latest 50 of this name and address, so the table stays
+    // small whatever strangers send. InvalidArgument for a name longer than
+    // kMaxUserNameLength (nothing is written).
+    virtual Status recordSignIn(const QString &user, const QString &address, bool succeeded,
+                                QDateTime forgetBefore) = 0;
+    // Failed attempts of this name from this address since `since` and since its last
+    // successful sign-in, whichever is later.
+    virtual Result<SignInFailures> signInFailures(const QString &user, const QString &address, QDateTime since) = 0;
+    // Ends every session last used before `idleBefore` or opened before `openedBefore`, so
+    // the table holds live sessions only.
+    virtual Status pruneSessions(QDateTime idleBefore, QDateTime openedBefore) = 0;
+    // Saves a new token ("api_token_added" event, with its id, never the digest).
+    // InvalidArgument without digest or user.
     // Every event this object appends from now on carries "address": `address` in its
+    // The token with this digest, expired and revoked ones too (the caller judges
+    // ApiToken::usableAt). NotFound when there is none.
     // detail (a web request's client); empty stops it. For one request at a time.
+    // `user`'s tokens, oldest first, revoked and expired ones included.
+    virtual Result<QList<ApiToken>> apiTokensOf(const QString &user) = 0;
+    // Revokes the token whose ApiToken::id() is `tokenId` ("api_token_revoked" event).
+    // NotFound when there is no such token; revoking twice keeps the first time.
+    virtual Status revokeApiToken(const QString &tokenId, const QString &actor) = 0;
     virtual void setAuditAddress(const QString &address) = 0;
 
     // --- events and summaries --------------------------------------------------------------
