@@ -1146,8 +1146,6 @@ Result<QList<WorkItem>> SqlWorkStore::items(const ItemFilter &filter)
         sql += QStringLiteral(" AND state = ?");
         binds.append(toString(*filter.state));
     }
-    sql += QStringLiteral(" ORDER BY id LIMIT ? OFFSET ?");
-    binds.append(qMax(0, filter.limit));
     if (filter.bots) {
         if (filter.bots->isEmpty())
             return QList<WorkItem>();
@@ -1158,6 +1156,8 @@ Result<QList<WorkItem>> SqlWorkStore::items(const ItemFilter &filter)
         }
         sql += QLatin1Char(')');
     }
+    sql += QStringLiteral(" ORDER BY id LIMIT ? OFFSET ?");
+    binds.append(qMax(0, filter.limit));
     binds.append(qMax(0, filter.offset));
 
     auto query = run(sql, binds);

@@ -141,10 +141,6 @@ struct ApiToken {
     QString name{};
     QString user{};
     QDateTime createdAt{};
-};
-
-struct Event {
-    qint64 id = 0;
     QDateTime expiresAt{};  // invalid: never expires
     QDateTime revokedAt{};  // invalid: not revoked
 
@@ -165,6 +161,10 @@ constexpr qsizetype kMaxUserNameLength = 128;
 struct SignInFailures {
     qint64 count = 0;
     QDateTime lastAt{};  // the latest failure; invalid when count is 0
+};
+
+struct Event {
+    qint64 id = 0;
     QDateTime at{};
     qint64 itemId = 0;      // 0 for events not about one item
     QString bot{};
@@ -412,8 +412,20 @@ public:
     virtual Status deleteSession(const QString &idHash) = 0;
     // Signs a person out everywhere (after a password change or when disabled).
     virtual Status deleteSessionsOf(const QString &user) = 0;
+    // Ends every session last used before `idleBefore` or opened before `openedBefore`, so
+    // the table holds live sessions only.
+    virtual Status pruneSessions(QDateTime idleBefore, QDateTime openedBefore) = 0;
+    // Saves a new token ("api_token_added" event, with its id, never the digest).
+    // InvalidArgument without digest or user.
     virtual Status saveApiToken(const ApiToken &token, const QString &actor) = 0;
+    // The token with this digest, expired and revoked ones too (the caller judges
+    // ApiToken::usableAt). NotFound when there is none.
     virtual Result<ApiToken> apiToken(const QString &idHash) = 0;
+    // `user`'s tokens, oldest first, revoked and expired ones included.
+    virtual Result<QList<ApiToken>> apiTokensOf(const QString &user) = 0;
+    // Revokes the token whose ApiToken::id() is `tokenId` ("api_token_revoked" event).
+    // NotFound when there is no such token; revoking twice keeps the first time.
+    virtual Status revokeApiToken(const QString &tokenId, const QString &actor) = 0;
     // Records a sign-in attempt ("signed_in" / "sign_in_failed" event with the address) for
     // the audit trail and for slowing down guessing, and drops attempts made before
     // `forgetBefore` and all but the latest 50 of this name and address, so the table stays
@@ -424,20 +436,8 @@ public:
     // Failed attempts of this name from this address since `since` and since its last
     // successful sign-in, whichever is later.
     virtual Result<SignInFailures> signInFailures(const QString &user, const QString &address, QDateTime since) = 0;
-    // Ends every session last used before `idleBefore` or opened before `openedBefore`, so
-    // the table holds live sessions only.
-    virtual Status pruneSessions(QDateTime idleBefore, QDateTime openedBefore) = 0;
-    // Saves a new token ("api_token_added" event, with its id, never the digest).
-    // InvalidArgument without digest or user.
     // Every event this object appends from now on carries "address": `address` in its
-    // The token with this digest, expired and revoked ones too (the caller judges
-    // ApiToken::usableAt). NotFound when there is none.
     // detail (a web request's client); empty stops it. For one request at a time.
-    // `user`'s tokens, oldest first, revoked and expired ones included.
-    virtual Result<QList<ApiToken>> apiTokensOf(const QString &user) = 0;
-    // Revokes the token whose ApiToken::id() is `tokenId` ("api_token_revoked" event).
-    // NotFound when there is no such token; revoking twice keeps the first time.
-    virtual Status revokeApiToken(const QString &tokenId, const QString &actor) = 0;
     virtual void setAuditAddress(const QString &address) = 0;
 
     // --- events and summaries --------------------------------------------------------------
