@@ -180,6 +180,11 @@ int runCommand(const QStringList &arguments)
     engineOptions.dryRun = isDryRun;
     engineOptions.leaseFor = *leaseFor;
     engineOptions.connectors = connectors;
+    // The inputs named here are the operator's: documents under them may be read and
+    // moved, as may those under the bot's own intake folders. A record's file elsewhere
+    // is refused.
+    for (const QString &path : parser.values(input))
+        engineOptions.intakeRoots.append(QFileInfo(path).absoluteFilePath());
     engine::Engine submitter(**store, registry, engineOptions);
 
     // Enqueue every input before processing any, so a crash mid-batch loses none.

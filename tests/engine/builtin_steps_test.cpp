@@ -4,6 +4,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 
 using namespace clerk;
 using clerk::testing::loadBot;
@@ -15,22 +16,28 @@ protected:
     engine::StepRegistry m_registry = engine::StepRegistry::builtIn();
     QTemporaryDir m_dir;
 
-    // Loads a one-step bot and runs that step on an item with `payload`.
+    // Loads a bot (m_head, then `stepYaml`) and runs its last step on an item with
+    // `payload` and the earlier steps' outputs in m_outputs.
     StepOutcome runStep(const QString &stepYaml, const QJsonObject &payload, bool earlierAttempt = false,
                         qint64 itemId = 7)
     {
-        m_bot = loadBot(QStringLiteral("name: t\nversion: 1\nowner_team: post-room\nsteps:\n") + stepYaml,
+        m_bot = loadBot(QStringLiteral("name: t\nversion: 1\nowner_team: post-room\n") + m_head +
+                            QStringLiteral("steps:\n") + stepYaml,
                         m_registry.catalog());
         if (m_bot.steps.isEmpty())
             return StepOutcome::fail(QStringLiteral("bot did not load"));
-        const bot::StepDefinition &definition = m_bot.steps.first();
+        const int index = static_cast<int>(m_bot.steps.size()) - 1;
+        const bot::StepDefinition &definition = m_bot.steps.at(index);
         auto step = m_registry.find(definition.type)->create(m_bot, definition);
-        EXPECT_TRUE(step.has_value());
+        EXPECT_TRUE(step.has_value()) << step.error().toString().toStdString();
+        if (!step)
+            return StepOutcome::fail(step.error().toString());
         m_item.id = itemId;
         m_item.payload = payload;
+        m_item.stepOutputs = m_outputs;
         m_item.sourceRef = QStringLiteral("test");
         engine::StepContext ctx(
-            m_item, m_bot, 0, false,
+            m_item, m_bot, index, false,
             [&](const QString &key) -> Result<bool> {
                 m_keys.append(key);
                 return !earlierAttempt;
@@ -39,9 +46,13 @@ protected:
                 ++m_finished;
                 return {};
             });
+        ctx.setExtraIntakeRoots(m_extraRoots);
         return (*step)->run(ctx);
     }
 
+    QString m_head;           // top-level keys before steps:, e.g. allowed_paths
+    QStringList m_extraRoots; // as clerk run passes its --input paths
+    QJsonObject m_outputs;    // earlier steps' outputs (a person's answers land here too)
     bot::BotDefinition m_bot;
     WorkItem m_item;
     QStringList m_keys;
@@ -206,15 +217,149 @@ TEST_F(BuiltinStepsTest, AppendLineWritesOnceEvenWhenAnEarlierAttemptAlreadyWrot
     EXPECT_EQ(readAll(file), QByteArray("7,highways\n8,highways\n"));
 }
 
-TEST_F(BuiltinStepsTest, AppendLineRefusesLineBreaksFromData)
+TEST_F(BuiltinStepsTest, AppendLineRefusesLineBreaksFromDataInRawFormat)
 {
+    // A file that is not CSV takes the line as rendered, so a line break (LF, or a CR a
+    // spreadsheet would also split on) would make two lines: refused.
+    for (const QString &file : {QStringLiteral("x.log"), QStringLiteral("x.csv")}) {
+        for (const QString &text : {QStringLiteral("two\nlines"), QStringLiteral("\r=HYPERLINK(\"http://x\")")}) {
+            const StepOutcome outcome = runStep(QStringLiteral(
+                "  - type: append_line\n"
+                "    params:\n"
+                "      file: %1\n"
+                "      format: raw\n"
+                "      line: \"{{ input.text }}\"\n").arg(m_dir.filePath(file)),
+                {{QStringLiteral("text"), text}});
+            EXPECT_EQ(outcome.kind(), StepOutcome::Kind::Fail) << file.toStdString();
+            EXPECT_TRUE(outcome.reason().contains(QStringLiteral("line break"))) << outcome.reason().toStdString();
+            EXPECT_FALSE(QFile::exists(m_dir.filePath(file)));
+        }
+    }
+    // Without format, a .log file is raw too.
     const StepOutcome outcome = runStep(QStringLiteral(
         "  - type: append_line\n"
         "    params:\n"
         "      file: %1\n"
-        "      line: \"{{ input.text }}\"\n").arg(m_dir.filePath(QStringLiteral("x.csv"))),
-        {{QStringLiteral("text"), QStringLiteral("two\nlines")}});
+        "      line: \"{{ input.text }}\"\n").arg(m_dir.filePath(QStringLiteral("y.log"))),
+        {{QStringLiteral("text"), QStringLiteral("a\rb")}});
     EXPECT_EQ(outcome.kind(), StepOutcome::Kind::Fail);
+}
+
+TEST_F(BuiltinStepsTest, AppendLineQuotesCsvFieldsAndNeutralisesFormulas)
+{
+    const QString file = m_dir.filePath(QStringLiteral("export.csv"));
+    const QString step = QStringLiteral(
+        "  - type: append_line\n"
+        "    params:\n"
+        "      file: %1\n"
+        "      line: \"{{ item.id }},{{ input.value }},end\"\n").arg(file);
+    const struct {
+        const char *value;
+        const char *written;
+    } cases[] = {
+        {"plain", "plain"},
+        {"Smith, John", "\"Smith, John\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"=HYPERLINK(\"http://evil\",\"x\")", "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""},
+        {"\r=HYPERLINK(\"http://evil\")", "\"'\r=HYPERLINK(\"\"http://evil\"\")\""},
+        {"+cmd|' /C calc'!A0", "\"'+cmd|' /C calc'!A0\""},
+        {"-2+3", "\"'-2+3\""},
+        {"@SUM(A1)", "\"'@SUM(A1)\""},
+        {"\tx", "\"'\tx\""},
+        {"-12.5", "-12.5"},
+        {"two\nlines", "\"two\nlines\""},
+    };
+    qint64 id = 10;
+    QByteArray expected;
+    for (const auto &c : cases) {
+        const StepOutcome outcome = runStep(step, {{QStringLiteral("value"), QString::fromUtf8(c.value)}}, false, id);
+        ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Continue) << c.value << outcome.reason().toStdString();
+        expected += QByteArray::number(id) + ',' + c.written + ",end\n";
+        ++id;
+    }
+    EXPECT_EQ(readAll(file), expected);
+
+    // A retried item finds its record even when a quoted value spans two lines.
+    const StepOutcome again = runStep(step, {{QStringLiteral("value"), QStringLiteral("two\nlines")}}, true, id - 1);
+    ASSERT_EQ(again.kind(), StepOutcome::Kind::Continue);
+    EXPECT_FALSE(again.outputs().value(QStringLiteral("written")).toBool());
+    EXPECT_EQ(readAll(file), expected);
+}
+
+TEST_F(BuiltinStepsTest, AppendLineWritesFieldsAndAHeaderWhenItCreatesTheFile)
+{
+    const QString file = m_dir.filePath(QStringLiteral("out/contacts.csv"));
+    const QString step = QStringLiteral(
+        "  - type: append_line\n"
+        "    params:\n"
+        "      file: %1\n"
+        "      header: [item, \"name, full\", note]\n"
+        "      fields:\n"
+        "        - \"{{ item.id }}\"\n"
+        "        - \"{{ input.name }}\"\n"
+        "        - \"ref {{ input.ref }}, checked\"\n").arg(file);
+    ASSERT_EQ(runStep(step, {{QStringLiteral("name"), QStringLiteral("=1+1")}, {QStringLiteral("ref"), 5}}, false, 1).kind(),
+              StepOutcome::Kind::Continue);
+    ASSERT_EQ(runStep(step, {{QStringLiteral("name"), QStringLiteral("Ann")}, {QStringLiteral("ref"), 6}}, false, 2).kind(),
+              StepOutcome::Kind::Continue);
+    EXPECT_EQ(readAll(file), QByteArray("item,\"name, full\",note\n"
+                                        "1,\"'=1+1\",\"ref 5, checked\"\n"
+                                        "2,Ann,\"ref 6, checked\"\n"));
+
+    // The author's own quotes around a field are clerk's to write now: not doubled.
+    const QString quoted = m_dir.filePath(QStringLiteral("quoted.csv"));
+    ASSERT_EQ(runStep(QStringLiteral("  - type: append_line\n"
+                                     "    params:\n"
+                                     "      file: %1\n"
+                                     "      line: '\"{{ input.a }}, {{ input.b }}\",{{ input.b }}'\n").arg(quoted),
+                      {{QStringLiteral("a"), QStringLiteral("x")}, {QStringLiteral("b"), QStringLiteral("y")}})
+                  .kind(),
+              StepOutcome::Kind::Continue);
+    EXPECT_EQ(readAll(quoted), QByteArray("\"x, y\",y\n"));
+
+    // Raw format keeps the line as rendered, formulas and all, for files that are not CSV.
+    const QString log = m_dir.filePath(QStringLiteral("trail.log"));
+    ASSERT_EQ(runStep(QStringLiteral("  - type: append_line\n"
+                                     "    params:\n"
+                                     "      file: %1\n"
+                                     "      line: \"{{ item.id }} {{ input.a }}\"\n").arg(log),
+                      {{QStringLiteral("a"), QStringLiteral("=x, \"y\"")}})
+                  .kind(),
+              StepOutcome::Kind::Continue);
+    EXPECT_EQ(readAll(log), QByteArray("7 =x, \"y\"\n"));
+}
+
+TEST_F(BuiltinStepsTest, AppendLineNeedsEitherLineOrFields)
+{
+    for (const char *params : {"      file: x.csv\n", "      file: x.csv\n      line: a\n      fields: [b]\n"}) {
+        m_bot = loadBot(QStringLiteral("name: t\nversion: 1\nowner_team: post-room\nsteps:\n  - type: append_line\n"
+                                       "    params:\n") + QString::fromUtf8(params),
+                        m_registry.catalog());
+        ASSERT_EQ(m_bot.steps.size(), 1);
+        auto step = m_registry.find(QStringLiteral("append_line"))->create(m_bot, m_bot.steps.first());
+        ASSERT_FALSE(step.has_value()) << params;
+        EXPECT_TRUE(step.error().message().contains(QStringLiteral("either line or fields"))) << step.error().toString().toStdString();
+    }
+}
+
+TEST_F(BuiltinStepsTest, AppendLineKeepsARenderedFileNameInItsFolder)
+{
+    const QString step = QStringLiteral(
+        "  - type: append_line\n"
+        "    params:\n"
+        "      file: \"%1/exports/{{ input.name }}.csv\"\n"
+        "      line: \"{{ item.id }}\"\n").arg(m_dir.path());
+    for (const QString &name : {QStringLiteral("../../../../tmp/cron"), QStringLiteral("/etc/cron.d/x"), QStringLiteral("a/b"),
+                                QStringLiteral("..\\x"), QStringLiteral("x\ny"), QString::fromUtf8("x\0y", 3)}) {
+        const StepOutcome outcome = runStep(step, {{QStringLiteral("name"), name}});
+        ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Fail) << name.toStdString();
+        EXPECT_TRUE(outcome.reason().contains(QStringLiteral("the value of input.name"))) << outcome.reason().toStdString();
+        EXPECT_FALSE(outcome.reason().contains(name)) << "values stay out of reasons";
+    }
+    EXPECT_FALSE(QDir(m_dir.filePath(QStringLiteral("exports"))).exists());
+    const StepOutcome ok = runStep(step, {{QStringLiteral("name"), QStringLiteral("council-2026")}});
+    ASSERT_EQ(ok.kind(), StepOutcome::Kind::Continue) << ok.reason().toStdString();
+    EXPECT_TRUE(QFile::exists(m_dir.filePath(QStringLiteral("exports/council-2026.csv"))));
 }
 
 TEST_F(BuiltinStepsTest, MoveFileMovesRenamesOnConflictAndIsIdempotent)
@@ -233,6 +378,7 @@ TEST_F(BuiltinStepsTest, MoveFileMovesRenamesOnConflictAndIsIdempotent)
     other.write("someone else's letter");
     other.close();
 
+    m_head = QStringLiteral("allowed_paths: [\"%1\"]\n").arg(inbox);
     const QString step = QStringLiteral("  - type: move_file\n    params:\n      to: %1\n").arg(done);
     const QJsonObject payload{{QStringLiteral("file"), scan}};
     StepOutcome outcome = runStep(step, payload);
@@ -251,4 +397,115 @@ TEST_F(BuiltinStepsTest, MoveFileMovesRenamesOnConflictAndIsIdempotent)
     // A first attempt with a missing source is a failure, not a silent success.
     outcome = runStep(step, payload, /*earlierAttempt*/ false);
     EXPECT_EQ(outcome.kind(), StepOutcome::Kind::Fail);
+}
+
+namespace {
+
+void writeFile(const QString &path, const QByteArray &bytes)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write(bytes);
+}
+
+} // namespace
+
+TEST_F(BuiltinStepsTest, MoveFileRefusesADocumentOutsideTheBotsFolders)
+{
+    // What a webhook body may say: {"file": "/var/lib/clerk/clerk.db"}.
+    const QString inbox = m_dir.filePath(QStringLiteral("inbox"));
+    const QString database = m_dir.filePath(QStringLiteral("clerk.db"));
+    writeFile(database, "SQLite format 3");
+    writeFile(inbox + QStringLiteral("/letter.pdf"), "%PDF-1.4");
+    ASSERT_TRUE(QFile::link(database, inbox + QStringLiteral("/linked.pdf")));
+    m_head = QStringLiteral("allowed_paths: [\"%1\"]\n").arg(inbox);
+    const QString step = QStringLiteral("  - type: move_file\n    params:\n      to: %1\n").arg(m_dir.filePath(QStringLiteral("done")));
+
+    const QString letter = inbox + QStringLiteral("/letter.pdf");
+    const QStringList outside{database, QStringLiteral("/etc/passwd"), inbox + QStringLiteral("/../clerk.db"),
+                              inbox + QStringLiteral("/linked.pdf"), QStringLiteral("../../../../../../../etc/passwd")};
+    for (const QString &file : outside) {
+        const StepOutcome outcome = runStep(step, {{QStringLiteral("file"), file}});
+        ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Fail) << file.toStdString();
+        EXPECT_TRUE(outcome.reason().contains(QStringLiteral("outside the folders this bot may read")))
+            << outcome.reason().toStdString();
+    }
+    EXPECT_EQ(readAll(database), QByteArray("SQLite format 3"));
+    EXPECT_TRUE(QFile::exists(QStringLiteral("/etc/passwd")));
+    EXPECT_FALSE(QDir(m_dir.filePath(QStringLiteral("done"))).exists());
+
+    // A bot with no folders of its own may read what clerk run was given (--input).
+    m_head.clear();
+    EXPECT_EQ(runStep(step, {{QStringLiteral("file"), letter}}).kind(), StepOutcome::Kind::Fail);
+    m_extraRoots = {inbox};
+    const StepOutcome moved = runStep(step, {{QStringLiteral("file"), letter}});
+    ASSERT_EQ(moved.kind(), StepOutcome::Kind::Continue) << moved.reason().toStdString();
+    EXPECT_EQ(readAll(m_dir.filePath(QStringLiteral("done/letter.pdf"))), QByteArray("%PDF-1.4"));
+}
+
+TEST_F(BuiltinStepsTest, AllowedPathsAreRelativeToTheBotFileAndTheWatchedFolderCounts)
+{
+    writeFile(m_dir.filePath(QStringLiteral("scans/a.pdf")), "%PDF-1.4");
+    writeFile(m_dir.filePath(QStringLiteral("watched/b.pdf")), "%PDF-1.4");
+    writeFile(m_dir.filePath(QStringLiteral("mail/c.pdf")), "%PDF-1.4");
+    const QString yaml = QStringLiteral(
+        "name: t\nversion: 1\nowner_team: post-room\n"
+        "allowed_paths: [scans]\n"
+        "trigger:\n  watch:\n    folder: watched\n"
+        "steps:\n  - type: move_file\n    params:\n      to: filed\n");
+    bot::BotLoad load = bot::loadBotText(yaml.toUtf8(), m_dir.filePath(QStringLiteral("bot.yaml")), m_registry.catalog(), {},
+                                         m_dir.path());
+    ASSERT_TRUE(load.bot.has_value());
+    EXPECT_EQ(load.bot->intakeRoots(),
+              (QStringList{m_dir.filePath(QStringLiteral("watched")), m_dir.filePath(QStringLiteral("scans"))}));
+    auto step = m_registry.find(QStringLiteral("move_file"))->create(*load.bot, load.bot->steps.first());
+    ASSERT_TRUE(step.has_value());
+    const auto run = [&](const QString &file) {
+        m_item.payload = {{QStringLiteral("file"), file}};
+        engine::StepContext ctx(m_item, *load.bot, 0, false, {}, {});
+        return (*step)->run(ctx);
+    };
+    EXPECT_EQ(run(QStringLiteral("scans/a.pdf")).kind(), StepOutcome::Kind::Continue);
+    EXPECT_EQ(run(m_dir.filePath(QStringLiteral("watched/b.pdf"))).kind(), StepOutcome::Kind::Continue);
+    EXPECT_EQ(run(m_dir.filePath(QStringLiteral("mail/c.pdf"))).kind(), StepOutcome::Kind::Fail);
+    EXPECT_TRUE(QFile::exists(m_dir.filePath(QStringLiteral("filed/a.pdf"))));
+    EXPECT_TRUE(QFile::exists(m_dir.filePath(QStringLiteral("filed/b.pdf"))));
+}
+
+TEST_F(BuiltinStepsTest, MoveFileKeepsARenderedFolderUnderItsLiteralPrefix)
+{
+    const QString inbox = m_dir.filePath(QStringLiteral("inbox"));
+    const QString scan = inbox + QStringLiteral("/letter.pdf");
+    m_head = QStringLiteral("allowed_paths: [\"%1\"]\n").arg(inbox);
+    // The team comes from a route step, or from a person who answered it.
+    const QString steps = QStringLiteral(
+        "  - id: route\n    type: route\n    params:\n      value: \"{{ input.topic }}\"\n"
+        "      routes: {potholes: highways}\n"
+        "  - type: move_file\n    params:\n      to: \"%1/sorted/{{ route.team }}\"\n").arg(m_dir.path());
+    for (const QString &team : {QStringLiteral("../../x"), QStringLiteral(".."), QStringLiteral("/tmp"), QStringLiteral("a/../../b"),
+                                QStringLiteral("x\ry")}) {
+        writeFile(scan, "%PDF-1.4");
+        m_outputs = {{QStringLiteral("route"), QJsonObject{{QStringLiteral("team"), team}, {QStringLiteral("decided_by"), QStringLiteral("person")}}}};
+        const StepOutcome outcome = runStep(steps, {{QStringLiteral("file"), scan}});
+        ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Fail) << team.toStdString();
+        EXPECT_TRUE(outcome.reason().startsWith(QStringLiteral("move_file: the value of route.team ")))
+            << outcome.reason().toStdString();
+        EXPECT_TRUE(QFile::exists(scan));
+    }
+    EXPECT_FALSE(QDir(m_dir.filePath(QStringLiteral("x"))).exists());
+    EXPECT_FALSE(QDir(m_dir.filePath(QStringLiteral("sorted"))).exists());
+
+    m_outputs = {{QStringLiteral("route"), QJsonObject{{QStringLiteral("team"), QStringLiteral("highways")}}}};
+    const StepOutcome moved = runStep(steps, {{QStringLiteral("file"), scan}});
+    ASSERT_EQ(moved.kind(), StepOutcome::Kind::Continue) << moved.reason().toStdString();
+    EXPECT_TRUE(QFile::exists(m_dir.filePath(QStringLiteral("sorted/highways/letter.pdf"))));
+
+    // The author's own text after the first {{ may not climb out either.
+    writeFile(scan, "%PDF-1.4");
+    const StepOutcome climbing = runStep(
+        QStringLiteral("  - type: move_file\n    params:\n      to: \"%1/sorted/{{ input.team }}/../../..\"\n").arg(m_dir.path()),
+        {{QStringLiteral("file"), scan}, {QStringLiteral("team"), QStringLiteral("highways")}});
+    ASSERT_EQ(climbing.kind(), StepOutcome::Kind::Fail);
+    EXPECT_TRUE(climbing.reason().contains(QStringLiteral("where the bot file says it must stay"))) << climbing.reason().toStdString();
 }

@@ -4,7 +4,9 @@
 
 #include "engine/step_registry.h"
 
+#include <QFile>
 #include <QJsonArray>
+#include <QTemporaryDir>
 
 using namespace clerk;
 using clerk::ocr::testing::fixture;
@@ -16,8 +18,12 @@ class OcrStepTest : public ::testing::Test {
 protected:
     engine::StepRegistry m_registry = engine::StepRegistry::builtIn();
 
-    // Loads a bot whose only step is `stepYaml` and runs it on an item whose input file is `file`.
-    StepOutcome runStep(const QString &stepYaml, const QString &file, const QString &botHeader = QString())
+    // The fixtures' folder: the bots here may read documents in it (allowed_paths).
+    static QString allowFixtures() { return QStringLiteral("allowed_paths: [\"%1\"]\n").arg(fixture(QString())); }
+
+    // Loads a bot whose only step is `stepYaml` and runs it on an item whose input file is
+    // `file`. `botHeader` replaces allowed_paths, the fixtures' folder by default.
+    StepOutcome runStep(const QString &stepYaml, const QString &file, const QString &botHeader = allowFixtures())
     {
         m_bot = loadBot(QStringLiteral("name: t\nversion: 1\nowner_team: post-room\n") + botHeader +
                             QStringLiteral("steps:\n") + stepYaml,
@@ -122,11 +128,11 @@ TEST_F(OcrStepTest, AsksAPersonWhenTooLittleOfAPageWasRead)
 TEST_F(OcrStepTest, TakesTheReadabilityThresholdFromTheBotWhenNotGiven)
 {
     const StepOutcome lenient = runStep(plainStep(), fixture(QStringLiteral("garbage_page.tif")),
-                                        QStringLiteral("thresholds:\n  ocr_readability: 0.0\n"));
+                                        allowFixtures() + QStringLiteral("thresholds:\n  ocr_readability: 0.0\n"));
     EXPECT_EQ(lenient.kind(), StepOutcome::Kind::Continue);
     const StepOutcome strict = runStep(QStringLiteral("  - type: ocr\n    params:\n      min_readability: 1.0\n"),
                                        fixture(QStringLiteral("garbage_page.tif")),
-                                       QStringLiteral("thresholds:\n  ocr_readability: 0.0\n"));
+                                       allowFixtures() + QStringLiteral("thresholds:\n  ocr_readability: 0.0\n"));
     EXPECT_EQ(strict.kind(), StepOutcome::Kind::NeedsHuman);
 }
 
@@ -152,4 +158,34 @@ TEST_F(OcrStepTest, FailsWhenTheLanguageIsNotInstalled)
                                         fixture(QStringLiteral("g4_letter.tif")));
     ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Fail);
     EXPECT_TRUE(outcome.reason().contains(QStringLiteral("tlh"))) << outcome.reason().toStdString();
+}
+
+TEST_F(OcrStepTest, RefusesADocumentOutsideTheBotsIntakeFolders)
+{
+    // A webhook body or a record may name any file; only the bot's folders may be read.
+    QTemporaryDir elsewhere;
+    const QString database = elsewhere.filePath(QStringLiteral("clerk.db"));
+    QFile(fixture(QStringLiteral("g4_letter.tif"))).copy(database);
+    const QString climbing = fixture(QStringLiteral("../../../../../../../../../etc/passwd"));
+    for (const QString &file : {QStringLiteral("/etc/passwd"), database, climbing}) {
+        const StepOutcome outcome = runStep(plainStep(), file);
+        ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Fail) << file.toStdString();
+        EXPECT_TRUE(outcome.reason().contains(QStringLiteral("outside the folders this bot may read")))
+            << outcome.reason().toStdString();
+    }
+    // A bot that names no folders reads no document an item names.
+    const StepOutcome none = runStep(plainStep(), fixture(QStringLiteral("g4_letter.tif")), QString());
+    ASSERT_EQ(none.kind(), StepOutcome::Kind::Fail);
+    EXPECT_TRUE(none.reason().contains(QStringLiteral("allowed_paths"))) << none.reason().toStdString();
+}
+
+TEST_F(OcrStepTest, ResolvesSymbolicLinksBeforeCheckingTheFolder)
+{
+    QTemporaryDir intake;
+    const QString link = intake.filePath(QStringLiteral("letter.tif"));
+    ASSERT_TRUE(QFile::link(QStringLiteral("/etc/passwd"), link));
+    const StepOutcome outcome =
+        runStep(plainStep(), link, QStringLiteral("allowed_paths: [\"%1\"]\n").arg(intake.path()));
+    ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Fail);
+    EXPECT_TRUE(outcome.reason().contains(QStringLiteral("outside the folders"))) << outcome.reason().toStdString();
 }

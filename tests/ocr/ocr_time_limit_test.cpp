@@ -57,7 +57,8 @@ TEST_F(OcrTimeLimitEngineTest, AnOcrStepPastItsTimeLimitIsRetriedThenFails)
     const bot::BotDefinition definition =
         loadBot(QStringLiteral("name: post\nversion: 1\nowner_team: post-room\n"
                                "retry: {max_attempts: 1, initial_delay: 1s}\n"
-                               "steps:\n  - id: read\n    type: ocr\n    time_limit: 150ms\n"),
+                               "steps:\n  - id: read\n    type: ocr\n    time_limit: 150ms\n") +
+                    QStringLiteral("allowed_paths: [\"%1\"]\n").arg(fixture(QString())),
                 m_registry.catalog());
     engine::EngineOptions options;
     options.workerId = QStringLiteral("w1");

@@ -1,5 +1,7 @@
 #include "bot/bot_definition.h"
 
+#include <QDir>
+
 namespace clerk::bot {
 
 const StepDefinition *BotDefinition::step(const QString &id) const
@@ -18,6 +20,27 @@ const ConnectorDefinition *BotDefinition::connector(const QString &connectorName
             return &candidate;
     }
     return nullptr;
+}
+
+QStringList BotDefinition::intakeRoots() const
+{
+    // Resolved as the folder watch and the mailbox resolve them (folder_watch.cpp,
+    // mailbox_watch.cpp), so the roots are exactly where they put documents.
+    const QDir base(baseDir.isEmpty() ? QDir::currentPath() : baseDir);
+    const auto absolute = [&base](const QString &path) { return QDir::cleanPath(base.absoluteFilePath(path)); };
+    QStringList roots;
+    if (trigger && trigger->kind == TriggerDefinition::Kind::Watch) {
+        const QString folder = trigger->options.value(QStringLiteral("folder")).toString();
+        if (!folder.isEmpty())
+            roots.append(absolute(folder));
+    } else if (trigger && trigger->kind == TriggerDefinition::Kind::Mailbox) {
+        roots.append(absolute(trigger->options.value(QStringLiteral("folder")).toString(QStringLiteral("mail"))));
+    }
+    for (const QString &path : allowedPaths) {
+        if (!path.isEmpty())
+            roots.append(absolute(path));
+    }
+    return roots;
 }
 
 } // namespace clerk::bot

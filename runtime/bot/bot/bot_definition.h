@@ -117,6 +117,7 @@ struct BotDefinition {
     QStringList connectors;                   // names of connectors the bot uses
     QList<ConnectorDefinition> connectorDefinitions;  // the connectors known when it was loaded
     QList<StepDefinition> steps;
+    QStringList allowedPaths;                 // allowed_paths, as written: relative ones start at baseDir
 
     QString sourcePath;                       // the file it was loaded from
     QByteArray sourceText;                    // the file's bytes, stored with each item's run
@@ -124,6 +125,12 @@ struct BotDefinition {
     QString digest;                           // hex SHA-256 of baseDir and sourceText
 
     const StepDefinition *step(const QString &id) const;
+    // The places documents named by items may lie in (the bot's intake roots): the watched
+    // folder (trigger watch), the mailbox's attachment folder (trigger mailbox) and each of
+    // allowed_paths. Absolute and cleaned of `.` and `..`, but symbolic links are not
+    // resolved (the folders may not exist yet): callers canonicalise before comparing.
+    // Empty when the bot names none; `clerk run` adds its --input paths (engine options).
+    QStringList intakeRoots() const;
     // The definition of a known connector; nullptr when there is none by that name.
     const ConnectorDefinition *connector(const QString &connectorName) const;
 };

@@ -541,6 +541,8 @@ BotDefinition buildBot(const QJsonObject &top, const Node &root)
     }
     for (const QJsonValue &connector : top.value(QStringLiteral("connectors")).toArray())
         bot.connectors.append(connector.toString());
+    for (const QJsonValue &path : top.value(QStringLiteral("allowed_paths")).toArray())
+        bot.allowedPaths.append(path.toString());
     if (top.contains(QStringLiteral("alerts"))) {
         const QJsonObject alerts = top.value(QStringLiteral("alerts")).toObject();
         AlertDefinition definition;

@@ -489,6 +489,13 @@ QList<ParamSpec> buildBotFileSpec()
             },
             QStringLiteral("Alerts about the bot's figures, sent to a connector operation (a chat or paging "
                            "webhook) and recorded in the audit trail as alert_fired events.")),
+        ParamSpec::listOf(QStringLiteral("allowed_paths"),
+                          ParamSpec::of(QStringLiteral("path"), T::Path,
+                                        QStringLiteral("A folder (or file), relative to the bot file's folder.")),
+                          QStringLiteral("Folders whose documents items may name (input.file from a webhook, a "
+                                         "source record or a CSV row), besides the watched folder, the mailbox's "
+                                         "attachment folder and clerk run's --input paths. A document anywhere "
+                                         "else is refused and the item fails.")),
         ParamSpec::listOf(QStringLiteral("connectors"),
                           ParamSpec::of(QStringLiteral("connector"), T::ConnectorName,
                                         QStringLiteral("A connector name.")),

@@ -176,6 +176,11 @@ Result<Template> Template::parse(const QString &text)
 
 QString Template::render(const QJsonObject &scope) const
 {
+    return render(scope, Substitute());
+}
+
+QString Template::render(const QJsonObject &scope, const Substitute &substitute) const
+{
     QString out;
     for (const Part &part : m_parts) {
         if (part.reference < 0) {
@@ -196,7 +201,7 @@ QString Template::render(const QJsonObject &scope) const
             else if (filter == QLatin1String("iso_date"))
                 text = isoDate(text);
         }
-        out += text;
+        out += substitute ? substitute(reference, text) : text;
     }
     return out;
 }

@@ -20,6 +20,7 @@
 #include <QList>
 #include <QString>
 #include <QStringList>
+#include <functional>
 
 namespace clerk::bot {
 
@@ -45,6 +46,12 @@ public:
     // null. Otherwise renderValue returns render() as a JSON string.
     QString render(const QJsonObject &scope) const;
     QJsonValue renderValue(const QJsonObject &scope) const;
+
+    // As render(), with each reference's text (after its filters) passed through
+    // `substitute` and its result inserted instead: to check or escape the values that
+    // come from data, while the template's own text is copied as it is.
+    using Substitute = std::function<QString(const Reference &reference, const QString &text)>;
+    QString render(const QJsonObject &scope, const Substitute &substitute) const;
 
     const QString &source() const { return m_source; }
 

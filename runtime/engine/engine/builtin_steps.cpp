@@ -15,10 +15,13 @@
 #include <QRegularExpression>
 #include <QSet>
 
+#include <optional>
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace clerk::engine {
@@ -178,32 +181,139 @@ private:
 
 // ---- append_line ------------------------------------------------------------------------
 
+// One CSV field per RFC 4180, neutralised against formula injection as OWASP advises: a
+// value starting with =, +, -, @, tab or CR is prefixed with a single quote, inside the
+// quotes, so a spreadsheet shows it as text instead of running it. A plain number
+// ("-12.5") is left alone: it cannot be a formula. Quoted only when it has to be.
+QString csvField(const QString &text)
+{
+    static const QRegularExpression plainNumber(QStringLiteral("^[+-]?[0-9]+(\\.[0-9]+)?$"));
+    static const QString formulaStarts = QStringLiteral("=+-@\t\r");
+    QString value = text;
+    bool quote = false;
+    if (!value.isEmpty() && formulaStarts.contains(value.front()) && !plainNumber.match(value).hasMatch()) {
+        value.prepend(QLatin1Char('\''));
+        quote = true;
+    }
+    if (value.contains(QLatin1Char(',')) || value.contains(QLatin1Char('"')) || value.contains(QLatin1Char('\r')) ||
+        value.contains(QLatin1Char('\n')))
+        quote = true;
+    if (!quote)
+        return value;
+    value.replace(QLatin1Char('"'), QLatin1String("\"\""));
+    return QLatin1Char('"') + value + QLatin1Char('"');
+}
+
+// The fields of a `line` template in csv format: the parts between the commas the bot's
+// author wrote, outside {{ }} and outside double quotes. A field the author quoted
+// ("{{ a }}, {{ b }}") loses its quotes, since clerk quotes what needs it.
+Result<QList<bot::Template>> csvFieldsOf(const QString &line)
+{
+    QStringList pieces;
+    QString current;
+    bool inReference = false;
+    bool inQuotes = false;
+    for (qsizetype i = 0; i < line.size(); ++i) {
+        const QChar c = line.at(i);
+        if (!inReference && line.mid(i, 2) == QLatin1String("{{")) {
+            inReference = true;
+        } else if (inReference && line.mid(i, 2) == QLatin1String("}}")) {
+            inReference = false;
+            current += QLatin1String("}}");
+            ++i;
+            continue;
+        } else if (!inReference && c == QLatin1Char('"')) {
+            inQuotes = !inQuotes;
+        } else if (!inReference && !inQuotes && c == QLatin1Char(',')) {
+            pieces.append(current);
+            current.clear();
+            continue;
+        }
+        current += c;
+    }
+    pieces.append(current);
+
+    QList<bot::Template> fields;
+    for (QString piece : std::as_const(pieces)) {
+        if (piece.size() >= 2 && piece.startsWith(QLatin1Char('"')) && piece.endsWith(QLatin1Char('"')))
+            piece = piece.mid(1, piece.size() - 2).replace(QLatin1String("\"\""), QLatin1String("\""));
+        auto parsed = bot::Template::parse(piece);
+        if (!parsed)
+            return fail(parsed.error());
+        fields.append(std::move(*parsed));
+    }
+    return fields;
+}
+
 // Appends with one write() under an exclusive flock, so concurrent workers never
 // interleave lines, and checks for the line first when an earlier attempt may have
 // written it already.
 class AppendLineStep final : public Step {
 public:
-    explicit AppendLineStep(const QJsonObject &params)
-        : m_file(templateParam(params, QStringLiteral("file"))),
-          m_line(templateParam(params, QStringLiteral("line")))
+    enum class Format { Auto, Csv, Raw };
+
+    AppendLineStep(bot::Template file, std::optional<bot::Template> line, QList<bot::Template> lineFields,
+                   QList<bot::Template> fields, Format format, QStringList header)
+        : m_file(std::move(file)), m_line(std::move(line)), m_lineFields(std::move(lineFields)),
+          m_fields(std::move(fields)), m_format(format), m_header(std::move(header))
     {
+    }
+
+    static Result<std::unique_ptr<Step>> create(const bot::BotDefinition &, const bot::StepDefinition &definition)
+    {
+        const QJsonObject &params = definition.params;
+        const bool hasLine = params.contains(QStringLiteral("line"));
+        const bool hasFields = params.contains(QStringLiteral("fields"));
+        if (hasLine == hasFields)
+            return fail(Error::invalidArgument(QStringLiteral("step %1: append_line needs either line or fields, not %2")
+                                                   .arg(definition.id, hasLine ? QStringLiteral("both") : QStringLiteral("neither"))));
+        std::optional<bot::Template> line;
+        QList<bot::Template> lineFields;
+        if (hasLine) {
+            const QString text = params.value(QStringLiteral("line")).toString();
+            line = templateParam(params, QStringLiteral("line"));
+            auto split = csvFieldsOf(text);
+            if (!split)
+                return fail(split.error().withContext(QStringLiteral("step %1").arg(definition.id)));
+            lineFields = std::move(*split);
+        }
+        QList<bot::Template> fields;
+        for (const QJsonValue &field : params.value(QStringLiteral("fields")).toArray()) {
+            auto parsed = bot::Template::parse(field.toString());
+            if (!parsed)
+                return fail(parsed.error().withContext(QStringLiteral("step %1").arg(definition.id)));
+            fields.append(std::move(*parsed));
+        }
+        const QString format = params.value(QStringLiteral("format")).toString();
+        QStringList header;
+        for (const QJsonValue &name : params.value(QStringLiteral("header")).toArray())
+            header.append(name.toString());
+        return std::make_unique<AppendLineStep>(
+            templateParam(params, QStringLiteral("file")), std::move(line), std::move(lineFields), std::move(fields),
+            format == QLatin1String("csv") ? Format::Csv : format == QLatin1String("raw") ? Format::Raw : Format::Auto,
+            std::move(header));
     }
 
     StepOutcome run(StepContext &ctx) const override
     {
-        const QString path = ctx.resolvePath(ctx.render(m_file));
-        const QString line = ctx.render(m_line);
+        const auto target = ctx.targetPath(m_file);
+        if (!target)
+            return StepOutcome::fail(QStringLiteral("append_line: %1").arg(target.error().message()));
+        const QString &path = *target;
         if (path.isEmpty())
             return StepOutcome::fail(QStringLiteral("append_line: the file name is empty"));
-        if (line.contains(QLatin1Char('\n')))
-            return StepOutcome::fail(QStringLiteral("append_line: the line holds a line break"));
+        const bool csv = isCsv(path);
+        const QString line = render(ctx, csv);
+        if (!csv && (line.contains(QLatin1Char('\n')) || line.contains(QLatin1Char('\r'))))
+            return StepOutcome::fail(QStringLiteral("append_line: the line holds a line break (CR or LF); with format: "
+                                                    "csv it would be quoted"));
 
         auto first = ctx.beginAction();
         if (!first)
             return StepOutcome::retryLater(std::chrono::seconds(1), first.error().toString());
 
         QDir().mkpath(QFileInfo(path).absolutePath());
-        const QByteArray bytes = line.toUtf8() + '\n';
+        const QByteArray record = line.toUtf8() + '\n';
         const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
         if (fd < 0)
             return failFromErrno(path);
@@ -211,9 +321,17 @@ public:
         if (::flock(fd, LOCK_EX) != 0)
             return failFromErrno(path);
 
-        if (!*first && containsLine(fd, bytes))
+        struct stat status{};
+        if (::fstat(fd, &status) != 0)
+            return failFromErrno(path);
+        if (!*first && status.st_size > 0 && containsRecord(fd, record))
             return finish(ctx, path, /*written*/ false);
 
+        // The header goes out with the first line in one write, under the lock: a file
+        // never holds lines without their header, whichever worker came first.
+        QByteArray bytes = record;
+        if (status.st_size == 0 && !m_header.isEmpty())
+            bytes.prepend(headerRow(csv).toUtf8() + '\n');
         qsizetype done = 0;
         while (done < bytes.size()) {
             const ssize_t n = ::write(fd, bytes.constData() + done, static_cast<size_t>(bytes.size() - done));
@@ -230,10 +348,40 @@ public:
 
     QString describeAction(const StepContext &ctx) const override
     {
-        return QStringLiteral("append a line to %1").arg(ctx.resolvePath(ctx.render(m_file)));
+        const auto target = ctx.targetPath(m_file);
+        if (!target)
+            return QStringLiteral("refuse to append a line: %1").arg(target.error().message());
+        return QStringLiteral("append a line to %1").arg(*target);
     }
 
 private:
+    bool isCsv(const QString &path) const
+    {
+        if (m_format != Format::Auto)
+            return m_format == Format::Csv;
+        return path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive);
+    }
+
+    QString render(const StepContext &ctx, bool csv) const
+    {
+        if (!csv && m_line)
+            return ctx.render(*m_line);
+        QStringList values;
+        for (const bot::Template &field : m_fields.isEmpty() ? m_lineFields : m_fields)
+            values.append(csv ? csvField(ctx.render(field)) : ctx.render(field));
+        return values.join(QLatin1Char(','));
+    }
+
+    QString headerRow(bool csv) const
+    {
+        if (!csv)
+            return m_header.join(QLatin1Char(','));
+        QStringList names;
+        for (const QString &name : m_header)
+            names.append(csvField(name));
+        return names.join(QLatin1Char(','));
+    }
+
     static StepOutcome finish(StepContext &ctx, const QString &path, bool written)
     {
         if (auto finished = ctx.finishAction(); !finished)
@@ -251,21 +399,32 @@ private:
         return StepOutcome::fail(reason);
     }
 
-    static bool containsLine(int fd, const QByteArray &line)
+    // Whether the file holds `record` (ending in a line break) at its start or after a
+    // line break. A CSV record may span lines (a quoted value with line breaks), so the
+    // file is searched in blocks rather than line by line.
+    static bool containsRecord(int fd, const QByteArray &record)
     {
         QFile file;
         if (!file.open(fd, QIODevice::ReadOnly, QFileDevice::DontCloseHandle))
             return false;
         file.seek(0);
+        const QByteArray needle = '\n' + record;
+        QByteArray window("\n");  // as if a line break came before the file's first byte
         while (!file.atEnd()) {
-            if (file.readLine() == line)
+            window += file.read(1 << 20);
+            if (window.contains(needle))
                 return true;
+            window = window.right(needle.size() - 1);
         }
         return false;
     }
 
     bot::Template m_file;
-    bot::Template m_line;
+    std::optional<bot::Template> m_line;  // as written, for format: raw
+    QList<bot::Template> m_lineFields;    // the line's fields, for format: csv
+    QList<bot::Template> m_fields;        // the fields param, when given instead of line
+    Format m_format;
+    QStringList m_header;
 };
 
 // ---- move_file --------------------------------------------------------------------------
@@ -283,8 +442,17 @@ public:
 
     StepOutcome run(StepContext &ctx) const override
     {
-        const QString from = ctx.resolvePath(ctx.render(m_from));
-        const QString folder = ctx.resolvePath(ctx.render(m_to));
+        // Refused paths fail the item rather than going to a person: the source came from
+        // the item's data and the folder from data or an answer, and moving a file outside
+        // where the bot's author meant is never the right outcome.
+        const auto source = ctx.documentPath(m_from);
+        if (!source)
+            return StepOutcome::fail(QStringLiteral("move_file: %1").arg(source.error().message()));
+        const auto destination = ctx.targetPath(m_to);
+        if (!destination)
+            return StepOutcome::fail(QStringLiteral("move_file: %1").arg(destination.error().message()));
+        const QString &from = *source;
+        const QString &folder = *destination;
         if (from.isEmpty() || folder.isEmpty())
             return StepOutcome::fail(QStringLiteral("move_file: source or target folder is empty"));
         if (!QDir().mkpath(folder))
@@ -294,14 +462,14 @@ public:
         if (!first)
             return StepOutcome::retryLater(std::chrono::seconds(1), first.error().toString());
 
-        const QFileInfo source(from);
-        QString target = QDir(folder).absoluteFilePath(source.fileName());
+        const QFileInfo document(from);
+        QString target = QDir(folder).absoluteFilePath(document.fileName());
         // With on_conflict: rename, the target name carries the item id, so a retried
         // item computes the same name and an unrelated file is never overwritten.
         const QString renamed = QDir(folder).absoluteFilePath(
-            QStringLiteral("%1.%2.%3").arg(source.completeBaseName()).arg(ctx.item().id).arg(source.suffix()));
+            QStringLiteral("%1.%2.%3").arg(document.completeBaseName()).arg(ctx.item().id).arg(document.suffix()));
 
-        if (!source.exists()) {
+        if (!document.exists()) {
             if (!*first && (QFileInfo::exists(target) || QFileInfo::exists(renamed)))
                 return finish(ctx, QFileInfo::exists(renamed) ? renamed : target);
             return StepOutcome::fail(QStringLiteral("move_file: %1 does not exist").arg(from));
@@ -326,7 +494,13 @@ public:
 
     QString describeAction(const StepContext &ctx) const override
     {
-        return QStringLiteral("move %1 to %2").arg(ctx.resolvePath(ctx.render(m_from)), ctx.resolvePath(ctx.render(m_to)));
+        const auto source = ctx.documentPath(m_from);
+        if (!source)
+            return QStringLiteral("refuse to move a file: %1").arg(source.error().message());
+        const auto destination = ctx.targetPath(m_to);
+        if (!destination)
+            return QStringLiteral("refuse to move %1: %2").arg(*source, destination.error().message());
+        return QStringLiteral("move %1 to %2").arg(*source, *destination);
     }
 
 private:
@@ -505,14 +679,33 @@ StepType appendLineStepType()
     bot::StepTypeSchema schema;
     schema.name = QStringLiteral("append_line");
     schema.summary = QStringLiteral(
-        "Appends one line to a file, e.g. a CSV export another system imports. A retried item "
+        "Appends one line to a file, e.g. a CSV export another system imports. In csv format (the default for a "
+        "file ending in .csv) each field is quoted as RFC 4180 asks, and a value starting with =, +, -, @, tab or "
+        "CR gets a leading ' so a spreadsheet shows it as text rather than running it as a formula. A retried item "
         "never writes its line twice: include {{ item.id }} in the line so it is recognisable.");
     schema.sideEffects = true;
     schema.params = {
-        ParamSpec::of(QStringLiteral("file"), ValueType::Path, QStringLiteral("The file to append to; created if missing."), true),
-        ParamSpec::of(QStringLiteral("line"), ValueType::Template, QStringLiteral("The line, without a line break."), true),
+        ParamSpec::of(QStringLiteral("file"), ValueType::Path,
+                      QStringLiteral("The file to append to; created if missing. A value a template inserts must be one "
+                                     "plain name (no /, \\, . or ..), and the file stays under the text before the "
+                                     "first {{."),
+                      true)
+            .withTemplates(),
+        ParamSpec::of(QStringLiteral("line"), ValueType::Template,
+                      QStringLiteral("The line, without a line break. In csv format its fields are the parts between "
+                                     "the commas written here; each is quoted as needed. Give line or fields.")),
+        ParamSpec::listOf(QStringLiteral("fields"),
+                          ParamSpec::of(QStringLiteral("field"), ValueType::Template, QStringLiteral("One field's value.")),
+                          QStringLiteral("The line's fields, each a template, instead of line: written as one CSV row "
+                                         "(joined by commas in raw format).")),
+        ParamSpec::oneOf(QStringLiteral("format"), {QStringLiteral("csv"), QStringLiteral("raw")},
+                         QStringLiteral("csv: fields quoted and formulas neutralised; raw: the line as rendered, for "
+                                        "files that are not CSV (a value holding CR or LF fails the item). Default: csv "
+                                        "for a file ending in .csv, else raw.")),
+        ParamSpec::listOf(QStringLiteral("header"),
+                          ParamSpec::of(QStringLiteral("name"), ValueType::String, QStringLiteral("A column name.")),
+                          QStringLiteral("Column names, written as the first line when the file is created (or empty).")),
     };
-    schema.params[0].allowTemplates = true;
     schema.outputs = [](const QJsonObject &) {
         return QStringList{QStringLiteral("file"), QStringLiteral("written")};
     };
@@ -521,8 +714,13 @@ StepType appendLineStepType()
         "  type: append_line\n"
         "  params:\n"
         "    file: /srv/clerk/exports/contacts.csv\n"
-        "    line: \"{{ item.id }},{{ route.team }},{{ postcode.postcode }}\"\n");
-    return {schema, factory<AppendLineStep>()};
+        "    header: [item, team, postcode, message]\n"
+        "    fields:\n"
+        "      - \"{{ item.id }}\"\n"
+        "      - \"{{ route.team }}\"\n"
+        "      - \"{{ postcode.postcode }}\"\n"
+        "      - \"{{ input.message }}\"\n");
+    return {schema, AppendLineStep::create};
 }
 
 StepType moveFileStepType()
@@ -532,9 +730,16 @@ StepType moveFileStepType()
     schema.summary = QStringLiteral("Moves a file (usually the input document) into a folder, e.g. to file processed post.");
     schema.sideEffects = true;
     schema.params = {
-        ParamSpec::of(QStringLiteral("from"), ValueType::Path, QStringLiteral("The file to move."))
+        ParamSpec::of(QStringLiteral("from"), ValueType::Path,
+                      QStringLiteral("The file to move. A path from the item's data must lie under the bot's intake "
+                                     "folders (its watched folder, mailbox folder, allowed_paths or clerk run's "
+                                     "--input paths); otherwise the item fails."))
             .withDefault(QStringLiteral("{{ input.file }}")),
-        ParamSpec::of(QStringLiteral("to"), ValueType::Path, QStringLiteral("The folder to move it into; created if missing."), true),
+        ParamSpec::of(QStringLiteral("to"), ValueType::Path,
+                      QStringLiteral("The folder to move it into; created if missing. A value a template inserts (a "
+                                     "team, a person's answer) must be one plain name (no /, \\, . or ..), and the "
+                                     "folder stays under the text before the first {{."),
+                      true),
         ParamSpec::oneOf(QStringLiteral("on_conflict"),
                          {QStringLiteral("rename"), QStringLiteral("overwrite"), QStringLiteral("fail")},
                          QStringLiteral("What to do when the folder already holds a file of that name: "

@@ -214,6 +214,7 @@ Result<ItemState> Engine::runLeased(WorkItem item)
                         [this, &item, index](const QString &key) { return m_store.beginAction(key, item.id, index); },
                         [this](const QString &key) { return m_store.finishAction(key); },
                         [this](const QString &key) { return m_store.abandonAction(key); });
+        ctx.setExtraIntakeRoots(m_options.intakeRoots);
         const milliseconds timeLimit = step.timeLimit > 0ms ? step.timeLimit : definition.stepTimeLimit;
         if (timeLimit > 0ms)
             ctx.setDeadline(QDeadlineTimer(timeLimit.count()));

@@ -35,6 +35,9 @@ struct EngineOptions {
     std::chrono::milliseconds leaseFor{std::chrono::seconds(30)};
     bool dryRun = false;                                // side-effecting steps only describe what they would do
     bot::ConnectorSet connectors;                       // for loading stored bot definitions
+    // Absolute folders (or files) every bot's items may name documents in, besides each
+    // bot's own intake roots (BotDefinition::intakeRoots): clerk run passes its --input paths.
+    QStringList intakeRoots;
 };
 
 // Hooks for progress, metrics and tests; called on the engine's thread.

@@ -54,7 +54,13 @@ public:
 
     StepOutcome run(StepContext &ctx) const override
     {
-        const QString path = ctx.resolvePath(ctx.render(m_file).trimmed());
+        // A document outside the bot's intake folders fails the item rather than going to a
+        // person: the path came from the item's data (a webhook, a record), and no answer
+        // would make reading it safe.
+        const auto named = ctx.documentPath(m_file);
+        if (!named)
+            return StepOutcome::fail(QStringLiteral("ocr: %1").arg(named.error().message()));
+        const QString &path = *named;
         if (path.isEmpty())
             return StepOutcome::fail(QStringLiteral("ocr: the file name is empty"));
 
@@ -169,7 +175,10 @@ StepType ocrStepType()
         "`pages` (per page: number, confidence, readability, blank, rotation, skew, from_text_layer).");
     schema.params = {
         ParamSpec::of(QStringLiteral("file"), ValueType::Path,
-                      QStringLiteral("The document to read (relative paths start at the bot file's folder)."))
+                      QStringLiteral("The document to read (relative paths start at the bot file's folder). A path "
+                                     "from the item's data must lie under the bot's intake folders (its watched "
+                                     "folder, mailbox folder, allowed_paths or clerk run's --input paths); "
+                                     "otherwise the item fails."))
             .withDefault(QStringLiteral("{{ input.file }}"))
             .withTemplates(),
         ParamSpec::of(QStringLiteral("language"), ValueType::String,

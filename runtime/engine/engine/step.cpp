@@ -1,5 +1,7 @@
 #include "engine/step.h"
 
+#include "engine/document_paths.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 
@@ -28,6 +30,45 @@ QString StepContext::resolvePath(const QString &path) const
     if (path.isEmpty())
         return path;
     return QDir::cleanPath(QDir(m_bot.baseDir).absoluteFilePath(path));
+}
+
+Result<QString> StepContext::documentPath(const bot::Template &value) const
+{
+    const QString path = resolvePath(render(value).trimmed());
+    if (value.isLiteral() || path.isEmpty())
+        return path;
+    return confineDocument(path, m_bot.intakeRoots() + m_extraRoots);
+}
+
+Result<QString> StepContext::targetPath(const bot::Template &value) const
+{
+    if (value.isLiteral())
+        return resolvePath(render(value));
+    QString problem;
+    const QString rendered = value.render(m_scope, [&problem](const bot::Template::Reference &reference, const QString &text) {
+        if (problem.isEmpty()) {
+            if (const QString why = pathValueProblem(text); !why.isEmpty())
+                problem = QStringLiteral("the value of %1 %2").arg(reference.path.join(QLatin1Char('.')), why);
+        }
+        return text;
+    });
+    if (!problem.isEmpty())
+        return fail(Error::permissionDenied(QStringLiteral("%1, so it cannot be part of a path").arg(problem)));
+    if (rendered.isEmpty())
+        return rendered;
+
+    // The text before the first {{ is the author's: a folder ("sorted/") the path must
+    // stay in, or the start of a name ("exports/contacts-") it must keep.
+    const QString prefix = value.source().left(value.references().first().offset);
+    const QString path = resolvePath(rendered);
+    const QString canonical = canonicalPath(path);
+    const bool folderPrefix = prefix.isEmpty() || prefix.endsWith(QLatin1Char('/'));
+    const QString bound = canonicalPath(prefix.isEmpty() ? QDir(m_bot.baseDir).absolutePath() : resolvePath(prefix));
+    const bool inside = folderPrefix ? liesUnder(canonical, bound) : canonical.startsWith(bound);
+    if (!inside)
+        return fail(Error::permissionDenied(
+            QStringLiteral("the path leaves %1, where the bot file says it must stay").arg(prefix.isEmpty() ? m_bot.baseDir : prefix)));
+    return path;
 }
 
 QString StepContext::idempotencyKey() const

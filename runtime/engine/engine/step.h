@@ -35,6 +35,7 @@
 #include <QDeadlineTimer>
 #include <QJsonObject>
 #include <QString>
+#include <QStringList>
 #include <chrono>
 #include <functional>
 
@@ -69,6 +70,24 @@ public:
     QString resolvePath(const QString &path) const;
     QJsonValue renderValue(const bot::Template &value) const { return value.renderValue(m_scope); }
 
+    // Places the item's documents may lie in besides the bot's own intake roots
+    // (BotDefinition::intakeRoots): the engine passes EngineOptions::intakeRoots here.
+    void setExtraIntakeRoots(QStringList roots) { m_extraRoots = std::move(roots); }
+    // A document the item names (ocr's file, move_file's source), rendered from `value`
+    // and trimmed: its canonical path (symbolic links, `.` and `..` resolved) when it lies
+    // under one of the bot's intake roots or the extra roots (document_paths.h). A
+    // template-free value is the bot author's own path and is only made absolute.
+    // Fails with PermissionDenied, the message saying why, for a path outside them.
+    Result<QString> documentPath(const bot::Template &value) const;
+    // A file or folder the step writes to (move_file's to, append_line's file), rendered
+    // from `value`, absolute. Each value the template inserts must be one plain name (no
+    // separator, `.`, `..` or control character: pathValueProblem), and the path must stay
+    // under the text written before the template's first {{ (under the bot's folder when
+    // there is none). Fails with PermissionDenied naming the offending reference, never
+    // its value. A template-free value is the bot author's own path and is only made
+    // absolute.
+    Result<QString> targetPath(const bot::Template &value) const;
+
     // The key of this step's outbound action: "clerk-<digest>-<step index>-<step id>", the
     // digest of the bot's name and the item's source reference. Stable across retries and
     // resumes of the same item, distinct between items and between bots, and the same in
@@ -92,6 +111,7 @@ private:
     ActionRecorder m_begin;
     ActionFinisher m_finish;
     ActionFinisher m_abandon;
+    QStringList m_extraRoots;
     QDeadlineTimer m_deadline{QDeadlineTimer::Forever};
 };
 

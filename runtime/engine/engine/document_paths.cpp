@@ -1,0 +1,70 @@
+#include "engine/document_paths.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+namespace clerk::engine {
+
+QString canonicalPath(const QString &absolutePath)
+{
+    Q_ASSERT_X(QDir::isAbsolutePath(absolutePath), "canonicalPath", "the path must be absolute");
+    // Cleaning first is safe only because callers open the cleaned path, not the raw one
+    // (StepContext::resolvePath cleans too): what is checked is what is opened.
+    QString existing = QDir::cleanPath(absolutePath);
+    QStringList missing;
+    for (;;) {
+        const QString canonical = QFileInfo(existing).canonicalFilePath();
+        if (!canonical.isEmpty()) {
+            if (missing.isEmpty())
+                return canonical;
+            return QDir::cleanPath(canonical + QLatin1Char('/') + missing.join(QLatin1Char('/')));
+        }
+        const qsizetype slash = existing.lastIndexOf(QLatin1Char('/'));
+        if (slash < 0)
+            return QDir::cleanPath(absolutePath);
+        missing.prepend(existing.mid(slash + 1));
+        existing = slash == 0 ? QStringLiteral("/") : existing.left(slash);
+    }
+}
+
+bool liesUnder(const QString &path, const QString &root)
+{
+    if (root.isEmpty())
+        return false;
+    if (path == root || root == QLatin1String("/"))
+        return true;
+    return path.startsWith(root) && path.size() > root.size() && path.at(root.size()) == QLatin1Char('/');
+}
+
+QString pathValueProblem(const QString &text)
+{
+    if (text == QLatin1String(".") || text == QLatin1String(".."))
+        return QStringLiteral("is . or .., which would leave the folder");
+    for (const QChar c : text) {
+        if (c == QLatin1Char('/') || c == QLatin1Char('\\'))
+            return QStringLiteral("holds a path separator (/ or \\), or is an absolute path");
+        if (c.unicode() < 0x20 || c.unicode() == 0x7f)
+            return QStringLiteral("holds a control character");
+    }
+    return {};
+}
+
+Result<QString> confineDocument(const QString &absolutePath, const QStringList &roots)
+{
+    const QString path = canonicalPath(absolutePath);
+    for (const QString &root : roots) {
+        if (liesUnder(path, canonicalPath(QDir::cleanPath(root))))
+            return path;
+    }
+    if (roots.isEmpty())
+        return fail(Error::permissionDenied(
+            QStringLiteral("the document %1 is not in a folder this bot may read, and the bot names none: list its "
+                           "folder under allowed_paths (or give it to clerk run with --input)")
+                .arg(absolutePath)));
+    return fail(Error::permissionDenied(
+        QStringLiteral("the document %1 is outside the folders this bot may read (its watched folder, its mailbox "
+                       "folder, allowed_paths and clerk run's --input paths)")
+            .arg(absolutePath)));
+}
+
+} // namespace clerk::engine
