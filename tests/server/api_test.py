@@ -493,6 +493,13 @@ def run_checks(port, anonymous, api_token, clerk, db):
         at_desk = Client(port, forwarded_for="198.51.100.10").sign_in("alice", "correct horse battery")
         check(at_desk["status"] == 200, f"alice signs in while a stranger guesses ({statuses}): {at_desk['status']}")
     check(statuses[-1] == 429, f"the stranger is slowed: {statuses}")
+    # Trying many names from one address: after 50 failures that address waits too, and what
+    # it sends meanwhile is not written anywhere.
+    sprayer = Client(port, forwarded_for="203.0.113.77")
+    statuses = [sprayer.sign_in(f"name{n}", "guess it")["status"] for n in range(56)]
+    check(statuses == [401] * 50 + [429] * 6, f"one address trying many names is slowed: {statuses[45:]}")
+    check(Client(port, forwarded_for="198.51.100.10").sign_in("alice", "correct horse battery")["status"] == 200,
+          "and no one elsewhere")
     # Behind the proxy the stranger's own address is what counts, not the proxy's.
     check(Client(port).sign_in("alice", "correct horse battery")["status"] == 200,
           "the proxy's own address is not slowed down by the clients behind it")

@@ -152,6 +152,31 @@ TEST_F(AuthenticatorTest, AStrangersFailuresDoNotLockOutTheSameNameElsewhere)
     }
 }
 
+TEST_F(AuthenticatorTest, AnAddressTryingManyNamesWaitsButOnlyThatAddress)
+{
+    Authenticator auth(*m_store, m_clock,
+                       {.maxFailures = 3, .failureWindow = 15min, .maxFailuresPerAddress = 10, .firstDelay = 1min});
+    const QString there = QStringLiteral("203.0.113.66");
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(auth.signIn(QStringLiteral("name%1").arg(i), QStringLiteral("guess"), there).error().code(),
+                  ErrorCode::PermissionDenied)
+            << i;
+    }
+    const qsizetype eventsWhenSlowed = m_store->events(0)->size();
+    std::chrono::seconds retryAfter{0};
+    for (int i = 10; i < 100; ++i) {
+        EXPECT_EQ(auth.signIn(QStringLiteral("name%1").arg(i), QStringLiteral("guess"), there, &retryAfter).error().code(),
+                  ErrorCode::Unavailable);
+    }
+    EXPECT_EQ(retryAfter, 60s);
+    EXPECT_EQ(m_store->events(0)->size(), eventsWhenSlowed);
+    ASSERT_TRUE(auth.signIn(QStringLiteral("alice"), QStringLiteral("correct horse battery"), QStringLiteral("10.0.0.1"))
+                    .has_value());
+    m_clock.advance(1min);
+    EXPECT_EQ(auth.signIn(QStringLiteral("name10"), QStringLiteral("guess"), there).error().code(),
+              ErrorCode::PermissionDenied);
+}
+
 TEST_F(AuthenticatorTest, WaitsDoubleAndRefusedAttemptsDoNotExtendThem)
 {
     Authenticator auth(*m_store, m_clock, {.maxFailures = 2, .failureWindow = 1h, .firstDelay = 1min});

@@ -117,11 +117,15 @@ TEST_P(WorkStorePeopleTest, FailedSignInsAreCountedPerNameAndAddressSinceTheLast
     EXPECT_EQ(m_store->signInFailures(QStringLiteral("alice"), there, windowStart)->count, 1);
     EXPECT_EQ(m_store->signInFailures(QStringLiteral("carol"), here, windowStart)->count, 0);
     EXPECT_FALSE(m_store->signInFailures(QStringLiteral("carol"), here, windowStart)->lastAt.isValid());
+    // From one address, whatever the names.
+    EXPECT_EQ(m_store->signInFailuresFrom(here, windowStart)->count, 4);
+    EXPECT_EQ(m_store->signInFailuresFrom(there, windowStart)->count, 1);
 
     // A success starts the count again; the window leaves old failures out.
     m_clock.advance(1s);
     ASSERT_TRUE(isOk(m_store->recordSignIn(QStringLiteral("alice"), here, true, longAgo)));
     EXPECT_EQ(m_store->signInFailures(QStringLiteral("alice"), here, windowStart)->count, 0);
+    EXPECT_EQ(m_store->signInFailuresFrom(here, windowStart)->count, 4);
     m_clock.advance(2min);
     EXPECT_EQ(m_store->signInFailures(QStringLiteral("alice"), there, m_clock.now().addSecs(-60))->count, 0);
 

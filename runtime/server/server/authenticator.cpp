@@ -27,18 +27,25 @@ Result<SignedIn> Authenticator::signIn(const QString &name, const QString &passw
     auto failures = m_store.signInFailures(name, address, windowStart);
     if (!failures)
         return fail(failures.error());
-    if (failures->count >= m_options.maxFailures && failures->lastAt.isValid()) {
-        // 1, 2, 4, 8... times the first delay after the last failure, at most the window.
-        const qint64 doublings = std::min<qint64>(failures->count - m_options.maxFailures, 30);
+    auto fromAddress = m_store.signInFailuresFrom(address, windowStart);
+    if (!fromAddress)
+        return fail(fromAddress.error());
+    // 1, 2, 4, 8... times the first delay after the last failure, at most the window.
+    const auto allowedAt = [&](const store::SignInFailures &counted, int allowed) {
+        if (counted.count < allowed || !counted.lastAt.isValid())
+            return now;
+        const qint64 doublings = std::min<qint64>(counted.count - allowed, 30);
         const qint64 delayMs = std::min<qint64>(m_options.failureWindow.count(),
                                                 m_options.firstDelay.count() * (qint64(1) << doublings));
-        const QDateTime allowedAt = failures->lastAt.addMSecs(delayMs);
-        if (now < allowedAt) {
-            // Not recorded: a refused attempt neither extends the wait nor fills the log.
-            if (retryAfter)
-                *retryAfter = std::chrono::seconds((now.msecsTo(allowedAt) + 999) / 1000);
-            return fail(Error::unavailable(QStringLiteral("too many failed sign-ins: try again later")));
-        }
+        return counted.lastAt.addMSecs(delayMs);
+    };
+    const QDateTime waitUntil =
+        std::max(allowedAt(*failures, m_options.maxFailures), allowedAt(*fromAddress, m_options.maxFailuresPerAddress));
+    if (now < waitUntil) {
+        // Not recorded: a refused attempt neither extends the wait nor fills the log.
+        if (retryAfter)
+            *retryAfter = std::chrono::seconds((now.msecsTo(waitUntil) + 999) / 1000);
+        return fail(Error::unavailable(QStringLiteral("too many failed sign-ins: try again later")));
     }
     const Error wrong = Error::permissionDenied(QStringLiteral("wrong name or password"));
     auto account = m_store.user(name);

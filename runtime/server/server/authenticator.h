@@ -15,7 +15,9 @@
 // `firstDelay`, doubling with each further failure (at most `failureWindow`). Attempts
 // refused while waiting are not recorded, so they do not extend the wait, and failures
 // from one address never slow down the same name from another: a stranger cannot lock a
-// person out. Names, passwords and what is written are bounded (kMaxUserNameLength,
+// person out. An address that fails `maxFailuresPerAddress` times within the window,
+// whatever the names, waits the same way: trying many names from one place fills nothing.
+// Names, passwords and what is written are bounded (kMaxUserNameLength,
 // kMaxPasswordLength); attempts older than the window and ended sessions are pruned.
 //
 // Thread-safety: one object per thread (it uses the caller's store).
@@ -36,6 +38,7 @@ struct AuthOptions {
     QByteArray trustedUserHeader{};  // lower case; empty: trusted-header mode off
     int maxFailures = 5;             // failures of one name from one address before waits begin
     std::chrono::milliseconds failureWindow{15 * 60 * 1000};
+    int maxFailuresPerAddress = 50;  // failures from one address, any names, before its waits begin
     std::chrono::milliseconds firstDelay{1000};  // the first wait; doubles with each failure
     bool secureCookies = false;      // under TLS, or behind a TLS proxy (--public-url https://...)
     bool hostPrefixedCookie = false; // name the cookie "__Host-clerk_session" (implies Secure)

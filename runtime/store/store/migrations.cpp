@@ -191,7 +191,8 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
     steps.append(sixth);
 
     // Version 7: API tokens expire and can be revoked; slowing down guessing counts failures
-    // per name and address pair, and old attempts and sessions are pruned by time. Names
+    // per name and address pair (and per address, kept from version 4), and old attempts
+    // and sessions are pruned by time. Names
     // longer than sign-in now accepts are dropped from the attempt log.
     Migration seventh{7, QStringLiteral("token expiry, pruned sign-in attempts and sessions"), {}};
     const QStringList v7 = {
@@ -199,7 +200,6 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
         QStringLiteral("ALTER TABLE api_tokens ADD COLUMN revoked_at INTEGER"),
         QStringLiteral("CREATE INDEX api_tokens_user ON api_tokens (user_name)"),
         QStringLiteral("DROP INDEX sign_in_attempts_user"),
-        QStringLiteral("DROP INDEX sign_in_attempts_address"),
         QStringLiteral("DELETE FROM sign_in_attempts WHERE length(user_name) > 128"),
         QStringLiteral("CREATE INDEX sign_in_attempts_pair ON sign_in_attempts (user_name, address, at)"),
         QStringLiteral("CREATE INDEX sign_in_attempts_at ON sign_in_attempts (at)"),

@@ -319,6 +319,22 @@ Result<SignInFailures> SqlWorkStore::signInFailures(const QString &userName, con
     return failures;
 }
 
+Result<SignInFailures> SqlWorkStore::signInFailuresFrom(const QString &address, QDateTime since)
+{
+    auto query = run(QStringLiteral("SELECT COUNT(*), MAX(at) FROM sign_in_attempts WHERE address = ? AND succeeded = 0"
+                                    " AND at >= ?"),
+                     {address, since.toMSecsSinceEpoch()});
+    if (!query)
+        return fail(query.error());
+    SignInFailures failures;
+    if (query->next()) {
+        failures.count = query->value(0).toLongLong();
+        failures.lastAt = timeFrom(query->value(1));
+    }
+    query->finish();
+    return failures;
+}
+
 void SqlWorkStore::setAuditAddress(const QString &address)
 {
     m_auditAddress = address;

@@ -156,6 +156,7 @@ public:
     Status revokeApiToken(const QString &tokenId, const QString &actor) override;
     Status recordSignIn(const QString &user, const QString &address, bool succeeded, QDateTime forgetBefore) override;
     Result<SignInFailures> signInFailures(const QString &user, const QString &address, QDateTime since) override;
+    Result<SignInFailures> signInFailuresFrom(const QString &address, QDateTime since) override;
     void setAuditAddress(const QString &address) override;
 
     Result<QList<Event>> events(qint64 itemId) override;

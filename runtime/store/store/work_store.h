@@ -436,6 +436,9 @@ public:
     // Failed attempts of this name from this address since `since` and since its last
     // successful sign-in, whichever is later.
     virtual Result<SignInFailures> signInFailures(const QString &user, const QString &address, QDateTime since) = 0;
+    // Failed attempts from this address since `since`, whatever the name (a success does not
+    // start this count again: one valid account must not let an address guess others).
+    virtual Result<SignInFailures> signInFailuresFrom(const QString &address, QDateTime since) = 0;
     // Every event this object appends from now on carries "address": `address` in its
     // detail (a web request's client); empty stops it. For one request at a time.
     virtual void setAuditAddress(const QString &address) = 0;
