@@ -577,3 +577,66 @@ TEST(CliDocsTest, BotReferenceHoldsTheCurrentKeyAndStepTables)
     EXPECT_EQ(doc.mid(from + begin.size(), to - from - begin.size()), run.out)
         << "docs/bot-reference.md is stale: run scripts/update-generated.sh";
 }
+
+TEST(CliTest, RunMovesOnlyDocumentsInTheBotsFoldersAndWritesSafeCsv)
+{
+    // Records may name any file, as a webhook body or a CSV row can: only the ones in the
+    // bot's allowed_paths or the inputs given to clerk run are moved.
+    QTemporaryDir dir;
+    QDir().mkpath(dir.filePath(QStringLiteral("scans")));
+    QDir().mkpath(dir.filePath(QStringLiteral("private")));
+    writeFile(dir.filePath(QStringLiteral("private/clerk.db")), "SQLite format 3");
+    writeFile(dir.filePath(QStringLiteral("scans/letter.pdf")), "%PDF-1.4");
+    writeFile(dir.filePath(QStringLiteral("bot.yaml")),
+              "name: filer\nversion: 1\nowner_team: post-room\ninput:\n  id: form\n"
+              "allowed_paths: [scans]\n"
+              "steps:\n"
+              "  - id: file\n    type: move_file\n    params:\n      to: \"filed/{{ input.team }}\"\n"
+              "  - id: log\n    type: append_line\n    params:\n      file: out/log.csv\n"
+              "      header: [form, team, note]\n"
+              "      line: \"{{ input.form }},{{ input.team }},{{ input.note }}\"\n");
+    writeFile(dir.filePath(QStringLiteral("forms.jsonl")),
+              QStringLiteral("{\"form\": \"F1\", \"file\": \"%1\", \"team\": \"post\", \"note\": \"x\"}\n"
+                             "{\"form\": \"F2\", \"file\": \"/etc/passwd\", \"team\": \"post\", \"note\": \"x\"}\n"
+                             "{\"form\": \"F3\", \"file\": \"scans/letter.pdf\", \"team\": \"../../private\", \"note\": \"x\"}\n")
+                  .arg(dir.filePath(QStringLiteral("private/clerk.db")))
+                  .toUtf8());
+    const QString db = dir.filePath(QStringLiteral("work.db"));
+    ClerkRun run = runClerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("-i"), QStringLiteral("forms.jsonl"),
+                             QStringLiteral("--db"), db, QStringLiteral("--json"), QStringLiteral("--wait"), QStringLiteral("0s")},
+                            dir.path());
+    EXPECT_EQ(run.exitCode, 3) << run.err.toStdString() << run.out.toStdString();
+    QJsonArray items = jsonObject(run.out).value(QStringLiteral("items")).toArray();
+    ASSERT_EQ(items.size(), 3) << run.out.toStdString();
+    for (const QJsonValue &item : items) {
+        EXPECT_EQ(item.toObject().value(QStringLiteral("state")).toString(), QStringLiteral("failed")) << run.out.toStdString();
+        EXPECT_TRUE(item.toObject().value(QStringLiteral("reason")).toString().startsWith(QStringLiteral("step file: move_file: ")))
+            << run.out.toStdString();
+    }
+    EXPECT_EQ(readFile(dir.filePath(QStringLiteral("private/clerk.db"))), QByteArray("SQLite format 3"));
+    EXPECT_EQ(readFile(dir.filePath(QStringLiteral("scans/letter.pdf"))), QByteArray("%PDF-1.4"));
+    EXPECT_FALSE(QFileInfo::exists(dir.filePath(QStringLiteral("out/log.csv"))));
+
+    // A document in the bot's folder, with a team that is one name, is filed; the note,
+    // a formula, is written as text.
+    writeFile(dir.filePath(QStringLiteral("more.jsonl")),
+              "{\"form\": \"F4\", \"file\": \"scans/letter.pdf\", \"team\": \"post\", \"note\": \"=HYPERLINK(\\\"http://x\\\")\"}\n");
+    run = runClerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("-i"), QStringLiteral("more.jsonl"),
+                    QStringLiteral("--db"), db, QStringLiteral("--json"), QStringLiteral("--wait"), QStringLiteral("0s")},
+                   dir.path());
+    EXPECT_EQ(run.exitCode, 0) << run.err.toStdString() << run.out.toStdString();
+    EXPECT_EQ(readFile(dir.filePath(QStringLiteral("filed/post/letter.pdf"))), QByteArray("%PDF-1.4"));
+    EXPECT_EQ(readFile(dir.filePath(QStringLiteral("out/log.csv"))),
+              QByteArray("form,team,note\nF4,post,\"'=HYPERLINK(\"\"http://x\"\")\"\n"));
+
+    // A bot with no folders of its own may move what clerk run was given.
+    writeFile(dir.filePath(QStringLiteral("plain.yaml")),
+              "name: plain\nversion: 1\nowner_team: post-room\n"
+              "steps:\n  - type: move_file\n    params:\n      to: done\n");
+    writeFile(dir.filePath(QStringLiteral("private/letter2.pdf")), "%PDF-1.4");
+    run = runClerk({QStringLiteral("run"), QStringLiteral("plain.yaml"), QStringLiteral("-i"), QStringLiteral("private"),
+                    QStringLiteral("--db"), db, QStringLiteral("--json"), QStringLiteral("--wait"), QStringLiteral("0s")},
+                   dir.path());
+    EXPECT_EQ(run.exitCode, 0) << run.err.toStdString() << run.out.toStdString();
+    EXPECT_TRUE(QFileInfo::exists(dir.filePath(QStringLiteral("done/letter2.pdf"))));
+}
