@@ -297,4 +297,79 @@ QJsonObject toJson(const store::ExceptionItem &exception, bool withData)
     return object;
 }
 
+namespace {
+
+QString scalarText(const QJsonValue &value)
+{
+    switch (value.type()) {
+    case QJsonValue::Null:
+    case QJsonValue::Undefined: return QStringLiteral("(empty)");
+    case QJsonValue::Bool: return value.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    case QJsonValue::Double: return QString::number(value.toDouble(), 'g', 12);
+    case QJsonValue::String: {
+        QString text;
+        for (const QChar c : value.toString()) {
+            if (c.category() == QChar::Other_Control || c.category() == QChar::Other_Format)
+                text += QStringLiteral("\\u%1").arg(c.unicode(), 4, 16, QLatin1Char('0'));
+            else
+                text += c;
+        }
+        return text.isEmpty() ? QStringLiteral("\"\"") : text;
+    }
+    default: return {};
+    }
+}
+
+void appendIndented(QString &out, const QJsonValue &value, int indent)
+{
+    const QString pad(indent, QLatin1Char(' '));
+    if (value.isObject()) {
+        const QJsonObject object = value.toObject();
+        if (object.isEmpty()) {
+            out += pad + QStringLiteral("(none)\n");
+            return;
+        }
+        for (auto it = object.begin(); it != object.end(); ++it) {
+            if ((it.value().isObject() && !it.value().toObject().isEmpty())
+                || (it.value().isArray() && !it.value().toArray().isEmpty())) {
+                out += pad + it.key() + QStringLiteral(":\n");
+                appendIndented(out, it.value(), indent + 2);
+            } else if (it.value().isObject() || it.value().isArray()) {
+                out += pad + it.key() + QStringLiteral(": (none)\n");
+            } else {
+                out += pad + it.key() + QStringLiteral(": ") + scalarText(it.value()) + u'\n';
+            }
+        }
+        return;
+    }
+    if (value.isArray()) {
+        const QJsonArray array = value.toArray();
+        if (array.isEmpty()) {
+            out += pad + QStringLiteral("(none)\n");
+            return;
+        }
+        for (const QJsonValue &element : array) {
+            if (element.isObject() || element.isArray()) {
+                // "- " then the element's first line; its other lines under it.
+                QString inner;
+                appendIndented(inner, element, indent + 2);
+                out += pad + QStringLiteral("- ") + inner.mid(indent + 2);
+            } else {
+                out += pad + QStringLiteral("- ") + scalarText(element) + u'\n';
+            }
+        }
+        return;
+    }
+    out += pad + scalarText(value) + u'\n';
+}
+
+} // namespace
+
+QString indentedText(const QJsonValue &value, int indent)
+{
+    QString out;
+    appendIndented(out, value, indent);
+    return out;
+}
+
 } // namespace clerk::app

@@ -85,6 +85,12 @@ private:
     QList<QStringList> m_rows;
 };
 
+// A JSON value as indented "key: value" lines for people reading a terminal: objects as
+// keys in their order, arrays as "- " items, text as it is (control characters shown as
+// \uXXXX so a value cannot move the cursor). Each line starts with `indent` spaces and
+// ends with a newline; an empty object or array prints as "(none)".
+QString indentedText(const QJsonValue &value, int indent);
+
 QJsonObject toJson(const WorkItem &item, bool withData);
 QJsonObject toJson(const store::ExceptionItem &exception, bool withData);
 

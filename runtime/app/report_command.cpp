@@ -1,5 +1,5 @@
-// clerk report: per bot and day, items arrived, done, straight through, sent to a person
-// and failed, the straight-through rate, the median minutes to done and the hours saved,
+// clerk report: per bot and day, items arrived, done, straight through, sent to a person,
+// failed and cancelled, the straight-through rate, the median minutes to done and the hours saved,
 // then each bot's totals (and all bots' together). The figures are the dashboard's
 // (runtime/report), so the two never disagree.
 #include "cli_support.h"
@@ -151,6 +151,7 @@ QStringList cells(const Row &row, bool withCost, bool forCsv)
                        QString::number(c.straightThrough),
                        QString::number(c.toPerson),
                        QString::number(c.failed),
+                       QString::number(c.cancelled),
                        forCsv ? decimal(row.figures.straightThroughRate, 3) : rate(row.figures.straightThroughRate),
                        decimal(c.medianMinutesToDone, 1),
                        QString::number(row.figures.hoursSaved, 'f', 1)};
@@ -182,8 +183,9 @@ int reportCommand(const QStringList &arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Per bot and day: items arrived, done, done straight through (no person involved), sent to a\n"
-        "person and failed; the straight-through rate (straight through / done), the median minutes\n"
-        "from arrival to done, and the hours saved; then each bot's totals. Days are London days.\n"
+        "person, failed and cancelled (rejected by a person); the straight-through rate (straight\n"
+        "through / done), the median minutes from arrival to done, and the hours saved; then each\n"
+        "bot's totals. Days are London days.\n"
         "\n"
         "Hours saved = the bot's manual_minutes (a person's minutes per item, from its bot file) x the\n"
         "items it did straight through / 60. manual_minutes comes from the bot files given with\n"
@@ -256,7 +258,7 @@ int reportCommand(const QStringList &arguments)
     if (style == QLatin1String("csv")) {
         QStringList header{QStringLiteral("bot"), QStringLiteral("day"), QStringLiteral("arrived"), QStringLiteral("done"),
                            QStringLiteral("straight_through"), QStringLiteral("to_person"), QStringLiteral("failed"),
-                           QStringLiteral("straight_through_rate"), QStringLiteral("median_minutes_to_done"),
+                           QStringLiteral("cancelled"), QStringLiteral("straight_through_rate"), QStringLiteral("median_minutes_to_done"),
                            QStringLiteral("hours_saved")};
         if (withCost)
             header.append(QStringLiteral("cost_saved"));
@@ -281,7 +283,7 @@ int reportCommand(const QStringList &arguments)
           << " London time\n";
     QStringList header{QStringLiteral("BOT"), QStringLiteral("DAY"), QStringLiteral("ARRIVED"), QStringLiteral("DONE"),
                        QStringLiteral("STRAIGHT"), QStringLiteral("TO PERSON"), QStringLiteral("FAILED"),
-                       QStringLiteral("STRAIGHT %"), QStringLiteral("MEDIAN MIN"), QStringLiteral("HOURS SAVED")};
+                       QStringLiteral("CANCELLED"), QStringLiteral("STRAIGHT %"), QStringLiteral("MEDIAN MIN"), QStringLiteral("HOURS SAVED")};
     if (withCost)
         header.append(QStringLiteral("COST SAVED"));
     TextTable table(header);

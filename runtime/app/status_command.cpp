@@ -66,6 +66,32 @@ int statusCommand(const QStringList &arguments)
     return ExitOk;
 }
 
+namespace {
+
+// An event's detail as "key=value, ..." for the history table; nested values as JSON.
+QString detailText(const QJsonObject &detail)
+{
+    QStringList parts;
+    for (auto it = detail.begin(); it != detail.end(); ++it) {
+        const QJsonValue &value = it.value();
+        QString text;
+        if (value.isString())
+            text = value.toString();
+        else if (value.isDouble())
+            text = QString::number(value.toDouble(), 'g', 12);
+        else if (value.isBool())
+            text = value.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+        else if (value.isObject())
+            text = QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
+        else if (value.isArray())
+            text = QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
+        parts.append(it.key() + u'=' + text.simplified());
+    }
+    return parts.join(QStringLiteral(", "));
+}
+
+} // namespace
+
 int itemCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
@@ -136,12 +162,13 @@ int itemCommand(const QStringList &arguments)
     o << "  step:     " << item->stepCursor << "  attempts: " << item->attempts << "\n";
     if (!item->lastError.isEmpty())
         o << "  reason:   " << item->lastError << "\n";
-    o << "  outputs:  " << QString::fromUtf8(QJsonDocument(item->stepOutputs).toJson(QJsonDocument::Compact)) << "\n";
+    o << "Input:\n" << indentedText(item->payload, 2);
+    o << "Step outputs:\n" << indentedText(item->stepOutputs, 2);
     o << "History:\n";
     TextTable table({QStringLiteral("AT"), QStringLiteral("EVENT"), QStringLiteral("BY"), QStringLiteral("DETAIL")});
     for (const store::Event &e : *events)
         table.addRow({e.at.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")), e.kind, e.actor,
-                      QString::fromUtf8(QJsonDocument(e.detail).toJson(QJsonDocument::Compact))});
+                      detailText(e.detail)});
     table.print(o);
     return item->state == ItemState::Failed ? ExitItemsFailed : ExitOk;
 }

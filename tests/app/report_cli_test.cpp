@@ -127,13 +127,13 @@ TEST_F(ReportCliTest, BotFilesGivenOverrideTheStoredOnesAndCostIsShownWhenPriced
     const QStringList lines = table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     ASSERT_EQ(lines.size(), 1 + 1 + 7 + 1) << table.out.toStdString();  // since, header, days, total
     EXPECT_TRUE(lines.at(0).startsWith(QStringLiteral("Since "))) << table.out.toStdString();
-    EXPECT_EQ(lines.at(1).simplified(), QStringLiteral("BOT DAY ARRIVED DONE STRAIGHT TO PERSON FAILED STRAIGHT % "
+    EXPECT_EQ(lines.at(1).simplified(), QStringLiteral("BOT DAY ARRIVED DONE STRAIGHT TO PERSON FAILED CANCELLED STRAIGHT % "
                                                        "MEDIAN MIN HOURS SAVED COST SAVED"));
     EXPECT_TRUE(lines.at(8).simplified().startsWith(kBot + QLatin1Char(' ') + londonToday().toString(Qt::ISODate)
-                                                    + QStringLiteral(" 5 3 3 2 0 100.0% ")))
+                                                    + QStringLiteral(" 5 3 3 2 0 0 100.0% ")))
         << lines.at(8).toStdString();
     EXPECT_TRUE(lines.at(8).simplified().endsWith(QStringLiteral(" 0.6 18.00"))) << lines.at(8).toStdString();
-    EXPECT_TRUE(lines.at(9).simplified().startsWith(kBot + QStringLiteral(" total 5 3 3 2 0 100.0% ")))
+    EXPECT_TRUE(lines.at(9).simplified().startsWith(kBot + QStringLiteral(" total 5 3 3 2 0 0 100.0% ")))
         << lines.at(9).toStdString();
 }
 
@@ -144,14 +144,65 @@ TEST_F(ReportCliTest, CsvHasOneRowPerDayAndATotal)
     ASSERT_EQ(csv.exitCode, 0) << csv.err.toStdString();
     const QStringList lines = csv.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     ASSERT_EQ(lines.size(), 1 + 3 + 1) << csv.out.toStdString();
-    EXPECT_EQ(lines.at(0), QStringLiteral("bot,day,arrived,done,straight_through,to_person,failed,straight_through_rate,"
+    EXPECT_EQ(lines.at(0), QStringLiteral("bot,day,arrived,done,straight_through,to_person,failed,cancelled,straight_through_rate,"
                                           "median_minutes_to_done,hours_saved"));
     EXPECT_EQ(lines.at(1), kBot + QLatin1Char(',') + londonToday().addDays(-2).toString(Qt::ISODate)
-                               + QStringLiteral(",0,0,0,0,0,,,0.0"));
+                               + QStringLiteral(",0,0,0,0,0,0,,,0.0"));
     EXPECT_TRUE(lines.at(3).startsWith(kBot + QLatin1Char(',') + londonToday().toString(Qt::ISODate)
-                                       + QStringLiteral(",5,3,3,2,0,1.000,")))
+                                       + QStringLiteral(",5,3,3,2,0,0,1.000,")))
         << lines.at(3).toStdString();
-    EXPECT_TRUE(lines.at(4).startsWith(kBot + QStringLiteral(",total,5,3,3,2,0,1.000,"))) << lines.at(4).toStdString();
+    EXPECT_TRUE(lines.at(4).startsWith(kBot + QStringLiteral(",total,5,3,3,2,0,0,1.000,"))) << lines.at(4).toStdString();
+}
+
+TEST_F(ReportCliTest, ARejectedItemIsCountedAsCancelled)
+{
+    const ClerkRun list = clerk({QStringLiteral("queue"), QStringLiteral("list"), QStringLiteral("--json")});
+    const QJsonArray open = QJsonDocument::fromJson(list.out.toUtf8()).array();
+    ASSERT_FALSE(open.isEmpty()) << list.out.toStdString();
+    const ClerkRun rejected = clerk({QStringLiteral("queue"), QStringLiteral("reject"),
+                                     QString::number(open.at(0).toObject().value(QStringLiteral("id")).toInteger()),
+                                     QStringLiteral("--reason"), QStringLiteral("spam"), QStringLiteral("--as"),
+                                     QStringLiteral("dave")});
+    ASSERT_EQ(rejected.exitCode, 0) << rejected.err.toStdString();
+    const ClerkRun csv = clerk({QStringLiteral("report"), QStringLiteral("--format"), QStringLiteral("csv"),
+                                QStringLiteral("--since"), QStringLiteral("1d")});
+    ASSERT_EQ(csv.exitCode, 0) << csv.err.toStdString();
+    const QStringList lines = csv.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    ASSERT_EQ(lines.size(), 1 + 1 + 1) << csv.out.toStdString();
+    // arrived 5, done 3, straight through 3, to a person 2, failed 0, cancelled 1
+    EXPECT_TRUE(lines.at(2).startsWith(kBot + QStringLiteral(",total,5,3,3,2,0,1,"))) << lines.at(2).toStdString();
+    const ClerkRun table = clerk({QStringLiteral("report"), QStringLiteral("--since"), QStringLiteral("1d")});
+    EXPECT_TRUE(table.out.contains(QStringLiteral("CANCELLED"))) << table.out.toStdString();
+}
+
+TEST_F(ReportCliTest, ItemShowLaysOutTheInputAndOutputsAndForgetsAnOldRejection)
+{
+    const ClerkRun list = clerk({QStringLiteral("queue"), QStringLiteral("list"), QStringLiteral("--json")});
+    const QJsonArray open = QJsonDocument::fromJson(list.out.toUtf8()).array();
+    ASSERT_FALSE(open.isEmpty()) << list.out.toStdString();
+    const QJsonObject waiting = open.at(0).toObject();
+    const QString exceptionId = QString::number(waiting.value(QStringLiteral("id")).toInteger());
+    const QString itemId = QString::number(waiting.value(QStringLiteral("item_id")).toInteger());
+
+    const ClerkRun shown = clerk({QStringLiteral("item"), QStringLiteral("show"), itemId});
+    ASSERT_EQ(shown.exitCode, 0) << shown.err.toStdString();
+    // The form's fields, one per line, under Input; no JSON on one long line.
+    EXPECT_TRUE(shown.out.contains(QStringLiteral("Input:\n"))) << shown.out.toStdString();
+    EXPECT_TRUE(shown.out.contains(QStringLiteral("\n  topic: "))) << shown.out.toStdString();
+    EXPECT_TRUE(shown.out.contains(QStringLiteral("\n  postcode: "))) << shown.out.toStdString();
+    EXPECT_FALSE(shown.out.contains(QStringLiteral("{\""))) << shown.out.toStdString();
+
+    ASSERT_EQ(clerk({QStringLiteral("queue"), QStringLiteral("reject"), exceptionId, QStringLiteral("--reason"),
+                     QStringLiteral("not ours"), QStringLiteral("--as"), QStringLiteral("dave")})
+                  .exitCode,
+              0);
+    EXPECT_TRUE(clerk({QStringLiteral("item"), QStringLiteral("show"), itemId}).out.contains(QStringLiteral("not ours")));
+    const ClerkRun retried = clerk({QStringLiteral("item"), QStringLiteral("retry"), itemId, QStringLiteral("--no-continue")});
+    ASSERT_EQ(retried.exitCode, 0) << retried.err.toStdString();
+    const ClerkRun after = clerk({QStringLiteral("item"), QStringLiteral("show"), itemId});
+    // The reason stays in the history; it is no longer the item's reason.
+    EXPECT_FALSE(after.out.contains(QStringLiteral("reason:   "))) << after.out.toStdString();
+    EXPECT_TRUE(after.out.contains(QStringLiteral("queued"))) << after.out.toStdString();
 }
 
 TEST_F(ReportCliTest, RefusesWhatItCannotRead)
@@ -224,17 +275,17 @@ TEST(ReportCliDaysTest, EachDayCountsWhatHappenedOnIt)
     const QStringList lines = run.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     ASSERT_EQ(lines.size(), 1 + 7 + 1) << run.out.toStdString();
     const QString bot = QStringLiteral("inbound-post,");
-    EXPECT_EQ(lines.at(4), bot + today.addDays(-3).toString(Qt::ISODate) + QStringLiteral(",3,3,3,0,0,1.000,4.0,0.3"));
-    EXPECT_EQ(lines.at(5), bot + today.addDays(-2).toString(Qt::ISODate) + QStringLiteral(",0,0,0,0,0,,,0.0"));
-    EXPECT_EQ(lines.at(6), bot + today.addDays(-1).toString(Qt::ISODate) + QStringLiteral(",2,1,1,0,1,1.000,10.0,0.1"));
-    EXPECT_EQ(lines.at(8), bot + QStringLiteral("total,5,4,4,0,1,1.000,6.5,0.4"));
+    EXPECT_EQ(lines.at(4), bot + today.addDays(-3).toString(Qt::ISODate) + QStringLiteral(",3,3,3,0,0,0,1.000,4.0,0.3"));
+    EXPECT_EQ(lines.at(5), bot + today.addDays(-2).toString(Qt::ISODate) + QStringLiteral(",0,0,0,0,0,0,,,0.0"));
+    EXPECT_EQ(lines.at(6), bot + today.addDays(-1).toString(Qt::ISODate) + QStringLiteral(",2,1,1,0,1,0,1.000,10.0,0.1"));
+    EXPECT_EQ(lines.at(8), bot + QStringLiteral("total,5,4,4,0,1,0,1.000,6.5,0.4"));
 
     // --since 2d leaves out the first day.
     const ClerkRun recent = runClerk({QStringLiteral("report"), QStringLiteral("--db"), db, QStringLiteral("--bots"),
                                       dir.filePath(QStringLiteral("post.yaml")), QStringLiteral("--format"),
                                       QStringLiteral("csv"), QStringLiteral("--since"), QStringLiteral("2d")});
     ASSERT_EQ(recent.exitCode, 0) << recent.err.toStdString();
-    EXPECT_TRUE(recent.out.contains(bot + QStringLiteral("total,2,1,1,0,1,1.000,10.0,0.1"))) << recent.out.toStdString();
+    EXPECT_TRUE(recent.out.contains(bot + QStringLiteral("total,2,1,1,0,1,0,1.000,10.0,0.1"))) << recent.out.toStdString();
 }
 
 } // namespace

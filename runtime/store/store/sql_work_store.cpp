@@ -1111,8 +1111,10 @@ Status SqlWorkStore::requeue(qint64 itemId, const QString &actor)
                 QStringLiteral("item %1 is %2; only failed or cancelled items can be retried").arg(itemId).arg(state)));
         }
         const qint64 now = m_clock.nowMs();
+        // The reason it failed or was rejected belongs to that ending (its event keeps it),
+        // not to the run that now starts.
         auto updated = run(QStringLiteral("UPDATE work_items SET state = 'queued', attempts = 0, not_before = ?,"
-                                          " finished_at = NULL, updated_at = ?"
+                                          " finished_at = NULL, last_error = NULL, updated_at = ?"
                                           " WHERE id = ? AND state IN ('failed', 'cancelled')"),
                            {now, now, itemId});
         if (!updated)
@@ -1403,23 +1405,28 @@ Result<qint64> SqlWorkStore::resolve(qint64 exceptionId, const Decision &decisio
         // The answer becomes the step's outputs: what the step already knew, then what the
         // picked choice implies, then the person's field values, each laid over the last.
         QJsonObject answer = exceptionItem.partialOutputs;
+        QJsonObject implied;
         if (!decision.choice.isEmpty()) {
             for (const HumanChoice &offered : exceptionItem.choices) {
-                if (offered.value != decision.choice)
-                    continue;
-                const QJsonObject implied = offered.detail.value(QStringLiteral("outputs")).toObject();
-                for (auto it = implied.begin(); it != implied.end(); ++it)
-                    answer.insert(it.key(), it.value());
+                if (offered.value == decision.choice)
+                    implied = offered.detail.value(QStringLiteral("outputs")).toObject();
             }
         }
+        for (auto it = implied.begin(); it != implied.end(); ++it)
+            answer.insert(it.key(), it.value());
+        for (auto it = decision.outputs.begin(); it != decision.outputs.end(); ++it)
+            answer.insert(it.key(), it.value());
         for (auto it = decision.fields.begin(); it != decision.fields.end(); ++it)
             answer.insert(it.key(), it.value());
         if (!decision.choice.isEmpty()) {
             answer.insert(QStringLiteral("choice"), decision.choice);
             // A step that asked for one field and offered choices for it (route's team,
-            // require's value) reads the picked choice as that field's value.
-            if (exceptionItem.fields.size() == 1 && !decision.fields.contains(exceptionItem.fields.first()))
-                answer.insert(exceptionItem.fields.first(), decision.choice);
+            // require's value) reads the picked choice as that field's value, unless the
+            // choice says what the field becomes (match's "none": an empty record_id).
+            const QString asked = exceptionItem.fields.size() == 1 ? exceptionItem.fields.first() : QString();
+            if (!asked.isEmpty() && !decision.fields.contains(asked) && !decision.outputs.contains(asked) &&
+                !implied.contains(asked))
+                answer.insert(asked, decision.choice);
         }
         answer.insert(QStringLiteral("decided_by"), decision.actor);
         stepOutputs.insert(exceptionItem.stepId, answer);
