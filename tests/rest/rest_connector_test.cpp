@@ -1,7 +1,10 @@
 // The REST connector against a real HTTP server on loopback that misbehaves on cue:
 // retries, Retry-After, timeouts, dropped connections, malformed JSON, sign-in,
-// connection reuse, the circuit breaker and pagination.
+// connection reuse, the circuit breaker and pagination; and what hostile answers and
+// values cannot make it do: send credentials to another origin, inject header lines,
+// walk the API's path.
 #include "bot/bot_loader.h"
+#include "rest/http_client.h"
 #include "rest/rest_connector.h"
 #include "test_http_server.h"
 
@@ -751,6 +754,30 @@ TEST(RestConnectorTest, PathParametersStayInsideTheirSegment)
     ASSERT_TRUE(query.has_value());
     EXPECT_EQ(server.requests().last().query("q"), "a&admin=1#x +y%");
     EXPECT_TRUE(server.requests().last().query("admin").isEmpty());
+}
+
+TEST(HttpClientTest, RefusesHeadersWithLineBreaksBeforeConnecting)
+{
+    TestHttpServer server([](const TestRequest &) { return TestResponse::json(200, "{}"); });
+    const QList<QPair<QByteArray, QByteArray>> refused{
+        {"X-Ref", "a\r\nX-Injected: yes"},
+        {"X-Ref", "a\nb"},
+        {"X-Ref", QByteArray("a\0b", 3)},
+        {"X-Ref\r\nX-Injected", "a"},
+    };
+    for (const auto &header : refused) {
+        rest::HttpRequest request;
+        request.url = server.url() + QStringLiteral("cases");
+        request.headers = {header};
+        const auto response = rest::HttpClient::perform(request);
+        ASSERT_FALSE(response.has_value());
+        EXPECT_EQ(response.error().error.code(), ErrorCode::InvalidArgument);
+        EXPECT_EQ(response.error().failure, rest::TransportFailure::NotSent);
+        if (header.first == "X-Ref") {
+            EXPECT_FALSE(response.error().error.message().contains("Injected")) << "a value is never shown";
+        }
+    }
+    EXPECT_EQ(server.connections(), 0);
 }
 
 } // namespace
