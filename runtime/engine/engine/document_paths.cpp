@@ -12,12 +12,19 @@ QString canonicalPath(const QString &absolutePath)
     // (StepContext::resolvePath cleans too): what is checked is what is opened.
     QString existing = QDir::cleanPath(absolutePath);
     QStringList missing;
-    for (;;) {
-        const QString canonical = QFileInfo(existing).canonicalFilePath();
+    for (int links = 0;;) {
+        const QFileInfo info(existing);
+        const QString canonical = info.canonicalFilePath();
         if (!canonical.isEmpty()) {
             if (missing.isEmpty())
                 return canonical;
             return QDir::cleanPath(canonical + QLatin1Char('/') + missing.join(QLatin1Char('/')));
+        }
+        // A link to something that does not exist (yet): creating the path would follow
+        // it, so its target is what counts. Loops end where the system's would (ELOOP).
+        if (info.isSymLink() && ++links <= 40) {
+            existing = QDir::cleanPath(info.symLinkTarget());
+            continue;
         }
         const qsizetype slash = existing.lastIndexOf(QLatin1Char('/'));
         if (slash < 0)

@@ -1,0 +1,82 @@
+// The path rules behind StepContext::documentPath and targetPath.
+#include "engine/document_paths.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <gtest/gtest.h>
+
+using namespace clerk;
+using namespace clerk::engine;
+
+TEST(DocumentPathsTest, AValueMayBeOnePlainNameOnly)
+{
+    for (const char *accepted : {"highways", "blue-badge", "Smith, J. (2026).pdf", "a..b", "...", "", "2026-03-07"})
+        EXPECT_EQ(pathValueProblem(QString::fromUtf8(accepted)), QString()) << accepted;
+    const struct {
+        QString value;
+        const char *problem;
+    } refused[] = {
+        {QStringLiteral(".."), "is . or .."},
+        {QStringLiteral("."), "is . or .."},
+        {QStringLiteral("../../x"), "path separator"},
+        {QStringLiteral("/etc"), "path separator"},
+        {QStringLiteral("a\\b"), "path separator"},
+        {QStringLiteral("07/03/2026"), "path separator"},
+        {QString::fromUtf8("x\0y", 3), "control character"},
+        {QStringLiteral("x\ny"), "control character"},
+        {QStringLiteral("\rx"), "control character"},
+        {QStringLiteral("x\ty"), "control character"},
+        {QStringLiteral("x\x7fy"), "control character"},
+    };
+    for (const auto &c : refused)
+        EXPECT_TRUE(pathValueProblem(c.value).contains(QString::fromUtf8(c.problem))) << c.value.toStdString();
+}
+
+TEST(DocumentPathsTest, LiesUnderComparesWholeFolderNames)
+{
+    EXPECT_TRUE(liesUnder(QStringLiteral("/srv/post"), QStringLiteral("/srv/post")));
+    EXPECT_TRUE(liesUnder(QStringLiteral("/srv/post/a.pdf"), QStringLiteral("/srv/post")));
+    EXPECT_TRUE(liesUnder(QStringLiteral("/srv/post/a.pdf"), QStringLiteral("/")));
+    EXPECT_FALSE(liesUnder(QStringLiteral("/srv/postbox/a.pdf"), QStringLiteral("/srv/post")));
+    EXPECT_FALSE(liesUnder(QStringLiteral("/srv"), QStringLiteral("/srv/post")));
+    EXPECT_FALSE(liesUnder(QStringLiteral("/srv/post"), QString()));
+}
+
+TEST(DocumentPathsTest, CanonicalPathFollowsLinksAlsoToPlacesThatDoNotExistYet)
+{
+    QTemporaryDir dir;
+    const QString root = QDir(dir.path()).canonicalPath();
+    QDir().mkpath(root + QStringLiteral("/inbox"));
+    QDir().mkpath(root + QStringLiteral("/elsewhere"));
+    ASSERT_TRUE(QFile::link(root + QStringLiteral("/elsewhere"), root + QStringLiteral("/inbox/link")));
+    ASSERT_TRUE(QFile::link(root + QStringLiteral("/nowhere/yet"), root + QStringLiteral("/inbox/dangling")));
+
+    EXPECT_EQ(canonicalPath(root + QStringLiteral("/inbox/./new/file.csv")), root + QStringLiteral("/inbox/new/file.csv"));
+    EXPECT_EQ(canonicalPath(root + QStringLiteral("/inbox/link/a.pdf")), root + QStringLiteral("/elsewhere/a.pdf"));
+    EXPECT_EQ(canonicalPath(root + QStringLiteral("/inbox/dangling/a.csv")), root + QStringLiteral("/nowhere/yet/a.csv"));
+    EXPECT_EQ(canonicalPath(root + QStringLiteral("/inbox/../elsewhere")), root + QStringLiteral("/elsewhere"));
+}
+
+TEST(DocumentPathsTest, ConfineDocumentAcceptsOnlyPathsUnderARoot)
+{
+    QTemporaryDir dir;
+    const QString root = QDir(dir.path()).canonicalPath();
+    QDir().mkpath(root + QStringLiteral("/inbox"));
+    const QString letter = root + QStringLiteral("/inbox/letter.pdf");
+    QFile file(letter);
+    ASSERT_TRUE(file.open(QIODevice::WriteOnly));
+    file.close();
+
+    auto inside = confineDocument(letter, {root + QStringLiteral("/inbox/")});
+    ASSERT_TRUE(inside.has_value());
+    EXPECT_EQ(*inside, letter);
+    EXPECT_TRUE(confineDocument(letter, {letter}).has_value()) << "a root may be one file (clerk run --input FILE)";
+
+    auto outside = confineDocument(root + QStringLiteral("/inbox/../work.db"), {root + QStringLiteral("/inbox")});
+    ASSERT_FALSE(outside.has_value());
+    EXPECT_EQ(outside.error().code(), ErrorCode::PermissionDenied);
+    auto none = confineDocument(letter, {});
+    ASSERT_FALSE(none.has_value());
+    EXPECT_TRUE(none.error().message().contains(QStringLiteral("allowed_paths")));
+}
