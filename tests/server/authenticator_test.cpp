@@ -325,6 +325,48 @@ TEST_F(AuthenticatorTest, TrustedHeaderNamesALocalUserAndGetsASessionForCsrf)
     EXPECT_FALSE(auth.csrfOk(*bob, post));
 }
 
+int g_headerWarnings = 0;
+QtMessageHandler g_previousHandler = nullptr;
+
+void countHeaderWarnings(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    if (type == QtWarningMsg && message.contains(QLatin1String("trusted user header")))
+        ++g_headerWarnings;
+    else if (g_previousHandler)
+        g_previousHandler(type, context, message);
+}
+
+using ApiServerTest = AuthenticatorTest;
+
+TEST_F(ApiServerTest, TheTrustedHeaderFromAnyoneButAProxyIs401AndWarnedOnceAMinute)
+{
+    ServerOptions options;
+    options.auth.trustedUserHeader = "x-remote-user";
+    options.trustedProxies = {QHostAddress::parseSubnet(QStringLiteral("10.0.0.0/8"))};
+    ApiServer server(*m_store, m_clock, options, {});
+    HttpRequest request;
+    request.method = "GET";
+    request.path = QStringLiteral("/api/v1/session");
+    request.segments = {QStringLiteral("api"), QStringLiteral("v1"), QStringLiteral("session")};
+    request.headers.insert("x-remote-user", "alice");
+    request.address = QStringLiteral("192.0.2.7");
+
+    g_headerWarnings = 0;
+    g_previousHandler = qInstallMessageHandler(countHeaderWarnings);
+    for (int i = 0; i < 5; ++i)
+        EXPECT_EQ(server.respond(request).status, 401) << i;
+    m_clock.advance(61s);
+    EXPECT_EQ(server.respond(request).status, 401);
+    qInstallMessageHandler(g_previousHandler);
+    EXPECT_EQ(g_headerWarnings, 2);
+
+    request.fromTrustedProxy = true;
+    request.address = QStringLiteral("10.1.2.3");
+    const HttpResponse signedIn = server.respond(request);
+    EXPECT_EQ(signedIn.status, 200);
+    EXPECT_TRUE(signedIn.body.contains("\"alice\""));
+}
+
 TEST(ClientAddressTest, ForwardedForIsBelievedOnlyFromTrustedProxies)
 {
     const QList<Subnet> proxies = {QHostAddress::parseSubnet(QStringLiteral("10.0.0.0/8")),

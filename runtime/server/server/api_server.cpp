@@ -409,8 +409,17 @@ HttpResponse ApiServer::api(const HttpRequest &request, const QStringList &route
     if (!trustedHeader.isEmpty() && request.headers.contains(trustedHeader) && !request.fromTrustedProxy) {
         // Someone sends the single sign-on proxy's header without being the proxy: the port
         // is reachable around it. Worth an operator's attention; the name sent is not logged.
-        qCWarning(lcServer, "refused a request from %s carrying the trusted user header: it is not a --trusted-proxy",
-                  qUtf8Printable(request.address));
+        const QDateTime now = m_clock.now();
+        if (!m_lastHeaderWarningAt.isValid() || m_lastHeaderWarningAt.msecsTo(now) >= 60'000) {
+            qCWarning(lcServer,
+                      "refused a request from %s carrying the trusted user header: it is not a --trusted-proxy"
+                      " (%lld more such requests since the last warning)",
+                      qUtf8Printable(request.address), static_cast<long long>(m_headerWarningsLeftOut));
+            m_lastHeaderWarningAt = now;
+            m_headerWarningsLeftOut = 0;
+        } else {
+            ++m_headerWarningsLeftOut;
+        }
         return HttpResponse::error(401, QStringLiteral("unauthorised"), QStringLiteral("sign in first"));
     }
     auto principal = m_auth.authenticate(request);

@@ -119,6 +119,10 @@ private:
     ServerOptions m_options;
     ServerHooks m_hooks;
     Authenticator m_auth;
+    // The trusted-header warning is logged at most once a minute, so a flood of such requests
+    // cannot flood the log; the next warning says how many were left out.
+    QDateTime m_lastHeaderWarningAt{};
+    qint64 m_headerWarningsLeftOut = 0;
 };
 
 // A store error as an HTTP answer: NotFound 404, Conflict 409, InvalidArgument 400,
