@@ -265,8 +265,8 @@ public:
         const bool hasLine = params.contains(QStringLiteral("line"));
         const bool hasFields = params.contains(QStringLiteral("fields"));
         if (hasLine == hasFields)
-            return fail(Error::invalidArgument(QStringLiteral("step %1: append_line needs either line or fields, not %2")
-                                                   .arg(definition.id, hasLine ? QStringLiteral("both") : QStringLiteral("neither"))));
+            return fail(Error::invalidArgument(QStringLiteral("append_line needs either line or fields, not %1")
+                                                   .arg(hasLine ? QStringLiteral("both") : QStringLiteral("neither"))));
         std::optional<bot::Template> line;
         QList<bot::Template> lineFields;
         if (hasLine) {
