@@ -180,6 +180,18 @@ TEST_P(WorkStorePeopleTest, EndedSessionsArePruned)
     EXPECT_TRUE(failsWith(m_store->session(QStringLiteral("idle")), ErrorCode::NotFound));
     EXPECT_TRUE(failsWith(m_store->session(QStringLiteral("old")), ErrorCode::NotFound));
     EXPECT_TRUE(isOk(m_store->session(QStringLiteral("live"))));
+
+    // However often a person signs in, they keep their latest kMaxSessionsPerUser sessions.
+    for (int i = 0; i < kMaxSessionsPerUser + 5; ++i) {
+        m_clock.advance(1s);
+        ASSERT_TRUE(isOk(m_store->saveSession({.idHash = QStringLiteral("s%1").arg(i), .user = QStringLiteral("bob"),
+                                               .csrfToken = QStringLiteral("c"), .createdAt = m_clock.now(),
+                                               .lastSeenAt = m_clock.now()})));
+    }
+    EXPECT_TRUE(failsWith(m_store->session(QStringLiteral("s4")), ErrorCode::NotFound));
+    EXPECT_TRUE(isOk(m_store->session(QStringLiteral("s5"))));
+    EXPECT_TRUE(isOk(m_store->session(QStringLiteral("s%1").arg(kMaxSessionsPerUser + 4))));
+    EXPECT_TRUE(isOk(m_store->session(QStringLiteral("live"))));
 }
 
 TEST_P(WorkStorePeopleTest, TokensExpireAreListedAndRevokedById)

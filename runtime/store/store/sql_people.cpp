@@ -101,13 +101,21 @@ Result<QList<UserAccount>> SqlWorkStore::users()
 
 Status SqlWorkStore::saveSession(const WebSession &session)
 {
-    auto stored = run(QStringLiteral("INSERT INTO web_sessions (id_hash, user_name, csrf_token, address, created_at,"
-                                     " last_seen_at) VALUES (?, ?, ?, ?, ?, ?)"),
-                      {session.idHash, session.user, session.csrfToken, session.address,
-                       msOrNull(session.createdAt), msOrNull(session.lastSeenAt)});
-    if (!stored)
-        return fail(stored.error());
-    return {};
+    return inWriteTransaction([&]() -> Status {
+        auto stored = run(QStringLiteral("INSERT INTO web_sessions (id_hash, user_name, csrf_token, address, created_at,"
+                                         " last_seen_at) VALUES (?, ?, ?, ?, ?, ?)"),
+                          {session.idHash, session.user, session.csrfToken, session.address,
+                           msOrNull(session.createdAt), msOrNull(session.lastSeenAt)});
+        if (!stored)
+            return fail(stored.error());
+        auto capped = run(QStringLiteral("DELETE FROM web_sessions WHERE user_name = ? AND id_hash NOT IN"
+                                         " (SELECT id_hash FROM web_sessions WHERE user_name = ?"
+                                         " ORDER BY created_at DESC, last_seen_at DESC LIMIT ?)"),
+                          {session.user, session.user, kMaxSessionsPerUser});
+        if (!capped)
+            return fail(capped.error());
+        return {};
+    });
 }
 
 Result<WebSession> SqlWorkStore::session(const QString &idHash)

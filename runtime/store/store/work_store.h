@@ -157,6 +157,9 @@ struct ApiToken {
 // anything is written, so a stranger cannot fill the attempt log with long names.
 constexpr qsizetype kMaxUserNameLength = 128;
 
+// The most sessions one person keeps open (browsers, devices); signing in again ends the oldest.
+constexpr int kMaxSessionsPerUser = 20;
+
 // Failed sign-ins of one name from one address (see WorkStore::signInFailures).
 struct SignInFailures {
     qint64 count = 0;
@@ -405,6 +408,8 @@ public:
     // NotFound when there is no such account.
     virtual Result<UserAccount> user(const QString &name) = 0;
     virtual Result<QList<UserAccount>> users() = 0;
+    // Saves a new session; a person keeps their latest kMaxSessionsPerUser sessions, the
+    // older ones end (however often someone signs in, the table stays small).
     virtual Status saveSession(const WebSession &session) = 0;
     // NotFound when there is no such session (signed out, or never was).
     virtual Result<WebSession> session(const QString &idHash) = 0;
