@@ -7,6 +7,7 @@
 #include "core/duration.h"
 #include "engine/engine.h"
 
+#include <QDir>
 #include <QJsonArray>
 
 namespace clerk::app {
@@ -106,6 +107,25 @@ void printException(const store::ExceptionItem &e, const WorkItem *item)
         o << "\n         or: clerk queue reject " << e.id << " --reason \"...\"\n";
     }
     o.flush();
+}
+
+// `answer` checked by the step that asked (Step::checkAnswer), with the bot file the item
+// runs with; connectors are looked for as when the bot was run (see continueBot).
+Result<store::Decision> checkedAnswer(store::WorkStore &store, const store::ExceptionItem &question,
+                                      store::Decision answer, const QStringList &connectorDirs)
+{
+    auto item = store.item(question.itemId);
+    if (!item)
+        return fail(item.error());
+    const engine::StepRegistry registry = engine::StepRegistry::builtIn();
+    bot::Diagnostics ignored;
+    QStringList botFiles;
+    if (auto stored = store.definition(item->definitionDigest); stored && !stored->baseDir.isEmpty())
+        botFiles.append(QDir(stored->baseDir).absoluteFilePath(QStringLiteral("bot.yaml")));
+    engine::EngineOptions options;
+    options.connectors = loadConnectors(botFiles, connectorDirs, ignored);
+    engine::Engine engine(store, registry, options);
+    return engine.checkAnswer(question, std::move(answer));
 }
 
 // Lets the bot carry on with a resumed item.
@@ -373,7 +393,15 @@ int queueCommand(const QStringList &arguments)
         err().flush();
         return ExitInvalid;
     }
-    auto itemId = store.resolve(id, decision);
+    auto checked = checkedAnswer(store, *exception, decision, parser.values(common.connectors));
+    if (!checked) {
+        if (checked.error().code() != ErrorCode::InvalidArgument)
+            return storeError(checked.error());
+        err() << "clerk queue resolve: answer refused: " << checked.error().message() << "\n";
+        err().flush();
+        return ExitInvalid;
+    }
+    auto itemId = store.resolve(id, *checked);
     if (!itemId)
         return storeError(itemId.error());
     if (!json) {

@@ -450,6 +450,123 @@ TEST_F(ExampleTest, DryRunSaysSkippedForAStepWhoseConditionDoesNotHold)
     EXPECT_FALSE(run.out.contains(QStringLiteral("export: continue"))) << run.out.toStdString();
 }
 
+TEST_F(ExampleTest, ATypedAnswerPassesTheStepsOwnFiltersAndChecks)
+{
+    ASSERT_EQ(runExample().exitCode, 0);
+    const QJsonObject postcode = exceptionFor(QStringLiteral("postcode"));
+    const QString postcodeId = QString::number(postcode.value(QStringLiteral("id")).toInteger());
+    const QString postcodeItem = QString::number(postcode.value(QStringLiteral("item_id")).toInteger());
+
+    // Not a full postcode: the require step's `matches` refuses it, as it refused the form's.
+    ClerkRun answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), postcodeId, QStringLiteral("--field"),
+                             QStringLiteral("postcode=LS10")});
+    EXPECT_EQ(answer.exitCode, 1);
+    EXPECT_TRUE(answer.err.contains(QStringLiteral("answer refused: the postcode given is not in the expected form")))
+        << answer.err.toStdString();
+    EXPECT_EQ(exceptionFor(QStringLiteral("postcode")).value(QStringLiteral("id")).toInteger(), postcodeId.toLongLong());
+
+    // The value template's `| upper | trim` applies to the person's value too.
+    answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), postcodeId, QStringLiteral("--field"),
+                    QStringLiteral("postcode= ls14 6hg ")});
+    ASSERT_EQ(answer.exitCode, 0) << answer.err.toStdString();
+    EXPECT_TRUE(exportLines().contains(postcodeItem + QStringLiteral(",revenues,LS14 6HG")))
+        << exportLines().join(QLatin1Char('|')).toStdString();
+
+    // A team the route step does not know is refused; a known one is written as the routes write it.
+    const QJsonObject route = exceptionFor(QStringLiteral("route"));
+    const QString routeId = QString::number(route.value(QStringLiteral("id")).toInteger());
+    answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), routeId, QStringLiteral("--field"),
+                    QStringLiteral("team=../../etc")});
+    EXPECT_EQ(answer.exitCode, 1);
+    EXPECT_TRUE(answer.err.contains(QStringLiteral("is not a team this step routes to"))) << answer.err.toStdString();
+    answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), routeId, QStringLiteral("--field"),
+                    QStringLiteral("team=Waste")});
+    ASSERT_EQ(answer.exitCode, 0) << answer.err.toStdString();
+    EXPECT_TRUE(exportLines().contains(QString::number(route.value(QStringLiteral("item_id")).toInteger()) +
+                                       QStringLiteral(",waste,LS7 3JB")))
+        << exportLines().join(QLatin1Char('|')).toStdString();
+}
+
+TEST(CliTest, AMatchAnswerIsOneThingHoweverItIsGiven)
+{
+    QTemporaryDir dir;
+    writeFile(dir.filePath(QStringLiteral("people.csv")),
+              "id,forename,surname,dob,postcode\n"
+              "CT1001,Ada,Okafor,1984-03-07,LS6 2AB\nCT1002,Adam,Okafor,1984-03-07,LS6 2AB\n"
+              "CT1003,Ben,Ng,1990-11-30,LS1 4DY\nCT1004,Bea,Ng,1990-11-30,LS1 4DY\n");
+    writeFile(dir.filePath(QStringLiteral("bot.yaml")),
+              "name: change-of-address\nversion: 1\nowner_team: revenues\ninput:\n  id: form\n"
+              "steps:\n  - id: account\n    type: match\n    params:\n      index: {path: people.csv}\n"
+              "      on_no_match: needs_human\n"
+              "      fields:\n        forename: {value: \"{{ input.forename }}\", comparator: name}\n"
+              "        surname: {value: \"{{ input.surname }}\", comparator: name}\n"
+              "        dob: {value: \"{{ input.dob }}\", comparator: date}\n"
+              "        postcode: {value: \"{{ input.postcode }}\", comparator: postcode}\n"
+              "  - id: existing\n    type: append_line\n    when: \"{{ account.decision }} == matched\"\n"
+              "    params: {file: matched.csv, line: \"{{ input.form }} {{ account.record_id }}\"}\n"
+              "  - id: new\n    type: append_line\n    when: \"{{ account.decision }} == no_match\"\n"
+              "    params: {file: new.csv, line: \"{{ input.form }} [{{ account.record_id }}]\"}\n");
+    // F1 and F2 name only the family (people pick among twins); nobody has F3's details.
+    writeFile(dir.filePath(QStringLiteral("forms.jsonl")),
+              "{\"form\": \"F1\", \"surname\": \"Okafor\", \"dob\": \"07/03/1984\", \"postcode\": \"LS6 2AB\"}\n"
+              "{\"form\": \"F2\", \"surname\": \"Ng\", \"dob\": \"30/11/1990\", \"postcode\": \"LS1 4DY\"}\n"
+              "{\"form\": \"F3\", \"forename\": \"Zed\", \"surname\": \"Quux\", \"dob\": \"01/01/2001\", "
+              "\"postcode\": \"YO1 7HH\"}\n");
+    const QString db = dir.filePath(QStringLiteral("work.db"));
+    const auto clerk = [&](QStringList arguments) {
+        arguments << QStringLiteral("--db") << db;
+        return runClerk(arguments, dir.path());
+    };
+    const ClerkRun run = clerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("-i"), QStringLiteral("forms.jsonl")});
+    ASSERT_EQ(run.exitCode, 0) << run.out.toStdString() << run.err.toStdString();
+    QHash<qint64, QString> questionOf;  // item id -> exception id
+    for (const QJsonValue &question : jsonArray(clerk({QStringLiteral("queue"), QStringLiteral("list"), QStringLiteral("--json")}).out))
+        questionOf.insert(question.toObject().value(QStringLiteral("item_id")).toInteger(),
+                          QString::number(question.toObject().value(QStringLiteral("id")).toInteger()));
+    ASSERT_EQ(questionOf.size(), 3) << run.out.toStdString();
+    const auto outputs = [&](qint64 item) {
+        return jsonObject(clerk({QStringLiteral("item"), QStringLiteral("show"), QString::number(item), QStringLiteral("--json")}).out)
+            .value(QStringLiteral("step_outputs")).toObject().value(QStringLiteral("account")).toObject();
+    };
+    const auto lines = [&](const char *file) {
+        return QString::fromUtf8(readFile(dir.filePath(QString::fromUtf8(file)))).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    };
+
+    // A record id in no index is refused; one a candidate has is the same as picking it.
+    ClerkRun answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), questionOf.value(1), QStringLiteral("--field"),
+                             QStringLiteral("record_id=CT9999")});
+    EXPECT_EQ(answer.exitCode, 1);
+    EXPECT_TRUE(answer.err.contains(QStringLiteral("there is no record \"CT9999\" in people.csv"))) << answer.err.toStdString();
+    answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), questionOf.value(1), QStringLiteral("--field"),
+                    QStringLiteral("record_id=CT1002")});
+    ASSERT_EQ(answer.exitCode, 0) << answer.err.toStdString();
+    EXPECT_EQ(outputs(1).value(QStringLiteral("decision")).toString(), QStringLiteral("matched"));
+    EXPECT_EQ(outputs(1).value(QStringLiteral("record_id")).toString(), QStringLiteral("CT1002"));
+    EXPECT_EQ(outputs(1).value(QStringLiteral("choice")).toString(), QStringLiteral("CT1002"));
+    EXPECT_EQ(lines("matched.csv"), QStringList{QStringLiteral("F1 CT1002")});
+
+    // Two answers that contradict each other are refused; a record no candidate has but
+    // the index holds is a match too.
+    answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), questionOf.value(2), QStringLiteral("--choice"),
+                    QStringLiteral("CT1003"), QStringLiteral("--field"), QStringLiteral("record_id=CT1004")});
+    EXPECT_EQ(answer.exitCode, 1);
+    EXPECT_TRUE(answer.err.contains(QStringLiteral("say different things"))) << answer.err.toStdString();
+    answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), questionOf.value(2), QStringLiteral("--field"),
+                    QStringLiteral("record_id=CT1001")});
+    ASSERT_EQ(answer.exitCode, 0) << answer.err.toStdString();
+    EXPECT_EQ(outputs(2).value(QStringLiteral("decision")).toString(), QStringLiteral("matched"));
+    EXPECT_EQ(outputs(2).value(QStringLiteral("record_id")).toString(), QStringLiteral("CT1001"));
+    EXPECT_EQ(lines("matched.csv"), (QStringList{QStringLiteral("F1 CT1002"), QStringLiteral("F2 CT1001")}));
+
+    // "No existing record: treat as new" leaves record_id empty, as documented.
+    answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), questionOf.value(3), QStringLiteral("--choice"),
+                    QStringLiteral("1")});
+    ASSERT_EQ(answer.exitCode, 0) << answer.err.toStdString();
+    EXPECT_EQ(outputs(3).value(QStringLiteral("decision")).toString(), QStringLiteral("no_match"));
+    EXPECT_EQ(outputs(3).value(QStringLiteral("record_id")).toString(), QString());
+    EXPECT_EQ(lines("new.csv"), QStringList{QStringLiteral("F3 []")});
+}
+
 TEST_F(ExampleTest, ARetriedItemRunsAgainFromTheStepWhereItStopped)
 {
     ASSERT_EQ(runExample().exitCode, 0);

@@ -373,6 +373,113 @@ TEST_F(EngineTest, PersonsAnswerResumesTheItemAtTheNextStep)
     EXPECT_EQ(g_counters.get(g_counters.counts, id), 1);
 }
 
+TEST_F(EngineTest, AnAnswerPassesTheAskingStepsFiltersAndChecks)
+{
+    const auto definition = bot(QStringLiteral(
+        "steps:\n"
+        "  - id: postcode\n"
+        "    type: require\n"
+        "    params:\n"
+        "      value: \"{{ input.postcode | upper | trim }}\"\n"
+        "      field: postcode\n"
+        "      matches: '[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}'\n"
+        "  - id: route\n"
+        "    type: route\n"
+        "    params:\n"
+        "      value: \"{{ input.topic }}\"\n"
+        "      routes: {council tax: revenues, missed bin: waste}\n"
+        "  - type: count\n"));
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    const qint64 id = submit(engine, definition, QStringLiteral("form-3"),
+                             {{QStringLiteral("postcode"), QStringLiteral("not sure")}, {QStringLiteral("topic"), QStringLiteral("parking")}});
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    auto open = m_store->exceptions({});
+    ASSERT_TRUE(open.has_value());
+    ASSERT_EQ(open->size(), 1);
+    const store::ExceptionItem postcodeQuestion = open->first();
+
+    const auto answer = [](const QString &field, const QString &value) {
+        return store::Decision{.actor = QStringLiteral("alice"), .fields = {{field, value}}};
+    };
+    const struct {
+        const char *typed;
+        const char *recorded;  // empty: refused
+    } postcodes[] = {
+        {"LS10", ""},
+        {"   ", ""},
+        {"ls14 6hg", "LS14 6HG"},
+        {"  ls1 4ap ", "LS1 4AP"},
+    };
+    for (const auto &c : postcodes) {
+        auto checked = engine.checkAnswer(postcodeQuestion, answer(QStringLiteral("postcode"), QString::fromLatin1(c.typed)));
+        if (std::string_view(c.recorded).empty()) {
+            ASSERT_FALSE(checked.has_value()) << c.typed;
+            EXPECT_EQ(checked.error().code(), ErrorCode::InvalidArgument) << c.typed;
+        } else {
+            ASSERT_TRUE(checked.has_value()) << c.typed << checked.error().toString().toStdString();
+            EXPECT_EQ(checked->fields.value(QStringLiteral("postcode")).toString(), QString::fromLatin1(c.recorded));
+        }
+    }
+    auto refused = engine.checkAnswer(postcodeQuestion, answer(QStringLiteral("postcode"), QStringLiteral("LS10")));
+    EXPECT_TRUE(refused.error().message().contains(QStringLiteral("not in the expected form"))) << refused.error().message().toStdString();
+
+    auto checked = engine.checkAnswer(postcodeQuestion, answer(QStringLiteral("postcode"), QStringLiteral("ls14 6hg")));
+    ASSERT_TRUE(checked.has_value());
+    ASSERT_TRUE(m_store->resolve(postcodeQuestion.id, *checked).has_value());
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    EXPECT_EQ(item(id).stepOutputs.value(QStringLiteral("postcode")).toObject().value(QStringLiteral("postcode")).toString(),
+              QStringLiteral("LS14 6HG"));
+
+    // The route step's question: only the teams it routes to.
+    open = m_store->exceptions({});
+    ASSERT_TRUE(open.has_value());
+    ASSERT_EQ(open->size(), 1);
+    const store::ExceptionItem routeQuestion = open->first();
+    EXPECT_EQ(routeQuestion.stepId, QStringLiteral("route"));
+    auto unknownTeam = engine.checkAnswer(routeQuestion, answer(QStringLiteral("team"), QStringLiteral("parking")));
+    ASSERT_FALSE(unknownTeam.has_value());
+    EXPECT_EQ(unknownTeam.error().message(), QStringLiteral("\"parking\" is not a team this step routes to: revenues, waste"));
+    auto known = engine.checkAnswer(routeQuestion, answer(QStringLiteral("team"), QStringLiteral(" Waste")));
+    ASSERT_TRUE(known.has_value());
+    EXPECT_EQ(known->fields.value(QStringLiteral("team")).toString(), QStringLiteral("waste"));
+    // A choice is checked by the store against those offered, and passes here unchanged.
+    auto picked = engine.checkAnswer(routeQuestion, store::Decision{.actor = QStringLiteral("alice"), .choice = QStringLiteral("waste")});
+    ASSERT_TRUE(picked.has_value());
+    EXPECT_EQ(picked->choice, QStringLiteral("waste"));
+    EXPECT_TRUE(picked->fields.isEmpty());
+}
+
+TEST_F(EngineTest, AStepWithoutItsOwnAnswerCheckTakesTheAnswerAsGiven)
+{
+    const auto definition = bot(QStringLiteral(
+        "steps:\n"
+        "  - id: postcode\n"
+        "    type: require\n"
+        "    params:\n"
+        "      value: \"{{ input.postcode }}\"\n"
+        "      field: postcode\n"));
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    submit(engine, definition, QStringLiteral("form-4"));
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    auto open = m_store->exceptions({});
+    ASSERT_TRUE(open.has_value());
+    ASSERT_EQ(open->size(), 1);
+    // The base class's default, seen through a step type that adds nothing to it.
+    const engine::StepType *count = m_registry.find(QStringLiteral("count"));
+    ASSERT_NE(count, nullptr);
+    auto step = count->create(definition, definition.steps.first());
+    ASSERT_TRUE(step.has_value());
+    const store::Decision given{.actor = QStringLiteral("bob"), .fields = {{QStringLiteral("anything"), QStringLiteral(" as typed ")}}};
+    auto checked = (*step)->checkAnswer(open->first(), given);
+    ASSERT_TRUE(checked.has_value());
+    EXPECT_EQ(checked->fields, given.fields);
+
+    // An exception whose step the bot does not have is a clear error, not a crash.
+    store::ExceptionItem stray = open->first();
+    stray.stepIndex = 5;
+    EXPECT_FALSE(engine.checkAnswer(stray, given).has_value());
+}
+
 TEST_F(EngineTest, AStepThatThrowsFailsTheItemInsteadOfTheWorker)
 {
     const auto definition = bot(QStringLiteral("steps:\n  - type: explode\n"));

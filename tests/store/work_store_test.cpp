@@ -884,6 +884,45 @@ TEST_P(WorkStoreTest, TheAnswerIsLaidOverWhatTheStepKnewAndWhatTheChoiceImplies)
     EXPECT_EQ(answer.value(QStringLiteral("decided_by")).toString(), QStringLiteral("bob"));
 }
 
+TEST_P(WorkStoreTest, AChoiceThatSetsTheAskedFieldItselfIsNotReadAsItsValue)
+{
+    // match's "treat as new": the choice is "none", the field record_id stays empty.
+    const qint64 id = enqueue(QStringLiteral("match-1"));
+    ASSERT_EQ(lease(QStringLiteral("w1")), id);
+    HumanRequest question{
+        .reason = QStringLiteral("no existing record matches"),
+        .choices = {{QStringLiteral("none"), QStringLiteral("No existing record: treat as new"),
+                     {{QStringLiteral("outputs"), QJsonObject{{QStringLiteral("record_id"), QString()},
+                                                              {QStringLiteral("decision"), QStringLiteral("no_match")}}}}}},
+        .fields = {QStringLiteral("record_id")},
+        .outputs = {{QStringLiteral("decision"), QStringLiteral("matched")}}};
+    auto handed = m_store->handToPerson(id, QStringLiteral("w1"), 0, QStringLiteral("account"), question,
+                                        QStringLiteral("revenues"), m_clock.now().addSecs(3600));
+    ASSERT_TRUE(isOk(handed));
+    ASSERT_TRUE(isOk(m_store->resolve(*handed, {.actor = QStringLiteral("bob"), .choice = QStringLiteral("none")})));
+    const QJsonObject answer = m_store->item(id)->stepOutputs.value(QStringLiteral("account")).toObject();
+    EXPECT_EQ(answer.value(QStringLiteral("record_id")).toString(), QString());
+    EXPECT_EQ(answer.value(QStringLiteral("decision")).toString(), QStringLiteral("no_match"));
+}
+
+TEST_P(WorkStoreTest, OutputsTheAnswerImpliesLieBetweenTheChoiceAndTheFields)
+{
+    const qint64 id = enqueue(QStringLiteral("match-2"));
+    ASSERT_EQ(lease(QStringLiteral("w1")), id);
+    HumanRequest question{.reason = QStringLiteral("no details to match on"), .fields = {QStringLiteral("record_id")}};
+    auto handed = m_store->handToPerson(id, QStringLiteral("w1"), 0, QStringLiteral("account"), question,
+                                        QStringLiteral("revenues"), m_clock.now().addSecs(3600));
+    ASSERT_TRUE(isOk(handed));
+    ASSERT_TRUE(isOk(m_store->resolve(
+        *handed, {.actor = QStringLiteral("bob"),
+                  .fields = {{QStringLiteral("record_id"), QStringLiteral("CT1006")}},
+                  .outputs = {{QStringLiteral("decision"), QStringLiteral("matched")},
+                              {QStringLiteral("record_id"), QStringLiteral("overridden by the field")}}})));
+    const QJsonObject answer = m_store->item(id)->stepOutputs.value(QStringLiteral("account")).toObject();
+    EXPECT_EQ(answer.value(QStringLiteral("record_id")).toString(), QStringLiteral("CT1006"));
+    EXPECT_EQ(answer.value(QStringLiteral("decision")).toString(), QStringLiteral("matched"));
+}
+
 CLERK_INSTANTIATE_FOR_BACKENDS(WorkStoreTest);
 
 } // namespace

@@ -121,6 +121,28 @@ public:
         return StepOutcome::needsHuman(request);
     }
 
+    // A typed value goes through the value template's filters and the same checks as the
+    // step's own value; one of the bot author's own choices is taken as it is.
+    Result<store::Decision> checkAnswer(const store::ExceptionItem &question, store::Decision answer) const override
+    {
+        Q_UNUSED(question);
+        if (!answer.fields.contains(m_field))
+            return answer;
+        const QString value = applyValueFilters(m_value, jsonToText(answer.fields.value(m_field)));
+        if (value.isEmpty())
+            return fail(Error::invalidArgument(QStringLiteral("%1 is empty: give a value").arg(m_field)));
+        if (m_matches.isValid() && !m_matches.pattern().isEmpty() && !m_matches.match(value).hasMatch()) {
+            return fail(Error::invalidArgument(QStringLiteral("the %1 given is not in the expected form (%2)")
+                                                   .arg(m_field, m_matches.pattern())));
+        }
+        if (!m_oneOf.isEmpty() && !m_oneOf.contains(value, Qt::CaseInsensitive)) {
+            return fail(Error::invalidArgument(QStringLiteral("the %1 given is not one of the accepted values: %2")
+                                                   .arg(m_field, m_oneOf.join(QStringLiteral(", ")))));
+        }
+        answer.fields.insert(m_field, value);
+        return answer;
+    }
+
 private:
     bot::Template m_value;
     QString m_field;
@@ -170,6 +192,34 @@ public:
         request.fields = {QStringLiteral("team")};
         request.team = ctx.step().team;
         return StepOutcome::needsHuman(request);
+    }
+
+    // The team a person names must be one this step routes to (a typo would send the item
+    // to a queue nobody reads); it is written as the routes write it.
+    Result<store::Decision> checkAnswer(const store::ExceptionItem &question, store::Decision answer) const override
+    {
+        Q_UNUSED(question);
+        const QString key = QStringLiteral("team");
+        if (!answer.fields.contains(key))
+            return answer;
+        const QString given = jsonToText(answer.fields.value(key)).trimmed();
+        QStringList known;
+        for (const auto &route : m_routes) {
+            if (!known.contains(route.second))
+                known.append(route.second);
+        }
+        if (!m_default.isEmpty() && !known.contains(m_default))
+            known.append(m_default);
+        for (const QString &team : std::as_const(known)) {
+            if (QString::compare(team, given, Qt::CaseInsensitive) == 0) {
+                answer.fields.insert(key, team);
+                return answer;
+            }
+        }
+        return fail(Error::invalidArgument(given.isEmpty()
+                                               ? QStringLiteral("team is empty: name one of %1").arg(known.join(QStringLiteral(", ")))
+                                               : QStringLiteral("\"%1\" is not a team this step routes to: %2")
+                                                     .arg(given, known.join(QStringLiteral(", ")))));
     }
 
 private:

@@ -100,6 +100,44 @@ public:
         return StepOutcome::needsHuman(request);
     }
 
+    // A category a person types must be one of the bot's; it then means the same as
+    // picking it (label, team), whether or not it was among the choices shown.
+    Result<store::Decision> checkAnswer(const store::ExceptionItem &question, store::Decision answer) const override
+    {
+        const QString key = QStringLiteral("category");
+        if (!answer.fields.contains(key))
+            return answer;
+        const QString given = answer.fields.value(key).toString().trimmed();
+        QStringList known;
+        for (const classify::CategoryDefinition &category : m_classifier->categories())
+            known.append(category.name);
+        qsizetype at = -1;
+        for (qsizetype i = 0; i < known.size() && at < 0; ++i) {
+            if (QString::compare(known.at(i), given, Qt::CaseInsensitive) == 0)
+                at = i;
+        }
+        if (at < 0) {
+            return fail(Error::invalidArgument(QStringLiteral("\"%1\" is not one of the bot's categories: %2")
+                                                   .arg(given, known.join(QStringLiteral(", ")))));
+        }
+        const QString category = known.at(at);
+        if (!answer.choice.isEmpty() && answer.choice != category) {
+            return fail(Error::invalidArgument(
+                QStringLiteral("the choice \"%1\" and category \"%2\" say different things: give one of them")
+                    .arg(answer.choice, category)));
+        }
+        const bool offered = std::any_of(question.choices.begin(), question.choices.end(),
+                                         [&](const HumanChoice &choice) { return choice.value == category; });
+        if (offered) {
+            answer.choice = category;
+            answer.fields.remove(key);
+            return answer;
+        }
+        answer.fields.insert(key, category);
+        answer.outputs = choiceFor(category, {}).detail.value(QStringLiteral("outputs")).toObject();
+        return answer;
+    }
+
 private:
     QString labelOf(const QString &category) const
     {

@@ -96,6 +96,29 @@ Result<const Engine::LoadedBot *> Engine::loadedBot(const QString &digest)
     return shared.get();
 }
 
+Result<store::Decision> Engine::checkAnswer(const store::ExceptionItem &question, store::Decision answer)
+{
+    auto item = m_store.item(question.itemId);
+    if (!item)
+        return fail(item.error());
+    auto loaded = loadedBot(item->definitionDigest);
+    if (!loaded)
+        return fail(loaded.error());
+    const LoadedBot &bot = **loaded;
+    const auto index = static_cast<size_t>(question.stepIndex);
+    if (question.stepIndex < 0 || index >= bot.steps.size() || bot.definition.steps.at(question.stepIndex).id != question.stepId)
+        return fail(Error::corrupt(QStringLiteral("exception %1 names step %2, which bot %3 does not have at %4")
+                                       .arg(question.id)
+                                       .arg(question.stepId, bot.definition.name)
+                                       .arg(question.stepIndex)));
+    try {
+        return bot.steps.at(index)->checkAnswer(question, std::move(answer));
+    } catch (const std::exception &e) {
+        return fail(Error::internal(QStringLiteral("checking the answer to step %1 failed: %2")
+                                        .arg(question.stepId, QString::fromUtf8(e.what()))));
+    }
+}
+
 Result<store::EnqueueResult> Engine::submit(const bot::BotDefinition &bot, const QString &sourceRef,
                                             const QJsonObject &payload, std::optional<int> priority)
 {

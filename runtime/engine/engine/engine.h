@@ -91,6 +91,13 @@ public:
     // Runs one leased item until it finishes, waits for a person, or is requeued.
     Result<ItemState> runLeased(WorkItem item);
 
+    // Checks a person's answer to exception item `question` by the rules of the step that
+    // asked it (Step::checkAnswer), with the bot file the item runs with. Call it before
+    // WorkStore::resolve and record what it returns. InvalidArgument, with a message for
+    // the person, when the step refuses the answer; the store's errors, or
+    // InvalidArgument/Corrupt when the item's bot definition no longer loads.
+    Result<store::Decision> checkAnswer(const store::ExceptionItem &question, store::Decision answer);
+
 private:
     struct LoadedBot {
         bot::BotDefinition definition;

@@ -57,11 +57,62 @@ public:
     // system's search API for each item.
     MatchStep(QList<bot::Template> values, std::shared_ptr<const match::Matcher> matcher,
               std::shared_ptr<const RestCandidates> search, match::MatchModel model, match::MatchThresholds thresholds,
-              int maxCandidates, bool noMatchToPerson)
+              int maxCandidates, bool noMatchToPerson, std::shared_ptr<const match::RecordIndex> index = nullptr,
+              QString indexName = {})
         : m_values(std::move(values)), m_matcher(std::move(matcher)), m_search(std::move(search)),
           m_model(std::move(model)), m_thresholds(thresholds), m_maxCandidates(maxCandidates),
-          m_noMatchToPerson(noMatchToPerson)
+          m_noMatchToPerson(noMatchToPerson), m_index(std::move(index)), m_indexName(std::move(indexName))
     {
+    }
+
+    // The answer is one thing, however it is given: a record id typed as a field is the
+    // same as picking the candidate with that id (decision: matched), an empty one or the
+    // choice "none" is a new record (empty record_id, decision: no_match). A record id no
+    // candidate has must be in the index; with a search API there is no index to look
+    // in, so it is taken as the person gives it.
+    Result<store::Decision> checkAnswer(const store::ExceptionItem &question, store::Decision answer) const override
+    {
+        const QString field = QStringLiteral("record_id");
+        const QString none = QStringLiteral("none");
+        if (!answer.fields.contains(field))
+            return answer;
+        const QJsonValue typedValue = answer.fields.value(field);
+        if (!typedValue.isString() && !typedValue.isNull() && !typedValue.isDouble())
+            return fail(Error::invalidArgument(QStringLiteral("record_id takes a record's id as text")));
+        const QString id = typedValue.isDouble() ? QString::number(typedValue.toInteger()) : typedValue.toString().trimmed();
+        const auto offers = [&](const QString &value) {
+            return std::any_of(question.choices.begin(), question.choices.end(),
+                               [&](const HumanChoice &choice) { return choice.value == value; });
+        };
+        const QString picked = id.isEmpty() ? none : id;
+        if (!answer.choice.isEmpty() && answer.choice != picked) {
+            return fail(Error::invalidArgument(
+                QStringLiteral("the choice \"%1\" and record_id \"%2\" say different things: give one of them")
+                    .arg(answer.choice, id)));
+        }
+        if (offers(picked)) {
+            // The candidate's own choice carries its outputs (score, decision, ...).
+            answer.choice = picked;
+            answer.fields.remove(field);
+            return answer;
+        }
+        if (id.isEmpty()) {
+            answer.fields.insert(field, QString());
+            answer.outputs.insert(QStringLiteral("decision"), QStringLiteral("no_match"));
+            return answer;
+        }
+        if (m_index && !m_index->find(id)) {
+            return fail(Error::invalidArgument(
+                QStringLiteral("there is no record \"%1\" in %2: give the id of an existing record, or answer "
+                               "\"none\" to treat it as new")
+                    .arg(id, m_indexName)));
+        }
+        answer.fields.insert(field, id);
+        // Scores the question carried were the best candidate's, not this record's.
+        answer.outputs.insert(QStringLiteral("score"), QJsonValue::Null);
+        answer.outputs.insert(QStringLiteral("probability"), QJsonValue::Null);
+        answer.outputs.insert(QStringLiteral("decision"), QStringLiteral("matched"));
+        return answer;
     }
 
     StepOutcome run(StepContext &ctx) const override
@@ -258,6 +309,8 @@ private:
     match::MatchThresholds m_thresholds;
     int m_maxCandidates = 5;
     bool m_noMatchToPerson = false;
+    std::shared_ptr<const match::RecordIndex> m_index;  // index mode: where answers' record ids are looked up
+    QString m_indexName;                                // its file, for messages
 };
 
 Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, const bot::StepDefinition &definition)
@@ -296,10 +349,12 @@ Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, con
     if (!index)
         return fail(index.error().withContext(where));
     qCInfo(lcEngine) << "match step" << definition.id << "indexed" << (*index)->size() << "records";
+    std::shared_ptr<const match::RecordIndex> records = *index;
     auto matcher = std::make_shared<const match::Matcher>(settings->model, std::move(*index), settings->thresholds,
                                                           settings->maxCandidates);
     return std::make_unique<MatchStep>(std::move(values), std::move(matcher), nullptr, settings->model,
-                                       settings->thresholds, settings->maxCandidates, toPerson);
+                                       settings->thresholds, settings->maxCandidates, toPerson, std::move(records),
+                                       settings->indexPath);
 }
 
 QString checkProbabilities(const QJsonValue &value)

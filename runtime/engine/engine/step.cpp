@@ -112,6 +112,28 @@ QString Step::describeAction(const StepContext &ctx) const
     return ctx.step().type;
 }
 
+Result<store::Decision> Step::checkAnswer(const store::ExceptionItem &question, store::Decision answer) const
+{
+    Q_UNUSED(question);
+    return answer;
+}
+
+QString applyValueFilters(const bot::Template &value, const QString &typed)
+{
+    const QString source = value.source().trimmed();
+    if (value.references().size() != 1 || !source.startsWith(QLatin1String("{{")) || !source.endsWith(QLatin1String("}}")))
+        return typed.trimmed();
+    const bot::Template::Reference &reference = value.references().first();
+    if (reference.path.isEmpty())
+        return typed.trimmed();
+    // Render the template over a scope in which its one reference is the typed value, so
+    // the filters run exactly as they do on the step's own data.
+    QJsonValue nested(typed);
+    for (qsizetype i = reference.path.size() - 1; i >= 1; --i)
+        nested = QJsonObject{{reference.path.at(i), nested}};
+    return value.render(QJsonObject{{reference.path.first(), nested}}).trimmed();
+}
+
 std::chrono::steady_clock::time_point steadyDeadline(const QDeadlineTimer &deadline)
 {
     if (deadline.isForever())

@@ -31,6 +31,7 @@
 #include "core/error.h"
 #include "core/step_outcome.h"
 #include "core/work_item.h"
+#include "store/work_store.h"
 
 #include <QDeadlineTimer>
 #include <QJsonObject>
@@ -128,6 +129,31 @@ public:
     // For steps with side effects: one line saying what run() would do for this item,
     // shown by `clerk run --dry-run` instead of running it. Default: the step's type.
     virtual QString describeAction(const StepContext &ctx) const;
+    // A person's answer to the question this step asked (`question`, the exception item
+    // it opened), checked by the step's own rules before the store records it, so an
+    // answer passes the checks and filters the step's own result does. Returns the answer
+    // as it is to be recorded: typed values normalised as the step normalises its own,
+    // what the answer implies in Decision::outputs, a record id given as a field turned
+    // into the choice that offers it. InvalidArgument, its message written for the person
+    // answering, when the answer is refused. Called by Engine::checkAnswer (the CLI and
+    // the web API call that). Default: the answer as given.
+    //
+    // @code
+    //   Result<store::Decision> checkAnswer(const store::ExceptionItem &, store::Decision answer) const override {
+    //       const QString code = answer.fields.value(QStringLiteral("code")).toString().trimmed().toUpper();
+    //       if (!code.isEmpty() && !m_codes.contains(code))
+    //           return fail(Error::invalidArgument(QStringLiteral("code is not one of: %1").arg(m_codes.join(", "))));
+    //       answer.fields.insert(QStringLiteral("code"), code);
+    //       return answer;
+    //   }
+    // @endcode
+    virtual Result<store::Decision> checkAnswer(const store::ExceptionItem &question, store::Decision answer) const;
 };
+
+// A value a person typed, passed through the filters of `value` (a step's value
+// template) when that template is one reference with nothing around it, e.g.
+// "{{ input.postcode | upper | trim }}" turns " ls14 6hg" into "LS14 6HG"; trimmed in
+// any case. Other templates (literal text, several references) leave the value trimmed.
+QString applyValueFilters(const bot::Template &value, const QString &typed);
 
 } // namespace clerk::engine

@@ -104,6 +104,10 @@ struct Decision {
     QString choice{};        // one of the offered choice values, or empty
     QJsonObject fields{};    // field values given by the person
     QString note{};
+    // Outputs the answer implies beyond what the person typed, set by the step's own
+    // check of the answer (engine::Step::checkAnswer), e.g. decision: matched for a
+    // record id given as a field. Laid over the picked choice's outputs, under the fields.
+    QJsonObject outputs{};
 };
 
 // --- people: accounts, sessions and API tokens for the web queue and its API ---------------
@@ -333,7 +337,10 @@ public:
     virtual Status releaseClaim(qint64 exceptionId, const QString &actor) = 0;
     // Records the decision, stores the answer as the step's outputs
     // ({"choice": ..., "decided_by": actor, <field>: <value>...}), moves the cursor past the
-    // step and requeues the work item (attempts reset). Conflict when already decided, or
+    // step and requeues the work item (attempts reset). The picked choice's outputs, then
+    // `decision.outputs`, then the fields are laid over what the step already knew; a step
+    // that asked for one field reads the picked choice as its value unless the choice's
+    // outputs set that field themselves. Conflict when already decided, or
     // claimed by someone else (an unexpired claim). InvalidArgument when the choice is not
     // one of those offered, or a field was not asked for (checked only when the step
     // offered choices / fields). Returns the work item's id.
