@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds clerk with warnings as errors, and runs every
 # test suite: unit and end-to-end tests, the kill -9 test (label slow), the schema
-# check, and the bot-loader fuzzer (label fuzz, a clang build). Safe to run again.
+# check; then, in a clang build with AddressSanitizer and UndefinedBehaviorSanitizer,
+# the HTTP server's suites (label sanitize) and the bot-loader and API fuzzers (label
+# fuzz). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,12 +41,15 @@ cmake --build build -j"$jobs"
 echo "== tests"
 run_ctest "unit, end-to-end and slow tests" build
 
-echo "== build (clang, libFuzzer + ASan/UBSan)"
+echo "== build (clang, ASan/UBSan, libFuzzer)"
 CC=clang-19 CXX=clang++-19 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCLERK_FUZZ=ON -DCLERK_BUILD_TESTS=OFF -DCLERK_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
-cmake --build build-fuzz -j"$jobs" --target bot_loader_fuzzer
-echo "== fuzz (${fuzz_seconds}s)"
-run_ctest "fuzz" build-fuzz -L fuzz
+  -DCLERK_FUZZ=ON -DCLERK_SANITIZE=ON -DCLERK_BUILD_TESTS=OFF -DCLERK_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
+cmake --build build-fuzz -j"$jobs" --target clerk bot_loader_fuzzer api_server_fuzzer
+echo "== HTTP server under ASan/UBSan"
+run_ctest "server under ASan/UBSan" build-fuzz -L sanitize
+echo "== fuzz (${fuzz_seconds}s each)"
+# One fuzzer at a time: each is given the whole time, and two would share the cores.
+run_ctest "fuzz" build-fuzz -L fuzz -j1
 
 echo
 printf '%s\n' "${summary[@]}"

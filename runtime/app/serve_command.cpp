@@ -397,10 +397,27 @@ int serveCommand(const QStringList &arguments)
 
     std::atomic<bool> stopping{false};
     WorkSignal work;
+    WorkSignal schedulerWake;
     std::vector<std::unique_ptr<Worker>> pool;
+    std::thread schedulerThread;
     std::atomic<int> running{0};
+    std::atomic<bool> schedulerRunning{false};
     QString workerProblem;
     QMutex workerProblemMutex;
+    // Every thread below uses this function's locals, so none may outlive it: any return
+    // from here on first stops and joins them. (A thread that cannot stop in time ends the
+    // process with std::_Exit at the end instead; see below.)
+    const auto joinThreads = qScopeGuard([&] {
+        stopping = true;
+        work.notify();
+        schedulerWake.notify();
+        for (auto &worker : pool) {
+            if (worker->thread.joinable())
+                worker->thread.join();
+        }
+        if (schedulerThread.joinable())
+            schedulerThread.join();
+    });
     for (int w = 0; w < workerCount; ++w) {
         auto worker = std::make_unique<Worker>();
         Worker *self = worker.get();
@@ -468,6 +485,15 @@ int serveCommand(const QStringList &arguments)
         };
         hooks.ready = [&] { return !stopping && running > 0; };
         hooks.workArrived = [&] { work.notify(); };
+        // Answers are checked by the step that asked, with the bot file the item runs
+        // with; the served bots are added first so their connectors are known.
+        hooks.checkAnswer = [&](const store::ExceptionItem &question, const store::Decision &answer) {
+            for (const bot::BotDefinition &definition : botSet.bots()) {
+                if (auto added = submitter.addBot(definition); !added)
+                    qCWarning(lcApp, "bot %s: %s", qUtf8Printable(definition.name), qUtf8Printable(added.error().toString()));
+            }
+            return submitter.checkAnswer(question, answer);
+        };
         hooks.dashboard = [&](const server::HttpRequest &request) -> Result<QJsonObject> {
             report::DashboardQuery query;
             query.costPerHour = hourCost;
@@ -486,22 +512,16 @@ int serveCommand(const QStringList &arguments)
         hooks.metrics = [&] { return report::prometheusText(**mainStore, botSet.bots()); };
         http = std::make_unique<server::ApiServer>(**mainStore, SystemClock::instance(), serverOptions, hooks);
         auto port = http->start();
-        if (!port) {
-            stopping = true;
-            work.notify();
-            for (auto &worker : pool)
-                worker->thread.join();
+        if (!port)
             return fail(QStringLiteral("--listen: ") + port.error().message());
-        }
         qCInfo(lcApp, "web queue and API on %s://%s:%u/", serverOptions.tlsCertFile.isEmpty() ? "http" : "https",
                qUtf8Printable(serverOptions.address.toString()), static_cast<unsigned>(*port));
     }
 
     // The scheduler's thread: fires due triggers (cron, every, watched folders, source
     // polls, mailboxes), then sleeps until the next is due, at most a second, or until woken.
-    WorkSignal schedulerWake;
-    std::atomic<bool> schedulerRunning{true};
-    std::thread schedulerThread([&] {
+    schedulerRunning = true;
+    schedulerThread = std::thread([&] {
         const auto finished = qScopeGuard([&] {
             schedulerRunning = false;
             work.notify();
@@ -648,36 +668,37 @@ int serveCommand(const QStringList &arguments)
     while (schedulerRunning && waited.elapsed() < stopWithin->count())
         work.waitFor(std::chrono::milliseconds(100));
     int abandoned = 0;
+    for (auto &worker : pool) {
+        if (running > 0 && worker->busy)
+            ++abandoned;
+    }
     const bool schedulerLeft = schedulerRunning;
-    if (schedulerLeft) {
+    if (schedulerLeft)
         qCWarning(lcApp, "the scheduler is still waiting on a source or mailbox after %s: left behind",
                   qUtf8Printable(formatDuration(*stopWithin)));
-        schedulerThread.detach();
-    } else {
-        schedulerThread.join();
-    }
-    for (auto &worker : pool) {
-        if (running == 0 || !worker->busy) {
-            if (worker->thread.joinable())
-                worker->thread.join();
-        } else {
-            ++abandoned;
-            worker->thread.detach();
-        }
-    }
     if (abandoned > 0)
         qCWarning(lcApp, "%d items still running after %s: left to their leases, which another process takes over",
                   abandoned, qUtf8Printable(formatDuration(*stopWithin)));
-    QMutexLocker lock(&workerProblemMutex);
-    if (!workerProblem.isEmpty()) {
-        qCCritical(lcApp, "a worker stopped: %s", qUtf8Printable(workerProblem));
-        return ExitInvalid;
+    int stopCode = ExitOk;
+    {
+        QMutexLocker lock(&workerProblemMutex);
+        if (!workerProblem.isEmpty()) {
+            qCCritical(lcApp, "a worker stopped: %s", qUtf8Printable(workerProblem));
+            stopCode = ExitInvalid;
+        }
     }
-    qCInfo(lcApp, "stopped");
-    std::fflush(stdout);
-    if (abandoned > 0 || schedulerLeft)
-        std::_Exit(ExitOk);  // the detached workers must not run on into static destruction
-    return ExitOk;
+    if (abandoned > 0 || schedulerLeft) {
+        // Threads still in an item or a poll use this function's locals: the process ends
+        // here, with them, rather than return (or join for as long as a case system hangs).
+        // Their items go back to the queue when their leases run out.
+        qCInfo(lcApp, "stopped");
+        std::fflush(stdout);
+        std::fflush(stderr);
+        std::_Exit(stopCode);
+    }
+    if (stopCode == ExitOk)
+        qCInfo(lcApp, "stopped");
+    return stopCode;  // joinThreads joins the threads, which have all finished their loops
 }
 
 } // namespace clerk::app
