@@ -347,6 +347,9 @@ def run_checks(port, anonymous, api_token, clerk, db):
           "a claimed item cannot be taken by another: 409")
     check(alice.call("POST", f"/api/v1/exceptions/{first['id']}/resolve", {"choice": "parking"})["status"] == 400,
           "a choice not offered: 400")
+    refused = alice.call("POST", f"/api/v1/exceptions/{first['id']}/resolve", {"fields": {"topic": "parking"}})
+    check(refused["status"] == 400 and "not one of the accepted values" in (refused["json"] or {}).get("error", ""),
+          f"a typed answer the step itself would refuse: 400 with the step's reason: {refused['json']}")
     resolved = alice.call("POST", f"/api/v1/exceptions/{first['id']}/resolve", {"choice": "waste"})
     check(resolved["status"] == 200 and resolved["json"]["item_id"] == items[0], "alice answers")
     done = wait_for(lambda: alice.call("GET", f"/api/v1/items/{items[0]}")["json"]["state"] == "done",
@@ -503,6 +506,26 @@ def run_checks(port, anonymous, api_token, clerk, db):
     # Behind the proxy the stranger's own address is what counts, not the proxy's.
     check(Client(port).sign_in("alice", "correct horse battery")["status"] == 200,
           "the proxy's own address is not slowed down by the clients behind it")
+
+    # --- clearing junk: every undecided item of a bot, in the caller's team ---------------------------
+    for n in (6, 7):
+        check(hook.call("POST", "/hooks/topics", {"topic": f"junk {n}", "n": n})["status"] == 202, f"junk form {n}")
+    junk = wait_for(lambda: alice.call("GET", "/api/v1/exceptions?bot=topics")["json"]["total"] == 2,
+                    "two junk forms to need a person")
+    check(junk, "two junk forms wait in alice's queue")
+    check(alice.call("POST", "/api/v1/exceptions/reject", {"reason": "junk"})["status"] == 400, "reject all needs a bot")
+    check(alice.call("POST", "/api/v1/exceptions/reject", {"bot": "topics"})["status"] == 400, "and a reason")
+    check(alice.call("POST", "/api/v1/exceptions/reject", {"bot": "topics", "reason": "junk"}, csrf=False)["status"]
+          == 403, "reject all without the CSRF token: 403")
+    check(alice.call("POST", "/api/v1/exceptions/reject", {"bot": "topics", "reason": "junk", "team": "housing"})
+          ["status"] == 403, "reject all in another team's queue: 403")
+    cleared = alice.call("POST", "/api/v1/exceptions/reject", {"bot": "topics", "reason": "test forms"})
+    check(cleared["status"] == 200 and len(cleared["json"]["rejected"]) == 2 and cleared["json"]["not_rejected"] == [],
+          f"alice rejects her team's two junk items: {cleared['json']}")
+    check(alice.call("GET", "/api/v1/exceptions")["json"]["total"] == 0, "alice's queue is empty")
+    check(bob.call("GET", "/api/v1/exceptions")["json"]["total"] == 1, "bob's team's item of the same bot is left")
+    check(all(alice.call("GET", f"/api/v1/items/{r['item_id']}")["json"]["state"] == "cancelled"
+              for r in cleared["json"]["rejected"]), "the rejected junk items are cancelled")
 
     # --- signing out ------------------------------------------------------------------------------
     out = alice.call("DELETE", "/api/v1/session")

@@ -213,6 +213,12 @@ HttpResponse ApiServer::exceptionRoute(const Principal &principal, const HttpReq
         decision.note = body.value(QStringLiteral("note")).toString();
         if (decision.choice.isEmpty() && decision.fields.isEmpty())
             return HttpResponse::error(400, QStringLiteral("invalid"), QStringLiteral("give a choice or field values"));
+        if (m_hooks.checkAnswer) {
+            auto checked = m_hooks.checkAnswer(*item, decision);
+            if (!checked)
+                return errorResponse(checked.error());
+            decision = *checked;
+        }
         auto resolved = m_store.resolve(id, decision);
         if (!resolved)
             return errorResponse(resolved.error());
@@ -252,6 +258,43 @@ std::optional<QStringList> ApiServer::botsOf(const Principal &principal) const
             names.append(definition.name);
     }
     return names;
+}
+
+HttpResponse ApiServer::rejectAll(const Principal &principal, const HttpRequest &request)
+{
+    const QJsonObject body = QJsonDocument::fromJson(request.body).object();
+    const QString bot = body.value(QStringLiteral("bot")).toString().trimmed();
+    const QString reason = body.value(QStringLiteral("reason")).toString().trimmed();
+    if (bot.isEmpty())
+        return HttpResponse::error(400, QStringLiteral("invalid"), QStringLiteral("name the bot whose items to reject"));
+    if (reason.isEmpty())
+        return HttpResponse::error(400, QStringLiteral("invalid"), QStringLiteral("say why the items are rejected"));
+    store::ExceptionFilter filter;
+    filter.bot = bot;
+    filter.team = body.value(QStringLiteral("team")).toString().trimmed();
+    if (!principal.isAdmin()) {
+        if (!filter.team.isEmpty() && filter.team != principal.user.team)
+            return HttpResponse::error(403, QStringLiteral("forbidden"), QStringLiteral("that is another team's queue"));
+        filter.team = principal.user.team;
+    }
+    filter.limit = 100000;
+    auto undecided = m_store.exceptions(filter);
+    if (!undecided)
+        return errorResponse(undecided.error());
+    QJsonArray rejected;
+    QJsonArray left;
+    for (const store::ExceptionItem &item : *undecided) {
+        auto itemId = m_store.reject(item.id, principal.user.name, reason);
+        if (itemId) {
+            rejected.append(QJsonObject{{QStringLiteral("exception_id"), item.id}, {QStringLiteral("item_id"), *itemId}});
+            continue;
+        }
+        // Someone else holds it: theirs to decide.
+        if (itemId.error().code() != ErrorCode::Conflict)
+            return errorResponse(itemId.error());
+        left.append(QJsonObject{{QStringLiteral("exception_id"), item.id}, {QStringLiteral("problem"), itemId.error().message()}});
+    }
+    return HttpResponse::json(QJsonObject{{QStringLiteral("rejected"), rejected}, {QStringLiteral("not_rejected"), left}});
 }
 
 HttpResponse ApiServer::listItems(const Principal &principal, const HttpRequest &request)

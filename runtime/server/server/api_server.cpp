@@ -451,6 +451,8 @@ HttpResponse ApiServer::api(const HttpRequest &request, const QStringList &route
             return request.method == "GET" ? listExceptions(*principal, request) : methodNotAllowed;
         if (route.size() == 2 && route[1] == QLatin1String("next"))
             return request.method == "POST" ? nextException(*principal, request) : methodNotAllowed;
+        if (route.size() == 2 && route[1] == QLatin1String("reject"))
+            return request.method == "POST" ? rejectAll(*principal, request) : methodNotAllowed;
         bool ok = false;
         const qint64 id = route[1].toLongLong(&ok);
         if (!ok || route.size() > 3)

@@ -66,6 +66,11 @@ struct ServerHooks {
     std::function<Result<store::EnqueueResult>(const bot::BotDefinition &, const QJsonObject &)> intake{};
     std::function<bool()> ready{};                      // workers are running
     std::function<void()> workArrived{};                // an answer requeued an item
+    // Checks a person's answer by the rules of the step that asked (the engine's
+    // Step::checkAnswer; the server does not know steps): the answer to record, or
+    // InvalidArgument with a message for the person (a 400). Empty: answers are recorded
+    // as given.
+    std::function<Result<store::Decision>(const store::ExceptionItem &, const store::Decision &)> checkAnswer{};
     // GET /api/v1/dashboard (the request's query holds days and bot) and GET /metrics.
     std::function<Result<QJsonObject>(const HttpRequest &)> dashboard{};
     std::function<Result<QByteArray>()> metrics{};
@@ -103,6 +108,9 @@ private:
     HttpResponse exceptionRoute(const Principal &principal, const HttpRequest &request, qint64 id,
                                 const QString &action);
     HttpResponse exceptionDetail(const store::ExceptionItem &item);
+    // POST /api/v1/exceptions/reject {bot, reason[, team]}: every undecided item of the bot
+    // in the caller's team (an admin: in `team`, or every team) is rejected.
+    HttpResponse rejectAll(const Principal &principal, const HttpRequest &request);
     HttpResponse listItems(const Principal &principal, const HttpRequest &request);
     HttpResponse itemDetail(const Principal &principal, qint64 id);
     HttpResponse listBots(const Principal &principal);
