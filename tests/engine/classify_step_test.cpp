@@ -126,6 +126,41 @@ TEST_F(ClassifyStepTest, AsksAPersonWithRankedChoicesBelowTheThreshold)
     EXPECT_EQ(request.evidence.value(QStringLiteral("ranking")).toArray().size(), 5);
 }
 
+TEST_F(ClassifyStepTest, ATypedCategoryMustBeOneOfTheBotsAndMeansTheSameAsPickingIt)
+{
+    auto step = create(QStringLiteral("      rule_mode: decide\n") + kCategories);
+    ASSERT_TRUE(step.has_value()) << step.error().toString().toStdString();
+    store::ExceptionItem question;
+    question.fields = {QStringLiteral("category")};
+    question.choices = {{QStringLiteral("highways"), QStringLiteral("Highways"), {}}};
+    const auto typed = [](const QString &category) {
+        return store::Decision{.actor = QStringLiteral("alice"), .fields = {{QStringLiteral("category"), category}}};
+    };
+
+    auto unknown = (*step)->checkAnswer(question, typed(QStringLiteral("parking")));
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.error().code(), ErrorCode::InvalidArgument);
+    EXPECT_TRUE(unknown.error().message().startsWith(QStringLiteral("\"parking\" is not one of the bot's categories: ")))
+        << unknown.error().message().toStdString();
+
+    // Offered: the same as picking the choice.
+    auto offered = (*step)->checkAnswer(question, typed(QStringLiteral("Highways")));
+    ASSERT_TRUE(offered.has_value());
+    EXPECT_EQ(offered->choice, QStringLiteral("highways"));
+    EXPECT_TRUE(offered->fields.isEmpty());
+
+    // Not offered but the bot's: its label and team come with it.
+    auto other = (*step)->checkAnswer(question, typed(QStringLiteral(" blue_badge")));
+    ASSERT_TRUE(other.has_value());
+    EXPECT_EQ(other->fields.value(QStringLiteral("category")).toString(), QStringLiteral("blue_badge"));
+    EXPECT_EQ(other->outputs.value(QStringLiteral("team")).toString(), QStringLiteral("blue-badge"));
+    EXPECT_EQ(other->outputs.value(QStringLiteral("label")).toString(), QStringLiteral("Blue Badge"));
+
+    store::Decision both = typed(QStringLiteral("complaint"));
+    both.choice = QStringLiteral("highways");
+    EXPECT_FALSE((*step)->checkAnswer(question, both).has_value());
+}
+
 TEST_F(ClassifyStepTest, UsesTheLatestTrainedModelByDefaultAndRulesWithout)
 {
     auto rulesOnly = create(QStringLiteral("      rule_mode: decide\n") + kCategories);

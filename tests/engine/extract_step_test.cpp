@@ -150,6 +150,52 @@ TEST_F(ExtractStepTest, ABadCheckDigitAsksAPersonNamingTheField)
               QStringLiteral("LS1 4AP"));
 }
 
+TEST_F(ExtractStepTest, ATypedAnswerIsReadAsTheFieldsTypeReadsTheText)
+{
+    // What the step itself outputs for a good number and postcode, to compare answers with.
+    const StepOutcome found = runStep(kNhsStep, QStringLiteral("NHS No 943 476 5919, LS1 4AP"));
+    ASSERT_EQ(found.kind(), StepOutcome::Kind::Continue);
+    const QString nhs = found.outputs().value(QStringLiteral("nhs_number")).toString();
+    const QString postcode = found.outputs().value(QStringLiteral("postcode")).toString();
+    ASSERT_FALSE(nhs.isEmpty());
+    ASSERT_FALSE(postcode.isEmpty());
+
+    const bot::StepDefinition &definition = m_bot.steps.first();
+    auto step = m_registry.find(definition.type)->create(m_bot, definition);
+    ASSERT_TRUE(step.has_value());
+    store::ExceptionItem question;
+    question.fields = {QStringLiteral("nhs_number")};
+    question.createdAt = m_item.createdAt;
+    const auto check = [&](const QString &field, const QString &typed) {
+        return (*step)->checkAnswer(question, store::Decision{.actor = QStringLiteral("alice"), .fields = {{field, typed}}});
+    };
+    const struct {
+        const char *field;
+        const char *typed;
+        bool accepted;
+    } cases[] = {
+        {"nhs_number", " 9434765919 ", true},
+        {"nhs_number", "943 476 5919", true},
+        {"nhs_number", "943 476 5918", false},  // check digit
+        {"nhs_number", "", false},              // required
+        {"postcode", "ls1 4ap", true},
+        {"postcode", "LS10", false},
+        {"postcode", "", true},                 // optional: may be left empty
+    };
+    for (const auto &c : cases) {
+        const QString field = QString::fromLatin1(c.field);
+        auto checked = check(field, QString::fromLatin1(c.typed));
+        ASSERT_EQ(checked.has_value(), c.accepted) << c.field << " '" << c.typed << "'";
+        if (!c.accepted) {
+            EXPECT_EQ(checked.error().code(), ErrorCode::InvalidArgument);
+            EXPECT_TRUE(checked.error().message().contains(field)) << checked.error().message().toStdString();
+            continue;
+        }
+        const QString expected = std::string_view(c.typed).empty() ? QString() : field == QLatin1String("postcode") ? postcode : nhs;
+        EXPECT_EQ(checked->fields.value(field).toString(), expected) << c.field << " '" << c.typed << "'";
+    }
+}
+
 TEST_F(ExtractStepTest, AllProblemFieldsGoIntoOneQuestion)
 {
     const QString steps = QStringLiteral(

@@ -120,6 +120,44 @@ public:
         return StepOutcome::needsHuman(request);
     }
 
+    // A value a person types is read as the field's type reads the text (an NHS number's
+    // check digit, a postcode's shape, a date's calendar) and recorded in the same
+    // normalised form the step outputs. Names and references without a pattern have no
+    // validity to check: they are taken trimmed.
+    Result<store::Decision> checkAnswer(const store::ExceptionItem &question, store::Decision answer) const override
+    {
+        const QDate today = question.createdAt.isValid() ? question.createdAt.date() : QDate::currentDate();
+        for (const FieldConfig &field : m_fields) {
+            if (!answer.fields.contains(field.name))
+                continue;
+            const QString typed = answer.fields.value(field.name).toString().trimmed();
+            if (typed.isEmpty()) {
+                if (field.required)
+                    return fail(Error::invalidArgument(QStringLiteral("%1 is required: give a value").arg(field.name)));
+                answer.fields.insert(field.name, QString());
+                continue;
+            }
+            const bool checkable = field.spec.type != extract::FieldType::Name &&
+                                   (field.spec.type != extract::FieldType::Reference || !field.spec.pattern.isEmpty());
+            if (!checkable) {
+                answer.fields.insert(field.name, typed);
+                continue;
+            }
+            extract::FieldSpec spec = field.spec;
+            spec.referenceDate = today;
+            const auto result = extract::extractField(typed, spec);
+            if (!result)
+                return fail(result.error());
+            if (!result->best) {
+                const QString why = result->problem.isEmpty() ? QStringLiteral("no %1 in it").arg(extract::toString(spec.type))
+                                                              : result->problem;
+                return fail(Error::invalidArgument(QStringLiteral("the %1 given is not valid: %2").arg(field.name, why)));
+            }
+            answer.fields.insert(field.name, result->best->value);
+        }
+        return answer;
+    }
+
 private:
     bot::Template m_text;
     QList<FieldConfig> m_fields;
