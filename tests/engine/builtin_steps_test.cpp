@@ -35,7 +35,7 @@ protected:
         m_item.id = itemId;
         m_item.payload = payload;
         m_item.stepOutputs = m_outputs;
-        m_item.sourceRef = QStringLiteral("test");
+        m_item.sourceRef = m_sourceRef;
         engine::StepContext ctx(
             m_item, m_bot, index, false,
             [&](const QString &key) -> Result<bool> {
@@ -53,6 +53,7 @@ protected:
     QString m_head;           // top-level keys before steps:, e.g. allowed_paths
     QStringList m_extraRoots; // as clerk run passes its --input paths
     QJsonObject m_outputs;    // earlier steps' outputs (a person's answers land here too)
+    QString m_sourceRef = QStringLiteral("test");
     bot::BotDefinition m_bot;
     WorkItem m_item;
     QStringList m_keys;
@@ -508,4 +509,26 @@ TEST_F(BuiltinStepsTest, MoveFileKeepsARenderedFolderUnderItsLiteralPrefix)
         {{QStringLiteral("file"), scan}, {QStringLiteral("team"), QStringLiteral("highways")}});
     ASSERT_EQ(climbing.kind(), StepOutcome::Kind::Fail);
     EXPECT_TRUE(climbing.reason().contains(QStringLiteral("where the bot file says it must stay"))) << climbing.reason().toStdString();
+}
+
+TEST_F(BuiltinStepsTest, AnItemsOwnDocumentStaysMovableWhenItIsResumedElsewhere)
+{
+    // clerk run --input letter.pdf enqueued the item; a later run, or clerk serve, that was
+    // not given the file resumes it.
+    const QString letter = m_dir.filePath(QStringLiteral("scans/letter.pdf"));
+    const QString other = m_dir.filePath(QStringLiteral("scans/other.pdf"));
+    writeFile(letter, "%PDF-1.4");
+    writeFile(other, "%PDF-1.4");
+    m_sourceRef = QStringLiteral("file:%1#sha256:0123456789abcdef").arg(letter);
+    const QString step = QStringLiteral("  - type: move_file\n    params:\n      to: %1\n").arg(m_dir.filePath(QStringLiteral("done")));
+
+    const StepOutcome refused = runStep(step, {{QStringLiteral("file"), other}});
+    ASSERT_EQ(refused.kind(), StepOutcome::Kind::Fail) << "only the item's own file";
+    const StepOutcome moved = runStep(step, {{QStringLiteral("file"), letter}});
+    ASSERT_EQ(moved.kind(), StepOutcome::Kind::Continue) << moved.reason().toStdString();
+    EXPECT_TRUE(QFile::exists(m_dir.filePath(QStringLiteral("done/letter.pdf"))));
+
+    // A record's reference never names a file, whatever its data says.
+    m_sourceRef = QStringLiteral("record:file:%1#sha256:0123456789abcdef").arg(other);
+    EXPECT_EQ(runStep(step, {{QStringLiteral("file"), other}}).kind(), StepOutcome::Kind::Fail);
 }

@@ -80,3 +80,24 @@ TEST(DocumentPathsTest, ConfineDocumentAcceptsOnlyPathsUnderARoot)
     ASSERT_FALSE(none.has_value());
     EXPECT_TRUE(none.error().message().contains(QStringLiteral("allowed_paths")));
 }
+
+TEST(DocumentPathsTest, OnlyAFileSourceReferenceNamesTheItemsOwnDocument)
+{
+    const struct {
+        const char *sourceRef;
+        const char *document;
+    } cases[] = {
+        {"file:/srv/post/a.pdf#sha256:0123456789abcdef", "/srv/post/a.pdf"},
+        {"file:/srv/post/a#1.pdf#sha256:0123456789abcdef", "/srv/post/a#1.pdf"},
+        {"file:/srv/post/../post/a.pdf#sha256:0123456789abcdef", "/srv/post/a.pdf"},
+        {"file:/etc/passwd", ""},
+        {"file:etc/passwd#sha256:0123456789abcdef", ""},
+        {"file:#sha256:0123456789abcdef", ""},
+        {"record:file:/etc/passwd#sha256:0123456789abcdef", ""},
+        {"record-sha256:0123456789abcdef", ""},
+        {"mail:<id@example>/0123456789abcdef#0", ""},
+        {"", ""},
+    };
+    for (const auto &c : cases)
+        EXPECT_EQ(enqueuedDocumentOf(QString::fromUtf8(c.sourceRef)), QString::fromUtf8(c.document)) << c.sourceRef;
+}

@@ -74,4 +74,17 @@ Result<QString> confineDocument(const QString &absolutePath, const QStringList &
             .arg(absolutePath)));
 }
 
+QString enqueuedDocumentOf(const QString &sourceRef)
+{
+    static const QLatin1String prefix("file:");
+    static const QLatin1String digest("#sha256:");
+    if (!sourceRef.startsWith(prefix))
+        return {};
+    const qsizetype at = sourceRef.lastIndexOf(digest);
+    if (at <= prefix.size())
+        return {};
+    const QString path = sourceRef.mid(prefix.size(), at - prefix.size());
+    return QDir::isAbsolutePath(path) ? QDir::cleanPath(path) : QString();
+}
+
 } // namespace clerk::engine

@@ -42,4 +42,12 @@ QString pathValueProblem(const QString &text);
 // REQUIRES: absolutePath is absolute.
 Result<QString> confineDocument(const QString &absolutePath, const QStringList &roots);
 
+// The document an item was made from when clerk itself enqueued it from a file the
+// operator gave it (clerk run --input, a watched folder): such an item's source reference
+// is "file:<absolute path>#sha256:<digest>" (record_source.h), a form no data can choose:
+// webhook bodies and records get "record:" references, mail "mail:". Empty for any other
+// item. A document named this way is trusted wherever the item is resumed (a later clerk
+// run with other inputs, clerk serve), since no intake roots are stored with the item.
+QString enqueuedDocumentOf(const QString &sourceRef);
+
 } // namespace clerk::engine

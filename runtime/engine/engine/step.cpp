@@ -37,6 +37,10 @@ Result<QString> StepContext::documentPath(const bot::Template &value) const
     const QString path = resolvePath(render(value).trimmed());
     if (value.isLiteral() || path.isEmpty())
         return path;
+    // The item's own document, enqueued by clerk from a file the operator named, stays
+    // readable when the item is resumed by a process that was not given that file.
+    if (const QString own = enqueuedDocumentOf(m_item.sourceRef); !own.isEmpty() && own == path)
+        return canonicalPath(path);
     return confineDocument(path, m_bot.intakeRoots() + m_extraRoots);
 }
 

@@ -76,7 +76,8 @@ public:
     void setExtraIntakeRoots(QStringList roots) { m_extraRoots = std::move(roots); }
     // A document the item names (ocr's file, move_file's source), rendered from `value`
     // and trimmed: its canonical path (symbolic links, `.` and `..` resolved) when it lies
-    // under one of the bot's intake roots or the extra roots (document_paths.h). A
+    // under one of the bot's intake roots or the extra roots (document_paths.h), or when
+    // it is the file clerk itself enqueued the item from (enqueuedDocumentOf). A
     // template-free value is the bot author's own path and is only made absolute.
     // Fails with PermissionDenied, the message saying why, for a path outside them.
     Result<QString> documentPath(const bot::Template &value) const;
