@@ -99,12 +99,18 @@ void printException(const store::ExceptionItem &e, const WorkItem *item)
         o << "  decided:  by " << e.decidedBy << " " << relativeTime(e.decidedAt, now) << ": "
           << QString::fromUtf8(QJsonDocument(e.decision).toJson(QJsonDocument::Compact)) << "\n";
     if (e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed) {
-        o << "\nAnswer with: clerk queue resolve " << e.id;
-        if (!e.choices.isEmpty())
-            o << " --choice 1";
+        // A choice and typed fields are two ways to give the same answer: show them apart,
+        // since a choice and a field that disagree are refused.
+        QString fields;
         for (const QString &field : e.fields)
-            o << " --field " << field << "=...";
-        o << "\n         or: clerk queue reject " << e.id << " --reason \"...\"\n";
+            fields += QStringLiteral(" --field %1=...").arg(field);
+        QStringList ways;
+        if (!e.choices.isEmpty())
+            ways.append(QStringLiteral("clerk queue resolve %1 --choice N").arg(e.id));
+        if (!fields.isEmpty())
+            ways.append(QStringLiteral("clerk queue resolve %1%2").arg(e.id).arg(fields));
+        ways.append(QStringLiteral("clerk queue reject %1 --reason \"...\"").arg(e.id));
+        o << "\nAnswer with: " << ways.join(QStringLiteral("\n         or: ")) << "\n";
     }
     o.flush();
 }

@@ -532,6 +532,13 @@ TEST(CliTest, AMatchAnswerIsOneThingHoweverItIsGiven)
         return QString::fromUtf8(readFile(dir.filePath(QString::fromUtf8(file)))).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     };
 
+    // The hint shows a choice and a record id as two ways to answer, not one command.
+    const ClerkRun shown = clerk({QStringLiteral("queue"), QStringLiteral("show"), questionOf.value(1)});
+    EXPECT_TRUE(shown.out.contains(QStringLiteral("Answer with: clerk queue resolve %1 --choice N\n").arg(questionOf.value(1))))
+        << shown.out.toStdString();
+    EXPECT_TRUE(shown.out.contains(QStringLiteral("or: clerk queue resolve %1 --field record_id=...\n").arg(questionOf.value(1))))
+        << shown.out.toStdString();
+
     // A record id in no index is refused; one a candidate has is the same as picking it.
     ClerkRun answer = clerk({QStringLiteral("queue"), QStringLiteral("resolve"), questionOf.value(1), QStringLiteral("--field"),
                              QStringLiteral("record_id=CT9999")});
