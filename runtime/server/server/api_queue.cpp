@@ -180,15 +180,7 @@ HttpResponse ApiServer::exceptionRoute(const Principal &principal, const HttpReq
         const int page = pageText.isEmpty() ? 1 : pageText.toInt(&ok);
         if (!ok || page < 1)
             return HttpResponse::error(400, QStringLiteral("invalid"), QStringLiteral("page takes a number from 1"));
-        auto png = ocr::renderPagePng(file, page - 1);
-        if (!png) {
-            if (png.error().code() == ErrorCode::InvalidArgument)
-                return HttpResponse::error(404, QStringLiteral("not_found"), png.error().message());
-            return HttpResponse::error(422, QStringLiteral("unreadable"), QStringLiteral("the document cannot be shown"));
-        }
-        HttpResponse response = HttpResponse::text(*png, 200, "image/png");
-        response.withHeader("Cache-Control", "private, max-age=300");
-        return response;
+        return documentPage(file, page - 1);  // from the cache, or rendered on the pool
     }
     if (request.method != "POST")
         return methodNotAllowed;

@@ -1,6 +1,7 @@
 #include "server/api_server.h"
 
 #include "bot/secret_ref.h"
+#include "ocr/page_image.h"
 #include "server/password.h"
 
 #include <QFile>
@@ -14,6 +15,7 @@
 #include <QSslKey>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTimer>
 
 namespace clerk::server {
 
@@ -61,6 +63,9 @@ HttpRequest fromQt(const QHttpServerRequest &request)
     view.address = clientAddress(request.remoteAddress());
     return view;
 }
+
+// The width pages are rendered at for the scan viewer (A4 at 200 dpi).
+constexpr int kPageWidth = 1654;
 
 QByteArray contentTypeFor(const QString &name)
 {
@@ -172,8 +177,17 @@ ApiServer::ApiServer(store::WorkStore &store, const Clock &clock, ServerOptions 
       m_clock(clock),
       m_options(std::move(options)),
       m_hooks(std::move(hooks)),
-      m_auth(store, clock, m_options.auth)
+      m_auth(store, clock, m_options.auth),
+      m_pageCache(m_options.pageCacheBytes)
 {
+    m_pool.setMaxThreadCount(std::max(1, m_options.workerThreads));
+}
+
+ApiServer::~ApiServer()
+{
+    // The jobs post their answers to this object: none may be left running once it is gone.
+    m_pool.clear();
+    m_pool.waitForDone();
 }
 
 Result<quint16> ApiServer::start()
@@ -208,7 +222,21 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     HttpRequest view = fromQt(request);
     view.address = clientAddressOf(request.remoteAddress(), view.header("x-forwarded-for"), m_options.trustedProxies,
                                    &view.fromTrustedProxy);
-    const HttpResponse response = respond(view);
+    const bool closing = view.header("connection").toLower().contains("close");
+    HttpResponse response = route(view);
+    if (response.deferred) {
+        if (defer(view, *response.deferred, socket, closing))
+            return true;
+        response = busy();
+    }
+    response = finished(view.method, view.path, std::move(response));
+    if (const auto pending = m_outgoing.find(socket); pending != m_outgoing.end() && !pending->empty()) {
+        // An earlier request on this connection is still being answered: this answer waits
+        // its turn, since HTTP/1.1 answers come in the order of the requests.
+        pending->push_back({0, serializeResponse(response, closing), true, closing});
+        flush(socket);
+        return true;
+    }
     QHttpServerResponder responder = makeResponder(request, socket);
     responder.writeStatusLine(static_cast<QHttpServerResponder::StatusCode>(response.status));
     if (!response.contentType.isEmpty())
@@ -227,12 +255,27 @@ void ApiServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *so
 
 HttpResponse ApiServer::respond(const HttpRequest &request)
 {
+    HttpResponse response = route(request);
+    if (response.deferred) {
+        response = response.deferred->work()();
+        m_store.setAuditAddress({});
+    }
+    return finished(request.method, request.path, std::move(response));
+}
+
+HttpResponse ApiServer::route(const HttpRequest &request)
+{
     HttpResponse response;
     if (request.body.size() > m_options.maxBodyBytes)
         response = HttpResponse::error(413, QStringLiteral("too_large"), QStringLiteral("the request body is too large"));
     else
         response = dispatch(request);
     m_store.setAuditAddress({});
+    return response;
+}
+
+HttpResponse ApiServer::finished(const QByteArray &method, const QString &path, HttpResponse response) const
+{
     response.withHeader("X-Content-Type-Options", "nosniff")
         .withHeader("Referrer-Policy", "no-referrer")
         .withHeader("X-Frame-Options", "DENY")
@@ -244,9 +287,152 @@ HttpResponse ApiServer::respond(const HttpRequest &request)
         hasCacheControl = hasCacheControl || header.first == "Cache-Control";
     if (!hasCacheControl)
         response.withHeader("Cache-Control", "no-store");
-    if (request.changesState())
-        qCInfo(lcServer, "%s %s %d", request.method.constData(), qUtf8Printable(request.path), response.status);
+    if (method != "GET" && method != "HEAD")
+        qCInfo(lcServer, "%s %s %d", method.constData(), qUtf8Printable(path), response.status);
     return response;
+}
+
+HttpResponse ApiServer::busy() const
+{
+    HttpResponse response =
+        HttpResponse::error(503, QStringLiteral("busy"), QStringLiteral("the server is busy: try again shortly"));
+    response.withHeader("Retry-After", "2");
+    return response;
+}
+
+bool ApiServer::defer(const HttpRequest &request, const DeferredAnswer &answer, QTcpSocket *socket, bool closing)
+{
+    quint64 jobId = answer.key.isEmpty() ? 0 : m_jobByKey.value(answer.key, 0);
+    if (jobId == 0) {
+        if (static_cast<qint64>(m_jobs.size()) >= m_options.maxQueuedJobs) {
+            if (answer.abandoned)
+                answer.abandoned();
+            return false;
+        }
+        jobId = m_nextId++;
+        m_jobs[jobId].key = answer.key;
+        if (!answer.key.isEmpty())
+            m_jobByKey.insert(answer.key, jobId);
+        m_pool.start([this, jobId, work = answer.work] {
+            std::function<HttpResponse()> finish = work();
+            // Back to the server's thread: the store and the cache live there.
+            QMetaObject::invokeMethod(
+                this, [this, jobId, finish = std::move(finish)] { jobDone(jobId, finish); }, Qt::QueuedConnection);
+        });
+    }
+    Waiter waiter{.id = m_nextId++,
+                  .socket = socket,
+                  .method = request.method,
+                  .path = request.path,
+                  .closing = closing};
+    m_jobs[jobId].waiters.push_back(waiter);
+    if (!m_outgoing.contains(socket)) {
+        // The answers waiting for a connection go with it (Qt deletes a closed one).
+        connect(socket, &QObject::destroyed, this, [this, socket] { m_outgoing.remove(socket); });
+    }
+    m_outgoing[socket].push_back({waiter.id, {}, false, closing});
+    QTimer::singleShot(m_options.jobTimeLimit, this,
+                       [this, jobId, waiterId = waiter.id] { waiterTimedOut(jobId, waiterId); });
+    return true;
+}
+
+void ApiServer::jobDone(quint64 jobId, const std::function<HttpResponse()> &finish)
+{
+    const auto found = m_jobs.find(jobId);
+    if (found == m_jobs.end())
+        return;
+    const Job job = std::move(found->second);
+    m_jobs.erase(found);
+    if (!job.key.isEmpty())
+        m_jobByKey.remove(job.key);
+    // Finished even when every client has gone or timed out: a page still fills the cache,
+    // a sign-in is still recorded.
+    const HttpResponse response = finish();
+    m_store.setAuditAddress({});
+    for (const Waiter &waiter : job.waiters) {
+        if (!waiter.answered)
+            deliver(waiter, serializeResponse(finished(waiter.method, waiter.path, response), waiter.closing));
+    }
+}
+
+void ApiServer::waiterTimedOut(quint64 jobId, quint64 waiterId)
+{
+    const auto found = m_jobs.find(jobId);
+    if (found == m_jobs.end())
+        return;
+    for (Waiter &waiter : found->second.waiters) {
+        if (waiter.id != waiterId || waiter.answered)
+            continue;
+        waiter.answered = true;
+        HttpResponse late =
+            HttpResponse::error(503, QStringLiteral("busy"), QStringLiteral("the answer took too long: try again shortly"));
+        late.withHeader("Retry-After", "5");
+        deliver(waiter, serializeResponse(finished(waiter.method, waiter.path, std::move(late)), waiter.closing));
+    }
+}
+
+void ApiServer::deliver(const Waiter &waiter, const QByteArray &bytes)
+{
+    if (!waiter.socket)
+        return;  // the client has gone: the answer is dropped
+    const auto pending = m_outgoing.find(waiter.socket.data());
+    if (pending == m_outgoing.end())
+        return;
+    for (Outgoing &outgoing : *pending) {
+        if (outgoing.waiterId == waiter.id) {
+            outgoing.bytes = bytes;
+            outgoing.ready = true;
+        }
+    }
+    flush(waiter.socket.data());
+}
+
+void ApiServer::flush(QTcpSocket *socket)
+{
+    const auto pending = m_outgoing.find(socket);
+    if (pending == m_outgoing.end())
+        return;
+    while (!pending->empty() && pending->front().ready) {
+        const Outgoing next = std::move(pending->front());
+        pending->pop_front();
+        socket->write(next.bytes);
+        if (next.closing) {
+            pending->clear();
+            socket->disconnectFromHost();
+            return;
+        }
+    }
+}
+
+HttpResponse ApiServer::documentPage(const QString &file, int index)
+{
+    const QByteArray key = PageCache::keyOf(file, index, kPageWidth);
+    const auto pageAnswer = [](const QByteArray &png, const QByteArray &how) {
+        HttpResponse response = HttpResponse::text(png, 200, "image/png");
+        response.withHeader("Cache-Control", "private, max-age=300").withHeader("X-Clerk-Render", how);
+        return response;
+    };
+    if (!key.isEmpty()) {
+        if (auto cached = m_pageCache.find(key))
+            return pageAnswer(*cached, "cached");
+    }
+    DeferredAnswer answer;
+    answer.key = key.isEmpty() ? QByteArray() : "page\0" + key;
+    answer.work = [this, file, index, key, pageAnswer]() -> std::function<HttpResponse()> {
+        // On the pool: the file path and page are all this uses.
+        Result<QByteArray> png = ocr::renderPagePng(file, index, kPageWidth);
+        return [this, key, png = std::move(png), pageAnswer] {
+            if (!png) {
+                if (png.error().code() == ErrorCode::InvalidArgument)
+                    return HttpResponse::error(404, QStringLiteral("not_found"), png.error().message());
+                return HttpResponse::error(422, QStringLiteral("unreadable"),
+                                           QStringLiteral("the document cannot be shown"));
+            }
+            m_pageCache.insert(key, *png);
+            return pageAnswer(*png, "rendered");
+        };
+    };
+    return HttpResponse::later(std::move(answer));
 }
 
 HttpResponse ApiServer::dispatch(const HttpRequest &request)
@@ -361,7 +547,30 @@ HttpResponse ApiServer::signIn(const HttpRequest &request)
     if (name.isEmpty() || password.isEmpty())
         return HttpResponse::error(400, QStringLiteral("invalid"), QStringLiteral("give your name and password"));
     std::chrono::seconds retryAfter{0};
-    auto signedIn = m_auth.signIn(name, password, request.address, &retryAfter);
+    auto attempt = m_auth.beginSignIn(name, password, request.address, &retryAfter);
+    if (!attempt)
+        return signInAnswer(fail(attempt.error()), retryAfter);
+    // The pair's attempt is counted only once it is checked: until then the next one waits.
+    const QString pair = name + QChar(0) + request.address;
+    if (m_signInsInFlight.contains(pair))
+        return signInAnswer(fail(Error::unavailable(QStringLiteral("a sign-in with this name is being checked"))),
+                            std::chrono::seconds(1));
+    m_signInsInFlight.insert(pair);
+    DeferredAnswer answer;
+    answer.work = [this, attempt = *attempt, password, pair]() -> std::function<HttpResponse()> {
+        // On the pool: Argon2 over copies, nothing else.
+        const bool matches = checkSignInPassword(attempt, password);
+        return [this, attempt, matches, pair] {
+            m_signInsInFlight.remove(pair);
+            return signInAnswer(m_auth.finishSignIn(attempt, matches), std::chrono::seconds(0));
+        };
+    };
+    answer.abandoned = [this, pair] { m_signInsInFlight.remove(pair); };
+    return HttpResponse::later(std::move(answer));
+}
+
+HttpResponse ApiServer::signInAnswer(const Result<SignedIn> &signedIn, std::chrono::seconds retryAfter)
+{
     if (!signedIn) {
         if (signedIn.error().code() == ErrorCode::InvalidArgument)
             return HttpResponse::error(400, QStringLiteral("invalid"), signedIn.error().message());

@@ -1,10 +1,20 @@
 // ApiServer: the HTTP side of `clerk serve`: the web page, the JSON API of docs/api.md,
 // /healthz, /readyz, /metrics and the webhook intake.
 //
-// Requests are handled one at a time on the thread that owns the server (the service's
-// main thread), with that thread's store connection: every handler is a few indexed
-// queries, so a request takes about a millisecond. Work that waits (rendering a PDF page)
-// is bounded by the OCR module's limits.
+// Threading: requests are read and routed one at a time on the thread that owns the server
+// (the service's main thread), with that thread's store connection: every handler is a few
+// indexed queries, so a request takes about a millisecond, and /healthz stays quick. Slow
+// work runs on a small pool of the server's own (ServerOptions::workerThreads): rendering
+// a document page (up to 100 Mpx) and the Argon2 check of a sign-in. Such a request is
+// deferred: handleRequest() returns at once, the pool does the work with nothing but
+// copies of its inputs, and the answer is finished back on the server's thread (store
+// writes included) and written to the socket if the client is still there. Answers on one
+// connection are written in the order its requests came. Past `maxQueuedJobs` jobs waiting
+// or running, a request that needs the pool gets 503 with Retry-After; a client whose
+// answer takes longer than `jobTimeLimit` gets 503, and the late answer is dropped (a late
+// page still fills the cache; a late sign-in is still recorded). Rendered pages are kept in
+// a PageCache (`pageCacheBytes`), and requests for a page being rendered wait for that one
+// render; the answer says which in X-Clerk-Render: rendered or cached.
 //
 // Every /api/v1 route but sign-in needs a person (session cookie or trusted header) or a
 // machine (API token); a state change from a browser needs its CSRF token. People see and
@@ -21,12 +31,18 @@
 #include "core/clock.h"
 #include "server/authenticator.h"
 #include "server/http_message.h"
+#include "server/page_cache.h"
 #include "store/work_store.h"
 
 #include <QAbstractHttpServer>
 #include <QHostAddress>
+#include <QPointer>
+#include <QSet>
+#include <QThreadPool>
 
+#include <deque>
 #include <functional>
+#include <map>
 
 namespace clerk::server {
 
@@ -46,6 +62,11 @@ struct ServerOptions {
     // Reverse proxies whose X-Forwarded-For and trusted user header are believed; from any
     // other peer the header gets 401 and X-Forwarded-For is ignored.
     QList<Subnet> trustedProxies{};
+    // The pool for slow work (page rendering, password checks); see the threading note.
+    int workerThreads = 2;
+    int maxQueuedJobs = 16;
+    std::chrono::milliseconds jobTimeLimit{20'000};
+    qint64 pageCacheBytes = 64 * 1024 * 1024;
 };
 
 // The client's address for a request whose TCP peer is `peer`: the peer itself, or when the
@@ -80,12 +101,15 @@ class ApiServer final : public QAbstractHttpServer {
 public:
     ApiServer(store::WorkStore &store, const Clock &clock, ServerOptions options, ServerHooks hooks,
               QObject *parent = nullptr);
+    // Waits for the pool's running jobs; their answers are dropped.
+    ~ApiServer() override;
 
     // Listens. Returns the port; Unavailable when the address is taken, InvalidArgument
     // for an unreadable certificate or key.
     Result<quint16> start();
 
-    // The answer to one request (what handleRequest writes); public for tests.
+    // The answer to one request (what handleRequest writes); public for tests. Work that
+    // handleRequest would defer to the pool is done here, on the caller's thread.
     HttpResponse respond(const HttpRequest &request);
 
 protected:
@@ -93,6 +117,41 @@ protected:
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
+    // One request waiting for a job's answer, and its place in its connection's answers.
+    struct Waiter {
+        quint64 id = 0;
+        QPointer<QTcpSocket> socket{};
+        QByteArray method{};
+        QString path{};
+        bool closing = false;  // the client asked to close the connection after the answer
+        bool answered = false; // timed out: the client got 503
+    };
+    struct Job {
+        QByteArray key{};
+        std::vector<Waiter> waiters{};
+    };
+    // An answer not written yet, in its connection's order; empty bytes: still waiting.
+    struct Outgoing {
+        quint64 waiterId = 0;
+        QByteArray bytes{};
+        bool ready = false;
+        bool closing = false;
+    };
+
+    // respond() without doing deferred work: the answer, or one with `deferred` set.
+    HttpResponse route(const HttpRequest &request);
+    // The security and caching headers every answer has; logs state changes.
+    HttpResponse finished(const QByteArray &method, const QString &path, HttpResponse response) const;
+    // Starts (or joins, by key) the pool job of a deferred answer for the request on `socket`.
+    // False when the pool is full (`abandoned` has run; the answer is busy()).
+    bool defer(const HttpRequest &request, const DeferredAnswer &answer, QTcpSocket *socket, bool closing);
+    void jobDone(quint64 jobId, const std::function<HttpResponse()> &finish);
+    void waiterTimedOut(quint64 jobId, quint64 waiterId);
+    // Puts `bytes` in the waiter's place on its connection and writes what is ready in order.
+    void deliver(const Waiter &waiter, const QByteArray &bytes);
+    void flush(QTcpSocket *socket);
+    HttpResponse busy() const;
+
     HttpResponse dispatch(const HttpRequest &request);
     HttpResponse api(const HttpRequest &request, const QStringList &route);
     HttpResponse staticFile(const QString &name) const;
@@ -101,6 +160,9 @@ private:
     HttpResponse webhook(const HttpRequest &request, const QString &botName);
 
     HttpResponse signIn(const HttpRequest &request);
+    HttpResponse signInAnswer(const Result<SignedIn> &signedIn, std::chrono::seconds retryAfter);
+    // Page `index` (0-based) of `file` as PNG: from the cache, or rendered on the pool.
+    HttpResponse documentPage(const QString &file, int index);
     HttpResponse sessionInfo(Principal &principal, const HttpRequest &request);
     // api_queue.cpp
     HttpResponse listExceptions(const Principal &principal, const HttpRequest &request);
@@ -131,6 +193,16 @@ private:
     // cannot flood the log; the next warning says how many were left out.
     QDateTime m_lastHeaderWarningAt{};
     qint64 m_headerWarningsLeftOut = 0;
+
+    PageCache m_pageCache;
+    quint64 m_nextId = 1;
+    std::map<quint64, Job> m_jobs;            // queued or running on m_pool
+    QHash<QByteArray, quint64> m_jobByKey;
+    QHash<QTcpSocket *, std::deque<Outgoing>> m_outgoing;  // connections with an answer pending
+    // Name and address pairs with a sign-in being checked: another attempt of the pair waits
+    // (429) until the first is recorded, so parallel guesses cannot slip past the throttling.
+    QSet<QString> m_signInsInFlight;
+    QThreadPool m_pool;                       // last: destroyed (and waited for) first
 };
 
 // A store error as an HTTP answer: NotFound 404, Conflict 409, InvalidArgument 400,

@@ -11,8 +11,29 @@ Authenticator::Authenticator(store::WorkStore &store, const Clock &clock, AuthOp
 {
 }
 
+bool checkSignInPassword(const SignInAttempt &attempt, const QString &password)
+{
+    if (attempt.passwordHash.isEmpty()) {
+        // The same work for an unknown name, so timing does not tell which names exist.
+        static const QString decoy = hashPassword(QStringLiteral("decoy-password-never-used")).value_or(QString());
+        (void)verifyPassword(decoy, password);
+        return false;
+    }
+    const bool matches = verifyPassword(attempt.passwordHash, password);
+    return matches && attempt.account && !attempt.account->disabled;
+}
+
 Result<SignedIn> Authenticator::signIn(const QString &name, const QString &password, const QString &address,
                                        std::chrono::seconds *retryAfter)
+{
+    auto attempt = beginSignIn(name, password, address, retryAfter);
+    if (!attempt)
+        return fail(attempt.error());
+    return finishSignIn(*attempt, checkSignInPassword(*attempt, password));
+}
+
+Result<SignInAttempt> Authenticator::beginSignIn(const QString &name, const QString &password,
+                                                 const QString &address, std::chrono::seconds *retryAfter)
 {
     // Checked before anything is read or written: a stranger's megabyte of "name" must not
     // reach the attempt log or the audit trail.
@@ -47,29 +68,32 @@ Result<SignedIn> Authenticator::signIn(const QString &name, const QString &passw
             *retryAfter = std::chrono::seconds((now.msecsTo(waitUntil) + 999) / 1000);
         return fail(Error::unavailable(QStringLiteral("too many failed sign-ins: try again later")));
     }
-    const Error wrong = Error::permissionDenied(QStringLiteral("wrong name or password"));
+    SignInAttempt attempt{.name = name, .address = address, .windowStart = windowStart};
     auto account = m_store.user(name);
-    bool matches = false;
     if (account) {
-        matches = !account->disabled && verifyPassword(account->passwordHash, password);
-    } else if (account.error().code() == ErrorCode::NotFound) {
-        // The same work for an unknown name, so timing does not tell which names exist.
-        static const QString decoy = hashPassword(QStringLiteral("decoy-password-never-used")).value_or(QString());
-        (void)verifyPassword(decoy, password);
-    } else {
+        attempt.account = *account;
+        attempt.passwordHash = account->passwordHash;
+    } else if (account.error().code() != ErrorCode::NotFound) {
         return fail(account.error());
     }
-    if (auto recorded = m_store.recordSignIn(name, address, matches, windowStart); !recorded)
+    return attempt;
+}
+
+Result<SignedIn> Authenticator::finishSignIn(const SignInAttempt &attempt, bool passwordMatches)
+{
+    const bool matches = passwordMatches && attempt.account && !attempt.account->disabled;
+    if (auto recorded = m_store.recordSignIn(attempt.name, attempt.address, matches, attempt.windowStart); !recorded)
         return fail(recorded.error());
     if (!matches)
-        return fail(wrong);
+        return fail(Error::permissionDenied(QStringLiteral("wrong name or password")));
 
+    const QDateTime now = m_clock.now();
     pruneSessions(now);
-    SignedIn signedIn{*account, randomToken(), randomToken()};
+    SignedIn signedIn{*attempt.account, randomToken(), randomToken()};
     const store::WebSession session{.idHash = tokenDigest(signedIn.cookieValue),
-                                    .user = account->name,
+                                    .user = attempt.account->name,
                                     .csrfToken = signedIn.csrfToken,
-                                    .address = address,
+                                    .address = attempt.address,
                                     .createdAt = now,
                                     .lastSeenAt = now};
     if (auto saved = m_store.saveSession(session); !saved)

@@ -29,6 +29,7 @@
 #include "store/work_store.h"
 
 #include <chrono>
+#include <optional>
 
 namespace clerk::server {
 
@@ -62,6 +63,23 @@ struct SignedIn {
     QString csrfToken{};
 };
 
+// A sign-in between its two halves (Authenticator::beginSignIn and finishSignIn): what was
+// read before the password is checked.
+struct SignInAttempt {
+    QString name{};
+    QString address{};
+    std::optional<store::UserAccount> account{};  // nullopt: no such name
+    // What the password is checked against: the account's hash, or empty for an unknown
+    // name (checkSignInPassword then checks a decoy, so timing does not tell names apart).
+    QString passwordHash{};
+    QDateTime windowStart{};
+};
+
+// Whether `password` matches `attempt.passwordHash` (Argon2: tens of milliseconds and
+// 19 MiB). Always false for an unknown name or a disabled account, after the same work.
+// Thread-safety: any thread; uses nothing but its arguments.
+bool checkSignInPassword(const SignInAttempt &attempt, const QString &password);
+
 class Authenticator {
 public:
     static constexpr const char *kCookieName = "clerk_session";
@@ -75,6 +93,13 @@ public:
     // Unavailable when slowed down (retryAfter set, at least 1s; nothing is written).
     Result<SignedIn> signIn(const QString &name, const QString &password, const QString &address,
                             std::chrono::seconds *retryAfter = nullptr);
+    // signIn() in three parts, so the slow check can run on another thread while the store
+    // is used on this one: beginSignIn() (bounds, throttling and the account: the errors of
+    // signIn(), nothing written), checkSignInPassword() on any thread, then finishSignIn()
+    // with its result (records the attempt; PermissionDenied or a new session).
+    Result<SignInAttempt> beginSignIn(const QString &name, const QString &password, const QString &address,
+                                      std::chrono::seconds *retryAfter = nullptr);
+    Result<SignedIn> finishSignIn(const SignInAttempt &attempt, bool passwordMatches);
     // The signed-in person behind `request`. NotFound: nobody (no or unknown cookie or token,
     // session ended, token expired or revoked, a trusted header from a peer that is not a
     // trusted proxy); PermissionDenied: an account that is disabled.

@@ -35,9 +35,56 @@ HttpResponse HttpResponse::noContent()
     return {204, {}, {}, {}};
 }
 
+HttpResponse HttpResponse::later(DeferredAnswer answer)
+{
+    HttpResponse response;
+    response.deferred = std::make_shared<const DeferredAnswer>(std::move(answer));
+    return response;
+}
+
 HttpResponse HttpResponse::text(const QByteArray &body, int status, const QByteArray &contentType)
 {
     return {status, contentType, body, {}};
+}
+
+namespace {
+
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+} // namespace
+
+QByteArray serializeResponse(const HttpResponse &response, bool closing)
+{
+    QByteArray bytes = "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status) + "\r\n";
+    if (!response.contentType.isEmpty())
+        bytes += "Content-Type: " + response.contentType + "\r\n";
+    bytes += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n";
+    for (const auto &[name, value] : response.headers)
+        bytes += name + ": " + value + "\r\n";
+    if (closing)
+        bytes += "Connection: close\r\n";
+    bytes += "\r\n";
+    bytes += response.body;
+    return bytes;
 }
 
 } // namespace clerk::server
