@@ -139,6 +139,40 @@ TEST_F(MatchSearchTest, TwinsAtOneAddressGoToAPersonWithBothCandidates)
     EXPECT_FALSE(open->first().reason.contains("Okafor"));
 }
 
+TEST_F(MatchSearchTest, ARecordIdTypedByAPersonIsPickingItsCandidateOrTakenAsTheCaseSystemsOwn)
+{
+    PeopleSystem system;
+    const bot::BotDefinition bot = load(system);
+    runForm(bot, {{"forename", "A"}, {"surname", "Okafor"}, {"date_of_birth", "1984-03-07"}, {"postcode", "LS6 2AB"}});
+    const auto open = m_store->exceptions({});
+    ASSERT_TRUE(open.has_value());
+    ASSERT_EQ(open->size(), 1);
+    engine::Engine engine(*m_store, m_registry, {}, m_clock);
+    ASSERT_TRUE(engine.addBot(bot).has_value());
+    const auto typed = [](const QString &id) {
+        return store::Decision{.actor = "alice", .fields = {{"record_id", id}}};
+    };
+
+    auto offered = engine.checkAnswer(open->first(), typed(" 12 "));
+    ASSERT_TRUE(offered.has_value()) << offered.error().toString().toStdString();
+    EXPECT_EQ(offered->choice, "12");
+    EXPECT_FALSE(offered->fields.contains("record_id"));
+
+    // With a search API there is no index to look in: the case system's id is taken.
+    auto other = engine.checkAnswer(open->first(), typed("40"));
+    ASSERT_TRUE(other.has_value()) << other.error().toString().toStdString();
+    EXPECT_EQ(other->fields.value("record_id").toString(), "40");
+    EXPECT_EQ(other->outputs.value("decision").toString(), "matched");
+
+    auto none = engine.checkAnswer(open->first(), typed(""));
+    ASSERT_TRUE(none.has_value());
+    EXPECT_EQ(none->choice, "none");
+
+    store::Decision both = typed("11");
+    both.choice = "12";
+    EXPECT_FALSE(engine.checkAnswer(open->first(), both).has_value());
+}
+
 TEST_F(MatchSearchTest, NoMatchContinuesOrAsksAPersonAsTheBotSays)
 {
     PeopleSystem system;
