@@ -256,10 +256,21 @@ TEST(CliTest, APausedBotTakesNoNewWorkUntilResumed)
 TEST(CliTest, PeoplesAnswersToMatchQuestionsTeachTheWeights)
 {
     QTemporaryDir dir;
-    writeFile(dir.filePath(QStringLiteral("people.csv")),
-              "id,forename,surname,dob,postcode\n"
-              "1,Ada,Okafor,1984-03-07,LS6 2AB\n2,Adam,Okafor,1984-03-07,LS6 2AB\n"
-              "3,Ben,Ng,1990-11-30,LS1 4DY\n4,Bea,Ng,1990-11-30,LS1 4DY\n");
+    // Twins: the same family name, birth date and postcode, and different forenames.
+    constexpr int kFamilies = 22;  // learning waits for 20 matching and 20 other pairs
+    QByteArray people = "id,forename,surname,dob,postcode\n";
+    QByteArray forms;
+    for (int f = 0; f < kFamilies; ++f) {
+        const QByteArray surname = "Family" + QByteArray(1, char('a' + f % 26)) + QByteArray::number(f);
+        const QByteArray dob = QByteArray("19") + QByteArray::number(60 + f) + "-03-07";
+        const QByteArray postcode = "LS" + QByteArray::number(1 + f) + " 2AB";
+        people += QByteArray::number(2 * f + 1) + ",Ada," + surname + "," + dob + "," + postcode + "\n";
+        people += QByteArray::number(2 * f + 2) + ",Adam," + surname + "," + dob + "," + postcode + "\n";
+        // Forms naming only the family: the twins cannot be told apart, so people choose.
+        forms += "{\"form\": \"F" + QByteArray::number(f) + "\", \"surname\": \"" + surname + "\", \"dob\": \"" + dob
+                 + "\", \"postcode\": \"" + postcode + "\"}\n";
+    }
+    writeFile(dir.filePath(QStringLiteral("people.csv")), people);
     writeFile(dir.filePath(QStringLiteral("bot.yaml")),
               "name: matcher\nversion: 1\nowner_team: t\ninput:\n  id: form\n"
               "steps:\n  - id: person\n    type: match\n    params:\n      index: {path: people.csv}\n"
@@ -267,18 +278,15 @@ TEST(CliTest, PeoplesAnswersToMatchQuestionsTeachTheWeights)
               "        surname: {value: \"{{ input.surname }}\", comparator: name}\n"
               "        dob: {value: \"{{ input.dob }}\", comparator: date}\n"
               "        postcode: {value: \"{{ input.postcode }}\", comparator: postcode}\n");
-    // Forms naming only the family: the twins cannot be told apart, so people choose.
-    writeFile(dir.filePath(QStringLiteral("forms.jsonl")),
-              "{\"form\": \"F1\", \"surname\": \"Okafor\", \"dob\": \"07/03/1984\", \"postcode\": \"LS6 2AB\"}\n"
-              "{\"form\": \"F2\", \"surname\": \"Ng\", \"dob\": \"30/11/1990\", \"postcode\": \"LS1 4DY\"}\n");
+    writeFile(dir.filePath(QStringLiteral("forms.jsonl")), forms);
     const QString db = dir.filePath(QStringLiteral("work.db"));
     runClerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("-i"), QStringLiteral("forms.jsonl"),
               QStringLiteral("--db"), db},
              dir.path());
     const QJsonArray open = jsonArray(runClerk({QStringLiteral("queue"), QStringLiteral("list"), QStringLiteral("--json"),
-                                                QStringLiteral("--db"), db})
+                                                QStringLiteral("--limit"), QStringLiteral("100"), QStringLiteral("--db"), db})
                                           .out);
-    ASSERT_EQ(open.size(), 2);
+    ASSERT_EQ(open.size(), kFamilies);
     for (const QJsonValue &question : open) {
         const QString id = QString::number(question.toObject().value(QStringLiteral("id")).toInt());
         const ClerkRun answer = runClerk({QStringLiteral("queue"), QStringLiteral("resolve"), id, QStringLiteral("--choice"),
@@ -290,9 +298,11 @@ TEST(CliTest, PeoplesAnswersToMatchQuestionsTeachTheWeights)
                                       QStringLiteral("--db"), db},
                                      dir.path());
     EXPECT_EQ(learnt.exitCode, 0) << learnt.err.toStdString();
-    EXPECT_TRUE(learnt.out.contains(QStringLiteral("2 answered questions of step person: 2 matching pairs, 2 others")))
+    EXPECT_TRUE(learnt.out.contains(QStringLiteral("22 answered questions of step person: 22 matching pairs, 22 others")))
         << learnt.out.toStdString();
     EXPECT_TRUE(learnt.out.contains(QStringLiteral("prior:"))) << learnt.out.toStdString();
+    // What it prints pastes into the step as it is: each field keeps its value template.
+    EXPECT_TRUE(learnt.out.contains(QStringLiteral("value: \"{{ input.surname }}\""))) << learnt.out.toStdString();
 }
 
 TEST_F(ExampleTest, RunsStraightThroughWhereItCanAndWaitsForPeopleWhereItCannot)

@@ -291,6 +291,11 @@ QList<ParamSpec> buildBotFileSpec()
                                   QStringLiteral("Where attachments are saved, relative to the bot file's folder; "
                                                  "each item's input.file points there."))
                         .withDefault(QStringLiteral("mail")),
+                    ParamSpec::of(QStringLiteral("max_attachments"), T::Integer,
+                                  QStringLiteral("A message with more attachments than this (of any type) makes no "
+                                                 "item at all: it is marked as handled and reported for a person."))
+                        .withDefault(50)
+                        .withRange(1, 10000),
                 },
                 QStringLiteral("Run once for each attachment of each new message in a mail folder (IMAP).")),
             ParamSpec::of(QStringLiteral("timezone"), T::TimeZone,

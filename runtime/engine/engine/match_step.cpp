@@ -454,11 +454,14 @@ StepType matchStepType()
         ParamSpec::mapOf(QStringLiteral("fields"), field, QStringLiteral("The fields to compare, by name."), true),
         ParamSpec::listOf(QStringLiteral("blocking"),
                           ParamSpec::of(QStringLiteral("key"), ValueType::String,
-                                        QStringLiteral("Parts joined by +, each value(f), phonetic(f), initial(f), "
-                                                       "year(f), sector(f) or district(f).")),
+                                        QStringLiteral("Parts joined by +, each value(f), phonetic(f), "
+                                                       "phonetic_last(f), initial(f), year(f), sector(f) or "
+                                                       "district(f); or the word defaults.")),
                           QStringLiteral("Which records become candidates: those sharing one of these keys with the "
                                          "item. Default: identifiers, dates, phonetic name + birth year, both names' "
-                                         "phonetic codes, postcode sector + initial.")),
+                                         "phonetic codes, postcode sector + initial (one name field alone: its first "
+                                         "and last words' codes). A list replaces the default keys; put the entry "
+                                         "defaults in it to keep them and add others.")),
         ParamSpec::of(QStringLiteral("prior"), ValueType::Threshold,
                       QStringLiteral("The share of candidate pairs that are the same person, before comparing."))
             .withDefault(kDefaultPrior),
