@@ -200,8 +200,16 @@ int serveCommand(const QStringList &arguments)
                                    QStringLiteral("What an hour of a person's time costs, for the dashboard's cost "
                                                   "saved (default: not shown)."),
                                    QStringLiteral("amount"));
+    QCommandLineOption poolThreads(QStringLiteral("pool-threads"),
+                                   QStringLiteral("Threads of the web server that render document pages and check "
+                                                  "passwords, off the thread that answers everything else (default 2)."),
+                                   QStringLiteral("n"), QStringLiteral("2"));
+    QCommandLineOption poolQueue(QStringLiteral("pool-queue"),
+                                 QStringLiteral("Page renders and password checks waiting or running at once; past "
+                                                "it such requests get 503 with Retry-After (default 16)."),
+                                 QStringLiteral("n"), QStringLiteral("16"));
     parser.addOptions({workers, lease, shutdownTimeout, listen, tlsCert, tlsKey, trustedHeader, trustedProxy, publicUrl,
-                       idleTimeout, sessionLifetime, claimFor, metricsTokenFile, costPerHour});
+                       idleTimeout, sessionLifetime, claimFor, metricsTokenFile, costPerHour, poolThreads, poolQueue});
     parser.addPositionalArgument(QStringLiteral("bots"), QStringLiteral("Bot files, or folders of them."),
                                  QStringLiteral("BOT_OR_FOLDER..."));
     int exitCode = ExitOk;
@@ -285,6 +293,13 @@ int serveCommand(const QStringList &arguments)
     if (!claimLength || claimLength->count() < 60'000)
         return fail(QStringLiteral("--claim-for takes a duration of at least 1m, e.g. 15m"));
     serverOptions.claimFor = *claimLength;
+    bool poolOk = false, queueOk = false;
+    serverOptions.workerThreads = parser.value(poolThreads).toInt(&poolOk);
+    serverOptions.maxQueuedJobs = parser.value(poolQueue).toInt(&queueOk);
+    if (!poolOk || serverOptions.workerThreads < 1 || serverOptions.workerThreads > 64)
+        return fail(QStringLiteral("--pool-threads takes a number from 1 to 64"));
+    if (!queueOk || serverOptions.maxQueuedJobs < 1 || serverOptions.maxQueuedJobs > 10'000)
+        return fail(QStringLiteral("--pool-queue takes a number from 1 to 10000"));
     double hourCost = 0;
     if (parser.isSet(costPerHour)) {
         bool ok = false;
