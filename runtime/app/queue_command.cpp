@@ -62,6 +62,16 @@ store::ExceptionItem shownToPeople(store::ExceptionItem e)
     return e;
 }
 
+QString percent(double probability)
+{
+    return QString::number(100.0 * probability, 'f', 1) + QLatin1Char('%');
+}
+
+QString orDash(const QString &text)
+{
+    return text.isEmpty() ? QStringLiteral("-") : text;
+}
+
 void printException(const store::ExceptionItem &e, const WorkItem *item)
 {
     QTextStream &o = out();
@@ -73,31 +83,53 @@ void printException(const store::ExceptionItem &e, const WorkItem *item)
     o << "  team:     " << e.team << "\n";
     o << "  reason:   " << e.reason << "\n";
     o << "  arrived:  " << relativeTime(e.createdAt, now) << "\n";
-    o << "  SLA due:  " << relativeTime(e.slaDueAt, now)
-      << (e.slaDueAt < now && (e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed)
-              ? "  (breached)"
-              : "")
-      << "\n";
+    if (e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed)
+        o << "  SLA due:  " << relativeTime(e.slaDueAt, now) << (e.slaDueAt < now ? "  (breached)" : "") << "\n";
     if (!e.claimedBy.isEmpty())
         o << "  claimed:  " << e.claimedBy << " until " << e.claimExpiresAt.toLocalTime().toString(Qt::ISODate) << "\n";
-    if (!e.evidence.isEmpty()) {
-        o << "  evidence:\n";
-        for (auto it = e.evidence.begin(); it != e.evidence.end(); ++it) {
-            QString value = it.value().isString() ? it.value().toString()
-                                                  : QString::fromUtf8(QJsonDocument(QJsonArray{it.value()}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
-            o << "    " << it.key() << ": " << value << "\n";
+    if (item) {
+        o << "\nInput:\n" << indentedText(item->payload, 2);
+    }
+    QJsonObject evidence = e.evidence;
+    const QJsonArray candidates = evidence.take(QStringLiteral("candidates")).toArray();
+    if (!evidence.isEmpty())
+        o << "\nWhat the bot saw:\n" << indentedText(evidence, 2);
+    if (!candidates.isEmpty()) {
+        o << "\nCandidates, best first:\n";
+        for (qsizetype c = 0; c < candidates.size(); ++c) {
+            const QJsonObject candidate = candidates[c].toObject();
+            o << "  " << (c + 1) << ". " << candidate.value(QStringLiteral("record_id")).toString() << "  "
+              << percent(candidate.value(QStringLiteral("probability")).toDouble()) << "\n";
+            TextTable fields({QStringLiteral("FIELD"), QStringLiteral("FORM"), QStringLiteral("RECORD"),
+                              QStringLiteral("AGREES"), QStringLiteral("WEIGHT")});
+            for (const QJsonValue &value : candidate.value(QStringLiteral("fields")).toArray()) {
+                const QJsonObject field = value.toObject();
+                const double weight = field.value(QStringLiteral("weight")).toDouble();
+                fields.addRow({field.value(QStringLiteral("field")).toString(),
+                               orDash(field.value(QStringLiteral("query")).toString()),
+                               orDash(field.value(QStringLiteral("candidate")).toString()),
+                               field.value(QStringLiteral("level")).toString(),
+                               (weight > 0 ? QStringLiteral("+") : QString()) + QString::number(weight, 'f', 1)});
+            }
+            QString table;
+            QTextStream tableStream(&table);
+            fields.print(tableStream);
+            tableStream.flush();
+            for (const QString &line : table.split(u'\n', Qt::SkipEmptyParts))
+                o << "       " << line << "\n";
         }
     }
+    o << "\n";
     if (!e.choices.isEmpty()) {
-        o << "  choices:\n";
+        o << "Choices:\n";
         for (qsizetype i = 0; i < e.choices.size(); ++i)
-            o << "    " << (i + 1) << ". " << (e.choices[i].label.isEmpty() ? e.choices[i].value : e.choices[i].label) << "\n";
+            o << "  " << (i + 1) << ". " << (e.choices[i].label.isEmpty() ? e.choices[i].value : e.choices[i].label) << "\n";
     }
     if (!e.fields.isEmpty())
-        o << "  fields a person may give: " << e.fields.join(QStringLiteral(", ")) << "\n";
+        o << "Fields a person may give: " << e.fields.join(QStringLiteral(", ")) << "\n";
     if (!e.decidedBy.isEmpty())
-        o << "  decided:  by " << e.decidedBy << " " << relativeTime(e.decidedAt, now) << ": "
-          << QString::fromUtf8(QJsonDocument(e.decision).toJson(QJsonDocument::Compact)) << "\n";
+        o << "Decided by " << e.decidedBy << " " << relativeTime(e.decidedAt, now) << ":\n"
+          << indentedText(e.decision, 2);
     if (e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed) {
         // A choice and typed fields are two ways to give the same answer: show them apart,
         // since a choice and a field that disagree are refused.
@@ -307,11 +339,15 @@ int queueCommand(const QStringList &arguments)
         TextTable table({QStringLiteral("ID"), QStringLiteral("ITEM"), QStringLiteral("BOT"), QStringLiteral("TEAM"),
                          QStringLiteral("AGE"), QStringLiteral("SLA"), QStringLiteral("CLAIMED"), QStringLiteral("REASON")});
         for (const store::ExceptionItem &e : *list) {
-            const bool breached = e.slaDueAt < now && (e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed);
+            const bool undecided = e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed;
+            const bool breached = undecided && e.slaDueAt < now;
+            // A decided item's SLA no longer runs: it shows how it ended instead.
+            const QString sla = !undecided ? toString(e.state)
+                                : breached ? QStringLiteral("BREACHED ") + relativeTime(e.slaDueAt, now)
+                                           : relativeTime(e.slaDueAt, now);
             table.addRow({QString::number(e.id), QString::number(e.itemId), e.bot, e.team,
                           formatDuration(std::chrono::milliseconds(std::max<qint64>(0, e.createdAt.msecsTo(now)) / 1000 * 1000)),
-                          breached ? QStringLiteral("BREACHED ") + relativeTime(e.slaDueAt, now) : relativeTime(e.slaDueAt, now),
-                          e.claimedBy.isEmpty() ? QStringLiteral("-") : e.claimedBy, e.reason});
+                          sla, e.claimedBy.isEmpty() ? QStringLiteral("-") : e.claimedBy, e.reason});
         }
         table.print(out());
         return ExitOk;
