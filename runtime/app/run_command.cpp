@@ -34,14 +34,21 @@ struct Input {
     QString problem;  // non-empty: not enqueued, and why
 };
 
-QStringList expandInputs(const QStringList &given)
+// The files to read: each file given, and each file of a folder given that is one of the
+// bot's input kinds (input.files; `passedOver` counts the others, which are left alone).
+QStringList expandInputs(const QStringList &given, const bot::BotDefinition &bot, int &passedOver)
 {
     QStringList files;
+    passedOver = 0;
     for (const QString &path : given) {
         const QFileInfo info(path);
         if (info.isDir()) {
-            for (const QFileInfo &entry : QDir(path).entryInfoList(QDir::Files | QDir::Readable, QDir::Name))
-                files.append(entry.filePath());
+            for (const QFileInfo &entry : QDir(path).entryInfoList(QDir::Files | QDir::Readable, QDir::Name)) {
+                if (engine::isInputFileOf(entry.fileName(), bot))
+                    files.append(entry.filePath());
+                else
+                    ++passedOver;
+            }
         } else {
             files.append(path);
         }
@@ -191,7 +198,15 @@ int runCommand(const QStringList &arguments)
     QList<Input> rejected;
     QList<std::pair<Input, store::EnqueueResult>> accepted;
     QSet<qint64> acceptedIds;
-    for (const QString &path : expandInputs(parser.values(input))) {
+    int passedOver = 0;
+    const QStringList inputFiles = expandInputs(parser.values(input), *definition, passedOver);
+    if (passedOver > 0) {
+        err() << "clerk run: " << passedOver << (passedOver == 1 ? " file" : " files")
+              << " in the folders given are not inputs of this bot (input.files: "
+              << definition->inputFilePatterns().join(QStringLiteral(", ")) << "): left alone\n";
+        err().flush();
+    }
+    for (const QString &path : inputFiles) {
         const auto records = engine::readInputFile(path, definition->inputIdField);
         if (!records) {
             rejected.append(Input{QFileInfo(path).absoluteFilePath(), {}, {}, records.error().message()});
@@ -199,6 +214,8 @@ int runCommand(const QStringList &arguments)
         }
         for (const engine::SourceRecord &record : *records) {
             Input item{record.origin, record.sourceRef, record.payload, record.problem};
+            if (item.problem.isEmpty())
+                item.problem = engine::recordMisfit(item.payload, *definition);
             if (!item.problem.isEmpty()) {
                 rejected.append(item);
                 continue;

@@ -495,7 +495,12 @@ int serveCommand(const QStringList &arguments)
     if (httpOn) {
         server::ServerHooks hooks;
         hooks.bots = [&] { return botSet.bots(); };
-        hooks.intake = [&](const bot::BotDefinition &definition, const QJsonObject &payload) {
+        hooks.intake = [&](const bot::BotDefinition &definition,
+                           const QJsonObject &payload) -> Result<store::EnqueueResult> {
+            // A body that does not fit the bot (no id, fields it does not know) is refused, not stored.
+            if (const QString misfit = engine::recordMisfit(payload, definition); !misfit.isEmpty())
+                return ::clerk::fail(Error::invalidArgument(QStringLiteral("the body does not fit bot %1: %2")
+                                                                .arg(definition.name, misfit)));
             return submitter.submit(definition, engine::recordSourceRef(payload, definition.inputIdField), payload);
         };
         hooks.ready = [&] { return !stopping && running > 0; };

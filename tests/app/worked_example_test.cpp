@@ -4,6 +4,8 @@
 #include "cli_support_test.h"
 
 #include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -141,7 +143,7 @@ TEST_F(WorkedExampleTest, DecidedItemsShowHowTheyEndedNotAnSlaCountdown)
 {
     const QStringList db{QStringLiteral("--db"), m_dir.filePath(QStringLiteral("work.db"))};
     ASSERT_EQ(runClerk(QStringList{QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"),
-                                   QStringLiteral("forms.csv")} + db,
+                                   QStringLiteral("forms.csv"), QStringLiteral("--workers"), QStringLiteral("1")} + db,
                        m_dir.path())
                   .exitCode,
               0);
@@ -159,4 +161,32 @@ TEST_F(WorkedExampleTest, DecidedItemsShowHowTheyEndedNotAnSlaCountdown)
     EXPECT_FALSE(rows.at(1).contains(QLatin1String(" in "))) << rows.at(1).toStdString();
     const ClerkRun shown = runClerk(QStringList{QStringLiteral("queue"), QStringLiteral("show"), QStringLiteral("2")} + db);
     EXPECT_FALSE(shown.out.contains(QLatin1String("SLA due"))) << shown.out.toStdString();
+}
+
+TEST_F(WorkedExampleTest, AFolderGivesOnlyTheBotsInputsAndRecordsThatDoNotFitAreRefusedAtTheDoor)
+{
+    // The example's own folder: forms.csv, but also accounts.csv (rows without a ref) and
+    // the bot file itself.
+    const QStringList db{QStringLiteral("--db"), m_dir.filePath(QStringLiteral("work.db"))};
+    const ClerkRun run = runClerk(QStringList{QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"),
+                                              QStringLiteral("."), QStringLiteral("--workers"), QStringLiteral("1")} + db,
+                                  m_dir.path());
+    EXPECT_EQ(run.exitCode, 3) << run.out.toStdString() << run.err.toStdString();
+    EXPECT_TRUE(run.out.contains(QLatin1String("10 inputs"))) << run.out.toStdString();
+    EXPECT_TRUE(run.out.contains(QRegularExpression(QStringLiteral("not enqueued\\s+30")))) << run.out.toStdString();
+    EXPECT_TRUE(run.out.contains(QLatin1String("accounts.csv:2: it has no ref"))) << run.out.toStdString();
+    EXPECT_TRUE(run.err.contains(QLatin1String("not inputs of this bot"))) << run.err.toStdString();
+    // Only the forms became items: four questions, none about the accounts or the bot file.
+    const ClerkRun queue = runClerk(QStringList{QStringLiteral("queue"), QStringLiteral("list"), QStringLiteral("--json")} + db);
+    EXPECT_EQ(QJsonDocument::fromJson(queue.out.toUtf8()).array().size(), 4) << queue.out.toStdString();
+
+    // A record with a field the bot does not declare is refused too, naming the field only.
+    writeFile(m_dir.filePath(QStringLiteral("odd.json")),
+              R"({"ref": "F-201", "name": "Ann Lee", "old_postcode": "LS6 2QN", "new_postcode": "LS9 7AB",
+                  "moved_on": "2026-12-01", "nino": "QQ123456C"})");
+    const ClerkRun odd = runClerk(QStringList{QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"),
+                                              QStringLiteral("odd.json")} + db,
+                                  m_dir.path());
+    EXPECT_TRUE(odd.out.contains(QLatin1String("fields the bot does not know: nino"))) << odd.out.toStdString();
+    EXPECT_FALSE(odd.out.contains(QLatin1String("QQ123456C"))) << odd.out.toStdString();
 }

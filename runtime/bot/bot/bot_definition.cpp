@@ -43,4 +43,19 @@ QStringList BotDefinition::intakeRoots() const
     return roots;
 }
 
+QStringList BotDefinition::inputFilePatterns() const
+{
+    if (!inputFiles.isEmpty())
+        return inputFiles;
+    if (trigger && trigger->kind == TriggerDefinition::Kind::Watch) {
+        const QString pattern = trigger->options.value(QStringLiteral("pattern")).toString();
+        if (!pattern.isEmpty())
+            return pattern.split(u',', Qt::SkipEmptyParts);
+    }
+    if (!inputIdField.isEmpty() || inputFields)
+        return {QStringLiteral("*.csv"), QStringLiteral("*.json"), QStringLiteral("*.jsonl"), QStringLiteral("*.ndjson")};
+    return {QStringLiteral("*.pdf"), QStringLiteral("*.tif"), QStringLiteral("*.tiff"), QStringLiteral("*.png"),
+            QStringLiteral("*.jpg"), QStringLiteral("*.jpeg")};
+}
+
 } // namespace clerk::bot

@@ -112,6 +112,9 @@ struct BotDefinition {
     std::chrono::milliseconds exceptionSla{8 * 3600 * 1000};
     RetryPolicy retry;
     QString inputIdField;                     // input.id: the field identifying a record at its source
+    std::optional<QStringList> inputFields;   // input.fields; nullopt: any fields
+    QStringList inputFiles;                   // input.files: wildcards for the files a folder given
+                                              // to `clerk run --input` contributes; empty: see inputFilePatterns()
     std::optional<SourceDefinition> source;   // where new work is read from, if anywhere
     std::optional<AlertDefinition> alerts;    // alerts about the bot's figures, if any
     QStringList connectors;                   // names of connectors the bot uses
@@ -131,6 +134,12 @@ struct BotDefinition {
     // resolved (the folders may not exist yet): callers canonicalise before comparing.
     // Empty when the bot names none; `clerk run` adds its --input paths (engine options).
     QStringList intakeRoots() const;
+    // The file names (wildcards, matched ignoring case) a folder of inputs contributes:
+    // input.files when given; else the watch trigger's pattern; else, for a bot that reads
+    // records (input.id or input.fields given), record files (*.csv, *.json, *.jsonl,
+    // *.ndjson); else documents (*.pdf, *.tif, *.tiff, *.png, *.jpg, *.jpeg). A file named
+    // on its own is always taken.
+    QStringList inputFilePatterns() const;
     // The definition of a known connector; nullptr when there is none by that name.
     const ConnectorDefinition *connector(const QString &connectorName) const;
 };

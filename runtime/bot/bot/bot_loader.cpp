@@ -527,7 +527,16 @@ BotDefinition buildBot(const QJsonObject &top, const Node &root)
     bot.retry.initialDelay = durationOr(retry.value(QStringLiteral("initial_delay")), bot.retry.initialDelay);
     bot.retry.maxDelay = durationOr(retry.value(QStringLiteral("max_delay")), bot.retry.maxDelay);
 
-    bot.inputIdField = top.value(QStringLiteral("input")).toObject().value(QStringLiteral("id")).toString();
+    const QJsonObject input = top.value(QStringLiteral("input")).toObject();
+    bot.inputIdField = input.value(QStringLiteral("id")).toString();
+    if (input.contains(QStringLiteral("fields"))) {
+        QStringList fields;
+        for (const QJsonValue &field : input.value(QStringLiteral("fields")).toArray())
+            fields.append(field.toString());
+        bot.inputFields = fields;
+    }
+    for (const QString &pattern : input.value(QStringLiteral("files")).toString().split(u',', Qt::SkipEmptyParts))
+        bot.inputFiles.append(pattern.trimmed());
     if (top.contains(QStringLiteral("source"))) {
         const QJsonObject source = top.value(QStringLiteral("source")).toObject();
         SourceDefinition definition;

@@ -391,12 +391,20 @@ QList<ParamSpec> buildBotFileSpec()
                                   ParamSpec::of(QStringLiteral("field"), T::Identifier,
                                                 QStringLiteral("A field name.")),
                                   QStringLiteral("The fields each item's input has. When given, templates may "
-                                                 "only use these input fields.")),
+                                                 "only use these input fields, and a record (a form, a CSV row, a "
+                                                 "webhook body) with other fields is refused at the door.")),
                 ParamSpec::of(QStringLiteral("id"), T::Identifier,
                               QStringLiteral("The field that identifies a record in the system it comes from (a "
                                              "form's reference, a report's number). A record offered again with "
                                              "the same id, from any file or poll, becomes no second item. Without "
-                                             "it, a record is known by its content.")),
+                                             "it, a record is known by its content. With it, a record without its "
+                                             "id is refused at the door.")),
+                ParamSpec::of(QStringLiteral("files"), T::String,
+                              QStringLiteral("Which files of a folder given to clerk run --input are inputs: "
+                                             "wildcards separated by commas, e.g. \"*.csv\". Default: the watch "
+                                             "trigger's pattern; else record files (.csv, .json, .jsonl, .ndjson) "
+                                             "for a bot with input.id or input.fields; else scans (.pdf, .tif, "
+                                             ".tiff, .png, .jpg, .jpeg). A file named on its own is always taken.")),
             },
             QStringLiteral("What each item's input holds.")),
         ParamSpec::object(

@@ -10,6 +10,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 
 #include <algorithm>
 
@@ -47,6 +48,43 @@ QString recordSourceRef(const QJsonObject &record, const QString &idField)
     }
     // QJsonDocument writes keys in sorted order: the same record gives the same digest.
     return QStringLiteral("record-sha256:%1").arg(digestOf(QJsonDocument(record).toJson(QJsonDocument::Compact)));
+}
+
+QString recordMisfit(const QJsonObject &record, const bot::BotDefinition &bot)
+{
+    if (!bot.inputIdField.isEmpty()) {
+        const QJsonValue id = record.value(bot.inputIdField);
+        const QString text = id.isDouble() ? QString::number(id.toDouble(), 'g', 17) : id.toString().trimmed();
+        if (text.isEmpty())
+            return QStringLiteral("it has no %1 (the bot's input.id)").arg(bot.inputIdField);
+    }
+    if (bot.inputFields) {
+        QStringList unknown;
+        for (auto it = record.begin(); it != record.end(); ++it) {
+            if (it.key() != bot.inputIdField && !bot.inputFields->contains(it.key()))
+                unknown.append(it.key().left(64));
+        }
+        if (!unknown.isEmpty()) {
+            constexpr qsizetype kNamed = 8;
+            const QString named = unknown.mid(0, kNamed).join(QStringLiteral(", "))
+                                  + (unknown.size() > kNamed ? QStringLiteral(" and %1 more").arg(unknown.size() - kNamed)
+                                                             : QString());
+            return QStringLiteral("it has fields the bot does not know: %1 (input.fields: %2)")
+                .arg(named, bot.inputFields->join(QStringLiteral(", ")));
+        }
+    }
+    return {};
+}
+
+bool isInputFileOf(const QString &fileName, const bot::BotDefinition &bot)
+{
+    for (const QString &pattern : bot.inputFilePatterns()) {
+        const QRegularExpression wildcard(QRegularExpression::wildcardToRegularExpression(pattern.trimmed()),
+                                          QRegularExpression::CaseInsensitiveOption);
+        if (wildcard.match(fileName).hasMatch())
+            return true;
+    }
+    return false;
 }
 
 Result<QList<SourceRecord>> readInputFile(const QString &path, const QString &idField)

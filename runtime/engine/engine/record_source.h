@@ -45,6 +45,16 @@ Result<QList<SourceRecord>> readInputFile(const QString &path, const QString &id
 // The source reference of a record (see above).
 QString recordSourceRef(const QJsonObject &record, const QString &idField);
 
+// Why a record does not fit `bot`, or empty when it does: with input.id, a record without
+// a value for it; with input.fields, a record holding a field the bot does not declare
+// (the id field is always allowed). Such a record is refused at the door (not enqueued)
+// by clerk run and by the webhook intake. The message names fields, never values.
+QString recordMisfit(const QJsonObject &record, const bot::BotDefinition &bot);
+
+// Whether a file found in a folder given to clerk run --input is one of the bot's inputs
+// (BotDefinition::inputFilePatterns, matched against the file name ignoring case).
+bool isInputFileOf(const QString &fileName, const bot::BotDefinition &bot);
+
 struct SourcePoll {
     int seen = 0;       // records the operation returned
     int created = 0;    // new items
