@@ -774,3 +774,45 @@ TEST(CliTest, RunMovesOnlyDocumentsInTheBotsFoldersAndWritesSafeCsv)
     EXPECT_EQ(run.exitCode, 0) << run.err.toStdString() << run.out.toStdString();
     EXPECT_TRUE(QFileInfo::exists(dir.filePath(QStringLiteral("done/letter2.pdf"))));
 }
+
+TEST(CliTest, BelowLowerTheCandidatesAreStillChoicesAfterTreatAsNew)
+{
+    QTemporaryDir dir;
+    writeFile(dir.filePath(QStringLiteral("people.csv")),
+              "id,name,postcode\nCT1001,Ann Lee,LS6 2AB\nCT1002,Bob Ray,LS1 4DY\n");
+    writeFile(dir.filePath(QStringLiteral("bot.yaml")),
+              "name: movers\nversion: 1\nowner_team: revenues\ninput:\n  id: form\n"
+              "steps:\n  - id: account\n    type: match\n    params:\n      index: {path: people.csv}\n"
+              "      on_no_match: needs_human\n"
+              "      fields:\n        name: {value: \"{{ input.name }}\", comparator: name}\n"
+              "        postcode: {value: \"{{ input.postcode }}\", comparator: postcode}\n"
+              "      thresholds: {upper: 0.99, lower: 0.9, margin: 0.1}\n");
+    // The same postcode and a different name: a candidate, but well below lower.
+    writeFile(dir.filePath(QStringLiteral("forms.jsonl")), "{\"form\": \"F1\", \"name\": \"Anne Leigh\", \"postcode\": \"LS6 2AB\"}\n");
+    const QString db = dir.filePath(QStringLiteral("work.db"));
+    ASSERT_EQ(runClerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("-i"), QStringLiteral("forms.jsonl"),
+                        QStringLiteral("--db"), db},
+                       dir.path())
+                  .exitCode,
+              0);
+    const QJsonArray open = jsonArray(runClerk({QStringLiteral("queue"), QStringLiteral("list"), QStringLiteral("--json"),
+                                                QStringLiteral("--db"), db})
+                                          .out);
+    ASSERT_EQ(open.size(), 1);
+    const QString id = QString::number(open.at(0).toObject().value(QStringLiteral("id")).toInteger());
+    const ClerkRun shown = runClerk({QStringLiteral("queue"), QStringLiteral("show"), id, QStringLiteral("--db"), db});
+    EXPECT_TRUE(shown.out.contains(QStringLiteral("  1. No existing record: treat as new\n"))) << shown.out.toStdString();
+    EXPECT_TRUE(shown.out.contains(QStringLiteral("  2. CT1001: "))) << shown.out.toStdString();
+    // Picking it is a match like any other.
+    const ClerkRun answer = runClerk({QStringLiteral("queue"), QStringLiteral("resolve"), id, QStringLiteral("--choice"),
+                                      QStringLiteral("2"), QStringLiteral("--db"), db},
+                                     dir.path());
+    ASSERT_EQ(answer.exitCode, 0) << answer.err.toStdString();
+    const QJsonObject item = jsonObject(runClerk({QStringLiteral("item"), QStringLiteral("show"),
+                                                  QString::number(open.at(0).toObject().value(QStringLiteral("item_id")).toInteger()),
+                                                  QStringLiteral("--json"), QStringLiteral("--db"), db})
+                                            .out);
+    const QJsonObject account = item.value(QStringLiteral("step_outputs")).toObject().value(QStringLiteral("account")).toObject();
+    EXPECT_EQ(account.value(QStringLiteral("decision")).toString(), QStringLiteral("matched"));
+    EXPECT_EQ(account.value(QStringLiteral("record_id")).toString(), QStringLiteral("CT1001"));
+}

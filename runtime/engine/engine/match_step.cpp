@@ -194,7 +194,11 @@ public:
                                  .arg(best ? best->probability : 0.0, 0, 'f', 3);
             request.evidence = {{QStringLiteral("query"), queryValues(model, raw)},
                                 {QStringLiteral("candidates"), candidates}};
+            // The bot's answer first; then the candidates it ranked below `lower`, best
+            // first, so a person who knows better can still pick one.
             request.choices.append(noneChoice(QStringLiteral("No existing record: treat as new")));
+            for (qsizetype i = 0; i < decision.ranked.size(); ++i)
+                request.choices.append(candidateChoice(decision.ranked[i], candidates[i].toObject(), false));
             request.fields = {QStringLiteral("record_id")};
             request.outputs = {{QStringLiteral("candidates"), candidates},
                                {QStringLiteral("decision"), QStringLiteral("matched")},
@@ -211,6 +215,29 @@ public:
     }
 
 private:
+    // Picking `candidate`: its record id, labelled with its values (and, unless blind, its
+    // probability); `detail` is its field-by-field comparison.
+    static HumanChoice candidateChoice(const match::ScoredCandidate &candidate, QJsonObject detail, bool blind)
+    {
+        QStringList shown;
+        for (const QString &value : candidate.record.values) {
+            if (!value.isEmpty())
+                shown.append(value);
+        }
+        QJsonObject outputs{{QStringLiteral("record_id"), candidate.record.id},
+                            {QStringLiteral("decision"), QStringLiteral("matched")},
+                            {QStringLiteral("decided_by"), QStringLiteral("person")}};
+        if (!blind) {
+            outputs.insert(QStringLiteral("score"), candidate.score);
+            outputs.insert(QStringLiteral("probability"), candidate.probability);
+        }
+        detail.insert(QStringLiteral("outputs"), outputs);
+        const QString label = QStringLiteral("%1: %2").arg(candidate.record.id, shown.join(QStringLiteral(", ")));
+        return {candidate.record.id,
+                blind ? label : QStringLiteral("%1 (%2%)").arg(label).arg(candidate.probability * 100.0, 0, 'f', 1),
+                detail};
+    }
+
     static HumanChoice noneChoice(const QString &label)
     {
         return {QStringLiteral("none"), label,
@@ -265,24 +292,7 @@ private:
                 detail.remove(QStringLiteral("probability"));
             }
             shownCandidates.append(detail);
-            QStringList shown;
-            for (const QString &value : candidate.record.values) {
-                if (!value.isEmpty())
-                    shown.append(value);
-            }
-            QJsonObject outputs{{QStringLiteral("record_id"), candidate.record.id},
-                                {QStringLiteral("decision"), QStringLiteral("matched")},
-                                {QStringLiteral("decided_by"), QStringLiteral("person")}};
-            if (!blind) {
-                outputs.insert(QStringLiteral("score"), candidate.score);
-                outputs.insert(QStringLiteral("probability"), candidate.probability);
-            }
-            detail.insert(QStringLiteral("outputs"), outputs);
-            const QString label = QStringLiteral("%1: %2").arg(candidate.record.id, shown.join(QStringLiteral(", ")));
-            request.choices.append({candidate.record.id,
-                                    blind ? label
-                                          : QStringLiteral("%1 (%2%)").arg(label).arg(candidate.probability * 100.0, 0, 'f', 1),
-                                    detail});
+            request.choices.append(candidateChoice(candidate, detail, blind));
         }
         request.choices.append(noneChoice(QStringLiteral("None of these")));
         request.evidence = {{QStringLiteral("query"), queryValues(m_model, raw)},
