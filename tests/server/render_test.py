@@ -9,7 +9,8 @@ not time: the health answer arrives while the render's has not); answers on one
 connection keep their order and the connection keeps working, with and without
 keep-alive; past --pool-queue the answer is 503 with Retry-After; sign-in, whose password
 check runs on the pool too, still signs in, refuses, and slows guessing per name and
-address.
+address; a body over the limit is refused from its headers (or as its chunks arrive),
+before it is buffered.
 
 Usage: render_test.py CLERK_BINARY
 """
@@ -276,6 +277,30 @@ def run_checks(port, document):
     check(all(o[0] in (200, 503) for o in outcomes) and sum(o[0] == 200 for o in outcomes) >= POOL_QUEUE,
           f"the renders in the queue are answered: {[o[0] for o in outcomes]}")
     check(call(port, "GET", "/healthz")["status"] == 200, "/healthz after the flood")
+
+    # --- bodies too large are refused as they arrive ----------------------------------------------
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(b"POST /hooks/scans HTTP/1.1\r\nHost: clerk\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 1000000000\r\n\r\n")
+        answers = read_answers(s, 1)  # no byte of the body was sent
+        closed = s.recv(1) == b""
+    check(len(answers) == 1 and answers[0][0] == 413 and answers[0][1].get("connection") == "close"
+          and answers[0][1].get("x-content-type-options") == "nosniff" and closed
+          and json.loads(answers[0][2])["code"] == "too_large",
+          f"a declared 1 GB body is refused from its headers, and the connection closed: {answers}")
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(b"POST /api/v1/session HTTP/1.1\r\nHost: clerk\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  + b"1800\r\n" + b"x" * 6144 + b"\r\n" + b"1800\r\n" + b"x" * 100)
+        answers = read_answers(s, 1)
+    check(len(answers) == 1 and answers[0][0] == 413, "a chunked sign-in past 8 KiB is refused as it arrives")
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        body = json.dumps({"topic": "unknown", "n": 2}).encode()
+        s.sendall(b"POST /hooks/scans HTTP/1.1\r\nHost: clerk\r\nAuthorization: Bearer hook-secret-456\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+                  + b"GET /healthz HTTP/1.1\r\nHost: clerk\r\n\r\n")
+        answers = read_answers(s, 2)
+    check([a[0] for a in answers] == [202, 200], f"a body within the limit, then a request on the same connection: "
+          f"{[a[0] for a in answers]}")
 
 
 if __name__ == "__main__":

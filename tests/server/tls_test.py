@@ -54,6 +54,22 @@ try:
         cookie = answer.getheader("Set-Cookie", "")
         if "Secure" not in cookie or "HttpOnly" not in cookie:
             failures.append("the session cookie under TLS lacks Secure: " + cookie)
+    # A body too large is refused from its headers, over TLS too, before it is sent.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(b"POST /hooks/none HTTP/1.1\r\nHost: clerk\r\nContent-Length: 1000000000\r\n\r\n")
+            refused = b""
+            while b"\r\n\r\n" not in refused:
+                chunk = tls.recv(4096)
+                if not chunk:
+                    break
+                refused += chunk
+            if not refused.startswith(b"HTTP/1.1 413 "):
+                failures.append("a declared 1 GB body over HTTPS is not refused with 413: " + repr(refused[:80]))
+    healthy = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    healthy.request("GET", "/healthz")
+    if healthy.getresponse().read() != b"ok\n":
+        failures.append("/healthz over HTTPS after a refused body")
     plain = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
         plain.request("GET", "/healthz")

@@ -2,6 +2,7 @@
 
 #include "bot/secret_ref.h"
 #include "ocr/page_image.h"
+#include "server/body_limit_p.h"
 #include "server/password.h"
 
 #include <QFile>
@@ -13,6 +14,7 @@
 #include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QSslKey>
+#include <QSslServer>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
@@ -192,6 +194,7 @@ ApiServer::~ApiServer()
 
 Result<quint16> ApiServer::start()
 {
+    std::optional<QSslConfiguration> tlsConfiguration;
     if (!m_options.tlsCertFile.isEmpty() || !m_options.tlsKeyFile.isEmpty()) {
         QFile certFile(m_options.tlsCertFile);
         QFile keyFile(m_options.tlsKeyFile);
@@ -206,15 +209,61 @@ Result<quint16> ApiServer::start()
         }
         if (certificate.isNull() || usableKey.isNull())
             return fail(Error::invalidArgument(QStringLiteral("the TLS certificate or key is not valid PEM")));
-        sslSetup(certificate, usableKey);
+        QSslConfiguration configuration;
+        configuration.setLocalCertificate(certificate);
+        configuration.setPrivateKey(usableKey);
+        configuration.setProtocol(QSsl::SecureProtocols);
+        tlsConfiguration = configuration;
     }
-    const quint16 port = listen(m_options.address, m_options.port);
-    if (port == 0) {
+    // Our own listening server instead of listen()'s, so that each connection gets its
+    // BodyLimit before Qt's reader: an oversized body is refused as it arrives.
+    const auto guard = [this](QTcpSocket *socket) {
+        new BodyLimit(socket, this, {m_options.maxBodyBytes, m_options.maxSignInBodyBytes},
+                      [this](QTcpSocket *refused, int status, const QString &path) {
+                          refuseRequest(refused, status, path);
+                      });
+    };
+    QTcpServer *server = nullptr;
+    if (tlsConfiguration) {
+        auto *ssl = new LimitedServer<QSslServer>(this);
+        ssl->setSslConfiguration(*tlsConfiguration);
+        ssl->onConnection = guard;
+        server = ssl;
+    } else {
+        auto *plain = new LimitedServer<QTcpServer>(this);
+        plain->onConnection = guard;
+        server = plain;
+    }
+    if (!server->listen(m_options.address, m_options.port)) {
+        delete server;
         return fail(Error::unavailable(QStringLiteral("cannot listen on %1:%2 (in use, or not allowed)")
                                            .arg(m_options.address.toString())
                                            .arg(m_options.port)));
     }
-    return port;
+    bind(server);
+    return server->serverPort();
+}
+
+void ApiServer::refuseRequest(QTcpSocket *socket, int status, const QString &path)
+{
+    HttpResponse response = status == 431
+        ? HttpResponse::error(431, QStringLiteral("too_large"), QStringLiteral("the request's header lines are too large"))
+        : path == QLatin1String("/api/v1/session")
+        ? HttpResponse::error(413, QStringLiteral("too_large"), QStringLiteral("the sign-in request is too large"))
+        : HttpResponse::error(413, QStringLiteral("too_large"), QStringLiteral("the request body is too large"));
+    writeInOrder(socket, serializeResponse(finished("POST", path, std::move(response)), true), true);
+}
+
+void ApiServer::writeInOrder(QTcpSocket *socket, const QByteArray &bytes, bool closing)
+{
+    if (const auto pending = m_outgoing.find(socket); pending != m_outgoing.end() && !pending->empty()) {
+        pending->push_back({0, bytes, true, closing});
+        flush(socket);
+        return;
+    }
+    socket->write(bytes);
+    if (closing)
+        socket->disconnectFromHost();
 }
 
 bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
@@ -233,8 +282,7 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     if (const auto pending = m_outgoing.find(socket); pending != m_outgoing.end() && !pending->empty()) {
         // An earlier request on this connection is still being answered: this answer waits
         // its turn, since HTTP/1.1 answers come in the order of the requests.
-        pending->push_back({0, serializeResponse(response, closing), true, closing});
-        flush(socket);
+        writeInOrder(socket, serializeResponse(response, closing), closing);
         return true;
     }
     QHttpServerResponder responder = makeResponder(request, socket);
@@ -331,7 +379,8 @@ bool ApiServer::defer(const HttpRequest &request, const DeferredAnswer &answer, 
         connect(socket, &QObject::destroyed, this, [this, socket] { m_outgoing.remove(socket); });
     }
     m_outgoing[socket].push_back({waiter.id, {}, false, closing});
-    QTimer::singleShot(m_options.jobTimeLimit, this,
+    // Precise: a coarse timer of 20 s may fire a second early.
+    QTimer::singleShot(m_options.jobTimeLimit, Qt::PreciseTimer, this,
                        [this, jobId, waiterId = waiter.id] { waiterTimedOut(jobId, waiterId); });
     return true;
 }

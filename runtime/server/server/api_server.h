@@ -150,6 +150,10 @@ private:
     // Puts `bytes` in the waiter's place on its connection and writes what is ready in order.
     void deliver(const Waiter &waiter, const QByteArray &bytes);
     void flush(QTcpSocket *socket);
+    // Writes `bytes` after the connection's pending answers (at once when none); closes after.
+    void writeInOrder(QTcpSocket *socket, const QByteArray &bytes, bool closing);
+    // BodyLimit's refusal: 413 or 431, then the connection is closed.
+    void refuseRequest(QTcpSocket *socket, int status, const QString &path);
     HttpResponse busy() const;
 
     HttpResponse dispatch(const HttpRequest &request);
