@@ -56,6 +56,19 @@ QStringList expandInputs(const QStringList &given, const bot::BotDefinition &bot
     return files;
 }
 
+// A step's decision in words: "matched CT1004 (97.5%)", "no match".
+QString decisionText(const QJsonObject &outputs)
+{
+    const QString decision = outputs.value(QStringLiteral("decision")).toString();
+    const QString record = outputs.value(QStringLiteral("record_id")).toString();
+    QString text = decision == QLatin1String("no_match") ? QStringLiteral("no match") : decision;
+    if (!record.isEmpty())
+        text += u' ' + record;
+    if (outputs.contains(QStringLiteral("probability")) && !record.isEmpty())
+        text += QStringLiteral(" (%1%)").arg(outputs.value(QStringLiteral("probability")).toDouble() * 100.0, 0, 'f', 1);
+    return text;
+}
+
 class RunObserver final : public engine::EngineObserver {
 public:
     std::atomic<int> stopped{0};
@@ -69,6 +82,8 @@ public:
             line = QStringLiteral("%1: skipped").arg(step.id);
         else if (outcome.kind() == StepOutcome::Kind::Continue && outcome.outputs().contains(QStringLiteral("dry_run")))
             line = QStringLiteral("%1: would %2").arg(step.id, outcome.outputs().value(QStringLiteral("dry_run")).toString());
+        else if (outcome.kind() == StepOutcome::Kind::Continue && outcome.outputs().contains(QStringLiteral("decision")))
+            line = QStringLiteral("%1: %2").arg(step.id, decisionText(outcome.outputs()));
         else if (!outcome.reason().isEmpty())
             line += QStringLiteral(" (%1)").arg(outcome.reason());
         m_trace[item.id].append(line);
@@ -445,8 +460,12 @@ int runCommand(const QStringList &arguments)
             o << "  retrying later        " << pending << "\n";
         if (!rejected.isEmpty())
             o << "  not enqueued          " << rejected.size() << "\n";
-        if (!waitingLines.isEmpty())
-            o << "\nWaiting for a person (answer with: clerk queue show ID):\n" << waitingLines.join(QLatin1Char('\n')) << "\n";
+        if (!waitingLines.isEmpty()) {
+            // A dry run's items and questions are in a throwaway database: there is nothing to answer.
+            o << (isDryRun ? "\nWould wait for a person (a dry run stores nothing; run without --dry-run to answer):\n"
+                           : "\nWaiting for a person (answer with: clerk queue show ID):\n")
+              << waitingLines.join(QLatin1Char('\n')) << "\n";
+        }
         if (!failedLines.isEmpty())
             o << "\nFailed:\n" << failedLines.join(QLatin1Char('\n')) << "\n";
         if (!cancelledLines.isEmpty())

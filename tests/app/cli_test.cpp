@@ -621,8 +621,13 @@ TEST_F(ExampleTest, DryRunShowsActionsAndTouchesNothing)
     const ClerkRun run = clerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"),
                            QStringLiteral("forms"), QStringLiteral("--dry-run")});
     ASSERT_EQ(run.exitCode, 0) << run.err.toStdString();
-    EXPECT_TRUE(run.out.contains(QStringLiteral("export: would append a line to %1/clerk-out/contact-forms.csv").arg(m_dir.path())))
+    // Each export line as it would be written, and no hint to answer questions that were never stored.
+    EXPECT_TRUE(run.out.contains(QStringLiteral("export: would append to %1/clerk-out/contact-forms.csv: ").arg(m_dir.path())))
         << run.out.toStdString();
+    EXPECT_TRUE(run.out.contains(QRegularExpression(QStringLiteral("contact-forms.csv: \\d+,[a-z-]+,LS"))))
+        << run.out.toStdString();
+    EXPECT_FALSE(run.out.contains(QStringLiteral("answer with: clerk queue show"))) << run.out.toStdString();
+    EXPECT_TRUE(run.out.contains(QStringLiteral("a dry run stores nothing"))) << run.out.toStdString();
     EXPECT_TRUE(run.out.contains(QStringLiteral("(dry run)")));
     EXPECT_FALSE(QFile::exists(m_dir.filePath(QStringLiteral("clerk-out/contact-forms.csv"))));
     EXPECT_FALSE(QFile::exists(db()));

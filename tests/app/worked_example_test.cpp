@@ -190,3 +190,18 @@ TEST_F(WorkedExampleTest, AFolderGivesOnlyTheBotsInputsAndRecordsThatDoNotFitAre
     EXPECT_TRUE(odd.out.contains(QLatin1String("fields the bot does not know: nino"))) << odd.out.toStdString();
     EXPECT_FALSE(odd.out.contains(QLatin1String("QQ123456C"))) << odd.out.toStdString();
 }
+
+TEST_F(WorkedExampleTest, DryRunShowsTheMatchedAccountAndTheLineItWouldWrite)
+{
+    const ClerkRun run = runClerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("--input"),
+                                   QStringLiteral("forms.csv"), QStringLiteral("--dry-run"), QStringLiteral("--workers"),
+                                   QStringLiteral("1")},
+                                  m_dir.path());
+    ASSERT_EQ(run.exitCode, 0) << run.err.toStdString();
+    EXPECT_TRUE(run.out.contains(QRegularExpression(
+        QStringLiteral("account: matched CT1001 \\(\\d+\\.\\d%\\); export: would append to \\S+address-changes.csv: "
+                       "F-101,CT1001,LS9 7AB,2026-11-02"))))
+        << run.out.toStdString();
+    EXPECT_TRUE(run.out.contains(QStringLiteral("account: no match; export: skipped"))) << run.out.toStdString();
+    EXPECT_FALSE(QFile::exists(m_dir.filePath(QStringLiteral("out/address-changes.csv"))));
+}

@@ -510,7 +510,7 @@ TEST_F(EngineTest, DryRunDescribesActionsWithoutTakingThem)
     const WorkItem done = item(id);
     EXPECT_EQ(done.state, ItemState::Done);
     EXPECT_EQ(done.stepOutputs.value(QStringLiteral("export")).toObject().value(QStringLiteral("dry_run")).toString(),
-              QStringLiteral("append a line to %1").arg(out));
+              QStringLiteral("append to %1: %2").arg(out).arg(id));
 }
 
 TEST_F(EngineTest, ItemOfACrashedWorkerIsTakenOverWhenItsLeaseExpires)

@@ -401,7 +401,16 @@ public:
         const auto target = ctx.targetPath(m_file);
         if (!target)
             return QStringLiteral("refuse to append a line: %1").arg(target.error().message());
-        return QStringLiteral("append a line to %1").arg(*target);
+        // The line as it would be written, so an author checks the export before it exists.
+        constexpr qsizetype kShown = 200;
+        QString line = render(ctx, isCsv(*target));
+        if (line.size() > kShown)
+            line = line.left(kShown) + QStringLiteral("...");
+        for (QChar &c : line) {
+            if (c.category() == QChar::Other_Control)
+                c = QChar(0xfffd);
+        }
+        return QStringLiteral("append to %1: %2").arg(*target, line);
     }
 
 private:
