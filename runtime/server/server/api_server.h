@@ -16,6 +16,10 @@
 // a PageCache (`pageCacheBytes`), and requests for a page being rendered wait for that one
 // render; the answer says which in X-Clerk-Render: rendered or cached.
 //
+// Bodies are limited while they arrive: each connection gets a BodyLimit (body_limit_p.h)
+// ahead of Qt's reader, so a body over maxBodyBytes (maxSignInBodyBytes for sign-in) is
+// refused with 413 from its headers or as its chunks pass the limit, never buffered whole.
+//
 // Every /api/v1 route but sign-in needs a person (session cookie or trusted header) or a
 // machine (API token); a state change from a browser needs its CSRF token. People see and
 // act on their own team's items only, unless admins: another team's item reads as not
