@@ -365,6 +365,11 @@ void appendIndented(QString &out, const QJsonValue &value, int indent)
 
 } // namespace
 
+QString stepProblem(const Error &error, const bot::StepDefinition &step)
+{
+    return error.context() == QStringLiteral("step %1").arg(step.id) ? error.message() : error.toString();
+}
+
 QString indentedText(const QJsonValue &value, int indent)
 {
     QString out;

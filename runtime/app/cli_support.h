@@ -85,6 +85,10 @@ private:
     QList<QStringList> m_rows;
 };
 
+// Why `step` cannot start, for a message that already names the step: the error's text
+// without a context that only repeats "step ID".
+QString stepProblem(const Error &error, const bot::StepDefinition &step);
+
 // A JSON value as indented "key: value" lines for people reading a terminal: objects as
 // keys in their order, arrays as "- " items, text as it is (control characters shown as
 // \uXXXX so a value cannot move the cursor). Each line starts with `indent` spaces and

@@ -349,7 +349,7 @@ int serveCommand(const QStringList &arguments)
                     if (auto created = registry.find(step.type)->create(*loaded.bot, step); !created) {
                         qCWarning(lcApp, "%s:%d:%d: error: step '%s': %s", qUtf8Printable(file), step.position.line,
                                   step.position.column, qUtf8Printable(step.id),
-                                  qUtf8Printable(created.error().toString()));
+                                  qUtf8Printable(stepProblem(created.error(), step)));
                         problem = QStringLiteral("has a step that cannot start");
                     }
                 }

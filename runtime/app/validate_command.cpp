@@ -88,7 +88,7 @@ int validateCommand(const QStringList &arguments)
                 continue;
             if (auto created = type->create(*load.bot, step); !created)
                 diagnostics.append({file, step.position.line, step.position.column, bot::Diagnostic::Severity::Error,
-                                    QStringLiteral("step '%1': %2").arg(step.id, created.error().toString())});
+                                    QStringLiteral("step '%1': %2").arg(step.id, stepProblem(created.error(), step))});
         }
     }
 

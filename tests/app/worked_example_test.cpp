@@ -205,3 +205,15 @@ TEST_F(WorkedExampleTest, DryRunShowsTheMatchedAccountAndTheLineItWouldWrite)
     EXPECT_TRUE(run.out.contains(QStringLiteral("account: no match; export: skipped"))) << run.out.toStdString();
     EXPECT_FALSE(QFile::exists(m_dir.filePath(QStringLiteral("out/address-changes.csv"))));
 }
+
+TEST_F(WorkedExampleTest, ABadBlockingKeyIsReportedOnceAtItsStep)
+{
+    QString bot = QString::fromUtf8(readFile(m_dir.filePath(QStringLiteral("bot.yaml"))));
+    bot.replace(QStringLiteral("\"initial(name)+district(postcode)\""), QStringLiteral("\"soundex(name)\""));
+    writeFile(m_dir.filePath(QStringLiteral("bad.yaml")), bot.toUtf8());
+    const ClerkRun run = runClerk({QStringLiteral("validate"), m_dir.filePath(QStringLiteral("bad.yaml"))});
+    EXPECT_EQ(run.exitCode, 1);
+    EXPECT_TRUE(run.out.contains(QStringLiteral("error: step 'account': blocking key \"soundex(name)\": unknown transform")))
+        << run.out.toStdString();
+    EXPECT_FALSE(run.out.contains(QStringLiteral("step account:"))) << run.out.toStdString();
+}
