@@ -22,6 +22,7 @@
 #include "core/logging.h"
 #include "bot/secret_ref.h"
 #include "engine/concurrency_limits.h"
+#include "engine/document_paths.h"
 #include "engine/engine.h"
 #include "engine/record_source.h"
 #include "report/alerts.h"
@@ -530,6 +531,13 @@ int serveCommand(const QStringList &arguments)
             return report::toJson(*figures);
         };
         hooks.metrics = [&] { return report::prometheusText(**mainStore, botSet.bots()); };
+        hooks.document = [&](const WorkItem &item) {
+            for (const bot::BotDefinition &definition : botSet.bots()) {
+                if (definition.name == item.bot)
+                    return engine::documentForPeople(item, definition);
+            }
+            return QString();
+        };
         http = std::make_unique<server::ApiServer>(**mainStore, SystemClock::instance(), serverOptions, hooks);
         auto port = http->start();
         if (!port)

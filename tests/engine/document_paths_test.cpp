@@ -3,6 +3,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
 
@@ -100,4 +101,52 @@ TEST(DocumentPathsTest, OnlyAFileSourceReferenceNamesTheItemsOwnDocument)
     };
     for (const auto &c : cases)
         EXPECT_EQ(enqueuedDocumentOf(QString::fromUtf8(c.sourceRef)), QString::fromUtf8(c.document)) << c.sourceRef;
+}
+
+TEST(DocumentPathsTest, PeopleAreShownOnlyADocumentTheItemCouldHaveRead)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString base = QDir(dir.path()).canonicalPath();
+    for (const char *folder : {"scans", "filed", "elsewhere"})
+        ASSERT_TRUE(QDir(base).mkpath(QString::fromLatin1(folder)));
+    const auto touch = [&](const QString &relative) {
+        QFile file(base + u'/' + relative);
+        EXPECT_TRUE(file.open(QIODevice::WriteOnly));
+        file.write("x");
+        return file.fileName();
+    };
+    const QString inScans = touch(QStringLiteral("scans/a.png"));
+    const QString outside = touch(QStringLiteral("elsewhere/secret.png"));
+    const QString filed = touch(QStringLiteral("filed/a.png"));
+
+    bot::BotDefinition bot;
+    bot.baseDir = base;
+    bot.allowedPaths = {QStringLiteral("scans")};
+    bot::StepDefinition fileIt;
+    fileIt.id = QStringLiteral("file_it");
+    fileIt.type = QStringLiteral("move_file");
+    bot.steps = {fileIt};
+
+    WorkItem item;
+    item.sourceRef = QStringLiteral("record:F-1");
+    item.payload = QJsonObject{{QStringLiteral("file"), inScans}};
+    EXPECT_EQ(documentForPeople(item, bot), inScans);
+    // A path the data names outside the bot's folders is not shown, nor one through "..".
+    item.payload = QJsonObject{{QStringLiteral("file"), outside}};
+    EXPECT_EQ(documentForPeople(item, bot), QString());
+    item.payload = QJsonObject{{QStringLiteral("file"), QString(base + QStringLiteral("/scans/../elsewhere/secret.png"))}};
+    EXPECT_EQ(documentForPeople(item, bot), QString());
+    // The file clerk itself enqueued the item from is its own, wherever it lies.
+    item.sourceRef = QStringLiteral("file:%1#sha256:0123456789abcdef").arg(outside);
+    item.payload = QJsonObject{{QStringLiteral("file"), outside}};
+    EXPECT_EQ(documentForPeople(item, bot), outside);
+    // Where move_file put it comes first; another step's "file" output is not a document.
+    item.sourceRef = QStringLiteral("record:F-1");
+    item.payload = QJsonObject{{QStringLiteral("file"), inScans}};
+    item.stepOutputs = QJsonObject{{QStringLiteral("export"), QJsonObject{{QStringLiteral("file"), outside}}},
+                        {QStringLiteral("file_it"), QJsonObject{{QStringLiteral("file"), filed}}}};
+    EXPECT_EQ(documentForPeople(item, bot), filed);
+    item.stepOutputs = QJsonObject{{QStringLiteral("export"), QJsonObject{{QStringLiteral("file"), outside}}}};
+    EXPECT_EQ(documentForPeople(item, bot), inScans);
 }

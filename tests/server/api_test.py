@@ -527,6 +527,24 @@ def run_checks(port, anonymous, api_token, clerk, db):
     check(all(alice.call("GET", f"/api/v1/items/{r['item_id']}")["json"]["state"] == "cancelled"
               for r in cleared["json"]["rejected"]), "the rejected junk items are cancelled")
 
+    # --- a path a webhook body names is never shown ----------------------------------------------------
+    # A real picture on the server, outside every folder of the bot: the item still goes to
+    # a person (its topic is unknown), but the scan view shows nothing of the file.
+    secret = os.path.join(os.path.dirname(db), "not-a-scan.png")
+    with open(secret, "wb") as f:
+        f.write(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                              "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"))
+    check(hook.call("POST", "/hooks/topics", {"topic": "snooping", "n": 8, "file": secret})["status"] == 202,
+          "a form naming a file on the server is taken as data")
+    snooped = wait_for(lambda: alice.call("GET", "/api/v1/exceptions?reason=not%20one")["json"]["total"] == 1,
+                       "the form to need a person")
+    check(snooped, "the form naming a file waits for a person")
+    question = alice.call("GET", "/api/v1/exceptions")["json"]["items"][0]
+    shown = alice.call("GET", f"/api/v1/exceptions/{question['id']}")["json"]
+    check(shown["document"] is None, f"its detail shows no document: {shown.get('document')}")
+    check(alice.call("GET", f"/api/v1/exceptions/{question['id']}/document")["status"] == 404,
+          "the file it names is not rendered: 404")
+
     # --- signing out ------------------------------------------------------------------------------
     out = alice.call("DELETE", "/api/v1/session")
     check(out["status"] == 204 and "Max-Age=0" in out["headers"].get("set-cookie", ""), "sign out clears the cookie")

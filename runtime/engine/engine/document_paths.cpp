@@ -87,4 +87,25 @@ QString enqueuedDocumentOf(const QString &sourceRef)
     return QDir::isAbsolutePath(path) ? QDir::cleanPath(path) : QString();
 }
 
+QString documentForPeople(const WorkItem &item, const bot::BotDefinition &bot)
+{
+    // Newest first: a later move_file step moved the document again.
+    for (qsizetype i = bot.steps.size() - 1; i >= 0; --i) {
+        const bot::StepDefinition &step = bot.steps[i];
+        if (step.type != QLatin1String("move_file"))
+            continue;
+        const QString moved = item.stepOutputs.value(step.id).toObject().value(QStringLiteral("file")).toString();
+        if (!moved.isEmpty() && QDir::isAbsolutePath(moved) && QFileInfo(moved).isFile())
+            return moved;
+    }
+    const QString named = item.payload.value(QStringLiteral("file")).toString();
+    if (named.isEmpty() || !QDir::isAbsolutePath(named) || !QFileInfo(named).isFile())
+        return {};
+    const QString enqueued = enqueuedDocumentOf(item.sourceRef);
+    if (!enqueued.isEmpty() && canonicalPath(enqueued) == canonicalPath(QDir::cleanPath(named)))
+        return named;
+    auto confined = confineDocument(QDir::cleanPath(named), bot.intakeRoots());
+    return confined ? *confined : QString();
+}
+
 } // namespace clerk::engine

@@ -15,7 +15,9 @@
 // Thread-safety: plain functions over their arguments (and the file system's current state).
 #pragma once
 
+#include "bot/bot_definition.h"
 #include "core/error.h"
+#include "core/work_item.h"
 
 #include <QString>
 #include <QStringList>
@@ -49,5 +51,13 @@ Result<QString> confineDocument(const QString &absolutePath, const QStringList &
 // item. A document named this way is trusted wherever the item is resumed (a later clerk
 // run with other inputs, clerk serve), since no intake roots are stored with the item.
 QString enqueuedDocumentOf(const QString &sourceRef);
+
+// The document a person may be shown for `item` of `bot` (the web queue's scan view):
+// the place a move_file step last moved it to, else the file its input names, when that
+// file still exists and the item could have read it: it is the file clerk enqueued the
+// item from, or lies under the bot's intake roots. A move_file target is the engine's own
+// (confined when it was written). Empty when there is no such file: a path a webhook body
+// or record names outside the bot's folders is never shown.
+QString documentForPeople(const WorkItem &item, const bot::BotDefinition &bot);
 
 } // namespace clerk::engine

@@ -47,19 +47,9 @@ QJsonValue nextOffset(int offset, int limit, qsizetype returned, qint64 total = 
 
 QString ApiServer::documentOf(const WorkItem &item) const
 {
-    // A later step may have moved the file (move_file outputs its new place).
-    QStringList candidates;
-    for (auto it = item.stepOutputs.begin(); it != item.stepOutputs.end(); ++it) {
-        const QString file = it.value().toObject().value(QStringLiteral("file")).toString();
-        if (!file.isEmpty())
-            candidates.prepend(file);
-    }
-    candidates.append(item.payload.value(QStringLiteral("file")).toString());
-    for (const QString &file : candidates) {
-        if (!file.isEmpty() && QFileInfo(file).isFile())
-            return file;
-    }
-    return {};
+    // Which file an item may show is the engine's rule (the bot's folders, the file clerk
+    // enqueued it from, where move_file put it): a path a webhook body names is not shown.
+    return m_hooks.document ? m_hooks.document(item) : QString();
 }
 
 HttpResponse ApiServer::listExceptions(const Principal &principal, const HttpRequest &request)

@@ -96,6 +96,10 @@ struct ServerHooks {
     // InvalidArgument with a message for the person (a 400). Empty: answers are recorded
     // as given.
     std::function<Result<store::Decision>(const store::ExceptionItem &, const store::Decision &)> checkAnswer{};
+    // The document file a person may be shown for a work item (the scan view), or empty:
+    // the engine's rule of which paths an item may name (engine/document_paths.h). Empty
+    // hook: no item shows a document.
+    std::function<QString(const WorkItem &)> document{};
     // GET /api/v1/dashboard (the request's query holds days and bot) and GET /metrics.
     std::function<Result<QJsonObject>(const HttpRequest &)> dashboard{};
     std::function<Result<QByteArray>()> metrics{};
