@@ -9,7 +9,6 @@
 #pragma once
 
 #include "bot/bot_definition.h"
-#include "bot/connector_definition.h"
 #include "bot/diagnostic.h"
 #include "bot/param_spec.h"
 

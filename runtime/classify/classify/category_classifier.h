@@ -78,7 +78,6 @@ public:
 
     const QList<CategoryDefinition> &categories() const { return m_categories; }
     const CategoryDefinition *category(const QString &name) const;
-    bool hasModel() const { return m_model != nullptr; }
 
 private:
     struct CompiledRules {

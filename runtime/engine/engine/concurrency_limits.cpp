@@ -10,12 +10,6 @@ void ConcurrencyLimits::setBots(const QList<bot::BotDefinition> &bots)
         m_limits.insert(bot.name, std::max(0, bot.concurrency));
 }
 
-void ConcurrencyLimits::setLimit(const QString &bot, int limit)
-{
-    QMutexLocker lock(&m_mutex);
-    m_limits.insert(bot, std::max(0, limit));
-}
-
 bool ConcurrencyLimits::atLimitLocked(const QString &bot) const
 {
     const int limit = m_limits.value(bot, 0);

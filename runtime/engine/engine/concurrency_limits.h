@@ -49,8 +49,6 @@ public:
     // The bots the process runs and their limits (BotDefinition::concurrency; 0: none).
     // Replaces earlier limits; items already running stay counted.
     void setBots(const QList<bot::BotDefinition> &bots);
-    // One bot's limit; 0 or less: no limit.
-    void setLimit(const QString &bot, int limit);
 
     // The bots among `candidates` that may start another item now, to pass to leaseNext.
     // `candidates` empty means every bot, as it does for leaseNext: the answer is then

@@ -39,8 +39,6 @@ public:
                                             std::chrono::steady_clock::time_point deadline =
                                                 std::chrono::steady_clock::time_point::max()) const;
 
-    int searchCount() const { return static_cast<int>(m_queries.size()); }
-
 private:
     struct Query {
         QString operation;

@@ -223,11 +223,6 @@ Status rollbackWith(const QSqlDatabase &db, const QString &location, Error error
 
 } // namespace
 
-QList<Migration> schemaMigrations(const SqlDialect &dialect)
-{
-    return migrationsFor(dialect);
-}
-
 int latestSchemaVersion()
 {
     return int(migrationsFor(SqlDialect::sqlite()).size());

@@ -23,9 +23,6 @@ struct Migration {
     QStringList statements;  // one SQL statement each, run in order
 };
 
-// The steps in order, written for `dialect`.
-QList<Migration> schemaMigrations(const SqlDialect &dialect);
-
 // The version this build of clerk creates and understands.
 int latestSchemaVersion();
 
