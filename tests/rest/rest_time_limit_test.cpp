@@ -3,9 +3,9 @@
 // timeout), without counting against the circuit breaker; through the engine the item
 // is retried later with the time limit as its reason.
 #include "../engine/engine_test_support.h"
+#include "../engine/rest_test_support.h"
 #include "engine/step_registry.h"
 #include "rest/rest_connector.h"
-#include "rest_test_support.h"
 #include "test_http_server.h"
 
 #include <QElapsedTimer>

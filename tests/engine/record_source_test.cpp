@@ -1,8 +1,8 @@
 // Where items come from: record files (CSV, JSON lines, JSON arrays) and a case
 // system's list of new work over loopback. Each record becomes one item, once.
-#include "../engine/engine_test_support.h"
 #include "engine/record_source.h"
 #include "engine/step_registry.h"
+#include "engine_test_support.h"
 #include "test_http_server.h"
 
 #include <QFile>

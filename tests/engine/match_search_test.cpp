@@ -1,7 +1,7 @@
 // The match step finding candidates through a case system's search API (served over
 // loopback): matched, a person choosing, no match, and the system being down.
-#include "../engine/engine_test_support.h"
 #include "engine/step_registry.h"
+#include "engine_test_support.h"
 #include "rest_test_support.h"
 #include "test_http_server.h"
 

@@ -2,8 +2,8 @@
 // small case system served over loopback, with real SQLite underneath. The case system
 // misbehaves on cue (acts and then times out, refuses, rejects credentials), and the
 // tests count what landed there: nothing may land twice.
-#include "../engine/engine_test_support.h"
 #include "engine/step_registry.h"
+#include "engine_test_support.h"
 #include "rest_test_support.h"
 #include "test_http_server.h"
 
