@@ -1,7 +1,7 @@
 // The must-fail corpus: tests/data/bots/invalid/<case>.yaml beside <case>.expected,
 // which holds the exact diagnostics, one per line, with the file shown by its name.
 // Files named connector-*.yaml are loaded as connector files. A new case is two files.
-#include "qt_printers.h"
+#include "test_support.h"
 #include "bot/bot_loader.h"
 #include "test_catalog.h"
 

@@ -1,4 +1,4 @@
-#include "qt_printers.h"
+#include "test_support.h"
 #include "bot/bot_loader.h"
 #include "bot/param_spec.h"
 #include "test_catalog.h"

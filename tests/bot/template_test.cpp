@@ -1,4 +1,4 @@
-#include "qt_printers.h"
+#include "test_support.h"
 #include "bot/template.h"
 
 #include <QJsonArray>

@@ -4,7 +4,7 @@
 #include "bot/bot_loader.h"
 #include "bot/param_spec.h"
 
-#include "qt_printers.h"
+#include "test_support.h"
 
 #include <QJsonObject>
 

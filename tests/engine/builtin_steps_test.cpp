@@ -29,7 +29,7 @@ protected:
         const int index = static_cast<int>(m_bot.steps.size()) - 1;
         const bot::StepDefinition &definition = m_bot.steps.at(index);
         auto step = m_registry.find(definition.type)->create(m_bot, definition);
-        EXPECT_TRUE(step.has_value()) << step.error().toString().toStdString();
+        EXPECT_OK(step);
         if (!step)
             return StepOutcome::fail(step.error().toString());
         m_item.id = itemId;

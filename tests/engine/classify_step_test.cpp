@@ -70,7 +70,7 @@ protected:
 TEST_F(ClassifyStepTest, DecidesConfidentlyWithCategoryLabelTeamAndReasons)
 {
     auto step = create(QStringLiteral("      model: letters.model\n      threshold: 0.6\n      top: 3\n") + kCategories);
-    ASSERT_TRUE(step.has_value()) << step.error().toString().toStdString();
+    ASSERT_OK(step);
     const StepOutcome outcome =
         run(**step, QStringLiteral("Dear Council, there is a deep pothole in the road outside my house. Thank you."));
     ASSERT_EQ(outcome.kind(), StepOutcome::Kind::Continue) << outcome.humanRequest().reason.toStdString();
@@ -94,7 +94,7 @@ TEST_F(ClassifyStepTest, AsksAPersonWithRankedChoicesBelowTheThreshold)
     // The bot's thresholds.classify applies when the step sets none.
     auto step = create(QStringLiteral("      model: letters.model\n") + kCategories,
                        QStringLiteral("thresholds:\n  classify: 0.999\n"));
-    ASSERT_TRUE(step.has_value()) << step.error().toString().toStdString();
+    ASSERT_OK(step);
     const QString text = QStringLiteral("Hello, I have written before about this. My reference is 12. Secret Street.");
     const StepOutcome outcome = run(**step, text);
     ASSERT_EQ(outcome.kind(), StepOutcome::Kind::NeedsHuman);
@@ -129,7 +129,7 @@ TEST_F(ClassifyStepTest, AsksAPersonWithRankedChoicesBelowTheThreshold)
 TEST_F(ClassifyStepTest, ATypedCategoryMustBeOneOfTheBotsAndMeansTheSameAsPickingIt)
 {
     auto step = create(QStringLiteral("      rule_mode: decide\n") + kCategories);
-    ASSERT_TRUE(step.has_value()) << step.error().toString().toStdString();
+    ASSERT_OK(step);
     store::ExceptionItem question;
     question.fields = {QStringLiteral("category")};
     question.choices = {{QStringLiteral("highways"), QStringLiteral("Highways"), {}}};
@@ -164,7 +164,7 @@ TEST_F(ClassifyStepTest, ATypedCategoryMustBeOneOfTheBotsAndMeansTheSameAsPickin
 TEST_F(ClassifyStepTest, UsesTheLatestTrainedModelByDefaultAndRulesWithout)
 {
     auto rulesOnly = create(QStringLiteral("      rule_mode: decide\n") + kCategories);
-    ASSERT_TRUE(rulesOnly.has_value()) << rulesOnly.error().toString().toStdString();
+    ASSERT_OK(rulesOnly);
     const StepOutcome byRule = run(**rulesOnly, QStringLiteral("Please renew my blue badge."));
     ASSERT_EQ(byRule.kind(), StepOutcome::Kind::Continue);
     EXPECT_EQ(byRule.outputs().value(QStringLiteral("decided_by")).toString(), QStringLiteral("rule"));
@@ -175,7 +175,7 @@ TEST_F(ClassifyStepTest, UsesTheLatestTrainedModelByDefaultAndRulesWithout)
     ASSERT_TRUE(QFile::copy(m_dir.filePath(QStringLiteral("letters.model")), versioned));
     ASSERT_TRUE(classify::writeLatestPointer(m_dir.path(), QStringLiteral("post"), QStringLiteral("topic"), versioned).has_value());
     auto withModel = create(QStringLiteral("      threshold: 0.5\n") + kCategories);
-    ASSERT_TRUE(withModel.has_value()) << withModel.error().toString().toStdString();
+    ASSERT_OK(withModel);
     const StepOutcome byModel = run(**withModel, QStringLiteral("My father needs help with washing and dressing at home."));
     ASSERT_EQ(byModel.kind(), StepOutcome::Kind::Continue);
     EXPECT_EQ(byModel.outputs().value(QStringLiteral("category")).toString(), QStringLiteral("adult_social_care"));

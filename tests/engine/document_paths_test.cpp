@@ -1,5 +1,6 @@
 // The path rules behind StepContext::documentPath and targetPath.
 #include "engine/document_paths.h"
+#include "test_support.h"
 
 #include <QDir>
 #include <QFile>

@@ -362,7 +362,7 @@ TEST_F(EngineTest, PersonsAnswerResumesTheItemAtTheNextStep)
     decision.actor = QStringLiteral("alice");
     decision.fields = {{QStringLiteral("postcode"), QStringLiteral("LS1 4AP")}};
     auto resolved = m_store->resolve(open->first().id, decision);
-    ASSERT_TRUE(resolved.has_value()) << resolved.error().toString().toStdString();
+    ASSERT_OK(resolved);
     EXPECT_EQ(item(id).state, ItemState::Queued);
 
     ASSERT_TRUE(engine.runUntilIdle().has_value());
@@ -573,7 +573,7 @@ TEST_F(EngineTest, TwoWorkersOnOneDatabaseRunEveryItemExactlyOnce)
         ASSERT_TRUE(store.has_value());
         engine::Engine engine(**store, m_registry, options(name), m_clock);
         auto ran = engine.runUntilIdle();
-        ASSERT_TRUE(ran.has_value()) << ran.error().toString().toStdString();
+        ASSERT_OK(ran);
         taken += *ran;
     };
     std::thread a(work, QStringLiteral("a"));

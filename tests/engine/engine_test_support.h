@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "engine/engine.h"
 #include "store/work_store.h"
+#include "test_support.h"
 
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
@@ -27,7 +28,7 @@ protected:
     {
         ASSERT_TRUE(m_dir.isValid());
         auto opened = store::openWorkStore(m_dir.filePath(QStringLiteral("work.db")), m_clock);
-        ASSERT_TRUE(opened.has_value()) << opened.error().toString().toStdString();
+        ASSERT_OK(opened);
         m_store = std::move(*opened);
     }
 

@@ -154,13 +154,13 @@ TEST_F(MatchSearchTest, ARecordIdTypedByAPersonIsPickingItsCandidateOrTakenAsThe
     };
 
     auto offered = engine.checkAnswer(open->first(), typed(" 12 "));
-    ASSERT_TRUE(offered.has_value()) << offered.error().toString().toStdString();
+    ASSERT_OK(offered);
     EXPECT_EQ(offered->choice, "12");
     EXPECT_FALSE(offered->fields.contains("record_id"));
 
     // With a search API there is no index to look in: the case system's id is taken.
     auto other = engine.checkAnswer(open->first(), typed("40"));
-    ASSERT_TRUE(other.has_value()) << other.error().toString().toStdString();
+    ASSERT_OK(other);
     EXPECT_EQ(other->fields.value("record_id").toString(), "40");
     EXPECT_EQ(other->outputs.value("decision").toString(), "matched");
 

@@ -79,7 +79,7 @@ protected:
 TEST_F(MatchStepTest, AcceptsAClearMatchDespiteTyposAndASwappedDate)
 {
     auto step = create(kFields);
-    ASSERT_TRUE(step.has_value()) << step.error().toString().toStdString();
+    ASSERT_OK(step);
     // A form with the date written day-first with day and month swapped, and a typo.
     const StepOutcome outcome = run(**step, form(QStringLiteral("Oliver"), QStringLiteral("Tayler"),
                                                  QStringLiteral("11/05/1990"), QStringLiteral("b33 8th")));
@@ -97,7 +97,7 @@ TEST_F(MatchStepTest, AcceptsAClearMatchDespiteTyposAndASwappedDate)
 TEST_F(MatchStepTest, AsksAPersonToPickBetweenEqualCandidates)
 {
     auto step = create(kFields);
-    ASSERT_TRUE(step.has_value()) << step.error().toString().toStdString();
+    ASSERT_OK(step);
     const StepOutcome outcome = run(**step, form(QStringLiteral("Amelia"), QStringLiteral("Smith"),
                                                  QStringLiteral("1980-03-02"), QStringLiteral("LS6 2AB")));
     ASSERT_EQ(outcome.kind(), StepOutcome::Kind::NeedsHuman);
@@ -152,7 +152,7 @@ TEST_F(MatchStepTest, GivenProbabilitiesAndThresholdsChangeTheDecision)
     auto flat = create(QString(kFields).replace(
         QStringLiteral("comparator: name, column: last_name}"),
         QStringLiteral("comparator: name, column: last_name, m: [0.2, 0.2, 0.2, 0.2, 0.2], u: [0.2, 0.2, 0.2, 0.2, 0.2]}")));
-    ASSERT_TRUE(flat.has_value()) << flat.error().toString().toStdString();
+    ASSERT_OK(flat);
     const StepOutcome flatOutcome = run(**flat, form(QStringLiteral("Oliver"), QStringLiteral("Taylor"),
                                                      QStringLiteral("1990-11-05"), QStringLiteral("B33 8TH")));
     const QJsonArray fields = flatOutcome.outputs()

@@ -164,7 +164,7 @@ TEST_F(RecordSourceTest, PollingEnqueuesEachNewRecordOnceAndMarksItTaken)
 
     forms.markFails = true;  // first poll: stored, but the system will not take them
     auto first = engine::pollSource(engine, *load.bot);
-    ASSERT_TRUE(first.has_value()) << first.error().toString().toStdString();
+    ASSERT_OK(first);
     EXPECT_EQ(first->seen, 4);
     EXPECT_EQ(first->created, 3);
     EXPECT_EQ(first->marked, 0);

@@ -142,7 +142,7 @@ TEST_F(ShadowModeTest, ThePersonsAnswerDrivesTheRestOfTheItem)
     decision.actor = QStringLiteral("alice");
     decision.choice = QStringLiteral("complaint");
     auto resolved = m_store->resolve(e.id, decision);
-    ASSERT_TRUE(resolved.has_value()) << resolved.error().toString().toStdString();
+    ASSERT_OK(resolved);
     ASSERT_TRUE(engine.runUntilIdle().has_value());
 
     const WorkItem done = item(id);

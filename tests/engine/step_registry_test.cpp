@@ -1,4 +1,5 @@
 #include "engine/step_registry.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 

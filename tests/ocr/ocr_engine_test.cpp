@@ -27,7 +27,7 @@ QString expectedText(const QString &caseName, int page = 0)
 OcrDocument readOrFail(const QString &name, const OcrOptions &options = {})
 {
     auto read = OcrEngine().readDocument(fixture(name), options);
-    EXPECT_TRUE(read.has_value()) << read.error().toString().toStdString();
+    EXPECT_OK(read);
     return read.value_or(OcrDocument{});
 }
 

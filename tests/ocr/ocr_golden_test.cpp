@@ -95,7 +95,7 @@ TEST_P(OcrGoldenTest, MatchesExpected)
             << "reason: " << read.error().toString().toStdString();
         return;
     }
-    ASSERT_TRUE(read.has_value()) << read.error().toString().toStdString();
+    ASSERT_OK(read);
     const OcrDocument &document = *read;
 
     EXPECT_EQ(document.pageCount, expected[QStringLiteral("page_count")].toInt());

@@ -32,7 +32,7 @@ protected:
             return StepOutcome::fail(QStringLiteral("bot did not load"));
         const bot::StepDefinition &definition = m_bot.steps.first();
         auto step = m_registry.find(definition.type)->create(m_bot, definition);
-        EXPECT_TRUE(step.has_value()) << step.error().toString().toStdString();
+        EXPECT_OK(step);
         if (!step)
             return StepOutcome::fail(QStringLiteral("step not created"));
         m_item.id = 7;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "ocr/ocr_engine.h"
+#include "test_support.h"
 
 #include <QRegularExpression>
 #include <QString>
@@ -15,7 +16,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <ostream>
 #include <vector>
 
 namespace clerk::ocr::testing {
@@ -93,7 +93,3 @@ inline std::string lineDiff(const QString &expected, const QString &actual)
 }
 
 } // namespace clerk::ocr::testing
-
-QT_BEGIN_NAMESPACE
-inline void PrintTo(const QString &s, std::ostream *os) { *os << '"' << s.toStdString() << '"'; }
-QT_END_NAMESPACE

@@ -271,7 +271,7 @@ TEST_F(AlertMonitorTest, FallingStraightThroughRateFiresOnceAndAgainAfterRepeatA
     for (int i = 0; i < 4; ++i)
         doneStraight(QStringLiteral("s%1").arg(i), kBot, 1min);
     auto round = monitor.check({m_bot});
-    ASSERT_TRUE(round.has_value()) << round.error().toString().toStdString();
+    ASSERT_OK(round);
     EXPECT_TRUE(round->fired.isEmpty());
     EXPECT_TRUE(m_server->requests().isEmpty());
 
@@ -280,7 +280,7 @@ TEST_F(AlertMonitorTest, FallingStraightThroughRateFiresOnceAndAgainAfterRepeatA
         doneAfterPerson(QStringLiteral("p%1").arg(i), kBot);
     m_clock.advance(1min);
     round = monitor.check({m_bot});
-    ASSERT_TRUE(round.has_value()) << round.error().toString().toStdString();
+    ASSERT_OK(round);
     ASSERT_EQ(round->fired.size(), 1);
     EXPECT_EQ(round->sent.size(), 1);
     EXPECT_TRUE(round->unsent.isEmpty());
@@ -333,7 +333,7 @@ TEST_F(AlertMonitorTest, WebhookFailureIsSentAgainAtTheNextCheckWithoutSecondEve
         doneAfterPerson(QStringLiteral("p%1").arg(i), kBot);
     m_status = 500;
     auto round = monitor.check({m_bot});
-    ASSERT_TRUE(round.has_value()) << round.error().toString().toStdString();
+    ASSERT_OK(round);
     EXPECT_EQ(round->fired.size(), 1);
     EXPECT_TRUE(round->sent.isEmpty());
     ASSERT_EQ(round->unsent.size(), 1);
@@ -368,7 +368,7 @@ TEST_F(AlertMonitorTest, OverdueExceptionItemFires)
     const qint64 id = start(QStringLiteral("late"), kBot);
     askPerson(id, QStringLiteral("post-room"), {}, m_clock.now().addSecs(3600));
     auto round = monitor.check({definition});
-    ASSERT_TRUE(round.has_value()) << round.error().toString().toStdString();
+    ASSERT_OK(round);
     EXPECT_TRUE(round->fired.isEmpty());
 
     m_clock.advance(3h);

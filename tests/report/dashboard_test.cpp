@@ -41,7 +41,7 @@ TEST_F(DashboardTest, FiguresPerBotAndDayWithHoursAndCostSaved)
 
     const QList<bot::BotDefinition> bots = {botNamed(kPost, 5), botNamed(QStringLiteral("idle"), 3)};
     auto figures = dashboard(*m_store, bots, {.days = 7, .costPerHour = 24.0, .now = m_clock.now()});
-    ASSERT_TRUE(figures.has_value()) << figures.error().toString().toStdString();
+    ASSERT_OK(figures);
 
     // Seven London days ending today (Wednesday 25 November), from midnight.
     EXPECT_EQ(figures->since, QDateTime(QDate(2026, 11, 19), QTime(0, 0), Qt::UTC));

@@ -5,6 +5,7 @@
 #include "bot/bot_definition.h"
 #include "core/clock.h"
 #include "store/work_store.h"
+#include "test_support.h"
 
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
@@ -23,7 +24,7 @@ protected:
     {
         ASSERT_TRUE(m_dir.isValid());
         auto opened = store::openWorkStore(m_dir.filePath(QStringLiteral("clerk.db")), m_clock);
-        ASSERT_TRUE(opened.has_value()) << opened.error().toString().toStdString();
+        ASSERT_OK(opened);
         m_store = std::move(*opened);
     }
 

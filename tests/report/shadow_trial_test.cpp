@@ -1,6 +1,7 @@
 // Shadow-trial points: the share a shadow-mode bot would have done alone at each
 // confidence threshold, and how often it agreed with the person there.
 #include "report/shadow_trial.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 

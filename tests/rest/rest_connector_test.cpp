@@ -7,6 +7,7 @@
 #include "rest/http_client.h"
 #include "rest/rest_connector.h"
 #include "test_http_server.h"
+#include "test_support.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

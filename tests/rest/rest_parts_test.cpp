@@ -4,6 +4,7 @@
 #include "rest/json_pointer.h"
 #include "rest/rate_limiter.h"
 #include "rest/retry_rules.h"
+#include "test_support.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>

@@ -46,7 +46,7 @@ TEST(RestTimeLimitTest, ACallIsCutShortAtTheDeadlineWithoutTrippingTheBreaker)
     const bot::ConnectorLoad load = bot::loadConnectorText(connectorYaml(server.url()), QStringLiteral("cases.yaml"));
     ASSERT_TRUE(load.connector.has_value());
     auto connector = rest::RestConnector::create(*load.connector);
-    ASSERT_TRUE(connector.has_value()) << connector.error().toString().toStdString();
+    ASSERT_OK(connector);
 
     for (int i = 0; i < 3; ++i) {
         rest::CallOptions options;

@@ -1,5 +1,7 @@
 #include "scheduler/business_hours.h"
 
+#include "test_support.h"
+
 #include <gtest/gtest.h>
 
 namespace clerk::scheduler {
@@ -17,7 +19,7 @@ TEST_P(BusinessHoursTest, Contains)
 {
     const HoursCase &c = GetParam();
     auto hours = BusinessHours::parse(QString::fromLatin1(c.window), QTimeZone("Europe/London"));
-    ASSERT_TRUE(hours.has_value()) << hours.error().toString().toStdString();
+    ASSERT_OK(hours);
     const QDateTime instant = QDateTime::fromString(QString::fromLatin1(c.instant), Qt::ISODate);
     EXPECT_EQ(hours->contains(instant), c.inside) << c.window << " at " << c.instant;
 }

@@ -1,6 +1,6 @@
 #include "scheduler/fire_schedule.h"
 
-#include "qt_printers.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +23,7 @@ FireSchedule cronSchedule(const QString &cron, const QString &zone = QStringLite
     trigger.cron = cron;
     trigger.timeZone = zone;
     auto schedule = FireSchedule::forTrigger(trigger, QStringLiteral("bot"));
-    EXPECT_TRUE(schedule.has_value()) << schedule.error().toString().toStdString();
+    EXPECT_OK(schedule);
     return *schedule;
 }
 
@@ -35,7 +35,7 @@ FireSchedule intervalSchedule(std::chrono::milliseconds every, std::chrono::mill
     trigger.every = every;
     trigger.jitter = jitter;
     auto schedule = FireSchedule::forTrigger(trigger, botName);
-    EXPECT_TRUE(schedule.has_value()) << schedule.error().toString().toStdString();
+    EXPECT_OK(schedule);
     return *schedule;
 }
 

@@ -2,7 +2,7 @@
 // manual clock, the built-in steps and bots loaded from YAML text.
 #pragma once
 
-#include "qt_printers.h"
+#include "test_support.h"
 
 #include "bot/bot_loader.h"
 #include "core/clock.h"
@@ -27,7 +27,7 @@ protected:
     {
         ASSERT_TRUE(m_dir.isValid());
         auto opened = store::openWorkStore(m_dir.filePath(QStringLiteral("work.db")), m_clock);
-        ASSERT_TRUE(opened.has_value()) << opened.error().toString().toStdString();
+        ASSERT_OK(opened);
         m_store = std::move(*opened);
         engine::EngineOptions options;
         options.workerId = QStringLiteral("worker-1");
@@ -64,7 +64,7 @@ protected:
     TickResult tick(Scheduler &scheduler)
     {
         auto result = scheduler.tick();
-        EXPECT_TRUE(result.has_value()) << result.error().toString().toStdString();
+        EXPECT_OK(result);
         if (!result)
             return {};
         for (const QString &problem : result->problems)
