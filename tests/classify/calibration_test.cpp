@@ -1,4 +1,5 @@
 #include "classify/calibration.h"
+#include "test_support.h"
 
 #include <QJsonArray>
 #include <gtest/gtest.h>

@@ -24,7 +24,7 @@ const ClassifierModel &trainedModel()
 {
     static const ClassifierModel model = [] {
         auto trained = ClassifierModel::train(letters(QStringLiteral("train.csv")));
-        EXPECT_TRUE(trained.has_value()) << (trained ? std::string() : trained.error().toString().toStdString());
+        EXPECT_OK(trained);
         return trained ? *trained : ClassifierModel();
     }();
     return model;
@@ -158,7 +158,7 @@ TEST(ClassifierModelTest, SaveAndLoadGiveIdenticalPredictions)
     const QString path = dir.filePath(QStringLiteral("letters.model.v1"));
     ASSERT_TRUE(trainedModel().save(path).has_value());
     auto loaded = ClassifierModel::load(path);
-    ASSERT_TRUE(loaded.has_value()) << loaded.error().toString().toStdString();
+    ASSERT_OK(loaded);
     EXPECT_EQ(loaded->categories(), trainedModel().categories());
     EXPECT_EQ(loaded->info(), trainedModel().info());
     for (const LabelledText &example : letters(QStringLiteral("test.csv"))) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "classify/example_set.h"
+#include "test_support.h"
 
 #include <QString>
 #include <gtest/gtest.h>
@@ -16,7 +17,7 @@ inline QString classifyData(const QString &name)
 inline QList<classify::LabelledText> letters(const QString &name)
 {
     auto set = classify::loadExamples(classifyData(name));
-    EXPECT_TRUE(set.has_value()) << (set ? std::string() : set.error().toString().toStdString());
+    EXPECT_OK(set);
     return set ? set->examples : QList<classify::LabelledText>{};
 }
 

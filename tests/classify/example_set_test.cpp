@@ -60,7 +60,7 @@ TEST(ExampleSetTest, ReadsAFolderPerCategoryAndSkipsOtherFiles)
     write(dir.filePath(QStringLiteral("highways/scan.pdf")), "%PDF");
     write(dir.filePath(QStringLiteral("blue_badge/1.txt")), "A blue badge.");
     auto set = loadExamples(dir.path());
-    ASSERT_TRUE(set.has_value()) << set.error().toString().toStdString();
+    ASSERT_OK(set);
     ASSERT_EQ(set->examples.size(), 3);
     EXPECT_EQ(set->skippedFiles, 1);
     EXPECT_EQ(set->examples[0].category, QStringLiteral("blue_badge"));
@@ -73,7 +73,7 @@ TEST(ExampleSetTest, ReadsCsvWithFileColumnRelativeToTheCsv)
     write(dir.filePath(QStringLiteral("letters/a.txt")), "School place please.");
     write(dir.filePath(QStringLiteral("index.csv")), "file,category,note\nletters/a.txt,school_admissions,x\n");
     auto set = loadExamples(dir.filePath(QStringLiteral("index.csv")));
-    ASSERT_TRUE(set.has_value()) << set.error().toString().toStdString();
+    ASSERT_OK(set);
     ASSERT_EQ(set->examples.size(), 1);
     EXPECT_EQ(set->examples[0].text, QStringLiteral("School place please."));
 }

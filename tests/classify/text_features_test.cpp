@@ -1,4 +1,5 @@
 #include "classify/text_features.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 

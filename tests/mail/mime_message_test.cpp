@@ -2,6 +2,7 @@
 // multiparts and forwarded messages, bodies decoded from base64 and quoted-printable,
 // file names decoded from RFC 2231 parameters and RFC 2047 encoded words.
 #include "mail/mime_message.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -28,7 +29,7 @@ QByteArray attachmentPart(const QByteArray &boundary, const QByteArray &headers,
 MailMessage parseOk(const QByteArray &raw)
 {
     const auto parsed = parseMessage(raw);
-    EXPECT_TRUE(parsed.has_value()) << (parsed ? "" : parsed.error().toString().toStdString());
+    EXPECT_OK(parsed);
     return parsed.value_or(MailMessage{});
 }
 
@@ -285,7 +286,7 @@ TEST(MimeMessageTest, AMessageOverALimitIsRefusedWholeNamingTheLimit)
     };
     for (const auto &c : taken) {
         const auto parsed = parseMessage(c.raw, c.limits);
-        ASSERT_TRUE(parsed.has_value()) << c.name << ": " << parsed.error().toString().toStdString();
+        ASSERT_OK(parsed) << c.name;
         EXPECT_EQ(parsed->attachments.size(), c.attachments) << c.name;
     }
     EXPECT_EQ(parseOk(nested(20)).attachments.at(0).content, QByteArray("%PDF-deep"));
