@@ -52,10 +52,13 @@ QStringList BotDefinition::inputFilePatterns() const
         if (!pattern.isEmpty())
             return pattern.split(u',', Qt::SkipEmptyParts);
     }
+    const QStringList records{QStringLiteral("*.csv"), QStringLiteral("*.json"), QStringLiteral("*.jsonl"),
+                              QStringLiteral("*.ndjson")};
     if (!inputIdField.isEmpty() || inputFields)
-        return {QStringLiteral("*.csv"), QStringLiteral("*.json"), QStringLiteral("*.jsonl"), QStringLiteral("*.ndjson")};
-    return {QStringLiteral("*.pdf"), QStringLiteral("*.tif"), QStringLiteral("*.tiff"), QStringLiteral("*.png"),
-            QStringLiteral("*.jpg"), QStringLiteral("*.jpeg")};
+        return records;
+    // A bot that declares no record shape may read forms or scans.
+    return records + QStringList{QStringLiteral("*.pdf"), QStringLiteral("*.tif"), QStringLiteral("*.tiff"),
+                                 QStringLiteral("*.png"), QStringLiteral("*.jpg"), QStringLiteral("*.jpeg")};
 }
 
 } // namespace clerk::bot

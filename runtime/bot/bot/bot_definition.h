@@ -137,8 +137,8 @@ struct BotDefinition {
     // The file names (wildcards, matched ignoring case) a folder of inputs contributes:
     // input.files when given; else the watch trigger's pattern; else, for a bot that reads
     // records (input.id or input.fields given), record files (*.csv, *.json, *.jsonl,
-    // *.ndjson); else documents (*.pdf, *.tif, *.tiff, *.png, *.jpg, *.jpeg). A file named
-    // on its own is always taken.
+    // *.ndjson); else those and scans (*.pdf, *.tif, *.tiff, *.png, *.jpg, *.jpeg). Never
+    // the bot's YAML or a database beside it. A file named on its own is always taken.
     QStringList inputFilePatterns() const;
     // The definition of a known connector; nullptr when there is none by that name.
     const ConnectorDefinition *connector(const QString &connectorName) const;

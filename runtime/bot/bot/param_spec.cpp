@@ -403,8 +403,9 @@ QList<ParamSpec> buildBotFileSpec()
                               QStringLiteral("Which files of a folder given to clerk run --input are inputs: "
                                              "wildcards separated by commas, e.g. \"*.csv\". Default: the watch "
                                              "trigger's pattern; else record files (.csv, .json, .jsonl, .ndjson) "
-                                             "for a bot with input.id or input.fields; else scans (.pdf, .tif, "
-                                             ".tiff, .png, .jpg, .jpeg). A file named on its own is always taken.")),
+                                             "for a bot with input.id or input.fields; else those and scans (.pdf, "
+                                             ".tif, .tiff, .png, .jpg, .jpeg). A file named on its own is always "
+                                             "taken.")),
             },
             QStringLiteral("What each item's input holds.")),
         ParamSpec::object(
