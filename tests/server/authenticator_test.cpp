@@ -6,6 +6,7 @@
 #include "server/authenticator.h"
 #include "server/password.h"
 
+#include <QLoggingCategory>
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
 
@@ -398,6 +399,35 @@ TEST(ClientAddressTest, ForwardedForIsBelievedOnlyFromTrustedProxies)
             << c.peer << " " << c.forwardedFor.constData();
         EXPECT_EQ(trusted, c.trusted) << c.peer;
     }
+}
+
+QStringList g_serverLines;
+
+void keepServerLines(QtMsgType, const QMessageLogContext &context, const QString &message)
+{
+    if (QLatin1String(context.category) == QLatin1String("clerk.server"))
+        g_serverLines.append(message);
+}
+
+TEST_F(ApiServerTest, AClientChosenPathCannotForgeALogLine)
+{
+    ApiServer server(*m_store, m_clock, ServerOptions{}, {});
+    HttpRequest request;
+    request.method = "POST";
+    request.path = QStringLiteral("/x\n<6>clerk.server: POST /api/v1/session 200\x1b[2J") + QString(500, u'a');
+    request.segments = request.path.split(u'/', Qt::SkipEmptyParts);
+    request.address = QStringLiteral("192.0.2.7");
+    g_serverLines.clear();
+    const QtMessageHandler previous = qInstallMessageHandler(keepServerLines);
+    QLoggingCategory::setFilterRules(QStringLiteral("clerk.server.info=true"));
+    EXPECT_EQ(server.respond(request).status, 404);
+    qInstallMessageHandler(previous);
+    ASSERT_EQ(g_serverLines.size(), 1);
+    const QString line = g_serverLines.first();
+    EXPECT_FALSE(line.contains(u'\n')) << line.toStdString();
+    EXPECT_FALSE(line.contains(QChar(0x1b))) << line.toStdString();
+    EXPECT_TRUE(line.contains(QStringLiteral("/x\\x0a<6>"))) << line.toStdString();
+    EXPECT_LT(line.size(), 300);
 }
 
 } // namespace

@@ -25,6 +25,21 @@ Q_LOGGING_CATEGORY(lcServer, "clerk.server")
 
 namespace {
 
+// Client-chosen text as it may go into a log line: control characters (a forged line
+// break, an escape sequence) shown as \xNN, and at most 200 characters.
+QString loggable(const QString &text)
+{
+    constexpr qsizetype kMax = 200;
+    QString out;
+    for (const QChar c : text.left(kMax)) {
+        if (c.unicode() < 0x20 || c.unicode() == 0x7f || c.category() == QChar::Other_Control)
+            out += QStringLiteral("\\x%1").arg(c.unicode(), 2, 16, QLatin1Char('0'));
+        else
+            out += c;
+    }
+    return text.size() > kMax ? out + QStringLiteral("...") : out;
+}
+
 QByteArray methodName(QHttpServerRequest::Method method)
 {
     switch (method) {
@@ -336,7 +351,8 @@ HttpResponse ApiServer::finished(const QByteArray &method, const QString &path, 
     if (!hasCacheControl)
         response.withHeader("Cache-Control", "no-store");
     if (method != "GET" && method != "HEAD")
-        qCInfo(lcServer, "%s %s %d", method.constData(), qUtf8Printable(path), response.status);
+        qCInfo(lcServer, "%s %s %d", qUtf8Printable(loggable(QString::fromLatin1(method))), qUtf8Printable(loggable(path)),
+               response.status);
     return response;
 }
 
