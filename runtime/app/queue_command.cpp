@@ -230,25 +230,138 @@ int rejectEvery(store::WorkStore &store, const QString &bot, const QString &team
 
 } // namespace
 
+namespace {
+
+// The options of clerk queue, shared by its actions.
+struct QueueOptions {
+    QCommandLineOption team{QStringLiteral("team"), QStringLiteral("Only this team's items."), QStringLiteral("team")};
+    QCommandLineOption botName{QStringLiteral("bot"), QStringLiteral("Only this bot's items."), QStringLiteral("bot")};
+    QCommandLineOption state{QStringLiteral("state"), QStringLiteral("open, claimed, resolved or rejected."),
+                             QStringLiteral("state")};
+    QCommandLineOption limit{QStringLiteral("limit"), QStringLiteral("At most this many items (default 50)."),
+                             QStringLiteral("n"), QStringLiteral("50")};
+    QCommandLineOption as{QStringLiteral("as"), QStringLiteral("The person acting (default: $USER)."), QStringLiteral("name")};
+    QCommandLineOption claimFor{QStringLiteral("for"), QStringLiteral("How long a claim lasts (default 30m)."),
+                                QStringLiteral("duration"), QStringLiteral("30m")};
+    QCommandLineOption choice{QStringLiteral("choice"), QStringLiteral("The chosen answer: its value, or its number in 'show'."),
+                              QStringLiteral("value")};
+    QCommandLineOption field{QStringLiteral("field"), QStringLiteral("A field value, NAME=VALUE (repeatable)."),
+                             QStringLiteral("name=value")};
+    QCommandLineOption note{QStringLiteral("note"), QStringLiteral("A note for the audit trail."), QStringLiteral("text")};
+    QCommandLineOption reason{QStringLiteral("reason"), QStringLiteral("Why the item is rejected."), QStringLiteral("text")};
+    QCommandLineOption noContinue{QStringLiteral("no-continue"),
+                                  QStringLiteral("Record the answer only; the bot resumes the item on its next run.")};
+    QCommandLineOption all{QStringLiteral("all"), QStringLiteral("reject: every undecided item of --bot (and --team).")};
+
+    void addTo(QCommandLineParser &parser) const
+    {
+        parser.addOptions({team, botName, state, limit, as, claimFor, choice, field, note, reason, noContinue, all});
+    }
+};
+
+// clerk queue list: the undecided items (or those in --state), soonest SLA first.
+int listExceptions(store::WorkStore &store, const QCommandLineParser &parser, const QueueOptions &o, bool json)
+{
+    store::ExceptionFilter filter;
+    filter.team = parser.value(o.team);
+    filter.bot = parser.value(o.botName);
+    filter.limit = parser.value(o.limit).toInt();
+    if (parser.isSet(o.state)) {
+        filter.state = store::exceptionStateFromString(parser.value(o.state));
+        if (!filter.state) {
+            err() << "clerk queue list: --state is one of open, claimed, resolved, rejected\n";
+            err().flush();
+            return ExitInvalid;
+        }
+    }
+    auto list = store.exceptions(filter);
+    if (!list)
+        return storeError(list.error());
+    if (json) {
+        QJsonArray array;
+        for (const store::ExceptionItem &e : *list)
+            array.append(toJson(shownToPeople(e), false));
+        printJson(array);
+        return ExitOk;
+    }
+    if (list->isEmpty()) {
+        out() << "No exception items" << (filter.team.isEmpty() ? QString() : QStringLiteral(" for team ") + filter.team) << ".\n";
+        out().flush();
+        return ExitOk;
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    TextTable table({QStringLiteral("ID"), QStringLiteral("ITEM"), QStringLiteral("BOT"), QStringLiteral("TEAM"),
+                     QStringLiteral("AGE"), QStringLiteral("SLA"), QStringLiteral("CLAIMED"), QStringLiteral("REASON")});
+    for (const store::ExceptionItem &e : *list) {
+        const bool undecided = e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed;
+        const bool breached = undecided && e.slaDueAt < now;
+        // A decided item's SLA no longer runs: it shows how it ended instead.
+        const QString sla = !undecided ? toString(e.state)
+                            : breached ? QStringLiteral("BREACHED ") + relativeTime(e.slaDueAt, now)
+                                       : relativeTime(e.slaDueAt, now);
+        table.addRow({QString::number(e.id), QString::number(e.itemId), e.bot, e.team,
+                      formatDuration(std::chrono::milliseconds(std::max<qint64>(0, e.createdAt.msecsTo(now)) / 1000 * 1000)),
+                      sla, e.claimedBy.isEmpty() ? QStringLiteral("-") : e.claimedBy, e.reason});
+    }
+    table.print(out());
+    return ExitOk;
+}
+
+// The answer given with --choice (a value or its number) and --field NAME=VALUE; nullopt
+// (after saying why) when it cannot be read.
+std::optional<store::Decision> decisionFrom(const QCommandLineParser &parser, const QueueOptions &o,
+                                            const store::ExceptionItem &exception, const QString &actor)
+{
+    const qint64 id = exception.id;
+    store::Decision decision;
+    decision.actor = actor;
+    decision.note = parser.value(o.note);
+    if (parser.isSet(o.choice)) {
+        QString value = parser.value(o.choice);
+        bool isNumber = false;
+        const int number = value.toInt(&isNumber);
+        const bool isValue = std::any_of(exception.choices.begin(), exception.choices.end(),
+                                         [&](const HumanChoice &c) { return c.value == value; });
+        if (isNumber && !isValue) {
+            if (number < 1 || number > exception.choices.size()) {
+                err() << "clerk queue resolve: choice " << number << " does not exist; exception " << id << " offers "
+                      << exception.choices.size() << " choices (see clerk queue show " << id << ")\n";
+                err().flush();
+                return std::nullopt;
+            }
+            value = exception.choices.at(number - 1).value;
+        }
+        decision.choice = value;
+    }
+    for (const QString &pair : parser.values(o.field)) {
+        const qsizetype eq = pair.indexOf(QLatin1Char('='));
+        if (eq <= 0) {
+            err() << "clerk queue resolve: --field takes NAME=VALUE, got '" << pair << "'\n";
+            err().flush();
+            return std::nullopt;
+        }
+        decision.fields.insert(pair.left(eq).trimmed(), pair.mid(eq + 1));
+    }
+    if (decision.choice.isEmpty() && decision.fields.isEmpty()) {
+        err() << "clerk queue resolve: give --choice and/or --field NAME=VALUE (see clerk queue show " << id << ")\n";
+        err().flush();
+        return std::nullopt;
+    }
+    return decision;
+}
+
+} // namespace
+
 int queueCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QString::fromLatin1(kQueueUsage));
     CommonOptions common;
     common.addTo(parser);
-    QCommandLineOption team(QStringLiteral("team"), QStringLiteral("Only this team's items."), QStringLiteral("team"));
-    QCommandLineOption botName(QStringLiteral("bot"), QStringLiteral("Only this bot's items."), QStringLiteral("bot"));
-    QCommandLineOption state(QStringLiteral("state"), QStringLiteral("open, claimed, resolved or rejected."), QStringLiteral("state"));
-    QCommandLineOption limit(QStringLiteral("limit"), QStringLiteral("At most this many items (default 50)."), QStringLiteral("n"), QStringLiteral("50"));
-    QCommandLineOption as(QStringLiteral("as"), QStringLiteral("The person acting (default: $USER)."), QStringLiteral("name"));
-    QCommandLineOption claimFor(QStringLiteral("for"), QStringLiteral("How long a claim lasts (default 30m)."), QStringLiteral("duration"), QStringLiteral("30m"));
-    QCommandLineOption choice(QStringLiteral("choice"), QStringLiteral("The chosen answer: its value, or its number in 'show'."), QStringLiteral("value"));
-    QCommandLineOption field(QStringLiteral("field"), QStringLiteral("A field value, NAME=VALUE (repeatable)."), QStringLiteral("name=value"));
-    QCommandLineOption note(QStringLiteral("note"), QStringLiteral("A note for the audit trail."), QStringLiteral("text"));
-    QCommandLineOption reason(QStringLiteral("reason"), QStringLiteral("Why the item is rejected."), QStringLiteral("text"));
-    QCommandLineOption noContinue(QStringLiteral("no-continue"), QStringLiteral("Record the answer only; the bot resumes the item on its next run."));
-    QCommandLineOption all(QStringLiteral("all"), QStringLiteral("reject: every undecided item of --bot (and --team)."));
-    parser.addOptions({team, botName, state, limit, as, claimFor, choice, field, note, reason, noContinue, all});
+    const QueueOptions o;
+    o.addTo(parser);
+    const QCommandLineOption &team = o.team, &botName = o.botName, &as = o.as, &claimFor = o.claimFor,
+                             &reason = o.reason, &noContinue = o.noContinue, &all = o.all;
     parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("list, show, claim, release, resolve or reject."));
     parser.addPositionalArgument(QStringLiteral("id"), QStringLiteral("The exception item's id."), QStringLiteral("[ID]"));
     int exitCode = ExitOk;
@@ -307,51 +420,8 @@ int queueCommand(const QStringList &arguments)
         return rejectEvery(store, parser.value(botName).trimmed(), parser.value(team), actor, parser.value(reason), json);
     }
 
-    if (action == QLatin1String("list")) {
-        store::ExceptionFilter filter;
-        filter.team = parser.value(team);
-        filter.bot = parser.value(botName);
-        filter.limit = parser.value(limit).toInt();
-        if (parser.isSet(state)) {
-            filter.state = store::exceptionStateFromString(parser.value(state));
-            if (!filter.state) {
-                err() << "clerk queue list: --state is one of open, claimed, resolved, rejected\n";
-                err().flush();
-                return ExitInvalid;
-            }
-        }
-        auto list = store.exceptions(filter);
-        if (!list)
-            return storeError(list.error());
-        if (json) {
-            QJsonArray array;
-            for (const store::ExceptionItem &e : *list)
-                array.append(toJson(shownToPeople(e), false));
-            printJson(array);
-            return ExitOk;
-        }
-        if (list->isEmpty()) {
-            out() << "No exception items" << (filter.team.isEmpty() ? QString() : QStringLiteral(" for team ") + filter.team) << ".\n";
-            out().flush();
-            return ExitOk;
-        }
-        const QDateTime now = QDateTime::currentDateTimeUtc();
-        TextTable table({QStringLiteral("ID"), QStringLiteral("ITEM"), QStringLiteral("BOT"), QStringLiteral("TEAM"),
-                         QStringLiteral("AGE"), QStringLiteral("SLA"), QStringLiteral("CLAIMED"), QStringLiteral("REASON")});
-        for (const store::ExceptionItem &e : *list) {
-            const bool undecided = e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed;
-            const bool breached = undecided && e.slaDueAt < now;
-            // A decided item's SLA no longer runs: it shows how it ended instead.
-            const QString sla = !undecided ? toString(e.state)
-                                : breached ? QStringLiteral("BREACHED ") + relativeTime(e.slaDueAt, now)
-                                           : relativeTime(e.slaDueAt, now);
-            table.addRow({QString::number(e.id), QString::number(e.itemId), e.bot, e.team,
-                          formatDuration(std::chrono::milliseconds(std::max<qint64>(0, e.createdAt.msecsTo(now)) / 1000 * 1000)),
-                          sla, e.claimedBy.isEmpty() ? QStringLiteral("-") : e.claimedBy, e.reason});
-        }
-        table.print(out());
-        return ExitOk;
-    }
+    if (action == QLatin1String("list"))
+        return listExceptions(store, parser, o, json);
 
     auto exception = store.exception(id);
     if (!exception)
@@ -401,41 +471,10 @@ int queueCommand(const QStringList &arguments)
     }
 
     // resolve
-    store::Decision decision;
-    decision.actor = actor;
-    decision.note = parser.value(note);
-    if (parser.isSet(choice)) {
-        QString value = parser.value(choice);
-        bool isNumber = false;
-        const int number = value.toInt(&isNumber);
-        const bool isValue = std::any_of(exception->choices.begin(), exception->choices.end(),
-                                         [&](const HumanChoice &c) { return c.value == value; });
-        if (isNumber && !isValue) {
-            if (number < 1 || number > exception->choices.size()) {
-                err() << "clerk queue resolve: choice " << number << " does not exist; exception " << id << " offers "
-                      << exception->choices.size() << " choices (see clerk queue show " << id << ")\n";
-                err().flush();
-                return ExitInvalid;
-            }
-            value = exception->choices.at(number - 1).value;
-        }
-        decision.choice = value;
-    }
-    for (const QString &pair : parser.values(field)) {
-        const qsizetype eq = pair.indexOf(QLatin1Char('='));
-        if (eq <= 0) {
-            err() << "clerk queue resolve: --field takes NAME=VALUE, got '" << pair << "'\n";
-            err().flush();
-            return ExitInvalid;
-        }
-        decision.fields.insert(pair.left(eq).trimmed(), pair.mid(eq + 1));
-    }
-    if (decision.choice.isEmpty() && decision.fields.isEmpty()) {
-        err() << "clerk queue resolve: give --choice and/or --field NAME=VALUE (see clerk queue show " << id << ")\n";
-        err().flush();
+    const auto decision = decisionFrom(parser, o, *exception, actor);
+    if (!decision)
         return ExitInvalid;
-    }
-    auto checked = checkedAnswer(store, *exception, decision, parser.values(common.connectors));
+    auto checked = checkedAnswer(store, *exception, *decision, parser.values(common.connectors));
     if (!checked) {
         if (checked.error().code() != ErrorCode::InvalidArgument)
             return storeError(checked.error());
