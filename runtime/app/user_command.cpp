@@ -66,6 +66,99 @@ Result<QString> readPassword(const QString &file)
     return first;
 }
 
+int complain(const QString &message)
+{
+    err() << "clerk user: " << message << "\n";
+    err().flush();
+    return ExitInvalid;
+}
+
+// clerk user list: everyone, with team and role.
+int listUsers(store::WorkStore &store, bool json)
+{
+    auto users = store.users();
+    if (!users)
+        return complain(users.error().toString());
+    if (json) {
+        QJsonArray array;
+        for (const store::UserAccount &user : *users) {
+            array.append(QJsonObject{{QStringLiteral("name"), user.name},
+                                     {QStringLiteral("team"), user.team},
+                                     {QStringLiteral("role"), store::toString(user.role)},
+                                     {QStringLiteral("disabled"), user.disabled}});
+        }
+        printJson(array);
+        return ExitOk;
+    }
+    if (users->isEmpty())
+        out() << "no users yet: clerk user add NAME --team TEAM\n";
+    for (const store::UserAccount &user : *users) {
+        out() << user.name << "\t" << user.team << "\t" << store::toString(user.role)
+              << (user.disabled ? "\tdisabled" : "") << "\n";
+    }
+    out().flush();
+    return ExitOk;
+}
+
+// clerk user token: a new API token acting as `name`, printed once; only its digest is kept.
+int addToken(store::WorkStore &store, const QString &name, const QString &label,
+             std::optional<std::chrono::milliseconds> expiresIn, const QString &actor)
+{
+    const QString token = server::randomToken();
+    store::ApiToken saved{.idHash = server::tokenDigest(token), .name = label, .user = name};
+    if (expiresIn)
+        saved.expiresAt = QDateTime::currentDateTimeUtc().addMSecs(expiresIn->count());
+    if (auto stored = store.saveApiToken(saved, actor); !stored)
+        return complain(stored.error().toString());
+    out() << token << "\n";
+    out().flush();
+    err() << "clerk user: keep this token secret; it is shown only now. Send it as 'Authorization: Bearer "
+             "TOKEN'. Its id is "
+          << saved.id()
+          << (saved.expiresAt.isValid() ? QStringLiteral("; it expires %1").arg(saved.expiresAt.toString(Qt::ISODate))
+                                        : QString())
+          << ".\n";
+    err().flush();
+    return ExitOk;
+}
+
+// clerk user tokens: `name`'s tokens by id, never their secret.
+int listTokens(store::WorkStore &store, const QString &name, bool json)
+{
+    auto tokens = store.apiTokensOf(name);
+    if (!tokens)
+        return complain(tokens.error().toString());
+    const auto timeText = [](const QDateTime &time) {
+        return time.isValid() ? time.toUTC().toString(Qt::ISODate) : QString();
+    };
+    if (json) {
+        QJsonArray array;
+        for (const store::ApiToken &token : *tokens) {
+            const auto orNull = [&](const QDateTime &time) {
+                return time.isValid() ? QJsonValue(timeText(time)) : QJsonValue(QJsonValue::Null);
+            };
+            array.append(QJsonObject{{QStringLiteral("id"), token.id()},
+                                     {QStringLiteral("label"), token.name},
+                                     {QStringLiteral("created_at"), orNull(token.createdAt)},
+                                     {QStringLiteral("expires_at"), orNull(token.expiresAt)},
+                                     {QStringLiteral("revoked_at"), orNull(token.revokedAt)}});
+        }
+        printJson(array);
+        return ExitOk;
+    }
+    if (tokens->isEmpty())
+        out() << name << " has no API tokens\n";
+    for (const store::ApiToken &token : *tokens) {
+        out() << token.id() << "\t" << token.name << "\tcreated " << timeText(token.createdAt) << "\t"
+              << (token.expiresAt.isValid() ? QStringLiteral("expires ") + timeText(token.expiresAt)
+                                            : QStringLiteral("never expires"))
+              << (token.revokedAt.isValid() ? QStringLiteral("\trevoked ") + timeText(token.revokedAt) : QString())
+              << "\n";
+    }
+    out().flush();
+    return ExitOk;
+}
+
 } // namespace
 
 int userCommand(const QStringList &arguments)
@@ -108,11 +201,6 @@ int userCommand(const QStringList &arguments)
     int exitCode = ExitOk;
     if (!parseCommand(parser, arguments, exitCode))
         return exitCode;
-    const auto complain = [](const QString &message) {
-        err() << "clerk user: " << message << "\n";
-        err().flush();
-        return int(ExitInvalid);
-    };
     const QStringList positional = parser.positionalArguments();
     const QString action = positional.value(0);
     const QStringList actions = {QStringLiteral("add"),    QStringLiteral("passwd"), QStringLiteral("disable"),
@@ -155,30 +243,8 @@ int userCommand(const QStringList &arguments)
         return ExitOk;
     }
 
-    if (action == QLatin1String("list")) {
-        auto users = (*store)->users();
-        if (!users)
-            return complain(users.error().toString());
-        if (parser.isSet(common.json)) {
-            QJsonArray array;
-            for (const store::UserAccount &user : *users) {
-                array.append(QJsonObject{{QStringLiteral("name"), user.name},
-                                         {QStringLiteral("team"), user.team},
-                                         {QStringLiteral("role"), store::toString(user.role)},
-                                         {QStringLiteral("disabled"), user.disabled}});
-            }
-            printJson(array);
-            return ExitOk;
-        }
-        if (users->isEmpty())
-            out() << "no users yet: clerk user add NAME --team TEAM\n";
-        for (const store::UserAccount &user : *users) {
-            out() << user.name << "\t" << user.team << "\t" << store::toString(user.role)
-                  << (user.disabled ? "\tdisabled" : "") << "\n";
-        }
-        out().flush();
-        return ExitOk;
-    }
+    if (action == QLatin1String("list"))
+        return listUsers(**store, parser.isSet(common.json));
 
     if (action == QLatin1String("add")) {
         if (!parser.isSet(team))
@@ -209,58 +275,10 @@ int userCommand(const QStringList &arguments)
     if (action == QLatin1String("token")) {
         if (!parser.isSet(label))
             return complain(QStringLiteral("token needs --label, saying what the token is for"));
-        const QString token = server::randomToken();
-        store::ApiToken saved{.idHash = server::tokenDigest(token), .name = parser.value(label), .user = name};
-        if (expiresIn)
-            saved.expiresAt = QDateTime::currentDateTimeUtc().addMSecs(expiresIn->count());
-        if (auto stored = (*store)->saveApiToken(saved, actor); !stored)
-            return complain(stored.error().toString());
-        out() << token << "\n";
-        out().flush();
-        err() << "clerk user: keep this token secret; it is shown only now. Send it as 'Authorization: Bearer "
-                 "TOKEN'. Its id is "
-              << saved.id()
-              << (saved.expiresAt.isValid() ? QStringLiteral("; it expires %1").arg(saved.expiresAt.toString(Qt::ISODate))
-                                            : QString())
-              << ".\n";
-        err().flush();
-        return ExitOk;
+        return addToken(**store, name, parser.value(label), expiresIn, actor);
     }
-
-    if (action == QLatin1String("tokens")) {
-        auto tokens = (*store)->apiTokensOf(name);
-        if (!tokens)
-            return complain(tokens.error().toString());
-        const auto timeText = [](const QDateTime &time) {
-            return time.isValid() ? time.toUTC().toString(Qt::ISODate) : QString();
-        };
-        if (parser.isSet(common.json)) {
-            QJsonArray array;
-            for (const store::ApiToken &token : *tokens) {
-                const auto orNull = [&](const QDateTime &time) {
-                    return time.isValid() ? QJsonValue(timeText(time)) : QJsonValue(QJsonValue::Null);
-                };
-                array.append(QJsonObject{{QStringLiteral("id"), token.id()},
-                                         {QStringLiteral("label"), token.name},
-                                         {QStringLiteral("created_at"), orNull(token.createdAt)},
-                                         {QStringLiteral("expires_at"), orNull(token.expiresAt)},
-                                         {QStringLiteral("revoked_at"), orNull(token.revokedAt)}});
-            }
-            printJson(array);
-            return ExitOk;
-        }
-        if (tokens->isEmpty())
-            out() << name << " has no API tokens\n";
-        for (const store::ApiToken &token : *tokens) {
-            out() << token.id() << "\t" << token.name << "\tcreated " << timeText(token.createdAt) << "\t"
-                  << (token.expiresAt.isValid() ? QStringLiteral("expires ") + timeText(token.expiresAt)
-                                                : QStringLiteral("never expires"))
-                  << (token.revokedAt.isValid() ? QStringLiteral("\trevoked ") + timeText(token.revokedAt) : QString())
-                  << "\n";
-        }
-        out().flush();
-        return ExitOk;
-    }
+    if (action == QLatin1String("tokens"))
+        return listTokens(**store, name, parser.isSet(common.json));
 
     bool signOut = false;
     if (action == QLatin1String("passwd")) {

@@ -302,6 +302,24 @@ Status SqlWorkStore::recordSignIn(const QString &userName, const QString &addres
     });
 }
 
+namespace {
+
+// The row of a "SELECT COUNT(*), MAX(at)" over failed sign-ins.
+Result<SignInFailures> failuresCounted(Result<QSqlQuery> &query)
+{
+    if (!query)
+        return fail(query.error());
+    SignInFailures failures;
+    if (query->next()) {
+        failures.count = query->value(0).toLongLong();
+        failures.lastAt = timeFrom(query->value(1));
+    }
+    query->finish();
+    return failures;
+}
+
+} // namespace
+
 Result<SignInFailures> SqlWorkStore::signInFailures(const QString &userName, const QString &address, QDateTime since)
 {
     auto lastSuccess = run(QStringLiteral("SELECT MAX(at) FROM sign_in_attempts WHERE user_name = ? AND address = ?"
@@ -316,15 +334,7 @@ Result<SignInFailures> SqlWorkStore::signInFailures(const QString &userName, con
     auto query = run(QStringLiteral("SELECT COUNT(*), MAX(at) FROM sign_in_attempts WHERE user_name = ? AND address = ?"
                                     " AND succeeded = 0 AND at >= ?"),
                      {userName, address, from});
-    if (!query)
-        return fail(query.error());
-    SignInFailures failures;
-    if (query->next()) {
-        failures.count = query->value(0).toLongLong();
-        failures.lastAt = timeFrom(query->value(1));
-    }
-    query->finish();
-    return failures;
+    return failuresCounted(query);
 }
 
 Result<SignInFailures> SqlWorkStore::signInFailuresFrom(const QString &address, QDateTime since)
@@ -332,15 +342,7 @@ Result<SignInFailures> SqlWorkStore::signInFailuresFrom(const QString &address, 
     auto query = run(QStringLiteral("SELECT COUNT(*), MAX(at) FROM sign_in_attempts WHERE address = ? AND succeeded = 0"
                                     " AND at >= ?"),
                      {address, since.toMSecsSinceEpoch()});
-    if (!query)
-        return fail(query.error());
-    SignInFailures failures;
-    if (query->next()) {
-        failures.count = query->value(0).toLongLong();
-        failures.lastAt = timeFrom(query->value(1));
-    }
-    query->finish();
-    return failures;
+    return failuresCounted(query);
 }
 
 void SqlWorkStore::setAuditAddress(const QString &address)
