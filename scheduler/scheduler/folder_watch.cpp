@@ -55,7 +55,7 @@ Result<WatchSettings> WatchSettings::forBot(const bot::BotDefinition &bot)
     return settings;
 }
 
-WatchScan FolderWatch::scan(engine::Engine &engine, store::WorkStore &store, const bot::BotDefinition &bot,
+WatchScan FolderWatch::scan(engine::Engine &engine, store::WorkQueue &store, const bot::BotDefinition &bot,
                             const QDateTime &now, const BusinessHours *window)
 {
     WatchScan result;

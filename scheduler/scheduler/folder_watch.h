@@ -25,7 +25,7 @@
 #include "core/error.h"
 #include "engine/engine.h"
 #include "scheduler/business_hours.h"
-#include "store/work_store.h"
+#include "store/work_queue.h"
 
 #include <QDateTime>
 #include <QHash>
@@ -65,7 +65,7 @@ public:
     // One scan at `now`. `window`: when set, ready files outside it wait (they are not
     // lost). Never fails as a whole: problems with one file are reported and the others
     // go on.
-    WatchScan scan(engine::Engine &engine, store::WorkStore &store, const bot::BotDefinition &bot,
+    WatchScan scan(engine::Engine &engine, store::WorkQueue &store, const bot::BotDefinition &bot,
                    const QDateTime &now, const BusinessHours *window);
 
     // When the next scan is worth doing: a waiting file settles, or the poll interval

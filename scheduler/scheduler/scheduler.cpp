@@ -14,7 +14,7 @@ constexpr int kMaxSlotsPerTick = 200000;  // a bound on the walk to the newest d
 
 } // namespace
 
-Scheduler::Scheduler(store::WorkStore &store, engine::Engine &submitter, const Clock &clock, SchedulerOptions options)
+Scheduler::Scheduler(SchedulerStore store, engine::Engine &submitter, const Clock &clock, SchedulerOptions options)
     : m_store(store), m_engine(submitter), m_clock(clock), m_options(std::move(options))
 {
     if (m_options.owner.isEmpty())
@@ -86,7 +86,7 @@ Result<TickResult> Scheduler::tick()
 {
     TickResult result;
     const QDateTime now = m_clock.now();
-    auto leading = m_store.tryAcquireLeadership(kLeadership, m_options.owner, m_options.leadershipLease);
+    auto leading = m_store.leadership.tryAcquireLeadership(kLeadership, m_options.owner, m_options.leadershipLease);
     if (!leading) {
         m_leader = false;
         return fail(Error(leading.error()).withContext(QStringLiteral("scheduler leadership")));
@@ -99,7 +99,7 @@ Result<TickResult> Scheduler::tick()
     // handled by its misfire policy.
     QStringList paused;
     if (m_leader) {
-        if (auto listed = m_store.pausedBots(); listed)
+        if (auto listed = m_store.work.pausedBots(); listed)
             paused = *listed;
         else
             result.problems.append(QStringLiteral("cannot read the paused bots: %1").arg(listed.error().toString()));
@@ -120,7 +120,7 @@ Result<TickResult> Scheduler::tick()
     for (const std::shared_ptr<BotEntry> &entry : entries) {
         if (!entry->watch)
             continue;
-        const WatchScan scan = entry->watch->scan(m_engine, m_store, entry->definition, now,
+        const WatchScan scan = entry->watch->scan(m_engine, m_store.work, entry->definition, now,
                                                   entry->window ? &*entry->window : nullptr);
         result.enqueued += scan.enqueued;
         result.filed += scan.filed;
@@ -132,7 +132,7 @@ Result<TickResult> Scheduler::tick()
 Result<QDateTime> Scheduler::lastHandled(const BotEntry &entry, const QDateTime &now)
 {
     // The newest items of the bot: counts from the summary give the offset of the last page.
-    auto summary = m_store.summary();
+    auto summary = m_store.figures.summary();
     if (!summary)
         return fail(summary.error());
     qint64 total = 0;
@@ -146,7 +146,7 @@ Result<QDateTime> Scheduler::lastHandled(const BotEntry &entry, const QDateTime 
     filter.bot = entry.definition.name;
     filter.limit = kPage;
     filter.offset = static_cast<int>(std::max<qint64>(0, total - kPage));
-    auto items = m_store.items(filter);
+    auto items = m_store.work.items(filter);
     if (!items)
         return fail(items.error());
     std::optional<QDateTime> newest;

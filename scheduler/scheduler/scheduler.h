@@ -2,7 +2,7 @@
 // items through the engine. It runs no steps itself (workers do), so one per process.
 //
 // Time triggers (cron, every) fire only while this process holds the cluster-wide
-// leadership "scheduler" (WorkStore::tryAcquireLeadership with options.owner), so a
+// leadership "scheduler" (Leadership::tryAcquireLeadership with options.owner), so a
 // cluster of clerk processes sharing a database fires each slot once. Each fire is an
 // item with source reference "cron:<ISO UTC nominal time>" or "interval:<...>" and payload
 // {"fired_at": ISO UTC nominal time, "trigger": "cron"|"interval"} (plus "catch_up": true
@@ -59,13 +59,16 @@
 #include "scheduler/fire_schedule.h"
 #include "scheduler/folder_watch.h"
 #include "scheduler/mailbox_watch.h"
-#include "store/work_store.h"
+#include "store/figures.h"
+#include "store/leadership.h"
+#include "store/work_queue.h"
 
 #include <QDateTime>
 #include <QMap>
 #include <QString>
 #include <QStringList>
 #include <chrono>
+#include <concepts>
 #include <memory>
 #include <optional>
 
@@ -87,9 +90,26 @@ struct TickResult {
     QStringList problems{};  // per bot or file, never document contents
 };
 
+// The roles of the store a Scheduler uses: the work queue (items, paused bots), the
+// leader lease it fires under, and the status counts. Made from any store that plays them
+// all (a store::WorkStore does).
+struct SchedulerStore {
+    template <typename Store>
+        requires std::derived_from<Store, store::WorkQueue> && std::derived_from<Store, store::Leadership>
+                 && std::derived_from<Store, store::Figures>
+    SchedulerStore(Store &store)  // NOLINT(google-explicit-constructor): a store is a SchedulerStore
+        : work(store), leadership(store), figures(store)
+    {
+    }
+
+    store::WorkQueue &work;
+    store::Leadership &leadership;
+    store::Figures &figures;
+};
+
 class Scheduler {
 public:
-    Scheduler(store::WorkStore &store, engine::Engine &submitter, const Clock &clock, SchedulerOptions options = {});
+    Scheduler(SchedulerStore store, engine::Engine &submitter, const Clock &clock, SchedulerOptions options = {});
     ~Scheduler();
 
     // Adds the bot, or replaces the bot with the same name (a reloaded file); also adds it
@@ -126,7 +146,7 @@ private:
     void poll(BotEntry &entry, TickResult &result);
     std::chrono::milliseconds grace() const;
 
-    store::WorkStore &m_store;
+    SchedulerStore m_store;
     engine::Engine &m_engine;
     const Clock &m_clock;
     SchedulerOptions m_options;

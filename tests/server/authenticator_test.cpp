@@ -5,6 +5,7 @@
 #include "server/api_server.h"
 #include "server/authenticator.h"
 #include "server/password.h"
+#include "store/work_store.h"
 
 #include <QLoggingCategory>
 #include <QTemporaryDir>

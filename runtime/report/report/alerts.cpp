@@ -40,7 +40,7 @@ QJsonObject firingParams(const AlertFiring &firing)
 // What one rule is judged on, read from the store. Item figures are read once per window.
 class FigureReader {
 public:
-    FigureReader(store::WorkStore &store, const QString &bot, const QDateTime &now)
+    FigureReader(AlertStore store, const QString &bot, const QDateTime &now)
         : m_store(store), m_bot(bot), m_now(now)
     {
     }
@@ -50,7 +50,7 @@ public:
         RuleFigures figures;
         if (rule.kind == bot::AlertRule::Kind::OldestExceptionOverSla) {
             // Ordered by SLA due time: the first undecided item is the most overdue.
-            auto oldest = m_store.exceptions(store::ExceptionFilter{.bot = m_bot, .limit = 1});
+            auto oldest = m_store.exceptions.exceptions(store::ExceptionFilter{.bot = m_bot, .limit = 1});
             if (!oldest)
                 return fail(oldest.error());
             if (!oldest->isEmpty()) {
@@ -63,7 +63,7 @@ public:
         const qint64 windowMs = rule.window.count();
         if (!m_totals.contains(windowMs)) {
             store::FigureWindow window{.since = m_now.addMSecs(-windowMs), .until = {}, .bot = m_bot};
-            auto counted = m_store.itemFigures(window);
+            auto counted = m_store.figures.itemFigures(window);
             if (!counted)
                 return fail(counted.error());
             store::DayFigures totals;
@@ -81,7 +81,7 @@ public:
     }
 
 private:
-    store::WorkStore &m_store;
+    AlertStore m_store;
     QString m_bot;
     QDateTime m_now;
     QHash<qint64, store::DayFigures> m_totals;
@@ -134,7 +134,7 @@ std::optional<AlertFiring> judge(const QString &bot, const bot::AlertRule &rule,
     return firing;
 }
 
-AlertMonitor::AlertMonitor(store::WorkStore &store, const Clock &clock) : m_store(store), m_clock(clock) {}
+AlertMonitor::AlertMonitor(AlertStore store, const Clock &clock) : m_store(store), m_clock(clock) {}
 
 Result<AlertRound> AlertMonitor::check(const QList<bot::BotDefinition> &bots)
 {
@@ -146,7 +146,7 @@ Result<AlertRound> AlertMonitor::check(const QList<bot::BotDefinition> &bots)
         const QDateTime now = m_clock.now();
         // Firings older than repeat_after neither hold a rule back nor are sent again.
         const QDateTime since = now.addMSecs(-alerts.repeatAfter.count() + 1);
-        auto earlier = m_store.botEvents(definition.name, {kFired, kSent}, since);
+        auto earlier = m_store.log.botEvents(definition.name, {kFired, kSent}, since);
         if (!earlier)
             return fail(earlier.error());
 
@@ -185,7 +185,7 @@ Result<AlertRound> AlertMonitor::check(const QList<bot::BotDefinition> &bots)
             if (!firing)
                 continue;
             firing->firedAt = now;
-            auto recorded = m_store.recordBotEvent(definition.name, kFired, kActor,
+            auto recorded = m_store.log.recordBotEvent(definition.name, kFired, kActor,
                                                    QJsonObject{{QStringLiteral("rule"), firing->rule},
                                                                {QStringLiteral("value"), firing->value},
                                                                {QStringLiteral("threshold"), firing->threshold}});
@@ -230,7 +230,7 @@ Result<AlertRound> AlertMonitor::check(const QList<bot::BotDefinition> &bots)
                 round.unsent.append(firing);
                 continue;
             }
-            auto noted = m_store.recordBotEvent(firing.bot, kSent, kActor,
+            auto noted = m_store.log.recordBotEvent(firing.bot, kSent, kActor,
                                                 QJsonObject{{QStringLiteral("rule"), firing.rule},
                                                             {QStringLiteral("fired_at"),
                                                              firing.firedAt.toUTC().toString(Qt::ISODateWithMs)}});

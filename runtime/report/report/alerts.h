@@ -32,11 +32,14 @@
 #include "bot/bot_definition.h"
 #include "core/clock.h"
 #include "core/error.h"
-#include "store/work_store.h"
+#include "store/event_log.h"
+#include "store/exception_queue.h"
+#include "store/figures.h"
 
 #include <QList>
 #include <QString>
 #include <chrono>
+#include <concepts>
 #include <optional>
 
 namespace clerk::report {
@@ -75,10 +78,27 @@ struct AlertRound {
     QStringList problems{};          // bots whose alerts could not be sent at all (no such connector, ...)
 };
 
+// The roles of the store an AlertMonitor uses: the figures rules are judged on, the
+// exception queue (how overdue its oldest item is), and the event log alerts are recorded
+// in. Made from any store that plays them all (a store::WorkStore does).
+struct AlertStore {
+    template <typename Store>
+        requires std::derived_from<Store, store::Figures> && std::derived_from<Store, store::ExceptionQueue>
+                 && std::derived_from<Store, store::EventLog>
+    AlertStore(Store &store)  // NOLINT(google-explicit-constructor): a store is an AlertStore
+        : figures(store), exceptions(store), log(store)
+    {
+    }
+
+    store::Figures &figures;
+    store::ExceptionQueue &exceptions;
+    store::EventLog &log;
+};
+
 class AlertMonitor {
 public:
     // `store` and `clock` must outlive the monitor.
-    AlertMonitor(store::WorkStore &store, const Clock &clock);
+    AlertMonitor(AlertStore store, const Clock &clock);
 
     // Judges the rules of every bot in `bots` that has `alerts`, records what fires and
     // sends it and whatever earlier firing is still unsent. A connector that cannot be
@@ -87,7 +107,7 @@ public:
     Result<AlertRound> check(const QList<bot::BotDefinition> &bots);
 
 private:
-    store::WorkStore &m_store;
+    AlertStore m_store;
     const Clock &m_clock;
 };
 

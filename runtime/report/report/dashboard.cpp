@@ -55,7 +55,7 @@ QDateTime startOfDays(int days, const QDateTime &now, const QTimeZone &zone)
     return today.addDays(-(qint64(days) - 1)).startOfDay(zone).toUTC();
 }
 
-Result<Dashboard> dashboard(store::WorkStore &store, const QList<bot::BotDefinition> &bots, const DashboardQuery &query)
+Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinition> &bots, const DashboardQuery &query)
 {
     if (!query.zone.isValid())
         return fail(Error::invalidArgument(QStringLiteral("the dashboard needs a valid time zone")));

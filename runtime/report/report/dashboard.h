@@ -22,7 +22,7 @@
 #include "bot/bot_definition.h"
 #include "core/error.h"
 #include "report/shadow_trial.h"
-#include "store/work_store.h"
+#include "store/figures.h"
 
 #include <QDateTime>
 #include <QJsonObject>
@@ -64,7 +64,7 @@ struct Dashboard {
 // manual_minutes and shadow mode; a bot with items but no definition given counts 0
 // minutes). Errors: the store's; InvalidArgument for days outside 1..3660 or an invalid
 // zone.
-Result<Dashboard> dashboard(store::WorkStore &store, const QList<bot::BotDefinition> &bots,
+Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinition> &bots,
                             const DashboardQuery &query);
 
 // The start of the window of `days` calendar days ending today (midnight in `zone`, days-1

@@ -174,7 +174,7 @@ QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const
     return out.toUtf8();
 }
 
-Result<QByteArray> prometheusText(store::WorkStore &store, const QList<bot::BotDefinition> &bots)
+Result<QByteArray> prometheusText(store::Figures &store, const QList<bot::BotDefinition> &bots)
 {
     auto figures = store.lifetimeFigures(itemDurationBuckets());
     if (!figures)

@@ -10,7 +10,7 @@
 
 #include "bot/bot_definition.h"
 #include "core/error.h"
-#include "store/work_store.h"
+#include "store/figures.h"
 
 #include <QByteArray>
 #include <QList>
@@ -25,7 +25,7 @@ QList<std::chrono::milliseconds> itemDurationBuckets();
 // Every metric, with HELP and TYPE lines. `bots` supply manual_minutes for
 // clerk_hours_saved_total; a bot in the store but not given counts 0 minutes. Errors: the
 // store's.
-Result<QByteArray> prometheusText(store::WorkStore &store, const QList<bot::BotDefinition> &bots);
+Result<QByteArray> prometheusText(store::Figures &store, const QList<bot::BotDefinition> &bots);
 
 // The same from figures already read: `now` dates the queues' oldest ages.
 QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const QList<store::TeamQueue> &queues,

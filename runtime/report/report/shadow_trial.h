@@ -6,7 +6,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
-#include "store/work_store.h"
+#include "store/figures.h"
 
 #include <QList>
 #include <optional>

@@ -84,10 +84,10 @@ HttpResponse ApiServer::listExceptions(const Principal &principal, const HttpReq
     }
     if (auto bad = readPaging(request, filter.limit, filter.offset))
         return *bad;
-    auto found = m_store.exceptions(filter);
+    auto found = m_store.exceptions.exceptions(filter);
     if (!found)
         return errorResponse(found.error());
-    auto total = m_store.countExceptions(filter);
+    auto total = m_store.exceptions.countExceptions(filter);
     if (!total)
         return errorResponse(total.error());
     const QDateTime now = m_clock.now();
@@ -104,7 +104,7 @@ HttpResponse ApiServer::listExceptions(const Principal &principal, const HttpReq
 
 HttpResponse ApiServer::exceptionDetail(const store::ExceptionItem &item)
 {
-    auto work = m_store.item(item.itemId);
+    auto work = m_store.work.item(item.itemId);
     if (!work)
         return errorResponse(work.error());
     int pages = 0;
@@ -124,19 +124,19 @@ HttpResponse ApiServer::nextException(const Principal &principal, const HttpRequ
         return HttpResponse::error(403, QStringLiteral("forbidden"), QStringLiteral("that is another team's queue"));
     // Others may be taking items at the same moment: try the next few.
     for (int attempt = 0; attempt < 5; ++attempt) {
-        auto open = m_store.exceptions({.team = team, .state = store::ExceptionState::Open, .limit = 5});
+        auto open = m_store.exceptions.exceptions({.team = team, .state = store::ExceptionState::Open, .limit = 5});
         if (!open)
             return errorResponse(open.error());
         if (open->isEmpty())
             return HttpResponse::noContent();
         for (const store::ExceptionItem &candidate : *open) {
-            auto claimed = m_store.claim(candidate.id, principal.user.name, m_options.claimFor);
+            auto claimed = m_store.exceptions.claim(candidate.id, principal.user.name, m_options.claimFor);
             if (!claimed) {
                 if (claimed.error().code() == ErrorCode::Conflict)
                     continue;
                 return errorResponse(claimed.error());
             }
-            auto item = m_store.exception(candidate.id);
+            auto item = m_store.exceptions.exception(candidate.id);
             return item ? exceptionDetail(*item) : errorResponse(item.error());
         }
     }
@@ -146,7 +146,7 @@ HttpResponse ApiServer::nextException(const Principal &principal, const HttpRequ
 HttpResponse ApiServer::exceptionRoute(const Principal &principal, const HttpRequest &request, qint64 id,
                                        const QString &action)
 {
-    auto item = m_store.exception(id);
+    auto item = m_store.exceptions.exception(id);
     // Another team's item reads as missing: its existence is not told.
     if (!item || !principal.mayActFor(item->team)) {
         return item || item.error().code() == ErrorCode::NotFound
@@ -159,7 +159,7 @@ HttpResponse ApiServer::exceptionRoute(const Principal &principal, const HttpReq
     if (action == QLatin1String("document")) {
         if (request.method != "GET")
             return methodNotAllowed;
-        auto work = m_store.item(item->itemId);
+        auto work = m_store.work.item(item->itemId);
         if (!work)
             return errorResponse(work.error());
         const QString file = documentOf(*work);
@@ -177,13 +177,13 @@ HttpResponse ApiServer::exceptionRoute(const Principal &principal, const HttpReq
     const QJsonObject body = QJsonDocument::fromJson(request.body).object();
     const QString actor = principal.user.name;
     if (action == QLatin1String("claim")) {
-        if (auto claimed = m_store.claim(id, actor, m_options.claimFor); !claimed)
+        if (auto claimed = m_store.exceptions.claim(id, actor, m_options.claimFor); !claimed)
             return errorResponse(claimed.error());
-        auto claimedItem = m_store.exception(id);
+        auto claimedItem = m_store.exceptions.exception(id);
         return claimedItem ? exceptionDetail(*claimedItem) : errorResponse(claimedItem.error());
     }
     if (action == QLatin1String("release")) {
-        if (auto released = m_store.releaseClaim(id, actor); !released)
+        if (auto released = m_store.exceptions.releaseClaim(id, actor); !released)
             return errorResponse(released.error());
         return HttpResponse::noContent();
     }
@@ -201,7 +201,7 @@ HttpResponse ApiServer::exceptionRoute(const Principal &principal, const HttpReq
                 return errorResponse(checked.error());
             decision = *checked;
         }
-        auto resolved = m_store.resolve(id, decision);
+        auto resolved = m_store.exceptions.resolve(id, decision);
         if (!resolved)
             return errorResponse(resolved.error());
         if (m_hooks.workArrived)
@@ -212,7 +212,7 @@ HttpResponse ApiServer::exceptionRoute(const Principal &principal, const HttpReq
         const QString reason = body.value(QStringLiteral("reason")).toString().trimmed();
         if (reason.isEmpty())
             return HttpResponse::error(400, QStringLiteral("invalid"), QStringLiteral("say why the item is rejected"));
-        auto rejected = m_store.reject(id, actor, reason);
+        auto rejected = m_store.exceptions.reject(id, actor, reason);
         if (!rejected)
             return errorResponse(rejected.error());
         return HttpResponse::json(QJsonObject{{QStringLiteral("item_id"), *rejected}});
@@ -221,7 +221,7 @@ HttpResponse ApiServer::exceptionRoute(const Principal &principal, const HttpReq
         const QString team = body.value(QStringLiteral("team")).toString().trimmed();
         if (team.isEmpty())
             return HttpResponse::error(400, QStringLiteral("invalid"), QStringLiteral("name the team to pass it to"));
-        if (auto moved = m_store.reassign(id, team, actor, body.value(QStringLiteral("reason")).toString()); !moved)
+        if (auto moved = m_store.exceptions.reassign(id, team, actor, body.value(QStringLiteral("reason")).toString()); !moved)
             return errorResponse(moved.error());
         return HttpResponse::noContent();
     }
@@ -260,13 +260,13 @@ HttpResponse ApiServer::rejectAll(const Principal &principal, const HttpRequest 
         filter.team = principal.user.team;
     }
     filter.limit = 100000;
-    auto undecided = m_store.exceptions(filter);
+    auto undecided = m_store.exceptions.exceptions(filter);
     if (!undecided)
         return errorResponse(undecided.error());
     QJsonArray rejected;
     QJsonArray left;
     for (const store::ExceptionItem &item : *undecided) {
-        auto itemId = m_store.reject(item.id, principal.user.name, reason);
+        auto itemId = m_store.exceptions.reject(item.id, principal.user.name, reason);
         if (itemId) {
             rejected.append(QJsonObject{{QStringLiteral("exception_id"), item.id}, {QStringLiteral("item_id"), *itemId}});
             continue;
@@ -295,7 +295,7 @@ HttpResponse ApiServer::listItems(const Principal &principal, const HttpRequest 
     }
     if (auto bad = readPaging(request, filter.limit, filter.offset))
         return *bad;
-    auto found = m_store.items(filter);
+    auto found = m_store.work.items(filter);
     if (!found)
         return errorResponse(found.error());
     QJsonArray items;
@@ -310,10 +310,10 @@ HttpResponse ApiServer::listItems(const Principal &principal, const HttpRequest 
 
 HttpResponse ApiServer::itemDetail(const Principal &principal, qint64 id)
 {
-    auto item = m_store.item(id);
+    auto item = m_store.work.item(id);
     if (!item)
         return errorResponse(item.error());
-    auto events = m_store.events(id);
+    auto events = m_store.log.events(id);
     if (!events)
         return errorResponse(events.error());
     if (!principal.isAdmin()) {
@@ -337,10 +337,10 @@ HttpResponse ApiServer::itemDetail(const Principal &principal, qint64 id)
 HttpResponse ApiServer::listBots(const Principal &principal)
 {
     const std::optional<QStringList> visible = botsOf(principal);
-    auto summary = m_store.summary();
+    auto summary = m_store.figures.summary();
     if (!summary)
         return errorResponse(summary.error());
-    auto paused = m_store.pausedBots();
+    auto paused = m_store.work.pausedBots();
     if (!paused)
         return errorResponse(paused.error());
     QJsonArray bots;
@@ -361,12 +361,12 @@ HttpResponse ApiServer::listBots(const Principal &principal)
 
 HttpResponse ApiServer::listTeams(const Principal &principal)
 {
-    auto summary = m_store.summary();
+    auto summary = m_store.figures.summary();
     if (!summary)
         return errorResponse(summary.error());
     // Every team people belong to, with its queue (empty ones too, to pass items to); a
     // person sees the figures of their own team only.
-    auto people = m_store.users();
+    auto people = m_store.accounts.users();
     if (!people)
         return errorResponse(people.error());
     QMap<QString, store::TeamQueue> byTeam;

@@ -187,14 +187,14 @@ HttpResponse errorResponse(const Error &error)
     }
 }
 
-ApiServer::ApiServer(store::WorkStore &store, const Clock &clock, ServerOptions options, ServerHooks hooks,
+ApiServer::ApiServer(ApiStore store, const Clock &clock, ServerOptions options, ServerHooks hooks,
                      QObject *parent)
     : QAbstractHttpServer(parent),
       m_store(store),
       m_clock(clock),
       m_options(std::move(options)),
       m_hooks(std::move(hooks)),
-      m_auth(store, clock, m_options.auth),
+      m_auth(store.accounts, clock, m_options.auth),
       m_pageCache(m_options.pageCacheBytes)
 {
     m_pool.setMaxThreadCount(std::max(1, m_options.workerThreads));
@@ -321,7 +321,7 @@ HttpResponse ApiServer::respond(const HttpRequest &request)
     HttpResponse response = route(request);
     if (response.deferred) {
         response = response.deferred->work()();
-        m_store.setAuditAddress({});
+        m_store.log.setAuditAddress({});
     }
     return finished(request.method, request.path, std::move(response));
 }
@@ -333,7 +333,7 @@ HttpResponse ApiServer::route(const HttpRequest &request)
         response = HttpResponse::error(413, QStringLiteral("too_large"), QStringLiteral("the request body is too large"));
     else
         response = dispatch(request);
-    m_store.setAuditAddress({});
+    m_store.log.setAuditAddress({});
     return response;
 }
 
@@ -413,7 +413,7 @@ void ApiServer::jobDone(quint64 jobId, const std::function<HttpResponse()> &fini
     // Finished even when every client has gone or timed out: a page still fills the cache,
     // a sign-in is still recorded.
     const HttpResponse response = finish();
-    m_store.setAuditAddress({});
+    m_store.log.setAuditAddress({});
     for (const Waiter &waiter : job.waiters) {
         if (!waiter.answered)
             deliver(waiter, serializeResponse(finished(waiter.method, waiter.path, response), waiter.closing));
@@ -541,7 +541,7 @@ HttpResponse ApiServer::health(bool readiness)
 {
     if (!readiness)
         return HttpResponse::text("ok\n");
-    if (auto ping = m_store.pausedBots(); !ping)
+    if (auto ping = m_store.work.pausedBots(); !ping)
         return HttpResponse::text("database not answering\n", 503);
     if (m_hooks.ready && !m_hooks.ready())
         return HttpResponse::text("workers not running\n", 503);
@@ -590,7 +590,7 @@ HttpResponse ApiServer::webhook(const HttpRequest &request, const QString &botNa
         return HttpResponse::error(400, QStringLiteral("invalid"),
                                    QStringLiteral("the body must be one JSON object"));
     }
-    m_store.setAuditAddress(request.address);
+    m_store.log.setAuditAddress(request.address);
     auto queued = m_hooks.intake(*target, document.object());
     if (!queued)
         return errorResponse(queued.error());
@@ -704,7 +704,7 @@ HttpResponse ApiServer::api(const HttpRequest &request, const QStringList &route
     }
     if (request.changesState() && !m_auth.csrfOk(*principal, request))
         return HttpResponse::error(403, QStringLiteral("csrf"), QStringLiteral("the request lacks its CSRF token"));
-    m_store.setAuditAddress(request.address);
+    m_store.log.setAuditAddress(request.address);
 
     const auto methodNotAllowed = HttpResponse::error(405, QStringLiteral("method"), QStringLiteral("not allowed here"));
     const auto noRoute = HttpResponse::error(404, QStringLiteral("not_found"), QStringLiteral("no such API route"));

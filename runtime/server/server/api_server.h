@@ -36,13 +36,19 @@
 #include "server/authenticator.h"
 #include "server/http_message.h"
 #include "server/page_cache.h"
-#include "store/work_store.h"
+#include "store/accounts.h"
+#include "store/event_log.h"
+#include "store/exception_queue.h"
+#include "store/figures.h"
+#include "store/work_queue.h"
 
 #include <QAbstractHttpServer>
 #include <QHostAddress>
 #include <QPointer>
 #include <QSet>
 #include <QThreadPool>
+
+#include <concepts>
 
 #include <deque>
 #include <functional>
@@ -105,9 +111,29 @@ struct ServerHooks {
     std::function<Result<QByteArray>()> metrics{};
 };
 
+// The roles of the store the server uses. Made from any store that plays them all (a
+// store::WorkStore does), so `ApiServer server(store, clock, ...)` takes the opened store
+// as it is; the server never sees the outbox or the leader leases.
+struct ApiStore {
+    template <typename Store>
+        requires std::derived_from<Store, store::WorkQueue> && std::derived_from<Store, store::ExceptionQueue>
+                 && std::derived_from<Store, store::Accounts> && std::derived_from<Store, store::EventLog>
+                 && std::derived_from<Store, store::Figures>
+    ApiStore(Store &store)  // NOLINT(google-explicit-constructor): a store is an ApiStore
+        : work(store), exceptions(store), accounts(store), log(store), figures(store)
+    {
+    }
+
+    store::WorkQueue &work;              // items, paused bots
+    store::ExceptionQueue &exceptions;   // the queue people answer
+    store::Accounts &accounts;           // people, sessions, tokens
+    store::EventLog &log;                // item histories, the audit address
+    store::Figures &figures;             // status counts
+};
+
 class ApiServer final : public QAbstractHttpServer {
 public:
-    ApiServer(store::WorkStore &store, const Clock &clock, ServerOptions options, ServerHooks hooks,
+    ApiServer(ApiStore store, const Clock &clock, ServerOptions options, ServerHooks hooks,
               QObject *parent = nullptr);
     // Waits for the pool's running jobs; their answers are dropped.
     ~ApiServer() override;
@@ -196,7 +222,7 @@ private:
     // The document file of a work item, if it has one that still exists.
     QString documentOf(const WorkItem &item) const;
 
-    store::WorkStore &m_store;
+    ApiStore m_store;
     const Clock &m_clock;
     ServerOptions m_options;
     ServerHooks m_hooks;

@@ -6,7 +6,7 @@
 
 namespace clerk::server {
 
-Authenticator::Authenticator(store::WorkStore &store, const Clock &clock, AuthOptions options)
+Authenticator::Authenticator(store::Accounts &store, const Clock &clock, AuthOptions options)
     : m_store(store), m_clock(clock), m_options(std::move(options))
 {
 }

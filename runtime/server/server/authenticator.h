@@ -26,7 +26,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "server/http_message.h"
-#include "store/work_store.h"
+#include "store/accounts.h"
 
 #include <chrono>
 #include <optional>
@@ -85,7 +85,7 @@ public:
     static constexpr const char *kCookieName = "clerk_session";
     static constexpr const char *kHostCookieName = "__Host-clerk_session";
 
-    Authenticator(store::WorkStore &store, const Clock &clock, AuthOptions options);
+    Authenticator(store::Accounts &store, const Clock &clock, AuthOptions options);
 
     // Checks the password and opens a session. InvalidArgument for a name longer than
     // store::kMaxUserNameLength or a password longer than kMaxPasswordLength (nothing is
@@ -124,7 +124,7 @@ private:
     // Drops sessions that have ended, so the table holds live ones only.
     void pruneSessions(const QDateTime &now);
 
-    store::WorkStore &m_store;
+    store::Accounts &m_store;
     const Clock &m_clock;
     AuthOptions m_options;
 };

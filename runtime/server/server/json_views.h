@@ -5,7 +5,8 @@
 #pragma once
 
 #include "core/work_item.h"
-#include "store/work_store.h"
+#include "store/event_log.h"
+#include "store/exception_queue.h"
 
 #include <QJsonObject>
 

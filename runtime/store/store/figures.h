@@ -1,0 +1,135 @@
+// Figures: the store's role for what operations staff watch: counts for `clerk status`,
+// figures per bot and day (dashboard, `clerk report`), lifetime counters (/metrics), team
+// queues, shadow-trial answers, and each bot's newest stored definition.
+//
+// Counted from the event log, which every state change appends to: an item arrives with
+// "enqueued", goes to a person with "needs_human", ends with "done", "failed" or
+// "rejected" (cancelled). "Done straight through" means no exception item was ever
+// opened for the item; "done after a person" means at least one was.
+//
+// Thread-safety: as WorkStore (work_store.h): an object belongs to the thread that opened it.
+#pragma once
+
+#include "core/error.h"
+
+#include <QDate>
+#include <QDateTime>
+#include <QList>
+#include <QString>
+#include <QTimeZone>
+#include <chrono>
+#include <optional>
+
+namespace clerk::store {
+
+// Counts for `clerk status`.
+struct BotCounts {
+    QString bot{};
+    qint64 queued = 0, leased = 0, waitingForHuman = 0, done = 0, failed = 0, cancelled = 0;
+};
+struct TeamQueue {
+    QString team{};
+    qint64 open = 0;
+    qint64 breached = 0;     // open or claimed items past their SLA due time
+    QDateTime oldestCreatedAt{};
+};
+struct StatusSummary {
+    QList<BotCounts> bots{};
+    QList<TeamQueue> teams{};
+};
+
+// opened for the item; "done after a person" means at least one was.
+//
+// Days are calendar days in FigureWindow::zone, Europe/London by default: councils work
+// and read their figures by the local day, and in summer UTC days would put work done
+// between midnight and 01:00 into the day before.
+struct FigureWindow {
+    QDateTime since{};                              // first instant counted (inclusive)
+    QDateTime until{};                              // end (exclusive); invalid: up to and including now
+    QString bot{};                                  // empty: every bot
+    QTimeZone zone{QByteArrayLiteral("Europe/London")};  // whose calendar days
+};
+
+// One bot's figures for one day (or, in ItemFigures::totals, for the whole window).
+struct DayFigures {
+    QDate day{};                  // invalid in totals
+    QString bot{};
+    qint64 arrived = 0;           // items enqueued
+    qint64 done = 0;              // items that ended done
+    qint64 straightThrough = 0;   // ... with no exception item ever opened for them
+    qint64 afterPerson = 0;       // ... after at least one person's answer
+    qint64 toPerson = 0;          // items sent to a person (each counted once a day / window)
+    qint64 failed = 0;            // times an item ended failed
+    qint64 cancelled = 0;         // times an item was rejected by a person and so cancelled
+    std::optional<double> medianMinutesToDone{};  // from arrival to done, of the items done
+};
+
+struct ItemFigures {
+    QList<DayFigures> days{};     // by bot, then day; only days with something to count
+    QList<DayFigures> totals{};   // one per bot over the whole window, by bot
+};
+
+// Counters since the database began, per bot, for Prometheus.
+struct BotLifetimeFigures {
+    QString bot{};
+    qint64 arrived = 0;
+    qint64 straightThrough = 0;
+    qint64 afterPerson = 0;
+    qint64 failed = 0;
+    qint64 cancelled = 0;
+    qint64 exceptionsOpened = 0;
+    // Arrival-to-done times of done items: how many took at most each of the bounds asked
+    // for (cumulative, as a Prometheus histogram counts), their sum and their count.
+    QList<qint64> durationAtMost{};
+    double durationSecondsSum = 0;
+    qint64 durationCount = 0;
+};
+
+// Which bot file a bot last ran with (see Figures::latestDefinitions).
+struct StoredDefinitionRef {
+    QString bot{};
+    QString version{};
+    QString digest{};         // for WorkQueue::definition()
+    QDateTime storedAt{};
+};
+
+// A shadow-mode trial's answered question: what the bot would have done and what the
+// person did.
+struct ShadowAnswer {
+    qint64 exceptionId = 0;
+    double confidence = 0;        // the bot's, 0..1
+    QString suggested{};          // the choice the bot would have made
+    QString answered{};           // the choice the person made
+};
+
+class Figures {
+public:
+    virtual ~Figures() = default;
+
+    virtual Result<StatusSummary> summary() = 0;
+
+    // --- figures ------------------------------------------------------------------------------
+    // Aggregated in the database (an index on events (kind, at) finds a window's rows), so a
+    // dashboard over 100k items answers without loading them.
+    //
+    // Per bot and day of `window`, and per bot over the whole window. A day counts what
+    // happened on it: items arriving, ending, going to a person. InvalidArgument when
+    // `window.since` is invalid or the zone is not valid.
+    virtual Result<ItemFigures> itemFigures(const FigureWindow &window) = 0;
+    // Counters per bot since the database began; `durationBounds` are the histogram's
+    // upper bounds, ascending.
+    virtual Result<QList<BotLifetimeFigures>> lifetimeFigures(const QList<std::chrono::milliseconds> &durationBounds) = 0;
+    // Every team that ever had an exception item, with its undecided items (open or
+    // claimed; 0 when none), how many of those are past their SLA, and the oldest's
+    // creation time (invalid when none). By team.
+    virtual Result<QList<TeamQueue>> exceptionQueues() = 0;
+    // The resolved exception items of `bot` decided at or after `since` (invalid: all) whose
+    // evidence holds "suggestion": {"choice": ..., "confidence": 0..1} and whose decision
+    // has a choice; others are left out. By exception id.
+    virtual Result<QList<ShadowAnswer>> shadowAnswers(const QString &bot, const QDateTime &since) = 0;
+    // Each bot's newest stored definition (the one stored last), by bot: where reports find a
+    // bot's manual_minutes when no bot file is given.
+    virtual Result<QList<StoredDefinitionRef>> latestDefinitions() = 0;
+};
+
+} // namespace clerk::store

@@ -1,0 +1,29 @@
+// Outbox: the store's role for outbound actions' keys, so a step with side effects acts
+// at most once however often its item is attempted.
+//
+// Thread-safety: as WorkStore (work_store.h): an object belongs to the thread that opened it.
+#pragma once
+
+#include "core/error.h"
+
+#include <QString>
+
+namespace clerk::store {
+
+class Outbox {
+public:
+    virtual ~Outbox() = default;
+
+    // --- outbound actions (idempotency) -------------------------------------------------
+    // Records that an action with `key` is about to be attempted. Returns true the first
+    // time, false when an earlier attempt already began it (it may have landed: the step
+    // must check before acting again). Durable when it returns.
+    virtual Result<bool> beginAction(const QString &key, qint64 itemId, int stepIndex) = 0;
+    virtual Status finishAction(const QString &key) = 0;
+    // Forgets a begun action that is known not to have acted (the system refused it
+    // before acting, or nothing was sent), so the next attempt starts afresh. An action
+    // already finished is kept.
+    virtual Status abandonAction(const QString &key) = 0;
+};
+
+} // namespace clerk::store
