@@ -144,3 +144,39 @@ TEST(ParamSpecTest, StepCatalogFindsTypesByName)
     EXPECT_EQ(catalog.find(QStringLiteral("nope")), nullptr);
     EXPECT_EQ(describe(ValueType::Duration), QStringLiteral("a duration such as 30s"));
 }
+
+TEST(ParamSpecTest, ReadersGiveTheValueOrTheSpecsDefault)
+{
+    const ParamSpec field = ParamSpec::of(QStringLiteral("field"), ValueType::Identifier, QStringLiteral("A name."))
+                                .withDefault(QStringLiteral("value"));
+    const ParamSpec top = ParamSpec::of(QStringLiteral("top"), ValueType::Integer, QStringLiteral("How many.")).withDefault(5);
+    const ParamSpec strict = ParamSpec::of(QStringLiteral("strict"), ValueType::Boolean, QStringLiteral("Strict.")).withDefault(true);
+    const ParamSpec reason = ParamSpec::of(QStringLiteral("reason"), ValueType::String, QStringLiteral("Why."));
+
+    const QJsonObject empty;
+    EXPECT_EQ(field.stringIn(empty), QStringLiteral("value"));
+    EXPECT_EQ(top.intIn(empty), 5);
+    EXPECT_DOUBLE_EQ(top.numberIn(empty), 5.0);
+    EXPECT_TRUE(strict.boolIn(empty));
+    EXPECT_TRUE(reason.stringIn(empty).isEmpty());  // no default: null
+    EXPECT_FALSE(field.isIn(empty));
+
+    const QJsonObject given{{QStringLiteral("field"), QStringLiteral("postcode")},
+                            {QStringLiteral("top"), 3},
+                            {QStringLiteral("strict"), false}};
+    EXPECT_EQ(field.stringIn(given), QStringLiteral("postcode"));
+    EXPECT_EQ(top.intIn(given), 3);
+    EXPECT_FALSE(strict.boolIn(given));
+    EXPECT_TRUE(field.isIn(given));
+}
+
+TEST(ParamSpecTest, FieldFindsTheKeysOfAnObjectAndOfAMapsElements)
+{
+    const ParamSpec size = ParamSpec::of(QStringLiteral("size"), ValueType::Integer, QStringLiteral("Size.")).withDefault(100);
+    const ParamSpec paginate = ParamSpec::object(QStringLiteral("paginate"), {size}, QStringLiteral("Pages."));
+    const ParamSpec operations = ParamSpec::mapOf(
+        QStringLiteral("operations"), ParamSpec::object(QStringLiteral("operation"), {paginate}, QStringLiteral("One.")),
+        QStringLiteral("All."));
+    EXPECT_EQ(paginate.field(QStringLiteral("size")).intIn({}), 100);
+    EXPECT_EQ(operations.field(QStringLiteral("paginate")).field(QStringLiteral("size")).name, QStringLiteral("size"));
+}

@@ -83,6 +83,24 @@ ParamSpec ParamSpec::regex(QString name, QString description, bool required)
     return of(std::move(name), ValueType::Regex, std::move(description), required);
 }
 
+QJsonValue ParamSpec::valueIn(const QJsonObject &block) const
+{
+    const auto found = block.constFind(name);
+    return found != block.constEnd() ? *found : defaultValue;
+}
+
+const ParamSpec &ParamSpec::field(const QString &key) const
+{
+    const QList<ParamSpec> &own = (type == ValueType::List || type == ValueType::Map) && element ? element->fields : fields;
+    for (const ParamSpec &candidate : own) {
+        if (candidate.name == key)
+            return candidate;
+    }
+    Q_ASSERT_X(false, "ParamSpec::field", "the spec declares no such field");
+    static const ParamSpec none;
+    return none;
+}
+
 StepCatalog::StepCatalog(QList<StepTypeSchema> types)
     : m_types(std::move(types))
 {

@@ -19,6 +19,7 @@
 // @endcode
 #pragma once
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
@@ -60,7 +61,7 @@ struct ParamSpec {
     ValueType type = ValueType::String;
     bool required = false;
     QString description;
-    QJsonValue defaultValue;              // shown in docs and schema; applied by the loader
+    QJsonValue defaultValue;              // shown in docs and schema; applied by the loader and by the readers below
     QStringList enumValues;               // for Enum
     std::shared_ptr<ParamSpec> element;   // for List and Map
     QList<ParamSpec> fields;              // for Object
@@ -70,6 +71,17 @@ struct ParamSpec {
     // An extra rule checked after the type: returns an error message for a bad value,
     // or an empty string. Used for formats the type alone cannot express.
     std::function<QString(const QJsonValue &value)> check;
+    // For Object: which of its keys apply depends on the value of one of them, the
+    // `selector` (e.g. auth's `type`). The loader reports a missing `needs` key and a key
+    // of the object that the selected variant neither needs nor allows; the JSON Schema
+    // states the `needs` as if/then branches. A selector value with no variant is free.
+    struct Variant {
+        QString value;       // the selector's value, e.g. "basic"
+        QStringList needs;   // keys it requires, e.g. username and password
+        QStringList allows;  // further keys it may have, besides the selector
+    };
+    QString selector;
+    QList<Variant> variants;
 
     // Convenience builders; `required` defaults to false.
     static ParamSpec of(QString name, ValueType type, QString description, bool required = false);
@@ -85,6 +97,29 @@ struct ParamSpec {
     ParamSpec &withMinimum(double min) { minimum = min; return *this; }
     ParamSpec &withTemplates() { allowTemplates = true; return *this; }
     ParamSpec &withCheck(std::function<QString(const QJsonValue &)> rule) { check = std::move(rule); return *this; }
+    ParamSpec &withVariants(QString key, QList<Variant> list)
+    {
+        selector = std::move(key);
+        variants = std::move(list);
+        return *this;
+    }
+
+    // Reading a validated block (a step's params, a connector's settings, an object's
+    // value) through the spec, so the key and its default are written once, here: the
+    // value of this key in `block`, or defaultValue when the block does not hold it.
+    // A key with no default reads as null: "", 0, false, {} or [].
+    QJsonValue valueIn(const QJsonObject &block) const;
+    QString stringIn(const QJsonObject &block) const { return valueIn(block).toString(); }
+    int intIn(const QJsonObject &block) const { return valueIn(block).toInt(); }
+    double numberIn(const QJsonObject &block) const { return valueIn(block).toDouble(); }
+    bool boolIn(const QJsonObject &block) const { return valueIn(block).toBool(); }
+    QJsonObject objectIn(const QJsonObject &block) const { return valueIn(block).toObject(); }
+    QJsonArray listIn(const QJsonObject &block) const { return valueIn(block).toArray(); }
+    // True when `block` holds this key (as written, or as a default the loader applied).
+    bool isIn(const QJsonObject &block) const { return block.contains(name); }
+    // The field `key` of an Object (or of a List's or Map's Object element).
+    // REQUIRES: the field exists; asking for a key the spec does not declare is a programmer error.
+    const ParamSpec &field(const QString &key) const;
 };
 
 // What a step type looks like to the loader, the schema and the docs.

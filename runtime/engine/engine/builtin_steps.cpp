@@ -31,12 +31,17 @@ using bot::ValueType;
 
 namespace {
 
-bot::Template templateParam(const QJsonObject &params, const QString &key)
+bot::Template templateOf(const QString &text)
 {
     // Params were validated by the loader, so parsing cannot fail here; an empty
     // template renders as empty text if it somehow does.
-    auto parsed = bot::Template::parse(params.value(key).toString());
+    auto parsed = bot::Template::parse(text);
     return parsed ? *parsed : *bot::Template::parse(QString());
+}
+
+bot::Template templateParam(const ParamSpec &key, const QJsonObject &params)
+{
+    return templateOf(key.stringIn(params));
 }
 
 QString jsonToText(const QJsonValue &value)
@@ -53,15 +58,146 @@ QString jsonToText(const QJsonValue &value)
     return {};
 }
 
+// ---- the params blocks: each key, its description and its default, declared once ------
+// The schema lists them; the steps read their values through them.
+
+struct SetParams {
+    ParamSpec values = ParamSpec::mapOf(QStringLiteral("values"),
+                                        ParamSpec::of(QStringLiteral("value"), ValueType::Template,
+                                                      QStringLiteral("A template; a lone reference keeps its JSON type.")),
+                                        QStringLiteral("The values to compute, by name."), true);
+    QList<ParamSpec> all() const { return {values}; }
+};
+
+const SetParams &setParams()
+{
+    static const SetParams keys;
+    return keys;
+}
+
+struct RequireParams {
+    ParamSpec value = ParamSpec::of(QStringLiteral("value"), ValueType::Template, QStringLiteral("The value to check."), true);
+    ParamSpec field = ParamSpec::of(QStringLiteral("field"), ValueType::Identifier,
+                                    QStringLiteral("The name of the output, and of the field a person is asked to give."))
+                          .withDefault(QStringLiteral("value"));
+    ParamSpec matches = ParamSpec::of(QStringLiteral("matches"), ValueType::Regex,
+                                      QStringLiteral("A regular expression the whole value must match."));
+    ParamSpec oneOf = ParamSpec::listOf(QStringLiteral("one_of"),
+                                        ParamSpec::of(QStringLiteral("value"), ValueType::String, QStringLiteral("An accepted value.")),
+                                        QStringLiteral("The accepted values (compared without regard to case)."));
+    ParamSpec reason = ParamSpec::of(QStringLiteral("reason"), ValueType::String,
+                                     QStringLiteral("What the person is told when the check fails; by default it names the field and the problem."));
+    ParamSpec choices = ParamSpec::listOf(QStringLiteral("choices"),
+                                          ParamSpec::of(QStringLiteral("choice"), ValueType::String, QStringLiteral("A choice.")),
+                                          QStringLiteral("Answers the person may pick instead of typing a value."));
+    QList<ParamSpec> all() const { return {value, field, matches, oneOf, reason, choices}; }
+};
+
+const RequireParams &requireParams()
+{
+    static const RequireParams keys;
+    return keys;
+}
+
+struct RouteParams {
+    ParamSpec value = ParamSpec::of(QStringLiteral("value"), ValueType::Template, QStringLiteral("The value to route on."), true);
+    ParamSpec routes = ParamSpec::mapOf(QStringLiteral("routes"),
+                                        ParamSpec::of(QStringLiteral("team"), ValueType::Identifier, QStringLiteral("A team.")),
+                                        QStringLiteral("Value -> team."), true);
+    ParamSpec fallback = ParamSpec::of(QStringLiteral("default"), ValueType::Identifier,
+                                       QStringLiteral("The team for values with no route; without it a person decides."));
+    ParamSpec caseSensitive = ParamSpec::of(QStringLiteral("case_sensitive"), ValueType::Boolean,
+                                            QStringLiteral("Compare values with regard to case.")).withDefault(false);
+    QList<ParamSpec> all() const { return {value, routes, fallback, caseSensitive}; }
+};
+
+const RouteParams &routeParams()
+{
+    static const RouteParams keys;
+    return keys;
+}
+
+struct LookupParams {
+    ParamSpec value = ParamSpec::of(QStringLiteral("value"), ValueType::Template, QStringLiteral("The value to look up."), true);
+    ParamSpec table = ParamSpec::mapOf(QStringLiteral("table"),
+                                       ParamSpec::of(QStringLiteral("result"), ValueType::Any, QStringLiteral("What the value stands for.")),
+                                       QStringLiteral("Value -> result."), true);
+    ParamSpec fallback = ParamSpec::of(QStringLiteral("default"), ValueType::Any, QStringLiteral("The result for values not in the table."));
+    QList<ParamSpec> all() const { return {value, table, fallback}; }
+};
+
+const LookupParams &lookupParams()
+{
+    static const LookupParams keys;
+    return keys;
+}
+
+struct AppendLineParams {
+    ParamSpec file = ParamSpec::of(QStringLiteral("file"), ValueType::Path,
+                                   QStringLiteral("The file to append to; created if missing. A value a template inserts must be one "
+                                                  "plain name (no /, \\, . or ..), and the file stays under the text before the "
+                                                  "first {{."),
+                                   true)
+                         .withTemplates();
+    ParamSpec line = ParamSpec::of(QStringLiteral("line"), ValueType::Template,
+                                   QStringLiteral("The line, without a line break. In csv format its fields are the parts between "
+                                                  "the commas written here; each is quoted as needed. Give line or fields."));
+    ParamSpec fields = ParamSpec::listOf(QStringLiteral("fields"),
+                                         ParamSpec::of(QStringLiteral("field"), ValueType::Template, QStringLiteral("One field's value.")),
+                                         QStringLiteral("The line's fields, each a template, instead of line: written as one CSV row "
+                                                        "(joined by commas in raw format)."));
+    ParamSpec format = ParamSpec::oneOf(QStringLiteral("format"), {QStringLiteral("csv"), QStringLiteral("raw")},
+                                        QStringLiteral("csv: fields quoted and formulas neutralised; raw: the line as rendered, for "
+                                                       "files that are not CSV (a value holding CR or LF fails the item). Default: csv "
+                                                       "for a file ending in .csv, else raw."));
+    ParamSpec header = ParamSpec::listOf(QStringLiteral("header"),
+                                         ParamSpec::of(QStringLiteral("name"), ValueType::String, QStringLiteral("A column name.")),
+                                         QStringLiteral("Column names, written as the first line when the file is created (or empty)."));
+    QList<ParamSpec> all() const { return {file, line, fields, format, header}; }
+};
+
+const AppendLineParams &appendLineParams()
+{
+    static const AppendLineParams keys;
+    return keys;
+}
+
+struct MoveFileParams {
+    ParamSpec from = ParamSpec::of(QStringLiteral("from"), ValueType::Path,
+                                   QStringLiteral("The file to move. A path from the item's data must lie under the bot's intake "
+                                                  "folders (its watched folder, mailbox folder, allowed_paths or clerk run's "
+                                                  "--input paths); otherwise the item fails."))
+                         .withDefault(QStringLiteral("{{ input.file }}"))
+                         .withTemplates();
+    ParamSpec to = ParamSpec::of(QStringLiteral("to"), ValueType::Path,
+                                 QStringLiteral("The folder to move it into; created if missing. A value a template inserts (a "
+                                                "team, a person's answer) must be one plain name (no /, \\, . or ..), and the "
+                                                "folder stays under the text before the first {{."),
+                                 true)
+                       .withTemplates();
+    ParamSpec onConflict = ParamSpec::oneOf(QStringLiteral("on_conflict"),
+                                            {QStringLiteral("rename"), QStringLiteral("overwrite"), QStringLiteral("fail")},
+                                            QStringLiteral("What to do when the folder already holds a file of that name: "
+                                                           "rename adds the item id to the name."))
+                               .withDefault(QStringLiteral("rename"));
+    QList<ParamSpec> all() const { return {from, to, onConflict}; }
+};
+
+const MoveFileParams &moveFileParams()
+{
+    static const MoveFileParams keys;
+    return keys;
+}
+
 // ---- set --------------------------------------------------------------------------------
 
 class SetStep final : public Step {
 public:
     explicit SetStep(const QJsonObject &params)
     {
-        const QJsonObject values = params.value(QStringLiteral("values")).toObject();
+        const QJsonObject values = setParams().values.objectIn(params);
         for (auto it = values.begin(); it != values.end(); ++it)
-            m_values.append({it.key(), templateParam(values, it.key())});
+            m_values.append({it.key(), templateOf(it.value().toString())});
     }
 
     StepOutcome run(StepContext &ctx) const override
@@ -81,16 +217,16 @@ private:
 class RequireStep final : public Step {
 public:
     explicit RequireStep(const QJsonObject &params)
-        : m_value(templateParam(params, QStringLiteral("value"))),
-          m_field(params.value(QStringLiteral("field")).toString(QStringLiteral("value"))),
-          m_reason(params.value(QStringLiteral("reason")).toString())
+        : m_value(templateParam(requireParams().value, params)),
+          m_field(requireParams().field.stringIn(params)),
+          m_reason(requireParams().reason.stringIn(params))
     {
-        const QString pattern = params.value(QStringLiteral("matches")).toString();
+        const QString pattern = requireParams().matches.stringIn(params);
         if (!pattern.isEmpty())
             m_matches = QRegularExpression(QStringLiteral("^(?:%1)$").arg(pattern));
-        for (const QJsonValue &v : params.value(QStringLiteral("one_of")).toArray())
+        for (const QJsonValue &v : requireParams().oneOf.listIn(params))
             m_oneOf.append(jsonToText(v));
-        for (const QJsonValue &v : params.value(QStringLiteral("choices")).toArray())
+        for (const QJsonValue &v : requireParams().choices.listIn(params))
             m_choices.append({jsonToText(v), {}, {}});
     }
 
@@ -157,11 +293,11 @@ private:
 class RouteStep final : public Step {
 public:
     explicit RouteStep(const QJsonObject &params)
-        : m_value(templateParam(params, QStringLiteral("value"))),
-          m_default(params.value(QStringLiteral("default")).toString()),
-          m_caseSensitive(params.value(QStringLiteral("case_sensitive")).toBool(false))
+        : m_value(templateParam(routeParams().value, params)),
+          m_default(routeParams().fallback.stringIn(params)),
+          m_caseSensitive(routeParams().caseSensitive.boolIn(params))
     {
-        const QJsonObject routes = params.value(QStringLiteral("routes")).toObject();
+        const QJsonObject routes = routeParams().routes.objectIn(params);
         for (auto it = routes.begin(); it != routes.end(); ++it)
             m_routes.append({it.key(), it.value().toString()});
     }
@@ -312,34 +448,35 @@ public:
     static Result<std::unique_ptr<Step>> create(const bot::BotDefinition &, const bot::StepDefinition &definition)
     {
         const QJsonObject &params = definition.params;
-        const bool hasLine = params.contains(QStringLiteral("line"));
-        const bool hasFields = params.contains(QStringLiteral("fields"));
+        const AppendLineParams &keys = appendLineParams();
+        const bool hasLine = keys.line.isIn(params);
+        const bool hasFields = keys.fields.isIn(params);
         if (hasLine == hasFields)
             return fail(Error::invalidArgument(QStringLiteral("append_line needs either line or fields, not %1")
                                                    .arg(hasLine ? QStringLiteral("both") : QStringLiteral("neither"))));
         std::optional<bot::Template> line;
         QList<bot::Template> lineFields;
         if (hasLine) {
-            const QString text = params.value(QStringLiteral("line")).toString();
-            line = templateParam(params, QStringLiteral("line"));
+            const QString text = keys.line.stringIn(params);
+            line = templateOf(text);
             auto split = csvFieldsOf(text);
             if (!split)
                 return fail(split.error().withContext(QStringLiteral("step %1").arg(definition.id)));
             lineFields = std::move(*split);
         }
         QList<bot::Template> fields;
-        for (const QJsonValue &field : params.value(QStringLiteral("fields")).toArray()) {
+        for (const QJsonValue &field : keys.fields.listIn(params)) {
             auto parsed = bot::Template::parse(field.toString());
             if (!parsed)
                 return fail(parsed.error().withContext(QStringLiteral("step %1").arg(definition.id)));
             fields.append(std::move(*parsed));
         }
-        const QString format = params.value(QStringLiteral("format")).toString();
+        const QString format = keys.format.stringIn(params);
         QStringList header;
-        for (const QJsonValue &name : params.value(QStringLiteral("header")).toArray())
+        for (const QJsonValue &name : keys.header.listIn(params))
             header.append(name.toString());
         return std::make_unique<AppendLineStep>(
-            templateParam(params, QStringLiteral("file")), std::move(line), std::move(lineFields), std::move(fields),
+            templateParam(keys.file, params), std::move(line), std::move(lineFields), std::move(fields),
             format == QLatin1String("csv") ? Format::Csv : format == QLatin1String("raw") ? Format::Raw : Format::Auto,
             std::move(header));
     }
@@ -493,9 +630,9 @@ private:
 class MoveFileStep final : public Step {
 public:
     explicit MoveFileStep(const QJsonObject &params)
-        : m_from(templateParam(params, QStringLiteral("from"))),
-          m_to(templateParam(params, QStringLiteral("to"))),
-          m_onConflict(params.value(QStringLiteral("on_conflict")).toString(QStringLiteral("rename")))
+        : m_from(templateParam(moveFileParams().from, params)),
+          m_to(templateParam(moveFileParams().to, params)),
+          m_onConflict(moveFileParams().onConflict.stringIn(params))
     {
     }
 
@@ -579,9 +716,9 @@ private:
 class LookupStep final : public Step {
 public:
     explicit LookupStep(const QJsonObject &params)
-        : m_value(templateParam(params, QStringLiteral("value"))),
-          m_table(params.value(QStringLiteral("table")).toObject()),
-          m_default(params.value(QStringLiteral("default")))
+        : m_value(templateParam(lookupParams().value, params)),
+          m_table(lookupParams().table.objectIn(params)),
+          m_default(params.value(lookupParams().fallback.name))
     {
     }
 
@@ -619,13 +756,8 @@ StepType setStepType()
     bot::StepTypeSchema schema;
     schema.name = QStringLiteral("set");
     schema.summary = QStringLiteral("Computes named values from templates; later steps refer to them as {{ <id>.<name> }}.");
-    schema.params = {ParamSpec::mapOf(QStringLiteral("values"),
-                                      ParamSpec::of(QStringLiteral("value"), ValueType::Template,
-                                                    QStringLiteral("A template; a lone reference keeps its JSON type.")),
-                                      QStringLiteral("The values to compute, by name."), true)};
-    schema.outputs = [](const QJsonObject &params) {
-        return params.value(QStringLiteral("values")).toObject().keys();
-    };
+    schema.params = setParams().all();
+    schema.outputs = [](const QJsonObject &params) { return setParams().values.objectIn(params).keys(); };
     schema.example = QStringLiteral(
         "- id: summary\n"
         "  type: set\n"
@@ -643,25 +775,9 @@ StepType requireStepType()
     schema.summary = QStringLiteral(
         "Checks a value; when it is missing, malformed or not accepted, a person is asked for it. "
         "Outputs the value (checked, or given by the person) under `field`.");
-    schema.params = {
-        ParamSpec::of(QStringLiteral("value"), ValueType::Template, QStringLiteral("The value to check."), true),
-        ParamSpec::of(QStringLiteral("field"), ValueType::Identifier,
-                      QStringLiteral("The name of the output, and of the field a person is asked to give."))
-            .withDefault(QStringLiteral("value")),
-        ParamSpec::of(QStringLiteral("matches"), ValueType::Regex,
-                      QStringLiteral("A regular expression the whole value must match.")),
-        ParamSpec::listOf(QStringLiteral("one_of"),
-                          ParamSpec::of(QStringLiteral("value"), ValueType::String, QStringLiteral("An accepted value.")),
-                          QStringLiteral("The accepted values (compared without regard to case).")),
-        ParamSpec::of(QStringLiteral("reason"), ValueType::String,
-                      QStringLiteral("What the person is told when the check fails; by default it names the field and the problem.")),
-        ParamSpec::listOf(QStringLiteral("choices"),
-                          ParamSpec::of(QStringLiteral("choice"), ValueType::String, QStringLiteral("A choice.")),
-                          QStringLiteral("Answers the person may pick instead of typing a value.")),
-    };
+    schema.params = requireParams().all();
     schema.outputs = [](const QJsonObject &params) {
-        return QStringList{params.value(QStringLiteral("field")).toString(QStringLiteral("value")),
-                           QStringLiteral("choice"), QStringLiteral("decided_by")};
+        return QStringList{requireParams().field.stringIn(params), QStringLiteral("choice"), QStringLiteral("decided_by")};
     };
     schema.example = QStringLiteral(
         "- id: postcode\n"
@@ -681,16 +797,7 @@ StepType routeStepType()
     schema.summary = QStringLiteral(
         "Picks the team that owns the item from a value (a category, a form type). "
         "With no matching route and no default, a person picks the team.");
-    schema.params = {
-        ParamSpec::of(QStringLiteral("value"), ValueType::Template, QStringLiteral("The value to route on."), true),
-        ParamSpec::mapOf(QStringLiteral("routes"),
-                         ParamSpec::of(QStringLiteral("team"), ValueType::Identifier, QStringLiteral("A team.")),
-                         QStringLiteral("Value -> team."), true),
-        ParamSpec::of(QStringLiteral("default"), ValueType::Identifier,
-                      QStringLiteral("The team for values with no route; without it a person decides.")),
-        ParamSpec::of(QStringLiteral("case_sensitive"), ValueType::Boolean,
-                      QStringLiteral("Compare values with regard to case.")).withDefault(false),
-    };
+    schema.params = routeParams().all();
     schema.outputs = [](const QJsonObject &) {
         return QStringList{QStringLiteral("team"), QStringLiteral("matched"), QStringLiteral("choice"),
                            QStringLiteral("decided_by")};
@@ -714,13 +821,7 @@ StepType lookupStepType()
     schema.summary = QStringLiteral(
         "Looks a value up in a table (case ignored), e.g. a team's id in the case system. A value not in the table "
         "takes the default; with no default the item fails, since the table in the bot file is wrong.");
-    schema.params = {
-        ParamSpec::of(QStringLiteral("value"), ValueType::Template, QStringLiteral("The value to look up."), true),
-        ParamSpec::mapOf(QStringLiteral("table"),
-                         ParamSpec::of(QStringLiteral("result"), ValueType::Any, QStringLiteral("What the value stands for.")),
-                         QStringLiteral("Value -> result."), true),
-        ParamSpec::of(QStringLiteral("default"), ValueType::Any, QStringLiteral("The result for values not in the table.")),
-    };
+    schema.params = lookupParams().all();
     schema.outputs = [](const QJsonObject &) { return QStringList{QStringLiteral("value"), QStringLiteral("found")}; };
     schema.example = QStringLiteral(
         "- id: team_id\n"
@@ -743,28 +844,7 @@ StepType appendLineStepType()
         "CR gets a leading ' so a spreadsheet shows it as text rather than running it as a formula. A retried item "
         "never writes its line twice: include {{ item.id }} in the line so it is recognisable.");
     schema.sideEffects = true;
-    schema.params = {
-        ParamSpec::of(QStringLiteral("file"), ValueType::Path,
-                      QStringLiteral("The file to append to; created if missing. A value a template inserts must be one "
-                                     "plain name (no /, \\, . or ..), and the file stays under the text before the "
-                                     "first {{."),
-                      true)
-            .withTemplates(),
-        ParamSpec::of(QStringLiteral("line"), ValueType::Template,
-                      QStringLiteral("The line, without a line break. In csv format its fields are the parts between "
-                                     "the commas written here; each is quoted as needed. Give line or fields.")),
-        ParamSpec::listOf(QStringLiteral("fields"),
-                          ParamSpec::of(QStringLiteral("field"), ValueType::Template, QStringLiteral("One field's value.")),
-                          QStringLiteral("The line's fields, each a template, instead of line: written as one CSV row "
-                                         "(joined by commas in raw format).")),
-        ParamSpec::oneOf(QStringLiteral("format"), {QStringLiteral("csv"), QStringLiteral("raw")},
-                         QStringLiteral("csv: fields quoted and formulas neutralised; raw: the line as rendered, for "
-                                        "files that are not CSV (a value holding CR or LF fails the item). Default: csv "
-                                        "for a file ending in .csv, else raw.")),
-        ParamSpec::listOf(QStringLiteral("header"),
-                          ParamSpec::of(QStringLiteral("name"), ValueType::String, QStringLiteral("A column name.")),
-                          QStringLiteral("Column names, written as the first line when the file is created (or empty).")),
-    };
+    schema.params = appendLineParams().all();
     schema.outputs = [](const QJsonObject &) {
         return QStringList{QStringLiteral("file"), QStringLiteral("written")};
     };
@@ -788,25 +868,7 @@ StepType moveFileStepType()
     schema.name = QStringLiteral("move_file");
     schema.summary = QStringLiteral("Moves a file (usually the input document) into a folder, e.g. to file processed post.");
     schema.sideEffects = true;
-    schema.params = {
-        ParamSpec::of(QStringLiteral("from"), ValueType::Path,
-                      QStringLiteral("The file to move. A path from the item's data must lie under the bot's intake "
-                                     "folders (its watched folder, mailbox folder, allowed_paths or clerk run's "
-                                     "--input paths); otherwise the item fails."))
-            .withDefault(QStringLiteral("{{ input.file }}")),
-        ParamSpec::of(QStringLiteral("to"), ValueType::Path,
-                      QStringLiteral("The folder to move it into; created if missing. A value a template inserts (a "
-                                     "team, a person's answer) must be one plain name (no /, \\, . or ..), and the "
-                                     "folder stays under the text before the first {{."),
-                      true),
-        ParamSpec::oneOf(QStringLiteral("on_conflict"),
-                         {QStringLiteral("rename"), QStringLiteral("overwrite"), QStringLiteral("fail")},
-                         QStringLiteral("What to do when the folder already holds a file of that name: "
-                                        "rename adds the item id to the name."))
-            .withDefault(QStringLiteral("rename")),
-    };
-    schema.params[0].allowTemplates = true;
-    schema.params[1].allowTemplates = true;
+    schema.params = moveFileParams().all();
     schema.outputs = [](const QJsonObject &) { return QStringList{QStringLiteral("file")}; };
     schema.example = QStringLiteral(
         "- id: file-away\n"

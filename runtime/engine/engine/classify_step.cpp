@@ -165,6 +165,53 @@ private:
     int m_top;
 };
 
+// The keys of the classify step's params block, declared once: the schema lists them
+// and createClassifyStep reads them.
+struct ClassifyParams {
+    ParamSpec category = ParamSpec::object(
+        QStringLiteral("category"),
+        {
+            ParamSpec::of(QStringLiteral("label"), ValueType::String, QStringLiteral("The name shown to people; defaults to the category's key.")),
+            ParamSpec::listOf(QStringLiteral("keywords"),
+                              ParamSpec::of(QStringLiteral("keyword"), ValueType::String, QStringLiteral("A word or phrase.")),
+                              QStringLiteral("Words or phrases that point to this category (case, punctuation and digits ignored).")),
+            ParamSpec::listOf(QStringLiteral("patterns"),
+                              ParamSpec::of(QStringLiteral("pattern"), ValueType::Regex, QStringLiteral("A regular expression.")),
+                              QStringLiteral("Regular expressions (case-insensitive) that point to this category.")),
+            ParamSpec::of(QStringLiteral("team"), ValueType::Identifier, QStringLiteral("The team that owns the category (output `team`).")),
+        },
+        QStringLiteral("A category."));
+    ParamSpec text = ParamSpec::of(QStringLiteral("text"), ValueType::Template, QStringLiteral("The text to classify."))
+            .withDefault(QStringLiteral("{{ ocr.text }}"));
+    ParamSpec categories = ParamSpec::mapOf(QStringLiteral("categories"), category,
+                         QStringLiteral("The allowed categories by name; a trained model's categories must all be here."), true);
+    ParamSpec model = ParamSpec::of(QStringLiteral("model"), ValueType::Path,
+                      QStringLiteral("A model file from `clerk train` (relative to the bot file's folder). Default: the "
+                                     "latest model trained for this step beside the bot file, if any; without one only "
+                                     "the rules decide."));
+    ParamSpec threshold = ParamSpec::of(QStringLiteral("threshold"), ValueType::Threshold,
+                      QStringLiteral("Confidence needed to decide without a person. Default: the bot's "
+                                     "`thresholds.classify`, else 0.9."));
+    ParamSpec top = ParamSpec::of(QStringLiteral("top"), ValueType::Integer, QStringLiteral("How many ranked categories to output and offer a person."))
+            .withDefault(5)
+            .withRange(1, 100);
+    ParamSpec ruleMode = ParamSpec::oneOf(QStringLiteral("rule_mode"), {QStringLiteral("evidence"), QStringLiteral("decide")},
+                         QStringLiteral("evidence: a keyword or pattern hit raises its category's confidence (each hit "
+                                        "halves the remaining doubt); decide: hits in exactly one category decide it with "
+                                        "`rule_confidence`."))
+            .withDefault(QStringLiteral("evidence"));
+    ParamSpec ruleConfidence = ParamSpec::of(QStringLiteral("rule_confidence"), ValueType::Threshold,
+                      QStringLiteral("The confidence of a decision made by rules (rule_mode: decide)."))
+            .withDefault(classify::RuleSettings{}.decideConfidence);
+    QList<ParamSpec> all() const { return {text, categories, model, threshold, top, ruleMode, ruleConfidence}; }
+};
+
+const ClassifyParams &classifyParams()
+{
+    static const ClassifyParams keys;
+    return keys;
+}
+
 Result<std::unique_ptr<Step>> createClassifyStep(const bot::BotDefinition &bot, const bot::StepDefinition &definition)
 {
     const QJsonObject &params = definition.params;
@@ -172,7 +219,7 @@ Result<std::unique_ptr<Step>> createClassifyStep(const bot::BotDefinition &bot, 
 
     std::shared_ptr<const classify::ClassifierModel> model;
     auto modelPath = classify::resolveModelPath(bot.baseDir, bot.name, definition.id,
-                                                params.value(QStringLiteral("model")).toString());
+                                                classifyParams().model.stringIn(params));
     if (!modelPath)
         return fail(modelPath.error().withContext(where));
     // An empty path: no model trained yet, the rules alone decide.
@@ -189,15 +236,16 @@ Result<std::unique_ptr<Step>> createClassifyStep(const bot::BotDefinition &bot, 
     if (!classifier)
         return fail(classifier.error().withContext(where));
 
-    const double threshold = params.contains(QStringLiteral("threshold"))
-                                 ? params.value(QStringLiteral("threshold")).toDouble()
+    const ClassifyParams &keys = classifyParams();
+    const double threshold = keys.threshold.isIn(params)
+                                 ? keys.threshold.numberIn(params)
                                  : bot.thresholds.value(QStringLiteral("classify"), kDefaultThreshold);
-    auto text = bot::Template::parse(params.value(QStringLiteral("text")).toString());
+    auto text = bot::Template::parse(keys.text.stringIn(params));
     if (!text)
         return fail(text.error().withContext(where));
     return std::make_unique<ClassifyStep>(std::move(*text),
                                           std::make_shared<const classify::CategoryClassifier>(std::move(*classifier)),
-                                          threshold, params.value(QStringLiteral("top")).toInt(5));
+                                          threshold, keys.top.intIn(params));
 }
 
 } // namespace
@@ -210,43 +258,7 @@ StepType classifyStepType()
         "Puts a text (usually a letter's OCR text) into one of the bot's categories, with a calibrated confidence "
         "and the terms that drove it. Below the threshold a person picks the category from the ranked list. "
         "Train the model with `clerk train`; keyword and pattern rules work with or without one.");
-    const ParamSpec category = ParamSpec::object(
-        QStringLiteral("category"),
-        {
-            ParamSpec::of(QStringLiteral("label"), ValueType::String, QStringLiteral("The name shown to people; defaults to the category's key.")),
-            ParamSpec::listOf(QStringLiteral("keywords"),
-                              ParamSpec::of(QStringLiteral("keyword"), ValueType::String, QStringLiteral("A word or phrase.")),
-                              QStringLiteral("Words or phrases that point to this category (case, punctuation and digits ignored).")),
-            ParamSpec::listOf(QStringLiteral("patterns"),
-                              ParamSpec::of(QStringLiteral("pattern"), ValueType::Regex, QStringLiteral("A regular expression.")),
-                              QStringLiteral("Regular expressions (case-insensitive) that point to this category.")),
-            ParamSpec::of(QStringLiteral("team"), ValueType::Identifier, QStringLiteral("The team that owns the category (output `team`).")),
-        },
-        QStringLiteral("A category."));
-    schema.params = {
-        ParamSpec::of(QStringLiteral("text"), ValueType::Template, QStringLiteral("The text to classify."))
-            .withDefault(QStringLiteral("{{ ocr.text }}")),
-        ParamSpec::mapOf(QStringLiteral("categories"), category,
-                         QStringLiteral("The allowed categories by name; a trained model's categories must all be here."), true),
-        ParamSpec::of(QStringLiteral("model"), ValueType::Path,
-                      QStringLiteral("A model file from `clerk train` (relative to the bot file's folder). Default: the "
-                                     "latest model trained for this step beside the bot file, if any; without one only "
-                                     "the rules decide.")),
-        ParamSpec::of(QStringLiteral("threshold"), ValueType::Threshold,
-                      QStringLiteral("Confidence needed to decide without a person. Default: the bot's "
-                                     "`thresholds.classify`, else 0.9.")),
-        ParamSpec::of(QStringLiteral("top"), ValueType::Integer, QStringLiteral("How many ranked categories to output and offer a person."))
-            .withDefault(5)
-            .withRange(1, 100),
-        ParamSpec::oneOf(QStringLiteral("rule_mode"), {QStringLiteral("evidence"), QStringLiteral("decide")},
-                         QStringLiteral("evidence: a keyword or pattern hit raises its category's confidence (each hit "
-                                        "halves the remaining doubt); decide: hits in exactly one category decide it with "
-                                        "`rule_confidence`."))
-            .withDefault(QStringLiteral("evidence")),
-        ParamSpec::of(QStringLiteral("rule_confidence"), ValueType::Threshold,
-                      QStringLiteral("The confidence of a decision made by rules (rule_mode: decide)."))
-            .withDefault(0.99),
-    };
+    schema.params = classifyParams().all();
     schema.outputs = [](const QJsonObject &) {
         return QStringList{QStringLiteral("category"), QStringLiteral("label"),   QStringLiteral("team"),
                            QStringLiteral("confidence"), QStringLiteral("reasons"), QStringLiteral("ranking"),

@@ -163,9 +163,55 @@ private:
     QList<FieldConfig> m_fields;
 };
 
+QString checkFields(const QJsonValue &value);
+
+// The keys of the extract step's params block, declared once: the schema lists them,
+// the factory and checkFields read them.
+struct ExtractParams {
+    // The keys of one field.
+    ParamSpec fieldType = ParamSpec::oneOf(QStringLiteral("type"), extract::fieldTypeNames(),
+                          QStringLiteral("What the field is. Values: uk_postcode \"LS1 4AP\", nhs_number \"9434765919\", "
+                                         "ni_number \"AB 12 34 56 C\", date \"1952-03-03\", email, uk_phone \"+441134960000\", "
+                                         "reference (the text `pattern` matched), name \"Jane Smith\"."),
+                          true);
+    ParamSpec required = ParamSpec::of(QStringLiteral("required"), ValueType::Boolean,
+                       QStringLiteral("Ask a person when the field is missing, invalid or below min_confidence."))
+             .withDefault(false);
+    ParamSpec labels = ParamSpec::listOf(QStringLiteral("labels"),
+                           ParamSpec::of(QStringLiteral("label"), ValueType::String, QStringLiteral("A label.")),
+                           QStringLiteral("Text written before the value (\"NHS No\", \"Date of birth\"): a candidate after "
+                                          "one is preferred and scores higher. Each type has defaults."));
+    ParamSpec pattern = ParamSpec::regex(QStringLiteral("pattern"), QStringLiteral("For reference: the regular expression a reference "
+                                                                    "matches, e.g. [A-Z]{2}-\\d{6}."));
+    ParamSpec minConfidence = ParamSpec::of(QStringLiteral("min_confidence"), ValueType::Threshold,
+                       QStringLiteral("The confidence a value needs to count as found."))
+             .withDefault(0.8);
+    ParamSpec pastOnly = ParamSpec::of(QStringLiteral("past_only"), ValueType::Boolean,
+                       QStringLiteral("For date: a date after the day the item arrived is invalid, and two-digit years "
+                                      "are read as past years (dates of birth)."))
+             .withDefault(false);
+
+    ParamSpec text = ParamSpec::of(QStringLiteral("text"), ValueType::Template, QStringLiteral("The text to search."))
+                         .withDefault(QStringLiteral("{{ ocr.text }}"));
+    ParamSpec fields = ParamSpec::mapOf(QStringLiteral("fields"),
+                                        ParamSpec::object(QStringLiteral("field"),
+                                                          {fieldType, required, labels, pattern, minConfidence, pastOnly},
+                                                          QStringLiteral("How to find one field.")),
+                                        QStringLiteral("The fields to find, by output name."), true)
+                           .withCheck(checkFields);
+    QList<ParamSpec> all() const { return {text, fields}; }
+};
+
+const ExtractParams &extractParams()
+{
+    static const ExtractParams keys;
+    return keys;
+}
+
 // Loader checks the parameter types cannot express.
 QString checkFields(const QJsonValue &value)
 {
+    const ExtractParams &keys = extractParams();
     static const QRegularExpression identifier(QStringLiteral("^[a-z][a-z0-9_]*$"));
     const QJsonObject fields = value.toObject();
     for (auto it = fields.begin(); it != fields.end(); ++it) {
@@ -175,12 +221,12 @@ QString checkFields(const QJsonValue &value)
         if (kReservedOutputs.contains(it.key()))
             return QStringLiteral("field name '%1' is taken by the step's own outputs").arg(it.key());
         const QJsonObject field = it.value().toObject();
-        const QString type = field.value(QStringLiteral("type")).toString();
-        if (type == QLatin1String("reference") && field.value(QStringLiteral("pattern")).toString().isEmpty())
+        const QString type = keys.fieldType.stringIn(field);
+        if (type == QLatin1String("reference") && keys.pattern.stringIn(field).isEmpty())
             return QStringLiteral("field '%1': a reference needs a pattern").arg(it.key());
-        if (type != QLatin1String("reference") && field.contains(QStringLiteral("pattern")))
+        if (type != QLatin1String("reference") && keys.pattern.isIn(field))
             return QStringLiteral("field '%1': pattern is only for references").arg(it.key());
-        if (type != QLatin1String("date") && field.value(QStringLiteral("past_only")).toBool())
+        if (type != QLatin1String("date") && keys.pastOnly.boolIn(field))
             return QStringLiteral("field '%1': past_only is only for dates").arg(it.key());
     }
     return {};
@@ -215,39 +261,9 @@ StepType extractStepType()
         "validates them and scores each; a person is asked for required fields that are missing, invalid or uncertain. "
         "Outputs each field's normalised value (empty when not found), `confidence` (field -> 0..1) and `found` "
         "(the names of the fields found).");
-    const ParamSpec field = ParamSpec::object(
-        QStringLiteral("field"),
-        {ParamSpec::oneOf(QStringLiteral("type"), extract::fieldTypeNames(),
-                          QStringLiteral("What the field is. Values: uk_postcode \"LS1 4AP\", nhs_number \"9434765919\", "
-                                         "ni_number \"AB 12 34 56 C\", date \"1952-03-03\", email, uk_phone \"+441134960000\", "
-                                         "reference (the text `pattern` matched), name \"Jane Smith\"."),
-                          true),
-         ParamSpec::of(QStringLiteral("required"), ValueType::Boolean,
-                       QStringLiteral("Ask a person when the field is missing, invalid or below min_confidence."))
-             .withDefault(false),
-         ParamSpec::listOf(QStringLiteral("labels"),
-                           ParamSpec::of(QStringLiteral("label"), ValueType::String, QStringLiteral("A label.")),
-                           QStringLiteral("Text written before the value (\"NHS No\", \"Date of birth\"): a candidate after "
-                                          "one is preferred and scores higher. Each type has defaults.")),
-         ParamSpec::regex(QStringLiteral("pattern"), QStringLiteral("For reference: the regular expression a reference "
-                                                                    "matches, e.g. [A-Z]{2}-\\d{6}.")),
-         ParamSpec::of(QStringLiteral("min_confidence"), ValueType::Threshold,
-                       QStringLiteral("The confidence a value needs to count as found."))
-             .withDefault(0.8),
-         ParamSpec::of(QStringLiteral("past_only"), ValueType::Boolean,
-                       QStringLiteral("For date: a date after the day the item arrived is invalid, and two-digit years "
-                                      "are read as past years (dates of birth)."))
-             .withDefault(false)},
-        QStringLiteral("How to find one field."));
-    schema.params = {
-        ParamSpec::of(QStringLiteral("text"), ValueType::Template, QStringLiteral("The text to search."))
-            .withDefault(QStringLiteral("{{ ocr.text }}")),
-        ParamSpec::mapOf(QStringLiteral("fields"), field,
-                         QStringLiteral("The fields to find, by output name."), true)
-            .withCheck(checkFields),
-    };
+    schema.params = extractParams().all();
     schema.outputs = [](const QJsonObject &params) {
-        QStringList names = params.value(QStringLiteral("fields")).toObject().keys();
+        QStringList names = extractParams().fields.objectIn(params).keys();
         names << QStringLiteral("confidence") << QStringLiteral("found") << QStringLiteral("decided_by");
         return names;
     };
@@ -264,7 +280,8 @@ StepType extractStepType()
     StepType type;
     type.schema = schema;
     type.create = [](const bot::BotDefinition &bot, const bot::StepDefinition &definition) -> Result<std::unique_ptr<Step>> {
-        auto text = bot::Template::parse(definition.params.value(QStringLiteral("text")).toString(QStringLiteral("{{ ocr.text }}")));
+        const ExtractParams &keys = extractParams();
+        auto text = bot::Template::parse(keys.text.stringIn(definition.params));
         if (!text)
             return fail(text.error());
         // The loader does not check the default text template: without an `ocr` step every
@@ -275,21 +292,21 @@ StepType extractStepType()
                                "set `text`, e.g. text: \"{{ input.text }}\"")
                     .arg(missing)));
         QList<FieldConfig> fields;
-        const QJsonObject map = definition.params.value(QStringLiteral("fields")).toObject();
+        const QJsonObject map = keys.fields.objectIn(definition.params);
         for (auto it = map.begin(); it != map.end(); ++it) {
             const QJsonObject params = it.value().toObject();
-            const auto fieldType = extract::fieldTypeFromString(params.value(QStringLiteral("type")).toString());
+            const auto fieldType = extract::fieldTypeFromString(keys.fieldType.stringIn(params));
             if (!fieldType)
                 return fail(Error::invalidArgument(QStringLiteral("extract: field %1 has an unknown type").arg(it.key())));
             FieldConfig config;
             config.name = it.key();
             config.spec.type = *fieldType;
-            for (const QJsonValue &label : params.value(QStringLiteral("labels")).toArray())
+            for (const QJsonValue &label : keys.labels.listIn(params))
                 config.spec.labels.append(label.toString());
-            config.spec.pattern = params.value(QStringLiteral("pattern")).toString();
-            config.spec.pastOnly = params.value(QStringLiteral("past_only")).toBool(false);
-            config.required = params.value(QStringLiteral("required")).toBool(false);
-            config.minConfidence = params.value(QStringLiteral("min_confidence")).toDouble(0.8);
+            config.spec.pattern = keys.pattern.stringIn(params);
+            config.spec.pastOnly = keys.pastOnly.boolIn(params);
+            config.required = keys.required.boolIn(params);
+            config.minConfidence = keys.minConfidence.numberIn(params);
             fields.append(config);
         }
         return std::make_unique<ExtractStep>(std::move(*text), std::move(fields));

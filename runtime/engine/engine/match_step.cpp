@@ -29,9 +29,6 @@ using bot::ValueType;
 
 namespace {
 
-constexpr double kDefaultLower = 0.5;
-constexpr double kDefaultMargin = 0.1;
-constexpr double kDefaultPrior = 0.01;
 
 QJsonObject candidateJson(const match::MatchModel &model, const match::MatchRecord &query,
                           const match::ScoredCandidate &candidate)
@@ -323,50 +320,6 @@ private:
     QString m_indexName;                                // its file, for messages
 };
 
-Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, const bot::StepDefinition &definition)
-{
-    const QString where = QStringLiteral("step %1").arg(definition.id);
-    auto settings = match::MatchSettings::fromParams(definition.params, bot.thresholds);
-    if (!settings)
-        return fail(settings.error().withContext(where));
-    QList<bot::Template> values;
-    for (qsizetype f = 0; f < settings->valueTemplates.size(); ++f) {
-        auto value = bot::Template::parse(settings->valueTemplates[f]);
-        if (!value)
-            return fail(value.error().withContext(
-                QStringLiteral("%1: fields.%2.value").arg(where, settings->model.fields()[f].name)));
-        values.append(std::move(*value));
-    }
-    const bool toPerson = definition.params.value(QStringLiteral("on_no_match")).toString() == QLatin1String("needs_human");
-    const bool hasIndex = definition.params.contains(QStringLiteral("index"));
-    const bool hasSearch = definition.params.contains(QStringLiteral("search"));
-    if (hasIndex == hasSearch)
-        return fail(Error::invalidArgument(QStringLiteral("give either index (a CSV export) or search (the case "
-                                                          "system's search calls), not %1")
-                                               .arg(hasIndex ? QStringLiteral("both") : QStringLiteral("neither")))
-                        .withContext(where));
-    if (hasSearch) {
-        QStringList columns = settings->columns.fieldColumns;
-        auto search = RestCandidates::create(bot, definition.params.value(QStringLiteral("search")).toObject(),
-                                             settings->model.fieldSpecs(), columns);
-        if (!search)
-            return fail(search.error().withContext(where));
-        return std::make_unique<MatchStep>(std::move(values), nullptr, std::move(*search), settings->model,
-                                           settings->thresholds, settings->maxCandidates, toPerson);
-    }
-    auto index = match::RecordIndex::loadCsv(QDir(bot.baseDir).absoluteFilePath(settings->indexPath), settings->columns,
-                                             settings->model.fieldSpecs(), settings->keys, settings->maxBlockSize);
-    if (!index)
-        return fail(index.error().withContext(where));
-    qCInfo(lcEngine) << "match step" << definition.id << "indexed" << (*index)->size() << "records";
-    std::shared_ptr<const match::RecordIndex> records = *index;
-    auto matcher = std::make_shared<const match::Matcher>(settings->model, std::move(*index), settings->thresholds,
-                                                          settings->maxCandidates);
-    return std::make_unique<MatchStep>(std::move(values), std::move(matcher), nullptr, settings->model,
-                                       settings->thresholds, settings->maxCandidates, toPerson, std::move(records),
-                                       settings->indexPath);
-}
-
 QString checkProbabilities(const QJsonValue &value)
 {
     auto parsed = match::levelProbabilitiesFromJson(value);
@@ -379,18 +332,10 @@ QString checkComparator(const QJsonValue &value)
     return parsed ? QString() : parsed.error().message();
 }
 
-} // namespace
-
-StepType matchStepType()
-{
-    bot::StepTypeSchema schema;
-    schema.name = QStringLiteral("match");
-    schema.summary = QStringLiteral(
-        "Finds the item's person or case among existing records: compares each field with every candidate (from an "
-        "in-memory index of a CSV export, or from the case system's search calls), scores the candidates with Fellegi-Sunter weights, and decides in three "
-        "bands: matched (continue with `record_id`), no match, or a person picks from the ranked candidates with the "
-        "per-field comparison of each. Measure it with `clerk eval BOT --records ... --queries ... --truth ...`.");
-    const ParamSpec field = ParamSpec::object(
+// The keys of the match step's params block, declared once: the schema lists them and
+// createMatchStep reads them. The defaults runtime/match applies too are its constants.
+struct MatchParams {
+    ParamSpec field = ParamSpec::object(
         QStringLiteral("field"),
         {
             ParamSpec::of(QStringLiteral("value"), ValueType::Template, QStringLiteral("The item's value for this field."), true),
@@ -399,7 +344,7 @@ StepType matchStepType()
                                          "and a phonetic code), date (day/month swaps, one-digit typos, same year), "
                                          "postcode (UK unit, sector, district, area), nhs_number (mod-11 checked) or "
                                          "identifier."))
-                .withDefault(QStringLiteral("exact"))
+                .withDefault(QLatin1String(match::kDefaultComparator))
                 .withCheck(checkComparator),
             ParamSpec::of(QStringLiteral("column"), ValueType::String,
                           QStringLiteral("The index file's column for this field; default: the field's name.")),
@@ -413,8 +358,7 @@ StepType matchStepType()
                 .withCheck(checkProbabilities),
         },
         QStringLiteral("A field to compare."));
-    schema.params = {
-        ParamSpec::object(QStringLiteral("index"),
+    ParamSpec index = ParamSpec::object(QStringLiteral("index"),
                           {
                               ParamSpec::of(QStringLiteral("path"), ValueType::Path,
                                             QStringLiteral("A CSV export of the records (header row; relative to the "
@@ -422,23 +366,23 @@ StepType matchStepType()
                                             true),
                               ParamSpec::of(QStringLiteral("id_column"), ValueType::String,
                                             QStringLiteral("The column holding each record's id (output `record_id`)."))
-                                  .withDefault(QStringLiteral("id")),
+                                  .withDefault(QLatin1String(match::kDefaultIdColumn)),
                               ParamSpec::of(QStringLiteral("max_block_size"), ValueType::Integer,
                                             QStringLiteral("A blocking key shared by more records than this gives no "
                                                            "candidates (the other keys still do)."))
-                                  .withDefault(5000)
+                                  .withDefault(match::kDefaultMaxBlockSize)
                                   .withRange(1, 10000000),
                           },
                           QStringLiteral("The records to match against: a CSV export, indexed in memory. Give "
-                                         "index or search.")),
-        ParamSpec::object(
+                                         "index or search."));
+    ParamSpec search = ParamSpec::object(
             QStringLiteral("search"),
             {
                 ParamSpec::of(QStringLiteral("connector"), ValueType::ConnectorName,
                               QStringLiteral("The case system to search."), true),
                 ParamSpec::of(QStringLiteral("id_field"), ValueType::String,
                               QStringLiteral("The record field holding each record's id (output `record_id`)."))
-                    .withDefault(QStringLiteral("id")),
+                    .withDefault(QLatin1String(match::kDefaultIdColumn)),
                 ParamSpec::listOf(
                     QStringLiteral("queries"),
                     ParamSpec::object(QStringLiteral("query"),
@@ -460,9 +404,9 @@ StepType matchStepType()
                     true),
             },
             QStringLiteral("The records to match against: found for each item through the case system's search "
-                           "calls. Give index or search.")),
-        ParamSpec::mapOf(QStringLiteral("fields"), field, QStringLiteral("The fields to compare, by name."), true),
-        ParamSpec::listOf(QStringLiteral("blocking"),
+                           "calls. Give index or search."));
+    ParamSpec fields = ParamSpec::mapOf(QStringLiteral("fields"), field, QStringLiteral("The fields to compare, by name."), true);
+    ParamSpec blocking = ParamSpec::listOf(QStringLiteral("blocking"),
                           ParamSpec::of(QStringLiteral("key"), ValueType::String,
                                         QStringLiteral("Parts joined by +, each value(f), phonetic(f), "
                                                        "phonetic_last(f), initial(f), year(f), sector(f) or "
@@ -471,33 +415,99 @@ StepType matchStepType()
                                          "item. Default: identifiers, dates, phonetic name + birth year, both names' "
                                          "phonetic codes, postcode sector + initial (one name field alone: its first "
                                          "and last words' codes). A list replaces the default keys; put the entry "
-                                         "defaults in it to keep them and add others.")),
-        ParamSpec::of(QStringLiteral("prior"), ValueType::Threshold,
+                                         "defaults in it to keep them and add others."));
+    ParamSpec prior = ParamSpec::of(QStringLiteral("prior"), ValueType::Threshold,
                       QStringLiteral("The share of candidate pairs that are the same person, before comparing."))
-            .withDefault(kDefaultPrior),
-        ParamSpec::object(QStringLiteral("thresholds"),
+            .withDefault(match::kDefaultPrior);
+    ParamSpec thresholds = ParamSpec::object(QStringLiteral("thresholds"),
                           {
                               ParamSpec::of(QStringLiteral("upper"), ValueType::Threshold,
                                             QStringLiteral("Match probability to accept without a person. Default: "
                                                            "the bot's `thresholds.match`, else 0.99.")),
                               ParamSpec::of(QStringLiteral("lower"), ValueType::Threshold,
                                             QStringLiteral("Below this the item has no match."))
-                                  .withDefault(kDefaultLower),
+                                  .withDefault(match::kDefaultLower),
                               ParamSpec::of(QStringLiteral("margin"), ValueType::Threshold,
                                             QStringLiteral("How far the best candidate's probability must be above "
                                                            "the runner-up's to accept it."))
-                                  .withDefault(kDefaultMargin),
+                                  .withDefault(match::kDefaultMargin),
                           },
-                          QStringLiteral("The decision bands.")),
-        ParamSpec::oneOf(QStringLiteral("on_no_match"), {QStringLiteral("continue"), QStringLiteral("needs_human")},
+                          QStringLiteral("The decision bands."));
+    ParamSpec onNoMatch = ParamSpec::oneOf(QStringLiteral("on_no_match"), {QStringLiteral("continue"), QStringLiteral("needs_human")},
                          QStringLiteral("When no record matches: continue with decision no_match (a later step "
                                         "may create one, with when), or ask a person, who may name the record."))
-            .withDefault(QStringLiteral("continue")),
-        ParamSpec::of(QStringLiteral("max_candidates"), ValueType::Integer,
+            .withDefault(QStringLiteral("continue"));
+    ParamSpec maxCandidates = ParamSpec::of(QStringLiteral("max_candidates"), ValueType::Integer,
                       QStringLiteral("How many ranked candidates to output and offer a person."))
-            .withDefault(5)
-            .withRange(1, 50),
-    };
+            .withDefault(match::kDefaultMaxCandidates)
+            .withRange(1, 50);
+    QList<ParamSpec> all() const { return {index, search, fields, blocking, prior, thresholds, onNoMatch, maxCandidates}; }
+};
+
+const MatchParams &matchParams()
+{
+    static const MatchParams keys;
+    return keys;
+}
+
+Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, const bot::StepDefinition &definition)
+{
+    const QString where = QStringLiteral("step %1").arg(definition.id);
+    auto settings = match::MatchSettings::fromParams(definition.params, bot.thresholds);
+    if (!settings)
+        return fail(settings.error().withContext(where));
+    QList<bot::Template> values;
+    for (qsizetype f = 0; f < settings->valueTemplates.size(); ++f) {
+        auto value = bot::Template::parse(settings->valueTemplates[f]);
+        if (!value)
+            return fail(value.error().withContext(
+                QStringLiteral("%1: fields.%2.value").arg(where, settings->model.fields()[f].name)));
+        values.append(std::move(*value));
+    }
+    const MatchParams &keys = matchParams();
+    const bool toPerson = keys.onNoMatch.stringIn(definition.params) == QLatin1String("needs_human");
+    const bool hasIndex = keys.index.isIn(definition.params);
+    const bool hasSearch = keys.search.isIn(definition.params);
+    if (hasIndex == hasSearch)
+        return fail(Error::invalidArgument(QStringLiteral("give either index (a CSV export) or search (the case "
+                                                          "system's search calls), not %1")
+                                               .arg(hasIndex ? QStringLiteral("both") : QStringLiteral("neither")))
+                        .withContext(where));
+    if (hasSearch) {
+        QStringList columns = settings->columns.fieldColumns;
+        const QJsonObject searchParams = keys.search.objectIn(definition.params);
+        auto search = RestCandidates::create(bot, searchParams, keys.search.field(QStringLiteral("id_field")).stringIn(searchParams),
+                                             settings->model.fieldSpecs(), columns);
+        if (!search)
+            return fail(search.error().withContext(where));
+        return std::make_unique<MatchStep>(std::move(values), nullptr, std::move(*search), settings->model,
+                                           settings->thresholds, settings->maxCandidates, toPerson);
+    }
+    auto index = match::RecordIndex::loadCsv(QDir(bot.baseDir).absoluteFilePath(settings->indexPath), settings->columns,
+                                             settings->model.fieldSpecs(), settings->keys, settings->maxBlockSize);
+    if (!index)
+        return fail(index.error().withContext(where));
+    qCInfo(lcEngine) << "match step" << definition.id << "indexed" << (*index)->size() << "records";
+    std::shared_ptr<const match::RecordIndex> records = *index;
+    auto matcher = std::make_shared<const match::Matcher>(settings->model, std::move(*index), settings->thresholds,
+                                                          settings->maxCandidates);
+    return std::make_unique<MatchStep>(std::move(values), std::move(matcher), nullptr, settings->model,
+                                       settings->thresholds, settings->maxCandidates, toPerson, std::move(records),
+                                       settings->indexPath);
+}
+
+} // namespace
+
+StepType matchStepType()
+{
+    bot::StepTypeSchema schema;
+    schema.name = QStringLiteral("match");
+    schema.summary = QStringLiteral(
+        "Finds the item's person or case among existing records: compares each field with every candidate (from an "
+        "in-memory index of a CSV export, or from the case system's search calls), scores the candidates with Fellegi-Sunter weights, and decides in three "
+        "bands: matched (continue with `record_id`), no match, or a person picks from the ranked candidates with the "
+        "per-field comparison of each. Measure it with `clerk eval BOT --records ... --queries ... --truth ...`.");
+    schema.params = matchParams().all();
     schema.outputs = [](const QJsonObject &) {
         return QStringList{QStringLiteral("record_id"),  QStringLiteral("score"),      QStringLiteral("probability"),
                            QStringLiteral("decision"),   QStringLiteral("decided_by"), QStringLiteral("candidates"),

@@ -136,26 +136,77 @@ private:
     ocr::OcrEngine m_engine;
 };
 
+// The keys of the ocr step's params block, declared once: the schema lists them and
+// createOcrStep reads them.
+struct OcrParams {
+    ParamSpec file = ParamSpec::of(QStringLiteral("file"), ValueType::Path,
+                          QStringLiteral("The document to read (relative paths start at the bot file's folder). A path "
+                                         "from the item's data must lie under the bot's intake folders (its watched "
+                                         "folder, mailbox folder, allowed_paths or clerk run's --input paths); "
+                                         "otherwise the item fails."))
+                .withDefault(QStringLiteral("{{ input.file }}"))
+                .withTemplates();
+    ParamSpec language = ParamSpec::of(QStringLiteral("language"), ValueType::String,
+                          QStringLiteral("Tesseract language code(s), e.g. eng, or eng+cym for English and Welsh; each "
+                                         "needs its tesseract-ocr-* package on the server."))
+                .withDefault(QStringLiteral("eng"))
+                .withCheck([](const QJsonValue &value) {
+                    static const QRegularExpression codes(QStringLiteral("^[a-z_]+(\\+[a-z_]+)*$"));
+                    return codes.match(value.toString()).hasMatch()
+                               ? QString()
+                               : QStringLiteral("language codes are lower-case words joined by +, e.g. eng+cym");
+                });
+    ParamSpec maxPages = ParamSpec::of(QStringLiteral("max_pages"), ValueType::Integer,
+                          QStringLiteral("Pages after this many are not read (`page_count` still counts them)."))
+                .withDefault(20)
+                .withRange(1, 1000);
+    ParamSpec maxPixels = ParamSpec::of(QStringLiteral("max_pixels"), ValueType::Integer,
+                          QStringLiteral("Largest page image accepted, in pixels (width x height); larger images are "
+                                         "refused unread, which protects the server from oversized or malicious files. "
+                                         "An A4 page at 300 dpi is about 8.7 million."))
+                .withDefault(100'000'000)
+                .withRange(1'000'000, 1'000'000'000);
+    ParamSpec pageTimeout = ParamSpec::of(QStringLiteral("page_timeout"), ValueType::Duration,
+                          QStringLiteral("How long one page may take to read before a person is asked instead."))
+                .withDefault(QStringLiteral("60s"));
+    ParamSpec minReadability = ParamSpec::of(QStringLiteral("min_readability"), ValueType::Threshold,
+                          QStringLiteral("Readability (0-1) every page must reach: the share of the page's text-like marks "
+                                         "that were recognised with confidence. Below it a person checks the document, "
+                                         "because text may be missing. Default: the bot's `thresholds.ocr_readability`, "
+                                         "else 0.5."));
+    ParamSpec useTextLayer = ParamSpec::of(QStringLiteral("use_text_layer"), ValueType::Boolean,
+                          QStringLiteral("Use a PDF page's own text when it has enough; false reads every page as an image."))
+                .withDefault(true);
+    QList<ParamSpec> all() const { return {file, language, maxPages, maxPixels, pageTimeout, minReadability, useTextLayer}; }
+};
+
+const OcrParams &ocrParams()
+{
+    static const OcrParams keys;
+    return keys;
+}
+
 Result<std::unique_ptr<Step>> createOcrStep(const bot::BotDefinition &bot, const bot::StepDefinition &definition)
 {
     const QJsonObject &params = definition.params;
     const QString where = QStringLiteral("step %1").arg(definition.id);
-    auto file = bot::Template::parse(params.value(QStringLiteral("file")).toString(QStringLiteral("{{ input.file }}")));
+    const OcrParams &keys = ocrParams();
+    auto file = bot::Template::parse(keys.file.stringIn(params));
     if (!file)
         return fail(file.error().withContext(where));
 
     ocr::OcrOptions options;
-    options.language = params.value(QStringLiteral("language")).toString(QStringLiteral("eng"));
-    options.maxPages = params.value(QStringLiteral("max_pages")).toInt(20);
-    options.maxPixelsPerPage = qint64(params.value(QStringLiteral("max_pixels")).toDouble(100'000'000));
-    auto timeout = parseDuration(params.value(QStringLiteral("page_timeout")).toString(QStringLiteral("60s")));
+    options.language = keys.language.stringIn(params);
+    options.maxPages = keys.maxPages.intIn(params);
+    options.maxPixelsPerPage = qint64(keys.maxPixels.numberIn(params));
+    auto timeout = parseDuration(keys.pageTimeout.stringIn(params));
     if (!timeout)
         return fail(timeout.error().withContext(where));
     options.pageTimeout = *timeout;
-    options.useTextLayer = params.value(QStringLiteral("use_text_layer")).toBool(true);
+    options.useTextLayer = keys.useTextLayer.boolIn(params);
 
-    const double minReadability = params.contains(QStringLiteral("min_readability"))
-                                      ? params.value(QStringLiteral("min_readability")).toDouble()
+    const double minReadability = keys.minReadability.isIn(params)
+                                      ? keys.minReadability.numberIn(params)
                                       : bot.thresholds.value(QStringLiteral("ocr_readability"), kDefaultMinReadability);
     return std::make_unique<OcrStep>(std::move(*file), std::move(options), minReadability);
 }
@@ -173,46 +224,7 @@ StepType ocrStepType()
         "recognised, a person is asked to look at the document. Outputs `text` (pages separated by form feeds), "
         "`page_count`, `pages_read`, `blank_pages`, `mean_confidence` and `readability` (0-1; the lowest page's), and "
         "`pages` (per page: number, confidence, readability, blank, rotation, skew, from_text_layer).");
-    schema.params = {
-        ParamSpec::of(QStringLiteral("file"), ValueType::Path,
-                      QStringLiteral("The document to read (relative paths start at the bot file's folder). A path "
-                                     "from the item's data must lie under the bot's intake folders (its watched "
-                                     "folder, mailbox folder, allowed_paths or clerk run's --input paths); "
-                                     "otherwise the item fails."))
-            .withDefault(QStringLiteral("{{ input.file }}"))
-            .withTemplates(),
-        ParamSpec::of(QStringLiteral("language"), ValueType::String,
-                      QStringLiteral("Tesseract language code(s), e.g. eng, or eng+cym for English and Welsh; each "
-                                     "needs its tesseract-ocr-* package on the server."))
-            .withDefault(QStringLiteral("eng"))
-            .withCheck([](const QJsonValue &value) {
-                static const QRegularExpression codes(QStringLiteral("^[a-z_]+(\\+[a-z_]+)*$"));
-                return codes.match(value.toString()).hasMatch()
-                           ? QString()
-                           : QStringLiteral("language codes are lower-case words joined by +, e.g. eng+cym");
-            }),
-        ParamSpec::of(QStringLiteral("max_pages"), ValueType::Integer,
-                      QStringLiteral("Pages after this many are not read (`page_count` still counts them)."))
-            .withDefault(20)
-            .withRange(1, 1000),
-        ParamSpec::of(QStringLiteral("max_pixels"), ValueType::Integer,
-                      QStringLiteral("Largest page image accepted, in pixels (width x height); larger images are "
-                                     "refused unread, which protects the server from oversized or malicious files. "
-                                     "An A4 page at 300 dpi is about 8.7 million."))
-            .withDefault(100'000'000)
-            .withRange(1'000'000, 1'000'000'000),
-        ParamSpec::of(QStringLiteral("page_timeout"), ValueType::Duration,
-                      QStringLiteral("How long one page may take to read before a person is asked instead."))
-            .withDefault(QStringLiteral("60s")),
-        ParamSpec::of(QStringLiteral("min_readability"), ValueType::Threshold,
-                      QStringLiteral("Readability (0-1) every page must reach: the share of the page's text-like marks "
-                                     "that were recognised with confidence. Below it a person checks the document, "
-                                     "because text may be missing. Default: the bot's `thresholds.ocr_readability`, "
-                                     "else 0.5.")),
-        ParamSpec::of(QStringLiteral("use_text_layer"), ValueType::Boolean,
-                      QStringLiteral("Use a PDF page's own text when it has enough; false reads every page as an image."))
-            .withDefault(true),
-    };
+    schema.params = ocrParams().all();
     schema.outputs = [](const QJsonObject &) {
         return QStringList{QStringLiteral("text"),        QStringLiteral("page_count"),      QStringLiteral("pages_read"),
                            QStringLiteral("blank_pages"), QStringLiteral("mean_confidence"), QStringLiteral("readability"),

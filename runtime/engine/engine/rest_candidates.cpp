@@ -8,7 +8,7 @@
 namespace clerk::engine {
 
 Result<std::shared_ptr<const RestCandidates>> RestCandidates::create(const bot::BotDefinition &bot,
-                                                                     const QJsonObject &search,
+                                                                     const QJsonObject &search, QString idField,
                                                                      QList<match::FieldSpec> fields, QStringList columns)
 {
     const QString name = search.value(QStringLiteral("connector")).toString();
@@ -20,7 +20,7 @@ Result<std::shared_ptr<const RestCandidates>> RestCandidates::create(const bot::
         return fail(connector.error());
     auto candidates = std::make_shared<RestCandidates>();
     candidates->m_connector = *connector;
-    candidates->m_idField = search.value(QStringLiteral("id_field")).toString(QStringLiteral("id"));
+    candidates->m_idField = std::move(idField);
     candidates->m_fields = std::move(fields);
     candidates->m_columns = std::move(columns);
     for (const QJsonValue &value : search.value(QStringLiteral("queries")).toArray()) {

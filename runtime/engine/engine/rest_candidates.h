@@ -26,10 +26,11 @@ namespace clerk::engine {
 
 class RestCandidates {
 public:
-    // `search` is the step's `search` block: {connector, id_field, queries: [{operation, params}]}.
+    // `search` is the step's `search` block: {connector, queries: [{operation, params}]};
+    // `idField` the record field holding each record's id (its id_field).
     // `fields` and `columns` are the match model's fields and, per field, the record field
     // holding it. InvalidArgument for an unknown connector or operation.
-    static Result<std::shared_ptr<const RestCandidates>> create(const bot::BotDefinition &bot, const QJsonObject &search,
+    static Result<std::shared_ptr<const RestCandidates>> create(const bot::BotDefinition &bot, const QJsonObject &search, QString idField,
                                                                 QList<match::FieldSpec> fields, QStringList columns);
 
     // The candidates for one item, normalised for matching. Unavailable or Timeout when the

@@ -31,6 +31,37 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The keys of the rest step's params block, declared once: the schema lists them and
+// the factory reads them. `check` holds an operation and params of its own.
+struct RestParams {
+    ParamSpec connector = ParamSpec::of(QStringLiteral("connector"), ValueType::ConnectorName,
+                                        QStringLiteral("The connector to act through."), true);
+    ParamSpec operation = ParamSpec::of(QStringLiteral("operation"), ValueType::String,
+                                        QStringLiteral("The connector's operation to call, e.g. add_note."), true);
+    ParamSpec params = ParamSpec::mapOf(QStringLiteral("params"),
+                                        ParamSpec::templ(QStringLiteral("value"), QStringLiteral("A value.")),
+                                        QStringLiteral("The values the operation's templates see as {{ params.NAME }}; they may "
+                                                       "hold {{ references }} to the item and earlier steps."));
+    ParamSpec checkOperation = ParamSpec::of(QStringLiteral("operation"), ValueType::String,
+                                             QStringLiteral("A read operation, e.g. get_case with its notes."), true);
+    ParamSpec check = ParamSpec::object(QStringLiteral("check"), {checkOperation, params},
+                                        QStringLiteral("For systems without Idempotency-Key support: how to look for this step's own "
+                                                       "earlier action before acting again. The action counts as done when the "
+                                                       "answer holds the step's key, so write {{ key }} into what the operation "
+                                                       "creates."));
+    ParamSpec onRefused = ParamSpec::oneOf(QStringLiteral("on_refused"), {QStringLiteral("needs_human"), QStringLiteral("fail")},
+                                           QStringLiteral("What happens when the system refuses the request (e.g. 404 or 422): a person "
+                                                          "looks at it, or the item fails."))
+                              .withDefault(QStringLiteral("needs_human"));
+    QList<ParamSpec> all() const { return {connector, operation, params, check, onRefused}; }
+};
+
+const RestParams &restParams()
+{
+    static const RestParams keys;
+    return keys;
+}
+
 struct Call {
     QString operation;
     QList<QPair<QString, bot::Template>> params;
@@ -39,14 +70,14 @@ struct Call {
 Result<Call> parseCall(const QJsonObject &object, const rest::RestConnector &connector, const QString &what)
 {
     Call call;
-    call.operation = object.value(QStringLiteral("operation")).toString();
+    call.operation = restParams().operation.stringIn(object);
     if (!connector.hasOperation(call.operation)) {
         const QStringList known = connector.operations();
         return fail(Error::invalidArgument(QStringLiteral("%1: connector %2 has no operation '%3' (it has: %4)")
                                                .arg(what, connector.name(), call.operation,
                                                     known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", ")))));
     }
-    const QJsonObject params = object.value(QStringLiteral("params")).toObject();
+    const QJsonObject params = restParams().params.objectIn(object);
     for (auto it = params.begin(); it != params.end(); ++it) {
         const QJsonValue value = it.value();
         auto parsed = bot::Template::parse(value.isString() ? value.toString() : value.toVariant().toString());
@@ -199,33 +230,7 @@ StepType restStepType()
         "that is down or busy makes the item wait and retry; a refused request goes to a person with the system's "
         "answer.");
     schema.sideEffects = true;
-    const auto callParams = [] {
-        return ParamSpec::mapOf(QStringLiteral("params"),
-                                ParamSpec::templ(QStringLiteral("value"), QStringLiteral("A value.")),
-                                QStringLiteral("The values the operation's templates see as {{ params.NAME }}; they may "
-                                               "hold {{ references }} to the item and earlier steps."));
-    };
-    schema.params = {
-        ParamSpec::of(QStringLiteral("connector"), ValueType::ConnectorName,
-                      QStringLiteral("The connector to act through."), true),
-        ParamSpec::of(QStringLiteral("operation"), ValueType::String,
-                      QStringLiteral("The connector's operation to call, e.g. add_note."), true),
-        callParams(),
-        ParamSpec::object(QStringLiteral("check"),
-                          {
-                              ParamSpec::of(QStringLiteral("operation"), ValueType::String,
-                                            QStringLiteral("A read operation, e.g. get_case with its notes."), true),
-                              callParams(),
-                          },
-                          QStringLiteral("For systems without Idempotency-Key support: how to look for this step's own "
-                                         "earlier action before acting again. The action counts as done when the "
-                                         "answer holds the step's key, so write {{ key }} into what the operation "
-                                         "creates.")),
-        ParamSpec::oneOf(QStringLiteral("on_refused"), {QStringLiteral("needs_human"), QStringLiteral("fail")},
-                         QStringLiteral("What happens when the system refuses the request (e.g. 404 or 422): a person "
-                                        "looks at it, or the item fails."))
-            .withDefault(QStringLiteral("needs_human")),
-    };
+    schema.params = restParams().all();
     schema.outputs = [](const QJsonObject &) {
         // The operation's `response` fields, plus these; the connector file is not known here.
         return QStringList{QStringLiteral("*"), QStringLiteral("status"), QStringLiteral("already_done"),
@@ -248,7 +253,8 @@ StepType restStepType()
     StepType type;
     type.schema = schema;
     type.create = [](const bot::BotDefinition &bot, const bot::StepDefinition &step) -> Result<std::unique_ptr<Step>> {
-        const QString name = step.params.value(QStringLiteral("connector")).toString();
+        const RestParams &keys = restParams();
+        const QString name = keys.connector.stringIn(step.params);
         const bot::ConnectorDefinition *definition = bot.connector(name);
         if (!definition)
             return fail(Error::notFound(QStringLiteral("connector '%1' is not known").arg(name)));
@@ -261,13 +267,13 @@ StepType restStepType()
         if (!action)
             return fail(action.error());
         std::optional<Call> check;
-        if (step.params.contains(QStringLiteral("check"))) {
-            auto parsed = parseCall(step.params.value(QStringLiteral("check")).toObject(), **connector, QStringLiteral("check"));
+        if (keys.check.isIn(step.params)) {
+            auto parsed = parseCall(keys.check.objectIn(step.params), **connector, keys.check.name);
             if (!parsed)
                 return fail(parsed.error());
             check = *parsed;
         }
-        const bool toPerson = step.params.value(QStringLiteral("on_refused")).toString() != QLatin1String("fail");
+        const bool toPerson = keys.onRefused.stringIn(step.params) != QLatin1String("fail");
         return std::unique_ptr<Step>(new RestStep(*connector, std::move(*action), std::move(check), toPerson));
     };
     return type;

@@ -4,14 +4,6 @@
 
 namespace clerk::match {
 
-namespace {
-
-constexpr double kDefaultUpper = 0.99;
-constexpr double kDefaultLower = 0.5;
-constexpr double kDefaultMargin = 0.1;
-constexpr double kDefaultPrior = 0.01;
-
-} // namespace
 
 Result<MatchSettings> MatchSettings::fromParams(const QJsonObject &params, const QMap<QString, double> &botThresholds)
 {
@@ -24,7 +16,7 @@ Result<MatchSettings> MatchSettings::fromParams(const QJsonObject &params, const
     QList<FieldModel> fieldModels;
     for (auto it = fieldsParam.begin(); it != fieldsParam.end(); ++it) {
         const QJsonObject field = it.value().toObject();
-        auto kind = parseComparatorKind(field.value(QStringLiteral("comparator")).toString(QStringLiteral("exact")));
+        auto kind = parseComparatorKind(field.value(QStringLiteral("comparator")).toString(QLatin1String(kDefaultComparator)));
         if (!kind)
             return invalid(QStringLiteral("fields.%1: %2").arg(it.key(), kind.error().message()));
         FieldModel model = defaultFieldModel(it.key(), *kind);
@@ -65,8 +57,8 @@ Result<MatchSettings> MatchSettings::fromParams(const QJsonObject &params, const
 
     const QJsonObject index = params.value(QStringLiteral("index")).toObject();
     settings.indexPath = index.value(QStringLiteral("path")).toString();
-    settings.columns.idColumn = index.value(QStringLiteral("id_column")).toString(QStringLiteral("id"));
-    settings.maxBlockSize = index.value(QStringLiteral("max_block_size")).toInt(5000);
+    settings.columns.idColumn = index.value(QStringLiteral("id_column")).toString(QLatin1String(kDefaultIdColumn));
+    settings.maxBlockSize = index.value(QStringLiteral("max_block_size")).toInt(kDefaultMaxBlockSize);
 
     const QJsonObject thresholds = params.value(QStringLiteral("thresholds")).toObject();
     settings.thresholds.upper =
@@ -77,7 +69,7 @@ Result<MatchSettings> MatchSettings::fromParams(const QJsonObject &params, const
         return invalid(QStringLiteral("thresholds: lower (%1) is above upper (%2)")
                            .arg(settings.thresholds.lower)
                            .arg(settings.thresholds.upper));
-    settings.maxCandidates = params.value(QStringLiteral("max_candidates")).toInt(5);
+    settings.maxCandidates = params.value(QStringLiteral("max_candidates")).toInt(kDefaultMaxCandidates);
     return settings;
 }
 

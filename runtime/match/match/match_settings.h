@@ -12,15 +12,26 @@
 
 namespace clerk::match {
 
+// The defaults of a match step's params, applied here and shown by the step's schema
+// (runtime/engine), so each is written once.
+inline constexpr double kDefaultUpper = 0.99;  // thresholds.upper, when the bot has no thresholds.match
+inline constexpr double kDefaultLower = 0.5;
+inline constexpr double kDefaultMargin = 0.1;
+inline constexpr double kDefaultPrior = 0.01;
+inline constexpr int kDefaultMaxCandidates = 5;
+inline constexpr int kDefaultMaxBlockSize = 5000;
+inline constexpr const char *kDefaultComparator = "exact";
+inline constexpr const char *kDefaultIdColumn = "id";  // index.id_column and search.id_field
+
 struct MatchSettings {
     MatchModel model;
     QList<BlockingKey> keys;
     MatchThresholds thresholds;
-    int maxCandidates = 5;
+    int maxCandidates = kDefaultMaxCandidates;
     QStringList valueTemplates;  // per field, in model order: the item's value template
     QString indexPath;           // as written (relative to the bot file's folder)
     IndexColumns columns;        // id column and per-field columns of the index file
-    int maxBlockSize = 5000;
+    int maxBlockSize = kDefaultMaxBlockSize;
 
     // Reads params; `botThresholds` supplies thresholds.match as the default upper.
     // Fails with InvalidArgument naming the bad key.
