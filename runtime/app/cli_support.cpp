@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include "core/duration.h"
 #include "engine/engine.h"
 
 #include <QCoreApplication>
@@ -11,6 +12,7 @@
 #include <QJsonArray>
 #include <QSet>
 #include <QStandardPaths>
+#include <QThread>
 
 #include <cstdio>
 
@@ -33,6 +35,41 @@ void CommonOptions::addTo(QCommandLineParser &parser) const
     parser.addOption(db);
     parser.addOption(json);
     parser.addOption(connectors);
+}
+
+WorkerOptions::WorkerOptions(const QString &leaseNote)
+    : workers({QStringLiteral("w"), QStringLiteral("workers")},
+              QStringLiteral("Worker threads (default: the number of cores)."), QStringLiteral("n")),
+      lease(QStringLiteral("lease"),
+            QStringLiteral("How long a worker holds an item before another may take it over if the worker died "
+                           "(default 30s).")
+                + (leaseNote.isEmpty() ? QString() : u' ' + leaseNote),
+            QStringLiteral("duration"), QStringLiteral("30s"))
+{
+}
+
+Result<engine::WorkerPoolOptions> WorkerOptions::read(const QCommandLineParser &parser) const
+{
+    engine::WorkerPoolOptions options;
+    options.workers = QThread::idealThreadCount();
+    if (parser.isSet(workers)) {
+        bool ok = false;
+        options.workers = parser.value(workers).toInt(&ok);
+        if (!ok || options.workers < 1 || options.workers > 64)
+            return fail(Error::invalidArgument(QStringLiteral("--workers takes a number from 1 to 64")));
+    }
+    const auto leaseFor = parseDuration(parser.value(lease));
+    if (!leaseFor || leaseFor->count() < 1000)
+        return fail(Error::invalidArgument(QStringLiteral("--lease takes a duration of at least 1s, e.g. 30s")));
+    options.engine.leaseFor = *leaseFor;
+    return options;
+}
+
+int commandFailed(const QString &command, const QString &message)
+{
+    err() << "clerk " << command << ": " << message << "\n";
+    err().flush();
+    return ExitInvalid;
 }
 
 bool parseCommand(QCommandLineParser &parser, const QStringList &arguments, int &exitCode)

@@ -5,6 +5,7 @@
 #include "bot/bot_loader.h"
 #include "core/error.h"
 #include "engine/step_registry.h"
+#include "engine/worker_pool.h"
 #include "store/work_store.h"
 
 #include <QCommandLineParser>
@@ -39,6 +40,21 @@ struct CommonOptions {
                                   QStringLiteral("dir")};
     void addTo(QCommandLineParser &parser) const;
 };
+
+// The options of the commands that run items (clerk run, clerk serve): --workers and
+// --lease. `leaseNote` is added to --lease's help.
+struct WorkerOptions {
+    explicit WorkerOptions(const QString &leaseNote = {});
+    QCommandLineOption workers;
+    QCommandLineOption lease;
+    // The worker pool they ask for: the number of workers (1 to 64; default the number of
+    // cores) and the lease (at least 1s). InvalidArgument, with a message for the person
+    // who typed them, otherwise.
+    Result<engine::WorkerPoolOptions> read(const QCommandLineParser &parser) const;
+};
+
+// Prints "clerk COMMAND: MESSAGE" to stderr and returns ExitInvalid.
+int commandFailed(const QString &command, const QString &message);
 
 // Parses a command's arguments; prints help or errors itself. Returns false when the
 // command should exit with `exitCode`.

@@ -6,6 +6,7 @@
 #include "core/duration.h"
 #include "engine/engine.h"
 #include "engine/record_source.h"
+#include "engine/worker_pool.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -17,7 +18,6 @@
 #include <QMutex>
 #include <QSet>
 #include <QTemporaryDir>
-#include <QThread>
 
 #include <atomic>
 #include <thread>
@@ -112,6 +112,287 @@ void drawProgress(int finished, int total, const QElapsedTimer &timer)
     out().flush();
 }
 
+
+// The inputs of one clerk run: those stored as items (with what the store said), and
+// those refused with the reason.
+struct RunBatch {
+    QList<Input> rejected;
+    QList<std::pair<Input, store::EnqueueResult>> accepted;
+};
+
+// Adds an item to the batch once: the same record twice in this run is one item.
+void accept(RunBatch &batch, QSet<qint64> &acceptedIds, Input input, const store::EnqueueResult &enqueued)
+{
+    if (acceptedIds.contains(enqueued.id))
+        return;
+    acceptedIds.insert(enqueued.id);
+    batch.accepted.append({std::move(input), enqueued});
+}
+
+// Enqueues every input, and with `fromSource` the source's new records, before any is
+// processed, so a crash mid-batch loses none. Errors (their message ready to print): the
+// store's, a bot without a source, a source that cannot be read.
+Result<RunBatch> enqueueInputs(engine::Engine &submitter, const bot::BotDefinition &definition,
+                               const QStringList &given, bool fromSource, const QString &botPath)
+{
+    RunBatch batch;
+    QSet<qint64> acceptedIds;
+    int passedOver = 0;
+    const QStringList inputFiles = expandInputs(given, definition, passedOver);
+    if (passedOver > 0) {
+        err() << "clerk run: " << passedOver << (passedOver == 1 ? " file" : " files")
+              << " in the folders given are not inputs of this bot (input.files: "
+              << definition.inputFilePatterns().join(QStringLiteral(", ")) << "): left alone\n";
+        err().flush();
+    }
+    for (const QString &path : inputFiles) {
+        const auto records = engine::readInputFile(path, definition.inputIdField);
+        if (!records) {
+            batch.rejected.append(Input{QFileInfo(path).absoluteFilePath(), {}, {}, records.error().message()});
+            continue;
+        }
+        for (const engine::SourceRecord &record : *records) {
+            Input item{record.origin, record.sourceRef, record.payload, record.problem};
+            if (item.problem.isEmpty())
+                item.problem = engine::recordMisfit(item.payload, definition);
+            if (!item.problem.isEmpty()) {
+                batch.rejected.append(item);
+                continue;
+            }
+            auto enqueued = submitter.submit(definition, item.sourceRef, item.payload);
+            if (!enqueued)
+                return fail(Error::invalidArgument(enqueued.error().toString()));
+            accept(batch, acceptedIds, item, *enqueued);
+        }
+    }
+    if (!fromSource)
+        return batch;
+    if (!definition.source)
+        return fail(Error::invalidArgument(botPath + QStringLiteral(" has no source: add a source block, or give --input")));
+    auto polled = engine::pollSource(submitter, definition);
+    if (!polled)
+        return fail(Error::invalidArgument(QStringLiteral("source: ") + polled.error().toString()));
+    for (const QString &problem : polled->problems)
+        err() << "clerk run: source: " << problem << "\n";
+    if (polled->truncated)
+        err() << "clerk run: source: more records than paginate.max_pages allows; the rest come with the next poll\n";
+    err().flush();
+    for (const auto &[record, enqueued] : polled->items)
+        accept(batch, acceptedIds, Input{record.sourceRef, record.sourceRef, record.payload, {}}, enqueued);
+    return batch;
+}
+
+// When the soonest of the batch's items may run again: a retry's time, or the lease of an
+// item held by a worker that died. Invalid when none waits.
+QDateTime nextDue(store::WorkStore &store, const RunBatch &batch)
+{
+    QDateTime soonest;
+    for (const auto &[in, result] : batch.accepted) {
+        auto current = store.item(result.id);
+        if (!current)
+            continue;
+        QDateTime due;
+        if (current->state == ItemState::Queued)
+            due = current->notBefore;
+        else if (current->state == ItemState::Leased)
+            due = current->leaseExpiresAt;
+        if (due.isValid() && (!soonest.isValid() || due < soonest))
+            soonest = due;
+    }
+    return soonest;
+}
+
+struct Processing {
+    qint64 milliseconds = 0;  // until the workers last stopped, without the summary's reads
+    QString problem;          // why a worker stopped early
+};
+
+// Runs the bot's runnable items with a pool of workers until none is left, then again
+// for retries due within `waitFor`, drawing progress when `showProgress`.
+// REQUIRES: `observer` is the pool's (poolOptions.observer).
+Processing processItems(const engine::StepRegistry &registry, const engine::WorkerPoolOptions &poolOptions,
+                        const RunObserver &observer, const bot::BotDefinition &definition, store::WorkStore &store,
+                        const RunBatch &batch, std::chrono::milliseconds waitFor, bool showProgress)
+{
+    QElapsedTimer timer;
+    timer.start();
+    const int total = static_cast<int>(std::count_if(batch.accepted.begin(), batch.accepted.end(), [](const auto &a) {
+        return !isFinal(a.second.state) && a.second.state != ItemState::WaitingForHuman;
+    }));
+    Processing processing;
+    // A paused bot's items are stored and wait: nothing is run for it.
+    if (auto listed = store.pausedBots(); listed && listed->contains(definition.name)) {
+        err() << "clerk run: bot " << definition.name << " is paused: its items wait (clerk bot resume "
+              << definition.name << ")\n";
+        err().flush();
+        return processing;
+    }
+    for (;;) {
+        engine::WorkerPool pool(registry, poolOptions);
+        pool.setBots({definition});
+        pool.start();
+        for (int tick = 0; pool.runningWorkers() > 0; ++tick) {
+            if (showProgress && tick % 10 == 0 && timer.elapsed() > 1000)
+                drawProgress(std::min<int>(observer.stopped, total), total, timer);
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        pool.join();
+        processing.milliseconds = timer.elapsed();
+        processing.problem = pool.problem();
+        if (!processing.problem.isEmpty())
+            break;
+        // Retries due soon, and items held by a worker that died (their lease runs out),
+        // are worth waiting for; later ones are reported as pending.
+        const QDateTime due = nextDue(store, batch);
+        if (!due.isValid() || QDateTime::currentDateTimeUtc().msecsTo(due) > waitFor.count())
+            break;
+        while (QDateTime::currentDateTimeUtc() < due) {
+            if (showProgress)
+                drawProgress(std::min<int>(observer.stopped, total), total, timer);
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+    if (showProgress && timer.elapsed() > 1000) {
+        out() << "\r\033[K";
+        out().flush();
+    }
+    return processing;
+}
+
+// What became of a run's items, counted and described.
+struct RunSummary {
+    int done = 0, waiting = 0, failed = 0, cancelled = 0, pending = 0, alreadyKnown = 0;
+    QJsonArray itemsJson;
+    QStringList waitingLines, failedLines, cancelledLines, pendingLines, dryRunLines;
+};
+
+RunSummary summarize(store::WorkStore &store, const bot::BotDefinition &definition, const RunBatch &batch,
+                     const RunObserver &observer, bool isDryRun)
+{
+    QHash<qint64, store::ExceptionItem> openExceptions;
+    store::ExceptionFilter openForBot;
+    openForBot.bot = definition.name;
+    openForBot.limit = 100000;
+    if (auto list = store.exceptions(openForBot); list) {
+        for (const store::ExceptionItem &e : *list)
+            openExceptions.insert(e.itemId, e);
+    }
+    RunSummary s;
+    for (const auto &[in, result] : batch.accepted) {
+        if (!result.created)
+            ++s.alreadyKnown;
+        auto current = store.item(result.id);
+        if (!current)
+            continue;
+        QJsonObject itemJson{{QStringLiteral("id"), current->id},
+                             {QStringLiteral("input"), in.path},
+                             {QStringLiteral("state"), toString(current->state)},
+                             {QStringLiteral("new"), result.created}};
+        switch (current->state) {
+        case ItemState::Done:
+            ++s.done;
+            break;
+        case ItemState::WaitingForHuman: {
+            ++s.waiting;
+            const store::ExceptionItem e = openExceptions.value(current->id);
+            itemJson.insert(QStringLiteral("exception_id"), e.id);
+            itemJson.insert(QStringLiteral("team"), e.team);
+            itemJson.insert(QStringLiteral("reason"), e.reason);
+            s.waitingLines.append(QStringLiteral("  item %1  exception %2  team %3  step %4: %5")
+                                      .arg(current->id).arg(e.id).arg(e.team, e.stepId, e.reason));
+            break;
+        }
+        case ItemState::Failed:
+            ++s.failed;
+            itemJson.insert(QStringLiteral("reason"), current->lastError);
+            s.failedLines.append(QStringLiteral("  item %1  %2: %3").arg(current->id).arg(QFileInfo(in.path).fileName(), current->lastError));
+            break;
+        case ItemState::Cancelled:
+            // A person decided the item should not go on: a normal outcome, not a fault.
+            ++s.cancelled;
+            itemJson.insert(QStringLiteral("reason"), current->lastError);
+            s.cancelledLines.append(QStringLiteral("  item %1  %2: %3").arg(current->id).arg(QFileInfo(in.path).fileName(), current->lastError));
+            break;
+        case ItemState::Queued:
+        case ItemState::Leased:
+            ++s.pending;
+            itemJson.insert(QStringLiteral("reason"), current->lastError);
+            itemJson.insert(QStringLiteral("not_before"), current->notBefore.toString(Qt::ISODate));
+            s.pendingLines.append(QStringLiteral("  item %1  retry %2: %3")
+                                      .arg(current->id)
+                                      .arg(relativeTime(current->notBefore, QDateTime::currentDateTimeUtc()), current->lastError));
+            break;
+        }
+        if (isDryRun) {
+            const QStringList trace = observer.trace(current->id);
+            itemJson.insert(QStringLiteral("steps"), QJsonArray::fromStringList(trace));
+            s.dryRunLines.append(QStringLiteral("  item %1 (%2): %3")
+                                     .arg(current->id).arg(QFileInfo(in.path).fileName(), trace.join(QStringLiteral("; "))));
+        }
+        s.itemsJson.append(itemJson);
+    }
+    return s;
+}
+
+void printSummaryText(const bot::BotDefinition &definition, const RunBatch &batch, const RunSummary &s,
+                      double seconds, bool isDryRun)
+{
+    QTextStream &o = out();
+    o << definition.name << (isDryRun ? " (dry run)" : "") << ": " << batch.accepted.size() << " inputs";
+    if (s.alreadyKnown > 0)
+        o << " (" << s.alreadyKnown << " seen before)";
+    o << ", " << QString::number(seconds, 'f', 1) << " s\n";
+    o << "  done                  " << s.done << "\n";
+    o << "  waiting for a person  " << s.waiting << "\n";
+    o << "  failed                " << s.failed << "\n";
+    if (s.cancelled > 0)
+        o << "  cancelled             " << s.cancelled << "\n";
+    if (s.pending > 0)
+        o << "  retrying later        " << s.pending << "\n";
+    if (!batch.rejected.isEmpty())
+        o << "  not enqueued          " << batch.rejected.size() << "\n";
+    if (!s.waitingLines.isEmpty()) {
+        // A dry run's items and questions are in a throwaway database: there is nothing to answer.
+        o << (isDryRun ? "\nWould wait for a person (a dry run stores nothing; run without --dry-run to answer):\n"
+                       : "\nWaiting for a person (answer with: clerk queue show ID):\n")
+          << s.waitingLines.join(QLatin1Char('\n')) << "\n";
+    }
+    if (!s.failedLines.isEmpty())
+        o << "\nFailed:\n" << s.failedLines.join(QLatin1Char('\n')) << "\n";
+    if (!s.cancelledLines.isEmpty())
+        o << "\nCancelled (rejected by a person):\n" << s.cancelledLines.join(QLatin1Char('\n')) << "\n";
+    if (!s.pendingLines.isEmpty())
+        o << "\nRetrying later:\n" << s.pendingLines.join(QLatin1Char('\n')) << "\n";
+    if (!batch.rejected.isEmpty()) {
+        o << "\nNot enqueued:\n";
+        for (const Input &in : batch.rejected)
+            o << "  " << in.path << ": " << in.problem << "\n";
+    }
+    if (isDryRun)
+        o << "\nWhat would happen:\n" << s.dryRunLines.join(QLatin1Char('\n')) << "\n";
+    o.flush();
+}
+
+void printSummaryJson(const bot::BotDefinition &definition, const RunBatch &batch, const RunSummary &s,
+                      double seconds, bool isDryRun, const QString &location)
+{
+    QJsonArray rejectedJson;
+    for (const Input &in : batch.rejected)
+        rejectedJson.append(QJsonObject{{QStringLiteral("input"), in.path}, {QStringLiteral("problem"), in.problem}});
+    printJson(QJsonObject{{QStringLiteral("bot"), definition.name},
+                          {QStringLiteral("version"), definition.version},
+                          {QStringLiteral("dry_run"), isDryRun},
+                          {QStringLiteral("database"), isDryRun ? QString() : store::redactLocation(location)},
+                          {QStringLiteral("seconds"), seconds},
+                          {QStringLiteral("done"), s.done},
+                          {QStringLiteral("waiting_for_human"), s.waiting},
+                          {QStringLiteral("failed"), s.failed},
+                          {QStringLiteral("cancelled"), s.cancelled},
+                          {QStringLiteral("pending"), s.pending},
+                          {QStringLiteral("items"), s.itemsJson},
+                          {QStringLiteral("not_enqueued"), rejectedJson}});
+}
+
 } // namespace
 
 int runCommand(const QStringList &arguments)
@@ -128,56 +409,33 @@ int runCommand(const QStringList &arguments)
         "person rejected is cancelled, not failed."));
     CommonOptions common;
     common.addTo(parser);
+    WorkerOptions workerOptions;
     QCommandLineOption input({QStringLiteral("i"), QStringLiteral("input")},
                              QStringLiteral("A file or folder to process (repeatable)."), QStringLiteral("path"));
     QCommandLineOption dryRun(QStringLiteral("dry-run"),
                               QStringLiteral("Show what would happen: run the steps on a throwaway database, without "
                                              "outbound actions (steps with side effects only say what they would do)."));
-    QCommandLineOption workers({QStringLiteral("w"), QStringLiteral("workers")},
-                               QStringLiteral("Worker threads (default: the number of cores)."), QStringLiteral("n"));
     QCommandLineOption wait(QStringLiteral("wait"),
                             QStringLiteral("Wait for retries due within this time before printing the summary "
                                            "(default 30s; 0s to not wait)."),
                             QStringLiteral("duration"), QStringLiteral("30s"));
-    QCommandLineOption lease(QStringLiteral("lease"),
-                             QStringLiteral("How long a worker holds an item before another may take it over if the "
-                                            "worker died (default 30s)."),
-                             QStringLiteral("duration"), QStringLiteral("30s"));
     QCommandLineOption fromSource(QStringLiteral("from-source"),
                                   QStringLiteral("Also read new records from the bot's source (a case system's list of "
                                                  "new work) once, and mark each as taken."));
-    parser.addOptions({input, fromSource, dryRun, workers, wait, lease});
+    parser.addOptions({input, fromSource, dryRun, workerOptions.workers, wait, workerOptions.lease});
     parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
     int exitCode = ExitOk;
     if (!parseCommand(parser, arguments, exitCode))
         return exitCode;
-    if (parser.positionalArguments().size() != 1) {
-        err() << "clerk run: name exactly one bot file, e.g. clerk run bots/inbound-post.yaml --input scans/\n";
-        err().flush();
-        return ExitInvalid;
-    }
-    int workerCount = QThread::idealThreadCount();
-    if (parser.isSet(workers)) {
-        bool ok = false;
-        workerCount = parser.value(workers).toInt(&ok);
-        if (!ok || workerCount < 1 || workerCount > 64) {
-            err() << "clerk run: --workers takes a number from 1 to 64\n";
-            err().flush();
-            return ExitInvalid;
-        }
-    }
+    const QString run = QStringLiteral("run");
+    if (parser.positionalArguments().size() != 1)
+        return commandFailed(run, QStringLiteral("name exactly one bot file, e.g. clerk run bots/inbound-post.yaml --input scans/"));
+    auto poolOptions = workerOptions.read(parser);
+    if (!poolOptions)
+        return commandFailed(run, poolOptions.error().message());
     const auto waitFor = parseDuration(parser.value(wait));
-    if (!waitFor) {
-        err() << "clerk run: --wait: " << waitFor.error().message() << "\n";
-        err().flush();
-        return ExitInvalid;
-    }
-    const auto leaseFor = parseDuration(parser.value(lease));
-    if (!leaseFor || leaseFor->count() < 1000) {
-        err() << "clerk run: --lease takes a duration of at least 1s, e.g. 30s\n";
-        err().flush();
-        return ExitInvalid;
-    }
+    if (!waitFor)
+        return commandFailed(run, QStringLiteral("--wait: ") + waitFor.error().message());
     const bool json = parser.isSet(common.json);
     const bool isDryRun = parser.isSet(dryRun);
 
@@ -192,15 +450,11 @@ int runCommand(const QStringList &arguments)
     QTemporaryDir dryRunDir;
     const QString location = isDryRun ? dryRunDir.filePath(QStringLiteral("dry-run.db")) : databaseLocation(parser, common);
     auto store = openStore(location);
-    if (!store) {
-        err() << "clerk run: " << store.error().toString() << "\n";
-        err().flush();
-        return ExitInvalid;
-    }
+    if (!store)
+        return commandFailed(run, store.error().toString());
 
-    engine::EngineOptions engineOptions;
+    engine::EngineOptions &engineOptions = poolOptions->engine;
     engineOptions.dryRun = isDryRun;
-    engineOptions.leaseFor = *leaseFor;
     engineOptions.connectors = connectors;
     // The inputs named here are the operator's: documents under them may be read and
     // moved, as may those under the bot's own intake folders. A record's file elsewhere
@@ -209,280 +463,31 @@ int runCommand(const QStringList &arguments)
         engineOptions.intakeRoots.append(QFileInfo(path).absoluteFilePath());
     engine::Engine submitter(**store, registry, engineOptions);
 
-    // Enqueue every input before processing any, so a crash mid-batch loses none.
-    QList<Input> rejected;
-    QList<std::pair<Input, store::EnqueueResult>> accepted;
-    QSet<qint64> acceptedIds;
-    int passedOver = 0;
-    const QStringList inputFiles = expandInputs(parser.values(input), *definition, passedOver);
-    if (passedOver > 0) {
-        err() << "clerk run: " << passedOver << (passedOver == 1 ? " file" : " files")
-              << " in the folders given are not inputs of this bot (input.files: "
-              << definition->inputFilePatterns().join(QStringLiteral(", ")) << "): left alone\n";
-        err().flush();
-    }
-    for (const QString &path : inputFiles) {
-        const auto records = engine::readInputFile(path, definition->inputIdField);
-        if (!records) {
-            rejected.append(Input{QFileInfo(path).absoluteFilePath(), {}, {}, records.error().message()});
-            continue;
-        }
-        for (const engine::SourceRecord &record : *records) {
-            Input item{record.origin, record.sourceRef, record.payload, record.problem};
-            if (item.problem.isEmpty())
-                item.problem = engine::recordMisfit(item.payload, *definition);
-            if (!item.problem.isEmpty()) {
-                rejected.append(item);
-                continue;
-            }
-            auto enqueued = submitter.submit(*definition, item.sourceRef, item.payload);
-            if (!enqueued) {
-                err() << "clerk run: " << enqueued.error().toString() << "\n";
-                err().flush();
-                return ExitInvalid;
-            }
-            if (!acceptedIds.contains(enqueued->id)) {  // the same record twice in this run: one item
-                acceptedIds.insert(enqueued->id);
-                accepted.append({item, *enqueued});
-            }
-        }
-    }
-    if (parser.isSet(fromSource)) {
-        if (!definition->source) {
-            err() << "clerk run: " << botPath << " has no source: add a source block, or give --input\n";
-            err().flush();
-            return ExitInvalid;
-        }
-        auto polled = engine::pollSource(submitter, *definition);
-        if (!polled) {
-            err() << "clerk run: source: " << polled.error().toString() << "\n";
-            err().flush();
-            return ExitInvalid;
-        }
-        for (const QString &problem : polled->problems)
-            err() << "clerk run: source: " << problem << "\n";
-        if (polled->truncated)
-            err() << "clerk run: source: more records than paginate.max_pages allows; the rest come with the next poll\n";
-        err().flush();
-        for (const auto &[record, enqueued] : polled->items) {
-            if (!acceptedIds.contains(enqueued.id)) {
-                acceptedIds.insert(enqueued.id);
-                accepted.append({Input{record.sourceRef, record.sourceRef, record.payload, {}}, enqueued});
-            }
-        }
-    }
+    const auto batch = enqueueInputs(submitter, *definition, parser.values(input), parser.isSet(fromSource), botPath);
+    if (!batch)
+        return commandFailed(run, batch.error().message());
 
-    QElapsedTimer timer;
-    timer.start();
+    // Each worker is "<submitter>/w<N>", with its own store connection, until nothing is runnable.
     RunObserver observer;
+    engineOptions.workerId = submitter.workerId();
+    poolOptions->storeLocation = location;
+    poolOptions->observer = &observer;
+    poolOptions->untilIdle = true;
     const bool showProgress = !json && ::isatty(STDOUT_FILENO);
-    const int total = static_cast<int>(std::count_if(accepted.begin(), accepted.end(), [](const auto &a) {
-        return !isFinal(a.second.state) && a.second.state != ItemState::WaitingForHuman;
-    }));
-
-    QString workerError;
-    QMutex workerErrorMutex;
-    // A paused bot's items are stored and wait: nothing is run for it.
-    bool paused = false;
-    if (auto listed = (*store)->pausedBots(); listed && listed->contains(definition->name)) {
-        paused = true;
-        err() << "clerk run: bot " << definition->name << " is paused: its items wait (clerk bot resume "
-              << definition->name << ")\n";
-        err().flush();
-    }
-    qint64 processingMs = 0;  // until the workers last stopped, without the summary's reads
-    for (; !paused;) {
-        std::atomic<int> running{workerCount};
-        std::vector<std::thread> threads;
-        for (int w = 0; w < workerCount; ++w) {
-            threads.emplace_back([&, w] {
-                auto workerStore = openStore(location);
-                QString problem;
-                if (!workerStore) {
-                    problem = workerStore.error().toString();
-                } else {
-                    engine::EngineOptions options = engineOptions;
-                    options.workerId = submitter.workerId() + QStringLiteral("/w%1").arg(w);
-                    engine::Engine engine(**workerStore, registry, options);
-                    engine.setObserver(&observer);
-                    if (auto added = engine.addBot(*definition); !added)
-                        problem = added.error().toString();
-                    else if (auto ran = engine.runUntilIdle({definition->name}); !ran)
-                        problem = ran.error().toString();
-                }
-                if (!problem.isEmpty()) {
-                    QMutexLocker lock(&workerErrorMutex);
-                    workerError = problem;
-                }
-                --running;
-            });
-        }
-        for (int tick = 0; running > 0; ++tick) {
-            if (showProgress && tick % 10 == 0 && timer.elapsed() > 1000)
-                drawProgress(std::min<int>(observer.stopped, total), total, timer);
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        for (std::thread &thread : threads)
-            thread.join();
-        processingMs = timer.elapsed();
-        if (!workerError.isEmpty())
-            break;
-
-        // Retries due soon, and items held by a worker that died (their lease runs out),
-        // are worth waiting for; later ones are reported as pending.
-        QDateTime nextDue;
-        for (const auto &[in, result] : accepted) {
-            auto current = (*store)->item(result.id);
-            if (!current)
-                continue;
-            QDateTime due;
-            if (current->state == ItemState::Queued)
-                due = current->notBefore;
-            else if (current->state == ItemState::Leased)
-                due = current->leaseExpiresAt;
-            if (due.isValid() && (!nextDue.isValid() || due < nextDue))
-                nextDue = due;
-        }
-        const QDateTime now = QDateTime::currentDateTimeUtc();
-        if (!nextDue.isValid() || now.msecsTo(nextDue) > waitFor->count())
-            break;
-        while (QDateTime::currentDateTimeUtc() < nextDue) {
-            if (showProgress)
-                drawProgress(std::min<int>(observer.stopped, total), total, timer);
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-    }
-    if (showProgress && timer.elapsed() > 1000) {
-        out() << "\r\033[K";
-        out().flush();
-    }
-    if (!workerError.isEmpty()) {
-        err() << "clerk run: " << workerError << "\n";
-        err().flush();
-        return ExitInvalid;
-    }
+    const Processing processing =
+        processItems(registry, *poolOptions, observer, *definition, **store, *batch, *waitFor, showProgress);
+    if (!processing.problem.isEmpty())
+        return commandFailed(run, processing.problem);
 
     // Summary of this run's inputs.
-    QHash<qint64, store::ExceptionItem> openExceptions;
-    store::ExceptionFilter openForBot;
-    openForBot.bot = definition->name;
-    openForBot.limit = 100000;
-    if (auto list = (*store)->exceptions(openForBot); list) {
-        for (const store::ExceptionItem &e : *list)
-            openExceptions.insert(e.itemId, e);
-    }
-    int done = 0, waiting = 0, failed = 0, cancelled = 0, pending = 0, alreadyKnown = 0;
-    QJsonArray itemsJson;
-    QStringList waitingLines, failedLines, cancelledLines, pendingLines, dryRunLines;
-    for (const auto &[in, result] : accepted) {
-        if (!result.created)
-            ++alreadyKnown;
-        auto current = (*store)->item(result.id);
-        if (!current)
-            continue;
-        QJsonObject itemJson{{QStringLiteral("id"), current->id},
-                             {QStringLiteral("input"), in.path},
-                             {QStringLiteral("state"), toString(current->state)},
-                             {QStringLiteral("new"), result.created}};
-        switch (current->state) {
-        case ItemState::Done:
-            ++done;
-            break;
-        case ItemState::WaitingForHuman: {
-            ++waiting;
-            const store::ExceptionItem e = openExceptions.value(current->id);
-            itemJson.insert(QStringLiteral("exception_id"), e.id);
-            itemJson.insert(QStringLiteral("team"), e.team);
-            itemJson.insert(QStringLiteral("reason"), e.reason);
-            waitingLines.append(QStringLiteral("  item %1  exception %2  team %3  step %4: %5")
-                                    .arg(current->id).arg(e.id).arg(e.team, e.stepId, e.reason));
-            break;
-        }
-        case ItemState::Failed:
-            ++failed;
-            itemJson.insert(QStringLiteral("reason"), current->lastError);
-            failedLines.append(QStringLiteral("  item %1  %2: %3").arg(current->id).arg(QFileInfo(in.path).fileName(), current->lastError));
-            break;
-        case ItemState::Cancelled:
-            // A person decided the item should not go on: a normal outcome, not a fault.
-            ++cancelled;
-            itemJson.insert(QStringLiteral("reason"), current->lastError);
-            cancelledLines.append(QStringLiteral("  item %1  %2: %3").arg(current->id).arg(QFileInfo(in.path).fileName(), current->lastError));
-            break;
-        case ItemState::Queued:
-        case ItemState::Leased:
-            ++pending;
-            itemJson.insert(QStringLiteral("reason"), current->lastError);
-            itemJson.insert(QStringLiteral("not_before"), current->notBefore.toString(Qt::ISODate));
-            pendingLines.append(QStringLiteral("  item %1  retry %2: %3")
-                                    .arg(current->id)
-                                    .arg(relativeTime(current->notBefore, QDateTime::currentDateTimeUtc()), current->lastError));
-            break;
-        }
-        if (isDryRun) {
-            const QStringList trace = observer.trace(current->id);
-            itemJson.insert(QStringLiteral("steps"), QJsonArray::fromStringList(trace));
-            dryRunLines.append(QStringLiteral("  item %1 (%2): %3")
-                                   .arg(current->id).arg(QFileInfo(in.path).fileName(), trace.join(QStringLiteral("; "))));
-        }
-        itemsJson.append(itemJson);
-    }
-    QJsonArray rejectedJson;
-    for (const Input &in : rejected)
-        rejectedJson.append(QJsonObject{{QStringLiteral("input"), in.path}, {QStringLiteral("problem"), in.problem}});
-
-    const double seconds = static_cast<double>(processingMs) / 1000.0;
-    if (json) {
-        printJson(QJsonObject{{QStringLiteral("bot"), definition->name},
-                              {QStringLiteral("version"), definition->version},
-                              {QStringLiteral("dry_run"), isDryRun},
-                              {QStringLiteral("database"), isDryRun ? QString() : store::redactLocation(location)},
-                              {QStringLiteral("seconds"), seconds},
-                              {QStringLiteral("done"), done},
-                              {QStringLiteral("waiting_for_human"), waiting},
-                              {QStringLiteral("failed"), failed},
-                              {QStringLiteral("cancelled"), cancelled},
-                              {QStringLiteral("pending"), pending},
-                              {QStringLiteral("items"), itemsJson},
-                              {QStringLiteral("not_enqueued"), rejectedJson}});
-    } else {
-        QTextStream &o = out();
-        o << definition->name << (isDryRun ? " (dry run)" : "") << ": " << accepted.size() << " inputs";
-        if (alreadyKnown > 0)
-            o << " (" << alreadyKnown << " seen before)";
-        o << ", " << QString::number(seconds, 'f', 1) << " s\n";
-        o << "  done                  " << done << "\n";
-        o << "  waiting for a person  " << waiting << "\n";
-        o << "  failed                " << failed << "\n";
-        if (cancelled > 0)
-            o << "  cancelled             " << cancelled << "\n";
-        if (pending > 0)
-            o << "  retrying later        " << pending << "\n";
-        if (!rejected.isEmpty())
-            o << "  not enqueued          " << rejected.size() << "\n";
-        if (!waitingLines.isEmpty()) {
-            // A dry run's items and questions are in a throwaway database: there is nothing to answer.
-            o << (isDryRun ? "\nWould wait for a person (a dry run stores nothing; run without --dry-run to answer):\n"
-                           : "\nWaiting for a person (answer with: clerk queue show ID):\n")
-              << waitingLines.join(QLatin1Char('\n')) << "\n";
-        }
-        if (!failedLines.isEmpty())
-            o << "\nFailed:\n" << failedLines.join(QLatin1Char('\n')) << "\n";
-        if (!cancelledLines.isEmpty())
-            o << "\nCancelled (rejected by a person):\n" << cancelledLines.join(QLatin1Char('\n')) << "\n";
-        if (!pendingLines.isEmpty())
-            o << "\nRetrying later:\n" << pendingLines.join(QLatin1Char('\n')) << "\n";
-        if (!rejected.isEmpty()) {
-            o << "\nNot enqueued:\n";
-            for (const Input &in : rejected)
-                o << "  " << in.path << ": " << in.problem << "\n";
-        }
-        if (isDryRun)
-            o << "\nWhat would happen:\n" << dryRunLines.join(QLatin1Char('\n')) << "\n";
-        o.flush();
-    }
+    const RunSummary summary = summarize(**store, *definition, *batch, observer, isDryRun);
+    const double seconds = static_cast<double>(processing.milliseconds) / 1000.0;
+    if (json)
+        printSummaryJson(*definition, *batch, summary, seconds, isDryRun, location);
+    else
+        printSummaryText(*definition, *batch, summary, seconds, isDryRun);
     printDiagnostics(connectorProblems, err());
-    if (failed > 0 || !rejected.isEmpty())
+    if (summary.failed > 0 || !batch->rejected.isEmpty())
         return ExitItemsFailed;
     return ExitOk;
 }

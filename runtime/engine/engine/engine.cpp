@@ -15,8 +15,6 @@ namespace clerk::engine {
 
 using namespace std::chrono;
 
-namespace {
-
 QString defaultWorkerId()
 {
     return QStringLiteral("%1:%2:%3")
@@ -24,8 +22,6 @@ QString defaultWorkerId()
         .arg(QCoreApplication::applicationPid())
         .arg(QRandomGenerator::global()->generate() % 100000);
 }
-
-} // namespace
 
 milliseconds retryDelay(const bot::RetryPolicy &policy, int attempt, milliseconds floor)
 {

@@ -65,6 +65,10 @@ public:
 // maxDelay, then a random point in its upper half (jitter), and never less than `floor`.
 std::chrono::milliseconds retryDelay(const bot::RetryPolicy &policy, int attempt, std::chrono::milliseconds floor);
 
+// A name for this process's workers, unique in a cluster: "host:pid:random". What
+// EngineOptions::workerId defaults to.
+QString defaultWorkerId();
+
 class Engine {
 public:
     Engine(store::WorkStore &store, const StepRegistry &registry, EngineOptions options = {},
