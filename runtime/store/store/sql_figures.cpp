@@ -1,5 +1,5 @@
 // The figures operations staff watch, aggregated in SQL that runs unchanged on SQLite and
-// PostgreSQL (see WorkStore's "figures" section for what each figure means).
+// PostgreSQL (see figures.h for what each figure means).
 //
 // Portability notes, learnt the hard way:
 //  - Numbers computed here (day boundaries, time-zone offsets) are written into the SQL
@@ -13,6 +13,8 @@
 //    offset is the zone's UTC offset at `at`, a CASE over the zone's transitions in the
 //    window (two a year for Europe/London).
 #include "store/sql_work_store_p.h"
+
+#include "store/sql_rows_p.h"
 
 #include <QJsonDocument>
 
@@ -80,6 +82,42 @@ void addCount(DayFigures &figures, const QString &kind, qint64 count, qint64 dis
 }
 
 } // namespace
+
+Result<StatusSummary> SqlWorkStore::summary()
+{
+    StatusSummary result;
+
+    auto counts = run(QStringLiteral("SELECT bot, state, COUNT(*) FROM work_items GROUP BY bot, state ORDER BY bot"));
+    if (!counts)
+        return fail(counts.error());
+    while (counts->next()) {
+        const QString bot = counts->value(0).toString();
+        if (result.bots.isEmpty() || result.bots.last().bot != bot)
+            result.bots.append(BotCounts{.bot = bot});
+        BotCounts &row = result.bots.last();
+        const qint64 n = counts->value(2).toLongLong();
+        switch (itemStateFromString(counts->value(1).toString()).value_or(ItemState::Failed)) {
+        case ItemState::Queued: row.queued += n; break;
+        case ItemState::Leased: row.leased += n; break;
+        case ItemState::WaitingForHuman: row.waitingForHuman += n; break;
+        case ItemState::Done: row.done += n; break;
+        case ItemState::Failed: row.failed += n; break;
+        case ItemState::Cancelled: row.cancelled += n; break;
+        }
+    }
+
+    auto teams = run(QStringLiteral("SELECT team, COUNT(*), SUM(CASE WHEN sla_due_at < ? THEN 1 ELSE 0 END),"
+                                    " MIN(created_at) FROM exception_items WHERE state IN ('open', 'claimed')"
+                                    " GROUP BY team ORDER BY team"),
+                     {m_clock.nowMs()});
+    if (!teams)
+        return fail(teams.error());
+    while (teams->next()) {
+        result.teams.append(TeamQueue{teams->value(0).toString(), teams->value(1).toLongLong(),
+                                      teams->value(2).toLongLong(), timeFrom(teams->value(3))});
+    }
+    return result;
+}
 
 Result<ItemFigures> SqlWorkStore::itemFigures(const FigureWindow &window)
 {

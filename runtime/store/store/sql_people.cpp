@@ -1,6 +1,8 @@
 // SqlWorkStore's accounts, sessions, API tokens and sign-in attempts (see work_store.h).
 #include "store/sql_work_store_p.h"
 
+#include "store/sql_rows_p.h"
+
 #include <QJsonObject>
 
 #include <algorithm>
@@ -8,18 +10,6 @@
 namespace clerk::store {
 
 namespace {
-
-QVariant msOrNull(const QDateTime &time)
-{
-    return time.isValid() ? QVariant(time.toMSecsSinceEpoch()) : QVariant(QMetaType::fromType<qint64>());
-}
-
-QDateTime timeFrom(const QVariant &value)
-{
-    if (value.isNull())
-        return {};
-    return QDateTime::fromMSecsSinceEpoch(value.toLongLong(), Qt::UTC);
-}
 
 const QString kUserColumns =
     QStringLiteral("name, team, role, password_hash, disabled, created_at, password_changed_at");
@@ -343,11 +333,6 @@ Result<SignInFailures> SqlWorkStore::signInFailuresFrom(const QString &address, 
                                     " AND at >= ?"),
                      {address, since.toMSecsSinceEpoch()});
     return failuresCounted(query);
-}
-
-void SqlWorkStore::setAuditAddress(const QString &address)
-{
-    m_auditAddress = address;
 }
 
 } // namespace clerk::store

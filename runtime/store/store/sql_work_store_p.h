@@ -17,6 +17,7 @@
 // that opened it.
 #pragma once
 
+#include "store/sql_dialect_p.h"
 #include "store/work_store.h"
 
 #include <QHash>
@@ -28,59 +29,6 @@
 #include <initializer_list>
 
 namespace clerk::store {
-
-struct SqlDialect {
-    QString driver;               // Qt SQL driver name, "QSQLITE" or "QPSQL"
-    QString beginWrite;           // starts a write transaction (on SQLite one that holds the write lock
-                                  // from its first statement)
-    QString migrationLock;        // first statement of each migration transaction: "" for SQLite (beginWrite
-                                  // locks the file), a transaction-scoped advisory lock for PostgreSQL
-    QString integerType;          // the type written INTEGER in the schema: 64-bit on both
-    QString autoIncrementKey;     // column definition of a generated integer primary key
-    QString blobType;             // column type for raw bytes
-    QString leaseLockClause;      // appended to the lease SELECT: "" for SQLite (writers are serialised by
-                                  // beginWrite), "FOR UPDATE SKIP LOCKED" for PostgreSQL
-    QString leaseIndexHint;       // after "FROM work_items" in the lease query: SQLite's INDEXED BY, or ""
-    QString rowLockClause;        // appended to a SELECT whose row a write then depends on: "" / "FOR UPDATE"
-    QStringList (*appendOnlyTriggers)(const QString &table);  // statements forbidding UPDATE and DELETE
-    QString listTablesSql;        // names of the user tables in the database
-    // Turns a driver error into a clerk Error. `location` names the database in messages;
-    // `doing` says what was being done, for the Internal case.
-    Error (*mapError)(const QSqlError &error, const QString &location, const QString &doing);
-    bool reusePreparedStatements = false;  // keep each statement prepared for the connection's life
-    // The worker's hot path (lease, complete a step) as one statement each, with
-    // data-modifying WITH clauses, instead of a transaction of several: one round trip
-    // to the server instead of six. PostgreSQL only; SQLite runs in the process.
-    bool singleStatementHotPath = false;
-    // Run after every few hundred new items a connection enqueues, so that a planner that
-    // plans from statistics ("ANALYZE work_items" on PostgreSQL) keeps walking the lease
-    // index after a burst; "" when the lease query names its index (SQLite).
-    QString refreshLeaseStatistics;
-
-    static const SqlDialect &sqlite();
-    static const SqlDialect &postgresql();
-    // The dialect of a connection, by its driver name.
-    static const SqlDialect &of(const QSqlDatabase &db);
-};
-
-// SQLite's result codes to clerk Errors.
-Error mapSqlError(const QSqlError &error, const QString &location, const QString &doing);
-// PostgreSQL's SQLSTATE codes (and libpq's connection messages) to clerk Errors.
-Error mapPostgresError(const QSqlError &error, const QString &location, const QString &doing);
-
-// The start of a statement, for messages.
-QString describeStatement(const QString &sql);
-// `value` as it should be bound: a null QString or QByteArray as an empty value.
-QVariant bindable(const QVariant &value);
-
-// Runs `sql` with positional `?` parameters bound in order. An invalid QVariant binds SQL
-// NULL; a null QString or QByteArray binds an empty value. Returns the executed query
-// (positioned before its first row) or the error mapped by the connection's dialect.
-// A statement without parameters is executed directly, not prepared (PostgreSQL cannot
-// prepare DDL or transaction control).
-// `driverError`, when given, receives the driver's error on failure.
-Result<QSqlQuery> runSql(const QSqlDatabase &db, const QString &location, const QString &sql,
-                         const QList<QVariant> &binds = {}, QSqlError *driverError = nullptr);
 
 class SqlWorkStore final : public WorkStore {
 public:
@@ -97,6 +45,7 @@ public:
     SqlWorkStore(const SqlWorkStore &) = delete;
     SqlWorkStore &operator=(const SqlWorkStore &) = delete;
 
+    // Work queue (sql_items.cpp; leasing and completing a step in sql_lease.cpp).
     Status saveDefinition(const QString &bot, const QString &version, const QString &digest, const QByteArray &source,
                           const QString &baseDir) override;
     Result<StoredDefinition> definition(const QString &digest) override;
@@ -118,6 +67,7 @@ public:
     Result<WorkItem> item(qint64 itemId) override;
     Result<QList<WorkItem>> items(const ItemFilter &filter) override;
 
+    // Exception queue (sql_exceptions.cpp).
     Result<QList<ExceptionItem>> exceptions(const ExceptionFilter &filter) override;
     Result<ExceptionItem> exception(qint64 exceptionId) override;
     Status claim(qint64 exceptionId, const QString &actor, std::chrono::milliseconds claimFor) override;
@@ -127,16 +77,19 @@ public:
     Status reassign(qint64 exceptionId, const QString &team, const QString &actor, const QString &reason) override;
     Result<qint64> countExceptions(const ExceptionFilter &filter) override;
 
+    // Outbox (sql_outbox.cpp).
     Result<bool> beginAction(const QString &key, qint64 itemId, int stepIndex) override;
     Status finishAction(const QString &key) override;
     Status abandonAction(const QString &key) override;
 
+    // Leadership (sql_leadership.cpp).
     Result<bool> tryAcquireLeadership(const QString &name, const QString &owner,
                                       std::chrono::milliseconds leaseFor) override;
     Status renewLeadership(const QString &name, const QString &owner, std::chrono::milliseconds leaseFor) override;
     Status releaseLeadership(const QString &name, const QString &owner) override;
     Result<std::optional<LeaderInfo>> leader(const QString &name) override;
 
+    // Paused bots, part of the work queue (sql_items.cpp).
     Status setBotPaused(const QString &bot, bool paused, const QString &actor) override;
     Result<QStringList> pausedBots() override;
 
@@ -157,22 +110,21 @@ public:
     Status recordSignIn(const QString &user, const QString &address, bool succeeded, QDateTime forgetBefore) override;
     Result<SignInFailures> signInFailures(const QString &user, const QString &address, QDateTime since) override;
     Result<SignInFailures> signInFailuresFrom(const QString &address, QDateTime since) override;
-    void setAuditAddress(const QString &address) override;
-
-    Result<QList<Event>> events(qint64 itemId) override;
-    Result<StatusSummary> summary() override;
 
     // Figures (sql_figures.cpp).
+    Result<StatusSummary> summary() override;
     Result<ItemFigures> itemFigures(const FigureWindow &window) override;
     Result<QList<BotLifetimeFigures>> lifetimeFigures(const QList<std::chrono::milliseconds> &durationBounds) override;
     Result<QList<TeamQueue>> exceptionQueues() override;
     Result<QList<ShadowAnswer>> shadowAnswers(const QString &bot, const QDateTime &since) override;
     Result<QList<StoredDefinitionRef>> latestDefinitions() override;
 
-    // Alerts (sql_alerts.cpp).
+    // Event log (sql_events.cpp).
+    Result<QList<Event>> events(qint64 itemId) override;
     Status recordBotEvent(const QString &bot, const QString &kind, const QString &actor,
                           const QJsonObject &detail) override;
     Result<QList<Event>> botEvents(const QString &bot, const QStringList &kinds, const QDateTime &since) override;
+    void setAuditAddress(const QString &address) override;
 
 private:
     SqlWorkStore(const SqlDialect &dialect, QString connectionName, QString location, const Clock &clock);

@@ -1,11 +1,33 @@
-// A bot's own events (alerts), on SQLite and PostgreSQL: written through the same
-// appendEvent as every other event, read by kind and time through the events (kind, at)
-// index.
+// SqlWorkStore's event log (EventLog, event_log.h): an item's events, and a bot's own
+// events (alerts), written through the same appendEvent as every other event and read by
+// kind and time through the events (kind, at) index.
 #include "store/sql_work_store_p.h"
+
+#include "store/sql_rows_p.h"
 
 #include <QJsonDocument>
 
 namespace clerk::store {
+
+Result<QList<Event>> SqlWorkStore::events(qint64 itemId)
+{
+    // Events not about one item (sign-ins, accounts, paused bots) have no item id.
+    auto query = itemId > 0 ? run(QStringLiteral("SELECT id, at, item_id, bot, kind, actor, detail FROM events"
+                                                 " WHERE item_id = ? ORDER BY id"),
+                                  {itemId})
+                            : run(QStringLiteral("SELECT id, at, item_id, bot, kind, actor, detail FROM events"
+                                                 " WHERE item_id IS NULL ORDER BY id"),
+                                  {});
+    if (!query)
+        return fail(query.error());
+    QList<Event> found;
+    while (query->next()) {
+        found.append(Event{query->value(0).toLongLong(), timeFrom(query->value(1)), query->value(2).toLongLong(),
+                           query->value(3).toString(), query->value(4).toString(), query->value(5).toString(),
+                           objectFrom(query->value(6))});
+    }
+    return found;
+}
 
 Status SqlWorkStore::recordBotEvent(const QString &bot, const QString &kind, const QString &actor,
                                     const QJsonObject &detail)
@@ -44,6 +66,11 @@ Result<QList<Event>> SqlWorkStore::botEvents(const QString &bot, const QStringLi
                            .detail = QJsonDocument::fromJson(query->value(5).toString().toUtf8()).object()});
     }
     return found;
+}
+
+void SqlWorkStore::setAuditAddress(const QString &address)
+{
+    m_auditAddress = address;
 }
 
 } // namespace clerk::store

@@ -1,0 +1,281 @@
+// SqlWorkStore's hot path: leasing the next runnable item and completing a step (with
+// renewing and releasing a lease). On PostgreSQL each of the two is one statement
+// (SqlDialect::singleStatementHotPath); on SQLite a short write transaction.
+#include "store/sql_work_store_p.h"
+
+#include "store/sql_rows_p.h"
+
+namespace clerk::store {
+
+namespace {
+
+// Both runnable conditions of leaseNext; each takes `now` twice as bound values. The
+// first term is the condition of the index work_items_runnable, written as there so
+// that both databases see that the index applies.
+const QString kRunnable = QStringLiteral(
+    "(state IN ('queued', 'leased') AND ((state = 'queued' AND not_before <= ?)"
+    " OR (state = 'leased' AND lease_expires_at < ?)))");
+
+} // namespace
+
+Result<std::optional<WorkItem>> SqlWorkStore::leaseNext(const QString &owner, std::chrono::milliseconds leaseFor,
+                                                        const QStringList &bots)
+{
+    if (owner.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("a lease needs an owner")));
+
+    // The runnable items, best first; binds: the time twice, then the bots.
+    const qint64 askedAt = m_clock.nowMs();
+    QString candidates = QStringLiteral("SELECT id, state, lease_owner, bot FROM work_items") + m_dialect.leaseIndexHint +
+                         QStringLiteral(" WHERE ") + kRunnable +
+                         QStringLiteral(" AND bot NOT IN (SELECT bot FROM bot_controls WHERE paused = 1)");
+    QList<QVariant> candidateBinds{askedAt, askedAt};
+    if (!bots.isEmpty()) {
+        QStringList marks;
+        for (const QString &bot : bots) {
+            marks.append(QStringLiteral("?"));
+            candidateBinds.append(bot);
+        }
+        candidates += QStringLiteral(" AND bot IN (") + marks.join(QLatin1Char(',')) + QLatin1Char(')');
+    }
+    candidates += QStringLiteral(" ORDER BY priority DESC, id LIMIT 1");
+    if (!m_dialect.leaseLockClause.isEmpty())
+        candidates += QLatin1Char(' ') + m_dialect.leaseLockClause;
+
+    if (m_dialect.singleStatementHotPath)
+        return leaseNextInOneStatement(owner, leaseFor, candidates, candidateBinds);
+
+    return inWriteTransaction([&]() -> Result<std::optional<WorkItem>> {
+        // The time once the write lock is held (BEGIN IMMEDIATE may have waited for it).
+        const qint64 now = m_clock.nowMs();
+        candidateBinds[0] = now;
+        candidateBinds[1] = now;
+        auto candidate = run(candidates, candidateBinds);
+        if (!candidate)
+            return fail(candidate.error());
+        if (!candidate->next())
+            return std::optional<WorkItem>{};
+        const qint64 id = candidate->value(0).toLongLong();
+        const bool takeover = candidate->value(1).toString() == QLatin1String("leased");
+        const QString previousOwner = candidate->value(2).toString();
+        const QString bot = candidate->value(3).toString();
+        candidate->finish();
+
+        // The same runnable condition again: a row changed since the SELECT is not taken.
+        auto updated = run(QStringLiteral("UPDATE work_items SET state = 'leased', lease_owner = ?, lease_expires_at = ?,"
+                                          " attempts = attempts + ?, updated_at = ? WHERE id = ? AND ")
+                               + kRunnable,
+                           {owner, now + leaseFor.count(), takeover ? 1 : 0, now, id, now, now});
+        if (!updated)
+            return fail(updated.error());
+        if (updated->numRowsAffected() != 1)
+            return std::optional<WorkItem>{};
+
+        auto row = run(QStringLiteral("SELECT ") + kItemColumns + QStringLiteral(" FROM work_items WHERE id = ?"), {id});
+        if (!row)
+            return fail(row.error());
+        if (!row->next())
+            return fail(Error::internal(QStringLiteral("leased item %1 vanished").arg(id)));
+        WorkItem item = itemFrom(*row);
+        row->finish();
+
+        Status logged = takeover
+            ? appendEvent(id, bot, QStringLiteral("lease_expired"), owner,
+                          {{QStringLiteral("previous_owner"), previousOwner},
+                           {QStringLiteral("attempts"), item.attempts}})
+            : appendEvent(id, bot, QStringLiteral("leased"), owner, {{QStringLiteral("step_index"), item.stepCursor}});
+        if (!logged)
+            return fail(logged.error());
+        return std::optional<WorkItem>{std::move(item)};
+    });
+}
+
+Result<std::optional<WorkItem>> SqlWorkStore::leaseNextInOneStatement(const QString &owner,
+                                                                      std::chrono::milliseconds leaseFor,
+                                                                      const QString &runnableSql,
+                                                                      QList<QVariant> runnableBinds)
+{
+    // Locks the best runnable row (skipping rows other workers hold), leases it, and
+    // appends the "leased" or "lease_expired" event, all in one statement: it commits
+    // or fails as a whole. The locked row is read again after the lock is granted, so
+    // a row another worker changed meanwhile is no longer picked.
+    const qint64 now = m_clock.nowMs();
+    const QString sql =
+        QStringLiteral("WITH candidate AS (") + runnableSql +
+        QStringLiteral("), leased AS ("
+                       " UPDATE work_items w SET state = 'leased', lease_owner = ?, lease_expires_at = ?,"
+                       " attempts = w.attempts + CASE WHEN c.state = 'leased' THEN 1 ELSE 0 END, updated_at = ?"
+                       " FROM candidate c WHERE w.id = c.id"
+                       " RETURNING w.id, w.bot, w.bot_version, w.definition_digest, w.source_ref, w.payload, w.state,"
+                       " w.attempts, w.step_cursor, w.step_outputs, w.lease_owner, w.lease_expires_at, w.not_before,"
+                       " w.priority, w.last_error, w.created_at, w.updated_at, w.finished_at,"
+                       " c.state AS previous_state, c.lease_owner AS previous_owner),"
+                       " logged AS ("
+                       " INSERT INTO events (at, item_id, bot, kind, actor, detail)"
+                       " SELECT CAST(? AS BIGINT), id, bot, CASE WHEN previous_state = 'leased' THEN 'lease_expired' ELSE 'leased' END,"
+                       " lease_owner, (CASE WHEN previous_state = 'leased'"
+                       " THEN jsonb_build_object('previous_owner', previous_owner, 'attempts', attempts)"
+                       " ELSE jsonb_build_object('step_index', step_cursor) END || CAST(? AS jsonb))::text"
+                       " FROM leased)"
+                       " SELECT ") +
+        kItemColumns + QStringLiteral(" FROM leased");
+    QList<QVariant> binds = std::move(runnableBinds);
+    binds << owner << now + leaseFor.count() << now << now << eventDetail({});
+    // Not repeated after a lost connection: the lease may have been taken before the
+    // connection broke (it then runs out and the item is taken over).
+    auto row = runOnce(sql, binds);
+    if (!row)
+        return fail(row.error());
+    if (!row->next())
+        return std::optional<WorkItem>{};
+    WorkItem item = itemFrom(*row);
+    row->finish();
+    if (m_leasedOutputs.size() > 4096)
+        m_leasedOutputs.clear();  // entries of leases lost without a word; only an optimisation
+    m_leasedOutputs.insert(item.id, {item.stepCursor, item.stepOutputs});
+    return std::optional<WorkItem>{std::move(item)};
+}
+
+Status SqlWorkStore::renewLease(qint64 itemId, const QString &owner, std::chrono::milliseconds leaseFor)
+{
+    return inWriteTransaction([&]() -> Status {
+        const qint64 now = m_clock.nowMs();
+        auto updated = run(QStringLiteral("UPDATE work_items SET lease_expires_at = ?, updated_at = ?"
+                                          " WHERE id = ? AND state = 'leased' AND lease_owner = ?"),
+                           {now + leaseFor.count(), now, itemId, owner});
+        if (!updated)
+            return fail(updated.error());
+        if (updated->numRowsAffected() != 1)
+            return fail(lostLease(itemId, owner));
+        return {};
+    });
+}
+
+Status SqlWorkStore::releaseLease(qint64 itemId, const QString &owner)
+{
+    return endLease(itemId, owner, QStringLiteral("state = 'queued', not_before = ?"), {m_clock.nowMs()},
+                    QStringLiteral("lease_released"), {});
+}
+
+Result<SqlWorkStore::LeasedItem> SqlWorkStore::leasedItemAtStep(qint64 itemId, const QString &owner, int stepIndex)
+{
+    auto current = run(QStringLiteral("SELECT bot, step_cursor, step_outputs FROM work_items"
+                                      " WHERE id = ? AND state = 'leased' AND lease_owner = ?")
+                           + rowLock(),
+                       {itemId, owner});
+    if (!current)
+        return fail(current.error());
+    if (!current->next())
+        return fail(lostLease(itemId, owner));
+    LeasedItem item{current->value(0).toString(), objectFrom(current->value(2))};
+    const int cursor = current->value(1).toInt();
+    current->finish();
+    if (cursor != stepIndex) {
+        return fail(Error::conflict(QStringLiteral("item %1 is at step %2, not step %3: that step was already dealt with")
+                                        .arg(itemId)
+                                        .arg(cursor)
+                                        .arg(stepIndex)));
+    }
+    return item;
+}
+
+Status SqlWorkStore::completeStep(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
+                                  const QJsonObject &outputs, bool last)
+{
+    if (stepId.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("completing a step needs the step's id")));
+
+    if (m_dialect.singleStatementHotPath) {
+        const auto known = m_leasedOutputs.constFind(itemId);
+        if (known != m_leasedOutputs.constEnd() && known->stepCursor == stepIndex) {
+            QJsonObject stepOutputs = known->outputs;
+            stepOutputs.insert(stepId, outputs);
+            return completeStepInOneStatement(itemId, owner, stepIndex, stepId, stepOutputs,
+                                              static_cast<int>(outputs.size()), last);
+        }
+    }
+
+    return inWriteTransaction([&]() -> Status {
+        auto current = leasedItemAtStep(itemId, owner, stepIndex);
+        if (!current)
+            return fail(current.error());
+        const QString bot = current->bot;
+        QJsonObject stepOutputs = current->stepOutputs;
+        stepOutputs.insert(stepId, outputs);
+
+        const qint64 now = m_clock.nowMs();
+        // The last step ends the item and its lease in the same statement.
+        const QString sql = last
+            ? QStringLiteral("UPDATE work_items SET step_outputs = ?, step_cursor = ?, updated_at = ?, state = 'done',"
+                             " lease_owner = NULL, lease_expires_at = NULL, finished_at = ?"
+                             " WHERE id = ? AND state = 'leased' AND lease_owner = ? AND step_cursor = ?")
+            : QStringLiteral("UPDATE work_items SET step_outputs = ?, step_cursor = ?, updated_at = ?"
+                             " WHERE id = ? AND state = 'leased' AND lease_owner = ? AND step_cursor = ?");
+        QList<QVariant> binds{jsonText(stepOutputs), stepIndex + 1, now};
+        if (last)
+            binds.append(now);
+        binds << itemId << owner << stepIndex;
+        auto updated = run(sql, binds);
+        if (!updated)
+            return fail(updated.error());
+        if (updated->numRowsAffected() != 1)
+            return fail(lostLease(itemId, owner));
+
+        if (auto logged = appendEvent(itemId, bot, QStringLiteral("step_done"), owner,
+                                      {{QStringLiteral("step"), stepId},
+                                       {QStringLiteral("step_index"), stepIndex},
+                                       {QStringLiteral("outputs"), outputs.size()}});
+            !logged)
+            return logged;
+        if (last)
+            return appendEvent(itemId, bot, QStringLiteral("done"), owner, {{QStringLiteral("steps"), stepIndex + 1}});
+        return {};
+    });
+}
+
+Status SqlWorkStore::completeStepInOneStatement(qint64 itemId, const QString &owner, int stepIndex,
+                                                const QString &stepId, const QJsonObject &stepOutputs,
+                                                int outputCount, bool last)
+{
+    // The update's conditions (leased by `owner`, at `stepIndex`) are those under which
+    // the known outputs are the row's; the events are appended only for an updated row.
+    const qint64 now = m_clock.nowMs();
+    QString sql = QStringLiteral("WITH updated AS (UPDATE work_items SET step_outputs = ?, step_cursor = ?, updated_at = ?");
+    QList<QVariant> binds{jsonText(stepOutputs), stepIndex + 1, now};
+    if (last) {
+        sql += QStringLiteral(", state = 'done', lease_owner = NULL, lease_expires_at = NULL, finished_at = ?");
+        binds << now;
+    }
+    // One INSERT for both events, in order (the events' ids are their order).
+    sql += QStringLiteral(" WHERE id = ? AND state = 'leased' AND lease_owner = ? AND step_cursor = ? RETURNING id, bot),"
+                          " logged AS (INSERT INTO events (at, item_id, bot, kind, actor, detail)"
+                          " SELECT CAST(? AS BIGINT), u.id, u.bot, e.kind, CAST(? AS TEXT), e.detail"
+                          " FROM updated u CROSS JOIN (VALUES (1, 'step_done', CAST(? AS TEXT))");
+    binds << itemId << owner << stepIndex << now << owner
+          << eventDetail({{QStringLiteral("step"), stepId},
+                          {QStringLiteral("step_index"), stepIndex},
+                          {QStringLiteral("outputs"), outputCount}});
+    if (last) {
+        sql += QStringLiteral(", (2, 'done', CAST(? AS TEXT))");
+        binds << eventDetail({{QStringLiteral("steps"), stepIndex + 1}});
+    }
+    sql += QStringLiteral(") AS e (n, kind, detail) ORDER BY e.n)");
+    sql += QStringLiteral(" SELECT count(*) FROM updated");
+    // Not repeated after a lost connection: the step may have been stored before it broke.
+    auto updated = runOnce(sql, binds);
+    if (!updated)
+        return fail(updated.error());
+    const bool stored = updated->next() && updated->value(0).toLongLong() == 1;
+    updated->finish();
+    if (!stored) {
+        m_leasedOutputs.remove(itemId);
+        return fail(lostLease(itemId, owner));
+    }
+    if (last)
+        m_leasedOutputs.remove(itemId);
+    else
+        m_leasedOutputs.insert(itemId, {stepIndex + 1, stepOutputs});
+    return {};
+}
+
+} // namespace clerk::store
