@@ -7,8 +7,11 @@
 //
 // Deterministic: noise comes from fixed seeds, so a re-run changes no file except the
 // PDFs' creation dates.
+#include "exif_jpeg.h"
+
 #include <leptonica/allheaders.h>
 
+#include <QBuffer>
 #include <QDir>
 #include <QFile>
 #include <QFontDatabase>
@@ -257,6 +260,36 @@ QByteArray readBytes(const QString &name)
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
+// A scanner that captures 12 bits a sample and stores them unscaled in a 16-bit PNG:
+// white paper is 4095 of 65535, so the high bytes alone make a black page.
+void writeTwelveBitPng(const QString &name, const QImage &page)
+{
+    const QImage grey = page.convertToFormat(QImage::Format_Grayscale8);
+    QImage deep(grey.size(), QImage::Format_Grayscale16);
+    for (int y = 0; y < grey.height(); ++y) {
+        const uchar *source = grey.constScanLine(y);
+        auto *line = reinterpret_cast<quint16 *>(deep.scanLine(y));
+        for (int x = 0; x < grey.width(); ++x)
+            line[x] = quint16(source[x] * 4095 / 255);
+    }
+    deep.setDotsPerMeterX(page.dotsPerMeterX());
+    deep.setDotsPerMeterY(page.dotsPerMeterY());
+    deep.save(outPath(name));
+}
+
+// A phone photo of a page: a grey JPEG stored as the camera held it, with the EXIF tag
+// that tells viewers how to turn it (see exif_jpeg.h).
+void writeExifJpeg(const QString &name, const QImage &upright, int orientation)
+{
+    using clerk::ocr::testing::storedForOrientation;
+    using clerk::ocr::testing::withExifOrientation;
+    QByteArray jpeg;
+    QBuffer buffer(&jpeg);
+    buffer.open(QIODevice::WriteOnly);
+    storedForOrientation(upright, orientation).save(&buffer, "JPEG", 35);
+    writeBytes(name, withExifOrientation(jpeg, orientation));
+}
+
 void writeExpected(const QString &caseName, const QJsonObject &expected)
 {
     writeBytes(caseName + QStringLiteral(".expected.json"), QJsonDocument(expected).toJson(QJsonDocument::Indented));
@@ -462,5 +495,16 @@ int main(int argc, char **argv)
     writeExpected(QStringLiteral("bomb"), expectError(QStringLiteral("unreadable"), QStringLiteral("above the limit")));
     writeBytes(QStringLiteral("no_pages.pdf"), pdfWithoutPages());
     writeExpected(QStringLiteral("no_pages"), expectError(QStringLiteral("unreadable"), QStringLiteral("no pages")));
+
+    // Awkward but ordinary inputs.
+    // 12-bit scanner samples in a 16-bit grey PNG (read as blank when cut to 8 bits).
+    writeTwelveBitPng(QStringLiteral("grey16_letter.png"), renderLetter(repair, 200));
+    writeExpected(QStringLiteral("grey16_letter"), expectPages({{&repair, 0}}));
+    // Phone photos turned by their EXIF tag: the file says how to show them, so they are
+    // upright on loading (rotation 0) and orientation detection is not needed.
+    writeExifJpeg(QStringLiteral("photo_exif_180.jpg"), renderLetter(bins, 200), 3);
+    writeExpected(QStringLiteral("photo_exif_180"), expectPages({{&bins, 0}}));
+    writeExifJpeg(QStringLiteral("photo_exif_90.jpg"), renderLetter(tax, 200), 6);
+    writeExpected(QStringLiteral("photo_exif_90"), expectPages({{&tax, 0}}));
     return 0;
 }

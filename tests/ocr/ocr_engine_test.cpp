@@ -94,6 +94,30 @@ TEST(OcrEngineTest, AsksOrientationDetectionOnlyWhenAPageReadsPoorly)
     EXPECT_LT(garbage.readability, 0.3);
 }
 
+TEST(OcrEngineTest, TurnsPhotosByTheirExifTagWithoutAskingOrientationDetection)
+{
+    // The file says how to show the page: it is upright when loaded, so it reads well as
+    // it is and the OSD pass (as costly as recognition) is not needed.
+    for (const QString &name : {QStringLiteral("photo_exif_180"), QStringLiteral("photo_exif_90")}) {
+        const OcrDocument document = readOrFail(name + QStringLiteral(".jpg"));
+        ASSERT_EQ(document.pages.size(), 1) << name.toStdString();
+        EXPECT_FALSE(document.pages[0].orientationChecked) << name.toStdString();
+        EXPECT_EQ(document.pages[0].rotation, 0) << name.toStdString();
+        EXPECT_LE(characterErrorRate(expectedText(name), document.text), 0.02) << name.toStdString();
+        EXPECT_GE(document.readability, 0.9) << name.toStdString();
+    }
+}
+
+TEST(OcrEngineTest, ReadsASixteenBitGreyLetter)
+{
+    // 12-bit scanner samples in a 16-bit PNG: the high bytes alone make a black page,
+    // which used to be skipped as blank.
+    const OcrDocument document = readOrFail(QStringLiteral("grey16_letter.png"));
+    ASSERT_EQ(document.pages.size(), 1);
+    EXPECT_FALSE(document.pages[0].blank);
+    EXPECT_GE(wordRecall(expectedText(QStringLiteral("grey16_letter")), document.text), 0.95);
+}
+
 TEST(OcrEngineTest, SkipsBlankBacksOfADuplexScan)
 {
     const OcrDocument document = readOrFail(QStringLiteral("duplex_scan.tif"));

@@ -3,9 +3,14 @@
 // clerk's post bots read letters that arrive as PNG, JPEG, TIFF (multi-page, CCITT G4
 // bilevel) or PDF. For each page (up to OcrOptions::maxPages):
 //   1. load: images through Leptonica; the header's width x height is checked against
-//      maxPixelsPerPage BEFORE the page is decoded. PDFs through Poppler: a page with a
-//      good text layer (see below) is taken as it is; other pages are rendered at
-//      pdfDpi in grey (lowered when the page would exceed maxPixelsPerPage).
+//      maxPixelsPerPage BEFORE the page is decoded. The page is then made what a person
+//      would see: a JPEG's EXIF orientation is applied (phone photos; the page's
+//      `rotation` stays 0, since the file said how to show it), a transparent background
+//      becomes white paper, and 16-bit grey is scaled into 8 bits by its white point
+//      (scanners store 12-bit samples unscaled, which cut to their high byte make a
+//      black page). PDFs through Poppler: a page with a good text layer (see below) is
+//      taken as it is; other pages are rendered at pdfDpi in grey (lowered when the
+//      page would exceed maxPixelsPerPage).
 //   2. blank: a page with fewer than 8 character-sized ink blobs and under 0.1 % of the
 //      page in them (after dropping a 3 % border band) is blank and skipped.
 //   3. deskew, always: Leptonica's skew search (+-7 degrees). Without it, pages tilted

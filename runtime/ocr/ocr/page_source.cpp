@@ -6,8 +6,11 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QImageIOHandler>
+#include <QImageReader>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace clerk::ocr {
 
@@ -42,11 +45,110 @@ Error tooLarge(const QString &path, int page, qint64 width, qint64 height, qint6
                                  .arg(limit));
 }
 
+// A 16-bit grey page in 8 bits, scaled by its white point: the level 99.5 % of the
+// pixels stay at or below, i.e. the paper. Scanners that capture 10, 12 or 14 bits
+// store them in 16-bit samples unscaled; keeping the high byte of such a 12-bit page
+// (what Leptonica and Tesseract do) leaves every pixel between 0 and 15, a black page
+// that the blank check then skips as empty. Null on failure.
+PixPtr greyFrom16Bits(Pix *pix)
+{
+    const int width = pixGetWidth(pix), height = pixGetHeight(pix), wpl = pixGetWpl(pix);
+    const l_uint32 *data = pixGetData(pix);
+    std::vector<qint64> histogram(65536, 0);
+    for (int y = 0; y < height; ++y) {
+        const l_uint32 *line = data + qsizetype(y) * wpl;
+        for (int x = 0; x < width; ++x)
+            ++histogram[GET_DATA_TWO_BYTES(line, x)];
+    }
+    const qint64 belowWhite = qint64(double(width) * height * 0.995);
+    qint64 seen = 0;
+    int white = 0;
+    while (white < 65535 && (seen += histogram[size_t(white)]) < belowWhite)
+        ++white;
+    white = std::max(white, 1);
+
+    PixPtr grey(pixCreate(width, height, 8));
+    if (!grey)
+        return {};
+    l_uint32 *out = pixGetData(grey.get());
+    const int outWpl = pixGetWpl(grey.get());
+    for (int y = 0; y < height; ++y) {
+        const l_uint32 *line = data + qsizetype(y) * wpl;
+        l_uint32 *outLine = out + qsizetype(y) * outWpl;
+        for (int x = 0; x < width; ++x)
+            SET_DATA_BYTE(outLine, x, std::min<l_uint32>(255, GET_DATA_TWO_BYTES(line, x) * 255u / l_uint32(white)));
+    }
+    pixCopyResolution(grey.get(), pix);
+    return grey;
+}
+
+// A 16-bit grey PNG, read whole by Qt: Leptonica keeps only the high byte of each
+// sample (see greyFrom16Bits), and its switch for that is one global for the process.
+// Null on failure.
+PixPtr readGrey16Png(const QString &path)
+{
+    QImageReader reader(path);
+    reader.setAutoTransform(false);  // the orientation is applied to every format alike
+    const QImage image = reader.read().convertToFormat(QImage::Format_Grayscale16);
+    if (image.isNull())
+        return {};
+    PixPtr pix(pixCreate(image.width(), image.height(), 16));
+    if (!pix)
+        return {};
+    l_uint32 *data = pixGetData(pix.get());
+    const int wpl = pixGetWpl(pix.get());
+    for (int y = 0; y < image.height(); ++y) {
+        const auto *source = reinterpret_cast<const quint16 *>(image.constScanLine(y));
+        l_uint32 *line = data + qsizetype(y) * wpl;
+        for (int x = 0; x < image.width(); ++x)
+            SET_DATA_TWO_BYTES(line, x, source[x]);
+    }
+    const int dpi = int(std::lround(image.dotsPerMeterX() * 0.0254));
+    pixSetResolution(pix.get(), dpi, dpi);
+    return pix;
+}
+
+// The decoded page as a person sees it: a transparent background on white paper (left
+// as it is, transparent pixels hold black and the page reads as blank) and 16-bit grey
+// in 8 bits. Null on failure.
+PixPtr asSeen(PixPtr pix)
+{
+    if (pixGetColormap(pix.get())) {
+        l_int32 opaque = 1;
+        pixcmapIsOpaque(pixGetColormap(pix.get()), &opaque);
+        if (!opaque)
+            pix.reset(pixRemoveColormap(pix.get(), REMOVE_CMAP_WITH_ALPHA));
+    }
+    if (pix && pixGetDepth(pix.get()) == 32 && pixGetSpp(pix.get()) == 4)
+        pix.reset(pixAlphaBlendUniform(pix.get(), 0xffffff00));
+    if (pix && pixGetDepth(pix.get()) == 16)
+        pix = greyFrom16Bits(pix.get());
+    return pix;
+}
+
+// Turns the page as the file's EXIF orientation says (phone photos are stored as the
+// sensor saw them, with a tag saying how to show them). Qt reports the tag as mirror
+// and flip first, then a quarter turn clockwise. Null on failure.
+PixPtr oriented(PixPtr pix, QImageIOHandler::Transformations transformation)
+{
+    if (pix && transformation.testFlag(QImageIOHandler::TransformationMirror))
+        pix.reset(pixFlipLR(nullptr, pix.get()));
+    if (pix && transformation.testFlag(QImageIOHandler::TransformationFlip))
+        pix.reset(pixFlipTB(nullptr, pix.get()));
+    if (pix && transformation.testFlag(QImageIOHandler::TransformationRotate90))
+        pix.reset(pixRotate90(pix.get(), 1));
+    return pix;
+}
+
 class ImageSource final : public PageSource {
 public:
     ImageSource(QString path, int format, int pages, const OcrOptions &options)
         : m_path(std::move(path)), m_format(format), m_pages(pages), m_options(options)
     {
+        // Leptonica applies a TIFF's orientation tag itself; JPEG's EXIF tag (and PNG's
+        // eXIf chunk) it ignores. Qt reads the tag from the header, without decoding.
+        if (!L_FORMAT_IS_TIFF(m_format))
+            m_transformation = QImageReader(m_path).transformation();
     }
 
     int pageCount() const override { return m_pages; }
@@ -66,13 +168,22 @@ public:
         if (qint64(width) * height > m_options.maxPixelsPerPage)
             return fail(tooLarge(m_path, index + 1, width, height, m_options.maxPixelsPerPage));
 
-        PixPtr pix(tiff ? pixReadTiff(name.constData(), index) : pixRead(name.constData()));
+        const bool grey16Png = m_format == IFF_PNG && bps == 16 && spp == 1;
+        PixPtr pix(tiff        ? pixReadTiff(name.constData(), index)
+                   : grey16Png ? readGrey16Png(m_path).release()
+                               : pixRead(name.constData()));
         if (!pix)
             return fail(Error::unreadable(QStringLiteral("%1: page %2 cannot be decoded (truncated or corrupt image)")
                                               .arg(fileName(m_path))
                                               .arg(index + 1)));
+        const int fileDpi = pixGetXRes(pix.get());
+        pix = oriented(asSeen(std::move(pix)), m_transformation);
+        if (!pix)
+            return fail(Error::unreadable(QStringLiteral("%1: page %2 cannot be converted (unusual image format)")
+                                              .arg(fileName(m_path))
+                                              .arg(index + 1)));
         SourcePage page;
-        page.dpi = plausibleDpi(pixGetXRes(pix.get()), pixGetWidth(pix.get()));
+        page.dpi = plausibleDpi(fileDpi, pixGetWidth(pix.get()));
         pixSetResolution(pix.get(), page.dpi, page.dpi);
         page.image = std::move(pix);
         return page;
@@ -83,6 +194,7 @@ private:
     int m_format;
     int m_pages;
     OcrOptions m_options;
+    QImageIOHandler::Transformations m_transformation = QImageIOHandler::TransformationNone;
 };
 
 class PdfSource final : public PageSource {

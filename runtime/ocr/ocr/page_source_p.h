@@ -1,7 +1,10 @@
 // PageSource: the pages of one input file, one at a time (private to clerk_ocr).
 //
-// Images are read with Leptonica (a multi-page TIFF page by page); every page's header
-// is checked against OcrOptions::maxPixelsPerPage before the page is decoded. PDFs are
+// Images are read with Leptonica (a multi-page TIFF page by page; a 16-bit grey PNG
+// with Qt, which keeps every bit); every page's header is checked against
+// OcrOptions::maxPixelsPerPage before the page is decoded. An image page comes back as
+// a person would see it: turned by its EXIF orientation, a transparent background on
+// white, 16-bit grey scaled into 8 bits by its white point. PDFs are
 // read with Poppler: a page with a good text layer comes back as text, any other page
 // is rendered in grey.
 //

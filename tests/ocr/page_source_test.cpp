@@ -1,0 +1,142 @@
+// Loading: how image files become the page a person would see (page_source_p.h), on
+// small images made here: EXIF orientation, 16-bit samples, transparency.
+#include "exif_jpeg.h"
+#include "ocr_test_support.h"
+
+#include "ocr/page_image.h"
+#include "ocr/page_source_p.h"
+
+#include <QBuffer>
+#include <QFile>
+#include <QTemporaryDir>
+
+using namespace clerk;
+using namespace clerk::ocr;
+using namespace clerk::ocr::testing;
+
+namespace {
+
+// Upright: 120 x 60 white, with a black 30 x 15 block in the top left corner.
+QImage markedPage()
+{
+    QImage page(120, 60, QImage::Format_Grayscale8);
+    page.fill(255);
+    for (int y = 0; y < 15; ++y)
+        std::fill_n(page.scanLine(y), 30, uchar(0));
+    return page;
+}
+
+bool writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size();
+}
+
+Result<SourcePage> firstPage(const QString &path)
+{
+    auto source = openPageSource(path, OcrOptions{});
+    if (!source)
+        return fail(source.error());
+    return (*source)->page(0);
+}
+
+// The grey level at (x, y) of an 8-bit or 32-bit page.
+int greyAt(Pix *pix, int x, int y)
+{
+    l_uint32 value = 0;
+    pixGetPixel(pix, x, y, &value);
+    if (pixGetDepth(pix) != 32)
+        return int(value);
+    l_int32 r = 0, g = 0, b = 0;
+    extractRGBValues(value, &r, &g, &b);
+    return (r + g + b) / 3;
+}
+
+} // namespace
+
+TEST(PageSourceTest, ShowsAJpegAsItsExifOrientationSays)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    for (int orientation = 1; orientation <= 8; ++orientation) {
+        SCOPED_TRACE("EXIF orientation " + std::to_string(orientation));
+        QByteArray jpeg;
+        QBuffer buffer(&jpeg);
+        buffer.open(QIODevice::WriteOnly);
+        ASSERT_TRUE(storedForOrientation(markedPage(), orientation).save(&buffer, "JPEG", 95));
+        const QString path = dir.filePath(QStringLiteral("photo%1.jpg").arg(orientation));
+        ASSERT_TRUE(writeFile(path, withExifOrientation(jpeg, orientation)));
+
+        const auto page = firstPage(path);
+        ASSERT_OK(page);
+        Pix *pix = page->image.get();
+        ASSERT_EQ(pixGetWidth(pix), 120);
+        ASSERT_EQ(pixGetHeight(pix), 60);
+        EXPECT_LT(greyAt(pix, 10, 5), 64) << "the block belongs in the top left corner";
+        EXPECT_GT(greyAt(pix, 110, 5), 192);
+        EXPECT_GT(greyAt(pix, 10, 55), 192);
+        EXPECT_GT(greyAt(pix, 110, 55), 192);
+    }
+}
+
+TEST(PageSourceTest, ScalesSixteenBitGreyByTheLevelsTheScannerUsed)
+{
+    // 12-bit samples stored unscaled (white = 4095) and full 16-bit ones, as PNG and TIFF:
+    // each must come out as white paper with black ink, not as a black page.
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    for (const int white : {4095, 65535}) {
+        QImage deep(120, 60, QImage::Format_Grayscale16);
+        for (int y = 0; y < 60; ++y) {
+            auto *line = reinterpret_cast<quint16 *>(deep.scanLine(y));
+            for (int x = 0; x < 120; ++x)
+                line[x] = quint16(y < 15 && x < 30 ? white / 20 : white);
+        }
+        const QString png = dir.filePath(QStringLiteral("deep%1.png").arg(white));
+        ASSERT_TRUE(deep.save(png));
+
+        PixPtr pix16(pixCreate(120, 60, 16));
+        for (int y = 0; y < 60; ++y)
+            for (int x = 0; x < 120; ++x)
+                pixSetPixel(pix16.get(), x, y, reinterpret_cast<const quint16 *>(deep.constScanLine(y))[x]);
+        const QString tiff = dir.filePath(QStringLiteral("deep%1.tif").arg(white));
+        ASSERT_EQ(pixWriteTiff(QFile::encodeName(tiff).constData(), pix16.get(), IFF_TIFF_ZIP, "w"), 0);
+
+        for (const QString &path : {png, tiff}) {
+            SCOPED_TRACE(path.toStdString());
+            const auto page = firstPage(path);
+            ASSERT_OK(page);
+            Pix *pix = page->image.get();
+            EXPECT_EQ(pixGetDepth(pix), 8);
+            EXPECT_GE(greyAt(pix, 100, 40), 250) << "paper";
+            EXPECT_LE(greyAt(pix, 10, 5), 16) << "ink";
+        }
+    }
+}
+
+TEST(PageSourceTest, PutsATransparentBackgroundOnWhitePaper)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    QImage page(120, 60, QImage::Format_ARGB32);
+    page.fill(Qt::transparent);
+    for (int y = 0; y < 15; ++y)
+        for (int x = 0; x < 30; ++x)
+            page.setPixel(x, y, qRgba(0, 0, 0, 255));
+    const QString path = dir.filePath(QStringLiteral("clear.png"));
+    ASSERT_TRUE(page.save(path));
+
+    const auto read = firstPage(path);
+    ASSERT_OK(read);
+    EXPECT_GE(greyAt(read->image.get(), 100, 40), 250) << "transparent must be paper, not black";
+    EXPECT_LE(greyAt(read->image.get(), 10, 5), 16);
+}
+
+TEST(PageSourceTest, TheViewerShowsAnExifTurnedPhotoUpright)
+{
+    const auto png = renderPagePng(fixture(QStringLiteral("photo_exif_90.jpg")), 0, 0);
+    ASSERT_OK(png);
+    const QImage shown = QImage::fromData(*png, "PNG");
+    ASSERT_FALSE(shown.isNull());
+    EXPECT_GT(shown.height(), shown.width()) << "an A4 letter is portrait";
+}
