@@ -287,3 +287,66 @@ TEST(ClassifierModelTest, GoldenLetters)
             EXPECT_TRUE(prediction.reasons.contains(reason.toString())) << reason.toString().toStdString() << "\n" << actual.toStdString();
     }
 }
+
+TEST(ClassifierModelTest, AnExamplesWeightCountsItSeveralTimes)
+{
+    // Twelve answers tie a new phrase to blue_badge; counted five times each they move
+    // the model further than counted once.
+    auto withAnswers = [](int weight) {
+        QList<LabelledText> examples = letters(QStringLiteral("train.csv"));
+        for (int i = 0; i < 12; ++i) {
+            LabelledText answer{QStringLiteral("letter %1 about the harbour ferry timetable").arg(i), QStringLiteral("blue_badge")};
+            answer.weight = weight;
+            answer.fromPeople = true;
+            examples.append(answer);
+        }
+        auto trained = ClassifierModel::train(examples);
+        EXPECT_OK(trained);
+        return trained ? trained->probabilities(QStringLiteral("the harbour ferry timetable")) : QList<double>{};
+    };
+    const QList<double> once = withAnswers(1);
+    const QList<double> five = withAnswers(5);
+    ASSERT_EQ(once.size(), 5);
+    ASSERT_EQ(five.size(), 5);
+    EXPECT_GT(five[1], once[1] + 0.05) << once[1] << " " << five[1];
+}
+
+TEST(ClassifierModelTest, OutOfFoldPredictionsCoverEveryExampleAndCalibrateOnAnswers)
+{
+    QList<LabelledText> examples = letters(QStringLiteral("train.csv"));
+    const qsizetype originals = examples.size();
+    for (LabelledText answer : letters(QStringLiteral("test.csv"))) {
+        answer.fromPeople = true;
+        examples.append(answer);
+    }
+    ASSERT_GE(examples.size() - originals, kMinAnswersToCalibrate);
+    auto trained = ClassifierModel::train(examples);
+    ASSERT_OK(trained);
+    const QList<OutOfFoldPrediction> &oof = trained->outOfFold();
+    ASSERT_EQ(oof.size(), examples.size());
+    for (qsizetype i = 0; i < oof.size(); ++i) {
+        EXPECT_EQ(oof[i].example, i);
+        EXPECT_EQ(oof[i].correct, oof[i].predicted == examples[i].category);
+        EXPECT_GE(oof[i].confidence, 0.0);
+        EXPECT_LE(oof[i].confidence, 1.0);
+    }
+    EXPECT_EQ(trained->info().value(QStringLiteral("calibrated_on")).toString(), QStringLiteral("answers"));
+    EXPECT_EQ(trained->info().value(QStringLiteral("answers_from_people")).toInt(), examples.size() - originals);
+
+    auto textOnly = ClassifierModel::train(letters(QStringLiteral("train.csv")));
+    ASSERT_OK(textOnly);
+    EXPECT_EQ(textOnly->info().value(QStringLiteral("calibrated_on")).toString(), QStringLiteral("examples"));
+}
+
+TEST(ClassifierModelTest, TheLearnedRuleTravelsWithTheFile)
+{
+    ClassifierModel model = trainedModel();
+    model.setLearned(QJsonObject{{QStringLiteral("threshold"), 0.93}});
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("m.model.v1"));
+    ASSERT_OK(model.save(path));
+    auto loaded = ClassifierModel::load(path);
+    ASSERT_OK(loaded);
+    EXPECT_DOUBLE_EQ(loaded->learned().value(QStringLiteral("threshold")).toDouble(), 0.93);
+    EXPECT_TRUE(trainedModel().learned().isEmpty());
+}

@@ -168,13 +168,25 @@ Result<ClassifierModel> ClassifierModel::train(const QList<LabelledText> &exampl
 
     // Out-of-fold predictions for calibration: examples are shuffled within each
     // category and dealt round-robin to the folds, so every fold holds every category.
-    QList<double> oofScores;
-    QList<bool> oofCorrect;
+    // An example counts `weight` times in the rows a model trains on.
+    auto rowsOf = [&](auto keep) {
+        QList<qsizetype> rows;
+        for (qsizetype i = 0; i < examples.size(); ++i) {
+            if (keep(i)) {
+                for (int w = 0; w < std::max(1, examples[i].weight); ++w)
+                    rows.append(i);
+            }
+        }
+        return rows;
+    };
+    const int categoryCount = static_cast<int>(model.m_categories.size());
+    QList<int> oofBest(examples.size(), -1);
+    QList<double> oofProbability(examples.size(), 0.0);
     const int folds = options.folds;
     if (folds >= 2 && examples.size() >= 2 * folds) {
         std::mt19937 rng(options.seed);
         QList<int> foldOf(examples.size(), 0);
-        for (int category = 0; category < model.m_categories.size(); ++category) {
+        for (int category = 0; category < categoryCount; ++category) {
             QList<qsizetype> members;
             for (qsizetype i = 0; i < labels.size(); ++i) {
                 if (labels[i] == category)
@@ -188,28 +200,41 @@ Result<ClassifierModel> ClassifierModel::train(const QList<LabelledText> &exampl
                 foldOf[members[k]] = static_cast<int>((k + category) % folds);
         }
         for (int fold = 0; fold < folds; ++fold) {
-            QList<qsizetype> trainRows;
-            QList<qsizetype> testRows;
-            for (qsizetype i = 0; i < examples.size(); ++i)
-                (foldOf[i] == fold ? testRows : trainRows).append(i);
-            auto weights = trainWeights(vectors, labels, trainRows, features, static_cast<int>(model.m_categories.size()), options.c,
-                                        options.balanceCategories);
+            auto weights = trainWeights(vectors, labels, rowsOf([&](qsizetype i) { return foldOf[i] != fold; }), features,
+                                        categoryCount, options.c, options.balanceCategories);
             if (!weights)
                 return fail(weights.error());
-            for (qsizetype i : testRows) {
+            for (qsizetype i = 0; i < examples.size(); ++i) {
+                if (foldOf[i] != fold)
+                    continue;
                 const QList<double> p = probabilitiesFor(vectors[i], *weights, features);
-                const qsizetype best = argMax(p);
-                oofScores.append(p[best]);
-                oofCorrect.append(best == labels[i]);
+                oofBest[i] = static_cast<int>(argMax(p));
+                oofProbability[i] = p[oofBest[i]];
             }
         }
+    }
+    // Calibrate on people's answers when there are enough of them, else on everything.
+    const qsizetype answered = std::count_if(examples.begin(), examples.end(), [](const LabelledText &e) { return e.fromPeople; });
+    const bool onAnswers = answered >= kMinAnswersToCalibrate;
+    QList<double> oofScores;
+    QList<bool> oofCorrect;
+    for (qsizetype i = 0; i < examples.size(); ++i) {
+        if (oofBest[i] >= 0 && (!onAnswers || examples[i].fromPeople)) {
+            oofScores.append(oofProbability[i]);
+            oofCorrect.append(oofBest[i] == labels[i]);
+        }
+    }
+    if (!oofScores.isEmpty()) {
         model.m_calibration = ConfidenceCalibration::fitIsotonic(oofScores, oofCorrect);
+        for (qsizetype i = 0; i < examples.size(); ++i) {
+            if (oofBest[i] >= 0)
+                model.m_outOfFold.append({i, model.m_categories[oofBest[i]], model.m_calibration.apply(oofProbability[i]),
+                                          oofBest[i] == labels[i]});
+        }
     }
 
-    QList<qsizetype> all(examples.size());
-    std::iota(all.begin(), all.end(), 0);
-    auto weights = trainWeights(vectors, labels, all, features, static_cast<int>(model.m_categories.size()), options.c,
-                                        options.balanceCategories);
+    auto weights = trainWeights(vectors, labels, rowsOf([](qsizetype) { return true; }), features, categoryCount, options.c,
+                                options.balanceCategories);
     if (!weights)
         return fail(weights.error());
     model.m_weights = std::move(*weights);
@@ -230,6 +255,8 @@ Result<ClassifierModel> ClassifierModel::train(const QList<LabelledText> &exampl
         {QStringLiteral("examples_per_category"), counts},
         {QStringLiteral("calibration"), model.m_calibration.toJson()},
         {QStringLiteral("folds"), oofScores.isEmpty() ? 0 : folds},
+        {QStringLiteral("calibrated_on"), onAnswers ? QStringLiteral("answers") : QStringLiteral("examples")},
+        {QStringLiteral("answers_from_people"), static_cast<int>(answered)},
         {QStringLiteral("out_of_fold_accuracy"),
          oofScores.isEmpty() ? QJsonValue() : QJsonValue(static_cast<double>(right) / static_cast<double>(oofScores.size()))},
         {QStringLiteral("vocabulary_size"), features},

@@ -36,6 +36,23 @@ struct LabelledText {
     QString text{};
     QString category{};
     QString source{};  // where the example came from (file name, CSV line), for messages
+    // How many times the example counts in training: people's answers on real letters
+    // can count more than the original examples, which are not letters.
+    int weight = 1;
+    // A person's answer to the bot's own work. When there are at least
+    // kMinAnswersToCalibrate of them, the calibration is fitted on their out-of-fold
+    // predictions only, so a confidence means the chance of being right on real work.
+    bool fromPeople = false;
+};
+
+inline constexpr int kMinAnswersToCalibrate = 50;
+
+// An example's prediction by the fold model that did not train on it.
+struct OutOfFoldPrediction {
+    qsizetype example = 0;  // index into the training examples
+    QString predicted{};
+    double confidence = 0;  // calibrated with the final model's calibration
+    bool correct = false;
 };
 
 struct TrainingOptions {
@@ -83,6 +100,13 @@ public:
     // The JSON header as written to the file (without payload fields).
     const QJsonObject &info() const { return m_info; }
     int vocabularySize() const { return m_vocabulary.size(); }
+    // After train() with folds: every example's out-of-fold prediction, in example
+    // order (empty after load(), or when too few examples for folds).
+    const QList<OutOfFoldPrediction> &outOfFold() const { return m_outOfFold; }
+    // The decision rule learned from people's answers (selective_threshold.h's
+    // ThresholdSet as JSON, written by the learning loop); empty when none.
+    QJsonObject learned() const { return m_info.value(QStringLiteral("learned")).toObject(); }
+    void setLearned(const QJsonObject &learned) { m_info.insert(QStringLiteral("learned"), learned); }
 
 private:
     QList<double> probabilities(const FeatureVector &vector) const;
@@ -92,6 +116,7 @@ private:
     QList<QList<float>> m_weights;  // per category: vocabulary size + 1 (bias last)
     ConfidenceCalibration m_calibration;
     QJsonObject m_info;
+    QList<OutOfFoldPrediction> m_outOfFold;
 };
 
 } // namespace clerk::classify
