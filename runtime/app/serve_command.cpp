@@ -2,6 +2,9 @@
 // triggers (cron, interval, watched folders) and N worker threads run the items, until
 // SIGTERM or SIGINT; SIGHUP reloads the bot files.
 //
+// The scheduler, the workers, reload and signals are a service::Service (runtime/service);
+// this file reads the options, reads the bot files for it and wires the HTTP server to it.
+//
 // Threads: the main thread runs the Qt event loop, the HTTP server and signal handling;
 // the scheduler has a thread of its own (a poll of a slow mailbox or case system must not
 // hold up the web queue), with its own store connection and engine;
