@@ -328,6 +328,65 @@ TEST_P(WorkStoreFiguresTest, ShadowAnswersPairTheBotsSuggestionWithThePersonsCho
     EXPECT_EQ(recent->first().exceptionId, numeric);
 }
 
+TEST_P(WorkStoreFiguresTest, SuggestionsOfItemsOpenedBeforeVersionEightAreFlaggedByTheMigration)
+{
+    const QJsonObject suggested{{QStringLiteral("suggestion"),
+                                 QJsonObject{{QStringLiteral("choice"), QStringLiteral("a")},
+                                             {QStringLiteral("confidence"), 0.8}}}};
+    // A "suggestion" key, but not the one a shadow trial writes.
+    const QJsonObject mentionsOnly{{QStringLiteral("notes"),
+                                    QJsonObject{{QStringLiteral("suggestion"), QStringLiteral("call back")}}}};
+    const auto answer = [&](const QString &ref, const QJsonObject &evidence) {
+        const qint64 id = start(ref, kForms);
+        const qint64 exceptionId = askPerson(id, QStringLiteral("post-room"), evidence);
+        EXPECT_TRUE(isOk(m_store->resolve(exceptionId, {.actor = QStringLiteral("alice"), .choice = QStringLiteral("a")})));
+        EXPECT_EQ(lease(QStringLiteral("w"), {kForms}), id);
+        EXPECT_TRUE(isOk(m_store->completeStep(id, QStringLiteral("w"), 1, QStringLiteral("last"), {}, true)));
+        return exceptionId;
+    };
+    const qint64 flagged = answer(QStringLiteral("f1"), suggested);
+    answer(QStringLiteral("f2"), {});
+    answer(QStringLiteral("f3"), mentionsOnly);
+
+    // Back to version 7: no flag column, no version 8.
+    m_store.reset();
+    {
+        testing::RawConnection raw(location());
+        ASSERT_TRUE(raw.exec(QStringLiteral("DROP INDEX exception_items_suggested")));
+        ASSERT_TRUE(raw.exec(QStringLiteral("ALTER TABLE exception_items DROP COLUMN suggested")));
+        ASSERT_TRUE(raw.exec(QStringLiteral("DELETE FROM schema_version WHERE version = 8")));
+    }
+    m_store = open();
+    ASSERT_NE(m_store, nullptr);
+    {
+        testing::RawConnection raw(location());
+        // The text search flags the item that only mentions the word too; the codec drops it.
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE suggested = 1")).toInt(), 2);
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 8);
+    }
+    auto answers = m_store->shadowAnswers(kForms, {});
+    ASSERT_TRUE(isOk(answers));
+    ASSERT_EQ(answers->size(), 1);
+    EXPECT_EQ(answers->first().exceptionId, flagged);
+    EXPECT_EQ(answers->first().suggested, QStringLiteral("a"));
+}
+
+TEST_P(WorkStoreFiguresTest, OnlyItemsOpenedWithACountableSuggestionAreFlagged)
+{
+    const qint64 counted = askPerson(start(QStringLiteral("f1"), kForms), QStringLiteral("post-room"),
+                                     {{QStringLiteral("suggestion"),
+                                       QJsonObject{{QStringLiteral("choice"), QStringLiteral("a")},
+                                                   {QStringLiteral("confidence"), 0.5}}}});
+    askPerson(start(QStringLiteral("f2"), kForms), QStringLiteral("post-room"),
+              {{QStringLiteral("notes"), QJsonObject{{QStringLiteral("suggestion"), QStringLiteral("call back")}}}});
+    askPerson(start(QStringLiteral("f3"), kForms), QStringLiteral("post-room"),
+              {{QStringLiteral("suggestion"), QJsonObject{{QStringLiteral("choice"), QStringLiteral("a")}}}});
+    m_store.reset();
+    testing::RawConnection raw(location());
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE suggested = 1")).toInt(), 1);
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT id FROM exception_items WHERE suggested = 1")).toLongLong(), counted);
+}
+
 TEST_P(WorkStoreFiguresTest, LatestDefinitionsAreEachBotsNewestFile)
 {
     ASSERT_TRUE(isOk(m_store->saveDefinition(kPost, QStringLiteral("1"), QStringLiteral("d1"), "v1", QStringLiteral("/b"))));

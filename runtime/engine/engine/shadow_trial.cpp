@@ -7,10 +7,7 @@ void addSuggestion(HumanRequest &request, const StepContext &ctx, const Suggesti
     if (!isShadowTrial(ctx))
         return;
     request.evidence.insert(QStringLiteral("shadow"), true);
-    request.evidence.insert(QStringLiteral("suggestion"),
-                            QJsonObject{{QStringLiteral("choice"), suggestion.choice},
-                                        {QStringLiteral("confidence"), std::clamp(suggestion.confidence, 0.0, 1.0)},
-                                        {QStringLiteral("outputs"), suggestion.outputs}});
+    suggestion.writeTo(request.evidence);
     if (isBlindTrial(ctx))
         request.evidence.insert(QStringLiteral("blind"), true);
 }

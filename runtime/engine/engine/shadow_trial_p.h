@@ -22,15 +22,14 @@
 // The person's answer then becomes the step's outputs, as any answer does.
 #pragma once
 
+#include "core/shadow_suggestion.h"
 #include "engine/step.h"
 
 namespace clerk::engine {
 
-struct Suggestion {
-    QString choice{};       // the value of the offered choice that agrees with the bot; "" without a guess
-    double confidence = 0;  // 0..1
-    QJsonObject outputs{};  // what the step would have output
-};
+// The layout of "suggestion" is ShadowSuggestion's (core/shadow_suggestion.h): the store
+// reads it back with the same codec.
+using Suggestion = ShadowSuggestion;
 
 inline bool isShadowTrial(const StepContext &ctx) { return ctx.bot().shadow; }
 inline bool isBlindTrial(const StepContext &ctx) { return ctx.bot().shadow && !ctx.bot().shadowShowsSuggestion; }

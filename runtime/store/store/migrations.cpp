@@ -21,12 +21,10 @@ QString forDialect(QString sql, const SqlDialect &dialect)
     return sql;
 }
 
-QList<Migration> migrationsFor(const SqlDialect &dialect)
+// Version 1: the first schema. Times are INTEGER milliseconds since the epoch (UTC);
+// JSON is stored as TEXT.
+void appendFirstSchema(QList<Migration> &steps, const SqlDialect &dialect)
 {
-    QList<Migration> steps;
-
-    // Version 1: the first schema. Times are INTEGER milliseconds since the epoch (UTC);
-    // JSON is stored as TEXT.
     Migration first{1, QStringLiteral("work items, exception items, outbox, events"), {}};
     const QStringList v1 = {
         QStringLiteral("CREATE TABLE bot_definitions ("
@@ -102,7 +100,11 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
         first.statements.append(forDialect(sql, dialect));
     first.statements.append(dialect.appendOnlyTriggers(QStringLiteral("events")));
     steps.append(first);
+}
 
+// Versions 2 and 3: leader leases and paused bots.
+void appendClusterControls(QList<Migration> &steps, const SqlDialect &dialect)
+{
     // Version 2: named leader leases for work done once per cluster
     // (WorkStore::tryAcquireLeadership). owner '' and expires_at 0: released.
     Migration second{2, QStringLiteral("leader leases"), {}};
@@ -124,7 +126,11 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
                                                       " changed_at INTEGER NOT NULL)"),
                                        dialect));
     steps.append(third);
+}
 
+// Versions 4 to 6: people, and the indexes of the queue's and the lease's order.
+void appendPeopleAndOrder(QList<Migration> &steps, const SqlDialect &dialect)
+{
     // Version 4: people who clear the exception queue (accounts, signed-in sessions, API
     // tokens, sign-in attempts for slowing down guessing), and the indexes the web queue
     // and reports read by.
@@ -189,7 +195,11 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
                        " WHERE state IN ('queued', 'leased')"),
         dialect));
     steps.append(sixth);
+}
 
+// Version 7 on: token expiry and pruning, flagged shadow suggestions.
+void appendLaterSteps(QList<Migration> &steps, const SqlDialect &dialect)
+{
     // Version 7: API tokens expire and can be revoked; slowing down guessing counts failures
     // per name and address pair (and per address, kept from version 4), and old attempts
     // and sessions are pruned by time. Names
@@ -210,6 +220,30 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
         seventh.statements.append(forDialect(sql, dialect));
     steps.append(seventh);
 
+    // Version 8: exception items holding a shadow trial's suggestion are flagged when they
+    // are opened (the store reads the evidence with ShadowSuggestion), so the shadow
+    // figures find them by a column instead of searching the evidence's JSON text. Items
+    // opened before are flagged here by that search, once; their evidence is still read
+    // and checked when they are counted.
+    Migration eighth{8, QStringLiteral("shadow suggestions flagged"), {}};
+    const QStringList v8 = {
+        QStringLiteral("ALTER TABLE exception_items ADD COLUMN suggested INTEGER NOT NULL DEFAULT 0"),
+        QStringLiteral("UPDATE exception_items SET suggested = 1 WHERE evidence LIKE '%\"suggestion\"%'"),
+        QStringLiteral("CREATE INDEX exception_items_suggested ON exception_items (bot, id) WHERE suggested = 1"),
+    };
+    for (const QString &sql : v8)
+        eighth.statements.append(forDialect(sql, dialect));
+    steps.append(eighth);
+}
+
+// Every step, in order; step N at index N - 1.
+QList<Migration> migrationsFor(const SqlDialect &dialect)
+{
+    QList<Migration> steps;
+    appendFirstSchema(steps, dialect);
+    appendClusterControls(steps, dialect);
+    appendPeopleAndOrder(steps, dialect);
+    appendLaterSteps(steps, dialect);
     return steps;
 }
 

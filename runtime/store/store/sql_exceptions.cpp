@@ -2,6 +2,7 @@
 // resolving, rejecting and passing on the items people answer.
 #include "store/sql_work_store_p.h"
 
+#include "core/human_answer.h"
 #include "store/sql_rows_p.h"
 
 namespace clerk::store {
@@ -195,23 +196,15 @@ Result<qint64> SqlWorkStore::resolve(qint64 exceptionId, const Decision &decisio
         if (auto conflict = decisionConflict(exceptionItem, decision.actor))
             return fail(*conflict);
 
-        if (!decision.choice.isEmpty() && !exceptionItem.choices.isEmpty()) {
-            QStringList offered;
-            for (const HumanChoice &choice : exceptionItem.choices)
-                offered.append(choice.value);
-            if (!offered.contains(decision.choice)) {
-                return fail(Error::invalidArgument(QStringLiteral("\"%1\" is not one of the offered choices: %2")
-                                                       .arg(decision.choice, offered.join(QStringLiteral(", ")))));
-            }
-        }
-        if (!exceptionItem.fields.isEmpty()) {
-            for (auto it = decision.fields.begin(); it != decision.fields.end(); ++it) {
-                if (!exceptionItem.fields.contains(it.key())) {
-                    return fail(Error::invalidArgument(QStringLiteral("field \"%1\" was not asked for; the fields are: %2")
-                                                           .arg(it.key(), exceptionItem.fields.join(QStringLiteral(", ")))));
-                }
-            }
-        }
+        const HumanRequest asked{.choices = exceptionItem.choices,
+                                 .fields = exceptionItem.fields,
+                                 .outputs = exceptionItem.partialOutputs};
+        const HumanAnswer answer{.choice = decision.choice,
+                                 .fields = decision.fields,
+                                 .implied = decision.outputs,
+                                 .decidedBy = decision.actor};
+        if (auto fits = checkAnswerFits(asked, answer); !fits)
+            return fail(fits.error());
 
         auto work = run(QStringLiteral("SELECT state, step_cursor, step_outputs FROM work_items WHERE id = ?")
                             + rowLock(),
@@ -235,34 +228,8 @@ Result<qint64> SqlWorkStore::resolve(qint64 exceptionId, const Decision &decisio
         QJsonObject recorded{{QStringLiteral("choice"), decision.choice},
                              {QStringLiteral("fields"), decision.fields},
                              {QStringLiteral("note"), decision.note}};
-        // The answer becomes the step's outputs: what the step already knew, then what the
-        // picked choice implies, then the person's field values, each laid over the last.
-        QJsonObject answer = exceptionItem.partialOutputs;
-        QJsonObject implied;
-        if (!decision.choice.isEmpty()) {
-            for (const HumanChoice &offered : exceptionItem.choices) {
-                if (offered.value == decision.choice)
-                    implied = offered.detail.value(QStringLiteral("outputs")).toObject();
-            }
-        }
-        for (auto it = implied.begin(); it != implied.end(); ++it)
-            answer.insert(it.key(), it.value());
-        for (auto it = decision.outputs.begin(); it != decision.outputs.end(); ++it)
-            answer.insert(it.key(), it.value());
-        for (auto it = decision.fields.begin(); it != decision.fields.end(); ++it)
-            answer.insert(it.key(), it.value());
-        if (!decision.choice.isEmpty()) {
-            answer.insert(QStringLiteral("choice"), decision.choice);
-            // A step that asked for one field and offered choices for it (route's team,
-            // require's value) reads the picked choice as that field's value, unless the
-            // choice says what the field becomes (match's "none": an empty record_id).
-            const QString asked = exceptionItem.fields.size() == 1 ? exceptionItem.fields.first() : QString();
-            if (!asked.isEmpty() && !decision.fields.contains(asked) && !decision.outputs.contains(asked) &&
-                !implied.contains(asked))
-                answer.insert(asked, decision.choice);
-        }
-        answer.insert(QStringLiteral("decided_by"), decision.actor);
-        stepOutputs.insert(exceptionItem.stepId, answer);
+        // The answer becomes the step's outputs (core/human_answer.h).
+        stepOutputs.insert(exceptionItem.stepId, answerOutputs(asked, answer));
 
         const qint64 now = m_clock.nowMs();
         auto decided = run(QStringLiteral("UPDATE exception_items SET state = 'resolved', decision = ?, decided_by = ?,"

@@ -14,6 +14,7 @@
 //    window (two a year for Europe/London).
 #include "store/sql_work_store_p.h"
 
+#include "core/shadow_suggestion.h"
 #include "store/sql_rows_p.h"
 
 #include <QJsonDocument>
@@ -304,10 +305,11 @@ Result<QList<TeamQueue>> SqlWorkStore::exceptionQueues()
 
 Result<QList<ShadowAnswer>> SqlWorkStore::shadowAnswers(const QString &bot, const QDateTime &since)
 {
-    // The LIKE only narrows the rows read; the JSON is checked below.
+    // The flag is set when the item is opened (schema version 8); the evidence is still
+    // read through the codec, which leaves out suggestions that cannot be counted.
     QString sql = QStringLiteral("SELECT id, evidence, decision FROM exception_items"
-                                 " WHERE bot = ? AND state = 'resolved' AND evidence LIKE ?");
-    QList<QVariant> binds{bot, QStringLiteral("%\"suggestion\"%")};
+                                 " WHERE bot = ? AND suggested = 1 AND state = 'resolved'");
+    QList<QVariant> binds{bot};
     if (since.isValid()) {
         sql += QStringLiteral(" AND decided_at >= ?");
         binds.append(since.toMSecsSinceEpoch());
@@ -318,17 +320,12 @@ Result<QList<ShadowAnswer>> SqlWorkStore::shadowAnswers(const QString &bot, cons
         return fail(query.error());
     QList<ShadowAnswer> answers;
     while (query->next()) {
-        const QJsonObject evidence = QJsonDocument::fromJson(query->value(1).toString().toUtf8()).object();
-        const QJsonObject decision = QJsonDocument::fromJson(query->value(2).toString().toUtf8()).object();
-        const QJsonObject suggestion = evidence.value(QStringLiteral("suggestion")).toObject();
-        const QJsonValue suggested = suggestion.value(QStringLiteral("choice"));
-        const QJsonValue confidence = suggestion.value(QStringLiteral("confidence"));
-        const QString answered = decision.value(QStringLiteral("choice")).toString();
-        if (suggested.isUndefined() || suggested.isNull() || !confidence.isDouble() || answered.isEmpty())
+        const auto suggestion = ShadowSuggestion::readFrom(objectFrom(query->value(1)));
+        // The person's choice is always text.
+        const QString answered = objectFrom(query->value(2)).value(QStringLiteral("choice")).toString();
+        if (!suggestion || answered.isEmpty())
             continue;
-        // A choice may be written as a number; the person's is always text.
-        const QString suggestedText = suggested.isString() ? suggested.toString() : suggested.toVariant().toString();
-        answers.append(ShadowAnswer{query->value(0).toLongLong(), confidence.toDouble(), suggestedText, answered});
+        answers.append(ShadowAnswer{query->value(0).toLongLong(), suggestion->confidence, suggestion->choice, answered});
     }
     return answers;
 }

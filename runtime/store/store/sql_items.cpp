@@ -4,6 +4,7 @@
 #include "store/sql_work_store_p.h"
 
 #include "core/logging.h"
+#include "core/shadow_suggestion.h"
 #include "store/sql_rows_p.h"
 
 #include <QJsonArray>
@@ -106,12 +107,14 @@ Result<qint64> SqlWorkStore::handToPerson(qint64 itemId, const QString &owner, i
         const QString bot = current->bot;
 
         const qint64 now = m_clock.nowMs();
+        // Flagged with the evidence, so the shadow figures need not search the JSON.
+        const bool suggested = ShadowSuggestion::readFrom(request.evidence).has_value();
         auto inserted = run(QStringLiteral("INSERT INTO exception_items (item_id, bot, step_index, step_id, team, reason,"
-                                           " evidence, choices, fields, partial_outputs, state, created_at, sla_due_at)"
-                                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) RETURNING id"),
+                                           " evidence, choices, fields, partial_outputs, state, created_at, sla_due_at,"
+                                           " suggested) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id"),
                             {itemId, bot, stepIndex, stepId, queue, request.reason, jsonText(request.evidence),
                              jsonText(request.choicesJson()), jsonText(QJsonArray::fromStringList(request.fields)),
-                             jsonText(request.outputs), now, msOrNull(slaDueAt)});
+                             jsonText(request.outputs), now, msOrNull(slaDueAt), suggested ? 1 : 0});
         if (!inserted)
             return fail(inserted.error());
         if (!inserted->next())

@@ -1,0 +1,38 @@
+// ShadowSuggestion: what a deciding step in a shadow trial would have done, as it is kept
+// in the evidence of the exception item it hands to a person.
+//
+// The engine writes it (a classify or match step of a bot in `mode: shadow`); the store
+// flags the exception items that hold one when it opens them, and reads it back for the
+// shadow-trial figures; the server and `clerk queue show` read it to show or hide it. The
+// layout, under the evidence key "suggestion":
+//
+//   {"choice": <the offered choice that agrees with the bot, "" without a guess>,
+//    "confidence": <0..1>, "outputs": {<what the step would have output>}}
+//
+// Thread-safety: a value type; the functions use nothing but their arguments.
+#pragma once
+
+#include <QJsonObject>
+#include <QString>
+#include <optional>
+
+namespace clerk {
+
+struct ShadowSuggestion {
+    QString choice{};       // "" when the step had no guess
+    double confidence = 0;  // 0..1
+    QJsonObject outputs{};  // what the step would have output
+
+    // The evidence key the suggestion is kept under.
+    static QString key();
+
+    // Writes the suggestion into `evidence` under key(), the confidence clamped to 0..1.
+    void writeTo(QJsonObject &evidence) const;
+
+    // The suggestion kept in `evidence`, or nullopt when it holds none that can be
+    // counted: no object under key(), a choice missing or null, or a confidence that is
+    // not a number. A choice written as a number reads as its text ("2").
+    static std::optional<ShadowSuggestion> readFrom(const QJsonObject &evidence);
+};
+
+} // namespace clerk
