@@ -164,7 +164,7 @@ bot::ConnectorSet loadConnectors(const QStringList &botFiles, const QStringList 
         const QFileInfoList files = QDir(dir).entryInfoList({QStringLiteral("*.yaml"), QStringLiteral("*.yml")},
                                                             QDir::Files, QDir::Name);
         for (const QFileInfo &file : files) {
-            bot::ConnectorLoad load = bot::loadConnectorFile(file.filePath());
+            bot::ConnectorLoad load = bot::loadConnectorFile(file.filePath(), engine::connectorKinds());
             diagnostics.append(load.diagnostics);
             // The first definition of a name wins: explicit folders come first in the path.
             if (load.connector && !names.contains(load.connector->name)) {

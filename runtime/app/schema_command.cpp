@@ -23,7 +23,7 @@ int schemaCommand(const QStringList &arguments)
         return ExitOk;
     }
     if (kind == QLatin1String("connector")) {
-        printJson(bot::connectorJsonSchema());
+        printJson(bot::connectorJsonSchema(engine::connectorKinds()));
         return ExitOk;
     }
     err() << "clerk schema: say bot or connector\n";

@@ -61,7 +61,7 @@ int validateCommand(const QStringList &arguments)
             continue;
         }
         ++connectorFiles;
-        bot::ConnectorLoad load = bot::loadConnectorFile(file);
+        bot::ConnectorLoad load = bot::loadConnectorFile(file, engine::connectorKinds());
         diagnostics.append(load.diagnostics);
         if (load.connector)
             connectors.append(*load.connector);

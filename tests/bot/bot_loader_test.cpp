@@ -360,7 +360,7 @@ TEST(BotLoaderTest, RefusesADirectory)
     const BotLoad load = loadBotFile(dir.path(), testCatalog(), {});
     ASSERT_EQ(load.diagnostics.size(), 1);
     EXPECT_EQ(load.diagnostics[0].toString(), dir.path() + QStringLiteral(": error: is a directory, not a bot file"));
-    const ConnectorLoad connector = loadConnectorFile(dir.path());
+    const ConnectorLoad connector = loadConnectorFile(dir.path(), clerk::bot::testing::connectorKinds());
     ASSERT_EQ(connector.diagnostics.size(), 1);
     EXPECT_EQ(connector.diagnostics[0].message, QStringLiteral("is a directory, not a connector file"));
 }
@@ -467,7 +467,7 @@ TEST(BotLoaderTest, RefusesSeveralDocuments)
 
 TEST(ConnectorLoaderTest, LoadsConnectorWithDefaults)
 {
-    const ConnectorLoad load = loadConnectorFile(dataPath("valid/redmine.yaml"));
+    const ConnectorLoad load = loadConnectorFile(dataPath("valid/redmine.yaml"), clerk::bot::testing::connectorKinds());
     ASSERT_TRUE(load.diagnostics.isEmpty()) << describeAll(load.diagnostics);
     ASSERT_TRUE(load.connector.has_value());
     const ConnectorDefinition &c = *load.connector;
@@ -513,7 +513,7 @@ TEST(ConnectorLoaderTest, ChecksAuthKeysForTheType)
         {"tls: {verify: maybe}\n", "expected true or false, got 'maybe'"},
     };
     for (const auto &c : cases) {
-        const ConnectorLoad load = loadConnectorText(head + c.auth, QStringLiteral("c.yaml"));
+        const ConnectorLoad load = loadConnectorText(head + c.auth, QStringLiteral("c.yaml"), clerk::bot::testing::connectorKinds());
         EXPECT_EQ(messages(load.diagnostics).join(QLatin1Char('\n')).toStdString(), std::string(c.messages)) << c.auth;
         EXPECT_EQ(load.connector.has_value(), std::string(c.messages).empty()) << c.auth;
     }

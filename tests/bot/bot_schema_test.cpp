@@ -106,10 +106,10 @@ TEST(BotSchemaTest, StepsBranchOnEachType)
 
 TEST(BotSchemaTest, ConnectorSchemaCoversEveryKey)
 {
-    const QJsonObject schema = connectorJsonSchema();
+    const QJsonObject schema = connectorJsonSchema(clerk::bot::testing::connectorKinds());
     EXPECT_EQ(schema.value(QStringLiteral("$schema")).toString(), QStringLiteral("http://json-schema.org/draft-07/schema#"));
     const QJsonObject properties = schema.value(QStringLiteral("properties")).toObject();
-    for (const ParamSpec &spec : connectorFileSpec())
+    for (const ParamSpec &spec : connectorFileSpec(clerk::bot::testing::connectorKinds()))
         EXPECT_TRUE(properties.contains(spec.name)) << spec.name.toStdString();
     const QJsonObject auth = properties.value(QStringLiteral("auth")).toObject();
     EXPECT_EQ(auth.value(QStringLiteral("allOf")).toArray().size(), 4);

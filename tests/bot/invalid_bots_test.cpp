@@ -28,7 +28,7 @@ QString actualDiagnostics(const QString &path)
 {
     const QString name = QFileInfo(path).fileName();
     const Diagnostics diagnostics = name.startsWith(QLatin1String("connector-"))
-        ? loadConnectorFile(path).diagnostics
+        ? loadConnectorFile(path, clerk::bot::testing::connectorKinds()).diagnostics
         : loadBotFile(path, clerk::bot::testing::testCatalog(), clerk::bot::testing::testConnectors()).diagnostics;
     QStringList lines;
     for (Diagnostic d : diagnostics) {

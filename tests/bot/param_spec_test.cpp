@@ -132,7 +132,7 @@ TEST(ParamSpecTest, BotFileSpecDescribesEveryKey)
         }
     };
     check(botFileSpec());
-    check(connectorFileSpec());
+    check(connectorFileSpec(clerk::bot::testing::connectorKinds()));
 }
 
 TEST(ParamSpecTest, StepCatalogFindsTypesByName)

@@ -3,6 +3,7 @@
 
 #include "bot/bot_loader.h"
 #include "bot/param_spec.h"
+#include "rest/connector_kind.h"
 
 #include "test_support.h"
 
@@ -63,6 +64,12 @@ inline StepCatalog testCatalog()
         .example = QStringLiteral("- type: fetch\n  params:\n    connector: redmine\n    operation: find_issue\n"),
     };
     return StepCatalog({set, require, wait, fetch});
+}
+
+// The connector kinds clerk registers (engine::connectorKinds() lists the same one).
+inline ConnectorCatalog connectorKinds()
+{
+    return ConnectorCatalog({clerk::rest::restConnectorKind()});
 }
 
 inline ConnectorSet testConnectors()

@@ -152,7 +152,7 @@ TEST_F(RecordSourceTest, PollingEnqueuesEachNewRecordOnceAndMarksItTaken)
                                "  mark:\n    operation: take\n    params:\n      id: \"{{ input.id }}\"\n"
                                "connectors: [forms]\n"
                                "steps:\n  - id: s\n    type: set\n    params:\n      values:\n        who: \"{{ input.surname }}\"\n";
-    const bot::ConnectorLoad connector = bot::loadConnectorText(connectorYaml, QStringLiteral("forms.yaml"));
+    const bot::ConnectorLoad connector = bot::loadConnectorText(connectorYaml, QStringLiteral("forms.yaml"), engine::connectorKinds());
     ASSERT_TRUE(connector.connector.has_value());
     const bot::BotLoad load = bot::loadBotText(botYaml, QStringLiteral("intake.yaml"), m_registry.catalog(),
                                                {*connector.connector});

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "bot/bot_loader.h"
+#include "engine/step_registry.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +12,7 @@ namespace clerk::testing {
 inline bot::BotDefinition loadBotWithConnector(const QString &botYaml, const QByteArray &connectorYaml,
                                                const bot::StepCatalog &catalog)
 {
-    const bot::ConnectorLoad connector = bot::loadConnectorText(connectorYaml, QStringLiteral("cases.yaml"));
+    const bot::ConnectorLoad connector = bot::loadConnectorText(connectorYaml, QStringLiteral("cases.yaml"), engine::connectorKinds());
     for (const bot::Diagnostic &d : connector.diagnostics)
         ADD_FAILURE() << d.toString().toStdString();
     bot::BotLoad load = bot::loadBotText(botYaml.toUtf8(), QStringLiteral("bot.yaml"), catalog,

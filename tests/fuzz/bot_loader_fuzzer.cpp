@@ -3,6 +3,7 @@
 #include "bot/bot_loader.h"
 #include "bot/template.h"
 #include "core/cron_expression.h"
+#include "rest/connector_kind.h"
 
 #include <QJsonObject>
 #include <cstddef>
@@ -70,13 +71,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const StepCatalog catalog = fuzzCatalog();
     static const ConnectorSet connectors = fuzzConnectors();
+    static const ConnectorCatalog kinds({clerk::rest::restConnectorKind()});
     const QByteArray text(reinterpret_cast<const char *>(data), static_cast<qsizetype>(size));
 
     const BotLoad bot = loadBotText(text, QStringLiteral("fuzz.yaml"), catalog, connectors);
     checkDiagnostics(bot.diagnostics);
     check(bot.bot.has_value() == !hasErrors(bot.diagnostics));
 
-    const ConnectorLoad connector = loadConnectorText(text, QStringLiteral("fuzz.yaml"));
+    const ConnectorLoad connector = loadConnectorText(text, QStringLiteral("fuzz.yaml"), kinds);
     checkDiagnostics(connector.diagnostics);
     check(connector.connector.has_value() == !hasErrors(connector.diagnostics));
 

@@ -4,6 +4,7 @@
 // sending again after the webhook failed without recording the firing twice.
 #include "bot/bot_loader.h"
 #include "report/alerts.h"
+#include "rest/connector_kind.h"
 #include "report_test_support.h"
 #include "test_http_server.h"
 
@@ -123,7 +124,8 @@ QString botYaml(const QString &alerts)
 
 bot::BotLoad load(const QString &alerts, const QString &baseUrl = QStringLiteral("http://127.0.0.1:9/"))
 {
-    const bot::ConnectorLoad connector = bot::loadConnectorText(connectorYaml(baseUrl), QStringLiteral("ops.yaml"));
+    const bot::ConnectorLoad connector = bot::loadConnectorText(connectorYaml(baseUrl), QStringLiteral("ops.yaml"),
+                                                                 bot::ConnectorCatalog({rest::restConnectorKind()}));
     EXPECT_TRUE(connector.connector.has_value());
     return bot::loadBotText(botYaml(alerts).toUtf8(), QStringLiteral("bot.yaml"), catalog(),
                             {connector.connector.value_or(bot::ConnectorDefinition{})});

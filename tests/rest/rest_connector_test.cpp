@@ -4,6 +4,7 @@
 // values cannot make it do: send credentials to another origin, inject header lines,
 // walk the API's path.
 #include "bot/bot_loader.h"
+#include "engine/step_registry.h"
 #include "rest/http_client.h"
 #include "rest/rest_connector.h"
 #include "test_http_server.h"
@@ -74,7 +75,7 @@ QByteArray connectorYaml(const QString &baseUrl, const QByteArray &extra = {})
 
 bot::ConnectorDefinition definition(const QByteArray &yaml)
 {
-    const bot::ConnectorLoad load = bot::loadConnectorText(yaml, QStringLiteral("cases.yaml"));
+    const bot::ConnectorLoad load = bot::loadConnectorText(yaml, QStringLiteral("cases.yaml"), engine::connectorKinds());
     for (const bot::Diagnostic &diagnostic : load.diagnostics)
         ADD_FAILURE() << diagnostic.toString().toStdString();
     return load.connector.value_or(bot::ConnectorDefinition{});

@@ -43,7 +43,7 @@ QByteArray connectorYaml(const QString &url)
 TEST(RestTimeLimitTest, ACallIsCutShortAtTheDeadlineWithoutTrippingTheBreaker)
 {
     TestHttpServer server(slowOrFast);
-    const bot::ConnectorLoad load = bot::loadConnectorText(connectorYaml(server.url()), QStringLiteral("cases.yaml"));
+    const bot::ConnectorLoad load = bot::loadConnectorText(connectorYaml(server.url()), QStringLiteral("cases.yaml"), engine::connectorKinds());
     ASSERT_TRUE(load.connector.has_value());
     auto connector = rest::RestConnector::create(*load.connector);
     ASSERT_OK(connector);

@@ -1,6 +1,7 @@
 // Source polls under the scheduler: a bot with a source and a time trigger reads the
 // case system's new work on each slot, over loopback, in the leader only; failures of
 // the case system are problems and the next slot tries again, losing nothing.
+#include "engine/step_registry.h"
 #include "scheduler_test_support.h"
 #include "test_http_server.h"
 
@@ -80,7 +81,7 @@ protected:
                                          "    response:\n      id: /id\n      reporter: /reporter\n"
                                          "  take:\n    method: PUT\n    path: reports/{{ params.id }}\n"
                                          "    body:\n      status: taken\n";
-        const bot::ConnectorLoad connector = bot::loadConnectorText(connectorYaml, QStringLiteral("reports.yaml"));
+        const bot::ConnectorLoad connector = bot::loadConnectorText(connectorYaml, QStringLiteral("reports.yaml"), engine::connectorKinds());
         EXPECT_TRUE(connector.connector.has_value());
         const QByteArray botYaml = "name: intake\nversion: 1\nowner_team: highways\n"
                                    "trigger:\n" + trigger.toUtf8() +
@@ -200,7 +201,7 @@ TEST_F(SourcePollTest, ASourceThatCannotBeReachedIsAProblemNotACrash)
     const QByteArray connectorYaml = "name: reports\nkind: rest\nbase_url: " + deadUrl.toUtf8() +
                                      "\nretry:\n  max_attempts: 0\noperations:\n"
                                      "  new_reports:\n    method: GET\n    path: reports\n    records: /reports\n";
-    const bot::ConnectorLoad connector = bot::loadConnectorText(connectorYaml, QStringLiteral("reports.yaml"));
+    const bot::ConnectorLoad connector = bot::loadConnectorText(connectorYaml, QStringLiteral("reports.yaml"), engine::connectorKinds());
     ASSERT_TRUE(connector.connector.has_value());
     const QByteArray botYaml = "name: intake\nversion: 1\nowner_team: highways\ntrigger:\n  every: 5m\n"
                                "source:\n  connector: reports\n  operation: new_reports\nconnectors: [reports]\n"

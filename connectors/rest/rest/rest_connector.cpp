@@ -5,6 +5,7 @@
 #include "core/duration.h"
 #include "core/logging.h"
 #include "rest/circuit_breaker.h"
+#include "rest/connector_kind.h"
 #include "rest/http_client.h"
 #include "rest/json_pointer.h"
 #include "rest/rate_limiter.h"
@@ -28,11 +29,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::chrono::milliseconds durationSetting(const QJsonObject &object, const QString &key,
-                                          std::chrono::milliseconds fallback)
+// A duration setting as written, or the key's default. The loader checked the text, so
+// it parses; 0 if it somehow does not.
+std::chrono::milliseconds durationSetting(const bot::ParamSpec &key, const QJsonObject &object)
 {
-    const auto parsed = parseDuration(object.value(key).toString());
-    return parsed ? *parsed : fallback;
+    const auto parsed = parseDuration(key.stringIn(object));
+    return parsed ? *parsed : std::chrono::milliseconds(0);
 }
 
 enum class PageStyle { None, Page, Offset, Cursor, Link };
@@ -41,11 +43,11 @@ struct Pagination {
     PageStyle style = PageStyle::None;
     QString param;
     QString sizeParam;
-    int size = 100;
-    int first = 1;
+    int size = 0;
+    int first = 0;
     QString next;
     QString total;
-    int maxPages = 50;
+    int maxPages = 0;
 };
 
 struct Operation {
@@ -211,11 +213,12 @@ struct RestConnector::Private {
     QJsonObject auth;
     bool verifyTls = true;
     QString caFile;
-    std::chrono::milliseconds connectTimeout{5000};
-    std::chrono::milliseconds readTimeout{30000};
-    int maxAttempts = 3;
-    std::chrono::milliseconds initialDelay{1000};
-    std::chrono::milliseconds maxDelay{30000};
+    // The connector file's settings, or their defaults (connector_kind.cpp).
+    std::chrono::milliseconds connectTimeout{0};
+    std::chrono::milliseconds readTimeout{0};
+    int maxAttempts = 0;
+    std::chrono::milliseconds initialDelay{0};
+    std::chrono::milliseconds maxDelay{0};
     QHash<QString, Operation> operations;
     const Clock *clock = nullptr;
     std::function<void(std::chrono::milliseconds)> sleep;
@@ -480,13 +483,70 @@ std::expected<HttpResponse, CallError> RestConnector::Private::exchange(const Op
 RestConnector::RestConnector(std::unique_ptr<Private> p) : d(std::move(p)) {}
 RestConnector::~RestConnector() = default;
 
+namespace {
+
+// One operation of the connector file, or InvalidArgument for pagination the schema
+// cannot rule out (no records, a cursor with no next).
+Result<Operation> readOperation(const QString &connector, const QString &name, const QJsonObject &spec)
+{
+    const RestKeys &keys = restKeys();
+    Operation operation;
+    operation.name = name;
+    operation.method = keys.method.stringIn(spec).toLatin1();
+    operation.path = keys.path.stringIn(spec);
+    const QJsonObject query = keys.query.objectIn(spec);
+    for (auto q = query.begin(); q != query.end(); ++q)
+        operation.query.append({q.key(), q.value().toString()});
+    const QJsonObject headers = keys.headers.objectIn(spec);
+    for (auto h = headers.begin(); h != headers.end(); ++h)
+        operation.headers.emplaceBack(h.key().toUtf8(), h.value().toString().toUtf8());
+    operation.body = keys.body.isIn(spec) ? keys.body.valueIn(spec) : QJsonValue(QJsonValue::Undefined);
+    const QJsonObject response = keys.response.objectIn(spec);
+    for (auto r = response.begin(); r != response.end(); ++r)
+        operation.response.append({r.key(), r.value().toString()});
+    operation.recordsSet = keys.records.isIn(spec);
+    operation.records = keys.records.stringIn(spec);
+    operation.idempotencyHeader = keys.idempotency.stringIn(spec) == QLatin1String("header");
+    if (!keys.paginate.isIn(spec))
+        return operation;
+
+    const QJsonObject page = keys.paginate.objectIn(spec);
+    if (!operation.recordsSet)
+        return fail(Error::invalidArgument(QStringLiteral("connector %1: operation %2: paginate needs records "
+                                                          "(a pointer to the list in each page)")
+                                               .arg(connector, operation.name)));
+    const QString style = keys.pageStyle.stringIn(page);
+    Pagination &pagination = operation.paginate;
+    pagination.style = style == QLatin1String("page")     ? PageStyle::Page
+                       : style == QLatin1String("offset") ? PageStyle::Offset
+                       : style == QLatin1String("cursor") ? PageStyle::Cursor
+                                                          : PageStyle::Link;
+    // The parameter is named after the style unless the file names it; link needs none.
+    pagination.param = keys.pageParam.isIn(page) ? keys.pageParam.stringIn(page)
+                                                 : style == QLatin1String("link") ? QString() : style;
+    pagination.sizeParam = keys.pageSizeParam.stringIn(page);
+    pagination.size = keys.pageSize.intIn(page);
+    pagination.first = keys.firstPage.intIn(page);
+    pagination.next = keys.nextCursor.stringIn(page);
+    pagination.total = keys.total.stringIn(page);
+    pagination.maxPages = keys.maxPages.intIn(page);
+    if (pagination.style == PageStyle::Cursor && pagination.next.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("connector %1: operation %2: cursor pagination needs "
+                                                          "next (a pointer to the next cursor)")
+                                               .arg(connector, operation.name)));
+    return operation;
+}
+
+} // namespace
+
 Result<std::shared_ptr<RestConnector>> RestConnector::create(const bot::ConnectorDefinition &definition,
                                                              ConnectorOptions options)
 {
+    const RestKeys &keys = restKeys();
     const QJsonObject &settings = definition.settings;
     auto p = std::make_unique<Private>();
     p->name = definition.name;
-    p->baseUrl = settings.value(QStringLiteral("base_url")).toString();
+    p->baseUrl = keys.baseUrl.stringIn(settings);
     // The address may differ per installation: ${env:CASES_URL} is read when a call is made
     // (so `clerk validate` needs no environment); a literal address is checked now.
     if (!bot::isSecretRef(p->baseUrl)) {
@@ -495,85 +555,42 @@ Result<std::shared_ptr<RestConnector>> RestConnector::create(const bot::Connecto
             return fail(checked.error());
         p->baseUrl = *checked;
     }
-    p->auth = settings.value(QStringLiteral("auth")).toObject();
-    p->authType = p->auth.value(QStringLiteral("type")).toString(QStringLiteral("none"));
-    const QJsonObject tls = settings.value(QStringLiteral("tls")).toObject();
-    p->verifyTls = tls.value(QStringLiteral("verify")).toBool(true);
-    p->caFile = tls.value(QStringLiteral("ca_file")).toString();
+    p->auth = keys.auth.objectIn(settings);
+    p->authType = keys.authType.stringIn(p->auth);
+    const QJsonObject tls = keys.tls.objectIn(settings);
+    p->verifyTls = keys.verify.boolIn(tls);
+    p->caFile = keys.caFile.stringIn(tls);
     if (!p->verifyTls)
         qCWarning(lcConnector, "connector %s: TLS certificate checks are OFF (tls.verify: false): anyone on the "
                                "network path can read and change its traffic. Use only with a test server.",
                   qUtf8Printable(definition.name));
-    const QJsonObject timeouts = settings.value(QStringLiteral("timeouts")).toObject();
-    p->connectTimeout = durationSetting(timeouts, QStringLiteral("connect"), p->connectTimeout);
-    p->readTimeout = durationSetting(timeouts, QStringLiteral("read"), p->readTimeout);
-    const QJsonObject retry = settings.value(QStringLiteral("retry")).toObject();
-    p->maxAttempts = retry.value(QStringLiteral("max_attempts")).toInt(p->maxAttempts);
-    p->initialDelay = durationSetting(retry, QStringLiteral("initial_delay"), p->initialDelay);
-    p->maxDelay = durationSetting(retry, QStringLiteral("max_delay"), p->maxDelay);
+    const QJsonObject timeouts = keys.timeouts.objectIn(settings);
+    p->connectTimeout = durationSetting(keys.connectTimeout, timeouts);
+    p->readTimeout = durationSetting(keys.readTimeout, timeouts);
+    const QJsonObject retry = keys.retry.objectIn(settings);
+    p->maxAttempts = keys.retry.field(QStringLiteral("max_attempts")).intIn(retry);
+    p->initialDelay = durationSetting(keys.retry.field(QStringLiteral("initial_delay")), retry);
+    p->maxDelay = durationSetting(keys.retry.field(QStringLiteral("max_delay")), retry);
 
     p->clock = options.clock ? options.clock : &SystemClock::instance();
     p->sleep = options.sleep ? options.sleep
                              : [](std::chrono::milliseconds delay) { QThread::msleep(static_cast<unsigned long>(delay.count())); };
-    const QJsonObject rate = settings.value(QStringLiteral("rate_limit")).toObject();
-    const double perSecond = rate.value(QStringLiteral("per_second")).toDouble(0);
+    const QJsonObject rate = keys.rateLimit.objectIn(settings);
+    const double perSecond = keys.perSecond.numberIn(rate);
     // No limit set: a bucket large enough never to hold anyone back.
     p->limiter = std::make_unique<RateLimiter>(perSecond > 0 ? perSecond : 1e9,
-                                               rate.value(QStringLiteral("burst")).toInt(perSecond > 0 ? 1 : 1000000),
+                                               keys.burst.isIn(rate) ? keys.burst.intIn(rate) : perSecond > 0 ? 1 : 1000000,
                                                *p->clock);
-    const QJsonObject breaker = settings.value(QStringLiteral("circuit_breaker")).toObject();
-    p->breaker = std::make_unique<CircuitBreaker>(breaker.value(QStringLiteral("failures")).toInt(5),
-                                                  durationSetting(breaker, QStringLiteral("cool_down"), 30s), *p->clock);
+    const QJsonObject breaker = keys.circuitBreaker.objectIn(settings);
+    p->breaker = std::make_unique<CircuitBreaker>(keys.failures.intIn(breaker), durationSetting(keys.coolDown, breaker),
+                                                  *p->clock);
 
-    const QJsonObject operations = settings.value(QStringLiteral("operations")).toObject();
+    const QJsonObject operations = keys.operations.objectIn(settings);
     for (auto it = operations.begin(); it != operations.end(); ++it) {
-        const QJsonObject spec = it.value().toObject();
-        Operation operation;
-        operation.name = it.key();
-        operation.method = spec.value(QStringLiteral("method")).toString(QStringLiteral("GET")).toLatin1();
-        operation.path = spec.value(QStringLiteral("path")).toString();
-        const QJsonObject query = spec.value(QStringLiteral("query")).toObject();
-        for (auto q = query.begin(); q != query.end(); ++q)
-            operation.query.append({q.key(), q.value().toString()});
-        const QJsonObject headers = spec.value(QStringLiteral("headers")).toObject();
-        for (auto h = headers.begin(); h != headers.end(); ++h)
-            operation.headers.emplaceBack(h.key().toUtf8(), h.value().toString().toUtf8());
-        if (spec.contains(QStringLiteral("body")))
-            operation.body = spec.value(QStringLiteral("body"));
-        else
-            operation.body = QJsonValue(QJsonValue::Undefined);
-        const QJsonObject response = spec.value(QStringLiteral("response")).toObject();
-        for (auto r = response.begin(); r != response.end(); ++r)
-            operation.response.append({r.key(), r.value().toString()});
-        operation.recordsSet = spec.contains(QStringLiteral("records"));
-        operation.records = spec.value(QStringLiteral("records")).toString();
-        operation.idempotencyHeader = spec.value(QStringLiteral("idempotency")).toString(QStringLiteral("header")) ==
-                                      QLatin1String("header");
-        if (spec.contains(QStringLiteral("paginate"))) {
-            const QJsonObject page = spec.value(QStringLiteral("paginate")).toObject();
-            if (!operation.recordsSet)
-                return fail(Error::invalidArgument(QStringLiteral("connector %1: operation %2: paginate needs records "
-                                                                  "(a pointer to the list in each page)")
-                                                       .arg(definition.name, operation.name)));
-            const QString style = page.value(QStringLiteral("style")).toString();
-            Pagination &pagination = operation.paginate;
-            pagination.style = style == QLatin1String("page")     ? PageStyle::Page
-                               : style == QLatin1String("offset") ? PageStyle::Offset
-                               : style == QLatin1String("cursor") ? PageStyle::Cursor
-                                                                  : PageStyle::Link;
-            pagination.param = page.value(QStringLiteral("param")).toString(style == QLatin1String("link") ? QString() : style);
-            pagination.sizeParam = page.value(QStringLiteral("size_param")).toString();
-            pagination.size = page.value(QStringLiteral("size")).toInt(100);
-            pagination.first = page.value(QStringLiteral("first")).toInt(1);
-            pagination.next = page.value(QStringLiteral("next")).toString();
-            pagination.total = page.value(QStringLiteral("total")).toString();
-            pagination.maxPages = page.value(QStringLiteral("max_pages")).toInt(50);
-            if (pagination.style == PageStyle::Cursor && pagination.next.isEmpty())
-                return fail(Error::invalidArgument(QStringLiteral("connector %1: operation %2: cursor pagination needs "
-                                                                  "next (a pointer to the next cursor)")
-                                                       .arg(definition.name, operation.name)));
-        }
-        p->operations.insert(operation.name, operation);
+        auto operation = readOperation(definition.name, it.key(), it.value().toObject());
+        if (!operation)
+            return fail(operation.error());
+        p->operations.insert(operation->name, *operation);
     }
     return std::shared_ptr<RestConnector>(new RestConnector(std::move(p)));
 }

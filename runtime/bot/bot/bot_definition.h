@@ -28,7 +28,7 @@ struct SourcePosition {
 // connector is used (secret_ref.h); a literal secret in a file is a validation error.
 struct ConnectorDefinition {
     QString name;
-    QString kind;          // "rest" for now
+    QString kind;          // a ConnectorKindSchema name, e.g. "rest"
     QString description;
     QJsonObject settings;  // every other key, validated, defaults applied
     QString sourcePath;

@@ -269,11 +269,6 @@ void checkAlerts(const Node &root, const ConnectorSet &connectors, SpecValidator
         for (const ConnectorDefinition &connector : connectors) {
             if (connector.name != connectorNode->scalar)
                 continue;
-            if (connector.kind != QLatin1String("rest")) {
-                validator.errorAt(*connectorNode,
-                                  QStringLiteral("connector '%1' is not a rest connector").arg(connector.name));
-                break;
-            }
             const QJsonObject operations = connector.settings.value(QStringLiteral("operations")).toObject();
             if (!operations.contains(operationNode->scalar)) {
                 const QStringList known = operations.keys();
@@ -587,49 +582,9 @@ BotDefinition buildBot(const QJsonObject &top, const Node &root)
     return bot;
 }
 
-const QMap<QString, QStringList> &authKeys()
-{
-    static const QMap<QString, QStringList> keys{
-        {QStringLiteral("none"), {}},
-        {QStringLiteral("basic"), {QStringLiteral("username"), QStringLiteral("password")}},
-        {QStringLiteral("bearer"), {QStringLiteral("token")}},
-        {QStringLiteral("api_key"), {QStringLiteral("key"), QStringLiteral("header")}},
-        {QStringLiteral("oauth2_client_credentials"),
-         {QStringLiteral("token_url"), QStringLiteral("client_id"), QStringLiteral("client_secret")}},
-    };
-    return keys;
-}
-
-void checkAuth(const Node &authNode, const QJsonObject &auth, SpecValidator &validator)
-{
-    if (!authNode.isMapping())
-        return;
-    const QString type = auth.value(QStringLiteral("type")).toString(QStringLiteral("none"));
-    if (!authKeys().contains(type))
-        return;  // a bad type; already reported
-    const QStringList needed = authKeys().value(type);
-    for (const QString &key : needed) {
-        if (!authNode.find(key))
-            validator.errorAt(authNode, QStringLiteral("auth type '%1' needs '%2'").arg(type, key));
-    }
-    static const QStringList credentialKeys{
-        QStringLiteral("username"),  QStringLiteral("password"),  QStringLiteral("token"),
-        QStringLiteral("key"),       QStringLiteral("header"),    QStringLiteral("token_url"),
-        QStringLiteral("client_id"), QStringLiteral("client_secret"), QStringLiteral("scope")};
-    for (const Node &child : authNode.children) {
-        if (!credentialKeys.contains(child.key) || needed.contains(child.key))
-            continue;
-        if (child.key == QLatin1String("scope") && type == QLatin1String("oauth2_client_credentials"))
-            continue;
-        const QString uses = needed.isEmpty() ? QString()
-                                              : QStringLiteral(" (it uses: %1)").arg(needed.join(QStringLiteral(", ")));
-        validator.errorAtKey(child, QStringLiteral("'%1' does not apply to auth type '%2'%3").arg(child.key, type, uses));
-    }
-}
-
 } // namespace
 
-ConnectorLoad loadConnectorText(const QByteArray &text, const QString &displayName)
+ConnectorLoad loadConnectorText(const QByteArray &text, const QString &displayName, const ConnectorCatalog &kinds)
 {
     ConnectorLoad load;
     const std::optional<Node> root = parseDefinition(text, displayName, FileKind::Connector, load.diagnostics);
@@ -638,9 +593,11 @@ ConnectorLoad loadConnectorText(const QByteArray &text, const QString &displayNa
         return load;
     }
     SpecValidator validator(displayName);
-    const QJsonObject top = validator.fields(*root, connectorFileSpec());
-    if (const Node *authNode = root->find(QStringLiteral("auth")))
-        checkAuth(*authNode, top.value(QStringLiteral("auth")).toObject(), validator);
+    // A known kind's own keys; for an unknown or missing kind, every kind's keys, so the
+    // rest of the file is still checked.
+    const Node *kind = root->find(QStringLiteral("kind"));
+    const QJsonObject top =
+        validator.fields(*root, connectorFileSpec(kinds, kind && kind->isScalar() ? kind->scalar : QString()));
 
     load.diagnostics.append(validator.diagnostics());
     sortDiagnostics(load.diagnostics);
@@ -661,13 +618,13 @@ ConnectorLoad loadConnectorText(const QByteArray &text, const QString &displayNa
     return load;
 }
 
-ConnectorLoad loadConnectorFile(const QString &path)
+ConnectorLoad loadConnectorFile(const QString &path, const ConnectorCatalog &kinds)
 {
     ConnectorLoad load;
     const std::optional<QByteArray> bytes = readDefinitionFile(path, FileKind::Connector, load.diagnostics);
     if (!bytes)
         return load;
-    return loadConnectorText(*bytes, path);
+    return loadConnectorText(*bytes, path, kinds);
 }
 
 BotLoad loadBotText(const QByteArray &text, const QString &displayName, const StepCatalog &catalog,

@@ -31,9 +31,9 @@ struct BotLoad {
 // The connectors a bot may name. Unknown names in a bot are errors.
 using ConnectorSet = QList<ConnectorDefinition>;
 
-// Loads one connector file.
-ConnectorLoad loadConnectorFile(const QString &path);
-ConnectorLoad loadConnectorText(const QByteArray &text, const QString &displayName);
+// Loads one connector file of one of the kinds in `kinds` (engine::connectorKinds()).
+ConnectorLoad loadConnectorFile(const QString &path, const ConnectorCatalog &kinds);
+ConnectorLoad loadConnectorText(const QByteArray &text, const QString &displayName, const ConnectorCatalog &kinds);
 
 // Loads one bot file against the step types in `catalog` and the known connectors.
 BotLoad loadBotFile(const QString &path, const StepCatalog &catalog, const ConnectorSet &connectors);

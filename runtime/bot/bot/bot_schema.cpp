@@ -22,6 +22,26 @@ QJsonArray toArray(const QStringList &list)
     return array;
 }
 
+// The keys each variant of an Object needs, as if/then branches ("type: basic needs
+// username and password"), as the loader checks them.
+void insertVariants(QJsonObject &schema, const ParamSpec &spec)
+{
+    QJsonArray branches;
+    for (const ParamSpec::Variant &variant : spec.variants) {
+        if (variant.needs.isEmpty())
+            continue;
+        branches.append(QJsonObject{
+            {QStringLiteral("if"),
+             QJsonObject{{QStringLiteral("properties"),
+                          QJsonObject{{spec.selector, QJsonObject{{QStringLiteral("const"), variant.value}}}}},
+                         {QStringLiteral("required"), QJsonArray{spec.selector}}}},
+            {QStringLiteral("then"), QJsonObject{{QStringLiteral("required"), toArray(variant.needs)}}},
+        });
+    }
+    if (!branches.isEmpty())
+        schema.insert(QStringLiteral("allOf"), branches);
+}
+
 QJsonObject schemaFor(const ParamSpec &spec)
 {
     QJsonObject schema;
@@ -105,6 +125,7 @@ QJsonObject schemaFor(const ParamSpec &spec)
         if (!required.isEmpty())
             schema.insert(QStringLiteral("required"), toArray(required));
         schema.insert(QStringLiteral("additionalProperties"), false);
+        insertVariants(schema, spec);
         break;
     }
     case ValueType::Any:
@@ -285,39 +306,9 @@ QJsonObject botJsonSchema(const StepCatalog &catalog)
     return schema;
 }
 
-QJsonObject connectorJsonSchema()
+QJsonObject connectorJsonSchema(const ConnectorCatalog &kinds)
 {
-    const QList<ParamSpec> &spec = connectorFileSpec();
-    QJsonObject schema = objectSchema(spec);
-    QJsonObject properties = schema.value(QStringLiteral("properties")).toObject();
-
-    // The keys each kind of sign-in needs, as the loader checks them.
-    const struct {
-        const char *type;
-        QStringList keys;
-    } authTypes[] = {
-        {"basic", {QStringLiteral("username"), QStringLiteral("password")}},
-        {"bearer", {QStringLiteral("token")}},
-        {"api_key", {QStringLiteral("key"), QStringLiteral("header")}},
-        {"oauth2_client_credentials",
-         {QStringLiteral("token_url"), QStringLiteral("client_id"), QStringLiteral("client_secret")}},
-    };
-    QJsonArray branches;
-    for (const auto &auth : authTypes) {
-        branches.append(QJsonObject{
-            {QStringLiteral("if"),
-             QJsonObject{{QStringLiteral("properties"),
-                          QJsonObject{{QStringLiteral("type"),
-                                       QJsonObject{{QStringLiteral("const"), QLatin1String(auth.type)}}}}},
-                         {QStringLiteral("required"), QJsonArray{QStringLiteral("type")}}}},
-            {QStringLiteral("then"), QJsonObject{{QStringLiteral("required"), toArray(auth.keys)}}},
-        });
-    }
-    QJsonObject auth = properties.value(QStringLiteral("auth")).toObject();
-    auth.insert(QStringLiteral("allOf"), branches);
-    properties.insert(QStringLiteral("auth"), auth);
-
-    schema.insert(QStringLiteral("properties"), properties);
+    QJsonObject schema = objectSchema(connectorFileSpec(kinds));
     schema.insert(QStringLiteral("$schema"), QLatin1String(kDraft07));
     schema.insert(QStringLiteral("title"), QStringLiteral("clerk connector"));
     schema.insert(QStringLiteral("description"),

@@ -14,8 +14,8 @@ namespace clerk::bot {
 // (selected by `type`), so an editor with a YAML language server completes params.
 QJsonObject botJsonSchema(const StepCatalog &catalog);
 
-// The schema for connector files.
-QJsonObject connectorJsonSchema();
+// The schema for connector files of the kinds in `kinds`.
+QJsonObject connectorJsonSchema(const ConnectorCatalog &kinds);
 
 // Markdown tables: top-level keys, trigger kinds, and one section per step type.
 QString botReferenceTables(const StepCatalog &catalog);

@@ -7,6 +7,8 @@
 #include <QUrl>
 #include <QTime>
 
+#include <algorithm>
+
 namespace clerk::bot {
 
 QString describe(ValueType type)
@@ -187,38 +189,6 @@ QString checkBusinessHours(const QJsonValue &value)
     if (!endOfDay && end <= start)
         return QStringLiteral("'%1' ends before it starts").arg(text);
     return {};
-}
-
-QString checkJsonPointer(const QJsonValue &value)
-{
-    const QString text = value.toString();
-    if (!text.isEmpty() && !text.startsWith(QLatin1Char('/')))
-        return QStringLiteral("'%1' is not a JSON pointer: write /field/0/name, or an empty "
-                              "string for the whole response")
-            .arg(text);
-    return {};
-}
-
-ParamSpec retrySpec(int attempts, const char *initialDelay, const char *maxDelay, const QString &what)
-{
-    return ParamSpec::object(
-        QStringLiteral("retry"),
-        {
-            ParamSpec::of(QStringLiteral("max_attempts"), T::Integer,
-                          QStringLiteral("How many times %1 is tried again after a temporary failure "
-                                         "(a server down, a file locked) before it is marked failed.")
-                              .arg(what))
-                .withRange(0, 100)
-                .withDefault(attempts),
-            ParamSpec::of(QStringLiteral("initial_delay"), T::Duration,
-                          QStringLiteral("How long to wait before the first retry; each further wait is twice "
-                                         "as long."))
-                .withDefault(QLatin1String(initialDelay)),
-            ParamSpec::of(QStringLiteral("max_delay"), T::Duration,
-                          QStringLiteral("The longest wait between two retries."))
-                .withDefault(QLatin1String(maxDelay)),
-        },
-        QStringLiteral("How temporary failures are retried."));
 }
 
 QList<ParamSpec> buildBotFileSpec()
@@ -538,189 +508,6 @@ QList<ParamSpec> buildBotFileSpec()
     };
 }
 
-QList<ParamSpec> buildConnectorFileSpec()
-{
-    const auto secret = [](const char *name, const QString &description) {
-        return ParamSpec::of(QLatin1String(name), T::SecretRef, description);
-    };
-    return {
-        ParamSpec::of(QStringLiteral("name"), T::Identifier,
-                      QStringLiteral("The connector's name, which bots list under connectors."), true),
-        ParamSpec::oneOf(QStringLiteral("kind"), {QStringLiteral("rest")},
-                         QStringLiteral("What sort of system it is: rest for a web API."), true),
-        ParamSpec::of(QStringLiteral("description"), T::String,
-                      QStringLiteral("Which system this is and who looks after it.")),
-        ParamSpec::of(QStringLiteral("base_url"), T::String,
-                      QStringLiteral("The address every operation's path is added to, e.g. "
-                                     "https://redmine.example.gov.uk/, or a reference such as ${env:REDMINE_URL} "
-                                     "read when the connector is used."),
-                      true),
-        ParamSpec::object(
-            QStringLiteral("auth"),
-            {
-                ParamSpec::oneOf(QStringLiteral("type"),
-                                 {QStringLiteral("none"), QStringLiteral("basic"), QStringLiteral("bearer"),
-                                  QStringLiteral("api_key"), QStringLiteral("oauth2_client_credentials")},
-                                 QStringLiteral("How clerk proves who it is: none, basic (username and password), "
-                                                "bearer (token), api_key (key sent in a header) or "
-                                                "oauth2_client_credentials."))
-                    .withDefault(QStringLiteral("none")),
-                ParamSpec::of(QStringLiteral("username"), T::String,
-                              QStringLiteral("The user name, for basic.")),
-                secret("password", QStringLiteral("The password, for basic: a reference such as "
-                                                  "${env:REDMINE_PASSWORD}.")),
-                secret("token", QStringLiteral("The token, for bearer: a reference such as ${env:API_TOKEN}.")),
-                secret("key", QStringLiteral("The API key, for api_key: a reference such as "
-                                             "${file:/etc/clerk/redmine.key}.")),
-                ParamSpec::of(QStringLiteral("header"), T::String,
-                              QStringLiteral("The header the API key is sent in, for api_key, e.g. "
-                                             "X-Redmine-API-Key.")),
-                ParamSpec::of(QStringLiteral("token_url"), T::String,
-                              QStringLiteral("Where tokens are requested, for oauth2_client_credentials.")),
-                ParamSpec::of(QStringLiteral("client_id"), T::String,
-                              QStringLiteral("The client id, for oauth2_client_credentials.")),
-                secret("client_secret", QStringLiteral("The client secret, for oauth2_client_credentials: a "
-                                                       "reference such as ${env:GRAPH_CLIENT_SECRET}.")),
-                ParamSpec::of(QStringLiteral("scope"), T::String,
-                              QStringLiteral("The scope to ask for, for oauth2_client_credentials.")),
-            },
-            QStringLiteral("How clerk signs in. Secrets are references to environment variables or files, "
-                           "never written in the file.")),
-        ParamSpec::object(
-            QStringLiteral("tls"),
-            {
-                ParamSpec::of(QStringLiteral("verify"), T::Boolean,
-                              QStringLiteral("Check the server's certificate. Turn off only for a test server."))
-                    .withDefault(true),
-                ParamSpec::of(QStringLiteral("ca_file"), T::Path,
-                              QStringLiteral("A PEM file of extra certificate authorities to trust, e.g. the "
-                                             "council's own.")),
-            },
-            QStringLiteral("Secure connection settings.")),
-        ParamSpec::object(
-            QStringLiteral("timeouts"),
-            {
-                ParamSpec::of(QStringLiteral("connect"), T::Duration,
-                              QStringLiteral("How long to wait for a connection."))
-                    .withDefault(QStringLiteral("5s")),
-                ParamSpec::of(QStringLiteral("read"), T::Duration,
-                              QStringLiteral("How long a whole call may take, connecting included."))
-                    .withDefault(QStringLiteral("30s")),
-            },
-            QStringLiteral("How long to wait before a call counts as failed (and is retried).")),
-        retrySpec(3, "1s", "30s", QStringLiteral("a call")),
-        ParamSpec::object(
-            QStringLiteral("rate_limit"),
-            {
-                ParamSpec::of(QStringLiteral("per_second"), T::Number,
-                              QStringLiteral("The most calls per second, on average."))
-                    .withCheck([](const QJsonValue &value) {
-                        return value.toDouble() > 0 ? QString() : QStringLiteral("per_second must be more than 0");
-                    }),
-                ParamSpec::of(QStringLiteral("burst"), T::Integer,
-                              QStringLiteral("How many calls may go at once before the limit applies."))
-                    .withMinimum(1),
-            },
-            QStringLiteral("Limits how fast clerk calls the system, so it is not overloaded.")),
-        ParamSpec::object(
-            QStringLiteral("circuit_breaker"),
-            {
-                ParamSpec::of(QStringLiteral("failures"), T::Integer,
-                              QStringLiteral("How many failed calls in a row (server errors, timeouts, no "
-                                             "connection) open the breaker."))
-                    .withRange(1, 1000)
-                    .withDefault(5),
-                ParamSpec::of(QStringLiteral("cool_down"), T::Duration,
-                              QStringLiteral("How long an open breaker refuses calls at once (items wait and "
-                                             "retry) before one trial call is let through."))
-                    .withDefault(QStringLiteral("30s")),
-            },
-            QStringLiteral("Stops calling a system that keeps failing, so items wait instead of piling up "
-                           "timeouts.")),
-        ParamSpec::mapOf(
-            QStringLiteral("operations"),
-            ParamSpec::object(
-                QStringLiteral("operation"),
-                {
-                    ParamSpec::oneOf(QStringLiteral("method"),
-                                     {QStringLiteral("GET"), QStringLiteral("POST"), QStringLiteral("PUT"),
-                                      QStringLiteral("PATCH"), QStringLiteral("DELETE")},
-                                     QStringLiteral("The HTTP method."), true),
-                    ParamSpec::templ(QStringLiteral("path"),
-                                     QStringLiteral("The path after base_url, e.g. issues/{{ params.id }}.json. Templates in "
-                                                    "operations see `params` (the values the step passes) and "
-                                                    "`key` (the step's idempotency key)."),
-                                     true),
-                    ParamSpec::mapOf(QStringLiteral("query"),
-                                     ParamSpec::templ(QStringLiteral("value"), QStringLiteral("A query value.")),
-                                     QStringLiteral("Query string parameters; values may hold {{ references }}.")),
-                    ParamSpec::mapOf(QStringLiteral("headers"),
-                                     ParamSpec::of(QStringLiteral("value"), T::String,
-                                                   QStringLiteral("A header value.")),
-                                     QStringLiteral("Extra request headers.")),
-                    ParamSpec::of(QStringLiteral("body"), T::Any,
-                                  QStringLiteral("The request body, sent as JSON; text may hold {{ references }}.")),
-                    ParamSpec::mapOf(QStringLiteral("response"),
-                                     ParamSpec::of(QStringLiteral("pointer"), T::String,
-                                                   QStringLiteral("A JSON pointer into the response."))
-                                         .withCheck(checkJsonPointer),
-                                     QStringLiteral("The fields the operation returns, each a JSON pointer into "
-                                                    "the response (into each record when `records` is set), e.g. "
-                                                    "id: /issue/id.")),
-                    ParamSpec::of(QStringLiteral("records"), T::String,
-                                  QStringLiteral("For calls that return a list: a JSON pointer to the array of "
-                                                 "records, e.g. /issues. Each element becomes one record with the "
-                                                 "`response` fields."))
-                        .withCheck(checkJsonPointer),
-                    ParamSpec::oneOf(QStringLiteral("idempotency"), {QStringLiteral("header"), QStringLiteral("none")},
-                                     QStringLiteral("header: the system honours an Idempotency-Key header, so a "
-                                                    "call that may have landed is safely sent again with the same "
-                                                    "key; none: it does not, and a step that acts through this "
-                                                    "call needs a `check` to find its own earlier action."))
-                        .withDefault(QStringLiteral("header")),
-                    ParamSpec::object(
-                        QStringLiteral("paginate"),
-                        {
-                            ParamSpec::oneOf(QStringLiteral("style"),
-                                             {QStringLiteral("page"), QStringLiteral("offset"),
-                                              QStringLiteral("cursor"), QStringLiteral("link")},
-                                             QStringLiteral("page: a page number; offset: a record offset; cursor: "
-                                                            "a token from each response; link: the Link header's "
-                                                            "rel=next address."),
-                                             true),
-                            ParamSpec::of(QStringLiteral("param"), T::String,
-                                          QStringLiteral("The query parameter carrying the page number, offset or "
-                                                         "cursor (default page, offset or cursor).")),
-                            ParamSpec::of(QStringLiteral("size_param"), T::String,
-                                          QStringLiteral("The query parameter carrying the page size, e.g. limit.")),
-                            ParamSpec::of(QStringLiteral("size"), T::Integer,
-                                          QStringLiteral("Records per page."))
-                                .withRange(1, 10000)
-                                .withDefault(100),
-                            ParamSpec::of(QStringLiteral("first"), T::Integer,
-                                          QStringLiteral("The first page number, for style page."))
-                                .withMinimum(0)
-                                .withDefault(1),
-                            ParamSpec::of(QStringLiteral("next"), T::String,
-                                          QStringLiteral("For style cursor: a JSON pointer to the next cursor in "
-                                                         "the response; no cursor means the last page."))
-                                .withCheck(checkJsonPointer),
-                            ParamSpec::of(QStringLiteral("total"), T::String,
-                                          QStringLiteral("A JSON pointer to the total number of records, when the "
-                                                         "system gives one, e.g. /total_count."))
-                                .withCheck(checkJsonPointer),
-                            ParamSpec::of(QStringLiteral("max_pages"), T::Integer,
-                                          QStringLiteral("The most pages read in one call."))
-                                .withRange(1, 100000)
-                                .withDefault(50),
-                        },
-                        QStringLiteral("How to read every page of a list; needs `records`.")),
-                },
-                QStringLiteral("One call the connector offers.")),
-            QStringLiteral("The calls bots may make, by name, e.g. create_issue.")),
-    };
-}
-
 } // namespace
 
 const QList<ParamSpec> &botFileSpec()
@@ -729,9 +516,75 @@ const QList<ParamSpec> &botFileSpec()
     return spec;
 }
 
-const QList<ParamSpec> &connectorFileSpec()
+ParamSpec retrySpec(int attempts, const char *initialDelay, const char *maxDelay, const QString &what)
 {
-    static const QList<ParamSpec> spec = buildConnectorFileSpec();
+    return ParamSpec::object(
+        QStringLiteral("retry"),
+        {
+            ParamSpec::of(QStringLiteral("max_attempts"), ValueType::Integer,
+                          QStringLiteral("How many times %1 is tried again after a temporary failure "
+                                         "(a server down, a file locked) before it is marked failed.")
+                              .arg(what))
+                .withRange(0, 100)
+                .withDefault(attempts),
+            ParamSpec::of(QStringLiteral("initial_delay"), ValueType::Duration,
+                          QStringLiteral("How long to wait before the first retry; each further wait is twice "
+                                         "as long."))
+                .withDefault(QLatin1String(initialDelay)),
+            ParamSpec::of(QStringLiteral("max_delay"), ValueType::Duration,
+                          QStringLiteral("The longest wait between two retries."))
+                .withDefault(QLatin1String(maxDelay)),
+        },
+        QStringLiteral("How temporary failures are retried."));
+}
+
+ConnectorCatalog::ConnectorCatalog(QList<ConnectorKindSchema> kinds)
+    : m_kinds(std::move(kinds))
+{
+}
+
+const ConnectorKindSchema *ConnectorCatalog::find(const QString &name) const
+{
+    for (const ConnectorKindSchema &kind : m_kinds) {
+        if (kind.name == name)
+            return &kind;
+    }
+    return nullptr;
+}
+
+QStringList ConnectorCatalog::names() const
+{
+    QStringList names;
+    for (const ConnectorKindSchema &kind : m_kinds)
+        names.append(kind.name);
+    return names;
+}
+
+QList<ParamSpec> connectorFileSpec(const ConnectorCatalog &kinds, const QString &kind)
+{
+    QStringList summaries;
+    for (const ConnectorKindSchema &each : kinds.kinds())
+        summaries.append(each.summary);
+    QList<ParamSpec> spec{
+        ParamSpec::of(QStringLiteral("name"), ValueType::Identifier,
+                      QStringLiteral("The connector's name, which bots list under connectors."), true),
+        ParamSpec::oneOf(QStringLiteral("kind"), kinds.names(),
+                         QStringLiteral("What sort of system it is: %1.").arg(summaries.join(QStringLiteral("; "))), true),
+        ParamSpec::of(QStringLiteral("description"), ValueType::String,
+                      QStringLiteral("Which system this is and who looks after it.")),
+    };
+    const qsizetype common = spec.size();
+    const ConnectorKindSchema *named = kinds.find(kind);
+    for (const ConnectorKindSchema &each : kinds.kinds()) {
+        if (named && &each != named)
+            continue;
+        for (const ParamSpec &setting : each.settings) {
+            const bool listed = std::any_of(spec.begin() + common, spec.end(),
+                                            [&setting](const ParamSpec &known) { return known.name == setting.name; });
+            if (!listed)
+                spec.append(setting);
+        }
+    }
     return spec;
 }
 

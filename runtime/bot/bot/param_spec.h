@@ -147,10 +147,37 @@ private:
     QList<StepTypeSchema> m_types;
 };
 
+// What a connector kind looks like to the loader and the schema. Each kind is declared by
+// the module that implements it (connectors/rest: `rest`) and registered by the engine's
+// one list (engine::connectorKinds()), so runtime/bot knows none of them.
+struct ConnectorKindSchema {
+    QString name;               // the `kind:` value in a connector file, e.g. "rest"
+    QString summary;            // what it is for, e.g. "rest for a web API"
+    QList<ParamSpec> settings;  // its keys besides name, kind and description
+};
+
+// The connector kinds a loader knows.
+class ConnectorCatalog {
+public:
+    explicit ConnectorCatalog(QList<ConnectorKindSchema> kinds = {});
+    const ConnectorKindSchema *find(const QString &name) const;
+    const QList<ConnectorKindSchema> &kinds() const { return m_kinds; }
+    QStringList names() const;
+
+private:
+    QList<ConnectorKindSchema> m_kinds;
+};
+
 // The keys of a bot file, outside the steps' params blocks (see docs/bot-reference.md).
 const QList<ParamSpec> &botFileSpec();
 
-// The keys of a connector file.
-const QList<ParamSpec> &connectorFileSpec();
+// The keys of a connector file of the kind `kind` in `kinds`: name, kind (one of the
+// catalog's) and description, then the kind's settings. For a kind the catalog does not
+// hold, the settings of every kind (a key two kinds share is listed as the first declares it).
+QList<ParamSpec> connectorFileSpec(const ConnectorCatalog &kinds, const QString &kind = {});
+
+// A `retry` block: how often `what` ("an item", "a call") is tried again and how long
+// the waits are, with the given defaults. Bot files and connector kinds use it.
+ParamSpec retrySpec(int attempts, const char *initialDelay, const char *maxDelay, const QString &what);
 
 } // namespace clerk::bot

@@ -136,6 +136,8 @@ QJsonValue SpecValidator::value(const Node &node, const ParamSpec &spec)
             return QJsonValue(QJsonValue::Undefined);
         } else {
             result = fields(node, spec.fields);
+            if (!spec.variants.isEmpty())
+                checkVariants(node, result.toObject(), spec);
         }
         break;
     case ValueType::Map: {
@@ -456,6 +458,33 @@ QJsonObject SpecValidator::fields(const Node &mapping, const QList<ParamSpec> &s
             out.insert(spec.name, defaults);
     }
     return out;
+}
+
+void SpecValidator::checkVariants(const Node &mapping, const QJsonObject &object, const ParamSpec &spec)
+{
+    const QString selected = spec.field(spec.selector).stringIn(object);
+    const auto variant = std::find_if(spec.variants.begin(), spec.variants.end(),
+                                      [&selected](const ParamSpec::Variant &each) { return each.value == selected; });
+    if (variant == spec.variants.end())
+        return;  // a value with no variant: free, or already reported as a bad value
+    // "auth type 'basic' needs 'password'"
+    const QString named = QStringLiteral("%1 %2 '%3'").arg(spec.name, spec.selector, selected);
+    for (const QString &key : variant->needs) {
+        if (!mapping.find(key))
+            errorAt(mapping, QStringLiteral("%1 needs '%2'").arg(named, key));
+    }
+    for (const Node &child : mapping.children) {
+        if (child.key == spec.selector || variant->needs.contains(child.key) || variant->allows.contains(child.key))
+            continue;
+        const bool declared = std::any_of(spec.fields.begin(), spec.fields.end(),
+                                          [&child](const ParamSpec &field) { return field.name == child.key; });
+        if (!declared)
+            continue;  // an unknown key; reported by fields()
+        const QString uses = variant->needs.isEmpty()
+                                 ? QString()
+                                 : QStringLiteral(" (it uses: %1)").arg(variant->needs.join(QStringLiteral(", ")));
+        errorAtKey(child, QStringLiteral("'%1' does not apply to %2%3").arg(child.key, named, uses));
+    }
 }
 
 QJsonValue SpecValidator::defaultsOf(const ParamSpec &spec) const

@@ -62,6 +62,8 @@ public:
 private:
     QJsonValue scalar(const yaml::Node &node, const ParamSpec &spec);
     void checkTemplate(const yaml::Node &node, const QString &text);
+    // The keys that apply to the selected variant of an Object with variants (ParamSpec::variants).
+    void checkVariants(const yaml::Node &mapping, const QJsonObject &object, const ParamSpec &spec);
     QJsonValue defaultsOf(const ParamSpec &spec) const;
 
     QString m_file;

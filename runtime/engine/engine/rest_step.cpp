@@ -19,6 +19,7 @@
 
 #include "bot/template.h"
 #include "core/logging.h"
+#include "rest/connector_kind.h"
 #include "rest/rest_connector.h"
 
 #include <QJsonArray>
@@ -258,7 +259,7 @@ StepType restStepType()
         const bot::ConnectorDefinition *definition = bot.connector(name);
         if (!definition)
             return fail(Error::notFound(QStringLiteral("connector '%1' is not known").arg(name)));
-        if (definition->kind != QLatin1String("rest"))
+        if (definition->kind != QLatin1String(rest::kRestKind))
             return fail(Error::invalidArgument(QStringLiteral("connector '%1' is not a rest connector").arg(name)));
         auto connector = rest::sharedConnector(*definition);
         if (!connector)

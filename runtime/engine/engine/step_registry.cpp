@@ -1,6 +1,7 @@
 #include "engine/step_registry.h"
 
 #include "engine/builtin_steps_p.h"
+#include "rest/connector_kind.h"
 
 namespace clerk::engine {
 
@@ -32,6 +33,11 @@ const StepType *StepRegistry::find(const QString &name) const
             return &type;
     }
     return nullptr;
+}
+
+bot::ConnectorCatalog connectorKinds()
+{
+    return bot::ConnectorCatalog({rest::restConnectorKind()});
 }
 
 bot::StepCatalog StepRegistry::catalog() const

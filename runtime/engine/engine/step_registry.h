@@ -6,7 +6,10 @@
 // name is an error when the registry is built.
 //
 // The registry hands the bot loader a StepCatalog (the schemas) and the engine the
-// factories.
+// factories. Connector kinds are listed the same way, in connectorKinds(): each module
+// that implements a kind declares its ConnectorKindSchema, and this one list registers it,
+// so runtime/bot (below) and the connector modules (beside it) need not know each other's
+// kinds.
 //
 // Thread-safety: read-only after construction.
 #pragma once
@@ -45,5 +48,9 @@ public:
 private:
     QList<StepType> m_types;
 };
+
+// The connector kinds a clerk binary knows: rest (connectors/rest). The loader validates
+// connector files against them (bot::loadConnectorFile), the schema describes them.
+bot::ConnectorCatalog connectorKinds();
 
 } // namespace clerk::engine
