@@ -3,18 +3,32 @@
 // a person picks the category from the ranked list.
 //
 // The decision itself (model + keyword/pattern rules) is clerk::classify's
-// CategoryClassifier; this file reads the params, loads the model once when the step is
-// created, and turns decisions into outcomes.
+// CategoryClassifier; this file reads the params, loads the model, and turns decisions
+// into outcomes.
+//
+// With the default model (the `.latest` pointer beside the bot file) the step follows
+// promotions: every run reads the pointer and a newly promoted model is loaded before
+// the item is decided, so `clerk serve` picks it up without a restart.
+//
+// With `learning:` the threshold is the one the model proved on people's answers
+// (classify/selective_threshold.h, written by the learning loop, learning_loop.h); until
+// a model carries one, every item goes to a person. `qa_sample` sends that share of the
+// sure decisions to a person as well, with the bot's answer hidden (evidence
+// "quality_check": true and the suggestion), to measure live precision.
 #include "engine/builtin_steps_p.h"
+#include "engine/learning_loop.h"
 #include "engine/shadow_trial_p.h"
 
 #include "classify/category_classifier.h"
 #include "classify/model_files.h"
+#include "classify/selective_threshold.h"
 
 #include <QDir>
 #include <QJsonArray>
+#include <QLoggingCategory>
 
 #include <algorithm>
+#include <mutex>
 
 namespace clerk::engine {
 
@@ -23,20 +37,131 @@ using bot::ValueType;
 
 namespace {
 
+Q_LOGGING_CATEGORY(lcClassify, "clerk.classify")
+
 constexpr double kDefaultThreshold = 0.9;
+
+// The classifier a step decides with, and the thresholds its model proved.
+struct ClassifierSnapshot {
+    std::shared_ptr<const classify::CategoryClassifier> classifier;
+    classify::ThresholdSet learned{};
+    QJsonObject learnedInfo{};  // the model's `learned` header: answers, answers_needed, ...
+    QString modelPath{};
+};
+
+// Loads the model named by `.latest` (or a fixed file) and, when following `.latest`,
+// reloads it when the pointer names another file.
+class ClassifierSource {
+public:
+    ClassifierSource(QList<classify::CategoryDefinition> categories, classify::RuleSettings rules, QString folder,
+                     QString bot, QString step, QString fixedModel)
+        : m_categories(std::move(categories)), m_rules(rules), m_folder(std::move(folder)), m_bot(std::move(bot)),
+          m_step(std::move(step)), m_fixedModel(std::move(fixedModel))
+    {
+    }
+
+    Result<ClassifierSnapshot> load(const QString &modelPath) const
+    {
+        std::shared_ptr<const classify::ClassifierModel> model;
+        ClassifierSnapshot snapshot;
+        snapshot.modelPath = modelPath;
+        // An empty path: no model trained yet, the rules alone decide.
+        if (!modelPath.isEmpty()) {
+            auto loaded = classify::ClassifierModel::load(modelPath);
+            if (!loaded)
+                return fail(loaded.error());
+            snapshot.learnedInfo = loaded->learned();
+            snapshot.learned = classify::ThresholdSet::fromJson(snapshot.learnedInfo);
+            model = std::make_shared<const classify::ClassifierModel>(std::move(*loaded));
+        }
+        auto classifier = classify::CategoryClassifier::create(m_categories, std::move(model), m_rules);
+        if (!classifier)
+            return fail(classifier.error());
+        snapshot.classifier = std::make_shared<const classify::CategoryClassifier>(std::move(*classifier));
+        return snapshot;
+    }
+
+    Result<QString> modelPath() const
+    {
+        return classify::resolveModelPath(m_folder, m_bot, m_step, m_fixedModel);
+    }
+
+    Status start()
+    {
+        auto path = modelPath();
+        if (!path)
+            return fail(path.error());
+        auto snapshot = load(*path);
+        if (!snapshot)
+            return fail(snapshot.error());
+        m_snapshot = std::move(*snapshot);
+        return {};
+    }
+
+    // The snapshot to decide with; a promoted model is loaded first. A model that cannot
+    // be loaded leaves the one in use (and says so once per file).
+    ClassifierSnapshot current() const
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_fixedModel.isEmpty()) {
+            auto path = modelPath();
+            if (path && *path != m_snapshot.modelPath && *path != m_refused) {
+                auto snapshot = load(*path);
+                if (snapshot) {
+                    qCInfo(lcClassify).noquote() << "bot" << m_bot << "step" << m_step << "now uses the model"
+                                                 << QFileInfo(*path).fileName();
+                    m_snapshot = std::move(*snapshot);
+                } else {
+                    qCWarning(lcClassify).noquote() << "bot" << m_bot << "step" << m_step << "keeps its model:"
+                                                    << snapshot.error().message();
+                    m_refused = *path;
+                }
+            }
+        }
+        return m_snapshot;
+    }
+
+    const QList<classify::CategoryDefinition> &categories() const { return m_categories; }
+
+private:
+    QList<classify::CategoryDefinition> m_categories;
+    classify::RuleSettings m_rules;
+    QString m_folder;
+    QString m_bot;
+    QString m_step;
+    QString m_fixedModel;
+    mutable std::mutex m_mutex;
+    mutable ClassifierSnapshot m_snapshot;
+    mutable QString m_refused;
+};
+
+// A deterministic share of items: the same item is always in or out of the sample.
+bool inSample(qint64 itemId, const QString &stepId, double share)
+{
+    if (share <= 0)
+        return false;
+    quint64 x = static_cast<quint64>(itemId) ^ (static_cast<quint64>(qHash(stepId)) << 1);
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return static_cast<double>(x >> 11) / static_cast<double>(1ULL << 53) < share;
+}
 
 class ClassifyStep final : public Step {
 public:
-    ClassifyStep(bot::Template text, std::shared_ptr<const classify::CategoryClassifier> classifier, double threshold,
-                 int top)
-        : m_text(std::move(text)), m_classifier(std::move(classifier)), m_threshold(threshold), m_top(top)
+    ClassifyStep(bot::Template text, std::shared_ptr<const ClassifierSource> source, double threshold, int top,
+                 std::optional<LearningSettings> learning)
+        : m_text(std::move(text)), m_source(std::move(source)), m_threshold(threshold), m_top(top),
+          m_learning(std::move(learning))
     {
     }
 
     StepOutcome run(StepContext &ctx) const override
     {
         const QString text = ctx.render(m_text);
-        const classify::CategoryDecision decision = m_classifier->classify(text);
+        const ClassifierSnapshot snapshot = m_source->current();
+        const classify::CategoryDecision decision = snapshot.classifier->classify(text);
         const bool hasText = !text.trimmed().isEmpty();
 
         QJsonArray ranking;
@@ -56,30 +181,41 @@ public:
             {QStringLiteral("ranking"), ranking},
             {QStringLiteral("decided_by"), decision.decidedByRule ? QStringLiteral("rule") : QStringLiteral("model")},
         };
-        const bool sure = hasText && decision.confidence >= m_threshold;
-        if (sure && !isShadowTrial(ctx))
+        const bool sure = hasText
+                          && (m_learning ? snapshot.learned.passes(decision.category, decision.confidence)
+                                         : decision.confidence >= m_threshold);
+        const bool qualityCheck = sure && m_learning && inSample(ctx.item().id, ctx.step().id, m_learning->qaSample);
+        if (sure && !qualityCheck && !isShadowTrial(ctx))
             return StepOutcome::continueWith(decided);
 
         HumanRequest request;
         request.fields = {QStringLiteral("category")};
         request.team = ctx.step().team;
-        if (isBlindTrial(ctx)) {
-            // A blind trial: nothing a person sees may point to the bot's answer, so the
-            // categories come in their own order, without confidences.
-            request.reason = QStringLiteral("shadow trial: a person decides the category");
-            for (const classify::CategoryDefinition &category : m_classifier->categories())
+        if (isBlindTrial(ctx) || qualityCheck) {
+            // A blind trial or a quality check: nothing a person sees may point to the
+            // bot's answer, so the categories come in their own order, without confidences.
+            request.reason = qualityCheck ? QStringLiteral("quality check: a person decides the category")
+                                          : QStringLiteral("shadow trial: a person decides the category");
+            for (const classify::CategoryDefinition &category : m_source->categories())
                 request.choices.append(choiceFor(category.name, {}));
+            if (qualityCheck) {
+                request.evidence.insert(QStringLiteral("quality_check"), true);
+                request.evidence.insert(QStringLiteral("blind"), true);
+                Suggestion{decision.category, decision.confidence, decided}.writeTo(request.evidence);
+            }
         } else {
             // The reason reaches logs: a number, never the document's words.
             request.reason = !hasText ? QStringLiteral("no text to classify")
                              : sure   ? QStringLiteral("shadow mode: the bot's category waits for a person "
                                                        "(confidence %1)")
                                           .arg(decision.confidence, 0, 'f', 2)
+                             : m_learning && !snapshot.learned.allowsAny() ? stillLearning(snapshot)
                                       : QStringLiteral("not sure of the category (best: %1)")
                                           .arg(decision.confidence, 0, 'f', 2);
             request.evidence = {{QStringLiteral("best"), decision.category},
                                 {QStringLiteral("confidence"), decision.confidence},
-                                {QStringLiteral("threshold"), m_threshold},
+                                {QStringLiteral("threshold"), m_learning ? thresholdFor(snapshot, decision.category)
+                                                                         : QJsonValue(m_threshold)},
                                 {QStringLiteral("reasons"), reasons},
                                 {QStringLiteral("ranking"), ranking}};
             for (const classify::RankedCategory &ranked : decision.ranking) {
@@ -109,7 +245,7 @@ public:
             return answer;
         const QString given = answer.fields.value(key).toString().trimmed();
         QStringList known;
-        for (const classify::CategoryDefinition &category : m_classifier->categories())
+        for (const classify::CategoryDefinition &category : m_source->categories())
             known.append(category.name);
         qsizetype at = -1;
         for (qsizetype i = 0; i < known.size() && at < 0; ++i) {
@@ -139,15 +275,40 @@ public:
     }
 
 private:
+    const classify::CategoryDefinition *definitionOf(const QString &category) const
+    {
+        for (const classify::CategoryDefinition &definition : m_source->categories()) {
+            if (definition.name == category)
+                return &definition;
+        }
+        return nullptr;
+    }
     QString labelOf(const QString &category) const
     {
-        const classify::CategoryDefinition *definition = m_classifier->category(category);
+        const classify::CategoryDefinition *definition = definitionOf(category);
         return definition && !definition->label.isEmpty() ? definition->label : category;
     }
     QString teamOf(const QString &category) const
     {
-        const classify::CategoryDefinition *definition = m_classifier->category(category);
+        const classify::CategoryDefinition *definition = definitionOf(category);
         return definition ? definition->team : QString();
+    }
+    // The proven threshold of `category`; null when nothing of it may go through.
+    static QJsonValue thresholdFor(const ClassifierSnapshot &snapshot, const QString &category)
+    {
+        if (!snapshot.learned.perCategory.isEmpty()) {
+            const auto it = snapshot.learned.perCategory.constFind(category);
+            return it == snapshot.learned.perCategory.cend() ? QJsonValue() : QJsonValue(it.value());
+        }
+        return snapshot.learned.threshold ? QJsonValue(*snapshot.learned.threshold) : QJsonValue();
+    }
+    static QString stillLearning(const ClassifierSnapshot &snapshot)
+    {
+        if (snapshot.learnedInfo.isEmpty())
+            return QStringLiteral("learning: no threshold is proven yet, so a person decides every item");
+        return QStringLiteral("learning: %1 answers do not yet prove the threshold (at least %2 right ones are needed)")
+            .arg(snapshot.learnedInfo.value(QStringLiteral("answers")).toInteger())
+            .arg(snapshot.learnedInfo.value(QStringLiteral("answers_needed")).toInteger());
     }
     // Picking a category means the same outputs as the bot deciding it.
     HumanChoice choiceFor(const QString &category, QJsonObject detail) const
@@ -160,9 +321,10 @@ private:
     }
 
     bot::Template m_text;
-    std::shared_ptr<const classify::CategoryClassifier> m_classifier;
+    std::shared_ptr<const ClassifierSource> m_source;
     double m_threshold;
     int m_top;
+    std::optional<LearningSettings> m_learning;
 };
 
 // The keys of the classify step's params block, declared once: the schema lists them
@@ -203,7 +365,8 @@ struct ClassifyParams {
     ParamSpec ruleConfidence = ParamSpec::of(QStringLiteral("rule_confidence"), ValueType::Threshold,
                       QStringLiteral("The confidence of a decision made by rules (rule_mode: decide)."))
             .withDefault(classify::RuleSettings{}.decideConfidence);
-    QList<ParamSpec> all() const { return {text, categories, model, threshold, top, ruleMode, ruleConfidence}; }
+    ParamSpec learning = learningParamSpec();
+    QList<ParamSpec> all() const { return {text, categories, model, threshold, top, ruleMode, ruleConfidence, learning}; }
 };
 
 const ClassifyParams &classifyParams()
@@ -216,36 +379,22 @@ Result<std::unique_ptr<Step>> createClassifyStep(const bot::BotDefinition &bot, 
 {
     const QJsonObject &params = definition.params;
     const QString where = QStringLiteral("step %1").arg(definition.id);
-
-    std::shared_ptr<const classify::ClassifierModel> model;
-    auto modelPath = classify::resolveModelPath(bot.baseDir, bot.name, definition.id,
-                                                classifyParams().model.stringIn(params));
-    if (!modelPath)
-        return fail(modelPath.error().withContext(where));
-    // An empty path: no model trained yet, the rules alone decide.
-    if (!modelPath->isEmpty()) {
-        auto loaded = classify::ClassifierModel::load(*modelPath);
-        if (!loaded)
-            return fail(loaded.error().withContext(where));
-        model = std::make_shared<const classify::ClassifierModel>(std::move(*loaded));
-    }
-
-    auto classifier = classify::CategoryClassifier::create(classify::CategoryClassifier::categoriesFromParams(params),
-                                                           std::move(model),
-                                                           classify::CategoryClassifier::ruleSettingsFromParams(params));
-    if (!classifier)
-        return fail(classifier.error().withContext(where));
-
     const ClassifyParams &keys = classifyParams();
+
+    auto source = std::make_shared<ClassifierSource>(classify::CategoryClassifier::categoriesFromParams(params),
+                                                     classify::CategoryClassifier::ruleSettingsFromParams(params),
+                                                     bot.baseDir, bot.name, definition.id, keys.model.stringIn(params));
+    if (Status started = source->start(); !started)
+        return fail(started.error().withContext(where));
+
     const double threshold = keys.threshold.isIn(params)
                                  ? keys.threshold.numberIn(params)
                                  : bot.thresholds.value(QStringLiteral("classify"), kDefaultThreshold);
     auto text = bot::Template::parse(keys.text.stringIn(params));
     if (!text)
         return fail(text.error().withContext(where));
-    return std::make_unique<ClassifyStep>(std::move(*text),
-                                          std::make_shared<const classify::CategoryClassifier>(std::move(*classifier)),
-                                          threshold, keys.top.intIn(params));
+    return std::make_unique<ClassifyStep>(std::move(*text), std::move(source), threshold, keys.top.intIn(params),
+                                          LearningSettings::of(bot, definition));
 }
 
 } // namespace

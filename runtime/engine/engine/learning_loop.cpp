@@ -1,0 +1,228 @@
+#include "engine/learning_loop.h"
+
+#include "engine/step.h"
+
+#include "bot/template.h"
+#include "classify/classifier_model.h"
+#include "classify/example_set.h"
+#include "classify/learning.h"
+#include "classify/model_files.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+#include <algorithm>
+
+namespace clerk::engine {
+
+namespace {
+
+const bot::StepDefinition *findStep(const bot::BotDefinition &bot, const QString &stepId, int *index = nullptr)
+{
+    for (qsizetype i = 0; i < bot.steps.size(); ++i) {
+        if (bot.steps[i].id == stepId) {
+            if (index)
+                *index = static_cast<int>(i);
+            return &bot.steps[i];
+        }
+    }
+    return nullptr;
+}
+
+QString categoryOf(const store::ExceptionItem &exception)
+{
+    QString category = exception.decision.value(QStringLiteral("choice")).toString();
+    if (category.isEmpty())
+        category = exception.decision.value(QStringLiteral("fields")).toObject().value(QStringLiteral("category")).toString();
+    return category.trimmed();
+}
+
+} // namespace
+
+const bot::ParamSpec &learningParamSpec()
+{
+    using bot::ParamSpec;
+    using bot::ValueType;
+    static const ParamSpec spec = ParamSpec::object(
+        QStringLiteral("learning"),
+        {
+            ParamSpec::of(QStringLiteral("examples"), ValueType::Path,
+                          QStringLiteral("The original labelled examples (a CSV with category and text, or a folder of "
+                                         "category folders), relative to the bot file; every challenger trains on them "
+                                         "plus people's answers."),
+                          true),
+            ParamSpec::of(QStringLiteral("every"), ValueType::Integer,
+                          QStringLiteral("Train a challenger after this many new answers."))
+                .withDefault(50)
+                .withRange(1, 100000),
+            ParamSpec::of(QStringLiteral("answer_weight"), ValueType::Integer,
+                          QStringLiteral("How many times a person's answer counts against an original example."))
+                .withDefault(3)
+                .withRange(1, 100),
+            ParamSpec::of(QStringLiteral("target_precision"), ValueType::Threshold,
+                          QStringLiteral("The share of straight-through decisions that must be right, proven on "
+                                         "people's answers (a one-sided Clopper-Pearson lower bound)."))
+                .withDefault(0.99),
+            ParamSpec::of(QStringLiteral("confidence"), ValueType::Threshold,
+                          QStringLiteral("How sure the proof must be: the lower bound holds with this probability. "
+                                         "Until enough answers prove it, every item goes to a person."))
+                .withDefault(0.9),
+            ParamSpec::of(QStringLiteral("qa_sample"), ValueType::Threshold,
+                          QStringLiteral("The share of straight-through decisions also given to a person, with the "
+                                         "bot's answer hidden, to measure live precision."))
+                .withDefault(0.0),
+        },
+        QStringLiteral("Learn from people's answers: retrain the model, prove its threshold on the answers, and "
+                       "promote it when it beats the model in use (`clerk learn`, `clerk model`)."));
+    return spec;
+}
+
+std::optional<LearningSettings> LearningSettings::of(const bot::BotDefinition &bot, const bot::StepDefinition &step)
+{
+    const bot::ParamSpec &spec = learningParamSpec();
+    if (!spec.isIn(step.params))
+        return std::nullopt;
+    const QJsonObject learning = spec.objectIn(step.params);
+    LearningSettings settings;
+    const QString examples = spec.field(QStringLiteral("examples")).stringIn(learning);
+    if (!examples.isEmpty())
+        settings.examples = QDir::cleanPath(QDir(bot.baseDir).absoluteFilePath(examples));
+    settings.every = spec.field(QStringLiteral("every")).intIn(learning);
+    settings.answerWeight = spec.field(QStringLiteral("answer_weight")).intIn(learning);
+    settings.targetPrecision = spec.field(QStringLiteral("target_precision")).numberIn(learning);
+    settings.confidence = spec.field(QStringLiteral("confidence")).numberIn(learning);
+    settings.qaSample = spec.field(QStringLiteral("qa_sample")).numberIn(learning);
+    return settings;
+}
+
+Result<QList<AnsweredText>> answeredTexts(store::ExceptionQueue &exceptions, store::WorkQueue &items,
+                                          const bot::BotDefinition &bot, const QString &stepId, int *skipped)
+{
+    int stepIndex = 0;
+    const bot::StepDefinition *step = findStep(bot, stepId, &stepIndex);
+    if (!step)
+        return fail(Error::notFound(QStringLiteral("bot %1 has no step %2").arg(bot.name, stepId)));
+    auto text = bot::Template::parse(step->params.value(QStringLiteral("text")).toString(QStringLiteral("{{ ocr.text }}")));
+    if (!text)
+        return fail(text.error());
+    QList<std::pair<store::ExceptionItem, QString>> found;
+    store::ExceptionFilter filter;
+    filter.bot = bot.name;
+    filter.state = store::ExceptionState::Resolved;
+    filter.limit = 500;
+    for (;;) {
+        auto page = exceptions.exceptions(filter);
+        if (!page)
+            return fail(page.error());
+        for (const store::ExceptionItem &exception : *page) {
+            if (exception.stepId != stepId)
+                continue;
+            auto item = items.item(exception.itemId);
+            if (!item)
+                return fail(item.error());
+            StepContext ctx(*item, bot, stepIndex, true, {}, {});
+            found.append({exception, ctx.render(*text)});
+        }
+        if (page->size() < filter.limit)
+            break;
+        filter.offset += filter.limit;
+    }
+    std::sort(found.begin(), found.end(), [](const auto &a, const auto &b) {
+        return a.first.decidedAt != b.first.decidedAt ? a.first.decidedAt < b.first.decidedAt : a.first.id < b.first.id;
+    });
+    QList<AnsweredText> answers;
+    for (const auto &[exception, rendered] : found) {
+        const QString category = categoryOf(exception);
+        if (category.isEmpty() || rendered.trimmed().isEmpty()) {
+            if (skipped)
+                ++*skipped;
+            continue;
+        }
+        answers.append({rendered, category, exception.id});
+    }
+    return answers;
+}
+
+Result<LearningOutcome> learnOnce(store::ExceptionQueue &exceptions, store::WorkQueue &items, store::EventLog &events,
+                                  const bot::BotDefinition &bot, const QString &stepId, const QString &actor, bool force)
+{
+    const bot::StepDefinition *step = findStep(bot, stepId);
+    if (!step)
+        return fail(Error::notFound(QStringLiteral("bot %1 has no step %2").arg(bot.name, stepId)));
+    const std::optional<LearningSettings> settings = LearningSettings::of(bot, *step);
+    if (!settings)
+        return fail(Error::invalidArgument(QStringLiteral("step %1 of bot %2 has no `learning:` params").arg(stepId, bot.name)));
+
+    auto answers = answeredTexts(exceptions, items, bot, stepId);
+    if (!answers)
+        return fail(answers.error());
+    auto championPath = classify::latestModelPath(bot.baseDir, bot.name, stepId);
+    if (!championPath)
+        return fail(championPath.error());
+    std::optional<classify::ClassifierModel> champion;
+    if (!championPath->isEmpty()) {
+        auto loaded = classify::ClassifierModel::load(*championPath);
+        if (!loaded)
+            return fail(loaded.error());
+        champion = std::move(*loaded);
+    }
+    LearningOutcome outcome;
+    outcome.answers = answers->size();
+    const qsizetype seen = champion ? champion->info().value(QStringLiteral("answers_from_people")).toInt() : 0;
+    outcome.newAnswers = std::max<qsizetype>(0, answers->size() - seen);
+    if (!force && outcome.newAnswers < settings->every) {
+        outcome.reason = QStringLiteral("%1 new answers; a challenger is trained after %2").arg(outcome.newAnswers).arg(settings->every);
+        return outcome;
+    }
+
+    QList<classify::LabelledText> examples;
+    if (!settings->examples.isEmpty()) {
+        auto set = classify::loadExamples(settings->examples);
+        if (!set)
+            return fail(set.error().withContext(QStringLiteral("learning.examples")));
+        examples = std::move(set->examples);
+    }
+    QList<classify::LabelledText> taught;
+    for (const AnsweredText &answer : *answers)
+        taught.append({answer.text, answer.category, QStringLiteral("exception item %1").arg(answer.exceptionId)});
+
+    classify::LearningOptions options;
+    options.targetPrecision = settings->targetPrecision;
+    options.confidence = settings->confidence;
+    options.answerWeight = settings->answerWeight;
+    options.training.balanceCategories = true;
+    auto challenger = classify::trainChallenger(examples, taught, options);
+    if (!challenger)
+        return fail(challenger.error());
+    const classify::Verdict verdict = classify::judge(champion ? &*champion : nullptr, *challenger, taught, settings->targetPrecision);
+    QJsonObject learned = challenger->model.learned();
+    learned.insert(QStringLiteral("verdict"), verdict.toJson());
+    learned.insert(QStringLiteral("promoted"), verdict.promote);
+    challenger->model.setLearned(learned);
+
+    outcome.trained = true;
+    outcome.promoted = verdict.promote;
+    outcome.reason = verdict.reason;
+    outcome.verdict = verdict.toJson();
+    outcome.learned = learned;
+    outcome.modelPath = classify::nextModelPath(bot.baseDir, bot.name, stepId);
+    if (Status saved = challenger->model.save(outcome.modelPath); !saved)
+        return fail(saved.error());
+    if (verdict.promote) {
+        if (Status pointed = classify::writeLatestPointer(bot.baseDir, bot.name, stepId, outcome.modelPath); !pointed)
+            return fail(pointed.error());
+    }
+    QJsonObject detail{{QStringLiteral("step"), stepId},
+                       {QStringLiteral("model"), QFileInfo(outcome.modelPath).fileName()},
+                       {QStringLiteral("answers"), static_cast<double>(outcome.answers)},
+                       {QStringLiteral("reason"), verdict.reason},
+                       {QStringLiteral("verdict"), outcome.verdict}};
+    if (Status recorded = events.recordBotEvent(bot.name, verdict.promote ? QStringLiteral("model_promoted")
+                                                                          : QStringLiteral("model_refused"),
+                                                actor, detail);
+        !recorded)
+        return fail(recorded.error());
+    return outcome;
+}
+
+} // namespace clerk::engine

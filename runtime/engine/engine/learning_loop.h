@@ -1,0 +1,86 @@
+// The learning loop of a classify step: people's answers become training examples, a
+// challenger model is trained on them plus the step's original examples, compared with
+// the model in use, and promoted (a new model version and the `.latest` pointer) when
+// it is better. The classify step picks up a promoted model without a restart.
+//
+// A step learns when its params carry `learning:` (see classify_step.cpp's schema):
+//
+//   learning:
+//     examples: examples.csv     # the original labelled texts (relative to the bot file)
+//     every: 50                  # train a challenger after this many new answers
+//     answer_weight: 3           # an answer counts this many times against an example
+//     target_precision: 0.99     # the straight-through precision to prove ...
+//     confidence: 0.9            # ... with this confidence (Clopper-Pearson lower bound)
+//     qa_sample: 0.03            # share of straight-through items also checked by a person
+//
+// Answers are the resolved exception items of the step, oldest decision first, labelled
+// with the category the person gave and the step's `text` rendered for the item as the
+// step saw it. Items that went straight through are never used: nobody confirmed them.
+//
+// Every challenger is kept as a model version (promoted or not); a promotion is the
+// bot event "model_promoted" with the verdict's figures, a refusal "model_refused".
+//
+// Thread-safety: functions use the store they are given on the calling thread. Training
+// takes seconds to minutes: call learnOnce() off the workers' path.
+#pragma once
+
+#include "bot/bot_definition.h"
+#include "bot/param_spec.h"
+#include "core/error.h"
+#include "store/event_log.h"
+#include "store/exception_queue.h"
+#include "store/work_queue.h"
+
+#include <QJsonObject>
+#include <QString>
+
+#include <optional>
+
+namespace clerk::engine {
+
+// The `learning` key of the classify step's params, declared once: the step's schema
+// lists it and LearningSettings::of reads it.
+const bot::ParamSpec &learningParamSpec();
+
+struct LearningSettings {
+    QString examples{};           // absolute path
+    int every = 0;
+    int answerWeight = 0;
+    double targetPrecision = 0;
+    double confidence = 0;
+    double qaSample = 0;
+
+    // The step's `learning:` params; nullopt when the step does not learn.
+    static std::optional<LearningSettings> of(const bot::BotDefinition &bot, const bot::StepDefinition &step);
+};
+
+struct AnsweredText {
+    QString text{};
+    QString category{};
+    qint64 exceptionId = 0;
+};
+
+// People's answers to `stepId`'s questions, oldest decision first. `skipped` counts
+// answers without a category or text.
+Result<QList<AnsweredText>> answeredTexts(store::ExceptionQueue &exceptions, store::WorkQueue &items,
+                                          const bot::BotDefinition &bot, const QString &stepId, int *skipped = nullptr);
+
+struct LearningOutcome {
+    bool trained = false;       // a challenger was trained
+    bool promoted = false;      // ... and is now the model in use
+    qsizetype answers = 0;      // answers known
+    qsizetype newAnswers = 0;   // answers the model in use never trained on
+    QString modelPath{};        // the challenger's file (when trained)
+    QString reason{};           // why it was (not) trained or promoted
+    QJsonObject verdict{};      // classify::Verdict as JSON (when trained)
+    QJsonObject learned{};      // the challenger's thresholds and figures (when trained)
+};
+
+// Trains a challenger when `every` answers arrived since the model in use was trained
+// (or always with `force`), judges it, keeps it as a version and promotes it if better.
+// `actor` names who asked (a worker id, "clerk learn"), for the audit event.
+Result<LearningOutcome> learnOnce(store::ExceptionQueue &exceptions, store::WorkQueue &items, store::EventLog &events,
+                                  const bot::BotDefinition &bot, const QString &stepId, const QString &actor,
+                                  bool force = false);
+
+} // namespace clerk::engine
