@@ -199,6 +199,17 @@ bool hasDotSegment(const QString &path)
     return false;
 }
 
+// One call's request before paging: base_url (resolved), the rendered path and query,
+// and the request with its headers and body.
+struct PreparedCall {
+    HttpRequest request;
+    QString baseUrl;
+    QString path;
+    QList<QPair<QString, QString>> query;
+    bool safeMethod = false;  // GET or HEAD
+    bool mayResend = false;   // safe, or sent with an Idempotency-Key the server honours
+};
+
 CallError refusedRequest(Error error)
 {
     return CallError{std::move(error), false, false, std::chrono::milliseconds(0), 0, {}};
@@ -240,6 +251,13 @@ struct RestConnector::Private {
     // One request, with retries; a 2xx answer or the final error.
     std::expected<HttpResponse, CallError> exchange(const Operation &operation, const HttpRequest &request,
                                                     bool mayResend, std::chrono::steady_clock::time_point deadline) const;
+    // The request of one call, rendered from the operation and the caller's params, with
+    // base_url resolved; refused (not retryable, nothing sent) when a value would change
+    // the request's shape.
+    std::expected<PreparedCall, CallError> prepare(const Operation &operation, const QJsonObject &params,
+                                                   const CallOptions &options) const;
+    // Sends a prepared call, reading every page of a list: the result or the first error.
+    CallOutcome readPages(const Operation &operation, PreparedCall call, const CallOptions &options) const;
 };
 
 std::expected<QByteArray, CallError> RestConnector::Private::fetchToken() const
@@ -622,30 +640,28 @@ bool RestConnector::honoursIdempotencyKey(const QString &operation) const
     return d->operations.value(operation).idempotencyHeader;
 }
 
-CallOutcome RestConnector::call(const QString &operationName, const QJsonObject &params, const CallOptions &options) const
+std::expected<PreparedCall, CallError> RestConnector::Private::prepare(const Operation &operation,
+                                                                      const QJsonObject &params,
+                                                                      const CallOptions &options) const
 {
-    const auto found = d->operations.constFind(operationName);
-    if (found == d->operations.constEnd())
-        return std::unexpected(CallError{Error::notFound(QStringLiteral("connector %1 has no operation '%2'")
-                                                             .arg(d->name, operationName)),
-                                         false, false, 0ms, 0, {}});
-    const Operation &operation = *found;
-    QString baseUrl = d->baseUrl;
-    if (bot::isSecretRef(baseUrl)) {
-        const auto resolved = bot::resolveSecret(baseUrl);
-        auto checked = resolved ? checkedBaseUrl(d->name, *resolved)
+    PreparedCall call;
+    call.baseUrl = baseUrl;
+    if (bot::isSecretRef(call.baseUrl)) {
+        const auto resolved = bot::resolveSecret(call.baseUrl);
+        auto checked = resolved ? checkedBaseUrl(name, *resolved)
                                 : Result<QString>(fail(Error(resolved.error().code(),
                                                              QStringLiteral("connector %1: base_url: %2")
-                                                                 .arg(d->name, resolved.error().message()))));
+                                                                 .arg(name, resolved.error().message()))));
         if (!checked)
             return std::unexpected(CallError{checked.error(), false, false, 0ms, 0, {}});
-        baseUrl = *checked;
+        call.baseUrl = *checked;
     }
     const QJsonObject scope{{QStringLiteral("params"), params}, {QStringLiteral("key"), options.idempotencyKey}};
     const QJsonObject pathScope{{QStringLiteral("params"), percentEncoded(params)},
                                 {QStringLiteral("key"), QString::fromLatin1(QUrl::toPercentEncoding(options.idempotencyKey))}};
 
-    QString path = renderText(operation.path, pathScope);
+    QString &path = call.path;
+    path = renderText(operation.path, pathScope);
     while (path.startsWith(QLatin1Char('/')))
         path.remove(0, 1);
     // Values are percent-encoded, so "/", "?", "#" and "%" stay inside their segment; "."
@@ -655,30 +671,29 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
         return std::unexpected(refusedRequest(Error::invalidArgument(
             QStringLiteral("connector %1: operation %2: a path parameter is or holds a \".\" or \"..\" "
                            "segment, which would change the path; not sent")
-                .arg(d->name, operation.name))));
-    QList<QPair<QString, QString>> query;
-    for (const auto &[name, value] : operation.query) {
+                .arg(name, operation.name))));
+    for (const auto &[parameter, value] : operation.query) {
         const QString rendered = renderText(value, scope);
         if (!rendered.isEmpty())
-            query.append({name, rendered});
+            call.query.append({parameter, rendered});
     }
 
-    HttpRequest request;
+    HttpRequest &request = call.request;
     request.method = operation.method;
-    request.connectTimeout = d->connectTimeout;
-    request.timeout = d->readTimeout;
-    request.verifyTls = d->verifyTls;
-    request.caFile = d->caFile;
+    request.connectTimeout = connectTimeout;
+    request.timeout = readTimeout;
+    request.verifyTls = verifyTls;
+    request.caFile = caFile;
     request.headers.emplaceBack("Accept", "application/json");
-    for (const auto &[name, value] : operation.headers) {
+    for (const auto &[header, value] : operation.headers) {
         const QByteArray rendered = renderText(QString::fromUtf8(value), scope).toUtf8();
         // Named, never shown: the value may hold personal data or a secret.
-        if (breaksHeaderLine(name) || breaksHeaderLine(rendered))
+        if (breaksHeaderLine(header) || breaksHeaderLine(rendered))
             return std::unexpected(refusedRequest(Error::invalidArgument(
                 QStringLiteral("connector %1: operation %2: header %3 holds a line break or NUL once its template is "
                                "filled in; not sent")
-                    .arg(d->name, operation.name, QString::fromUtf8(name).simplified()))));
-        request.headers.emplaceBack(name, rendered);
+                    .arg(name, operation.name, QString::fromUtf8(header).simplified()))));
+        request.headers.emplaceBack(header, rendered);
     }
     if (!operation.body.isUndefined()) {
         const QJsonValue body = renderBody(operation.body, scope);
@@ -691,20 +706,27 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
     if (sendsKey && breaksHeaderLine(options.idempotencyKey.toUtf8()))
         return std::unexpected(refusedRequest(Error::invalidArgument(
             QStringLiteral("connector %1: operation %2: header Idempotency-Key holds a line break or NUL; not sent")
-                .arg(d->name, operation.name))));
+                .arg(name, operation.name))));
     if (sendsKey)
         request.headers.emplaceBack("Idempotency-Key", options.idempotencyKey.toUtf8());
-    const bool safeMethod = operation.method == "GET" || operation.method == "HEAD";
-    const bool mayResend = safeMethod || sendsKey;
+    call.safeMethod = operation.method == "GET" || operation.method == "HEAD";
+    call.mayResend = call.safeMethod || sendsKey;
+    return call;
 
+}
+
+CallOutcome RestConnector::Private::readPages(const Operation &operation, PreparedCall call,
+                                             const CallOptions &options) const
+{
     const Pagination &pagination = operation.paginate;
+    HttpRequest &request = call.request;
     CallResult result;
     result.pages = 0;
     QString cursor;
     QString nextUrl;
     qint64 seen = 0;
     for (int page = 0;; ++page) {
-        QList<QPair<QString, QString>> pageQuery = query;
+        QList<QPair<QString, QString>> pageQuery = call.query;
         switch (pagination.style) {
         case PageStyle::Page:
             pageQuery.append({pagination.param, QString::number(pagination.first + page)});
@@ -722,9 +744,9 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
         }
         if (pagination.style != PageStyle::None && !pagination.sizeParam.isEmpty())
             pageQuery.append({pagination.sizeParam, QString::number(pagination.size)});
-        request.url = nextUrl.isEmpty() ? appendQuery(baseUrl + path, pageQuery) : nextUrl;
+        request.url = nextUrl.isEmpty() ? appendQuery(call.baseUrl + call.path, pageQuery) : nextUrl;
 
-        const auto answer = d->exchange(operation, request, mayResend, options.deadline);
+        const auto answer = exchange(operation, request, call.mayResend, options.deadline);
         if (!answer)
             return std::unexpected(answer.error());
         ++result.pages;
@@ -738,9 +760,9 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
                 // It answered 2xx, so it may have acted; the caller checks before acting again.
                 return std::unexpected(CallError{
                     Error::unreadable(QStringLiteral("connector %1: operation %2: the answer is not JSON (%3 at byte %4)")
-                                          .arg(d->name, operation.name, parseError.errorString())
+                                          .arg(name, operation.name, parseError.errorString())
                                           .arg(parseError.offset)),
-                    true, !safeMethod, 0ms, answer->status, answer->body.left(64 * 1024)});
+                    true, !call.safeMethod, 0ms, answer->status, answer->body.left(64 * 1024)});
             }
             result.body = document.isObject() ? QJsonValue(document.object()) : QJsonValue(document.array());
         }
@@ -783,12 +805,12 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
             // base_url's origin: a Link elsewhere (another host or port, or http instead of
             // https) fails the call rather than sending them there or returning part of the
             // list as if it were all of it.
-            if (!resolved.isValid() || originOf(resolved) != originOf(QUrl(baseUrl)))
+            if (!resolved.isValid() || originOf(resolved) != originOf(QUrl(call.baseUrl)))
                 return std::unexpected(refusedRequest(Error::permissionDenied(
                     QStringLiteral("connector %1: operation %2: the next page (Link header) is at %3, not at base_url's "
                                    "origin %4; paging stopped, nothing was sent there")
-                        .arg(d->name, operation.name, resolved.isValid() ? originOf(resolved) : QStringLiteral("?"),
-                             originOf(QUrl(baseUrl))))));
+                        .arg(name, operation.name, resolved.isValid() ? originOf(resolved) : QStringLiteral("?"),
+                             originOf(QUrl(call.baseUrl))))));
             nextUrl = resolved.toString(QUrl::FullyEncoded);
             break;
         }
@@ -798,10 +820,24 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
         if (result.pages >= pagination.maxPages) {
             result.truncated = true;
             qCWarning(lcConnector, "connector %s: operation %s: stopped after %d pages (paginate.max_pages)",
-                      qUtf8Printable(d->name), qUtf8Printable(operation.name), result.pages);
+                      qUtf8Printable(name), qUtf8Printable(operation.name), result.pages);
             return result;
         }
     }
+}
+
+CallOutcome RestConnector::call(const QString &operationName, const QJsonObject &params, const CallOptions &options) const
+{
+    const auto found = d->operations.constFind(operationName);
+    if (found == d->operations.constEnd())
+        return std::unexpected(CallError{Error::notFound(QStringLiteral("connector %1 has no operation '%2'")
+                                                             .arg(d->name, operationName)),
+                                         false, false, 0ms, 0, {}});
+    const Operation &operation = *found;
+    auto prepared = d->prepare(operation, params, options);
+    if (!prepared)
+        return std::unexpected(prepared.error());
+    return d->readPages(operation, std::move(*prepared), options);
 }
 
 Result<std::shared_ptr<RestConnector>> sharedConnector(const bot::ConnectorDefinition &definition)

@@ -191,9 +191,10 @@ QString checkBusinessHours(const QJsonValue &value)
     return {};
 }
 
-QList<ParamSpec> buildBotFileSpec()
+// trigger: what starts the bot.
+ParamSpec triggerSpec()
 {
-    const ParamSpec trigger = ParamSpec::object(
+    return ParamSpec::object(
         QStringLiteral("trigger"),
         {
             ParamSpec::of(QStringLiteral("cron"), T::Cron,
@@ -303,8 +304,12 @@ QList<ParamSpec> buildBotFileSpec()
         QStringLiteral("When the bot runs. Give exactly one of cron, every, watch, webhook or mailbox. "
                        "A bot with a source and cron or every reads its source's new work on each run. "
                        "Leave trigger out for a bot that is only started by hand."));
+}
 
-    ParamSpec step = ParamSpec::object(
+// One entry of steps: the keys every step has; params are the step type's.
+ParamSpec stepSpec()
+{
+    return ParamSpec::object(
         QStringLiteral("step"),
         {
             ParamSpec::of(QStringLiteral("id"), T::Identifier,
@@ -328,7 +333,127 @@ QList<ParamSpec> buildBotFileSpec()
                                          "Default: the bot's time_limit.")),
         },
         QStringLiteral("One step of the bot."));
+}
 
+// input: what each item holds.
+ParamSpec inputSpec()
+{
+    return ParamSpec::object(
+        QStringLiteral("input"),
+        {
+            ParamSpec::listOf(QStringLiteral("fields"),
+                              ParamSpec::of(QStringLiteral("field"), T::Identifier,
+                                            QStringLiteral("A field name.")),
+                              QStringLiteral("The fields each item's input has. When given, templates may "
+                                             "only use these input fields, and a record (a form, a CSV row, a "
+                                             "webhook body) with other fields is refused at the door.")),
+            ParamSpec::of(QStringLiteral("id"), T::Identifier,
+                          QStringLiteral("The field that identifies a record in the system it comes from (a "
+                                         "form's reference, a report's number). A record offered again with "
+                                         "the same id, from any file or poll, becomes no second item. Without "
+                                         "it, a record is known by its content. With it, a record without its "
+                                         "id is refused at the door.")),
+            ParamSpec::of(QStringLiteral("files"), T::String,
+                          QStringLiteral("Which files of a folder given to clerk run --input are inputs: "
+                                         "wildcards separated by commas, e.g. \"*.csv\". Default: the watch "
+                                         "trigger's pattern; else record files (.csv, .json, .jsonl, .ndjson) "
+                                         "for a bot with input.id or input.fields; else those and scans (.pdf, "
+                                         ".tif, .tiff, .png, .jpg, .jpeg). A file named on its own is always "
+                                         "taken.")),
+        },
+        QStringLiteral("What each item's input holds."));
+}
+
+// source: a case system list that new work is read from.
+ParamSpec sourceSpec()
+{
+    return ParamSpec::object(
+        QStringLiteral("source"),
+        {
+            ParamSpec::of(QStringLiteral("connector"), T::ConnectorName,
+                          QStringLiteral("The connector of the system new work is read from."), true),
+            ParamSpec::of(QStringLiteral("operation"), T::String,
+                          QStringLiteral("A list operation of that connector (with `records`), e.g. new "
+                                         "contact forms filtered by status."),
+                          true),
+            ParamSpec::mapOf(QStringLiteral("params"),
+                             ParamSpec::of(QStringLiteral("value"), T::String, QStringLiteral("A value.")),
+                             QStringLiteral("Values the operation's templates see as {{ params.NAME }}.")),
+            ParamSpec::object(
+                QStringLiteral("mark"),
+                {
+                    ParamSpec::of(QStringLiteral("operation"), T::String,
+                                  QStringLiteral("The operation that marks a record as taken, e.g. sets its "
+                                                 "status to in progress."),
+                                  true),
+                    ParamSpec::mapOf(QStringLiteral("params"),
+                                     ParamSpec::templ(QStringLiteral("value"),
+                                                      QStringLiteral("A value; {{ input.FIELD }} is the record's "
+                                                                     "field.")),
+                                     QStringLiteral("Values for the operation, from the record.")),
+                },
+                QStringLiteral("Marks each record as taken once it is stored as an item, so the list "
+                               "operation stops returning it.")),
+        },
+        QStringLiteral("Where `clerk run --from-source` (and the scheduler) read new work: each record the "
+                       "operation returns becomes one item, once (input.id names its identifying field)."));
+}
+
+// alerts: rules about the bot's figures and where they are sent.
+ParamSpec alertsSpec()
+{
+    return ParamSpec::object(
+        QStringLiteral("alerts"),
+        {
+            ParamSpec::of(QStringLiteral("connector"), T::ConnectorName,
+                          QStringLiteral("The rest connector alerts are sent through, e.g. ops-alerts."), true),
+            ParamSpec::of(QStringLiteral("operation"), T::String,
+                          QStringLiteral("Its operation that sends one alert. Its templates see "
+                                         "{{ params.bot }}, {{ params.rule }}, {{ params.value }}, "
+                                         "{{ params.threshold }} and {{ params.message }}."),
+                          true),
+            ParamSpec::of(QStringLiteral("repeat_after"), T::Duration,
+                          QStringLiteral("A rule that keeps failing fires again after this long."))
+                .withDefault(QStringLiteral("4h"))
+                .withCheck([](const QJsonValue &value) {
+                    const auto parsed = parseDuration(value.toString());
+                    return !parsed || parsed->count() >= 60 * 1000
+                               ? QString()
+                               : QStringLiteral("repeat_after must be at least 1m");
+                }),
+            ParamSpec::listOf(
+                QStringLiteral("rules"),
+                ParamSpec::object(
+                    QStringLiteral("rule"),
+                    {
+                        ParamSpec::of(QStringLiteral("straight_through_below"), T::Threshold,
+                                      QStringLiteral("Fires when the share of the window's done items done "
+                                                     "straight through (no person involved) is below this, "
+                                                     "e.g. 0.80.")),
+                        ParamSpec::of(QStringLiteral("oldest_exception_over_sla"), T::Boolean,
+                                      QStringLiteral("true: fires when an undecided exception item of the "
+                                                     "bot is past its SLA due time.")),
+                        ParamSpec::of(QStringLiteral("failures_above"), T::Integer,
+                                      QStringLiteral("Fires when more items than this failed in the window."))
+                            .withMinimum(0),
+                        ParamSpec::of(QStringLiteral("window"), T::Duration,
+                                      QStringLiteral("How far back straight_through_below and failures_above "
+                                                     "look, e.g. 1h. Default: 1d.")),
+                        ParamSpec::of(QStringLiteral("min_items"), T::Integer,
+                                      QStringLiteral("straight_through_below is not judged on fewer done items "
+                                                     "than this. Default: 20."))
+                            .withMinimum(1),
+                    },
+                    QStringLiteral("One rule: exactly one of straight_through_below, "
+                                   "oldest_exception_over_sla and failures_above; each at most once.")),
+                QStringLiteral("The rules, each judged once a minute by clerk serve."), true),
+        },
+        QStringLiteral("Alerts about the bot's figures, sent to a connector operation (a chat or paging "
+                       "webhook) and recorded in the audit trail as alert_fired events."));
+}
+
+QList<ParamSpec> buildBotFileSpec()
+{
     return {
         ParamSpec::of(QStringLiteral("name"), T::Identifier,
                       QStringLiteral("The bot's name, unique in this clerk installation, e.g. contact-form."),
@@ -371,61 +496,9 @@ QList<ParamSpec> buildBotFileSpec()
         ParamSpec::of(QStringLiteral("time_limit"), T::Duration,
                       QStringLiteral("How long each step may take unless the step gives its own time_limit, e.g. "
                                      "5m. Default: no limit.")),
-        trigger,
-        ParamSpec::object(
-            QStringLiteral("input"),
-            {
-                ParamSpec::listOf(QStringLiteral("fields"),
-                                  ParamSpec::of(QStringLiteral("field"), T::Identifier,
-                                                QStringLiteral("A field name.")),
-                                  QStringLiteral("The fields each item's input has. When given, templates may "
-                                                 "only use these input fields, and a record (a form, a CSV row, a "
-                                                 "webhook body) with other fields is refused at the door.")),
-                ParamSpec::of(QStringLiteral("id"), T::Identifier,
-                              QStringLiteral("The field that identifies a record in the system it comes from (a "
-                                             "form's reference, a report's number). A record offered again with "
-                                             "the same id, from any file or poll, becomes no second item. Without "
-                                             "it, a record is known by its content. With it, a record without its "
-                                             "id is refused at the door.")),
-                ParamSpec::of(QStringLiteral("files"), T::String,
-                              QStringLiteral("Which files of a folder given to clerk run --input are inputs: "
-                                             "wildcards separated by commas, e.g. \"*.csv\". Default: the watch "
-                                             "trigger's pattern; else record files (.csv, .json, .jsonl, .ndjson) "
-                                             "for a bot with input.id or input.fields; else those and scans (.pdf, "
-                                             ".tif, .tiff, .png, .jpg, .jpeg). A file named on its own is always "
-                                             "taken.")),
-            },
-            QStringLiteral("What each item's input holds.")),
-        ParamSpec::object(
-            QStringLiteral("source"),
-            {
-                ParamSpec::of(QStringLiteral("connector"), T::ConnectorName,
-                              QStringLiteral("The connector of the system new work is read from."), true),
-                ParamSpec::of(QStringLiteral("operation"), T::String,
-                              QStringLiteral("A list operation of that connector (with `records`), e.g. new "
-                                             "contact forms filtered by status."),
-                              true),
-                ParamSpec::mapOf(QStringLiteral("params"),
-                                 ParamSpec::of(QStringLiteral("value"), T::String, QStringLiteral("A value.")),
-                                 QStringLiteral("Values the operation's templates see as {{ params.NAME }}.")),
-                ParamSpec::object(
-                    QStringLiteral("mark"),
-                    {
-                        ParamSpec::of(QStringLiteral("operation"), T::String,
-                                      QStringLiteral("The operation that marks a record as taken, e.g. sets its "
-                                                     "status to in progress."),
-                                      true),
-                        ParamSpec::mapOf(QStringLiteral("params"),
-                                         ParamSpec::templ(QStringLiteral("value"),
-                                                          QStringLiteral("A value; {{ input.FIELD }} is the record's "
-                                                                         "field.")),
-                                         QStringLiteral("Values for the operation, from the record.")),
-                    },
-                    QStringLiteral("Marks each record as taken once it is stored as an item, so the list "
-                                   "operation stops returning it.")),
-            },
-            QStringLiteral("Where `clerk run --from-source` (and the scheduler) read new work: each record the "
-                           "operation returns becomes one item, once (input.id names its identifying field).")),
+        triggerSpec(),
+        inputSpec(),
+        sourceSpec(),
         ParamSpec::mapOf(QStringLiteral("thresholds"),
                          ParamSpec::of(QStringLiteral("threshold"), T::Threshold,
                                        QStringLiteral("A confidence from 0 to 1.")),
@@ -443,54 +516,7 @@ QList<ParamSpec> buildBotFileSpec()
             },
             QStringLiteral("Who deals with items that need a person, and how quickly.")),
         retrySpec(5, "2s", "10m", QStringLiteral("an item")),
-        ParamSpec::object(
-            QStringLiteral("alerts"),
-            {
-                ParamSpec::of(QStringLiteral("connector"), T::ConnectorName,
-                              QStringLiteral("The rest connector alerts are sent through, e.g. ops-alerts."), true),
-                ParamSpec::of(QStringLiteral("operation"), T::String,
-                              QStringLiteral("Its operation that sends one alert. Its templates see "
-                                             "{{ params.bot }}, {{ params.rule }}, {{ params.value }}, "
-                                             "{{ params.threshold }} and {{ params.message }}."),
-                              true),
-                ParamSpec::of(QStringLiteral("repeat_after"), T::Duration,
-                              QStringLiteral("A rule that keeps failing fires again after this long."))
-                    .withDefault(QStringLiteral("4h"))
-                    .withCheck([](const QJsonValue &value) {
-                        const auto parsed = parseDuration(value.toString());
-                        return !parsed || parsed->count() >= 60 * 1000
-                                   ? QString()
-                                   : QStringLiteral("repeat_after must be at least 1m");
-                    }),
-                ParamSpec::listOf(
-                    QStringLiteral("rules"),
-                    ParamSpec::object(
-                        QStringLiteral("rule"),
-                        {
-                            ParamSpec::of(QStringLiteral("straight_through_below"), T::Threshold,
-                                          QStringLiteral("Fires when the share of the window's done items done "
-                                                         "straight through (no person involved) is below this, "
-                                                         "e.g. 0.80.")),
-                            ParamSpec::of(QStringLiteral("oldest_exception_over_sla"), T::Boolean,
-                                          QStringLiteral("true: fires when an undecided exception item of the "
-                                                         "bot is past its SLA due time.")),
-                            ParamSpec::of(QStringLiteral("failures_above"), T::Integer,
-                                          QStringLiteral("Fires when more items than this failed in the window."))
-                                .withMinimum(0),
-                            ParamSpec::of(QStringLiteral("window"), T::Duration,
-                                          QStringLiteral("How far back straight_through_below and failures_above "
-                                                         "look, e.g. 1h. Default: 1d.")),
-                            ParamSpec::of(QStringLiteral("min_items"), T::Integer,
-                                          QStringLiteral("straight_through_below is not judged on fewer done items "
-                                                         "than this. Default: 20."))
-                                .withMinimum(1),
-                        },
-                        QStringLiteral("One rule: exactly one of straight_through_below, "
-                                       "oldest_exception_over_sla and failures_above; each at most once.")),
-                    QStringLiteral("The rules, each judged once a minute by clerk serve."), true),
-            },
-            QStringLiteral("Alerts about the bot's figures, sent to a connector operation (a chat or paging "
-                           "webhook) and recorded in the audit trail as alert_fired events.")),
+        alertsSpec(),
         ParamSpec::listOf(QStringLiteral("allowed_paths"),
                           ParamSpec::of(QStringLiteral("path"), T::Path,
                                         QStringLiteral("A folder (or file), relative to the bot file's folder.")),
@@ -503,7 +529,7 @@ QList<ParamSpec> buildBotFileSpec()
                                         QStringLiteral("A connector name.")),
                           QStringLiteral("The connectors (outside systems) the bot uses, by the name in their "
                                          "connector files.")),
-        ParamSpec::listOf(QStringLiteral("steps"), step,
+        ParamSpec::listOf(QStringLiteral("steps"), stepSpec(),
                           QStringLiteral("What the bot does to each item, in order."), true),
     };
 }

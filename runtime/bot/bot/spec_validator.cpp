@@ -322,24 +322,8 @@ QJsonValue SpecValidator::scalar(const Node &node, const ParamSpec &spec)
             return invalid;
         }
         return text;
-    case ValueType::ConnectorName: {
-        if (!m_connectors)
-            return text;
-        QStringList known;
-        for (const ConnectorDefinition &connector : *m_connectors) {
-            if (connector.name == text)
-                return text;
-            known.append(connector.name);
-        }
-        const QString hint = suggestion(text, known);
-        if (!hint.isEmpty())
-            errorAt(node, QStringLiteral("unknown connector '%1'%2").arg(text, hint));
-        else if (known.isEmpty())
-            errorAt(node, QStringLiteral("unknown connector '%1' (no connectors are defined)").arg(text));
-        else
-            errorAt(node, QStringLiteral("unknown connector '%1' (known connectors: %2)").arg(text, quoteList(known)));
-        return invalid;
-    }
+    case ValueType::ConnectorName:
+        return connectorName(node, text);
     case ValueType::List:
     case ValueType::Map:
     case ValueType::Object:
@@ -347,6 +331,26 @@ QJsonValue SpecValidator::scalar(const Node &node, const ParamSpec &spec)
         break;
     }
     return text;
+}
+
+QJsonValue SpecValidator::connectorName(const Node &node, const QString &text)
+{
+    if (!m_connectors)
+        return text;
+    QStringList known;
+    for (const ConnectorDefinition &connector : *m_connectors) {
+        if (connector.name == text)
+            return text;
+        known.append(connector.name);
+    }
+    const QString hint = suggestion(text, known);
+    if (!hint.isEmpty())
+        errorAt(node, QStringLiteral("unknown connector '%1'%2").arg(text, hint));
+    else if (known.isEmpty())
+        errorAt(node, QStringLiteral("unknown connector '%1' (no connectors are defined)").arg(text));
+    else
+        errorAt(node, QStringLiteral("unknown connector '%1' (known connectors: %2)").arg(text, quoteList(known)));
+    return QJsonValue(QJsonValue::Undefined);
 }
 
 void SpecValidator::checkTemplate(const Node &node, const QString &text)

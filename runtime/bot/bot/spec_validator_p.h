@@ -61,6 +61,8 @@ public:
 
 private:
     QJsonValue scalar(const yaml::Node &node, const ParamSpec &spec);
+    // A connector's name, checked against m_connectors when they are given.
+    QJsonValue connectorName(const yaml::Node &node, const QString &text);
     void checkTemplate(const yaml::Node &node, const QString &text);
     // The keys that apply to the selected variant of an Object with variants (ParamSpec::variants).
     void checkVariants(const yaml::Node &mapping, const QJsonObject &object, const ParamSpec &spec);
