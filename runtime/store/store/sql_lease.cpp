@@ -5,6 +5,8 @@
 
 #include "store/sql_rows_p.h"
 
+#include <utility>
+
 namespace clerk::store {
 
 namespace {
@@ -15,6 +17,37 @@ namespace {
 const QString kRunnable = QStringLiteral(
     "(state IN ('queued', 'leased') AND ((state = 'queued' AND not_before <= ?)"
     " OR (state = 'leased' AND lease_expires_at < ?)))");
+
+// One description of storing a step's outputs, for both forms of completeStep: the
+// update (its conditions are those under which the step may land: still leased by the
+// owner, cursor at the step) and the events it appends, in order.
+struct StepCompletion {
+    QString update;                // "UPDATE work_items SET ... WHERE ..."
+    QList<QVariant> binds;
+    QList<std::pair<QString, QJsonObject>> events;  // kind, detail
+};
+
+StepCompletion describeCompletion(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
+                                  const QJsonObject &stepOutputs, qsizetype outputCount, bool last, qint64 now)
+{
+    StepCompletion completion;
+    // The last step ends the item and its lease in the same statement.
+    completion.update = QStringLiteral("UPDATE work_items SET step_outputs = ?, step_cursor = ?, updated_at = ?");
+    completion.binds = {jsonText(stepOutputs), stepIndex + 1, now};
+    if (last) {
+        completion.update += QStringLiteral(", state = 'done', lease_owner = NULL, lease_expires_at = NULL, finished_at = ?");
+        completion.binds << now;
+    }
+    completion.update += QStringLiteral(" WHERE id = ? AND state = 'leased' AND lease_owner = ? AND step_cursor = ?");
+    completion.binds << itemId << owner << stepIndex;
+    completion.events.append({QStringLiteral("step_done"),
+                              {{QStringLiteral("step"), stepId},
+                               {QStringLiteral("step_index"), stepIndex},
+                               {QStringLiteral("outputs"), outputCount}}});
+    if (last)
+        completion.events.append({QStringLiteral("done"), {{QStringLiteral("steps"), stepIndex + 1}}});
+    return completion;
+}
 
 } // namespace
 
@@ -97,7 +130,14 @@ Result<std::optional<WorkItem>> SqlWorkStore::leaseNextInOneStatement(const QStr
 {
     // Locks the best runnable row (skipping rows other workers hold), leases it, and
     // appends the "leased" or "lease_expired" event, all in one statement: it commits
-    // or fails as a whole. The locked row is read again after the lock is granted, so
+    // or fails as a whole.
+    //
+    // The candidate query (kRunnable, the paused bots, the order) is the transaction's
+    // form's, but the rest cannot be one description for both: which event is appended,
+    // and its detail (the previous owner, the attempts), depend on the row the statement
+    // picks, so here they are computed in SQL (CASE, jsonb_build_object) from the UPDATE's
+    // RETURNING, which SQLite cannot feed into an INSERT (no data-modifying WITH); on
+    // SQLite they are computed in C++ from the row read back. The locked row is read again after the lock is granted, so
     // a row another worker changed meanwhile is no longer picked.
     const qint64 now = m_clock.nowMs();
     const QString sql =
@@ -203,32 +243,17 @@ Status SqlWorkStore::completeStep(qint64 itemId, const QString &owner, int stepI
         QJsonObject stepOutputs = current->stepOutputs;
         stepOutputs.insert(stepId, outputs);
 
-        const qint64 now = m_clock.nowMs();
-        // The last step ends the item and its lease in the same statement.
-        const QString sql = last
-            ? QStringLiteral("UPDATE work_items SET step_outputs = ?, step_cursor = ?, updated_at = ?, state = 'done',"
-                             " lease_owner = NULL, lease_expires_at = NULL, finished_at = ?"
-                             " WHERE id = ? AND state = 'leased' AND lease_owner = ? AND step_cursor = ?")
-            : QStringLiteral("UPDATE work_items SET step_outputs = ?, step_cursor = ?, updated_at = ?"
-                             " WHERE id = ? AND state = 'leased' AND lease_owner = ? AND step_cursor = ?");
-        QList<QVariant> binds{jsonText(stepOutputs), stepIndex + 1, now};
-        if (last)
-            binds.append(now);
-        binds << itemId << owner << stepIndex;
-        auto updated = run(sql, binds);
+        const StepCompletion completion = describeCompletion(itemId, owner, stepIndex, stepId, stepOutputs,
+                                                             outputs.size(), last, m_clock.nowMs());
+        auto updated = run(completion.update, completion.binds);
         if (!updated)
             return fail(updated.error());
         if (updated->numRowsAffected() != 1)
             return fail(lostLease(itemId, owner));
-
-        if (auto logged = appendEvent(itemId, bot, QStringLiteral("step_done"), owner,
-                                      {{QStringLiteral("step"), stepId},
-                                       {QStringLiteral("step_index"), stepIndex},
-                                       {QStringLiteral("outputs"), outputs.size()}});
-            !logged)
-            return logged;
-        if (last)
-            return appendEvent(itemId, bot, QStringLiteral("done"), owner, {{QStringLiteral("steps"), stepIndex + 1}});
+        for (const auto &[kind, detail] : completion.events) {
+            if (auto logged = appendEvent(itemId, bot, kind, owner, detail); !logged)
+                return logged;
+        }
         return {};
     });
 }
@@ -239,25 +264,22 @@ Status SqlWorkStore::completeStepInOneStatement(qint64 itemId, const QString &ow
 {
     // The update's conditions (leased by `owner`, at `stepIndex`) are those under which
     // the known outputs are the row's; the events are appended only for an updated row.
+    // The same description as the transaction's form, wrapped in data-modifying WITH
+    // clauses, which SQLite lacks (it cannot feed an UPDATE's RETURNING into an INSERT).
     const qint64 now = m_clock.nowMs();
-    QString sql = QStringLiteral("WITH updated AS (UPDATE work_items SET step_outputs = ?, step_cursor = ?, updated_at = ?");
-    QList<QVariant> binds{jsonText(stepOutputs), stepIndex + 1, now};
-    if (last) {
-        sql += QStringLiteral(", state = 'done', lease_owner = NULL, lease_expires_at = NULL, finished_at = ?");
-        binds << now;
-    }
-    // One INSERT for both events, in order (the events' ids are their order).
-    sql += QStringLiteral(" WHERE id = ? AND state = 'leased' AND lease_owner = ? AND step_cursor = ? RETURNING id, bot),"
-                          " logged AS (INSERT INTO events (at, item_id, bot, kind, actor, detail)"
-                          " SELECT CAST(? AS BIGINT), u.id, u.bot, e.kind, CAST(? AS TEXT), e.detail"
-                          " FROM updated u CROSS JOIN (VALUES (1, 'step_done', CAST(? AS TEXT))");
-    binds << itemId << owner << stepIndex << now << owner
-          << eventDetail({{QStringLiteral("step"), stepId},
-                          {QStringLiteral("step_index"), stepIndex},
-                          {QStringLiteral("outputs"), outputCount}});
-    if (last) {
-        sql += QStringLiteral(", (2, 'done', CAST(? AS TEXT))");
-        binds << eventDetail({{QStringLiteral("steps"), stepIndex + 1}});
+    const StepCompletion completion =
+        describeCompletion(itemId, owner, stepIndex, stepId, stepOutputs, outputCount, last, now);
+    QString sql = QStringLiteral("WITH updated AS (") + completion.update +
+                  QStringLiteral(" RETURNING id, bot),"
+                                 " logged AS (INSERT INTO events (at, item_id, bot, kind, actor, detail)"
+                                 " SELECT CAST(? AS BIGINT), u.id, u.bot, e.kind, CAST(? AS TEXT), e.detail"
+                                 " FROM updated u CROSS JOIN (VALUES ");
+    QList<QVariant> binds = completion.binds;
+    binds << now << owner;
+    // One INSERT for all the events, in order (the events' ids are their order).
+    for (qsizetype n = 0; n < completion.events.size(); ++n) {
+        sql += QStringLiteral("%1(%2, CAST(? AS TEXT), CAST(? AS TEXT))").arg(n == 0 ? QString() : QStringLiteral(", ")).arg(n + 1);
+        binds << completion.events.at(n).first << eventDetail(completion.events.at(n).second);
     }
     sql += QStringLiteral(") AS e (n, kind, detail) ORDER BY e.n)");
     sql += QStringLiteral(" SELECT count(*) FROM updated");
