@@ -126,6 +126,19 @@ TEST_F(ClassifyStepTest, AsksAPersonWithRankedChoicesBelowTheThreshold)
     EXPECT_EQ(request.evidence.value(QStringLiteral("ranking")).toArray().size(), 5);
 }
 
+TEST_F(ClassifyStepTest, APersonIsOfferedEveryCategoryBestFirstWhateverTheTop)
+{
+    // `top` trims the ranking the step outputs, never what a person may pick.
+    auto step = create(QStringLiteral("      model: letters.model\n      threshold: 0.999\n      top: 2\n") + kCategories);
+    ASSERT_OK(step);
+    const StepOutcome outcome = run(**step, QStringLiteral("There is a pothole in the road outside the school."));
+    ASSERT_EQ(outcome.kind(), StepOutcome::Kind::NeedsHuman);
+    const HumanRequest &request = outcome.humanRequest();
+    ASSERT_EQ(request.choices.size(), 5);
+    EXPECT_EQ(request.choices.first().value, request.evidence.value(QStringLiteral("best")).toString());
+    EXPECT_EQ(request.evidence.value(QStringLiteral("ranking")).toArray().size(), 2);
+}
+
 TEST_F(ClassifyStepTest, ATypedCategoryMustBeOneOfTheBotsAndMeansTheSameAsPickingIt)
 {
     auto step = create(QStringLiteral("      rule_mode: decide\n") + kCategories);

@@ -218,12 +218,17 @@ public:
                                                                          : QJsonValue(m_threshold)},
                                 {QStringLiteral("reasons"), reasons},
                                 {QStringLiteral("ranking"), ranking}};
+            // Every category is a choice, best first: the right one may be far down.
+            QStringList offered;
             for (const classify::RankedCategory &ranked : decision.ranking) {
-                if (request.choices.size() >= m_top)
-                    break;
+                offered.append(ranked.category);
                 request.choices.append(choiceFor(ranked.category,
                                                  {{QStringLiteral("confidence"), ranked.confidence},
                                                   {QStringLiteral("reasons"), QJsonArray::fromStringList(ranked.reasons)}}));
+            }
+            for (const classify::CategoryDefinition &category : m_source->categories()) {
+                if (!offered.contains(category.name))
+                    request.choices.append(choiceFor(category.name, {}));
             }
             request.outputs = {{QStringLiteral("reasons"), reasons}, {QStringLiteral("ranking"), ranking}};
         }
@@ -354,7 +359,7 @@ struct ClassifyParams {
     ParamSpec threshold = ParamSpec::of(QStringLiteral("threshold"), ValueType::Threshold,
                       QStringLiteral("Confidence needed to decide without a person. Default: the bot's "
                                      "`thresholds.classify`, else 0.9."));
-    ParamSpec top = ParamSpec::of(QStringLiteral("top"), ValueType::Integer, QStringLiteral("How many ranked categories to output and offer a person."))
+    ParamSpec top = ParamSpec::of(QStringLiteral("top"), ValueType::Integer, QStringLiteral("How many ranked categories to output (a person is offered every category, best first)."))
             .withDefault(5)
             .withRange(1, 100);
     ParamSpec ruleMode = ParamSpec::oneOf(QStringLiteral("rule_mode"), {QStringLiteral("evidence"), QStringLiteral("decide")},

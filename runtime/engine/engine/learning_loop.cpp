@@ -102,7 +102,8 @@ Result<QList<AnsweredText>> answeredTexts(store::ExceptionQueue &exceptions, sto
     const bot::StepDefinition *step = findStep(bot, stepId, &stepIndex);
     if (!step)
         return fail(Error::notFound(QStringLiteral("bot %1 has no step %2").arg(bot.name, stepId)));
-    auto text = bot::Template::parse(step->params.value(QStringLiteral("text")).toString(QStringLiteral("{{ ocr.text }}")));
+    // The loader has applied the step's default text, so the key is always there.
+    auto text = bot::Template::parse(step->params.value(QStringLiteral("text")).toString());
     if (!text)
         return fail(text.error());
     QList<std::pair<store::ExceptionItem, QString>> found;
