@@ -121,6 +121,71 @@ Letter denseNoticeLetter()
             1.15};
 }
 
+// A council form as a faint office copier prints it: black labels, the filled-in values
+// in light grey, a grey-shaded heading band and a tinted notes box. The letters' cleaning
+// (background normalisation, fixed threshold) loses the light values; Tesseract's own
+// thresholding of the grey page keeps them.
+struct FormField {
+    QString label;
+    QString value;
+};
+
+QList<FormField> parkingPermitFields()
+{
+    return {{QStringLiteral("Applicant name"), QStringLiteral("Hannah Whitfield")},
+            {QStringLiteral("Address"), QStringLiteral("31 Cedar Avenue, Eastwick")},
+            {QStringLiteral("Postcode"), QStringLiteral("EW4 6RB")},
+            {QStringLiteral("Vehicle registration"), QStringLiteral("LK19 XPT")},
+            {QStringLiteral("Permit zone"), QStringLiteral("Zone C North")},
+            {QStringLiteral("Start date"), QStringLiteral("1 April 2026")},
+            {QStringLiteral("Telephone"), QStringLiteral("01632 960275")}};
+}
+
+const QString FormHeading = QStringLiteral("Residents Parking Permit Application");
+const QString FormNotes = QStringLiteral("Please send the permit to the address above");
+
+QImage formPage(int dpi)
+{
+    QImage page(int(A4WidthInches * dpi), int(A4HeightInches * dpi), QImage::Format_RGB32);
+    page.fill(Qt::white);
+    page.setDotsPerMeterX(int(dpi / 0.0254));
+    page.setDotsPerMeterY(int(dpi / 0.0254));
+    QPainter painter(&page);
+    painter.setRenderHint(QPainter::TextAntialiasing);
+    const double inch = dpi;
+    QFont font(g_family);
+    font.setPointSizeF(13);
+    painter.setFont(font);
+    painter.fillRect(QRectF(inch * 0.6, inch * 0.8, inch * 7.1, inch * 0.5), QColor(215, 215, 215));
+    painter.setPen(Qt::black);
+    painter.drawText(QPointF(inch * 0.8, inch * 1.15), FormHeading);
+    font.setPointSizeF(11);
+    painter.setFont(font);
+    double y = inch * 1.9;
+    for (const FormField &field : parkingPermitFields()) {
+        painter.setPen(Qt::black);
+        painter.drawText(QPointF(inch * 0.8, y), field.label);
+        painter.setPen(QColor(185, 185, 185));
+        painter.drawText(QPointF(inch * 3.2, y), field.value);
+        painter.setPen(QPen(QColor(120, 120, 120), 1));
+        painter.drawLine(QPointF(inch * 3.1, y + inch * 0.08), QPointF(inch * 7.6, y + inch * 0.08));
+        y += inch * 0.5;
+    }
+    painter.fillRect(QRectF(inch * 0.6, y, inch * 7.1, inch * 0.6), QColor(255, 236, 160));
+    painter.setPen(QColor(60, 60, 140));
+    painter.drawText(QPointF(inch * 0.8, y + inch * 0.38), FormNotes);
+    return page;
+}
+
+QString formText()
+{
+    QStringList lines{FormHeading};
+    for (const FormField &field : parkingPermitFields())
+        lines.append(field.label + QLatin1Char(' ') + field.value);
+    lines.append(FormNotes);
+    return lines.join(QLatin1Char('\n'));
+}
+
 QImage blankPage(int dpi)
 {
     QImage image(int(A4WidthInches * dpi), int(A4HeightInches * dpi), QImage::Format_Grayscale8);
@@ -506,5 +571,15 @@ int main(int argc, char **argv)
     writeExpected(QStringLiteral("photo_exif_180"), expectPages({{&bins, 0}}));
     writeExifJpeg(QStringLiteral("photo_exif_90.jpg"), renderLetter(tax, 200), 6);
     writeExpected(QStringLiteral("photo_exif_90"), expectPages({{&tax, 0}}));
+    // A form with light values, a shaded band and a tinted box (see formPage).
+    {
+        formPage(200).save(outPath(QStringLiteral("faint_form.png")));
+        QJsonObject expected = expectPages({{nullptr, 0}});
+        expected[QStringLiteral("blank_pages")] = QJsonArray();
+        expected[QStringLiteral("page_text")] = QJsonArray{formText()};
+        expected[QStringLiteral("max_cer")] = 0.05;
+        expected.remove(QStringLiteral("min_readability"));
+        writeExpected(QStringLiteral("faint_form"), expected);
+    }
     return 0;
 }

@@ -4,6 +4,9 @@
 
 #include "ocr/page_source_p.h"
 
+#include <leptonica/allheaders.h>
+#include <tesseract/baseapi.h>
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -29,6 +32,26 @@ OcrDocument readOrFail(const QString &name, const OcrOptions &options = {})
     auto read = OcrEngine().readDocument(fixture(name), options);
     EXPECT_OK(read);
     return read.value_or(OcrDocument{});
+}
+
+// What the tesseract command reads of a file: the image as it is, full layout analysis.
+QString plainTesseract(const QString &name)
+{
+    tesseract::TessBaseAPI api;
+    if (api.Init(nullptr, "eng", tesseract::OEM_LSTM_ONLY) != 0)
+        return {};
+    api.SetVariable("debug_file", "/dev/null");
+    api.SetPageSegMode(tesseract::PSM_AUTO);
+    Pix *pix = pixRead(QFile::encodeName(fixture(name)).constData());
+    if (!pix)
+        return {};
+    api.SetImage(pix);
+    char *raw = api.GetUTF8Text();
+    const QString text = QString::fromUtf8(raw);
+    delete[] raw;
+    api.End();
+    pixDestroy(&pix);
+    return text;
 }
 
 } // namespace
@@ -116,6 +139,42 @@ TEST(OcrEngineTest, ReadsASixteenBitGreyLetter)
     ASSERT_EQ(document.pages.size(), 1);
     EXPECT_FALSE(document.pages[0].blank);
     EXPECT_GE(wordRecall(expectedText(QStringLiteral("grey16_letter")), document.text), 0.95);
+}
+
+TEST(OcrEngineTest, KeepsTheLightPrintTheCleaningWouldLose)
+{
+    // A form with its values in light grey, a shaded band and a tinted box: the letters'
+    // cleaning drops the values while reading the rest with confidence ~96, so only the
+    // page's own ink can tell; the per-page choice keeps them.
+    const QString truth = expectedText(QStringLiteral("faint_form"));
+    const OcrDocument chosen = readOrFail(QStringLiteral("faint_form.png"));
+    OcrOptions cleanedOnly;
+    cleanedOnly.chooseThreshold = false;
+    const OcrDocument cleaned = readOrFail(QStringLiteral("faint_form.png"), cleanedOnly);
+    ASSERT_EQ(chosen.pages.size(), 1);
+    ASSERT_EQ(cleaned.pages.size(), 1);
+    const double recallChosen = wordRecall(truth, chosen.text);
+    const double recallCleaned = wordRecall(truth, cleaned.text);
+    const double recallTesseract = wordRecall(truth, plainTesseract(QStringLiteral("faint_form.png")));
+    std::printf("faint_form: words read %.3f chosen, %.3f cleaned only, %.3f plain tesseract\n", recallChosen,
+                recallCleaned, recallTesseract);
+    EXPECT_EQ(chosen.pages[0].threshold, OcrPage::Threshold::LightPrint);
+    EXPECT_EQ(cleaned.pages[0].threshold, OcrPage::Threshold::Cleaned);
+    EXPECT_GE(recallChosen, 0.95);
+    EXPECT_GE(recallChosen, recallTesseract);
+    EXPECT_LT(recallCleaned, 0.8) << "the fixture no longer shows what the choice is for";
+}
+
+TEST(OcrEngineTest, LettersKeepTheCleaning)
+{
+    // The cleaning is what makes scanned letters read better than plain Tesseract: grey
+    // and colour letters must not lose it to the per-page choice.
+    for (const QString &name : {QStringLiteral("grey_letter.png"), QStringLiteral("grey16_letter.png"),
+                               QStringLiteral("photo_exif_180.jpg"), QStringLiteral("photo_exif_90.jpg")}) {
+        const OcrDocument document = readOrFail(name);
+        ASSERT_EQ(document.pages.size(), 1) << name.toStdString();
+        EXPECT_EQ(document.pages[0].threshold, OcrPage::Threshold::Cleaned) << name.toStdString();
+    }
 }
 
 TEST(OcrEngineTest, SkipsBlankBacksOfADuplexScan)

@@ -30,6 +30,14 @@ struct OcrPage {
     int rotation = 0;               // 0, 90, 180 or 270: degrees clockwise the page was turned to be upright
     bool orientationChecked = false;  // OSD was asked (only when the page read poorly as it was)
     double skewAngle = 0;           // degrees of deskew applied (0 when none was needed or found)
+    // How a grey or colour page was made black and white for Tesseract (ocr_engine.h,
+    // step 4). Bilevel pages and text-layer pages stay Cleaned.
+    enum class Threshold {
+        Cleaned,     // clerk's cleaning: background normalisation, fixed threshold, speck removal
+        LightPrint,  // the same with a lenient threshold: the cleaning had lost light print
+        Tesseract,   // the grey page as it was, thresholded by Tesseract: it read more confidently
+    };
+    Threshold threshold = Threshold::Cleaned;
     // 0..1: how much of the page's text-like ink was accounted for by confidently
     // recognised words (see ocr_engine.h for the rule). 1 for blank and text-layer pages.
     double readability = 1;

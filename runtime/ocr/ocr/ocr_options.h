@@ -23,10 +23,13 @@ struct OcrOptions {
     int pdfDpi = 300;                                // rendering resolution for PDF pages without a good text layer
     bool useTextLayer = true;                        // take a PDF page's own text when it is good (see ocr_engine.h)
 
-    // Preprocessing switches. Both are on in production; tests turn them off to show
+    // Preprocessing switches. All are on in production; tests turn them off to show
     // what they are for (a tilted page silently loses lines without deskew).
     bool deskew = true;
     bool detectOrientation = true;
+    // The threshold chosen per grey page: clerk's cleaning, its light-print variant or
+    // Tesseract's own (see ocr_engine.h, step 4). Off: always the cleaning.
+    bool chooseThreshold = true;
 };
 
 } // namespace clerk::ocr

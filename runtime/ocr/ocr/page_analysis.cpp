@@ -18,6 +18,11 @@ constexpr double BorderBand = 0.03;
 constexpr int MinBlobsForText = 8;
 constexpr double MaxSpeckMm = 0.25;
 constexpr double MinInkForText = 0.001;
+// See binarise, binariseWithLightPrint and cleaningLostText.
+constexpr int CleanedThreshold = 140;
+constexpr int LightPrintThreshold = 190;
+constexpr double LostInkRatio = 1.5;
+constexpr double LostBlobRatio = 1.4;
 
 int mmToPixels(double mm, int dpi)
 {
@@ -75,7 +80,15 @@ PixPtr binarise(Pix *pix)
     PixPtr normalised(pixBackgroundNormSimple(pix, nullptr, nullptr));
     if (!normalised)
         return PixPtr(pixThresholdToBinary(pix, 128));
-    return PixPtr(pixThresholdToBinary(normalised.get(), 140));
+    return PixPtr(pixThresholdToBinary(normalised.get(), CleanedThreshold));
+}
+
+PixPtr binariseWithLightPrint(Pix *grey)
+{
+    if (pixGetDepth(grey) != 8)
+        return {};
+    PixPtr normalised(pixBackgroundNormSimple(grey, nullptr, nullptr));
+    return normalised ? PixPtr(pixThresholdToBinary(normalised.get(), LightPrintThreshold)) : PixPtr();
 }
 
 PixPtr removeSpecks(Pix *binary, int dpi)
@@ -110,6 +123,12 @@ InkProfile measureInk(Pix *binary, int dpi)
     BoxaPtr blobs(pixConnCompBB(ink.characterMask.get(), 8));
     ink.characterBlobs = blobs ? boxaGetCount(blobs.get()) : 0;
     return ink;
+}
+
+bool cleaningLostText(const InkProfile &cleaned, const InkProfile &withLight)
+{
+    return double(withLight.characterInk) >= LostInkRatio * double(cleaned.characterInk) &&
+           double(withLight.characterBlobs) >= LostBlobRatio * double(cleaned.characterBlobs);
 }
 
 bool isBlank(const InkProfile &ink)
