@@ -304,20 +304,164 @@ int trainCommand(const QStringList &arguments)
 int evalMatchCommand(const QStringList &arguments);  // eval_match.cpp
 QString evalMatchHelp();                             // eval_match.cpp
 
-int evalCommand(const QStringList &arguments)
+namespace {
+
+// Whether the arguments hold an option only a match step's evaluation takes (they send
+// the command there), and whether they ask for help.
+bool isMatchEvaluation(const QStringList &arguments, bool &help)
 {
-    // Options only a match step's evaluation takes send the command there.
     static const QStringList matchOnly{QStringLiteral("--records"), QStringLiteral("--queries"), QStringLiteral("--truth"),
                                        QStringLiteral("--layout"),  QStringLiteral("--answers"), QStringLiteral("--labels"),
                                        QStringLiteral("--estimate"), QStringLiteral("--rule"),   QStringLiteral("--decisions"),
                                        QStringLiteral("--query-id"), QStringLiteral("--cluster-column")};
-    bool help = false;
+    help = false;
     for (const QString &argument : arguments) {
         const QString name = argument.section(QLatin1Char('='), 0, 0);
         if (matchOnly.contains(name))
-            return evalMatchCommand(arguments);
+            return true;
         help = help || argument == QLatin1String("--help") || argument == QLatin1String("-h");
     }
+    return false;
+}
+
+// The classifier the step would use (its model, or the one --model names, and its rules),
+// or a message on stderr and nullopt. modelPath is empty when the step has no model.
+struct EvalClassifier {
+    classify::CategoryClassifier classifier;
+    QString modelPath;
+};
+
+std::optional<EvalClassifier> loadEvalClassifier(const ClassifyTarget &target, const QString &explicitModel,
+                                                 const QList<classify::CategoryDefinition> &categories)
+{
+    const QJsonObject &params = target.step.params;
+    auto modelPath = classify::resolveModelPath(target.bot.baseDir, target.bot.name, target.step.id, explicitModel);
+    std::shared_ptr<const classify::ClassifierModel> model;
+    if (modelPath && !modelPath->isEmpty()) {
+        auto read = classify::ClassifierModel::load(*modelPath);
+        if (!read) {
+            err() << "clerk eval: " << read.error().toString() << "\n";
+            err().flush();
+            return std::nullopt;
+        }
+        model = std::make_shared<const classify::ClassifierModel>(std::move(*read));
+    } else if (!modelPath) {
+        err() << "clerk eval: " << modelPath.error().toString() << "\n";
+        err().flush();
+        return std::nullopt;
+    }
+    auto classifier = classify::CategoryClassifier::create(categories, model,
+                                                           classify::CategoryClassifier::ruleSettingsFromParams(params));
+    if (!classifier) {
+        err() << "clerk eval: " << classifier.error().toString() << "\n";
+        err().flush();
+        return std::nullopt;
+    }
+    return EvalClassifier{std::move(*classifier), model ? *modelPath : QString()};
+}
+
+// Every prediction (truth, predicted, confidence) as CSV; false after a message on stderr.
+bool writePredictions(const QString &path, const QList<classify::ScoredPrediction> &scored)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        err() << "clerk eval: cannot write " << file.fileName() << ": " << file.errorString() << "\n";
+        err().flush();
+        return false;
+    }
+    file.write("truth,predicted,confidence\n");
+    for (const classify::ScoredPrediction &p : scored)
+        file.write(QStringLiteral("%1,%2,%3\n").arg(p.truth, p.predicted).arg(p.confidence, 0, 'g', 10).toUtf8());
+    return true;
+}
+
+// What clerk eval found for a classify step.
+struct ClassifyEvaluation {
+    QString modelPath;  // empty: rules only
+    classify::EvaluationReport report;
+    QList<classify::ThresholdRow> table;
+    double targetPrecision = 0.99;
+    std::optional<classify::ThresholdRow> recommended;
+};
+
+ClassifyEvaluation evaluateScored(const QList<classify::ScoredPrediction> &scored,
+                                  const QList<classify::CategoryDefinition> &categories, double targetPrecision)
+{
+    QStringList names;
+    for (const classify::CategoryDefinition &c : categories)
+        names.append(c.name);
+    ClassifyEvaluation evaluation;
+    evaluation.report = classify::evaluate(scored, names);
+    evaluation.table = classify::thresholdTable(scored, classify::defaultThresholds());
+    evaluation.targetPrecision = targetPrecision;
+    // The recommendation also tries every confidence that occurs: calibrated confidences
+    // come in plateaus, and the best threshold often sits between two grid values.
+    QList<double> candidates = classify::defaultThresholds();
+    for (const classify::ScoredPrediction &p : scored)
+        candidates.append(p.confidence);
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    evaluation.recommended = classify::recommendThreshold(classify::thresholdTable(scored, candidates), targetPrecision);
+    return evaluation;
+}
+
+void printEvaluationJson(const ClassifyEvaluation &evaluation)
+{
+    QJsonObject result = evaluation.report.toJson();
+    result.insert(QStringLiteral("model"), evaluation.modelPath);
+    QJsonArray rows;
+    for (const classify::ThresholdRow &row : evaluation.table)
+        rows.append(classify::toJson(row));
+    result.insert(QStringLiteral("thresholds"), rows);
+    result.insert(QStringLiteral("target_precision"), evaluation.targetPrecision);
+    result.insert(QStringLiteral("recommended"),
+                  evaluation.recommended ? classify::toJson(*evaluation.recommended) : QJsonValue());
+    printJson(result);
+}
+
+void printEvaluationText(const ClassifyEvaluation &evaluation)
+{
+    const classify::EvaluationReport &report = evaluation.report;
+    out() << "model: " << (evaluation.modelPath.isEmpty() ? QStringLiteral("none (rules only)") : evaluation.modelPath) << "\n"
+          << "examples: " << report.total << "\n"
+          << "accuracy: " << percent(report.accuracy) << "\n"
+          << "macro-F1: " << QString::number(report.macroF1, 'f', 3) << "\n\n";
+    TextTable confusion(QStringList{QStringLiteral("truth \\ predicted")} + report.categories + QStringList{QStringLiteral("F1")});
+    for (qsizetype r = 0; r < report.categories.size(); ++r) {
+        QStringList cells{report.categories[r]};
+        for (int v : report.confusion[r])
+            cells.append(QString::number(v));
+        cells.append(QString::number(report.f1[r], 'f', 3));
+        confusion.addRow(cells);
+    }
+    confusion.print(out());
+    out() << "\n";
+    TextTable thresholds({QStringLiteral("threshold"), QStringLiteral("decided"), QStringLiteral("share"), QStringLiteral("precision")});
+    for (const classify::ThresholdRow &row : evaluation.table) {
+        const int hundredths = qRound(row.threshold * 1000);
+        if (hundredths % 100 != 0 && hundredths < 900 && hundredths != 850)
+            continue;  // the text table shows 0.5, 0.6, ..., 0.85 and every row from 0.90
+        thresholds.addRow({QString::number(row.threshold), QString::number(row.autoHandled), percent(row.share),
+                           percent(row.precision)});
+    }
+    thresholds.print(out());
+    const double target = evaluation.targetPrecision;
+    if (const auto &recommended = evaluation.recommended)
+        out() << "\nrecommended threshold for " << percent(target) << " precision: " << recommended->threshold
+              << " (decides " << percent(recommended->share) << " without a person, " << percent(recommended->precision)
+              << " right)\n";
+    else
+        out() << "\nno threshold reaches " << percent(target) << " precision on these examples\n";
+    out().flush();
+}
+
+} // namespace
+
+int evalCommand(const QStringList &arguments)
+{
+    bool help = false;
+    if (isMatchEvaluation(arguments, help))
+        return evalMatchCommand(arguments);
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Measures a bot's classify step (or, with the options further down, its match step).\n"
@@ -370,104 +514,24 @@ int evalCommand(const QStringList &arguments)
 
     const QString explicitModel = parser.isSet(modelOption) ? QDir::current().absoluteFilePath(parser.value(modelOption))
                                                             : params.value(QStringLiteral("model")).toString();
-    auto modelPath = classify::resolveModelPath(loaded->bot.baseDir, loaded->bot.name, loaded->step.id, explicitModel);
-    std::shared_ptr<const classify::ClassifierModel> model;
-    if (modelPath && !modelPath->isEmpty()) {
-        auto read = classify::ClassifierModel::load(*modelPath);
-        if (!read) {
-            err() << "clerk eval: " << read.error().toString() << "\n";
-            err().flush();
-            return ExitInvalid;
-        }
-        model = std::make_shared<const classify::ClassifierModel>(std::move(*read));
-    } else if (!modelPath) {
-        err() << "clerk eval: " << modelPath.error().toString() << "\n";
-        err().flush();
+    auto classifier = loadEvalClassifier(*loaded, explicitModel, categories);
+    if (!classifier)
         return ExitInvalid;
-    }
-    auto classifier = classify::CategoryClassifier::create(categories, model,
-                                                           classify::CategoryClassifier::ruleSettingsFromParams(params));
-    if (!classifier) {
-        err() << "clerk eval: " << classifier.error().toString() << "\n";
-        err().flush();
-        return ExitInvalid;
-    }
 
     QList<classify::ScoredPrediction> scored;
     for (const classify::LabelledText &example : set->examples) {
-        const classify::CategoryDecision decision = classifier->classify(example.text, 0);
+        const classify::CategoryDecision decision = classifier->classifier.classify(example.text, 0);
         scored.append({example.category, decision.category, decision.confidence});
     }
-    if (parser.isSet(predictions)) {
-        QFile file(parser.value(predictions));
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-            err() << "clerk eval: cannot write " << file.fileName() << ": " << file.errorString() << "\n";
-            err().flush();
-            return ExitInvalid;
-        }
-        file.write("truth,predicted,confidence\n");
-        for (const classify::ScoredPrediction &p : scored)
-            file.write(QStringLiteral("%1,%2,%3\n").arg(p.truth, p.predicted).arg(p.confidence, 0, 'g', 10).toUtf8());
-    }
+    if (parser.isSet(predictions) && !writePredictions(parser.value(predictions), scored))
+        return ExitInvalid;
 
-    QStringList names;
-    for (const classify::CategoryDefinition &c : categories)
-        names.append(c.name);
-    const classify::EvaluationReport report = classify::evaluate(scored, names);
-    const QList<classify::ThresholdRow> table = classify::thresholdTable(scored, classify::defaultThresholds());
-    // The recommendation also tries every confidence that occurs: calibrated confidences
-    // come in plateaus, and the best threshold often sits between two grid values.
-    QList<double> candidates = classify::defaultThresholds();
-    for (const classify::ScoredPrediction &p : scored)
-        candidates.append(p.confidence);
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-    const std::optional<classify::ThresholdRow> recommended =
-        classify::recommendThreshold(classify::thresholdTable(scored, candidates), targetPrecision);
-
-    if (parser.isSet(common.json)) {
-        QJsonObject result = report.toJson();
-        result.insert(QStringLiteral("model"), model ? *modelPath : QString());
-        QJsonArray rows;
-        for (const classify::ThresholdRow &row : table)
-            rows.append(classify::toJson(row));
-        result.insert(QStringLiteral("thresholds"), rows);
-        result.insert(QStringLiteral("target_precision"), targetPrecision);
-        result.insert(QStringLiteral("recommended"), recommended ? classify::toJson(*recommended) : QJsonValue());
-        printJson(result);
-        return ExitOk;
-    }
-
-    out() << "model: " << (model ? *modelPath : QStringLiteral("none (rules only)")) << "\n"
-          << "examples: " << report.total << "\n"
-          << "accuracy: " << percent(report.accuracy) << "\n"
-          << "macro-F1: " << QString::number(report.macroF1, 'f', 3) << "\n\n";
-    TextTable confusion(QStringList{QStringLiteral("truth \\ predicted")} + report.categories + QStringList{QStringLiteral("F1")});
-    for (qsizetype r = 0; r < report.categories.size(); ++r) {
-        QStringList cells{report.categories[r]};
-        for (int v : report.confusion[r])
-            cells.append(QString::number(v));
-        cells.append(QString::number(report.f1[r], 'f', 3));
-        confusion.addRow(cells);
-    }
-    confusion.print(out());
-    out() << "\n";
-    TextTable thresholds({QStringLiteral("threshold"), QStringLiteral("decided"), QStringLiteral("share"), QStringLiteral("precision")});
-    for (const classify::ThresholdRow &row : table) {
-        const int hundredths = qRound(row.threshold * 1000);
-        if (hundredths % 100 != 0 && hundredths < 900 && hundredths != 850)
-            continue;  // the text table shows 0.5, 0.6, ..., 0.85 and every row from 0.90
-        thresholds.addRow({QString::number(row.threshold), QString::number(row.autoHandled), percent(row.share),
-                           percent(row.precision)});
-    }
-    thresholds.print(out());
-    if (recommended)
-        out() << "\nrecommended threshold for " << percent(targetPrecision) << " precision: " << recommended->threshold
-              << " (decides " << percent(recommended->share) << " without a person, " << percent(recommended->precision)
-              << " right)\n";
+    ClassifyEvaluation evaluation = evaluateScored(scored, categories, targetPrecision);
+    evaluation.modelPath = classifier->modelPath;
+    if (parser.isSet(common.json))
+        printEvaluationJson(evaluation);
     else
-        out() << "\nno threshold reaches " << percent(targetPrecision) << " precision on these examples\n";
-    out().flush();
+        printEvaluationText(evaluation);
     return ExitOk;
 }
 

@@ -101,21 +101,215 @@ Result<MailboxSettings> MailboxSettings::forBot(const bot::BotDefinition &bot)
     return settings;
 }
 
+namespace {
+
+// One poll's connection and what it has found so far.
+struct PollContext {
+    engine::Engine &engine;
+    const bot::BotDefinition &bot;
+    const MailboxSettings &settings;
+    mail::ImapSession &session;
+    MailboxPoll &result;
+};
+
+Result<std::unique_ptr<mail::ImapSession>> signIn(const MailboxSettings &settings, const QString &password)
+{
+    mail::ImapSettings imap;
+    imap.url = settings.url;
+    imap.username = settings.username;
+    imap.password = password;
+    imap.timeout = settings.timeout;
+    imap.maxMessageBytes = settings.maxMessageBytes;
+    return mail::ImapSession::open(imap);
+}
+
+// Flags the message or moves it, and puts back its unread state where clerk's fetch
+// changed it.
+Status markHandled(const PollContext &poll, quint32 uid, bool wasSeen)
+{
+    const MailboxSettings &settings = poll.settings;
+    if (settings.move) {
+        if (!wasSeen)
+            (void)poll.session.removeFlag(uid, kSeen);
+        return poll.session.move(uid, settings.moveTo);
+    }
+    if (auto flagged = poll.session.addFlag(uid, settings.flag); !flagged)
+        return flagged;
+    if (!wasSeen && settings.flag.compare(kSeen, Qt::CaseInsensitive) != 0)
+        (void)poll.session.removeFlag(uid, kSeen);
+    return {};
+}
+
+// The message's source reference. The sender chooses the Message-ID, so it alone does not
+// name a message: another message reusing it (by mistake or to suppress it) would be
+// dropped as a repeat. With the body's digest, the same message read again is still one
+// message.
+QString sourceIdOf(const mail::MailMessage &message, const QByteArray &raw)
+{
+    return message.messageId.isEmpty()
+               ? QStringLiteral("mail-sha256:%1").arg(digestOf(raw))
+               : QStringLiteral("mail:%1/%2").arg(message.messageId, QString::fromLatin1(message.bodyDigest.toHex().left(16)));
+}
+
+QJsonObject attachmentPayload(const mail::MailMessage &message, const mail::MailAttachment &attachment, quint32 uid,
+                              const QString &path)
+{
+    const QJsonObject mailFields{{QStringLiteral("message_id"), message.messageId},
+                                 {QStringLiteral("from"), message.from},
+                                 {QStringLiteral("subject"), message.subject},
+                                 {QStringLiteral("date"), message.date},
+                                 {QStringLiteral("uid"), static_cast<qint64>(uid)},
+                                 {QStringLiteral("attachment"), attachment.index}};
+    return QJsonObject{{QStringLiteral("file"), path},
+                       {QStringLiteral("name"), attachment.fileName},
+                       {QStringLiteral("size"), static_cast<qint64>(attachment.content.size())},
+                       {QStringLiteral("content_type"), attachment.contentType},
+                       {QStringLiteral("mail"), mailFields}};
+}
+
+enum class Submission { Stored, NotSaved, StoreDown };
+
+// Saves each matching attachment and submits one item for it; `items` counts them.
+Submission submitAttachments(const PollContext &poll, const mail::MailMessage &message, const QByteArray &raw,
+                             quint32 uid, int &items)
+{
+    const MailboxSettings &settings = poll.settings;
+    const QString id = sourceIdOf(message, raw);
+    const QString prefix = digestOf(id.toUtf8());
+    for (const mail::MailAttachment &attachment : message.attachments) {
+        if (!matchesAny(attachment.fileName, settings.patterns))
+            continue;
+        const QString path = QDir(settings.folder)
+                                 .filePath(QStringLiteral("%1-%2-%3")
+                                               .arg(prefix)
+                                               .arg(attachment.index)
+                                               .arg(safeFileName(attachment.fileName)));
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || file.write(attachment.content) != attachment.content.size()
+            || !file.commit()) {
+            poll.result.problems.append(QStringLiteral("UID %1: cannot save attachment %2 in %3: %4")
+                                            .arg(uid)
+                                            .arg(attachment.index)
+                                            .arg(settings.folder, file.errorString()));
+            return Submission::NotSaved;
+        }
+        auto submitted = poll.engine.submit(poll.bot, QStringLiteral("%1#%2").arg(id).arg(attachment.index),
+                                            attachmentPayload(message, attachment, uid, path));
+        if (!submitted) {
+            poll.result.problems.append(QStringLiteral("UID %1: not stored, the message is read again at the next "
+                                                       "poll: %2")
+                                            .arg(uid)
+                                            .arg(submitted.error().toString()));
+            return Submission::StoreDown;
+        }
+        ++items;
+        if (submitted->created)
+            ++poll.result.enqueued;
+    }
+    return Submission::Stored;
+}
+
+// Marks a message that will never make items (too large, or over the MIME limits) so it
+// does not hold up the folder.
+void markUnreadable(const PollContext &poll, quint32 uid, bool wasSeen, bool reportUnmarked)
+{
+    if (auto marked = markHandled(poll, uid, wasSeen); marked)
+        ++poll.result.messages;
+    else if (reportUnmarked)
+        poll.result.problems.append(QStringLiteral("UID %1: not marked (%2)").arg(uid).arg(marked.error().toString()));
+}
+
+// The fetched message parsed, or nullopt when it was over the MIME limits (marked and
+// reported).
+std::optional<mail::MailMessage> parseFetched(const PollContext &poll, const QByteArray &raw, quint32 uid, bool wasSeen)
+{
+    const MailboxSettings &settings = poll.settings;
+    auto parsed = mail::parseMessage(raw, mail::MimeLimits{settings.maxAttachments, settings.maxMimeParts,
+                                                           settings.maxMimeDepth});
+    if (parsed)
+        return std::move(*parsed);
+    // All of it or none of it: items for the first attachments only would pass for the
+    // whole message. Marked, so it does not come back on every poll; the reason names the
+    // limit and the UID, never the sender, subject or content.
+    qCWarning(lcMailbox, "bot %s: message UID %u not turned into items: %s; marked as handled",
+              qUtf8Printable(poll.bot.name), uid, qUtf8Printable(parsed.error().message()));
+    poll.result.problems.append(QStringLiteral("UID %1: %2; no item made, marked as handled for a person to "
+                                               "deal with")
+                                    .arg(uid)
+                                    .arg(parsed.error().message()));
+    markUnreadable(poll, uid, wasSeen, true);
+    return std::nullopt;
+}
+
+enum class NextMessage { GoOn, StopPoll };
+
+// Reads one message, submits its items and marks it. Stops the poll when the store is
+// down.
+NextMessage handleMessage(const PollContext &poll, quint32 uid)
+{
+    const MailboxSettings &settings = poll.settings;
+    MailboxPoll &result = poll.result;
+    auto info = poll.session.info(uid);
+    if (!info) {
+        if (info.error().code() != ErrorCode::NotFound)  // gone meanwhile: nothing to do
+            result.problems.append(info.error().toString());
+        return NextMessage::GoOn;
+    }
+    const bool wasSeen = info->flags.contains(kSeen, Qt::CaseInsensitive);
+    if (info->size > settings.maxMessageBytes) {
+        // Never readable: marked, so it does not hold up the folder, and reported.
+        result.problems.append(QStringLiteral("UID %1: the message is larger than %2 MB; marked as handled "
+                                              "without reading it")
+                                   .arg(uid)
+                                   .arg(settings.maxMessageBytes / (1024 * 1024)));
+        markUnreadable(poll, uid, true, false);
+        return NextMessage::GoOn;
+    }
+    auto raw = poll.session.fetch(uid);
+    if (!raw) {
+        result.problems.append(raw.error().toString());
+        if (raw.error().code() == ErrorCode::Unreadable)  // too large: never readable
+            markUnreadable(poll, uid, wasSeen, false);
+        else if (!wasSeen)
+            (void)poll.session.removeFlag(uid, kSeen);
+        return NextMessage::GoOn;
+    }
+    const auto message = parseFetched(poll, *raw, uid, wasSeen);
+    if (!message)
+        return NextMessage::GoOn;
+    int items = 0;
+    const Submission submission = submitAttachments(poll, *message, *raw, uid, items);
+    if (submission != Submission::Stored) {
+        if (!wasSeen)
+            (void)poll.session.removeFlag(uid, kSeen);
+        return submission == Submission::StoreDown ? NextMessage::StopPoll : NextMessage::GoOn;
+    }
+    if (auto marked = markHandled(poll, uid, wasSeen); !marked) {
+        result.problems.append(QStringLiteral("UID %1: its items are stored but the message is not marked (%2); "
+                                              "the next poll marks it")
+                                   .arg(uid)
+                                   .arg(marked.error().toString()));
+        return NextMessage::GoOn;
+    }
+    ++result.messages;
+    if (items == 0)
+        qCInfo(lcMailbox, "bot %s: message UID %u has no attachment matching %s; marked as handled",
+               qUtf8Printable(poll.bot.name), uid, qUtf8Printable(settings.patterns.join(QLatin1Char(','))));
+    return NextMessage::GoOn;
+}
+
+} // namespace
+
 MailboxPoll MailboxWatch::poll(engine::Engine &engine, const bot::BotDefinition &bot)
 {
     MailboxPoll result;
+    // Resolved on each poll, so a changed secret is picked up.
     auto password = bot::resolveSecret(m_settings.passwordRef);
     if (!password) {
         result.problems.append(QStringLiteral("cannot read the password: %1").arg(password.error().toString()));
         return result;
     }
-    mail::ImapSettings imap;
-    imap.url = m_settings.url;
-    imap.username = m_settings.username;
-    imap.password = *password;
-    imap.timeout = m_settings.timeout;
-    imap.maxMessageBytes = m_settings.maxMessageBytes;
-    auto opened = mail::ImapSession::open(imap);
+    auto opened = signIn(m_settings, *password);
     if (!opened) {
         result.problems.append(opened.error().toString());
         return result;
@@ -131,142 +325,13 @@ MailboxPoll MailboxWatch::poll(engine::Engine &engine, const bot::BotDefinition 
         return result;
     }
 
-    const auto markHandled = [&](quint32 uid, bool wasSeen) -> Status {
-        if (m_settings.move) {
-            if (!wasSeen)
-                (void)session.removeFlag(uid, kSeen);
-            return session.move(uid, m_settings.moveTo);
-        }
-        if (auto flagged = session.addFlag(uid, m_settings.flag); !flagged)
-            return flagged;
-        if (!wasSeen && m_settings.flag.compare(kSeen, Qt::CaseInsensitive) != 0)
-            (void)session.removeFlag(uid, kSeen);
-        return {};
-    };
-
+    const PollContext context{engine, bot, m_settings, session, result};
     int handled = 0;
     for (const quint32 uid : *uids) {
         if (handled++ >= m_settings.maxMessagesPerPoll)
             break;
-        auto info = session.info(uid);
-        if (!info) {
-            if (info.error().code() != ErrorCode::NotFound)  // gone meanwhile: nothing to do
-                result.problems.append(info.error().toString());
-            continue;
-        }
-        const bool wasSeen = info->flags.contains(kSeen, Qt::CaseInsensitive);
-        if (info->size > m_settings.maxMessageBytes) {
-            // Never readable: marked, so it does not hold up the folder, and reported.
-            result.problems.append(QStringLiteral("UID %1: the message is larger than %2 MB; marked as handled "
-                                                  "without reading it")
-                                       .arg(uid)
-                                       .arg(m_settings.maxMessageBytes / (1024 * 1024)));
-            if (auto marked = markHandled(uid, true); marked)
-                ++result.messages;
-            continue;
-        }
-        auto raw = session.fetch(uid);
-        if (!raw) {
-            result.problems.append(raw.error().toString());
-            if (raw.error().code() == ErrorCode::Unreadable) {  // too large: never readable
-                if (auto marked = markHandled(uid, wasSeen); marked)
-                    ++result.messages;
-            } else if (!wasSeen) {
-                (void)session.removeFlag(uid, kSeen);
-            }
-            continue;
-        }
-        const auto parsed = mail::parseMessage(*raw, mail::MimeLimits{m_settings.maxAttachments, m_settings.maxMimeParts,
-                                                                       m_settings.maxMimeDepth});
-        if (!parsed) {
-            // All of it or none of it: items for the first attachments only would pass for
-            // the whole message. Marked, so it does not come back on every poll; the
-            // reason names the limit and the UID, never the sender, subject or content.
-            qCWarning(lcMailbox, "bot %s: message UID %u not turned into items: %s; marked as handled",
-                      qUtf8Printable(bot.name), uid, qUtf8Printable(parsed.error().message()));
-            result.problems.append(QStringLiteral("UID %1: %2; no item made, marked as handled for a person to "
-                                                  "deal with")
-                                       .arg(uid)
-                                       .arg(parsed.error().message()));
-            if (auto marked = markHandled(uid, wasSeen); marked)
-                ++result.messages;
-            else
-                result.problems.append(QStringLiteral("UID %1: not marked (%2)").arg(uid).arg(marked.error().toString()));
-            continue;
-        }
-        const mail::MailMessage &message = *parsed;
-        // The sender chooses the Message-ID, so it alone does not name a message: another
-        // message reusing it (by mistake or to suppress it) would be dropped as a repeat.
-        // With the body's digest, the same message read again is still one message.
-        const QString id = message.messageId.isEmpty()
-                               ? QStringLiteral("mail-sha256:%1").arg(digestOf(*raw))
-                               : QStringLiteral("mail:%1/%2").arg(message.messageId,
-                                                                  QString::fromLatin1(message.bodyDigest.toHex().left(16)));
-        const QString prefix = digestOf(id.toUtf8());
-        bool stored = true;
-        bool storeDown = false;
-        int items = 0;
-        for (const mail::MailAttachment &attachment : message.attachments) {
-            if (!matchesAny(attachment.fileName, m_settings.patterns))
-                continue;
-            const QString path = QDir(m_settings.folder)
-                                     .filePath(QStringLiteral("%1-%2-%3")
-                                                   .arg(prefix)
-                                                   .arg(attachment.index)
-                                                   .arg(safeFileName(attachment.fileName)));
-            QSaveFile file(path);
-            if (!file.open(QIODevice::WriteOnly) || file.write(attachment.content) != attachment.content.size()
-                || !file.commit()) {
-                result.problems.append(QStringLiteral("UID %1: cannot save attachment %2 in %3: %4")
-                                           .arg(uid)
-                                           .arg(attachment.index)
-                                           .arg(m_settings.folder, file.errorString()));
-                stored = false;
-                break;
-            }
-            const QJsonObject mailFields{{QStringLiteral("message_id"), message.messageId},
-                                         {QStringLiteral("from"), message.from},
-                                         {QStringLiteral("subject"), message.subject},
-                                         {QStringLiteral("date"), message.date},
-                                         {QStringLiteral("uid"), static_cast<qint64>(uid)},
-                                         {QStringLiteral("attachment"), attachment.index}};
-            const QJsonObject payload{{QStringLiteral("file"), path},
-                                      {QStringLiteral("name"), attachment.fileName},
-                                      {QStringLiteral("size"), static_cast<qint64>(attachment.content.size())},
-                                      {QStringLiteral("content_type"), attachment.contentType},
-                                      {QStringLiteral("mail"), mailFields}};
-            auto submitted = engine.submit(bot, QStringLiteral("%1#%2").arg(id).arg(attachment.index), payload);
-            if (!submitted) {
-                result.problems.append(QStringLiteral("UID %1: not stored, the message is read again at the next "
-                                                      "poll: %2")
-                                           .arg(uid)
-                                           .arg(submitted.error().toString()));
-                stored = false;
-                storeDown = true;
-                break;
-            }
-            ++items;
-            if (submitted->created)
-                ++result.enqueued;
-        }
-        if (!stored) {
-            if (!wasSeen)
-                (void)session.removeFlag(uid, kSeen);
-            if (storeDown)
-                break;
-            continue;
-        }
-        if (auto marked = markHandled(uid, wasSeen); !marked) {
-            result.problems.append(QStringLiteral("UID %1: its items are stored but the message is not marked (%2); "
-                                                  "the next poll marks it")
-                                       .arg(uid)
-                                       .arg(marked.error().toString()));
-            continue;
-        }
-        ++result.messages;
-        if (items == 0)
-            qCInfo(lcMailbox, "bot %s: message UID %u has no attachment matching %s; marked as handled",
-                   qUtf8Printable(bot.name), uid, qUtf8Printable(m_settings.patterns.join(QLatin1Char(','))));
+        if (handleMessage(context, uid) == NextMessage::StopPoll)
+            break;
     }
     if (result.messages > 0)
         qCInfo(lcMailbox, "bot %s: mailbox %s: %d messages handled, %d new items", qUtf8Printable(bot.name),
