@@ -17,6 +17,8 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include "core/binomial.h"
+
 #include <QJsonObject>
 #include <QList>
 #include <QMap>
@@ -26,15 +28,10 @@
 
 namespace clerk::classify {
 
-// The one-sided Clopper-Pearson lower bound of a binomial proportion at `confidence`
-// (e.g. 0.9): the p at which `right` or more successes in `n` trials has probability
-// 1 - confidence. 0 when right is 0.
-double clopperPearsonLower(qsizetype right, qsizetype n, double confidence);
-
-// The fewest answered items, all right, whose lower bound reaches `target` at
-// `confidence` when one threshold is tested (the least a bot needs before anything can
-// go straight through; the binary search and per-category thresholds need more).
-qsizetype answersNeeded(double target, double confidence);
+// The bounds and the fewest answers a threshold needs are core's (core/binomial.h), so
+// the store and the reports bound live precision the same way.
+using clerk::answersNeeded;
+using clerk::clopperPearsonLower;
 
 struct ScoredAnswer {
     double confidence = 0;  // the model's confidence in its best category

@@ -1,5 +1,7 @@
 #include "classify/text_features.h"
 
+#include "classify/letter_body.h"
+
 #include <QSet>
 
 #include <algorithm>
@@ -14,6 +16,7 @@ QJsonObject FeatureSettings::toJson() const
             {QStringLiteral("char_max"), charMax},
             {QStringLiteral("min_count"), minCount},
             {QStringLiteral("max_features"), maxFeatures},
+            {QStringLiteral("letter_body"), letterBody},
             {QStringLiteral("weighting"), QStringLiteral("sublinear tf-idf, l2")}};
 }
 
@@ -25,6 +28,7 @@ FeatureSettings FeatureSettings::fromJson(const QJsonObject &json)
     s.charMax = json.value(QStringLiteral("char_max")).toInt(s.charMax);
     s.minCount = json.value(QStringLiteral("min_count")).toInt(s.minCount);
     s.maxFeatures = json.value(QStringLiteral("max_features")).toInt(s.maxFeatures);
+    s.letterBody = json.value(QStringLiteral("letter_body")).toBool(false);
     return s;
 }
 
@@ -52,7 +56,7 @@ QString normaliseText(const QString &text)
 
 QStringList extractTerms(const QString &text, const FeatureSettings &settings)
 {
-    const QStringList words = normaliseText(text).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    const QStringList words = normaliseText(settings.letterBody ? letterBody(text) : text).split(QLatin1Char(' '), Qt::SkipEmptyParts);
     QStringList terms;
     for (qsizetype i = 0; i < words.size(); ++i) {
         terms.append(QStringLiteral("w:") + words[i]);

@@ -26,6 +26,9 @@ struct FeatureSettings {
     int charMax = 5;           // longest character n-gram
     int minCount = 2;          // a term must occur in at least this many training texts
     int maxFeatures = 131072;  // keep at most this many terms (the most frequent)
+    // Read a letter as a letter: only its body counts (letter_body.h). Models trained
+    // before this setting existed read the whole text (false when the key is absent).
+    bool letterBody = true;
 
     QJsonObject toJson() const;
     static FeatureSettings fromJson(const QJsonObject &json);
