@@ -9,6 +9,12 @@ target_compile_options(clerk_settings INTERFACE
 target_compile_definitions(clerk_settings INTERFACE
   QT_NO_URL_CAST_FROM_STRING QT_NO_CAST_FROM_BYTEARRAY QT_USE_QSTRINGBUILDER QT_NO_KEYWORDS)
 
+# Clang checks the lock annotations of core/thread_annotations.h; a violation is an
+# error in every clang build (CI's sanitizer and fuzzer build is one), not a warning.
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  target_compile_options(clerk_settings INTERFACE -Wthread-safety -Werror=thread-safety)
+endif()
+
 if(CLERK_WERROR)
   target_compile_options(clerk_settings INTERFACE -Werror)
 endif()

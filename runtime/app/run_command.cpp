@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include "core/duration.h"
+#include "core/mutex.h"
 #include "engine/engine.h"
 #include "engine/record_source.h"
 #include "engine/worker_pool.h"
@@ -15,7 +16,6 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QMutex>
 #include <QSet>
 #include <QTemporaryDir>
 
@@ -75,7 +75,7 @@ public:
 
     void onStepFinished(const WorkItem &item, const bot::StepDefinition &step, const StepOutcome &outcome) override
     {
-        QMutexLocker lock(&m_mutex);
+        MutexLock lock(m_mutex);
         QString line = QStringLiteral("%1: %2").arg(step.id, toString(outcome.kind()));
         // A step whose `when` did not hold continues with {"skipped": true}: say so.
         if (outcome.kind() == StepOutcome::Kind::Continue && outcome.outputs().value(QStringLiteral("skipped")).toBool())
@@ -93,13 +93,13 @@ public:
 
     QStringList trace(qint64 itemId) const
     {
-        QMutexLocker lock(&m_mutex);
+        MutexLock lock(m_mutex);
         return m_trace.value(itemId);
     }
 
 private:
-    mutable QMutex m_mutex;
-    QHash<qint64, QStringList> m_trace;  // GUARDED_BY(m_mutex)
+    mutable Mutex m_mutex;
+    QHash<qint64, QStringList> m_trace CLERK_GUARDED_BY(m_mutex);
 };
 
 void drawProgress(int finished, int total, const QElapsedTimer &timer)

@@ -11,7 +11,7 @@ CircuitBreaker::CircuitBreaker(int failures, std::chrono::milliseconds coolDown,
 
 std::optional<std::chrono::milliseconds> CircuitBreaker::admit()
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     switch (m_state) {
     case State::Closed:
         return std::nullopt;
@@ -36,7 +36,7 @@ std::optional<std::chrono::milliseconds> CircuitBreaker::admit()
 
 void CircuitBreaker::recordSuccess()
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     m_state = State::Closed;
     m_failures = 0;
     m_trialInFlight = false;
@@ -44,7 +44,7 @@ void CircuitBreaker::recordSuccess()
 
 void CircuitBreaker::recordFailure()
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     ++m_failures;
     if (m_state == State::HalfOpen || m_failures >= m_threshold) {
         m_state = State::Open;
@@ -55,13 +55,13 @@ void CircuitBreaker::recordFailure()
 
 void CircuitBreaker::releaseTrial()
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     m_trialInFlight = false;
 }
 
 CircuitBreaker::State CircuitBreaker::state() const
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     return m_state;
 }
 

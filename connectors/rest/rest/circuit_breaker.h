@@ -12,8 +12,8 @@
 #pragma once
 
 #include "core/clock.h"
+#include "core/mutex.h"
 
-#include <QMutex>
 #include <chrono>
 #include <optional>
 
@@ -39,11 +39,11 @@ private:
     const int m_threshold;
     const std::chrono::milliseconds m_coolDown;
     const Clock &m_clock;
-    mutable QMutex m_mutex;
-    State m_state = State::Closed;   // GUARDED_BY(m_mutex)
-    int m_failures = 0;              // GUARDED_BY(m_mutex)
-    qint64 m_openedMs = 0;           // GUARDED_BY(m_mutex)
-    bool m_trialInFlight = false;    // GUARDED_BY(m_mutex)
+    mutable Mutex m_mutex;
+    State m_state CLERK_GUARDED_BY(m_mutex) = State::Closed;
+    int m_failures CLERK_GUARDED_BY(m_mutex) = 0;
+    qint64 m_openedMs CLERK_GUARDED_BY(m_mutex) = 0;
+    bool m_trialInFlight CLERK_GUARDED_BY(m_mutex) = false;
 };
 
 } // namespace clerk::rest

@@ -16,7 +16,7 @@ RateLimiter::RateLimiter(double perSecond, int burst, const Clock &clock)
 
 std::chrono::milliseconds RateLimiter::reserve()
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     const qint64 now = m_clock.nowMs();
     const qint64 elapsed = std::max<qint64>(0, now - m_updatedMs);
     m_tokens = std::min(m_burst, m_tokens + static_cast<double>(elapsed) * m_perSecond / 1000.0);

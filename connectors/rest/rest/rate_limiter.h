@@ -9,8 +9,8 @@
 #pragma once
 
 #include "core/clock.h"
+#include "core/mutex.h"
 
-#include <QMutex>
 #include <chrono>
 
 namespace clerk::rest {
@@ -25,9 +25,9 @@ private:
     const double m_perSecond;
     const double m_burst;
     const Clock &m_clock;
-    QMutex m_mutex;
-    double m_tokens;      // GUARDED_BY(m_mutex); negative: reservations waiting for refill
-    qint64 m_updatedMs;   // GUARDED_BY(m_mutex)
+    Mutex m_mutex;
+    double m_tokens CLERK_GUARDED_BY(m_mutex);  // negative: reservations waiting for refill
+    qint64 m_updatedMs CLERK_GUARDED_BY(m_mutex);
 };
 
 } // namespace clerk::rest

@@ -4,6 +4,7 @@
 #include "bot/template.h"
 #include "core/duration.h"
 #include "core/logging.h"
+#include "core/mutex.h"
 #include "rest/circuit_breaker.h"
 #include "rest/connector_kind.h"
 #include "rest/http_client.h"
@@ -15,7 +16,6 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QJsonDocument>
-#include <QMutex>
 #include <QRegularExpression>
 #include <QThread>
 #include <QUrl>
@@ -236,9 +236,9 @@ struct RestConnector::Private {
     std::unique_ptr<RateLimiter> limiter;
     std::unique_ptr<CircuitBreaker> breaker;
 
-    mutable QMutex tokenMutex;
-    mutable QByteArray token;        // GUARDED_BY(tokenMutex)
-    mutable qint64 tokenExpiresMs = 0;  // GUARDED_BY(tokenMutex)
+    mutable Mutex tokenMutex;
+    mutable QByteArray token CLERK_GUARDED_BY(tokenMutex);
+    mutable qint64 tokenExpiresMs CLERK_GUARDED_BY(tokenMutex) = 0;
 
     void pause(std::chrono::milliseconds delay) const
     {
@@ -247,7 +247,7 @@ struct RestConnector::Private {
     }
 
     std::expected<QByteArray, CallError> authorization(bool forceNewToken) const;
-    std::expected<QByteArray, CallError> fetchToken() const;
+    std::expected<QByteArray, CallError> fetchToken() const CLERK_REQUIRES(tokenMutex);
     // One request, with retries; a 2xx answer or the final error.
     std::expected<HttpResponse, CallError> exchange(const Operation &operation, const HttpRequest &request,
                                                     bool mayResend, std::chrono::steady_clock::time_point deadline) const;
@@ -346,7 +346,7 @@ std::expected<QByteArray, CallError> RestConnector::Private::authorization(bool 
         return value->toUtf8();
     }
     if (authType == QLatin1String("oauth2_client_credentials")) {
-        QMutexLocker lock(&tokenMutex);
+        MutexLock lock(tokenMutex);
         if (forceNewToken || token.isEmpty() || clock->nowMs() >= tokenExpiresMs) {
             const auto fresh = fetchToken();
             if (!fresh)
@@ -842,14 +842,14 @@ CallOutcome RestConnector::call(const QString &operationName, const QJsonObject 
 
 Result<std::shared_ptr<RestConnector>> sharedConnector(const bot::ConnectorDefinition &definition)
 {
-    static QMutex mutex;
-    static std::map<QByteArray, std::weak_ptr<RestConnector>> connectors;
+    static Mutex mutex;
+    static std::map<QByteArray, std::weak_ptr<RestConnector>> connectors CLERK_GUARDED_BY(mutex);
     QCryptographicHash hash(QCryptographicHash::Sha256);
     hash.addData(definition.name.toUtf8());
     hash.addData(QJsonDocument(definition.settings).toJson(QJsonDocument::Compact));
     const QByteArray key = hash.result();
 
-    QMutexLocker lock(&mutex);
+    MutexLock lock(mutex);
     if (auto existing = connectors[key].lock())
         return existing;
     auto created = RestConnector::create(definition);

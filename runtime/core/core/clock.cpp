@@ -20,19 +20,19 @@ ManualClock::ManualClock(QDateTime start)
 
 QDateTime ManualClock::now() const
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     return m_now;
 }
 
 void ManualClock::set(QDateTime time)
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     m_now = time.toUTC();
 }
 
 void ManualClock::advance(std::chrono::milliseconds by)
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     m_now = m_now.addMSecs(by.count());
 }
 

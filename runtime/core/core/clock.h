@@ -3,8 +3,9 @@
 // Thread-safety: SystemClock is stateless; ManualClock guards its time with a mutex.
 #pragma once
 
+#include "core/mutex.h"
+
 #include <QDateTime>
-#include <QMutex>
 #include <chrono>
 
 namespace clerk {
@@ -33,8 +34,8 @@ public:
     void advance(std::chrono::milliseconds by);
 
 private:
-    mutable QMutex m_mutex;
-    QDateTime m_now; // GUARDED_BY(m_mutex)
+    mutable Mutex m_mutex;
+    QDateTime m_now CLERK_GUARDED_BY(m_mutex);
 };
 
 } // namespace clerk

@@ -22,13 +22,13 @@
 #include "classify/category_classifier.h"
 #include "classify/model_files.h"
 #include "classify/selective_threshold.h"
+#include "core/mutex.h"
 
 #include <QDir>
 #include <QJsonArray>
 #include <QLoggingCategory>
 
 #include <algorithm>
-#include <mutex>
 
 namespace clerk::engine {
 
@@ -94,6 +94,7 @@ public:
         auto snapshot = load(*path);
         if (!snapshot)
             return fail(snapshot.error());
+        MutexLock lock(m_mutex);
         m_snapshot = std::move(*snapshot);
         return {};
     }
@@ -102,7 +103,7 @@ public:
     // be loaded leaves the one in use (and says so once per file).
     ClassifierSnapshot current() const
     {
-        std::lock_guard lock(m_mutex);
+        MutexLock lock(m_mutex);
         if (m_fixedModel.isEmpty()) {
             auto path = modelPath();
             if (path && *path != m_snapshot.modelPath && *path != m_refused) {
@@ -130,9 +131,9 @@ private:
     QString m_bot;
     QString m_step;
     QString m_fixedModel;
-    mutable std::mutex m_mutex;
-    mutable ClassifierSnapshot m_snapshot;
-    mutable QString m_refused;
+    mutable Mutex m_mutex;
+    mutable ClassifierSnapshot m_snapshot CLERK_GUARDED_BY(m_mutex);
+    mutable QString m_refused CLERK_GUARDED_BY(m_mutex);
 };
 
 // A deterministic share of items: the same item is always in or out of the sample.

@@ -4,7 +4,7 @@ namespace clerk::engine {
 
 void ConcurrencyLimits::setBots(const QList<bot::BotDefinition> &bots)
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     m_limits.clear();
     for (const bot::BotDefinition &bot : bots)
         m_limits.insert(bot.name, std::max(0, bot.concurrency));
@@ -39,13 +39,13 @@ std::optional<QStringList> ConcurrencyLimits::eligibleLocked(const QStringList &
 
 std::optional<QStringList> ConcurrencyLimits::eligibleBots(const QStringList &candidates) const
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     return eligibleLocked(candidates);
 }
 
 bool ConcurrencyLimits::acquire(const QString &bot)
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     if (atLimitLocked(bot))
         return false;
     ++m_running[bot];
@@ -54,7 +54,7 @@ bool ConcurrencyLimits::acquire(const QString &bot)
 
 void ConcurrencyLimits::release(const QString &bot)
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     auto it = m_running.find(bot);
     Q_ASSERT_X(it != m_running.end() && *it > 0, "ConcurrencyLimits::release", "release without acquire");
     if (it == m_running.end())
@@ -65,7 +65,7 @@ void ConcurrencyLimits::release(const QString &bot)
 
 Result<std::optional<WorkItem>> ConcurrencyLimits::leaseWithin(const QStringList &candidates, const LeaseFunction &lease)
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     const std::optional<QStringList> eligible = eligibleLocked(candidates);
     if (!eligible)
         return std::optional<WorkItem>();
@@ -77,7 +77,7 @@ Result<std::optional<WorkItem>> ConcurrencyLimits::leaseWithin(const QStringList
 
 int ConcurrencyLimits::running(const QString &bot) const
 {
-    QMutexLocker lock(&m_mutex);
+    MutexLock lock(m_mutex);
     return m_running.value(bot, 0);
 }
 

@@ -29,10 +29,10 @@
 
 #include "bot/bot_definition.h"
 #include "core/error.h"
+#include "core/mutex.h"
 #include "core/work_item.h"
 
 #include <QHash>
-#include <QMutex>
 #include <QStringList>
 #include <functional>
 #include <optional>
@@ -71,12 +71,12 @@ public:
     int running(const QString &bot) const;
 
 private:
-    std::optional<QStringList> eligibleLocked(const QStringList &candidates) const;
-    bool atLimitLocked(const QString &bot) const;
+    std::optional<QStringList> eligibleLocked(const QStringList &candidates) const CLERK_REQUIRES(m_mutex);
+    bool atLimitLocked(const QString &bot) const CLERK_REQUIRES(m_mutex);
 
-    mutable QMutex m_mutex;
-    QHash<QString, int> m_limits;   // GUARDED_BY(m_mutex); bot name -> limit (> 0), or 0 for none
-    QHash<QString, int> m_running;  // GUARDED_BY(m_mutex)
+    mutable Mutex m_mutex;
+    QHash<QString, int> m_limits CLERK_GUARDED_BY(m_mutex);   // bot name -> limit (> 0), or 0 for none
+    QHash<QString, int> m_running CLERK_GUARDED_BY(m_mutex);
 };
 
 } // namespace clerk::engine

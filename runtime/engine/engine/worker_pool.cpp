@@ -22,7 +22,7 @@ void WorkerPool::setBots(const QList<bot::BotDefinition> &bots)
     // Limits first: a worker that sees the new set must find its limits in place.
     m_limits.setBots(bots);
     {
-        std::lock_guard lock(m_mutex);
+        MutexLock lock(m_mutex);
         m_bots = bots;
         ++m_generation;
     }
@@ -31,7 +31,7 @@ void WorkerPool::setBots(const QList<bot::BotDefinition> &bots)
 
 QList<bot::BotDefinition> WorkerPool::bots() const
 {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     return m_bots;
 }
 
@@ -50,10 +50,10 @@ void WorkerPool::start()
 void WorkerPool::notifyWork()
 {
     {
-        std::lock_guard lock(m_mutex);
+        MutexLock lock(m_mutex);
         ++m_epoch;
     }
-    m_changed.notify_all();
+    m_changed.notifyAll();
 }
 
 void WorkerPool::stop()
@@ -64,8 +64,8 @@ void WorkerPool::stop()
 
 bool WorkerPool::waitForWorkers(std::chrono::milliseconds timeout)
 {
-    std::unique_lock lock(m_mutex);
-    return m_changed.wait_for(lock, timeout, [this] { return m_running == 0; });
+    MutexLock lock(m_mutex);
+    return m_changed.waitFor(m_mutex, timeout, [this] { return m_running == 0; });
 }
 
 int WorkerPool::busyWorkers() const
@@ -80,7 +80,7 @@ int WorkerPool::busyWorkers() const
 
 QString WorkerPool::problem() const
 {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     return m_problem;
 }
 
@@ -94,20 +94,23 @@ void WorkerPool::join()
 
 quint64 WorkerPool::workEpoch() const
 {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     return m_epoch;
 }
 
 void WorkerPool::waitForWork(quint64 seen)
 {
-    std::unique_lock lock(m_mutex);
-    m_changed.wait_for(lock, m_options.idleWait, [&] { return m_epoch != seen || m_stopping; });
+    MutexLock lock(m_mutex);
+    m_changed.waitFor(m_mutex, m_options.idleWait, [&] {
+        m_mutex.assertHeld();
+        return m_epoch != seen || m_stopping;
+    });
 }
 
 void WorkerPool::finish(const QString &problem)
 {
     {
-        std::lock_guard lock(m_mutex);
+        MutexLock lock(m_mutex);
         if (!problem.isEmpty() && m_problem.isEmpty())
             m_problem = problem;
         if (!problem.isEmpty())
@@ -115,7 +118,7 @@ void WorkerPool::finish(const QString &problem)
         --m_running;
         ++m_epoch;
     }
-    m_changed.notify_all();
+    m_changed.notifyAll();
 }
 
 void WorkerPool::work(int index, Worker &self)
@@ -142,14 +145,14 @@ void WorkerPool::work(int index, Worker &self)
     finish(ran ? QString() : ran.error().toString());
 }
 
-QString WorkerPool::workUntilStopped(Engine &engine, store::WorkStore &store, Worker &self)
+QString WorkerPool::workUntilStopped(Engine &engine, store::WorkQueue &queue, Worker &self)
 {
     int generation = -1;
     QStringList names;
     while (!m_stopping) {
         std::optional<QList<bot::BotDefinition>> replaced;
         {
-            std::lock_guard lock(m_mutex);
+            MutexLock lock(m_mutex);
             if (generation != m_generation) {
                 generation = m_generation;
                 replaced = m_bots;
@@ -168,7 +171,7 @@ QString WorkerPool::workUntilStopped(Engine &engine, store::WorkStore &store, Wo
         // Only among the bots below their concurrency limit; the leased item counts
         // against its bot's limit until it leaves this worker.
         auto leased = m_limits.leaseWithin(names, [&](const QStringList &eligible) {
-            return store.leaseNext(engine.workerId(), m_options.engine.leaseFor, eligible);
+            return queue.leaseNext(engine.workerId(), m_options.engine.leaseFor, eligible);
         });
         if (!leased)
             return leased.error().toString();

@@ -34,6 +34,7 @@
 #pragma once
 
 #include "bot/bot_definition.h"
+#include "core/mutex.h"
 #include "engine/concurrency_limits.h"
 #include "engine/engine.h"
 #include "engine/step_registry.h"
@@ -42,9 +43,7 @@
 #include <QString>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -110,7 +109,7 @@ private:
         std::atomic<bool> busy{false};
     };
     void work(int index, Worker &self);
-    QString workUntilStopped(Engine &engine, store::WorkStore &store, Worker &self);
+    QString workUntilStopped(Engine &engine, store::WorkQueue &queue, Worker &self);
     void finish(const QString &problem);
     quint64 workEpoch() const;
     void waitForWork(quint64 seen);
@@ -122,12 +121,12 @@ private:
     std::atomic<bool> m_stopping{false};
     std::atomic<int> m_running{0};
 
-    mutable std::mutex m_mutex;
-    std::condition_variable m_changed;    // m_epoch moved, m_running dropped, or stop()
-    quint64 m_epoch = 0;                  // GUARDED_BY(m_mutex); moves on each notifyWork()
-    QList<bot::BotDefinition> m_bots;     // GUARDED_BY(m_mutex)
-    int m_generation = 0;                 // GUARDED_BY(m_mutex); moves on each setBots()
-    QString m_problem;                    // GUARDED_BY(m_mutex)
+    mutable Mutex m_mutex;
+    CondVar m_changed;  // m_epoch moved, m_running dropped, or stop()
+    quint64 m_epoch CLERK_GUARDED_BY(m_mutex) = 0;     // moves on each notifyWork()
+    QList<bot::BotDefinition> m_bots CLERK_GUARDED_BY(m_mutex);
+    int m_generation CLERK_GUARDED_BY(m_mutex) = 0;    // moves on each setBots()
+    QString m_problem CLERK_GUARDED_BY(m_mutex);
 };
 
 } // namespace clerk::engine

@@ -112,7 +112,7 @@ bool Service::publish()
     }
     m_pool->setBots(bots);
     {
-        std::lock_guard lock(m_mutex);
+        MutexLock lock(m_mutex);
         ++m_generation;
     }
     return !bots.isEmpty();
@@ -184,7 +184,7 @@ QString Service::problem() const
 {
     if (QString worker = m_pool->problem(); !worker.isEmpty())
         return worker;
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     return m_schedulerProblem;
 }
 
@@ -195,10 +195,10 @@ StopReport Service::stop(std::chrono::milliseconds timeout)
     waited.start();
     m_pool->waitForWorkers(timeout);
     {
-        std::unique_lock lock(m_mutex);
+        MutexLock lock(m_mutex);
         const auto left = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(0),
                                                               timeout - std::chrono::milliseconds(waited.elapsed()));
-        m_schedulerWake.wait_for(lock, left, [this] { return !m_schedulerRunning; });
+        m_schedulerWake.waitFor(m_mutex, left, [this] { return !m_schedulerRunning; });
     }
     StopReport report;
     if (m_pool->runningWorkers() > 0)
@@ -217,16 +217,19 @@ StopReport Service::stop(std::chrono::milliseconds timeout)
 void Service::wakeScheduler()
 {
     {
-        std::lock_guard lock(m_mutex);
+        MutexLock lock(m_mutex);
         ++m_schedulerEpoch;
     }
-    m_schedulerWake.notify_all();
+    m_schedulerWake.notifyAll();
 }
 
 void Service::waitForScheduler(quint64 seen, std::chrono::milliseconds timeout)
 {
-    std::unique_lock lock(m_mutex);
-    m_schedulerWake.wait_for(lock, timeout, [&] { return m_schedulerEpoch != seen || isStopping(); });
+    MutexLock lock(m_mutex);
+    m_schedulerWake.waitFor(m_mutex, timeout, [&] {
+        m_mutex.assertHeld();
+        return m_schedulerEpoch != seen || isStopping();
+    });
 }
 
 // The scheduler's thread: fires due triggers (cron, every, watched folders, source polls,
@@ -236,15 +239,15 @@ void Service::runScheduler()
 {
     const auto finished = qScopeGuard([this] {
         {
-            std::lock_guard lock(m_mutex);
+            MutexLock lock(m_mutex);
             m_schedulerRunning = false;
         }
-        m_schedulerWake.notify_all();
+        m_schedulerWake.notifyAll();
     });
     auto store = store::openWorkStore(m_options.storeLocation);
     if (!store) {
         {
-            std::lock_guard lock(m_mutex);
+            MutexLock lock(m_mutex);
             m_schedulerProblem = QStringLiteral("scheduler: ") + store.error().toString();
         }
         m_stopping = true;
@@ -263,7 +266,7 @@ void Service::runScheduler()
     while (!isStopping()) {
         quint64 seen = 0;
         {
-            std::lock_guard lock(m_mutex);
+            MutexLock lock(m_mutex);
             seen = m_schedulerEpoch;
         }
         tickScheduler(scheduler, scheduled, generation);
@@ -292,7 +295,7 @@ void Service::tickScheduler(scheduler::Scheduler &scheduler, QStringList &schedu
 {
     int current = 0;
     {
-        std::lock_guard lock(m_mutex);
+        MutexLock lock(m_mutex);
         current = m_generation;
     }
     if (generation != current) {

@@ -33,6 +33,7 @@
 
 #include "bot/bot_definition.h"
 #include "core/error.h"
+#include "core/mutex.h"
 #include "engine/engine.h"
 #include "engine/step_registry.h"
 #include "engine/worker_pool.h"
@@ -46,10 +47,8 @@
 #include <QTimer>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -152,11 +151,11 @@ private:
     std::atomic<bool> m_schedulerRunning{false};
     std::thread m_schedulerThread;
 
-    mutable std::mutex m_mutex;
-    std::condition_variable m_schedulerWake;
-    quint64 m_schedulerEpoch = 0;  // GUARDED_BY(m_mutex); moves to wake the scheduler
-    int m_generation = 0;          // GUARDED_BY(m_mutex); moves with each publish()
-    QString m_schedulerProblem;    // GUARDED_BY(m_mutex)
+    mutable Mutex m_mutex;
+    CondVar m_schedulerWake;
+    quint64 m_schedulerEpoch CLERK_GUARDED_BY(m_mutex) = 0;  // moves to wake the scheduler
+    int m_generation CLERK_GUARDED_BY(m_mutex) = 0;          // moves with each publish()
+    QString m_schedulerProblem CLERK_GUARDED_BY(m_mutex);
 
     QFileSystemWatcher m_folders;
     QTimer m_stopCheck;
