@@ -31,7 +31,7 @@ milliseconds retryDelay(const bot::RetryPolicy &policy, int attempt, millisecond
     return std::max(milliseconds(static_cast<qint64>(jittered)), floor);
 }
 
-Engine::Engine(store::WorkStore &store, const StepRegistry &registry, EngineOptions options, const Clock &clock)
+Engine::Engine(EngineStore store, const StepRegistry &registry, EngineOptions options, const Clock &clock)
     : m_store(store), m_registry(registry), m_options(std::move(options)), m_clock(clock)
 {
     if (m_options.workerId.isEmpty())
@@ -63,7 +63,7 @@ Status Engine::addBot(const bot::BotDefinition &bot)
     auto loaded = instantiate(bot);
     if (!loaded)
         return fail(loaded.error());
-    if (auto saved = m_store.saveDefinition(bot.name, bot.version, bot.digest, bot.sourceText, bot.baseDir); !saved)
+    if (auto saved = m_store.work.saveDefinition(bot.name, bot.version, bot.digest, bot.sourceText, bot.baseDir); !saved)
         return saved;
     m_bots.insert(bot.digest, std::make_shared<LoadedBot>(std::move(*loaded)));
     return {};
@@ -73,7 +73,7 @@ Result<const Engine::LoadedBot *> Engine::loadedBot(const QString &digest)
 {
     if (auto it = m_bots.constFind(digest); it != m_bots.constEnd())
         return it->get();
-    auto stored = m_store.definition(digest);
+    auto stored = m_store.work.definition(digest);
     if (!stored)
         return fail(stored.error());
     const bot::BotLoad load = bot::loadBotText(stored->source, QStringLiteral("stored bot %1").arg(digest.left(12)),
@@ -94,7 +94,7 @@ Result<const Engine::LoadedBot *> Engine::loadedBot(const QString &digest)
 
 Result<store::Decision> Engine::checkAnswer(const store::ExceptionItem &question, store::Decision answer)
 {
-    auto item = m_store.item(question.itemId);
+    auto item = m_store.work.item(question.itemId);
     if (!item)
         return fail(item.error());
     auto loaded = loadedBot(item->definitionDigest);
@@ -121,14 +121,14 @@ Result<store::EnqueueResult> Engine::submit(const bot::BotDefinition &bot, const
     if (auto added = addBot(bot); !added)
         return fail(added.error());
     store::NewItem item{bot.name, bot.version, bot.digest, sourceRef, payload, priority.value_or(bot.priority)};
-    return m_store.enqueue(item);
+    return m_store.work.enqueue(item);
 }
 
 Result<int> Engine::runUntilIdle(const QStringList &bots)
 {
     int taken = 0;
     for (;;) {
-        auto leased = m_store.leaseNext(m_options.workerId, m_options.leaseFor, bots);
+        auto leased = m_store.work.leaseNext(m_options.workerId, m_options.leaseFor, bots);
         if (!leased)
             return fail(leased.error());
         if (!leased->has_value())
@@ -197,7 +197,7 @@ Result<ItemState> Engine::runLeased(WorkItem item)
     auto loaded = loadedBot(item.definitionDigest);
     if (!loaded) {
         const QString reason = QStringLiteral("cannot load the bot definition: %1").arg(loaded.error().toString());
-        if (auto failed = m_store.failItem(item.id, owner, reason); !failed)
+        if (auto failed = m_store.work.failItem(item.id, owner, reason); !failed)
             return fail(failed.error());
         return stop(item, ItemState::Failed, reason);
     }
@@ -208,7 +208,7 @@ Result<ItemState> Engine::runLeased(WorkItem item)
     // is stopped here, so one poisonous document cannot block a worker forever.
     if (item.attempts > definition.retry.maxAttempts) {
         const QString reason = QStringLiteral("gave up after %1 attempts; last: %2").arg(item.attempts).arg(item.lastError);
-        if (auto failed = m_store.failItem(item.id, owner, reason); !failed)
+        if (auto failed = m_store.work.failItem(item.id, owner, reason); !failed)
             return fail(failed.error());
         return stop(item, ItemState::Failed, reason);
     }
@@ -224,15 +224,15 @@ Result<ItemState> Engine::runLeased(WorkItem item)
     for (int index = item.stepCursor; index < stepCount; ++index) {
         const bot::StepDefinition &step = definition.steps.at(index);
         if (steady_clock::now() - lastRenewal > renewEvery) {
-            if (auto renewed = m_store.renewLease(item.id, owner, m_options.leaseFor); !renewed)
+            if (auto renewed = m_store.work.renewLease(item.id, owner, m_options.leaseFor); !renewed)
                 return fail(renewed.error());
             lastRenewal = steady_clock::now();
         }
 
         StepContext ctx(item, definition, index, m_options.dryRun,
-                        [this, &item, index](const QString &key) { return m_store.beginAction(key, item.id, index); },
-                        [this](const QString &key) { return m_store.finishAction(key); },
-                        [this](const QString &key) { return m_store.abandonAction(key); });
+                        [this, &item, index](const QString &key) { return m_store.outbox.beginAction(key, item.id, index); },
+                        [this](const QString &key) { return m_store.outbox.finishAction(key); },
+                        [this](const QString &key) { return m_store.outbox.abandonAction(key); });
         ctx.setExtraIntakeRoots(m_options.intakeRoots);
         const milliseconds timeLimit = step.timeLimit > 0ms ? step.timeLimit : definition.stepTimeLimit;
         if (timeLimit > 0ms)
@@ -255,7 +255,7 @@ Result<ItemState> Engine::runLeased(WorkItem item)
         switch (outcome.kind()) {
         case StepOutcome::Kind::Continue: {
             const bool last = index + 1 == stepCount;
-            if (auto done = m_store.completeStep(item.id, owner, index, step.id, outcome.outputs(), last); !done)
+            if (auto done = m_store.work.completeStep(item.id, owner, index, step.id, outcome.outputs(), last); !done)
                 return fail(done.error());
             item.stepOutputs.insert(step.id, outcome.outputs());
             item.stepCursor = index + 1;
@@ -273,7 +273,7 @@ Result<ItemState> Engine::runLeased(WorkItem item)
             if (team.isEmpty())
                 team = definition.exceptionTeam.isEmpty() ? definition.ownerTeam : definition.exceptionTeam;
             const QDateTime due = m_clock.now().addMSecs(definition.exceptionSla.count());
-            auto handed = m_store.handToPerson(item.id, owner, index, step.id, request, team, due);
+            auto handed = m_store.work.handToPerson(item.id, owner, index, step.id, request, team, due);
             if (!handed)
                 return fail(handed.error());
             qCInfo(lcEngine).noquote() << "item" << item.id << "bot" << definition.name << "step" << step.id
@@ -285,13 +285,13 @@ Result<ItemState> Engine::runLeased(WorkItem item)
                                             : QStringLiteral("step %1: %2").arg(step.id, outcome.reason());
             if (item.attempts >= definition.retry.maxAttempts) {
                 const QString final = QStringLiteral("gave up after %1 retries; %2").arg(item.attempts).arg(reason);
-                if (auto failed = m_store.failItem(item.id, owner, final); !failed)
+                if (auto failed = m_store.work.failItem(item.id, owner, final); !failed)
                     return fail(failed.error());
                 qCWarning(lcEngine).noquote() << "item" << item.id << "bot" << definition.name << "failed:" << final;
                 return stop(item, ItemState::Failed, final);
             }
             const milliseconds delay = retryDelay(definition.retry, item.attempts, outcome.delay());
-            if (auto retry = m_store.scheduleRetry(item.id, owner, m_clock.now().addMSecs(delay.count()), reason); !retry)
+            if (auto retry = m_store.work.scheduleRetry(item.id, owner, m_clock.now().addMSecs(delay.count()), reason); !retry)
                 return fail(retry.error());
             qCInfo(lcEngine).noquote() << "item" << item.id << "bot" << definition.name << "will retry in"
                                        << delay.count() << "ms:" << reason;
@@ -299,7 +299,7 @@ Result<ItemState> Engine::runLeased(WorkItem item)
         }
         case StepOutcome::Kind::Fail: {
             const QString reason = QStringLiteral("step %1: %2").arg(step.id, outcome.reason());
-            if (auto failed = m_store.failItem(item.id, owner, reason); !failed)
+            if (auto failed = m_store.work.failItem(item.id, owner, reason); !failed)
                 return fail(failed.error());
             qCWarning(lcEngine).noquote() << "item" << item.id << "bot" << definition.name << "failed:" << reason;
             return stop(item, ItemState::Failed, reason);
@@ -307,7 +307,7 @@ Result<ItemState> Engine::runLeased(WorkItem item)
         }
     }
     // The cursor was already past the last step (e.g. a person answered the last step).
-    if (auto done = m_store.finishItem(item.id, owner); !done)
+    if (auto done = m_store.work.finishItem(item.id, owner); !done)
         return fail(done.error());
     return stop(item, ItemState::Done, {});
 }

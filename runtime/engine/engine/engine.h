@@ -11,8 +11,8 @@
 // with jitter, until the bot's retry limit, then failed; fail -> failed, visible, with
 // its reason. Items whose lease expired (their worker died) are taken over by leaseNext.
 //
-// Thread-safety: an Engine belongs to one thread, like the WorkStore it is given. Run
-// several workers by giving each thread its own WorkStore and Engine.
+// Thread-safety: an Engine belongs to one thread, like the store it is given. Run
+// several workers by giving each thread its own store connection and Engine.
 #pragma once
 
 #include "bot/bot_definition.h"
@@ -20,10 +20,13 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "engine/step_registry.h"
-#include "store/work_store.h"
+#include "store/exception_queue.h"
+#include "store/outbox.h"
+#include "store/work_queue.h"
 
 #include <QHash>
 #include <chrono>
+#include <concepts>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -69,9 +72,24 @@ std::chrono::milliseconds retryDelay(const bot::RetryPolicy &policy, int attempt
 // EngineOptions::workerId defaults to.
 QString defaultWorkerId();
 
+// The roles of the store an Engine uses: the work queue (items, their bot files, leases,
+// steps' outputs, hand-overs to people) and the outbox (action keys, so side effects act
+// once). Made from any store that plays both (a store::WorkStore does).
+struct EngineStore {
+    template <typename Store>
+        requires std::derived_from<Store, store::WorkQueue> && std::derived_from<Store, store::Outbox>
+    EngineStore(Store &store)  // NOLINT(google-explicit-constructor): a store is an EngineStore
+        : work(store), outbox(store)
+    {
+    }
+
+    store::WorkQueue &work;
+    store::Outbox &outbox;
+};
+
 class Engine {
 public:
-    Engine(store::WorkStore &store, const StepRegistry &registry, EngineOptions options = {},
+    Engine(EngineStore store, const StepRegistry &registry, EngineOptions options = {},
            const Clock &clock = SystemClock::instance());
     ~Engine();
 
@@ -97,7 +115,7 @@ public:
 
     // Checks a person's answer to exception item `question` by the rules of the step that
     // asked it (Step::checkAnswer), with the bot file the item runs with. Call it before
-    // WorkStore::resolve and record what it returns. InvalidArgument, with a message for
+    // ExceptionQueue::resolve and record what it returns. InvalidArgument, with a message for
     // the person, when the step refuses the answer; the store's errors, or
     // InvalidArgument/Corrupt when the item's bot definition no longer loads.
     Result<store::Decision> checkAnswer(const store::ExceptionItem &question, store::Decision answer);
@@ -112,7 +130,7 @@ private:
     StepOutcome runStep(const LoadedBot &bot, int index, StepContext &ctx) const;
     Result<ItemState> stop(const WorkItem &item, ItemState state, const QString &reason);
 
-    store::WorkStore &m_store;
+    EngineStore m_store;
     const StepRegistry &m_registry;
     EngineOptions m_options;
     const Clock &m_clock;

@@ -31,7 +31,7 @@
 #include "core/error.h"
 #include "core/step_outcome.h"
 #include "core/work_item.h"
-#include "store/work_store.h"
+#include "store/exception_queue.h"
 
 #include <QDeadlineTimer>
 #include <QJsonObject>
