@@ -3,12 +3,10 @@
 #pragma once
 
 #include "bot/bot_loader.h"
-#include "core/clock.h"
 #include "engine/engine.h"
-#include "store/work_store.h"
+#include "temporary_store.h"
 #include "test_support.h"
 
-#include <QTemporaryDir>
 #include <gtest/gtest.h>
 
 namespace clerk::testing {
@@ -22,21 +20,10 @@ inline bot::BotDefinition loadBot(const QString &yaml, const bot::StepCatalog &c
     return load.bot.value_or(bot::BotDefinition{});
 }
 
-class EngineFixture : public ::testing::Test {
+// The engine suites' store starts on Monday 2 March 2026, 09:00 UTC.
+class EngineFixture : public TemporaryStoreTest {
 protected:
-    void SetUp() override
-    {
-        ASSERT_TRUE(m_dir.isValid());
-        auto opened = store::openWorkStore(m_dir.filePath(QStringLiteral("work.db")), m_clock);
-        ASSERT_OK(opened);
-        m_store = std::move(*opened);
-    }
-
-    QString path(const QString &name) const { return m_dir.filePath(name); }
-
-    ManualClock m_clock{QDateTime(QDate(2026, 3, 2), QTime(9, 0), Qt::UTC)};
-    QTemporaryDir m_dir;
-    std::unique_ptr<store::WorkStore> m_store;
+    EngineFixture() : TemporaryStoreTest(QDateTime(QDate(2026, 3, 2), QTime(9, 0), Qt::UTC)) {}
 };
 
 } // namespace clerk::testing

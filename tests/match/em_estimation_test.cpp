@@ -1,4 +1,5 @@
 #include "match/em_estimation.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 

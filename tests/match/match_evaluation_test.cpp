@@ -1,4 +1,5 @@
 #include "match/match_evaluation.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,6 @@
 #include "match/match_model.h"
 #include "match/match_settings.h"
+#include "test_support.h"
 
 #include <QJsonArray>
 #include <QJsonObject>

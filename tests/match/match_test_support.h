@@ -3,17 +3,11 @@
 // with the errors forms carry (typos, swapped day and month, missing values).
 #pragma once
 
+#include "test_support.h"
+
 #include <QString>
 #include <QStringList>
-#include <ostream>
 #include <random>
-
-QT_BEGIN_NAMESPACE
-inline void PrintTo(const QString &text, std::ostream *out)
-{
-    *out << '"' << text.toStdString() << '"';
-}
-QT_END_NAMESPACE
 
 namespace clerk::testing {
 

@@ -3,11 +3,9 @@
 #pragma once
 
 #include "bot/bot_definition.h"
-#include "core/clock.h"
-#include "store/work_store.h"
+#include "temporary_store.h"
 #include "test_support.h"
 
-#include <QTemporaryDir>
 #include <gtest/gtest.h>
 
 namespace clerk::report::testing {
@@ -18,15 +16,9 @@ inline QDateTime startTime()
     return QDateTime(QDate(2026, 11, 23), QTime(9, 0), Qt::UTC);
 }
 
-class ReportStoreTest : public ::testing::Test {
+class ReportStoreTest : public clerk::testing::TemporaryStoreTest {
 protected:
-    void SetUp() override
-    {
-        ASSERT_TRUE(m_dir.isValid());
-        auto opened = store::openWorkStore(m_dir.filePath(QStringLiteral("clerk.db")), m_clock);
-        ASSERT_OK(opened);
-        m_store = std::move(*opened);
-    }
+    ReportStoreTest() : TemporaryStoreTest(startTime()) {}
 
     // Enqueues an item and leases it (the only runnable one).
     qint64 start(const QString &ref, const QString &bot)
@@ -67,10 +59,6 @@ protected:
     {
         EXPECT_TRUE(m_store->failItem(start(ref, bot), QStringLiteral("w"), QStringLiteral("broken")).has_value());
     }
-
-    QTemporaryDir m_dir;
-    ManualClock m_clock{startTime()};
-    std::unique_ptr<store::WorkStore> m_store;
 };
 
 inline bot::BotDefinition botNamed(const QString &name, double manualMinutes, bool shadow = false)

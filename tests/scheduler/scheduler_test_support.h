@@ -5,13 +5,11 @@
 #include "test_support.h"
 
 #include "bot/bot_loader.h"
-#include "core/clock.h"
 #include "engine/engine.h"
 #include "engine/step_registry.h"
 #include "scheduler/scheduler.h"
-#include "store/work_store.h"
+#include "temporary_store.h"
 
-#include <QTemporaryDir>
 #include <gtest/gtest.h>
 
 namespace clerk::scheduler::testing {
@@ -21,14 +19,15 @@ inline QDateTime utc(const char *text)
     return QDateTime::fromString(QString::fromLatin1(text), Qt::ISODate).toUTC();
 }
 
-class SchedulerFixture : public ::testing::Test {
+class SchedulerFixture : public clerk::testing::TemporaryStoreTest {
 protected:
+    SchedulerFixture() : TemporaryStoreTest(utc("2026-03-02T06:00:00Z")) {}
+
     void SetUp() override
     {
-        ASSERT_TRUE(m_dir.isValid());
-        auto opened = store::openWorkStore(m_dir.filePath(QStringLiteral("work.db")), m_clock);
-        ASSERT_OK(opened);
-        m_store = std::move(*opened);
+        TemporaryStoreTest::SetUp();
+        if (HasFatalFailure())
+            return;
         engine::EngineOptions options;
         options.workerId = QStringLiteral("worker-1");
         m_engine = std::make_unique<engine::Engine>(*m_store, m_registry, options, m_clock);
@@ -90,10 +89,7 @@ protected:
         return refs;
     }
 
-    QTemporaryDir m_dir;
-    ManualClock m_clock{utc("2026-03-02T06:00:00Z")};
     engine::StepRegistry m_registry = engine::StepRegistry::builtIn();
-    std::unique_ptr<store::WorkStore> m_store;
     std::unique_ptr<engine::Engine> m_engine;
 };
 

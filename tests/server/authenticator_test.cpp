@@ -5,10 +5,9 @@
 #include "server/api_server.h"
 #include "server/authenticator.h"
 #include "server/password.h"
-#include "store/work_store.h"
+#include "temporary_store.h"
 
 #include <QLoggingCategory>
-#include <QTemporaryDir>
 #include <gtest/gtest.h>
 
 using namespace std::chrono_literals;
@@ -42,13 +41,15 @@ TEST(PasswordTest, TokensAreRandomAndStoredAsDigests)
     EXPECT_FALSE(constantTimeEquals("abc", "abcd"));
 }
 
-class AuthenticatorTest : public ::testing::Test {
+class AuthenticatorTest : public clerk::testing::TemporaryStoreTest {
 protected:
+    AuthenticatorTest() : TemporaryStoreTest(QDateTime(QDate(2026, 11, 23), QTime(9, 0), Qt::UTC)) {}
+
     void SetUp() override
     {
-        auto opened = store::openWorkStore(m_dir.filePath(QStringLiteral("clerk.db")), m_clock);
-        ASSERT_TRUE(opened.has_value());
-        m_store = std::move(*opened);
+        TemporaryStoreTest::SetUp();
+        if (HasFatalFailure())
+            return;
         ASSERT_TRUE(m_store->saveUser({.name = QStringLiteral("alice"), .team = QStringLiteral("post-room"),
                                        .passwordHash = *hashPassword(QStringLiteral("correct horse battery"))},
                                       QStringLiteral("test")));
@@ -61,10 +62,6 @@ protected:
         request.headers.insert("cookie", "other=1; clerk_session=" + value.toLatin1());
         return request;
     }
-
-    QTemporaryDir m_dir;
-    ManualClock m_clock{QDateTime(QDate(2026, 11, 23), QTime(9, 0), Qt::UTC)};
-    std::unique_ptr<store::WorkStore> m_store;
 };
 
 TEST_F(AuthenticatorTest, ASessionWorksUntilItIsIdleTooLong)

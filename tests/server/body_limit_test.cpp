@@ -2,6 +2,7 @@
 // at a time, as a slow client would send it), and the PageCache's byte-bounded LRU.
 #include "server/body_limit_p.h"
 #include "server/page_cache.h"
+#include "test_support.h"
 
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
