@@ -19,5 +19,7 @@ int schemaCommand(const QStringList &arguments);
 int stepsCommand(const QStringList &arguments);
 int trainCommand(const QStringList &arguments);
 int evalCommand(const QStringList &arguments);
+int modelCommand(const QStringList &arguments);
+int learnCommand(const QStringList &arguments);
 
 } // namespace clerk::app

@@ -35,6 +35,9 @@ const char kUsage[] =
     "  steps                   list the step types and their parameters (Markdown)\n"
     "  train BOT --examples .. train the bot's category model from labelled examples\n"
     "  eval BOT --examples ... accuracy, confusion matrix, and straight-through rate per threshold\n"
+    "  learn BOT               learn from people's answers: train a challenger, promote it if better\n"
+    "  model list|promote|rollback BOT\n"
+    "                          the versions of a bot's model, and which one is in use\n"
     "\n"
     "Options for every command:\n"
     "  --db PATH    the work database (default: $CLERK_DB, else ~/.local/share/clerk/clerk.db)\n"
@@ -117,6 +120,10 @@ int main(int argc, char **argv)
         return trainCommand(rest);
     if (command == QLatin1String("eval"))
         return evalCommand(rest);
+    if (command == QLatin1String("learn"))
+        return learnCommand(rest);
+    if (command == QLatin1String("model"))
+        return modelCommand(rest);
 
     err() << "clerk: unknown command '" << command << "'. Run 'clerk --help' for the list.\n";
     err().flush();
