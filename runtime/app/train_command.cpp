@@ -35,6 +35,15 @@ struct ClassifierCommandOptions {
     QCommandLineOption step{QStringLiteral("step"),
                             QStringLiteral("The id of the classify step (needed when the bot has several)."),
                             QStringLiteral("id")};
+
+    // The common options, these two and the bot file.
+    void addTo(QCommandLineParser &parser, const CommonOptions &common) const
+    {
+        common.addTo(parser);
+        parser.addOption(examples);
+        parser.addOption(step);
+        parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
+    }
 };
 
 // The bot and its classify step, or a message on stderr and nullopt.
@@ -191,10 +200,8 @@ int trainCommand(const QStringList &arguments)
         "<bot name>.<step id>.model.latest at it; the step uses the latest model unless its `model`\n"
         "param names a file. Example categories must be categories the step lists."));
     CommonOptions common;
-    common.addTo(parser);
     ClassifierCommandOptions options;
-    parser.addOption(options.examples);
-    parser.addOption(options.step);
+    options.addTo(parser, common);
     QCommandLineOption cost(QStringLiteral("c"), QStringLiteral("liblinear's C (default 4): higher fits the examples more closely."),
                             QStringLiteral("number"), QStringLiteral("4"));
     QCommandLineOption folds(QStringLiteral("folds"),
@@ -210,7 +217,6 @@ int trainCommand(const QStringList &arguments)
     parser.addOption(folds);
     parser.addOption(balanced);
     parser.addOption(fromQueue);
-    parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
     int exitCode = ExitOk;
     if (!parseCommand(parser, arguments, exitCode))
         return exitCode;
@@ -469,10 +475,8 @@ int evalCommand(const QStringList &arguments)
         "(its model and its keyword/pattern rules): accuracy, macro-F1, the confusion matrix, and for\n"
         "each confidence threshold the share of items decided without a person and their precision."));
     CommonOptions common;
-    common.addTo(parser);
     ClassifierCommandOptions options;
-    parser.addOption(options.examples);
-    parser.addOption(options.step);
+    options.addTo(parser, common);
     QCommandLineOption modelOption(QStringLiteral("model"),
                                    QStringLiteral("The model file to measure (default: the step's model)."),
                                    QStringLiteral("file"));
@@ -486,7 +490,6 @@ int evalCommand(const QStringList &arguments)
     parser.addOption(modelOption);
     parser.addOption(target);
     parser.addOption(predictions);
-    parser.addPositionalArgument(QStringLiteral("bot"), QStringLiteral("The bot file."), QStringLiteral("BOT"));
     int exitCode = ExitOk;
     if (!parseCommand(parser, arguments, exitCode)) {
         if (help && exitCode == ExitOk) {
