@@ -91,6 +91,27 @@ TEST(ClassifierModelTest, ReasonsNameTheDrivingTerms)
         EXPECT_FALSE(reason.contains(QStringLiteral("school"))) << reason.toStdString();
 }
 
+TEST(ClassifierModelTest, ReasonsOfTheGeneratedLettersAreWordsAPersonRecognises)
+{
+    // Every test letter: no number, no stop word, and no character fragment beside words.
+    const QStringList stopWords{QStringLiteral("we"), QStringLiteral("the"), QStringLiteral("and"), QStringLiteral("i"),
+                                QStringLiteral("my"), QStringLiteral("to"), QStringLiteral("of"), QStringLiteral("please"),
+                                QStringLiteral("thank"), QStringLiteral("dear"), QStringLiteral("yours")};
+    const auto examples = letters(QStringLiteral("test.csv"));
+    ASSERT_FALSE(examples.isEmpty());
+    for (const LabelledText &letter : examples) {
+        const ModelPrediction prediction = trainedModel().predict(letter.text);
+        const QString shown = prediction.reasons.join(QStringLiteral(", "));
+        ASSERT_FALSE(prediction.reasons.isEmpty()) << letter.text.toStdString();
+        for (const QString &reason : prediction.reasons) {
+            EXPECT_FALSE(reason.contains(QLatin1Char('0'))) << shown.toStdString();
+            EXPECT_FALSE(reason.contains(QStringLiteral("…"))) << shown.toStdString();
+            for (const QString &word : reason.split(QLatin1Char(' ')))
+                EXPECT_FALSE(stopWords.contains(word)) << shown.toStdString();
+        }
+    }
+}
+
 TEST(ClassifierModelTest, ProbabilitiesMatchLiblinearsOwnPrediction)
 {
     // Trains liblinear directly on the same vectors and compares predict_probability

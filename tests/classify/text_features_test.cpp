@@ -44,6 +44,32 @@ TEST(TextFeaturesTest, ReadableTermsShowWhereAFragmentSits)
     EXPECT_EQ(readableTerm(QStringLiteral("c:tho")), QStringLiteral("…tho…"));
 }
 
+TEST(TextFeaturesTest, ReadableTermsLeaveOutWhatAPersonWouldNotRecognise)
+{
+    const struct {
+        const char *term;
+        const char *expected;
+    } cases[] = {
+        {"w:pothole road", "pothole road"},
+        {"w:pothole", "pothole"},
+        {"w:0000", ""},
+        {"w:we", ""},
+        {"w:the", ""},
+        {"w:thanks", ""},
+        {"w:the road", ""},
+        {"w:road 00", ""},
+        {"w:x", ""},
+        {"w:a0", ""},
+        {"c: 000 ", ""},
+        {"c:00", ""},
+        {"c: the ", ""},
+        {"c: pot ", "pot"},
+        {"c: th", "th…"},
+    };
+    for (const auto &c : cases)
+        EXPECT_EQ(readableTerm(QString::fromUtf8(c.term)), QString::fromUtf8(c.expected)) << c.term;
+}
+
 TEST(TextFeaturesTest, VocabularyKeepsFrequentTermsAndVectorsAreUnitLength)
 {
     FeatureSettings settings;

@@ -298,15 +298,20 @@ ModelPrediction ClassifierModel::predict(const QString &text, int reasonCount) c
             contributions.append({contribution, f.index});
     }
     std::sort(contributions.begin(), contributions.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
+    // Reasons are words a person recognises; character fragments stand in only when no
+    // word drove the decision (a text of one unusual word, or OCR residue).
     QStringList fragments;
     for (const auto &[contribution, index] : contributions) {
+        if (prediction.reasons.size() >= reasonCount)
+            break;
         const QString &term = m_vocabulary.term(index);
+        const QString readable = readableTerm(term);
         QStringList &list = isWordTerm(term) ? prediction.reasons : fragments;
-        if (list.size() < reasonCount)
-            list.append(readableTerm(term));
+        if (!readable.isEmpty() && list.size() < reasonCount && !list.contains(readable))
+            list.append(readable);
     }
-    while (prediction.reasons.size() < reasonCount && !fragments.isEmpty())
-        prediction.reasons.append(fragments.takeFirst());
+    if (prediction.reasons.isEmpty())
+        prediction.reasons = fragments;
     return prediction;
 }
 

@@ -73,14 +73,61 @@ QStringList extractTerms(const QString &text, const FeatureSettings &settings)
     return terms;
 }
 
+namespace {
+
+// Words that carry no meaning a person could check a decision by: they are in nearly
+// every letter, whatever it is about.
+bool isStopWord(const QString &word)
+{
+    static const QSet<QString> stopWords{
+        QStringLiteral("a"),      QStringLiteral("about"),  QStringLiteral("am"),     QStringLiteral("an"),
+        QStringLiteral("and"),    QStringLiteral("are"),    QStringLiteral("as"),     QStringLiteral("at"),
+        QStringLiteral("be"),     QStringLiteral("been"),   QStringLiteral("but"),    QStringLiteral("by"),
+        QStringLiteral("can"),    QStringLiteral("could"),  QStringLiteral("dear"),   QStringLiteral("do"),
+        QStringLiteral("for"),    QStringLiteral("from"),   QStringLiteral("had"),    QStringLiteral("has"),
+        QStringLiteral("have"),   QStringLiteral("he"),     QStringLiteral("her"),    QStringLiteral("his"),
+        QStringLiteral("i"),      QStringLiteral("if"),     QStringLiteral("in"),     QStringLiteral("is"),
+        QStringLiteral("it"),     QStringLiteral("its"),    QStringLiteral("madam"),  QStringLiteral("many"),
+        QStringLiteral("me"),     QStringLiteral("my"),     QStringLiteral("no"),     QStringLiteral("not"),
+        QStringLiteral("of"),     QStringLiteral("on"),     QStringLiteral("or"),     QStringLiteral("our"),
+        QStringLiteral("please"), QStringLiteral("regards"), QStringLiteral("she"),   QStringLiteral("sincerely"),
+        QStringLiteral("sir"),    QStringLiteral("so"),     QStringLiteral("thank"),  QStringLiteral("thanks"),
+        QStringLiteral("that"),   QStringLiteral("the"),    QStringLiteral("their"),  QStringLiteral("them"),
+        QStringLiteral("there"),  QStringLiteral("they"),   QStringLiteral("this"),   QStringLiteral("to"),
+        QStringLiteral("us"),     QStringLiteral("was"),    QStringLiteral("we"),     QStringLiteral("were"),
+        QStringLiteral("what"),   QStringLiteral("when"),   QStringLiteral("which"),  QStringLiteral("who"),
+        QStringLiteral("will"),   QStringLiteral("with"),   QStringLiteral("would"),  QStringLiteral("you"),
+        QStringLiteral("your"),   QStringLiteral("yours"),
+    };
+    return stopWords.contains(word);
+}
+
+// True for a word a person would recognise as saying something: letters only (digits are
+// all '0' after normalisation, so "a00" no longer reads as the letter's "A12"), longer
+// than one letter, and not a stop word.
+bool isTellingWord(const QString &word)
+{
+    if (word.size() < 2 || isStopWord(word))
+        return false;
+    return std::all_of(word.cbegin(), word.cend(), [](QChar c) { return c.isLetter(); });
+}
+
+}  // namespace
+
 QString readableTerm(const QString &term)
 {
-    if (isWordTerm(term))
-        return term.mid(2);
+    if (isWordTerm(term)) {
+        const QString words = term.mid(2);
+        const QStringList parts = words.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        return !parts.isEmpty() && std::all_of(parts.cbegin(), parts.cend(), isTellingWord) ? words : QString();
+    }
     QString gram = term.mid(2);
     const bool starts = gram.startsWith(QLatin1Char(' '));
     const bool ends = gram.endsWith(QLatin1Char(' '));
     gram = gram.trimmed();
+    // A fragment that is a whole word is read as that word; one without letters says nothing.
+    if ((starts && ends && !isTellingWord(gram)) || std::none_of(gram.cbegin(), gram.cend(), [](QChar c) { return c.isLetter(); }))
+        return QString();
     return (starts ? QString() : QStringLiteral("…")) + gram + (ends ? QString() : QStringLiteral("…"));
 }
 

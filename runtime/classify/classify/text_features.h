@@ -41,6 +41,9 @@ QString normaliseText(const QString &text);
 QStringList extractTerms(const QString &text, const FeatureSettings &settings);
 
 // A readable form of a term for reasons: "w:blue badge" -> "blue badge", "c: pot" -> "pot…".
+// Empty for a term a person would not recognise as a reason: a word or word pair with a
+// stop word ("we", "the road"), a number ("0000") or a single letter in it, and a fragment
+// without letters.
 QString readableTerm(const QString &term);
 // True for word terms (readable as they are).
 inline bool isWordTerm(const QString &term) { return term.startsWith(QLatin1String("w:")); }
