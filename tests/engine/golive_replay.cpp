@@ -258,6 +258,30 @@ int main(int argc, char **argv)
     std::printf("people: %d letters, %.0f minutes; trainings %d, promotions %d, %.1f s per training\n", total.asked,
                 total.asked * minutes, trainings, promotions, trainings ? trainingMs / 1000.0 / trainings : 0.0);
 
+    // How sure the last challenger's out-of-fold scores on the answers are, slice by
+    // slice: the accuracy of the most confident 10 %, 20 %, ... of the answers.
+    const QString newest = classify::nextModelPath(definition.baseDir, definition.name, stepId);
+    const int lastVersion = newest.section(QStringLiteral(".v"), -1).toInt() - 1;
+    if (lastVersion >= 1) {
+        auto last = classify::ClassifierModel::load(newest.section(QStringLiteral(".v"), 0, -2) + QStringLiteral(".v%1").arg(lastVersion));
+        if (last) {
+            const QJsonObject learned = last->learned();
+            std::printf("last challenger: %d answers, out-of-fold accuracy on them %.3f, threshold %s, lower bound %.3f\n",
+                        learned.value(QStringLiteral("answers")).toInt(),
+                        learned.value(QStringLiteral("answers_accuracy")).toDouble(),
+                        qPrintable(learned.value(QStringLiteral("threshold")).isDouble()
+                                       ? QString::number(learned.value(QStringLiteral("threshold")).toDouble(), 'f', 4)
+                                       : QStringLiteral("none")),
+                        learned.value(QStringLiteral("lower_bound")).toDouble());
+            for (const QJsonValue &point : learned.value(QStringLiteral("coverage")).toArray()) {
+                const QJsonObject p = point.toObject();
+                std::printf("  most confident %3.0f%% of answers: %.1f%% right (confidence >= %.4f)\n",
+                            100 * p.value(QStringLiteral("share")).toDouble(), 100 * p.value(QStringLiteral("precision")).toDouble(),
+                            p.value(QStringLiteral("confidence")).toDouble());
+            }
+        }
+    }
+
     if (parser.isSet(holdoutOption)) {
         const QString latest = classify::latestModelPath(definition.baseDir, definition.name, stepId).value_or(QString());
         auto model = classify::ClassifierModel::load(latest);

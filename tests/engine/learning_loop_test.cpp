@@ -163,6 +163,13 @@ TEST_F(LearningLoopTest, AChallengerThatIsNoBetterIsKeptButNotPromoted)
     auto refused = m_store->botEvents(QStringLiteral("post"), {QStringLiteral("model_refused")}, QDateTime());
     ASSERT_OK(refused);
     EXPECT_EQ(refused->size(), 1);
+
+    // A refused challenger is not retrained until `every` more answers arrive.
+    for (int i = 100; i < 130; ++i)
+        post(engine, definition, i);
+    auto waiting = engine::learnOnce(*m_store, *m_store, *m_store, definition, QStringLiteral("topic"), QStringLiteral("test"));
+    ASSERT_OK(waiting);
+    EXPECT_FALSE(waiting->trained) << waiting->reason.toStdString();
 }
 
 TEST_F(LearningLoopTest, QualityChecksSendSureLettersToAPersonBlind)

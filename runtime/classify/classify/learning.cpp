@@ -1,8 +1,31 @@
 #include "classify/learning.h"
 
+#include <QJsonArray>
+
 #include <algorithm>
 
 namespace clerk::classify {
+
+namespace {
+
+// What the answers say could go through: for the most confident 10 %, 20 %, ... 90 % of
+// them (out of fold), the lowest confidence among them and the share right. Figures for
+// people deciding on a target; the thresholds themselves come from the proof.
+QJsonArray coverageCurve(QList<ScoredAnswer> scored)
+{
+    std::stable_sort(scored.begin(), scored.end(), [](const ScoredAnswer &a, const ScoredAnswer &b) { return a.confidence > b.confidence; });
+    QJsonArray curve;
+    for (int tenth = 1; tenth <= 9 && !scored.isEmpty(); ++tenth) {
+        const qsizetype n = std::max<qsizetype>(1, scored.size() * tenth / 10);
+        const qsizetype right = std::count_if(scored.begin(), scored.begin() + n, [](const ScoredAnswer &a) { return a.correct; });
+        curve.append(QJsonObject{{QStringLiteral("share"), tenth / 10.0},
+                                 {QStringLiteral("confidence"), scored[n - 1].confidence},
+                                 {QStringLiteral("precision"), static_cast<double>(right) / static_cast<double>(n)}});
+    }
+    return curve;
+}
+
+} // namespace
 
 Result<Challenger> trainChallenger(const QList<LabelledText> &examples, const QList<LabelledText> &answers,
                                    const LearningOptions &options)
@@ -33,6 +56,7 @@ Result<Challenger> trainChallenger(const QList<LabelledText> &examples, const QL
     learned.insert(QStringLiteral("answer_weight"), options.answerWeight);
     learned.insert(QStringLiteral("answers_accuracy"), challenger.accuracy);
     learned.insert(QStringLiteral("answers_needed"), static_cast<double>(answersNeeded(options.targetPrecision, options.confidence)));
+    learned.insert(QStringLiteral("coverage"), coverageCurve(challenger.scored));
     challenger.model.setLearned(learned);
     return challenger;
 }

@@ -171,8 +171,19 @@ Result<LearningOutcome> learnOnce(store::ExceptionQueue &exceptions, store::Work
     outcome.answers = answers->size();
     const qsizetype seen = champion ? champion->info().value(QStringLiteral("answers_from_people")).toInt() : 0;
     outcome.newAnswers = std::max<qsizetype>(0, answers->size() - seen);
-    if (!force && outcome.newAnswers < settings->every) {
-        outcome.reason = QStringLiteral("%1 new answers; a challenger is trained after %2").arg(outcome.newAnswers).arg(settings->every);
+    // The last challenger, promoted or not, counts: a refused one is not retried until
+    // `every` more answers have arrived.
+    auto trained = events.botEvents(bot.name, {QStringLiteral("model_promoted"), QStringLiteral("model_refused")}, {});
+    if (!trained)
+        return fail(trained.error());
+    qsizetype lastTrained = seen;
+    for (const store::Event &event : *trained) {
+        if (event.detail.value(QStringLiteral("step")).toString() == stepId && event.detail.contains(QStringLiteral("answers")))
+            lastTrained = static_cast<qsizetype>(event.detail.value(QStringLiteral("answers")).toDouble());
+    }
+    const qsizetype sinceLast = std::max<qsizetype>(0, answers->size() - lastTrained);
+    if (!force && sinceLast < settings->every) {
+        outcome.reason = QStringLiteral("%1 answers since the last challenger; one is trained after %2").arg(sinceLast).arg(settings->every);
         return outcome;
     }
 
