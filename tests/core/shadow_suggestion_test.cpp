@@ -74,3 +74,19 @@ TEST(ShadowSuggestionTest, LeavesOutWhatCannotBeCounted)
         EXPECT_FALSE(ShadowSuggestion::readFrom(evidenceFrom(evidence)).has_value()) << evidence;
     }
 }
+
+TEST(ShadowSuggestionTest, AQualityCheckIsMarkedBesideACountableSuggestion)
+{
+    const struct {
+        const char *evidence;
+        bool check;
+    } cases[] = {
+        {R"({"quality_check": true, "blind": true, "suggestion": {"choice": "a", "confidence": 0.97}})", true},
+        {R"({"quality_check": false, "suggestion": {"choice": "a", "confidence": 0.97}})", false},
+        {R"({"quality_check": "yes", "suggestion": {"choice": "a", "confidence": 0.97}})", false},
+        {R"({"quality_check": true})", false},                                    // nothing to check against
+        {R"({"suggestion": {"choice": "a", "confidence": 0.97}})", false},         // a shadow trial's
+    };
+    for (const auto &c : cases)
+        EXPECT_EQ(ShadowSuggestion::isQualityCheck(evidenceFrom(c.evidence)), c.check) << c.evidence;
+}

@@ -1,6 +1,7 @@
 // The figures operations staff watch, on both backends: per bot and London day, per bot
 // over a window, since the database began (with the arrival-to-done histogram), each
-// team's exception queue, and the answers of a shadow-mode trial.
+// team's exception queue, the answers of a shadow-mode trial, and live precision from
+// quality checks.
 #include "store/work_store.h"
 
 #include "store_test_support.h"
@@ -348,10 +349,13 @@ TEST_P(WorkStoreFiguresTest, SuggestionsOfItemsOpenedBeforeVersionEightAreFlagge
     answer(QStringLiteral("f2"), {});
     answer(QStringLiteral("f3"), mentionsOnly);
 
-    // Back to version 7: no flag column, no version 8.
+    // Back to version 7: no flag columns, no version 8 or 9.
     m_store.reset();
     {
         testing::RawConnection raw(location());
+        ASSERT_TRUE(raw.exec(QStringLiteral("DROP INDEX exception_items_quality_check")));
+        ASSERT_TRUE(raw.exec(QStringLiteral("ALTER TABLE exception_items DROP COLUMN quality_check")));
+        ASSERT_TRUE(raw.exec(QStringLiteral("DELETE FROM schema_version WHERE version = 9")));
         ASSERT_TRUE(raw.exec(QStringLiteral("DROP INDEX exception_items_suggested")));
         ASSERT_TRUE(raw.exec(QStringLiteral("ALTER TABLE exception_items DROP COLUMN suggested")));
         ASSERT_TRUE(raw.exec(QStringLiteral("DELETE FROM schema_version WHERE version = 8")));
@@ -362,7 +366,7 @@ TEST_P(WorkStoreFiguresTest, SuggestionsOfItemsOpenedBeforeVersionEightAreFlagge
         testing::RawConnection raw(location());
         // The text search flags the item that only mentions the word too; the codec drops it.
         EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE suggested = 1")).toInt(), 2);
-        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 8);
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 9);
     }
     auto answers = m_store->shadowAnswers(kForms, {});
     ASSERT_TRUE(isOk(answers));
@@ -385,6 +389,133 @@ TEST_P(WorkStoreFiguresTest, OnlyItemsOpenedWithACountableSuggestionAreFlagged)
     testing::RawConnection raw(location());
     EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE suggested = 1")).toInt(), 1);
     EXPECT_EQ(raw.scalar(QStringLiteral("SELECT id FROM exception_items WHERE suggested = 1")).toLongLong(), counted);
+}
+
+// Evidence of a quality check: the bot's hidden answer `choice`.
+QJsonObject qualityCheck(const QString &choice, double confidence = 0.97)
+{
+    return {{QStringLiteral("quality_check"), true},
+            {QStringLiteral("blind"), true},
+            {QStringLiteral("suggestion"),
+             QJsonObject{{QStringLiteral("choice"), choice}, {QStringLiteral("confidence"), confidence}}}};
+}
+
+TEST_P(WorkStoreFiguresTest, LivePrecisionCountsAnsweredQualityChecksPerBotAndCategory)
+{
+    // Asks (a category field besides the choices), answers, and lets the item finish.
+    const auto answer = [&](const QString &ref, const QJsonObject &evidence, const Decision &decision,
+                            const QString &bot = kForms) {
+        const qint64 id = start(ref, bot);
+        const HumanRequest request{.reason = QStringLiteral("quality check"),
+                                   .evidence = evidence,
+                                   .choices = {{QStringLiteral("a"), QStringLiteral("A"), {}},
+                                               {QStringLiteral("b"), QStringLiteral("B"), {}}},
+                                   .fields = {QStringLiteral("category")}};
+        auto opened = m_store->handToPerson(id, QStringLiteral("w"), 0, QStringLiteral("classify"), request,
+                                            QStringLiteral("post-room"), {});
+        EXPECT_TRUE(isOk(opened));
+        EXPECT_TRUE(isOk(m_store->resolve(*opened, decision)));
+        EXPECT_EQ(lease(QStringLiteral("w"), {bot}), id);
+        EXPECT_TRUE(isOk(m_store->completeStep(id, QStringLiteral("w"), 1, QStringLiteral("last"), {}, true)));
+    };
+    const Decision choseA{.actor = QStringLiteral("alice"), .choice = QStringLiteral("a")};
+    const Decision choseB{.actor = QStringLiteral("alice"), .choice = QStringLiteral("b")};
+    const Decision typedB{.actor = QStringLiteral("alice"), .fields = {{QStringLiteral("category"), QStringLiteral("b")}}};
+    answer(QStringLiteral("f1"), qualityCheck(QStringLiteral("a")), choseA);
+    answer(QStringLiteral("f2"), qualityCheck(QStringLiteral("a")), choseA);
+    answer(QStringLiteral("f3"), qualityCheck(QStringLiteral("a")), choseB);   // the bot was wrong
+    answer(QStringLiteral("f4"), qualityCheck(QStringLiteral("b")), typedB);   // typed, not picked
+    // Not quality checks: a shadow trial's suggestion, and the check flag without one.
+    QJsonObject shadow = qualityCheck(QStringLiteral("a"));
+    shadow.remove(QStringLiteral("quality_check"));
+    answer(QStringLiteral("f5"), shadow, choseB);
+    answer(QStringLiteral("f6"), {{QStringLiteral("quality_check"), true}}, choseB);
+    // Not answered: rejected, and still open.
+    ASSERT_TRUE(isOk(m_store->reject(askPerson(start(QStringLiteral("f7"), kForms), QStringLiteral("post-room"),
+                                               qualityCheck(QStringLiteral("a"))),
+                                     QStringLiteral("alice"), QStringLiteral("spam"))));
+    askPerson(start(QStringLiteral("f8"), kForms), QStringLiteral("post-room"), qualityCheck(QStringLiteral("b")));
+    m_clock.advance(1h);
+    const QDateTime later = m_clock.now();
+    answer(QStringLiteral("f9"), qualityCheck(QStringLiteral("a")), choseA);
+    answer(QStringLiteral("p1"), qualityCheck(QStringLiteral("b")), choseB, kPost);
+
+    auto all = m_store->livePrecision({}, {});
+    ASSERT_TRUE(isOk(all));
+    ASSERT_EQ(all->size(), 5);
+    const auto expectRow = [](const LivePrecision &row, const QString &bot, const QString &category, qint64 checks,
+                              qint64 right) {
+        EXPECT_EQ(row.bot, bot);
+        EXPECT_EQ(row.category, category);
+        EXPECT_EQ(row.checks, checks) << category.toStdString();
+        EXPECT_EQ(row.right, right) << category.toStdString();
+        ASSERT_TRUE(row.precision().has_value());
+        EXPECT_DOUBLE_EQ(*row.precision(), double(right) / double(checks));
+    };
+    expectRow(all->at(0), kForms, QString(), 5, 4);
+    expectRow(all->at(1), kForms, QStringLiteral("a"), 4, 3);
+    expectRow(all->at(2), kForms, QStringLiteral("b"), 1, 1);
+    expectRow(all->at(3), kPost, QString(), 1, 1);
+    expectRow(all->at(4), kPost, QStringLiteral("b"), 1, 1);
+    // One-sided 90% Clopper-Pearson bounds (by the binomial tail, worked out separately).
+    EXPECT_NEAR(all->at(0).lowerBound, 0.4161096, 1e-6);
+    EXPECT_NEAR(all->at(0).upperBound, 0.9791484, 1e-6);
+    EXPECT_NEAR(all->at(1).lowerBound, 0.3204606, 1e-6);
+    EXPECT_NEAR(all->at(1).upperBound, 0.9740037, 1e-6);
+    EXPECT_NEAR(all->at(2).lowerBound, 0.1, 1e-12);      // 1 of 1: 0.1^(1/1)
+    EXPECT_DOUBLE_EQ(all->at(2).upperBound, 1.0);
+
+    auto forms = m_store->livePrecision(kForms, later);
+    ASSERT_TRUE(isOk(forms));
+    ASSERT_EQ(forms->size(), 2);
+    expectRow(forms->at(0), kForms, QString(), 1, 1);
+    expectRow(forms->at(1), kForms, QStringLiteral("a"), 1, 1);
+
+    auto none = m_store->livePrecision(QStringLiteral("no-such-bot"), {});
+    ASSERT_TRUE(isOk(none));
+    EXPECT_TRUE(none->isEmpty());
+
+    auto answered = m_store->answersPerStep();
+    ASSERT_TRUE(isOk(answered));
+    // Rejected (f7) and open (f8) questions are no answers.
+    ASSERT_EQ(answered->size(), 2);
+    EXPECT_EQ(answered->at(0).bot, kForms);
+    EXPECT_EQ(answered->at(0).stepId, QStringLiteral("classify"));
+    EXPECT_EQ(answered->at(0).answered, 7);
+    EXPECT_EQ(answered->at(1).bot, kPost);
+    EXPECT_EQ(answered->at(1).answered, 1);
+}
+
+TEST_P(WorkStoreFiguresTest, QualityChecksOfItemsOpenedBeforeVersionNineAreFlaggedByTheMigration)
+{
+    const qint64 check = askPerson(start(QStringLiteral("f1"), kForms), QStringLiteral("post-room"),
+                                   qualityCheck(QStringLiteral("a")));
+    askPerson(start(QStringLiteral("f2"), kForms), QStringLiteral("post-room"),
+              {{QStringLiteral("suggestion"), QJsonObject{{QStringLiteral("choice"), QStringLiteral("a")},
+                                                          {QStringLiteral("confidence"), 0.5}}}});
+    ASSERT_TRUE(isOk(m_store->resolve(check, {.actor = QStringLiteral("alice"), .choice = QStringLiteral("b")})));
+
+    m_store.reset();
+    {
+        testing::RawConnection raw(location());
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT id FROM exception_items WHERE quality_check = 1")).toLongLong(), check);
+        ASSERT_TRUE(raw.exec(QStringLiteral("DROP INDEX exception_items_quality_check")));
+        ASSERT_TRUE(raw.exec(QStringLiteral("ALTER TABLE exception_items DROP COLUMN quality_check")));
+        ASSERT_TRUE(raw.exec(QStringLiteral("DELETE FROM schema_version WHERE version = 9")));
+    }
+    m_store = open();
+    ASSERT_NE(m_store, nullptr);
+    {
+        testing::RawConnection raw(location());
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE quality_check = 1")).toInt(), 1);
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 9);
+    }
+    auto live = m_store->livePrecision(kForms, {});
+    ASSERT_TRUE(isOk(live));
+    ASSERT_EQ(live->size(), 2);
+    EXPECT_EQ(live->first().checks, 1);
+    EXPECT_EQ(live->first().right, 0);
+    EXPECT_EQ(live->first().lowerBound, 0.0);
 }
 
 TEST_P(WorkStoreFiguresTest, LatestDefinitionsAreEachBotsNewestFile)

@@ -33,4 +33,14 @@ std::optional<ShadowSuggestion> ShadowSuggestion::readFrom(const QJsonObject &ev
                             confidence.toDouble(), object.value(QStringLiteral("outputs")).toObject()};
 }
 
+QString ShadowSuggestion::qualityCheckKey()
+{
+    return QStringLiteral("quality_check");
+}
+
+bool ShadowSuggestion::isQualityCheck(const QJsonObject &evidence)
+{
+    return evidence.value(qualityCheckKey()).toBool(false) && readFrom(evidence).has_value();
+}
+
 } // namespace clerk

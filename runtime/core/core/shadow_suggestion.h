@@ -9,6 +9,10 @@
 //   {"choice": <the offered choice that agrees with the bot, "" without a guess>,
 //    "confidence": <0..1>, "outputs": {<what the step would have output>}}
 //
+// A quality check (a sure decision of a learning step sent to a person blind, to measure
+// live precision) holds a suggestion too, and beside it "quality_check": true; the store
+// flags those items when it opens them and counts their answers as live precision.
+//
 // Thread-safety: a value type; the functions use nothing but their arguments.
 #pragma once
 
@@ -33,6 +37,13 @@ struct ShadowSuggestion {
     // counted: no object under key(), a choice missing or null, or a confidence that is
     // not a number. A choice written as a number reads as its text ("2").
     static std::optional<ShadowSuggestion> readFrom(const QJsonObject &evidence);
+
+    // The evidence key that marks a quality check ("quality_check").
+    static QString qualityCheckKey();
+
+    // Whether `evidence` is a quality check's: qualityCheckKey() true beside a suggestion
+    // readFrom() can count.
+    static bool isQualityCheck(const QJsonObject &evidence);
 };
 
 } // namespace clerk

@@ -102,6 +102,33 @@ struct ShadowAnswer {
     QString answered{};           // the choice the person made
 };
 
+// Live precision, from quality checks: sure decisions of a learning step sent to a person
+// blind (core/shadow_suggestion.h). A check is right when the bot's hidden answer equals
+// the person's (the decision's choice, else its "category" field). Bounds are one-sided
+// Clopper-Pearson bounds at kLivePrecisionConfidence (core/binomial.h).
+inline constexpr double kLivePrecisionConfidence = 0.9;
+struct LivePrecision {
+    QString bot{};
+    QString category{};       // the bot's (hidden) answer; empty: every check of the bot
+    qint64 checks = 0;        // answered quality checks
+    qint64 right = 0;
+    double lowerBound = 0;    // 0 without checks
+    double upperBound = 1;    // 1 without checks
+
+    // right / checks; nullopt without checks.
+    std::optional<double> precision() const
+    {
+        return checks > 0 ? std::optional<double>(double(right) / double(checks)) : std::nullopt;
+    }
+};
+
+// How many of a step's questions people have answered (resolved exception items).
+struct StepAnswers {
+    QString bot{};
+    QString stepId{};
+    qint64 answered = 0;
+};
+
 class Figures {
 public:
     virtual ~Figures() = default;
@@ -127,6 +154,15 @@ public:
     // evidence holds "suggestion": {"choice": ..., "confidence": 0..1} and whose decision
     // has a choice; others are left out. By exception id.
     virtual Result<QList<ShadowAnswer>> shadowAnswers(const QString &bot, const QDateTime &since) = 0;
+    // Live precision of `bot` (empty: every bot) from the quality checks answered at or
+    // after `since` (invalid: all): per bot, its row over every category first (category
+    // empty), then one per category the bot answered, by category. Bots without an
+    // answered check are left out. Found by the quality_check flag set when the exception
+    // item is opened (schema version 9); a rejected check is no answer.
+    virtual Result<QList<LivePrecision>> livePrecision(const QString &bot, const QDateTime &since) = 0;
+    // Resolved exception items per bot and step, by bot then step: how many answers a
+    // learning step has had.
+    virtual Result<QList<StepAnswers>> answersPerStep() = 0;
     // Each bot's newest stored definition (the one stored last), by bot: where reports find a
     // bot's manual_minutes when no bot file is given.
     virtual Result<QList<StoredDefinitionRef>> latestDefinitions() = 0;

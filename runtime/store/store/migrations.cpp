@@ -197,7 +197,7 @@ void appendPeopleAndOrder(QList<Migration> &steps, const SqlDialect &dialect)
     steps.append(sixth);
 }
 
-// Version 7 on: token expiry and pruning, flagged shadow suggestions.
+// Version 7 on: token expiry and pruning, flagged shadow suggestions and quality checks.
 void appendLaterSteps(QList<Migration> &steps, const SqlDialect &dialect)
 {
     // Version 7: API tokens expire and can be revoked; slowing down guessing counts failures
@@ -234,6 +234,21 @@ void appendLaterSteps(QList<Migration> &steps, const SqlDialect &dialect)
     for (const QString &sql : v8)
         eighth.statements.append(forDialect(sql, dialect));
     steps.append(eighth);
+
+    // Version 9: quality checks (a learning step's sure decisions sent to a person blind)
+    // are flagged when they are opened, for the live precision figures. Items opened
+    // before are flagged here by a search of the evidence's text, once (Qt writes JSON
+    // compact); their evidence is still read with the codec when they are counted.
+    Migration ninth{9, QStringLiteral("quality checks flagged"), {}};
+    const QStringList v9 = {
+        QStringLiteral("ALTER TABLE exception_items ADD COLUMN quality_check INTEGER NOT NULL DEFAULT 0"),
+        QStringLiteral("UPDATE exception_items SET quality_check = 1"
+                       " WHERE suggested = 1 AND evidence LIKE '%\"quality_check\":true%'"),
+        QStringLiteral("CREATE INDEX exception_items_quality_check ON exception_items (bot, id) WHERE quality_check = 1"),
+    };
+    for (const QString &sql : v9)
+        ninth.statements.append(forDialect(sql, dialect));
+    steps.append(ninth);
 }
 
 // Every step, in order; step N at index N - 1.

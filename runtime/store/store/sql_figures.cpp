@@ -14,6 +14,7 @@
 //    window (two a year for Europe/London).
 #include "store/sql_work_store_p.h"
 
+#include "core/binomial.h"
 #include "core/shadow_suggestion.h"
 #include "store/sql_rows_p.h"
 
@@ -327,6 +328,79 @@ Result<QList<ShadowAnswer>> SqlWorkStore::shadowAnswers(const QString &bot, cons
             continue;
         answers.append(ShadowAnswer{query->value(0).toLongLong(), suggestion->confidence, suggestion->choice, answered});
     }
+    return answers;
+}
+
+Result<QList<LivePrecision>> SqlWorkStore::livePrecision(const QString &bot, const QDateTime &since)
+{
+    // Quality checks are a small sample (qa_sample of the sure decisions), so their
+    // evidence is read here through the codec rather than counted in SQL.
+    QString sql = QStringLiteral("SELECT bot, evidence, decision FROM exception_items"
+                                 " WHERE quality_check = 1 AND state = 'resolved'");
+    QList<QVariant> binds;
+    if (!bot.isEmpty()) {
+        sql += QStringLiteral(" AND bot = ?");
+        binds.append(bot);
+    }
+    if (since.isValid()) {
+        sql += QStringLiteral(" AND decided_at >= ?");
+        binds.append(since.toMSecsSinceEpoch());
+    }
+    auto query = run(sql, binds);
+    if (!query)
+        return fail(query.error());
+    QList<LivePrecision> rows;
+    const auto rowFor = [&rows](const QString &rowBot, const QString &category) -> LivePrecision & {
+        for (LivePrecision &row : rows) {
+            if (row.bot == rowBot && row.category == category)
+                return row;
+        }
+        rows.append(LivePrecision{.bot = rowBot, .category = category});
+        return rows.last();
+    };
+    while (query->next()) {
+        const auto suggestion = ShadowSuggestion::readFrom(objectFrom(query->value(1)));
+        // A check is a sure decision, so it always has a category; one without is no check.
+        if (!suggestion || suggestion->choice.isEmpty())
+            continue;
+        // The person's answer: the choice picked, else the category typed.
+        const QJsonObject decision = objectFrom(query->value(2));
+        QString answered = decision.value(QStringLiteral("choice")).toString().trimmed();
+        if (answered.isEmpty()) {
+            answered = decision.value(QStringLiteral("fields")).toObject().value(QStringLiteral("category"))
+                           .toString().trimmed();
+        }
+        if (answered.isEmpty())
+            continue;
+        const QString rowBot = query->value(0).toString();
+        const bool right = suggestion->choice == answered;
+        // One at a time: adding a row may move the others.
+        for (const QString &category : {QString(), suggestion->choice}) {
+            LivePrecision &row = rowFor(rowBot, category);
+            ++row.checks;
+            row.right += right ? 1 : 0;
+        }
+    }
+    for (LivePrecision &row : rows) {
+        row.lowerBound = clopperPearsonLower(row.right, row.checks, kLivePrecisionConfidence);
+        row.upperBound = clopperPearsonUpper(row.right, row.checks, kLivePrecisionConfidence);
+    }
+    // A bot's row over every category (empty) sorts before its categories.
+    std::sort(rows.begin(), rows.end(), [](const LivePrecision &a, const LivePrecision &b) {
+        return a.bot != b.bot ? a.bot < b.bot : a.category < b.category;
+    });
+    return rows;
+}
+
+Result<QList<StepAnswers>> SqlWorkStore::answersPerStep()
+{
+    auto query = run(QStringLiteral("SELECT bot, step_id, COUNT(*) FROM exception_items WHERE state = 'resolved'"
+                                    " GROUP BY bot, step_id ORDER BY bot, step_id"));
+    if (!query)
+        return fail(query.error());
+    QList<StepAnswers> answers;
+    while (query->next())
+        answers.append(StepAnswers{query->value(0).toString(), query->value(1).toString(), query->value(2).toLongLong()});
     return answers;
 }
 

@@ -107,14 +107,17 @@ Result<qint64> SqlWorkStore::handToPerson(qint64 itemId, const QString &owner, i
         const QString bot = current->bot;
 
         const qint64 now = m_clock.nowMs();
-        // Flagged with the evidence, so the shadow figures need not search the JSON.
+        // Flagged with the evidence, so the shadow and live precision figures need not
+        // search the JSON.
         const bool suggested = ShadowSuggestion::readFrom(request.evidence).has_value();
+        const bool qualityCheck = ShadowSuggestion::isQualityCheck(request.evidence);
         auto inserted = run(QStringLiteral("INSERT INTO exception_items (item_id, bot, step_index, step_id, team, reason,"
                                            " evidence, choices, fields, partial_outputs, state, created_at, sla_due_at,"
-                                           " suggested) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id"),
+                                           " suggested, quality_check)"
+                                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id"),
                             {itemId, bot, stepIndex, stepId, queue, request.reason, jsonText(request.evidence),
                              jsonText(request.choicesJson()), jsonText(QJsonArray::fromStringList(request.fields)),
-                             jsonText(request.outputs), now, msOrNull(slaDueAt), suggested ? 1 : 0});
+                             jsonText(request.outputs), now, msOrNull(slaDueAt), suggested ? 1 : 0, qualityCheck ? 1 : 0});
         if (!inserted)
             return fail(inserted.error());
         if (!inserted->next())

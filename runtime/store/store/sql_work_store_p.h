@@ -117,6 +117,8 @@ public:
     Result<QList<BotLifetimeFigures>> lifetimeFigures(const QList<std::chrono::milliseconds> &durationBounds) override;
     Result<QList<TeamQueue>> exceptionQueues() override;
     Result<QList<ShadowAnswer>> shadowAnswers(const QString &bot, const QDateTime &since) override;
+    Result<QList<LivePrecision>> livePrecision(const QString &bot, const QDateTime &since) override;
+    Result<QList<StepAnswers>> answersPerStep() override;
     Result<QList<StoredDefinitionRef>> latestDefinitions() override;
 
     // Event log (sql_events.cpp).
