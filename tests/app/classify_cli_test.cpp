@@ -1,7 +1,7 @@
 // `clerk train` and `clerk eval` end to end: the real binary on a temporary copy of the
 // generated letters and their bot.
-#include "../app/cli_support_test.h"
-#include "classify_test_support.h"
+#include "cli_support_test.h"
+#include "../classify/classify_test_support.h"
 
 #include <QDir>
 #include <QJsonArray>
