@@ -35,6 +35,22 @@ struct StageTimes {
 // Letters read 85-95 with clerk's cleaning; scanned forms and receipts (FUNSD, SROIE)
 // mostly under 70, and Tesseract's threshold reads them better (see ocr_engine.h).
 constexpr double CleanedConfidence = 80.0;
+// The light-print reading is kept when it has this many times the cleaned reading's
+// confidently read characters: the light print must add words, not only grain.
+constexpr double LightPrintGain = 1.1;
+
+// Letters and digits in the words read with confidence >= ConfidentWord.
+qsizetype confidentCharacters(const QList<OcrWord> &words)
+{
+    qsizetype count = 0;
+    for (const OcrWord &word : words) {
+        if (word.confidence < ConfidentWord)
+            continue;
+        for (const QChar c : word.text)
+            count += c.isLetterOrNumber() ? 1 : 0;
+    }
+    return count;
+}
 
 // Reads `pix` as it stands (already turned upright or not): deskew, binarise, remove
 // specks, recognise, score. `binaryAsIs` is `pix` binarised, from the blank check: it is
@@ -60,22 +76,25 @@ Result<void> readAsItStands(Pix *pix, PixPtr binaryAsIs, int dpi, const OcrOptio
 
     // The threshold, per page. clerk's cleaning suits letters (it removes scanner noise
     // and never invents ink) but loses light print: a cheap comparison with a lenient
-    // threshold finds pages where it did, and those are read with the light print kept.
-    // A reading that is still poor is tried again on the grey page as it is, thresholded
-    // by Tesseract itself, which reads noisy scanned forms and receipts better.
+    // threshold finds pages where it may have, and those are read both ways, the light
+    // print kept only when it gives clearly more confidently read characters (on some
+    // noisy letters the lenient threshold turns grain into glyph-sized blobs). A reading
+    // that is still poor is tried again on the grey page as it is, thresholded by
+    // Tesseract itself, which reads noisy scanned forms and receipts better.
     const bool grey = options.chooseThreshold && pixGetDepth(upright) == 8;
     page.threshold = OcrPage::Threshold::Cleaned;
+    PixPtr withLight;
+    InkProfile lightInk;
     if (grey) {
-        if (PixPtr withLight = binariseWithLightPrint(upright)) {
+        withLight = binariseWithLightPrint(upright);
+        if (withLight)
             withLight = removeSpecks(withLight.get(), dpi);
-            InkProfile lightInk = measureInk(withLight.get(), dpi);
+        if (withLight) {
+            lightInk = measureInk(withLight.get(), dpi);
             qCDebug(lcOcr).nospace() << "page " << page.number << " character blobs: " << ink.characterBlobs
                                      << " cleaned, " << lightInk.characterBlobs << " with light print";
-            if (cleaningLostText(ink, lightInk)) {
-                binary = std::move(withLight);
-                ink = std::move(lightInk);
-                page.threshold = OcrPage::Threshold::LightPrint;
-            }
+            if (!cleaningLostText(ink, lightInk))
+                withLight.reset();
         }
     }
     pixSetResolution(binary.get(), dpi, dpi);
@@ -85,6 +104,17 @@ Result<void> readAsItStands(Pix *pix, PixPtr binaryAsIs, int dpi, const OcrOptio
     auto recognised = tesseract.recognise(binary.get(), dpi, options.language, options.pageTimeout, options.deadline);
     if (!recognised)
         return fail(recognised.error().withContext(QStringLiteral("page %1").arg(page.number)));
+    if (withLight) {
+        pixSetResolution(withLight.get(), dpi, dpi);
+        auto light = tesseract.recognise(withLight.get(), dpi, options.language, options.pageTimeout, options.deadline);
+        if (!light)
+            return fail(light.error().withContext(QStringLiteral("page %1").arg(page.number)));
+        if (double(confidentCharacters(light->words)) > LightPrintGain * double(confidentCharacters(recognised->words))) {
+            recognised = std::move(light);
+            ink = std::move(lightInk);
+            page.threshold = OcrPage::Threshold::LightPrint;
+        }
+    }
     if (grey && recognised->meanConfidence < CleanedConfidence) {
         auto again = tesseract.recognise(upright, dpi, options.language, options.pageTimeout, options.deadline);
         if (!again)
