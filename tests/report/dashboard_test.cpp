@@ -96,7 +96,8 @@ TEST_F(DashboardTest, JsonHasTheShapeOfTheApiDocument)
     ASSERT_TRUE(figures.has_value());
     const QJsonObject json = toJson(*figures);
 
-    EXPECT_EQ(keys(json), (QStringList{QStringLiteral("bots"), QStringLiteral("days"), QStringLiteral("queues"),
+    EXPECT_EQ(keys(json), (QStringList{QStringLiteral("bots"), QStringLiteral("days"), QStringLiteral("learning"),
+                                       QStringLiteral("live_precision"), QStringLiteral("queues"),
                                        QStringLiteral("shadow"), QStringLiteral("since")}));
     EXPECT_EQ(json.value(QStringLiteral("since")).toString(), QStringLiteral("2026-11-10T00:00:00.000Z"));
 
@@ -155,6 +156,62 @@ TEST_F(DashboardTest, JsonHasTheShapeOfTheApiDocument)
     ASSERT_TRUE(free.has_value());
     EXPECT_FALSE(toJson(*free).value(QStringLiteral("bots")).toArray().at(0).toObject().contains(
         QStringLiteral("cost_saved")));
+}
+
+TEST_F(DashboardTest, LivePrecisionOfLearningBotsAndTheAnswersTheyStillNeed)
+{
+    using testing::learningBot;
+    using testing::qualityCheck;
+    // Three quality checks of inbound-post, two right; one plain answer to the same step.
+    doneAfterPerson(QStringLiteral("c1"), kPost, QStringLiteral("a"), qualityCheck(QStringLiteral("a")));
+    doneAfterPerson(QStringLiteral("c2"), kPost, QStringLiteral("b"), qualityCheck(QStringLiteral("a")));
+    doneAfterPerson(QStringLiteral("c3"), kPost, QStringLiteral("b"), qualityCheck(QStringLiteral("b")));
+    doneAfterPerson(QStringLiteral("p1"), kPost, QStringLiteral("a"));
+
+    // inbound-post proves 0.9 at 0.9 (22 answers, all right); contact-form 0.99 (230).
+    const QList<bot::BotDefinition> bots = {learningBot(kPost, 0.9), learningBot(kForms, 0.99, 0.9, 0.0)};
+    auto figures = dashboard(*m_store, bots, {.now = m_clock.now()});
+    ASSERT_OK(figures);
+    const QJsonObject json = toJson(*figures);
+
+    const QJsonArray live = json.value(QStringLiteral("live_precision")).toArray();
+    ASSERT_EQ(live.size(), 1);
+    const QJsonObject post = live.at(0).toObject();
+    EXPECT_EQ(keys(post), (QStringList{QStringLiteral("below_target"), QStringLiteral("bot"), QStringLiteral("categories"),
+                                       QStringLiteral("checks"), QStringLiteral("lower_bound"), QStringLiteral("precision"),
+                                       QStringLiteral("right"), QStringLiteral("target_precision"),
+                                       QStringLiteral("upper_bound")}));
+    EXPECT_EQ(post.value(QStringLiteral("bot")).toString(), kPost);
+    EXPECT_EQ(post.value(QStringLiteral("checks")).toInt(), 3);
+    EXPECT_EQ(post.value(QStringLiteral("right")).toInt(), 2);
+    EXPECT_DOUBLE_EQ(post.value(QStringLiteral("precision")).toDouble(), 0.6667);
+    EXPECT_DOUBLE_EQ(post.value(QStringLiteral("lower_bound")).toDouble(), 0.1958);
+    EXPECT_DOUBLE_EQ(post.value(QStringLiteral("upper_bound")).toDouble(), 0.9655);  // 1 - the lower bound of 1 wrong of 3
+    EXPECT_DOUBLE_EQ(post.value(QStringLiteral("target_precision")).toDouble(), 0.9);
+    EXPECT_TRUE(post.value(QStringLiteral("below_target")).toBool());
+    const QJsonArray categories = post.value(QStringLiteral("categories")).toArray();
+    ASSERT_EQ(categories.size(), 2);
+    EXPECT_EQ(categories.at(0).toObject(), (QJsonObject{{QStringLiteral("category"), QStringLiteral("a")},
+                                                        {QStringLiteral("checks"), 2},
+                                                        {QStringLiteral("right"), 1},
+                                                        {QStringLiteral("precision"), 0.5},
+                                                        {QStringLiteral("lower_bound"), 0.0513},
+                                                        {QStringLiteral("upper_bound"), 0.9487}}));
+    EXPECT_EQ(categories.at(1).toObject().value(QStringLiteral("category")).toString(), QStringLiteral("b"));
+    EXPECT_DOUBLE_EQ(categories.at(1).toObject().value(QStringLiteral("lower_bound")).toDouble(), 0.1);
+
+    const QJsonArray learning = json.value(QStringLiteral("learning")).toArray();
+    ASSERT_EQ(learning.size(), 2);
+    EXPECT_EQ(learning.at(0).toObject(), (QJsonObject{{QStringLiteral("bot"), kForms},
+                                                      {QStringLiteral("step"), QStringLiteral("ask")},
+                                                      {QStringLiteral("answered"), 0},
+                                                      {QStringLiteral("answers_needed"), 230},
+                                                      {QStringLiteral("more_needed"), 230},
+                                                      {QStringLiteral("target_precision"), 0.99},
+                                                      {QStringLiteral("confidence"), 0.9}}));
+    EXPECT_EQ(learning.at(1).toObject().value(QStringLiteral("answered")).toInt(), 4);
+    EXPECT_EQ(learning.at(1).toObject().value(QStringLiteral("answers_needed")).toInt(), 22);
+    EXPECT_EQ(learning.at(1).toObject().value(QStringLiteral("more_needed")).toInt(), 18);
 }
 
 TEST_F(DashboardTest, WindowStartsAtLondonMidnight)

@@ -4,6 +4,8 @@
 
 #include "report_test_support.h"
 
+#include "core/binomial.h"
+
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryFile>
@@ -27,6 +29,13 @@ protected:
         failed(QStringLiteral("p4"), QStringLiteral("inbound-post"));
         askPerson(start(QStringLiteral("q1"), QStringLiteral("odd \"bot\"\\")), QStringLiteral("post\nroom"), {},
                   m_clock.now().addSecs(-1));
+    }
+    // Quality checks of inbound-post: two of letters, one right; one of a complaint, right.
+    void checks()
+    {
+        doneAfterPerson(QStringLiteral("c1"), QStringLiteral("inbound-post"), QStringLiteral("a"), testing::qualityCheck(QStringLiteral("a")));
+        doneAfterPerson(QStringLiteral("c2"), QStringLiteral("inbound-post"), QStringLiteral("b"), testing::qualityCheck(QStringLiteral("a")));
+        doneAfterPerson(QStringLiteral("c3"), QStringLiteral("inbound-post"), QStringLiteral("b"), testing::qualityCheck(QStringLiteral("b")));
     }
 };
 
@@ -86,6 +95,39 @@ TEST_F(PrometheusTextTest, EveryMetricWithItsSamples)
     EXPECT_TRUE(has(QStringLiteral("clerk_exception_queue_oldest_age_seconds{team=\"post\\nroom\"} 90")));
     EXPECT_TRUE(has(QStringLiteral("clerk_exception_queue_oldest_age_seconds{team=\"post-room\"} 0")));
     EXPECT_TRUE(text.endsWith(QLatin1Char('\n')));
+    // No quality checks yet: the families, without samples.
+    EXPECT_TRUE(has(QStringLiteral("# TYPE clerk_quality_checks_total counter")));
+    EXPECT_FALSE(text.contains(QStringLiteral("clerk_quality_checks_total{")));
+}
+
+TEST_F(PrometheusTextTest, QualityChecksPerBotAndCategoryAndTheLivePrecisionBounds)
+{
+    checks();
+    auto text = prometheusText(*m_store, {testing::learningBot(QStringLiteral("inbound-post"), 0.99)});
+    ASSERT_TRUE(text.has_value());
+    const QStringList lines = QString::fromUtf8(*text).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    const auto has = [&](const QString &line) { return lines.contains(line); };
+    EXPECT_TRUE(has(QStringLiteral("# TYPE clerk_quality_checks_total counter")));
+    EXPECT_TRUE(has(QStringLiteral("# TYPE clerk_quality_checks_right_total counter")));
+    EXPECT_TRUE(has(QStringLiteral("# TYPE clerk_live_precision_lower_bound gauge")));
+    EXPECT_TRUE(has(QStringLiteral("# TYPE clerk_live_precision_upper_bound gauge")));
+    EXPECT_TRUE(has(QStringLiteral("clerk_quality_checks_total{bot=\"inbound-post\",category=\"a\"} 2")));
+    EXPECT_TRUE(has(QStringLiteral("clerk_quality_checks_total{bot=\"inbound-post\",category=\"b\"} 1")));
+    EXPECT_TRUE(has(QStringLiteral("clerk_quality_checks_right_total{bot=\"inbound-post\",category=\"a\"} 1")));
+    EXPECT_TRUE(has(QStringLiteral("clerk_quality_checks_right_total{bot=\"inbound-post\",category=\"b\"} 1")));
+    // 2 right of 3 at 90%, one-sided each way.
+    const auto sample = [&](const QString &prefix) {
+        for (const QString &line : lines) {
+            if (line.startsWith(prefix))
+                return line.mid(prefix.size()).toDouble();
+        }
+        return -1.0;
+    };
+    EXPECT_DOUBLE_EQ(sample(QStringLiteral("clerk_live_precision_lower_bound{bot=\"inbound-post\"} ")),
+                     clopperPearsonLower(2, 3, 0.9));
+    EXPECT_DOUBLE_EQ(sample(QStringLiteral("clerk_live_precision_upper_bound{bot=\"inbound-post\"} ")),
+                     clopperPearsonUpper(2, 3, 0.9));
+    EXPECT_NEAR(clopperPearsonLower(2, 3, 0.9), 0.1958001, 1e-6);
 }
 
 // Runs `promtool check metrics` on `text`; returns its exit code and output.
@@ -120,6 +162,7 @@ TEST_F(PrometheusTextTest, PromtoolAcceptsTheText)
     EXPECT_EQ(promtoolCheck(promtool, *empty, &output), 0) << output.toStdString() << empty->toStdString();
 
     fill();
+    checks();
     auto full = prometheusText(*m_store, bots);
     ASSERT_TRUE(full.has_value());
     EXPECT_EQ(promtoolCheck(promtool, *full, &output), 0) << output.toStdString() << full->toStdString();

@@ -70,4 +70,31 @@ inline bot::BotDefinition botNamed(const QString &name, double manualMinutes, bo
     return definition;
 }
 
+// Evidence of a quality check whose hidden answer is `choice`.
+inline QJsonObject qualityCheck(const QString &choice)
+{
+    return {{QStringLiteral("quality_check"), true},
+            {QStringLiteral("blind"), true},
+            {QStringLiteral("suggestion"),
+             QJsonObject{{QStringLiteral("choice"), choice}, {QStringLiteral("confidence"), 0.97}}}};
+}
+
+// A bot whose step "ask" learns, with its learning params as the loader leaves them.
+inline bot::BotDefinition learningBot(const QString &name, double targetPrecision, double confidence = 0.9,
+                                      double qaSample = 0.03)
+{
+    bot::BotDefinition definition = botNamed(name, 5);
+    bot::StepDefinition step;
+    step.id = QStringLiteral("ask");
+    step.type = QStringLiteral("classify");
+    step.params = {{QStringLiteral("learning"), QJsonObject{{QStringLiteral("examples"), QStringLiteral("train.csv")},
+                                                            {QStringLiteral("every"), 50},
+                                                            {QStringLiteral("answer_weight"), 3},
+                                                            {QStringLiteral("target_precision"), targetPrecision},
+                                                            {QStringLiteral("confidence"), confidence},
+                                                            {QStringLiteral("qa_sample"), qaSample}}}};
+    definition.steps.append(step);
+    return definition;
+}
+
 } // namespace clerk::report::testing

@@ -47,6 +47,15 @@ QJsonObject countsJson(const BotFigures &figures)
     return object;
 }
 
+QJsonObject precisionJson(const store::LivePrecision &row)
+{
+    return QJsonObject{{QStringLiteral("checks"), row.checks},
+                       {QStringLiteral("right"), row.right},
+                       {QStringLiteral("precision"), orNull(row.precision(), 4)},
+                       {QStringLiteral("lower_bound"), rounded(row.lowerBound, 4)},
+                       {QStringLiteral("upper_bound"), rounded(row.upperBound, 4)}};
+}
+
 } // namespace
 
 QDateTime startOfDays(int days, const QDateTime &now, const QTimeZone &zone)
@@ -127,6 +136,11 @@ Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinitio
     }
     std::sort(result.shadow.begin(), result.shadow.end(),
               [](const ShadowTrial &a, const ShadowTrial &b) { return a.bot < b.bot; });
+
+    auto learning = learningQuality(store, bots, query.bot);
+    if (!learning)
+        return fail(learning.error());
+    result.learning = std::move(*learning);
     return result;
 }
 
@@ -171,11 +185,40 @@ QJsonObject toJson(const Dashboard &dashboard)
                                   {QStringLiteral("points"), points}});
     }
 
+    QJsonArray live;
+    for (const LiveQuality &quality : dashboard.learning.live) {
+        QJsonObject row = precisionJson(quality.all);
+        row.insert(QStringLiteral("bot"), quality.all.bot);
+        row.insert(QStringLiteral("target_precision"), orNull(quality.targetPrecision, 4));
+        row.insert(QStringLiteral("below_target"), quality.belowTarget());
+        QJsonArray categories;
+        for (const store::LivePrecision &category : quality.categories) {
+            QJsonObject entry = precisionJson(category);
+            entry.insert(QStringLiteral("category"), category.category);
+            categories.append(entry);
+        }
+        row.insert(QStringLiteral("categories"), categories);
+        live.append(row);
+    }
+
+    QJsonArray learning;
+    for (const LearningProgress &progress : dashboard.learning.progress) {
+        learning.append(QJsonObject{{QStringLiteral("bot"), progress.bot},
+                                    {QStringLiteral("step"), progress.stepId},
+                                    {QStringLiteral("answered"), progress.answered},
+                                    {QStringLiteral("answers_needed"), progress.needed},
+                                    {QStringLiteral("more_needed"), progress.moreNeeded()},
+                                    {QStringLiteral("target_precision"), progress.targetPrecision},
+                                    {QStringLiteral("confidence"), progress.confidence}});
+    }
+
     return QJsonObject{{QStringLiteral("since"), dashboard.since.toUTC().toString(Qt::ISODateWithMs)},
                        {QStringLiteral("days"), days},
                        {QStringLiteral("bots"), bots},
                        {QStringLiteral("queues"), queues},
-                       {QStringLiteral("shadow"), shadow}};
+                       {QStringLiteral("shadow"), shadow},
+                       {QStringLiteral("live_precision"), live},
+                       {QStringLiteral("learning"), learning}};
 }
 
 } // namespace clerk::report

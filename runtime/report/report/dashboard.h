@@ -1,5 +1,5 @@
 // The dashboard's figures: per bot and day, per bot over the window, each team's exception
-// queue, and the shadow trials, in the shape GET /api/v1/dashboard answers (docs/api.md)
+// queue, the shadow trials, and learning bots' live precision and answers so far, in the shape GET /api/v1/dashboard answers (docs/api.md)
 // and `clerk report` prints.
 //
 // Hours saved = the bot's manual_minutes (a person's minutes per item, from its bot file)
@@ -21,6 +21,7 @@
 
 #include "bot/bot_definition.h"
 #include "core/error.h"
+#include "report/live_quality.h"
 #include "report/shadow_trial.h"
 #include "store/figures.h"
 
@@ -58,6 +59,7 @@ struct Dashboard {
     QList<BotFigures> bots{};        // by bot: the bots with items in the window and the bots given
     QList<store::TeamQueue> queues{};
     QList<ShadowTrial> shadow{};     // bots given with `mode: shadow`, over all their answers
+    LearningQuality learning{};      // live precision from quality checks; learning steps' answers so far
 };
 
 // Figures over the window of `query` for the bots in the store and in `bots` (their
@@ -71,7 +73,9 @@ Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinitio
 // days before `now`'s day).
 QDateTime startOfDays(int days, const QDateTime &now, const QTimeZone &zone);
 
-// As in docs/api.md: {"since", "days": [...], "bots": [...], "queues": [...], "shadow": [...]}.
+// As in docs/api.md: {"since", "days": [...], "bots": [...], "queues": [...], "shadow": [...],
+// "live_precision": [...], "learning": [...]}. Precision and its bounds are rounded to 4
+// decimals.
 // Rates are rounded to 3 decimals, minutes and hours to 1, money to 2; a rate or median
 // with nothing to count is null; cost_saved is left out when no cost per hour was given;
 // a queue's oldest_age_seconds is 0 when it is empty.

@@ -75,7 +75,8 @@ QString escapeLabelValue(const QString &value)
 }
 
 QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const QList<store::TeamQueue> &queues,
-                          const QList<bot::BotDefinition> &bots, const QDateTime &now)
+                          const QList<bot::BotDefinition> &bots, const QDateTime &now,
+                          const QList<store::LivePrecision> &live)
 {
     // Every bot given shows, with zeros until it has items, so alerts and graphs find
     // its series from the start.
@@ -171,6 +172,44 @@ QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const
             family.sample({team(queue)}, QString::number(age));
         }
     }
+
+    // Quality checks: counters per bot and category (the bot's are their sum); the bounds
+    // per bot. Bots without an answered check have no samples.
+    const auto category = [](const store::LivePrecision &row) {
+        return QList<std::pair<QString, QString>>{{QStringLiteral("bot"), row.bot}, {QStringLiteral("category"), row.category}};
+    };
+    {
+        Family family(out, QStringLiteral("clerk_quality_checks_total"), QStringLiteral("counter"),
+                      QStringLiteral("Answered quality checks (sure decisions a person answered blind), per bot and the bot's category."));
+        for (const store::LivePrecision &row : live) {
+            if (!row.category.isEmpty())
+                family.sample(category(row), QString::number(row.checks));
+        }
+    }
+    {
+        Family family(out, QStringLiteral("clerk_quality_checks_right_total"), QStringLiteral("counter"),
+                      QStringLiteral("Answered quality checks where the person gave the bot's category, per bot and category."));
+        for (const store::LivePrecision &row : live) {
+            if (!row.category.isEmpty())
+                family.sample(category(row), QString::number(row.right));
+        }
+    }
+    {
+        Family family(out, QStringLiteral("clerk_live_precision_lower_bound"), QStringLiteral("gauge"),
+                      QStringLiteral("One-sided 90% Clopper-Pearson lower bound of the precision measured by quality checks, per bot."));
+        for (const store::LivePrecision &row : live) {
+            if (row.category.isEmpty())
+                family.sample({{QStringLiteral("bot"), row.bot}}, number(row.lowerBound));
+        }
+    }
+    {
+        Family family(out, QStringLiteral("clerk_live_precision_upper_bound"), QStringLiteral("gauge"),
+                      QStringLiteral("One-sided 90% Clopper-Pearson upper bound of the precision measured by quality checks, per bot."));
+        for (const store::LivePrecision &row : live) {
+            if (row.category.isEmpty())
+                family.sample({{QStringLiteral("bot"), row.bot}}, number(row.upperBound));
+        }
+    }
     return out.toUtf8();
 }
 
@@ -182,7 +221,10 @@ Result<QByteArray> prometheusText(store::Figures &store, const QList<bot::BotDef
     auto queues = store.exceptionQueues();
     if (!queues)
         return fail(queues.error());
-    return prometheusText(*figures, *queues, bots, QDateTime::currentDateTimeUtc());
+    auto live = store.livePrecision({}, {});
+    if (!live)
+        return fail(live.error());
+    return prometheusText(*figures, *queues, bots, QDateTime::currentDateTimeUtc(), *live);
 }
 
 } // namespace clerk::report

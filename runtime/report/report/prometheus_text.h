@@ -27,9 +27,12 @@ QList<std::chrono::milliseconds> itemDurationBuckets();
 // store's.
 Result<QByteArray> prometheusText(store::Figures &store, const QList<bot::BotDefinition> &bots);
 
-// The same from figures already read: `now` dates the queues' oldest ages.
+// The same from figures already read: `now` dates the queues' oldest ages; `live` is
+// Figures::livePrecision() over every bot and all time (quality checks per bot and
+// category, and each bot's live precision bounds).
 QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const QList<store::TeamQueue> &queues,
-                          const QList<bot::BotDefinition> &bots, const QDateTime &now);
+                          const QList<bot::BotDefinition> &bots, const QDateTime &now,
+                          const QList<store::LivePrecision> &live = {});
 
 // A label value as the text format writes it between quotes: \ " and newline escaped.
 QString escapeLabelValue(const QString &value);
