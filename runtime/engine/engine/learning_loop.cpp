@@ -95,18 +95,14 @@ std::optional<LearningSettings> LearningSettings::of(const bot::BotDefinition &b
     return settings;
 }
 
-Result<QList<AnsweredText>> answeredTexts(store::ExceptionQueue &exceptions, store::WorkQueue &items,
-                                          const bot::BotDefinition &bot, const QString &stepId, int *skipped)
+namespace {
+
+// The step's answered questions that name a category, oldest decision first (no item is
+// read: counting them is cheap).
+Result<QList<store::ExceptionItem>> answeredQuestions(store::ExceptionQueue &exceptions, const bot::BotDefinition &bot,
+                                                      const QString &stepId, int *skipped)
 {
-    int stepIndex = 0;
-    const bot::StepDefinition *step = findStep(bot, stepId, &stepIndex);
-    if (!step)
-        return fail(Error::notFound(QStringLiteral("bot %1 has no step %2").arg(bot.name, stepId)));
-    // The loader has applied the step's default text, so the key is always there.
-    auto text = bot::Template::parse(step->params.value(QStringLiteral("text")).toString());
-    if (!text)
-        return fail(text.error());
-    QList<std::pair<store::ExceptionItem, QString>> found;
+    QList<store::ExceptionItem> found;
     store::ExceptionFilter filter;
     filter.bot = bot.name;
     filter.state = store::ExceptionState::Resolved;
@@ -118,30 +114,61 @@ Result<QList<AnsweredText>> answeredTexts(store::ExceptionQueue &exceptions, sto
         for (const store::ExceptionItem &exception : *page) {
             if (exception.stepId != stepId)
                 continue;
-            auto item = items.item(exception.itemId);
-            if (!item)
-                return fail(item.error());
-            StepContext ctx(*item, bot, stepIndex, true, {}, {});
-            found.append({exception, ctx.render(*text)});
+            if (categoryOf(exception).isEmpty()) {
+                if (skipped)
+                    ++*skipped;
+                continue;
+            }
+            found.append(exception);
         }
         if (page->size() < filter.limit)
             break;
         filter.offset += filter.limit;
     }
-    std::sort(found.begin(), found.end(), [](const auto &a, const auto &b) {
-        return a.first.decidedAt != b.first.decidedAt ? a.first.decidedAt < b.first.decidedAt : a.first.id < b.first.id;
+    std::sort(found.begin(), found.end(), [](const store::ExceptionItem &a, const store::ExceptionItem &b) {
+        return a.decidedAt != b.decidedAt ? a.decidedAt < b.decidedAt : a.id < b.id;
     });
+    return found;
+}
+
+// The texts of `questions` as the step saw them.
+Result<QList<AnsweredText>> render(store::WorkQueue &items, const bot::BotDefinition &bot, const QString &stepId,
+                                   const QList<store::ExceptionItem> &questions, int *skipped)
+{
+    int stepIndex = 0;
+    const bot::StepDefinition *step = findStep(bot, stepId, &stepIndex);
+    if (!step)
+        return fail(Error::notFound(QStringLiteral("bot %1 has no step %2").arg(bot.name, stepId)));
+    // The loader has applied the step's default text, so the key is always there.
+    auto text = bot::Template::parse(step->params.value(QStringLiteral("text")).toString());
+    if (!text)
+        return fail(text.error());
     QList<AnsweredText> answers;
-    for (const auto &[exception, rendered] : found) {
-        const QString category = categoryOf(exception);
-        if (category.isEmpty() || rendered.trimmed().isEmpty()) {
+    for (const store::ExceptionItem &question : questions) {
+        auto item = items.item(question.itemId);
+        if (!item)
+            return fail(item.error());
+        StepContext ctx(*item, bot, stepIndex, true, {}, {});
+        const QString rendered = ctx.render(*text);
+        if (rendered.trimmed().isEmpty()) {
             if (skipped)
                 ++*skipped;
             continue;
         }
-        answers.append({rendered, category, exception.id});
+        answers.append({rendered, categoryOf(question), question.id});
     }
     return answers;
+}
+
+} // namespace
+
+Result<QList<AnsweredText>> answeredTexts(store::ExceptionQueue &exceptions, store::WorkQueue &items,
+                                          const bot::BotDefinition &bot, const QString &stepId, int *skipped)
+{
+    auto questions = answeredQuestions(exceptions, bot, stepId, skipped);
+    if (!questions)
+        return fail(questions.error());
+    return render(items, bot, stepId, *questions, skipped);
 }
 
 Result<LearningOutcome> learnOnce(store::ExceptionQueue &exceptions, store::WorkQueue &items, store::EventLog &events,
@@ -154,9 +181,9 @@ Result<LearningOutcome> learnOnce(store::ExceptionQueue &exceptions, store::Work
     if (!settings)
         return fail(Error::invalidArgument(QStringLiteral("step %1 of bot %2 has no `learning:` params").arg(stepId, bot.name)));
 
-    auto answers = answeredTexts(exceptions, items, bot, stepId);
-    if (!answers)
-        return fail(answers.error());
+    auto questions = answeredQuestions(exceptions, bot, stepId, nullptr);
+    if (!questions)
+        return fail(questions.error());
     auto championPath = classify::latestModelPath(bot.baseDir, bot.name, stepId);
     if (!championPath)
         return fail(championPath.error());
@@ -168,9 +195,9 @@ Result<LearningOutcome> learnOnce(store::ExceptionQueue &exceptions, store::Work
         champion = std::move(*loaded);
     }
     LearningOutcome outcome;
-    outcome.answers = answers->size();
+    outcome.answers = questions->size();
     const qsizetype seen = champion ? champion->info().value(QStringLiteral("answers_from_people")).toInt() : 0;
-    outcome.newAnswers = std::max<qsizetype>(0, answers->size() - seen);
+    outcome.newAnswers = std::max<qsizetype>(0, questions->size() - seen);
     // The last challenger, promoted or not, counts: a refused one is not retried until
     // `every` more answers have arrived.
     auto trained = events.botEvents(bot.name, {QStringLiteral("model_promoted"), QStringLiteral("model_refused")}, {});
@@ -181,11 +208,16 @@ Result<LearningOutcome> learnOnce(store::ExceptionQueue &exceptions, store::Work
         if (event.detail.value(QStringLiteral("step")).toString() == stepId && event.detail.contains(QStringLiteral("answers")))
             lastTrained = static_cast<qsizetype>(event.detail.value(QStringLiteral("answers")).toDouble());
     }
-    const qsizetype sinceLast = std::max<qsizetype>(0, answers->size() - lastTrained);
+    const qsizetype sinceLast = std::max<qsizetype>(0, questions->size() - lastTrained);
     if (!force && sinceLast < settings->every) {
         outcome.reason = QStringLiteral("%1 answers since the last challenger; one is trained after %2").arg(sinceLast).arg(settings->every);
         return outcome;
     }
+
+    auto answers = render(items, bot, stepId, *questions, nullptr);
+    if (!answers)
+        return fail(answers.error());
+    outcome.answers = answers->size();
 
     QList<classify::LabelledText> examples;
     if (!settings->examples.isEmpty()) {
