@@ -4,11 +4,14 @@
 // sending again after the webhook failed without recording the firing twice.
 #include "bot/bot_loader.h"
 #include "report/alerts.h"
+#include "core/binomial.h"
 #include "rest/connector_kind.h"
 #include "report_test_support.h"
 #include "test_http_server.h"
 
 #include <QJsonDocument>
+
+#include <cmath>
 
 #include <gtest/gtest.h>
 
@@ -66,6 +69,27 @@ TEST(AlertJudgeTest, FailuresFireOnlyAboveThreshold)
     EXPECT_DOUBLE_EQ(fired->value, 6);
     EXPECT_DOUBLE_EQ(fired->threshold, 5);
     EXPECT_EQ(fired->message, QStringLiteral("contact-form: 6 items failed in the last 1h (more than 5)"));
+}
+
+TEST(AlertJudgeTest, LivePrecisionFiresWhenItsLowerBoundIsBelowTheTarget)
+{
+    // 0.9 at 0.9 needs 22 checks, all right.
+    const report::LearningStep step{.bot = kBot, .stepId = QStringLiteral("classify"), .targetPrecision = 0.9,
+                                    .confidence = 0.9, .qaSample = 0.05};
+    EXPECT_FALSE(report::judgeLivePrecision(step, 40, 40).has_value());   // bound 0.1^(1/40) = 0.944
+    EXPECT_FALSE(report::judgeLivePrecision(step, 22, 22).has_value());   // 0.9006
+    EXPECT_FALSE(report::judgeLivePrecision(step, 21, 0).has_value());    // too few to say anything
+    EXPECT_FALSE(report::judgeLivePrecision(step, 0, 0).has_value());
+    const auto fired = report::judgeLivePrecision(step, 40, 30);
+    ASSERT_TRUE(fired.has_value());
+    EXPECT_EQ(fired->rule, report::kLivePrecisionRule);
+    EXPECT_DOUBLE_EQ(fired->value, std::round(clopperPearsonLower(30, 40, 0.9) * 1000) / 1000);
+    EXPECT_DOUBLE_EQ(fired->threshold, 0.9);
+    EXPECT_EQ(fired->message,
+              QStringLiteral("contact-form: step classify's quality checks found 30 of 40 right; their lower bound "
+                             "%1 is below the target 0.900")
+                  .arg(fired->value, 0, 'f', 3));
+    EXPECT_TRUE(report::judgeLivePrecision(step, 22, 21).has_value());
 }
 
 TEST(AlertJudgeTest, OverdueExceptionFiresWithHoursPastSla)
@@ -380,6 +404,81 @@ TEST_F(AlertMonitorTest, OverdueExceptionItemFires)
     EXPECT_EQ(round->fired[0].rule, QStringLiteral("oldest_exception_over_sla"));
     EXPECT_DOUBLE_EQ(round->fired[0].value, 2.0);
     EXPECT_EQ(m_server->requests().size(), 1);
+}
+
+TEST_F(AlertMonitorTest, LowLivePrecisionFiresForAStepWithQualityChecks)
+{
+    // The bot's step "ask" learns with target 0.9 at 0.9 (22 checks at least); its
+    // straight-through rule needs more done items than there are here.
+    bot::BotDefinition definition = m_bot;
+    definition.steps = report::testing::learningBot(kBot, 0.9).steps;
+    definition.alerts->rules.first().minItems = 1000;
+    report::AlertMonitor monitor(*m_store, m_clock);
+    for (int i = 0; i < 25; ++i)
+        doneAfterPerson(QStringLiteral("r%1").arg(i), kBot, QStringLiteral("a"), report::testing::qualityCheck(QStringLiteral("a")));
+    // 25 of 25 right: the bound, 0.912, holds the target.
+    auto round = monitor.check({definition});
+    ASSERT_OK(round);
+    EXPECT_TRUE(round->fired.isEmpty());
+
+    // Ten wrong: 25 of 35.
+    for (int i = 0; i < 10; ++i)
+        doneAfterPerson(QStringLiteral("w%1").arg(i), kBot, QStringLiteral("b"), report::testing::qualityCheck(QStringLiteral("a")));
+    round = monitor.check({definition});
+    ASSERT_OK(round);
+    ASSERT_EQ(round->fired.size(), 1);
+    EXPECT_EQ(round->fired[0].rule, report::kLivePrecisionRule);
+    EXPECT_EQ(round->sent.size(), 1);
+    const QList<store::Event> fired = firedEvents();
+    ASSERT_EQ(fired.size(), 1);
+    EXPECT_EQ(fired[0].detail.value(QStringLiteral("rule")).toString(), report::kLivePrecisionRule);
+    EXPECT_EQ(fired[0].detail.value(QStringLiteral("step")).toString(), QStringLiteral("ask"));
+    EXPECT_EQ(fired[0].detail.value(QStringLiteral("checks")).toInt(), 35);
+    EXPECT_EQ(fired[0].detail.value(QStringLiteral("right")).toInt(), 25);
+    EXPECT_DOUBLE_EQ(fired[0].detail.value(QStringLiteral("value")).toDouble(),
+                     std::round(clopperPearsonLower(25, 35, 0.9) * 1000) / 1000);
+    EXPECT_DOUBLE_EQ(fired[0].detail.value(QStringLiteral("threshold")).toDouble(), 0.9);
+    ASSERT_EQ(m_server->requests().size(), 1);
+    EXPECT_EQ(QJsonDocument::fromJson(m_server->requests().first().body).object().value(QStringLiteral("rule")).toString(),
+              report::kLivePrecisionRule);
+
+    // A new model put in use: only the checks answered since count, and there are none.
+    m_clock.advance(1min);
+    ASSERT_OK(m_store->recordBotEvent(kBot, QStringLiteral("model_promoted"), QStringLiteral("clerk"),
+                                      {{QStringLiteral("step"), QStringLiteral("ask")}}));
+    m_clock.advance(4h + 1min);
+    round = monitor.check({definition});
+    ASSERT_OK(round);
+    EXPECT_TRUE(round->fired.isEmpty());
+}
+
+TEST_F(AlertMonitorTest, LowLivePrecisionIsRecordedForABotWithoutAlerts)
+{
+    bot::BotDefinition definition = report::testing::learningBot(kBot, 0.9);
+    report::AlertMonitor monitor(*m_store, m_clock);
+    for (int i = 0; i < 30; ++i) {
+        doneAfterPerson(QStringLiteral("c%1").arg(i), kBot, i % 3 ? QStringLiteral("a") : QStringLiteral("b"),
+                        report::testing::qualityCheck(QStringLiteral("a")));
+    }
+    auto round = monitor.check({definition});
+    ASSERT_OK(round);
+    ASSERT_EQ(round->fired.size(), 1);
+    EXPECT_TRUE(round->sent.isEmpty());
+    EXPECT_TRUE(round->unsent.isEmpty());
+    EXPECT_TRUE(round->problems.isEmpty());
+    EXPECT_EQ(firedEvents().size(), 1);
+    // Held back for a day, without alerts' repeat_after.
+    m_clock.advance(23h);
+    round = monitor.check({definition});
+    ASSERT_OK(round);
+    EXPECT_TRUE(round->fired.isEmpty());
+    m_clock.advance(1h);
+    round = monitor.check({definition});
+    ASSERT_OK(round);
+    EXPECT_EQ(round->fired.size(), 1);
+
+    // Without quality checks (qa_sample 0) the rule is not judged at all.
+    EXPECT_TRUE(monitor.check({report::testing::learningBot(kBot, 0.9, 0.9, 0.0)})->fired.isEmpty());
 }
 
 TEST_F(AlertMonitorTest, UnknownConnectorIsReportedAndFiringKept)

@@ -1,5 +1,6 @@
 #include "report/alerts.h"
 
+#include "core/binomial.h"
 #include "core/duration.h"
 #include "rest/rest_connector.h"
 
@@ -134,29 +135,61 @@ std::optional<AlertFiring> judge(const QString &bot, const bot::AlertRule &rule,
     return firing;
 }
 
+QString livePrecisionMessage(const QString &bot, const QString &stepId, double bound, double target, qint64 checks,
+                             qint64 right)
+{
+    return QStringLiteral("%1: step %2's quality checks found %3 of %4 right; their lower bound %5 is below the "
+                          "target %6")
+        .arg(bot, stepId)
+        .arg(right)
+        .arg(checks)
+        .arg(QString::number(bound, 'f', 3), QString::number(target, 'f', 3));
+}
+
+std::optional<AlertFiring> judgeLivePrecision(const LearningStep &step, qint64 checks, qint64 right)
+{
+    const qint64 needed = answersNeeded(step.targetPrecision, step.confidence);
+    if (checks <= 0 || needed < 0 || checks < needed)
+        return std::nullopt;
+    const double bound = clopperPearsonLower(right, checks, step.confidence);
+    if (!(bound < step.targetPrecision))
+        return std::nullopt;
+    AlertFiring firing{.bot = step.bot,
+                       .rule = kLivePrecisionRule,
+                       .value = rounded(bound, 3),
+                       .threshold = step.targetPrecision};
+    firing.message = livePrecisionMessage(step.bot, step.stepId, firing.value, firing.threshold, checks, right);
+    return firing;
+}
+
 AlertMonitor::AlertMonitor(AlertStore store, const Clock &clock) : m_store(store), m_clock(clock) {}
 
 Result<AlertRound> AlertMonitor::check(const QList<bot::BotDefinition> &bots)
 {
     AlertRound round;
     for (const bot::BotDefinition &definition : bots) {
-        if (!definition.alerts || definition.alerts->rules.isEmpty())
+        const QList<bot::AlertRule> rules = definition.alerts ? definition.alerts->rules : QList<bot::AlertRule>();
+        QList<LearningStep> checked = learningSteps(definition);
+        checked.removeIf([](const LearningStep &step) { return step.qaSample <= 0; });
+        if (rules.isEmpty() && checked.isEmpty())
             continue;
-        const bot::AlertDefinition &alerts = *definition.alerts;
+        const std::chrono::milliseconds repeatAfter =
+            definition.alerts ? definition.alerts->repeatAfter : std::chrono::milliseconds(kLivePrecisionRepeatAfter);
         const QDateTime now = m_clock.now();
         // Firings older than repeat_after neither hold a rule back nor are sent again.
-        const QDateTime since = now.addMSecs(-alerts.repeatAfter.count() + 1);
+        const QDateTime since = now.addMSecs(-repeatAfter.count() + 1);
         auto earlier = m_store.log.botEvents(definition.name, {kFired, kSent}, since);
         if (!earlier)
             return fail(earlier.error());
 
-        FigureReader reader(m_store, definition.name, now);
-        QList<AlertFiring> pending;
-        for (const bot::AlertRule &rule : alerts.rules) {
+        // The rule's (and for the live precision rule, the step's) last firing within
+        // repeat_after, and whether it was sent since.
+        const auto lastFiring = [&](const QString &rule, const QString &step) {
             std::optional<store::Event> lastFired;
             bool sentSince = false;
             for (const store::Event &event : *earlier) {
-                if (event.detail.value(QStringLiteral("rule")).toString() != rule.name)
+                if (event.detail.value(QStringLiteral("rule")).toString() != rule
+                    || event.detail.value(QStringLiteral("step")).toString() != step)
                     continue;
                 if (event.kind == kFired) {
                     lastFired = event;
@@ -165,6 +198,24 @@ Result<AlertRound> AlertMonitor::check(const QList<bot::BotDefinition> &bots)
                     sentSince = true;
                 }
             }
+            return std::pair{lastFired, sentSince};
+        };
+        const auto record = [&](AlertFiring firing, QJsonObject detail) -> Status {
+            firing.firedAt = now;
+            detail.insert(QStringLiteral("rule"), firing.rule);
+            detail.insert(QStringLiteral("value"), firing.value);
+            detail.insert(QStringLiteral("threshold"), firing.threshold);
+            if (Status recorded = m_store.log.recordBotEvent(definition.name, kFired, kActor, detail); !recorded)
+                return recorded;
+            qCInfo(lcAlerts).noquote() << "alert fired:" << firing.message;
+            round.fired.append(firing);
+            return {};
+        };
+
+        FigureReader reader(m_store, definition.name, now);
+        QList<AlertFiring> pending;
+        for (const bot::AlertRule &rule : rules) {
+            const auto [lastFired, sentSince] = lastFiring(rule.name, {});
             if (lastFired) {
                 if (!sentSince) {
                     const double value = lastFired->detail.value(QStringLiteral("value")).toDouble();
@@ -184,19 +235,63 @@ Result<AlertRound> AlertMonitor::check(const QList<bot::BotDefinition> &bots)
             std::optional<AlertFiring> firing = judge(definition.name, rule, *figures);
             if (!firing)
                 continue;
-            firing->firedAt = now;
-            auto recorded = m_store.log.recordBotEvent(definition.name, kFired, kActor,
-                                                   QJsonObject{{QStringLiteral("rule"), firing->rule},
-                                                               {QStringLiteral("value"), firing->value},
-                                                               {QStringLiteral("threshold"), firing->threshold}});
-            if (!recorded)
+            if (Status recorded = record(*firing, {}); !recorded)
                 return fail(recorded.error());
-            qCInfo(lcAlerts).noquote() << "alert fired:" << firing->message;
-            round.fired.append(*firing);
-            pending.append(*firing);
+            pending.append(round.fired.last());
+        }
+
+        for (const LearningStep &step : checked) {
+            const auto [lastFired, sentSince] = lastFiring(kLivePrecisionRule, step.stepId);
+            if (lastFired) {
+                if (!sentSince) {
+                    const QJsonObject &detail = lastFired->detail;
+                    const double value = detail.value(QStringLiteral("value")).toDouble();
+                    const double threshold = detail.value(QStringLiteral("threshold")).toDouble();
+                    pending.append(AlertFiring{
+                        .bot = definition.name,
+                        .rule = kLivePrecisionRule,
+                        .value = value,
+                        .threshold = threshold,
+                        .message = livePrecisionMessage(definition.name, step.stepId, value, threshold,
+                                                        qint64(detail.value(QStringLiteral("checks")).toDouble()),
+                                                        qint64(detail.value(QStringLiteral("right")).toDouble())),
+                        .firedAt = lastFired->at});
+                }
+                continue;
+            }
+            // The checks of the model in use: answered since it was put in use.
+            auto changes = m_store.log.botEvents(definition.name,
+                                                 {QStringLiteral("model_promoted"), QStringLiteral("model_rolled_back")}, {});
+            if (!changes)
+                return fail(changes.error());
+            QDateTime inUseSince;
+            for (const store::Event &event : *changes) {
+                if (event.detail.value(QStringLiteral("step")).toString() == step.stepId)
+                    inUseSince = event.at;
+            }
+            auto live = m_store.figures.livePrecision(definition.name, inUseSince);
+            if (!live)
+                return fail(live.error());
+            const auto all = std::find_if(live->begin(), live->end(),
+                                          [](const store::LivePrecision &row) { return row.category.isEmpty(); });
+            if (all == live->end())
+                continue;
+            std::optional<AlertFiring> firing = judgeLivePrecision(step, all->checks, all->right);
+            if (!firing)
+                continue;
+            if (Status recorded = record(*firing, {{QStringLiteral("step"), step.stepId},
+                                                   {QStringLiteral("checks"), double(all->checks)},
+                                                   {QStringLiteral("right"), double(all->right)}});
+                !recorded)
+                return fail(recorded.error());
+            pending.append(round.fired.last());
         }
         if (pending.isEmpty())
             continue;
+        // A bot without `alerts` has nowhere to send them: the events are the record.
+        if (!definition.alerts)
+            continue;
+        const bot::AlertDefinition &alerts = *definition.alerts;
 
         const bot::ConnectorDefinition *connectorDefinition = definition.connector(alerts.connector);
         std::shared_ptr<rest::RestConnector> connector;

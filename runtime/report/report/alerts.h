@@ -32,6 +32,7 @@
 #include "bot/bot_definition.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "report/live_quality.h"
 #include "store/event_log.h"
 #include "store/exception_queue.h"
 #include "store/figures.h"
@@ -71,6 +72,31 @@ std::optional<AlertFiring> judge(const QString &bot, const bot::AlertRule &rule,
 // The message of a firing (also for one sent again from its event).
 QString alertMessage(const QString &bot, const bot::AlertRule &rule, double value, double threshold);
 
+// The built-in rule of every learning step that sends quality checks (learning.qa_sample
+// > 0; report/live_quality.h), whether or not the bot has `alerts`: it fails when the
+// one-sided Clopper-Pearson lower bound, at the step's learning.confidence, of the
+// precision the quality checks measured is below the step's learning.target_precision.
+// The checks counted are those answered since the model in use was put in use (the
+// step's latest "model_promoted" or "model_rolled_back" bot event). It is not judged on
+// fewer checks than answersNeeded(target, confidence): below that not even checks that
+// are all right could reach the target, so the bound says nothing yet.
+//
+// A firing is recorded as an "alert_fired" bot event with detail {rule:
+// kLivePrecisionRule, step, value (the bound, 3 decimals), threshold (the target),
+// checks, right}: the learning loop reads it to tighten the step's threshold. It is sent
+// through the bot's alerts connector when the bot has one, and repeats after its
+// repeat_after (kLivePrecisionRepeatAfter without `alerts`).
+inline const QString kLivePrecisionRule = QStringLiteral("live_precision_below_target");
+inline constexpr std::chrono::hours kLivePrecisionRepeatAfter{24};
+
+// Whether a learning step's quality checks (`right` of `checks`) fail the rule above; the
+// firing (without firedAt) when they do.
+std::optional<AlertFiring> judgeLivePrecision(const LearningStep &step, qint64 checks, qint64 right);
+
+// The message of a live precision firing.
+QString livePrecisionMessage(const QString &bot, const QString &stepId, double bound, double target, qint64 checks,
+                             qint64 right);
+
 struct AlertRound {
     QList<AlertFiring> fired{};      // recorded in this round
     QList<AlertFiring> sent{};       // delivered in this round (new firings and earlier unsent ones)
@@ -100,7 +126,8 @@ public:
     // `store` and `clock` must outlive the monitor.
     AlertMonitor(AlertStore store, const Clock &clock);
 
-    // Judges the rules of every bot in `bots` that has `alerts`, records what fires and
+    // Judges the rules of every bot in `bots` that has `alerts`, and the live precision
+    // rule of every learning step with quality checks, records what fires and
     // sends it and whatever earlier firing is still unsent. A connector that cannot be
     // used or a call that fails is logged (warning) and reported in the round, not an
     // error. Errors: the store's.
