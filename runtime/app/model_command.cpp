@@ -513,7 +513,7 @@ int learnCommand(const QStringList &arguments)
           << percentText(outcome->learned.value(QStringLiteral("lower_bound"))) << ", target "
           << percentText(outcome->learned.value(QStringLiteral("target_precision"))) << ")\n";
     const QJsonObject verdict = outcome->verdict;
-    if (verdict.contains(QStringLiteral("compared"))) {
+    if (verdict.value(QStringLiteral("compared")).toInt() > 0) {
         out() << "  compared on " << verdict.value(QStringLiteral("compared")).toInt() << " new answers:\n";
         for (const QString &side : {QStringLiteral("champion"), QStringLiteral("challenger")}) {
             const QJsonObject standing = verdict.value(side).toObject();

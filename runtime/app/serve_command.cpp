@@ -107,6 +107,11 @@ struct ServeOptions {
                                    QStringLiteral("Threads of the web server that render document pages and check "
                                                   "passwords, off the thread that answers everything else (default 2)."),
                                    QStringLiteral("n"), QStringLiteral("2")};
+    QCommandLineOption learningCheck{QStringLiteral("learning-check"),
+                                     QStringLiteral("How often the classify steps with `learning:` are checked for new "
+                                                    "answers, and a challenger trained when enough arrived (default 1m; "
+                                                    "one process of a cluster does it)."),
+                                     QStringLiteral("duration"), QStringLiteral("1m")};
     QCommandLineOption poolQueue{QStringLiteral("pool-queue"),
                                  QStringLiteral("Page renders and password checks waiting or running at once; past "
                                                 "it such requests get 503 with Retry-After (default 16)."),
@@ -117,7 +122,7 @@ struct ServeOptions {
         common.addTo(parser);
         parser.addOptions({workers.workers, workers.lease, shutdownTimeout, listen, tlsCert, tlsKey, trustedHeader,
                            trustedProxy, publicUrl, idleTimeout, sessionLifetime, claimFor, metricsTokenFile,
-                           costPerHour, poolThreads, poolQueue});
+                           costPerHour, poolThreads, poolQueue, learningCheck});
     }
 };
 
@@ -125,6 +130,7 @@ struct ServeOptions {
 struct ServeSettings {
     engine::WorkerPoolOptions pool;  // the number of workers and the lease
     std::chrono::milliseconds stopWithin{};
+    std::chrono::milliseconds learningCheck{};
     bool httpOn = false;
     server::ServerOptions server;
     double hourCost = 0;
@@ -230,6 +236,10 @@ Result<ServeSettings> readSettings(const QCommandLineParser &parser, const Serve
     if (!stopWithin)
         return fail(Error::invalidArgument(QStringLiteral("--shutdown-timeout: ") + stopWithin.error().message()));
     settings.stopWithin = *stopWithin;
+    const auto learningCheck = parseDuration(parser.value(o.learningCheck));
+    if (!learningCheck || *learningCheck < std::chrono::seconds(1))
+        return fail(Error::invalidArgument(QStringLiteral("--learning-check takes a duration of at least 1s, e.g. 1m")));
+    settings.learningCheck = *learningCheck;
     if (auto server = readServerOptions(parser, o, settings); !server)
         return fail(server.error());
     return settings;
@@ -338,6 +348,10 @@ int reportStop(const service::StopReport &report, std::chrono::milliseconds stop
     if (report.schedulerLeft)
         qCWarning(lcApp, "the scheduler is still waiting on a source or mailbox after %s: left behind",
                   qUtf8Printable(formatDuration(stopWithin)));
+    if (report.learningLeft)
+        qCWarning(lcApp, "a model was still training after %s: abandoned (a model file is written whole or not at "
+                         "all; the next check trains it again)",
+                  qUtf8Printable(formatDuration(stopWithin)));
     if (report.abandonedItems > 0)
         qCWarning(lcApp, "%d items still running after %s: left to their leases, which another process takes over",
                   report.abandonedItems, qUtf8Printable(formatDuration(stopWithin)));
@@ -390,6 +404,9 @@ int serveCommand(const QStringList &arguments)
     // Time triggers move to another process as fast as items do when this one dies.
     serviceOptions.scheduler.leadershipLease =
         std::min<std::chrono::milliseconds>(std::chrono::seconds(15), settings->pool.engine.leaseFor);
+    // Learning moves on likewise; it is checked as often as asked.
+    serviceOptions.learningLeadership = serviceOptions.scheduler.leadershipLease;
+    serviceOptions.learningInterval = settings->learningCheck;
     serviceOptions.shutdownTimeout = settings->stopWithin;
     // Every thread of the service uses its members and `registry`: the service stops and
     // joins them before either goes, on every return from here on. (A thread that cannot

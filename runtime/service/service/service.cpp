@@ -2,6 +2,7 @@
 
 #include "core/duration.h"
 #include "core/logging.h"
+#include "engine/learning_loop.h"
 #include "report/alerts.h"
 #include "store/work_store.h"
 
@@ -56,6 +57,8 @@ Service::~Service()
     requestStop();
     if (m_schedulerThread.joinable())
         m_schedulerThread.join();
+    if (m_learningThread.joinable())
+        m_learningThread.join();
     m_pool.reset();
     if (m_handlingSignals) {
         for (size_t i = 0; i < std::size(kHandledSignals); ++i)
@@ -125,6 +128,8 @@ Status Service::start()
     m_pool->start();
     m_schedulerRunning = true;
     m_schedulerThread = std::thread([this] { runScheduler(); });
+    m_learningRunning = true;
+    m_learningThread = std::thread([this] { runLearning(); });
 
     // Watched folders are scanned at each bot's poll interval; a file system event makes
     // the scan happen at once (network shares may not send events, so polling stays).
@@ -149,6 +154,7 @@ void Service::reload()
     watchFolders();
     m_pool->notifyWork();
     wakeScheduler();
+    wakeLearning();
 }
 
 QStringList Service::botNames() const
@@ -178,6 +184,7 @@ void Service::requestStop()
     m_stopping = true;
     m_pool->stop();
     wakeScheduler();
+    wakeLearning();
 }
 
 QString Service::problem() const
@@ -200,16 +207,25 @@ StopReport Service::stop(std::chrono::milliseconds timeout)
                                                               timeout - std::chrono::milliseconds(waited.elapsed()));
         m_schedulerWake.waitFor(m_mutex, left, [this] { return !m_schedulerRunning; });
     }
+    {
+        MutexLock lock(m_mutex);
+        const auto left = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(0),
+                                                              timeout - std::chrono::milliseconds(waited.elapsed()));
+        m_learningWake.waitFor(m_mutex, left, [this] { return !m_learningRunning; });
+    }
     StopReport report;
     if (m_pool->runningWorkers() > 0)
         report.abandonedItems = m_pool->busyWorkers();
     report.schedulerLeft = m_schedulerRunning;
+    report.learningLeft = m_learningRunning;
     report.problem = problem();
     if (!report.threadsLeft()) {
         // Every loop has ended or is about to, between items: joining does not wait long.
         m_pool->join();
         if (m_schedulerThread.joinable())
             m_schedulerThread.join();
+        if (m_learningThread.joinable())
+            m_learningThread.join();
     }
     return report;
 }
@@ -261,6 +277,7 @@ void Service::runScheduler()
     // Alert rules are judged once a minute, by one process of the cluster at a time.
     report::AlertMonitor alerts(**store, SystemClock::instance());
     QElapsedTimer sinceAlerts;
+    QElapsedTimer sinceLearningLease;
     int generation = -1;
     QStringList scheduled;
     while (!isStopping()) {
@@ -284,6 +301,12 @@ void Service::runScheduler()
                         qCWarning(lcApp, "alerts: %s", qUtf8Printable(problem));
                 }
             }
+        }
+        // The learning leadership is renewed here, not on the learning thread: a training
+        // that runs longer than the lease keeps it.
+        if (!sinceLearningLease.isValid() || sinceLearningLease.elapsed() >= m_options.learningLeadership.count() / 3) {
+            sinceLearningLease.start();
+            leadLearning(**store);
         }
         const qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(scheduler.nextWakeUp());
         waitForScheduler(seen, std::chrono::milliseconds(std::clamp<qint64>(wait, 5, 1000)));
@@ -324,6 +347,126 @@ void Service::tickScheduler(scheduler::Scheduler &scheduler, QStringList &schedu
         qCWarning(lcApp, "scheduler: %s", qUtf8Printable(problem));
     if (ticked->enqueued > 0)
         m_pool->notifyWork();
+}
+
+namespace {
+
+// The classify steps of `definition` that learn from people's answers.
+QStringList learningSteps(const bot::BotDefinition &definition)
+{
+    QStringList steps;
+    for (const bot::StepDefinition &step : definition.steps) {
+        if (step.type == QLatin1String("classify") && engine::LearningSettings::of(definition, step))
+            steps.append(step.id);
+    }
+    return steps;
+}
+
+} // namespace
+
+// On the scheduler's thread: takes or renews the "learning" leadership while a served bot
+// learns, and wakes the learning thread when this process has just taken it.
+void Service::leadLearning(store::WorkStore &store)
+{
+    const QList<bot::BotDefinition> served = bots();
+    const bool anyLearns = std::any_of(served.cbegin(), served.cend(),
+                                       [](const bot::BotDefinition &d) { return !learningSteps(d).isEmpty(); });
+    if (!anyLearns) {
+        m_learningLeader = false;
+        return;
+    }
+    auto leading = store.tryAcquireLeadership(QStringLiteral("learning"), owner(), m_options.learningLeadership);
+    if (!leading) {
+        qCWarning(lcApp, "learning: %s", qUtf8Printable(leading.error().toString()));
+        m_learningLeader = false;
+        return;
+    }
+    if (*leading && !m_learningLeader.exchange(true))
+        wakeLearning();
+    else if (!*leading)
+        m_learningLeader = false;
+}
+
+void Service::wakeLearning()
+{
+    {
+        MutexLock lock(m_mutex);
+        m_learningWoken = true;
+    }
+    m_learningWake.notifyAll();
+}
+
+// The learning thread: while this process leads learning, checks every learning step
+// every learningInterval, and soon after a wake-up (at most once per kWokenGap, so a
+// burst of answers is one check). Nothing else runs here: a training of minutes holds
+// up nobody.
+void Service::runLearning()
+{
+    const auto finished = qScopeGuard([this] {
+        {
+            MutexLock lock(m_mutex);
+            m_learningRunning = false;
+        }
+        m_learningWake.notifyAll();
+    });
+    constexpr std::chrono::milliseconds kWokenGap{std::chrono::seconds(2)};
+    auto store = store::openWorkStore(m_options.storeLocation);
+    if (!store) {
+        // Not fatal: the bots run; they only stop learning until the next start.
+        qCWarning(lcApp, "learning: off: %s", qUtf8Printable(store.error().toString()));
+        return;
+    }
+    QElapsedTimer sinceCheck;
+    bool pending = true;  // the first check comes as soon as this process leads
+    while (!isStopping()) {
+        {
+            MutexLock lock(m_mutex);
+            m_learningWake.waitFor(m_mutex, std::chrono::seconds(1), [this] {
+                m_mutex.assertHeld();
+                return m_learningWoken || isStopping();
+            });
+            pending = pending || m_learningWoken;
+            m_learningWoken = false;
+        }
+        if (isStopping())
+            break;
+        const bool due = !sinceCheck.isValid() || sinceCheck.elapsed() >= m_options.learningInterval.count()
+                         || (pending && sinceCheck.elapsed() >= kWokenGap.count());
+        if (!due || !m_learningLeader)
+            continue;
+        pending = false;
+        sinceCheck.start();
+        learnRound(**store);
+    }
+    // Another process may take over at once; not while a training of ours could still
+    // write a version (the thread is only left behind then, and the lease runs out).
+    if (m_learningLeader)
+        (void)(*store)->releaseLeadership(QStringLiteral("learning"), owner());
+}
+
+// One check of every learning step of the bots served now, one after the other.
+void Service::learnRound(store::WorkStore &store)
+{
+    for (const bot::BotDefinition &definition : bots()) {
+        for (const QString &step : learningSteps(definition)) {
+            if (isStopping() || !m_learningLeader)
+                return;
+            auto outcome = engine::learnOnce(store, store, store, definition, step, owner() + QStringLiteral("/learning"));
+            const QByteArray where = QStringLiteral("bot %1 step %2").arg(definition.name, step).toUtf8();
+            if (!outcome) {
+                qCWarning(lcApp, "learning: %s: %s", where.constData(), qUtf8Printable(outcome.error().toString()));
+                continue;
+            }
+            if (!outcome->trained) {
+                qCDebug(lcApp, "learning: %s: %s", where.constData(), qUtf8Printable(outcome->reason));
+                continue;
+            }
+            qCInfo(lcApp, "learning: %s: %s %s on %lld answers: %s", where.constData(),
+                   qUtf8Printable(QFileInfo(outcome->modelPath).fileName()),
+                   outcome->promoted ? "promoted" : "trained, not promoted", static_cast<long long>(outcome->answers),
+                   qUtf8Printable(outcome->reason));
+        }
+    }
 }
 
 Status Service::handleSignals()

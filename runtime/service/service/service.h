@@ -1,12 +1,23 @@
 // Service: the long-running part of `clerk serve`. It serves a set of bot files: a
 // WorkerPool runs their items, a scheduler thread fires their triggers (cron, every,
 // watched folders, source polls, mailboxes) and judges alert rules once a minute in one
-// process of the cluster; SIGHUP reloads the files, SIGTERM and SIGINT stop it.
+// process of the cluster; a learning thread, in one process of the cluster, trains the
+// classify steps that learn from people's answers (engine/learning_loop.h); SIGHUP
+// reloads the files, SIGTERM and SIGINT stop it.
 //
 // Threads: the Service lives on the thread that runs the Qt event loop (folder-watch
 // events, signals and the stop check come through it). The scheduler has a thread of its
 // own (a poll of a slow mailbox or case system must not hold anything else up), with its
 // own store connection and engine; each worker has its own too (see WorkerPool).
+// Training takes seconds to minutes, so it has a thread of its own too, with its own
+// store connection: one training at a time, never on a worker or the scheduler.
+//
+// Learning: while this process holds the cluster's "learning" leadership (the scheduler
+// renews it every third of its lease, also while a training runs), the learning thread
+// calls engine::learnOnce for every served bot's classify step with `learning:`, every
+// `learningInterval` and when woken (notifyWork(): an answer resumed an item; reload()).
+// A promoted model is a new `.latest` pointer beside the bot file: the workers of every
+// process sharing the bot folder follow it from their next item, without a restart.
 //
 // Reload: the files are read again; a file with errors keeps the version loaded before,
 // if any (a new file with errors is not served). Workers pick the new versions up between
@@ -38,6 +49,7 @@
 #include "engine/step_registry.h"
 #include "engine/worker_pool.h"
 #include "scheduler/scheduler.h"
+#include "store/work_store.h"
 
 #include <QFileSystemWatcher>
 #include <QHash>
@@ -76,6 +88,10 @@ struct ServiceOptions {
     // Alert rules are judged this often, by the holder of the "alerts" leadership.
     std::chrono::milliseconds alertInterval{std::chrono::minutes(1)};
     std::chrono::milliseconds alertLeadership{std::chrono::minutes(3)};
+    // Classify steps with `learning:` are checked this often for new answers, by the
+    // holder of the "learning" leadership; its lease is renewed every third of it.
+    std::chrono::milliseconds learningInterval{std::chrono::minutes(1)};
+    std::chrono::milliseconds learningLeadership{std::chrono::seconds(30)};
     // Said in the log when a signal stops the service: how long items in hand may take.
     std::chrono::milliseconds shutdownTimeout{std::chrono::seconds(30)};
 };
@@ -84,8 +100,10 @@ struct ServiceOptions {
 struct StopReport {
     int abandonedItems = 0;      // items still running at the timeout, left to their leases
     bool schedulerLeft = false;  // the scheduler still in a poll at the timeout
+    bool learningLeft = false;   // a model still training at the timeout (a model file is
+                                 // written whole or not at all: ending the process is safe)
     QString problem;             // why a worker or the scheduler stopped early, if one did
-    bool threadsLeft() const { return abandonedItems > 0 || schedulerLeft; }
+    bool threadsLeft() const { return abandonedItems > 0 || schedulerLeft || learningLeft; }
 };
 
 class Service {
@@ -118,8 +136,13 @@ public:
     // The bots served now, and their names.
     QList<bot::BotDefinition> bots() const { return m_pool->bots(); }
     QStringList botNames() const;
-    // Wakes idle workers: an item was enqueued elsewhere (webhook intake).
-    void notifyWork() { m_pool->notifyWork(); }
+    // Wakes idle workers: an item was enqueued elsewhere (webhook intake), or a person's
+    // answer resumed one; the learning check looks for new answers too.
+    void notifyWork()
+    {
+        m_pool->notifyWork();
+        wakeLearning();
+    }
     // Asks workers and the scheduler to stop; the event loop, if one runs, quits soon.
     void requestStop();
     // Stopping, asked to or because a worker or the scheduler met an error.
@@ -141,6 +164,10 @@ private:
     void wakeScheduler();
     void waitForScheduler(quint64 seen, std::chrono::milliseconds timeout);
     void onSignal();
+    void leadLearning(store::WorkStore &store);
+    void runLearning();
+    void learnRound(store::WorkStore &store);
+    void wakeLearning();
 
     const engine::StepRegistry &m_registry;
     BotFileReader m_readBots;
@@ -156,6 +183,13 @@ private:
     quint64 m_schedulerEpoch CLERK_GUARDED_BY(m_mutex) = 0;  // moves to wake the scheduler
     int m_generation CLERK_GUARDED_BY(m_mutex) = 0;          // moves with each publish()
     QString m_schedulerProblem CLERK_GUARDED_BY(m_mutex);
+
+    // Learning: the scheduler's thread holds the leadership, the learning thread trains.
+    std::atomic<bool> m_learningLeader{false};
+    std::atomic<bool> m_learningRunning{false};
+    std::thread m_learningThread;
+    CondVar m_learningWake;
+    bool m_learningWoken CLERK_GUARDED_BY(m_mutex) = false;  // a check is due before the interval
 
     QFileSystemWatcher m_folders;
     QTimer m_stopCheck;
