@@ -67,6 +67,43 @@ QString percent(double probability)
     return QString::number(100.0 * probability, 'f', 1) + QLatin1Char('%');
 }
 
+// A value as a person reads it: numbers under a key that names a fraction of one
+// (confidence, threshold, probability), also within an object or list under one such as
+// extract's confidence per field or a ranking, as percentages. --json keeps the numbers.
+QJsonValue withPercentages(const QJsonValue &value, bool fraction = false)
+{
+    static const QStringList fractionKeys{QStringLiteral("confidence"), QStringLiteral("threshold"),
+                                          QStringLiteral("probability"), QStringLiteral("min_confidence")};
+    if (value.isDouble()) {
+        const double number = value.toDouble();
+        return fraction && number >= 0.0 && number <= 1.0 ? QJsonValue(percent(number)) : value;
+    }
+    if (value.isArray()) {
+        QJsonArray shown;
+        for (const QJsonValue &element : value.toArray())
+            shown.append(withPercentages(element, fraction));
+        return shown;
+    }
+    if (value.isObject()) {
+        QJsonObject shown;
+        const QJsonObject object = value.toObject();
+        for (auto it = object.begin(); it != object.end(); ++it)
+            shown.insert(it.key(), withPercentages(it.value(), fraction || fractionKeys.contains(it.key())));
+        return shown;
+    }
+    return value;
+}
+
+// A choice as it is listed: its label, and how sure the bot is of it when it says.
+QString choiceLine(const HumanChoice &choice)
+{
+    QString line = choice.label.isEmpty() ? choice.value : choice.label;
+    const QJsonValue confidence = choice.detail.value(QStringLiteral("confidence"));
+    if (confidence.isDouble())
+        line += QStringLiteral("  (confidence %1)").arg(percent(confidence.toDouble()));
+    return line;
+}
+
 QString orDash(const QString &text)
 {
     return text.isEmpty() ? QStringLiteral("-") : text;
@@ -93,7 +130,7 @@ void printException(const store::ExceptionItem &e, const WorkItem *item)
     QJsonObject evidence = e.evidence;
     const QJsonArray candidates = evidence.take(QStringLiteral("candidates")).toArray();
     if (!evidence.isEmpty())
-        o << "\nWhat the bot saw:\n" << indentedText(evidence, 2);
+        o << "\nWhat the bot saw:\n" << indentedText(withPercentages(evidence), 2);
     if (!candidates.isEmpty()) {
         o << "\nCandidates, best first:\n";
         for (qsizetype c = 0; c < candidates.size(); ++c) {
@@ -123,7 +160,7 @@ void printException(const store::ExceptionItem &e, const WorkItem *item)
     if (!e.choices.isEmpty()) {
         o << "Choices:\n";
         for (qsizetype i = 0; i < e.choices.size(); ++i)
-            o << "  " << (i + 1) << ". " << (e.choices[i].label.isEmpty() ? e.choices[i].value : e.choices[i].label) << "\n";
+            o << "  " << (i + 1) << ". " << choiceLine(e.choices[i]) << "\n";
     }
     if (!e.fields.isEmpty())
         o << "Fields a person may give: " << e.fields.join(QStringLiteral(", ")) << "\n";

@@ -780,6 +780,43 @@ TEST(CliTest, RunMovesOnlyDocumentsInTheBotsFoldersAndWritesSafeCsv)
     EXPECT_TRUE(QFileInfo::exists(dir.filePath(QStringLiteral("done/letter2.pdf"))));
 }
 
+TEST(CliTest, QueueShowGivesConfidencesAsPercentages)
+{
+    QTemporaryDir dir;
+    writeFile(dir.filePath(QStringLiteral("bot.yaml")),
+              "name: sorter\nversion: 1\nowner_team: post-room\ninput:\n  id: form\n"
+              "steps:\n  - id: topic\n    type: classify\n    params:\n      text: \"{{ input.text }}\"\n"
+              "      threshold: 0.999\n      categories:\n"
+              "        highways: {label: Highways, keywords: [pothole]}\n"
+              "        complaint: {label: Complaint, keywords: [complaint]}\n");
+    writeFile(dir.filePath(QStringLiteral("letters.jsonl")), "{\"form\": \"L1\", \"text\": \"A pothole in our road.\"}\n");
+    const QString db = dir.filePath(QStringLiteral("work.db"));
+    ASSERT_EQ(runClerk({QStringLiteral("run"), QStringLiteral("bot.yaml"), QStringLiteral("-i"), QStringLiteral("letters.jsonl"),
+                        QStringLiteral("--db"), db},
+                       dir.path())
+                  .exitCode,
+              0);
+    const QJsonArray open = jsonArray(runClerk({QStringLiteral("queue"), QStringLiteral("list"), QStringLiteral("--json"),
+                                                QStringLiteral("--db"), db})
+                                          .out);
+    ASSERT_EQ(open.size(), 1);
+    const QString id = QString::number(open.at(0).toObject().value(QStringLiteral("id")).toInteger());
+    const ClerkRun shown = runClerk({QStringLiteral("queue"), QStringLiteral("show"), id, QStringLiteral("--db"), db});
+    static const QRegularExpression longFraction(QStringLiteral("\\b0\\.\\d{3,}"));
+    EXPECT_FALSE(longFraction.match(shown.out).hasMatch()) << shown.out.toStdString();
+    static const QRegularExpression confidence(QStringLiteral("confidence: \\d{1,3}\\.\\d%"));
+    EXPECT_TRUE(confidence.match(shown.out).hasMatch()) << shown.out.toStdString();
+    EXPECT_TRUE(shown.out.contains(QStringLiteral("threshold: 99.9%"))) << shown.out.toStdString();
+    static const QRegularExpression choice(QStringLiteral("  1\\. Highways  \\(confidence \\d{1,3}\\.\\d%\\)\\n"));
+    EXPECT_TRUE(choice.match(shown.out).hasMatch()) << shown.out.toStdString();
+    // The machine-readable view keeps the numbers.
+    const QJsonObject json = jsonObject(runClerk({QStringLiteral("queue"), QStringLiteral("show"), id, QStringLiteral("--json"),
+                                                  QStringLiteral("--db"), db})
+                                            .out);
+    EXPECT_TRUE(json.value(QStringLiteral("evidence")).toObject().value(QStringLiteral("confidence")).isDouble())
+        << QJsonDocument(json).toJson().toStdString();
+}
+
 TEST(CliTest, BelowLowerTheCandidatesAreStillChoicesAfterTreatAsNew)
 {
     QTemporaryDir dir;

@@ -212,7 +212,7 @@ TEST_F(ExtractStepTest, AllProblemFieldsGoIntoOneQuestion)
     ASSERT_EQ(outcome.kind(), StepOutcome::Kind::NeedsHuman);
     EXPECT_EQ(outcome.humanRequest().fields, (QStringList{QStringLiteral("date_of_birth"), QStringLiteral("nhs_number")}));
     EXPECT_EQ(outcome.humanRequest().reason,
-              QStringLiteral("date_of_birth is uncertain: confidence 0.75 is below 0.80; nhs_number is missing"));
+              QStringLiteral("date_of_birth is uncertain: confidence 75% is below 80%; nhs_number is missing"));
 }
 
 TEST_F(ExtractStepTest, AnUncertainOptionalFieldIsLeftEmpty)

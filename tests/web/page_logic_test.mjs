@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { formatDuration, formatDue, formatPercent, valueText, humanise } from '../../runtime/server/web/dom.js';
+import {
+  formatDuration, formatDue, formatPercent, valueText, humanise, withPercentages, choiceNote,
+} from '../../runtime/server/web/dom.js';
 import { trend } from '../../runtime/server/web/dashboard.js';
 import { query } from '../../runtime/server/web/api.js';
 
@@ -30,6 +32,27 @@ test('fractions as percentages, missing values as a dash', () => {
   assert.equal(formatPercent(0.945, 1), '94.5%');
   assert.equal(formatPercent(1), '100%');
   assert.equal(formatPercent(undefined), '–');
+});
+
+test('confidences a person sees read as percentages', () => {
+  const evidence = {
+    best: 'highways', confidence: 0.7793630564109261, threshold: 0.9,
+    ranking: [{ category: 'highways', confidence: 0.7793630564109261 }, { category: 'blue_badge', confidence: 0.1 }],
+    confidence_per_field: { ref: 0.5 }, pages: 2,
+  };
+  const shown = withPercentages({ ...evidence, extracted: { confidence: { reference: 0.85 }, found: ['reference'] } });
+  assert.equal(shown.confidence, '77.9%');
+  assert.equal(shown.threshold, '90.0%');
+  assert.deepEqual(shown.ranking, [{ category: 'highways', confidence: '77.9%' }, { category: 'blue_badge', confidence: '10.0%' }]);
+  assert.deepEqual(shown.extracted.confidence, { reference: '85.0%' });
+  assert.deepEqual(shown.extracted.found, ['reference']);
+  assert.equal(shown.pages, 2);
+  assert.deepEqual(shown.confidence_per_field, { ref: 0.5 });
+  assert.equal(evidence.confidence, 0.7793630564109261, 'the server\'s value stays a number');
+  assert.equal(choiceNote({ confidence: 0.7793630564109261, reasons: ['pothole'] }), 'confidence 77.9%');
+  assert.equal(choiceNote({ probability: 0.9912, record_id: 'R1' }), '99.1% likely');
+  assert.equal(choiceNote('Leeds office'), 'Leeds office');
+  assert.equal(choiceNote({ outputs: { category: 'x' } }), '');
 });
 
 test('values from the server stay text', () => {

@@ -94,8 +94,9 @@ public:
             else if (!result->best)
                 problem = QStringLiteral("%1 is not valid: %2").arg(field.name, result->problem);
             else
-                problem = QStringLiteral("%1 is uncertain: confidence %2 is below %3")
-                              .arg(field.name, QString::number(score, 'f', 2), QString::number(field.minConfidence, 'f', 2));
+                problem = QStringLiteral("%1 is uncertain: confidence %2% is below %3%")
+                              .arg(field.name, QString::number(100.0 * score, 'f', 0),
+                                   QString::number(100.0 * field.minConfidence, 'f', 0));
             problems.append(problem);
             problemsJson.insert(field.name, problem);
             askFor.append(field.name);

@@ -186,9 +186,9 @@ public:
             return StepOutcome::continueWith(noMatchOutputs);
         if (decision.outcome == match::MatchOutcome::NoMatch && !isShadowTrial(ctx)) {
             HumanRequest request;
-            request.reason = QStringLiteral("no existing record matches: %1 candidates, best %2")
+            request.reason = QStringLiteral("no existing record matches: %1 candidates, best %2%")
                                  .arg(decision.candidatesSeen)
-                                 .arg(best ? best->probability : 0.0, 0, 'f', 3);
+                                 .arg(100.0 * (best ? best->probability : 0.0), 0, 'f', 1);
             request.evidence = {{QStringLiteral("query"), queryValues(model, raw)},
                                 {QStringLiteral("candidates"), candidates}};
             // The bot's answer first; then the candidates it ranked below `lower`, best
@@ -257,19 +257,19 @@ private:
             request.reason = QStringLiteral("shadow trial: a person decides which record this is (%1 candidates)")
                                  .arg(decision.candidatesSeen);
         } else if (decision.outcome == match::MatchOutcome::Matched) {
-            request.reason = QStringLiteral("shadow mode: the bot's match waits for a person (%1 candidates, best %2)")
+            request.reason = QStringLiteral("shadow mode: the bot's match waits for a person (%1 candidates, best %2%)")
                                  .arg(decision.candidatesSeen)
-                                 .arg(best->probability, 0, 'f', 3);
+                                 .arg(100.0 * best->probability, 0, 'f', 1);
         } else if (decision.outcome == match::MatchOutcome::NoMatch) {
-            request.reason = QStringLiteral("shadow mode: the bot found no match (%1 candidates, best %2)")
+            request.reason = QStringLiteral("shadow mode: the bot found no match (%1 candidates, best %2%)")
                                  .arg(decision.candidatesSeen)
-                                 .arg(best ? best->probability : 0.0, 0, 'f', 3);
+                                 .arg(100.0 * (best ? best->probability : 0.0), 0, 'f', 1);
         } else {
             const double runnerUp = decision.ranked.size() > 1 ? decision.ranked[1].probability : 0.0;
-            request.reason = QStringLiteral("not sure which record this is: %1 candidates, best %2, runner-up %3")
+            request.reason = QStringLiteral("not sure which record this is: %1 candidates, best %2%, runner-up %3%")
                                  .arg(decision.candidatesSeen)
-                                 .arg(best->probability, 0, 'f', 3)
-                                 .arg(runnerUp, 0, 'f', 3);
+                                 .arg(100.0 * best->probability, 0, 'f', 1)
+                                 .arg(100.0 * runnerUp, 0, 'f', 1);
         }
 
         QList<qsizetype> order;

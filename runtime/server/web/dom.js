@@ -84,6 +84,31 @@ export function formatPercent(fraction, digits = 0) {
   return `${(Number(fraction) * 100).toFixed(digits)}%`;
 }
 
+// Keys whose numbers are fractions of one: a person reads them as percentages.
+const FRACTION_KEYS = new Set(['confidence', 'threshold', 'probability', 'min_confidence']);
+
+// A copy of a value from the server as a person reads it: numbers under a fraction key
+// (also within an object or list under one, e.g. extract's confidence per field, or a
+// ranking's entries) as percentages. The server's values themselves stay numbers.
+export function withPercentages(value, fraction = false) {
+  if (typeof value === 'number') return fraction && value >= 0 && value <= 1 ? formatPercent(value, 1) : value;
+  if (Array.isArray(value)) return value.map((v) => withPercentages(v, fraction));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value)
+      .map(([k, v]) => [k, withPercentages(v, fraction || FRACTION_KEYS.has(k))]));
+  }
+  return value;
+}
+
+// The short note beside a choice: its text, or how sure the bot is of it.
+export function choiceNote(detail) {
+  if (typeof detail === 'string') return detail;
+  if (detail === null || typeof detail !== 'object') return '';
+  if (typeof detail.confidence === 'number') return `confidence ${formatPercent(detail.confidence, 1)}`;
+  if (typeof detail.probability === 'number') return `${formatPercent(detail.probability, 1)} likely`;
+  return '';
+}
+
 export function formatNumber(n, digits = 0) {
   if (n === null || n === undefined || Number.isNaN(Number(n))) return '–';
   return Number(n).toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });

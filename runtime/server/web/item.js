@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import {
   h, replace, definitionList, valueNode, valueText, humanise,
-  formatDuration, formatTime, formatPercent, formatDue,
+  formatDuration, formatTime, formatPercent, formatDue, withPercentages, choiceNote,
 } from './dom.js';
 import { scanViewer } from './scan.js';
 
@@ -69,7 +69,7 @@ function evidenceContent(evidence) {
     delete rest.candidates;
     delete rest.query;
   }
-  if (Object.keys(rest).length) parts.push(definitionList(rest));
+  if (Object.keys(rest).length) parts.push(definitionList(withPercentages(rest)));
   return parts;
 }
 
@@ -77,7 +77,7 @@ function readContent(read) {
   if (!isPlainObject(read) || Object.keys(read).length === 0) return [h('p', { class: 'muted' }, 'Nothing yet.')];
   return Object.entries(read).map(([step, outputs]) => h('div', { class: 'read-step' },
     h('h3', {}, `Step ${step}`),
-    isPlainObject(outputs) ? definitionList(outputs) : valueNode(outputs, step)));
+    isPlainObject(outputs) ? definitionList(withPercentages(outputs)) : valueNode(outputs, step)));
 }
 
 function prefill(item, field) {
@@ -140,7 +140,7 @@ export function renderItem(container, item, ctx) {
         h('label', { for: id },
           i < 9 ? h('kbd', { 'aria-hidden': 'true' }, String(i + 1)) : null,
           h('span', { class: 'choice-label' }, valueText(choice.label ?? choice.value)),
-          typeof choice.detail === 'string' && choice.detail ? h('span', { class: 'sub' }, choice.detail) : null,
+          choiceNote(choice.detail) ? h('span', { class: 'sub' }, choiceNote(choice.detail)) : null,
           suggested ? h('span', { class: 'badge suggestion' }, 'The bot would pick this') : null));
     })) : null;
 
@@ -261,7 +261,7 @@ export function renderItem(container, item, ctx) {
     const shown = { ...item.suggestion };
     if (typeof shown.confidence === 'number') shown.confidence = formatPercent(shown.confidence, 1);
     if (isPlainObject(shown.outputs)) shown.outputs = withoutCandidates(shown.outputs);
-    suggestion = section('The bot\'s suggestion (shadow trial)', 'suggestion-heading', definitionList(shown));
+    suggestion = section('The bot\'s suggestion (shadow trial)', 'suggestion-heading', definitionList(withPercentages(shown)));
   }
 
   const viewer = item.document && Number(item.document.pages) > 0
@@ -278,7 +278,7 @@ export function renderItem(container, item, ctx) {
     section('What the bot read', 'read-heading', ...readContent(item.read)),
     section('What came in', 'input-heading', isPlainObject(item.input) ? definitionList(item.input) : valueNode(item.input, 'Input')),
     isPlainObject(item.outputs) && Object.keys(withoutCandidates(item.outputs)).length
-      ? section('What the step had worked out', 'outputs-heading', definitionList(withoutCandidates(item.outputs))) : null);
+      ? section('What the step had worked out', 'outputs-heading', definitionList(withPercentages(withoutCandidates(item.outputs)))) : null);
 
   replace(container, meta, notices, h('div', { class: viewer ? 'item-layout with-scan' : 'item-layout' },
     viewer ? viewer.element : null, details));
