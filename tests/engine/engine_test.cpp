@@ -2,6 +2,7 @@
 
 #include <QFile>
 #include <QMutex>
+#include <QTemporaryDir>
 #include <QThread>
 
 #include <atomic>
@@ -370,6 +371,70 @@ TEST_F(EngineTest, PersonsAnswerResumesTheItemAtTheNextStep)
     EXPECT_EQ(done.state, ItemState::Done);
     EXPECT_EQ(done.stepOutputs.value(QStringLiteral("note")).toObject().value(QStringLiteral("line")).toString(),
               QStringLiteral("postcode LS1 4AP confirmed by alice"));
+    EXPECT_EQ(g_counters.get(g_counters.counts, id), 1);
+}
+
+TEST_F(EngineTest, AnUnreadableScanAsksForWhatTheLaterStepsNeedAndTheyTakeTheAnswer)
+{
+    // A blank page: nothing to read, so the category and the reference come from a person,
+    // once, and the classify and extract steps go on as if they had decided.
+    QTemporaryDir scans;
+    ASSERT_TRUE(scans.isValid());
+    // A white page as a binary PGM (Leptonica reads PNM), written without an image library.
+    const QString scan = scans.filePath(QStringLiteral("letter.pgm"));
+    QFile page(scan);
+    ASSERT_TRUE(page.open(QIODevice::WriteOnly));
+    page.write(QByteArrayLiteral("P5\n850 1100\n255\n"));
+    page.write(QByteArray(850 * 1100, char(0xff)));
+    page.close();
+    const auto definition = bot(QStringLiteral(
+        "steps:\n"
+        "  - id: ocr\n    type: ocr\n    params:\n      file: \"{{ input.file }}\"\n"
+        "  - id: topic\n    type: classify\n    params:\n      categories:\n"
+        "        blue_badge: {label: Blue Badge, team: blue-badge, keywords: [blue badge]}\n"
+        "        highways: {label: Highways, team: highways, keywords: [pothole]}\n"
+        "  - id: refs\n    type: extract\n    params:\n      fields:\n"
+        "        reference: {type: reference, pattern: '[A-Z]{2}-[0-9]{6}'}\n"
+        "        postcode: {type: uk_postcode}\n"
+        "  - type: count\n"));
+    engine::EngineOptions o = options();
+    o.intakeRoots = {scans.path()};
+    engine::Engine engine(*m_store, m_registry, o, m_clock);
+    const qint64 id = submit(engine, definition, QStringLiteral("letter-1"), {{QStringLiteral("file"), scan}});
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    auto open = m_store->exceptions({});
+    ASSERT_OK(open);
+    ASSERT_EQ(open->size(), 1);
+    const store::ExceptionItem &question = open->first();
+    EXPECT_EQ(question.stepId, QStringLiteral("ocr"));
+    EXPECT_TRUE(question.reason.startsWith(QStringLiteral("unreadable document: "))) << question.reason.toStdString();
+    EXPECT_EQ(question.fields, (QStringList{QStringLiteral("category"), QStringLiteral("postcode"), QStringLiteral("reference")}));
+    QStringList choices;
+    for (const HumanChoice &choice : question.choices)
+        choices.append(choice.value + QLatin1Char('=') + choice.label);
+    EXPECT_EQ(choices, (QStringList{QStringLiteral("blue_badge=Blue Badge"), QStringLiteral("highways=Highways")}));
+
+    store::Decision decision;
+    decision.actor = QStringLiteral("alice");
+    decision.choice = QStringLiteral("highways");
+    decision.fields = {{QStringLiteral("reference"), QStringLiteral("HW-123456")}};
+    ASSERT_OK(m_store->resolve(question.id, decision));
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+
+    const WorkItem done = item(id);
+    EXPECT_EQ(done.state, ItemState::Done);
+    const QJsonObject read = done.stepOutputs.value(QStringLiteral("ocr")).toObject();
+    EXPECT_EQ(read.value(QStringLiteral("text")).toString(), QString());
+    const QJsonObject topic = done.stepOutputs.value(QStringLiteral("topic")).toObject();
+    EXPECT_EQ(topic.value(QStringLiteral("category")).toString(), QStringLiteral("highways"));
+    EXPECT_EQ(topic.value(QStringLiteral("team")).toString(), QStringLiteral("highways"));
+    EXPECT_EQ(topic.value(QStringLiteral("decided_by")).toString(), QStringLiteral("alice"));
+    const QJsonObject refs = done.stepOutputs.value(QStringLiteral("refs")).toObject();
+    EXPECT_EQ(refs.value(QStringLiteral("reference")).toString(), QStringLiteral("HW-123456"));
+    EXPECT_EQ(refs.value(QStringLiteral("postcode")).toString(), QString());
+    auto after = m_store->exceptions({});
+    ASSERT_OK(after);
+    EXPECT_TRUE(after->isEmpty()) << "nobody is asked again: " << after->first().stepId.toStdString();
     EXPECT_EQ(g_counters.get(g_counters.counts, id), 1);
 }
 

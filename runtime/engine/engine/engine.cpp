@@ -1,15 +1,18 @@
 #include "engine/engine.h"
 
 #include "core/duration.h"
+#include "core/human_answer.h"
 #include "core/logging.h"
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>
+#include <QJsonArray>
 #include <QSysInfo>
 #include <QRandomGenerator>
 
 #include <cmath>
 #include <exception>
+#include <optional>
 
 namespace clerk::engine {
 
@@ -143,6 +146,28 @@ Result<int> Engine::runUntilIdle(const QStringList &bots)
 
 namespace {
 
+// What a person already decided for step `stepId` when an earlier step asked on its behalf
+// (ocr, for an unreadable letter, asks for the category and fields the later steps would
+// have found): that step's outputs list them under `answered`. Empty values are left out.
+std::optional<store::Decision> givenByPerson(const WorkItem &item, const QString &stepId)
+{
+    for (auto it = item.stepOutputs.begin(); it != item.stepOutputs.end(); ++it) {
+        const QJsonObject outputs = it.value().toObject();
+        const QJsonArray names = outputs.value(QStringLiteral("answered")).toObject().value(stepId).toArray();
+        if (names.isEmpty())
+            continue;
+        store::Decision given;
+        given.actor = outputs.value(QStringLiteral("decided_by")).toString();
+        for (const QJsonValue &name : names) {
+            const QJsonValue value = outputs.value(name.toString());
+            if (!value.isUndefined() && !value.isNull() && !value.toString().trimmed().isEmpty())
+                given.fields.insert(name.toString(), value);
+        }
+        return given;
+    }
+    return std::nullopt;
+}
+
 // A step's `when`: "A == B", "A != B" (ignoring case), or one value that is true unless
 // empty, false, no, 0 or null.
 bool conditionHolds(const QString &condition, const StepContext &ctx)
@@ -182,6 +207,51 @@ StepOutcome Engine::runStep(const LoadedBot &bot, int index, StepContext &ctx) c
     } catch (...) {
         return StepOutcome::fail(QStringLiteral("internal error in step %1").arg(definition.id));
     }
+}
+
+// A person who already answered for this step is not asked again: their values answer
+// the step's question as if given to it (checked by the step), or go over what the step
+// worked out. A value the step refuses leaves its outcome as it was.
+StepOutcome Engine::withGivenAnswer(const LoadedBot &bot, int index, const WorkItem &item, StepOutcome outcome) const
+{
+    const bool asks = outcome.kind() == StepOutcome::Kind::NeedsHuman;
+    if (!asks && outcome.kind() != StepOutcome::Kind::Continue)
+        return outcome;
+    const bot::StepDefinition &step = bot.definition.steps.at(index);
+    const std::optional<store::Decision> given = givenByPerson(item, step.id);
+    if (!given || given->fields.isEmpty())
+        return outcome;
+    HumanRequest asked;
+    if (asks)
+        asked = outcome.humanRequest();
+    else
+        asked.outputs = outcome.outputs();
+    for (auto it = given->fields.begin(); it != given->fields.end(); ++it) {
+        if (!asked.fields.contains(it.key()))
+            asked.fields.append(it.key());
+    }
+    store::ExceptionItem question;
+    question.itemId = item.id;
+    question.bot = bot.definition.name;
+    question.stepIndex = index;
+    question.stepId = step.id;
+    question.choices = asked.choices;
+    question.fields = asked.fields;
+    question.partialOutputs = asked.outputs;
+    question.createdAt = item.createdAt;
+    Result<store::Decision> checked = fail(Error::internal(QStringLiteral("not checked")));
+    try {
+        checked = bot.steps.at(static_cast<size_t>(index))->checkAnswer(question, *given);
+    } catch (const std::exception &e) {
+        checked = fail(Error::internal(QString::fromUtf8(e.what())));
+    }
+    if (!checked) {
+        qCInfo(lcEngine).noquote() << "item" << item.id << "step" << step.id
+                                   << "does not take the value a person gave earlier:" << checked.error().message();
+        return outcome;
+    }
+    const HumanAnswer answer{checked->choice, checked->fields, checked->outputs, checked->actor};
+    return StepOutcome::continueWith(answerOutputs(asked, answer));
 }
 
 Result<ItemState> Engine::stop(const WorkItem &item, ItemState state, const QString &reason)
@@ -238,6 +308,7 @@ Result<ItemState> Engine::runLeased(WorkItem item)
         if (timeLimit > 0ms)
             ctx.setDeadline(QDeadlineTimer(timeLimit.count()));
         StepOutcome outcome = runStep(bot, index, ctx);
+        outcome = withGivenAnswer(bot, index, item, std::move(outcome));
         // A step stopped by its time limit (OCR cancelled, a call cut short) tried and
         // failed for lack of time, not because the item is bad: it is retried later, and
         // fails after the bot's retry limit as other temporary failures do. A step that

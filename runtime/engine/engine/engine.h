@@ -128,6 +128,9 @@ private:
     Result<const LoadedBot *> loadedBot(const QString &digest);
     Result<LoadedBot> instantiate(const bot::BotDefinition &definition) const;
     StepOutcome runStep(const LoadedBot &bot, int index, StepContext &ctx) const;
+    // `outcome` answered by what a person gave earlier for this step (an earlier step's
+    // `answered` outputs), else as it was.
+    StepOutcome withGivenAnswer(const LoadedBot &bot, int index, const WorkItem &item, StepOutcome outcome) const;
     Result<ItemState> stop(const WorkItem &item, ItemState state, const QString &reason);
 
     EngineStore m_store;

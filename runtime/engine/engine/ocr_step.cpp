@@ -117,6 +117,12 @@ public:
 
 private:
     // The reason names the problem, never the document's content: reasons reach the logs.
+    //
+    // A person looking at the scan is asked what the later steps would have worked out of
+    // its text, not to type the text: a later classify step's category (its categories
+    // are the choices) and the fields of later extract steps. The answer's outputs carry
+    // an empty text and `answered` ({step id: [field, ...]}), by which the engine lets
+    // the person's values answer those steps. A bot with neither step asks for the text.
     StepOutcome unreadable(const StepContext &ctx, const QString &path, const QString &why, QJsonObject evidence) const
     {
         HumanRequest request;
@@ -125,8 +131,39 @@ private:
         evidence.insert(QStringLiteral("problem"), why);
         evidence.insert(QStringLiteral("min_readability"), m_minReadability);
         request.evidence = evidence;
-        request.fields = {QStringLiteral("text")};
         request.team = ctx.step().team;
+
+        QJsonObject answered;
+        const QList<bot::StepDefinition> &steps = ctx.bot().steps;
+        for (qsizetype i = ctx.stepIndex() + 1; i < steps.size(); ++i) {
+            const bot::StepDefinition &later = steps.at(i);
+            QStringList names;
+            if (later.type == QLatin1String("classify") && !request.fields.contains(QStringLiteral("category"))) {
+                names.append(QStringLiteral("category"));
+                const QJsonObject categories = later.params.value(QStringLiteral("categories")).toObject();
+                for (auto it = categories.begin(); it != categories.end(); ++it) {
+                    const QString label = it.value().toObject().value(QStringLiteral("label")).toString();
+                    request.choices.append(HumanChoice{it.key(), label.isEmpty() ? it.key() : label,
+                                                       QJsonObject{{QStringLiteral("outputs"),
+                                                                    QJsonObject{{QStringLiteral("category"), it.key()}}}}});
+                }
+            } else if (later.type == QLatin1String("extract")) {
+                const QJsonObject fields = later.params.value(QStringLiteral("fields")).toObject();
+                for (auto it = fields.begin(); it != fields.end(); ++it) {
+                    if (!request.fields.contains(it.key()))
+                        names.append(it.key());
+                }
+            }
+            if (names.isEmpty())
+                continue;
+            request.fields.append(names);
+            answered.insert(later.id, QJsonArray::fromStringList(names));
+        }
+        if (answered.isEmpty()) {
+            request.fields = {QStringLiteral("text")};
+            return StepOutcome::needsHuman(request);
+        }
+        request.outputs = {{QStringLiteral("text"), QString()}, {QStringLiteral("answered"), answered}};
         return StepOutcome::needsHuman(request);
     }
 
