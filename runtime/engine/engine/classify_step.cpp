@@ -209,10 +209,10 @@ public:
             request.reason = !hasText ? QStringLiteral("no text to classify")
                              : sure   ? QStringLiteral("shadow mode: the bot's category waits for a person "
                                                        "(confidence %1)")
-                                          .arg(decision.confidence, 0, 'f', 2)
+                                          .arg(QString::number(100.0 * decision.confidence, 'f', 1) + QLatin1Char('%'))
                              : m_learning && !snapshot.learned.allowsAny() ? stillLearning(snapshot)
                                       : QStringLiteral("not sure of the category (best: %1)")
-                                          .arg(decision.confidence, 0, 'f', 2);
+                                          .arg(QString::number(100.0 * decision.confidence, 'f', 1) + QLatin1Char('%'));
             request.evidence = {{QStringLiteral("best"), decision.category},
                                 {QStringLiteral("confidence"), decision.confidence},
                                 {QStringLiteral("threshold"), m_learning ? thresholdFor(snapshot, decision.category)
