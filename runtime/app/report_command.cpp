@@ -176,6 +176,44 @@ QString csvField(const QString &value)
     return QLatin1Char('"') + quoted + QLatin1Char('"');
 }
 
+
+// Learning bots: live precision from quality checks, and answers still needed.
+void printLearning(const report::LearningQuality &learning)
+{
+    const auto percent = [](double value) -> QString { return QString::number(100.0 * value, 'f', 1) + QLatin1Char('%'); };
+    if (!learning.live.isEmpty()) {
+        out() << "\nLive precision from quality checks (90% bounds)\n";
+        TextTable table({QStringLiteral("BOT"), QStringLiteral("CATEGORY"), QStringLiteral("CHECKS"), QStringLiteral("RIGHT"),
+                         QStringLiteral("PRECISION"), QStringLiteral("LOWER"), QStringLiteral("UPPER"), QStringLiteral("TARGET")});
+        for (const report::LiveQuality &quality : learning.live) {
+            QList<store::LivePrecision> rows{quality.all};
+            rows.append(quality.categories);
+            for (const store::LivePrecision &row : rows) {
+                const bool all = row.category.isEmpty();
+                QString target = all && quality.targetPrecision ? percent(*quality.targetPrecision) : QString();
+                if (all && quality.belowTarget())
+                    target += QStringLiteral(" (below)");
+                table.addRow({row.bot, all ? QStringLiteral("(all)") : row.category, QString::number(row.checks),
+                              QString::number(row.right), row.precision() ? percent(*row.precision()) : QStringLiteral("-"),
+                              percent(row.lowerBound), percent(row.upperBound), target});
+            }
+        }
+        table.print(out());
+    }
+    if (!learning.progress.isEmpty()) {
+        out() << "\nLearning steps: answers so far and the fewest that can prove the target\n";
+        TextTable table({QStringLiteral("BOT"), QStringLiteral("STEP"), QStringLiteral("ANSWERS"), QStringLiteral("NEEDED"),
+                         QStringLiteral("MORE NEEDED"), QStringLiteral("TARGET")});
+        for (const report::LearningProgress &progress : learning.progress) {
+            table.addRow({progress.bot, progress.stepId, QString::number(progress.answered),
+                          progress.needed < 0 ? QStringLiteral("never") : QString::number(progress.needed),
+                          progress.needed < 0 ? QStringLiteral("-") : QString::number(progress.moreNeeded()),
+                          QStringLiteral("%1 at %2").arg(percent(progress.targetPrecision), percent(progress.confidence))});
+        }
+        table.print(out());
+    }
+}
+
 } // namespace
 
 int reportCommand(const QStringList &arguments)
@@ -290,6 +328,7 @@ int reportCommand(const QStringList &arguments)
     for (const Row &row : rows)
         table.addRow(cells(row, withCost, false));
     table.print(out());
+    printLearning(figures->learning);
     out().flush();
     return ExitOk;
 }

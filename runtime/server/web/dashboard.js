@@ -1,6 +1,7 @@
 // The operations dashboard from GET /api/v1/dashboard: per bot and day, items in, straight
 // through, to a person, failed; the straight-through rate and its trend; queues against
-// their SLA; median time to done; hours and money saved; shadow trials' threshold curves.
+// their SLA; median time to done; hours and money saved; shadow trials' threshold curves;
+// learning bots' live precision and the answers they still need.
 // Every chart has its numbers in a table beside it.
 
 import { api, query } from './api.js';
@@ -125,6 +126,32 @@ function shadowSection(shadow) {
     }));
 }
 
+// Learning bots: live precision measured by quality checks against the target, and the
+// answers a learning step still needs before anything can go straight through.
+function learningSection(live, learning) {
+  if (!live.length && !learning.length) return null;
+  const bound = (r) => `${formatPercent(r.lower_bound, 1)} – ${formatPercent(r.upper_bound, 1)}`;
+  return h('section', { class: 'panel', 'aria-labelledby': 'learning-heading' },
+    h('h2', { id: 'learning-heading' }, 'Learning bots'),
+    live.length ? [
+      h('p', {}, 'Live precision: of the sure decisions a person checked blind, how many the person answered the same way (90% bounds).'),
+      table('Live precision from quality checks', ['Bot', 'Category', 'Checks', 'Right', 'Precision', 'Bounds', 'Target'],
+        live.flatMap((b) => [
+          [b.bot, 'all', formatNumber(b.checks), formatNumber(b.right), formatPercent(b.precision, 1), bound(b),
+            b.below_target ? h('strong', { class: 'badge breached' }, h('span', { 'aria-hidden': 'true' }, '⚠ '),
+              `below ${formatPercent(b.target_precision, 1)}`) : formatPercent(b.target_precision, 1)],
+          ...(b.categories || []).map((c) => [b.bot, c.category, formatNumber(c.checks), formatNumber(c.right),
+            formatPercent(c.precision, 1), bound(c), '']),
+        ]), { numericFrom: 2 }),
+    ] : null,
+    learning.length ? table('Answers before anything can go straight through',
+      ['Bot', 'Step', 'Answers so far', 'Needed (all right)', 'More needed', 'Target'],
+      learning.map((l) => [l.bot, l.step, formatNumber(l.answered),
+        l.answers_needed < 0 ? 'never' : formatNumber(l.answers_needed),
+        l.more_needed < 0 ? '–' : (l.more_needed === 0 ? 'enough' : formatNumber(l.more_needed)),
+        `${formatPercent(l.target_precision, 1)} at ${formatPercent(l.confidence, 0)}`]), { numericFrom: 2 }) : null);
+}
+
 export async function renderDashboard() {
   const form = $('#dashboard-filters');
   const container = $('#dashboard-body');
@@ -161,6 +188,7 @@ export async function renderDashboard() {
         days.filter((d) => d.bot === bot).sort((x, y) => x.day.localeCompare(y.day)),
         bots.find((b) => b.bot === bot)))),
     queuesSection(data.queues || []),
-    shadowSection(data.shadow || []));
+    shadowSection(data.shadow || []),
+    learningSection(data.live_precision || [], data.learning || []));
   return `Dashboard: ${formatNumber(totals.arrived)} items in, ${formatNumber(totals.hours, 1)} hours saved.`;
 }
