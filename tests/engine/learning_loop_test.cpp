@@ -201,3 +201,49 @@ TEST_F(LearningLoopTest, QualityChecksSendSureLettersToAPersonBlind)
     }
     EXPECT_GT(checks, 10);
 }
+
+TEST_F(LearningLoopTest, ALivePrecisionAlertWithdrawsTheThresholdUntilANewModelProvesOne)
+{
+    const bot::BotDefinition definition = bot();
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    ASSERT_OK(engine.addBot(definition));
+    for (int i = 0; i < 100; ++i)
+        post(engine, definition, i);
+    auto learned = engine::learnOnce(*m_store, *m_store, *m_store, definition, QStringLiteral("topic"), QStringLiteral("test"));
+    ASSERT_OK(learned);
+    ASSERT_TRUE(learned->promoted);
+
+    // An alert about another step, or about another rule, changes nothing.
+    ASSERT_OK(m_store->recordBotEvent(QStringLiteral("post"), QStringLiteral("alert_fired"), QStringLiteral("alerts"),
+                                      {{QStringLiteral("rule"), QStringLiteral("straight_through_below")},
+                                       {QStringLiteral("step"), QStringLiteral("topic")}}));
+    auto quiet = engine::learnOnce(*m_store, *m_store, *m_store, definition, QStringLiteral("topic"), QStringLiteral("test"));
+    ASSERT_OK(quiet);
+    EXPECT_FALSE(quiet->suspended);
+
+    ASSERT_OK(m_store->recordBotEvent(QStringLiteral("post"), QStringLiteral("alert_fired"), QStringLiteral("alerts"),
+                                      {{QStringLiteral("rule"), QStringLiteral("live_precision_below_target")},
+                                       {QStringLiteral("step"), QStringLiteral("topic")}}));
+    auto suspended = engine::learnOnce(*m_store, *m_store, *m_store, definition, QStringLiteral("topic"), QStringLiteral("test"));
+    ASSERT_OK(suspended);
+    EXPECT_TRUE(suspended->suspended);
+    EXPECT_FALSE(suspended->trained);  // fewer than `every` new answers
+    auto latest = classify::latestModelPath(m_dir.path(), QStringLiteral("post"), QStringLiteral("topic"));
+    ASSERT_OK(latest);
+    EXPECT_NE(*latest, learned->modelPath);
+
+    // The same engine now asks a person about every letter, and says why.
+    store::ExceptionItem asked;
+    for (int i = 100; i < 110; ++i) {
+        ASSERT_TRUE(post(engine, definition, i, &asked)) << i;
+        EXPECT_TRUE(asked.reason.startsWith(QStringLiteral("learning: straight-through decisions are suspended")))
+            << asked.reason.toStdString();
+    }
+    // Once is enough: the next round does not suspend again.
+    auto again = engine::learnOnce(*m_store, *m_store, *m_store, definition, QStringLiteral("topic"), QStringLiteral("test"));
+    ASSERT_OK(again);
+    EXPECT_FALSE(again->suspended);
+    auto events = m_store->botEvents(QStringLiteral("post"), {QStringLiteral("model_suspended")}, QDateTime());
+    ASSERT_OK(events);
+    EXPECT_EQ(events->size(), 1);
+}

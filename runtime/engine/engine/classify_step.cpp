@@ -310,6 +310,9 @@ private:
     }
     static QString stillLearning(const ClassifierSnapshot &snapshot)
     {
+        if (snapshot.learnedInfo.contains(QStringLiteral("suspended")))
+            return QStringLiteral("learning: straight-through decisions are suspended (quality checks found the live "
+                                  "precision below the target) until a new model proves its threshold");
         if (snapshot.learnedInfo.isEmpty())
             return QStringLiteral("learning: no threshold is proven yet, so a person decides every item");
         return QStringLiteral("learning: %1 answers do not yet prove the threshold (at least %2 right ones are needed)")

@@ -17,6 +17,10 @@ namespace clerk::engine {
 
 namespace {
 
+// The alert rule report/alerts.h fires when quality checks show the live precision of a
+// step below its target (its kLivePrecisionRule).
+const QString kLivePrecisionAlert = QStringLiteral("live_precision_below_target");
+
 const bot::StepDefinition *findStep(const bot::BotDefinition &bot, const QString &stepId, int *index = nullptr)
 {
     for (qsizetype i = 0; i < bot.steps.size(); ++i) {
@@ -160,6 +164,28 @@ Result<QList<AnsweredText>> render(store::WorkQueue &items, const bot::BotDefini
     return answers;
 }
 
+// True when a live-precision alert for `stepId` fired after the model in use was put in
+// use (promoted, rolled back to, or suspended): its proven threshold no longer holds.
+Result<bool> alertSinceInUse(store::EventLog &events, const QString &botName, const QString &stepId)
+{
+    auto history = events.botEvents(botName,
+                                    {QStringLiteral("model_promoted"), QStringLiteral("model_rolled_back"),
+                                     QStringLiteral("model_suspended"), QStringLiteral("alert_fired")},
+                                    {});
+    if (!history)
+        return fail(history.error());
+    bool alert = false;
+    for (const store::Event &event : *history) {
+        if (event.detail.value(QStringLiteral("step")).toString() != stepId)
+            continue;
+        if (event.kind == QLatin1String("alert_fired"))
+            alert = alert || event.detail.value(QStringLiteral("rule")).toString() == kLivePrecisionAlert;
+        else
+            alert = false;
+    }
+    return alert;
+}
+
 } // namespace
 
 Result<QList<AnsweredText>> answeredTexts(store::ExceptionQueue &exceptions, store::WorkQueue &items,
@@ -195,12 +221,46 @@ Result<LearningOutcome> learnOnce(store::ExceptionQueue &exceptions, store::Work
         champion = std::move(*loaded);
     }
     LearningOutcome outcome;
+    // Quality checks say the model in use is wrong more often than its proof allowed:
+    // its thresholds are withdrawn (a copy without them becomes the model in use), so
+    // every item goes to a person until a challenger proves a threshold again, on
+    // answers that now include the failed checks.
+    if (champion && classify::ThresholdSet::fromJson(champion->learned()).allowsAny()) {
+        auto alerted = alertSinceInUse(events, bot.name, stepId);
+        if (!alerted)
+            return fail(alerted.error());
+        if (*alerted) {
+            QJsonObject learned = champion->learned();
+            learned.remove(QStringLiteral("threshold"));
+            learned.remove(QStringLiteral("per_category"));
+            learned.insert(QStringLiteral("suspended"),
+                           QJsonObject{{QStringLiteral("reason"), QStringLiteral("live precision below the target")},
+                                       {QStringLiteral("from"), QFileInfo(*championPath).fileName()}});
+            champion->setLearned(learned);
+            const QString path = classify::nextModelPath(bot.baseDir, bot.name, stepId);
+            if (Status saved = champion->save(path); !saved)
+                return fail(saved.error());
+            if (Status pointed = classify::writeLatestPointer(bot.baseDir, bot.name, stepId, path); !pointed)
+                return fail(pointed.error());
+            if (Status recorded = events.recordBotEvent(
+                    bot.name, QStringLiteral("model_suspended"), actor,
+                    {{QStringLiteral("step"), stepId},
+                     {QStringLiteral("model"), QFileInfo(path).fileName()},
+                     {QStringLiteral("from"), QFileInfo(*championPath).fileName()},
+                     {QStringLiteral("reason"), QStringLiteral("live precision below the target")}});
+                !recorded)
+                return fail(recorded.error());
+            outcome.suspended = true;
+            *championPath = path;
+        }
+    }
     outcome.answers = questions->size();
     const qsizetype seen = champion ? champion->info().value(QStringLiteral("answers_from_people")).toInt() : 0;
     outcome.newAnswers = std::max<qsizetype>(0, questions->size() - seen);
     // The last challenger, promoted or not, counts: a refused one is not retried until
     // `every` more answers have arrived.
-    auto trained = events.botEvents(bot.name, {QStringLiteral("model_promoted"), QStringLiteral("model_refused")}, {});
+    auto trained = events.botEvents(
+        bot.name, {QStringLiteral("model_promoted"), QStringLiteral("model_refused"), QStringLiteral("model_rolled_back")}, {});
     if (!trained)
         return fail(trained.error());
     qsizetype lastTrained = seen;

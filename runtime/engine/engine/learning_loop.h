@@ -20,6 +20,12 @@
 // Every challenger is kept as a model version (promoted or not); a promotion is the
 // bot event "model_promoted" with the verdict's figures, a refusal "model_refused".
 //
+// When quality checks show the live precision below the target (the report module's
+// alert "live_precision_below_target" fired since the model in use was put in use), the
+// next round withdraws that model's thresholds: a copy without them becomes the model in
+// use ("model_suspended"), so every item goes to a person until a challenger proves a
+// threshold again on answers that include the failed checks.
+//
 // Thread-safety: functions use the store they are given on the calling thread. Training
 // takes seconds to minutes: call learnOnce() off the workers' path.
 #pragma once
@@ -68,6 +74,9 @@ Result<QList<AnsweredText>> answeredTexts(store::ExceptionQueue &exceptions, sto
 struct LearningOutcome {
     bool trained = false;       // a challenger was trained
     bool promoted = false;      // ... and is now the model in use
+    // A live-precision alert fired since the model in use was put in use: a copy of it
+    // without thresholds became the model in use (bot event "model_suspended").
+    bool suspended = false;
     qsizetype answers = 0;      // answers known
     qsizetype newAnswers = 0;   // answers the model in use never trained on
     QString modelPath{};        // the challenger's file (when trained)
