@@ -162,6 +162,201 @@ std::optional<AlertFiring> judgeLivePrecision(const LearningStep &step, qint64 c
     return firing;
 }
 
+namespace {
+
+// One bot's part of a check: when it is judged, its firings within repeat_after, what
+// this round has recorded and what is still to be sent through its alerts connector.
+struct BotCheck {
+    AlertStore store;
+    const bot::BotDefinition &definition;
+    QDateTime now;
+    QList<store::Event> earlier;
+    AlertRound &round;
+    QList<AlertFiring> pending{};
+};
+
+// The rule's (and for the live precision rule, the step's) last firing within
+// repeat_after, and whether it was sent since.
+std::pair<std::optional<store::Event>, bool> lastFiring(const BotCheck &check, const QString &rule,
+                                                        const QString &step)
+{
+    std::optional<store::Event> lastFired;
+    bool sentSince = false;
+    for (const store::Event &event : check.earlier) {
+        if (event.detail.value(QStringLiteral("rule")).toString() != rule
+            || event.detail.value(QStringLiteral("step")).toString() != step)
+            continue;
+        if (event.kind == kFired) {
+            lastFired = event;
+            sentSince = false;
+        } else if (event.kind == kSent && lastFired) {
+            sentSince = true;
+        }
+    }
+    return std::pair{lastFired, sentSince};
+}
+
+// Records `firing` as an "alert_fired" event of the bot, with `detail`, and adds it to the
+// round's firings and to those to send.
+Status record(BotCheck &check, AlertFiring firing, QJsonObject detail)
+{
+    firing.firedAt = check.now;
+    detail.insert(QStringLiteral("rule"), firing.rule);
+    detail.insert(QStringLiteral("value"), firing.value);
+    detail.insert(QStringLiteral("threshold"), firing.threshold);
+    if (Status recorded = check.store.log.recordBotEvent(check.definition.name, kFired, kActor, detail); !recorded)
+        return recorded;
+    qCInfo(lcAlerts).noquote() << "alert fired:" << firing.message;
+    check.round.fired.append(firing);
+    check.pending.append(firing);
+    return {};
+}
+
+// Judges the bot's configured rules. A rule that fired within repeat_after is not judged
+// again; its firing is sent again if it has not been sent yet.
+Status judgeBotRules(BotCheck &check, const QList<bot::AlertRule> &rules)
+{
+    const QString &bot = check.definition.name;
+    FigureReader reader(check.store, bot, check.now);
+    for (const bot::AlertRule &rule : rules) {
+        const auto [lastFired, sentSince] = lastFiring(check, rule.name, {});
+        if (lastFired) {
+            if (!sentSince) {
+                const double value = lastFired->detail.value(QStringLiteral("value")).toDouble();
+                const double threshold = lastFired->detail.value(QStringLiteral("threshold")).toDouble();
+                check.pending.append(AlertFiring{.bot = bot,
+                                                 .rule = rule.name,
+                                                 .value = value,
+                                                 .threshold = threshold,
+                                                 .message = alertMessage(bot, rule, value, threshold),
+                                                 .firedAt = lastFired->at});
+            }
+            continue;  // fired within repeat_after: not judged again yet
+        }
+        auto figures = reader.read(rule);
+        if (!figures)
+            return fail(figures.error());
+        std::optional<AlertFiring> firing = judge(bot, rule, *figures);
+        if (!firing)
+            continue;
+        if (Status recorded = record(check, *firing, {}); !recorded)
+            return recorded;
+    }
+    return {};
+}
+
+// Judges the live precision rule of one learning step with quality checks, on the checks
+// answered since the step's model in use was put in use. Like a configured rule, one that
+// fired within repeat_after is not judged again but sent again while unsent.
+Status judgeStepPrecision(BotCheck &check, const LearningStep &step)
+{
+    const QString &bot = check.definition.name;
+    const auto [lastFired, sentSince] = lastFiring(check, kLivePrecisionRule, step.stepId);
+    if (lastFired) {
+        if (!sentSince) {
+            const QJsonObject &detail = lastFired->detail;
+            const double value = detail.value(QStringLiteral("value")).toDouble();
+            const double threshold = detail.value(QStringLiteral("threshold")).toDouble();
+            check.pending.append(AlertFiring{
+                .bot = bot,
+                .rule = kLivePrecisionRule,
+                .value = value,
+                .threshold = threshold,
+                .message = livePrecisionMessage(bot, step.stepId, value, threshold,
+                                                qint64(detail.value(QStringLiteral("checks")).toDouble()),
+                                                qint64(detail.value(QStringLiteral("right")).toDouble())),
+                .firedAt = lastFired->at});
+        }
+        return {};
+    }
+    // The checks of the model in use: answered since it was put in use.
+    auto changes =
+        check.store.log.botEvents(bot, {QStringLiteral("model_promoted"), QStringLiteral("model_rolled_back")}, {});
+    if (!changes)
+        return fail(changes.error());
+    QDateTime inUseSince;
+    for (const store::Event &event : *changes) {
+        if (event.detail.value(QStringLiteral("step")).toString() == step.stepId)
+            inUseSince = event.at;
+    }
+    auto live = check.store.figures.livePrecision(bot, inUseSince);
+    if (!live)
+        return fail(live.error());
+    const auto all = std::find_if(live->begin(), live->end(),
+                                  [](const store::LivePrecision &row) { return row.category.isEmpty(); });
+    if (all == live->end())
+        return {};
+    std::optional<AlertFiring> firing = judgeLivePrecision(step, all->checks, all->right);
+    if (!firing)
+        return {};
+    return record(check, *firing,
+                  {{QStringLiteral("step"), step.stepId},
+                   {QStringLiteral("checks"), double(all->checks)},
+                   {QStringLiteral("right"), double(all->right)}});
+}
+
+// The connector the bot's alerts are sent through, or why it cannot be used.
+std::shared_ptr<rest::RestConnector> alertsConnector(const bot::BotDefinition &definition, QString &problem)
+{
+    const bot::AlertDefinition &alerts = *definition.alerts;
+    const bot::ConnectorDefinition *connectorDefinition = definition.connector(alerts.connector);
+    if (!connectorDefinition) {
+        problem = QStringLiteral("connector '%1' is not known").arg(alerts.connector);
+        return nullptr;
+    }
+    auto shared = rest::sharedConnector(*connectorDefinition);
+    if (!shared) {
+        problem = shared.error().toString();
+        return nullptr;
+    }
+    if (!(*shared)->hasOperation(alerts.operation)) {
+        problem = QStringLiteral("connector '%1' has no operation '%2'").arg(alerts.connector, alerts.operation);
+        return nullptr;
+    }
+    return *shared;
+}
+
+// Sends the bot's pending firings through its alerts connector, recording an
+// "alert_sent" event for each one delivered. One that cannot be sent stays unsent.
+Status sendPending(BotCheck &check)
+{
+    const bot::BotDefinition &definition = check.definition;
+    const bot::AlertDefinition &alerts = *definition.alerts;
+    QString problem;
+    const std::shared_ptr<rest::RestConnector> connector = alertsConnector(definition, problem);
+    if (!connector) {
+        qCWarning(lcAlerts).noquote() << definition.name << "alerts cannot be sent:" << problem;
+        check.round.problems.append(QStringLiteral("%1: %2").arg(definition.name, problem));
+        check.round.unsent.append(check.pending);
+        return {};
+    }
+    for (const AlertFiring &firing : check.pending) {
+        rest::CallOptions options;
+        options.deadline = std::chrono::steady_clock::now() + kCallTimeLimit;
+        options.idempotencyKey = QStringLiteral("clerk-alert-%1-%2-%3")
+                                     .arg(firing.bot, firing.rule)
+                                     .arg(firing.firedAt.toMSecsSinceEpoch());
+        const rest::CallOutcome outcome = connector->call(alerts.operation, firingParams(firing), options);
+        if (!outcome) {
+            qCWarning(lcAlerts).noquote() << firing.bot << "alert" << firing.rule
+                                          << "not sent, trying again at the next check:"
+                                          << outcome.error().error.toString();
+            check.round.unsent.append(firing);
+            continue;
+        }
+        auto noted = check.store.log.recordBotEvent(
+            firing.bot, kSent, kActor,
+            QJsonObject{{QStringLiteral("rule"), firing.rule},
+                        {QStringLiteral("fired_at"), firing.firedAt.toUTC().toString(Qt::ISODateWithMs)}});
+        if (!noted)
+            return fail(noted.error());
+        check.round.sent.append(firing);
+    }
+    return {};
+}
+
+} // namespace
+
 AlertMonitor::AlertMonitor(AlertStore store, const Clock &clock) : m_store(store), m_clock(clock) {}
 
 Result<AlertRound> AlertMonitor::check(const QList<bot::BotDefinition> &bots)
@@ -182,157 +377,19 @@ Result<AlertRound> AlertMonitor::check(const QList<bot::BotDefinition> &bots)
         if (!earlier)
             return fail(earlier.error());
 
-        // The rule's (and for the live precision rule, the step's) last firing within
-        // repeat_after, and whether it was sent since.
-        const auto lastFiring = [&](const QString &rule, const QString &step) {
-            std::optional<store::Event> lastFired;
-            bool sentSince = false;
-            for (const store::Event &event : *earlier) {
-                if (event.detail.value(QStringLiteral("rule")).toString() != rule
-                    || event.detail.value(QStringLiteral("step")).toString() != step)
-                    continue;
-                if (event.kind == kFired) {
-                    lastFired = event;
-                    sentSince = false;
-                } else if (event.kind == kSent && lastFired) {
-                    sentSince = true;
-                }
-            }
-            return std::pair{lastFired, sentSince};
-        };
-        const auto record = [&](AlertFiring firing, QJsonObject detail) -> Status {
-            firing.firedAt = now;
-            detail.insert(QStringLiteral("rule"), firing.rule);
-            detail.insert(QStringLiteral("value"), firing.value);
-            detail.insert(QStringLiteral("threshold"), firing.threshold);
-            if (Status recorded = m_store.log.recordBotEvent(definition.name, kFired, kActor, detail); !recorded)
-                return recorded;
-            qCInfo(lcAlerts).noquote() << "alert fired:" << firing.message;
-            round.fired.append(firing);
-            return {};
-        };
-
-        FigureReader reader(m_store, definition.name, now);
-        QList<AlertFiring> pending;
-        for (const bot::AlertRule &rule : rules) {
-            const auto [lastFired, sentSince] = lastFiring(rule.name, {});
-            if (lastFired) {
-                if (!sentSince) {
-                    const double value = lastFired->detail.value(QStringLiteral("value")).toDouble();
-                    const double threshold = lastFired->detail.value(QStringLiteral("threshold")).toDouble();
-                    pending.append(AlertFiring{.bot = definition.name,
-                                               .rule = rule.name,
-                                               .value = value,
-                                               .threshold = threshold,
-                                               .message = alertMessage(definition.name, rule, value, threshold),
-                                               .firedAt = lastFired->at});
-                }
-                continue;  // fired within repeat_after: not judged again yet
-            }
-            auto figures = reader.read(rule);
-            if (!figures)
-                return fail(figures.error());
-            std::optional<AlertFiring> firing = judge(definition.name, rule, *figures);
-            if (!firing)
-                continue;
-            if (Status recorded = record(*firing, {}); !recorded)
-                return fail(recorded.error());
-            pending.append(round.fired.last());
-        }
-
+        BotCheck botCheck{
+            .store = m_store, .definition = definition, .now = now, .earlier = std::move(*earlier), .round = round};
+        if (Status judged = judgeBotRules(botCheck, rules); !judged)
+            return fail(judged.error());
         for (const LearningStep &step : checked) {
-            const auto [lastFired, sentSince] = lastFiring(kLivePrecisionRule, step.stepId);
-            if (lastFired) {
-                if (!sentSince) {
-                    const QJsonObject &detail = lastFired->detail;
-                    const double value = detail.value(QStringLiteral("value")).toDouble();
-                    const double threshold = detail.value(QStringLiteral("threshold")).toDouble();
-                    pending.append(AlertFiring{
-                        .bot = definition.name,
-                        .rule = kLivePrecisionRule,
-                        .value = value,
-                        .threshold = threshold,
-                        .message = livePrecisionMessage(definition.name, step.stepId, value, threshold,
-                                                        qint64(detail.value(QStringLiteral("checks")).toDouble()),
-                                                        qint64(detail.value(QStringLiteral("right")).toDouble())),
-                        .firedAt = lastFired->at});
-                }
-                continue;
-            }
-            // The checks of the model in use: answered since it was put in use.
-            auto changes = m_store.log.botEvents(definition.name,
-                                                 {QStringLiteral("model_promoted"), QStringLiteral("model_rolled_back")}, {});
-            if (!changes)
-                return fail(changes.error());
-            QDateTime inUseSince;
-            for (const store::Event &event : *changes) {
-                if (event.detail.value(QStringLiteral("step")).toString() == step.stepId)
-                    inUseSince = event.at;
-            }
-            auto live = m_store.figures.livePrecision(definition.name, inUseSince);
-            if (!live)
-                return fail(live.error());
-            const auto all = std::find_if(live->begin(), live->end(),
-                                          [](const store::LivePrecision &row) { return row.category.isEmpty(); });
-            if (all == live->end())
-                continue;
-            std::optional<AlertFiring> firing = judgeLivePrecision(step, all->checks, all->right);
-            if (!firing)
-                continue;
-            if (Status recorded = record(*firing, {{QStringLiteral("step"), step.stepId},
-                                                   {QStringLiteral("checks"), double(all->checks)},
-                                                   {QStringLiteral("right"), double(all->right)}});
-                !recorded)
-                return fail(recorded.error());
-            pending.append(round.fired.last());
+            if (Status judged = judgeStepPrecision(botCheck, step); !judged)
+                return fail(judged.error());
         }
-        if (pending.isEmpty())
-            continue;
         // A bot without `alerts` has nowhere to send them: the events are the record.
-        if (!definition.alerts)
+        if (botCheck.pending.isEmpty() || !definition.alerts)
             continue;
-        const bot::AlertDefinition &alerts = *definition.alerts;
-
-        const bot::ConnectorDefinition *connectorDefinition = definition.connector(alerts.connector);
-        std::shared_ptr<rest::RestConnector> connector;
-        QString problem;
-        if (!connectorDefinition) {
-            problem = QStringLiteral("connector '%1' is not known").arg(alerts.connector);
-        } else if (auto shared = rest::sharedConnector(*connectorDefinition); !shared) {
-            problem = shared.error().toString();
-        } else if (!(*shared)->hasOperation(alerts.operation)) {
-            problem = QStringLiteral("connector '%1' has no operation '%2'").arg(alerts.connector, alerts.operation);
-        } else {
-            connector = *shared;
-        }
-        if (!connector) {
-            qCWarning(lcAlerts).noquote() << definition.name << "alerts cannot be sent:" << problem;
-            round.problems.append(QStringLiteral("%1: %2").arg(definition.name, problem));
-            round.unsent.append(pending);
-            continue;
-        }
-        for (const AlertFiring &firing : pending) {
-            rest::CallOptions options;
-            options.deadline = std::chrono::steady_clock::now() + kCallTimeLimit;
-            options.idempotencyKey = QStringLiteral("clerk-alert-%1-%2-%3")
-                                         .arg(firing.bot, firing.rule)
-                                         .arg(firing.firedAt.toMSecsSinceEpoch());
-            const rest::CallOutcome outcome = connector->call(alerts.operation, firingParams(firing), options);
-            if (!outcome) {
-                qCWarning(lcAlerts).noquote() << firing.bot << "alert" << firing.rule
-                                              << "not sent, trying again at the next check:"
-                                              << outcome.error().error.toString();
-                round.unsent.append(firing);
-                continue;
-            }
-            auto noted = m_store.log.recordBotEvent(firing.bot, kSent, kActor,
-                                                QJsonObject{{QStringLiteral("rule"), firing.rule},
-                                                            {QStringLiteral("fired_at"),
-                                                             firing.firedAt.toUTC().toString(Qt::ISODateWithMs)}});
-            if (!noted)
-                return fail(noted.error());
-            round.sent.append(firing);
-        }
+        if (Status sent = sendPending(botCheck); !sent)
+            return fail(sent.error());
     }
     return round;
 }
