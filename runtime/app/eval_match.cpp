@@ -15,6 +15,7 @@
 
 #include "bot/template.h"
 #include "match/evaluation_run.h"
+#include "match/match_evidence.h"
 #include "match/match_settings.h"
 
 #include <QDir>
@@ -52,24 +53,7 @@ QList<match::LabelledPair> pairsFromAnswers(const QList<store::ExceptionItem> &a
         if (chosen.isEmpty())
             continue;
         ++questions;
-        for (const QJsonValue &value : exception.evidence.value(QStringLiteral("candidates")).toArray()) {
-            const QJsonObject candidate = value.toObject();
-            match::LabelledPair pair;
-            pair.levels.assign(static_cast<size_t>(model.fieldCount()), match::ComparisonLevel::Missing);
-            for (const QJsonValue &fieldValue : candidate.value(QStringLiteral("fields")).toArray()) {
-                const QJsonObject field = fieldValue.toObject();
-                const int f = model.fieldIndex(field.value(QStringLiteral("field")).toString());
-                if (f < 0)
-                    continue;
-                for (int level = 0; level <= match::kLevelCount; ++level) {
-                    const auto candidateLevel = static_cast<match::ComparisonLevel>(level);
-                    if (match::toString(candidateLevel) == field.value(QStringLiteral("level")).toString())
-                        pair.levels[static_cast<size_t>(f)] = candidateLevel;
-                }
-            }
-            pair.isMatch = candidate.value(QStringLiteral("record_id")).toString() == chosen;
-            pairs.append(pair);
-        }
+        pairs.append(match::labelledPairsFromEvidence(model, exception.evidence, chosen));
     }
     return pairs;
 }

@@ -13,6 +13,7 @@
 #include "core/logging.h"
 #include "engine/rest_candidates.h"
 #include "engine/shadow_trial_p.h"
+#include "match/match_evidence.h"
 #include "match/matcher.h"
 #include "match/match_settings.h"
 #include "match/record_index.h"
@@ -29,15 +30,6 @@ using bot::ValueType;
 
 namespace {
 
-
-QJsonObject candidateJson(const match::MatchModel &model, const match::MatchRecord &query,
-                          const match::ScoredCandidate &candidate)
-{
-    return {{QStringLiteral("record_id"), candidate.record.id},
-            {QStringLiteral("score"), std::round(candidate.score * 100.0) / 100.0},
-            {QStringLiteral("probability"), candidate.probability},
-            {QStringLiteral("fields"), match::explainComparison(model, query, candidate)}};
-}
 
 // The item's values as written, by field name: what a person answering sees.
 QJsonObject queryValues(const match::MatchModel &model, const QStringList &raw)
@@ -154,7 +146,7 @@ public:
 
         QJsonArray candidates;
         for (const match::ScoredCandidate &candidate : decision.ranked)
-            candidates.append(candidateJson(model, query, candidate));
+            candidates.append(match::toJson(match::candidateEvidence(model, query, candidate)));
         const match::ScoredCandidate *best = decision.best();
         qCDebug(lcEngine) << "match" << ctx.step().id << "item" << ctx.item().id << match::toString(decision.outcome)
                           << "candidates" << decision.candidatesSeen << "best" << (best ? best->probability : 0.0);

@@ -1,5 +1,7 @@
 #include "match/matcher.h"
 
+#include "match/match_evidence.h"
+
 #include <QJsonObject>
 #include <QSet>
 
@@ -20,15 +22,8 @@ QString toString(MatchOutcome outcome)
 QJsonArray explainComparison(const MatchModel &model, const MatchRecord &query, const ScoredCandidate &candidate)
 {
     QJsonArray fields;
-    for (int f = 0; f < model.fieldCount(); ++f) {
-        const ComparisonLevel level =
-            static_cast<size_t>(f) < candidate.levels.size() ? candidate.levels[static_cast<size_t>(f)] : ComparisonLevel::Missing;
-        fields.append(QJsonObject{{QStringLiteral("field"), model.fields()[f].name},
-                                  {QStringLiteral("query"), query.values.value(f)},
-                                  {QStringLiteral("candidate"), candidate.record.values.value(f)},
-                                  {QStringLiteral("level"), toString(level)},
-                                  {QStringLiteral("weight"), std::round(model.weight(f, level) * 100.0) / 100.0}});
-    }
+    for (const FieldEvidence &field : candidateEvidence(model, query, candidate).fields)
+        fields.append(toJson(field));
     return fields;
 }
 
