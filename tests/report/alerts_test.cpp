@@ -442,6 +442,14 @@ TEST_F(AlertMonitorTest, LowLivePrecisionFiresForAStepWithQualityChecks)
     EXPECT_EQ(QJsonDocument::fromJson(m_server->requests().first().body).object().value(QStringLiteral("rule")).toString(),
               report::kLivePrecisionRule);
 
+    // Delivered: the next check neither fires again nor sends it again.
+    m_clock.advance(1min);
+    round = monitor.check({definition});
+    ASSERT_OK(round);
+    EXPECT_TRUE(round->fired.isEmpty());
+    EXPECT_TRUE(round->sent.isEmpty());
+    EXPECT_EQ(m_server->requests().size(), 1);
+
     // A new model put in use: only the checks answered since count, and there are none.
     m_clock.advance(1min);
     ASSERT_OK(m_store->recordBotEvent(kBot, QStringLiteral("model_promoted"), QStringLiteral("clerk"),

@@ -159,6 +159,7 @@ std::optional<AlertFiring> judgeLivePrecision(const LearningStep &step, qint64 c
                        .value = rounded(bound, 3),
                        .threshold = step.targetPrecision};
     firing.message = livePrecisionMessage(step.bot, step.stepId, firing.value, firing.threshold, checks, right);
+    firing.step = step.stepId;
     return firing;
 }
 
@@ -265,7 +266,8 @@ Status judgeStepPrecision(BotCheck &check, const LearningStep &step)
                 .message = livePrecisionMessage(bot, step.stepId, value, threshold,
                                                 qint64(detail.value(QStringLiteral("checks")).toDouble()),
                                                 qint64(detail.value(QStringLiteral("right")).toDouble())),
-                .firedAt = lastFired->at});
+                .firedAt = lastFired->at,
+                .step = step.stepId});
         }
         return {};
     }
@@ -344,10 +346,12 @@ Status sendPending(BotCheck &check)
             check.round.unsent.append(firing);
             continue;
         }
-        auto noted = check.store.log.recordBotEvent(
-            firing.bot, kSent, kActor,
-            QJsonObject{{QStringLiteral("rule"), firing.rule},
-                        {QStringLiteral("fired_at"), firing.firedAt.toUTC().toString(Qt::ISODateWithMs)}});
+        // The sent event names the step as the firing did, so a step's firing is seen as sent.
+        QJsonObject sent{{QStringLiteral("rule"), firing.rule},
+                         {QStringLiteral("fired_at"), firing.firedAt.toUTC().toString(Qt::ISODateWithMs)}};
+        if (!firing.step.isEmpty())
+            sent.insert(QStringLiteral("step"), firing.step);
+        auto noted = check.store.log.recordBotEvent(firing.bot, kSent, kActor, sent);
         if (!noted)
             return fail(noted.error());
         check.round.sent.append(firing);

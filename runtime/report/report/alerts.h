@@ -62,6 +62,7 @@ struct AlertFiring {
     double threshold = 0;    // the rule's; 0 for oldest_exception_over_sla
     QString message{};       // one line for people, e.g. "contact-form: straight-through rate 0.650 over 1d is below 0.800"
     QDateTime firedAt{};     // when it was recorded
+    QString step{};          // the step a step's rule is about (live precision); empty for a bot's rules
 };
 
 // Whether `rule` fails on `figures`; the firing (without firedAt) when it does. A
