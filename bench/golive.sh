@@ -43,6 +43,7 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 data=$(realpath "$data")
+build=$(realpath "$build")
 mkdir -p "$work"
 work=$(realpath "$work")
 for exe in "$build/tests/engine/golive_replay" "$build/tests/ocr/ocr_bench"; do
@@ -68,7 +69,7 @@ for stream in "${streams[@]}"; do
     done
     $py bench/golive.py prep "$data" "$stream" "$work" "${settings[@]}"
     echo "== clerk on $stream"
-    ( cd "$work/$stream" && time "$OLDPWD/$build/tests/engine/golive_replay" --bot bot.yaml --letters letters.csv \
+    ( cd "$work/$stream" && time "$build/tests/engine/golive_replay" --bot bot.yaml --letters letters.csv \
         --holdout holdout.csv --predictions predictions.csv )
     if [[ $peer == 1 ]]; then
         echo "== peer on $stream"
