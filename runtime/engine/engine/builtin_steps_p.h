@@ -1,20 +1,14 @@
 // The built-in step types (private to the engine; registered by StepRegistry::builtIn()).
+// The list is engine/step_types.def; each step's source file includes this header for the
+// declaration of the function it defines.
 #pragma once
 
 #include "engine/step_registry.h"
 
 namespace clerk::engine {
 
-StepType setStepType();
-StepType requireStepType();
-StepType routeStepType();
-StepType lookupStepType();
-StepType appendLineStepType();
-StepType moveFileStepType();
-StepType ocrStepType();      // ocr_step.cpp
-StepType extractStepType();  // extract_step.cpp
-StepType classifyStepType(); // classify_step.cpp
-StepType matchStepType();    // match_step.cpp
-StepType restStepType();     // rest_step.cpp
+#define CLERK_STEP_TYPE(name) StepType name##StepType();
+#include "engine/step_types.def"
+#undef CLERK_STEP_TYPE
 
 } // namespace clerk::engine

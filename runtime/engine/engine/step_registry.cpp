@@ -8,10 +8,13 @@ namespace clerk::engine {
 StepRegistry StepRegistry::builtIn()
 {
     StepRegistry registry;
-    // The order here is the order of the docs and of `clerk steps`.
-    for (StepType type : {setStepType(), requireStepType(), routeStepType(), lookupStepType(), appendLineStepType(),
-                          moveFileStepType(), ocrStepType(), extractStepType(), classifyStepType(),
-                          matchStepType(), restStepType()}) {
+    // engine/step_types.def gives the order of the docs and of `clerk steps`.
+    StepType types[] = {
+#define CLERK_STEP_TYPE(name) name##StepType(),
+#include "engine/step_types.def"
+#undef CLERK_STEP_TYPE
+    };
+    for (StepType &type : types) {
         const Status added = registry.add(std::move(type));
         Q_ASSERT_X(added.has_value(), "StepRegistry::builtIn", "duplicate built-in step type");
     }
