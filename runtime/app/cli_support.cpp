@@ -329,7 +329,7 @@ QJsonObject toJson(const store::ExceptionItem &exception, bool withData)
     };
     if (withData) {
         object.insert(QStringLiteral("evidence"), exception.evidence);
-        object.insert(QStringLiteral("decision"), exception.decision);
+        object.insert(QStringLiteral("decision"), exception.decision.toJson());
     }
     return object;
 }

@@ -46,10 +46,7 @@ QList<match::LabelledPair> pairsFromAnswers(const QList<store::ExceptionItem> &a
     for (const store::ExceptionItem &exception : answered) {
         if (exception.stepId != stepId)
             continue;
-        const QString choice = exception.decision.value(QStringLiteral("choice")).toString();
-        const QString named = exception.decision.value(QStringLiteral("fields")).toObject()
-                                  .value(QStringLiteral("record_id")).toString();
-        const QString chosen = !named.isEmpty() ? named : choice;
+        const QString chosen = exception.decision.valueFor(QStringLiteral("record_id"));
         if (chosen.isEmpty())
             continue;
         ++questions;

@@ -5,6 +5,8 @@
 #include "commands.h"
 
 #include "core/duration.h"
+#include "core/shadow_suggestion.h"
+#include "match/match_evidence.h"
 #include "engine/engine.h"
 
 #include <QDir>
@@ -57,8 +59,8 @@ bool parseId(const QString &text, qint64 &id)
 // suggestion is kept for the figures but not shown.
 store::ExceptionItem shownToPeople(store::ExceptionItem e)
 {
-    if (e.evidence.value(QStringLiteral("blind")).toBool())
-        e.evidence.remove(QStringLiteral("suggestion"));
+    if (const std::optional<QJsonObject> suggestion = ShadowSuggestion::takeForPeople(e.evidence))
+        e.evidence.insert(ShadowSuggestion::key(), *suggestion);
     return e;
 }
 
@@ -128,25 +130,20 @@ void printException(const store::ExceptionItem &e, const WorkItem *item)
         o << "\nInput:\n" << indentedText(item->payload, 2);
     }
     QJsonObject evidence = e.evidence;
-    const QJsonArray candidates = evidence.take(QStringLiteral("candidates")).toArray();
+    const QList<match::CandidateEvidence> candidates = match::takeCandidates(evidence);
     if (!evidence.isEmpty())
         o << "\nWhat the bot saw:\n" << indentedText(withPercentages(evidence), 2);
     if (!candidates.isEmpty()) {
         o << "\nCandidates, best first:\n";
         for (qsizetype c = 0; c < candidates.size(); ++c) {
-            const QJsonObject candidate = candidates[c].toObject();
-            o << "  " << (c + 1) << ". " << candidate.value(QStringLiteral("record_id")).toString() << "  "
-              << percent(candidate.value(QStringLiteral("probability")).toDouble()) << "\n";
+            const match::CandidateEvidence &candidate = candidates[c];
+            o << "  " << (c + 1) << ". " << candidate.recordId << "  "
+              << (candidate.probability ? percent(*candidate.probability) : QStringLiteral("-")) << "\n";
             TextTable fields({QStringLiteral("FIELD"), QStringLiteral("FORM"), QStringLiteral("RECORD"),
                               QStringLiteral("AGREES"), QStringLiteral("WEIGHT")});
-            for (const QJsonValue &value : candidate.value(QStringLiteral("fields")).toArray()) {
-                const QJsonObject field = value.toObject();
-                const double weight = field.value(QStringLiteral("weight")).toDouble();
-                fields.addRow({field.value(QStringLiteral("field")).toString(),
-                               orDash(field.value(QStringLiteral("query")).toString()),
-                               orDash(field.value(QStringLiteral("candidate")).toString()),
-                               field.value(QStringLiteral("level")).toString(),
-                               (weight > 0 ? QStringLiteral("+") : QString()) + QString::number(weight, 'f', 1)});
+            for (const match::FieldEvidence &field : candidate.fields) {
+                fields.addRow({field.field, orDash(field.query), orDash(field.candidate), match::toString(field.level),
+                               (field.weight > 0 ? QStringLiteral("+") : QString()) + QString::number(field.weight, 'f', 1)});
             }
             QString table;
             QTextStream tableStream(&table);
@@ -166,7 +163,7 @@ void printException(const store::ExceptionItem &e, const WorkItem *item)
         o << "Fields a person may give: " << e.fields.join(QStringLiteral(", ")) << "\n";
     if (!e.decidedBy.isEmpty())
         o << "Decided by " << e.decidedBy << " " << relativeTime(e.decidedAt, now) << ":\n"
-          << indentedText(e.decision, 2);
+          << indentedText(e.decision.toJson(), 2);
     if (e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed) {
         // A choice and typed fields are two ways to give the same answer: show them apart,
         // since a choice and a field that disagree are refused.

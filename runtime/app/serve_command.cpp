@@ -311,16 +311,11 @@ Result<std::unique_ptr<server::ApiServer>> startHttp(service::Service &service, 
     };
     hooks.dashboard = [&service, &store, hourCost = settings.hourCost](
                           const server::HttpRequest &request) -> Result<QJsonObject> {
-        report::DashboardQuery query;
-        query.costPerHour = hourCost;
-        query.bot = request.queryValue(QStringLiteral("bot"));
-        if (const QString days = request.queryValue(QStringLiteral("days")); !days.isEmpty()) {
-            bool ok = false;
-            query.days = days.toInt(&ok);
-            if (!ok)
-                return ::clerk::fail(Error::invalidArgument(QStringLiteral("days takes a number of days, e.g. 14")));
-        }
-        auto figures = report::dashboard(store, service.bots(), query);
+        auto query = report::dashboardQueryFrom(request.query);
+        if (!query)
+            return ::clerk::fail(query.error());
+        query->costPerHour = hourCost;
+        auto figures = report::dashboard(store, service.bots(), *query);
         if (!figures)
             return ::clerk::fail(figures.error());
         return report::toJson(*figures);

@@ -158,9 +158,7 @@ Result<QList<classify::LabelledText>> examplesFromQueue(store::WorkStore &store,
         for (const store::ExceptionItem &exception : *page) {
             if (exception.stepId != target.step.id)
                 continue;
-            QString category = exception.decision.value(QStringLiteral("choice")).toString();
-            if (category.isEmpty())
-                category = exception.decision.value(QStringLiteral("fields")).toObject().value(QStringLiteral("category")).toString();
+            const QString category = exception.decision.valueFor(QStringLiteral("category"));
             auto item = store.item(exception.itemId);
             if (!item)
                 return fail(item.error());

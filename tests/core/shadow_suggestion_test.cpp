@@ -90,3 +90,22 @@ TEST(ShadowSuggestionTest, AQualityCheckIsMarkedBesideACountableSuggestion)
     for (const auto &c : cases)
         EXPECT_EQ(ShadowSuggestion::isQualityCheck(evidenceFrom(c.evidence)), c.check) << c.evidence;
 }
+
+// People see a suggestion only when the evidence is not blind, and never the stored key.
+TEST(ShadowSuggestionTest, PeopleSeeTheSuggestionOnlyWhenItIsNotBlind)
+{
+    QJsonObject evidence;
+    ShadowSuggestion{QStringLiteral("housing"), 0.9, {}}.writeTo(evidence);
+    evidence.insert(QStringLiteral("text_length"), 120);
+    QJsonObject shown = evidence;
+    const std::optional<QJsonObject> seen = ShadowSuggestion::takeForPeople(shown);
+    ASSERT_TRUE(seen.has_value());
+    EXPECT_EQ(seen->value(QStringLiteral("choice")).toString(), QStringLiteral("housing"));
+    EXPECT_FALSE(shown.contains(ShadowSuggestion::key()));
+    EXPECT_EQ(shown.value(QStringLiteral("text_length")).toInt(), 120);
+
+    QJsonObject blind = evidence;
+    blind.insert(ShadowSuggestion::blindKey(), true);
+    EXPECT_FALSE(ShadowSuggestion::takeForPeople(blind).has_value());
+    EXPECT_FALSE(blind.contains(ShadowSuggestion::key()));
+}

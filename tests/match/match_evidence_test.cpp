@@ -126,3 +126,28 @@ TEST(MatchEvidenceTest, TurnsAnAnsweredQuestionIntoLabelledPairs)
         EXPECT_FALSE(pair.isMatch);
     EXPECT_TRUE(labelledPairsFromEvidence(model, QJsonObject{}, QStringLiteral("a")).isEmpty());
 }
+
+// queue show takes a match question's candidates out of its evidence to lay them out; an
+// extract step's "candidates" (values per field) are not a match step's and stay where they are.
+TEST(MatchEvidenceTest, TakesOnlyAMatchQuestionsCandidates)
+{
+    QJsonObject question{{QStringLiteral("query"), QJsonObject{{QStringLiteral("surname"), QStringLiteral("smith")}}},
+                         {candidatesKey(),
+                          QJsonArray{QJsonObject{{QStringLiteral("record_id"), QStringLiteral("r1")},
+                                                 {QStringLiteral("probability"), 0.97}},
+                                     QJsonObject{{QStringLiteral("record_id"), QStringLiteral("r2")}}}}};
+    const QList<CandidateEvidence> taken = takeCandidates(question);
+    ASSERT_EQ(taken.size(), 2);
+    EXPECT_EQ(taken[0].recordId, QStringLiteral("r1"));
+    EXPECT_EQ(taken[0].probability, 0.97);
+    EXPECT_FALSE(taken[1].probability.has_value());
+    EXPECT_FALSE(question.contains(candidatesKey()));
+    EXPECT_TRUE(question.contains(QStringLiteral("query")));
+
+    QJsonObject extracted{{candidatesKey(), QJsonObject{{QStringLiteral("postcode"), QJsonArray{QStringLiteral("LS1 4AP")}}}}};
+    EXPECT_TRUE(takeCandidates(extracted).isEmpty());
+    EXPECT_TRUE(extracted.contains(candidatesKey()));
+    QJsonObject other{{candidatesKey(), QJsonArray{QStringLiteral("LS1 4AP")}}};
+    EXPECT_TRUE(takeCandidates(other).isEmpty());
+    EXPECT_TRUE(other.contains(candidatesKey()));
+}

@@ -27,6 +27,21 @@ QStringList keys(const QJsonObject &object)
 
 class DashboardTest : public ReportStoreTest {};
 
+TEST(DashboardQueryTest, ReadsTheBotAndDaysOfThePageAndRefusesDaysThatAreNotANumber)
+{
+    auto query = dashboardQueryFrom(QUrlQuery(QStringLiteral("bot=inbound%20post&days=7")));
+    ASSERT_TRUE(query.has_value());
+    EXPECT_EQ(query->bot, QStringLiteral("inbound post"));
+    EXPECT_EQ(query->days, 7);
+    auto defaults = dashboardQueryFrom(QUrlQuery());
+    ASSERT_TRUE(defaults.has_value());
+    EXPECT_EQ(defaults->days, 14);
+    EXPECT_TRUE(defaults->bot.isEmpty());
+    auto refused = dashboardQueryFrom(QUrlQuery(QStringLiteral("days=fortnight")));
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().code(), ErrorCode::InvalidArgument);
+}
+
 TEST_F(DashboardTest, FiguresPerBotAndDayWithHoursAndCostSaved)
 {
     // Monday: three straight through (4, 6 and 8 minutes), one after a person, one failed.

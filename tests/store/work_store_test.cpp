@@ -519,10 +519,10 @@ TEST_P(WorkStoreTest, HumanDecisionResumesTheItemAtTheNextStep)
     EXPECT_EQ(decided->state, ExceptionState::Resolved);
     EXPECT_EQ(decided->decidedBy, QStringLiteral("alice"));
     EXPECT_EQ(decided->decidedAt, m_clock.now());
-    EXPECT_EQ(decided->decision.value(QStringLiteral("choice")).toString(), QStringLiteral("case-42"));
-    EXPECT_EQ(decided->decision.value(QStringLiteral("fields")).toObject().value(QStringLiteral("postcode")).toString(),
+    EXPECT_EQ(decided->decision.choice, QStringLiteral("case-42"));
+    EXPECT_EQ(decided->decision.fields.value(QStringLiteral("postcode")).toString(),
               QStringLiteral("LS1 4AB"));
-    EXPECT_EQ(decided->decision.value(QStringLiteral("note")).toString(), QStringLiteral("matched on date of birth"));
+    EXPECT_EQ(decided->decision.note, QStringLiteral("matched on date of birth"));
 
     auto resumed = m_store->item(id);
     ASSERT_TRUE(isOk(resumed));
@@ -594,7 +594,7 @@ TEST_P(WorkStoreTest, RejectCancelsTheItem)
     auto exceptionItem = m_store->exception(*handed);
     ASSERT_TRUE(isOk(exceptionItem));
     EXPECT_EQ(exceptionItem->state, ExceptionState::Rejected);
-    EXPECT_EQ(exceptionItem->decision.value(QStringLiteral("rejected")).toString(), QStringLiteral("not a council matter"));
+    EXPECT_EQ(exceptionItem->decision.rejected, QStringLiteral("not a council matter"));
     EXPECT_EQ(exceptionItem->decidedBy, QStringLiteral("alice"));
 
     auto cancelled = m_store->item(id);
@@ -924,6 +924,31 @@ TEST_P(WorkStoreTest, OutputsTheAnswerImpliesLieBetweenTheChoiceAndTheFields)
 }
 
 CLERK_INSTANTIATE_FOR_BACKENDS(WorkStoreTest);
+
+// The recorded decision is read back as it was written, and a typed field wins over the
+// picked choice, as it does when the answer becomes the step's outputs.
+TEST(RecordedDecisionTest, RoundTripsAndReadsATypedFieldBeforeTheChoice)
+{
+    const RecordedDecision answer{.choice = QStringLiteral("CT1006"),
+                                  .fields = {{QStringLiteral("record_id"), QStringLiteral("CT2001")}},
+                                  .note = QStringLiteral("same date of birth"),
+                                  .answered = true};
+    const RecordedDecision read = RecordedDecision::fromJson(answer.toJson());
+    EXPECT_EQ(read.choice, QStringLiteral("CT1006"));
+    EXPECT_EQ(read.note, QStringLiteral("same date of birth"));
+    EXPECT_EQ(read.valueFor(QStringLiteral("record_id")), QStringLiteral("CT2001"));
+    EXPECT_EQ(read.valueFor(QStringLiteral("category")), QStringLiteral("CT1006"));
+    EXPECT_FALSE(read.isEmpty());
+
+    // An answer that picked and typed nothing is still an answer; a rejection is its reason.
+    const RecordedDecision blank = RecordedDecision::fromJson(RecordedDecision{.answered = true}.toJson());
+    EXPECT_FALSE(blank.isEmpty());
+    EXPECT_TRUE(blank.valueFor(QStringLiteral("record_id")).isEmpty());
+    const RecordedDecision rejected = RecordedDecision::fromJson(RecordedDecision{.rejected = QStringLiteral("spam")}.toJson());
+    EXPECT_EQ(rejected.rejected, QStringLiteral("spam"));
+    EXPECT_FALSE(rejected.answered);
+    EXPECT_TRUE(RecordedDecision::fromJson({}).isEmpty());
+}
 
 } // namespace
 } // namespace clerk::store

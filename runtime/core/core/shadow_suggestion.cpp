@@ -43,4 +43,17 @@ bool ShadowSuggestion::isQualityCheck(const QJsonObject &evidence)
     return evidence.value(qualityCheckKey()).toBool(false) && readFrom(evidence).has_value();
 }
 
+QString ShadowSuggestion::blindKey()
+{
+    return QStringLiteral("blind");
+}
+
+std::optional<QJsonObject> ShadowSuggestion::takeForPeople(QJsonObject &evidence)
+{
+    const QJsonValue stored = evidence.take(key());
+    if (evidence.value(blindKey()).toBool(false) || !stored.isObject())
+        return std::nullopt;
+    return stored.toObject();
+}
+
 } // namespace clerk

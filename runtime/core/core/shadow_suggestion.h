@@ -9,6 +9,8 @@
 //   {"choice": <the offered choice that agrees with the bot, "" without a guess>,
 //    "confidence": <0..1>, "outputs": {<what the step would have output>}}
 //
+// and beside it "blind": true when people must not see it.
+//
 // A quality check (a sure decision of a learning step sent to a person blind, to measure
 // live precision) holds a suggestion too, and beside it "quality_check": true; the store
 // flags those items when it opens them and counts their answers as live precision.
@@ -44,6 +46,14 @@ struct ShadowSuggestion {
     // Whether `evidence` is a quality check's: qualityCheckKey() true beside a suggestion
     // readFrom() can count.
     static bool isQualityCheck(const QJsonObject &evidence);
+
+    // The evidence key that marks a suggestion people must not see ("blind": a blind
+    // shadow trial or a quality check). The suggestion stays for the figures.
+    static QString blindKey();
+
+    // Takes the suggestion out of `evidence` and returns it as people may see it: the
+    // stored object, or nullopt when there is none or the evidence is blind.
+    static std::optional<QJsonObject> takeForPeople(QJsonObject &evidence);
 };
 
 } // namespace clerk

@@ -200,8 +200,8 @@ public:
             for (const classify::CategoryDefinition &category : m_source->categories())
                 request.choices.append(choiceFor(category.name, {}));
             if (qualityCheck) {
-                request.evidence.insert(QStringLiteral("quality_check"), true);
-                request.evidence.insert(QStringLiteral("blind"), true);
+                request.evidence.insert(ShadowSuggestion::qualityCheckKey(), true);
+                request.evidence.insert(ShadowSuggestion::blindKey(), true);
                 Suggestion{decision.category, decision.confidence, decided}.writeTo(request.evidence);
             }
         } else {

@@ -35,10 +35,7 @@ const bot::StepDefinition *findStep(const bot::BotDefinition &bot, const QString
 
 QString categoryOf(const store::ExceptionItem &exception)
 {
-    QString category = exception.decision.value(QStringLiteral("choice")).toString();
-    if (category.isEmpty())
-        category = exception.decision.value(QStringLiteral("fields")).toObject().value(QStringLiteral("category")).toString();
-    return category.trimmed();
+    return exception.decision.valueFor(QStringLiteral("category")).trimmed();
 }
 
 } // namespace

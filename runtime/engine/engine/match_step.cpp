@@ -182,7 +182,7 @@ public:
                                  .arg(decision.candidatesSeen)
                                  .arg(100.0 * (best ? best->probability : 0.0), 0, 'f', 1);
             request.evidence = {{QStringLiteral("query"), queryValues(model, raw)},
-                                {QStringLiteral("candidates"), candidates}};
+                                {match::candidatesKey(), candidates}};
             // The bot's answer first; then the candidates it ranked below `lower`, best
             // first, so a person who knows better can still pick one.
             request.choices.append(noneChoice(QStringLiteral("No existing record: treat as new")));
@@ -285,7 +285,7 @@ private:
         }
         request.choices.append(noneChoice(QStringLiteral("None of these")));
         request.evidence = {{QStringLiteral("query"), queryValues(m_model, raw)},
-                            {QStringLiteral("candidates"), shownCandidates}};
+                            {match::candidatesKey(), shownCandidates}};
         request.outputs = {{QStringLiteral("candidates"), shownCandidates}};
         if (!blind) {
             request.evidence.insert(QStringLiteral("upper"), m_thresholds.upper);

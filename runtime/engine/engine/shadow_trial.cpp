@@ -9,7 +9,7 @@ void addSuggestion(HumanRequest &request, const StepContext &ctx, const Suggesti
     request.evidence.insert(QStringLiteral("shadow"), true);
     suggestion.writeTo(request.evidence);
     if (isBlindTrial(ctx))
-        request.evidence.insert(QStringLiteral("blind"), true);
+        request.evidence.insert(ShadowSuggestion::blindKey(), true);
 }
 
 } // namespace clerk::engine

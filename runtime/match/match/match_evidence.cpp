@@ -84,13 +84,33 @@ CandidateEvidence candidateEvidenceFromJson(const QJsonObject &json)
     return evidence;
 }
 
+QString candidatesKey()
+{
+    return QStringLiteral("candidates");
+}
+
+QList<CandidateEvidence> takeCandidates(QJsonObject &evidence)
+{
+    const QJsonValue stored = evidence.value(candidatesKey());
+    if (!stored.isArray())
+        return {};
+    QList<CandidateEvidence> candidates;
+    for (const QJsonValue &value : stored.toArray()) {
+        if (!value.toObject().value(QStringLiteral("record_id")).isString())
+            return {};
+        candidates.append(candidateEvidenceFromJson(value.toObject()));
+    }
+    evidence.remove(candidatesKey());
+    return candidates;
+}
+
 QList<LabelledPair> labelledPairsFromEvidence(const MatchModel &model, const QJsonObject &evidence,
                                               const QString &chosen)
 {
     Q_ASSERT_X(!chosen.isEmpty(), "labelledPairsFromEvidence", "an answered question names a choice");
     QList<LabelledPair> pairs;
-    for (const QJsonValue &value : evidence.value(QStringLiteral("candidates")).toArray()) {
-        const CandidateEvidence candidate = candidateEvidenceFromJson(value.toObject());
+    QJsonObject question = evidence;
+    for (const CandidateEvidence &candidate : takeCandidates(question)) {
         LabelledPair pair;
         pair.levels.assign(static_cast<size_t>(model.fieldCount()), ComparisonLevel::Missing);
         for (const FieldEvidence &field : candidate.fields) {

@@ -50,6 +50,14 @@ QJsonObject toJson(const FieldEvidence &field);
 // field entry whose level is unknown is dropped (the field then counts as Missing).
 CandidateEvidence candidateEvidenceFromJson(const QJsonObject &json);
 
+// The key a match question's evidence keeps its ranked candidates under ("candidates").
+QString candidatesKey();
+
+// Takes the ranked candidates out of a match question's `evidence` (best first), leaving
+// the rest of it. When `evidence` holds none, or its "candidates" are not a match step's
+// (an array of objects with a record id), returns an empty list and leaves it untouched.
+QList<CandidateEvidence> takeCandidates(QJsonObject &evidence);
+
 // The pairs one answered question teaches: `evidence` is the question's evidence (its
 // "candidates" array), `chosen` the record id the person picked ("none" or any id not
 // among them: no candidate matches). Each candidate becomes a pair, a match when it is

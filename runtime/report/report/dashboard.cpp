@@ -64,6 +64,19 @@ QDateTime startOfDays(int days, const QDateTime &now, const QTimeZone &zone)
     return today.addDays(-(qint64(days) - 1)).startOfDay(zone).toUTC();
 }
 
+Result<DashboardQuery> dashboardQueryFrom(const QUrlQuery &query)
+{
+    DashboardQuery parsed;
+    parsed.bot = query.queryItemValue(QStringLiteral("bot"), QUrl::FullyDecoded);
+    if (const QString days = query.queryItemValue(QStringLiteral("days"), QUrl::FullyDecoded); !days.isEmpty()) {
+        bool ok = false;
+        parsed.days = days.toInt(&ok);
+        if (!ok)
+            return fail(Error::invalidArgument(QStringLiteral("days takes a number of days, e.g. 14")));
+    }
+    return parsed;
+}
+
 Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinition> &bots, const DashboardQuery &query)
 {
     if (!query.zone.isValid())

@@ -29,6 +29,7 @@
 #include <QJsonObject>
 #include <QList>
 #include <QTimeZone>
+#include <QUrlQuery>
 #include <optional>
 
 namespace clerk::report {
@@ -41,6 +42,10 @@ struct DashboardQuery {
     QDateTime now{};                // invalid: the current time
     QTimeZone zone{QByteArrayLiteral("Europe/London")};
 };
+
+// The dashboard page's query string (bot=NAME, days=N); InvalidArgument for a days value
+// that is not a number. costPerHour, now and zone keep their defaults.
+Result<DashboardQuery> dashboardQueryFrom(const QUrlQuery &query);
 
 // One bot on one day (day valid), or over the whole window (day invalid).
 struct BotFigures {

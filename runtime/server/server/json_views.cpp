@@ -1,5 +1,7 @@
 #include "server/json_views.h"
 
+#include "core/shadow_suggestion.h"
+
 #include <QJsonArray>
 
 namespace clerk::server {
@@ -39,11 +41,9 @@ QJsonObject exceptionDetailJson(const store::ExceptionItem &item, const WorkItem
 {
     QJsonObject detail = exceptionSummaryJson(item, now);
     QJsonObject evidence = item.evidence;
-    const bool blind = evidence.value(QStringLiteral("blind")).toBool();
-    const QJsonValue suggestion = evidence.take(QStringLiteral("suggestion"));
+    const std::optional<QJsonObject> suggestion = ShadowSuggestion::takeForPeople(evidence);
     detail.insert(QStringLiteral("evidence"), evidence);
-    detail.insert(QStringLiteral("suggestion"),
-                  !blind && suggestion.isObject() ? suggestion : QJsonValue(QJsonValue::Null));
+    detail.insert(QStringLiteral("suggestion"), suggestion ? QJsonValue(*suggestion) : QJsonValue(QJsonValue::Null));
     QJsonArray choices;
     for (const HumanChoice &choice : item.choices) {
         choices.append(QJsonObject{{QStringLiteral("value"), choice.value},
@@ -59,7 +59,7 @@ QJsonObject exceptionDetailJson(const store::ExceptionItem &item, const WorkItem
                   pages > 0 ? QJsonValue(QJsonObject{{QStringLiteral("pages"), pages}}) : QJsonValue(QJsonValue::Null));
     detail.insert(QStringLiteral("item_state"), toString(work.state));
     detail.insert(QStringLiteral("decision"), item.decision.isEmpty() ? QJsonValue(QJsonValue::Null)
-                                                                      : QJsonValue(item.decision));
+                                                                      : QJsonValue(item.decision.toJson()));
     detail.insert(QStringLiteral("decided_by"),
                   item.decidedBy.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(item.decidedBy));
     detail.insert(QStringLiteral("decided_at"), timeOrNull(item.decidedAt));

@@ -22,6 +22,25 @@ enum class ExceptionState { Open, Claimed, Resolved, Rejected };
 QString toString(ExceptionState state);
 std::optional<ExceptionState> exceptionStateFromString(const QString &name);
 
+// What a person decided on an exception item, as the store records it: their answer, or
+// a rejection. The store writes and reads this format; others read it through here.
+struct RecordedDecision {
+    QString choice{};      // the picked choice's value, or empty
+    QJsonObject fields{};  // field values the person typed
+    QString note{};
+    QString rejected{};    // the reason, when the item was rejected
+    bool answered = false; // a person answered (even with nothing picked or typed)
+
+    // Nothing decided yet.
+    bool isEmpty() const { return !answered && rejected.isEmpty(); }
+    // The value the person gave for `field`: the typed field, else the picked choice (as
+    // answerOutputs in core/human_answer.h reads a one-field question).
+    QString valueFor(const QString &field) const;
+    // {"choice", "fields", "note"} for an answer, {"rejected"} for a rejection, {} when empty.
+    QJsonObject toJson() const;
+    static RecordedDecision fromJson(const QJsonObject &json);
+};
+
 struct ExceptionItem {
     qint64 id = 0;
     qint64 itemId = 0;
@@ -39,7 +58,7 @@ struct ExceptionItem {
     QDateTime slaDueAt{};
     QString claimedBy{};
     QDateTime claimExpiresAt{};
-    QJsonObject decision{};  // {"choice": ..., "fields": {...}, "note": ...} or {"rejected": reason}
+    RecordedDecision decision{};
     QString decidedBy{};
     QDateTime decidedAt{};
 };

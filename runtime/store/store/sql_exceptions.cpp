@@ -225,16 +225,14 @@ Result<qint64> SqlWorkStore::resolve(qint64 exceptionId, const Decision &decisio
                                             .arg(cursor)));
         }
 
-        QJsonObject recorded{{QStringLiteral("choice"), decision.choice},
-                             {QStringLiteral("fields"), decision.fields},
-                             {QStringLiteral("note"), decision.note}};
+        const RecordedDecision recorded{.choice = decision.choice, .fields = decision.fields, .note = decision.note, .answered = true};
         // The answer becomes the step's outputs (core/human_answer.h).
         stepOutputs.insert(exceptionItem.stepId, answerOutputs(asked, answer));
 
         const qint64 now = m_clock.nowMs();
         auto decided = run(QStringLiteral("UPDATE exception_items SET state = 'resolved', decision = ?, decided_by = ?,"
                                           " decided_at = ? WHERE id = ? AND state IN ('open', 'claimed')"),
-                           {jsonText(recorded), decision.actor, now, exceptionId});
+                           {jsonText(recorded.toJson()), decision.actor, now, exceptionId});
         if (!decided)
             return fail(decided.error());
         if (decided->numRowsAffected() != 1)
@@ -282,7 +280,7 @@ Result<qint64> SqlWorkStore::reject(qint64 exceptionId, const QString &actor, co
         const qint64 now = m_clock.nowMs();
         auto decided = run(QStringLiteral("UPDATE exception_items SET state = 'rejected', decision = ?, decided_by = ?,"
                                           " decided_at = ? WHERE id = ? AND state IN ('open', 'claimed')"),
-                           {jsonText(QJsonObject{{QStringLiteral("rejected"), reason}}), actor, now, exceptionId});
+                           {jsonText(RecordedDecision{.rejected = reason}.toJson()), actor, now, exceptionId});
         if (!decided)
             return fail(decided.error());
         if (decided->numRowsAffected() != 1)

@@ -363,13 +363,9 @@ Result<QList<LivePrecision>> SqlWorkStore::livePrecision(const QString &bot, con
         // A check is a sure decision, so it always has a category; one without is no check.
         if (!suggestion || suggestion->choice.isEmpty())
             continue;
-        // The person's answer: the choice picked, else the category typed.
-        const QJsonObject decision = objectFrom(query->value(2));
-        QString answered = decision.value(QStringLiteral("choice")).toString().trimmed();
-        if (answered.isEmpty()) {
-            answered = decision.value(QStringLiteral("fields")).toObject().value(QStringLiteral("category"))
-                           .toString().trimmed();
-        }
+        // The person's answer: the category typed, else the choice picked.
+        const QString answered = RecordedDecision::fromJson(objectFrom(query->value(2)))
+                                     .valueFor(QStringLiteral("category")).trimmed();
         if (answered.isEmpty())
             continue;
         const QString rowBot = query->value(0).toString();

@@ -102,7 +102,7 @@ ExceptionItem exceptionFrom(const QSqlQuery &query, qint64 nowMs)
     item.slaDueAt = timeFrom(query.value(12));
     item.claimedBy = query.value(13).toString();
     item.claimExpiresAt = timeFrom(query.value(14));
-    item.decision = objectFrom(query.value(15));
+    item.decision = RecordedDecision::fromJson(objectFrom(query.value(15)));
     item.decidedBy = query.value(16).toString();
     item.decidedAt = timeFrom(query.value(17));
     item.partialOutputs = objectFrom(query.value(18));

@@ -6,6 +6,30 @@
 
 namespace clerk::store {
 
+QString RecordedDecision::valueFor(const QString &field) const
+{
+    const QString typed = fields.value(field).toString();
+    return typed.isEmpty() ? choice : typed;
+}
+
+QJsonObject RecordedDecision::toJson() const
+{
+    if (!rejected.isEmpty())
+        return {{QStringLiteral("rejected"), rejected}};
+    if (isEmpty())
+        return {};
+    return {{QStringLiteral("choice"), choice}, {QStringLiteral("fields"), fields}, {QStringLiteral("note"), note}};
+}
+
+RecordedDecision RecordedDecision::fromJson(const QJsonObject &json)
+{
+    return {.choice = json.value(QStringLiteral("choice")).toString(),
+            .fields = json.value(QStringLiteral("fields")).toObject(),
+            .note = json.value(QStringLiteral("note")).toString(),
+            .rejected = json.value(QStringLiteral("rejected")).toString(),
+            .answered = json.contains(QStringLiteral("choice")) || json.contains(QStringLiteral("fields"))};
+}
+
 QString toString(ExceptionState state)
 {
     switch (state) {
