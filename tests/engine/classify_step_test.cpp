@@ -89,6 +89,50 @@ TEST_F(ClassifyStepTest, DecidesConfidentlyWithCategoryLabelTeamAndReasons)
               ranking[1].toObject().value(QStringLiteral("confidence")).toDouble());
 }
 
+// A category marked always_person is never acted on alone: sure or not, the item goes to a
+// person with the bot's ranking, and the reason says why. A near miss (the marked category
+// second, above always_person_above) goes too; an unrelated letter does not.
+TEST_F(ClassifyStepTest, AnAlwaysPersonCategoryGoesToAPersonHoweverSureTheBotIs)
+{
+    const QString categories = QStringLiteral(
+        "      categories:\n"
+        "        blue_badge: {label: Blue Badge, team: blue-badge, keywords: [blue badge]}\n"
+        "        school_admissions: {label: School admissions, team: admissions}\n"
+        "        adult_social_care: {label: Adult social care referral, always_person: true}\n"
+        "        highways: {label: Highways, team: highways}\n"
+        "        complaint: {label: Complaint, team: complaints}\n");
+    auto step = create(QStringLiteral("      model: letters.model\n      threshold: 0.3\n      rule_mode: decide\n"
+                                      "      always_person_above: 0.95\n")
+                       + QString(categories).replace(QStringLiteral("always_person: true}"),
+                                                     QStringLiteral("always_person: true, keywords: [carer]}")));
+    ASSERT_OK(step);
+
+    const StepOutcome care = run(**step, QStringLiteral("Dear Council, my elderly mother needs a carer at home."));
+    ASSERT_EQ(care.kind(), StepOutcome::Kind::NeedsHuman);
+    const HumanRequest &request = care.humanRequest();
+    EXPECT_TRUE(request.reason.startsWith(QStringLiteral("always a person: Adult social care referral (confidence ")))
+        << request.reason.toStdString();
+    EXPECT_EQ(request.evidence.value(QStringLiteral("always_person")).toString(), QStringLiteral("adult_social_care"));
+    ASSERT_FALSE(request.choices.isEmpty());
+    EXPECT_EQ(request.choices.first().value, QStringLiteral("adult_social_care"));  // the bot's best first, shown
+    EXPECT_FALSE(request.evidence.contains(QStringLiteral("blind")));
+
+    // Sure of another category, and the marked one far below always_person_above: acted on.
+    const StepOutcome road =
+        run(**step, QStringLiteral("Dear Council, there is a deep pothole in the road outside my house. Thank you."));
+    EXPECT_EQ(road.kind(), StepOutcome::Kind::Continue) << road.humanRequest().reason.toStdString();
+
+    // The same letter with a bar of 0: any confidence in the marked category is a near miss.
+    auto cautious = create(QStringLiteral("      model: letters.model\n      threshold: 0.3\n      always_person_above: 0\n")
+                           + categories);
+    ASSERT_OK(cautious);
+    const StepOutcome nearMiss =
+        run(**cautious, QStringLiteral("Dear Council, there is a deep pothole in the road outside my house. Thank you."));
+    ASSERT_EQ(nearMiss.kind(), StepOutcome::Kind::NeedsHuman);
+    EXPECT_EQ(nearMiss.humanRequest().evidence.value(QStringLiteral("always_person")).toString(),
+              QStringLiteral("adult_social_care"));
+}
+
 TEST_F(ClassifyStepTest, AsksAPersonWithRankedChoicesBelowTheThreshold)
 {
     // The bot's thresholds.classify applies when the step sets none.

@@ -149,12 +149,40 @@ bool inSample(qint64 itemId, const QString &stepId, double share)
     return static_cast<double>(x >> 11) / static_cast<double>(1ULL << 53) < share;
 }
 
+// The categories a person must always decide (always_person) and how near a miss counts.
+struct AlwaysPerson {
+    QStringList categories{};
+    double above = 0.2;
+
+    // The always-a-person category `decision` points to: its best category when marked,
+    // else the first marked one whose confidence reaches `above`; empty when none.
+    QString categoryIn(const classify::CategoryDecision &decision) const
+    {
+        if (categories.contains(decision.category))
+            return decision.category;
+        for (const classify::RankedCategory &ranked : decision.ranking) {
+            if (categories.contains(ranked.category) && ranked.confidence >= above)
+                return ranked.category;
+        }
+        return {};
+    }
+};
+
+double confidenceIn(const classify::CategoryDecision &decision, const QString &category)
+{
+    for (const classify::RankedCategory &ranked : decision.ranking) {
+        if (ranked.category == category)
+            return ranked.confidence;
+    }
+    return category == decision.category ? decision.confidence : 0.0;
+}
+
 class ClassifyStep final : public Step {
 public:
     ClassifyStep(bot::Template text, std::shared_ptr<const ClassifierSource> source, double threshold, int top,
-                 std::optional<LearningSettings> learning)
+                 std::optional<LearningSettings> learning, AlwaysPerson alwaysPerson)
         : m_text(std::move(text)), m_source(std::move(source)), m_threshold(threshold), m_top(top),
-          m_learning(std::move(learning))
+          m_learning(std::move(learning)), m_alwaysPerson(std::move(alwaysPerson))
     {
     }
 
@@ -185,8 +213,12 @@ public:
         const bool sure = hasText
                           && (m_learning ? snapshot.learned.passes(decision.category, decision.confidence)
                                          : decision.confidence >= m_threshold);
-        const bool qualityCheck = sure && m_learning && inSample(ctx.item().id, ctx.step().id, m_learning->qaSample);
-        if (sure && !qualityCheck && !isShadowTrial(ctx))
+        // A category people must always see is never acted on alone, nor quality-checked
+        // blind: the person sees the bot's ranking.
+        const QString mustSee = hasText ? m_alwaysPerson.categoryIn(decision) : QString();
+        const bool qualityCheck = sure && mustSee.isEmpty() && m_learning
+                                  && inSample(ctx.item().id, ctx.step().id, m_learning->qaSample);
+        if (sure && mustSee.isEmpty() && !qualityCheck && !isShadowTrial(ctx))
             return StepOutcome::continueWith(decided);
 
         HumanRequest request;
@@ -207,6 +239,10 @@ public:
         } else {
             // The reason reaches logs: a number, never the document's words.
             request.reason = !hasText ? QStringLiteral("no text to classify")
+                             : !mustSee.isEmpty()
+                                 ? QStringLiteral("always a person: %1 (confidence %2)")
+                                       .arg(labelOf(mustSee),
+                                            QString::number(100.0 * confidenceIn(decision, mustSee), 'f', 1) + QLatin1Char('%'))
                              : sure   ? QStringLiteral("shadow mode: the bot's category waits for a person "
                                                        "(confidence %1)")
                                           .arg(QString::number(100.0 * decision.confidence, 'f', 1) + QLatin1Char('%'))
@@ -219,6 +255,8 @@ public:
                                                                          : QJsonValue(m_threshold)},
                                 {QStringLiteral("reasons"), reasons},
                                 {QStringLiteral("ranking"), ranking}};
+            if (!mustSee.isEmpty())
+                request.evidence.insert(QStringLiteral("always_person"), mustSee);
             // Every category is a choice, best first: the right one may be far down.
             QStringList offered;
             for (const classify::RankedCategory &ranked : decision.ranking) {
@@ -334,6 +372,7 @@ private:
     double m_threshold;
     int m_top;
     std::optional<LearningSettings> m_learning;
+    AlwaysPerson m_alwaysPerson;
 };
 
 // The keys of the classify step's params block, declared once: the schema lists them
@@ -350,6 +389,12 @@ struct ClassifyParams {
                               ParamSpec::of(QStringLiteral("pattern"), ValueType::Regex, QStringLiteral("A regular expression.")),
                               QStringLiteral("Regular expressions (case-insensitive) that point to this category.")),
             ParamSpec::of(QStringLiteral("team"), ValueType::Identifier, QStringLiteral("The team that owns the category (output `team`).")),
+            ParamSpec::of(QStringLiteral("always_person"), ValueType::Boolean,
+                          QStringLiteral("Never act on this category without a person (e.g. safeguarding): an item goes "
+                                         "to a person, with the bot's ranking, whenever this category is its best or "
+                                         "its confidence in it reaches always_person_above, however sure the bot is "
+                                         "and whatever the learning proves."))
+                .withDefault(false),
         },
         QStringLiteral("A category."));
     ParamSpec text = ParamSpec::of(QStringLiteral("text"), ValueType::Template, QStringLiteral("The text to classify."))
@@ -374,8 +419,15 @@ struct ClassifyParams {
     ParamSpec ruleConfidence = ParamSpec::of(QStringLiteral("rule_confidence"), ValueType::Threshold,
                       QStringLiteral("The confidence of a decision made by rules (rule_mode: decide)."))
             .withDefault(classify::RuleSettings{}.decideConfidence);
+    ParamSpec alwaysPersonAbove = ParamSpec::of(QStringLiteral("always_person_above"), ValueType::Threshold,
+                      QStringLiteral("A category marked always_person sends the item to a person when it is the best, "
+                                     "or when the bot's confidence in it is at least this (so a near miss is seen too)."))
+            .withDefault(0.2);
     ParamSpec learning = learningParamSpec();
-    QList<ParamSpec> all() const { return {text, categories, model, threshold, top, ruleMode, ruleConfidence, learning}; }
+    QList<ParamSpec> all() const
+    {
+        return {text, categories, model, threshold, top, ruleMode, ruleConfidence, alwaysPersonAbove, learning};
+    }
 };
 
 const ClassifyParams &classifyParams()
@@ -402,8 +454,14 @@ Result<std::unique_ptr<Step>> createClassifyStep(const bot::BotDefinition &bot, 
     auto text = bot::Template::parse(keys.text.stringIn(params));
     if (!text)
         return fail(text.error().withContext(where));
+    AlwaysPerson alwaysPerson{.above = keys.alwaysPersonAbove.numberIn(params)};
+    const QJsonObject categories = keys.categories.objectIn(params);
+    for (auto it = categories.begin(); it != categories.end(); ++it) {
+        if (it.value().toObject().value(QStringLiteral("always_person")).toBool(false))
+            alwaysPerson.categories.append(it.key());
+    }
     return std::make_unique<ClassifyStep>(std::move(*text), std::move(source), threshold, keys.top.intIn(params),
-                                          LearningSettings::of(bot, definition));
+                                          LearningSettings::of(bot, definition), std::move(alwaysPerson));
 }
 
 } // namespace

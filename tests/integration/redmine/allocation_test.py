@@ -3,7 +3,8 @@
 shared Redmine (ctest fixture clerk_redmine).
 
 Incident reports: each lands once, in the owning service's project, assigned to the
-team; one the bot cannot place waits for a person. Financial assessments: a confirmed
+team; one the bot cannot place waits for a person, and so does a safeguarding concern
+(always_person) until a person confirms its kind. Financial assessments: a confirmed
 request creates the assessment from the person's case, records it as sent and notes the
 case, once; an unconfirmed one waits until a person confirms it. Running everything
 again writes nothing.
@@ -59,7 +60,17 @@ incident_bot = os.path.join(root, "bots/incident-report-allocator.yaml")
 for attempt in (1, 2):
     summary = json.loads(run_clerk("run", incident_bot, "--input", inputs, "--json").stdout)
     check(summary["failed"] == 0, f"run {attempt}: no report failed")
-    check(summary["waiting_for_human"] == 1, f"run {attempt}: the noise complaint waits for a person")
+    check(summary["waiting_for_human"] == 2,
+          f"run {attempt}: the noise complaint and the concern about an adult wait for a person")
+# The concern about an adult is not raised before a person has seen it; once they
+# confirm its kind, it is raised and allocated like the others.
+check(not issues_mentioning(f"Report {reports[3]['report_id']} "), "IR-1004: not raised before a person confirms it")
+waiting = json.loads(run_clerk("queue", "list", "--json", "--bot", "incident-report-allocator").stdout)
+concerns = [e for e in waiting if e["reason"].startswith("always a person: Concern about an adult")]
+check(len(concerns) == 1, f"IR-1004 waits as always a person (reasons: {[e['reason'] for e in waiting]})")
+for exception in concerns:
+    result = run_clerk("queue", "resolve", str(exception["id"]), "--choice", "adult_safeguarding", "--as", "tester")
+    check(result.returncode == 0, f"confirming the concern: {result.stderr.strip()}")
 # A second report of the first one's pothole, sent later: added to that incident.
 duplicate = dict(reports[0], report_id=f"IR-1099-{tag}", description="Still there, and deeper.")
 with open(os.path.join(work, "more.jsonl"), "w") as f:
