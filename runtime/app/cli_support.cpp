@@ -318,6 +318,8 @@ QJsonObject toJson(const store::ExceptionItem &exception, bool withData)
         {QStringLiteral("step"), exception.stepId},
         {QStringLiteral("team"), exception.team},
         {QStringLiteral("reason"), exception.reason},
+        {QStringLiteral("priority"), exception.priority},
+        {QStringLiteral("urgency"), exception.urgency.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(exception.urgency)},
         {QStringLiteral("state"), store::toString(exception.state)},
         {QStringLiteral("created_at"), timeJson(exception.createdAt)},
         {QStringLiteral("sla_due_at"), timeJson(exception.slaDueAt)},

@@ -121,6 +121,8 @@ void printException(const store::ExceptionItem &e, const WorkItem *item)
     o << "  step:     " << e.stepId << "\n";
     o << "  team:     " << e.team << "\n";
     o << "  reason:   " << e.reason << "\n";
+    if (!e.urgency.isEmpty())
+        o << "  URGENT:   " << e.urgency << "  (priority " << e.priority << ")\n";
     o << "  arrived:  " << relativeTime(e.createdAt, now) << "\n";
     if (e.state == store::ExceptionState::Open || e.state == store::ExceptionState::Claimed)
         o << "  SLA due:  " << relativeTime(e.slaDueAt, now) << (e.slaDueAt < now ? "  (breached)" : "") << "\n";
@@ -335,7 +337,8 @@ int listExceptions(store::WorkStore &store, const QCommandLineParser &parser, co
                                        : relativeTime(e.slaDueAt, now);
         table.addRow({QString::number(e.id), QString::number(e.itemId), e.bot, e.team,
                       formatDuration(std::chrono::milliseconds(std::max<qint64>(0, e.createdAt.msecsTo(now)) / 1000 * 1000)),
-                      sla, e.claimedBy.isEmpty() ? QStringLiteral("-") : e.claimedBy, e.reason});
+                      sla, e.claimedBy.isEmpty() ? QStringLiteral("-") : e.claimedBy,
+                      e.urgency.isEmpty() ? e.reason : QStringLiteral("URGENT (%1): %2").arg(e.urgency, e.reason)});
     }
     table.print(out());
     return ExitOk;

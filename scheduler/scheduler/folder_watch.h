@@ -24,7 +24,7 @@
 #include "bot/bot_definition.h"
 #include "core/error.h"
 #include "engine/engine.h"
-#include "scheduler/business_hours.h"
+#include "core/business_hours.h"
 #include "store/work_queue.h"
 
 #include <QDateTime>

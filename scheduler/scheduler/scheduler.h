@@ -55,7 +55,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "engine/engine.h"
-#include "scheduler/business_hours.h"
+#include "core/business_hours.h"
 #include "scheduler/fire_schedule.h"
 #include "scheduler/folder_watch.h"
 #include "scheduler/mailbox_watch.h"

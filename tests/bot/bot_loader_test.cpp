@@ -269,6 +269,60 @@ TEST(BotLoaderTest, ChecksTemplateReferences)
     EXPECT_EQ(declared.diagnostics[0].message, QStringLiteral("template refers to 'input.nmae', but input.fields declares: name"));
 }
 
+// escalate: rules are read in order with their defaults; each problem is reported at its
+// line and column: a rule that tests nothing, keywords without their text (and the other
+// way round), hours without a team for outside them, a condition the engine would misread,
+// and a template naming a step the bot does not have.
+TEST(BotLoaderTest, ReadsAndChecksEscalateRules)
+{
+    const QByteArray head = "name: t\nversion: 1\nowner_team: ict\n"
+                            "steps:\n  - id: kind\n    type: set\n    params: {values: {category: x}}\n";
+    const BotLoad good = loadText(head + "escalate:\n"
+                                         "  - label: Safeguarding\n"
+                                         "    when: \"{{ kind.category }} == child\"\n"
+                                         "    team: duty\n    sla: 1h\n    priority: 300\n"
+                                         "    business_hours: Mon-Fri 08:30-17:00\n    out_of_hours_team: edt\n"
+                                         "  - text: \"{{ input.description }}\"\n    keywords: [gas leak]\n");
+    ASSERT_TRUE(good.bot.has_value()) << describeAll(good.diagnostics);
+    ASSERT_EQ(good.bot->escalate.size(), 2);
+    const EscalationRule &first = good.bot->escalate[0];
+    EXPECT_EQ(first.label, QStringLiteral("Safeguarding"));
+    EXPECT_EQ(first.team, QStringLiteral("duty"));
+    EXPECT_EQ(first.sla, std::chrono::hours(1));
+    EXPECT_EQ(first.priority, 300);
+    EXPECT_EQ(first.outOfHoursTeam, QStringLiteral("edt"));
+    EXPECT_EQ(first.position.line, 9);
+    const EscalationRule &second = good.bot->escalate[1];
+    EXPECT_EQ(second.label, QStringLiteral("Urgent"));
+    EXPECT_EQ(second.priority, 100);
+    EXPECT_EQ(second.keywords, QStringList{QStringLiteral("gas leak")});
+    EXPECT_TRUE(second.team.isEmpty());
+
+    const struct {
+        const char *rules;
+        const char *message;
+    } cases[] = {
+        {"  - team: duty\n", "test.yaml:9:5: error: an escalate rule needs when, keywords or both: without them every "
+                             "item would be urgent (use exceptions.sla for that)"},
+        {"  - keywords: [fire]\n", "test.yaml:9:5: error: keywords need text: the text they are looked for in, e.g. "
+                                   "text: \"{{ input.description }}\""},
+        {"  - when: \"{{ kind.category }}\"\n    text: \"{{ input.x }}\"\n",
+         "test.yaml:10:5: error: text is only read for keywords: give keywords too"},
+        {"  - when: \"{{ kind.category }}\"\n    business_hours: Mon-Fri 09:00-17:00\n",
+         "test.yaml:10:5: error: business_hours needs out_of_hours_team: the team that gets the item outside them"},
+        {"  - when: \"{{ kind.category }} = child\"\n",
+         "test.yaml:9:11: error: when: a lone '=' is not a comparison: write == (equal) or != (not equal), e.g. "
+         "\"{{ check.decision }} == matched\""},
+        {"  - when: \"{{ knid.category }} == child\"\n",
+         "test.yaml:9:11: error: template refers to unknown 'knid'; did you mean 'kind'? (known: input, item, bot, kind)"},
+    };
+    for (const auto &c : cases) {
+        const BotLoad load = loadText(head + "escalate:\n" + c.rules);
+        ASSERT_EQ(load.diagnostics.size(), 1) << c.rules << describeAll(load.diagnostics);
+        EXPECT_EQ(load.diagnostics[0].toString().toStdString(), std::string(c.message)) << c.rules;
+    }
+}
+
 TEST(BotLoaderTest, AConditionIsAComparisonOrASingleTemplate)
 {
     const QByteArray head = "name: t\nversion: 1\nowner_team: ict\nsteps:\n"

@@ -171,6 +171,24 @@ private:
     bool m_postgres = false;
 };
 
+// Takes a database at the current schema back to version 9, as a clerk of that version
+// left it: no exception priority or urgency, the queue indexes of version 5.
+inline bool undoVersion10(const RawConnection &raw)
+{
+    for (const char *sql : {"DROP INDEX exception_items_team_order", "DROP INDEX exception_items_order",
+                            "ALTER TABLE exception_items DROP COLUMN priority",
+                            "ALTER TABLE exception_items DROP COLUMN urgency",
+                            "CREATE INDEX exception_items_team_due ON exception_items"
+                            " (team, COALESCE(sla_due_at, 9223372036854775807), id) WHERE state IN ('open', 'claimed')",
+                            "CREATE INDEX exception_items_due ON exception_items"
+                            " (COALESCE(sla_due_at, 9223372036854775807), id) WHERE state IN ('open', 'claimed')",
+                            "DELETE FROM schema_version WHERE version = 10"}) {
+        if (!raw.exec(QString::fromLatin1(sql)))
+            return false;
+    }
+    return true;
+}
+
 // An empty database for one test: a file name in `folder` for SQLite (the store creates
 // it), or a database of its own on the PostgreSQL test server, dropped when this object
 // goes (after every connection to it is closed).

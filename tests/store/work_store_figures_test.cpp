@@ -349,10 +349,11 @@ TEST_P(WorkStoreFiguresTest, SuggestionsOfItemsOpenedBeforeVersionEightAreFlagge
     answer(QStringLiteral("f2"), {});
     answer(QStringLiteral("f3"), mentionsOnly);
 
-    // Back to version 7: no flag columns, no version 8 or 9.
+    // Back to version 7: no flag columns, no version 8, 9 or 10.
     m_store.reset();
     {
         testing::RawConnection raw(location());
+        ASSERT_TRUE(testing::undoVersion10(raw));
         ASSERT_TRUE(raw.exec(QStringLiteral("DROP INDEX exception_items_quality_check")));
         ASSERT_TRUE(raw.exec(QStringLiteral("ALTER TABLE exception_items DROP COLUMN quality_check")));
         ASSERT_TRUE(raw.exec(QStringLiteral("DELETE FROM schema_version WHERE version = 9")));
@@ -366,7 +367,7 @@ TEST_P(WorkStoreFiguresTest, SuggestionsOfItemsOpenedBeforeVersionEightAreFlagge
         testing::RawConnection raw(location());
         // The text search flags the item that only mentions the word too; the codec drops it.
         EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE suggested = 1")).toInt(), 2);
-        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 9);
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 10);
     }
     auto answers = m_store->shadowAnswers(kForms, {});
     ASSERT_TRUE(isOk(answers));
@@ -499,6 +500,7 @@ TEST_P(WorkStoreFiguresTest, QualityChecksOfItemsOpenedBeforeVersionNineAreFlagg
     {
         testing::RawConnection raw(location());
         EXPECT_EQ(raw.scalar(QStringLiteral("SELECT id FROM exception_items WHERE quality_check = 1")).toLongLong(), check);
+        ASSERT_TRUE(testing::undoVersion10(raw));
         ASSERT_TRUE(raw.exec(QStringLiteral("DROP INDEX exception_items_quality_check")));
         ASSERT_TRUE(raw.exec(QStringLiteral("ALTER TABLE exception_items DROP COLUMN quality_check")));
         ASSERT_TRUE(raw.exec(QStringLiteral("DELETE FROM schema_version WHERE version = 9")));
@@ -508,7 +510,7 @@ TEST_P(WorkStoreFiguresTest, QualityChecksOfItemsOpenedBeforeVersionNineAreFlagg
     {
         testing::RawConnection raw(location());
         EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE quality_check = 1")).toInt(), 1);
-        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 9);
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 10);
     }
     auto live = m_store->livePrecision(kForms, {});
     ASSERT_TRUE(isOk(live));

@@ -34,7 +34,7 @@ HumanRequest postcodeQuestion()
 TEST_P(WorkStoreTest, MigrationsCreateTablesAndReopeningIsANoOp)
 {
     const int latest = latestSchemaVersion();
-    ASSERT_EQ(latest, 9);
+    ASSERT_EQ(latest, 10);
     m_store.reset();
     {
         RawConnection raw(location());
@@ -77,7 +77,7 @@ TEST_P(WorkStoreTest, NewerSchemaVersionIsRefused)
     }
     auto opened = openWorkStore(location(), m_clock);
     ASSERT_TRUE(failsWith(opened, ErrorCode::InvalidArgument));
-    EXPECT_TRUE(opened.error().message().contains(QStringLiteral("database schema version 99 is newer than this clerk (9)")))
+    EXPECT_TRUE(opened.error().message().contains(QStringLiteral("database schema version 99 is newer than this clerk (10)")))
         << testing::text(opened.error());
     EXPECT_TRUE(opened.error().message().contains(QStringLiteral("upgrade clerk")));
 }
@@ -649,6 +649,53 @@ TEST_P(WorkStoreTest, ExceptionsAreListedByDueTimeWithFilters)
     m_clock.advance(11min);  // alice's claim ran out: the item is open again
     EXPECT_TRUE(m_store->exceptions({.state = ExceptionState::Claimed})->isEmpty());
     EXPECT_EQ(ids(m_store->exceptions({.state = ExceptionState::Open})), (QList<qint64>{exceptionIds[2], exceptionIds[0]}));
+}
+
+// Urgent items (a priority from the bot's escalate rules) come before ordinary ones
+// whatever their SLA, and keep their label; ordinary items keep the SLA order. A database
+// of version 9 gains the columns, and its items read as ordinary work.
+TEST_P(WorkStoreTest, UrgentExceptionsComeFirstWithTheirLabel)
+{
+    const auto ask = [&](const QString &ref, int hours, int priority, const QString &urgency) {
+        const qint64 id = enqueue(ref);
+        EXPECT_EQ(lease(QStringLiteral("w")), id);
+        HumanRequest request = postcodeQuestion();
+        request.priority = priority;
+        request.urgency = urgency;
+        auto handed = m_store->handToPerson(id, QStringLiteral("w"), 0, QStringLiteral("match"), request,
+                                            QStringLiteral("team-a"), m_clock.now().addSecs(3600 * hours));
+        EXPECT_TRUE(isOk(handed));
+        return handed.value_or(0);
+    };
+    const qint64 soon = ask(QStringLiteral("soon"), 1, 0, {});
+    const qint64 later = ask(QStringLiteral("later"), 8, 0, {});
+    const qint64 urgent = ask(QStringLiteral("urgent"), 2, 100, QStringLiteral("Safeguarding"));
+    const qint64 mostUrgent = ask(QStringLiteral("most-urgent"), 4, 200, QStringLiteral("Danger to life"));
+
+    const auto order = [&](const ExceptionFilter &filter) {
+        QList<qint64> ids;
+        for (const ExceptionItem &item : m_store->exceptions(filter).value_or(QList<ExceptionItem>{}))
+            ids.append(item.id);
+        return ids;
+    };
+    EXPECT_EQ(order({}), (QList<qint64>{mostUrgent, urgent, soon, later}));
+    EXPECT_EQ(order({.team = QStringLiteral("team-a")}), (QList<qint64>{mostUrgent, urgent, soon, later}));
+    auto read = m_store->exception(urgent);
+    ASSERT_TRUE(isOk(read));
+    EXPECT_EQ(read->priority, 100);
+    EXPECT_EQ(read->urgency, QStringLiteral("Safeguarding"));
+    EXPECT_TRUE(m_store->exception(soon)->urgency.isEmpty());
+
+    // An older database: the columns and indexes come with version 10.
+    m_store.reset();
+    {
+        testing::RawConnection raw(location());
+        ASSERT_TRUE(testing::undoVersion10(raw));
+    }
+    m_store = open();
+    ASSERT_NE(m_store, nullptr);
+    EXPECT_EQ(order({}), (QList<qint64>{soon, urgent, mostUrgent, later}));  // by SLA: nothing was urgent then
+    EXPECT_EQ(m_store->exception(urgent)->priority, 0);
 }
 
 // --- outbox, events, summary -----------------------------------------------------------------

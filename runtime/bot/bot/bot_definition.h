@@ -95,6 +95,21 @@ struct AlertDefinition {
     QList<AlertRule> rules;
 };
 
+// One rule of the bot's `escalate` list. When an item goes to a person, the first rule
+// that holds picks the exception's team, SLA and priority: urgent work is seen first.
+struct EscalationRule {
+    QString label;                          // shown to people, e.g. "Safeguarding"
+    QString when;                           // a condition, as a step's when; empty: holds
+    QString text;                           // a template the keywords are looked for in
+    QStringList keywords;                   // any of them, as whole words, ignoring case; empty: no test
+    QString team;                           // empty: the team the step or bot names
+    std::chrono::milliseconds sla{0};       // 0: the bot's exceptions.sla
+    int priority = 100;                     // higher is seen first; 0 is ordinary work
+    QString businessHours;                  // with outOfHoursTeam: the day team's hours
+    QString outOfHoursTeam;                 // outside businessHours the item goes here
+    SourcePosition position;
+};
+
 struct BotDefinition {
     QString name;
     QString description;
@@ -110,6 +125,7 @@ struct BotDefinition {
     QMap<QString, double> thresholds;         // name -> 0..1
     QString exceptionTeam;                    // defaults to ownerTeam
     std::chrono::milliseconds exceptionSla{8 * 3600 * 1000};
+    QList<EscalationRule> escalate;           // in order; the first that holds applies
     RetryPolicy retry;
     QString inputIdField;                     // input.id: the field identifying a record at its source
     std::optional<QStringList> inputFields;   // input.fields; nullopt: any fields

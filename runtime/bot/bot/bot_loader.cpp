@@ -337,20 +337,24 @@ QString scalarOf(const Node *node)
 }
 
 // Validates the steps list; fills `steps` for the definition.
-void checkSteps(const Node &root, const StepCatalog &catalog, const std::optional<QStringList> &inputFields,
-                SpecValidator &validator, QList<StepDefinition> &steps)
+// Checks the steps and appends them to `steps`. Returns what templates after the steps
+// may name: every step with its outputs.
+TemplateScope checkSteps(const Node &root, const StepCatalog &catalog, const std::optional<QStringList> &inputFields,
+                         SpecValidator &validator, QList<StepDefinition> &steps)
 {
+    TemplateScope scope;
+    scope.inputFields = inputFields;
     const Node *list = root.find(QStringLiteral("steps"));
     if (!list) {
         validator.errorAt(root, QStringLiteral("missing required key 'steps'"));
-        return;
+        return scope;
     }
     if (!list->isSequence() || list->children.empty()) {
         if (list->isSequence() || list->isNull())
             validator.errorAt(*list, QStringLiteral("steps must list at least one step"));
         else
             validator.errorAt(*list, QStringLiteral("expected a list of steps, got %1").arg(list->kindName()));
-        return;
+        return scope;
     }
     const ParamSpec &stepsSpec = topLevelSpec(botFileSpec(), QStringLiteral("steps"));
     const QList<ParamSpec> &stepFields = stepsSpec.element->fields;
@@ -369,8 +373,6 @@ void checkSteps(const Node &root, const StepCatalog &catalog, const std::optiona
 
     static const QStringList reserved{QStringLiteral("input"), QStringLiteral("item"), QStringLiteral("bot")};
     QMap<QString, int> firstLines;
-    TemplateScope scope;
-    scope.inputFields = inputFields;
     for (qsizetype index = 0; index < infos.size(); ++index) {
         const StepInfo &info = infos.at(index);
         const Node &node = *info.node;
@@ -463,6 +465,75 @@ void checkSteps(const Node &root, const StepCatalog &catalog, const std::optiona
         step.position = positionOf(node);
         steps.append(step);
     }
+    scope.currentStep.clear();
+    scope.laterSteps.clear();
+    return scope;
+}
+
+// The escalate rules, checked with templates that may name any step. A rule tests
+// something (when, keywords or both); keywords need the text they are looked for in,
+// and the out-of-hours team and the hours come together.
+QJsonArray checkEscalate(const Node &root, const TemplateScope &scope, SpecValidator &validator)
+{
+    const Node *list = root.find(QStringLiteral("escalate"));
+    if (!list)
+        return {};
+    validator.setTemplateScope(&scope);
+    const QJsonArray rules = validator.value(*list, topLevelSpec(botFileSpec(), QStringLiteral("escalate"))).toArray();
+    validator.setTemplateScope(nullptr);
+    if (!list->isSequence())
+        return rules;
+    for (const Node &rule : list->children) {
+        if (!rule.isMapping())
+            continue;
+        const Node *when = rule.find(QStringLiteral("when"));
+        const Node *text = rule.find(QStringLiteral("text"));
+        const Node *keywords = rule.find(QStringLiteral("keywords"));
+        const Node *hours = rule.find(QStringLiteral("business_hours"));
+        const Node *outOfHours = rule.find(QStringLiteral("out_of_hours_team"));
+        if (when && when->isScalar()) {
+            if (const QString problem = conditionProblem(when->scalar); !problem.isEmpty())
+                validator.errorAt(*when, QStringLiteral("when: %1").arg(problem));
+        }
+        if (!when && !keywords)
+            validator.errorAt(rule, QStringLiteral("an escalate rule needs when, keywords or both: without them "
+                                                   "every item would be urgent (use exceptions.sla for that)"));
+        if (keywords && !text)
+            validator.errorAtKey(*keywords, QStringLiteral("keywords need text: the text they are looked for in, e.g. "
+                                                           "text: \"{{ input.description }}\""));
+        if (text && !keywords)
+            validator.errorAtKey(*text, QStringLiteral("text is only read for keywords: give keywords too"));
+        if (outOfHours && !hours)
+            validator.errorAtKey(*outOfHours, QStringLiteral("out_of_hours_team needs business_hours"));
+        if (hours && !outOfHours)
+            validator.errorAtKey(*hours, QStringLiteral("business_hours needs out_of_hours_team: the team that gets "
+                                                        "the item outside them"));
+    }
+    return rules;
+}
+
+QList<EscalationRule> escalationRules(const QJsonArray &rules, const Node &root)
+{
+    const Node *list = root.find(QStringLiteral("escalate"));
+    QList<EscalationRule> parsed;
+    for (qsizetype i = 0; i < rules.size(); ++i) {
+        const QJsonObject object = rules.at(i).toObject();
+        EscalationRule rule;
+        rule.label = object.value(QStringLiteral("label")).toString(QStringLiteral("Urgent"));
+        rule.when = object.value(QStringLiteral("when")).toString();
+        rule.text = object.value(QStringLiteral("text")).toString();
+        for (const QJsonValue &keyword : object.value(QStringLiteral("keywords")).toArray())
+            rule.keywords.append(keyword.toString());
+        rule.team = object.value(QStringLiteral("team")).toString();
+        rule.sla = durationOr(object.value(QStringLiteral("sla")), {});
+        rule.priority = object.value(QStringLiteral("priority")).toInt(rule.priority);
+        rule.businessHours = object.value(QStringLiteral("business_hours")).toString();
+        rule.outOfHoursTeam = object.value(QStringLiteral("out_of_hours_team")).toString();
+        if (list && list->isSequence() && i < static_cast<qsizetype>(list->children.size()))
+            rule.position = positionOf(list->children.at(static_cast<std::size_t>(i)));
+        parsed.append(rule);
+    }
+    return parsed;
 }
 
 BotDefinition buildBot(const QJsonObject &top, const Node &root)
@@ -639,7 +710,7 @@ BotLoad loadBotText(const QByteArray &text, const QString &displayName, const St
 
     SpecValidator validator(displayName);
     validator.setConnectors(&connectors);
-    const QJsonObject top = validator.fields(*root, botFileSpec(), {QStringLiteral("steps")});
+    const QJsonObject top = validator.fields(*root, botFileSpec(), {QStringLiteral("steps"), QStringLiteral("escalate")});
 
     if (const Node *trigger = root->find(QStringLiteral("trigger")))
         checkTrigger(*trigger, validator);
@@ -655,7 +726,8 @@ BotLoad loadBotText(const QByteArray &text, const QString &displayName, const St
     }
 
     QList<StepDefinition> steps;
-    checkSteps(*root, catalog, inputFields, validator, steps);
+    const TemplateScope scope = checkSteps(*root, catalog, inputFields, validator, steps);
+    const QJsonArray escalate = checkEscalate(*root, scope, validator);
 
     load.diagnostics.append(validator.diagnostics());
     sortDiagnostics(load.diagnostics);
@@ -664,6 +736,7 @@ BotLoad loadBotText(const QByteArray &text, const QString &displayName, const St
 
     BotDefinition bot = buildBot(top, *root);
     bot.steps = steps;
+    bot.escalate = escalationRules(escalate, *root);
     // Steps name connectors too (checked against the same set), so the bot carries all
     // it was validated against.
     bot.connectorDefinitions = connectors;

@@ -400,6 +400,48 @@ ParamSpec sourceSpec()
 }
 
 // alerts: rules about the bot's figures and where they are sent.
+// escalate: rules that make work urgent when it goes to a person.
+ParamSpec escalateSpec()
+{
+    return ParamSpec::listOf(
+        QStringLiteral("escalate"),
+        ParamSpec::object(
+            QStringLiteral("rule"),
+            {
+                ParamSpec::of(QStringLiteral("label"), T::String,
+                              QStringLiteral("What people see beside the item, e.g. Safeguarding."))
+                    .withDefault(QStringLiteral("Urgent")),
+                ParamSpec::of(QStringLiteral("when"), T::Template,
+                              QStringLiteral("The rule holds when this does, written as a step's when, e.g. "
+                                             "\"{{ kind.category }} == child_safeguarding\". It sees the outputs of the "
+                                             "steps so far and the asking step's own best guess.")),
+                ParamSpec::of(QStringLiteral("text"), T::Template,
+                              QStringLiteral("The text the keywords are looked for in, e.g. \"{{ input.description }}\".")),
+                ParamSpec::listOf(QStringLiteral("keywords"),
+                                  ParamSpec::of(QStringLiteral("keyword"), T::String, QStringLiteral("A word or phrase.")),
+                                  QStringLiteral("The rule holds (with when, if given) when any of these is in text, "
+                                                 "as whole words, ignoring case.")),
+                ParamSpec::of(QStringLiteral("team"), T::Identifier,
+                              QStringLiteral("The team that gets the item. Default: the team the step or bot names.")),
+                ParamSpec::of(QStringLiteral("sla"), T::Duration,
+                              QStringLiteral("How soon a person should deal with it, e.g. 1h. Default: exceptions.sla.")),
+                ParamSpec::of(QStringLiteral("priority"), T::Integer,
+                              QStringLiteral("Items with a higher priority come first in the queue; ordinary work is 0."))
+                    .withDefault(100)
+                    .withRange(1, 1000),
+                ParamSpec::of(QStringLiteral("business_hours"), T::String,
+                              QStringLiteral("The team's hours, e.g. 'Mon-Fri 08:30-17:00' (the trigger's time zone, "
+                                             "else Europe/London); outside them the item goes to out_of_hours_team."))
+                    .withCheck(checkBusinessHours),
+                ParamSpec::of(QStringLiteral("out_of_hours_team"), T::Identifier,
+                              QStringLiteral("The team that gets the item outside business_hours, e.g. an "
+                                             "emergency duty team.")),
+            },
+            QStringLiteral("A rule.")),
+        QStringLiteral("Rules that make work urgent. When an item goes to a person, the first rule that holds "
+                       "picks its team, SLA and priority; the queue shows it first, marked with its label."));
+}
+
 ParamSpec alertsSpec()
 {
     return ParamSpec::object(
@@ -516,6 +558,7 @@ QList<ParamSpec> buildBotFileSpec()
             },
             QStringLiteral("Who deals with items that need a person, and how quickly.")),
         retrySpec(5, "2s", "10m", QStringLiteral("an item")),
+        escalateSpec(),
         alertsSpec(),
         ParamSpec::listOf(QStringLiteral("allowed_paths"),
                           ParamSpec::of(QStringLiteral("path"), T::Path,

@@ -41,6 +41,12 @@ struct HumanRequest {
     QString team{};                // empty: the bot's exception team
     QJsonObject outputs{};         // what the step already knows; the answer is laid over it
                                    // and the result becomes the step's outputs
+    QJsonObject proposed{};        // what the step would output on its own (its best guess), for
+                                   // the bot's escalate rules; never shown or stored
+    // Set by the engine from the bot's escalate rules: the queue shows higher priorities
+    // first, marked with the urgency (e.g. "Safeguarding"); 0 and empty: ordinary work.
+    int priority = 0;
+    QString urgency{};
 
     QJsonArray choicesJson() const;
     static QList<HumanChoice> choicesFromJson(const QJsonArray &array);

@@ -154,11 +154,12 @@ struct AlwaysPerson {
     QStringList categories{};
     double above = 0.2;
 
-    // The always-a-person category `decision` points to: its best category when marked,
-    // else the first marked one whose confidence reaches `above`; empty when none.
+    // The always-a-person category `decision` points to: its best category when marked
+    // (and the bot has any confidence in it), else the first marked one whose confidence
+    // reaches `above`; empty when none.
     QString categoryIn(const classify::CategoryDecision &decision) const
     {
-        if (categories.contains(decision.category))
+        if (categories.contains(decision.category) && decision.confidence > 0)
             return decision.category;
         for (const classify::RankedCategory &ranked : decision.ranking) {
             if (categories.contains(ranked.category) && ranked.confidence >= above)
@@ -224,6 +225,8 @@ public:
         HumanRequest request;
         request.fields = {QStringLiteral("category")};
         request.team = ctx.step().team;
+        if (hasText && decision.confidence > 0)
+            request.proposed = decided;  // the bot's guess, for the bot's escalate rules
         if (isBlindTrial(ctx) || qualityCheck) {
             // A blind trial or a quality check: nothing a person sees may point to the
             // bot's answer, so the categories come in their own order, without confidences.

@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include "engine/escalation.h"
+
 #include "core/duration.h"
 #include "core/human_answer.h"
 #include "core/logging.h"
@@ -168,27 +170,6 @@ std::optional<store::Decision> givenByPerson(const WorkItem &item, const QString
     return std::nullopt;
 }
 
-// A step's `when`: "A == B", "A != B" (ignoring case), or one value that is true unless
-// empty, false, no, 0 or null.
-bool conditionHolds(const QString &condition, const StepContext &ctx)
-{
-    const auto rendered = [&ctx](const QString &text) {
-        const auto parsed = bot::Template::parse(text);
-        return (parsed ? ctx.render(*parsed) : text).trimmed();
-    };
-    for (const QString &op : {QStringLiteral(" == "), QStringLiteral(" != ")}) {
-        const qsizetype at = condition.indexOf(op);
-        if (at < 0)
-            continue;
-        const bool equal = QString::compare(rendered(condition.left(at)), rendered(condition.mid(at + op.size())),
-                                            Qt::CaseInsensitive) == 0;
-        return op == QLatin1String(" == ") ? equal : !equal;
-    }
-    const QString value = rendered(condition).toLower();
-    return !value.isEmpty() && value != QLatin1String("false") && value != QLatin1String("no") &&
-           value != QLatin1String("0") && value != QLatin1String("null");
-}
-
 } // namespace
 
 StepOutcome Engine::runStep(const LoadedBot &bot, int index, StepContext &ctx) const
@@ -337,18 +318,27 @@ Result<ItemState> Engine::runLeased(WorkItem item)
             break;
         }
         case StepOutcome::Kind::NeedsHuman: {
-            const HumanRequest &request = outcome.humanRequest();
-            QString team = request.team;
+            HumanRequest request = outcome.humanRequest();
+            // The bot's escalate rules may make it urgent: another team, a shorter SLA, first in the queue.
+            const Escalation escalation = escalationFor(definition, item, index, request, m_clock.now());
+            request.priority = escalation.priority;
+            request.urgency = escalation.urgency;
+            QString team = escalation.team;
+            if (team.isEmpty())
+                team = request.team;
             if (team.isEmpty())
                 team = step.team;
             if (team.isEmpty())
                 team = definition.exceptionTeam.isEmpty() ? definition.ownerTeam : definition.exceptionTeam;
-            const QDateTime due = m_clock.now().addMSecs(definition.exceptionSla.count());
+            const auto sla = escalation.sla.count() > 0 ? escalation.sla : definition.exceptionSla;
+            const QDateTime due = m_clock.now().addMSecs(sla.count());
             auto handed = m_store.work.handToPerson(item.id, owner, index, step.id, request, team, due);
             if (!handed)
                 return fail(handed.error());
             qCInfo(lcEngine).noquote() << "item" << item.id << "bot" << definition.name << "step" << step.id
-                                       << "needs a person: exception" << *handed << "for team" << team;
+                                       << "needs a person: exception" << *handed << "for team" << team
+                                       << (escalation.urgency.isEmpty() ? QString()
+                                                                        : QStringLiteral("(urgent: %1)").arg(escalation.urgency));
             return stop(item, ItemState::WaitingForHuman, request.reason);
         }
         case StepOutcome::Kind::RetryLater: {

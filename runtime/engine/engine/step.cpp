@@ -146,4 +146,24 @@ std::chrono::steady_clock::time_point steadyDeadline(const QDeadlineTimer &deadl
            std::chrono::duration_cast<std::chrono::steady_clock::duration>(deadline.remainingTimeAsDuration());
 }
 
+bool conditionHolds(const QString &condition, const StepContext &ctx)
+{
+    const auto rendered = [&ctx](const QString &text) {
+        const auto parsed = bot::Template::parse(text);
+        return (parsed ? ctx.render(*parsed) : text).trimmed();
+    };
+    for (const QString &op : {QStringLiteral(" == "), QStringLiteral(" != ")}) {
+        const qsizetype at = condition.indexOf(op);
+        if (at < 0)
+            continue;
+        const bool equal = QString::compare(rendered(condition.left(at)), rendered(condition.mid(at + op.size())),
+                                            Qt::CaseInsensitive) == 0;
+        return op == QLatin1String(" == ") ? equal : !equal;
+    }
+    const QString value = rendered(condition).toLower();
+    return !value.isEmpty() && value != QLatin1String("false") && value != QLatin1String("no") &&
+           value != QLatin1String("0") && value != QLatin1String("null");
+}
+
+
 } // namespace clerk::engine

@@ -157,4 +157,8 @@ public:
 // any case. Other templates (literal text, several references) leave the value trimmed.
 QString applyValueFilters(const bot::Template &value, const QString &typed);
 
+// A step's `when` (and an escalate rule's): "A == B", "A != B" (ignoring case), or one
+// value that holds unless empty, false, no, 0 or null; rendered in `ctx`.
+bool conditionHolds(const QString &condition, const StepContext &ctx);
+
 } // namespace clerk::engine

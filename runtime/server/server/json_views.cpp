@@ -26,6 +26,8 @@ QJsonObject exceptionSummaryJson(const store::ExceptionItem &item, const QDateTi
         {QStringLiteral("step"), item.stepId},
         {QStringLiteral("team"), item.team},
         {QStringLiteral("reason"), item.reason},
+        {QStringLiteral("priority"), item.priority},
+        {QStringLiteral("urgency"), item.urgency.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(item.urgency)},
         {QStringLiteral("state"), store::toString(item.state)},
         {QStringLiteral("created_at"), timeOrNull(item.createdAt)},
         {QStringLiteral("sla_due_at"), timeOrNull(item.slaDueAt)},

@@ -49,8 +49,13 @@ function row(item) {
   const breach = item.breached
     ? h('strong', { class: 'badge breached' }, h('span', { 'aria-hidden': 'true' }, '⚠ '), 'Breached')
     : null;
-  return h('tr', { class: item.breached ? 'is-breached' : null },
-    h('td', {}, h('a', { href: `#/item/${item.id}` }, `Item ${item.id}`),
+  // Urgent work (the bot's escalate rules) is listed first and says why.
+  const urgent = item.urgency
+    ? h('strong', { class: 'badge urgent' }, h('span', { 'aria-hidden': 'true' }, '! '), `Urgent: ${item.urgency}`)
+    : null;
+  const classes = [item.breached ? 'is-breached' : null, item.urgency ? 'is-urgent' : null].filter(Boolean);
+  return h('tr', { class: classes.length ? classes.join(' ') : null },
+    h('td', {}, h('a', { href: `#/item/${item.id}` }, `Item ${item.id}`), urgent ? ' ' : null, urgent,
       h('span', { class: 'sub' }, `work item ${item.item_id}`)),
     h('td', {}, item.bot, h('span', { class: 'sub' }, item.step)),
     h('td', { class: 'reason' }, item.reason),

@@ -53,6 +53,8 @@ struct ExceptionItem {
     QList<HumanChoice> choices{};
     QStringList fields{};
     QJsonObject partialOutputs{};  // HumanRequest::outputs: the answer is laid over them
+    int priority = 0;              // HumanRequest::priority: higher first in the queue
+    QString urgency{};             // HumanRequest::urgency: why it is urgent; empty: ordinary
     ExceptionState state = ExceptionState::Open;
     QDateTime createdAt{};
     QDateTime slaDueAt{};
@@ -92,7 +94,7 @@ public:
     virtual ~ExceptionQueue() = default;
 
     // --- exception queue -----------------------------------------------------------------
-    // Ordered by SLA due time (items without one last), then id. A claim that has run out
+    // Ordered by priority (highest first), then SLA due time (items without one last), then id. A claim that has run out
     // reads as open, with no claimer: anyone may take the item.
     virtual Result<QList<ExceptionItem>> exceptions(const ExceptionFilter &filter) = 0;
     virtual Result<ExceptionItem> exception(qint64 exceptionId) = 0;

@@ -197,7 +197,8 @@ void appendPeopleAndOrder(QList<Migration> &steps, const SqlDialect &dialect)
     steps.append(sixth);
 }
 
-// Version 7 on: token expiry and pruning, flagged shadow suggestions and quality checks.
+// Version 7 on: token expiry and pruning, flagged shadow suggestions and quality checks,
+// urgent work first.
 void appendLaterSteps(QList<Migration> &steps, const SqlDialect &dialect)
 {
     // Version 7: API tokens expire and can be revoked; slowing down guessing counts failures
@@ -249,6 +250,26 @@ void appendLaterSteps(QList<Migration> &steps, const SqlDialect &dialect)
     for (const QString &sql : v9)
         ninth.statements.append(forDialect(sql, dialect));
     steps.append(ninth);
+
+    // Version 10: urgent work first. An escalate rule gives an exception item a priority
+    // and a label (urgency); the queue reads undecided items highest priority first, then
+    // soonest SLA, and these indexes (replacing version 5's) give that order.
+    Migration tenth{10, QStringLiteral("urgent exception items first"), {}};
+    const QStringList v10 = {
+        QStringLiteral("ALTER TABLE exception_items ADD COLUMN priority INTEGER NOT NULL DEFAULT 0"),
+        QStringLiteral("ALTER TABLE exception_items ADD COLUMN urgency TEXT"),
+        QStringLiteral("DROP INDEX exception_items_team_due"),
+        QStringLiteral("DROP INDEX exception_items_due"),
+        QStringLiteral("CREATE INDEX exception_items_team_order ON exception_items"
+                       " (team, priority DESC, COALESCE(sla_due_at, 9223372036854775807), id)"
+                       " WHERE state IN ('open', 'claimed')"),
+        QStringLiteral("CREATE INDEX exception_items_order ON exception_items"
+                       " (priority DESC, COALESCE(sla_due_at, 9223372036854775807), id)"
+                       " WHERE state IN ('open', 'claimed')"),
+    };
+    for (const QString &sql : v10)
+        tenth.statements.append(forDialect(sql, dialect));
+    steps.append(tenth);
 }
 
 // Every step, in order; step N at index N - 1.

@@ -61,9 +61,9 @@ Result<QList<ExceptionItem>> SqlWorkStore::exceptions(const ExceptionFilter &fil
     QList<QVariant> binds;
     QString sql = QStringLiteral("SELECT ") + kExceptionColumns + QStringLiteral(" FROM exception_items WHERE ")
                   + exceptionWhere(filter, now, binds);
-    // Items without an SLA go last.
-    // The same expression as the queue's indexes (migration 5).
-    sql += QStringLiteral(" ORDER BY COALESCE(sla_due_at, 9223372036854775807), id LIMIT ? OFFSET ?");
+    // Urgent items first; then items without an SLA go last.
+    // The same expressions as the queue's indexes (migration 10).
+    sql += QStringLiteral(" ORDER BY priority DESC, COALESCE(sla_due_at, 9223372036854775807), id LIMIT ? OFFSET ?");
     binds.append(qMax(0, filter.limit));
     binds.append(qMax(0, filter.offset));
 

@@ -11,7 +11,7 @@ const QString kItemColumns = QStringLiteral(
 
 const QString kExceptionColumns = QStringLiteral(
     "id, item_id, bot, step_index, step_id, team, reason, evidence, choices, fields, state, created_at,"
-    " sla_due_at, claimed_by, claim_expires_at, decision, decided_by, decided_at, partial_outputs");
+    " sla_due_at, claimed_by, claim_expires_at, decision, decided_by, decided_at, partial_outputs, priority, urgency");
 
 
 QVariant nullInt()
@@ -106,6 +106,8 @@ ExceptionItem exceptionFrom(const QSqlQuery &query, qint64 nowMs)
     item.decidedBy = query.value(16).toString();
     item.decidedAt = timeFrom(query.value(17));
     item.partialOutputs = objectFrom(query.value(18));
+    item.priority = query.value(19).toInt();
+    item.urgency = query.value(20).toString();
     if (item.state == ExceptionState::Claimed && item.claimExpiresAt.isValid()
         && item.claimExpiresAt.toMSecsSinceEpoch() < nowMs) {
         item.state = ExceptionState::Open;

@@ -1,4 +1,5 @@
-// BusinessHours: the weekly window a bot may start runs in (trigger key business_hours).
+// BusinessHours: a weekly window of hours (a trigger's business_hours, when runs may start;
+// an escalate rule's, when urgent work goes to the day team).
 //
 // Written as days then times: "Mon-Fri 08:00-18:00", "Mon,Wed 09:00-12:30",
 // "Sat 09:00-24:00". Days are names (any case), single or ranges (a range may wrap:
@@ -16,7 +17,7 @@
 #include <QTimeZone>
 #include <bitset>
 
-namespace clerk::scheduler {
+namespace clerk {
 
 class BusinessHours {
 public:
@@ -34,4 +35,4 @@ private:
     QTimeZone m_zone;
 };
 
-} // namespace clerk::scheduler
+} // namespace clerk

@@ -1,9 +1,9 @@
-#include "scheduler/business_hours.h"
+#include "core/business_hours.h"
 
 #include <QRegularExpression>
 #include <QStringList>
 
-namespace clerk::scheduler {
+namespace clerk {
 
 namespace {
 
@@ -68,4 +68,4 @@ bool BusinessHours::contains(const QDateTime &instant) const
     return minute >= m_startMinute && minute < m_endMinute;
 }
 
-} // namespace clerk::scheduler
+} // namespace clerk

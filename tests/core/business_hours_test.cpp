@@ -1,10 +1,10 @@
-#include "scheduler/business_hours.h"
+#include "core/business_hours.h"
 
 #include "test_support.h"
 
 #include <gtest/gtest.h>
 
-namespace clerk::scheduler {
+namespace clerk {
 namespace {
 
 struct HoursCase {
@@ -48,4 +48,4 @@ TEST(BusinessHoursParseTest, RejectsMalformedWindows)
 }
 
 } // namespace
-} // namespace clerk::scheduler
+} // namespace clerk
