@@ -7,6 +7,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QRegularExpression>
@@ -86,6 +87,10 @@ Result<MailboxSettings> MailboxSettings::forBot(const bot::BotDefinition &bot)
                             .toString(QStringLiteral("*.pdf,*.tif,*.tiff,*.png,*.jpg,*.jpeg"))
                             .split(QLatin1Char(','), Qt::SkipEmptyParts);
     settings.maxAttachments = options.value(QStringLiteral("max_attachments")).toInt(settings.maxAttachments);
+    const QString items = options.value(QStringLiteral("items")).toString(QStringLiteral("attachments"));
+    settings.items = items == QLatin1String("body") ? MailItems::Body
+                     : items == QLatin1String("both") ? MailItems::Both
+                                                      : MailItems::Attachments;
     const QString folder = options.value(QStringLiteral("folder")).toString(QStringLiteral("mail"));
     settings.folder = QDir::cleanPath(QDir(bot.baseDir).absoluteFilePath(folder));
     mail::ImapSettings imap;
@@ -151,30 +156,32 @@ QString sourceIdOf(const mail::MailMessage &message, const QByteArray &raw)
                : QStringLiteral("mail:%1/%2").arg(message.messageId, QString::fromLatin1(message.bodyDigest.toHex().left(16)));
 }
 
-QJsonObject attachmentPayload(const mail::MailMessage &message, const mail::MailAttachment &attachment, quint32 uid,
-                              const QString &path)
+QJsonObject mailFieldsOf(const mail::MailMessage &message, quint32 uid)
 {
-    const QJsonObject mailFields{{QStringLiteral("message_id"), message.messageId},
-                                 {QStringLiteral("from"), message.from},
-                                 {QStringLiteral("subject"), message.subject},
-                                 {QStringLiteral("date"), message.date},
-                                 {QStringLiteral("uid"), static_cast<qint64>(uid)},
-                                 {QStringLiteral("attachment"), attachment.index}};
-    return QJsonObject{{QStringLiteral("file"), path},
-                       {QStringLiteral("name"), attachment.fileName},
-                       {QStringLiteral("size"), static_cast<qint64>(attachment.content.size())},
-                       {QStringLiteral("content_type"), attachment.contentType},
-                       {QStringLiteral("mail"), mailFields}};
+    return {{QStringLiteral("message_id"), message.messageId},
+            {QStringLiteral("from"), message.from},
+            {QStringLiteral("subject"), message.subject},
+            {QStringLiteral("date"), message.date},
+            {QStringLiteral("uid"), static_cast<qint64>(uid)}};
+}
+
+// A saved attachment as an item's input describes it.
+QJsonObject savedFile(const mail::MailAttachment &attachment, const QString &path)
+{
+    return {{QStringLiteral("file"), path},
+            {QStringLiteral("name"), attachment.fileName},
+            {QStringLiteral("size"), static_cast<qint64>(attachment.content.size())},
+            {QStringLiteral("content_type"), attachment.contentType}};
 }
 
 enum class Submission { Stored, NotSaved, StoreDown };
 
-// Saves each matching attachment and submits one item for it; `items` counts them.
-Submission submitAttachments(const PollContext &poll, const mail::MailMessage &message, const QByteArray &raw,
-                             quint32 uid, int &items)
+// Saves each attachment matching the patterns into the folder (the same name on every
+// fetch); their descriptions (savedFile), indexed by attachment, or NotSaved.
+Submission saveAttachments(const PollContext &poll, const mail::MailMessage &message, const QString &id, quint32 uid,
+                           QList<std::pair<int, QJsonObject>> &saved)
 {
     const MailboxSettings &settings = poll.settings;
-    const QString id = sourceIdOf(message, raw);
     const QString prefix = digestOf(id.toUtf8());
     for (const mail::MailAttachment &attachment : message.attachments) {
         if (!matchesAny(attachment.fileName, settings.patterns))
@@ -193,20 +200,63 @@ Submission submitAttachments(const PollContext &poll, const mail::MailMessage &m
                                             .arg(settings.folder, file.errorString()));
             return Submission::NotSaved;
         }
-        auto submitted = poll.engine.submit(poll.bot, QStringLiteral("%1#%2").arg(id).arg(attachment.index),
-                                            attachmentPayload(message, attachment, uid, path));
-        if (!submitted) {
-            poll.result.problems.append(QStringLiteral("UID %1: not stored, the message is read again at the next "
-                                                       "poll: %2")
-                                            .arg(uid)
-                                            .arg(submitted.error().toString()));
-            return Submission::StoreDown;
-        }
-        ++items;
-        if (submitted->created)
-            ++poll.result.enqueued;
+        saved.append({attachment.index, savedFile(attachment, path)});
     }
     return Submission::Stored;
+}
+
+Submission submitOne(const PollContext &poll, const QString &sourceRef, const QJsonObject &payload, quint32 uid,
+                     int &items)
+{
+    auto submitted = poll.engine.submit(poll.bot, sourceRef, payload);
+    if (!submitted) {
+        poll.result.problems.append(QStringLiteral("UID %1: not stored, the message is read again at the next "
+                                                   "poll: %2")
+                                        .arg(uid)
+                                        .arg(submitted.error().toString()));
+        return Submission::StoreDown;
+    }
+    ++items;
+    if (submitted->created)
+        ++poll.result.enqueued;
+    return Submission::Stored;
+}
+
+// Saves the matching attachments and submits the message's items as `items:` says: one
+// per attachment, one for the message's text (with its attachments listed), or both;
+// `items` counts them.
+Submission submitMessage(const PollContext &poll, const mail::MailMessage &message, const QByteArray &raw,
+                         quint32 uid, int &items)
+{
+    const MailboxSettings &settings = poll.settings;
+    const QString id = sourceIdOf(message, raw);
+    QList<std::pair<int, QJsonObject>> saved;
+    if (const Submission stored = saveAttachments(poll, message, id, uid, saved); stored != Submission::Stored)
+        return stored;
+    if (settings.items != MailItems::Body) {
+        for (const auto &[index, file] : std::as_const(saved)) {
+            QJsonObject payload = file;
+            QJsonObject mailFields = mailFieldsOf(message, uid);
+            mailFields.insert(QStringLiteral("attachment"), index);
+            payload.insert(QStringLiteral("mail"), mailFields);
+            if (auto one = submitOne(poll, QStringLiteral("%1#%2").arg(id).arg(index), payload, uid, items);
+                one != Submission::Stored)
+                return one;
+        }
+    }
+    const bool bodyItem = settings.items == MailItems::Body
+                          || (settings.items == MailItems::Both && !message.text.isEmpty());
+    if (!bodyItem)
+        return Submission::Stored;
+    QJsonArray attachments;
+    for (const auto &entry : std::as_const(saved))
+        attachments.append(entry.second);
+    QJsonObject payload{{QStringLiteral("text"), message.text},
+                        {QStringLiteral("mail"), mailFieldsOf(message, uid)},
+                        {QStringLiteral("attachments"), attachments}};
+    if (message.textTruncated)
+        payload.insert(QStringLiteral("text_truncated"), true);
+    return submitOne(poll, id + QStringLiteral("#body"), payload, uid, items);
 }
 
 // Marks a message that will never make items (too large, or over the MIME limits) so it
@@ -278,7 +328,7 @@ NextMessage handleMessage(const PollContext &poll, quint32 uid)
     if (!message)
         return NextMessage::GoOn;
     int items = 0;
-    const Submission submission = submitAttachments(poll, *message, *raw, uid, items);
+    const Submission submission = submitMessage(poll, *message, *raw, uid, items);
     if (submission != Submission::Stored) {
         if (!wasSeen)
             (void)poll.session.removeFlag(uid, kSeen);
@@ -293,7 +343,7 @@ NextMessage handleMessage(const PollContext &poll, quint32 uid)
     }
     ++result.messages;
     if (items == 0)
-        qCInfo(lcMailbox, "bot %s: message UID %u has no attachment matching %s; marked as handled",
+        qCInfo(lcMailbox, "bot %s: message UID %u made no item (no attachment matching %s); marked as handled",
                qUtf8Printable(poll.bot.name), uid, qUtf8Printable(settings.patterns.join(QLatin1Char(','))));
     return NextMessage::GoOn;
 }

@@ -1,5 +1,6 @@
-// MailboxWatch: turns the attachments of new messages in an IMAP folder into work items
-// (bot trigger `mailbox`), then marks the messages as handled.
+// MailboxWatch: turns new messages in an IMAP folder into work items (bot trigger
+// `mailbox`): their attachments, their text, or both (`items`); then marks the messages
+// as handled.
 //
 // A poll signs in (the password is resolved from its ${env:} / ${file:} reference on each
 // poll, so a changed secret is picked up), lists the messages not yet handled (after:
@@ -13,6 +14,11 @@
 //      digits of SHA-256) and input
 //        {"file": saved path, "name": file name, "size": bytes, "content_type": type,
 //         "mail": {"message_id", "from", "subject", "date", "uid", "attachment": index}};
+//      with items: body, one item per message instead, source reference "<as above>#body"
+//      and input {"text": the message's text (MailMessage::text), "mail": {"message_id",
+//      "from", "subject", "date", "uid"}, "attachments": [{"file", "name", "size",
+//      "content_type"}...]} ("text_truncated": true when the text was cut); with items:
+//      both, the attachments' items and, when the message has text, that one;
 //      submission is deduplicated, so a message read again (after a crash, or when
 //      marking it failed, or delivered twice) makes no second item, while another
 //      message reusing its Message-ID is still taken;
@@ -43,6 +49,11 @@
 
 namespace clerk::scheduler {
 
+// What a message becomes (trigger key items): one item per attachment; one item per
+// message, its text with its attachments listed; or both (the text's item only when the
+// message has text).
+enum class MailItems { Attachments, Body, Both };
+
 struct MailboxSettings {
     QString url{};            // imap[s]://host[:port]/Folder
     QString username{};
@@ -51,6 +62,7 @@ struct MailboxSettings {
     QString flag{};           // after: flag: "\\Seen" or a keyword
     QString moveTo{};         // after: move
     QStringList patterns{};   // wildcards, matched ignoring case
+    MailItems items = MailItems::Attachments;
     QString folder{};         // absolute: where attachments are saved
     std::chrono::milliseconds timeout{std::chrono::seconds(60)};
     int maxMessagesPerPoll = 100;  // the rest wait for the next poll

@@ -77,6 +77,10 @@ TEST(TemplateTest, DigitsAndIsoDateFiltersPrepareSearchValues)
         {"1984-3-7", "iso_date", "1984-03-07"},
         {"31/02/1984", "iso_date", "31/02/1984"},  // no such day: left as written
         {"soon", "iso_date", "soon"},
+        {"  Zoe   Adaeze Okafor ", "first_word", "Zoe"},
+        {"  Zoe   Adaeze Okafor ", "last_word", "Okafor"},
+        {"Okafor", "first_word", "Okafor"},
+        {"", "last_word", ""},
     };
     for (const auto &c : cases) {
         const auto parsed = Template::parse(QStringLiteral("{{ input.v | %1 }}").arg(QLatin1String(c.filter)));

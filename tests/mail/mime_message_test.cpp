@@ -332,5 +332,57 @@ TEST(MimeMessageTest, TheBodyDigestTellsMessagesApartButNotTheirHeaders)
     EXPECT_NE(first.bodyDigest, other.bodyDigest);
 }
 
+// The text people wrote: a plain message's body in its own character set; in a
+// multipart/alternative the plain part (not the HTML); the text of a forwarded message
+// after the sender's own; attachments' contents never.
+TEST(MimeMessageTest, ReadsTheMessagesTextInItsCharacterSetAndLeavesAttachmentsOut)
+{
+    const MailMessage plain = parseOk(message({"From: social.worker@example.nhs.uk", "Subject: Referral",
+                                               "Content-Type: text/plain; charset=iso-8859-1",
+                                               "Content-Transfer-Encoding: quoted-printable", "",
+                                               "Referral for Mr J. Smith, NHS number 943 476 5919.=0D",
+                                               "Costs =A3200 a week; soft=", "wrapped."}));
+    EXPECT_EQ(plain.text, QStringLiteral(u"Referral for Mr J. Smith, NHS number 943 476 5919.\n"
+                                         u"Costs \u00a3200 a week; softwrapped."));
+    EXPECT_FALSE(plain.textTruncated);
+
+    const QByteArray raw = message({"Content-Type: multipart/mixed; boundary=\"m\"", ""})
+                           + attachmentPart("m", "Content-Type: multipart/alternative; boundary=\"a\"",
+                                            attachmentPart("a", "Content-Type: text/plain; charset=utf-8", "Plain words.")
+                                                + attachmentPart("a", "Content-Type: text/html", "<p>HTML words</p>")
+                                                + "--a--")
+                           + attachmentPart("m", "Content-Type: message/rfc822",
+                                            "Subject: original\r\nContent-Type: text/plain\r\n\r\nThe forwarded text.")
+                           + attachmentPart("m", "Content-Type: text/plain; name=\"notes.txt\"", "Attached notes.")
+                           + "--m--\r\n";
+    const MailMessage mixed = parseOk(raw);
+    EXPECT_EQ(mixed.text, QStringLiteral("Plain words.\n\nThe forwarded text."));
+    ASSERT_EQ(mixed.attachments.size(), 1);
+    EXPECT_EQ(mixed.attachments.first().fileName, QStringLiteral("notes.txt"));
+
+    const MailMessage none = parseOk(message({"Subject: empty", "", ""}));
+    EXPECT_TRUE(none.text.isEmpty());
+}
+
+// An HTML-only message is read as text: no markup, scripts or styles, its paragraphs and
+// line breaks kept, character references decoded; and a text over the limit is cut.
+TEST(MimeMessageTest, AnHtmlOnlyMessageIsReducedToTextAndALongTextIsCut)
+{
+    const MailMessage html = parseOk(message(
+        {"Content-Type: text/html; charset=utf-8", "",
+         "<html><head><title>t</title><style>p {color: red}</style></head><body>",
+         "<p>Dear&nbsp;team,</p><p>Please   see <b>Ms&nbsp;O&#39;Neill</b>,<br>DOB 01/02/1950 &amp; LS6 1RT.</p>",
+         "<script>alert('x')</script><!-- a comment --><div>Thanks &#x2014; Jo &unknown;</div></body></html>"}));
+    EXPECT_EQ(html.text, QStringLiteral(u"Dear team,\n\nPlease see Ms O'Neill,\nDOB 01/02/1950 & LS6 1RT.\n\n"
+                                        u"Thanks \u2014 Jo &unknown;"));
+
+    MimeLimits limits;
+    limits.maxTextChars = 10;
+    const auto cut = parseMessage(message({"Content-Type: text/plain", "", "0123456789abcdef"}), limits);
+    ASSERT_OK(cut);
+    EXPECT_EQ(cut->text, QStringLiteral("0123456789"));
+    EXPECT_TRUE(cut->textTruncated);
+}
+
 } // namespace
 } // namespace clerk::mail

@@ -1,6 +1,7 @@
 #include "mail/mime_message.h"
 
 #include <QCryptographicHash>
+#include <QHash>
 #include <QMap>
 #include <QRegularExpression>
 #include <QStringDecoder>
@@ -270,6 +271,8 @@ void forEachPart(QByteArrayView body, const QByteArray &boundary, OnPart onPart)
 struct Walk {
     const MimeLimits &limits;
     QList<MailAttachment> attachments{};
+    QStringList plain{};  // text/plain parts that are not attachments, decoded
+    QStringList html{};   // text/html parts that are not attachments, decoded
     int parts = 0;
     std::optional<Error> refused{};  // set once a limit is broken; the walk then stops
 };
@@ -319,8 +322,15 @@ void walk(QByteArrayView raw, int depth, Walk &state)
         return;
     }
     const bool attached = disposition.value == "attachment";
-    if ((!name || name->trimmed().isEmpty()) && !attached)
-        return;  // the text of the message, not an attachment
+    if ((!name || name->trimmed().isEmpty()) && !attached) {
+        // The text of the message, not an attachment.
+        const QByteArray charset = parameter(type, "charset").value_or(QString()).toLatin1();
+        if (mimeType == "text/plain")
+            state.plain.append(decodeCharset(decodeBody(part.body, encoding), charset));
+        else if (mimeType == "text/html")
+            state.html.append(decodeCharset(decodeBody(part.body, encoding), charset));
+        return;
+    }
     if (state.attachments.size() >= state.limits.maxAttachments) {
         state.refused = Error::unreadable(
             QStringLiteral("the message has more than %1 attachments").arg(state.limits.maxAttachments));
@@ -337,6 +347,62 @@ void walk(QByteArrayView raw, int depth, Walk &state)
 }
 
 } // namespace
+
+QString htmlToText(const QString &html)
+{
+    static const QRegularExpression hidden(QStringLiteral("<(script|style|head|title)\\b[^>]*>.*?</\\1\\s*>"),
+                                           QRegularExpression::CaseInsensitiveOption
+                                               | QRegularExpression::DotMatchesEverythingOption);
+    static const QRegularExpression comment(QStringLiteral("<!--.*?-->"), QRegularExpression::DotMatchesEverythingOption);
+    static const QRegularExpression breaks(
+        QStringLiteral("<(br|/p|/div|/li|/tr|/h[1-6]|/blockquote|/table|hr)\\b[^>]*>|<(p|div|li|tr|h[1-6])\\b[^>]*>"),
+        QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression tag(QStringLiteral("<[^>]*>"));
+    static const QRegularExpression entity(QStringLiteral("&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});"));
+    static const QRegularExpression spaces(QStringLiteral("[ \\t\\x{00a0}]+"));
+    static const QRegularExpression blankLines(QStringLiteral("\\n{3,}"));
+    QString text = html;
+    text.remove(comment);
+    text.remove(hidden);
+    text.replace(QRegularExpression(QStringLiteral("[\\r\\n]+")), QStringLiteral(" "));  // HTML's own line breaks are spaces
+    text.replace(breaks, QStringLiteral("\n"));
+    text.remove(tag);
+    static const QHash<QString, QString> named{
+        {QStringLiteral("amp"), QStringLiteral("&")},   {QStringLiteral("lt"), QStringLiteral("<")},
+        {QStringLiteral("gt"), QStringLiteral(">")},    {QStringLiteral("quot"), QStringLiteral("\"")},
+        {QStringLiteral("apos"), QStringLiteral("'")},  {QStringLiteral("nbsp"), QStringLiteral(" ")},
+        {QStringLiteral("pound"), QStringLiteral("\u00a3")}, {QStringLiteral("euro"), QStringLiteral("\u20ac")},
+        {QStringLiteral("ndash"), QStringLiteral("\u2013")}, {QStringLiteral("mdash"), QStringLiteral("\u2014")},
+        {QStringLiteral("rsquo"), QStringLiteral("\u2019")}, {QStringLiteral("lsquo"), QStringLiteral("\u2018")},
+        {QStringLiteral("hellip"), QStringLiteral("\u2026")}};
+    QString decoded;
+    decoded.reserve(text.size());
+    qsizetype at = 0;
+    for (auto it = entity.globalMatch(text); it.hasNext();) {
+        const QRegularExpressionMatch match = it.next();
+        decoded += QStringView(text).sliced(at, match.capturedStart() - at);
+        const QString name = match.captured(1);
+        QString replacement = match.captured(0);  // unknown: kept as written
+        if (name.startsWith(QLatin1Char('#'))) {
+            bool ok = false;
+            const bool hex = name.size() > 1 && (name.at(1) == QLatin1Char('x') || name.at(1) == QLatin1Char('X'));
+            const uint code = hex ? name.mid(2).toUInt(&ok, 16) : name.mid(1).toUInt(&ok, 10);
+            if (ok && code > 0 && code <= 0x10FFFF && (code < 0xD800 || code > 0xDFFF)) {
+                const char32_t codePoint = code;
+                replacement = QString::fromUcs4(&codePoint, 1);
+            }
+        } else if (const auto known = named.constFind(name.toLower()); known != named.cend()) {
+            replacement = *known;
+        }
+        decoded += replacement;
+        at = match.capturedEnd();
+    }
+    decoded += QStringView(text).sliced(at);
+    QStringList lines = decoded.split(QLatin1Char('\n'));
+    for (QString &line : lines)
+        line = line.replace(spaces, QStringLiteral(" ")).trimmed();
+    return lines.join(QLatin1Char('\n')).replace(blankLines, QStringLiteral("\n\n")).trimmed();
+}
 
 QByteArray decodeQuotedPrintable(const QByteArray &text)
 {
@@ -431,6 +497,22 @@ Result<MailMessage> parseMessage(const QByteArray &raw, const MimeLimits &limits
     if (state.refused)
         return fail(*state.refused);
     message.attachments = std::move(state.attachments);
+    QStringList texts = state.plain;
+    if (texts.isEmpty()) {
+        for (const QString &html : std::as_const(state.html))
+            texts.append(htmlToText(html));
+    }
+    for (QString &text : texts) {
+        text.replace(QLatin1String("\r\n"), QLatin1String("\n"));
+        text.remove(QLatin1Char('\r'));
+        text = text.trimmed();
+    }
+    texts.removeAll(QString());
+    message.text = texts.join(QLatin1String("\n\n"));
+    if (message.text.size() > limits.maxTextChars) {
+        message.text.truncate(limits.maxTextChars);
+        message.textTruncated = true;
+    }
     return message;
 }
 

@@ -1,8 +1,9 @@
 // MIME messages: the attachments of a mail message as it came from the mail server
 // (RFC 5322 headers, RFC 2045-2049 bodies).
 //
-// parseMessage() walks multipart bodies (forwarded messages included) and returns every
-// leaf part that is an attachment: one with a file name (Content-Disposition filename or
+// parseMessage() walks multipart bodies (forwarded messages included) and returns the
+// message's text (its text/plain parts, or when it has none its text/html parts reduced
+// to text, each in its own character set) and every leaf part that is an attachment: one with a file name (Content-Disposition filename or
 // Content-Type name, RFC 2231 parameters and continuations and RFC 2047 encoded words
 // decoded), or marked Content-Disposition: attachment (then named "attachment-<n>" with
 // an extension from its type). Bodies are decoded from base64 and quoted-printable.
@@ -41,6 +42,11 @@ struct MailMessage {
     QString subject{};    // decoded header text
     QString date{};       // the Date header as sent
     QList<MailAttachment> attachments{};
+    // The text people wrote: the text/plain parts that are not attachments, in order and
+    // separated by a blank line (a forwarded message's too); without any, the text/html
+    // parts reduced to text. At most MimeLimits::maxTextChars characters.
+    QString text{};
+    bool textTruncated = false;  // the text was longer than maxTextChars and is cut there
     // SHA-256 of everything after the message's own headers: with messageId it tells a
     // message seen again from another that reuses its Message-ID.
     QByteArray bodyDigest{};
@@ -50,6 +56,7 @@ struct MimeLimits {
     int maxAttachments = 50;  // attachments of any type, forwarded messages' included
     int maxParts = 500;       // MIME parts of every kind, the message itself and containers included
     int maxDepth = 20;        // levels of multipart and forwarded-message nesting
+    qsizetype maxTextChars = 1'000'000;  // the message's text is cut here (not refused)
 };
 
 // The message's headers and attachments. Unreadable, naming the limit (never any of the
@@ -60,6 +67,11 @@ Result<MailMessage> parseMessage(const QByteArray &raw, const MimeLimits &limits
 // Header text with RFC 2047 encoded words (=?utf-8?B?...?= / ?Q?) decoded; unknown
 // character sets are read as Latin-1.
 QString decodeHeaderText(const QByteArray &text);
+
+// An HTML body as plain text: scripts, styles and the head left out, line breaks where
+// blocks end (br, p, div, li, tr, headings), tags removed, character references decoded,
+// runs of spaces joined and at most one blank line in a row.
+QString htmlToText(const QString &html);
 
 // Quoted-printable (RFC 2045 6.7) to bytes.
 QByteArray decodeQuotedPrintable(const QByteArray &text);

@@ -272,8 +272,18 @@ ParamSpec triggerSpec()
                                   QStringLiteral("With after: move, the folder handled messages are moved to, "
                                                  "e.g. Processed; it must exist."))
                         .withCheck(checkMailFolder),
+                    ParamSpec::oneOf(QStringLiteral("items"),
+                                     {QStringLiteral("attachments"), QStringLiteral("body"), QStringLiteral("both")},
+                                     QStringLiteral("What a message becomes: attachments, one item per attachment "
+                                                    "(input.file); body, one item per message with its text "
+                                                    "(input.text, HTML reduced to text), sender, subject and date "
+                                                    "(input.mail) and its attachments saved and listed "
+                                                    "(input.attachments), e.g. referrals sent by email; both, the "
+                                                    "attachments' items and one for the text when there is any."))
+                        .withDefault(QStringLiteral("attachments")),
                     ParamSpec::of(QStringLiteral("attachments"), T::String,
-                                  QStringLiteral("Which attachments become items: wildcards separated by commas, "
+                                  QStringLiteral("Which attachments become items (or, with items: body, are saved "
+                                                 "and listed): wildcards separated by commas, "
                                                  "matched against the file name ignoring case."))
                         .withDefault(QStringLiteral("*.pdf,*.tif,*.tiff,*.png,*.jpg,*.jpeg")),
                     ParamSpec::of(QStringLiteral("folder"), T::Path,
@@ -286,7 +296,8 @@ ParamSpec triggerSpec()
                         .withDefault(50)
                         .withRange(1, 10000),
                 },
-                QStringLiteral("Run once for each attachment of each new message in a mail folder (IMAP).")),
+                QStringLiteral("Run once for each new message in a mail folder (IMAP), or for each of its "
+                               "attachments (items).")),
             ParamSpec::of(QStringLiteral("timezone"), T::TimeZone,
                           QStringLiteral("The time zone cron schedules and business hours are read in."))
                 .withDefault(QStringLiteral("Europe/London")),

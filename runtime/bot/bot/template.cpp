@@ -13,7 +13,8 @@ namespace {
 const QStringList &knownFilters()
 {
     static const QStringList filters{QStringLiteral("upper"), QStringLiteral("lower"), QStringLiteral("trim"),
-                                     QStringLiteral("digits"), QStringLiteral("iso_date")};
+                                     QStringLiteral("digits"), QStringLiteral("iso_date"),
+                                     QStringLiteral("first_word"), QStringLiteral("last_word")};
     return filters;
 }
 
@@ -200,6 +201,10 @@ QString Template::render(const QJsonObject &scope, const Substitute &substitute)
                 text.removeIf([](QChar c) { return !c.isDigit(); });
             else if (filter == QLatin1String("iso_date"))
                 text = isoDate(text);
+            else if (filter == QLatin1String("first_word"))
+                text = text.simplified().section(QLatin1Char(' '), 0, 0);
+            else if (filter == QLatin1String("last_word"))
+                text = text.simplified().section(QLatin1Char(' '), -1, -1);
         }
         out += substitute ? substitute(reference, text) : text;
     }

@@ -13,6 +13,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QLoggingCategory>
 #include <QTimeZone>
 #include <QMutex>
@@ -274,10 +275,81 @@ TEST_F(MailboxTest, EachSuitableAttachmentBecomesOneItemAndTheMessageIsFlaggedAf
 
     // Personal headers and the password never reach the logs.
     const QString logged = logs.all();
-    EXPECT_TRUE(logged.contains(QStringLiteral("has no attachment matching"))) << logged.toStdString();
+    EXPECT_TRUE(logged.contains(QStringLiteral("made no item (no attachment matching"))) << logged.toStdString();
     for (const QString &secret : QStringList{m_password, QStringLiteral("Ada Resident"), QStringLiteral("ada.resident"),
                                   QStringLiteral("Missed bin"), QStringLiteral("claim form")})
         EXPECT_FALSE(logged.contains(secret)) << secret.toStdString();
+}
+
+// items: body: every message is one item with its text (an HTML-only one reduced to
+// text), sender, subject and date, and its attachments saved and listed; read again, it
+// makes no second item. items: both adds the attachments' own items. The text, like the
+// headers, never reaches the logs.
+TEST_F(MailboxTest, WithItemsBodyEachMessageIsOneItemWithItsText)
+{
+    deliver(m_folder, "From: Duty Social Worker <duty@example.nhs.uk>\r\nSubject: Referral: Mrs Okafor\r\n"
+                      "Message-ID: <ref-1@example.nhs.uk>\r\nDate: Mon, 2 Mar 2026 09:20:00 +0000\r\n"
+                      "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+                      "Referral for Mrs Zoe Okafor, NHS number 943 476 5919, LS6 1RT.\r\nFalls at home.\r\n");
+    deliver(m_folder, "From: gp@example.nhs.uk\r\nSubject: Concern\r\nMessage-ID: <ref-2@example.nhs.uk>\r\n"
+                      "Content-Type: text/html; charset=utf-8\r\n\r\n"
+                      "<html><body><p>Patient&nbsp;not coping.</p><p>Please call.</p></body></html>\r\n");
+    deliver(m_folder, mail("ref-3@example.org", {{"Content-Type: application/pdf; name=\"care plan.pdf\"", kPdf}}));
+    LogCapture logs;
+    auto scheduler = makeScheduler();
+    ASSERT_TRUE(scheduler->addBot(loadBot(QStringLiteral("    items: body\n"))));
+    const TickResult first = nextPoll(*scheduler);
+    EXPECT_TRUE(first.problems.isEmpty()) << first.problems.join(QLatin1Char('\n')).toStdString();
+    EXPECT_EQ(first.enqueued, 3);
+
+    QList<WorkItem> list = items();
+    ASSERT_EQ(list.size(), 3);
+    std::sort(list.begin(), list.end(), [](const WorkItem &a, const WorkItem &b) { return a.sourceRef < b.sourceRef; });
+    const QJsonObject referral = list.at(0).payload;
+    EXPECT_TRUE(list.at(0).sourceRef.startsWith(QStringLiteral("mail:ref-1@example.nhs.uk/")));
+    EXPECT_TRUE(list.at(0).sourceRef.endsWith(QStringLiteral("#body")));
+    EXPECT_EQ(referral.value("text").toString(),
+              QStringLiteral("Referral for Mrs Zoe Okafor, NHS number 943 476 5919, LS6 1RT.\nFalls at home."));
+    EXPECT_EQ(referral.value("mail").toObject().value("from").toString(),
+              QStringLiteral("Duty Social Worker <duty@example.nhs.uk>"));
+    EXPECT_EQ(referral.value("mail").toObject().value("subject").toString(), QStringLiteral("Referral: Mrs Okafor"));
+    EXPECT_TRUE(referral.value("attachments").toArray().isEmpty());
+    EXPECT_EQ(list.at(1).payload.value("text").toString(), QStringLiteral("Patient not coping.\n\nPlease call."));
+    const QJsonObject withPlan = list.at(2).payload;
+    EXPECT_EQ(withPlan.value("text").toString(), QStringLiteral("Please find attached."));
+    const QJsonArray attached = withPlan.value("attachments").toArray();
+    ASSERT_EQ(attached.size(), 1);
+    EXPECT_EQ(attached.at(0).toObject().value("name").toString(), QStringLiteral("care plan.pdf"));
+    QFile plan(attached.at(0).toObject().value("file").toString());
+    ASSERT_TRUE(plan.open(QIODevice::ReadOnly));
+    EXPECT_EQ(plan.readAll(), kPdf);
+
+    // Read again (as after a crash before marking): no second item.
+    auto s = session(m_folder);
+    for (const quint32 uid : search(m_folder, QStringLiteral("ALL")))
+        ASSERT_TRUE(s->removeFlag(uid, QStringLiteral("$ClerkDone")).has_value());
+    EXPECT_EQ(nextPoll(*scheduler).enqueued, 0);
+    EXPECT_EQ(items().size(), 3);
+
+    const QString logged = logs.all();
+    for (const QString &secret : QStringList{QStringLiteral("Okafor"), QStringLiteral("943 476"),
+                                             QStringLiteral("not coping"), QStringLiteral("duty@example")})
+        EXPECT_FALSE(logged.contains(secret)) << secret.toStdString();
+}
+
+TEST_F(MailboxTest, WithItemsBothAMessageGivesItsAttachmentsAndItsText)
+{
+    deliver(m_folder, mail("both@example.org", {{"Content-Type: application/pdf; name=form.pdf", kPdf}}));
+    auto scheduler = makeScheduler();
+    ASSERT_TRUE(scheduler->addBot(loadBot(QStringLiteral("    items: both\n"))));
+    EXPECT_EQ(nextPoll(*scheduler).enqueued, 2);
+    QList<WorkItem> list = items();
+    ASSERT_EQ(list.size(), 2);
+    std::sort(list.begin(), list.end(), [](const WorkItem &a, const WorkItem &b) { return a.sourceRef < b.sourceRef; });
+    EXPECT_TRUE(list.at(0).sourceRef.endsWith(QStringLiteral("#0")));
+    EXPECT_EQ(list.at(0).payload.value("name").toString(), QStringLiteral("form.pdf"));
+    EXPECT_TRUE(list.at(1).sourceRef.endsWith(QStringLiteral("#body")));
+    EXPECT_EQ(list.at(1).payload.value("text").toString(), QStringLiteral("Please find attached."));
 }
 
 TEST_F(MailboxTest, AMessageStoredButNotMarkedIsReadAgainWithoutASecondItem)
