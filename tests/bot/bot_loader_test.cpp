@@ -558,7 +558,7 @@ TEST(ConnectorLoaderTest, ChecksAuthKeysForTheType)
         {"auth: {type: api_key, key: '${env:K}'}\n", "auth type 'api_key' needs 'header'"},
         {"auth: {type: basic, username: u, password: hunter2}\n",
          "secrets must be references such as ${env:REDMINE_API_KEY} or ${file:/etc/clerk/redmine.key}, not written in the file"},
-        {"auth: {type: digest}\n", "unknown value 'digest' (expected one of: none, basic, bearer, api_key, oauth2_client_credentials)"},
+        {"auth: {type: digest}\n", "unknown value 'digest' (expected one of: none, basic, bearer, api_key, oauth2_client_credentials, jwt_hs256)"},
         {"operations: {a: {method: GET, path: x, response: {id: issue/id}}}\n",
          "'issue/id' is not a JSON pointer: write /field/0/name, or an empty string for the whole response"},
         {"operations: {a: {method: get, path: x}}\n", "unknown value 'get'; did you mean 'GET'? (expected one of: GET, POST, PUT, PATCH, DELETE)"},

@@ -5,6 +5,7 @@
 // walk the API's path.
 #include "bot/bot_loader.h"
 #include "engine/step_registry.h"
+#include "log_capture.h"
 #include "rest/http_client.h"
 #include "rest/rest_connector.h"
 #include "test_http_server.h"
@@ -12,7 +13,6 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QLoggingCategory>
 #include <QMutex>
 #include <QTcpServer>
 
@@ -412,14 +412,9 @@ TEST(RestConnectorTest, OAuthTokenIsRenewedBeforeItExpires)
 TEST(RestConnectorTest, SecretsNeverReachTheLogs)
 {
     qputenv("CLERK_TEST_TOKEN", "tok-very-secret");
-    static QMutex logMutex;
-    static QStringList logged;
-    QLoggingCategory::setFilterRules(QStringLiteral("clerk.*=true"));
-    const QtMessageHandler previous = qInstallMessageHandler([](QtMsgType, const QMessageLogContext &, const QString &m) {
-        QMutexLocker lock(&logMutex);
-        logged.append(m);
-    });
+    QStringList logged;
     {
+        const clerk::testing::LogCapture capture;
         std::atomic<int> calls = 0;
         TestHttpServer server([&calls](const TestRequest &) {
             return ++calls == 1 ? TestResponse::json(500, "{}") : TestResponse::json(200, R"({"case": {"id": 1}})");
@@ -427,10 +422,8 @@ TEST(RestConnectorTest, SecretsNeverReachTheLogs)
         Sleeps sleeps;
         auto connector = makeConnector(connectorYaml(server.url(), "auth:\n  type: bearer\n  token: ${env:CLERK_TEST_TOKEN}\n"), sleeps);
         ASSERT_TRUE(connector->call(QStringLiteral("get_case"), {{"id", "NHS-9434765919"}}).has_value());
+        logged = capture.lines();
     }
-    qInstallMessageHandler(previous);
-    QLoggingCategory::setFilterRules(QString());
-    QMutexLocker lock(&logMutex);
     EXPECT_FALSE(logged.isEmpty());  // debug lines were written...
     for (const QString &line : logged) {
         EXPECT_FALSE(line.contains("tok-very-secret")) << line.toStdString();  // ...without the token

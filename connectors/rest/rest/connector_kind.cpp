@@ -22,15 +22,44 @@ ParamSpec secret(const char *name, const QString &description)
     return ParamSpec::of(QLatin1String(name), T::SecretRef, description);
 }
 
+// jwt_hs256 signs with issuer and secret, or with api_key alone (a GOV.UK Notify key holds
+// both): a choice between two sets of keys, which a variant (the keys it needs, the keys
+// it allows) cannot state. So the auth block checks it, and the loader reports it where
+// the block starts, as it does a variant's missing key.
+std::function<QString(const QJsonValue &)> jwtKeysCheck(const RestKeys &keys)
+{
+    return [type = keys.authType.name, issuer = keys.issuer.name, secret = keys.secret.name,
+            apiKey = keys.apiKey.name](const QJsonValue &value) -> QString {
+        const QJsonObject auth = value.toObject();
+        if (auth.value(type).toString() != QLatin1String("jwt_hs256"))
+            return {};
+        const bool hasIssuer = auth.contains(issuer);
+        const bool hasSecret = auth.contains(secret);
+        const QString named = QStringLiteral("auth %1 'jwt_hs256'").arg(type);
+        if (auth.contains(apiKey))
+            return hasIssuer || hasSecret
+                       ? QStringLiteral("%1 takes '%2' alone, or '%3' and '%4', not both").arg(named, apiKey, issuer, secret)
+                       : QString();
+        if (hasIssuer && hasSecret)
+            return {};
+        if (hasIssuer || hasSecret)
+            return QStringLiteral("%1 needs '%2' with '%3' (or '%4' alone)")
+                .arg(named, hasIssuer ? secret : issuer, hasIssuer ? issuer : secret, apiKey);
+        return QStringLiteral("%1 needs '%2' and '%3', or '%4'").arg(named, issuer, secret, apiKey);
+    };
+}
+
 // auth: how clerk signs in, and which keys each way of signing in needs.
 void declareSignIn(RestKeys &keys)
 {
     keys.authType = ParamSpec::oneOf(QStringLiteral("type"),
                                      {QStringLiteral("none"), QStringLiteral("basic"), QStringLiteral("bearer"),
-                                      QStringLiteral("api_key"), QStringLiteral("oauth2_client_credentials")},
+                                      QStringLiteral("api_key"), QStringLiteral("oauth2_client_credentials"),
+                                      QStringLiteral("jwt_hs256")},
                                      QStringLiteral("How clerk proves who it is: none, basic (username and password), "
-                                                    "bearer (token), api_key (key sent in a header) or "
-                                                    "oauth2_client_credentials."))
+                                                    "bearer (token), api_key (key sent in a header), "
+                                                    "oauth2_client_credentials, or jwt_hs256 (a token clerk signs "
+                                                    "afresh for each request, as GOV.UK Notify asks)."))
                         .withDefault(QStringLiteral("none"));
     keys.username = ParamSpec::of(QStringLiteral("username"), T::String, QStringLiteral("The user name, for basic."));
     keys.password = secret("password", QStringLiteral("The password, for basic: a reference such as "
@@ -49,11 +78,21 @@ void declareSignIn(RestKeys &keys)
                                                                "reference such as ${env:GRAPH_CLIENT_SECRET}."));
     keys.scope = ParamSpec::of(QStringLiteral("scope"), T::String,
                                QStringLiteral("The scope to ask for, for oauth2_client_credentials."));
+    keys.issuer = ParamSpec::of(QStringLiteral("issuer"), T::String,
+                                QStringLiteral("Who the tokens say they are from (their iss claim), for jwt_hs256 with "
+                                               "secret, e.g. GOV.UK Notify's service id."));
+    keys.secret = secret("secret", QStringLiteral("The key tokens are signed with (HMAC-SHA256), for jwt_hs256 with "
+                                                  "issuer: a reference such as ${env:NOTIFY_SECRET_KEY}."));
+    keys.apiKey = secret("api_key", QStringLiteral("For jwt_hs256, instead of issuer and secret: a GOV.UK Notify API key "
+                                                   "({key_name}-{service_id}-{secret_key}), from which both are taken; a "
+                                                   "reference such as ${env:NOTIFY_API_KEY}."));
     keys.auth = ParamSpec::object(QStringLiteral("auth"),
                                   {keys.authType, keys.username, keys.password, keys.token, keys.key, keys.header,
-                                   keys.tokenUrl, keys.clientId, keys.clientSecret, keys.scope},
+                                   keys.tokenUrl, keys.clientId, keys.clientSecret, keys.scope, keys.issuer,
+                                   keys.secret, keys.apiKey},
                                   QStringLiteral("How clerk signs in. Secrets are references to environment variables "
                                                  "or files, never written in the file."))
+                    .withCheck(jwtKeysCheck(keys))
                     .withVariants(keys.authType.name,
                                   {
                                       {QStringLiteral("none"), {}, {}},
@@ -63,6 +102,8 @@ void declareSignIn(RestKeys &keys)
                                       {QStringLiteral("oauth2_client_credentials"),
                                        {keys.tokenUrl.name, keys.clientId.name, keys.clientSecret.name},
                                        {keys.scope.name}},
+                                      // Which of its keys it needs is the auth block's check (jwtKeysCheck).
+                                      {QStringLiteral("jwt_hs256"), {}, {keys.issuer.name, keys.secret.name, keys.apiKey.name}},
                                   });
 }
 

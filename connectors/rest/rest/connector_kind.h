@@ -23,6 +23,7 @@ struct RestKeys {
     bot::ParamSpec baseUrl;
     // auth
     bot::ParamSpec authType, username, password, token, key, header, tokenUrl, clientId, clientSecret, scope;
+    bot::ParamSpec issuer, secret, apiKey;  // jwt_hs256
     bot::ParamSpec auth;
     // tls
     bot::ParamSpec verify, caFile, tls;

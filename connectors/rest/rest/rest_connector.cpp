@@ -9,6 +9,7 @@
 #include "rest/connector_kind.h"
 #include "rest/http_client.h"
 #include "rest/json_pointer.h"
+#include "rest/jwt.h"
 #include "rest/rate_limiter.h"
 #include "rest/retry_rules.h"
 
@@ -215,6 +216,18 @@ CallError refusedRequest(Error error)
     return CallError{std::move(error), false, false, std::chrono::milliseconds(0), 0, {}};
 }
 
+// The service id and secret key in the GOV.UK Notify API key that auth's api_key refers
+// to, read as `apiKey`; InvalidArgument naming the connector and the reference, never the key.
+Result<JwtCredentials> notifyKeyCredentials(const QString &connector, const QJsonObject &auth, const QString &apiKey)
+{
+    auto split = splitNotifyApiKey(apiKey);
+    if (!split)
+        return fail(Error::invalidArgument(QStringLiteral("connector %1: %2 %3: %4")
+                                               .arg(connector, restKeys().apiKey.name, restKeys().apiKey.stringIn(auth),
+                                                    split.error().message())));
+    return split;
+}
+
 } // namespace
 
 struct RestConnector::Private {
@@ -248,6 +261,10 @@ struct RestConnector::Private {
 
     std::expected<QByteArray, CallError> authorization(bool forceNewToken) const;
     std::expected<QByteArray, CallError> fetchToken() const CLERK_REQUIRES(tokenMutex);
+    // The secret the auth key `key` refers to, read now; refused (not retryable) when it cannot be read.
+    std::expected<QString, CallError> resolvedSecret(const QString &key) const;
+    // jwt_hs256: "Bearer " and a token signed now.
+    std::expected<QByteArray, CallError> signedToken() const;
     // One request, with retries; a 2xx answer or the final error.
     std::expected<HttpResponse, CallError> exchange(const Operation &operation, const HttpRequest &request,
                                                     bool mayResend, std::chrono::steady_clock::time_point deadline) const;
@@ -316,17 +333,42 @@ std::expected<QByteArray, CallError> RestConnector::Private::fetchToken() const
     return token;
 }
 
+std::expected<QString, CallError> RestConnector::Private::resolvedSecret(const QString &key) const
+{
+    const auto value = bot::resolveSecret(auth.value(key).toString());
+    if (!value)
+        return std::unexpected(CallError{Error::permissionDenied(QStringLiteral("connector %1: %2: %3")
+                                                                     .arg(name, key, value.error().message())),
+                                         false, false, 0ms, 0, {}});
+    return *value;
+}
+
+std::expected<QByteArray, CallError> RestConnector::Private::signedToken() const
+{
+    const RestKeys &keys = restKeys();
+    JwtCredentials credentials;
+    if (keys.apiKey.isIn(auth)) {
+        const auto apiKey = resolvedSecret(keys.apiKey.name);
+        if (!apiKey)
+            return std::unexpected(apiKey.error());
+        auto split = notifyKeyCredentials(name, auth, *apiKey);
+        if (!split)
+            return std::unexpected(refusedRequest(split.error()));
+        credentials = std::move(*split);
+    } else {
+        const auto secret = resolvedSecret(keys.secret.name);
+        if (!secret)
+            return std::unexpected(secret.error());
+        credentials = {keys.issuer.stringIn(auth), *secret};
+    }
+    // Signed at each request, retries included: a token more than 30 s old is refused, and
+    // a retry may come minutes after the first try.
+    return "Bearer " + hs256Token(credentials.issuer, credentials.secret.toUtf8(), clock->now().toSecsSinceEpoch());
+}
+
 std::expected<QByteArray, CallError> RestConnector::Private::authorization(bool forceNewToken) const
 {
-    const auto secretValue = [this](const char *key) -> std::expected<QString, CallError> {
-        const auto value = bot::resolveSecret(auth.value(QLatin1String(key)).toString());
-        if (!value)
-            return std::unexpected(CallError{Error::permissionDenied(QStringLiteral("connector %1: %2: %3")
-                                                                         .arg(name, QLatin1String(key),
-                                                                              value.error().message())),
-                                             false, false, 0ms, 0, {}});
-        return *value;
-    };
+    const auto secretValue = [this](const char *key) { return resolvedSecret(QLatin1String(key)); };
     if (authType == QLatin1String("basic")) {
         const auto password = secretValue("password");
         if (!password)
@@ -354,6 +396,8 @@ std::expected<QByteArray, CallError> RestConnector::Private::authorization(bool 
         }
         return "Bearer " + token;
     }
+    if (authType == QLatin1String("jwt_hs256"))
+        return signedToken();
     return QByteArray();
 }
 
@@ -555,6 +599,22 @@ Result<Operation> readOperation(const QString &connector, const QString &name, c
     return operation;
 }
 
+// A Notify API key of the wrong shape would fail every call: say so when the connector
+// is made, if the key can be read now. It is read (and checked) again at each use, as
+// the secret may be set or changed later.
+Status checkApiKeyNow(const QString &connector, const QJsonObject &auth)
+{
+    const RestKeys &keys = restKeys();
+    if (keys.authType.stringIn(auth) != QLatin1String("jwt_hs256") || !keys.apiKey.isIn(auth))
+        return {};
+    const auto apiKey = bot::resolveSecret(keys.apiKey.stringIn(auth));
+    if (!apiKey)
+        return {};  // not readable here; a call says why
+    if (const auto split = notifyKeyCredentials(connector, auth, *apiKey); !split)
+        return fail(split.error());
+    return {};
+}
+
 } // namespace
 
 Result<std::shared_ptr<RestConnector>> RestConnector::create(const bot::ConnectorDefinition &definition,
@@ -575,6 +635,8 @@ Result<std::shared_ptr<RestConnector>> RestConnector::create(const bot::Connecto
     }
     p->auth = keys.auth.objectIn(settings);
     p->authType = keys.authType.stringIn(p->auth);
+    if (const Status key = checkApiKeyNow(definition.name, p->auth); !key)
+        return fail(key.error());
     const QJsonObject tls = keys.tls.objectIn(settings);
     p->verifyTls = keys.verify.boolIn(tls);
     p->caFile = keys.caFile.stringIn(tls);

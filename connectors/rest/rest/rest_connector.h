@@ -2,9 +2,11 @@
 //
 // Built from a validated ConnectorDefinition (kind: rest). call() renders the
 // operation's path, query, headers and JSON body from the caller's params, signs in
-// (none, basic, bearer, API-key header, or OAuth2 client credentials with the token
-// cached until shortly before it expires, and fetched again once on a 401), and
-// sends the request through the connector's rate limit and circuit breaker.
+// (none, basic, bearer, API-key header, OAuth2 client credentials with the token
+// cached until shortly before it expires and fetched again once on a 401, or an HS256
+// JWT signed afresh for every request, retries included, with iat from the connector's
+// clock, as GOV.UK Notify asks), and sends the request through the connector's rate
+// limit and circuit breaker.
 //
 // Temporary failures (no connection, timeouts, 408, 429, 5xx) are retried with
 // exponential backoff and jitter up to the connector's retry.max_attempts, waiting at
@@ -85,7 +87,8 @@ struct ConnectorOptions {
 class RestConnector {
 public:
     // InvalidArgument for settings the schema cannot check (pagination without records,
-    // a base_url that is not http(s)).
+    // a base_url that is not http(s), a jwt_hs256 api_key that is readable now but not in
+    // GOV.UK Notify's shape; the error never shows the key).
     static Result<std::shared_ptr<RestConnector>> create(const bot::ConnectorDefinition &definition,
                                                          ConnectorOptions options = {});
     ~RestConnector();
