@@ -5,6 +5,7 @@
 #include "cli_support.h"
 #include "commands.h"
 
+#include "core/reason_kind.h"
 #include "core/duration.h"
 #include "report/dashboard.h"
 
@@ -177,6 +178,22 @@ QString csvField(const QString &value)
 }
 
 
+// Why items went to people: per bot, step, kind of reason and the bot's category, most first.
+void printReasons(const QList<store::ExceptionReasons> &reasons)
+{
+    if (reasons.isEmpty())
+        return;
+    out() << "\nWhy items went to people\n";
+    TextTable table({QStringLiteral("BOT"), QStringLiteral("STEP"), QStringLiteral("REASON"), QStringLiteral("CATEGORY"),
+                     QStringLiteral("OPENED"), QStringLiteral("STILL OPEN")});
+    for (const store::ExceptionReasons &row : reasons) {
+        table.addRow({row.bot, row.stepId, label(reasonKindFromString(row.kind).value_or(ReasonKind::Other)),
+                      row.category.isEmpty() ? QStringLiteral("-") : row.category, QString::number(row.opened),
+                      QString::number(row.open)});
+    }
+    table.print(out());
+}
+
 // Learning bots: live precision from quality checks, and answers still needed.
 void printLearning(const report::LearningQuality &learning)
 {
@@ -328,6 +345,7 @@ int reportCommand(const QStringList &arguments)
     for (const Row &row : rows)
         table.addRow(cells(row, withCost, false));
     table.print(out());
+    printReasons(figures->reasons);
     printLearning(figures->learning);
     out().flush();
     return ExitOk;

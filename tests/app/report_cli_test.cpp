@@ -125,7 +125,13 @@ TEST_F(ReportCliTest, BotFilesGivenOverrideTheStoredOnesAndCostIsShownWhenPriced
                                   QStringLiteral("--cost-per-hour"), QStringLiteral("30")});
     ASSERT_EQ(table.exitCode, 0) << table.err.toStdString();
     const QStringList lines = table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-    ASSERT_EQ(lines.size(), 1 + 1 + 7 + 1) << table.out.toStdString();  // since, header, days, total
+    // Since, header, days, total; then why items went to people: a heading, a header and
+    // a row per step (a postcode missing, a topic with no route).
+    ASSERT_EQ(lines.size(), 1 + 1 + 7 + 1 + 2 + 2) << table.out.toStdString();
+    EXPECT_EQ(lines.at(10), QStringLiteral("Why items went to people")) << table.out.toStdString();
+    EXPECT_EQ(lines.at(11).simplified(), QStringLiteral("BOT STEP REASON CATEGORY OPENED STILL OPEN"));
+    EXPECT_EQ(lines.at(12).simplified(), kBot + QStringLiteral(" postcode missing value - 1 1"));
+    EXPECT_EQ(lines.at(13).simplified(), kBot + QStringLiteral(" route no match - 1 1"));
     EXPECT_TRUE(lines.at(0).startsWith(QStringLiteral("Since "))) << table.out.toStdString();
     EXPECT_EQ(lines.at(1).simplified(), QStringLiteral("BOT DAY ARRIVED DONE STRAIGHT TO PERSON FAILED CANCELLED STRAIGHT % "
                                                        "MEDIAN MIN HOURS SAVED COST SAVED"));

@@ -113,8 +113,20 @@ TEST_F(DashboardTest, JsonHasTheShapeOfTheApiDocument)
 
     EXPECT_EQ(keys(json), (QStringList{QStringLiteral("bots"), QStringLiteral("days"), QStringLiteral("learning"),
                                        QStringLiteral("live_precision"), QStringLiteral("queues"),
-                                       QStringLiteral("shadow"), QStringLiteral("since")}));
+                                       QStringLiteral("reasons"), QStringLiteral("shadow"), QStringLiteral("since")}));
     EXPECT_EQ(json.value(QStringLiteral("since")).toString(), QStringLiteral("2026-11-10T00:00:00.000Z"));
+
+    // Why items went to people: the three asked in the window, by bot, most first.
+    const QJsonArray reasons = json.value(QStringLiteral("reasons")).toArray();
+    ASSERT_EQ(reasons.size(), 2);
+    EXPECT_EQ(reasons.at(1).toObject(), (QJsonObject{{QStringLiteral("bot"), kPost},
+                                                     {QStringLiteral("step"), QStringLiteral("ask")},
+                                                     {QStringLiteral("reason"), QStringLiteral("other")},
+                                                     {QStringLiteral("label"), QStringLiteral("other")},
+                                                     {QStringLiteral("category"), QJsonValue(QJsonValue::Null)},
+                                                     {QStringLiteral("opened"), 2},
+                                                     {QStringLiteral("open"), 1}}));
+    EXPECT_EQ(reasons.at(0).toObject().value(QStringLiteral("bot")).toString(), kForms);
 
     const QJsonArray days = json.value(QStringLiteral("days")).toArray();
     ASSERT_EQ(days.size(), 28);

@@ -447,9 +447,13 @@ def run_checks(port, anonymous, api_token, clerk, db):
     seen = bob.call("GET", "/api/v1/dashboard?days=7")["json"]
     check([q["team"] for q in seen["queues"]] == ["housing"] and seen["bots"] == [] and seen["days"] == [],
           f"bob's dashboard has his own team's queue and no other team's bot: {seen['queues']} {seen['bots']}")
+    check(seen["reasons"] == [] and seen["live_precision"] == [] and seen["learning"] == [],
+          f"nor why another team's items went to people: {seen['reasons']}")
     seen = alice.call("GET", "/api/v1/dashboard?days=7")["json"]
     check({q["team"] for q in seen["queues"]} == {"post-room"} and [b["bot"] for b in seen["bots"]] == ["topics"],
           f"alice's dashboard has her team's queue and bot: {seen['queues']}")
+    check({r["bot"] for r in seen["reasons"]} == {"topics"} and sum(r["opened"] for r in seen["reasons"]) > 0,
+          f"alice's dashboard says why her bot's items went to people: {seen['reasons']}")
     check(bob.call("GET", "/api/v1/bots")["json"]["bots"] == [], "bob lists no other team's bots")
     check([b["name"] for b in alice.call("GET", "/api/v1/bots")["json"]["bots"]] == ["topics"],
           "alice lists her team's bot")
@@ -467,6 +471,7 @@ def run_checks(port, anonymous, api_token, clerk, db):
           "/metrics in the Prometheus text format")
     text = metrics["raw"].decode()
     check('clerk_items_arrived_total{bot="topics"} 5' in text, "/metrics counts arrivals")
+    check('clerk_exceptions_by_reason_total{bot="topics",' in text, "/metrics breaks exceptions down by reason")
     promtool = shutil.which("promtool")
     if check(promtool is not None, "promtool is installed (scripts/install-deps.sh --test)"):
         linted = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)

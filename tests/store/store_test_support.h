@@ -171,10 +171,26 @@ private:
     bool m_postgres = false;
 };
 
+// Takes a database at the current schema back to version 10, as a clerk of that version
+// left it: no reason kinds or categories on exception items.
+inline bool undoVersion11(const RawConnection &raw)
+{
+    for (const char *sql : {"DROP INDEX exception_items_created", "ALTER TABLE exception_items DROP COLUMN reason_kind",
+                            "ALTER TABLE exception_items DROP COLUMN category",
+                            "DELETE FROM schema_version WHERE version = 11"}) {
+        if (!raw.exec(QString::fromLatin1(sql)))
+            return false;
+    }
+    return true;
+}
+
 // Takes a database at the current schema back to version 9, as a clerk of that version
-// left it: no exception priority or urgency, the queue indexes of version 5.
+// left it (undoing version 11 first): no exception priority or urgency, the queue
+// indexes of version 5.
 inline bool undoVersion10(const RawConnection &raw)
 {
+    if (!undoVersion11(raw))
+        return false;
     for (const char *sql : {"DROP INDEX exception_items_team_order", "DROP INDEX exception_items_order",
                             "ALTER TABLE exception_items DROP COLUMN priority",
                             "ALTER TABLE exception_items DROP COLUMN urgency",

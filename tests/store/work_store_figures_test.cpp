@@ -367,7 +367,7 @@ TEST_P(WorkStoreFiguresTest, SuggestionsOfItemsOpenedBeforeVersionEightAreFlagge
         testing::RawConnection raw(location());
         // The text search flags the item that only mentions the word too; the codec drops it.
         EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE suggested = 1")).toInt(), 2);
-        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 10);
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 11);
     }
     auto answers = m_store->shadowAnswers(kForms, {});
     ASSERT_TRUE(isOk(answers));
@@ -510,7 +510,7 @@ TEST_P(WorkStoreFiguresTest, QualityChecksOfItemsOpenedBeforeVersionNineAreFlagg
     {
         testing::RawConnection raw(location());
         EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE quality_check = 1")).toInt(), 1);
-        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 10);
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 11);
     }
     auto live = m_store->livePrecision(kForms, {});
     ASSERT_TRUE(isOk(live));
@@ -518,6 +518,71 @@ TEST_P(WorkStoreFiguresTest, QualityChecksOfItemsOpenedBeforeVersionNineAreFlagg
     EXPECT_EQ(live->first().checks, 1);
     EXPECT_EQ(live->first().right, 0);
     EXPECT_EQ(live->first().lowerBound, 0.0);
+}
+
+// Why items went to people: exception items counted by bot, step, kind of reason and the
+// category the bot had in mind, most first, with how many are still undecided; a window
+// and a bot narrow it. A database of version 10 gains the columns, its shadow items and
+// quality checks known by their flags.
+TEST_P(WorkStoreFiguresTest, ExceptionReasonsAreCountedByStepKindAndCategory)
+{
+    const auto ask = [&](const QString &ref, const QString &bot, ReasonKind kind, const QString &category,
+                         const QJsonObject &evidence = {}) {
+        const qint64 id = start(ref, bot);
+        HumanRequest request{.reason = QStringLiteral("r"), .kind = kind, .evidence = evidence};
+        if (!category.isEmpty())
+            request.proposed = {{QStringLiteral("category"), category}};
+        auto opened = m_store->handToPerson(id, QStringLiteral("w"), 0, QStringLiteral("topic"), request,
+                                            QStringLiteral("post-room"), {});
+        EXPECT_TRUE(isOk(opened));
+        return opened.value_or(0);
+    };
+    const qint64 early = ask(QStringLiteral("p0"), kPost, ReasonKind::Unreadable, {});
+    m_clock.advance(std::chrono::hours(2));
+    const QDateTime since = m_clock.now();
+    ask(QStringLiteral("p1"), kPost, ReasonKind::LowConfidence, QStringLiteral("housing"));
+    const qint64 decided = ask(QStringLiteral("p2"), kPost, ReasonKind::LowConfidence, QStringLiteral("housing"));
+    ask(QStringLiteral("p3"), kPost, ReasonKind::AlwaysPerson, QStringLiteral("safeguarding"));
+    ask(QStringLiteral("f1"), kForms, ReasonKind::NoMatch, {});
+    ASSERT_TRUE(isOk(m_store->resolve(decided, {.actor = QStringLiteral("alice"), .choice = QStringLiteral("a")})));
+
+    auto rows = m_store->exceptionReasons({.since = since});
+    ASSERT_TRUE(isOk(rows));
+    ASSERT_EQ(rows->size(), 3);
+    EXPECT_EQ(rows->at(0).bot, kForms);
+    EXPECT_EQ(rows->at(0).kind, QStringLiteral("no_match"));
+    EXPECT_EQ(rows->at(1).bot, kPost);
+    EXPECT_EQ(rows->at(1).kind, QStringLiteral("low_confidence"));
+    EXPECT_EQ(rows->at(1).category, QStringLiteral("housing"));
+    EXPECT_EQ(rows->at(1).stepId, QStringLiteral("topic"));
+    EXPECT_EQ(rows->at(1).opened, 2);
+    EXPECT_EQ(rows->at(1).open, 1);
+    EXPECT_EQ(rows->at(2).kind, QStringLiteral("always_person"));
+    EXPECT_EQ(rows->at(2).category, QStringLiteral("safeguarding"));
+
+    auto all = m_store->exceptionReasons({.bot = kPost});
+    ASSERT_TRUE(isOk(all));
+    ASSERT_EQ(all->size(), 3);  // the unreadable scan from before `since` too
+    EXPECT_EQ(all->last().kind, QStringLiteral("unreadable"));
+    EXPECT_TRUE(all->last().category.isEmpty());
+    EXPECT_GT(early, 0);
+
+    // Version 10: no kinds yet. The migration knows shadow items and quality checks by their flags.
+    const qint64 shadow = ask(QStringLiteral("s1"), QStringLiteral("letters-trial"), ReasonKind::Shadow, QStringLiteral("housing"),
+                              {{QStringLiteral("suggestion"), QJsonObject{{QStringLiteral("choice"), QStringLiteral("a")},
+                                                                          {QStringLiteral("confidence"), 0.9}}}});
+    m_store.reset();
+    {
+        testing::RawConnection raw(location());
+        ASSERT_TRUE(testing::undoVersion11(raw));
+    }
+    m_store = open();
+    ASSERT_NE(m_store, nullptr);
+    testing::RawConnection raw(location());
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT reason_kind FROM exception_items WHERE id = %1").arg(shadow)).toString(),
+              QStringLiteral("shadow"));
+    EXPECT_EQ(raw.scalar(QStringLiteral("SELECT reason_kind FROM exception_items WHERE id = %1").arg(early)).toString(),
+              QStringLiteral("other"));
 }
 
 TEST_P(WorkStoreFiguresTest, LatestDefinitionsAreEachBotsNewestFile)

@@ -277,6 +277,14 @@ async function main() {
     const tables = await page.$$eval('#dashboard-body table caption', (c) => c.map((x) => x.textContent));
     check(charts.length >= 3 && charts.every((t) => t) && tables.some((t) => /figures per day/.test(t)) && tables.some((t) => /Queues per team/.test(t)),
       'the dashboard draws titled SVG charts with their numbers in captioned tables', { charts, tables });
+    // Why items went to people: the five forms had no route for their topic.
+    const reasonRows = await page.$$eval('#reasons table tbody tr', (rows) => rows
+      .map((r) => [...r.querySelectorAll('th, td')].map((c) => c.textContent.trim())));
+    const noRoute = reasonRows.find((cells) => cells[0] === 'web-queue-test');
+    check(noRoute && noRoute[2] === 'no match' && noRoute[4] === '5' && noRoute[5] === '5',
+      'the dashboard says why items went to people: five forms, no match for their topic, all still waiting', reasonRows);
+    check(reasonRows.every((cells) => cells[0] !== 'web-scan-test'),
+      'another team\'s bots are left out of the reasons', reasonRows);
     await axe('dashboard');
     await page.keyboard.press('q');
     await visible('queue');

@@ -16,6 +16,8 @@
 // @endcode
 #pragma once
 
+#include "core/reason_kind.h"
+
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QString>
@@ -35,6 +37,7 @@ struct HumanChoice {
 // What a step asks of a person.
 struct HumanRequest {
     QString reason{};              // why the bot hesitated, for the person ("No postcode on the form")
+    ReasonKind kind = ReasonKind::Other;  // the reason as operations staff count it
     QJsonObject evidence{};        // what the bot saw: values, confidences, reasons
     QList<HumanChoice> choices{};  // offered answers (may be empty)
     QStringList fields{};          // field values the person may give instead of, or with, a choice

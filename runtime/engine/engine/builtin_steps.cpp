@@ -245,6 +245,7 @@ public:
             return StepOutcome::continueWith({{m_field, value}});
 
         HumanRequest request;
+        request.kind = ReasonKind::MissingValue;
         request.reason = m_reason.isEmpty() ? problem : m_reason;
         request.evidence = {{QStringLiteral("field"), m_field},
                             {QStringLiteral("value"), value},
@@ -314,6 +315,7 @@ public:
             return StepOutcome::continueWith({{QStringLiteral("team"), m_default}, {QStringLiteral("matched"), QString()}});
 
         HumanRequest request;
+        request.kind = value.isEmpty() ? ReasonKind::MissingValue : ReasonKind::NoMatch;
         // The value itself goes into the evidence, not the reason: reasons reach the logs.
         request.reason = value.isEmpty() ? QStringLiteral("nothing to route on")
                                          : QStringLiteral("no route for this value and no default team");

@@ -230,6 +230,7 @@ public:
         if (isBlindTrial(ctx) || qualityCheck) {
             // A blind trial or a quality check: nothing a person sees may point to the
             // bot's answer, so the categories come in their own order, without confidences.
+            request.kind = qualityCheck ? ReasonKind::QualityCheck : ReasonKind::Shadow;
             request.reason = qualityCheck ? QStringLiteral("quality check: a person decides the category")
                                           : QStringLiteral("shadow trial: a person decides the category");
             for (const classify::CategoryDefinition &category : m_source->categories())
@@ -241,6 +242,10 @@ public:
             }
         } else {
             // The reason reaches logs: a number, never the document's words.
+            request.kind = !hasText             ? ReasonKind::Unreadable
+                           : !mustSee.isEmpty() ? ReasonKind::AlwaysPerson
+                           : sure               ? ReasonKind::Shadow
+                                                : ReasonKind::LowConfidence;
             request.reason = !hasText ? QStringLiteral("no text to classify")
                              : !mustSee.isEmpty()
                                  ? QStringLiteral("always a person: %1 (confidence %2)")

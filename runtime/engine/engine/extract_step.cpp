@@ -110,6 +110,7 @@ public:
             return StepOutcome::continueWith(outputs);
 
         HumanRequest request;
+        request.kind = ReasonKind::MissingValue;
         request.reason = problems.join(QStringLiteral("; "));
         request.evidence = {{QStringLiteral("problems"), problemsJson},
                             {QStringLiteral("candidates"), candidatesJson},

@@ -116,6 +116,7 @@ public:
         const match::MatchRecord query = match::MatchRecord::fromRaw(QString(), model.fieldSpecs(), raw);
         if (!anyValue) {
             HumanRequest request;
+            request.kind = ReasonKind::MissingValue;
             request.reason = QStringLiteral("no details to match on: every match field is empty");
             request.fields = {QStringLiteral("record_id")};
             request.team = ctx.step().team;
@@ -178,6 +179,7 @@ public:
             return StepOutcome::continueWith(noMatchOutputs);
         if (decision.outcome == match::MatchOutcome::NoMatch && !isShadowTrial(ctx)) {
             HumanRequest request;
+            request.kind = ReasonKind::NoMatch;
             request.reason = QStringLiteral("no existing record matches: %1 candidates, best %2%")
                                  .arg(decision.candidatesSeen)
                                  .arg(100.0 * (best ? best->probability : 0.0), 0, 'f', 1);
@@ -245,6 +247,7 @@ private:
         const bool blind = isBlindTrial(ctx);
         const match::ScoredCandidate *best = decision.best();
         HumanRequest request;
+        request.kind = isShadowTrial(ctx) ? ReasonKind::Shadow : ReasonKind::LowConfidence;
         if (blind) {
             request.reason = QStringLiteral("shadow trial: a person decides which record this is (%1 candidates)")
                                  .arg(decision.candidatesSeen);

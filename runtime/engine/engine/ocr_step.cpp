@@ -126,6 +126,7 @@ private:
     StepOutcome unreadable(const StepContext &ctx, const QString &path, const QString &why, QJsonObject evidence) const
     {
         HumanRequest request;
+        request.kind = ReasonKind::Unreadable;
         request.reason = QStringLiteral("unreadable document: %1").arg(why);
         evidence.insert(QStringLiteral("file"), path);
         evidence.insert(QStringLiteral("problem"), why);

@@ -122,6 +122,7 @@ public:
             } else if (!m_connector->honoursIdempotencyKey(m_action.operation) &&
                        m_connector->method(m_action.operation) != QLatin1String("GET")) {
                 HumanRequest request;
+                request.kind = ReasonKind::Refused;
                 request.reason = QStringLiteral("An earlier attempt to %1 in %2 may have landed, and the system cannot "
                                                 "say so itself (no check is set): look there before it is done again")
                                      .arg(m_action.operation, m_connector->name());
@@ -190,6 +191,7 @@ private:
         if (error.error.code() == ErrorCode::PermissionDenied || error.httpStatus == 0 || !m_refusedToPerson)
             return StepOutcome::fail(reason);
         HumanRequest request;
+        request.kind = ReasonKind::Refused;
         request.reason = reason;
         request.evidence = {{QStringLiteral("connector"), m_connector->name()},
                             {QStringLiteral("operation"), operation},

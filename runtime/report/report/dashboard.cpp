@@ -1,5 +1,7 @@
 #include "report/dashboard.h"
 
+#include "core/reason_kind.h"
+
 #include <QJsonArray>
 #include <QSet>
 
@@ -62,6 +64,18 @@ QDateTime startOfDays(int days, const QDateTime &now, const QTimeZone &zone)
 {
     const QDate today = now.toTimeZone(zone).date();
     return today.addDays(-(qint64(days) - 1)).startOfDay(zone).toUTC();
+}
+
+QJsonObject reasonJson(const store::ExceptionReasons &row)
+{
+    const std::optional<ReasonKind> kind = reasonKindFromString(row.kind);
+    return {{QStringLiteral("bot"), row.bot},
+            {QStringLiteral("step"), row.stepId},
+            {QStringLiteral("reason"), row.kind},
+            {QStringLiteral("label"), label(kind.value_or(ReasonKind::Other))},
+            {QStringLiteral("category"), row.category.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(row.category)},
+            {QStringLiteral("opened"), row.opened},
+            {QStringLiteral("open"), row.open}};
 }
 
 Result<DashboardQuery> dashboardQueryFrom(const QUrlQuery &query)
@@ -154,6 +168,11 @@ Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinitio
     if (!learning)
         return fail(learning.error());
     result.learning = std::move(*learning);
+
+    auto reasons = store.exceptionReasons({.since = result.since, .until = result.now.addMSecs(1), .bot = query.bot});
+    if (!reasons)
+        return fail(reasons.error());
+    result.reasons = std::move(*reasons);
     return result;
 }
 
@@ -225,13 +244,18 @@ QJsonObject toJson(const Dashboard &dashboard)
                                     {QStringLiteral("confidence"), progress.confidence}});
     }
 
+    QJsonArray reasons;
+    for (const store::ExceptionReasons &row : dashboard.reasons)
+        reasons.append(reasonJson(row));
+
     return QJsonObject{{QStringLiteral("since"), dashboard.since.toUTC().toString(Qt::ISODateWithMs)},
                        {QStringLiteral("days"), days},
                        {QStringLiteral("bots"), bots},
                        {QStringLiteral("queues"), queues},
                        {QStringLiteral("shadow"), shadow},
                        {QStringLiteral("live_precision"), live},
-                       {QStringLiteral("learning"), learning}};
+                       {QStringLiteral("learning"), learning},
+                       {QStringLiteral("reasons"), reasons}};
 }
 
 } // namespace clerk::report

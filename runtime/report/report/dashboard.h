@@ -43,6 +43,10 @@ struct DashboardQuery {
     QTimeZone zone{QByteArrayLiteral("Europe/London")};
 };
 
+// One row of the reasons breakdown: {"bot", "step", "reason" (a ReasonKind's name),
+// "label" (how people read it), "category" (or null), "opened", "open"}.
+QJsonObject reasonJson(const store::ExceptionReasons &row);
+
 // The dashboard page's query string (bot=NAME, days=N); InvalidArgument for a days value
 // that is not a number. costPerHour, now and zone keep their defaults.
 Result<DashboardQuery> dashboardQueryFrom(const QUrlQuery &query);
@@ -65,6 +69,7 @@ struct Dashboard {
     QList<store::TeamQueue> queues{};
     QList<ShadowTrial> shadow{};     // bots given with `mode: shadow`, over all their answers
     LearningQuality learning{};      // live precision from quality checks; learning steps' answers so far
+    QList<store::ExceptionReasons> reasons{};  // why items went to people in the window, per bot most first
 };
 
 // Figures over the window of `query` for the bots in the store and in `bots` (their
@@ -79,7 +84,7 @@ Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinitio
 QDateTime startOfDays(int days, const QDateTime &now, const QTimeZone &zone);
 
 // As in docs/api.md: {"since", "days": [...], "bots": [...], "queues": [...], "shadow": [...],
-// "live_precision": [...], "learning": [...]}. Precision and its bounds are rounded to 4
+// "live_precision": [...], "learning": [...], "reasons": [...]}. Precision and its bounds are rounded to 4
 // decimals.
 // Rates are rounded to 3 decimals, minutes and hours to 1, money to 2; a rate or median
 // with nothing to count is null; cost_saved is left out when no cost per hour was given;

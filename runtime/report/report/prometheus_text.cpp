@@ -76,7 +76,7 @@ QString escapeLabelValue(const QString &value)
 
 QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const QList<store::TeamQueue> &queues,
                           const QList<bot::BotDefinition> &bots, const QDateTime &now,
-                          const QList<store::LivePrecision> &live)
+                          const QList<store::LivePrecision> &live, const QList<store::ExceptionReasons> &reasons)
 {
     // Every bot given shows, with zeros until it has items, so alerts and graphs find
     // its series from the start.
@@ -210,6 +210,19 @@ QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const
                 family.sample({{QStringLiteral("bot"), row.bot}}, number(row.upperBound));
         }
     }
+    {
+        Family family(out, QStringLiteral("clerk_exceptions_by_reason_total"), QStringLiteral("counter"),
+                      QStringLiteral("Exception items opened (items sent to a person), by bot, step, kind of reason "
+                                     "(low_confidence, unreadable, missing_value, no_match, refused, always_person, "
+                                     "quality_check, shadow, other) and the category the bot had in mind."));
+        for (const store::ExceptionReasons &row : reasons) {
+            family.sample({{QStringLiteral("bot"), row.bot},
+                           {QStringLiteral("step"), row.stepId},
+                           {QStringLiteral("reason"), row.kind},
+                           {QStringLiteral("category"), row.category}},
+                          QString::number(row.opened));
+        }
+    }
     return out.toUtf8();
 }
 
@@ -224,7 +237,10 @@ Result<QByteArray> prometheusText(store::Figures &store, const QList<bot::BotDef
     auto live = store.livePrecision({}, {});
     if (!live)
         return fail(live.error());
-    return prometheusText(*figures, *queues, bots, QDateTime::currentDateTimeUtc(), *live);
+    auto reasons = store.exceptionReasons({});
+    if (!reasons)
+        return fail(reasons.error());
+    return prometheusText(*figures, *queues, bots, QDateTime::currentDateTimeUtc(), *live, *reasons);
 }
 
 } // namespace clerk::report

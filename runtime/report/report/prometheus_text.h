@@ -29,10 +29,12 @@ Result<QByteArray> prometheusText(store::Figures &store, const QList<bot::BotDef
 
 // The same from figures already read: `now` dates the queues' oldest ages; `live` is
 // Figures::livePrecision() over every bot and all time (quality checks per bot and
-// category, and each bot's live precision bounds).
+// category, and each bot's live precision bounds); `reasons` is
+// Figures::exceptionReasons() over all time (clerk_exceptions_by_reason_total).
 QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const QList<store::TeamQueue> &queues,
                           const QList<bot::BotDefinition> &bots, const QDateTime &now,
-                          const QList<store::LivePrecision> &live = {});
+                          const QList<store::LivePrecision> &live = {},
+                          const QList<store::ExceptionReasons> &reasons = {});
 
 // A label value as the text format writes it between quotes: \ " and newline escaped.
 QString escapeLabelValue(const QString &value);

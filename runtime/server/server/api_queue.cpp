@@ -410,6 +410,9 @@ HttpResponse ApiServer::dashboard(const Principal &principal, const HttpRequest 
     keep(QStringLiteral("days"), QStringLiteral("bot"), *visible);
     keep(QStringLiteral("bots"), QStringLiteral("bot"), *visible);
     keep(QStringLiteral("shadow"), QStringLiteral("bot"), *visible);
+    keep(QStringLiteral("live_precision"), QStringLiteral("bot"), *visible);
+    keep(QStringLiteral("learning"), QStringLiteral("bot"), *visible);
+    keep(QStringLiteral("reasons"), QStringLiteral("bot"), *visible);
     keep(QStringLiteral("queues"), QStringLiteral("team"), {principal.user.team});
     return HttpResponse::json(*figures);
 }

@@ -1,7 +1,7 @@
 // The operations dashboard from GET /api/v1/dashboard: per bot and day, items in, straight
 // through, to a person, failed; the straight-through rate and its trend; queues against
 // their SLA; median time to done; hours and money saved; shadow trials' threshold curves;
-// learning bots' live precision and the answers they still need.
+// why items went to people; learning bots' live precision and the answers they still need.
 // Every chart has its numbers in a table beside it.
 
 import { api, query } from './api.js';
@@ -126,6 +126,29 @@ function shadowSection(shadow) {
     }));
 }
 
+// Why items went to people over the period: per bot, step, kind of reason and the
+// category the bot had in mind, most first, with how many still wait; and per kind of
+// reason over every bot, as bars.
+function reasonsSection(reasons) {
+  if (!reasons.length) return null;
+  const byKind = new Map();
+  for (const r of reasons) byKind.set(r.label, (byKind.get(r.label) || 0) + r.opened);
+  const kinds = [...byKind.entries()].sort((a, b) => b[1] - a[1]);
+  return h('section', { class: 'panel', 'aria-labelledby': 'reasons-heading', id: 'reasons' },
+    h('h2', { id: 'reasons-heading' }, 'Why items went to people'),
+    figure('Items sent to a person, by reason', horizontalBars({
+      title: 'Items sent to a person, by reason',
+      description: 'One bar per reason: how many items went to a person for it. The table below has the numbers per bot, step and category.',
+      labels: kinds.map(([kind]) => kind),
+      values: kinds.map(([, count]) => count),
+      format: (v) => formatNumber(v),
+    })),
+    table('Items sent to a person, by bot, step, reason and category',
+      ['Bot', 'Step', 'Reason', 'Category', 'Sent to a person', 'Still waiting'],
+      reasons.map((r) => [r.bot, r.step, r.label, r.category || '–', formatNumber(r.opened), formatNumber(r.open)]),
+      { numericFrom: 4 }));
+}
+
 // Learning bots: live precision measured by quality checks against the target, and the
 // answers a learning step still needs before anything can go straight through.
 function learningSection(live, learning) {
@@ -188,6 +211,7 @@ export async function renderDashboard() {
         days.filter((d) => d.bot === bot).sort((x, y) => x.day.localeCompare(y.day)),
         bots.find((b) => b.bot === bot)))),
     queuesSection(data.queues || []),
+    reasonsSection(data.reasons || []),
     shadowSection(data.shadow || []),
     learningSection(data.live_precision || [], data.learning || []));
   return `Dashboard: ${formatNumber(totals.arrived)} items in, ${formatNumber(totals.hours, 1)} hours saved.`;

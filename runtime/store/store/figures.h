@@ -122,6 +122,18 @@ struct LivePrecision {
     }
 };
 
+// Why items went to people: exception items opened, grouped by bot, step, kind of reason
+// (core/reason_kind.h) and the category the bot had in mind (a classify step's best
+// guess; empty for other steps or without one).
+struct ExceptionReasons {
+    QString bot{};
+    QString stepId{};
+    QString kind{};           // a ReasonKind's name
+    QString category{};
+    qint64 opened = 0;        // exception items opened in the window
+    qint64 open = 0;          // ... of which still undecided (open or claimed)
+};
+
 // How many of a step's questions people have answered (resolved exception items).
 struct StepAnswers {
     QString bot{};
@@ -160,6 +172,11 @@ public:
     // answered check are left out. Found by the quality_check flag set when the exception
     // item is opened (schema version 9); a rejected check is no answer.
     virtual Result<QList<LivePrecision>> livePrecision(const QString &bot, const QDateTime &since) = 0;
+    // Exception items opened in `window` (since invalid: from the start; until invalid: up
+    // to now; bot empty: every bot), grouped as ExceptionReasons, by bot then most opened
+    // first. The kind and category are kept from schema version 11; older items count as
+    // shadow, quality_check or other.
+    virtual Result<QList<ExceptionReasons>> exceptionReasons(const FigureWindow &window) = 0;
     // Resolved exception items per bot and step, by bot then step: how many answers a
     // learning step has had.
     virtual Result<QList<StepAnswers>> answersPerStep() = 0;

@@ -270,6 +270,22 @@ void appendLaterSteps(QList<Migration> &steps, const SqlDialect &dialect)
     for (const QString &sql : v10)
         tenth.statements.append(forDialect(sql, dialect));
     steps.append(tenth);
+
+    // Version 11: why items go to people. Each exception item keeps the kind of its reason
+    // (core/reason_kind.h) and the category the bot had in mind, for the breakdown on the
+    // dashboard, in `clerk report` and /metrics. Older items are known as shadow trials or
+    // quality checks by their flags, and as other otherwise.
+    Migration eleventh{11, QStringLiteral("reason kinds of exception items"), {}};
+    const QStringList v11 = {
+        QStringLiteral("ALTER TABLE exception_items ADD COLUMN reason_kind TEXT NOT NULL DEFAULT 'other'"),
+        QStringLiteral("ALTER TABLE exception_items ADD COLUMN category TEXT"),
+        QStringLiteral("UPDATE exception_items SET reason_kind = 'quality_check' WHERE quality_check = 1"),
+        QStringLiteral("UPDATE exception_items SET reason_kind = 'shadow' WHERE suggested = 1 AND quality_check = 0"),
+        QStringLiteral("CREATE INDEX exception_items_created ON exception_items (created_at)"),
+    };
+    for (const QString &sql : v11)
+        eleventh.statements.append(forDialect(sql, dialect));
+    steps.append(eleventh);
 }
 
 // Every step, in order; step N at index N - 1.

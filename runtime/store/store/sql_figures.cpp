@@ -400,6 +400,41 @@ Result<QList<StepAnswers>> SqlWorkStore::answersPerStep()
     return answers;
 }
 
+Result<QList<ExceptionReasons>> SqlWorkStore::exceptionReasons(const FigureWindow &window)
+{
+    QString sql = QStringLiteral("SELECT bot, step_id, reason_kind, COALESCE(category, ''), COUNT(*),"
+                                 " SUM(CASE WHEN state IN ('open', 'claimed') THEN 1 ELSE 0 END)"
+                                 " FROM exception_items WHERE 1 = 1");
+    QList<QVariant> binds;
+    if (window.since.isValid()) {
+        sql += QStringLiteral(" AND created_at >= ?");
+        binds.append(window.since.toMSecsSinceEpoch());
+    }
+    if (window.until.isValid()) {
+        sql += QStringLiteral(" AND created_at < ?");
+        binds.append(window.until.toMSecsSinceEpoch());
+    }
+    if (!window.bot.isEmpty()) {
+        sql += QStringLiteral(" AND bot = ?");
+        binds.append(window.bot);
+    }
+    sql += QStringLiteral(" GROUP BY bot, step_id, reason_kind, COALESCE(category, '')"
+                          " ORDER BY bot, COUNT(*) DESC, step_id, reason_kind, COALESCE(category, '')");
+    auto query = run(sql, binds);
+    if (!query)
+        return fail(query.error());
+    QList<ExceptionReasons> rows;
+    while (query->next()) {
+        rows.append(ExceptionReasons{.bot = query->value(0).toString(),
+                                     .stepId = query->value(1).toString(),
+                                     .kind = query->value(2).toString(),
+                                     .category = query->value(3).toString(),
+                                     .opened = query->value(4).toLongLong(),
+                                     .open = query->value(5).toLongLong()});
+    }
+    return rows;
+}
+
 Result<QList<StoredDefinitionRef>> SqlWorkStore::latestDefinitions()
 {
     // Ties on the time (two files stored in one millisecond) go to the larger digest, so

@@ -113,13 +113,13 @@ Result<qint64> SqlWorkStore::handToPerson(qint64 itemId, const QString &owner, i
         const bool qualityCheck = ShadowSuggestion::isQualityCheck(request.evidence);
         auto inserted = run(QStringLiteral("INSERT INTO exception_items (item_id, bot, step_index, step_id, team, reason,"
                                            " evidence, choices, fields, partial_outputs, state, created_at, sla_due_at,"
-                                           " suggested, quality_check, priority, urgency)"
-                                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id"),
+                                           " suggested, quality_check, priority, urgency, reason_kind, category)"
+                                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
                             {itemId, bot, stepIndex, stepId, queue, request.reason, jsonText(request.evidence),
                              jsonText(request.choicesJson()), jsonText(QJsonArray::fromStringList(request.fields)),
                              jsonText(request.outputs), now, msOrNull(slaDueAt), suggested ? 1 : 0, qualityCheck ? 1 : 0,
-                             request.priority, request.urgency.isEmpty() ? QVariant(QMetaType::fromType<QString>())
-                                                                         : QVariant(request.urgency)});
+                             request.priority, textOrNull(request.urgency), toString(request.kind),
+                             textOrNull(request.proposed.value(QStringLiteral("category")).toString())});
         if (!inserted)
             return fail(inserted.error());
         if (!inserted->next())
@@ -142,6 +142,7 @@ Result<qint64> SqlWorkStore::handToPerson(qint64 itemId, const QString &owner, i
                                        {QStringLiteral("exception"), exceptionId},
                                        {QStringLiteral("team"), queue},
                                        {QStringLiteral("priority"), request.priority},
+                                       {QStringLiteral("reason_kind"), toString(request.kind)},
                                        {QStringLiteral("reason"), request.reason},
                                        {QStringLiteral("choices"), request.choices.size()}});
             !logged)

@@ -119,6 +119,7 @@ public:
     Result<QList<ShadowAnswer>> shadowAnswers(const QString &bot, const QDateTime &since) override;
     Result<QList<LivePrecision>> livePrecision(const QString &bot, const QDateTime &since) override;
     Result<QList<StepAnswers>> answersPerStep() override;
+    Result<QList<ExceptionReasons>> exceptionReasons(const FigureWindow &window) override;
     Result<QList<StoredDefinitionRef>> latestDefinitions() override;
 
     // Event log (sql_events.cpp).
