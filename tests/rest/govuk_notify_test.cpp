@@ -280,7 +280,7 @@ TEST(GovukNotifyTest, TheShippedFileIsValid)
         EXPECT_EQ(connector->method(QLatin1String(operation)), "POST") << operation;
         EXPECT_FALSE(connector->honoursIdempotencyKey(QLatin1String(operation))) << operation;  // so steps check
     }
-    for (const char *operation : {"get_notification", "recent_notifications", "find_by_reference"})
+    for (const char *operation : {"get_notification", "find_sent", "recent_notifications", "find_by_reference"})
         EXPECT_EQ(connector->method(QLatin1String(operation)), "GET") << operation;
 }
 
@@ -489,7 +489,9 @@ TEST(GovukNotifyTest, NeitherTheKeyNorATokenReachesTheLogs)
     }
 }
 
-TEST(GovukNotifyTest, FindByReferenceListsMatchesButIsNoCheck)
+// Notify repeats the query in its answer, so the reference is in the answer even when no
+// notification has it: which is why a check of a listing operation looks in the records.
+TEST(GovukNotifyTest, FindByReferenceListsOnlyTheNotificationsWithThatReference)
 {
     FakeNotify notify;
     qputenv("NOTIFY_API_KEY", apiKey());
@@ -499,9 +501,10 @@ TEST(GovukNotifyTest, FindByReferenceListsMatchesButIsNoCheck)
     const auto none = connector->call(QStringLiteral("find_by_reference"), params);
     ASSERT_TRUE(none.has_value());
     EXPECT_TRUE(none->records.isEmpty());
-    // Nothing was sent, yet the answer holds the reference (links.current repeats the
-    // query): a step's check, which looks for its key in the answer, would be misled.
+    // Nothing was sent, yet the answer holds the reference (links.current repeats the query).
     EXPECT_TRUE(none->rawBody.contains("clerk-77-1-ack"));
+    EXPECT_TRUE(none->listed);
+    EXPECT_TRUE(none->rawRecords.isEmpty());
 
     ASSERT_TRUE(connector->call(QStringLiteral("send_email"), kEmail, withKey("clerk-77-1-ack")).has_value());
     ASSERT_TRUE(connector->call(QStringLiteral("send_email"), kEmail, withKey("clerk-78-1-ack")).has_value());
@@ -540,9 +543,8 @@ steps:
         template_id: f33517ff-2a88-4f6e-b855-c550268ce08a
         personalisation: "{{ ack_fields }}"
       check:
-        operation: recent_notifications
-        params:
-          template_type: email
+        operation: find_sent
+        params: {}
 )";
 
 class GovukNotifyStepTest : public clerk::testing::EngineFixture {
@@ -603,8 +605,8 @@ TEST_F(GovukNotifyStepTest, AnEmailIsSentOnceWhetherOrNotTheLostAttemptLanded)
         EXPECT_EQ(outputs.value("already_done").toBool(), c.landed) << c.form;
         EXPECT_EQ(notify.sends(), c.landed ? 1 : 2) << c.form;  // sent again only when it had not landed
         EXPECT_TRUE(std::ranges::any_of(notify.server.requests(), [](const TestRequest &request) {
-            return request.path() == "/v2/notifications" && request.query("template_type") == "email";
-        })) << c.form;  // the retry asked Notify first
+            return request.path() == "/v2/notifications" && request.query("reference").startsWith("clerk-");
+        })) << c.form;  // the retry asked Notify for its key first
         if (!c.landed && !notify.notifications().isEmpty()) {
             EXPECT_EQ(outputs.value("id"), notify.notifications().first().value("id"));
         }

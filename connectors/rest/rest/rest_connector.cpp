@@ -835,8 +835,11 @@ CallOutcome RestConnector::Private::readPages(const Operation &operation, Prepar
             return result;
         }
         const QJsonArray records = resolvePointer(result.body, operation.records).value_or(QJsonValue()).toArray();
-        for (const QJsonValue &record : records)
+        result.listed = true;
+        for (const QJsonValue &record : records) {
             result.records.append(mapFields(record, operation.response));
+            result.rawRecords.append(record);
+        }
         seen += records.size();
 
         bool more = false;

@@ -62,6 +62,8 @@ struct CallResult {
     int status = 0;
     QJsonObject fields;   // the operation's `response` fields (without `records`)
     QJsonArray records;   // with `records`: one object of `response` fields per record, every page read
+    bool listed = false;  // the operation has `records`: the answer was read as a list
+    QJsonArray rawRecords;  // with `records`: each record as the system sent it, every page read
     QJsonValue body;      // the last page's answer as JSON (null when empty)
     QByteArray rawBody;   // the last page's answer as received
     int pages = 1;

@@ -7,7 +7,8 @@
 // ({{ key }}, e.g. at the end of a note). When an earlier attempt of the same item may
 // already have acted (the key was recorded before), the step first asks: with `check`,
 // it calls a read operation and counts the action as done when the answer holds the
-// key; with an operation that honours the header it simply sends the same key again;
+// key (for an operation that lists records, when one of the records holds it: a system
+// may repeat the query, and so the key, beside an empty list); with an operation that honours the header it simply sends the same key again;
 // with neither, a person checks, since sending again could act twice.
 //
 // Temporary failures (system down, 5xx, 429, timeouts, circuit open) make the item
@@ -23,6 +24,7 @@
 #include "rest/rest_connector.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 
 namespace clerk::engine {
 
@@ -89,6 +91,22 @@ Result<Call> parseCall(const QJsonObject &object, const rest::RestConnector &con
     return call;
 }
 
+// Whether a check's answer shows the action landed: a record holding the key, for an
+// operation that lists records; else the key anywhere in the answer.
+bool holdsKey(const rest::CallResult &answer, const QString &key)
+{
+    if (!answer.listed)
+        return answer.rawBody.contains(key.toUtf8());
+    for (const QJsonValue &record : answer.rawRecords) {
+        const QByteArray text = record.isObject() ? QJsonDocument(record.toObject()).toJson(QJsonDocument::Compact)
+                              : record.isArray()  ? QJsonDocument(record.toArray()).toJson(QJsonDocument::Compact)
+                                                  : record.toVariant().toString().toUtf8();
+        if (text.contains(key.toUtf8()))
+            return true;
+    }
+    return false;
+}
+
 class RestStep final : public Step {
 public:
     RestStep(std::shared_ptr<rest::RestConnector> connector, Call action, std::optional<Call> check, bool refusedToPerson)
@@ -111,7 +129,7 @@ public:
                 const auto checked = m_connector->call(m_check->operation, render(ctx, *m_check), callOptions(ctx, key));
                 if (!checked)
                     return failed(ctx, checked.error(), m_check->operation);
-                if (checked->rawBody.contains(key.toUtf8())) {
+                if (holdsKey(*checked, key)) {
                     qCDebug(lcEngine, "item %lld: rest %s.%s had already landed; not sent again",
                             static_cast<long long>(ctx.item().id), qUtf8Printable(m_connector->name()),
                             qUtf8Printable(m_action.operation));
