@@ -343,7 +343,7 @@ void Service::tickScheduler(scheduler::Scheduler &scheduler, QStringList &schedu
         qCWarning(lcApp, "scheduler: %s", qUtf8Printable(ticked.error().toString()));
         return;
     }
-    for (const QString &problem : ticked->problems)
+    for (const QString &problem : m_schedulerProblems.toLog(ticked->problems, QDateTime::currentMSecsSinceEpoch()))
         qCWarning(lcApp, "scheduler: %s", qUtf8Printable(problem));
     if (ticked->enqueued > 0)
         m_pool->notifyWork();

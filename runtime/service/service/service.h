@@ -48,6 +48,7 @@
 #include "engine/engine.h"
 #include "engine/step_registry.h"
 #include "engine/worker_pool.h"
+#include "service/repeated_problems.h"
 #include "scheduler/scheduler.h"
 #include "store/work_store.h"
 
@@ -177,6 +178,7 @@ private:
     std::atomic<bool> m_stopping{false};
     std::atomic<bool> m_schedulerRunning{false};
     std::thread m_schedulerThread;
+    RepeatedProblems m_schedulerProblems;  // the scheduler's thread only
 
     mutable Mutex m_mutex;
     CondVar m_schedulerWake;
