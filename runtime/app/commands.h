@@ -21,5 +21,8 @@ int trainCommand(const QStringList &arguments);
 int evalCommand(const QStringList &arguments);
 int modelCommand(const QStringList &arguments);
 int learnCommand(const QStringList &arguments);
+int dbCommand(const QStringList &arguments);
+int backupCommand(const QStringList &arguments);
+int restoreCommand(const QStringList &arguments);
 
 } // namespace clerk::app

@@ -38,6 +38,9 @@ const char kUsage[] =
     "  learn BOT               learn from people's answers: train a challenger, promote it if better\n"
     "  model list|promote|rollback BOT\n"
     "                          the versions of a bot's model, and which one is in use\n"
+    "  db status|migrate       the database's schema version, and the migrations an upgrade runs\n"
+    "  backup --to FILE        a checked copy of the database (SQLite), safe while clerk serve runs\n"
+    "  restore --from FILE     put a backup in place of the database (stop clerk serve first)\n"
     "\n"
     "Options for every command:\n"
     "  --db PATH    the work database (default: $CLERK_DB, else ~/.local/share/clerk/clerk.db)\n"
@@ -124,6 +127,12 @@ int main(int argc, char **argv)
         return learnCommand(rest);
     if (command == QLatin1String("model"))
         return modelCommand(rest);
+    if (command == QLatin1String("db"))
+        return dbCommand(rest);
+    if (command == QLatin1String("backup"))
+        return backupCommand(rest);
+    if (command == QLatin1String("restore"))
+        return restoreCommand(rest);
 
     err() << "clerk: unknown command '" << command << "'. Run 'clerk --help' for the list.\n";
     err().flush();

@@ -9,6 +9,7 @@
 # Needs the clerk_postgres fixture (CLERK_TEST_PG_STATE, see tests/store/CMakeLists.txt).
 set -euo pipefail
 clerk=${1:?usage: $0 CLERK_BINARY}
+data=$(cd "$(dirname "$0")/../data" && pwd)
 : "${CLERK_TEST_PG_STATE:?set by ctest (fixture clerk_postgres)}"
 server=$(cat "$CLERK_TEST_PG_STATE/url")  # postgresql://clerk:PASSWORD@127.0.0.1:PORT/clerk
 database="clerk_cli_$$"
@@ -19,19 +20,7 @@ trap 'psql "$server" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/
 psql "$server" -qc "CREATE DATABASE $database" >/dev/null
 
 cd "$work"
-cat >bot.yaml <<'EOF'
-name: intake
-version: 1
-owner_team: t
-input:
-  id: form_id
-steps:
-  - id: s
-    type: set
-    params:
-      values:
-        who: "{{ input.name }}"
-EOF
+cp "$data/bots/valid/intake.yaml" bot.yaml
 { echo "form_id,name"; for i in $(seq 1 60); do echo "F$i,Person $i"; done; } >forms.csv
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

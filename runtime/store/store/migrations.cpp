@@ -288,7 +288,54 @@ void appendLaterSteps(QList<Migration> &steps, const SqlDialect &dialect)
     steps.append(eleventh);
 }
 
-// Every step, in order; step N at index N - 1.
+Status rollbackWith(const QSqlDatabase &db, const QString &location, Error error)
+{
+    // The rollback can fail when SQLite already rolled back on the error; the first error
+    // is the one worth reporting.
+    (void)runSql(db, location, QStringLiteral("ROLLBACK"));
+    return fail(std::move(error));
+}
+
+// What the tables of a database say about it: schema_version is clerk's; any other
+// table in a database without a recorded version was made by something else.
+struct TablesSeen {
+    bool versioned = false;  // schema_version is there
+    bool others = false;     // a table other than schema_version is there
+};
+
+Result<TablesSeen> tablesIn(const QSqlDatabase &db, const SqlDialect &dialect, const QString &location)
+{
+    auto tables = runSql(db, location, dialect.listTablesSql);
+    if (!tables)
+        return fail(tables.error());
+    TablesSeen seen;
+    while (tables->next()) {
+        if (tables->value(0).toString() == QLatin1String("schema_version"))
+            seen.versioned = true;
+        else
+            seen.others = true;
+    }
+    return seen;
+}
+
+// The highest version in schema_version, which must exist; 0 when it is empty.
+Result<int> highestVersion(const QSqlDatabase &db, const QString &location)
+{
+    auto query = runSql(db, location, QStringLiteral("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+    if (!query)
+        return fail(query.error());
+    const int current = query->next() ? query->value(0).toInt() : 0;
+    query->finish();
+    return current;
+}
+
+Error notClerkDatabase(const QString &location)
+{
+    return Error::corrupt(QStringLiteral("%1 is not a clerk database (or is damaged)").arg(location));
+}
+
+} // namespace
+
 QList<Migration> migrationsFor(const SqlDialect &dialect)
 {
     QList<Migration> steps;
@@ -299,22 +346,37 @@ QList<Migration> migrationsFor(const SqlDialect &dialect)
     return steps;
 }
 
-Status rollbackWith(const QSqlDatabase &db, const QString &location, Error error)
-{
-    // The rollback can fail when SQLite already rolled back on the error; the first error
-    // is the one worth reporting.
-    (void)runSql(db, location, QStringLiteral("ROLLBACK"));
-    return fail(std::move(error));
-}
-
-} // namespace
-
 int latestSchemaVersion()
 {
     return int(migrationsFor(SqlDialect::sqlite()).size());
 }
 
-Status migrateSchema(const QSqlDatabase &db, const SqlDialect &dialect, const QString &location, qint64 nowMs)
+Error newerSchemaError(int current, int latest, const QString &location)
+{
+    return Error::invalidArgument(
+               QStringLiteral("database schema version %1 is newer than this clerk (%2); upgrade clerk").arg(current).arg(latest))
+        .withContext(location);
+}
+
+Result<int> recordedSchemaVersion(const QSqlDatabase &db, const SqlDialect &dialect, const QString &location)
+{
+    auto seen = tablesIn(db, dialect, location);
+    if (!seen)
+        return fail(seen.error());
+    int current = 0;
+    if (seen->versioned) {
+        auto highest = highestVersion(db, location);
+        if (!highest)
+            return fail(highest.error());
+        current = *highest;
+    }
+    if (current == 0 && seen->others)
+        return fail(notClerkDatabase(location));
+    return current;
+}
+
+Status migrateSchema(const QSqlDatabase &db, const SqlDialect &dialect, const QString &location, qint64 nowMs,
+                     const std::function<void(int version, const QString &description)> &onApplied)
 {
     const QList<Migration> steps = migrationsFor(dialect);
     const int latest = int(steps.size());
@@ -348,37 +410,22 @@ Status migrateSchema(const QSqlDatabase &db, const SqlDialect &dialect, const QS
         if (!probe)
             return rollbackWith(db, location, probe.error());
 
-        auto versionQuery = runSql(db, location, QStringLiteral("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
-        if (!versionQuery)
-            return rollbackWith(db, location, versionQuery.error());
-        const int current = versionQuery->next() ? versionQuery->value(0).toInt() : 0;
-        versionQuery->finish();
+        auto highest = highestVersion(db, location);
+        if (!highest)
+            return rollbackWith(db, location, highest.error());
+        const int current = *highest;
 
-        if (current > latest) {
-            return rollbackWith(db, location,
-                                Error::invalidArgument(QStringLiteral("database schema version %1 is newer than this "
-                                                                      "clerk (%2); upgrade clerk")
-                                                           .arg(current)
-                                                           .arg(latest))
-                                    .withContext(location));
-        }
+        if (current > latest)
+            return rollbackWith(db, location, newerSchemaError(current, latest, location));
 
         if (current == 0) {
             // A database with tables of its own but no schema_version was made by
             // something else: refuse to add ours to it.
-            auto tables = runSql(db, location, dialect.listTablesSql);
-            if (!tables)
-                return rollbackWith(db, location, tables.error());
-            bool foreign = false;
-            while (tables->next()) {
-                if (tables->value(0).toString() != QLatin1String("schema_version"))
-                    foreign = true;
-            }
-            if (foreign) {
-                return rollbackWith(db, location,
-                                    Error::corrupt(QStringLiteral("%1 is not a clerk database (or is damaged)")
-                                                       .arg(location)));
-            }
+            auto seen = tablesIn(db, dialect, location);
+            if (!seen)
+                return rollbackWith(db, location, seen.error());
+            if (seen->others)
+                return rollbackWith(db, location, notClerkDatabase(location));
         }
 
         if (current == latest) {
@@ -405,6 +452,8 @@ Status migrateSchema(const QSqlDatabase &db, const SqlDialect &dialect, const QS
             return rollbackWith(db, location, recorded.error());
         if (auto committed = runSql(db, location, QStringLiteral("COMMIT")); !committed)
             return rollbackWith(db, location, committed.error());
+        if (onApplied)
+            onApplied(step.version, step.description);
     }
 }
 

@@ -11,6 +11,8 @@
 #include <QList>
 #include <QStringList>
 
+#include <functional>
+
 class QSqlDatabase;
 
 namespace clerk::store {
@@ -23,13 +25,25 @@ struct Migration {
     QStringList statements;  // one SQL statement each, run in order
 };
 
+// Every step, in order; step N at index N - 1.
+QList<Migration> migrationsFor(const SqlDialect &dialect);
+
 // The version this build of clerk creates and understands.
 int latestSchemaVersion();
 
+// The refusal of a database whose schema (`current`) is newer than this clerk's.
+Error newerSchemaError(int current, int latest, const QString &location);
+
+// The highest version recorded in `db`, read without writing: 0 for an empty database.
+// Errors: Corrupt when it holds tables but no clerk schema; the mapped driver error.
+Result<int> recordedSchemaVersion(const QSqlDatabase &db, const SqlDialect &dialect, const QString &location);
+
 // Brings the schema of `db` up to date. Always takes the write lock once (with a no-op
-// write), so a read-only or locked database is reported here, at open.
+// write), so a read-only or locked database is reported here, at open. `onApplied`, when
+// set, is called after each step commits.
 // Errors: InvalidArgument when the database is newer than this clerk; the mapped driver
 // error otherwise.
-Status migrateSchema(const QSqlDatabase &db, const SqlDialect &dialect, const QString &location, qint64 nowMs);
+Status migrateSchema(const QSqlDatabase &db, const SqlDialect &dialect, const QString &location, qint64 nowMs,
+                     const std::function<void(int version, const QString &description)> &onApplied = {});
 
 } // namespace clerk::store

@@ -1,5 +1,7 @@
 #include "store/postgres_location_p.h"
 
+#include "store/sql_dialect_p.h"
+
 #include <QFile>
 #include <QFileInfo>
 #include <QRegularExpression>
@@ -131,6 +133,19 @@ Result<PostgresLocation> parsePostgresLocation(const QString &url)
     location.redacted =
         QStringLiteral("postgresql://%1@%2:%3/%4").arg(location.user, host).arg(location.port).arg(location.database);
     return location;
+}
+
+QSqlDatabase addPostgresConnection(const QString &name, const PostgresLocation &target)
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(SqlDialect::postgresql().driver, name);
+    db.setHostName(target.host);
+    db.setPort(target.port);
+    db.setUserName(target.user);
+    if (target.password)
+        db.setPassword(*target.password);
+    db.setDatabaseName(target.database);
+    db.setConnectOptions(target.connectOptions.join(QLatin1Char(';')));
+    return db;
 }
 
 } // namespace clerk::store

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 
+#include <QSqlDatabase>
 #include <QString>
 #include <QStringList>
 #include <optional>
@@ -29,5 +30,8 @@ struct PostgresLocation {
 // parameter), NotFound / PermissionDenied (the password reference cannot be read). No
 // message holds the password.
 Result<PostgresLocation> parsePostgresLocation(const QString &url);
+
+// Adds the Qt SQL connection `name` to the database `target` names, not yet opened.
+QSqlDatabase addPostgresConnection(const QString &name, const PostgresLocation &target);
 
 } // namespace clerk::store

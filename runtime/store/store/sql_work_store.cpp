@@ -74,7 +74,7 @@ Result<std::unique_ptr<SqlWorkStore>> SqlWorkStore::openSqlite(const QString &pa
     store->m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(options.busyTimeout.count()));
     if (!store->m_db.open())
         return fail(mapSqlError(store->m_db.lastError(), location, QStringLiteral("opening")));
-    if (auto ready = store->initialiseSqlite(options.busyTimeout); !ready)
+    if (auto ready = store->initialiseSqlite(options); !ready)
         return fail(ready.error());
     return store;
 }
@@ -96,14 +96,7 @@ Result<std::unique_ptr<SqlWorkStore>> SqlWorkStore::openPostgres(const QString &
     static std::atomic<quint64> connections{0};
     const QString name = QStringLiteral("clerk-store-pg-%1").arg(++connections);
     std::unique_ptr<SqlWorkStore> store(new SqlWorkStore(dialect, name, target->redacted, clock));
-    store->m_db = QSqlDatabase::addDatabase(dialect.driver, name);
-    store->m_db.setHostName(target->host);
-    store->m_db.setPort(target->port);
-    store->m_db.setUserName(target->user);
-    if (target->password)
-        store->m_db.setPassword(*target->password);
-    store->m_db.setDatabaseName(target->database);
-    store->m_db.setConnectOptions(target->connectOptions.join(QLatin1Char(';')));
+    store->m_db = addPostgresConnection(name, *target);
     // The password stays with the handle (libpq keeps it too): a lost connection is
     // opened again with it.
     if (!store->m_db.open())
@@ -111,7 +104,8 @@ Result<std::unique_ptr<SqlWorkStore>> SqlWorkStore::openPostgres(const QString &
     store->m_busyTimeout = options.busyTimeout;
     if (auto ready = store->initialisePostgresSession(); !ready)
         return fail(ready.error());
-    if (auto migrated = migrateSchema(store->m_db, dialect, store->m_location, clock.nowMs()); !migrated)
+    if (auto migrated = migrateSchema(store->m_db, dialect, store->m_location, clock.nowMs(), options.migrated);
+        !migrated)
         return fail(migrated.error());
     return store;
 }
@@ -142,13 +136,13 @@ bool SqlWorkStore::reconnect()
     return bool(initialisePostgresSession());
 }
 
-Status SqlWorkStore::initialiseSqlite(std::chrono::milliseconds busyTimeout)
+Status SqlWorkStore::initialiseSqlite(const StoreOptions &options)
 {
     // The first statement reads the file header: a file that is not a database fails here.
     // Switching a new database to WAL takes an exclusive lock, and when two connections
     // try at once SQLite answers SQLITE_BUSY without calling its busy handler (it would
     // deadlock), so the waiting is done here.
-    QDeadlineTimer deadline(busyTimeout);
+    QDeadlineTimer deadline(options.busyTimeout);
     QString mode;
     for (;;) {
         auto journal = run(QStringLiteral("PRAGMA journal_mode = WAL"));
@@ -171,7 +165,7 @@ Status SqlWorkStore::initialiseSqlite(std::chrono::milliseconds busyTimeout)
         if (auto set = run(pragma); !set)
             return fail(set.error());
     }
-    return migrateSchema(m_db, m_dialect, m_location, m_clock.nowMs());
+    return migrateSchema(m_db, m_dialect, m_location, m_clock.nowMs(), options.migrated);
 }
 
 // --- transactions ------------------------------------------------------------------------

@@ -132,7 +132,7 @@ public:
 private:
     SqlWorkStore(const SqlDialect &dialect, QString connectionName, QString location, const Clock &clock);
 
-    Status initialiseSqlite(std::chrono::milliseconds busyTimeout);
+    Status initialiseSqlite(const StoreOptions &options);
 
     // Runs a statement on this store's connection. On PostgreSQL, a connection found dead
     // outside a transaction is opened again and the statement repeated once.
@@ -209,6 +209,10 @@ private:
     QHash<qint64, LeasedOutputs> m_leasedOutputs;
     int m_enqueuedSinceAnalyze = 0;  // new items since this connection last ran ANALYZE (PostgreSQL)
 };
+
+// The file of a SQLite location: a path or "sqlite:PATH". InvalidArgument for an unknown
+// scheme or no file.
+Result<QString> sqliteFileOf(const QString &location);
 
 template <typename Body>
 auto SqlWorkStore::inWriteTransaction(Body &&body) -> decltype(body())

@@ -80,16 +80,14 @@ QString redactLocation(const QString &location)
     return shown;
 }
 
-Result<std::unique_ptr<WorkStore>> openWorkStore(const QString &location, const Clock &clock, StoreOptions options)
+bool isPostgresLocation(const QString &location)
+{
+    return location.startsWith(QLatin1String("postgresql://")) || location.startsWith(QLatin1String("postgres://"));
+}
+
+Result<QString> sqliteFileOf(const QString &location)
 {
     const QString sqliteScheme = QStringLiteral("sqlite:");
-    if (location.startsWith(QLatin1String("postgresql://")) || location.startsWith(QLatin1String("postgres://"))) {
-        auto store = SqlWorkStore::openPostgres(location, clock, options);
-        if (!store)
-            return fail(store.error());
-        return std::unique_ptr<WorkStore>(std::move(*store));
-    }
-
     QString path = location;
     if (path.startsWith(sqliteScheme)) {
         path = path.mid(sqliteScheme.size());
@@ -111,8 +109,22 @@ Result<std::unique_ptr<WorkStore>> openWorkStore(const QString &location, const 
     }
     if (path.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("no database file given in \"%1\"").arg(location)));
+    return path;
+}
 
-    auto store = SqlWorkStore::openSqlite(path, clock, options);
+Result<std::unique_ptr<WorkStore>> openWorkStore(const QString &location, const Clock &clock, StoreOptions options)
+{
+    if (isPostgresLocation(location)) {
+        auto store = SqlWorkStore::openPostgres(location, clock, options);
+        if (!store)
+            return fail(store.error());
+        return std::unique_ptr<WorkStore>(std::move(*store));
+    }
+
+    auto path = sqliteFileOf(location);
+    if (!path)
+        return fail(path.error());
+    auto store = SqlWorkStore::openSqlite(*path, clock, options);
     if (!store)
         return fail(store.error());
     return std::unique_ptr<WorkStore>(std::move(*store));

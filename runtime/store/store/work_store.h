@@ -39,6 +39,7 @@
 
 #include <QString>
 #include <chrono>
+#include <functional>
 #include <memory>
 
 namespace clerk::store {
@@ -72,8 +73,14 @@ public:
 // without a password reference); other locations unchanged.
 QString redactLocation(const QString &location);
 
+// Whether `location` names a PostgreSQL database (postgresql:// or postgres://).
+bool isPostgresLocation(const QString &location);
+
 struct StoreOptions {
     std::chrono::milliseconds busyTimeout{5000};  // how long to wait for another writer's lock
+    // Called after each schema migration that opening the store applies (clerk db migrate
+    // prints them); unset: they are only logged.
+    std::function<void(int version, const QString &description)> migrated{};
 };
 Result<std::unique_ptr<WorkStore>> openWorkStore(const QString &location, const Clock &clock = SystemClock::instance(),
                                                  StoreOptions options = {});
