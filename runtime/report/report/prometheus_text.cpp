@@ -74,6 +74,69 @@ QString escapeLabelValue(const QString &value)
     return escaped;
 }
 
+namespace {
+
+// Quality checks: counters per bot and category (the bot's are their sum); the bounds
+// per bot. Bots without an answered check have no samples.
+void appendLiveQuality(QString &out, const QList<store::LivePrecision> &live)
+{
+    const auto category = [](const store::LivePrecision &row) {
+        return QList<std::pair<QString, QString>>{{QStringLiteral("bot"), row.bot}, {QStringLiteral("category"), row.category}};
+    };
+    {
+        Family family(out, QStringLiteral("clerk_quality_checks_total"), QStringLiteral("counter"),
+                      QStringLiteral("Answered quality checks (sure decisions a person answered blind), per bot and the bot's category."));
+        for (const store::LivePrecision &row : live) {
+            if (!row.category.isEmpty())
+                family.sample(category(row), QString::number(row.checks));
+        }
+    }
+    {
+        Family family(out, QStringLiteral("clerk_quality_checks_right_total"), QStringLiteral("counter"),
+                      QStringLiteral("Answered quality checks where the person gave the bot's category, per bot and category."));
+        for (const store::LivePrecision &row : live) {
+            if (!row.category.isEmpty())
+                family.sample(category(row), QString::number(row.right));
+        }
+    }
+    {
+        Family family(out, QStringLiteral("clerk_live_precision_lower_bound"), QStringLiteral("gauge"),
+                      QStringLiteral("One-sided 90% Clopper-Pearson lower bound of the precision measured by quality checks, per bot."));
+        for (const store::LivePrecision &row : live) {
+            if (row.category.isEmpty())
+                family.sample({{QStringLiteral("bot"), row.bot}}, number(row.lowerBound));
+        }
+    }
+    {
+        Family family(out, QStringLiteral("clerk_live_precision_upper_bound"), QStringLiteral("gauge"),
+                      QStringLiteral("One-sided 90% Clopper-Pearson upper bound of the precision measured by quality checks, per bot."));
+        for (const store::LivePrecision &row : live) {
+            if (row.category.isEmpty())
+                family.sample({{QStringLiteral("bot"), row.bot}}, number(row.upperBound));
+        }
+    }
+}
+
+// Why items went to people, by bot, step, kind of reason and category.
+void appendReasons(QString &out, const QList<store::ExceptionReasons> &reasons)
+{
+    {
+        Family family(out, QStringLiteral("clerk_exceptions_by_reason_total"), QStringLiteral("counter"),
+                      QStringLiteral("Exception items opened (items sent to a person), by bot, step, kind of reason "
+                                     "(low_confidence, unreadable, missing_value, no_match, refused, always_person, "
+                                     "quality_check, shadow, other) and the category the bot had in mind."));
+        for (const store::ExceptionReasons &row : reasons) {
+            family.sample({{QStringLiteral("bot"), row.bot},
+                           {QStringLiteral("step"), row.stepId},
+                           {QStringLiteral("reason"), row.kind},
+                           {QStringLiteral("category"), row.category}},
+                          QString::number(row.opened));
+        }
+    }
+}
+
+} // namespace
+
 QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const QList<store::TeamQueue> &queues,
                           const QList<bot::BotDefinition> &bots, const QDateTime &now,
                           const QList<store::LivePrecision> &live, const QList<store::ExceptionReasons> &reasons)
@@ -173,56 +236,8 @@ QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const
         }
     }
 
-    // Quality checks: counters per bot and category (the bot's are their sum); the bounds
-    // per bot. Bots without an answered check have no samples.
-    const auto category = [](const store::LivePrecision &row) {
-        return QList<std::pair<QString, QString>>{{QStringLiteral("bot"), row.bot}, {QStringLiteral("category"), row.category}};
-    };
-    {
-        Family family(out, QStringLiteral("clerk_quality_checks_total"), QStringLiteral("counter"),
-                      QStringLiteral("Answered quality checks (sure decisions a person answered blind), per bot and the bot's category."));
-        for (const store::LivePrecision &row : live) {
-            if (!row.category.isEmpty())
-                family.sample(category(row), QString::number(row.checks));
-        }
-    }
-    {
-        Family family(out, QStringLiteral("clerk_quality_checks_right_total"), QStringLiteral("counter"),
-                      QStringLiteral("Answered quality checks where the person gave the bot's category, per bot and category."));
-        for (const store::LivePrecision &row : live) {
-            if (!row.category.isEmpty())
-                family.sample(category(row), QString::number(row.right));
-        }
-    }
-    {
-        Family family(out, QStringLiteral("clerk_live_precision_lower_bound"), QStringLiteral("gauge"),
-                      QStringLiteral("One-sided 90% Clopper-Pearson lower bound of the precision measured by quality checks, per bot."));
-        for (const store::LivePrecision &row : live) {
-            if (row.category.isEmpty())
-                family.sample({{QStringLiteral("bot"), row.bot}}, number(row.lowerBound));
-        }
-    }
-    {
-        Family family(out, QStringLiteral("clerk_live_precision_upper_bound"), QStringLiteral("gauge"),
-                      QStringLiteral("One-sided 90% Clopper-Pearson upper bound of the precision measured by quality checks, per bot."));
-        for (const store::LivePrecision &row : live) {
-            if (row.category.isEmpty())
-                family.sample({{QStringLiteral("bot"), row.bot}}, number(row.upperBound));
-        }
-    }
-    {
-        Family family(out, QStringLiteral("clerk_exceptions_by_reason_total"), QStringLiteral("counter"),
-                      QStringLiteral("Exception items opened (items sent to a person), by bot, step, kind of reason "
-                                     "(low_confidence, unreadable, missing_value, no_match, refused, always_person, "
-                                     "quality_check, shadow, other) and the category the bot had in mind."));
-        for (const store::ExceptionReasons &row : reasons) {
-            family.sample({{QStringLiteral("bot"), row.bot},
-                           {QStringLiteral("step"), row.stepId},
-                           {QStringLiteral("reason"), row.kind},
-                           {QStringLiteral("category"), row.category}},
-                          QString::number(row.opened));
-        }
-    }
+    appendLiveQuality(out, live);
+    appendReasons(out, reasons);
     return out.toUtf8();
 }
 
