@@ -1,5 +1,7 @@
 #include "mail/imap_client.h"
 
+#include "mail/loopback.h"
+
 #include <QRegularExpression>
 #include <QUrl>
 
@@ -30,16 +32,6 @@ size_t collect(char *data, size_t size, size_t count, void *user)
     }
     buffer->bytes.append(data, static_cast<qsizetype>(bytes));
     return size * count;
-}
-
-// 127.0.0.0/8, ::1 or localhost: traffic that never leaves the machine.
-bool isLoopback(const QString &host)
-{
-    const QString h = host.toLower();
-    if (h == QLatin1String("::1") || h == QLatin1String("[::1]") || h == QLatin1String("localhost"))
-        return true;
-    static const QRegularExpression ipv4(QStringLiteral("^127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}$"));
-    return ipv4.match(h).hasMatch();
 }
 
 // A quoted IMAP string (RFC 3501 section 4.3).
@@ -154,8 +146,8 @@ public:
             curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
             curl_easy_setopt(curl, CURLOPT_USERNAME, settings.username.toUtf8().constData());
             curl_easy_setopt(curl, CURLOPT_PASSWORD, settings.password.toUtf8().constData());
-            curl_easy_setopt(curl, CURLOPT_USE_SSL, isLoopback(host) ? static_cast<long>(CURLUSESSL_TRY)
-                                                                     : static_cast<long>(CURLUSESSL_ALL));
+            curl_easy_setopt(curl, CURLOPT_USE_SSL, isLoopbackHost(host) ? static_cast<long>(CURLUSESSL_TRY)
+                                                                         : static_cast<long>(CURLUSESSL_ALL));
             curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errorText);
             curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
             const long timeout = static_cast<long>(settings.timeout.count());
