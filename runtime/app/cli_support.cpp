@@ -297,6 +297,8 @@ QJsonObject toJson(const WorkItem &item, bool withData)
         {QStringLiteral("finished_at"), timeJson(item.finishedAt)},
         {QStringLiteral("not_before"), timeJson(item.notBefore)},
     };
+    if (item.erasedAt.isValid())
+        object.insert(QStringLiteral("erased_at"), timeJson(item.erasedAt));
     if (withData) {
         object.insert(QStringLiteral("payload"), item.payload);
         object.insert(QStringLiteral("step_outputs"), item.stepOutputs);

@@ -24,5 +24,6 @@ int learnCommand(const QStringList &arguments);
 int dbCommand(const QStringList &arguments);
 int backupCommand(const QStringList &arguments);
 int restoreCommand(const QStringList &arguments);
+int retentionCommand(const QStringList &arguments);
 
 } // namespace clerk::app

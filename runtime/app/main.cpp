@@ -41,6 +41,8 @@ const char kUsage[] =
     "  db status|migrate       the database's schema version, and the migrations an upgrade runs\n"
     "  backup --to FILE        a checked copy of the database (SQLite), safe while clerk serve runs\n"
     "  restore --from FILE     put a backup in place of the database (stop clerk serve first)\n"
+    "  retention BOT_OR_FOLDER... [--dry-run]\n"
+    "                          erase what finished items hold about people once their bot's period passed\n"
     "\n"
     "Options for every command:\n"
     "  --db PATH    the work database (default: $CLERK_DB, else ~/.local/share/clerk/clerk.db)\n"
@@ -131,6 +133,8 @@ int main(int argc, char **argv)
         return dbCommand(rest);
     if (command == QLatin1String("backup"))
         return backupCommand(rest);
+    if (command == QLatin1String("retention"))
+        return retentionCommand(rest);
     if (command == QLatin1String("restore"))
         return restoreCommand(rest);
 

@@ -95,9 +95,11 @@ protected:
         return {BotFile{botFile(), std::move(loaded.bot), {}}};
     }
 
-    std::unique_ptr<Service> makeService(engine::EngineObserver *observer = nullptr)
+    std::unique_ptr<Service> makeService(engine::EngineObserver *observer = nullptr,
+                                         std::chrono::milliseconds retentionInterval = std::chrono::hours(1))
     {
         ServiceOptions options;
+        options.retentionInterval = retentionInterval;
         options.storeLocation = location();
         options.workers = 2;
         options.observer = observer;
@@ -157,6 +159,32 @@ TEST_F(ServiceTest, RunsAnIntervalBotsItemsAndStopsCleanly)
     const WorkItem done = items(ItemState::Done).first();
     EXPECT_EQ(done.stepOutputs.value(QStringLiteral("tick")).toObject().value(QStringLiteral("value")).toString(),
               QStringLiteral("one"));
+}
+
+// With `retention`, the service erases its items' contents once their period has passed,
+// as one process of the cluster (the "retention" leader), without being asked.
+TEST_F(ServiceTest, ErasesFinishedItemsOnceTheBotsRetentionHasPassed)
+{
+    writeFile(QStringLiteral("name: ticker\nversion: 1\nowner_team: ops\ntrigger:\n  every: 1s\n"
+                             "retention: {after: 1s}\nsteps:\n"
+                             "  - id: tick\n    type: set\n    params:\n      values:\n        value: personal\n"));
+    auto service = makeService(nullptr, 300ms);
+    ASSERT_OK(service->loadBots());
+    ASSERT_OK(service->start());
+    EXPECT_TRUE(eventually([&] {
+        for (const WorkItem &item : items(ItemState::Done)) {
+            if (item.erasedAt.isValid())
+                return true;
+        }
+        return false;
+    }));
+    service->stop(10s);
+    for (const WorkItem &item : items(ItemState::Done)) {
+        if (item.erasedAt.isValid()) {
+            EXPECT_TRUE(item.stepOutputs.isEmpty());
+            EXPECT_GE(item.finishedAt.msecsTo(item.erasedAt), 1000);  // not before its second had passed
+        }
+    }
 }
 
 TEST_F(ServiceTest, ABrokenOrMissingBotFileIsRefusedAtStart)

@@ -171,10 +171,24 @@ private:
     bool m_postgres = false;
 };
 
-// Takes a database at the current schema back to version 10, as a clerk of that version
-// left it: no reason kinds or categories on exception items.
+// Takes a database at the current schema back to version 11, as a clerk of that version
+// left it: no erased_at on work items.
+inline bool undoVersion12(const RawConnection &raw)
+{
+    for (const char *sql : {"DROP INDEX work_items_expiring", "ALTER TABLE work_items DROP COLUMN erased_at",
+                            "DELETE FROM schema_version WHERE version = 12"}) {
+        if (!raw.exec(QString::fromLatin1(sql)))
+            return false;
+    }
+    return true;
+}
+
+// Takes a database at the current schema back to version 10 (undoing version 12 first):
+// no reason kinds or categories on exception items.
 inline bool undoVersion11(const RawConnection &raw)
 {
+    if (!undoVersion12(raw))
+        return false;
     for (const char *sql : {"DROP INDEX exception_items_created", "ALTER TABLE exception_items DROP COLUMN reason_kind",
                             "ALTER TABLE exception_items DROP COLUMN category",
                             "DELETE FROM schema_version WHERE version = 11"}) {

@@ -110,6 +110,12 @@ struct EscalationRule {
     SourcePosition position;
 };
 
+// How long a bot's finished items keep what they hold about people (bot key `retention`).
+struct RetentionPolicy {
+    std::chrono::milliseconds after{0};  // after an item finishes done or cancelled
+    bool documents = true;               // also delete the documents it came with
+};
+
 struct BotDefinition {
     QString name;
     QString description;
@@ -126,6 +132,7 @@ struct BotDefinition {
     QString exceptionTeam;                    // defaults to ownerTeam
     std::chrono::milliseconds exceptionSla{8 * 3600 * 1000};
     QList<EscalationRule> escalate;           // in order; the first that holds applies
+    std::optional<RetentionPolicy> retention; // none: items are kept until erased by hand
     RetryPolicy retry;
     QString inputIdField;                     // input.id: the field identifying a record at its source
     std::optional<QStringList> inputFields;   // input.fields; nullopt: any fields

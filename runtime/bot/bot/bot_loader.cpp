@@ -588,6 +588,12 @@ BotDefinition buildBot(const QJsonObject &top, const Node &root)
     bot.exceptionTeam = exceptions.value(QStringLiteral("team")).toString(bot.ownerTeam);
     bot.exceptionSla = durationOr(exceptions.value(QStringLiteral("sla")), bot.exceptionSla);
 
+    if (top.contains(QStringLiteral("retention"))) {
+        const QJsonObject retention = top.value(QStringLiteral("retention")).toObject();
+        bot.retention = RetentionPolicy{.after = durationOr(retention.value(QStringLiteral("after")), {}),
+                                        .documents = retention.value(QStringLiteral("documents")).toBool(true)};
+    }
+
     const QJsonObject retry = top.value(QStringLiteral("retry")).toObject();
     bot.retry.maxAttempts = retry.value(QStringLiteral("max_attempts")).toInt(bot.retry.maxAttempts);
     bot.retry.initialDelay = durationOr(retry.value(QStringLiteral("initial_delay")), bot.retry.initialDelay);

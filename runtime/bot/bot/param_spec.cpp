@@ -411,6 +411,29 @@ ParamSpec sourceSpec()
 }
 
 // alerts: rules about the bot's figures and where they are sent.
+// retention: how long finished items keep what they hold about people.
+ParamSpec retentionSpec()
+{
+    return ParamSpec::object(
+        QStringLiteral("retention"),
+        {
+            ParamSpec::of(QStringLiteral("after"), T::Duration,
+                          QStringLiteral("How long after an item finishes (done, or cancelled by a person) its contents "
+                                         "are erased, e.g. 90d: its input, what each step read and found (OCR text, "
+                                         "fields, matched records) and what people typed. Its id, states, times, bot "
+                                         "version and who decided are kept, so figures and the audit trail stay. Failed "
+                                         "and waiting items are kept."),
+                          true),
+            ParamSpec::of(QStringLiteral("documents"), T::Boolean,
+                          QStringLiteral("Also delete the documents the items came with (scans and attachments the "
+                                         "item names, and files the watched folder filed in its done folder), when "
+                                         "they lie in the bot's intake folders."))
+                .withDefault(true),
+        },
+        QStringLiteral("How long finished items keep personal data. clerk serve erases what has passed it every hour "
+                       "(once per cluster); clerk retention does it now."));
+}
+
 // escalate: rules that make work urgent when it goes to a person.
 ParamSpec escalateSpec()
 {
@@ -570,6 +593,7 @@ QList<ParamSpec> buildBotFileSpec()
             QStringLiteral("Who deals with items that need a person, and how quickly.")),
         retrySpec(5, "2s", "10m", QStringLiteral("an item")),
         escalateSpec(),
+        retentionSpec(),
         alertsSpec(),
         ParamSpec::listOf(QStringLiteral("allowed_paths"),
                           ParamSpec::of(QStringLiteral("path"), T::Path,

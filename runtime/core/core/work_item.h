@@ -47,6 +47,7 @@ struct WorkItem {
     QDateTime createdAt;
     QDateTime updatedAt;
     QDateTime finishedAt;
+    QDateTime erasedAt;        // when retention erased its contents (payload, step outputs); invalid: not erased
 };
 
 } // namespace clerk

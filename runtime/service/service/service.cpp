@@ -1,5 +1,7 @@
 #include "service/service.h"
 
+#include "service/retention_job.h"
+
 #include "core/duration.h"
 #include "core/logging.h"
 #include "engine/learning_loop.h"
@@ -277,6 +279,7 @@ void Service::runScheduler()
     // Alert rules are judged once a minute, by one process of the cluster at a time.
     report::AlertMonitor alerts(**store, SystemClock::instance());
     QElapsedTimer sinceAlerts;
+    QElapsedTimer sinceRetention;
     QElapsedTimer sinceLearningLease;
     int generation = -1;
     QStringList scheduled;
@@ -302,6 +305,10 @@ void Service::runScheduler()
                 }
             }
         }
+        if (!sinceRetention.isValid() || sinceRetention.elapsed() >= m_options.retentionInterval.count()) {
+            sinceRetention.start();
+            applyRetentionOnce(**store);
+        }
         // The learning leadership is renewed here, not on the learning thread: a training
         // that runs longer than the lease keeps it.
         if (!sinceLearningLease.isValid() || sinceLearningLease.elapsed() >= m_options.learningLeadership.count() / 3) {
@@ -310,6 +317,30 @@ void Service::runScheduler()
         }
         const qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(scheduler.nextWakeUp());
         waitForScheduler(seen, std::chrono::milliseconds(std::clamp<qint64>(wait, 5, 1000)));
+    }
+}
+
+// Applies every bot's retention, when this process holds the "retention" leadership
+// (held for twice the interval, so a run and the next are one process's).
+void Service::applyRetentionOnce(store::WorkStore &store)
+{
+    auto leading = store.tryAcquireLeadership(QStringLiteral("retention"), owner(), m_options.retentionInterval * 2);
+    if (!leading || !*leading)
+        return;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    for (const bot::BotDefinition &definition : bots()) {
+        if (!definition.retention)
+            continue;
+        auto run = applyRetention(store, definition, now, QStringLiteral("retention"));
+        if (!run) {
+            qCWarning(lcApp, "retention: bot %s: %s", qUtf8Printable(definition.name), qUtf8Printable(run.error().toString()));
+            continue;
+        }
+        if (run->erased > 0 || run->documentsDeleted > 0)
+            qCInfo(lcApp, "retention: bot %s: %lld finished items erased, %lld documents deleted", qUtf8Printable(definition.name),
+                   static_cast<long long>(run->erased), static_cast<long long>(run->documentsDeleted));
+        for (const QString &problem : run->problems)
+            qCWarning(lcApp, "retention: %s", qUtf8Printable(problem));
     }
 }
 

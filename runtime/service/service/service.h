@@ -93,6 +93,9 @@ struct ServiceOptions {
     // holder of the "learning" leadership; its lease is renewed every third of it.
     std::chrono::milliseconds learningInterval{std::chrono::minutes(1)};
     std::chrono::milliseconds learningLeadership{std::chrono::seconds(30)};
+    // Bots' `retention` is applied this often, by the holder of the "retention" leadership
+    // (service/retention_job.h).
+    std::chrono::milliseconds retentionInterval{std::chrono::hours(1)};
     // Said in the log when a signal stops the service: how long items in hand may take.
     std::chrono::milliseconds shutdownTimeout{std::chrono::seconds(30)};
 };
@@ -162,6 +165,7 @@ private:
     void watchFolders();
     void runScheduler();
     void tickScheduler(scheduler::Scheduler &scheduler, QStringList &scheduled, int &generation);
+    void applyRetentionOnce(store::WorkStore &store);
     void wakeScheduler();
     void waitForScheduler(quint64 seen, std::chrono::milliseconds timeout);
     void onSignal();

@@ -286,6 +286,18 @@ void appendLaterSteps(QList<Migration> &steps, const SqlDialect &dialect)
     for (const QString &sql : v11)
         eleventh.statements.append(forDialect(sql, dialect));
     steps.append(eleventh);
+
+    // Version 12: retention. An item whose contents a bot's retention erased says when;
+    // the index finds a bot's finished items not yet erased, oldest first.
+    Migration twelfth{12, QStringLiteral("retention of finished items"), {}};
+    const QStringList v12 = {
+        QStringLiteral("ALTER TABLE work_items ADD COLUMN erased_at INTEGER"),
+        QStringLiteral("CREATE INDEX work_items_expiring ON work_items (bot, finished_at)"
+                       " WHERE erased_at IS NULL AND state IN ('done', 'cancelled')"),
+    };
+    for (const QString &sql : v12)
+        twelfth.statements.append(forDialect(sql, dialect));
+    steps.append(twelfth);
 }
 
 Status rollbackWith(const QSqlDatabase &db, const QString &location, Error error)

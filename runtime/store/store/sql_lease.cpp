@@ -148,7 +148,7 @@ Result<std::optional<WorkItem>> SqlWorkStore::leaseNextInOneStatement(const QStr
                        " FROM candidate c WHERE w.id = c.id"
                        " RETURNING w.id, w.bot, w.bot_version, w.definition_digest, w.source_ref, w.payload, w.state,"
                        " w.attempts, w.step_cursor, w.step_outputs, w.lease_owner, w.lease_expires_at, w.not_before,"
-                       " w.priority, w.last_error, w.created_at, w.updated_at, w.finished_at,"
+                       " w.priority, w.last_error, w.created_at, w.updated_at, w.finished_at, w.erased_at,"
                        " c.state AS previous_state, c.lease_owner AS previous_owner),"
                        " logged AS ("
                        " INSERT INTO events (at, item_id, bot, kind, actor, detail)"

@@ -7,7 +7,7 @@ namespace clerk::store {
 
 const QString kItemColumns = QStringLiteral(
     "id, bot, bot_version, definition_digest, source_ref, payload, state, attempts, step_cursor, step_outputs,"
-    " lease_owner, lease_expires_at, not_before, priority, last_error, created_at, updated_at, finished_at");
+    " lease_owner, lease_expires_at, not_before, priority, last_error, created_at, updated_at, finished_at, erased_at");
 
 const QString kExceptionColumns = QStringLiteral(
     "id, item_id, bot, step_index, step_id, team, reason, evidence, choices, fields, state, created_at,"
@@ -78,6 +78,7 @@ WorkItem itemFrom(const QSqlQuery &query)
     item.createdAt = timeFrom(query.value(15));
     item.updatedAt = timeFrom(query.value(16));
     item.finishedAt = timeFrom(query.value(17));
+    item.erasedAt = timeFrom(query.value(18));
     return item;
 }
 

@@ -120,6 +120,10 @@ public:
     Result<QList<LivePrecision>> livePrecision(const QString &bot, const QDateTime &since) override;
     Result<QList<StepAnswers>> answersPerStep() override;
     Result<QList<ExceptionReasons>> exceptionReasons(const FigureWindow &window) override;
+
+    // Retention
+    Result<QList<WorkItem>> expiredItems(const QString &bot, const QDateTime &finishedBefore, int limit) override;
+    Result<qint64> eraseItems(const QList<qint64> &ids, const QString &actor) override;
     Result<QList<StoredDefinitionRef>> latestDefinitions() override;
 
     // Event log (sql_events.cpp).

@@ -35,6 +35,7 @@
 #include "store/figures.h"
 #include "store/leadership.h"
 #include "store/outbox.h"
+#include "store/retention.h"
 #include "store/work_queue.h"
 
 #include <QString>
@@ -50,7 +51,8 @@ class WorkStore : public WorkQueue,
                   public Leadership,
                   public Accounts,
                   public Figures,
-                  public EventLog {
+                  public EventLog,
+                  public Retention {
 public:
     ~WorkStore() override = default;
 };

@@ -1,0 +1,112 @@
+// Retention (retention.h) on the SQL store: finished items' contents erased, a skeleton left.
+#include "store/sql_work_store_p.h"
+
+#include "core/shadow_suggestion.h"
+#include "store/sql_rows_p.h"
+
+#include <QJsonArray>
+
+namespace clerk::store {
+
+namespace {
+
+// What stays of an exception item's evidence: the suggestion and its flags, which the
+// shadow and live precision figures read; nothing about the person.
+QJsonObject keptEvidence(const QJsonObject &evidence)
+{
+    QJsonObject kept;
+    if (const auto suggestion = ShadowSuggestion::readFrom(evidence))
+        ShadowSuggestion{suggestion->choice, suggestion->confidence, {}}.writeTo(kept);
+    for (const QString &flag : {ShadowSuggestion::qualityCheckKey(), ShadowSuggestion::blindKey(), QStringLiteral("shadow")}) {
+        if (evidence.contains(flag))
+            kept.insert(flag, evidence.value(flag));
+    }
+    return kept;
+}
+
+// What stays of a decision: the choice picked (a category or record id), or that the
+// item was rejected; not the fields typed, the note or the rejection's words.
+QJsonObject keptDecision(const QJsonObject &stored)
+{
+    if (stored.isEmpty())
+        return {};
+    const RecordedDecision decision = RecordedDecision::fromJson(stored);
+    if (!decision.rejected.isEmpty())
+        return RecordedDecision{.rejected = QStringLiteral("(erased)")}.toJson();
+    return RecordedDecision{.choice = decision.choice, .answered = decision.answered}.toJson();
+}
+
+} // namespace
+
+Result<QList<WorkItem>> SqlWorkStore::expiredItems(const QString &bot, const QDateTime &finishedBefore, int limit)
+{
+    auto query = run(QStringLiteral("SELECT ") + kItemColumns
+                         + QStringLiteral(" FROM work_items WHERE bot = ? AND state IN ('done', 'cancelled')"
+                                          " AND erased_at IS NULL AND finished_at < ? ORDER BY finished_at, id LIMIT ?"),
+                     {bot, finishedBefore.toMSecsSinceEpoch(), qMax(0, limit)});
+    if (!query)
+        return fail(query.error());
+    QList<WorkItem> items;
+    while (query->next())
+        items.append(itemFrom(*query));
+    return items;
+}
+
+Result<qint64> SqlWorkStore::eraseItems(const QList<qint64> &ids, const QString &actor)
+{
+    return inWriteTransaction([&]() -> Result<qint64> {
+        const qint64 now = m_clock.nowMs();
+        qint64 erased = 0;
+        for (const qint64 id : ids) {
+            auto updated = run(QStringLiteral("UPDATE work_items SET payload = '{}', step_outputs = '{}', erased_at = ?"
+                                              " WHERE id = ? AND state IN ('done', 'cancelled') AND erased_at IS NULL"),
+                               {now, id});
+            if (!updated)
+                return fail(updated.error());
+            if (updated->numRowsAffected() != 1)
+                continue;
+            updated->finish();
+            auto exceptions = run(QStringLiteral("SELECT id, evidence, decision, bot FROM exception_items WHERE item_id = ?"),
+                                  {id});
+            if (!exceptions)
+                return fail(exceptions.error());
+            struct Kept {
+                qint64 id;
+                QJsonObject evidence;
+                QJsonObject decision;
+            };
+            QList<Kept> kept;
+            QString bot;
+            while (exceptions->next()) {
+                kept.append({exceptions->value(0).toLongLong(), keptEvidence(objectFrom(exceptions->value(1))),
+                             keptDecision(objectFrom(exceptions->value(2)))});
+                bot = exceptions->value(3).toString();
+            }
+            exceptions->finish();
+            for (const Kept &exception : kept) {
+                auto cleared = run(QStringLiteral("UPDATE exception_items SET evidence = ?, choices = '[]',"
+                                                  " partial_outputs = '{}', decision = ? WHERE id = ?"),
+                                   {jsonText(exception.evidence),
+                                    exception.decision.isEmpty() ? QVariant(QMetaType::fromType<QString>())
+                                                                 : QVariant(jsonText(exception.decision)),
+                                    exception.id});
+                if (!cleared)
+                    return fail(cleared.error());
+            }
+            auto item = run(QStringLiteral("SELECT bot FROM work_items WHERE id = ?"), {id});
+            if (!item)
+                return fail(item.error());
+            if (item->next())
+                bot = item->value(0).toString();
+            item->finish();
+            if (auto logged = appendEvent(id, bot, QStringLiteral("erased"), actor,
+                                          {{QStringLiteral("exception_items"), kept.size()}});
+                !logged)
+                return fail(logged.error());
+            ++erased;
+        }
+        return erased;
+    });
+}
+
+} // namespace clerk::store
