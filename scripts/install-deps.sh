@@ -14,7 +14,7 @@ if [[ "${1:-}" == "--test" ]]; then
              clang-19 libclang-rt-19-dev
              python3 python3-jsonschema python3-yaml
              fonts-dejavu-core poppler-utils
-             postgresql prometheus dovecot-imapd
+             postgresql prometheus dovecot-imapd exim4-daemon-light dovecot-lmtpd dovecot-sieve
              chromium openssl wrk curl)
 fi
 

@@ -23,7 +23,7 @@ struct Transcript {
     qsizetype sent = 0;
     QString command;
     QStringList reply;
-    bool replyDone = false;
+    int refusal = 0;  // the first 4xx/5xx reply's code: command and reply stay those (curl's QUIT follows)
 };
 
 size_t readMessage(char *buffer, size_t size, size_t count, void *user)
@@ -39,6 +39,8 @@ size_t readMessage(char *buffer, size_t size, size_t count, void *user)
 int onDebug(CURL *, curl_infotype type, char *data, size_t size, void *user)
 {
     auto *transcript = static_cast<Transcript *>(user);
+    if (transcript->refusal != 0)
+        return 0;
     const QString line = QString::fromUtf8(data, static_cast<qsizetype>(size)).trimmed();
     if (type == CURLINFO_HEADER_OUT) {
         transcript->command = line.section(QLatin1Char(' '), 0, 0).section(QLatin1Char(':'), 0, 0).toUpper();
@@ -46,6 +48,10 @@ int onDebug(CURL *, curl_infotype type, char *data, size_t size, void *user)
     } else if (type == CURLINFO_HEADER_IN) {
         if (transcript->reply.size() < 20)
             transcript->reply.append(line.left(500));
+        // The last line of a reply is "NNN text"; earlier ones are "NNN-text".
+        const int code = line.left(3).toInt();
+        if (code >= 400 && (line.size() == 3 || line.at(3) == QLatin1Char(' ')))
+            transcript->refusal = code;
     }
     return 0;
 }
@@ -56,6 +62,8 @@ SmtpFailure failure(CURL *curl, CURLcode code, const Transcript &transcript, con
     long reply = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
     SmtpFailure out{Error::unavailable({})};
+    if (transcript.refusal != 0)
+        reply = transcript.refusal;
     out.code = static_cast<int>(reply);
     out.command = transcript.command;
     out.reply = transcript.reply.join(QLatin1Char('\n'));

@@ -22,19 +22,11 @@ usage() { echo "usage: $0 start STATE | stop STATE" >&2; exit 2; }
 [[ $# -eq 2 ]] || usage
 command=$1 state=$2
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=server_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/server_lib.sh"
 
 stop_server() {
-  if [[ -f $state/run/master.pid ]]; then
-    local pid
-    pid=$(cat "$state/run/master.pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
+  stop_pid "$state/run/master.pid"
   rm -rf "$state"
 }
 

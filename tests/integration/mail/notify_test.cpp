@@ -1,0 +1,285 @@
+// The notify step against a real mail server (tests/integration/mail/smtp.sh, fixture
+// clerk_smtp: Exim on 127.0.0.1 delivering over LMTP into the Dovecot fixture's Maildir,
+// with Sieve's `duplicate` dropping a Message-ID delivered before). The message is read
+// back over IMAP: headers, text, HTML alternative, attachment bytes and the Message-ID
+// made from the action key; a repeated item sends nothing, a re-send after an attempt
+// that may have landed is delivered once, a refused recipient goes to a person with the
+// server's reply, and a server that is down or says "try later" makes the item wait.
+#include "bot/bot_loader.h"
+#include "core/clock.h"
+#include "engine/engine.h"
+#include "engine/step_registry.h"
+#include "mail/imap_client.h"
+#include "mail/mime_message.h"
+#include "store/work_store.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QUuid>
+#include <gtest/gtest.h>
+
+namespace clerk {
+namespace {
+
+// KEY=VALUE lines of a fixture's env file.
+QHash<QString, QString> readEnv(const QString &variable, const QString &file)
+{
+    QHash<QString, QString> values;
+    const QString state = qEnvironmentVariable(variable.toUtf8().constData());
+    QFile env(state + QLatin1Char('/') + file);
+    if (state.isEmpty() || !env.open(QIODevice::ReadOnly))
+        return values;
+    for (const QByteArray &line : env.readAll().split('\n')) {
+        const QString text = QString::fromUtf8(line);
+        if (text.contains(QLatin1Char('=')))
+            values.insert(text.section(QLatin1Char('='), 0, 0), text.section(QLatin1Char('='), 1));
+    }
+    values.insert(QStringLiteral("STATE"), state);
+    return values;
+}
+
+class NotifyTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        m_imap = readEnv(QStringLiteral("CLERK_IMAP_STATE"), QStringLiteral("imap.env"));
+        m_smtp = readEnv(QStringLiteral("CLERK_SMTP_STATE"), QStringLiteral("smtp.env"));
+        if (m_imap.isEmpty() || m_smtp.isEmpty())
+            GTEST_SKIP() << "no mail servers: run through ctest (fixtures clerk_dovecot and clerk_smtp)";
+        ASSERT_TRUE(m_dir.isValid());
+        auto opened = store::openWorkStore(m_dir.filePath(QStringLiteral("work.db")), m_clock);
+        ASSERT_TRUE(opened.has_value());
+        m_store = std::move(*opened);
+        m_engine = std::make_unique<engine::Engine>(*m_store, m_registry, engine::EngineOptions{}, m_clock);
+        ASSERT_TRUE(QDir().mkpath(m_dir.filePath(QStringLiteral("letters"))));
+        m_attachment = m_dir.filePath(QStringLiteral("letters/receipt.pdf"));
+        QFile pdf(m_attachment);
+        ASSERT_TRUE(pdf.open(QIODevice::WriteOnly));
+        m_pdfBytes = QByteArray("%PDF-1.4\n") + QByteArray(3000, '\x01') + QByteArray("\xff\x00\r\n.\r\nend", 10);
+        pdf.write(m_pdfBytes);
+    }
+
+    QString server(const QString &port = {}) const
+    {
+        return QStringLiteral("smtp://127.0.0.1:%1").arg(port.isEmpty() ? m_smtp.value(QStringLiteral("SMTP_PORT")) : port);
+    }
+
+    bot::BotDefinition loadBot(const QString &serverUrl)
+    {
+        const QString yaml = QStringLiteral(
+            "name: acknowledger\nversion: 1\nowner_team: contact-centre\nallowed_paths: [letters]\n"
+            "retry:\n  max_attempts: 5\nsteps:\n"
+            "  - id: acknowledge\n    type: notify\n    params:\n"
+            "      server: %1\n      from: no-reply@council.example\n      reply_to: help@council.example\n"
+            "      to: \"{{ input.email }}\"\n"
+            "      subject: \"Wir haben Ihre Anfrage {{ input.ref }} erhalten — Grüße\"\n"
+            "      text: \"Dear resident,\\nwe have your request {{ input.ref }}. Cost: £0.\\n\"\n"
+            "      html: \"<p>Dear resident, we have your request <b>{{ input.ref }}</b>.</p>\"\n"
+            "      attachments: [\"{{ input.file }}\"]\n")
+                                 .arg(serverUrl);
+        bot::BotLoad load = bot::loadBotText(yaml.toUtf8(), m_dir.filePath(QStringLiteral("ack.yaml")), m_registry.catalog(),
+                                             {}, m_dir.path());
+        for (const bot::Diagnostic &d : load.diagnostics)
+            ADD_FAILURE() << d.toString().toStdString();
+        EXPECT_TRUE(load.bot.has_value());
+        return load.bot.value_or(bot::BotDefinition{});
+    }
+
+    // Submits one item and runs the engine; the item as it then is.
+    WorkItem runItem(const bot::BotDefinition &bot, const QString &ref, const QString &email)
+    {
+        EXPECT_TRUE(m_engine->addBot(bot).has_value());
+        const auto submitted = m_engine->submit(bot, ref, {{QStringLiteral("email"), email}, {QStringLiteral("ref"), ref},
+                                                          {QStringLiteral("file"), m_attachment}});
+        EXPECT_TRUE(submitted.has_value());
+        EXPECT_TRUE(m_engine->runUntilIdle().has_value());
+        return m_store->item(submitted.value_or(store::EnqueueResult{}).id).value_or(WorkItem{});
+    }
+
+    // The raw messages in the user's folder Notify (smtp.sh files them there) whose Message-ID is `id` (without brackets).
+    QList<QByteArray> delivered(const QString &id)
+    {
+        mail::ImapSettings settings;
+        settings.url = QStringLiteral("imap://127.0.0.1:%1/Notify").arg(m_imap.value(QStringLiteral("IMAP_PORT")));
+        settings.username = m_imap.value(QStringLiteral("IMAP_USER"));
+        QFile password(m_imap.value(QStringLiteral("IMAP_PASSWORD_FILE")));
+        EXPECT_TRUE(password.open(QIODevice::ReadOnly));
+        settings.password = QString::fromUtf8(password.readAll()).trimmed();
+        auto session = mail::ImapSession::open(settings);
+        EXPECT_TRUE(session.has_value());
+        QList<QByteArray> found;
+        if (!session)
+            return found;
+        auto uids = (*session)->search(QStringLiteral("HEADER Message-ID \"%1\"").arg(id));
+        EXPECT_TRUE(uids.has_value()) << (uids ? "" : uids.error().toString().toStdString());
+        for (quint32 uid : uids.value_or(QList<quint32>{})) {
+            auto raw = (*session)->fetch(uid);
+            if (raw)
+                found.append(*raw);
+        }
+        return found;
+    }
+
+    // Waits (delivery runs after the SMTP answer) until `count` messages with `id` are there.
+    QList<QByteArray> waitForDelivery(const QString &id, int count = 1)
+    {
+        QList<QByteArray> found;
+        for (int i = 0; i < 100 && found.size() < count; ++i) {
+            found = delivered(id);
+            if (found.size() < count)
+                QThread::msleep(100);
+        }
+        return found;
+    }
+
+    // How many times Exim took a message with `id` in (its main log).
+    int receptions(const QString &id) const
+    {
+        QFile log(m_smtp.value(QStringLiteral("STATE")) + QStringLiteral("/log/mainlog"));
+        return log.open(QIODevice::ReadOnly) ? int(log.readAll().count(QByteArray(QByteArray(" id=") + id.toUtf8()))) : -1;
+    }
+
+    QString user() const { return m_smtp.value(QStringLiteral("SMTP_USER")); }
+    static QString uniqueRef() { return QStringLiteral("REF-%1").arg(QUuid::createUuid().toString(QUuid::Id128).left(10)); }
+
+    QHash<QString, QString> m_imap, m_smtp;
+    QTemporaryDir m_dir;
+    ManualClock m_clock{QDateTime::currentDateTimeUtc()};
+    engine::StepRegistry m_registry = engine::StepRegistry::builtIn();
+    std::unique_ptr<store::WorkStore> m_store;
+    std::unique_ptr<engine::Engine> m_engine;
+    QString m_attachment;
+    QByteArray m_pdfBytes;
+};
+
+TEST_F(NotifyTest, SendsTheAcknowledgementOnceAndItReadsBackOverImap)
+{
+    const bot::BotDefinition bot = loadBot(server());
+    const QString ref = uniqueRef();
+    const WorkItem item = runItem(bot, ref, user());
+    ASSERT_EQ(item.state, ItemState::Done) << item.lastError.toStdString();
+    const QJsonObject outputs = item.stepOutputs.value(QStringLiteral("acknowledge")).toObject();
+    EXPECT_EQ(outputs.value(QStringLiteral("status")).toString(), QStringLiteral("sent"));
+    EXPECT_EQ(outputs.value(QStringLiteral("to")).toString(), user());
+    const QString messageId = outputs.value(QStringLiteral("message_id")).toString();
+    ASSERT_TRUE(messageId.startsWith(QLatin1String("<clerk-")) && messageId.endsWith(QLatin1String("-0-acknowledge@acknowledger.clerk>")))
+        << messageId.toStdString();
+    const QString id = messageId.mid(1, messageId.size() - 2);
+
+    const QList<QByteArray> found = waitForDelivery(id);
+    ASSERT_EQ(found.size(), 1);
+    const QByteArray &raw = found.first();
+    auto parsed = mail::parseMessage(raw);
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_EQ(parsed->messageId, id);
+    EXPECT_EQ(parsed->from, QStringLiteral("no-reply@council.example"));
+    EXPECT_EQ(parsed->subject, QStringLiteral("Wir haben Ihre Anfrage %1 erhalten — Grüße").arg(ref));
+    EXPECT_TRUE(raw.contains(QStringLiteral("\r\nTo: %1\r\n").arg(user()).toUtf8()));
+    EXPECT_TRUE(raw.contains("\r\nReply-To: help@council.example\r\n"));
+    EXPECT_TRUE(parsed->text.contains(QStringLiteral("we have your request %1. Cost: £0.").arg(ref))) << parsed->text.toStdString();
+    EXPECT_TRUE(raw.contains("multipart/alternative"));
+    EXPECT_TRUE(raw.contains(QStringLiteral("<p>Dear resident, we have your request <b>%1</b>.</p>").arg(ref).toUtf8()));
+    ASSERT_EQ(parsed->attachments.size(), 1);
+    EXPECT_EQ(parsed->attachments.first().fileName, QStringLiteral("receipt.pdf"));
+    EXPECT_EQ(parsed->attachments.first().contentType, QStringLiteral("application/pdf"));
+    EXPECT_EQ(parsed->attachments.first().content, m_pdfBytes);
+
+    // The same input again: the item exists, nothing runs, nothing is sent.
+    const auto again = m_engine->submit(bot, ref, {{QStringLiteral("email"), user()}, {QStringLiteral("ref"), ref}});
+    ASSERT_TRUE(again.has_value());
+    EXPECT_FALSE(again->created);
+    EXPECT_EQ(m_engine->runUntilIdle().value_or(-1), 0);
+    EXPECT_EQ(receptions(id), 1);
+    EXPECT_EQ(delivered(id).size(), 1);
+}
+
+// clerk stopped between the server's 250 and recording it: the outbox says the attempt
+// began but did not finish, so the step sends again, with the same Message-ID, and the
+// mail store (Sieve `duplicate`) delivers it once.
+TEST_F(NotifyTest, AResendAfterAnAttemptThatMayHaveLandedIsDeliveredOnce)
+{
+    const bot::BotDefinition bot = loadBot(server());
+    auto step = m_registry.find(QStringLiteral("notify"))->create(bot, bot.steps.first());
+    ASSERT_TRUE(step.has_value());
+    WorkItem item;
+    item.id = 1;
+    item.bot = bot.name;
+    item.sourceRef = uniqueRef();
+    item.payload = {{QStringLiteral("email"), user()}, {QStringLiteral("ref"), item.sourceRef},
+                    {QStringLiteral("file"), m_attachment}};
+    bool begun = false;
+    int finished = 0;
+    const auto attempt = [&] {
+        engine::StepContext ctx(
+            item, bot, 0, false,
+            [&](const QString &) -> Result<bool> {
+                const bool first = !begun;
+                begun = true;
+                return first;
+            },
+            [&](const QString &) -> Status {
+                ++finished;
+                return {};
+            });
+        return (*step)->run(ctx);
+    };
+    const StepOutcome first = attempt();
+    ASSERT_EQ(first.kind(), StepOutcome::Kind::Continue) << first.reason().toStdString();
+    const QString messageId = first.outputs().value(QStringLiteral("message_id")).toString();
+    const QString id = messageId.mid(1, messageId.size() - 2);
+    ASSERT_EQ(waitForDelivery(id).size(), 1);
+
+    const StepOutcome second = attempt();  // the record of the first was lost
+    ASSERT_EQ(second.kind(), StepOutcome::Kind::Continue) << second.reason().toStdString();
+    EXPECT_EQ(second.outputs().value(QStringLiteral("message_id")).toString(), messageId);
+    for (int i = 0; i < 100 && receptions(id) < 2; ++i)
+        QThread::msleep(100);
+    EXPECT_EQ(receptions(id), 2) << "the message was sent twice";
+    QThread::msleep(1000);  // give the second a chance to land, if it were going to
+    EXPECT_EQ(delivered(id).size(), 1) << "and delivered once";
+    EXPECT_EQ(finished, 2);
+}
+
+TEST_F(NotifyTest, ARefusedRecipientGoesToAPersonWithTheServersReply)
+{
+    const QString nobody = QStringLiteral("no-such-resident@localhost");
+    const WorkItem item = runItem(loadBot(server()), uniqueRef(), nobody);
+    ASSERT_EQ(item.state, ItemState::WaitingForHuman) << item.lastError.toStdString();
+    const auto questions = m_store->exceptions(store::ExceptionFilter{});
+    ASSERT_TRUE(questions.has_value());
+    ASSERT_EQ(questions->size(), 1);
+    const store::ExceptionItem &question = questions->first();
+    EXPECT_TRUE(question.reason.contains(QStringLiteral("127.0.0.1"))) << question.reason.toStdString();
+    EXPECT_TRUE(question.reason.contains(QStringLiteral("RCPT 550"))) << question.reason.toStdString();
+    EXPECT_FALSE(question.reason.contains(QStringLiteral("no-such-resident")));
+    EXPECT_TRUE(question.evidence.value(QStringLiteral("reply")).toString().contains(QStringLiteral("no such user here")))
+        << question.evidence.value(QStringLiteral("reply")).toString().toStdString();
+    EXPECT_EQ(question.evidence.value(QStringLiteral("code")).toInt(), 550);
+    EXPECT_EQ(question.evidence.value(QStringLiteral("to")).toString(), nobody);
+}
+
+TEST_F(NotifyTest, AServerThatIsDownOrSaysTryLaterMakesTheItemWait)
+{
+    // A port nothing listens on: the server is down.
+    int closed = 1;
+    for (int port = 11999; port > 11900; --port) {
+        if (port != m_smtp.value(QStringLiteral("SMTP_PORT")).toInt() && port != m_imap.value(QStringLiteral("IMAP_PORT")).toInt()) {
+            closed = port;
+            break;
+        }
+    }
+    const WorkItem down = runItem(loadBot(server(QString::number(closed))), uniqueRef(), user());
+    EXPECT_EQ(down.state, ItemState::Queued) << toString(down.state).toStdString();
+    EXPECT_TRUE(down.notBefore > m_clock.now()) << "it waits before trying again";
+    EXPECT_TRUE(down.lastError.contains(QStringLiteral("127.0.0.1"))) << down.lastError.toStdString();
+
+    const WorkItem later = runItem(loadBot(server()), uniqueRef(), QStringLiteral("try-later@localhost"));
+    EXPECT_EQ(later.state, ItemState::Queued) << toString(later.state).toStdString();
+    EXPECT_TRUE(later.lastError.contains(QStringLiteral("451"))) << later.lastError.toStdString();
+    EXPECT_FALSE(later.lastError.contains(QStringLiteral("try-later@")));
+}
+
+} // namespace
+} // namespace clerk

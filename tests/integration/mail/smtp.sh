@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# A throwaway mail server on 127.0.0.1 for clerk's notify step: Exim receives SMTP and
+# hands local mail over LMTP to a private Dovecot LMTP, which delivers into the Maildir of
+# the Dovecot fixture's user (dovecot.sh) with a Sieve script that discards a message
+# whose Message-ID it has already delivered (the `duplicate` extension): a message clerk
+# sends again after a crash between send and record lands once. Mail lands in the
+# folder "Notify", not INBOX, which the mailbox trigger's tests read. No systemd, no system
+# configuration (Exim's /etc/exim4 and Dovecot's /etc/dovecot are never read or
+# written): configs, spool, logs and sockets are all under STATE.
+#
+#   smtp.sh start STATE IMAP_STATE   start; write STATE/smtp.env (SMTP_PORT, SMTP_USER)
+#   smtp.sh stop STATE               stop both servers and delete STATE
+#
+# IMAP_STATE is the Dovecot fixture's state folder (its imap.env names the user and its
+# Maildir). Exim accepts mail for <IMAP_USER>@localhost only: any other recipient gets
+# "550 no such user here" at RCPT; <try-later@localhost> gets a 451 (a temporary
+# refusal). The port is the first free one from $CLERK_SMTP_PORT (default 11025).
+#
+# Needs root (Exim's daemon and Dovecot's LMTP switch users; the packages
+# exim4-daemon-light, dovecot-lmtpd and dovecot-sieve are installed with apt-get when
+# missing, as scripts/install-deps.sh --test does). Without them, or without root, it
+# exits 77 (ctest: skipped).
+set -euo pipefail
+
+usage() { echo "usage: $0 start STATE IMAP_STATE | stop STATE" >&2; exit 2; }
+[[ $# -ge 2 ]] || usage
+command=$1 state=$2
+
+# shellcheck source=server_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/server_lib.sh"
+
+stop_servers() {
+  stop_pid "$state/exim.pid"
+  stop_pid "$state/dovecot/master.pid"
+  rm -rf "$state"
+}
+
+case $command in
+  start)
+    [[ $# -eq 3 ]] || usage
+    imap_state=$3
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "smtp.sh: Exim and Dovecot LMTP need root here; skipping" >&2
+      exit 77
+    fi
+    if ! command -v exim >/dev/null 2>&1 || [[ ! -x /usr/lib/dovecot/lmtp ]] \
+       || [[ ! -e /usr/lib/dovecot/modules/lib90_sieve_plugin.so ]]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        exim4-daemon-light dovecot-lmtpd dovecot-sieve >/dev/null || exit 77
+    fi
+    [[ -f $imap_state/imap.env ]] || { echo "smtp.sh: no $imap_state/imap.env (start dovecot.sh first)" >&2; exit 1; }
+    # shellcheck disable=SC1091
+    source "$imap_state/imap.env"
+    imap_state=$(cd "$imap_state" && pwd)
+    stop_servers
+    mkdir -p "$state"/{spool,log,dovecot,dovecot-state}
+    state=$(cd "$state" && pwd)
+    port=${CLERK_SMTP_PORT:-11025}
+    while port_in_use "$port"; do port=$((port + 1)); done
+    owner=$(stat -c %U "$IMAP_MAILDIR")
+    group=$(stat -c %G "$IMAP_MAILDIR")
+
+    # Sieve: a Message-ID seen before is discarded (RFC 7352; the default key is the
+    # Message-ID header). Compiled now, as the delivering user cannot write here.
+    cat >"$state/dedupe.sieve" <<'SIEVE'
+require ["duplicate", "fileinto", "mailbox"];
+if duplicate {
+  discard;
+  stop;
+}
+fileinto :create "Notify";
+SIEVE
+    cat >"$state/dovecot.conf" <<CONF
+base_dir = $state/dovecot
+state_dir = $state/dovecot-state
+instance_name = clerk-smtp-$port
+log_path = $state/log/dovecot.log
+info_log_path = $state/log/dovecot.log
+protocols = lmtp
+ssl = no
+default_internal_user = $owner
+default_internal_group = $group
+default_login_user = $owner
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+first_valid_gid = 1
+lmtp_save_to_detail_mailbox = no
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n $imap_state/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%n $imap_state/users
+}
+protocol lmtp {
+  mail_plugins = \$mail_plugins sieve
+}
+plugin {
+  sieve_before = $state/dedupe.sieve
+  sieve_extensions = +duplicate
+}
+service lmtp {
+  unix_listener lmtp {
+    mode = 0666
+  }
+}
+service anvil {
+  chroot =
+}
+service stats {
+  unix_listener stats-reader {
+    user = $owner
+  }
+  unix_listener stats-writer {
+    user = $owner
+  }
+}
+CONF
+    cat >"$state/exim.conf" <<CONF
+primary_hostname = clerk-test.localhost
+qualify_domain = localhost
+domainlist local_domains = localhost
+daemon_smtp_ports = $port
+local_interfaces = <; 127.0.0.1
+spool_directory = $state/spool
+log_file_path = $state/log/%slog
+pid_file_path = $state/exim.pid
+exim_user = Debian-exim
+exim_group = Debian-exim
+tls_advertise_hosts =
+host_lookup =
+keep_environment =
+message_size_limit = 20M
+acl_smtp_rcpt = acl_check_rcpt
+
+begin acl
+acl_check_rcpt:
+  defer   message = try later
+          local_parts = try-later
+  deny    message = no such user here
+          domains = +local_domains
+          !verify = recipient
+  accept  domains = +local_domains
+  deny    message = relay not permitted
+
+begin routers
+dovecot_user:
+  driver = accept
+  domains = +local_domains
+  local_parts = $IMAP_USER
+  transport = dovecot_lmtp
+
+begin transports
+dovecot_lmtp:
+  driver = lmtp
+  socket = $state/dovecot/lmtp
+  user = Debian-exim
+  batch_max = 1
+CONF
+    chown -R Debian-exim:Debian-exim "$state/spool" "$state/log"
+    chmod 644 "$state/exim.conf"
+    chmod 755 "$state"
+    sievec "$state/dedupe.sieve"
+    dovecot -c "$state/dovecot.conf" </dev/null >>"$state/log/dovecot.log" 2>&1
+    exim -C "$state/exim.conf" -bd -q1m </dev/null >>"$state/log/exim-start.log" 2>&1
+    for _ in $(seq 1 100); do
+      port_in_use "$port" && [[ -S $state/dovecot/lmtp ]] && break
+      sleep 0.1
+    done
+    if ! port_in_use "$port" || [[ ! -S $state/dovecot/lmtp ]]; then
+      echo "smtp.sh: the servers did not start; their logs:" >&2
+      cat "$state"/log/* >&2 || true
+      exit 1
+    fi
+    cat >"$state/smtp.env" <<ENV
+SMTP_PORT=$port
+SMTP_USER=$IMAP_USER@localhost
+ENV
+    echo "smtp://127.0.0.1:$port"
+    ;;
+  stop)
+    stop_servers
+    ;;
+  *) usage ;;
+esac
