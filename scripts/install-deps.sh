@@ -8,12 +8,13 @@ packages=(cmake ninja-build g++ pkg-config
           libyaml-cpp-dev libcurl4-openssl-dev
           libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
           libpoppler-qt6-dev liblinear-dev libfasttext-dev
-          qt6-httpserver-dev qt6-websockets-dev libargon2-dev)
+          qt6-httpserver-dev qt6-websockets-dev libargon2-dev
+          qt6-qpa-plugins fonts-dejavu-core)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev
              clang-19 libclang-rt-19-dev
              python3 python3-jsonschema python3-yaml
-             fonts-dejavu-core poppler-utils
+             poppler-utils
              postgresql prometheus dovecot-imapd exim4-daemon-light dovecot-lmtpd dovecot-sieve
              chromium openssl wrk curl)
 fi

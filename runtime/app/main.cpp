@@ -3,10 +3,15 @@
 #include "commands.h"
 
 #include <QCoreApplication>
+#include <QDir>
+#include <QGuiApplication>
+#include <QLibraryInfo>
 #include <QLoggingCategory>
 
 #include <clocale>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <unistd.h>
 
 namespace {
@@ -68,10 +73,48 @@ void limitOpenMpThreads(char **argv)
     // execv only returns on failure: go on with OpenMP's default rather than not at all.
 }
 
+// The commands that run steps (run, serve, queue resolve, item retry) paint letters (the
+// document step), and Qt paints text only under a QGuiApplication. A server has no
+// display, so its platform is offscreen unless the operator chose another
+// (QT_QPA_PLATFORM). When the platform's plugin is not installed (Debian package
+// qt6-qpa-plugins), QGuiApplication would abort: clerk then runs as before and only the
+// document step fails, saying what is missing.
+std::unique_ptr<QCoreApplication> makeApplication(int &argc, char **argv)
+{
+    const char *command = nullptr;
+    for (int i = 1; i < argc && !command; ++i) {
+        if (std::strcmp(argv[i], "-v") != 0 && std::strcmp(argv[i], "--verbose") != 0)
+            command = argv[i];
+    }
+    bool runsSteps = false;
+    for (const char *name : {"run", "serve", "queue", "item"})  // queue resolve and item retry go on with the item
+        runsSteps = runsSteps || (command && std::strcmp(command, name) == 0);
+    if (runsSteps) {
+        const char *given = std::getenv("QT_QPA_PLATFORM");
+        if (!given || !*given)
+            ::setenv("QT_QPA_PLATFORM", "offscreen", 1);
+        const QString platform = QString::fromLocal8Bit(std::getenv("QT_QPA_PLATFORM")).section(QLatin1Char(':'), 0, 0);
+        const QDir plugins(QLibraryInfo::path(QLibraryInfo::PluginsPath) + QStringLiteral("/platforms"));
+        if (plugins.exists(QStringLiteral("libq%1.so").arg(platform))) {
+            // A service account has no XDG_RUNTIME_DIR; Qt's note that it falls back to
+            // /tmp says nothing an operator must act on, so it stays off clerk's output.
+            static QtMessageHandler previous = nullptr;
+            previous = qInstallMessageHandler([](QtMsgType type, const QMessageLogContext &context, const QString &text) {
+                if (!text.startsWith(QLatin1String("QStandardPaths: XDG_RUNTIME_DIR not set")))
+                    previous(type, context, text);
+            });
+            auto app = std::make_unique<QGuiApplication>(argc, argv);
+            qInstallMessageHandler(previous);
+            return app;
+        }
+    }
+    return std::make_unique<QCoreApplication>(argc, argv);
+}
+
 int main(int argc, char **argv)
 {
     limitOpenMpThreads(argv);
-    QCoreApplication app(argc, argv);
+    const auto app = makeApplication(argc, argv);
     // Qt sets the locale from the environment; numbers in files and output stay in C form.
     std::setlocale(LC_NUMERIC, "C");
     QCoreApplication::setApplicationName(QStringLiteral("clerk"));

@@ -11,7 +11,7 @@ TEST(StepRegistryTest, BuiltInHasTheDocumentedStepsInOrder)
     QStringList names;
     for (const engine::StepType &type : registry.types())
         names.append(type.schema.name);
-    EXPECT_EQ(names, (QStringList{"set", "require", "route", "lookup", "append_line", "move_file", "ocr", "extract", "classify", "match", "rest", "notify"}));
+    EXPECT_EQ(names, (QStringList{"set", "require", "route", "lookup", "append_line", "move_file", "ocr", "extract", "classify", "match", "rest", "notify", "document"}));
     EXPECT_EQ(registry.catalog().names(), names);
 }
 
@@ -30,7 +30,8 @@ TEST(StepRegistryTest, OnlyActingStepsAreMarkedWithSideEffects)
     const engine::StepRegistry registry = engine::StepRegistry::builtIn();
     for (const engine::StepType &type : registry.types()) {
         const bool acts = type.schema.name == QLatin1String("append_line") || type.schema.name == QLatin1String("move_file") ||
-                          type.schema.name == QLatin1String("rest") || type.schema.name == QLatin1String("notify");
+                          type.schema.name == QLatin1String("rest") || type.schema.name == QLatin1String("notify") ||
+                          type.schema.name == QLatin1String("document");
         EXPECT_EQ(type.schema.sideEffects, acts) << type.schema.name.toStdString();
         EXPECT_FALSE(type.schema.summary.isEmpty());
         EXPECT_FALSE(type.schema.example.isEmpty());

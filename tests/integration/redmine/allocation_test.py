@@ -14,6 +14,7 @@ again writes nothing.
 import csv
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -130,6 +131,12 @@ for request, ref in ((requests[0], confirmed_ref), (requests[1], pending_ref)):
     check(f"Date of birth: {person['date_of_birth']}" in assessment["description"],
           f"{request['request_id']}: filled in from the case")
     check(assessment.get("assigned_to", {}).get("name") == "revenues", f"{request['request_id']}: with revenues")
+    # The document step's letter, beside the bot file, named by the assessment.
+    letter = os.path.join(root, "bots", "letters", f"assessment-{found[0]['id']}.pdf")
+    text = subprocess.run(["pdftotext", "-layout", letter, "-"], capture_output=True, text=True).stdout \
+        if os.path.exists(letter) else ""
+    check(f"{person['forename']} {person['surname']}" in text and f"FA-{found[0]['id']}" in text and "Page 1 of" in text,
+          f"{request['request_id']}: the letter names the person and the assessment")
     sent = [j for j in assessment.get("journals", []) if "Assessment form sent" in (j.get("notes") or "")]
     check(len(sent) == 1, f"{request['request_id']}: recorded as sent once (found {len(sent)})")
     case = api(f"/issues/{ids[ref]}.json", include="journals")["issue"]
