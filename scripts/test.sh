@@ -39,6 +39,8 @@ echo "== build (gcc, warnings as errors)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLERK_WERROR=ON -DCLERK_BUILD_TESTS=ON >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests"
+# The package test also installs, runs and purges the .deb when it runs as root.
+export CLERK_TEST_PACKAGE_INSTALL=1
 run_ctest "unit, end-to-end and slow tests" build
 
 echo "== build (clang, ASan/UBSan, libFuzzer)"
