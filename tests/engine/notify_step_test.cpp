@@ -211,6 +211,18 @@ TEST_F(NotifyStepTest, AttachmentOutsideTheDocumentFoldersFailsUnsent)
     EXPECT_TRUE(m_begun.isEmpty());
 }
 
+TEST_F(NotifyStepTest, AnAttachmentUnderTheLimitIsNotRefusedForItsEncoding)
+{
+    ASSERT_TRUE(QDir().mkpath(m_dir.filePath(QStringLiteral("letters"))));
+    QFile pdf(m_dir.filePath(QStringLiteral("letters/nine.pdf")));
+    ASSERT_TRUE(pdf.open(QIODevice::WriteOnly));
+    pdf.write(QByteArray(9 * 1024 * 1024, 'p'));  // 12 MB in base64
+    pdf.close();
+    const StepOutcome outcome = runAttaching(pdf.fileName());
+    EXPECT_EQ(outcome.kind(), StepOutcome::Kind::RetryLater) << outcome.reason().toStdString();  // no server at port 1
+    EXPECT_EQ(m_begun.size(), 1);
+}
+
 TEST_F(NotifyStepTest, OversizedAttachmentFailsUnsent)
 {
     ASSERT_TRUE(QDir().mkpath(m_dir.filePath(QStringLiteral("letters"))));

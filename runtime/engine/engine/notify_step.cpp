@@ -120,8 +120,10 @@ public:
         auto bytes = mail::buildMessage(*message);
         if (!bytes)
             return badValue(ctx, bytes.error().message(), *message);
-        if (bytes->size() > kMaxMessageBytes)
-            return StepOutcome::fail(QStringLiteral("notify: the message is larger than %1 MB").arg(kMaxMessageBytes >> 20));
+        // Encoding grows the parts compose() bounded: base64 by a third, quoted-printable
+        // up to three times for text that is not ASCII.
+        if (bytes->size() > 3 * kMaxMessageBytes)
+            return StepOutcome::fail(QStringLiteral("notify: the encoded message is larger than %1 MB").arg(3 * kMaxMessageBytes >> 20));
 
         auto first = ctx.beginAction();
         if (!first)
