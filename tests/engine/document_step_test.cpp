@@ -5,6 +5,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -254,4 +255,70 @@ TEST_F(DocumentStepTest, NeedsEitherTemplateOrTemplateFile)
         EXPECT_TRUE(step.error().message().contains(QStringLiteral("either template or template_file")))
             << step.error().toString().toStdString();
     }
+}
+
+namespace {
+
+class DocumentThroughEngineTest : public clerk::testing::EngineFixture {
+protected:
+    engine::StepRegistry m_registry = engine::StepRegistry::builtIn();
+};
+
+} // namespace
+
+TEST_F(DocumentThroughEngineTest, AnItemsLetterHoldsWhatEarlierStepsFoundAndItsOutputsAreStored)
+{
+    const QString yaml = QStringLiteral(
+        "name: charges\nversion: 1\nowner_team: revenues\n"
+        "steps:\n"
+        "  - id: person\n"
+        "    type: set\n"
+        "    params:\n"
+        "      values:\n"
+        "        name: \"{{ input.forename }} {{ input.surname | upper }}\"\n"
+        "  - id: charge\n"
+        "    type: set\n"
+        "    params:\n"
+        "      values:\n"
+        "        weekly: \"£{{ input.weekly }}\"\n"
+        "        contribution: \"£{{ input.contribution }}\"\n"
+        "  - id: letter\n"
+        "    type: document\n"
+        "    params:\n"
+        "      reference: \"Case {{ input.case }}\"\n"
+        "      to: \"{{ person.name }}\"\n"
+        "      template: |\n"
+        "        Dear {{ person.name }},\n"
+        "\n"
+        "        Weekly charge: {{ charge.weekly }}\n"
+        "        Your contribution: {{ charge.contribution }}\n");
+    bot::BotLoad load = bot::loadBotText(yaml.toUtf8(), path(QStringLiteral("charges.yaml")), m_registry.catalog(), {},
+                                         m_dir.path());
+    ASSERT_TRUE(load.bot.has_value());
+    engine::EngineOptions options;
+    options.workerId = QStringLiteral("w1");
+    engine::Engine engine(*m_store, m_registry, options, m_clock);
+    auto submitted = engine.submit(*load.bot, QStringLiteral("request-1"),
+                                   {{QStringLiteral("forename"), QStringLiteral("Ade")},
+                                    {QStringLiteral("surname"), QStringLiteral("Bello")},
+                                    {QStringLiteral("weekly"), QStringLiteral("212.40")},
+                                    {QStringLiteral("contribution"), QStringLiteral("87.15")},
+                                    {QStringLiteral("case"), QStringLiteral("C-20931")}});
+    ASSERT_OK(submitted);
+    ASSERT_OK(engine.runUntilIdle());
+
+    auto done = m_store->item(submitted->id);
+    ASSERT_OK(done);
+    ASSERT_EQ(done->state, ItemState::Done);
+    const QJsonObject letter = done->stepOutputs.value(QStringLiteral("letter")).toObject();
+    const QString file = letter.value(QStringLiteral("file")).toString();
+    EXPECT_EQ(file, path(QStringLiteral("letters/%1-letter.pdf").arg(submitted->id)));
+    EXPECT_EQ(letter.value(QStringLiteral("pages")).toInt(), 1);
+    EXPECT_EQ(letter.value(QStringLiteral("bytes")).toInteger(), QFileInfo(file).size());
+    EXPECT_EQ(letter.value(QStringLiteral("sha256")).toString().size(), 64);
+    const QString text = pdfText(file);
+    for (const QString &expected : {QStringLiteral("Dear Ade BELLO,"), QStringLiteral("Weekly charge: £212.40"),
+                                    QStringLiteral("Your contribution: £87.15"), QStringLiteral("Case C-20931"),
+                                    QStringLiteral("Page 1 of 1")})
+        EXPECT_TRUE(text.contains(expected)) << expected.toStdString() << " not in:\n" << text.toStdString();
 }
