@@ -1,5 +1,7 @@
 #include "cli_support.h"
 
+#include "config_file.h"
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -72,10 +74,75 @@ int commandFailed(const QString &command, const QString &message)
     return ExitInvalid;
 }
 
+namespace {
+
+// Set while `clerk config check` asks each command what it makes of the file.
+ConfigCheck *g_configCheck = nullptr;
+
+// `arguments` with the configuration file's settings for this command put before the
+// command line's own (so those win). The file's top-level keys go only to commands that
+// have the option; a key of the command's own section that it does not have is an error.
+Result<QStringList> withConfig(QCommandLineParser &parser, const QStringList &arguments)
+{
+    const QString path = configPath(arguments.mid(1));
+    if (path.isEmpty())
+        return arguments;
+    auto file = readConfig(path);
+    if (!file)
+        return fail(file.error());
+    const QString command = arguments.value(0).section(QLatin1Char(' '), 1, 1);
+    QList<const ConfigEntry *> from;
+    const QStringList fromFile = configArguments(*file, command, &from);
+    // Which of the file's options this command has: a trial parse names the others.
+    (void)parser.parse(QStringList{arguments.value(0)} + fromFile);
+    const QStringList unknown = parser.unknownOptionNames();
+    if (unknown.isEmpty() && !parser.errorText().isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("%1: for clerk %2: %3").arg(path, command, parser.errorText())));
+    QStringList merged{arguments.value(0)};
+    for (const ConfigEntry *entry : std::as_const(from)) {
+        if (unknown.contains(entry->key)) {
+            if (!entry->section.isEmpty())
+                return fail(Error::invalidArgument(QStringLiteral("%1:%2: clerk %3 has no option --%4 (see clerk %3 --help)")
+                                                       .arg(path).arg(entry->line).arg(command, entry->key)));
+            continue;  // a top-level setting for other commands
+        }
+        if (g_configCheck && entry->section.isEmpty())
+            g_configCheck->usedTopLevel.insert(entry->line);
+        ConfigFile one{.path = path, .entries = {*entry}};
+        merged += configArguments(one, command);
+    }
+    return merged + arguments.mid(1);
+}
+
+} // namespace
+
+void setConfigCheck(ConfigCheck *check)
+{
+    g_configCheck = check;
+}
+
 bool parseCommand(QCommandLineParser &parser, const QStringList &arguments, int &exitCode)
 {
     const QCommandLineOption helpOption = parser.addHelpOption();
-    if (!parser.parse(arguments)) {
+    parser.addOption(QCommandLineOption(QStringLiteral("config"),
+                                       QStringLiteral("Settings from this file (default: $CLERK_CONFIG, else "
+                                                      "/etc/clerk/clerk.conf when it exists); options given here win."),
+                                       QStringLiteral("file")));
+    auto merged = withConfig(parser, arguments);
+    if (g_configCheck) {
+        // clerk config check: what this command makes of the file, and nothing else.
+        if (!merged)
+            g_configCheck->problems.append(merged.error().message());
+        exitCode = ExitOk;
+        return false;
+    }
+    if (!merged) {
+        err() << "clerk: " << merged.error().message() << "\n";
+        err().flush();
+        exitCode = ExitInvalid;
+        return false;
+    }
+    if (!parser.parse(*merged)) {
         err() << "clerk: " << parser.errorText() << "\n"
               << "Try '" << arguments.value(0) << " --help'.\n";
         err().flush();

@@ -10,6 +10,7 @@
 
 #include <QCommandLineParser>
 #include <QJsonDocument>
+#include <QSet>
 #include <QStringList>
 #include <QTextStream>
 #include <memory>
@@ -58,7 +59,17 @@ int commandFailed(const QString &command, const QString &message);
 
 // Parses a command's arguments; prints help or errors itself. Returns false when the
 // command should exit with `exitCode`.
+// Also takes the settings of the configuration file (config_file.h) for the command,
+// before the command line's own.
 bool parseCommand(QCommandLineParser &parser, const QStringList &arguments, int &exitCode);
+
+// clerk config check: while set, parseCommand only checks the file against the command's
+// options, collects the problems here and returns false with ExitOk.
+struct ConfigCheck {
+    QStringList problems{};
+    QSet<int> usedTopLevel{};  // lines of top-level keys some command has
+};
+void setConfigCheck(ConfigCheck *check);
 
 QString databaseLocation(const QCommandLineParser &parser, const CommonOptions &options);
 Result<std::unique_ptr<store::WorkStore>> openStore(const QString &location);

@@ -2,6 +2,7 @@
 // and returns the process exit status.
 #pragma once
 
+#include <QList>
 #include <QStringList>
 
 namespace clerk::app {
@@ -25,5 +26,14 @@ int dbCommand(const QStringList &arguments);
 int backupCommand(const QStringList &arguments);
 int restoreCommand(const QStringList &arguments);
 int retentionCommand(const QStringList &arguments);
+int configCommand(const QStringList &arguments);
+
+struct Command {
+    const char *name;  // as typed after "clerk"
+    int (*run)(const QStringList &arguments);
+};
+
+// Every command, as main() dispatches them.
+const QList<Command> &commandTable();
 
 } // namespace clerk::app

@@ -46,10 +46,13 @@ const char kUsage[] =
     "  db status|migrate       the database's schema version, and the migrations an upgrade runs\n"
     "  backup --to FILE        a checked copy of the database (SQLite), safe while clerk serve runs\n"
     "  restore --from FILE     put a backup in place of the database (stop clerk serve first)\n"
+    "  config check            check the settings file (/etc/clerk/clerk.conf, --config FILE), by file:line\n"
     "  retention BOT_OR_FOLDER... [--dry-run]\n"
     "                          erase what finished items hold about people once their bot's period passed\n"
     "\n"
     "Options for every command:\n"
+    "  --config FILE  settings for every command or one ([serve], ...); default $CLERK_CONFIG, else\n"
+    "               /etc/clerk/clerk.conf when it exists; options on the command line win\n"
     "  --db PATH    the work database (default: $CLERK_DB, else ~/.local/share/clerk/clerk.db)\n"
     "  --json       JSON output\n"
     "  -v, --verbose  log what the engine does (item ids, steps; never document text)\n"
@@ -142,44 +145,10 @@ int main(int argc, char **argv)
 
     QStringList rest = args.mid(2);
     rest.prepend(QStringLiteral("clerk ") + command);
-    if (command == QLatin1String("validate"))
-        return validateCommand(rest);
-    if (command == QLatin1String("run"))
-        return runCommand(rest);
-    if (command == QLatin1String("serve"))
-        return serveCommand(rest);
-    if (command == QLatin1String("bot"))
-        return botCommand(rest);
-    if (command == QLatin1String("queue"))
-        return queueCommand(rest);
-    if (command == QLatin1String("item"))
-        return itemCommand(rest);
-    if (command == QLatin1String("status"))
-        return statusCommand(rest);
-    if (command == QLatin1String("report"))
-        return reportCommand(rest);
-    if (command == QLatin1String("user"))
-        return userCommand(rest);
-    if (command == QLatin1String("schema"))
-        return schemaCommand(rest);
-    if (command == QLatin1String("steps"))
-        return stepsCommand(rest);
-    if (command == QLatin1String("train"))
-        return trainCommand(rest);
-    if (command == QLatin1String("eval"))
-        return evalCommand(rest);
-    if (command == QLatin1String("learn"))
-        return learnCommand(rest);
-    if (command == QLatin1String("model"))
-        return modelCommand(rest);
-    if (command == QLatin1String("db"))
-        return dbCommand(rest);
-    if (command == QLatin1String("backup"))
-        return backupCommand(rest);
-    if (command == QLatin1String("retention"))
-        return retentionCommand(rest);
-    if (command == QLatin1String("restore"))
-        return restoreCommand(rest);
+    for (const Command &entry : commandTable()) {
+        if (command == QLatin1String(entry.name))
+            return entry.run(rest);
+    }
 
     err() << "clerk: unknown command '" << command << "'. Run 'clerk --help' for the list.\n";
     err().flush();

@@ -26,6 +26,8 @@ inline ClerkRun runClerk(const QStringList &arguments, const QString &workingDir
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("USER"), QStringLiteral("test-runner"));
     env.remove(QStringLiteral("CLERK_DB"));
+    // Hermetic: no operator's /etc/clerk/clerk.conf (an empty file instead).
+    env.insert(QStringLiteral("CLERK_CONFIG"), QStringLiteral("/dev/null"));
     process.setProcessEnvironment(env);
     process.start();
     EXPECT_TRUE(process.waitForStarted());
