@@ -14,7 +14,6 @@ API says why items went to people.
 
   council_set_test.py CLERK_BINARY REPO_ROOT
 """
-import csv
 import glob
 import json
 import os
@@ -28,7 +27,8 @@ import time
 import urllib.request
 import uuid
 
-from redmine_check import Checks, Redmine, fixture_env
+from redmine_check import (Checks, Redmine, deliver, fixture_env, imap_fixture, new_mail_folder, people_and_cases,
+                           point_referrals_at, uk_date)
 
 clerk, root = sys.argv[1], sys.argv[2]
 env = fixture_env()
@@ -37,14 +37,8 @@ redmine = Redmine(env)
 check = Checks()
 tag = uuid.uuid4().hex[:8]
 
-imap = dict(line.split("=", 1) for line in open(os.path.join(os.environ["CLERK_IMAP_STATE"], "imap.env")).read().split()
-            if "=" in line)
-folder = "Council" + uuid.uuid4().hex[:10]
-top = os.path.join(imap["IMAP_MAILDIR"], "." + folder)
-for sub in ("cur", "new", "tmp"):
-    os.makedirs(os.path.join(top, sub), exist_ok=True)
-    os.chmod(os.path.join(top, sub), 0o777)
-os.chmod(top, 0o777)
+imap = imap_fixture()
+folder, top = new_mail_folder(imap, "Council")
 
 # The shipped bots, pointed at this machine: the post room's folders, the test mailbox.
 work = tempfile.mkdtemp()
@@ -56,10 +50,7 @@ for path in glob.glob(os.path.join(root, "bots", "*.yaml")):
     with open(path) as f:
         text = f.read()
     text = text.replace("/srv/clerk/post", post)
-    text = text.replace("url: imaps://mail.example.gov.uk/Referrals", f"url: imap://127.0.0.1:{imap['IMAP_PORT']}/{folder}")
-    text = text.replace("username: referrals@example.gov.uk", f"username: {imap['IMAP_USER']}")
-    text = text.replace("password: ${env:CLERK_REFERRALS_MAIL_PASSWORD}", f"password: ${{file:{imap['IMAP_PASSWORD_FILE']}}}")
-    text = text.replace("after: move\n    move_to: Processed\n", "after: flag\n").replace("every: 1m", "every: 2s")
+    text = point_referrals_at(text, imap, folder)
     with open(os.path.join(bots, os.path.basename(path)), "w") as f:
         f.write(text)
 check(len(os.listdir(bots)) >= 5, f"the shipped bots: {sorted(os.listdir(bots))}")
@@ -112,20 +103,14 @@ for _ in range(60):
     except Exception:
         time.sleep(0.5)
 
-people = list(csv.DictReader(open(os.path.join(root, "tests/integration/redmine/people.csv"))))
-issue_of = {row["ref"]: row["issue_id"] for row in csv.DictReader(open(os.path.join(state, "people-ids.csv")))}
+people, issue_of = people_and_cases(root, state)
 known = next(p for p in people if p["team"] == "adult-social-care" and p["nhs_number"])
-
-
-def uk(iso):
-    y, m, d = iso.split("-")
-    return f"{d}/{m}/{y}"
 
 
 # The mixed batch.
 shutil.copy(os.path.join(root, "examples/inbound-post/post/letter-02.pdf"), os.path.join(post, "inbox", "letter.pdf"))
 form = {"form_id": f"CF-{tag}", "forename": known["forename"], "surname": known["surname"],
-        "date_of_birth": uk(known["date_of_birth"]), "postcode": known["postcode"], "nhs_number": known["nhs_number"],
+        "date_of_birth": uk_date(known["date_of_birth"]), "postcode": known["postcode"], "nhs_number": known["nhs_number"],
         "message": f"Please call about help at home. Ref {tag}-F.", "received": "2026-12-07"}
 status, answer = call("POST", "/hooks/contact-form-matcher", form, tokens["CLERK_CONTACT_FORM_TOKEN"])
 check(status == 202, f"the contact form is taken by its webhook ({status})")
@@ -144,11 +129,8 @@ check(status == 202, f"the assessment request is taken ({status})")
 raw = (f"From: Duty GP <gp@example.nhs.uk>\r\nSubject: Referral\r\nMessage-ID: <council-{tag}@example.nhs.uk>\r\n"
        f"Date: Mon, 7 Dec 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
        f"Name: {known['forename']} {known['surname']}\r\nNHS number: {known['nhs_number']}\r\n"
-       f"Date of birth: {uk(known['date_of_birth'])}\r\n\r\nFalls at home; needs a care package. Ref {tag}-R.\r\n")
-mail = os.path.join(top, "new", f"{time.time_ns()}.council-{tag}.clerk-test")
-with open(mail, "w") as f:
-    f.write(raw)
-os.chmod(mail, 0o666)
+       f"Date of birth: {uk_date(known['date_of_birth'])}\r\n\r\nFalls at home; needs a care package. Ref {tag}-R.\r\n")
+deliver(top, f"council-{tag}", raw)
 
 # Until every item has stopped moving.
 expected = 6

@@ -11,11 +11,9 @@ classified, matched against the shared Redmine (fixture clerk_redmine) and noted
 
   referral_test.py CLERK_BINARY REPO_ROOT
 """
-import csv
 import imaplib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -23,7 +21,8 @@ import tempfile
 import time
 import uuid
 
-from redmine_check import Checks, Redmine, clerk_runner, fixture_env
+from redmine_check import (Checks, Redmine, clerk_runner, deliver, fixture_env, imap_fixture, new_mail_folder,
+                           people_and_cases, point_referrals_at, uk_date)
 
 clerk, root = sys.argv[1], sys.argv[2]
 env = fixture_env()
@@ -31,59 +30,40 @@ state = env["CLERK_REDMINE_STATE"]
 redmine = Redmine(env)
 check = Checks()
 
-imap = dict(line.split("=", 1) for line in open(os.path.join(os.environ["CLERK_IMAP_STATE"], "imap.env")).read().split()
-            if "=" in line)
-folder = "Referrals" + uuid.uuid4().hex[:10]
-top = os.path.join(imap["IMAP_MAILDIR"], "." + folder)
-for sub in ("cur", "new", "tmp"):
-    os.makedirs(os.path.join(top, sub), exist_ok=True)
-    os.chmod(os.path.join(top, sub), 0o777)
-os.chmod(top, 0o777)
+imap = imap_fixture()
+folder, top = new_mail_folder(imap, "Referrals")
 
-people = list(csv.DictReader(open(os.path.join(root, "tests/integration/redmine/people.csv"))))
-issue_of = {row["ref"]: row["issue_id"] for row in csv.DictReader(open(os.path.join(state, "people-ids.csv")))}
+people, issue_of = people_and_cases(root, state)
 adults = [p for p in people if p["team"] == "adult-social-care" and p["nhs_number"]]
 known, concern = adults[0], adults[1]
 tag = uuid.uuid4().hex[:8]
 
 
-def uk(iso):
-    y, m, d = iso.split("-")
-    return f"{d}/{m}/{y}"
-
-
-def deliver(message_id, subject, body, html=False):
+def send(message_id, subject, body, html=False):
     kind = "text/html" if html else "text/plain"
     raw = (f"From: Duty GP <gp@example.nhs.uk>\r\nTo: referrals@example.gov.uk\r\nSubject: {subject}\r\n"
            f"Message-ID: <{message_id}@example.nhs.uk>\r\nDate: Mon, 7 Dec 2026 09:00:00 +0000\r\n"
            f"MIME-Version: 1.0\r\nContent-Type: {kind}; charset=utf-8\r\n\r\n{body}\r\n")
-    path = os.path.join(top, "new", f"{time.time_ns()}.{message_id}.clerk-test")
-    with open(path, "w") as f:
-        f.write(raw)
-    os.chmod(path, 0o666)
+    deliver(top, message_id, raw)
 
 
-deliver(f"known-{tag}", "Referral: falls at home",
-        f"Name: {known['forename']} {known['surname']}\r\nNHS number: {known['nhs_number']}\r\n"
-        f"Date of birth: {uk(known['date_of_birth'])}\r\nPostcode: {known['postcode']}\r\n\r\n"
-        f"Two falls at home this month; needs a care package. Ref {tag}-A.")
-deliver(f"unknown-{tag}", "New referral",
-        "<p>Name: Marguerite Quennell-Ashby<br>Date of birth: 02/02/1941<br>Postcode: LS17 9QQ</p>"
-        f"<p>Recently widowed, struggling with personal care and mobility. Ref {tag}-B.</p>", html=True)
-deliver(f"concern-{tag}", "Concern",
-        f"Name: {concern['forename']} {concern['surname']}\r\nNHS number: {concern['nhs_number']}\r\n"
-        f"Date of birth: {uk(concern['date_of_birth'])}\r\n\r\n"
-        f"Neighbour reports possible financial abuse by a relative. Ref {tag}-C.")
+send(f"known-{tag}", "Referral: falls at home",
+     f"Name: {known['forename']} {known['surname']}\r\nNHS number: {known['nhs_number']}\r\n"
+     f"Date of birth: {uk_date(known['date_of_birth'])}\r\nPostcode: {known['postcode']}\r\n\r\n"
+     f"Two falls at home this month; needs a care package. Ref {tag}-A.")
+send(f"unknown-{tag}", "New referral",
+     "<p>Name: Marguerite Quennell-Ashby<br>Date of birth: 02/02/1941<br>Postcode: LS17 9QQ</p>"
+     f"<p>Recently widowed, struggling with personal care and mobility. Ref {tag}-B.</p>", html=True)
+send(f"concern-{tag}", "Concern",
+     f"Name: {concern['forename']} {concern['surname']}\r\nNHS number: {concern['nhs_number']}\r\n"
+     f"Date of birth: {uk_date(concern['date_of_birth'])}\r\n\r\n"
+     f"Neighbour reports possible financial abuse by a relative. Ref {tag}-C.")
 
 work = tempfile.mkdtemp()
 db = os.path.join(work, "clerk.db")
 with open(os.path.join(root, "bots/referral-intake.yaml")) as f:
     yaml = f.read()
-yaml = yaml.replace("url: imaps://mail.example.gov.uk/Referrals", f"url: imap://127.0.0.1:{imap['IMAP_PORT']}/{folder}")
-yaml = yaml.replace("username: referrals@example.gov.uk", f"username: {imap['IMAP_USER']}")
-yaml = yaml.replace("password: ${env:CLERK_REFERRALS_MAIL_PASSWORD}", f"password: ${{file:{imap['IMAP_PASSWORD_FILE']}}}")
-yaml = yaml.replace("after: move\n    move_to: Processed\n", "after: flag\n")
-yaml = yaml.replace("every: 1m", "every: 2s")  # read the folder soon after clerk serve starts
+yaml = point_referrals_at(yaml, imap, folder)
 check("imap://127.0.0.1" in yaml and "after: flag" in yaml, "the shipped bot points at the test mailbox")
 bot = os.path.join(work, "referral-intake.yaml")
 with open(bot, "w") as f:
