@@ -11,7 +11,7 @@ const QList<Command> &commandTable()
         {"schema", schemaCommand},     {"steps", stepsCommand},     {"train", trainCommand},
         {"eval", evalCommand},         {"learn", learnCommand},     {"model", modelCommand},
         {"db", dbCommand},             {"backup", backupCommand},   {"restore", restoreCommand},
-        {"retention", retentionCommand}, {"config", configCommand},
+        {"retention", retentionCommand}, {"config", configCommand}, {"person", personCommand},
     };
     return table;
 }

@@ -27,6 +27,7 @@ int backupCommand(const QStringList &arguments);
 int restoreCommand(const QStringList &arguments);
 int retentionCommand(const QStringList &arguments);
 int configCommand(const QStringList &arguments);
+int personCommand(const QStringList &arguments);
 
 struct Command {
     const char *name;  // as typed after "clerk"

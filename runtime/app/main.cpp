@@ -46,6 +46,8 @@ const char kUsage[] =
     "  db status|migrate       the database's schema version, and the migrations an upgrade runs\n"
     "  backup --to FILE        a checked copy of the database (SQLite), safe while clerk serve runs\n"
     "  restore --from FILE     put a backup in place of the database (stop clerk serve first)\n"
+    "  person search|export TERM...\n"
+    "                          subject access: every item holding a person, exported with its documents\n"
     "  config check            check the settings file (/etc/clerk/clerk.conf, --config FILE), by file:line\n"
     "  retention BOT_OR_FOLDER... [--dry-run]\n"
     "                          erase what finished items hold about people once their bot's period passed\n"
