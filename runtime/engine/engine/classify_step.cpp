@@ -386,6 +386,13 @@ private:
 // The keys of the classify step's params block, declared once: the schema lists them
 // and createClassifyStep reads them.
 struct ClassifyParams {
+    // A category key, read by the step itself (the classifier does not know it).
+    ParamSpec alwaysPerson = ParamSpec::of(QStringLiteral("always_person"), ValueType::Boolean,
+                          QStringLiteral("Never act on this category without a person (e.g. safeguarding): an item goes "
+                                         "to a person, with the bot's ranking, whenever this category is its best or "
+                                         "its confidence in it reaches always_person_above, however sure the bot is "
+                                         "and whatever the learning proves."))
+                .withDefault(false);
     ParamSpec category = ParamSpec::object(
         QStringLiteral("category"),
         {
@@ -397,12 +404,7 @@ struct ClassifyParams {
                               ParamSpec::of(QStringLiteral("pattern"), ValueType::Regex, QStringLiteral("A regular expression.")),
                               QStringLiteral("Regular expressions (case-insensitive) that point to this category.")),
             ParamSpec::of(QStringLiteral("team"), ValueType::Identifier, QStringLiteral("The team that owns the category (output `team`).")),
-            ParamSpec::of(QStringLiteral("always_person"), ValueType::Boolean,
-                          QStringLiteral("Never act on this category without a person (e.g. safeguarding): an item goes "
-                                         "to a person, with the bot's ranking, whenever this category is its best or "
-                                         "its confidence in it reaches always_person_above, however sure the bot is "
-                                         "and whatever the learning proves."))
-                .withDefault(false),
+            alwaysPerson,
         },
         QStringLiteral("A category."));
     ParamSpec text = ParamSpec::of(QStringLiteral("text"), ValueType::Template, QStringLiteral("The text to classify."))
@@ -465,7 +467,7 @@ Result<std::unique_ptr<Step>> createClassifyStep(const bot::BotDefinition &bot, 
     AlwaysPerson alwaysPerson{.above = keys.alwaysPersonAbove.numberIn(params)};
     const QJsonObject categories = keys.categories.objectIn(params);
     for (auto it = categories.begin(); it != categories.end(); ++it) {
-        if (it.value().toObject().value(QStringLiteral("always_person")).toBool(false))
+        if (keys.alwaysPerson.boolIn(it.value().toObject()))
             alwaysPerson.categories.append(it.key());
     }
     return std::make_unique<ClassifyStep>(std::move(*text), std::move(source), threshold, keys.top.intIn(params),
