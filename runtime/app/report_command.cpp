@@ -194,6 +194,25 @@ void printReasons(const QList<store::ExceptionReasons> &reasons)
     table.print(out());
 }
 
+// Acknowledgements and other notices: per bot and day, sent and failed by outcome.
+void printNotices(const QList<store::NoticeFigures> &notices)
+{
+    if (notices.isEmpty())
+        return;
+    out() << "\nAcknowledgements and notices\n";
+    QStringList header{QStringLiteral("BOT"), QStringLiteral("DAY")};
+    for (const NoticeOutcome outcome : noticeOutcomes())
+        header.append(label(outcome).toUpper());
+    TextTable table(header);
+    for (const store::NoticeFigures &row : notices) {
+        QStringList cells{row.bot, row.day.toString(Qt::ISODate)};
+        for (const NoticeOutcome outcome : noticeOutcomes())
+            cells.append(QString::number(row.count(outcome)));
+        table.addRow(cells);
+    }
+    table.print(out());
+}
+
 // Learning bots: live precision from quality checks, and answers still needed.
 void printLearning(const report::LearningQuality &learning)
 {
@@ -346,6 +365,7 @@ int reportCommand(const QStringList &arguments)
         table.addRow(cells(row, withCost, false));
     table.print(out());
     printReasons(figures->reasons);
+    printNotices(figures->notices);
     printLearning(figures->learning);
     out().flush();
     return ExitOk;

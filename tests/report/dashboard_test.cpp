@@ -6,6 +6,7 @@
 #include "report_test_support.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 
 using namespace std::chrono_literals;
 
@@ -112,7 +113,7 @@ TEST_F(DashboardTest, JsonHasTheShapeOfTheApiDocument)
     const QJsonObject json = toJson(*figures);
 
     EXPECT_EQ(keys(json), (QStringList{QStringLiteral("bots"), QStringLiteral("days"), QStringLiteral("learning"),
-                                       QStringLiteral("live_precision"), QStringLiteral("queues"),
+                                       QStringLiteral("live_precision"), QStringLiteral("notices"), QStringLiteral("queues"),
                                        QStringLiteral("reasons"), QStringLiteral("shadow"), QStringLiteral("since")}));
     EXPECT_EQ(json.value(QStringLiteral("since")).toString(), QStringLiteral("2026-11-10T00:00:00.000Z"));
 
@@ -239,6 +240,51 @@ TEST_F(DashboardTest, LivePrecisionOfLearningBotsAndTheAnswersTheyStillNeed)
     EXPECT_EQ(learning.at(1).toObject().value(QStringLiteral("answered")).toInt(), 4);
     EXPECT_EQ(learning.at(1).toObject().value(QStringLiteral("answers_needed")).toInt(), 22);
     EXPECT_EQ(learning.at(1).toObject().value(QStringLiteral("more_needed")).toInt(), 18);
+}
+
+// Acknowledgements sent and failed, per bot and London day: a message re-sent after a
+// crash counts once, each failed attempt counts by what went wrong.
+TEST_F(DashboardTest, NoticesSentAndFailedPerBotAndDay)
+{
+    const auto notice = [&](const QString &ref, const QString &bot, NoticeOutcome outcome) {
+        const qint64 id = start(ref, bot);
+        ASSERT_OK(m_store->recordNotice(id, bot, QStringLiteral("acknowledge"), QStringLiteral("key-") + ref, outcome));
+        ASSERT_OK(m_store->completeStep(id, QStringLiteral("w"), 0, QStringLiteral("acknowledge"), {}, true));
+    };
+    // Monday 23 November 2026, 10:00 London.
+    notice(QStringLiteral("f1"), kForms, NoticeOutcome::Sent);
+    notice(QStringLiteral("f2"), kForms, NoticeOutcome::Refused);
+    notice(QStringLiteral("f3"), kForms, NoticeOutcome::ServerError);
+    // The re-send of f1 after clerk stopped before recording it: still one sent.
+    auto f1 = m_store->items({.bot = kForms});
+    ASSERT_OK(f1);
+    ASSERT_OK(m_store->recordNotice(f1->first().id, kForms, QStringLiteral("acknowledge"), QStringLiteral("key-f1"),
+                                    NoticeOutcome::Sent));
+    m_clock.advance(24h);
+    notice(QStringLiteral("f4"), kForms, NoticeOutcome::Sent);
+    notice(QStringLiteral("p1"), kPost, NoticeOutcome::Unsendable);
+
+    auto figures = dashboard(*m_store, {}, {.days = 7, .now = m_clock.now()});
+    ASSERT_OK(figures);
+    const QJsonArray notices = toJson(*figures).value(QStringLiteral("notices")).toArray();
+    ASSERT_EQ(notices.size(), 3) << QJsonDocument(notices).toJson().toStdString();
+    EXPECT_EQ(notices.at(0).toObject(), (QJsonObject{{QStringLiteral("bot"), kForms},
+                                                     {QStringLiteral("day"), QStringLiteral("2026-11-23")},
+                                                     {QStringLiteral("sent"), 1},
+                                                     {QStringLiteral("refused"), 1},
+                                                     {QStringLiteral("bounced"), 0},
+                                                     {QStringLiteral("server_error"), 1},
+                                                     {QStringLiteral("unsendable"), 0},
+                                                     {QStringLiteral("failed"), 2}}));
+    EXPECT_EQ(notices.at(1).toObject().value(QStringLiteral("day")).toString(), QStringLiteral("2026-11-24"));
+    EXPECT_EQ(notices.at(1).toObject().value(QStringLiteral("sent")).toInt(), 1);
+    EXPECT_EQ(notices.at(2).toObject().value(QStringLiteral("bot")).toString(), kPost);
+    EXPECT_EQ(notices.at(2).toObject().value(QStringLiteral("unsendable")).toInt(), 1);
+
+    auto one = dashboard(*m_store, {}, {.days = 7, .bot = kPost, .now = m_clock.now()});
+    ASSERT_OK(one);
+    ASSERT_EQ(one->notices.size(), 1);
+    EXPECT_EQ(one->notices.first().failedTotal(), 1);
 }
 
 TEST_F(DashboardTest, WindowStartsAtLondonMidnight)

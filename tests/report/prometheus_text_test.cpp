@@ -145,6 +145,28 @@ int promtoolCheck(const QString &promtool, const QByteArray &text, QString *outp
     return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
 }
 
+// clerk_notifications_total: per bot every outcome, zeros included; a re-sent message once.
+TEST_F(PrometheusTextTest, NotificationsPerBotAndOutcome)
+{
+    const QString bot = QStringLiteral("contact-forms");
+    const qint64 first = start(QStringLiteral("n1"), bot);
+    for (int i = 0; i < 2; ++i)
+        ASSERT_TRUE(m_store->recordNotice(first, bot, QStringLiteral("ack"), QStringLiteral("k1"), NoticeOutcome::Sent).has_value());
+    ASSERT_TRUE(m_store->completeStep(first, QStringLiteral("w"), 0, QStringLiteral("ack"), {}, true).has_value());
+    const qint64 second = start(QStringLiteral("n2"), bot);
+    ASSERT_TRUE(m_store->recordNotice(second, bot, QStringLiteral("ack"), QStringLiteral("k2"), NoticeOutcome::ServerError).has_value());
+    ASSERT_TRUE(m_store->recordNotice(second, bot, QStringLiteral("ack"), QStringLiteral("k2"), NoticeOutcome::Refused).has_value());
+    auto text = prometheusText(*m_store, {});
+    ASSERT_TRUE(text.has_value());
+    const QString metrics = QString::fromUtf8(*text);
+    EXPECT_TRUE(metrics.contains(QStringLiteral("# TYPE clerk_notifications_total counter\n")));
+    for (const auto &[outcome, count] : {std::pair{"sent", 1}, {"refused", 1}, {"bounced", 0}, {"server_error", 1}, {"unsendable", 0}})
+        EXPECT_TRUE(metrics.contains(QStringLiteral("clerk_notifications_total{bot=\"contact-forms\",outcome=\"%1\"} %2\n")
+                                         .arg(QLatin1String(outcome))
+                                         .arg(count)))
+            << outcome << "\n" << metrics.toStdString();
+}
+
 TEST_F(PrometheusTextTest, PromtoolAcceptsTheText)
 {
     const QString promtool = QStandardPaths::findExecutable(QStringLiteral("promtool"));
@@ -163,6 +185,8 @@ TEST_F(PrometheusTextTest, PromtoolAcceptsTheText)
 
     fill();
     checks();
+    ASSERT_TRUE(m_store->recordNotice(start(QStringLiteral("n1"), QStringLiteral("inbound-post")), QStringLiteral("inbound-post"),
+                                      QStringLiteral("acknowledge"), QStringLiteral("k1"), NoticeOutcome::Sent).has_value());
     auto full = prometheusText(*m_store, bots);
     ASSERT_TRUE(full.has_value());
     EXPECT_EQ(promtoolCheck(promtool, *full, &output), 0) << output.toStdString() << full->toStdString();

@@ -16,6 +16,7 @@
 // @endcode
 #pragma once
 
+#include "core/notice_outcome.h"
 #include "core/reason_kind.h"
 
 #include <QJsonArray>
@@ -23,6 +24,7 @@
 #include <QString>
 #include <QStringList>
 #include <chrono>
+#include <optional>
 
 namespace clerk {
 
@@ -70,6 +72,15 @@ public:
     std::chrono::milliseconds delay() const { return m_delay; }
     const QString &reason() const { return m_reason; }
 
+    // What became of the step's attempt to tell someone something (a notify step's
+    // email), for the figures; the engine logs it with the item. None for other steps.
+    std::optional<NoticeOutcome> notice() const { return m_notice; }
+    StepOutcome &&withNotice(NoticeOutcome outcome) &&
+    {
+        m_notice = outcome;
+        return std::move(*this);
+    }
+
 private:
     explicit StepOutcome(Kind kind) : m_kind(kind) {}
 
@@ -78,6 +89,7 @@ private:
     HumanRequest m_human;
     std::chrono::milliseconds m_delay{0};
     QString m_reason;
+    std::optional<NoticeOutcome> m_notice;
 };
 
 QString toString(StepOutcome::Kind kind);

@@ -303,6 +303,9 @@ Result<ItemState> Engine::runLeased(WorkItem item)
         }
         if (m_observer)
             m_observer->onStepFinished(item, step, outcome);
+        if (const auto notice = outcome.notice(); notice && !m_options.dryRun)
+            if (auto noted = m_store.outbox.recordNotice(item.id, definition.name, step.id, ctx.idempotencyKey(), *notice); !noted)
+                return fail(noted.error());
 
         switch (outcome.kind()) {
         case StepOutcome::Kind::Continue: {

@@ -14,7 +14,7 @@
 //
 // A server that is down, busy or answers 4xx makes the item wait and retry; a refusal
 // (5xx, e.g. 550 no such user) goes to a person with the server's reply as evidence. A
-// refused sign-in or missing TLS fails the item. Reasons name the server, the command
+// refused sign-in or missing TLS goes to a person too, with the server's answer. Reasons name the server, the command
 // and the code, never an address (reasons reach logs; addresses are personal data).
 #include "engine/builtin_steps_p.h"
 
@@ -150,7 +150,8 @@ public:
             return StepOutcome::retryLater(1s, finished.error().toString());
         return StepOutcome::continueWith({{QStringLiteral("message_id"), QStringLiteral("<%1>").arg(message->messageId)},
                                           {QStringLiteral("to"), message->to},
-                                          {QStringLiteral("status"), QStringLiteral("sent")}});
+                                          {QStringLiteral("status"), QStringLiteral("sent")}})
+            .withNotice(NoticeOutcome::Sent);
     }
 
     QString describeAction(const StepContext &ctx) const override
@@ -213,7 +214,7 @@ private:
         request.choices = {HumanChoice{QStringLiteral("done_by_hand"), QStringLiteral("I have told them another way"),
                                        {{QStringLiteral("outputs"), QJsonObject{{QStringLiteral("status"),
                                                                                  QStringLiteral("done_by_hand")}}}}}};
-        return StepOutcome::needsHuman(request);
+        return StepOutcome::needsHuman(request).withNotice(NoticeOutcome::Unsendable);
     }
 
     StepOutcome failed(StepContext &ctx, const mail::SmtpFailure &failure, const mail::OutgoingMessage &message) const
@@ -225,10 +226,12 @@ private:
             if (failure.command != QLatin1String("DATA"))
                 if (auto abandoned = ctx.abandonAction(); !abandoned)
                     return StepOutcome::retryLater(1s, abandoned.error().toString());
-            return StepOutcome::retryLater(60s, reason);
+            return StepOutcome::retryLater(60s, reason).withNotice(NoticeOutcome::ServerError);
         }
-        if (!failure.refused)
-            return StepOutcome::fail(reason);
+        if (!failure.refused && !failure.signIn)
+            return StepOutcome::fail(reason).withNotice(NoticeOutcome::ServerError);
+        // Refused for good (5xx), or the sign-in or TLS was refused: nothing was sent, and
+        // a person sees what the server said.
         if (auto abandoned = ctx.abandonAction(); !abandoned)
             return StepOutcome::retryLater(1s, abandoned.error().toString());
         HumanRequest request;
@@ -243,7 +246,8 @@ private:
         request.choices = {HumanChoice{QStringLiteral("done_by_hand"), QStringLiteral("I have told them another way"),
                                        {{QStringLiteral("outputs"), QJsonObject{{QStringLiteral("status"),
                                                                                  QStringLiteral("done_by_hand")}}}}}};
-        return StepOutcome::needsHuman(request);
+        return StepOutcome::needsHuman(request).withNotice(failure.signIn ? NoticeOutcome::ServerError
+                                                                          : NoticeOutcome::Refused);
     }
 
     Server m_server;

@@ -78,6 +78,16 @@ QJsonObject reasonJson(const store::ExceptionReasons &row)
             {QStringLiteral("open"), row.open}};
 }
 
+QJsonObject noticeJson(const store::NoticeFigures &row)
+{
+    QJsonObject object{{QStringLiteral("bot"), row.bot},
+                       {QStringLiteral("day"), row.day.isValid() ? QJsonValue(row.day.toString(Qt::ISODate)) : QJsonValue()},
+                       {QStringLiteral("failed"), row.failedTotal()}};
+    for (const NoticeOutcome outcome : noticeOutcomes())
+        object.insert(toString(outcome), row.count(outcome));
+    return object;
+}
+
 Result<DashboardQuery> dashboardQueryFrom(const QUrlQuery &query)
 {
     DashboardQuery parsed;
@@ -173,6 +183,12 @@ Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinitio
     if (!reasons)
         return fail(reasons.error());
     result.reasons = std::move(*reasons);
+
+    auto notices = store.noticeFigures(
+        {.since = result.since, .until = result.now.addMSecs(1), .bot = query.bot, .zone = query.zone}, true);
+    if (!notices)
+        return fail(notices.error());
+    result.notices = std::move(*notices);
     return result;
 }
 
@@ -248,6 +264,10 @@ QJsonObject toJson(const Dashboard &dashboard)
     for (const store::ExceptionReasons &row : dashboard.reasons)
         reasons.append(reasonJson(row));
 
+    QJsonArray notices;
+    for (const store::NoticeFigures &row : dashboard.notices)
+        notices.append(noticeJson(row));
+
     return QJsonObject{{QStringLiteral("since"), dashboard.since.toUTC().toString(Qt::ISODateWithMs)},
                        {QStringLiteral("days"), days},
                        {QStringLiteral("bots"), bots},
@@ -255,7 +275,8 @@ QJsonObject toJson(const Dashboard &dashboard)
                        {QStringLiteral("shadow"), shadow},
                        {QStringLiteral("live_precision"), live},
                        {QStringLiteral("learning"), learning},
-                       {QStringLiteral("reasons"), reasons}};
+                       {QStringLiteral("reasons"), reasons},
+                       {QStringLiteral("notices"), notices}};
 }
 
 } // namespace clerk::report

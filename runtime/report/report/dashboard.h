@@ -46,6 +46,9 @@ struct DashboardQuery {
 // One row of the reasons breakdown: {"bot", "step", "reason" (a ReasonKind's name),
 // "label" (how people read it), "category" (or null), "opened", "open"}.
 QJsonObject reasonJson(const store::ExceptionReasons &row);
+// One bot's notices on one day: {"bot", "day", "sent", "refused", "bounced",
+// "server_error", "unsendable", "failed" (all but sent)}.
+QJsonObject noticeJson(const store::NoticeFigures &row);
 
 // The dashboard page's query string (bot=NAME, days=N); InvalidArgument for a days value
 // that is not a number. costPerHour, now and zone keep their defaults.
@@ -70,6 +73,7 @@ struct Dashboard {
     QList<ShadowTrial> shadow{};     // bots given with `mode: shadow`, over all their answers
     LearningQuality learning{};      // live precision from quality checks; learning steps' answers so far
     QList<store::ExceptionReasons> reasons{};  // why items went to people in the window, per bot most first
+    QList<store::NoticeFigures> notices{};     // notices sent and failed, per bot and day with any
 };
 
 // Figures over the window of `query` for the bots in the store and in `bots` (their
@@ -84,7 +88,7 @@ Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinitio
 QDateTime startOfDays(int days, const QDateTime &now, const QTimeZone &zone);
 
 // As in docs/api.md: {"since", "days": [...], "bots": [...], "queues": [...], "shadow": [...],
-// "live_precision": [...], "learning": [...], "reasons": [...]}. Precision and its bounds are rounded to 4
+// "live_precision": [...], "learning": [...], "reasons": [...], "notices": [...]}. Precision and its bounds are rounded to 4
 // decimals.
 // Rates are rounded to 3 decimals, minutes and hours to 1, money to 2; a rate or median
 // with nothing to count is null; cost_saved is left out when no cost per hour was given;

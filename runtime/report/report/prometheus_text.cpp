@@ -135,11 +135,29 @@ void appendReasons(QString &out, const QList<store::ExceptionReasons> &reasons)
     }
 }
 
+// What became of the notices bots sent, by bot and outcome; every outcome of a bot that
+// tried to send one, zeros included.
+void appendNotices(QString &out, const QList<store::NoticeFigures> &notices)
+{
+    Family family(out, QStringLiteral("clerk_notifications_total"), QStringLiteral("counter"),
+                  QStringLiteral("Attempts to send a notice (an acknowledgement or letter by email), by bot and outcome: "
+                                 "sent, refused (the mail server refused the recipient or message), bounced (a "
+                                 "delivery failure report came back), server_error (no server, try later, a refused "
+                                 "sign-in or TLS), unsendable (not one address, a broken subject). A message re-sent "
+                                 "after a crash counts once."));
+    for (const store::NoticeFigures &row : notices) {
+        for (const NoticeOutcome outcome : noticeOutcomes())
+            family.sample({{QStringLiteral("bot"), row.bot}, {QStringLiteral("outcome"), toString(outcome)}},
+                          QString::number(row.count(outcome)));
+    }
+}
+
 } // namespace
 
 QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const QList<store::TeamQueue> &queues,
                           const QList<bot::BotDefinition> &bots, const QDateTime &now,
-                          const QList<store::LivePrecision> &live, const QList<store::ExceptionReasons> &reasons)
+                          const QList<store::LivePrecision> &live, const QList<store::ExceptionReasons> &reasons,
+                          const QList<store::NoticeFigures> &notices)
 {
     // Every bot given shows, with zeros until it has items, so alerts and graphs find
     // its series from the start.
@@ -238,6 +256,7 @@ QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const
 
     appendLiveQuality(out, live);
     appendReasons(out, reasons);
+    appendNotices(out, notices);
     return out.toUtf8();
 }
 
@@ -255,7 +274,10 @@ Result<QByteArray> prometheusText(store::Figures &store, const QList<bot::BotDef
     auto reasons = store.exceptionReasons({});
     if (!reasons)
         return fail(reasons.error());
-    return prometheusText(*figures, *queues, bots, QDateTime::currentDateTimeUtc(), *live, *reasons);
+    auto notices = store.noticeFigures({}, false);
+    if (!notices)
+        return fail(notices.error());
+    return prometheusText(*figures, *queues, bots, QDateTime::currentDateTimeUtc(), *live, *reasons, *notices);
 }
 
 } // namespace clerk::report

@@ -30,11 +30,13 @@ Result<QByteArray> prometheusText(store::Figures &store, const QList<bot::BotDef
 // The same from figures already read: `now` dates the queues' oldest ages; `live` is
 // Figures::livePrecision() over every bot and all time (quality checks per bot and
 // category, and each bot's live precision bounds); `reasons` is
-// Figures::exceptionReasons() over all time (clerk_exceptions_by_reason_total).
+// Figures::exceptionReasons() over all time (clerk_exceptions_by_reason_total); `notices`
+// is Figures::noticeFigures() per bot over all time (clerk_notifications_total).
 QByteArray prometheusText(const QList<store::BotLifetimeFigures> &figures, const QList<store::TeamQueue> &queues,
                           const QList<bot::BotDefinition> &bots, const QDateTime &now,
                           const QList<store::LivePrecision> &live = {},
-                          const QList<store::ExceptionReasons> &reasons = {});
+                          const QList<store::ExceptionReasons> &reasons = {},
+                          const QList<store::NoticeFigures> &notices = {});
 
 // A label value as the text format writes it between quotes: \ " and newline escaped.
 QString escapeLabelValue(const QString &value);

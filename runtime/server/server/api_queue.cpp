@@ -413,6 +413,7 @@ HttpResponse ApiServer::dashboard(const Principal &principal, const HttpRequest 
     keep(QStringLiteral("live_precision"), QStringLiteral("bot"), *visible);
     keep(QStringLiteral("learning"), QStringLiteral("bot"), *visible);
     keep(QStringLiteral("reasons"), QStringLiteral("bot"), *visible);
+    keep(QStringLiteral("notices"), QStringLiteral("bot"), *visible);
     keep(QStringLiteral("queues"), QStringLiteral("team"), {principal.user.team});
     return HttpResponse::json(*figures);
 }

@@ -1,7 +1,7 @@
 // The operations dashboard from GET /api/v1/dashboard: per bot and day, items in, straight
 // through, to a person, failed; the straight-through rate and its trend; queues against
 // their SLA; median time to done; hours and money saved; shadow trials' threshold curves;
-// why items went to people; learning bots' live precision and the answers they still need.
+// why items went to people; acknowledgements sent and failed; learning bots' live precision and the answers they still need.
 // Every chart has its numbers in a table beside it.
 
 import { api, query } from './api.js';
@@ -149,6 +149,23 @@ function reasonsSection(reasons) {
       { numericFrom: 4 }));
 }
 
+// Acknowledgements and other notices the bots sent over the period: per bot and day, how
+// many went and how many failed, by what went wrong.
+function noticesSection(notices) {
+  if (!notices.length) return null;
+  const rows = [...notices].sort((a, b) => a.bot.localeCompare(b.bot) || a.day.localeCompare(b.day));
+  const sent = rows.reduce((n, r) => n + r.sent, 0);
+  const failed = rows.reduce((n, r) => n + r.failed, 0);
+  return h('section', { class: 'panel', 'aria-labelledby': 'notices-heading', id: 'notices' },
+    h('h2', { id: 'notices-heading' }, 'Acknowledgements and notices'),
+    h('p', {}, `${formatNumber(sent)} sent, ${formatNumber(failed)} failed.`),
+    table('Notices sent and failed, by bot and day',
+      ['Bot', 'Day', 'Sent', 'Refused by the mail server', 'Bounced', 'Mail server error', 'Could not be sent'],
+      rows.map((r) => [r.bot, r.day, formatNumber(r.sent), formatNumber(r.refused), formatNumber(r.bounced),
+        formatNumber(r.server_error), formatNumber(r.unsendable)]),
+      { numericFrom: 2 }));
+}
+
 // Learning bots: live precision measured by quality checks against the target, and the
 // answers a learning step still needs before anything can go straight through.
 function learningSection(live, learning) {
@@ -212,6 +229,7 @@ export async function renderDashboard() {
         bots.find((b) => b.bot === bot)))),
     queuesSection(data.queues || []),
     reasonsSection(data.reasons || []),
+    noticesSection(data.notices || []),
     shadowSection(data.shadow || []),
     learningSection(data.live_precision || [], data.learning || []));
   return `Dashboard: ${formatNumber(totals.arrived)} items in, ${formatNumber(totals.hours, 1)} hours saved.`;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "core/notice_outcome.h"
 
 #include <QDate>
 #include <QDateTime>
@@ -134,6 +135,32 @@ struct ExceptionReasons {
     qint64 open = 0;          // ... of which still undecided (open or claimed)
 };
 
+// What became of the notices (acknowledgements, letters by email) bots' notify steps tried
+// to send: attempts per bot (and day), by outcome (core/notice_outcome.h). A message
+// re-sent after clerk stopped between its send and the record of it counts once.
+struct NoticeFigures {
+    QString bot{};
+    QDate day{};              // invalid when not counted by day
+    qint64 sent = 0;
+    qint64 refused = 0;       // recipient or message refused for good (5xx)
+    qint64 bounced = 0;       // taken, then a delivery failure report came back
+    qint64 serverError = 0;   // attempts that found no server, a 4xx, a refused sign-in or no TLS
+    qint64 unsendable = 0;    // messages that could not be made (not one address, a broken subject)
+
+    qint64 count(NoticeOutcome outcome) const
+    {
+        switch (outcome) {
+        case NoticeOutcome::Sent: return sent;
+        case NoticeOutcome::Refused: return refused;
+        case NoticeOutcome::Bounced: return bounced;
+        case NoticeOutcome::ServerError: return serverError;
+        case NoticeOutcome::Unsendable: return unsendable;
+        }
+        return 0;
+    }
+    qint64 failedTotal() const { return refused + bounced + serverError + unsendable; }
+};
+
 // How many of a step's questions people have answered (resolved exception items).
 struct StepAnswers {
     QString bot{};
@@ -177,6 +204,11 @@ public:
     // first. The kind and category are kept from schema version 11; older items count as
     // shadow, quality_check or other.
     virtual Result<QList<ExceptionReasons>> exceptionReasons(const FigureWindow &window) = 0;
+    // Notices attempted in `window` (since invalid: from the start; until invalid: up to
+    // now; bot empty: every bot) by outcome, per bot and local day of `window.zone` when
+    // `byDay` (by bot then day), else per bot over the window (by bot). Bots and days
+    // without an attempt are left out. InvalidArgument for an invalid zone when `byDay`.
+    virtual Result<QList<NoticeFigures>> noticeFigures(const FigureWindow &window, bool byDay) = 0;
     // Resolved exception items per bot and step, by bot then step: how many answers a
     // learning step has had.
     virtual Result<QList<StepAnswers>> answersPerStep() = 0;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "core/notice_outcome.h"
 
 #include <QString>
 
@@ -24,6 +25,15 @@ public:
     // before acting, or nothing was sent), so the next attempt starts afresh. An action
     // already finished is kept.
     virtual Status abandonAction(const QString &key) = 0;
+
+    // --- notices (acknowledgements and other messages to people) -----------------------------
+    // Appends what became of one attempt of item `itemId`'s step `stepId` to send a notice
+    // (an event "notice_<outcome>" with {step, key}: `key` is the action key, never an
+    // address). A second Sent for the same item and step (a message re-sent with the same
+    // Message-ID after clerk stopped between the send and its record) is not appended
+    // again, so the figures count a message once.
+    virtual Status recordNotice(qint64 itemId, const QString &bot, const QString &stepId, const QString &key,
+                                NoticeOutcome outcome) = 0;
 };
 
 } // namespace clerk::store

@@ -435,6 +435,43 @@ Result<QList<ExceptionReasons>> SqlWorkStore::exceptionReasons(const FigureWindo
     return rows;
 }
 
+Result<QList<NoticeFigures>> SqlWorkStore::noticeFigures(const FigureWindow &window, bool byDay)
+{
+    if (byDay && !window.zone.isValid())
+        return fail(Error::invalidArgument(QStringLiteral("figures need a valid time zone")));
+    QStringList kinds;
+    for (const NoticeOutcome outcome : noticeOutcomes())
+        kinds.append(QStringLiteral("'%1'").arg(noticeEventKind(outcome)));
+    const QDateTime since = window.since.isValid() ? window.since : QDateTime::fromMSecsSinceEpoch(0, Qt::UTC);
+    const QDateTime until = window.until.isValid() ? window.until : m_clock.now().addMSecs(1);
+    QList<QVariant> binds{since.toMSecsSinceEpoch(), until.toMSecsSinceEpoch()};
+    const QString day = byDay ? dayExpression(QStringLiteral("e.at"), window.zone, since, until) : QStringLiteral("0");
+    const QString sql = QStringLiteral("SELECT e.bot, %1, e.kind, COUNT(*) FROM events e"
+                                       " WHERE e.kind IN (%2) AND e.at >= ? AND e.at < ?%3"
+                                       " GROUP BY 1, 2, 3 ORDER BY 1, 2")
+                            .arg(day, kinds.join(QStringLiteral(", ")), botCondition(window.bot, binds));
+    auto query = run(sql, binds);
+    if (!query)
+        return fail(query.error());
+    QList<NoticeFigures> rows;
+    while (query->next()) {
+        const QString bot = query->value(0).toString();
+        const QDate date = byDay ? dayFromNumber(query->value(1).toLongLong()) : QDate();
+        if (rows.isEmpty() || rows.last().bot != bot || rows.last().day != date)
+            rows.append(NoticeFigures{.bot = bot, .day = date});
+        NoticeFigures &row = rows.last();
+        const qint64 count = query->value(3).toLongLong();
+        switch (noticeOutcomeFromEventKind(query->value(2).toString()).value_or(NoticeOutcome::ServerError)) {
+        case NoticeOutcome::Sent: row.sent += count; break;
+        case NoticeOutcome::Refused: row.refused += count; break;
+        case NoticeOutcome::Bounced: row.bounced += count; break;
+        case NoticeOutcome::ServerError: row.serverError += count; break;
+        case NoticeOutcome::Unsendable: row.unsendable += count; break;
+        }
+    }
+    return rows;
+}
+
 Result<QList<StoredDefinitionRef>> SqlWorkStore::latestDefinitions()
 {
     // Ties on the time (two files stored in one millisecond) go to the larger digest, so

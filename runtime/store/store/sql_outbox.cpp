@@ -1,5 +1,8 @@
-// SqlWorkStore's outbox (Outbox, outbox.h): the keys of outbound actions.
+// SqlWorkStore's outbox (Outbox, outbox.h): the keys of outbound actions, and what
+// became of the notices steps sent.
 #include "store/sql_work_store_p.h"
+
+#include <QJsonDocument>
 
 namespace clerk::store {
 
@@ -38,6 +41,27 @@ Status SqlWorkStore::abandonAction(const QString &key)
         if (!deleted)
             return fail(deleted.error());
         return {};
+    });
+}
+
+Status SqlWorkStore::recordNotice(qint64 itemId, const QString &bot, const QString &stepId, const QString &key,
+                                  NoticeOutcome outcome)
+{
+    if (itemId <= 0 || stepId.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("a notice needs an item and a step")));
+    return inWriteTransaction([&]() -> Status {
+        const QString kind = noticeEventKind(outcome);
+        if (outcome == NoticeOutcome::Sent) {
+            auto earlier = run(QStringLiteral("SELECT detail FROM events WHERE item_id = ? AND kind = ?"), {itemId, kind});
+            if (!earlier)
+                return fail(earlier.error());
+            while (earlier->next()) {
+                const QJsonObject detail = QJsonDocument::fromJson(earlier->value(0).toString().toUtf8()).object();
+                if (detail.value(QStringLiteral("step")).toString() == stepId)
+                    return {};
+            }
+        }
+        return appendEvent(itemId, bot, kind, QString(), {{QStringLiteral("step"), stepId}, {QStringLiteral("key"), key}});
     });
 }
 

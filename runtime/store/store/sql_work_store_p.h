@@ -81,6 +81,8 @@ public:
     Result<bool> beginAction(const QString &key, qint64 itemId, int stepIndex) override;
     Status finishAction(const QString &key) override;
     Status abandonAction(const QString &key) override;
+    Status recordNotice(qint64 itemId, const QString &bot, const QString &stepId, const QString &key,
+                        NoticeOutcome outcome) override;
 
     // Leadership (sql_leadership.cpp).
     Result<bool> tryAcquireLeadership(const QString &name, const QString &owner,
@@ -120,6 +122,7 @@ public:
     Result<QList<LivePrecision>> livePrecision(const QString &bot, const QDateTime &since) override;
     Result<QList<StepAnswers>> answersPerStep() override;
     Result<QList<ExceptionReasons>> exceptionReasons(const FigureWindow &window) override;
+    Result<QList<NoticeFigures>> noticeFigures(const FigureWindow &window, bool byDay) override;
 
     // Retention
     Result<QList<WorkItem>> expiredItems(const QString &bot, const QDateTime &finishedBefore, int limit) override;

@@ -141,6 +141,14 @@ protected:
         return log.open(QIODevice::ReadOnly) ? int(log.readAll().count(QByteArray(QByteArray(" id=") + id.toUtf8()))) : -1;
     }
 
+    // The acknowledger's notices by outcome, as the dashboard, clerk report and /metrics read them.
+    store::NoticeFigures notices()
+    {
+        auto rows = m_store->noticeFigures({.bot = QStringLiteral("acknowledger")}, false);
+        EXPECT_TRUE(rows.has_value());
+        return rows && !rows->isEmpty() ? rows->first() : store::NoticeFigures{};
+    }
+
     QString user() const { return m_smtp.value(QStringLiteral("SMTP_USER")); }
     static QString uniqueRef() { return QStringLiteral("REF-%1").arg(QUuid::createUuid().toString(QUuid::Id128).left(10)); }
 
@@ -193,6 +201,8 @@ TEST_F(NotifyTest, SendsTheAcknowledgementOnceAndItReadsBackOverImap)
     EXPECT_EQ(m_engine->runUntilIdle().value_or(-1), 0);
     EXPECT_EQ(receptions(id), 1);
     EXPECT_EQ(delivered(id).size(), 1);
+    EXPECT_EQ(notices().sent, 1);
+    EXPECT_EQ(notices().failedTotal(), 0);
 }
 
 // clerk stopped between the server's 250 and recording it: the outbox says the attempt
@@ -258,6 +268,8 @@ TEST_F(NotifyTest, ARefusedRecipientGoesToAPersonWithTheServersReply)
         << question.evidence.value(QStringLiteral("reply")).toString().toStdString();
     EXPECT_EQ(question.evidence.value(QStringLiteral("code")).toInt(), 550);
     EXPECT_EQ(question.evidence.value(QStringLiteral("to")).toString(), nobody);
+    EXPECT_EQ(notices().refused, 1);
+    EXPECT_EQ(notices().sent, 0);
 }
 
 TEST_F(NotifyTest, AServerThatIsDownOrSaysTryLaterMakesTheItemWait)
@@ -279,6 +291,8 @@ TEST_F(NotifyTest, AServerThatIsDownOrSaysTryLaterMakesTheItemWait)
     EXPECT_EQ(later.state, ItemState::Queued) << toString(later.state).toStdString();
     EXPECT_TRUE(later.lastError.contains(QStringLiteral("451"))) << later.lastError.toStdString();
     EXPECT_FALSE(later.lastError.contains(QStringLiteral("try-later@")));
+    EXPECT_EQ(notices().serverError, 2);  // one attempt each so far
+    EXPECT_EQ(notices().sent, 0);
 }
 
 } // namespace
