@@ -1,10 +1,12 @@
 // clerk person: subject access. Finds every item (and its questions and answers) that
-// holds a person, and exports it as a folder (JSON plus the documents) for the request.
+// holds a person, exports it as a folder (JSON plus the documents) for the request, or
+// erases it for an erasure request, through retention's erasure (service/retention_job.h).
 #include "cli_support.h"
 #include "commands.h"
 #include "person_search.h"
 
 #include "engine/document_paths.h"
+#include "service/retention_job.h"
 
 #include <QCommandLineParser>
 #include <QDir>
@@ -48,10 +50,11 @@ Result<QList<PersonHit>> searchPerson(store::WorkStore &store, const PersonTerms
     return hits;
 }
 
-// The documents of `item` clerk may hand over: the document it was made from (its input
-// names it, and clerk enqueued the item from it), and with its stored bot file, a file
-// in the bot's folders it names or a move_file step moved. Never a file of records (a
-// CSV or JSON lines file holds other people too).
+// The documents of `item` clerk may hand over or erase: the document it was made from
+// (its input names it, and clerk enqueued the item from it), and with its stored bot
+// file, a file in the bot's folders it names or a move_file step moved, and the mail
+// attachments it lists (service::documentsOf). Never a file of records (a CSV or JSON
+// lines file holds other people too).
 QStringList documentsOf(store::WorkStore &store, const WorkItem &item)
 {
     QStringList files;
@@ -62,10 +65,8 @@ QStringList documentsOf(store::WorkStore &store, const WorkItem &item)
         const engine::StepRegistry registry = engine::StepRegistry::builtIn();
         const bot::BotLoad load = bot::loadBotText(stored->source, QStringLiteral("stored"), registry.catalog(), {},
                                                    stored->baseDir);
-        if (load.bot) {
-            if (const QString document = engine::documentForPeople(item, *load.bot); !document.isEmpty())
-                files.append(document);
-        }
+        if (load.bot)
+            files.append(service::documentsOf(item, *load.bot));
     }
     files.removeDuplicates();
     return files;
@@ -123,10 +124,87 @@ int exportPerson(store::WorkStore &store, const QList<PersonHit> &hits, const Pe
                   .toJson(QJsonDocument::Indented));
     out.close();
     // What was handed over is audited, without the person's details.
-    (void)store.recordBotEvent(QString(), QStringLiteral("subject_access_export"), actorName({}),
-                               {{QStringLiteral("items"), items.size()}, {QStringLiteral("documents"), documents}});
+    if (auto audited = store.recordAuditEvent(QStringLiteral("subject_access_export"), actorName({}),
+                                              {{QStringLiteral("items"), items.size()},
+                                               {QStringLiteral("documents"), documents}});
+        !audited)
+        return commandFailed(command, QStringLiteral("exported to %1, but the audit event could not be recorded: %2")
+                                          .arg(folder, audited.error().toString()));
     clerk::app::out() << "exported " << items.size() << " items and " << documents << " documents to " << folder << "\n";
     clerk::app::out().flush();
+    return ExitOk;
+}
+
+// An item a person's erasure request can erase: ended (done, cancelled or failed) and not
+// erased yet. Items still queued, being worked or waiting for a person are kept.
+bool erasable(const WorkItem &item)
+{
+    return !item.erasedAt.isValid()
+        && (item.state == ItemState::Done || item.state == ItemState::Cancelled || item.state == ItemState::Failed);
+}
+
+// Erases what `hits` hold about the person: each ended item's contents and documents, as
+// retention does; items still being worked are kept and named. Without `confirmed`, says
+// what it would do and changes nothing. Audited by counts only.
+int erasePerson(store::WorkStore &store, const QList<PersonHit> &hits, bool confirmed, const QString &actor, bool json)
+{
+    QList<qint64> ids;
+    QStringList documents;
+    QList<const PersonHit *> kept;
+    for (const PersonHit &hit : hits) {
+        if (!erasable(hit.item)) {
+            kept.append(&hit);
+            continue;
+        }
+        ids.append(hit.item.id);
+        documents.append(documentsOf(store, hit.item));
+    }
+    documents.removeDuplicates();
+    service::RetentionRun run;
+    if (auto erased = service::eraseWithDocuments(store, ids, documents, actor, store::Erasable::FinishedOrFailed,
+                                                  !confirmed, run);
+        !erased)
+        return commandFailed(QStringLiteral("person"), erased.error().toString());
+    for (const QString &problem : run.problems)
+        err() << "clerk person: " << problem << "\n";
+    if (confirmed) {
+        // What was erased is audited, without the person's details or the items' ids.
+        if (auto audited = store.recordAuditEvent(QStringLiteral("subject_erasure"), actor,
+                                                {{QStringLiteral("items"), run.erased},
+                                                 {QStringLiteral("documents"), run.documentsDeleted},
+                                                 {QStringLiteral("kept"), kept.size()}});
+            !audited)
+            return commandFailed(QStringLiteral("person"),
+                                 QStringLiteral("erased %1 items, but the audit event could not be recorded: %2")
+                                     .arg(run.erased)
+                                     .arg(audited.error().toString()));
+    }
+    if (json) {
+        QJsonArray keptIds;
+        for (const PersonHit *hit : kept)
+            keptIds.append(hit->item.id);
+        printJson(QJsonObject{{QStringLiteral("erased"), run.erased},
+                              {QStringLiteral("documents_deleted"), run.documentsDeleted},
+                              {QStringLiteral("item_ids"), QJsonArray::fromVariantList(QVariantList(ids.begin(), ids.end()))},
+                              {QStringLiteral("kept"), keptIds},
+                              {QStringLiteral("dry_run"), !confirmed}});
+        return ExitOk;
+    }
+    if (confirmed) {
+        out() << "erased " << run.erased << " items and deleted " << run.documentsDeleted << " documents\n";
+    } else {
+        out() << "would erase " << ids.size() << " items and delete " << documents.size()
+              << " documents (nothing is changed without --yes):\n";
+        for (const PersonHit &hit : hits) {
+            if (erasable(hit.item))
+                out() << "  item " << hit.item.id << "  " << hit.item.bot << "  " << toString(hit.item.state) << "  in "
+                      << hit.foundIn.join(QStringLiteral(", ")) << "\n";
+        }
+    }
+    for (const PersonHit *hit : kept)
+        out() << "  kept: item " << hit->item.id << "  " << hit->item.bot << " is " << toString(hit->item.state)
+              << "; let it finish (or reject it), then erase again\n";
+    out().flush();
     return ExitOk;
 }
 
@@ -142,13 +220,21 @@ int personCommand(const QStringList &arguments)
         "                              or the questions and answers about it\n"
         "  export TERM... --to FOLDER  those items as FOLDER/person.json (input, outputs, questions, answers,\n"
         "                              history) with their documents in FOLDER/documents\n"
+        "  erase TERM... [--yes]       erases those items as retention does (input, what steps found, what\n"
+        "                              people typed, the reasons they gave, the documents) leaving ids,\n"
+        "                              states, times and who decided; items still being worked are kept.\n"
+        "                              Without --yes it only says what it would erase\n"
         "Terms are matched ignoring case and spaces; dates in either form (07/03/1984, 1984-03-07)."));
     CommonOptions common;
     common.addTo(parser);
     QCommandLineOption botOption(QStringLiteral("bot"), QStringLiteral("Only this bot's items."), QStringLiteral("name"));
     QCommandLineOption toOption(QStringLiteral("to"), QStringLiteral("export: the new folder to write."), QStringLiteral("folder"));
-    parser.addOptions({botOption, toOption});
-    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("search or export."));
+    QCommandLineOption yesOption(QStringLiteral("yes"), QStringLiteral("erase: erase; without it, only say what would be."));
+    QCommandLineOption asOption(QStringList{QStringLiteral("as"), QStringLiteral("actor")},
+                                QStringLiteral("The person acting, for the audit trail (default: $USER)."),
+                                QStringLiteral("name"));
+    parser.addOptions({botOption, toOption, yesOption, asOption});
+    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("search, export or erase."));
     parser.addPositionalArgument(QStringLiteral("terms"), QStringLiteral("What the person is known by."), QStringLiteral("TERM..."));
     int exitCode = ExitOk;
     if (!parseCommand(parser, arguments, exitCode))
@@ -156,8 +242,8 @@ int personCommand(const QStringList &arguments)
     const QString command = QStringLiteral("person");
     const QStringList positional = parser.positionalArguments();
     const QString action = positional.value(0);
-    if (action != QLatin1String("search") && action != QLatin1String("export"))
-        return commandFailed(command, QStringLiteral("the action is search or export (clerk person --help)"));
+    if (action != QLatin1String("search") && action != QLatin1String("export") && action != QLatin1String("erase"))
+        return commandFailed(command, QStringLiteral("the action is search, export or erase (clerk person --help)"));
     const PersonTerms terms(positional.mid(1));
     if (terms.terms().isEmpty())
         return commandFailed(command, QStringLiteral("give what the person is known by, e.g. \"Zoe Okafor\" 07/03/1984"));
@@ -171,6 +257,9 @@ int personCommand(const QStringList &arguments)
         return commandFailed(command, hits.error().toString());
     if (action == QLatin1String("export"))
         return exportPerson(**store, *hits, terms, parser.value(toOption));
+    if (action == QLatin1String("erase"))
+        return erasePerson(**store, *hits, parser.isSet(yesOption), actorName(parser.value(asOption)),
+                           parser.isSet(common.json));
     if (parser.isSet(common.json)) {
         QJsonArray items;
         for (const PersonHit &hit : *hits)

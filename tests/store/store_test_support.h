@@ -171,10 +171,32 @@ private:
     bool m_postgres = false;
 };
 
+// Takes a database at the current schema back to version 12, as a clerk of that version
+// left it: the events table refuses every change, as version 1 made it.
+inline bool undoVersion13(const RawConnection &raw)
+{
+    const QStringList statements = raw.isPostgres()
+        ? QStringList{QStringLiteral("DROP TRIGGER events_no_update ON events"),
+                      QStringLiteral("DROP TRIGGER events_no_delete ON events"),
+                      QStringLiteral("DROP FUNCTION events_reason_erasure()"),
+                      QStringLiteral("CREATE TRIGGER events_no_change BEFORE UPDATE OR DELETE ON events"
+                                     " FOR EACH ROW EXECUTE FUNCTION events_append_only()")}
+        : QStringList{QStringLiteral("DROP TRIGGER events_no_update"),
+                      QStringLiteral("CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+                                     "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END")};
+    for (const QString &sql : statements + QStringList{QStringLiteral("DELETE FROM schema_version WHERE version = 13")}) {
+        if (!raw.exec(sql))
+            return false;
+    }
+    return true;
+}
+
 // Takes a database at the current schema back to version 11, as a clerk of that version
-// left it: no erased_at on work items.
+// left it (undoing version 13 first): no erased_at on work items.
 inline bool undoVersion12(const RawConnection &raw)
 {
+    if (!undoVersion13(raw))
+        return false;
     for (const char *sql : {"DROP INDEX work_items_expiring", "ALTER TABLE work_items DROP COLUMN erased_at",
                             "DELETE FROM schema_version WHERE version = 12"}) {
         if (!raw.exec(QString::fromLatin1(sql)))

@@ -367,7 +367,7 @@ TEST_P(WorkStoreFiguresTest, SuggestionsOfItemsOpenedBeforeVersionEightAreFlagge
         testing::RawConnection raw(location());
         // The text search flags the item that only mentions the word too; the codec drops it.
         EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE suggested = 1")).toInt(), 2);
-        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 12);
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 13);
     }
     auto answers = m_store->shadowAnswers(kForms, {});
     ASSERT_TRUE(isOk(answers));
@@ -510,7 +510,7 @@ TEST_P(WorkStoreFiguresTest, QualityChecksOfItemsOpenedBeforeVersionNineAreFlagg
     {
         testing::RawConnection raw(location());
         EXPECT_EQ(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM exception_items WHERE quality_check = 1")).toInt(), 1);
-        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 12);
+        EXPECT_EQ(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 13);
     }
     auto live = m_store->livePrecision(kForms, {});
     ASSERT_TRUE(isOk(live));

@@ -16,25 +16,6 @@ namespace {
 
 constexpr int kBatch = 500;
 
-// The documents `item` came with that lie in the bot's folders: the file it names (or
-// where a move_file step moved it), and the mail attachments it lists.
-QStringList documentsOf(const WorkItem &item, const bot::BotDefinition &bot)
-{
-    QStringList files;
-    if (const QString document = engine::documentForPeople(item, bot); !document.isEmpty())
-        files.append(document);
-    const QStringList roots = bot.intakeRoots();
-    for (const QJsonValue &attachment : item.payload.value(QStringLiteral("attachments")).toArray()) {
-        const QString path = attachment.toObject().value(QStringLiteral("file")).toString();
-        if (path.isEmpty() || !QDir::isAbsolutePath(path))
-            continue;
-        if (auto confined = engine::confineDocument(path, roots); confined && QFileInfo(*confined).isFile())
-            files.append(*confined);
-    }
-    files.removeDuplicates();
-    return files;
-}
-
 // Files the watched folder filed in its done folder before `cutoff` (moving a file sets
 // its status-change time, so that is when it was filed).
 QStringList filedBefore(const bot::BotDefinition &bot, const QDateTime &cutoff)
@@ -65,12 +46,50 @@ void remove(const QStringList &files, bool dryRun, RetentionRun &run)
         if (document.remove() || !document.exists())
             ++run.documentsDeleted;
         else
-            run.problems.append(QStringLiteral("a document of bot %1 could not be deleted: %2")
-                                    .arg(run.bot, document.errorString()));
+            run.problems.append(run.bot.isEmpty()
+                                    ? QStringLiteral("a document could not be deleted: %1").arg(document.errorString())
+                                    : QStringLiteral("a document of bot %1 could not be deleted: %2")
+                                          .arg(run.bot, document.errorString()));
     }
 }
 
 } // namespace
+
+QStringList documentsOf(const WorkItem &item, const bot::BotDefinition &bot)
+{
+    QStringList files;
+    if (const QString document = engine::documentForPeople(item, bot); !document.isEmpty())
+        files.append(document);
+    const QStringList roots = bot.intakeRoots();
+    for (const QJsonValue &attachment : item.payload.value(QStringLiteral("attachments")).toArray()) {
+        const QString path = attachment.toObject().value(QStringLiteral("file")).toString();
+        if (path.isEmpty() || !QDir::isAbsolutePath(path))
+            continue;
+        if (auto confined = engine::confineDocument(path, roots); confined && QFileInfo(*confined).isFile())
+            files.append(*confined);
+    }
+    files.removeDuplicates();
+    return files;
+}
+
+Status eraseWithDocuments(store::Retention &store, const QList<qint64> &ids, const QStringList &documents,
+                          const QString &actor, store::Erasable which, bool dryRun, RetentionRun &run)
+{
+    // Documents go before the rows: a crash in between leaves an item that is erased on
+    // the next run, never a document nobody can trace.
+    remove(documents, dryRun, run);
+    if (dryRun) {
+        run.erased += ids.size();
+        return {};
+    }
+    if (ids.isEmpty())
+        return {};
+    auto erased = store.eraseItems(ids, actor, which);
+    if (!erased)
+        return fail(erased.error());
+    run.erased += *erased;
+    return {};
+}
 
 Result<RetentionRun> applyRetention(store::Retention &store, const bot::BotDefinition &bot, const QDateTime &now,
                                     const QString &actor, bool dryRun)
@@ -87,22 +106,17 @@ Result<RetentionRun> applyRetention(store::Retention &store, const bot::BotDefin
         if (!expired)
             return fail(expired.error());
         QList<qint64> ids;
+        QStringList documents;
         for (const WorkItem &item : *expired) {
             if (bot.retention->documents)
-                remove(documentsOf(item, bot), dryRun, run);
+                documents.append(documentsOf(item, bot));
             ids.append(item.id);
         }
-        if (dryRun) {
-            run.erased += ids.size();
-            break;
-        }
-        if (ids.isEmpty())
-            break;
-        auto erased = store.eraseItems(ids, actor);
-        if (!erased)
+        const qint64 before = run.erased;
+        if (auto erased = eraseWithDocuments(store, ids, documents, actor, store::Erasable::Finished, dryRun, run);
+            !erased)
             return fail(erased.error());
-        run.erased += *erased;
-        if (*erased == 0 || expired->size() < limit)
+        if (dryRun || ids.isEmpty() || run.erased == before || expired->size() < limit)
             break;
     }
     if (bot.retention->documents)

@@ -14,6 +14,7 @@
 
 #include "bot/bot_definition.h"
 #include "core/error.h"
+#include "core/work_item.h"
 #include "store/retention.h"
 
 #include <QDateTime>
@@ -28,6 +29,18 @@ struct RetentionRun {
     qint64 documentsDeleted = 0;   // files deleted (dry run: that would be)
     QStringList problems{};        // files that could not be deleted; never personal data
 };
+
+// The documents `item` came with that lie in `bot`'s folders: the file it names or a
+// move_file step moved it to (engine::documentForPeople), and the mail attachments it
+// lists.
+QStringList documentsOf(const WorkItem &item, const bot::BotDefinition &bot);
+
+// Erases the items `ids` that are in a state `which` names (store::Retention::eraseItems),
+// deleting `documents` first, by `actor`; adds what it erased and deleted to `run`. With
+// `dryRun`, counts `ids` and `documents` and changes nothing. Retention and a person's
+// erasure request (`clerk person erase`) both erase through this. Errors: the store's.
+Status eraseWithDocuments(store::Retention &store, const QList<qint64> &ids, const QStringList &documents,
+                          const QString &actor, store::Erasable which, bool dryRun, RetentionRun &run);
 
 // Applies `bot`'s retention at `now` (nothing when it has none), in batches, by `actor`.
 // With `dryRun`, counts and deletes nothing. Errors: the store's.

@@ -42,6 +42,9 @@ public:
     // threshold}). `detail` holds no personal data.
     virtual Status recordBotEvent(const QString &bot, const QString &kind, const QString &actor,
                                   const QJsonObject &detail) = 0;
+    // Appends an event about no one bot or item: what an operator did with the data as a
+    // whole (a subject access export or erasure). `detail` holds no personal data: counts.
+    virtual Status recordAuditEvent(const QString &kind, const QString &actor, const QJsonObject &detail) = 0;
     // The events of `bot` not about one item whose kind is one of `kinds`, at or after
     // `since`, oldest first.
     virtual Result<QList<Event>> botEvents(const QString &bot, const QStringList &kinds, const QDateTime &since) = 0;

@@ -298,6 +298,13 @@ void appendLaterSteps(QList<Migration> &steps, const SqlDialect &dialect)
     for (const QString &sql : v12)
         twelfth.statements.append(forDialect(sql, dialect));
     steps.append(twelfth);
+
+    // Version 13: erasing an item (retention, a person's erasure request) blanks the
+    // reasons people typed when they rejected it or passed it on, in its events; the
+    // events stay, and no other change to them is allowed.
+    Migration thirteenth{13, QStringLiteral("typed reasons of erased items blanked in events"), {}};
+    thirteenth.statements.append(dialect.erasableReasonTriggers());
+    steps.append(thirteenth);
 }
 
 Status rollbackWith(const QSqlDatabase &db, const QString &location, Error error)

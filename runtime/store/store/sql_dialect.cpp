@@ -39,6 +39,38 @@ QStringList postgresAppendOnlyTriggers(const QString &table)
     };
 }
 
+// The one change an event allows: an erased item's rejection or hand-over has its
+// detail (the reason a person typed) rewritten; id, time, item, bot, kind and actor stay.
+const char *const kReasonErasure =
+    "OLD.kind IN ('rejected', 'reassigned') AND NEW.id = OLD.id AND NEW.at = OLD.at"
+    " AND NEW.item_id = OLD.item_id AND NEW.bot %1 OLD.bot AND NEW.kind = OLD.kind AND NEW.actor %1 OLD.actor"
+    " AND EXISTS (SELECT 1 FROM work_items WHERE id = OLD.item_id AND erased_at IS NOT NULL)";
+
+QStringList sqliteErasableReasonTriggers()
+{
+    return {
+        QStringLiteral("DROP TRIGGER events_no_update"),
+        QStringLiteral("CREATE TRIGGER events_no_update BEFORE UPDATE ON events WHEN NOT (%1) "
+                       "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END")
+            .arg(QString::fromLatin1(kReasonErasure).arg(QStringLiteral("IS"))),
+    };
+}
+
+QStringList postgresErasableReasonTriggers()
+{
+    return {
+        QStringLiteral("DROP TRIGGER events_no_change ON events"),
+        QStringLiteral("CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+                       " FOR EACH ROW EXECUTE FUNCTION events_append_only()"),
+        QStringLiteral("CREATE FUNCTION events_reason_erasure() RETURNS trigger LANGUAGE plpgsql AS $$"
+                       " BEGIN IF %1 THEN RETURN NEW; END IF;"
+                       " RAISE EXCEPTION 'events are append-only (% refused)', TG_OP; END $$")
+            .arg(QString::fromLatin1(kReasonErasure).arg(QStringLiteral("IS NOT DISTINCT FROM"))),
+        QStringLiteral("CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+                       " FOR EACH ROW EXECUTE FUNCTION events_reason_erasure()"),
+    };
+}
+
 } // namespace
 
 const SqlDialect &SqlDialect::sqlite()
@@ -60,6 +92,7 @@ const SqlDialect &SqlDialect::sqlite()
         .leaseIndexHint = QStringLiteral(" INDEXED BY work_items_runnable"),
         .rowLockClause = QString(),
         .appendOnlyTriggers = &sqliteAppendOnlyTriggers,
+        .erasableReasonTriggers = &sqliteErasableReasonTriggers,
         .listTablesSql = QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"),
         .mapError = &mapSqlError,
         // A kept statement that was not read to its end would hold SQLite's read lock.
@@ -88,6 +121,7 @@ const SqlDialect &SqlDialect::postgresql()
         .leaseIndexHint = QString(),
         .rowLockClause = QStringLiteral("FOR UPDATE"),
         .appendOnlyTriggers = &postgresAppendOnlyTriggers,
+        .erasableReasonTriggers = &postgresErasableReasonTriggers,
         .listTablesSql = QStringLiteral("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"),
         .mapError = &mapPostgresError,
         .reusePreparedStatements = true,

@@ -38,6 +38,10 @@ struct SqlDialect {
     QString leaseIndexHint;       // after "FROM work_items" in the lease query: SQLite's INDEXED BY, or ""
     QString rowLockClause;        // appended to a SELECT whose row a write then depends on: "" / "FOR UPDATE"
     QStringList (*appendOnlyTriggers)(const QString &table);  // statements forbidding UPDATE and DELETE
+    // Statements replacing the events table's append-only triggers of version 1 with ones
+    // that allow one change: the detail of a "rejected" or "reassigned" event of an erased
+    // item (its typed reason blanked), every other column as it was (schema version 13).
+    QStringList (*erasableReasonTriggers)();
     QString listTablesSql;        // names of the user tables in the database
     // Turns a driver error into a clerk Error. `location` names the database in messages;
     // `doing` says what was being done, for the Internal case.

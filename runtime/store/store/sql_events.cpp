@@ -37,6 +37,13 @@ Status SqlWorkStore::recordBotEvent(const QString &bot, const QString &kind, con
     return appendEvent(0, bot, kind, actor, detail);
 }
 
+Status SqlWorkStore::recordAuditEvent(const QString &kind, const QString &actor, const QJsonObject &detail)
+{
+    if (kind.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("an audit event needs a kind")));
+    return appendEvent(0, QString(), kind, actor, detail);
+}
+
 Result<QList<Event>> SqlWorkStore::botEvents(const QString &bot, const QStringList &kinds, const QDateTime &since)
 {
     QList<Event> found;

@@ -214,7 +214,8 @@ Status SqlWorkStore::endLease(qint64 itemId, const QString &owner, const QString
 Status SqlWorkStore::requeue(qint64 itemId, const QString &actor)
 {
     return inWriteTransaction([&]() -> Status {
-        auto current = run(QStringLiteral("SELECT bot, state, step_cursor FROM work_items WHERE id = ?") + rowLock(),
+        auto current = run(QStringLiteral("SELECT bot, state, step_cursor, erased_at FROM work_items WHERE id = ?")
+                               + rowLock(),
                            {itemId});
         if (!current)
             return fail(current.error());
@@ -223,7 +224,10 @@ Status SqlWorkStore::requeue(qint64 itemId, const QString &actor)
         const QString bot = current->value(0).toString();
         const QString state = current->value(1).toString();
         const int cursor = current->value(2).toInt();
+        const bool erased = !current->value(3).isNull();
         current->finish();
+        if (erased)
+            return fail(Error::conflict(QStringLiteral("item %1 was erased; there is nothing left to retry").arg(itemId)));
         if (state != QLatin1String("failed") && state != QLatin1String("cancelled")) {
             return fail(Error::conflict(
                 QStringLiteral("item %1 is %2; only failed or cancelled items can be retried").arg(itemId).arg(state)));

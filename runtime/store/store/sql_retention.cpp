@@ -52,55 +52,95 @@ Result<QList<WorkItem>> SqlWorkStore::expiredItems(const QString &bot, const QDa
     return items;
 }
 
-Result<qint64> SqlWorkStore::eraseItems(const QList<qint64> &ids, const QString &actor)
+Result<int> SqlWorkStore::eraseQuestions(qint64 itemId)
 {
+    auto exceptions = run(QStringLiteral("SELECT id, evidence, decision FROM exception_items WHERE item_id = ?"), {itemId});
+    if (!exceptions)
+        return fail(exceptions.error());
+    struct Kept {
+        qint64 id;
+        QJsonObject evidence;
+        QJsonObject decision;
+    };
+    QList<Kept> kept;
+    while (exceptions->next()) {
+        kept.append({exceptions->value(0).toLongLong(), keptEvidence(objectFrom(exceptions->value(1))),
+                     keptDecision(objectFrom(exceptions->value(2)))});
+    }
+    exceptions->finish();
+    for (const Kept &exception : kept) {
+        auto cleared = run(QStringLiteral("UPDATE exception_items SET evidence = ?, choices = '[]',"
+                                          " partial_outputs = '{}', decision = ? WHERE id = ?"),
+                           {jsonText(exception.evidence),
+                            exception.decision.isEmpty() ? QVariant(QMetaType::fromType<QString>())
+                                                         : QVariant(jsonText(exception.decision)),
+                            exception.id});
+        if (!cleared)
+            return fail(cleared.error());
+    }
+    return int(kept.size());
+}
+
+// The events of an erased item that carry words a person typed (why they rejected it or
+// passed it on) keep every field but those words. The events table refuses every other
+// change (schema version 13).
+Result<int> SqlWorkStore::eraseTypedReasons(qint64 itemId)
+{
+    auto typed = run(QStringLiteral("SELECT id, detail FROM events WHERE item_id = ? AND kind IN ('rejected', 'reassigned')"),
+                     {itemId});
+    if (!typed)
+        return fail(typed.error());
+    QList<std::pair<qint64, QJsonObject>> blanked;
+    while (typed->next()) {
+        QJsonObject detail = objectFrom(typed->value(1));
+        if (detail.value(QStringLiteral("reason")).toString().isEmpty()
+            || detail.value(QStringLiteral("reason")).toString() == QLatin1String("(erased)"))
+            continue;
+        detail.insert(QStringLiteral("reason"), QStringLiteral("(erased)"));
+        blanked.append({typed->value(0).toLongLong(), detail});
+    }
+    typed->finish();
+    for (const auto &[id, detail] : blanked) {
+        auto updated = run(QStringLiteral("UPDATE events SET detail = ? WHERE id = ?"), {jsonText(detail), id});
+        if (!updated)
+            return fail(updated.error());
+    }
+    return int(blanked.size());
+}
+
+Result<qint64> SqlWorkStore::eraseItems(const QList<qint64> &ids, const QString &actor, Erasable which)
+{
+    const QString states = which == Erasable::FinishedOrFailed ? QStringLiteral("('done', 'cancelled', 'failed')")
+                                                               : QStringLiteral("('done', 'cancelled')");
     return inWriteTransaction([&]() -> Result<qint64> {
         const qint64 now = m_clock.nowMs();
         qint64 erased = 0;
         for (const qint64 id : ids) {
-            auto updated = run(QStringLiteral("UPDATE work_items SET payload = '{}', step_outputs = '{}', erased_at = ?"
-                                              " WHERE id = ? AND state IN ('done', 'cancelled') AND erased_at IS NULL"),
+            // The last error goes too: a rejection's is the words the person typed.
+            auto updated = run(QStringLiteral("UPDATE work_items SET payload = '{}', step_outputs = '{}', erased_at = ?,"
+                                              " last_error = CASE WHEN last_error IS NULL THEN NULL ELSE '(erased)' END"
+                                              " WHERE id = ? AND erased_at IS NULL AND state IN ")
+                                   + states,
                                {now, id});
             if (!updated)
                 return fail(updated.error());
             if (updated->numRowsAffected() != 1)
                 continue;
             updated->finish();
-            auto exceptions = run(QStringLiteral("SELECT id, evidence, decision, bot FROM exception_items WHERE item_id = ?"),
-                                  {id});
-            if (!exceptions)
-                return fail(exceptions.error());
-            struct Kept {
-                qint64 id;
-                QJsonObject evidence;
-                QJsonObject decision;
-            };
-            QList<Kept> kept;
-            QString bot;
-            while (exceptions->next()) {
-                kept.append({exceptions->value(0).toLongLong(), keptEvidence(objectFrom(exceptions->value(1))),
-                             keptDecision(objectFrom(exceptions->value(2)))});
-                bot = exceptions->value(3).toString();
-            }
-            exceptions->finish();
-            for (const Kept &exception : kept) {
-                auto cleared = run(QStringLiteral("UPDATE exception_items SET evidence = ?, choices = '[]',"
-                                                  " partial_outputs = '{}', decision = ? WHERE id = ?"),
-                                   {jsonText(exception.evidence),
-                                    exception.decision.isEmpty() ? QVariant(QMetaType::fromType<QString>())
-                                                                 : QVariant(jsonText(exception.decision)),
-                                    exception.id});
-                if (!cleared)
-                    return fail(cleared.error());
-            }
+            auto questions = eraseQuestions(id);
+            if (!questions)
+                return fail(questions.error());
+            auto reasons = eraseTypedReasons(id);
+            if (!reasons)
+                return fail(reasons.error());
             auto item = run(QStringLiteral("SELECT bot FROM work_items WHERE id = ?"), {id});
             if (!item)
                 return fail(item.error());
-            if (item->next())
-                bot = item->value(0).toString();
+            const QString bot = item->next() ? item->value(0).toString() : QString();
             item->finish();
             if (auto logged = appendEvent(id, bot, QStringLiteral("erased"), actor,
-                                          {{QStringLiteral("exception_items"), kept.size()}});
+                                          {{QStringLiteral("exception_items"), *questions},
+                                           {QStringLiteral("reasons"), *reasons}});
                 !logged)
                 return fail(logged.error());
             ++erased;

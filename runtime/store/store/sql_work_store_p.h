@@ -126,13 +126,14 @@ public:
 
     // Retention
     Result<QList<WorkItem>> expiredItems(const QString &bot, const QDateTime &finishedBefore, int limit) override;
-    Result<qint64> eraseItems(const QList<qint64> &ids, const QString &actor) override;
+    Result<qint64> eraseItems(const QList<qint64> &ids, const QString &actor, Erasable which) override;
     Result<QList<StoredDefinitionRef>> latestDefinitions() override;
 
     // Event log (sql_events.cpp).
     Result<QList<Event>> events(qint64 itemId) override;
     Status recordBotEvent(const QString &bot, const QString &kind, const QString &actor,
                           const QJsonObject &detail) override;
+    Status recordAuditEvent(const QString &kind, const QString &actor, const QJsonObject &detail) override;
     Result<QList<Event>> botEvents(const QString &bot, const QStringList &kinds, const QDateTime &since) override;
     void setAuditAddress(const QString &address) override;
 
@@ -192,6 +193,11 @@ private:
     Result<ExceptionItem> loadException(qint64 exceptionId, bool forUpdate = false);
     // The WHERE clause (without "WHERE") and its binds for an exception filter.
     QString exceptionWhere(const ExceptionFilter &filter, qint64 now, QList<QVariant> &binds) const;
+    // Retention (sql_retention.cpp): what an erased item's exception items keep, and its
+    // events' typed reasons blanked; each returns how many it changed. REQUIRES: inside
+    // a write transaction, after the item's erased_at is set.
+    Result<int> eraseQuestions(qint64 itemId);
+    Result<int> eraseTypedReasons(qint64 itemId);
     // " FOR UPDATE" on dialects that lock rows, else "".
     QString rowLock() const;
 
