@@ -24,6 +24,7 @@ struct Transcript {
     QString command;
     QStringList reply;
     int refusal = 0;  // the first 4xx/5xx reply's code: command and reply stay those (curl's QUIT follows)
+    int lastCode = 0; // the code of the last reply line
 };
 
 size_t readMessage(char *buffer, size_t size, size_t count, void *user)
@@ -43,13 +44,17 @@ int onDebug(CURL *, curl_infotype type, char *data, size_t size, void *user)
         return 0;
     const QString line = QString::fromUtf8(data, static_cast<qsizetype>(size)).trimmed();
     if (type == CURLINFO_HEADER_OUT) {
-        transcript->command = line.section(QLatin1Char(' '), 0, 0).section(QLatin1Char(':'), 0, 0).toUpper();
+        // A line answering the server's 334 is the sign-in's own (a name or a password,
+        // base64): still AUTH, and never kept.
+        if (!(transcript->command == QLatin1String("AUTH") && transcript->lastCode == 334))
+            transcript->command = line.section(QLatin1Char(' '), 0, 0).section(QLatin1Char(':'), 0, 0).toUpper();
         transcript->reply.clear();
     } else if (type == CURLINFO_HEADER_IN) {
         if (transcript->reply.size() < 20)
             transcript->reply.append(line.left(500));
         // The last line of a reply is "NNN text"; earlier ones are "NNN-text".
         const int code = line.left(3).toInt();
+        transcript->lastCode = code;
         if (code >= 400 && (line.size() == 3 || line.at(3) == QLatin1Char(' ')))
             transcript->refusal = code;
     }
@@ -88,6 +93,8 @@ SmtpFailure failure(CURL *curl, CURLcode code, const Transcript &transcript, con
         out.error = Error::timeout(QStringLiteral("%1 did not answer in time").arg(where));
     } else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CONNECT_ERROR || code == CURLE_SSL_CERTPROBLEM
                || code == CURLE_SSL_CACERT_BADFILE) {
+        out.signIn = true;
+        out.reply = out.reply.isEmpty() ? detail : out.reply + QLatin1Char('\n') + detail;
         out.error = Error::permissionDenied(QStringLiteral("%1: TLS failed: %2").arg(where, detail));
     } else {
         // No connection, a dropped one, a name that does not resolve: try again later.
@@ -127,7 +134,11 @@ SmtpResult sendMail(const SmtpSettings &settings, const QString &from, const QSt
     curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(handle, CURLOPT_USE_SSL,
-                     isLoopbackHost(url.host()) ? static_cast<long>(CURLUSESSL_TRY) : static_cast<long>(CURLUSESSL_ALL));
+                     isLoopbackHost(url.host()) && !settings.requireTls ? static_cast<long>(CURLUSESSL_TRY)
+                                                                        : static_cast<long>(CURLUSESSL_ALL));
+    const QByteArray caFile = settings.caFile.toUtf8();
+    if (!caFile.isEmpty())
+        curl_easy_setopt(handle, CURLOPT_CAINFO, caFile.constData());
     if (!user.isEmpty()) {
         curl_easy_setopt(handle, CURLOPT_USERNAME, user.constData());
         curl_easy_setopt(handle, CURLOPT_PASSWORD, password.constData());

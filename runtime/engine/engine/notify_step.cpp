@@ -62,6 +62,16 @@ struct NotifyParams {
                                        QStringLiteral("The sign-in name, or a secret reference to it; no sign-in when absent."));
     ParamSpec password = ParamSpec::of(QStringLiteral("password"), ValueType::SecretRef,
                                        QStringLiteral("The sign-in password: ${env:NAME} or ${file:/path}."));
+    ParamSpec starttls = ParamSpec::oneOf(QStringLiteral("starttls"), {QStringLiteral("required"), QStringLiteral("if_offered")},
+                                          QStringLiteral("For smtp://: `required` sends nothing unless the server upgrades "
+                                                         "to TLS with STARTTLS; `if_offered` upgrades when the server offers "
+                                                         "it, and applies only to a server on this machine (elsewhere TLS is "
+                                                         "always required). Default: required, but if_offered on this machine."));
+    ParamSpec caFile = ParamSpec::of(QStringLiteral("ca_file"), ValueType::Path,
+                                     QStringLiteral("A PEM file of the certificate authorities to trust instead of the "
+                                                    "system's, e.g. the council's own; relative to the bot file. The "
+                                                    "server's certificate is always checked."));
+    ParamSpec tls = ParamSpec::object(QStringLiteral("tls"), {starttls, caFile}, QStringLiteral("Secure connection settings."));
     ParamSpec from = ParamSpec::of(QStringLiteral("from"), ValueType::String,
                                    QStringLiteral("The sender's address, e.g. no-reply@example.gov.uk."), true)
                          .withCheck([](const QJsonValue &value) {
@@ -81,7 +91,10 @@ struct NotifyParams {
         QStringLiteral("attachments"), ParamSpec::templ(QStringLiteral("file"), QStringLiteral("A file to attach.")),
         QStringLiteral("Files to attach, e.g. a generated PDF; each must lie in a folder the bot reads documents from "
                        "(as ocr's file). Text and attachments together may be at most 10 MB."));
-    QList<ParamSpec> all() const { return {server, username, password, from, to, replyTo, subject, text, html, attachments}; }
+    QList<ParamSpec> all() const
+    {
+        return {server, username, password, tls, from, to, replyTo, subject, text, html, attachments};
+    }
 };
 
 const NotifyParams &notifyParams()
@@ -98,6 +111,8 @@ struct NotifyTemplates {
 
 struct Server {
     QString url, username, password, from;
+    bool requireTls = false;
+    QString caFile{};  // as written: relative to the bot file
 };
 
 // The message id for this step's action key: the same on every attempt of the item.
@@ -140,6 +155,9 @@ public:
             return StepOutcome::fail(QStringLiteral("notify: %1").arg((!user ? user.error() : password.error()).message()));
         settings.username = *user;
         settings.password = *password;
+        settings.requireTls = m_server.requireTls;
+        if (!m_server.caFile.isEmpty())
+            settings.caFile = ctx.resolvePath(m_server.caFile);
         if (!ctx.deadline().isForever())
             settings.timeout = std::clamp(std::chrono::milliseconds(ctx.deadline().remainingTime()), 1000ms,
                                           std::chrono::milliseconds(settings.timeout));
@@ -283,8 +301,10 @@ Result<std::unique_ptr<Step>> createNotifyStep(const bot::BotDefinition &, const
             return fail(value.error().withContext(where));
         templates.attachments.append(std::move(*value));
     }
+    const QJsonObject tls = keys.tls.objectIn(params);
     Server server{keys.server.stringIn(params), keys.username.stringIn(params), keys.password.stringIn(params),
-                  keys.from.stringIn(params)};
+                  keys.from.stringIn(params), keys.starttls.stringIn(tls) == QLatin1String("required"),
+                  keys.caFile.stringIn(tls)};
     return std::make_unique<NotifyStep>(std::move(server), std::move(templates));
 }
 

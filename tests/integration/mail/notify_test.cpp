@@ -15,6 +15,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
 #include <QTemporaryDir>
 #include <QThread>
 #include <QUuid>
@@ -66,19 +67,20 @@ protected:
         return QStringLiteral("smtp://127.0.0.1:%1").arg(port.isEmpty() ? m_smtp.value(QStringLiteral("SMTP_PORT")) : port);
     }
 
-    bot::BotDefinition loadBot(const QString &serverUrl)
+    // `signIn`: more lines of the step's params (username, password, tls), each indented by six.
+    bot::BotDefinition loadBot(const QString &serverUrl, const QString &signIn = {})
     {
         const QString yaml = QStringLiteral(
             "name: acknowledger\nversion: 1\nowner_team: contact-centre\nallowed_paths: [letters]\n"
             "retry:\n  max_attempts: 5\nsteps:\n"
             "  - id: acknowledge\n    type: notify\n    params:\n"
-            "      server: %1\n      from: no-reply@council.example\n      reply_to: help@council.example\n"
+            "      server: %1\n%2      from: no-reply@council.example\n      reply_to: help@council.example\n"
             "      to: \"{{ input.email }}\"\n"
             "      subject: \"Wir haben Ihre Anfrage {{ input.ref }} erhalten — Grüße\"\n"
             "      text: \"Dear resident,\\nwe have your request {{ input.ref }}. Cost: £0.\\n\"\n"
             "      html: \"<p>Dear resident, we have your request <b>{{ input.ref }}</b>.</p>\"\n"
             "      attachments: [\"{{ input.file }}\"]\n")
-                                 .arg(serverUrl);
+                                 .arg(serverUrl, signIn);
         bot::BotLoad load = bot::loadBotText(yaml.toUtf8(), m_dir.filePath(QStringLiteral("ack.yaml")), m_registry.catalog(),
                                              {}, m_dir.path());
         for (const bot::Diagnostic &d : load.diagnostics)
@@ -134,11 +136,65 @@ protected:
         return found;
     }
 
-    // How many times Exim took a message with `id` in (its main log).
-    int receptions(const QString &id) const
+    // The lines of Exim's main log (`tls`: the STARTTLS and sign-in server's) that took a message with `id` in.
+    QList<QByteArray> receptionLines(const QString &id, bool tls = false) const
     {
-        QFile log(m_smtp.value(QStringLiteral("STATE")) + QStringLiteral("/log/mainlog"));
-        return log.open(QIODevice::ReadOnly) ? int(log.readAll().count(QByteArray(QByteArray(" id=") + id.toUtf8()))) : -1;
+        QFile log(m_smtp.value(QStringLiteral("STATE")) + (tls ? QStringLiteral("/log-tls/mainlog") : QStringLiteral("/log/mainlog")));
+        QList<QByteArray> lines;
+        if (!log.open(QIODevice::ReadOnly))
+            return lines;
+        for (const QByteArray &line : log.readAll().split('\n')) {
+            if (line.contains(" <= ") && line.contains(QByteArray(QByteArray(" id=") + id.toUtf8())))
+                lines.append(line);
+        }
+        return lines;
+    }
+    int receptions(const QString &id, bool tls = false) const { return int(receptionLines(id, tls).size()); }
+    // How many messages the STARTTLS and sign-in server took in, from anyone.
+    int tlsReceptions() const
+    {
+        QFile log(m_smtp.value(QStringLiteral("STATE")) + QStringLiteral("/log-tls/mainlog"));
+        return log.open(QIODevice::ReadOnly) ? int(log.readAll().count(" <= ")) : 0;
+    }
+
+    // The server that offers STARTTLS and sign-in, with `password` (a file's content)
+    // behind a secret reference and `tls` lines; the CA file when `trusted`.
+    bot::BotDefinition tlsBot(const QString &password, bool trusted, const QString &starttls = QStringLiteral("required"),
+                              const QString &port = {})
+    {
+        const QString file = m_dir.filePath(QStringLiteral("smtp-password"));
+        QFile secret(file);
+        EXPECT_TRUE(secret.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        secret.write(password.toUtf8() + '\n');
+        secret.close();
+        QString lines = QStringLiteral("      username: %1\n      password: ${file:%2}\n      tls:\n        starttls: %3\n")
+                            .arg(m_smtp.value(QStringLiteral("SMTP_TLS_USER")), file, starttls);
+        if (trusted)
+            lines += QStringLiteral("        ca_file: %1\n").arg(m_smtp.value(QStringLiteral("SMTP_TLS_CA")));
+        return loadBot(server(port.isEmpty() ? m_smtp.value(QStringLiteral("SMTP_TLS_PORT")) : port), lines);
+    }
+    QString tlsPassword() const
+    {
+        QFile file(m_smtp.value(QStringLiteral("SMTP_TLS_PASSWORD_FILE")));
+        return file.open(QIODevice::ReadOnly) ? QString::fromUtf8(file.readAll()).trimmed() : QString();
+    }
+    // The one question the item asked.
+    store::ExceptionItem question(const WorkItem &item)
+    {
+        const auto questions = m_store->exceptions(store::ExceptionFilter{});
+        EXPECT_TRUE(questions.has_value());
+        for (const store::ExceptionItem &found : questions.value_or(QList<store::ExceptionItem>{})) {
+            if (found.itemId == item.id)
+                return found;
+        }
+        ADD_FAILURE() << "item " << item.id << " asked nothing";
+        return {};
+    }
+    // The Message-ID the step makes for the item `ref` of the acknowledger (without brackets).
+    static QString messageIdOf(const WorkItem &item)
+    {
+        const QString id = item.stepOutputs.value(QStringLiteral("acknowledge")).toObject().value(QStringLiteral("message_id")).toString();
+        return id.mid(1, id.size() - 2);
     }
 
     // The acknowledger's notices by outcome, as the dashboard, clerk report and /metrics read them.
@@ -293,6 +349,66 @@ TEST_F(NotifyTest, AServerThatIsDownOrSaysTryLaterMakesTheItemWait)
     EXPECT_FALSE(later.lastError.contains(QStringLiteral("try-later@")));
     EXPECT_EQ(notices().serverError, 2);  // one attempt each so far
     EXPECT_EQ(notices().sent, 0);
+}
+
+// The server offers STARTTLS with a certificate of the test's own authority, and sign-in
+// over TLS only: with the authority's file trusted and the password behind a secret
+// reference, the message goes over TLS, signed in, and lands once.
+TEST_F(NotifyTest, SignsInOverStartTlsWithAPasswordFromASecretReference)
+{
+    const WorkItem item = runItem(tlsBot(tlsPassword(), true), uniqueRef(), user());
+    ASSERT_EQ(item.state, ItemState::Done) << item.lastError.toStdString();
+    const QString id = messageIdOf(item);
+    ASSERT_EQ(waitForDelivery(id).size(), 1);
+    const QList<QByteArray> lines = receptionLines(id, true);
+    ASSERT_EQ(lines.size(), 1);
+    EXPECT_TRUE(lines.first().contains(" P=esmtpsa ")) << lines.first().toStdString();  // ESMTP, TLS, signed in
+    EXPECT_TRUE(lines.first().contains(" X=TLS")) << lines.first().toStdString();
+    EXPECT_TRUE(lines.first().contains(":clerk-sender ")) << lines.first().toStdString();
+    EXPECT_EQ(notices().sent, 1);
+}
+
+// A wrong password: nothing is sent, and a person sees the server's answer; the password
+// appears nowhere.
+TEST_F(NotifyTest, AWrongPasswordSendsNothingAndAPersonSeesTheServersAnswer)
+{
+    const QString wrong = QStringLiteral("not-the-password-%1").arg(uniqueRef());
+    const int taken = tlsReceptions();
+    const WorkItem item = runItem(tlsBot(wrong, true), uniqueRef(), user());
+    ASSERT_EQ(item.state, ItemState::WaitingForHuman) << item.lastError.toStdString();
+    const store::ExceptionItem asked = question(item);
+    EXPECT_TRUE(asked.reason.contains(QStringLiteral("refused the sign-in"))) << asked.reason.toStdString();
+    EXPECT_EQ(asked.evidence.value(QStringLiteral("code")).toInt(), 535);
+    EXPECT_EQ(asked.evidence.value(QStringLiteral("command")).toString(), QStringLiteral("AUTH"));
+    EXPECT_TRUE(asked.evidence.value(QStringLiteral("reply")).toString().contains(QStringLiteral("535")))
+        << asked.evidence.value(QStringLiteral("reply")).toString().toStdString();
+    const QByteArray everything = QJsonDocument(asked.evidence).toJson() + asked.reason.toUtf8() + item.lastError.toUtf8();
+    EXPECT_FALSE(everything.contains(wrong.toUtf8()));
+    EXPECT_FALSE(everything.contains(wrong.toUtf8().toBase64().left(12))) << "nor its sign-in line";
+    EXPECT_EQ(tlsReceptions(), taken) << "nothing was taken in";
+    EXPECT_EQ(notices().serverError, 1);
+    EXPECT_EQ(notices().sent, 0);
+}
+
+// The certificate is checked: without the test authority's file it is refused and nothing
+// is sent; and `starttls: required` sends nothing to a server that offers no STARTTLS,
+// even on this machine.
+TEST_F(NotifyTest, TheServersCertificateIsCheckedAndStartTlsCanBeRequired)
+{
+    const int taken = tlsReceptions();
+    const WorkItem untrusted = runItem(tlsBot(tlsPassword(), false), uniqueRef(), user());
+    ASSERT_EQ(untrusted.state, ItemState::WaitingForHuman) << untrusted.lastError.toStdString();
+    const store::ExceptionItem asked = question(untrusted);
+    EXPECT_TRUE(asked.reason.contains(QStringLiteral("TLS failed"))) << asked.reason.toStdString();
+    EXPECT_FALSE(asked.evidence.value(QStringLiteral("reply")).toString().isEmpty());
+
+    const WorkItem plain = runItem(tlsBot(tlsPassword(), true, QStringLiteral("required"), m_smtp.value(QStringLiteral("SMTP_PORT"))),
+                                   uniqueRef(), user());
+    ASSERT_EQ(plain.state, ItemState::WaitingForHuman) << plain.lastError.toStdString();
+    EXPECT_TRUE(question(plain).reason.contains(QStringLiteral("offers no STARTTLS"))) << question(plain).reason.toStdString();
+
+    EXPECT_EQ(tlsReceptions(), taken) << "nothing was taken in";
+    EXPECT_EQ(notices().serverError, 2);
 }
 
 } // namespace

@@ -8,13 +8,22 @@
 # configuration (Exim's /etc/exim4 and Dovecot's /etc/dovecot are never read or
 # written): configs, spool, logs and sockets are all under STATE.
 #
-#   smtp.sh start STATE IMAP_STATE   start; write STATE/smtp.env (SMTP_PORT, SMTP_USER)
-#   smtp.sh stop STATE               stop both servers and delete STATE
+#   smtp.sh start STATE IMAP_STATE   start; write STATE/smtp.env (SMTP_PORT, SMTP_USER,
+#                                    SMTP_TLS_PORT, SMTP_TLS_CA, SMTP_TLS_USER,
+#                                    SMTP_TLS_PASSWORD_FILE)
+#   smtp.sh stop STATE               stop the servers and delete STATE
 #
 # IMAP_STATE is the Dovecot fixture's state folder (its imap.env names the user and its
 # Maildir). Exim accepts mail for <IMAP_USER>@localhost only: any other recipient gets
 # "550 no such user here" at RCPT; <try-later@localhost> gets a 451 (a temporary
-# refusal). The port is the first free one from $CLERK_SMTP_PORT (default 11025).
+# refusal). The port is the first free one from $CLERK_SMTP_PORT (default 11025); it
+# offers neither TLS nor sign-in.
+#
+# A second Exim on SMTP_TLS_PORT (the next free port) offers STARTTLS with a certificate
+# for 127.0.0.1 and localhost signed by a certificate authority made here (SMTP_TLS_CA),
+# and sign-in (AUTH PLAIN and LOGIN, offered over TLS only) for SMTP_TLS_USER with the
+# random password in SMTP_TLS_PASSWORD_FILE; it refuses every recipient of a client that
+# has not signed in, and delivers as the first does.
 #
 # Needs root (Exim's daemon and Dovecot's LMTP switch users; the packages
 # exim4-daemon-light, dovecot-lmtpd and dovecot-sieve are installed with apt-get when
@@ -31,6 +40,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/server_lib.sh"
 
 stop_servers() {
   stop_pid "$state/exim.pid"
+  stop_pid "$state/exim-tls.pid"
   stop_pid "$state/dovecot/master.pid"
   rm -rf "$state"
 }
@@ -53,10 +63,26 @@ case $command in
     source "$imap_state/imap.env"
     imap_state=$(cd "$imap_state" && pwd)
     stop_servers
-    mkdir -p "$state"/{spool,log,dovecot,dovecot-state}
+    mkdir -p "$state"/{spool,log,spool-tls,log-tls,tls,dovecot,dovecot-state}
     state=$(cd "$state" && pwd)
     port=${CLERK_SMTP_PORT:-11025}
     while port_in_use "$port"; do port=$((port + 1)); done
+    tls_port=$((port + 1))
+    while port_in_use "$tls_port"; do tls_port=$((tls_port + 1)); done
+    tls_user=clerk-sender
+    tls_password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+    printf '%s\n' "$tls_password" >"$state/tls/password"
+    chmod 600 "$state/tls/password"
+    # A certificate authority of this run, and the server's certificate it signs.
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=clerk test CA" \
+      -keyout "$state/tls/ca.key" -out "$state/tls/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+      -keyout "$state/tls/server.key" -out "$state/tls/server.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$state/tls/server.ext"
+    openssl x509 -req -in "$state/tls/server.csr" -CA "$state/tls/ca.pem" -CAkey "$state/tls/ca.key" \
+      -CAcreateserial -days 2 -extfile "$state/tls/server.ext" -out "$state/tls/server.pem" 2>/dev/null
+    chown Debian-exim:Debian-exim "$state/tls/server.key" "$state/tls/server.pem"
+    chmod 600 "$state/tls/server.key"
     owner=$(stat -c %U "$IMAP_MAILDIR")
     group=$(stat -c %G "$IMAP_MAILDIR")
 
@@ -117,25 +143,28 @@ service stats {
   }
 }
 CONF
-    cat >"$state/exim.conf" <<CONF
+    # exim_config PORT NAME MAIN ACL AUTHENTICATORS: one daemon's configuration.
+    exim_config() {
+      cat >"$state/$2.conf" <<CONF
 primary_hostname = clerk-test.localhost
 qualify_domain = localhost
 domainlist local_domains = localhost
-daemon_smtp_ports = $port
+daemon_smtp_ports = $1
 local_interfaces = <; 127.0.0.1
-spool_directory = $state/spool
-log_file_path = $state/log/%slog
-pid_file_path = $state/exim.pid
+spool_directory = $state/spool${2#exim}
+log_file_path = $state/log${2#exim}/%slog
+pid_file_path = $state/$2.pid
 exim_user = Debian-exim
 exim_group = Debian-exim
-tls_advertise_hosts =
 host_lookup =
 keep_environment =
 message_size_limit = 20M
 acl_smtp_rcpt = acl_check_rcpt
+$3
 
 begin acl
 acl_check_rcpt:
+$4
   defer   message = try later
           local_parts = try-later
   deny    message = no such user here
@@ -157,25 +186,54 @@ dovecot_lmtp:
   socket = $state/dovecot/lmtp
   user = Debian-exim
   batch_max = 1
+$5
 CONF
-    chown -R Debian-exim:Debian-exim "$state/spool" "$state/log"
-    chmod 644 "$state/exim.conf"
-    chmod 755 "$state"
+      chmod 644 "$state/$2.conf"
+    }
+    exim_config "$port" exim "tls_advertise_hosts =" "" ""
+    exim_config "$tls_port" exim-tls "tls_advertise_hosts = *
+tls_certificate = $state/tls/server.pem
+tls_privatekey = $state/tls/server.key" \
+"  deny    message = sign in first
+          !authenticated = *" \
+"
+begin authenticators
+plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = \${if and {{eq{\$auth2}{$tls_user}}{eq{\$auth3}{$tls_password}}}}
+  server_set_id = \$auth2
+  server_advertise_condition = \${if def:tls_in_cipher}
+login:
+  driver = plaintext
+  public_name = LOGIN
+  server_prompts = Username:: : Password::
+  server_condition = \${if and {{eq{\$auth1}{$tls_user}}{eq{\$auth2}{$tls_password}}}}
+  server_set_id = \$auth1
+  server_advertise_condition = \${if def:tls_in_cipher}"
+    chown -R Debian-exim:Debian-exim "$state/spool" "$state/log" "$state/spool-tls" "$state/log-tls"
+    chmod 755 "$state" "$state/tls"
     sievec "$state/dedupe.sieve"
     dovecot -c "$state/dovecot.conf" </dev/null >>"$state/log/dovecot.log" 2>&1
     exim -C "$state/exim.conf" -bd -q1m </dev/null >>"$state/log/exim-start.log" 2>&1
+    exim -C "$state/exim-tls.conf" -bd -q1m </dev/null >>"$state/log-tls/exim-start.log" 2>&1
     for _ in $(seq 1 100); do
-      port_in_use "$port" && [[ -S $state/dovecot/lmtp ]] && break
+      port_in_use "$port" && port_in_use "$tls_port" && [[ -S $state/dovecot/lmtp ]] && break
       sleep 0.1
     done
-    if ! port_in_use "$port" || [[ ! -S $state/dovecot/lmtp ]]; then
+    if ! port_in_use "$port" || ! port_in_use "$tls_port" || [[ ! -S $state/dovecot/lmtp ]]; then
       echo "smtp.sh: the servers did not start; their logs:" >&2
-      cat "$state"/log/* >&2 || true
+      cat "$state"/log/* "$state"/log-tls/* >&2 || true
       exit 1
     fi
     cat >"$state/smtp.env" <<ENV
 SMTP_PORT=$port
 SMTP_USER=$IMAP_USER@localhost
+SMTP_TLS_PORT=$tls_port
+SMTP_TLS_CA=$state/tls/ca.pem
+SMTP_TLS_USER=$tls_user
+SMTP_TLS_PASSWORD_FILE=$state/tls/password
 ENV
     echo "smtp://127.0.0.1:$port"
     ;;
