@@ -90,9 +90,9 @@ summary() { # the figures of one `clerk eval --json` run, on one line
   python3 -c '
 import json, sys
 r = json.load(sys.stdin)
-line = "P %.2f%%  R %.2f%%  F1 %.4f  auto %.2f%% of true at %.2f%% precision  person %d  blocking recall %.2f%%" % (
+line = "P %.2f%%  R %.2f%%  F1 %.4f  auto %.2f%% of true at %.2f%% precision  person %d  blocking recall %.2f%% at %.1f a query" % (
     100 * r["precision"], 100 * r["recall"], r["f1"], 100 * r["auto_share"], 100 * r["auto_precision"],
-    r["needs_person"], 100 * r["blocking_recall"])
+    r["needs_person"], 100 * r["blocking_recall"], r["mean_candidates"])
 if "rule" in r:
     line += "\n    rule exact %s: P %.2f%%  R %.2f%%  F1 %.4f" % (r["rule"]["fields"], 100 * r["rule"]["precision"],
                                                             100 * r["rule"]["recall"], r["rule"]["f1"])
@@ -117,6 +117,17 @@ if [[ $only == *quality* ]]; then
   run "Splink fake_1000 with email, labels" fake_id --layout clusters --records "$data/splink/fake_1000.csv" \
       --labels "$data/splink/fake_1000_labels.csv"
   run "Splink historical_50k (no identifier column)" hist --layout clusters --records "$data/splink/historical_50k.csv" --rule surname,dob
+  # Blocking keys chosen from data on one half of the people (--part 1/2), measured on
+  # the other half (--part 2/2) beside the hand-written keys on that same half.
+  hist_data=(--layout clusters --records "$data/splink/historical_50k.csv")
+  "$clerk" eval "$work/hist.yaml" "${hist_data[@]}" --suggest-blocking --part 1/2 --max-comparisons 200 > "$work/suggested.txt"
+  hist_suggested=$(sed -n 's/^blocking: //p' "$work/suggested.txt")
+  bot hist_suggested "$data/splink/historical_50k.csv" unique_id "$hist_fields" "$hist_suggested"
+  run "historical_50k half 2, hand-written keys" hist "${hist_data[@]}" --part 2/2
+  run "historical_50k half 2, keys chosen on half 1" hist_suggested "${hist_data[@]}" --part 2/2
+  echo "    keys chosen on half 1 (clerk eval --suggest-blocking --part 1/2 --max-comparisons 200):"
+  echo "    $hist_suggested"
+  sed -n 's/^  the suggested keys: /    on half 1: /p' "$work/suggested.txt"
   echo
   echo "FEBRL4 without soc_sec_id, the threshold table:"
   "$clerk" eval "$work/febrl.yaml" --estimate "${febrl[@]}" | sed -n '/^upper/,/^$/p'

@@ -14,6 +14,7 @@
 #include "commands.h"
 
 #include "bot/template.h"
+#include "match/blocking_suggestion.h"
 #include "match/evaluation_run.h"
 #include "match/match_evidence.h"
 #include "match/match_settings.h"
@@ -108,6 +109,23 @@ struct MatchEvalOptions {
                                  QStringLiteral("Also write every decision (query id, true id, best id, probabilities, "
                                                 "band) to this CSV file."),
                                  QStringLiteral("file")};
+    QCommandLineOption part{QStringLiteral("part"),
+                            QStringLiteral("Measure only the queries of part K of N of the people (K/N, e.g. 1/2; split "
+                                           "by a hash of the person), so keys or settings chosen on one part are "
+                                           "measured on another."),
+                            QStringLiteral("K/N")};
+    QCommandLineOption suggestBlocking{QStringLiteral("suggest-blocking"),
+                                       QStringLiteral("Instead of deciding: measure each candidate blocking key's recall "
+                                                      "(share of true pairs it finds) and comparisons, and print a "
+                                                      "greedy union reaching --recall-target within --max-comparisons, "
+                                                      "in the step's blocking syntax.")};
+    QCommandLineOption recallTarget{QStringLiteral("recall-target"),
+                                    QStringLiteral("For --suggest-blocking: the blocking recall to reach (default 0.99)."),
+                                    QStringLiteral("share"), QStringLiteral("0.99")};
+    QCommandLineOption maxComparisons{QStringLiteral("max-comparisons"),
+                                      QStringLiteral("For --suggest-blocking: the most record comparisons a query may "
+                                                     "cost the chosen keys together (default 500)."),
+                                      QStringLiteral("n"), QStringLiteral("500")};
     QCommandLineOption answers{QStringLiteral("answers"),
                                QStringLiteral("Learn m, u and the prior from people's answers to the step's questions in "
                                               "the exception queue (--db; at least %1 matching and %1 other candidate "
@@ -117,7 +135,8 @@ struct MatchEvalOptions {
     void addTo(QCommandLineParser &parser) const
     {
         for (const QCommandLineOption *option : {&records, &queries, &truth, &layout, &clusterColumn, &queryId, &step,
-                                                 &estimate, &rule, &labels, &decisions, &answers})
+                                                 &estimate, &rule, &labels, &decisions, &part, &suggestBlocking,
+                                                 &recallTarget, &maxComparisons, &answers})
             parser.addOption(*option);
     }
 };
@@ -129,6 +148,7 @@ const QString kMatchEvalDescription = QStringLiteral(
     "  clerk eval BOT --records R.csv --queries Q.csv --truth T.csv [--estimate] [--rule F1,F2] [--json]\n"
     "  clerk eval BOT --layout febrl4 --records A.csv --queries B.csv\n"
     "  clerk eval BOT --layout clusters --records people.csv [--cluster-column cluster] [--labels pairs.csv]\n"
+    "  clerk eval BOT ... --suggest-blocking [--recall-target 0.99] [--max-comparisons 500] [--part 1/2]\n"
     "  clerk eval BOT --answers [--db DB]");
 
 // The match step `clerk eval` measures: the bot's only one, or the one named.
@@ -303,6 +323,65 @@ void printEvalText(const EvalReport &r)
     out().flush();
 }
 
+// "K/N" with 1 <= K <= N into files.part and files.parts; false when it is not.
+bool readPart(const QString &text, match::EvaluationFiles &files)
+{
+    const QStringList numbers = text.split(u'/');
+    bool kOk = false, nOk = false;
+    const int k = numbers.value(0).toInt(&kOk), n = numbers.value(1).toInt(&nOk);
+    if (numbers.size() != 2 || !kOk || !nOk || n < 1 || k < 1 || k > n)
+        return false;
+    files.part = k;
+    files.parts = n;
+    return true;
+}
+
+void printKeyRow(TextTable &table, const match::KeyRecall &key, bool cumulative)
+{
+    table.addRow({pct(key.recall), QString::number(key.comparisons), QString::number(key.perQuery, 'f', 1),
+                  cumulative ? QStringLiteral("+ ") + key.text : key.text});
+}
+
+// clerk eval --suggest-blocking: each candidate key's recall and comparisons, then the
+// greedy union, printed to paste into the step.
+int printBlockingSuggestion(const match::EvaluationSet &set, const match::MatchSettings &settings,
+                            const match::BlockingSuggestionOptions &options, bool json)
+{
+    const match::BlockingSuggestion suggestion = match::suggestBlocking(set, settings.maxBlockSize, options);
+    if (json) {
+        QJsonObject result = suggestion.toJson();
+        result.insert(QStringLiteral("recall_target"), options.recallTarget);
+        result.insert(QStringLiteral("max_comparisons_per_query"), options.maxComparisonsPerQuery);
+        printJson(result);
+        return ExitOk;
+    }
+    out() << "queries: " << suggestion.queries << " (" << suggestion.truePairs << " with a true record in the index of "
+          << set.index->size() << ")\n\nevery candidate key, most true pairs first:\n";
+    TextTable all({QStringLiteral("recall"), QStringLiteral("comparisons"), QStringLiteral("per query"),
+                   QStringLiteral("key")});
+    for (const match::KeyRecall &key : suggestion.keys)
+        printKeyRow(all, key, false);
+    all.print(out());
+    out() << "\ngreedy union (recall and comparisons so far; comparisons summed over keys, an upper bound):\n";
+    TextTable chosen({QStringLiteral("recall"), QStringLiteral("comparisons"), QStringLiteral("per query"),
+                      QStringLiteral("key")});
+    for (const match::KeyRecall &key : suggestion.chosen)
+        printKeyRow(chosen, key, true);
+    chosen.print(out());
+    out() << "\nas an index blocks (each candidate once):\n"
+          << "  the step's keys:    recall " << pct(suggestion.current.recall) << ", "
+          << QString::number(suggestion.current.perQuery, 'f', 1) << " comparisons per query\n"
+          << "  the suggested keys: recall " << pct(suggestion.suggested.recall) << ", "
+          << QString::number(suggestion.suggested.perQuery, 'f', 1) << " comparisons per query\n"
+          << "target recall " << pct(options.recallTarget)
+          << (suggestion.targetReached ? QStringLiteral(" reached\n")
+                                       : QStringLiteral(" NOT reached within %1 comparisons per query\n")
+                                             .arg(options.maxComparisonsPerQuery))
+          << "\npaste into the step's params:\nblocking: " << suggestion.blockingYaml() << "\n";
+    out().flush();
+    return ExitOk;
+}
+
 } // namespace
 
 QString evalMatchHelp()
@@ -364,6 +443,8 @@ int evalMatchCommand(const QStringList &arguments)
                                                                                : match::TruthLayout::Explicit,
                                  .clusterColumn = parser.value(clusterColumn),
                                  .queryIdColumn = parser.value(queryId)};
+    if (parser.isSet(options.part) && !readPart(parser.value(options.part), files))
+        return complain(QStringLiteral("--part is K/N with 1 <= K <= N, e.g. 1/2"));
     const auto queryValues = [&templates](const QJsonObject &row) {
         const QJsonObject scope{{QStringLiteral("input"), row}};
         QStringList raw;
@@ -386,6 +467,11 @@ int evalMatchCommand(const QStringList &arguments)
         err().flush();
     }
     const qint64 loadMs = timer.restart();
+    if (parser.isSet(options.suggestBlocking))
+        return printBlockingSuggestion(set, *settings,
+                                       {.recallTarget = parser.value(options.recallTarget).toDouble(),
+                                        .maxComparisonsPerQuery = parser.value(options.maxComparisons).toDouble()},
+                                       parser.isSet(common.json));
 
     match::MatchModel model = settings->model;
     QJsonObject emInfo;

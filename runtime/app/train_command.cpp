@@ -317,7 +317,8 @@ bool isMatchEvaluation(const QStringList &arguments, bool &help)
     static const QStringList matchOnly{QStringLiteral("--records"), QStringLiteral("--queries"), QStringLiteral("--truth"),
                                        QStringLiteral("--layout"),  QStringLiteral("--answers"), QStringLiteral("--labels"),
                                        QStringLiteral("--estimate"), QStringLiteral("--rule"),   QStringLiteral("--decisions"),
-                                       QStringLiteral("--query-id"), QStringLiteral("--cluster-column")};
+                                       QStringLiteral("--query-id"), QStringLiteral("--cluster-column"),
+                                       QStringLiteral("--suggest-blocking"), QStringLiteral("--part")};
     help = false;
     for (const QString &argument : arguments) {
         const QString name = argument.section(QLatin1Char('='), 0, 0);

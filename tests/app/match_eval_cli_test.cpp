@@ -193,7 +193,8 @@ TEST_F(MatchEvalCliTest, HelpListsEveryMatchingOptionAndTheTruthFormat)
     const auto run = runClerk({QStringLiteral("eval"), QStringLiteral("--help")});
     ASSERT_EQ(run.exitCode, 0);
     for (const char *option : {"--examples", "--records", "--queries", "--truth", "--layout", "--query-id", "--estimate",
-                               "--answers", "--labels", "--rule", "--decisions", "--cluster-column", "--step"})
+                               "--answers", "--labels", "--rule", "--decisions", "--cluster-column", "--step",
+                               "--suggest-blocking", "--recall-target", "--max-comparisons", "--part"})
         EXPECT_TRUE(run.out.contains(QString::fromLatin1(option))) << option;
     EXPECT_TRUE(run.out.contains(QStringLiteral("query_id and record_id")));
     EXPECT_TRUE(run.out.contains(QStringLiteral("unlabelled")));
@@ -277,4 +278,55 @@ TEST_F(MatchEvalCliTest, AnswersRefuseToTeachFromTooFewPairs)
         << run.err.toStdString();
     EXPECT_TRUE(run.err.contains(QStringLiteral("at least 20"))) << run.err.toStdString();
     EXPECT_FALSE(run.out.contains(QStringLiteral("prior:")));
+}
+
+TEST_F(MatchEvalCliTest, SuggestsBlockingKeysThatPasteIntoTheBot)
+{
+    const QStringList files{QStringLiteral("--records"), m_dir.filePath(QStringLiteral("people.csv")),
+                            QStringLiteral("--queries"), m_dir.filePath(QStringLiteral("queries.csv")),
+                            QStringLiteral("--truth"), m_dir.filePath(QStringLiteral("truth.csv"))};
+    const QJsonObject result = evalJson(files + QStringList{QStringLiteral("--suggest-blocking"),
+                                                            QStringLiteral("--recall-target"), QStringLiteral("1")});
+    EXPECT_EQ(result.value(QStringLiteral("true_pairs")).toInt(), 100);
+    EXPECT_GT(result.value(QStringLiteral("keys")).toArray().size(), 20);
+    EXPECT_TRUE(result.value(QStringLiteral("target_reached")).toBool());
+    EXPECT_DOUBLE_EQ(result.value(QStringLiteral("suggested")).toObject().value(QStringLiteral("recall")).toDouble(), 1.0);
+
+    // The printed list replaces the step's blocking, and the bot then finds every true record.
+    const auto run = runClerk(QStringList{QStringLiteral("eval"), m_dir.filePath(QStringLiteral("forms.yaml")),
+                                          QStringLiteral("--suggest-blocking"), QStringLiteral("--recall-target"),
+                                          QStringLiteral("1")}
+                              + files);
+    ASSERT_EQ(run.exitCode, 0) << run.err.toStdString();
+    const qsizetype at = run.out.indexOf(QStringLiteral("\nblocking: "));
+    ASSERT_GT(at, 0) << run.out.toStdString();
+    const QString blocking = run.out.mid(at + 1).section(u'\n', 0, 0);
+    QByteArray bot = kBot;
+    bot.replace("      thresholds:", QByteArray("      " + blocking.toUtf8() + "\n      thresholds:"));
+    writeFile(m_dir.filePath(QStringLiteral("suggested.yaml")), bot);
+    const auto again = runClerk(QStringList{QStringLiteral("eval"), m_dir.filePath(QStringLiteral("suggested.yaml")),
+                                            QStringLiteral("--json")}
+                                + files);
+    ASSERT_EQ(again.exitCode, 0) << again.err.toStdString() << bot.toStdString();
+    EXPECT_DOUBLE_EQ(QJsonDocument::fromJson(again.out.toUtf8()).object().value(QStringLiteral("blocking_recall")).toDouble(),
+                     1.0);
+}
+
+TEST_F(MatchEvalCliTest, PartsMeasureDisjointPeople)
+{
+    const QStringList files{QStringLiteral("--records"), m_dir.filePath(QStringLiteral("people.csv")),
+                            QStringLiteral("--queries"), m_dir.filePath(QStringLiteral("queries.csv")),
+                            QStringLiteral("--truth"), m_dir.filePath(QStringLiteral("truth.csv"))};
+    const int first = evalJson(files + QStringList{QStringLiteral("--part"), QStringLiteral("1/2")})
+                          .value(QStringLiteral("queries")).toInt();
+    const int second = evalJson(files + QStringList{QStringLiteral("--part"), QStringLiteral("2/2")})
+                           .value(QStringLiteral("queries")).toInt();
+    EXPECT_EQ(first + second, 120);
+    EXPECT_GT(first, 30);
+    EXPECT_GT(second, 30);
+    const auto bad = runClerk(QStringList{QStringLiteral("eval"), m_dir.filePath(QStringLiteral("forms.yaml")),
+                                          QStringLiteral("--part"), QStringLiteral("3/2")}
+                              + files);
+    EXPECT_NE(bad.exitCode, 0);
+    EXPECT_TRUE(bad.err.contains(QStringLiteral("--part"))) << bad.err.toStdString();
 }

@@ -404,7 +404,7 @@ struct MatchParams {
     ParamSpec blocking = ParamSpec::listOf(QStringLiteral("blocking"),
                           ParamSpec::of(QStringLiteral("key"), ValueType::String,
                                         QStringLiteral("Parts joined by +, each value(f), phonetic(f), "
-                                                       "phonetic_last(f), initial(f), year(f), sector(f) or "
+                                                       "phonetic_last(f), initial(f), year(f), month_day(f), sector(f) or "
                                                        "district(f); or the word defaults.")),
                           QStringLiteral("Which records become candidates: those sharing one of these keys with the "
                                          "item. Default: identifiers, dates, phonetic name + birth year, both names' "

@@ -62,6 +62,18 @@ Result<QHash<QString, QString>> truthOf(const EvaluationFiles &files, const CsvT
 
 } // namespace
 
+bool inPart(const QString &personKey, int part, int parts)
+{
+    if (parts <= 0)
+        return true;
+    std::uint64_t hash = 14695981039346656037ULL;  // FNV-1a over UTF-16 units: the same on every machine
+    for (QChar c : personKey) {
+        hash ^= c.unicode();
+        hash *= 1099511628211ULL;
+    }
+    return static_cast<int>(hash % static_cast<std::uint64_t>(parts)) == part - 1;
+}
+
 QJsonObject FittedModel::toJson() const
 {
     QJsonObject object{{QStringLiteral("pairs"), pairs},
@@ -112,13 +124,15 @@ Result<EvaluationSet> loadEvaluationSet(const MatchSettings &settings, const Eva
         qsizetype n = 0;
         for (const auto &[clusterId, rows] : byCluster) {
             const bool heldOut = n++ % 10 == 9;
+            const bool measured = inPart(clusterId, files.part, files.parts);
             for (qsizetype i = 0; i < rows.size(); ++i) {
                 const QStringList &row = recordTable->rows[rows[i]];
                 if (i == 0 && !heldOut) {
                     addRecord(row);
                     continue;
                 }
-                set.queries.append({row[idColumn], rowObject(*recordTable, row),
+                if (measured)
+                    set.queries.append({row[idColumn], rowObject(*recordTable, row),
                                     heldOut ? QString() : recordTable->rows[rows[0]][idColumn]});
             }
         }
@@ -144,7 +158,8 @@ Result<EvaluationSet> loadEvaluationSet(const MatchSettings &settings, const Eva
             QString trueId = truthById->value(id);
             if (!trueId.isEmpty() && !set.index->find(trueId))
                 trueId.clear();
-            set.queries.append({id, rowObject(*queryTable, row), trueId});
+            if (inPart(trueId.isEmpty() ? id : trueId, files.part, files.parts))
+                set.queries.append({id, rowObject(*queryTable, row), trueId});
         }
         if (set.queries.isEmpty())
             return fail(invalid(QStringLiteral("no labelled query to measure: the truth file names none of the "

@@ -40,7 +40,15 @@ struct EvaluationFiles {
     TruthLayout layout = TruthLayout::Explicit;
     QString clusterColumn = QStringLiteral("cluster");
     QString queryIdColumn{};       // empty: the index's id column
+    // Only the queries of part `part` (1..parts) of the people, split by a hash of the
+    // person (the cluster, else the true record's id, else the query's id); 0: all. Choose
+    // on one part, measure on another.
+    int part = 0;
+    int parts = 0;
 };
+
+// Whether a person falls in part `part` of `parts` (a stable hash of the key; parts <= 0: all).
+bool inPart(const QString &personKey, int part, int parts);
 
 struct EvaluationQuery {
     QString id;

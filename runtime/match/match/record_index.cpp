@@ -20,10 +20,13 @@ constexpr TransformName kTransforms[] = {
     {KeyTransform::Value, QLatin1StringView("value")},       {KeyTransform::Phonetic, QLatin1StringView("phonetic")},
     {KeyTransform::PhoneticLast, QLatin1StringView("phonetic_last")},
     {KeyTransform::Initial, QLatin1StringView("initial")},   {KeyTransform::Year, QLatin1StringView("year")},
+    {KeyTransform::MonthDay, QLatin1StringView("month_day")},
     {KeyTransform::Sector, QLatin1StringView("sector")},     {KeyTransform::District, QLatin1StringView("district")},
 };
 
-QString applyTransform(KeyTransform transform, const QString &value)
+} // namespace
+
+QString transformValue(KeyTransform transform, const QString &value)
 {
     if (value.isEmpty())
         return {};
@@ -40,6 +43,7 @@ QString applyTransform(KeyTransform transform, const QString &value)
     }
     case KeyTransform::Initial: return value.left(1);
     case KeyTransform::Year: return dateYear(value).toString();
+    case KeyTransform::MonthDay: return isCompleteDate(value) ? value.right(4) : QString();
     case KeyTransform::Sector: {
         const UkPostcode uk = parseUkPostcode(value);
         if (uk.isValid())
@@ -54,7 +58,14 @@ QString applyTransform(KeyTransform transform, const QString &value)
     return {};
 }
 
-} // namespace
+QString toString(KeyTransform transform)
+{
+    for (const TransformName &t : kTransforms) {
+        if (t.transform == transform)
+            return t.name;
+    }
+    return {};
+}
 
 Result<BlockingKey> BlockingKey::parse(const QString &text, const QList<FieldSpec> &fields)
 {
@@ -97,12 +108,9 @@ QString BlockingKey::toString(const QList<FieldSpec> &fields) const
 {
     QStringList out;
     for (const Part &part : parts) {
-        QString transform;
-        for (const TransformName &t : kTransforms) {
-            if (t.transform == part.transform)
-                transform = t.name;
-        }
-        out.append(QStringLiteral("%1(%2)").arg(transform, fields.value(part.field).name));
+        const QString name = fields.value(part.field).name;
+        out.append(part.transform == KeyTransform::Value ? name
+                                                         : QStringLiteral("%1(%2)").arg(match::toString(part.transform), name));
     }
     return out.join(u'+');
 }
@@ -111,7 +119,7 @@ QString BlockingKey::valueFor(const MatchRecord &record) const
 {
     QString key;
     for (const Part &part : parts) {
-        const QString value = applyTransform(part.transform, record.values.value(part.field));
+        const QString value = transformValue(part.transform, record.values.value(part.field));
         if (value.isEmpty())
             return {};
         if (!key.isEmpty())

@@ -6,6 +6,7 @@
 //   value(f)     the normalised value            phonetic(f)  NYSIIS of a name (its first word)
 //   phonetic_last(f)  NYSIIS of a name's last word (a whole name's surname)
 //   initial(f)   the first letter                year(f)      a date's year
+//   month_day(f) a date's month and day (a wrong year still meets)
 //   sector(f)    a UK postcode's sector (other postcodes: all but the last character)
 //   district(f)  a UK postcode's district (other postcodes: the first two characters)
 // e.g. "phonetic(surname)+year(date_of_birth)". A bare field name means value(f). A
@@ -24,7 +25,12 @@
 
 namespace clerk::match {
 
-enum class KeyTransform : std::uint8_t { Value, Phonetic, PhoneticLast, Initial, Year, Sector, District };
+enum class KeyTransform : std::uint8_t { Value, Phonetic, PhoneticLast, Initial, Year, MonthDay, Sector, District };
+
+// One part's value for a normalised field value (empty when the value gives none).
+QString transformValue(KeyTransform transform, const QString &value);
+// The transform's name in the blocking syntax ("phonetic").
+QString toString(KeyTransform transform);
 
 struct BlockingKey {
     struct Part {
