@@ -205,9 +205,25 @@ Submission saveAttachments(const PollContext &poll, const mail::MailMessage &mes
     return Submission::Stored;
 }
 
-Submission submitOne(const PollContext &poll, const QString &sourceRef, const QJsonObject &payload, quint32 uid,
-                     int &items)
+// The item a message clerk sent that this message answers (In-Reply-To, References),
+// checked against the outbox: 0 when it answers none.
+Result<std::pair<qint64, QString>> answeredItem(const PollContext &poll, const mail::MailMessage &message)
 {
+    for (const QString &reference : message.references) {
+        auto item = poll.engine.itemOfSentMessage(reference);
+        if (!item)
+            return fail(item.error());
+        if (*item)
+            return std::pair{**item, reference};
+    }
+    return std::pair{qint64(0), QString()};
+}
+
+Submission submitOne(const PollContext &poll, const QString &sourceRef, QJsonObject payload, quint32 uid,
+                     int &items, const std::pair<qint64, QString> &answered)
+{
+    if (answered.first > 0)
+        payload.insert(QStringLiteral("reply_to_item"), answered.first);
     auto submitted = poll.engine.submit(poll.bot, sourceRef, payload);
     if (!submitted) {
         poll.result.problems.append(QStringLiteral("UID %1: not stored, the message is read again at the next "
@@ -219,6 +235,14 @@ Submission submitOne(const PollContext &poll, const QString &sourceRef, const QJ
     ++items;
     if (submitted->created)
         ++poll.result.enqueued;
+    if (submitted->created && answered.first > 0) {
+        if (auto noted = poll.engine.recordReply(answered.first, submitted->id, answered.second); !noted) {
+            poll.result.problems.append(QStringLiteral("UID %1: the reply to item %2 was not noted on it: %3")
+                                            .arg(uid)
+                                            .arg(answered.first)
+                                            .arg(noted.error().toString()));
+        }
+    }
     return Submission::Stored;
 }
 
@@ -233,13 +257,20 @@ Submission submitMessage(const PollContext &poll, const mail::MailMessage &messa
     QList<std::pair<int, QJsonObject>> saved;
     if (const Submission stored = saveAttachments(poll, message, id, uid, saved); stored != Submission::Stored)
         return stored;
+    const auto answered = answeredItem(poll, message);
+    if (!answered) {
+        poll.result.problems.append(QStringLiteral("UID %1: not stored, the message is read again at the next poll: %2")
+                                        .arg(uid)
+                                        .arg(answered.error().toString()));
+        return Submission::StoreDown;
+    }
     if (settings.items != MailItems::Body) {
         for (const auto &[index, file] : std::as_const(saved)) {
             QJsonObject payload = file;
             QJsonObject mailFields = mailFieldsOf(message, uid);
             mailFields.insert(QStringLiteral("attachment"), index);
             payload.insert(QStringLiteral("mail"), mailFields);
-            if (auto one = submitOne(poll, QStringLiteral("%1#%2").arg(id).arg(index), payload, uid, items);
+            if (auto one = submitOne(poll, QStringLiteral("%1#%2").arg(id).arg(index), payload, uid, items, *answered);
                 one != Submission::Stored)
                 return one;
         }
@@ -256,7 +287,7 @@ Submission submitMessage(const PollContext &poll, const mail::MailMessage &messa
                         {QStringLiteral("attachments"), attachments}};
     if (message.textTruncated)
         payload.insert(QStringLiteral("text_truncated"), true);
-    return submitOne(poll, id + QStringLiteral("#body"), payload, uid, items);
+    return submitOne(poll, id + QStringLiteral("#body"), payload, uid, items, *answered);
 }
 
 // Marks a message that will never make items (too large, or over the MIME limits) so it

@@ -19,6 +19,10 @@
 //      "from", "subject", "date", "uid"}, "attachments": [{"file", "name", "size",
 //      "content_type"}...]} ("text_truncated": true when the text was cut); with items:
 //      both, the attachments' items and, when the message has text, that one;
+//      a message answering one clerk sent (In-Reply-To / References holding a notify
+//      step's Message-ID that the outbox holds as sent: Engine::itemOfSentMessage) gives
+//      its items "reply_to_item": the item it was sent for, and notes the reply on that
+//      item (Engine::recordReply);
 //      submission is deduplicated, so a message read again (after a crash, or when
 //      marking it failed, or delivered twice) makes no second item, while another
 //      message reusing its Message-ID is still taken;

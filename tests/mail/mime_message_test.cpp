@@ -35,6 +35,29 @@ MailMessage parseOk(const QByteArray &raw)
 
 const QByteArray kPdf = QByteArray("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n");
 
+// The ids a reply answers: In-Reply-To's first, then References' from the newest back,
+// each once, folded lines and stray text ignored, and no more than 50.
+TEST(MimeMessageTest, ReadsTheIdsAReplyAnswers)
+{
+    const QByteArray raw = "From: a@example.org\r\nMessage-ID: <r1@example.org>\r\n"
+                           "In-Reply-To: <sent@bot.clerk> (the acknowledgement)\r\n"
+                           "References: <first@example.org>\r\n <second@example.org> junk <sent@bot.clerk>\r\n"
+                           "\r\nThanks\r\n";
+    auto message = parseMessage(raw);
+    ASSERT_TRUE(message.has_value());
+    EXPECT_EQ(message->references, (QStringList{QStringLiteral("sent@bot.clerk"), QStringLiteral("second@example.org"),
+                                                QStringLiteral("first@example.org")}));
+
+    QByteArray many = "References:";
+    for (int i = 0; i < 80; ++i)
+        many += " <id-" + QByteArray::number(i) + "@example.org>";
+    auto flooded = parseMessage(many + "\r\n\r\nbody\r\n");
+    ASSERT_TRUE(flooded.has_value());
+    EXPECT_EQ(flooded->references.size(), 50);
+    EXPECT_EQ(flooded->references.first(), QStringLiteral("id-79@example.org"));
+    EXPECT_TRUE(parseMessage("Subject: none\r\n\r\nbody\r\n")->references.isEmpty());
+}
+
 TEST(MimeMessageTest, FindsABase64PdfBesideTheTextAndReadsTheHeaders)
 {
     const QByteArray raw = message({"From: =?utf-8?Q?Zo=C3=AB_Okafor?= <zoe@example.org>",

@@ -480,6 +480,31 @@ QString decodeHeaderText(const QByteArray &text)
     return out;
 }
 
+namespace {
+
+// The <id>s of In-Reply-To, then of References from the last (the message answered) back.
+QStringList referencesOf(const QByteArray &inReplyTo, const QByteArray &references)
+{
+    static const QRegularExpression id(QStringLiteral("<([^<>\\s]{1,250})>"));
+    QStringList found;
+    const auto take = [&](const QByteArray &header, bool newestFirst) {
+        QStringList ids;
+        for (auto match = id.globalMatch(QString::fromLatin1(header.left(20000))); match.hasNext();)
+            ids.append(match.next().captured(1));
+        if (newestFirst)
+            std::reverse(ids.begin(), ids.end());
+        for (const QString &one : std::as_const(ids)) {
+            if (found.size() < 50 && !found.contains(one))
+                found.append(one);
+        }
+    };
+    take(inReplyTo, false);
+    take(references, true);
+    return found;
+}
+
+} // namespace
+
 Result<MailMessage> parseMessage(const QByteArray &raw, const MimeLimits &limits)
 {
     MailMessage message;
@@ -491,6 +516,7 @@ Result<MailMessage> parseMessage(const QByteArray &raw, const MimeLimits &limits
     message.from = decodeHeaderText(top.headers.value("from"));
     message.subject = decodeHeaderText(top.headers.value("subject"));
     message.date = QString::fromLatin1(top.headers.value("date"));
+    message.references = referencesOf(top.headers.value("in-reply-to"), top.headers.value("references"));
     message.bodyDigest = QCryptographicHash::hash(top.body, QCryptographicHash::Sha256);
     Walk state{limits};
     walk(raw, 0, state);

@@ -26,6 +26,7 @@
 #include <QByteArray>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 namespace clerk::mail {
 
@@ -41,6 +42,9 @@ struct MailMessage {
     QString from{};       // decoded header text
     QString subject{};    // decoded header text
     QString date{};       // the Date header as sent
+    // The Message-IDs (without angle brackets) the message answers: In-Reply-To's, then
+    // References' from the newest back; each once, at most 50, each at most 250 characters.
+    QStringList references{};
     QList<MailAttachment> attachments{};
     // The text people wrote: the text/plain parts that are not attachments, in order and
     // separated by a blank line (a forwarded message's too); without any, the text/html

@@ -11,6 +11,7 @@
 #include <QJsonArray>
 #include <QSysInfo>
 #include <QRandomGenerator>
+#include <QRegularExpression>
 
 #include <cmath>
 #include <exception>
@@ -171,6 +172,30 @@ std::optional<store::Decision> givenByPerson(const WorkItem &item, const QString
 }
 
 } // namespace
+
+Result<std::optional<qint64>> Engine::itemOfSentMessage(const QString &messageId)
+{
+    // As notify_step.cpp makes it: the key, "@", the bot's name with _ as -, ".clerk".
+    static const QRegularExpression pattern(QStringLiteral("^(clerk-[0-9a-f]{16}-[0-9]{1,4}-[A-Za-z0-9_-]{1,100})@([A-Za-z0-9-]{1,100})\\.clerk$"));
+    const QRegularExpressionMatch match = pattern.match(messageId);
+    if (!match.hasMatch())
+        return std::optional<qint64>();
+    auto sent = m_store.outbox.sentAction(match.captured(1));
+    if (!sent)
+        return fail(sent.error());
+    if (!*sent)
+        return std::optional<qint64>();
+    QString domain = (*sent)->bot;
+    domain.replace(QLatin1Char('_'), QLatin1Char('-'));
+    if (domain.compare(match.captured(2), Qt::CaseInsensitive) != 0)
+        return std::optional<qint64>();
+    return std::optional<qint64>((*sent)->itemId);
+}
+
+Status Engine::recordReply(qint64 itemId, qint64 replyItemId, const QString &messageId)
+{
+    return m_store.outbox.recordReply(itemId, replyItemId, messageId.section(QLatin1Char('@'), 0, 0));
+}
 
 StepOutcome Engine::runStep(const LoadedBot &bot, int index, StepContext &ctx) const
 {

@@ -120,6 +120,14 @@ public:
     // InvalidArgument/Corrupt when the item's bot definition no longer loads.
     Result<store::Decision> checkAnswer(const store::ExceptionItem &question, store::Decision answer);
 
+    // A message a notify step sent, named by its Message-ID (without angle brackets,
+    // "<action key>@<bot>.clerk"): the item it was sent for, when the outbox holds that
+    // key as sent for an item of that bot; nullopt for any other id (a forged or mistyped
+    // one, an action never finished), so a reply's header cannot name an arbitrary item.
+    Result<std::optional<qint64>> itemOfSentMessage(const QString &messageId);
+    // Notes on item `itemId`'s history that item `replyItemId` answers its message `messageId`.
+    Status recordReply(qint64 itemId, qint64 replyItemId, const QString &messageId);
+
 private:
     struct LoadedBot {
         bot::BotDefinition definition;

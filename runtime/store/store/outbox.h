@@ -8,8 +8,15 @@
 #include "core/notice_outcome.h"
 
 #include <QString>
+#include <optional>
 
 namespace clerk::store {
+
+// An outbound action that landed: the item it was done for, and that item's bot.
+struct SentAction {
+    qint64 itemId = 0;
+    QString bot{};
+};
 
 class Outbox {
 public:
@@ -34,6 +41,15 @@ public:
     // again, so the figures count a message once.
     virtual Status recordNotice(qint64 itemId, const QString &bot, const QString &stepId, const QString &key,
                                 NoticeOutcome outcome) = 0;
+
+    // --- replies ---------------------------------------------------------------------------
+    // The item whose outbound action `key` finished (a message clerk sent and recorded as
+    // sent), with its bot; nullopt when no action with that key finished, so a key made
+    // up, or one of an action never done, names no item.
+    virtual Result<std::optional<SentAction>> sentAction(const QString &key) = 0;
+    // Appends "reply_received" {reply_item, key} to item `itemId`'s events: item
+    // `replyItemId` answers the message with action key `key` sent for it.
+    virtual Status recordReply(qint64 itemId, qint64 replyItemId, const QString &key) = 0;
 };
 
 } // namespace clerk::store

@@ -65,4 +65,33 @@ Status SqlWorkStore::recordNotice(qint64 itemId, const QString &bot, const QStri
     });
 }
 
+Result<std::optional<SentAction>> SqlWorkStore::sentAction(const QString &key)
+{
+    if (key.isEmpty())
+        return std::optional<SentAction>();
+    auto query = run(QStringLiteral("SELECT o.item_id, w.bot FROM outbox o JOIN work_items w ON w.id = o.item_id"
+                                    " WHERE o.key = ? AND o.state = 'done'"),
+                     {key});
+    if (!query)
+        return fail(query.error());
+    if (!query->next())
+        return std::optional<SentAction>();
+    return std::optional<SentAction>(SentAction{query->value(0).toLongLong(), query->value(1).toString()});
+}
+
+Status SqlWorkStore::recordReply(qint64 itemId, qint64 replyItemId, const QString &key)
+{
+    return inWriteTransaction([&]() -> Status {
+        auto bot = run(QStringLiteral("SELECT bot FROM work_items WHERE id = ?"), {itemId});
+        if (!bot)
+            return fail(bot.error());
+        if (!bot->next())
+            return fail(Error::notFound(QStringLiteral("no item %1").arg(itemId)));
+        const QString name = bot->value(0).toString();
+        bot->finish();
+        return appendEvent(itemId, name, QStringLiteral("reply_received"), QString(),
+                           {{QStringLiteral("reply_item"), replyItemId}, {QStringLiteral("key"), key}});
+    });
+}
+
 } // namespace clerk::store

@@ -83,6 +83,8 @@ public:
     Status abandonAction(const QString &key) override;
     Status recordNotice(qint64 itemId, const QString &bot, const QString &stepId, const QString &key,
                         NoticeOutcome outcome) override;
+    Result<std::optional<SentAction>> sentAction(const QString &key) override;
+    Status recordReply(qint64 itemId, qint64 replyItemId, const QString &key) override;
 
     // Leadership (sql_leadership.cpp).
     Result<bool> tryAcquireLeadership(const QString &name, const QString &owner,

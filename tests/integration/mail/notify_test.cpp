@@ -11,6 +11,7 @@
 #include "engine/step_registry.h"
 #include "mail/imap_client.h"
 #include "mail/mime_message.h"
+#include "scheduler/mailbox_watch.h"
 #include "store/work_store.h"
 
 #include <QDir>
@@ -409,6 +410,95 @@ TEST_F(NotifyTest, TheServersCertificateIsCheckedAndStartTlsCanBeRequired)
 
     EXPECT_EQ(tlsReceptions(), taken) << "nothing was taken in";
     EXPECT_EQ(notices().serverError, 2);
+}
+
+// A citizen answers the acknowledgement: the mailbox trigger finds clerk's Message-ID in
+// In-Reply-To / References, checks it against the outbox, and ties the new item to the
+// one the acknowledgement was sent for (input reply_to_item, and an event on the
+// original). A made-up key, or a real key under another bot's name, names nothing.
+TEST_F(NotifyTest, AReplyIsTiedToTheItemItAnswersAndAForgedReferenceToNone)
+{
+    const WorkItem original = runItem(loadBot(server()), uniqueRef(), user());
+    ASSERT_EQ(original.state, ItemState::Done) << original.lastError.toStdString();
+    const QString id = messageIdOf(original);
+    ASSERT_EQ(waitForDelivery(id).size(), 1);
+
+    // The replies land in a folder of their own in the Dovecot user's Maildir.
+    const QString folder = QStringLiteral("R%1").arg(QUuid::createUuid().toString(QUuid::Id128).left(12));
+    const QString top = QStringLiteral("%1/.%2").arg(m_imap.value(QStringLiteral("IMAP_MAILDIR")), folder);
+    const auto everyone = QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup
+                          | QFileDevice::WriteGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther
+                          | QFileDevice::WriteOther | QFileDevice::ExeOther;
+    for (const char *sub : {"cur", "new", "tmp"}) {
+        ASSERT_TRUE(QDir().mkpath(QStringLiteral("%1/%2").arg(top, QLatin1String(sub))));
+        QFile::setPermissions(QStringLiteral("%1/%2").arg(top, QLatin1String(sub)), everyone);
+    }
+    QFile::setPermissions(top, everyone);
+    int counter = 0;
+    const auto deliver = [&](const QString &messageId, const QString &inReplyTo, const QString &references) {
+        QFile file(QStringLiteral("%1/new/%2.M%3.clerk-test").arg(top).arg(QDateTime::currentSecsSinceEpoch()).arg(++counter));
+        ASSERT_TRUE(file.open(QIODevice::WriteOnly));
+        file.write(QStringLiteral("From: Ada Resident <%1>\r\nTo: no-reply@council.example\r\nSubject: Re: your request\r\n"
+                                  "Message-ID: <%2>\r\nIn-Reply-To: %3\r\nReferences: %4\r\n"
+                                  "Content-Type: text/plain; charset=utf-8\r\n\r\nThank you. One more thing: the bin is blue.\r\n")
+                       .arg(user(), messageId, inReplyTo, references)
+                       .toUtf8());
+        file.close();
+        file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::WriteGroup
+                            | QFileDevice::ReadOther | QFileDevice::WriteOther);
+    };
+    const QString key = id.section(QLatin1Char('@'), 0, 0);
+    deliver(QStringLiteral("reply-1@example.org"), QStringLiteral("<%1>").arg(id), QStringLiteral("<older@example.org>\r\n <%1>").arg(id));
+    deliver(QStringLiteral("forged-1@example.org"), QStringLiteral("<clerk-0123456789abcdef-0-acknowledge@acknowledger.clerk>"),
+            QStringLiteral("<nothing@example.org>"));
+    deliver(QStringLiteral("forged-2@example.org"), QStringLiteral("<%1@another-bot.clerk>").arg(key), QStringLiteral("<%1>").arg(id.toUpper()));
+
+    const bot::BotLoad load = bot::loadBotText("name: replies\nversion: 1\nowner_team: contact-centre\nsteps:\n"
+                                               "  - type: set\n    params:\n      values:\n        seen: \"yes\"\n",
+                                               m_dir.filePath(QStringLiteral("replies.yaml")), m_registry.catalog(), {}, m_dir.path());
+    ASSERT_TRUE(load.bot.has_value());
+    ASSERT_TRUE(m_engine->addBot(*load.bot).has_value());
+    scheduler::MailboxSettings settings;
+    settings.url = QStringLiteral("imap://127.0.0.1:%1/%2").arg(m_imap.value(QStringLiteral("IMAP_PORT")), folder);
+    settings.username = m_imap.value(QStringLiteral("IMAP_USER"));
+    settings.passwordRef = QStringLiteral("${file:%1}").arg(m_imap.value(QStringLiteral("IMAP_PASSWORD_FILE")));
+    settings.flag = QStringLiteral("clerk-replies");
+    settings.items = scheduler::MailItems::Body;
+    settings.folder = m_dir.filePath(QStringLiteral("replies"));
+    ASSERT_TRUE(QDir().mkpath(settings.folder));
+    scheduler::MailboxWatch watch(settings);
+    const scheduler::MailboxPoll poll = watch.poll(*m_engine, *load.bot);
+    EXPECT_TRUE(poll.problems.isEmpty()) << poll.problems.join(QLatin1Char('\n')).toStdString();
+    ASSERT_EQ(poll.enqueued, 3);
+
+    auto items = m_store->items({.bot = QStringLiteral("replies")});
+    ASSERT_TRUE(items.has_value());
+    ASSERT_EQ(items->size(), 3);
+    qint64 replyItem = 0;
+    for (const WorkItem &item : *items) {
+        const QString from = item.payload.value(QStringLiteral("mail")).toObject().value(QStringLiteral("message_id")).toString();
+        if (from == QLatin1String("reply-1@example.org")) {
+            replyItem = item.id;
+            EXPECT_EQ(item.payload.value(QStringLiteral("reply_to_item")).toInteger(), original.id);
+        } else {
+            EXPECT_FALSE(item.payload.contains(QStringLiteral("reply_to_item"))) << from.toStdString();
+        }
+    }
+    ASSERT_GT(replyItem, 0);
+    auto events = m_store->events(original.id);
+    ASSERT_TRUE(events.has_value());
+    int replies = 0;
+    for (const store::Event &event : *events) {
+        if (event.kind == QLatin1String("reply_received")) {
+            ++replies;
+            EXPECT_EQ(event.detail.value(QStringLiteral("reply_item")).toInteger(), replyItem);
+            EXPECT_EQ(event.detail.value(QStringLiteral("key")).toString(), key);
+        }
+    }
+    EXPECT_EQ(replies, 1);
+
+    // A second poll: nothing new.
+    EXPECT_EQ(scheduler::MailboxWatch(settings).poll(*m_engine, *load.bot).enqueued, 0);
 }
 
 } // namespace
