@@ -67,7 +67,13 @@ Result<void> readAsItStands(Pix *pix, PixPtr binaryAsIs, int dpi, const OcrOptio
         straight = deskew(pix, &page.skewAngle);
     times.deskew += stage.restart();
     Pix *upright = straight ? straight.get() : pix;
-    PixPtr binary = page.skewAngle == 0 && binaryAsIs ? std::move(binaryAsIs) : binarise(upright);
+    const bool grey = options.chooseThreshold && pixGetDepth(upright) == 8;
+    Binarised binarised;
+    if (page.skewAngle == 0 && binaryAsIs && !grey)
+        binarised.cleaned = std::move(binaryAsIs);
+    else
+        binarised = binariseBoth(upright, grey);
+    PixPtr binary = std::move(binarised.cleaned);
     if (binary)
         binary = removeSpecks(binary.get(), dpi);
     if (!binary)
@@ -81,12 +87,10 @@ Result<void> readAsItStands(Pix *pix, PixPtr binaryAsIs, int dpi, const OcrOptio
     // noisy letters the lenient threshold turns grain into glyph-sized blobs). A reading
     // that is still poor is tried again on the grey page as it is, thresholded by
     // Tesseract itself, which reads noisy scanned forms and receipts better.
-    const bool grey = options.chooseThreshold && pixGetDepth(upright) == 8;
     page.threshold = OcrPage::Threshold::Cleaned;
-    PixPtr withLight;
+    PixPtr withLight = std::move(binarised.withLight);
     InkProfile lightInk;
     if (grey) {
-        withLight = binariseWithLightPrint(upright);
         if (withLight)
             withLight = removeSpecks(withLight.get(), dpi);
         if (withLight) {
@@ -152,9 +156,19 @@ Result<OcrPage> readImagePage(SourcePage source, int number, const OcrOptions &o
     source.image.reset();
 
     // Blank pages are found on the page as it is: turning and deskewing cannot add ink,
-    // and OSD on an empty page only wastes time.
-    PixPtr binary = binarise(pix.get());
-    if (binary && isBlank(measureInk(binary.get(), source.dpi))) {
+    // and OSD on an empty page only wastes time. A 1-bit page's copy is kept for reading
+    // when deskew leaves it as it is; a grey page is checked at half size, a quarter of
+    // the cost, since its reading binarises it again with the light print.
+    PixPtr binary;
+    bool blank = false;
+    if (pixGetDepth(pix.get()) == 1 || source.dpi < 200) {
+        binary = binarise(pix.get());
+        blank = binary && isBlank(measureInk(binary.get(), source.dpi));
+    } else if (PixPtr half = halfSize(pix.get())) {
+        PixPtr halfBinary = binarise(half.get());
+        blank = halfBinary && isBlank(measureInk(halfBinary.get(), source.dpi / 2));
+    }
+    if (blank) {
         page.blank = true;
         return page;
     }

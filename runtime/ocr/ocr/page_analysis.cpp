@@ -18,7 +18,7 @@ constexpr double BorderBand = 0.03;
 constexpr int MinBlobsForText = 8;
 constexpr double MaxSpeckMm = 0.25;
 constexpr double MinInkForText = 0.001;
-// See binarise, binariseWithLightPrint and cleaningLostText.
+// See binariseBoth and cleaningLostText.
 constexpr int CleanedThreshold = 140;
 constexpr int LightPrintThreshold = 190;
 constexpr double LostInkRatio = 1.5;
@@ -73,22 +73,28 @@ PixPtr deskew(Pix *pix, double *angle)
 
 PixPtr binarise(Pix *pix)
 {
-    if (pixGetDepth(pix) == 1)
-        return PixPtr(pixCopy(nullptr, pix));
-    // Background normalisation evens out shadows and tinted paper (background -> 200);
-    // a fixed threshold then never invents ink on a blank page, as Otsu would.
-    PixPtr normalised(pixBackgroundNormSimple(pix, nullptr, nullptr));
-    if (!normalised)
-        return PixPtr(pixThresholdToBinary(pix, 128));
-    return PixPtr(pixThresholdToBinary(normalised.get(), CleanedThreshold));
+    return binariseBoth(pix, false).cleaned;
 }
 
-PixPtr binariseWithLightPrint(Pix *grey)
+Binarised binariseBoth(Pix *pix, bool withLightPrint)
 {
-    if (pixGetDepth(grey) != 8)
-        return {};
-    PixPtr normalised(pixBackgroundNormSimple(grey, nullptr, nullptr));
-    return normalised ? PixPtr(pixThresholdToBinary(normalised.get(), LightPrintThreshold)) : PixPtr();
+    Binarised result;
+    if (pixGetDepth(pix) == 1) {
+        result.cleaned.reset(pixCopy(nullptr, pix));
+        return result;
+    }
+    // Background normalisation evens out shadows and tinted paper (background -> 200);
+    // a fixed threshold then never invents ink on a blank page, as Otsu would. It is
+    // the costly part, so both thresholds share one.
+    PixPtr normalised(pixBackgroundNormSimple(pix, nullptr, nullptr));
+    if (!normalised) {
+        result.cleaned.reset(pixThresholdToBinary(pix, 128));
+        return result;
+    }
+    result.cleaned.reset(pixThresholdToBinary(normalised.get(), CleanedThreshold));
+    if (withLightPrint)
+        result.withLight.reset(pixThresholdToBinary(normalised.get(), LightPrintThreshold));
+    return result;
 }
 
 PixPtr removeSpecks(Pix *binary, int dpi)

@@ -32,10 +32,14 @@ PixPtr deskew(Pix *pix, double *angle);
 // copied.
 PixPtr binarise(Pix *pix);
 
-// binarise's cleaning with a lenient threshold (190 in place of 140 after the same
-// background normalisation): the page's light print as well as its dark. Grey pages
-// only; null for 1-bit ones or on failure.
-PixPtr binariseWithLightPrint(Pix *grey);
+// binarise, and with `withLightPrint` on a grey page also the same background
+// normalisation thresholded leniently (190 in place of 140): the page's light print as
+// well as its dark. `withLight` is null for 1-bit pages, without it, or on failure.
+struct Binarised {
+    PixPtr cleaned;
+    PixPtr withLight;
+};
+Binarised binariseBoth(Pix *pix, bool withLightPrint);
 
 // Removes isolated specks (scanner dust, JPEG noise) no larger than 0.25 mm either way:
 // Tesseract reads them as stray punctuation, which lowers its confidence and adds noise
@@ -54,7 +58,7 @@ InkProfile measureInk(Pix *binary, int dpi);
 
 // Whether clerk's cleaning (binarise) lost text: light print (a faint copier, grey
 // values on a form) falls above its threshold. `withLight` is the ink of
-// binariseWithLightPrint. True when the light print adds at least 40 % more
+// binariseBoth's withLight. True when the light print adds at least 40 % more
 // character-sized blobs and half as much character-sized ink again: on the letters of
 // post_fms and post_cfpb it adds at most 21 % blobs (thicker strokes, the same glyphs),
 // on a form with light grey values about 60 %.
