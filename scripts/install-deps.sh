@@ -16,7 +16,7 @@ if [[ "${1:-}" == "--test" ]]; then
              python3 python3-jsonschema python3-yaml
              poppler-utils
              postgresql prometheus dovecot-imapd exim4-daemon-light dovecot-lmtpd dovecot-sieve
-             chromium openssl wrk curl lintian)
+             chromium openssl wrk curl lintian debootstrap)
 fi
 
 missing=()

@@ -39,8 +39,10 @@ echo "== build (gcc, warnings as errors)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLERK_WERROR=ON -DCLERK_BUILD_TESTS=ON >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests"
-# The package test also installs, runs and purges the .deb when it runs as root.
+# The package test also installs, runs and purges the .deb when it runs as root, and the
+# fresh-root test installs it into a new Debian 12 root made with debootstrap.
 export CLERK_TEST_PACKAGE_INSTALL=1
+export CLERK_TEST_FRESH_ROOT=1
 run_ctest "unit, end-to-end and slow tests" build
 
 echo "== build (clang, ASan/UBSan, libFuzzer)"
