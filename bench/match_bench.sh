@@ -86,6 +86,12 @@ hist_fields='        first_name: {value: "{{ input.first_name }}", comparator: n
 hist_blocking='[dob, "phonetic(first_name)+year(dob)", "phonetic(surname)+year(dob)", "phonetic(first_name)+phonetic(surname)", "sector(postcode_fake)+initial(first_name)", "sector(postcode_fake)+initial(surname)", "phonetic(first_name)+birth_place", "phonetic(surname)+birth_place", "district(postcode_fake)+phonetic(first_name)", "phonetic(surname)+occupation", "phonetic(first_name)+occupation"]'
 bot hist "$data/splink/historical_50k.csv" unique_id "$hist_fields" "$hist_blocking"
 
+# The same fields with term-frequency adjustment on the names and the places.
+tf() { sed -E 's/(comparator: name|(suburb|city|birth_place): \{value: "[^"]*", comparator: jaro_winkler)\}/\1, term_frequency: true}/' <<< "$1"; }
+bot febrl_tf "$data/febrl/febrl4a.csv" rec_id "$(tf "$febrl_fields")" "$febrl_blocking"
+bot fake_tf "$data/splink/fake_1000.csv" unique_id "$(tf "$fake_fields")" "$fake_blocking]"
+bot hist_tf "$data/splink/historical_50k.csv" unique_id "$(tf "$hist_fields")" "$hist_blocking"
+
 summary() { # the figures of one `clerk eval --json` run, on one line
   python3 -c '
 import json, sys
@@ -111,8 +117,10 @@ if [[ $only == *quality* ]]; then
   echo "== quality (clerk eval --estimate; thresholds upper 0.99, lower 0.5, margin 0.1) =="
   febrl=(--layout febrl4 --records "$data/febrl/febrl4a.csv" --queries "$data/febrl/febrl4b.csv")
   run "FEBRL4 without soc_sec_id" febrl "${febrl[@]}" --rule surname,date_of_birth
+  run "FEBRL4 without soc_sec_id, term frequencies" febrl_tf "${febrl[@]}"
   run "FEBRL4 with soc_sec_id" febrl_id "${febrl[@]}"
   run "Splink fake_1000 without email" fake --layout clusters --records "$data/splink/fake_1000.csv" --rule surname,dob
+  run "fake_1000 without email, term frequencies" fake_tf --layout clusters --records "$data/splink/fake_1000.csv"
   run "Splink fake_1000 with email" fake_id --layout clusters --records "$data/splink/fake_1000.csv"
   run "Splink fake_1000 with email, labels" fake_id --layout clusters --records "$data/splink/fake_1000.csv" \
       --labels "$data/splink/fake_1000_labels.csv"
@@ -123,8 +131,11 @@ if [[ $only == *quality* ]]; then
   "$clerk" eval "$work/hist.yaml" "${hist_data[@]}" --suggest-blocking --part 1/2 --max-comparisons 200 > "$work/suggested.txt"
   hist_suggested=$(sed -n 's/^blocking: //p' "$work/suggested.txt")
   bot hist_suggested "$data/splink/historical_50k.csv" unique_id "$hist_fields" "$hist_suggested"
+  bot hist_suggested_tf "$data/splink/historical_50k.csv" unique_id "$(tf "$hist_fields")" "$hist_suggested"
   run "historical_50k half 2, hand-written keys" hist "${hist_data[@]}" --part 2/2
+  run "  the same, term frequencies" hist_tf "${hist_data[@]}" --part 2/2
   run "historical_50k half 2, keys chosen on half 1" hist_suggested "${hist_data[@]}" --part 2/2
+  run "  the same, term frequencies" hist_suggested_tf "${hist_data[@]}" --part 2/2
   echo "    keys chosen on half 1 (clerk eval --suggest-blocking --part 1/2 --max-comparisons 200):"
   echo "    $hist_suggested"
   sed -n 's/^  the suggested keys: /    on half 1: /p' "$work/suggested.txt"

@@ -7,6 +7,8 @@
 #include <QFile>
 #include <QJsonArray>
 
+#include <cmath>
+
 using namespace clerk;
 using clerk::testing::loadBot;
 
@@ -205,4 +207,30 @@ TEST_F(MatchStepTest, TheLoaderRejectsAnUnknownComparator)
     for (const bot::Diagnostic &d : load.diagnostics)
         mentioned = mentioned || d.toString().contains(QStringLiteral("soundex"));
     EXPECT_TRUE(mentioned);
+}
+
+TEST_F(MatchStepTest, TermFrequenciesFromTheIndexLowerACommonSurnamesWeight)
+{
+    // Two of the five records are Smiths: with term_frequency an agreeing "smith" is weighed
+    // by that share (0.4) instead of the field's u for any exact agreement.
+    const auto surnameWeight = [this](const QString &fields) {
+        auto step = create(fields);
+        EXPECT_TRUE(step.has_value());
+        const StepOutcome outcome = run(**step, form(QStringLiteral("Amelia"), QStringLiteral("Smith"),
+                                                     QStringLiteral("1980-03-02"), QStringLiteral("LS6 2AB")));
+        EXPECT_EQ(outcome.kind(), StepOutcome::Kind::NeedsHuman);
+        for (const QJsonValue &f : outcome.humanRequest().choices[0].detail.value(QStringLiteral("fields")).toArray()) {
+            if (f.toObject().value(QStringLiteral("field")).toString() == QLatin1String("surname"))
+                return f.toObject().value(QStringLiteral("weight")).toDouble();
+        }
+        ADD_FAILURE() << "no surname in the evidence";
+        return 0.0;
+    };
+    QString byFrequency = kFields;
+    byFrequency.replace(QStringLiteral("comparator: name, column: last_name}"),
+                        QStringLiteral("comparator: name, column: last_name, term_frequency: true}"));
+    const double plain = surnameWeight(kFields);
+    const double adjusted = surnameWeight(byFrequency);
+    EXPECT_NEAR(adjusted, std::log2(0.88 / 0.4), 0.01);  // the default m of an exact name agreement
+    EXPECT_LT(adjusted, plain - 3);
 }

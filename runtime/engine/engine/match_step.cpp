@@ -351,6 +351,11 @@ struct MatchParams {
             ParamSpec::of(QStringLiteral("u"), ValueType::Any,
                           QStringLiteral("P(level | different people), as for m."))
                 .withCheck(checkProbabilities),
+            ParamSpec::of(QStringLiteral("term_frequency"), ValueType::Boolean,
+                          QStringLiteral("Weigh an exact agreement by how common the value is among the index's "
+                                         "records: an agreeing common surname counts for less than a rare one (u of "
+                                         "the value is its share of the records, at least 0.001)."))
+                .withDefault(false),
         },
         QStringLiteral("A field to compare."));
     ParamSpec index = ParamSpec::object(QStringLiteral("index"),
@@ -484,9 +489,10 @@ Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, con
         return fail(index.error().withContext(where));
     qCInfo(lcEngine) << "match step" << definition.id << "indexed" << (*index)->size() << "records";
     std::shared_ptr<const match::RecordIndex> records = *index;
-    auto matcher = std::make_shared<const match::Matcher>(settings->model, std::move(*index), settings->thresholds,
+    const match::MatchModel model = match::withTermFrequencies(settings->model, **index);
+    auto matcher = std::make_shared<const match::Matcher>(model, std::move(*index), settings->thresholds,
                                                           settings->maxCandidates);
-    return std::make_unique<MatchStep>(std::move(values), std::move(matcher), nullptr, settings->model,
+    return std::make_unique<MatchStep>(std::move(values), std::move(matcher), nullptr, model,
                                        settings->thresholds, settings->maxCandidates, toPerson, std::move(records),
                                        settings->indexPath);
 }

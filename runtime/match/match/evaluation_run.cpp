@@ -260,8 +260,9 @@ Result<FittedModel> learnFromLabelFile(const MatchModel &start, const Evaluation
     return FittedModel{fitted->model, labelled.size(), fitted->iterations, fitted->converged, true};
 }
 
-QList<QueryResult> decideAll(const MatchModel &model, const EvaluationSet &set, const MatchSettings &settings)
+QList<QueryResult> decideAll(const MatchModel &givenModel, const EvaluationSet &set, const MatchSettings &settings)
 {
+    const MatchModel model = withTermFrequencies(givenModel, *set.index);
     QList<QueryResult> results;
     results.reserve(set.queryRecords.size());
     for (qsizetype q = 0; q < set.queryRecords.size(); ++q) {

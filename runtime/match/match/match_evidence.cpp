@@ -36,7 +36,7 @@ CandidateEvidence candidateEvidence(const MatchModel &model, const MatchRecord &
                                           ? candidate.levels[static_cast<size_t>(f)]
                                           : ComparisonLevel::Missing;
         evidence.fields.append({model.fields()[f].name, query.values.value(f), candidate.record.values.value(f), level,
-                                roundedToHundredths(model.weight(f, level))});
+                                roundedToHundredths(model.weight(f, level, candidate.record.values.value(f)))});
     }
     return evidence;
 }

@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QJsonValue>
 
+#include <algorithm>
 #include <cmath>
 
 namespace clerk::match {
@@ -44,9 +45,16 @@ MatchRecord MatchRecord::fromRaw(const QString &id, const QList<FieldSpec> &fiel
     return record;
 }
 
+bool defaultTermFrequency(ComparatorKind kind)
+{
+    Q_UNUSED(kind);
+    return false;
+}
+
 FieldModel defaultFieldModel(const QString &name, ComparatorKind comparator)
 {
     FieldModel field;
+    field.termFrequency = defaultTermFrequency(comparator);
     field.name = name;
     field.comparator = comparator;
     field.m = {0.88, 0.06, 0.03, 0.02, 0.01};
@@ -109,6 +117,45 @@ double MatchModel::weight(int field, ComparisonLevel level) const
     return m_weights[static_cast<size_t>(field)][static_cast<size_t>(level)];
 }
 
+double MatchModel::weight(int field, ComparisonLevel level, const QString &value) const
+{
+    if (level != ComparisonLevel::Exact || !m_frequencies || static_cast<size_t>(field) >= m_frequencies->byField.size())
+        return weight(field, level);
+    const QHash<QString, double> &table = m_frequencies->byField[static_cast<size_t>(field)];
+    const auto it = table.constFind(value);
+    if (it == table.constEnd())
+        return weight(field, level);
+    const double m = m_fields[field].m[static_cast<size_t>(ComparisonLevel::Exact)];
+    return std::log2(m / std::max(*it, kTermFrequencyFloor));
+}
+
+bool MatchModel::usesTermFrequencies() const
+{
+    return std::any_of(m_fields.begin(), m_fields.end(), [](const FieldModel &f) { return f.termFrequency; });
+}
+
+TermFrequencies countTermFrequencies(const QList<FieldModel> &fields, const std::vector<MatchRecord> &records)
+{
+    TermFrequencies frequencies;
+    frequencies.byField.resize(static_cast<size_t>(fields.size()));
+    for (qsizetype f = 0; f < fields.size(); ++f) {
+        if (!fields[f].termFrequency)
+            continue;
+        QHash<QString, double> &table = frequencies.byField[static_cast<size_t>(f)];
+        double held = 0;
+        for (const MatchRecord &record : records) {
+            const QString &value = record.values.value(f);
+            if (value.isEmpty())
+                continue;
+            table[value] += 1;
+            held += 1;
+        }
+        for (double &count : table)
+            count /= held;
+    }
+    return frequencies;
+}
+
 ComparisonVector MatchModel::compare(const MatchRecord &query, const MatchRecord &candidate) const
 {
     ComparisonVector levels(static_cast<size_t>(m_fields.size()), ComparisonLevel::Missing);
@@ -124,6 +171,16 @@ double MatchModel::score(const ComparisonVector &levels) const
     double total = 0;
     for (size_t f = 0; f < levels.size() && f < m_weights.size(); ++f)
         total += m_weights[f][static_cast<size_t>(levels[f])];
+    return total;
+}
+
+double MatchModel::score(const ComparisonVector &levels, const MatchRecord &candidate) const
+{
+    if (!m_frequencies)
+        return score(levels);
+    double total = 0;
+    for (size_t f = 0; f < levels.size() && f < m_weights.size(); ++f)
+        total += weight(static_cast<int>(f), levels[f], candidate.values.value(static_cast<qsizetype>(f)));
     return total;
 }
 
@@ -146,9 +203,12 @@ QJsonObject MatchModel::toJson() const
             m.insert(toString(level), field.m[static_cast<size_t>(l)]);
             u.insert(toString(level), field.u[static_cast<size_t>(l)]);
         }
-        fields.insert(field.name, QJsonObject{{QStringLiteral("comparator"), toString(field.comparator)},
-                                              {QStringLiteral("m"), m},
-                                              {QStringLiteral("u"), u}});
+        QJsonObject object{{QStringLiteral("comparator"), toString(field.comparator)},
+                           {QStringLiteral("m"), m},
+                           {QStringLiteral("u"), u}};
+        if (field.termFrequency)
+            object.insert(QStringLiteral("term_frequency"), true);
+        fields.insert(field.name, object);
     }
     return {{QStringLiteral("prior"), m_prior}, {QStringLiteral("fields"), fields}};
 }
@@ -178,6 +238,8 @@ QString MatchModel::toYaml(const QStringList &valueTemplates, const QStringList 
             yaml += QStringLiteral("    column: %1\n").arg(quoted(columns.value(f)));
         yaml += QStringLiteral("    comparator: %1\n    m: {%2}\n    u: {%3}\n")
                     .arg(toString(field.comparator), m.join(QStringLiteral(", ")), u.join(QStringLiteral(", ")));
+        if (field.termFrequency || defaultTermFrequency(field.comparator))
+            yaml += QStringLiteral("    term_frequency: %1\n").arg(field.termFrequency ? u"true" : u"false");
     }
     return yaml;
 }

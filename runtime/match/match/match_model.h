@@ -4,6 +4,14 @@
 // weights (a Missing value adds 0); the posterior probability of a match given the
 // prior λ (the share of candidate pairs that match) is λ·2^score / (λ·2^score + 1 - λ).
 //
+// Term-frequency adjustment (as Splink and fastLink make it): on a field marked
+// term_frequency, an exact agreement on value v is weighed log2(m_exact / u_v), where u_v,
+// the chance that two different people share v, is v's share of the index's records
+// holding a value in that field (TermFrequencies, counted from the index). An agreeing
+// "smith" then counts for less than an agreeing rare surname. u_v is floored at
+// kTermFrequencyFloor, so a value held by one record (often a typo) cannot outweigh the
+// rest of the record. Other levels keep their weights.
+//
 // Where m and u come from: the bot file (per field, per level), the comparator's
 // defaults (defaultFieldModel), EM on unlabelled candidate pairs (em_estimation.h), or
 // labelled pairs, including people's answers (learnFromLabelledPairs).
@@ -14,9 +22,11 @@
 #include "match/comparators.h"
 #include "match/match_record.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <array>
+#include <memory>
 #include <vector>
 
 namespace clerk::match {
@@ -29,7 +39,25 @@ struct FieldModel {
     ComparatorKind comparator = ComparatorKind::Exact;
     LevelProbabilities m{};  // P(level | same person)
     LevelProbabilities u{};  // P(level | different people)
+    bool termFrequency = false;  // weigh exact agreement by the value's frequency
 };
+
+// Whether a field of this comparator weighs exact agreement by the value's frequency
+// when the bot does not say (its term_frequency key).
+bool defaultTermFrequency(ComparatorKind kind);
+
+// The lowest u an agreeing value's frequency gives (a weight cap of log2(m_exact / 0.001)).
+inline constexpr double kTermFrequencyFloor = 0.001;
+
+// Per field (in model order): each normalised value's share of the records holding a value
+// in that field; an empty table for a field without term-frequency adjustment.
+struct TermFrequencies {
+    std::vector<QHash<QString, double>> byField;
+};
+
+// Counts the values of the fields marked termFrequency over `records` (normalised, in the
+// model's field order).
+TermFrequencies countTermFrequencies(const QList<FieldModel> &fields, const std::vector<MatchRecord> &records);
 
 // Defaults for a comparator: m and u a typical person-record field gives. Levels the
 // comparator never answers get m = u = 0 (no weight).
@@ -50,9 +78,17 @@ public:
 
     // log2(m/u) of a field's level; 0 for Missing and for levels the comparator never answers.
     double weight(int field, ComparisonLevel level) const;
+    // The same, term-frequency adjusted for an exact agreement on `value` (the candidate's)
+    // when the field is marked and frequencies are attached.
+    double weight(int field, ComparisonLevel level, const QString &value) const;
+    // Attaches the index's frequencies (countTermFrequencies); copies of the model share them.
+    void setTermFrequencies(std::shared_ptr<const TermFrequencies> frequencies) { m_frequencies = std::move(frequencies); }
+    bool usesTermFrequencies() const;
     // Compares normalised values field by field.
     ComparisonVector compare(const MatchRecord &query, const MatchRecord &candidate) const;
     double score(const ComparisonVector &levels) const;
+    // The score with term-frequency adjusted weights for the candidate's values.
+    double score(const ComparisonVector &levels, const MatchRecord &candidate) const;
     double posterior(double score) const;
 
     // {"prior": λ, "fields": {"<name>": {"comparator": ..., "m": {"exact": ..}, "u": {..}}}}
@@ -70,6 +106,7 @@ private:
     QList<FieldModel> m_fields;
     double m_prior = 0.01;
     std::vector<std::array<double, kLevelCount + 1>> m_weights;  // per field, per level incl. Missing
+    std::shared_ptr<const TermFrequencies> m_frequencies;
 };
 
 // Reads a level's probabilities from a bot file value: a list of kLevelCount numbers in

@@ -29,6 +29,7 @@ Result<MatchSettings> MatchSettings::fromParams(const QJsonObject &params, const
                 return invalid(QStringLiteral("fields.%1.%2: %3").arg(it.key(), key, probabilities.error().message()));
             (key == QLatin1String("m") ? model.m : model.u) = *probabilities;
         }
+        model.termFrequency = field.value(QStringLiteral("term_frequency")).toBool(model.termFrequency);
         fieldModels.append(model);
         settings.valueTemplates.append(field.value(QStringLiteral("value")).toString());
         settings.columns.fieldColumns.append(field.value(QStringLiteral("column")).toString(it.key()));

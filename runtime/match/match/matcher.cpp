@@ -57,7 +57,7 @@ MatchDecision Matcher::decide(const MatchModel &model, const MatchRecord &query,
         ScoredCandidate candidate;
         candidate.record = record;
         candidate.levels = model.compare(query, record);
-        candidate.score = model.score(candidate.levels);
+        candidate.score = model.score(candidate.levels, record);
         candidate.probability = model.posterior(candidate.score);
         scored.append(std::move(candidate));
     }

@@ -166,6 +166,13 @@ QList<BlockingKey> defaultBlockingKeys(const QList<FieldSpec> &fields)
     return keys;
 }
 
+MatchModel withTermFrequencies(MatchModel model, const RecordIndex &index)
+{
+    if (model.usesTermFrequencies())
+        model.setTermFrequencies(std::make_shared<const TermFrequencies>(countTermFrequencies(model.fields(), index.records())));
+    return model;
+}
+
 RecordIndex::RecordIndex(QList<FieldSpec> fields, QList<BlockingKey> keys, int maxBlockSize)
     : m_fields(std::move(fields)), m_keys(std::move(keys)), m_maxBlockSize(maxBlockSize)
 {

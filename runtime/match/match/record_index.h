@@ -17,6 +17,7 @@
 #pragma once
 
 #include "match/candidate_source.h"
+#include "match/match_model.h"
 
 #include <QHash>
 #include <cstdint>
@@ -55,6 +56,11 @@ struct BlockingKey {
 // still finds its candidates.
 QList<BlockingKey> defaultBlockingKeys(const QList<FieldSpec> &fields);
 
+class RecordIndex;
+// The model with the index's term frequencies attached (for its fields marked
+// term_frequency; the model as it is when none is).
+MatchModel withTermFrequencies(MatchModel model, const RecordIndex &index);
+
 // Which CSV columns hold the id and each field (in field order).
 struct IndexColumns {
     QString idColumn{};
@@ -81,6 +87,7 @@ public:
     const QList<BlockingKey> &keys() const { return m_keys; }
     qsizetype size() const { return static_cast<qsizetype>(m_records.size()); }
     const MatchRecord &record(qsizetype i) const { return m_records[static_cast<size_t>(i)]; }
+    const std::vector<MatchRecord> &records() const { return m_records; }
     // The record with this id, or nullptr.
     const MatchRecord *find(const QString &id) const;
 
