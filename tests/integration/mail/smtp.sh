@@ -10,7 +10,7 @@
 #
 #   smtp.sh start STATE IMAP_STATE   start; write STATE/smtp.env (SMTP_PORT, SMTP_USER,
 #                                    SMTP_TLS_PORT, SMTP_TLS_CA, SMTP_TLS_USER,
-#                                    SMTP_TLS_PASSWORD_FILE)
+#                                    SMTP_TLS_PASSWORD_FILE, SMTP_SLOW_PORT)
 #   smtp.sh stop STATE               stop the servers and delete STATE
 #
 # IMAP_STATE is the Dovecot fixture's state folder (its imap.env names the user and its
@@ -24,6 +24,10 @@
 # and sign-in (AUTH PLAIN and LOGIN, offered over TLS only) for SMTP_TLS_USER with the
 # random password in SMTP_TLS_PASSWORD_FILE; it refuses every recipient of a client that
 # has not signed in, and delivers as the first does.
+#
+# A third Exim on SMTP_SLOW_PORT behaves as the first but answers QUIT only after 3 s: a
+# client that sent a message waits there after the server took it, which is where a
+# test kills clerk between a send and its record (logs under STATE/log-slow).
 #
 # Needs root (Exim's daemon and Dovecot's LMTP switch users; the packages
 # exim4-daemon-light, dovecot-lmtpd and dovecot-sieve are installed with apt-get when
@@ -41,6 +45,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/server_lib.sh"
 stop_servers() {
   stop_pid "$state/exim.pid"
   stop_pid "$state/exim-tls.pid"
+  stop_pid "$state/exim-slow.pid"
   stop_pid "$state/dovecot/master.pid"
   rm -rf "$state"
 }
@@ -63,12 +68,14 @@ case $command in
     source "$imap_state/imap.env"
     imap_state=$(cd "$imap_state" && pwd)
     stop_servers
-    mkdir -p "$state"/{spool,log,spool-tls,log-tls,tls,dovecot,dovecot-state}
+    mkdir -p "$state"/{spool,log,spool-tls,log-tls,spool-slow,log-slow,tls,dovecot,dovecot-state}
     state=$(cd "$state" && pwd)
     port=${CLERK_SMTP_PORT:-11025}
     while port_in_use "$port"; do port=$((port + 1)); done
     tls_port=$((port + 1))
     while port_in_use "$tls_port"; do tls_port=$((tls_port + 1)); done
+    slow_port=$((tls_port + 1))
+    while port_in_use "$slow_port"; do slow_port=$((slow_port + 1)); done
     tls_user=clerk-sender
     tls_password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
     printf '%s\n' "$tls_password" >"$state/tls/password"
@@ -143,7 +150,7 @@ service stats {
   }
 }
 CONF
-    # exim_config PORT NAME MAIN ACL AUTHENTICATORS: one daemon's configuration.
+    # exim_config PORT NAME MAIN ACL AUTHENTICATORS [ACLS]: one daemon's configuration.
     exim_config() {
       cat >"$state/$2.conf" <<CONF
 primary_hostname = clerk-test.localhost
@@ -163,6 +170,7 @@ acl_smtp_rcpt = acl_check_rcpt
 $3
 
 begin acl
+${6:-}
 acl_check_rcpt:
 $4
   defer   message = try later
@@ -191,6 +199,9 @@ CONF
       chmod 644 "$state/$2.conf"
     }
     exim_config "$port" exim "tls_advertise_hosts =" "" ""
+    exim_config "$slow_port" exim-slow "tls_advertise_hosts =
+acl_smtp_quit = acl_slow_quit" "" "" "acl_slow_quit:
+  accept  delay = 3s"
     exim_config "$tls_port" exim-tls "tls_advertise_hosts = *
 tls_certificate = $state/tls/server.pem
 tls_privatekey = $state/tls/server.key" \
@@ -212,19 +223,21 @@ login:
   server_condition = \${if and {{eq{\$auth1}{$tls_user}}{eq{\$auth2}{$tls_password}}}}
   server_set_id = \$auth1
   server_advertise_condition = \${if def:tls_in_cipher}"
-    chown -R Debian-exim:Debian-exim "$state/spool" "$state/log" "$state/spool-tls" "$state/log-tls"
+    chown -R Debian-exim:Debian-exim "$state/spool" "$state/log" "$state/spool-tls" "$state/log-tls" \
+      "$state/spool-slow" "$state/log-slow"
     chmod 755 "$state" "$state/tls"
     sievec "$state/dedupe.sieve"
     dovecot -c "$state/dovecot.conf" </dev/null >>"$state/log/dovecot.log" 2>&1
     exim -C "$state/exim.conf" -bd -q1m </dev/null >>"$state/log/exim-start.log" 2>&1
     exim -C "$state/exim-tls.conf" -bd -q1m </dev/null >>"$state/log-tls/exim-start.log" 2>&1
+    exim -C "$state/exim-slow.conf" -bd -q1m </dev/null >>"$state/log-slow/exim-start.log" 2>&1
     for _ in $(seq 1 100); do
-      port_in_use "$port" && port_in_use "$tls_port" && [[ -S $state/dovecot/lmtp ]] && break
+      port_in_use "$port" && port_in_use "$tls_port" && port_in_use "$slow_port" && [[ -S $state/dovecot/lmtp ]] && break
       sleep 0.1
     done
-    if ! port_in_use "$port" || ! port_in_use "$tls_port" || [[ ! -S $state/dovecot/lmtp ]]; then
+    if ! port_in_use "$port" || ! port_in_use "$tls_port" || ! port_in_use "$slow_port" || [[ ! -S $state/dovecot/lmtp ]]; then
       echo "smtp.sh: the servers did not start; their logs:" >&2
-      cat "$state"/log/* "$state"/log-tls/* >&2 || true
+      cat "$state"/log/* "$state"/log-tls/* "$state"/log-slow/* >&2 || true
       exit 1
     fi
     cat >"$state/smtp.env" <<ENV
@@ -234,6 +247,7 @@ SMTP_TLS_PORT=$tls_port
 SMTP_TLS_CA=$state/tls/ca.pem
 SMTP_TLS_USER=$tls_user
 SMTP_TLS_PASSWORD_FILE=$state/tls/password
+SMTP_SLOW_PORT=$slow_port
 ENV
     echo "smtp://127.0.0.1:$port"
     ;;
