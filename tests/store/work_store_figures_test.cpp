@@ -672,6 +672,71 @@ TEST_P(WorkStoreFiguresTest, StaysQuickWithAHundredThousandItems)
     EXPECT_LT(windowMs + lifetimeMs + queuesMs, 10000);
 }
 
+// Notices: attempts by outcome per bot and local day, or per bot over the window; a second
+// "sent" for the same item and step (a re-send after a crash) is not counted again, while
+// another step's is.
+TEST_P(WorkStoreFiguresTest, NoticesAreCountedByOutcomePerBotAndDay)
+{
+    const qint64 first = start(QStringLiteral("f1"), kForms);
+    for (int i = 0; i < 2; ++i)
+        ASSERT_TRUE(isOk(m_store->recordNotice(first, kForms, QStringLiteral("ack"), QStringLiteral("k1"), NoticeOutcome::Sent)));
+    ASSERT_TRUE(isOk(m_store->recordNotice(first, kForms, QStringLiteral("letter"), QStringLiteral("k2"), NoticeOutcome::Sent)));
+    ASSERT_TRUE(isOk(m_store->completeStep(first, QStringLiteral("w"), 0, QStringLiteral("ack"), {}, true)));
+    const qint64 second = start(QStringLiteral("f2"), kForms);
+    ASSERT_TRUE(isOk(m_store->recordNotice(second, kForms, QStringLiteral("ack"), QStringLiteral("k3"), NoticeOutcome::ServerError)));
+    ASSERT_TRUE(isOk(m_store->recordNotice(second, kForms, QStringLiteral("ack"), QStringLiteral("k3"), NoticeOutcome::ServerError)));
+    ASSERT_TRUE(isOk(m_store->recordNotice(second, kForms, QStringLiteral("ack"), QStringLiteral("k3"), NoticeOutcome::Refused)));
+    ASSERT_TRUE(isOk(m_store->completeStep(second, QStringLiteral("w"), 0, QStringLiteral("ack"), {}, true)));
+    m_clock.advance(std::chrono::hours(24));
+    const qint64 third = start(QStringLiteral("p1"), kPost);
+    ASSERT_TRUE(isOk(m_store->recordNotice(third, kPost, QStringLiteral("ack"), QStringLiteral("k4"), NoticeOutcome::Unsendable)));
+    EXPECT_FALSE(isOk(m_store->recordNotice(0, kPost, QStringLiteral("ack"), QStringLiteral("k5"), NoticeOutcome::Sent)));
+
+    auto totals = m_store->noticeFigures({}, false);
+    ASSERT_TRUE(isOk(totals));
+    ASSERT_EQ(totals->size(), 2);
+    EXPECT_EQ(totals->at(0).bot, kForms);
+    EXPECT_EQ(totals->at(0).sent, 2);
+    EXPECT_EQ(totals->at(0).serverError, 2);
+    EXPECT_EQ(totals->at(0).refused, 1);
+    EXPECT_EQ(totals->at(0).failedTotal(), 3);
+    EXPECT_EQ(totals->at(1).bot, kPost);
+    EXPECT_EQ(totals->at(1).unsendable, 1);
+
+    auto days = m_store->noticeFigures({.since = startTime().addDays(-1)}, true);
+    ASSERT_TRUE(isOk(days));
+    ASSERT_EQ(days->size(), 2);
+    EXPECT_EQ(days->at(0).day.addDays(1), days->at(1).day);
+    auto one = m_store->noticeFigures({.since = startTime().addDays(-1), .bot = kPost}, true);
+    ASSERT_TRUE(isOk(one));
+    ASSERT_EQ(one->size(), 1);
+    EXPECT_EQ(one->first().unsendable, 1);
+}
+
+// A finished outbound action names its item (and bot); a begun, abandoned or unknown one
+// names nothing. A reply is noted on the item it answers.
+TEST_P(WorkStoreFiguresTest, AFinishedActionNamesItsItemAndAReplyIsNotedOnIt)
+{
+    const qint64 item = start(QStringLiteral("f1"), kForms);
+    ASSERT_TRUE(isOk(m_store->beginAction(QStringLiteral("clerk-k1"), item, 0)));
+    auto begun = m_store->sentAction(QStringLiteral("clerk-k1"));
+    ASSERT_TRUE(isOk(begun));
+    EXPECT_FALSE(begun->has_value()) << "begun is not sent";
+    ASSERT_TRUE(isOk(m_store->finishAction(QStringLiteral("clerk-k1"))));
+    auto sent = m_store->sentAction(QStringLiteral("clerk-k1"));
+    ASSERT_TRUE(isOk(sent));
+    ASSERT_TRUE(sent->has_value());
+    EXPECT_EQ((*sent)->itemId, item);
+    EXPECT_EQ((*sent)->bot, kForms);
+    auto unknown = m_store->sentAction(QStringLiteral("clerk-k2"));
+    ASSERT_TRUE(isOk(unknown));
+    EXPECT_FALSE(unknown->has_value());
+
+    ASSERT_TRUE(isOk(m_store->recordReply(item, 42, QStringLiteral("clerk-k1"))));
+    EXPECT_TRUE(eventKinds(item).contains(QStringLiteral("reply_received")));
+    EXPECT_FALSE(isOk(m_store->recordReply(item + 1000, 42, QStringLiteral("clerk-k1"))));
+}
+
 CLERK_INSTANTIATE_FOR_BACKENDS(WorkStoreFiguresTest);
 
 } // namespace
