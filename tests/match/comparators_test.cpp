@@ -36,6 +36,12 @@ TEST(ComparatorsTest, LevelsFollowTheTable)
         {K::Name, u"smith", u"smyth", L::Partial},
         {K::Name, u"catherine", u"kathryn", L::Different},
         {K::Name, u"smith", u"jones", L::Different},
+        {K::Name, u"Smith-Jones", u"jones smith", L::Close},       // a double surname the other way round
+        {K::Name, u"Tweedie", u"Alec-Tweedie", L::Partial},        // one part of a hyphenated surname
+        {K::Name, u"Lloyd George", u"george", L::Partial},
+        {K::Name, u"Ann", u"Mary Ann Li", L::Partial},
+        {K::Name, u"li", u"mary ann li", L::Different},           // too short a word to count
+        {K::Name, u"mary ann", u"ann smith", L::Different},       // sharing one word of two is not enough
         {K::Date, u"1965-10-13", u"19651013", L::Exact},
         {K::Date, u"13/10/1965", u"1965-10-13", L::Exact},
         {K::Date, u"19650210", u"19651002", L::Close},  // day/month swapped

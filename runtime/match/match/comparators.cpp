@@ -4,7 +4,9 @@
 
 #include <QDate>
 
+#include <algorithm>
 #include <array>
+#include <optional>
 
 namespace clerk::match {
 
@@ -165,6 +167,25 @@ ComparisonLevel compareNhsNumbers(QStringView a, QStringView b)
     return isOneEditApart(a, b) ? ComparisonLevel::Close : ComparisonLevel::Missing;
 }
 
+// Double and hyphenated names ("alec tweedie" once the hyphen is a space): the same words
+// in another order are Close; every word of a one-word name found among the other's words
+// is Partial ("tweedie" in "alec tweedie"); nothing otherwise.
+std::optional<ComparisonLevel> compareNameWords(QStringView a, QStringView b)
+{
+    if (!a.contains(u' ') && !b.contains(u' '))
+        return std::nullopt;
+    QList<QStringView> wordsA = a.split(u' ', Qt::SkipEmptyParts), wordsB = b.split(u' ', Qt::SkipEmptyParts);
+    std::sort(wordsA.begin(), wordsA.end());
+    std::sort(wordsB.begin(), wordsB.end());
+    if (wordsA == wordsB)
+        return ComparisonLevel::Close;
+    const QList<QStringView> &shorter = wordsA.size() < wordsB.size() ? wordsA : wordsB;
+    const QList<QStringView> &longer = wordsA.size() < wordsB.size() ? wordsB : wordsA;
+    if (shorter.size() == 1 && shorter.first().size() >= 3 && longer.contains(shorter.first()))
+        return ComparisonLevel::Partial;
+    return std::nullopt;
+}
+
 ComparisonLevel compareNames(QStringView a, QStringView b)
 {
     if (a == b)
@@ -172,7 +193,10 @@ ComparisonLevel compareNames(QStringView a, QStringView b)
     const double similarity = jaroWinkler(a, b);
     if (similarity >= 0.92)
         return ComparisonLevel::Close;
-    if (nysiis(a) == nysiis(b))
+    const std::optional<ComparisonLevel> byWords = compareNameWords(a, b);
+    if (byWords == ComparisonLevel::Close)
+        return ComparisonLevel::Close;
+    if (nysiis(a) == nysiis(b) || byWords)
         return ComparisonLevel::Partial;
     if (similarity >= 0.8)
         return ComparisonLevel::Weak;
@@ -180,6 +204,23 @@ ComparisonLevel compareNames(QStringView a, QStringView b)
 }
 
 } // namespace
+
+void compareSwappedNames(QStringView queryA, QStringView queryB, QStringView candidateA, QStringView candidateB,
+                         ComparisonLevel &levelA, ComparisonLevel &levelB)
+{
+    const auto agrees = [](ComparisonLevel level) { return level == ComparisonLevel::Exact || level == ComparisonLevel::Close; };
+    if (agrees(levelA) || agrees(levelB))
+        return;
+    const ComparisonLevel crossA = queryA.isEmpty() || candidateB.isEmpty() ? ComparisonLevel::Missing : compareNames(queryA, candidateB);
+    const ComparisonLevel crossB = queryB.isEmpty() || candidateA.isEmpty() ? ComparisonLevel::Missing : compareNames(queryB, candidateA);
+    if (agrees(crossA) && agrees(crossB)) {
+        levelA = levelB = ComparisonLevel::Close;
+    } else if (agrees(crossA) && crossB == ComparisonLevel::Missing && levelB == ComparisonLevel::Missing) {
+        levelA = ComparisonLevel::Partial;
+    } else if (agrees(crossB) && crossA == ComparisonLevel::Missing && levelA == ComparisonLevel::Missing) {
+        levelB = ComparisonLevel::Partial;
+    }
+}
 
 QString toString(ComparisonLevel level)
 {

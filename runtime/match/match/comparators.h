@@ -10,13 +10,18 @@
 //   exact         equal            -                             -                       -                     otherwise
 //   levenshtein   equal            similarity >= 0.8             >= 0.6                  -                     otherwise
 //   jaro_winkler  equal            similarity >= 0.94            >= 0.88                 >= 0.8                otherwise
-//   name          equal            Jaro-Winkler >= 0.92          same NYSIIS code        Jaro-Winkler >= 0.8   otherwise
+//   name          equal            Jaro-Winkler >= 0.92, or the  same NYSIIS code, or    Jaro-Winkler >= 0.8   otherwise
+//                                  same words in another order   a one-word name among
+//                                  ("smith jones"/"jones smith") the other's words
+//                                                                ("tweedie"/"alec-tweedie")
 //   date          equal            day/month swap, one-digit     same year and month     same year             otherwise
 //                                  typo or adjacent swap         or same year and day
 //   postcode      same unit        same sector (UK) / one edit   same district (UK)      same area (UK) /      otherwise
 //                                                                                        same first 2 (other)
 //   nhs_number    equal and valid  one edit apart (a typo)       -                       -                     otherwise
 //   identifier    equal            one edit apart                -                       -                     otherwise
+// Two name fields of a record are also compared crosswise (MatchModel::compare,
+// compareSwappedNames): a forename and surname written the other way round.
 // An NHS number whose mod-11 check digit fails on either side is Missing unless it is
 // one edit from the other (a typo); a date that is not a real date compares like
 // `exact`; a postcode that is not a UK one uses the "other" rules.
@@ -61,6 +66,14 @@ QString normaliseValue(ComparatorKind kind, QStringView raw);
 
 // Compares two normalised values.
 ComparisonLevel compare(ComparatorKind kind, QStringView query, QStringView candidate);
+
+// Forename and surname written the other way round: `levels` holds the direct levels of
+// name fields a and b; when neither agrees directly (Exact or Close) but the query's a
+// agrees with the candidate's b and its b with the candidate's a, both become Close; when
+// only one crosses (the query's other name missing, "Morus" as a forename against surname
+// "Morus"), that one becomes Partial.
+void compareSwappedNames(QStringView queryA, QStringView queryB, QStringView candidateA, QStringView candidateB,
+                         ComparisonLevel &levelA, ComparisonLevel &levelB);
 
 // Date helpers on normalised YYYYMMDD values.
 bool isCompleteDate(QStringView normalised);  // 8 digits forming a real calendar date

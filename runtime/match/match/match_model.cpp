@@ -163,6 +163,15 @@ ComparisonVector MatchModel::compare(const MatchRecord &query, const MatchRecord
         if (f < query.values.size() && f < candidate.values.size())
             levels[static_cast<size_t>(f)] = match::compare(m_fields[f].comparator, query.values[f], candidate.values[f]);
     }
+    // Forename and surname the other way round: each two name fields, crosswise.
+    for (qsizetype a = 0; a < m_fields.size(); ++a) {
+        for (qsizetype b = a + 1; b < m_fields.size(); ++b) {
+            if (m_fields[a].comparator != ComparatorKind::Name || m_fields[b].comparator != ComparatorKind::Name)
+                continue;
+            compareSwappedNames(query.values.value(a), query.values.value(b), candidate.values.value(a),
+                                candidate.values.value(b), levels[static_cast<size_t>(a)], levels[static_cast<size_t>(b)]);
+        }
+    }
     return levels;
 }
 

@@ -84,7 +84,8 @@ public:
     // Attaches the index's frequencies (countTermFrequencies); copies of the model share them.
     void setTermFrequencies(std::shared_ptr<const TermFrequencies> frequencies) { m_frequencies = std::move(frequencies); }
     bool usesTermFrequencies() const;
-    // Compares normalised values field by field.
+    // Compares normalised values field by field, and each two name fields crosswise for a
+    // forename and surname swapped (compareSwappedNames).
     ComparisonVector compare(const MatchRecord &query, const MatchRecord &candidate) const;
     double score(const ComparisonVector &levels) const;
     // The score with term-frequency adjusted weights for the candidate's values.
