@@ -205,25 +205,34 @@ Submission saveAttachments(const PollContext &poll, const mail::MailMessage &mes
     return Submission::Stored;
 }
 
-// The item a message clerk sent that this message answers (In-Reply-To, References),
-// checked against the outbox: 0 when it answers none.
-Result<std::pair<qint64, QString>> answeredItem(const PollContext &poll, const mail::MailMessage &message)
+// A message clerk sent that this message is about, checked against the outbox: the
+// item it was sent for (0: none), its Message-ID, and whether this message reports that
+// it bounced (a delivery failure report) rather than answers it (In-Reply-To, References).
+struct Answered {
+    qint64 itemId = 0;
+    QString messageId{};
+    bool bounce = false;
+};
+
+Result<Answered> answeredItem(const PollContext &poll, const mail::MailMessage &message)
 {
-    for (const QString &reference : message.references) {
-        auto item = poll.engine.itemOfSentMessage(reference);
-        if (!item)
-            return fail(item.error());
-        if (*item)
-            return std::pair{**item, reference};
+    for (const bool bounce : {true, false}) {
+        for (const QString &reference : bounce ? message.failedDeliveryOf : message.references) {
+            auto item = poll.engine.itemOfSentMessage(reference);
+            if (!item)
+                return fail(item.error());
+            if (*item)
+                return Answered{**item, reference, bounce};
+        }
     }
-    return std::pair{qint64(0), QString()};
+    return Answered{};
 }
 
 Submission submitOne(const PollContext &poll, const QString &sourceRef, QJsonObject payload, quint32 uid,
-                     int &items, const std::pair<qint64, QString> &answered)
+                     int &items, const Answered &answered)
 {
-    if (answered.first > 0)
-        payload.insert(QStringLiteral("reply_to_item"), answered.first);
+    if (answered.itemId > 0)
+        payload.insert(answered.bounce ? QStringLiteral("bounce_of_item") : QStringLiteral("reply_to_item"), answered.itemId);
     auto submitted = poll.engine.submit(poll.bot, sourceRef, payload);
     if (!submitted) {
         poll.result.problems.append(QStringLiteral("UID %1: not stored, the message is read again at the next "
@@ -235,11 +244,14 @@ Submission submitOne(const PollContext &poll, const QString &sourceRef, QJsonObj
     ++items;
     if (submitted->created)
         ++poll.result.enqueued;
-    if (submitted->created && answered.first > 0) {
-        if (auto noted = poll.engine.recordReply(answered.first, submitted->id, answered.second); !noted) {
-            poll.result.problems.append(QStringLiteral("UID %1: the reply to item %2 was not noted on it: %3")
+    if (submitted->created && answered.itemId > 0) {
+        const Status noted = answered.bounce ? poll.engine.recordBounce(answered.itemId, answered.messageId)
+                                             : poll.engine.recordReply(answered.itemId, submitted->id, answered.messageId);
+        if (!noted) {
+            poll.result.problems.append(QStringLiteral("UID %1: the %2 item %3 was not noted on it: %4")
                                             .arg(uid)
-                                            .arg(answered.first)
+                                            .arg(answered.bounce ? QStringLiteral("bounce of") : QStringLiteral("reply to"))
+                                            .arg(answered.itemId)
                                             .arg(noted.error().toString()));
         }
     }

@@ -22,7 +22,9 @@
 //      a message answering one clerk sent (In-Reply-To / References holding a notify
 //      step's Message-ID that the outbox holds as sent: Engine::itemOfSentMessage) gives
 //      its items "reply_to_item": the item it was sent for, and notes the reply on that
-//      item (Engine::recordReply);
+//      item (Engine::recordReply); a delivery failure report returning the headers of
+//      such a message gives "bounce_of_item" instead and counts that message bounced
+//      (Engine::recordBounce);
 //      submission is deduplicated, so a message read again (after a crash, or when
 //      marking it failed, or delivered twice) makes no second item, while another
 //      message reusing its Message-ID is still taken;

@@ -58,6 +58,23 @@ TEST(MimeMessageTest, ReadsTheIdsAReplyAnswers)
     EXPECT_TRUE(parseMessage("Subject: none\r\n\r\nbody\r\n")->references.isEmpty());
 }
 
+// A delivery status report that says delivery failed names the returned message's ids;
+// one that says it was delayed, or a message that only quotes headers, names none.
+TEST(MimeMessageTest, ADeliveryFailureReportNamesTheReturnedMessage)
+{
+    const auto report = [](const QByteArray &action, const QByteArray &type) -> QByteArray {
+        return "From: mailer-daemon@mx.example.org\r\nMessage-ID: <dsn@mx>\r\nContent-Type: " + type +
+               "; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+               "Final-Recipient: rfc822; x@example.org\r\nAction: " + action + "\r\n--b\r\n"
+               "Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <sent@bot.clerk>\r\n--b--\r\n";
+    };
+    auto failed = parseMessage(report("failed", "multipart/report; report-type=delivery-status"));
+    ASSERT_TRUE(failed.has_value());
+    EXPECT_EQ(failed->failedDeliveryOf, QStringList{QStringLiteral("sent@bot.clerk")});
+    EXPECT_TRUE(parseMessage(report("delayed", "multipart/report; report-type=delivery-status"))->failedDeliveryOf.isEmpty());
+    EXPECT_TRUE(parseMessage(report("failed", "multipart/mixed"))->failedDeliveryOf.isEmpty());
+}
+
 TEST(MimeMessageTest, FindsABase64PdfBesideTheTextAndReadsTheHeaders)
 {
     const QByteArray raw = message({"From: =?utf-8?Q?Zo=C3=AB_Okafor?= <zoe@example.org>",

@@ -503,6 +503,30 @@ QStringList referencesOf(const QByteArray &inReplyTo, const QByteArray &referenc
     return found;
 }
 
+// For a delivery status report saying delivery failed: the Message-IDs in the returned
+// message's headers (message/rfc822 or text/rfc822-headers parts).
+QStringList failedDeliveryOf(const QByteArray &contentType, QByteArrayView body)
+{
+    static const QRegularExpression report(QStringLiteral("^\\s*multipart/report\\s*;.*report-type\\s*=\\s*\"?delivery-status"),
+                                           QRegularExpression::CaseInsensitiveOption | QRegularExpression::DotMatchesEverythingOption);
+    static const QRegularExpression failed(QStringLiteral("^Action:\\s*failed\\b"),
+                                           QRegularExpression::CaseInsensitiveOption | QRegularExpression::MultilineOption);
+    static const QRegularExpression id(QStringLiteral("^Message-ID:\\s*<([^<>\\s]{1,250})>"),
+                                       QRegularExpression::CaseInsensitiveOption | QRegularExpression::MultilineOption);
+    QStringList found;
+    if (!report.match(QString::fromLatin1(contentType)).hasMatch())
+        return found;
+    const QString text = QString::fromLatin1(body.first(std::min<qsizetype>(body.size(), 1'000'000)));
+    if (!failed.match(text).hasMatch())
+        return found;
+    for (auto match = id.globalMatch(text); match.hasNext() && found.size() < 10;) {
+        const QString one = match.next().captured(1);
+        if (!found.contains(one))
+            found.append(one);
+    }
+    return found;
+}
+
 } // namespace
 
 Result<MailMessage> parseMessage(const QByteArray &raw, const MimeLimits &limits)
@@ -517,6 +541,7 @@ Result<MailMessage> parseMessage(const QByteArray &raw, const MimeLimits &limits
     message.subject = decodeHeaderText(top.headers.value("subject"));
     message.date = QString::fromLatin1(top.headers.value("date"));
     message.references = referencesOf(top.headers.value("in-reply-to"), top.headers.value("references"));
+    message.failedDeliveryOf = failedDeliveryOf(top.headers.value("content-type"), top.body);
     message.bodyDigest = QCryptographicHash::hash(top.body, QCryptographicHash::Sha256);
     Walk state{limits};
     walk(raw, 0, state);

@@ -45,6 +45,10 @@ struct MailMessage {
     // The Message-IDs (without angle brackets) the message answers: In-Reply-To's, then
     // References' from the newest back; each once, at most 50, each at most 250 characters.
     QStringList references{};
+    // A delivery status report (RFC 3464: multipart/report; report-type=delivery-status)
+    // saying a message could not be delivered (Action: failed): the Message-IDs of the
+    // returned message's headers it carries, at most 10. Empty for any other message.
+    QStringList failedDeliveryOf{};
     QList<MailAttachment> attachments{};
     // The text people wrote: the text/plain parts that are not attachments, in order and
     // separated by a blank line (a forwarded message's too); without any, the text/html

@@ -197,6 +197,16 @@ Status Engine::recordReply(qint64 itemId, qint64 replyItemId, const QString &mes
     return m_store.outbox.recordReply(itemId, replyItemId, messageId.section(QLatin1Char('@'), 0, 0));
 }
 
+Status Engine::recordBounce(qint64 itemId, const QString &messageId)
+{
+    auto item = m_store.work.item(itemId);
+    if (!item)
+        return fail(item.error());
+    // The key is "clerk-<digest>-<step index>-<step id>".
+    const QString key = messageId.section(QLatin1Char('@'), 0, 0);
+    return m_store.outbox.recordNotice(itemId, item->bot, key.section(QLatin1Char('-'), 3), key, NoticeOutcome::Bounced);
+}
+
 StepOutcome Engine::runStep(const LoadedBot &bot, int index, StepContext &ctx) const
 {
     const bot::StepDefinition &definition = bot.definition.steps.at(index);

@@ -127,6 +127,9 @@ public:
     Result<std::optional<qint64>> itemOfSentMessage(const QString &messageId);
     // Notes on item `itemId`'s history that item `replyItemId` answers its message `messageId`.
     Status recordReply(qint64 itemId, qint64 replyItemId, const QString &messageId);
+    // Counts the message `messageId` sent for item `itemId` as bounced (a delivery failure
+    // report came back for it): a notice_bounced of the step that sent it.
+    Status recordBounce(qint64 itemId, const QString &messageId);
 
 private:
     struct LoadedBot {

@@ -415,8 +415,10 @@ TEST_F(NotifyTest, TheServersCertificateIsCheckedAndStartTlsCanBeRequired)
 // A citizen answers the acknowledgement: the mailbox trigger finds clerk's Message-ID in
 // In-Reply-To / References, checks it against the outbox, and ties the new item to the
 // one the acknowledgement was sent for (input reply_to_item, and an event on the
-// original). A made-up key, or a real key under another bot's name, names nothing.
-TEST_F(NotifyTest, AReplyIsTiedToTheItemItAnswersAndAForgedReferenceToNone)
+// original). A made-up key, or a real key under another bot's name, names nothing. A
+// delivery failure report returning the acknowledgement's headers counts it bounced
+// (input bounce_of_item); one returning a made-up id counts nothing.
+TEST_F(NotifyTest, AReplyOrABounceIsTiedToTheItemItAnswersAndAForgedReferenceToNone)
 {
     const WorkItem original = runItem(loadBot(server()), uniqueRef(), user());
     ASSERT_EQ(original.state, ItemState::Done) << original.lastError.toStdString();
@@ -435,19 +437,37 @@ TEST_F(NotifyTest, AReplyIsTiedToTheItemItAnswersAndAForgedReferenceToNone)
     }
     QFile::setPermissions(top, everyone);
     int counter = 0;
-    const auto deliver = [&](const QString &messageId, const QString &inReplyTo, const QString &references) {
+    const auto deliverRaw = [&](const QByteArray &raw) {
         QFile file(QStringLiteral("%1/new/%2.M%3.clerk-test").arg(top).arg(QDateTime::currentSecsSinceEpoch()).arg(++counter));
         ASSERT_TRUE(file.open(QIODevice::WriteOnly));
-        file.write(QStringLiteral("From: Ada Resident <%1>\r\nTo: no-reply@council.example\r\nSubject: Re: your request\r\n"
-                                  "Message-ID: <%2>\r\nIn-Reply-To: %3\r\nReferences: %4\r\n"
-                                  "Content-Type: text/plain; charset=utf-8\r\n\r\nThank you. One more thing: the bin is blue.\r\n")
-                       .arg(user(), messageId, inReplyTo, references)
-                       .toUtf8());
+        file.write(raw);
         file.close();
         file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::WriteGroup
                             | QFileDevice::ReadOther | QFileDevice::WriteOther);
     };
+    const auto deliver = [&](const QString &messageId, const QString &inReplyTo, const QString &references) {
+        deliverRaw(QStringLiteral("From: Ada Resident <%1>\r\nTo: no-reply@council.example\r\nSubject: Re: your request\r\n"
+                                  "Message-ID: <%2>\r\nIn-Reply-To: %3\r\nReferences: %4\r\n"
+                                  "Content-Type: text/plain; charset=utf-8\r\n\r\nThank you. One more thing: the bin is blue.\r\n")
+                       .arg(user(), messageId, inReplyTo, references)
+                       .toUtf8());
+    };
+    // A delivery failure report (RFC 3464) returning the headers of the message `returned`.
+    const auto deliverBounce = [&](const QString &messageId, const QString &returned) {
+        deliverRaw(QStringLiteral("From: Mail Delivery System <mailer-daemon@mx.example.org>\r\nTo: no-reply@council.example\r\n"
+                                  "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <%1>\r\nMIME-Version: 1.0\r\n"
+                                  "Content-Type: multipart/report; report-type=delivery-status; boundary=\"=_r\"\r\n\r\n"
+                                  "--=_r\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+                                  "--=_r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+                                  "Final-Recipient: rfc822; gone@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+                                  "--=_r\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: no-reply@council.example\r\n"
+                                  "To: gone@example.org\r\nMessage-ID: <%2>\r\nSubject: We have your request\r\n--=_r--\r\n")
+                       .arg(messageId, returned)
+                       .toUtf8());
+    };
     const QString key = id.section(QLatin1Char('@'), 0, 0);
+    deliverBounce(QStringLiteral("dsn-1@mx.example.org"), id);
+    deliverBounce(QStringLiteral("dsn-2@mx.example.org"), QStringLiteral("clerk-0123456789abcdef-0-acknowledge@acknowledger.clerk"));
     deliver(QStringLiteral("reply-1@example.org"), QStringLiteral("<%1>").arg(id), QStringLiteral("<older@example.org>\r\n <%1>").arg(id));
     deliver(QStringLiteral("forged-1@example.org"), QStringLiteral("<clerk-0123456789abcdef-0-acknowledge@acknowledger.clerk>"),
             QStringLiteral("<nothing@example.org>"));
@@ -469,11 +489,11 @@ TEST_F(NotifyTest, AReplyIsTiedToTheItemItAnswersAndAForgedReferenceToNone)
     scheduler::MailboxWatch watch(settings);
     const scheduler::MailboxPoll poll = watch.poll(*m_engine, *load.bot);
     EXPECT_TRUE(poll.problems.isEmpty()) << poll.problems.join(QLatin1Char('\n')).toStdString();
-    ASSERT_EQ(poll.enqueued, 3);
+    ASSERT_EQ(poll.enqueued, 5);
 
     auto items = m_store->items({.bot = QStringLiteral("replies")});
     ASSERT_TRUE(items.has_value());
-    ASSERT_EQ(items->size(), 3);
+    ASSERT_EQ(items->size(), 5);
     qint64 replyItem = 0;
     for (const WorkItem &item : *items) {
         const QString from = item.payload.value(QStringLiteral("mail")).toObject().value(QStringLiteral("message_id")).toString();
@@ -483,7 +503,14 @@ TEST_F(NotifyTest, AReplyIsTiedToTheItemItAnswersAndAForgedReferenceToNone)
         } else {
             EXPECT_FALSE(item.payload.contains(QStringLiteral("reply_to_item"))) << from.toStdString();
         }
+        if (from == QLatin1String("dsn-1@mx.example.org"))
+            EXPECT_EQ(item.payload.value(QStringLiteral("bounce_of_item")).toInteger(), original.id);
+        else
+            EXPECT_FALSE(item.payload.contains(QStringLiteral("bounce_of_item"))) << from.toStdString();
     }
+    // The bounce is counted against the acknowledgement, once; the forged one is not.
+    EXPECT_EQ(notices().bounced, 1);
+    EXPECT_EQ(notices().sent, 1);
     ASSERT_GT(replyItem, 0);
     auto events = m_store->events(original.id);
     ASSERT_TRUE(events.has_value());
