@@ -449,6 +449,7 @@ def run_checks(port, anonymous, api_token, clerk, db):
           f"bob's dashboard has his own team's queue and no other team's bot: {seen['queues']} {seen['bots']}")
     check(seen["reasons"] == [] and seen["live_precision"] == [] and seen["learning"] == [],
           f"nor why another team's items went to people: {seen['reasons']}")
+    check(seen.get("notices") == [], f"nor another team's notices: {seen.get('notices')}")
     seen = alice.call("GET", "/api/v1/dashboard?days=7")["json"]
     check({q["team"] for q in seen["queues"]} == {"post-room"} and [b["bot"] for b in seen["bots"]] == ["topics"],
           f"alice's dashboard has her team's queue and bot: {seen['queues']}")
