@@ -97,8 +97,8 @@ log = open(os.path.join(work, "serve.log"), "a")
 
 
 def serve():
-    process = subprocess.Popen([clerk, "serve", bots, "--db", db, "--listen", f"127.0.0.1:{http_port}", "--workers", "2",
-                                "--lease", "5s"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([clerk, "serve", bots, "--db", db, "--listen", f"127.0.0.1:{http_port}", "--workers", "1",
+                                "--lease", "8s"], env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(100):
         try:
             if urllib.request.urlopen(base + "/readyz", timeout=2).status == 200:
