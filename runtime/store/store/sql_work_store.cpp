@@ -29,6 +29,7 @@ SqlWorkStore::SqlWorkStore(const SqlDialect &dialect, QString connectionName, QS
 
 SqlWorkStore::~SqlWorkStore()
 {
+    giveTurn();  // a transaction never outlives its call; this is only in case
     // Every other QSqlQuery is local to a call, so none is alive once the kept ones are
     // gone; the handle must be dropped before removeDatabase, or Qt warns that the
     // connection is still in use.
@@ -74,6 +75,8 @@ Result<std::unique_ptr<SqlWorkStore>> SqlWorkStore::openSqlite(const QString &pa
     store->m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(options.busyTimeout.count()));
     if (!store->m_db.open())
         return fail(mapSqlError(store->m_db.lastError(), location, QStringLiteral("opening")));
+    store->m_busyTimeout = options.busyTimeout;
+    store->m_turns = WriterTurns::of(location);
     if (auto ready = store->initialiseSqlite(options); !ready)
         return fail(ready.error());
     return store;
@@ -235,8 +238,15 @@ Result<QSqlQuery> SqlWorkStore::runOnce(const QString &sql, const QList<QVariant
 
 Status SqlWorkStore::begin()
 {
-    if (auto begun = run(m_dialect.beginWrite); !begun)
+    if (m_turns && !m_hasTurn) {
+        if (!m_turns->take(std::chrono::steady_clock::now() + m_busyTimeout))
+            return fail(Error::unavailable(QStringLiteral("database %1 is locked by another process").arg(m_location)));
+        m_hasTurn = true;
+    }
+    if (auto begun = run(m_dialect.beginWrite); !begun) {
+        giveTurn();
         return fail(begun.error());
+    }
     m_inTransaction = true;
     return {};
 }
@@ -245,8 +255,9 @@ Status SqlWorkStore::commit()
 {
     auto committed = run(QStringLiteral("COMMIT"));
     if (!committed)
-        return fail(committed.error());
+        return fail(committed.error());  // the caller rolls back, which gives the turn
     m_inTransaction = false;
+    giveTurn();
     return {};
 }
 
@@ -256,8 +267,17 @@ void SqlWorkStore::rollback()
     // the connection (and with it the transaction) is gone.
     auto rolledBack = run(QStringLiteral("ROLLBACK"));
     m_inTransaction = false;
+    giveTurn();
     if (!rolledBack)
         qCDebug(lcStore) << "rollback:" << rolledBack.error().toString();
+}
+
+void SqlWorkStore::giveTurn()
+{
+    if (m_hasTurn) {
+        m_hasTurn = false;
+        m_turns->give();
+    }
 }
 
 QString SqlWorkStore::rowLock() const

@@ -17,6 +17,7 @@
 // that opened it.
 #pragma once
 
+#include "store/sqlite_writers_p.h"
 #include "store/sql_dialect_p.h"
 #include "store/work_store.h"
 
@@ -156,6 +157,7 @@ private:
     Status begin();
     Status commit();
     void rollback();
+    void giveTurn();
 
     // Runs `body` inside one write transaction: commits when it succeeds, rolls back when
     // it fails (or when the commit itself fails).
@@ -212,6 +214,10 @@ private:
     QSqlError m_lastError;                    // of the last statement that failed
     bool m_inTransaction = false;             // between begin() and commit() / rollback()
     std::chrono::milliseconds m_busyTimeout{5000};
+    // SQLite: this process's writers to the file take turns (sqlite_writers_p.h); held
+    // from begin() to commit() or rollback().
+    std::shared_ptr<WriterTurns> m_turns;
+    bool m_hasTurn = false;
     QString m_auditAddress;                   // stamped into every event's detail when set
     // The step outputs of items leased through this connection, as last stored, with the
     // step cursor they belong to; lets completeStep write without reading the row first.
