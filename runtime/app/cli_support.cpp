@@ -193,7 +193,9 @@ QStringList botFilesIn(const QStringList &given)
         for (const QFileInfo &entry :
              QDir(path).entryInfoList({QStringLiteral("*.yaml"), QStringLiteral("*.yml")}, QDir::Files, QDir::Name)) {
             QFile file(entry.absoluteFilePath());
-            if (file.open(QIODevice::ReadOnly) && !bot::looksLikeConnector(file.read(bot::kMaxDefinitionFileBytes)))
+            // A file that cannot be read is kept, so that loading it says why: a bot the
+            // service's user may not read would otherwise be left out without a word.
+            if (!file.open(QIODevice::ReadOnly) || !bot::looksLikeConnector(file.read(bot::kMaxDefinitionFileBytes)))
                 files.append(entry.absoluteFilePath());
         }
     }

@@ -12,6 +12,7 @@
 #include <QThread>
 
 #include <csignal>
+#include <unistd.h>
 #include <functional>
 
 using namespace clerk::testing;
@@ -157,6 +158,32 @@ TEST_F(ServeTest, SighupReloadsAndABrokenFileKeepsTheRunningVersion)
         << "the old version still fires";
     EXPECT_EQ(m_serve.state(), QProcess::Running);
     EXPECT_EQ(stop(), 0);
+}
+
+// A bot in the folder that serve's user may not read (installed with the wrong group) is
+// named with why, not left out with "fix the bot files above" and nothing above.
+TEST_F(ServeTest, SaysWhichBotFileItCannotRead)
+{
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root, to run clerk serve as nobody";
+    QTemporaryDir folder(QStringLiteral("/tmp/clerk-unreadable-XXXXXX"));
+    ASSERT_TRUE(folder.isValid());
+    QFile::setPermissions(folder.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                                             | QFileDevice::ReadOther | QFileDevice::ExeOther);
+    const QString bot = folder.filePath(QStringLiteral("private.yaml"));
+    writeFile(bot, "name: private\nversion: 1\nowner_team: ict\nsteps:\n  - type: set\n    params: {values: {a: b}}\n");
+    QFile::setPermissions(bot, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    QProcess serve;
+    serve.setProcessChannelMode(QProcess::MergedChannels);
+    serve.start(QStringLiteral("runuser"), {QStringLiteral("-u"), QStringLiteral("nobody"), QStringLiteral("--"),
+                                            QStringLiteral(CLERK_BINARY), QStringLiteral("serve"), folder.path(),
+                                            QStringLiteral("--db"), folder.filePath(QStringLiteral("work.db")),
+                                            QStringLiteral("--listen"), QStringLiteral("off")});
+    ASSERT_TRUE(serve.waitForFinished(30000));
+    const QString output = QString::fromUtf8(serve.readAll());
+    EXPECT_EQ(serve.exitCode(), 1) << output.toStdString();
+    EXPECT_TRUE(output.contains(QStringLiteral("private.yaml")) && output.contains(QStringLiteral("Permission denied")))
+        << output.toStdString();
 }
 
 TEST_F(ServeTest, RefusesToStartWithABrokenBotFile)
