@@ -10,7 +10,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMutex>
+#include <QFile>
 #include <QRegularExpression>
+#include <QTemporaryDir>
 
 #include <atomic>
 
@@ -366,6 +368,131 @@ TEST_F(RestStepTest, AnUnknownOperationIsRefusedWhenTheStepIsCreated)
     ASSERT_FALSE(created.has_value());
     EXPECT_TRUE(created.error().message().contains("no operation 'add_notes'"));
     EXPECT_TRUE(created.error().message().contains("add_note, create_case, get_case"));
+}
+
+// Letters to the case system: a document step writes the PDF, a rest step uploads it
+// (Redmine's uploads.json: the bytes as they are, a token back).
+class UploadTest : public RestStepTest {
+protected:
+    QByteArray uploadConnector(const QString &url)
+    {
+        return connectorYaml(url) +
+               "  upload_file:\n    method: POST\n    path: uploads.json\n"
+               "    query:\n      filename: \"{{ params.filename }}\"\n"
+               "    upload: true\n    idempotency: repeatable\n"
+               "    response:\n      token: /upload/token\n";
+    }
+
+    bot::BotDefinition loadIn(const QString &botYaml, const QByteArray &connectorText)
+    {
+        const bot::ConnectorLoad connector = bot::loadConnectorText(connectorText, QStringLiteral("cases.yaml"), engine::connectorKinds());
+        bot::BotLoad load = bot::loadBotText(botYaml.toUtf8(), m_dir.filePath(QStringLiteral("bot.yaml")), m_registry.catalog(),
+                                             {connector.connector.value_or(bot::ConnectorDefinition{})}, m_dir.path());
+        for (const bot::Diagnostic &d : load.diagnostics)
+            ADD_FAILURE() << d.toString().toStdString();
+        return load.bot.value_or(bot::BotDefinition{});
+    }
+
+    QString letterBot(const QString &upload)
+    {
+        return QStringLiteral("name: letters\nversion: 1\nowner_team: revenues\n"
+                              "retry:\n  max_attempts: 5\n  initial_delay: 1s\n  max_delay: 1m\n"
+                              "connectors: [cases]\nsteps:\n"
+                              "  - id: letter\n    type: document\n    params:\n"
+                              "      title: Your assessment\n      file: \"letters/assessment-{{ input.case_id }}.pdf\"\n"
+                              "      template: \"Dear {{ input.name }}, we have your request.\"\n"
+                              "  - id: upload\n    type: rest\n    params:\n      connector: cases\n"
+                              "      operation: upload_file\n      params:\n        filename: \"assessment-{{ input.case_id }}.pdf\"\n"
+                              "      upload: \"%1\"\n").arg(upload);
+    }
+
+    QTemporaryDir m_dir;
+    std::atomic<int> m_outage = 0;
+    TestHttpServer m_server{[this](const TestRequest &request) {
+        if (m_outage > 0) {
+            --m_outage;
+            TestResponse down = TestResponse::json(503, R"({"error": "maintenance"})");
+            down.headers.emplaceBack("Retry-After", "60");
+            return down;
+        }
+        if (request.path() != "/uploads.json" || request.method != "POST")
+            return TestResponse::json(404, "{}");
+        return TestResponse::json(201, R"({"upload": {"token": "12.7a4c"}})");
+    }};
+};
+
+TEST_F(UploadTest, TheLetterADocumentStepWroteIsSentAsItIs)
+{
+    const bot::BotDefinition bot = loadIn(letterBot(QStringLiteral("{{ letter.file }}")), uploadConnector(m_server.url()));
+    engine::Engine engine(*m_store, m_registry, {}, m_clock);
+    const qint64 id = submit(engine, bot, {{"case_id", 31}, {"name", "Ada Okafor"}});
+    ASSERT_NE(id, 0);
+    runAll(engine, 1);
+
+    const WorkItem done = item(id);
+    ASSERT_EQ(done.state, ItemState::Done) << done.lastError.toStdString();
+    EXPECT_EQ(done.stepOutputs.value("upload").toObject().value("token").toString(), "12.7a4c");
+    ASSERT_EQ(m_server.requests().size(), 1);
+    const TestRequest request = m_server.requests().first();
+    EXPECT_EQ(request.header("content-type"), "application/octet-stream");
+    EXPECT_EQ(request.query("filename"), "assessment-31.pdf");
+    QFile letter(m_dir.filePath(QStringLiteral("letters/assessment-31.pdf")));
+    ASSERT_TRUE(letter.open(QIODevice::ReadOnly));
+    EXPECT_TRUE(request.body.startsWith("%PDF"));
+    EXPECT_EQ(request.body, letter.readAll());
+}
+
+TEST_F(UploadTest, AFileTheItemMayNotNameIsNeverSent)
+{
+    const bot::BotDefinition bot = loadIn(letterBot(QStringLiteral("{{ input.file }}")), uploadConnector(m_server.url()));
+    engine::Engine engine(*m_store, m_registry, {}, m_clock);
+    const qint64 id = submit(engine, bot, {{"case_id", 32}, {"name", "Ada Okafor"}, {"file", "/etc/passwd"}});
+    ASSERT_NE(id, 0);
+    runAll(engine, 1);
+
+    const WorkItem failed = item(id);
+    EXPECT_EQ(failed.state, ItemState::Failed);
+    EXPECT_TRUE(failed.lastError.contains("upload_file")) << failed.lastError.toStdString();
+    EXPECT_TRUE(m_server.requests().isEmpty());
+}
+
+TEST_F(UploadTest, ALetterChangedSinceItWasWrittenIsNeverSent)
+{
+    m_outage = 1;  // the first attempt finds the case system down; the letter is changed meanwhile
+    const bot::BotDefinition bot = loadIn(letterBot(QStringLiteral("{{ letter.file }}")), uploadConnector(m_server.url()));
+    engine::Engine engine(*m_store, m_registry, {}, m_clock);
+    const qint64 id = submit(engine, bot, {{"case_id", 33}, {"name", "Ada Okafor"}});
+    ASSERT_NE(id, 0);
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+    ASSERT_EQ(item(id).state, ItemState::Queued);
+    QFile letter(m_dir.filePath(QStringLiteral("letters/assessment-33.pdf")));
+    ASSERT_TRUE(letter.open(QIODevice::Append));
+    letter.write("\n% not what the step wrote\n");
+    letter.close();
+    m_clock.advance(1h);
+    ASSERT_TRUE(engine.runUntilIdle().has_value());
+
+    const WorkItem failed = item(id);
+    EXPECT_EQ(failed.state, ItemState::Failed);
+    EXPECT_TRUE(failed.lastError.contains("no longer holds what the document step wrote")) << failed.lastError.toStdString();
+    EXPECT_EQ(m_server.requests().size(), 1);  // only the first attempt's, which the outage refused
+}
+
+TEST_F(UploadTest, AnUploadOperationNeedsAFileAndOnlyAnUploadTakesOne)
+{
+    QString without = letterBot(QStringLiteral("{{ letter.file }}"));
+    without.remove(QStringLiteral("      upload: \"{{ letter.file }}\"\n"));
+    const bot::BotDefinition bot = loadIn(without, uploadConnector(m_server.url()));
+    const auto created = m_registry.find(QStringLiteral("rest"))->create(bot, bot.steps.last());
+    ASSERT_FALSE(created.has_value());
+    EXPECT_TRUE(created.error().message().contains("sends a file: name it with upload")) << created.error().toString().toStdString();
+
+    QString stray = letterBot(QStringLiteral("{{ letter.file }}"));
+    stray.replace(QStringLiteral("operation: upload_file"), QStringLiteral("operation: get_case"));
+    const bot::BotDefinition other = loadIn(stray, uploadConnector(m_server.url()));
+    const auto refused = m_registry.find(QStringLiteral("rest"))->create(other, other.steps.last());
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_TRUE(refused.error().message().contains("sends no file")) << refused.error().toString().toStdString();
 }
 
 } // namespace

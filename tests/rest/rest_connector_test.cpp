@@ -775,4 +775,81 @@ TEST(HttpClientTest, RefusesHeadersWithLineBreaksBeforeConnecting)
     EXPECT_EQ(server.connections(), 0);
 }
 
+
+// An upload operation (Redmine's uploads.json): the caller's bytes as they are, as
+// application/octet-stream; sent again after a timeout when the file says it may be.
+QByteArray uploadYaml(const QString &baseUrl)
+{
+    return connectorYaml(baseUrl) +
+           "  upload_file:\n    method: POST\n    path: uploads.json\n"
+           "    query:\n      filename: \"{{ params.filename }}\"\n"
+           "    upload: true\n    idempotency: repeatable\n"
+           "    response:\n      token: /upload/token\n";
+}
+
+TEST(RestConnectorTest, AnUploadSendsTheCallersBytesAsTheyAre)
+{
+    TestHttpServer server([](const TestRequest &) { return TestResponse::json(201, R"({"upload": {"token": "7.abc"}})"); });
+    Sleeps sleeps;
+    auto connector = makeConnector(uploadYaml(server.url()), sleeps);
+    ASSERT_TRUE(connector->isUpload(QStringLiteral("upload_file")));
+    ASSERT_FALSE(connector->isUpload(QStringLiteral("add_note")));
+    rest::CallOptions options;
+    options.upload = QByteArray("%PDF-1.4\n\x00\x01\xff binary", 22);
+    const auto result = connector->call(QStringLiteral("upload_file"), {{"filename", "letter 1.pdf"}}, options);
+    ASSERT_TRUE(result.has_value()) << result.error().error.toString().toStdString();
+    EXPECT_EQ(result->fields.value("token").toString(), "7.abc");
+    const TestRequest request = server.requests().first();
+    EXPECT_EQ(request.header("content-type"), "application/octet-stream");
+    EXPECT_EQ(request.body, options.upload);
+    EXPECT_EQ(request.query("filename"), "letter 1.pdf");
+}
+
+TEST(RestConnectorTest, AnUploadWithoutBytesOrBytesForAnotherCallAreRefusedUnsent)
+{
+    TestHttpServer server([](const TestRequest &) { return TestResponse::json(201, R"({"upload": {"token": "t"}})"); });
+    Sleeps sleeps;
+    auto connector = makeConnector(uploadYaml(server.url()), sleeps);
+    const auto missing = connector->call(QStringLiteral("upload_file"), {{"filename", "a.pdf"}});
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_EQ(missing.error().error.code(), ErrorCode::InvalidArgument);
+    rest::CallOptions options;
+    options.upload = "bytes";
+    const auto stray = connector->call(QStringLiteral("add_note"), {{"id", 1}, {"text", "x"}}, options);
+    ASSERT_FALSE(stray.has_value());
+    EXPECT_EQ(stray.error().error.code(), ErrorCode::InvalidArgument);
+    EXPECT_TRUE(server.requests().isEmpty());
+}
+
+TEST(RestConnectorTest, ARepeatableWriteIsSentAgainAfterATimeout)
+{
+    std::atomic<int> calls = 0;
+    TestHttpServer server([&calls](const TestRequest &) {
+        TestResponse answer = TestResponse::json(201, R"({"upload": {"token": "t2"}})");
+        if (++calls == 1)
+            answer.delayMs = 1500;  // past the 1 s read timeout
+        return answer;
+    });
+    Sleeps sleeps;
+    auto connector = makeConnector(uploadYaml(server.url()), sleeps);
+    EXPECT_TRUE(connector->isRepeatable(QStringLiteral("upload_file")));
+    EXPECT_FALSE(connector->isRepeatable(QStringLiteral("add_note")));
+    rest::CallOptions options;
+    options.upload = "bytes";
+    const auto result = connector->call(QStringLiteral("upload_file"), {{"filename", "a.pdf"}}, options);
+    ASSERT_TRUE(result.has_value()) << result.error().error.toString().toStdString();
+    EXPECT_EQ(result->fields.value("token").toString(), "t2");
+    EXPECT_EQ(server.requests().size(), 2);
+}
+
+TEST(RestConnectorTest, AnUploadWithABodyIsRefusedWhenTheConnectorIsMade)
+{
+    const QByteArray yaml = connectorYaml(QStringLiteral("http://127.0.0.1:9/")) +
+                            "  both:\n    method: POST\n    path: uploads.json\n    upload: true\n"
+                            "    body:\n      a: b\n";
+    auto created = rest::RestConnector::create(definition(yaml));
+    ASSERT_FALSE(created.has_value());
+    EXPECT_TRUE(created.error().message().contains("cannot have a body")) << created.error().toString().toStdString();
+}
+
 } // namespace

@@ -205,6 +205,11 @@ void declareOperations(RestKeys &keys)
                                     QStringLiteral("Extra request headers."));
     keys.body = ParamSpec::of(QStringLiteral("body"), T::Any,
                               QStringLiteral("The request body, sent as JSON; text may hold {{ references }}."));
+    keys.upload = ParamSpec::of(QStringLiteral("upload"), T::Boolean,
+                                QStringLiteral("true: the request body is the file the step names in its `upload` "
+                                               "param, sent as it is (application/octet-stream), e.g. a letter to "
+                                               "Redmine's uploads.json; the operation then has no `body`."))
+                      .withDefault(false);
     keys.response = ParamSpec::mapOf(QStringLiteral("response"),
                                      ParamSpec::of(QStringLiteral("pointer"), T::String,
                                                    QStringLiteral("A JSON pointer into the response."))
@@ -217,16 +222,20 @@ void declareOperations(RestKeys &keys)
                                                 "records, e.g. /issues. Each element becomes one record with the "
                                                 "`response` fields."))
                        .withCheck(checkJsonPointer);
-    keys.idempotency = ParamSpec::oneOf(QStringLiteral("idempotency"), {QStringLiteral("header"), QStringLiteral("none")},
+    keys.idempotency = ParamSpec::oneOf(QStringLiteral("idempotency"),
+                                        {QStringLiteral("header"), QStringLiteral("none"), QStringLiteral("repeatable")},
                                         QStringLiteral("header: the system honours an Idempotency-Key header, so a "
                                                        "call that may have landed is safely sent again with the same "
                                                        "key; none: it does not, and a step that acts through this "
-                                                       "call needs a `check` to find its own earlier action."))
+                                                       "call needs a `check` to find its own earlier action; "
+                                                       "repeatable: sending it twice changes nothing that matters "
+                                                       "(an upload that only counts once a later call attaches it), "
+                                                       "so it is sent again without a check."))
                            .withDefault(QStringLiteral("header"));
     keys.operations = ParamSpec::mapOf(
         QStringLiteral("operations"),
         ParamSpec::object(QStringLiteral("operation"),
-                          {keys.method, keys.path, keys.query, keys.headers, keys.body, keys.response, keys.records,
+                          {keys.method, keys.path, keys.query, keys.headers, keys.body, keys.upload, keys.response, keys.records,
                            keys.idempotency, keys.paginate},
                           QStringLiteral("One call the connector offers.")),
         QStringLiteral("The calls bots may make, by name, e.g. create_issue."));

@@ -38,7 +38,7 @@ struct RestKeys {
     // operations.<name>.paginate
     bot::ParamSpec pageStyle, pageParam, pageSizeParam, pageSize, firstPage, nextCursor, total, maxPages, paginate;
     // operations.<name>
-    bot::ParamSpec method, path, query, headers, body, response, records, idempotency;
+    bot::ParamSpec method, path, query, headers, body, upload, response, records, idempotency;
     bot::ParamSpec operations;
 
     // The settings in file order.

@@ -62,6 +62,8 @@ struct Operation {
     QString records;                               // pointer; empty: single record
     bool recordsSet = false;
     bool idempotencyHeader = true;
+    bool repeatable = false;  // idempotency: repeatable
+    bool upload = false;      // the body is the caller's file (CallOptions::upload)
     Pagination paginate;
 };
 
@@ -569,6 +571,12 @@ Result<Operation> readOperation(const QString &connector, const QString &name, c
     operation.recordsSet = keys.records.isIn(spec);
     operation.records = keys.records.stringIn(spec);
     operation.idempotencyHeader = keys.idempotency.stringIn(spec) == QLatin1String("header");
+    operation.repeatable = keys.idempotency.stringIn(spec) == QLatin1String("repeatable");
+    operation.upload = keys.upload.boolIn(spec);
+    if (operation.upload && !operation.body.isUndefined())
+        return fail(Error::invalidArgument(QStringLiteral("connector %1: operation %2: an upload sends the step's file "
+                                                          "as its body, so it cannot have a body as well")
+                                               .arg(connector, operation.name)));
     if (!keys.paginate.isIn(spec))
         return operation;
 
@@ -702,6 +710,16 @@ bool RestConnector::honoursIdempotencyKey(const QString &operation) const
     return d->operations.value(operation).idempotencyHeader;
 }
 
+bool RestConnector::isRepeatable(const QString &operation) const
+{
+    return d->operations.value(operation).repeatable;
+}
+
+bool RestConnector::isUpload(const QString &operation) const
+{
+    return d->operations.value(operation).upload;
+}
+
 std::expected<PreparedCall, CallError> RestConnector::Private::prepare(const Operation &operation,
                                                                       const QJsonObject &params,
                                                                       const CallOptions &options) const
@@ -764,6 +782,16 @@ std::expected<PreparedCall, CallError> RestConnector::Private::prepare(const Ope
                                         : QJsonDocument(QJsonArray{body}).toJson(QJsonDocument::Compact).mid(1).chopped(1);
         request.headers.emplaceBack("Content-Type", "application/json");
     }
+    if (operation.upload != !options.upload.isNull())
+        return std::unexpected(refusedRequest(Error::invalidArgument(
+            operation.upload ? QStringLiteral("connector %1: operation %2 sends a file: the step names none (its upload param); not sent")
+                                   .arg(name, operation.name)
+                             : QStringLiteral("connector %1: operation %2 sends no file, but the step names one; not sent")
+                                   .arg(name, operation.name))));
+    if (operation.upload) {
+        request.body = options.upload;
+        request.headers.emplaceBack("Content-Type", "application/octet-stream");
+    }
     const bool sendsKey = operation.idempotencyHeader && !options.idempotencyKey.isEmpty();
     if (sendsKey && breaksHeaderLine(options.idempotencyKey.toUtf8()))
         return std::unexpected(refusedRequest(Error::invalidArgument(
@@ -772,7 +800,7 @@ std::expected<PreparedCall, CallError> RestConnector::Private::prepare(const Ope
     if (sendsKey)
         request.headers.emplaceBack("Idempotency-Key", options.idempotencyKey.toUtf8());
     call.safeMethod = operation.method == "GET" || operation.method == "HEAD";
-    call.mayResend = call.safeMethod || sendsKey;
+    call.mayResend = call.safeMethod || sendsKey || operation.repeatable;
     return call;
 
 }

@@ -31,6 +31,10 @@
 // Logs carry the connector and operation names, the method, status, attempt and time,
 // never addresses with their query, headers, bodies or secrets.
 //
+// An operation with `upload: true` sends CallOptions::upload (a file the caller read) as
+// its body, as application/octet-stream; `idempotency: repeatable` marks a call that may
+// simply be sent again (such an upload: it only counts once a later call attaches it).
+//
 // Thread-safety: call() may be used from many threads at once; the rate limit, the
 // circuit breaker and the OAuth2 token are shared by all of them.
 #pragma once
@@ -56,6 +60,9 @@ struct CallOptions {
     // Timeout, retryable. A request cut short this way does not count against the
     // connector's circuit breaker. max(): none.
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+    // For an operation with `upload: true`, the bytes it sends as its body (a null array
+    // for any other operation; a call that does not match its operation is refused).
+    QByteArray upload{};
 };
 
 struct CallResult {
@@ -102,6 +109,10 @@ public:
     QString method(const QString &operation) const;
     // True when the operation sends an Idempotency-Key the server honours.
     bool honoursIdempotencyKey(const QString &operation) const;
+    // True when sending the operation twice is harmless (idempotency: repeatable).
+    bool isRepeatable(const QString &operation) const;
+    // True when the operation sends the caller's file as its body (upload: true).
+    bool isUpload(const QString &operation) const;
 
     CallOutcome call(const QString &operation, const QJsonObject &params, const CallOptions &options = {}) const;
 

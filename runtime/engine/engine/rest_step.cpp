@@ -23,6 +23,11 @@
 #include "rest/connector_kind.h"
 #include "rest/rest_connector.h"
 
+#include "engine/document_paths.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -56,8 +61,16 @@ struct RestParams {
                                            QStringLiteral("What happens when the system refuses the request (e.g. 404 or 422): a person "
                                                           "looks at it, or the item fails."))
                               .withDefault(QStringLiteral("needs_human"));
-    QList<ParamSpec> all() const { return {connector, operation, params, check, onRefused}; }
+    ParamSpec upload = ParamSpec::templ(QStringLiteral("upload"),
+                                        QStringLiteral("For an operation that sends a file (`upload: true` in the connector): "
+                                                       "the file, e.g. {{ letter.file }}. It must be one an earlier document "
+                                                       "step of the item wrote (and still hold what it wrote), or a document "
+                                                       "the item may name (under the bot's intake roots); at most 20 MiB."));
+    QList<ParamSpec> all() const { return {connector, operation, params, check, upload, onRefused}; }
 };
+
+// The most an upload reads into memory and sends.
+constexpr qint64 MaxUploadBytes = 20 * 1024 * 1024;
 
 const RestParams &restParams()
 {
@@ -107,11 +120,58 @@ bool holdsKey(const rest::CallResult &answer, const QString &key)
     return false;
 }
 
+// The outputs of the earlier document step of this item that wrote `path` (canonical),
+// or nothing. Such a file is the engine's own: its path was confined when it was written.
+std::optional<QJsonObject> writtenByDocumentStep(const StepContext &ctx, const QString &path)
+{
+    for (int i = 0; i < ctx.stepIndex() && i < ctx.bot().steps.size(); ++i) {
+        const bot::StepDefinition &step = ctx.bot().steps.at(i);
+        if (step.type != QLatin1String("document"))
+            continue;
+        const QJsonObject outputs = ctx.item().stepOutputs.value(step.id).toObject();
+        const QString written = outputs.value(QStringLiteral("file")).toString();
+        if (!written.isEmpty() && QFileInfo(written).isAbsolute() && canonicalPath(written) == path)
+            return outputs;
+    }
+    return std::nullopt;
+}
+
+// The bytes an upload sends: the file `value` names, when an earlier document step of the
+// item wrote it (and its digest still matches) or the item may name it as a document.
+Result<QByteArray> uploadBytes(const StepContext &ctx, const bot::Template &value)
+{
+    const QString rendered = ctx.render(value).trimmed();
+    if (rendered.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("upload names no file")));
+    const QString path = canonicalPath(ctx.resolvePath(rendered));
+    const std::optional<QJsonObject> written = writtenByDocumentStep(ctx, path);
+    if (!written) {
+        auto confined = ctx.documentPath(value);
+        if (!confined)
+            return fail(confined.error());
+    }
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(Error::unreadable(QStringLiteral("upload: the file cannot be read (%1)").arg(file.errorString())));
+    if (file.size() > MaxUploadBytes)
+        return fail(Error::invalidArgument(QStringLiteral("upload: the file has %1 bytes, over the limit of %2")
+                                               .arg(file.size()).arg(MaxUploadBytes)));
+    QByteArray bytes = file.read(MaxUploadBytes + 1);
+    if (bytes.size() > MaxUploadBytes)
+        return fail(Error::invalidArgument(QStringLiteral("upload: the file grew past the limit of %1 bytes").arg(MaxUploadBytes)));
+    const QString digest = written ? written->value(QStringLiteral("sha256")).toString() : QString();
+    if (!digest.isEmpty()
+        && QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex()) != digest)
+        return fail(Error::corrupt(QStringLiteral("upload: the file no longer holds what the document step wrote")));
+    return bytes;
+}
+
 class RestStep final : public Step {
 public:
-    RestStep(std::shared_ptr<rest::RestConnector> connector, Call action, std::optional<Call> check, bool refusedToPerson)
+    RestStep(std::shared_ptr<rest::RestConnector> connector, Call action, std::optional<Call> check,
+             std::optional<bot::Template> upload, bool refusedToPerson)
         : m_connector(std::move(connector)), m_action(std::move(action)), m_check(std::move(check)),
-          m_refusedToPerson(refusedToPerson)
+          m_upload(std::move(upload)), m_refusedToPerson(refusedToPerson)
     {
     }
 
@@ -138,6 +198,7 @@ public:
                 }
                 cleanSlate = true;
             } else if (!m_connector->honoursIdempotencyKey(m_action.operation) &&
+                       !m_connector->isRepeatable(m_action.operation) &&
                        m_connector->method(m_action.operation) != QLatin1String("GET")) {
                 HumanRequest request;
                 request.kind = ReasonKind::Refused;
@@ -159,7 +220,18 @@ public:
         }
 
         const QJsonObject params = render(ctx, m_action);
-        const auto result = m_connector->call(m_action.operation, params, callOptions(ctx, key));
+        rest::CallOptions options = callOptions(ctx, key);
+        if (m_upload) {
+            auto bytes = uploadBytes(ctx, *m_upload);
+            if (!bytes) {
+                if (auto abandoned = ctx.abandonAction(); !abandoned)
+                    return StepOutcome::retryLater(1s, abandoned.error().toString());
+                return StepOutcome::fail(QStringLiteral("%1 through %2: %3")
+                                             .arg(m_action.operation, m_connector->name(), bytes.error().message()));
+            }
+            options.upload = std::move(*bytes);
+        }
+        const auto result = m_connector->call(m_action.operation, params, options);
         if (!result) {
             if (cleanSlate && !result.error().maybeActed) {
                 // Known not to have acted (e.g. 503, 422, no connection): the next attempt
@@ -235,6 +307,7 @@ private:
     std::shared_ptr<rest::RestConnector> m_connector;
     Call m_action;
     std::optional<Call> m_check;
+    std::optional<bot::Template> m_upload;
     bool m_refusedToPerson = true;
 };
 
@@ -294,8 +367,21 @@ StepType restStepType()
                 return fail(parsed.error());
             check = *parsed;
         }
+        std::optional<bot::Template> upload;
+        if (keys.upload.isIn(step.params)) {
+            auto parsed = bot::Template::parse(keys.upload.stringIn(step.params));
+            if (!parsed)
+                return fail(Error::invalidArgument(QStringLiteral("upload: %1").arg(parsed.error().message())));
+            upload = *parsed;
+        }
+        if ((*connector)->isUpload(action->operation) != upload.has_value())
+            return fail(Error::invalidArgument(
+                upload ? QStringLiteral("upload: operation %1 of connector %2 sends no file").arg(action->operation, name)
+                       : QStringLiteral("operation %1 of connector %2 sends a file: name it with upload, e.g. "
+                                        "upload: \"{{ letter.file }}\"").arg(action->operation, name)));
         const bool toPerson = keys.onRefused.stringIn(step.params) != QLatin1String("fail");
-        return std::unique_ptr<Step>(new RestStep(*connector, std::move(*action), std::move(check), toPerson));
+        return std::unique_ptr<Step>(
+            new RestStep(*connector, std::move(*action), std::move(check), std::move(upload), toPerson));
     };
     return type;
 }
