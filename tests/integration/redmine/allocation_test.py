@@ -5,7 +5,8 @@ shared Redmine (ctest fixture clerk_redmine).
 Incident reports: each lands once, in the owning service's project, assigned to the
 team; one the bot cannot place waits for a person, and so does a safeguarding concern
 (always_person) until a person confirms its kind. Financial assessments: a confirmed
-request creates the assessment from the person's case, records it as sent and notes the
+request creates the assessment from the person's case, attaches its letter (byte for
+byte, once), records it as sent and notes the
 case, once; an unconfirmed one waits until a person confirms it. Running everything
 again writes nothing.
 
@@ -26,6 +27,7 @@ env = fixture_env()
 state = env["CLERK_REDMINE_STATE"]
 redmine = Redmine(env)
 api = redmine.get
+download = redmine.download
 check = Checks()
 
 
@@ -127,7 +129,7 @@ for request, ref in ((requests[0], confirmed_ref), (requests[1], pending_ref)):
     check(len(found) == 1, f"{request['request_id']}: one assessment (found {len(found)})")
     if not found:
         continue
-    assessment = api(f"/issues/{found[0]['id']}.json", include="journals")["issue"]
+    assessment = api(f"/issues/{found[0]['id']}.json", include="journals,attachments")["issue"]
     check(f"Date of birth: {person['date_of_birth']}" in assessment["description"],
           f"{request['request_id']}: filled in from the case")
     check(assessment.get("assigned_to", {}).get("name") == "revenues", f"{request['request_id']}: with revenues")
@@ -137,6 +139,14 @@ for request, ref in ((requests[0], confirmed_ref), (requests[1], pending_ref)):
         if os.path.exists(letter) else ""
     check(f"{person['forename']} {person['surname']}" in text and f"FA-{found[0]['id']}" in text and "Page 1 of" in text,
           f"{request['request_id']}: the letter names the person and the assessment")
+    # The same letter attached to the assessment, once, byte for byte.
+    attached = [a for a in assessment.get("attachments", []) if a.get("filename") == f"assessment-{found[0]['id']}.pdf"]
+    check(len(attached) == 1, f"{request['request_id']}: the letter is attached once (found {len(attached)})")
+    if attached and os.path.exists(letter):
+        check(attached[0].get("content_type") == "application/pdf" and attached[0].get("filesize") == os.path.getsize(letter),
+              f"{request['request_id']}: the attachment is the letter ({attached[0].get('filesize')} bytes)")
+        got = download(attached[0]["content_url"])
+        check(got == open(letter, "rb").read(), f"{request['request_id']}: the attachment's bytes are the letter's")
     sent = [j for j in assessment.get("journals", []) if "Assessment form sent" in (j.get("notes") or "")]
     check(len(sent) == 1, f"{request['request_id']}: recorded as sent once (found {len(sent)})")
     case = api(f"/issues/{ids[ref]}.json", include="journals")["issue"]

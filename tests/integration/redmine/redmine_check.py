@@ -51,6 +51,12 @@ class Redmine:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
 
+    def download(self, url):
+        """The bytes at `url` (an attachment's content_url), as the admin."""
+        request = urllib.request.Request(url, headers={"X-Redmine-API-Key": self.key})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.read()
+
     def notes(self, issue_id, marker):
         """The notes on an issue that hold `marker`."""
         journals = self.get(f"/issues/{issue_id}.json", include="journals")["issue"].get("journals", [])
