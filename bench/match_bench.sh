@@ -36,7 +36,7 @@ bench=$(realpath "$build/tests/match/match_bench")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-bot() { # bot NAME INDEX_CSV ID_COLUMN FIELDS BLOCKING
+bot() { # bot NAME INDEX_CSV ID_COLUMN FIELDS BLOCKING [MORE_THRESHOLDS]
   cat > "$work/$1.yaml" <<YAML
 name: $1
 version: 1
@@ -49,7 +49,7 @@ steps:
       fields:
 $4
       blocking: $5
-      thresholds: {upper: 0.99, lower: 0.5, margin: 0.1}
+      thresholds: {upper: 0.99, lower: 0.5, margin: 0.1${6:+, $6}}
 YAML
 }
 
@@ -91,6 +91,11 @@ tf() { sed -E 's/(comparator: name|(suburb|city|birth_place): \{value: "[^"]*", 
 bot febrl_tf "$data/febrl/febrl4a.csv" rec_id "$(tf "$febrl_fields")" "$febrl_blocking"
 bot fake_tf "$data/splink/fake_1000.csv" unique_id "$(tf "$fake_fields")" "$fake_blocking]"
 bot hist_tf "$data/splink/historical_50k.csv" unique_id "$(tf "$hist_fields")" "$hist_blocking"
+# Probabilities among the candidates (thresholds.among_candidates).
+among="among_candidates: true"
+bot febrl_among "$data/febrl/febrl4a.csv" rec_id "$febrl_fields" "$febrl_blocking" "$among"
+bot fake_among "$data/splink/fake_1000.csv" unique_id "$fake_fields" "$fake_blocking]" "$among"
+bot hist_among "$data/splink/historical_50k.csv" unique_id "$hist_fields" "$hist_blocking" "$among"
 
 summary() { # the figures of one `clerk eval --json` run, on one line
   python3 -c '
@@ -118,9 +123,20 @@ if [[ $only == *quality* ]]; then
   febrl=(--layout febrl4 --records "$data/febrl/febrl4a.csv" --queries "$data/febrl/febrl4b.csv")
   run "FEBRL4 without soc_sec_id" febrl "${febrl[@]}" --rule surname,date_of_birth
   run "FEBRL4 without soc_sec_id, term frequencies" febrl_tf "${febrl[@]}"
+  run "FEBRL4 without soc_sec_id, among candidates" febrl_among "${febrl[@]}"
   run "FEBRL4 with soc_sec_id" febrl_id "${febrl[@]}"
   run "Splink fake_1000 without email" fake --layout clusters --records "$data/splink/fake_1000.csv" --rule surname,dob
   run "fake_1000 without email, term frequencies" fake_tf --layout clusters --records "$data/splink/fake_1000.csv"
+  run "fake_1000 without email, among candidates" fake_among --layout clusters --records "$data/splink/fake_1000.csv"
+  fake_data=(--layout clusters --records "$data/splink/fake_1000.csv")
+  "$clerk" eval "$work/fake.yaml" "${fake_data[@]}" --suggest-blocking --part 1/2 --max-comparisons 200 > "$work/fake_suggested.txt"
+  fake_suggested=$(sed -n 's/^blocking: //p' "$work/fake_suggested.txt")
+  bot fake_suggested "$data/splink/fake_1000.csv" unique_id "$fake_fields" "$fake_suggested" "$among"
+  bot fake_suggested_tf "$data/splink/fake_1000.csv" unique_id "$(tf "$fake_fields")" "$fake_suggested" "$among"
+  run "fake_1000 half 2, hand-written keys" fake "${fake_data[@]}" --part 2/2
+  run "  keys chosen on half 1, among candidates" fake_suggested "${fake_data[@]}" --part 2/2
+  run "  the same, term frequencies" fake_suggested_tf "${fake_data[@]}" --part 2/2
+  echo "    keys chosen on half 1: $fake_suggested"
   run "Splink fake_1000 with email" fake_id --layout clusters --records "$data/splink/fake_1000.csv"
   run "Splink fake_1000 with email, labels" fake_id --layout clusters --records "$data/splink/fake_1000.csv" \
       --labels "$data/splink/fake_1000_labels.csv"
@@ -136,6 +152,11 @@ if [[ $only == *quality* ]]; then
   run "  the same, term frequencies" hist_tf "${hist_data[@]}" --part 2/2
   run "historical_50k half 2, keys chosen on half 1" hist_suggested "${hist_data[@]}" --part 2/2
   run "  the same, term frequencies" hist_suggested_tf "${hist_data[@]}" --part 2/2
+  bot hist_suggested_among "$data/splink/historical_50k.csv" unique_id "$hist_fields" "$hist_suggested" "$among"
+  bot hist_suggested_among_tf "$data/splink/historical_50k.csv" unique_id "$(tf "$hist_fields")" "$hist_suggested" "$among"
+  run "  keys chosen on half 1, among candidates" hist_suggested_among "${hist_data[@]}" --part 2/2
+  run "  the same, term frequencies" hist_suggested_among_tf "${hist_data[@]}" --part 2/2
+  run "historical_50k, all queries, among candidates" hist_among "${hist_data[@]}"
   echo "    keys chosen on half 1 (clerk eval --suggest-blocking --part 1/2 --max-comparisons 200):"
   echo "    $hist_suggested"
   sed -n 's/^  the suggested keys: /    on half 1: /p' "$work/suggested.txt"

@@ -234,3 +234,24 @@ TEST_F(MatchStepTest, TermFrequenciesFromTheIndexLowerACommonSurnamesWeight)
     EXPECT_NEAR(adjusted, std::log2(0.88 / 0.4), 0.01);  // the default m of an exact name agreement
     EXPECT_LT(adjusted, plain - 3);
 }
+
+TEST_F(MatchStepTest, AmongCandidatesTwoEqualPeopleShareTheProbabilityAndStillGoToAPerson)
+{
+    auto step = create(kFields + QStringLiteral("      thresholds: {upper: 0.99, lower: 0.5, margin: 0.1, among_candidates: true}\n"));
+    ASSERT_OK(step);
+    const StepOutcome outcome = run(**step, form(QStringLiteral("Amelia"), QStringLiteral("Smith"),
+                                                 QStringLiteral("1980-03-02"), QStringLiteral("LS6 2AB")));
+    ASSERT_EQ(outcome.kind(), StepOutcome::Kind::NeedsHuman);  // the pair's own posterior is high: not "no match"
+    const HumanRequest &request = outcome.humanRequest();
+    ASSERT_EQ(request.choices.size(), 3);
+    for (int i = 0; i < 2; ++i) {
+        const double p = request.choices[i].detail.value(QStringLiteral("outputs")).toObject()
+                             .value(QStringLiteral("probability")).toDouble();
+        EXPECT_GT(p, 0.45);
+        EXPECT_LE(p, 0.5);
+    }
+    // One clear person is still accepted.
+    const StepOutcome clear = run(**step, form(QStringLiteral("Oliver"), QStringLiteral("Taylor"),
+                                               QStringLiteral("1990-11-05"), QStringLiteral("B33 8TH")));
+    EXPECT_EQ(clear.kind(), StepOutcome::Kind::Continue);
+}

@@ -144,3 +144,39 @@ TEST(MatcherTest, PassesTheSourcesErrorOn)
     ASSERT_FALSE(decision.has_value());
     EXPECT_EQ(decision.error().code(), ErrorCode::Unavailable);
 }
+
+TEST(MatcherTest, AmongCandidatesAStrongRunnerUpLowersTheBestAndWeakOnesDoNot)
+{
+    const FieldModel name{QStringLiteral("name"), ComparatorKind::Exact, {0.9, 0, 0, 0, 0.1}, {0.001, 0, 0, 0, 0.999}};
+    const MatchModel model({name}, 0.01);
+    const QList<FieldSpec> fields{{QStringLiteral("name"), ComparatorKind::Exact}};
+    const MatchRecord query = MatchRecord::fromRaw({}, fields, {QStringLiteral("tschirn")});
+    const MatchRecord same = MatchRecord::fromRaw(QStringLiteral("a"), fields, {QStringLiteral("tschirn")});
+    const MatchRecord twin = MatchRecord::fromRaw(QStringLiteral("b"), fields, {QStringLiteral("tschirn")});
+    QList<MatchRecord> others;
+    for (int i = 0; i < 100; ++i)
+        others.append(MatchRecord::fromRaw(QStringLiteral("o%1").arg(i), fields, {QStringLiteral("other%1").arg(i)}));
+
+    MatchThresholds pairwise{0.8, 0.5, 0.1};
+    MatchThresholds among = pairwise;
+    among.amongCandidates = true;
+    // One good candidate: both ways give the pair's posterior (odds 9 -> 0.9).
+    const MatchDecision alone = Matcher::decide(model, query, {same}, among, 5);
+    EXPECT_NEAR(alone.best()->probability, Matcher::decide(model, query, {same}, pairwise, 5).best()->probability, 1e-12);
+    EXPECT_EQ(alone.outcome, MatchOutcome::Matched);
+    // A hundred weak candidates barely move it.
+    const MatchDecision crowd = Matcher::decide(model, query, QList<MatchRecord>{same} + others, among, 5);
+    EXPECT_EQ(crowd.best()->record.id, QStringLiteral("a"));
+    EXPECT_GT(crowd.best()->probability, 0.85);
+    EXPECT_EQ(crowd.outcome, MatchOutcome::Matched);
+    // An equally good runner-up nearly halves both (odds r each: r / (1 + 2r)), but the
+    // pair's own posterior keeps the item away from "no match": a person decides.
+    const MatchDecision two = Matcher::decide(model, query, {same, twin}, among, 5);
+    const double pair = alone.best()->pairProbability;
+    const double odds = pair / (1 - pair);
+    EXPECT_NEAR(two.ranked[0].probability, odds / (1 + 2 * odds), 1e-9);
+    EXPECT_NEAR(two.ranked[1].probability, odds / (1 + 2 * odds), 1e-9);
+    EXPECT_LT(two.ranked[0].probability, 0.5);
+    EXPECT_NEAR(two.ranked[0].pairProbability, pair, 1e-12);
+    EXPECT_EQ(two.outcome, MatchOutcome::NeedsPerson);
+}

@@ -431,6 +431,12 @@ struct MatchParams {
                                             QStringLiteral("How far the best candidate's probability must be above "
                                                            "the runner-up's to accept it."))
                                   .withDefault(match::kDefaultMargin),
+                              ParamSpec::of(QStringLiteral("among_candidates"), ValueType::Boolean,
+                                            QStringLiteral("Take each candidate's probability as its chance of being "
+                                                           "the one among the candidates and none of them, instead "
+                                                           "of its pair's own posterior: a strong runner-up lowers "
+                                                           "the best's. `lower` still looks at the pair's own."))
+                                  .withDefault(false),
                           },
                           QStringLiteral("The decision bands."));
     ParamSpec onNoMatch = ParamSpec::oneOf(QStringLiteral("on_no_match"), {QStringLiteral("continue"), QStringLiteral("needs_human")},

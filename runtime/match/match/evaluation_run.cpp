@@ -287,7 +287,7 @@ QByteArray decisionsCsv(const EvaluationSet &set, const QList<QueryResult> &resu
         const QueryResult &r = results[q];
         const bool accepted = !r.bestId.isEmpty() && r.bestProbability >= thresholds.upper
                               && r.bestProbability - r.runnerUpProbability >= thresholds.margin;
-        const bool none = r.bestId.isEmpty() || r.bestProbability < thresholds.lower;
+        const bool none = r.bestId.isEmpty() || r.pairProbability() < thresholds.lower;
         csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7\n")
                    .arg(set.queries.value(q).id, r.trueId, r.bestId)
                    .arg(r.bestProbability, 0, 'g', 8)

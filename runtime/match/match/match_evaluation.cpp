@@ -20,6 +20,7 @@ QueryResult toQueryResult(const MatchDecision &decision, const QString &trueId, 
     if (const ScoredCandidate *best = decision.best()) {
         result.bestId = best->record.id;
         result.bestProbability = best->probability;
+        result.bestPairProbability = best->ownProbability();
     }
     if (decision.ranked.size() > 1)
         result.runnerUpProbability = decision.ranked[1].probability;
@@ -50,7 +51,7 @@ MatchMetrics evaluateMatches(const QList<QueryResult> &results, const MatchThres
         if (accepted) {
             ++m.autoAccepted;
             m.autoCorrect += right ? 1 : 0;
-        } else if (r.bestId.isEmpty() || r.bestProbability < thresholds.lower) {
+        } else if (r.bestId.isEmpty() || r.pairProbability() < thresholds.lower) {
             ++m.noMatch;
             m.noMatchButTrue += hasTruth ? 1 : 0;
         } else {

@@ -17,6 +17,8 @@ struct QueryResult {
     QString bestId{};                // empty: no candidate
     double bestProbability = 0;
     double runnerUpProbability = 0;
+    double bestPairProbability = -1;    // the best pair's own posterior (the lower band's); < 0: bestProbability
+    double pairProbability() const { return bestPairProbability < 0 ? bestProbability : bestPairProbability; }
     bool truthAmongCandidates = false;  // blocking found the true record at all
     qsizetype candidates = 0;
 };

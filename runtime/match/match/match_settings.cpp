@@ -66,6 +66,7 @@ Result<MatchSettings> MatchSettings::fromParams(const QJsonObject &params, const
         thresholds.value(QStringLiteral("upper")).toDouble(botThresholds.value(QStringLiteral("match"), kDefaultUpper));
     settings.thresholds.lower = thresholds.value(QStringLiteral("lower")).toDouble(kDefaultLower);
     settings.thresholds.margin = thresholds.value(QStringLiteral("margin")).toDouble(kDefaultMargin);
+    settings.thresholds.amongCandidates = thresholds.value(QStringLiteral("among_candidates")).toBool(false);
     if (settings.thresholds.lower > settings.thresholds.upper)
         return invalid(QStringLiteral("thresholds: lower (%1) is above upper (%2)")
                            .arg(settings.thresholds.lower)

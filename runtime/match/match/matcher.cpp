@@ -6,8 +6,27 @@
 #include <QSet>
 
 #include <algorithm>
+#include <cmath>
 
 namespace clerk::match {
+
+namespace {
+
+// Each candidate's probability of being the one, against the others and "none of them".
+void shareAmongCandidates(const MatchModel &model, QList<ScoredCandidate> &scored)
+{
+    const double priorLogOdds = std::log2(model.prior() / (1.0 - model.prior()));
+    double top = 0;  // log2 of the largest odds (at least 1, "none"), to keep the sums finite
+    for (const ScoredCandidate &c : scored)
+        top = std::max(top, c.score + priorLogOdds);
+    double total = std::exp2(-top);
+    for (const ScoredCandidate &c : scored)
+        total += std::exp2(c.score + priorLogOdds - top);
+    for (ScoredCandidate &c : scored)
+        c.probability = std::exp2(c.score + priorLogOdds - top) / total;
+}
+
+} // namespace
 
 QString toString(MatchOutcome outcome)
 {
@@ -58,9 +77,11 @@ MatchDecision Matcher::decide(const MatchModel &model, const MatchRecord &query,
         candidate.record = record;
         candidate.levels = model.compare(query, record);
         candidate.score = model.score(candidate.levels, record);
-        candidate.probability = model.posterior(candidate.score);
+        candidate.probability = candidate.pairProbability = model.posterior(candidate.score);
         scored.append(std::move(candidate));
     }
+    if (thresholds.amongCandidates)
+        shareAmongCandidates(model, scored);
     decision.candidatesSeen = scored.size();
     // Highest score first; ties broken by id so the order is stable.
     const qsizetype keep = std::min<qsizetype>(scored.size(), std::max(maxCandidates, 2));
@@ -79,7 +100,7 @@ MatchDecision Matcher::decide(const MatchModel &model, const MatchRecord &query,
 
 MatchOutcome Matcher::band(const QList<ScoredCandidate> &ranked, const MatchThresholds &thresholds)
 {
-    if (ranked.isEmpty() || ranked.first().probability < thresholds.lower)
+    if (ranked.isEmpty() || ranked.first().ownProbability() < thresholds.lower)
         return MatchOutcome::NoMatch;
     const double runnerUp = ranked.size() > 1 ? ranked[1].probability : 0.0;
     if (ranked.first().probability >= thresholds.upper && ranked.first().probability - runnerUp >= thresholds.margin)

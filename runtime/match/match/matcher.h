@@ -2,7 +2,7 @@
 // the decision in one of three bands:
 //   Matched      the best candidate's posterior >= upper AND it beats the runner-up's
 //                posterior by at least `margin` (no runner-up counts as 0)
-//   NoMatch      no candidate, or the best posterior < lower
+//   NoMatch      no candidate, or the best pair's own posterior < lower
 //   NeedsPerson  otherwise: a person picks from the ranked candidates, each with its
 //                per-field comparison (values, level, weight) so they see why
 //
@@ -22,13 +22,23 @@ struct MatchThresholds {
     double upper = 0.99;
     double lower = 0.5;
     double margin = 0.1;
+    // false: each candidate's probability is its own pair's posterior. true: the
+    // probability that it is the one, among the candidates and "none of them"
+    // (odds_i / (1 + sum of the candidates' odds), odds = λ/(1-λ)·2^score): a runner-up as
+    // strong as the best halves both, however many weaker candidates there are. The lower
+    // band still looks at the pair's posterior, so two equally good candidates go to a
+    // person rather than to no match.
+    bool amongCandidates = false;
 };
 
 struct ScoredCandidate {
     MatchRecord record{};
     ComparisonVector levels{};
     double score = 0;        // the sum of field weights (log2)
-    double probability = 0;  // the posterior given the model's prior
+    double probability = 0;  // the posterior given the model's prior (among the candidates when asked)
+    double pairProbability = -1;  // the pair's own posterior; < 0: probability
+
+    double ownProbability() const { return pairProbability < 0 ? probability : pairProbability; }
 };
 
 enum class MatchOutcome { Matched, NoMatch, NeedsPerson };
