@@ -15,6 +15,10 @@
 # learns them from fake_1000's clerical pair labels (those pairs overlap the queries) (`clerk eval --estimate`: u from
 # random pairs, m by EM per blocking key, then the prior); the thresholds are the bot's:
 # upper 0.99, lower 0.5, margin 0.1. The bots are written to a temporary folder.
+# Lines marked "half 2" measure the people of --part 2/2 only: blocking keys for them are
+# chosen by `clerk eval --suggest-blocking --part 1/2`, so the figures are on people the
+# choice never saw. "term frequencies" and "among candidates" turn on the step's
+# term_frequency (names and places) and thresholds.among_candidates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/data
