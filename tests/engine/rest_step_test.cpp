@@ -474,7 +474,7 @@ TEST_F(UploadTest, ALetterChangedSinceItWasWrittenIsNeverSent)
 
     const WorkItem failed = item(id);
     EXPECT_EQ(failed.state, ItemState::Failed);
-    EXPECT_TRUE(failed.lastError.contains("no longer holds what the document step wrote")) << failed.lastError.toStdString();
+    EXPECT_TRUE(failed.lastError.contains("no longer holds what step letter wrote")) << failed.lastError.toStdString();
     EXPECT_EQ(m_server.requests().size(), 1);  // only the first attempt's, which the outage refused
 }
 

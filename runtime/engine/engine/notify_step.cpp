@@ -89,8 +89,9 @@ struct NotifyParams {
                                       QStringLiteral("An HTML version of the body, sent as an alternative to `text`."));
     ParamSpec attachments = ParamSpec::listOf(
         QStringLiteral("attachments"), ParamSpec::templ(QStringLiteral("file"), QStringLiteral("A file to attach.")),
-        QStringLiteral("Files to attach, e.g. a generated PDF; each must lie in a folder the bot reads documents from "
-                       "(as ocr's file). Text and attachments together may be at most 10 MB."));
+        QStringLiteral("Files to attach, e.g. a generated PDF: one an earlier document step of the item wrote (still "
+                       "holding what it wrote), or a file in a folder the bot reads documents from (as ocr's file). Text "
+                       "and attachments together may be at most 10 MB."));
     QList<ParamSpec> all() const
     {
         return {server, username, password, tls, from, to, replyTo, subject, text, html, attachments};
@@ -201,7 +202,7 @@ private:
         qint64 total = message.text.size() + message.html.size();
         static const QMimeDatabase types;
         for (const bot::Template &file : m_templates.attachments) {
-            const auto path = ctx.documentPath(file);
+            const auto path = ctx.outgoingFile(file);
             if (!path)
                 return std::unexpected(StepOutcome::fail(QStringLiteral("notify: %1").arg(path.error().message())));
             QFile handle(*path);

@@ -23,11 +23,7 @@
 #include "rest/connector_kind.h"
 #include "rest/rest_connector.h"
 
-#include "engine/document_paths.h"
-
-#include <QCryptographicHash>
 #include <QFile>
-#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -120,49 +116,18 @@ bool holdsKey(const rest::CallResult &answer, const QString &key)
     return false;
 }
 
-// The outputs of the earlier document step of this item that wrote `path` (canonical),
-// or nothing. Such a file is the engine's own: its path was confined when it was written.
-std::optional<QJsonObject> writtenByDocumentStep(const StepContext &ctx, const QString &path)
-{
-    for (int i = 0; i < ctx.stepIndex() && i < ctx.bot().steps.size(); ++i) {
-        const bot::StepDefinition &step = ctx.bot().steps.at(i);
-        if (step.type != QLatin1String("document"))
-            continue;
-        const QJsonObject outputs = ctx.item().stepOutputs.value(step.id).toObject();
-        const QString written = outputs.value(QStringLiteral("file")).toString();
-        if (!written.isEmpty() && QFileInfo(written).isAbsolute() && canonicalPath(written) == path)
-            return outputs;
-    }
-    return std::nullopt;
-}
-
-// The bytes an upload sends: the file `value` names, when an earlier document step of the
-// item wrote it (and its digest still matches) or the item may name it as a document.
+// The bytes an upload sends: the file `value` names (StepContext::outgoingFile), bounded.
 Result<QByteArray> uploadBytes(const StepContext &ctx, const bot::Template &value)
 {
-    const QString rendered = ctx.render(value).trimmed();
-    if (rendered.isEmpty())
-        return fail(Error::invalidArgument(QStringLiteral("upload names no file")));
-    const QString path = canonicalPath(ctx.resolvePath(rendered));
-    const std::optional<QJsonObject> written = writtenByDocumentStep(ctx, path);
-    if (!written) {
-        auto confined = ctx.documentPath(value);
-        if (!confined)
-            return fail(confined.error());
-    }
-    QFile file(path);
+    auto path = ctx.outgoingFile(value);
+    if (!path)
+        return fail(path.error().withContext(QStringLiteral("upload")));
+    QFile file(*path);
     if (!file.open(QIODevice::ReadOnly))
         return fail(Error::unreadable(QStringLiteral("upload: the file cannot be read (%1)").arg(file.errorString())));
-    if (file.size() > MaxUploadBytes)
-        return fail(Error::invalidArgument(QStringLiteral("upload: the file has %1 bytes, over the limit of %2")
-                                               .arg(file.size()).arg(MaxUploadBytes)));
     QByteArray bytes = file.read(MaxUploadBytes + 1);
     if (bytes.size() > MaxUploadBytes)
-        return fail(Error::invalidArgument(QStringLiteral("upload: the file grew past the limit of %1 bytes").arg(MaxUploadBytes)));
-    const QString digest = written ? written->value(QStringLiteral("sha256")).toString() : QString();
-    if (!digest.isEmpty()
-        && QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex()) != digest)
-        return fail(Error::corrupt(QStringLiteral("upload: the file no longer holds what the document step wrote")));
+        return fail(Error::invalidArgument(QStringLiteral("upload: the file is over the limit of %1 bytes").arg(MaxUploadBytes)));
     return bytes;
 }
 

@@ -4,6 +4,7 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QFile>
 
 namespace clerk::engine {
 
@@ -42,6 +43,32 @@ Result<QString> StepContext::documentPath(const bot::Template &value) const
     if (const QString own = enqueuedDocumentOf(m_item.sourceRef); !own.isEmpty() && own == path)
         return canonicalPath(path);
     return confineDocument(path, m_bot.intakeRoots() + m_extraRoots);
+}
+
+Result<QString> StepContext::outgoingFile(const bot::Template &value) const
+{
+    const QString rendered = render(value).trimmed();
+    if (rendered.isEmpty())
+        return fail(Error::invalidArgument(QStringLiteral("no file is named")));
+    const QString path = canonicalPath(resolvePath(rendered));
+    for (int i = 0; i < m_stepIndex && i < m_bot.steps.size(); ++i) {
+        const bot::StepDefinition &earlier = m_bot.steps.at(i);
+        if (earlier.type != QLatin1String("document"))
+            continue;
+        const QJsonObject outputs = m_item.stepOutputs.value(earlier.id).toObject();
+        const QString written = outputs.value(QStringLiteral("file")).toString();
+        if (written.isEmpty() || !QDir::isAbsolutePath(written) || canonicalPath(written) != path)
+            continue;
+        const QString digest = outputs.value(QStringLiteral("sha256")).toString();
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly))
+            return fail(Error::unreadable(QStringLiteral("the file step %1 wrote cannot be read (%2)").arg(earlier.id, file.errorString())));
+        QCryptographicHash hash(QCryptographicHash::Sha256);
+        if (!digest.isEmpty() && (!hash.addData(&file) || QString::fromLatin1(hash.result().toHex()) != digest))
+            return fail(Error::corrupt(QStringLiteral("the file no longer holds what step %1 wrote").arg(earlier.id)));
+        return path;
+    }
+    return documentPath(value);
 }
 
 Result<QString> StepContext::targetPath(const bot::Template &value) const

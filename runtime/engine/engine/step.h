@@ -81,6 +81,12 @@ public:
     // template-free value is the bot author's own path and is only made absolute.
     // Fails with PermissionDenied, the message saying why, for a path outside them.
     Result<QString> documentPath(const bot::Template &value) const;
+    // A file the step sends out (an upload, an attachment), rendered from `value`: one an
+    // earlier `document` step of this item wrote (its `file` output; the engine confined it
+    // when writing) and that still holds what it wrote (its `sha256` output), or else a
+    // document the item may name (documentPath). Corrupt when the letter changed since it
+    // was written; PermissionDenied for a path outside both.
+    Result<QString> outgoingFile(const bot::Template &value) const;
     // A file or folder the step writes to (move_file's to, append_line's file), rendered
     // from `value`, absolute. Each value the template inserts must be one plain name (no
     // separator, `.`, `..` or control character: pathValueProblem), and the path must stay
