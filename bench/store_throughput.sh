@@ -11,7 +11,8 @@
 # throwaway server on 127.0.0.1 started by tests/store/pg_server.sh with its default
 # durability (fsync on, synchronous_commit on), a new database per run. Every item
 # committed is durable on both. Each item is two commits (lease, complete), so on a
-# disk with slow flushes both are bound by the flush time; the last row, PostgreSQL with
+# disk with slow flushes both are bound by the flush time, which is printed first
+# (bench/flush_rate.py: synchronous 4 KiB writes a second); the last row, PostgreSQL with
 # fsync off (not for production), shows what the store costs without it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +45,10 @@ psql_admin() {  # backend, sql
 }
 
 echo "store throughput: $items no-op items per run; $(nproc) cores; $(uptime | sed 's/.*load average/load average/')"
+# The disk's own limit, measured where the SQLite files go: every commit is one flush.
+flush=$(python3 "$root/bench/flush_rate.py" "$work" 2)
+flushes=$(sed -n 's/.*flushes_per_s=\([0-9]*\).*/\1/p' <<<"$flush")
+echo "disk: $flush (a flush per commit, two commits an item: at most $((flushes / 2)) items/s)"
 declare -A rate
 backends=(sqlite postgresql postgresql-nofsync)
 for backend in "${backends[@]}"; do
@@ -71,3 +76,4 @@ for backend in "${backends[@]}"; do
   done
   echo
 done
+echo "SQLite with 1 worker is $(awk -v a="$base" -v b="$flushes" 'BEGIN { printf "%.2f", 2 * a / b }') of the disk's flush limit (2 x items/s / flushes/s)"
