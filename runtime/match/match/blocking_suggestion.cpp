@@ -62,12 +62,8 @@ QString joinedKey(const QList<const std::vector<QString> *> &parts, size_t i)
 {
     QString key;
     for (const std::vector<QString> *values : parts) {
-        const QString &value = (*values)[i];
-        if (value.isEmpty())
+        if (!appendKeyPart(key, (*values)[i]))
             return {};
-        if (!key.isEmpty())
-            key.append(QChar(0x1f));
-        key.append(value);
     }
     return key;
 }

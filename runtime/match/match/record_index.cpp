@@ -119,14 +119,20 @@ QString BlockingKey::valueFor(const MatchRecord &record) const
 {
     QString key;
     for (const Part &part : parts) {
-        const QString value = transformValue(part.transform, record.values.value(part.field));
-        if (value.isEmpty())
+        if (!appendKeyPart(key, transformValue(part.transform, record.values.value(part.field))))
             return {};
-        if (!key.isEmpty())
-            key.append(QChar(0x1f));
-        key.append(value);
     }
     return key;
+}
+
+bool appendKeyPart(QString &key, const QString &value)
+{
+    if (value.isEmpty())
+        return false;
+    if (!key.isEmpty())
+        key.append(QChar(0x1f));
+    key.append(value);
+    return true;
 }
 
 QList<BlockingKey> defaultBlockingKeys(const QList<FieldSpec> &fields)

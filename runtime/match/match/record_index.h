@@ -56,6 +56,11 @@ struct BlockingKey {
 // still finds its candidates.
 QList<BlockingKey> defaultBlockingKeys(const QList<FieldSpec> &fields);
 
+// Adds one part's value to a key's text (parts are separated by U+001F). False when the
+// value is empty: a record with an empty part is not filed under the key. The one way a
+// key's text is made, so what --suggest-blocking measures is what the index files.
+bool appendKeyPart(QString &key, const QString &value);
+
 class RecordIndex;
 // The model with the index's term frequencies attached (for its fields marked
 // term_frequency; the model as it is when none is).
