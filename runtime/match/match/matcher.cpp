@@ -65,7 +65,6 @@ Result<MatchDecision> Matcher::match(const MatchRecord &query) const
 MatchDecision Matcher::decide(const MatchModel &model, const MatchRecord &query, const QList<MatchRecord> &candidates,
                               const MatchThresholds &thresholds, int maxCandidates)
 {
-    MatchDecision decision;
     QList<ScoredCandidate> scored;
     scored.reserve(candidates.size());
     QSet<QString> seen;
@@ -76,9 +75,18 @@ MatchDecision Matcher::decide(const MatchModel &model, const MatchRecord &query,
         ScoredCandidate candidate;
         candidate.record = record;
         candidate.levels = model.compare(query, record);
-        candidate.score = model.score(candidate.levels, record);
-        candidate.probability = candidate.pairProbability = model.posterior(candidate.score);
         scored.append(std::move(candidate));
+    }
+    return decideCompared(model, std::move(scored), thresholds, maxCandidates);
+}
+
+MatchDecision Matcher::decideCompared(const MatchModel &model, QList<ScoredCandidate> scored,
+                                      const MatchThresholds &thresholds, int maxCandidates)
+{
+    MatchDecision decision;
+    for (ScoredCandidate &candidate : scored) {
+        candidate.score = model.score(candidate.levels, candidate.record);
+        candidate.probability = candidate.pairProbability = model.posterior(candidate.score);
     }
     if (thresholds.amongCandidates)
         shareAmongCandidates(model, scored);

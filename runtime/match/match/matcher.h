@@ -72,6 +72,10 @@ public:
     // Scores and decides among given candidates (duplicates by id are kept once).
     static MatchDecision decide(const MatchModel &model, const MatchRecord &query, const QList<MatchRecord> &candidates,
                                 const MatchThresholds &thresholds, int maxCandidates);
+    // The same for candidates already compared: each one's `record` and `levels` are set
+    // (a person's answered question keeps them); scores and probabilities are made here.
+    static MatchDecision decideCompared(const MatchModel &model, QList<ScoredCandidate> compared,
+                                        const MatchThresholds &thresholds, int maxCandidates);
     // The band for an already ranked list (best first).
     static MatchOutcome band(const QList<ScoredCandidate> &ranked, const MatchThresholds &thresholds);
 
