@@ -66,6 +66,16 @@ private:
     int m_succeedOn;
 };
 
+// Takes 20 ms of real time, as a step that reads a page or calls a case system does.
+class SlowStep final : public engine::Step {
+public:
+    StepOutcome run(engine::StepContext &) const override
+    {
+        std::this_thread::sleep_for(20ms);
+        return StepOutcome::continueWith({});
+    }
+};
+
 class ExplodingStep final : public engine::Step {
 public:
     StepOutcome run(engine::StepContext &) const override { throw std::runtime_error("boom"); }
@@ -91,6 +101,14 @@ engine::StepRegistry testRegistry()
         return std::make_unique<FlakyStep>(d.params.value(QStringLiteral("succeed_on")).toInt());
     };
     EXPECT_TRUE(registry.add(flaky).has_value());
+
+    engine::StepType slow;
+    slow.schema.name = QStringLiteral("slow");
+    slow.schema.outputs = [](const QJsonObject &) { return QStringList{}; };
+    slow.create = [](const bot::BotDefinition &, const bot::StepDefinition &) -> Result<std::unique_ptr<engine::Step>> {
+        return std::make_unique<SlowStep>();
+    };
+    EXPECT_TRUE(registry.add(slow).has_value());
 
     engine::StepType explode;
     explode.schema.name = QStringLiteral("explode");
@@ -650,4 +668,96 @@ TEST_F(EngineTest, TwoWorkersOnOneDatabaseRunEveryItemExactlyOnce)
         EXPECT_EQ(item(id).state, ItemState::Done);
         EXPECT_EQ(g_counters.get(g_counters.counts, id), 2) << "item " << id;
     }
+}
+
+namespace {
+
+// Checks, when the engine reports an item done, that the store already holds it as done.
+class DoneMeansStored final : public engine::EngineObserver {
+public:
+    explicit DoneMeansStored(store::WorkStore &store) : m_store(store) {}
+    void onItemStopped(const WorkItem &item, ItemState state, const QString &) override
+    {
+        if (state != ItemState::Done)
+            return;
+        ++reported;
+        auto stored = m_store.item(item.id);
+        if (!stored || stored->state != ItemState::Done)
+            ++reportedBeforeStored;
+    }
+    int reported = 0;
+    int reportedBeforeStored = 0;
+
+private:
+    store::WorkStore &m_store;
+};
+
+// Whether some item was leased before an earlier-leased item was done: the events of
+// items taken one at a time never interleave.
+bool leasesOverlap(store::WorkStore &store, const QList<qint64> &ids)
+{
+    QList<std::pair<qint64, qint64>> spans;  // leased event id, done event id
+    for (qint64 id : ids) {
+        auto events = store.events(id);
+        if (!events)
+            return false;
+        qint64 leased = 0;
+        qint64 done = 0;
+        for (const store::Event &event : *events) {
+            if (event.kind == QLatin1String("leased"))
+                leased = event.id;
+            if (event.kind == QLatin1String("done"))
+                done = event.id;
+        }
+        spans.append({leased, done});
+    }
+    for (const auto &[leased, done] : spans) {
+        for (const auto &[otherLeased, otherDone] : spans) {
+            if (otherLeased > leased && otherLeased < done)
+                return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
+TEST_F(EngineTest, QuickItemsAreTakenAndFinishedInBatchesAndReportedDoneOnlyOnceStored)
+{
+    const auto definition = bot(QStringLiteral("steps:\n  - type: count\n"));
+    engine::Engine engine(*m_store, m_registry, options(), m_clock);
+    DoneMeansStored observer(*m_store);
+    engine.setObserver(&observer);
+    QList<qint64> ids;
+    for (int i = 0; i < 60; ++i)
+        ids.append(submit(engine, definition, QStringLiteral("quick-%1").arg(i)));
+
+    auto ran = engine.runUntilIdle();
+    ASSERT_OK(ran);
+    EXPECT_EQ(*ran, 60);
+    EXPECT_EQ(observer.reported, 60);
+    EXPECT_EQ(observer.reportedBeforeStored, 0);
+    for (qint64 id : ids) {
+        EXPECT_EQ(item(id).state, ItemState::Done);
+        EXPECT_EQ(g_counters.get(g_counters.counts, id), 1) << "item " << id;
+    }
+    EXPECT_TRUE(leasesOverlap(*m_store, ids)) << "quick items are leased several at a time";
+}
+
+TEST_F(EngineTest, SlowItemsAreTakenOneAtATime)
+{
+    const auto definition = bot(QStringLiteral("steps:\n  - type: slow\n"));
+    engine::EngineOptions slowOptions = options();
+    slowOptions.batchTime = 5ms;  // less than one item takes
+    engine::Engine engine(*m_store, m_registry, slowOptions, m_clock);
+    QList<qint64> ids;
+    for (int i = 0; i < 6; ++i)
+        ids.append(submit(engine, definition, QStringLiteral("slow-%1").arg(i)));
+
+    auto ran = engine.runUntilIdle();
+    ASSERT_OK(ran);
+    EXPECT_EQ(*ran, 6);
+    for (qint64 id : ids)
+        EXPECT_EQ(item(id).state, ItemState::Done);
+    EXPECT_FALSE(leasesOverlap(*m_store, ids)) << "a worker does not sit on items another could run";
 }

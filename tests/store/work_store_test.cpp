@@ -326,6 +326,100 @@ TEST_P(WorkStoreTest, ReleasedLeaseIsRunnableAgainWithoutAnAttempt)
     EXPECT_EQ(m_store->item(id)->attempts, 0);
 }
 
+TEST_P(WorkStoreTest, ABatchLeaseTakesUpToItsSizeBestFirstEachWithItsEvent)
+{
+    const qint64 low1 = enqueue(QStringLiteral("low-1"), 0);
+    const qint64 high1 = enqueue(QStringLiteral("high-1"), 5);
+    const qint64 low2 = enqueue(QStringLiteral("low-2"), 0);
+    const qint64 high2 = enqueue(QStringLiteral("high-2"), 5);
+    const qint64 middle = enqueue(QStringLiteral("middle"), 2);
+    auto ids = [](const Result<QList<WorkItem>> &leased) {
+        QList<qint64> found;
+        if (leased) {
+            for (const WorkItem &item : *leased)
+                found.append(item.id);
+        }
+        return found;
+    };
+
+    auto first = m_store->leaseBatch(QStringLiteral("w1"), 30s, 3);
+    ASSERT_TRUE(isOk(first));
+    EXPECT_EQ(ids(first), (QList<qint64>{high1, high2, middle}));
+    for (const WorkItem &item : *first) {
+        EXPECT_EQ(item.state, ItemState::Leased);
+        EXPECT_EQ(item.leaseOwner, QStringLiteral("w1"));
+        EXPECT_EQ(item.leaseExpiresAt, m_clock.now().addSecs(30));
+        EXPECT_EQ(eventKinds(item.id), (QStringList{QStringLiteral("enqueued"), QStringLiteral("leased")}));
+    }
+    // Another worker gets the rest, never an item already held.
+    EXPECT_EQ(ids(m_store->leaseBatch(QStringLiteral("w2"), 30s, 10)), (QList<qint64>{low1, low2}));
+    EXPECT_TRUE(ids(m_store->leaseBatch(QStringLiteral("w2"), 30s, 10)).isEmpty());
+    EXPECT_TRUE(failsWith(m_store->leaseBatch(QStringLiteral("w2"), 30s, 0), ErrorCode::InvalidArgument));
+
+    // Expired leases are taken over in a batch too, each attempt counted.
+    m_clock.advance(31s);
+    auto takenOver = m_store->leaseBatch(QStringLiteral("w3"), 30s, 10);
+    ASSERT_TRUE(isOk(takenOver));
+    EXPECT_EQ(ids(takenOver), (QList<qint64>{high1, high2, middle, low1, low2}));
+    for (const WorkItem &item : *takenOver) {
+        EXPECT_EQ(item.attempts, 1);
+        EXPECT_EQ(eventKinds(item.id).last(), QStringLiteral("lease_expired"));
+    }
+}
+
+TEST_P(WorkStoreTest, StepsCompletedTogetherLandEachOnlyWhereTheLeaseIsStillHeld)
+{
+    const qint64 lost = enqueue(QStringLiteral("form-1"));
+    const qint64 finished = enqueue(QStringLiteral("form-2"));
+    const qint64 midway = enqueue(QStringLiteral("form-3"));
+    const QString w1 = QStringLiteral("w1");
+    ASSERT_EQ(m_store->leaseBatch(w1, 30s, 3)->size(), 3);
+    // w1 keeps two of its leases; the first runs out and another worker takes it.
+    m_clock.advance(20s);
+    ASSERT_TRUE(isOk(m_store->renewLease(finished, w1, 30s)));
+    ASSERT_TRUE(isOk(m_store->renewLease(midway, w1, 30s)));
+    m_clock.advance(11s);
+    ASSERT_EQ(lease(QStringLiteral("w2")), lost);
+
+    const QJsonObject outputs{{QStringLiteral("category"), QStringLiteral("housing")}};
+    auto stored = m_store->completeSteps(w1, {{lost, 0, QStringLiteral("read"), outputs, true},
+                                              {finished, 0, QStringLiteral("read"), outputs, true},
+                                              {midway, 0, QStringLiteral("read"), outputs, false}});
+    ASSERT_TRUE(isOk(stored));
+    ASSERT_EQ(stored->size(), 3);
+    EXPECT_TRUE(failsWith(stored->at(0), ErrorCode::Conflict));
+    EXPECT_TRUE(isOk(stored->at(1)));
+    EXPECT_TRUE(isOk(stored->at(2)));
+
+    EXPECT_EQ(m_store->item(lost)->state, ItemState::Leased);
+    EXPECT_EQ(m_store->item(lost)->leaseOwner, QStringLiteral("w2"));
+    EXPECT_EQ(m_store->item(lost)->stepCursor, 0);
+    const WorkItem done = *m_store->item(finished);
+    EXPECT_EQ(done.state, ItemState::Done);
+    EXPECT_EQ(done.stepOutputs.value(QStringLiteral("read")).toObject(), outputs);
+    EXPECT_EQ(eventKinds(finished).mid(2), (QStringList{QStringLiteral("step_done"), QStringLiteral("done")}));
+    const WorkItem next = *m_store->item(midway);
+    EXPECT_EQ(next.state, ItemState::Leased);
+    EXPECT_EQ(next.stepCursor, 1);
+    EXPECT_EQ(next.stepOutputs.value(QStringLiteral("read")).toObject(), outputs);
+
+    // A step lands once: storing the same completions again changes nothing.
+    auto again = m_store->completeSteps(w1, {{finished, 0, QStringLiteral("read"), {}, true},
+                                             {midway, 0, QStringLiteral("read"), {}, false}});
+    ASSERT_TRUE(isOk(again));
+    EXPECT_TRUE(failsWith(again->at(0), ErrorCode::Conflict));
+    EXPECT_TRUE(failsWith(again->at(1), ErrorCode::Conflict));
+    EXPECT_EQ(m_store->item(midway)->stepOutputs.value(QStringLiteral("read")).toObject(), outputs);
+    EXPECT_EQ(eventKinds(finished).size(), 4);
+    // An unknown item is NotFound, and does not keep the others from landing.
+    auto unknown = m_store->completeSteps(w1, {{4242, 0, QStringLiteral("read"), {}, true},
+                                               {midway, 1, QStringLiteral("route"), {}, true}});
+    ASSERT_TRUE(isOk(unknown));
+    EXPECT_TRUE(failsWith(unknown->at(0), ErrorCode::NotFound));
+    EXPECT_TRUE(isOk(unknown->at(1)));
+    EXPECT_EQ(m_store->item(midway)->state, ItemState::Done);
+}
+
 // --- steps ---------------------------------------------------------------------------------
 
 TEST_P(WorkStoreTest, CompleteStepStoresOutputsExactlyOnce)

@@ -13,6 +13,7 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <optional>
@@ -130,21 +131,72 @@ Result<store::EnqueueResult> Engine::submit(const bot::BotDefinition &bot, const
     return m_store.work.enqueue(item);
 }
 
+namespace {
+
+// The next batch's size after `count` items took `elapsed`: what fits in `target` at
+// that pace, at most twice the last size and `max`, at least one.
+int nextBatchSize(qsizetype count, std::chrono::steady_clock::duration elapsed, std::chrono::milliseconds target, int max)
+{
+    const auto perItem = elapsed / std::max<qsizetype>(count, 1);
+    const qint64 fits = perItem.count() > 0 ? target / perItem : max;
+    return static_cast<int>(std::clamp<qint64>(fits, 1, std::min<qint64>(max, 2 * count)));
+}
+
+} // namespace
+
 Result<int> Engine::runUntilIdle(const QStringList &bots)
 {
     int taken = 0;
+    int batch = 1;
     for (;;) {
-        auto leased = m_store.work.leaseNext(m_options.workerId, m_options.leaseFor, bots);
+        const auto leasedAt = steady_clock::now();
+        auto leased = m_store.work.leaseBatch(m_options.workerId, m_options.leaseFor, batch, bots);
         if (!leased)
             return fail(leased.error());
-        if (!leased->has_value())
+        if (leased->isEmpty())
             return taken;
-        ++taken;
-        auto ran = runLeased(std::move(**leased));
-        if (!ran && ran.error().code() != ErrorCode::Conflict)
-            return fail(ran.error());
-        // Conflict: the lease was lost to another worker mid-item; that worker carries on.
+        taken += static_cast<int>(leased->size());
+        QList<Finishing> finishing;
+        for (WorkItem &item : *leased) {
+            // Finished items are stored before their leases run short.
+            if (!finishing.isEmpty() && steady_clock::now() - leasedAt > m_options.leaseFor / 3) {
+                if (auto stored = storeFinished(finishing); !stored)
+                    return fail(stored.error());
+            }
+            auto ran = runLeased(std::move(item), leasedAt, &finishing);
+            // Conflict: the lease was lost to another worker mid-item; that worker carries on.
+            if (!ran && ran.error().code() != ErrorCode::Conflict)
+                return fail(ran.error());
+        }
+        if (auto stored = storeFinished(finishing); !stored)
+            return fail(stored.error());
+        batch = nextBatchSize(leased->size(), steady_clock::now() - leasedAt, m_options.batchTime,
+                              std::max(1, m_options.maxBatch));
     }
+}
+
+Status Engine::storeFinished(QList<Finishing> &finishing)
+{
+    if (finishing.isEmpty())
+        return {};
+    QList<store::CompletedStep> steps;
+    steps.reserve(finishing.size());
+    for (const Finishing &done : std::as_const(finishing))
+        steps.append(done.step);
+    auto stored = m_store.work.completeSteps(m_options.workerId, steps);
+    if (!stored)
+        return fail(stored.error());
+    for (qsizetype n = 0; n < finishing.size(); ++n) {
+        // A lease lost meanwhile: the item's new worker carries on, as in runLeased.
+        if (!stored->at(n))
+            continue;
+        const WorkItem &item = finishing.at(n).item;
+        qCInfo(lcEngine).noquote() << "item" << item.id << "bot" << item.bot << "done";
+        if (auto reported = stop(item, ItemState::Done, {}); !reported)
+            return fail(reported.error());
+    }
+    finishing.clear();
+    return {};
 }
 
 namespace {
@@ -279,6 +331,11 @@ Result<ItemState> Engine::stop(const WorkItem &item, ItemState state, const QStr
 
 Result<ItemState> Engine::runLeased(WorkItem item)
 {
+    return runLeased(std::move(item), steady_clock::now(), nullptr);
+}
+
+Result<ItemState> Engine::runLeased(WorkItem item, steady_clock::time_point leasedAt, QList<Finishing> *finishing)
+{
     const QString &owner = m_options.workerId;
     auto loaded = loadedBot(item.definitionDigest);
     if (!loaded) {
@@ -303,7 +360,7 @@ Result<ItemState> Engine::runLeased(WorkItem item)
         m_observer->onItemStarted(item);
     qCDebug(lcEngine) << "item" << item.id << "bot" << definition.name << "from step" << item.stepCursor;
 
-    auto lastRenewal = steady_clock::now();
+    auto lastRenewal = leasedAt;
     const auto renewEvery = m_options.leaseFor / 3;
     const int stepCount = static_cast<int>(definition.steps.size());
 
@@ -345,6 +402,10 @@ Result<ItemState> Engine::runLeased(WorkItem item)
         switch (outcome.kind()) {
         case StepOutcome::Kind::Continue: {
             const bool last = index + 1 == stepCount;
+            if (last && finishing) {
+                finishing->append({item, {item.id, index, step.id, outcome.outputs(), true}});
+                return ItemState::Done;
+            }
             if (auto done = m_store.work.completeStep(item.id, owner, index, step.id, outcome.outputs(), last); !done)
                 return fail(done.error());
             item.stepOutputs.insert(step.id, outcome.outputs());

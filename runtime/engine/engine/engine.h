@@ -41,6 +41,13 @@ struct EngineOptions {
     // Absolute folders (or files) every bot's items may name documents in, besides each
     // bot's own intake roots (BotDefinition::intakeRoots): clerk run passes its --input paths.
     QStringList intakeRoots;
+    // runUntilIdle leases items, and stores the last steps of those that finish, up to
+    // `maxBatch` at a time, in one transaction each (one flush to disk for the batch). The
+    // batch grows while a batch takes less than `batchTime` and shrinks to what fits in it,
+    // down to one item for slow ones, so a worker never sits on items another could run.
+    // Nothing an item did is reported (the observer, the log) before its batch is stored.
+    int maxBatch = 32;
+    std::chrono::milliseconds batchTime{50};
 };
 
 // Hooks for progress, metrics and tests; called on the engine's thread.
@@ -138,6 +145,18 @@ private:
     };
     Result<const LoadedBot *> loadedBot(const QString &digest);
     Result<LoadedBot> instantiate(const bot::BotDefinition &definition) const;
+    // The last step of an item that finished in a batch, not stored yet.
+    struct Finishing {
+        WorkItem item;
+        store::CompletedStep step;
+    };
+    // runLeased for an item leased at `leasedAt`. With `finishing`, an item whose last
+    // step continues is appended there instead of being stored (storeFinished).
+    Result<ItemState> runLeased(WorkItem item, std::chrono::steady_clock::time_point leasedAt,
+                                QList<Finishing> *finishing);
+    // Stores the finished items' last steps in one transaction and reports each that
+    // landed as done; empties `finishing`.
+    Status storeFinished(QList<Finishing> &finishing);
     StepOutcome runStep(const LoadedBot &bot, int index, StepContext &ctx) const;
     // `outcome` answered by what a person gave earlier for this step (an earlier step's
     // `answered` outputs), else as it was.

@@ -5,6 +5,7 @@
 
 #include "store/sql_rows_p.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace clerk::store {
@@ -54,10 +55,23 @@ StepCompletion describeCompletion(qint64 itemId, const QString &owner, int stepI
 Result<std::optional<WorkItem>> SqlWorkStore::leaseNext(const QString &owner, std::chrono::milliseconds leaseFor,
                                                         const QStringList &bots)
 {
+    auto leased = leaseBatch(owner, leaseFor, 1, bots);
+    if (!leased)
+        return fail(leased.error());
+    if (leased->isEmpty())
+        return std::optional<WorkItem>{};
+    return std::optional<WorkItem>{leased->takeFirst()};
+}
+
+Result<QList<WorkItem>> SqlWorkStore::leaseBatch(const QString &owner, std::chrono::milliseconds leaseFor, int max,
+                                                 const QStringList &bots)
+{
     if (owner.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("a lease needs an owner")));
+    if (max < 1)
+        return fail(Error::invalidArgument(QStringLiteral("a lease takes at least one item")));
 
-    // The runnable items, best first; binds: the time twice, then the bots.
+    // The runnable items, best first; binds: the time twice, then the bots, then the limit.
     const qint64 askedAt = m_clock.nowMs();
     QString candidates = QStringLiteral("SELECT id, state, lease_owner, bot FROM work_items") + m_dialect.leaseIndexHint +
                          QStringLiteral(" WHERE ") + kRunnable +
@@ -71,73 +85,85 @@ Result<std::optional<WorkItem>> SqlWorkStore::leaseNext(const QString &owner, st
         }
         candidates += QStringLiteral(" AND bot IN (") + marks.join(QLatin1Char(',')) + QLatin1Char(')');
     }
-    candidates += QStringLiteral(" ORDER BY priority DESC, id LIMIT 1");
+    candidates += QStringLiteral(" ORDER BY priority DESC, id LIMIT ?");
+    candidateBinds.append(max);
     if (!m_dialect.leaseLockClause.isEmpty())
         candidates += QLatin1Char(' ') + m_dialect.leaseLockClause;
 
     if (m_dialect.singleStatementHotPath)
-        return leaseNextInOneStatement(owner, leaseFor, candidates, candidateBinds);
+        return leaseInOneStatement(owner, leaseFor, candidates, candidateBinds);
 
-    return inWriteTransaction([&]() -> Result<std::optional<WorkItem>> {
+    return inWriteTransaction([&]() -> Result<QList<WorkItem>> {
         // The time once the write lock is held (BEGIN IMMEDIATE may have waited for it).
         const qint64 now = m_clock.nowMs();
         candidateBinds[0] = now;
         candidateBinds[1] = now;
-        auto candidate = run(candidates, candidateBinds);
-        if (!candidate)
-            return fail(candidate.error());
-        if (!candidate->next())
-            return std::optional<WorkItem>{};
-        const qint64 id = candidate->value(0).toLongLong();
-        const bool takeover = candidate->value(1).toString() == QLatin1String("leased");
-        const QString previousOwner = candidate->value(2).toString();
-        const QString bot = candidate->value(3).toString();
-        candidate->finish();
-
-        // The same runnable condition again: a row changed since the SELECT is not taken.
-        auto updated = run(QStringLiteral("UPDATE work_items SET state = 'leased', lease_owner = ?, lease_expires_at = ?,"
-                                          " attempts = attempts + ?, updated_at = ? WHERE id = ? AND ")
-                               + kRunnable,
-                           {owner, now + leaseFor.count(), takeover ? 1 : 0, now, id, now, now});
-        if (!updated)
-            return fail(updated.error());
-        if (updated->numRowsAffected() != 1)
-            return std::optional<WorkItem>{};
-
-        auto row = run(QStringLiteral("SELECT ") + kItemColumns + QStringLiteral(" FROM work_items WHERE id = ?"), {id});
-        if (!row)
-            return fail(row.error());
-        if (!row->next())
-            return fail(Error::internal(QStringLiteral("leased item %1 vanished").arg(id)));
-        WorkItem item = itemFrom(*row);
-        row->finish();
-
-        Status logged = takeover
-            ? appendEvent(id, bot, QStringLiteral("lease_expired"), owner,
-                          {{QStringLiteral("previous_owner"), previousOwner},
-                           {QStringLiteral("attempts"), item.attempts}})
-            : appendEvent(id, bot, QStringLiteral("leased"), owner, {{QStringLiteral("step_index"), item.stepCursor}});
-        if (!logged)
-            return fail(logged.error());
-        return std::optional<WorkItem>{std::move(item)};
+        auto found = run(candidates, candidateBinds);
+        if (!found)
+            return fail(found.error());
+        QList<LeaseCandidate> rows;
+        while (found->next()) {
+            rows.append({found->value(0).toLongLong(), found->value(1).toString() == QLatin1String("leased"),
+                         found->value(2).toString(), found->value(3).toString()});
+        }
+        found->finish();
+        QList<WorkItem> leased;
+        for (const LeaseCandidate &candidate : std::as_const(rows)) {
+            auto item = leaseCandidate(candidate, owner, leaseFor, now);
+            if (!item)
+                return fail(item.error());
+            if (item->has_value())
+                leased.append(std::move(**item));
+        }
+        return leased;
     });
 }
 
-Result<std::optional<WorkItem>> SqlWorkStore::leaseNextInOneStatement(const QString &owner,
-                                                                      std::chrono::milliseconds leaseFor,
-                                                                      const QString &runnableSql,
-                                                                      QList<QVariant> runnableBinds)
+Result<std::optional<WorkItem>> SqlWorkStore::leaseCandidate(const LeaseCandidate &candidate, const QString &owner,
+                                                             std::chrono::milliseconds leaseFor, qint64 now)
 {
-    // Locks the best runnable row (skipping rows other workers hold), leases it, and
-    // appends the "leased" or "lease_expired" event, all in one statement: it commits
-    // or fails as a whole.
+    // The same runnable condition again: a row changed since the SELECT is not taken.
+    auto updated = run(QStringLiteral("UPDATE work_items SET state = 'leased', lease_owner = ?, lease_expires_at = ?,"
+                                      " attempts = attempts + ?, updated_at = ? WHERE id = ? AND ")
+                           + kRunnable,
+                       {owner, now + leaseFor.count(), candidate.takeover ? 1 : 0, now, candidate.id, now, now});
+    if (!updated)
+        return fail(updated.error());
+    if (updated->numRowsAffected() != 1)
+        return std::optional<WorkItem>{};
+
+    auto row = run(QStringLiteral("SELECT ") + kItemColumns + QStringLiteral(" FROM work_items WHERE id = ?"), {candidate.id});
+    if (!row)
+        return fail(row.error());
+    if (!row->next())
+        return fail(Error::internal(QStringLiteral("leased item %1 vanished").arg(candidate.id)));
+    WorkItem item = itemFrom(*row);
+    row->finish();
+
+    Status logged = candidate.takeover
+        ? appendEvent(candidate.id, candidate.bot, QStringLiteral("lease_expired"), owner,
+                      {{QStringLiteral("previous_owner"), candidate.previousOwner},
+                       {QStringLiteral("attempts"), item.attempts}})
+        : appendEvent(candidate.id, candidate.bot, QStringLiteral("leased"), owner,
+                      {{QStringLiteral("step_index"), item.stepCursor}});
+    if (!logged)
+        return fail(logged.error());
+    return std::optional<WorkItem>{std::move(item)};
+}
+
+Result<QList<WorkItem>> SqlWorkStore::leaseInOneStatement(const QString &owner, std::chrono::milliseconds leaseFor,
+                                                          const QString &runnableSql, QList<QVariant> runnableBinds)
+{
+    // Locks the best runnable rows (skipping rows other workers hold), leases them, and
+    // appends a "leased" or "lease_expired" event for each, all in one statement: it
+    // commits or fails as a whole.
     //
     // The candidate query (kRunnable, the paused bots, the order) is the transaction's
     // form's, but the rest cannot be one description for both: which event is appended,
     // and its detail (the previous owner, the attempts), depend on the row the statement
     // picks, so here they are computed in SQL (CASE, jsonb_build_object) from the UPDATE's
     // RETURNING, which SQLite cannot feed into an INSERT (no data-modifying WITH); on
-    // SQLite they are computed in C++ from the row read back. The locked row is read again after the lock is granted, so
+    // SQLite they are computed in C++ from the row read back. The locked rows are read again after the lock is granted, so
     // a row another worker changed meanwhile is no longer picked.
     const qint64 now = m_clock.nowMs();
     const QString sql =
@@ -163,17 +189,22 @@ Result<std::optional<WorkItem>> SqlWorkStore::leaseNextInOneStatement(const QStr
     binds << owner << now + leaseFor.count() << now << now << eventDetail({});
     // Not repeated after a lost connection: the lease may have been taken before the
     // connection broke (it then runs out and the item is taken over).
-    auto row = runOnce(sql, binds);
-    if (!row)
-        return fail(row.error());
-    if (!row->next())
-        return std::optional<WorkItem>{};
-    WorkItem item = itemFrom(*row);
-    row->finish();
+    auto rows = runOnce(sql, binds);
+    if (!rows)
+        return fail(rows.error());
+    QList<WorkItem> leased;
+    while (rows->next())
+        leased.append(itemFrom(*rows));
+    rows->finish();
+    // RETURNING gives the rows in no particular order; they are handed out best first.
+    std::sort(leased.begin(), leased.end(), [](const WorkItem &a, const WorkItem &b) {
+        return a.priority != b.priority ? a.priority > b.priority : a.id < b.id;
+    });
     if (m_leasedOutputs.size() > 4096)
         m_leasedOutputs.clear();  // entries of leases lost without a word; only an optimisation
-    m_leasedOutputs.insert(item.id, {item.stepCursor, item.stepOutputs});
-    return std::optional<WorkItem>{std::move(item)};
+    for (const WorkItem &item : std::as_const(leased))
+        m_leasedOutputs.insert(item.id, {item.stepCursor, item.stepOutputs});
+    return leased;
 }
 
 Status SqlWorkStore::renewLease(qint64 itemId, const QString &owner, std::chrono::milliseconds leaseFor)
@@ -225,37 +256,72 @@ Status SqlWorkStore::completeStep(qint64 itemId, const QString &owner, int stepI
     if (stepId.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("completing a step needs the step's id")));
 
+    const CompletedStep step{itemId, stepIndex, stepId, outputs, last};
     if (m_dialect.singleStatementHotPath) {
         const auto known = m_leasedOutputs.constFind(itemId);
-        if (known != m_leasedOutputs.constEnd() && known->stepCursor == stepIndex) {
+        if (known != m_leasedOutputs.constEnd() && known->stepCursor == stepIndex)
+            return storeCompletion(owner, step);  // one statement, a transaction of its own
+    }
+    return inWriteTransaction([&]() -> Status { return storeCompletion(owner, step); });
+}
+
+Result<QList<Status>> SqlWorkStore::completeSteps(const QString &owner, const QList<CompletedStep> &steps)
+{
+    for (const CompletedStep &step : steps) {
+        if (step.stepId.isEmpty())
+            return fail(Error::invalidArgument(QStringLiteral("completing a step needs the step's id")));
+    }
+    return inWriteTransaction([&]() -> Result<QList<Status>> {
+        QList<Status> landed;
+        landed.reserve(steps.size());
+        for (const CompletedStep &step : steps) {
+            Status stored = storeCompletion(owner, step);
+            // A lost lease or a step already dealt with concerns that item alone; anything
+            // else is the store failing, and nothing is kept.
+            if (!stored && stored.error().code() != ErrorCode::Conflict && stored.error().code() != ErrorCode::NotFound)
+                return fail(stored.error());
+            landed.append(std::move(stored));
+        }
+        return landed;
+    });
+}
+
+Status SqlWorkStore::storeCompletion(const QString &owner, const CompletedStep &step)
+{
+    if (m_dialect.singleStatementHotPath) {
+        const auto known = m_leasedOutputs.constFind(step.itemId);
+        if (known != m_leasedOutputs.constEnd() && known->stepCursor == step.stepIndex) {
             QJsonObject stepOutputs = known->outputs;
-            stepOutputs.insert(stepId, outputs);
-            return completeStepInOneStatement(itemId, owner, stepIndex, stepId, stepOutputs,
-                                              static_cast<int>(outputs.size()), last);
+            stepOutputs.insert(step.stepId, step.outputs);
+            return completeStepInOneStatement(step.itemId, owner, step.stepIndex, step.stepId, stepOutputs,
+                                              static_cast<int>(step.outputs.size()), step.last);
         }
     }
+    auto current = leasedItemAtStep(step.itemId, owner, step.stepIndex);
+    if (!current)
+        return fail(current.error());
+    const QString bot = current->bot;
+    QJsonObject stepOutputs = current->stepOutputs;
+    stepOutputs.insert(step.stepId, step.outputs);
 
-    return inWriteTransaction([&]() -> Status {
-        auto current = leasedItemAtStep(itemId, owner, stepIndex);
-        if (!current)
-            return fail(current.error());
-        const QString bot = current->bot;
-        QJsonObject stepOutputs = current->stepOutputs;
-        stepOutputs.insert(stepId, outputs);
-
-        const StepCompletion completion = describeCompletion(itemId, owner, stepIndex, stepId, stepOutputs,
-                                                             outputs.size(), last, m_clock.nowMs());
-        auto updated = run(completion.update, completion.binds);
-        if (!updated)
-            return fail(updated.error());
-        if (updated->numRowsAffected() != 1)
-            return fail(lostLease(itemId, owner));
-        for (const auto &[kind, detail] : completion.events) {
-            if (auto logged = appendEvent(itemId, bot, kind, owner, detail); !logged)
-                return logged;
-        }
-        return {};
-    });
+    const StepCompletion completion = describeCompletion(step.itemId, owner, step.stepIndex, step.stepId, stepOutputs,
+                                                         step.outputs.size(), step.last, m_clock.nowMs());
+    auto updated = run(completion.update, completion.binds);
+    if (!updated)
+        return fail(updated.error());
+    if (updated->numRowsAffected() != 1)
+        return fail(lostLease(step.itemId, owner));
+    for (const auto &[kind, detail] : completion.events) {
+        if (auto logged = appendEvent(step.itemId, bot, kind, owner, detail); !logged)
+            return logged;
+    }
+    if (m_dialect.singleStatementHotPath) {
+        if (step.last)
+            m_leasedOutputs.remove(step.itemId);
+        else
+            m_leasedOutputs.insert(step.itemId, {step.stepIndex + 1, stepOutputs});
+    }
+    return {};
 }
 
 Status SqlWorkStore::completeStepInOneStatement(qint64 itemId, const QString &owner, int stepIndex,

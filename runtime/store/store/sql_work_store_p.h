@@ -54,10 +54,13 @@ public:
     Result<EnqueueResult> enqueue(const NewItem &item) override;
     Result<std::optional<WorkItem>> leaseNext(const QString &owner, std::chrono::milliseconds leaseFor,
                                               const QStringList &bots) override;
+    Result<QList<WorkItem>> leaseBatch(const QString &owner, std::chrono::milliseconds leaseFor, int max,
+                                       const QStringList &bots) override;
     Status renewLease(qint64 itemId, const QString &owner, std::chrono::milliseconds leaseFor) override;
     Status releaseLease(qint64 itemId, const QString &owner) override;
     Status completeStep(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
                         const QJsonObject &outputs, bool last) override;
+    Result<QList<Status>> completeSteps(const QString &owner, const QList<CompletedStep> &steps) override;
     Result<qint64> handToPerson(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
                                 const HumanRequest &request, const QString &team, QDateTime slaDueAt) override;
     Status scheduleRetry(qint64 itemId, const QString &owner, QDateTime notBefore, const QString &reason) override;
@@ -170,8 +173,23 @@ private:
     QString eventDetail(const QJsonObject &detail) const;
 
     // The hot path as single statements (SqlDialect::singleStatementHotPath).
-    Result<std::optional<WorkItem>> leaseNextInOneStatement(const QString &owner, std::chrono::milliseconds leaseFor,
-                                                            const QString &runnableSql, QList<QVariant> runnableBinds);
+    Result<QList<WorkItem>> leaseInOneStatement(const QString &owner, std::chrono::milliseconds leaseFor,
+                                                const QString &runnableSql, QList<QVariant> runnableBinds);
+    // A row the lease query found runnable.
+    struct LeaseCandidate {
+        qint64 id = 0;
+        bool takeover = false;  // leased, its lease expired
+        QString previousOwner{};
+        QString bot{};
+    };
+    // Leases `candidate` as of `now`: nullopt when the row is no longer runnable.
+    // REQUIRES: inside a write transaction.
+    Result<std::optional<WorkItem>> leaseCandidate(const LeaseCandidate &candidate, const QString &owner,
+                                                   std::chrono::milliseconds leaseFor, qint64 now);
+    // Stores one step's outputs as completeStep does. A lost lease is the returned error
+    // and leaves the transaction usable. REQUIRES: inside a write transaction, unless the
+    // item's outputs are known (m_leasedOutputs) on the single-statement hot path.
+    Status storeCompletion(const QString &owner, const CompletedStep &step);
     Status completeStepInOneStatement(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
                                       const QJsonObject &stepOutputs, int outputCount, bool last);
 

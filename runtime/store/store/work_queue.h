@@ -45,6 +45,15 @@ struct EnqueueResult {
     ItemState state = ItemState::Queued;
 };
 
+// A step's outputs to store, for completeSteps: as the arguments of completeStep.
+struct CompletedStep {
+    qint64 itemId = 0;
+    int stepIndex = 0;
+    QString stepId{};
+    QJsonObject outputs{};
+    bool last = false;
+};
+
 struct ItemFilter {
     QString bot{};
     std::optional<ItemState> state{};
@@ -72,6 +81,12 @@ public:
     // when nothing is runnable. `bots` empty: any bot.
     virtual Result<std::optional<WorkItem>> leaseNext(const QString &owner, std::chrono::milliseconds leaseFor,
                                                       const QStringList &bots = {}) = 0;
+    // Leases up to `max` runnable items, best first, as that many leaseNext calls would,
+    // but in one transaction: one flush to disk for all of them. Empty when nothing is
+    // runnable. Each item's lease runs from now: a worker that holds several renews the
+    // lease of each it has not finished (renewLease) before the lease runs out.
+    virtual Result<QList<WorkItem>> leaseBatch(const QString &owner, std::chrono::milliseconds leaseFor, int max,
+                                               const QStringList &bots = {}) = 0;
     // Every call that takes an `owner` changes the item only while `owner` holds its lease:
     // Conflict ("item N is no longer leased by W") when the lease was lost, NotFound when
     // there is no such item.
@@ -86,6 +101,12 @@ public:
     // at `stepIndex`: a step's outputs land exactly once.
     virtual Status completeStep(qint64 itemId, const QString &owner, int stepIndex, const QString &stepId,
                                 const QJsonObject &outputs, bool last) = 0;
+    // Stores several steps' outputs in one transaction (one flush), each exactly as
+    // completeStep would, in order. One Status per completion, in order: a completion whose
+    // lease was lost or whose step was already dealt with does not land (Conflict, or
+    // NotFound) and the others still do. Fails as a whole, storing nothing, only when the
+    // store itself fails.
+    virtual Result<QList<Status>> completeSteps(const QString &owner, const QList<CompletedStep> &steps) = 0;
     // Opens an exception item for `team` (empty: request.team) and parks the work item in
     // waiting_for_human. Returns the exception item's id. Conflict also when the item's
     // cursor is not `stepIndex`.
