@@ -16,6 +16,7 @@
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QTextStream>
 
 #include <algorithm>
@@ -67,6 +68,33 @@ QString typo(const QString &word, std::mt19937 &rng)
     return out;
 }
 
+// The process's resident memory now and at its peak (VmRSS, VmHWM in /proc/self/status), MB.
+struct Memory {
+    double residentMb = 0;
+    double peakMb = 0;
+};
+
+Memory memory()
+{
+    Memory m;
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return m;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        const QList<QByteArray> parts = line.simplified().split(' ');
+        if (parts.size() >= 2 && parts[0] == "VmRSS:")
+            m.residentMb = parts[1].toDouble() / 1024;
+        else if (parts.size() >= 2 && parts[0] == "VmHWM:")
+            m.peakMb = parts[1].toDouble() / 1024;
+    }
+    return m;
+}
+
+QString megabytes(double mb)
+{
+    return QString::number(mb, 'f', 0) + QStringLiteral(" MB");
+}
+
 double percentile(std::vector<double> values, double p)
 {
     if (values.empty())
@@ -74,6 +102,58 @@ double percentile(std::vector<double> values, double p)
     std::sort(values.begin(), values.end());
     const size_t at = std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
     return values[at];
+}
+
+// Where the build's time goes, in nanoseconds.
+struct BuildTimes {
+    qint64 normalising = 0;  // MatchRecord::fromRaw
+    qint64 filing = 0;       // RecordIndex::add
+    qint64 sorting = 0;      // RecordIndex::finishAdding
+};
+
+// The index of the real people and synthetic ones up to `total`; the rest of the time is
+// spent making the synthetic people.
+std::shared_ptr<RecordIndex> buildIndex(const QList<QStringList> &people, const QStringList &ids, qsizetype total,
+                                        std::mt19937 &rng, BuildTimes &times)
+{
+    // The FEBRL bench bot's keys: Australian postcodes are about as fine as UK sectors, so
+    // the whole postcode stands where a UK bot would use sector(postcode).
+    QList<BlockingKey> keys;
+    for (const char *text : {"date_of_birth", "phonetic(given_name)+year(date_of_birth)", "phonetic(surname)+year(date_of_birth)",
+                             "phonetic(given_name)+phonetic(surname)", "postcode+initial(given_name)", "postcode+initial(surname)", "street_number+suburb",
+                             "phonetic(surname)+suburb"})
+        keys.append(*BlockingKey::parse(QString::fromLatin1(text), kFields));
+    auto index = std::make_shared<RecordIndex>(kFields, keys);
+    index->reserve(total);
+    QElapsedTimer phase;
+    auto add = [&](const QString &id, const QStringList &values) {
+        phase.start();
+        MatchRecord record = MatchRecord::fromRaw(id, kFields, values);
+        times.normalising += phase.nsecsElapsed();
+        phase.start();
+        index->add(std::move(record));
+        times.filing += phase.nsecsElapsed();
+    };
+    for (qsizetype i = 0; i < people.size() && i < total; ++i)
+        add(ids[i], people[i]);
+    std::uniform_int_distribution<qsizetype> anyPerson(0, people.size() - 1);
+    std::uniform_int_distribution<int> anyDay(0, 40000);
+    std::uniform_int_distribution<int> oneIn3(0, 2);
+    const QDate firstDay(1900, 1, 1);
+    for (qsizetype i = index->size(); i < total; ++i) {
+        QStringList values;
+        values.reserve(kFields.size());
+        for (qsizetype f = 0; f < kFields.size(); ++f)
+            values.append(people[anyPerson(rng)][f]);
+        values[8] = firstDay.addDays(anyDay(rng)).toString(QStringLiteral("yyyyMMdd"));
+        if (oneIn3(rng) == 0)
+            values[oneIn3(rng) == 0 ? 0 : 1] = typo(values[oneIn3(rng) == 0 ? 0 : 1], rng);
+        add(QStringLiteral("syn-%1").arg(i), values);
+    }
+    phase.start();
+    index->finishAdding();
+    times.sorting = phase.nsecsElapsed();
+    return index;
 }
 
 } // namespace
@@ -107,34 +187,14 @@ int main(int argc, char **argv)
     const QList<QStringList> people = rowsOf(*a, idsA);
     const QList<QStringList> queries = rowsOf(*b, idsB);
 
+    const Memory beforeBuild = memory();
     QElapsedTimer timer;
     timer.start();
-    // The FEBRL bench bot's keys: Australian postcodes are about as fine as UK sectors, so
-    // the whole postcode stands where a UK bot would use sector(postcode).
-    QList<BlockingKey> keys;
-    for (const char *text : {"date_of_birth", "phonetic(given_name)+year(date_of_birth)", "phonetic(surname)+year(date_of_birth)",
-                             "phonetic(given_name)+phonetic(surname)", "postcode+initial(given_name)", "postcode+initial(surname)", "street_number+suburb",
-                             "phonetic(surname)+suburb"})
-        keys.append(*BlockingKey::parse(QString::fromLatin1(text), kFields));
-    auto index = std::make_shared<RecordIndex>(kFields, keys);
-    index->reserve(total);
-    for (qsizetype i = 0; i < people.size() && i < total; ++i)
-        index->add(MatchRecord::fromRaw(idsA[i], kFields, people[i]));
     std::mt19937 rng(seed);
-    std::uniform_int_distribution<qsizetype> anyPerson(0, people.size() - 1);
-    std::uniform_int_distribution<int> anyDay(0, 40000);
-    std::uniform_int_distribution<int> oneIn3(0, 2);
-    const QDate firstDay(1900, 1, 1);
-    for (qsizetype i = index->size(); i < total; ++i) {
-        QStringList values;
-        for (qsizetype f = 0; f < kFields.size(); ++f)
-            values.append(people[anyPerson(rng)][f]);
-        values[8] = firstDay.addDays(anyDay(rng)).toString(QStringLiteral("yyyyMMdd"));
-        if (oneIn3(rng) == 0)
-            values[oneIn3(rng) == 0 ? 0 : 1] = typo(values[oneIn3(rng) == 0 ? 0 : 1], rng);
-        index->add(MatchRecord::fromRaw(QStringLiteral("syn-%1").arg(i), kFields, values));
-    }
+    BuildTimes times;
+    const std::shared_ptr<RecordIndex> index = buildIndex(people, idsA, total, rng, times);
     const qint64 buildMs = timer.restart();
+    const Memory afterBuild = memory();
 
     QList<MatchRecord> queryRecords;
     QStringList trueIds;
@@ -197,7 +257,12 @@ int main(int argc, char **argv)
     const MatchMetrics metrics = evaluateMatches(results, thresholds);
 
     out() << "index: " << index->size() << " records (" << people.size() << " real, the rest synthetic), built in "
-          << buildMs << " ms; model fitted in " << fitMs << " ms\n"
+          << buildMs << " ms (normalising " << times.normalising / 1000000 << " ms, filing under the keys "
+          << times.filing / 1000000 << " ms, sorting " << times.sorting / 1000000 << " ms, the rest making the synthetic people); model fitted in "
+          << fitMs << " ms\n"
+          << "memory: the index " << megabytes(afterBuild.residentMb - beforeBuild.residentMb) << " resident after the build ("
+          << megabytes(afterBuild.peakMb - beforeBuild.residentMb) << " at its peak while building); the process "
+          << megabytes(beforeBuild.residentMb) << " before the build, peak " << megabytes(memory().peakMb) << "\n"
           << "queries: " << queryRecords.size() << ", " << QString::number(static_cast<double>(candidates) / static_cast<double>(std::max<qsizetype>(1, queryRecords.size())), 'f', 1)
           << " candidates each\n"
           << "latency per query (one core): p50 " << QString::number(percentile(latencies, 0.5), 'f', 3) << " ms, p99 "

@@ -1,12 +1,14 @@
 #include "match/record_index.h"
 
 #include "match/csv_table.h"
+#include "match/string_similarity.h"
 #include "match_test_support.h"
 
 #include <QFile>
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -177,4 +179,143 @@ TEST(RecordIndexTest, AWholeNameInOneFieldFindsItsRecordWithoutADateOfBirth)
     ASSERT_TRUE(key.has_value());
     EXPECT_EQ(key->valueFor(MatchRecord::fromRaw({}, fields, {QStringLiteral("Mary Ann Smith"), QString()})),
               key->valueFor(MatchRecord::fromRaw({}, fields, {QStringLiteral("Smith"), QString()})));
+}
+
+TEST(RecordIndexTest, TransformsCutTheValueAsDocumented)
+{
+    struct Case {
+        KeyTransform transform;
+        const char *value;
+        const char *expected;
+    };
+    const Case cases[] = {
+        {KeyTransform::Value, "smith", "smith"},         {KeyTransform::Initial, "smith", "s"},
+        {KeyTransform::Year, "19800102", "1980"},        {KeyTransform::Year, "1980", ""},
+        {KeyTransform::MonthDay, "19800102", "0102"},    {KeyTransform::MonthDay, "19801302", ""},
+        {KeyTransform::Sector, "LS62AB", "LS6 2"},       {KeyTransform::Sector, "2000", "200"},
+        {KeyTransform::Sector, "20", "20"},              {KeyTransform::District, "LS62AB", "LS6"},
+        {KeyTransform::District, "2000", "20"},          {KeyTransform::District, "2", "2"},
+        {KeyTransform::Initial, "", ""},
+    };
+    for (const Case &c : cases)
+        EXPECT_EQ(transformValue(c.transform, QString::fromLatin1(c.value)), QString::fromLatin1(c.expected))
+            << c.value << " " << toString(c.transform).toStdString();
+    EXPECT_EQ(transformValue(KeyTransform::Phonetic, QStringLiteral("mary ann")), nysiis(u"mary"));
+    EXPECT_EQ(transformValue(KeyTransform::PhoneticLast, QStringLiteral("mary ann smith")), nysiis(u"smith"));
+}
+
+namespace {
+
+// The candidates by definition: the records whose key text equals the query's under some
+// key, from blocks of at most maxBlockSize records.
+std::vector<std::uint32_t> candidatesByDefinition(const RecordIndex &index, const MatchRecord &query, int maxBlockSize)
+{
+    std::vector<std::uint32_t> positions;
+    for (const BlockingKey &key : index.keys()) {
+        const QString text = key.valueFor(query);
+        if (text.isEmpty())
+            continue;
+        std::vector<std::uint32_t> block;
+        for (qsizetype i = 0; i < index.size(); ++i) {
+            if (key.valueFor(index.record(i)) == text)
+                block.push_back(static_cast<std::uint32_t>(i));
+        }
+        if (block.size() <= static_cast<size_t>(maxBlockSize))
+            positions.insert(positions.end(), block.begin(), block.end());
+    }
+    std::sort(positions.begin(), positions.end());
+    positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+    return positions;
+}
+
+} // namespace
+
+TEST(RecordIndexTest, CandidatesAreTheRecordsSharingAKeyTextAlsoAfterAddingMore)
+{
+    QList<BlockingKey> keys = defaultBlockingKeys(kFields);
+    for (const char *text : {"month_day(dob)+initial(surname)", "district(postcode)+phonetic_last(surname)", "year(dob)"})
+        keys.append(*BlockingKey::parse(QString::fromLatin1(text), kFields));
+    const int maxBlockSize = 40;  // year(dob) blocks are larger: they give nothing
+    clerk::testing::PeopleGenerator generator(5);
+    RecordIndex index(kFields, keys, maxBlockSize);
+    QList<MatchRecord> queries;
+    auto addPeople = [&](int from, int to) {
+        for (int i = from; i < to; ++i) {
+            const clerk::testing::Person p = generator.person(QString::number(i));
+            index.add(MatchRecord::fromRaw(p.id, kFields, p.values()));
+            if (i % 25 == 0)
+                queries.append(MatchRecord::fromRaw({}, kFields, generator.corrupt(p).values()));
+        }
+    };
+    auto expectDefinition = [&] {
+        for (const MatchRecord &q : queries) {
+            EXPECT_EQ(index.candidatePositions(q), candidatesByDefinition(index, q, maxBlockSize));
+            const std::vector<std::uint32_t> one = index.candidatePositions(q, 1);
+            EXPECT_TRUE(std::is_sorted(one.begin(), one.end()));
+        }
+    };
+    addPeople(0, 1500);
+    expectDefinition();
+    // Records added after a search are sorted in by the next one.
+    addPeople(1500, 2500);
+    index.finishAdding();
+    expectDefinition();
+    addPeople(2500, 2600);
+    expectDefinition();
+}
+
+TEST(RecordIndexTest, FindsEveryIdAndTheLastRecordOfARepeatedOne)
+{
+    const QList<FieldSpec> fields{{QStringLiteral("surname"), ComparatorKind::Name}};
+    RecordIndex index(fields, {});
+    for (int i = 0; i < 5000; ++i)
+        index.add(MatchRecord::fromRaw(QStringLiteral("id-%1").arg(i), fields, {QStringLiteral("smith")}));
+    index.add(MatchRecord::fromRaw(QStringLiteral("id-17"), fields, {QStringLiteral("jones")}));
+    for (int i = 0; i < 5000; i += 7) {
+        ASSERT_NE(index.find(QStringLiteral("id-%1").arg(i)), nullptr) << i;
+        EXPECT_EQ(index.find(QStringLiteral("id-%1").arg(i))->id, QStringLiteral("id-%1").arg(i));
+    }
+    EXPECT_EQ(index.find(QStringLiteral("id-17"))->values[0], QStringLiteral("jones"));
+    EXPECT_EQ(index.find(QStringLiteral("id-5000")), nullptr);
+    EXPECT_EQ(RecordIndex(fields, {}).find(QStringLiteral("id-1")), nullptr);
+}
+
+TEST(RecordIndexTest, EqualValuesShareOneString)
+{
+    const QList<FieldSpec> fields{{QStringLiteral("forename"), ComparatorKind::Name},
+                                  {QStringLiteral("surname"), ComparatorKind::Name}};
+    RecordIndex index(fields, {});
+    index.add(MatchRecord::fromRaw(QStringLiteral("1"), fields, {QStringLiteral("Amelia"), QStringLiteral("Smith")}));
+    index.add(MatchRecord::fromRaw(QStringLiteral("2"), fields, {QStringLiteral("George"), QStringLiteral(" SMITH ")}));
+    EXPECT_EQ(index.record(1).values[1], QStringLiteral("smith"));
+    EXPECT_EQ(index.record(0).values[1].constData(), index.record(1).values[1].constData());
+}
+
+TEST(RecordIndexTest, SeveralThreadsSearchingFirstSortOnce)
+{
+    clerk::testing::PeopleGenerator generator(9);
+    RecordIndex index(kFields, defaultBlockingKeys(kFields));
+    QList<MatchRecord> queries;
+    for (int i = 0; i < 3000; ++i) {
+        const clerk::testing::Person p = generator.person(QString::number(i));
+        index.add(MatchRecord::fromRaw(p.id, kFields, p.values()));
+        if (i % 30 == 0)
+            queries.append(MatchRecord::fromRaw({}, kFields, generator.corrupt(p).values()));
+    }
+    // Neither thread has searched yet: both reach the unsorted entries at once.
+    std::vector<std::vector<std::uint32_t>> first(queries.size()), second(queries.size());
+    std::thread a([&] {
+        for (qsizetype i = 0; i < queries.size(); ++i)
+            first[static_cast<size_t>(i)] = index.candidatePositions(queries[i]);
+    });
+    std::thread b([&] {
+        for (qsizetype i = 0; i < queries.size(); ++i)
+            second[static_cast<size_t>(i)] = index.candidatePositions(queries[i]);
+    });
+    a.join();
+    b.join();
+    for (qsizetype i = 0; i < queries.size(); ++i) {
+        EXPECT_EQ(first[static_cast<size_t>(i)], candidatesByDefinition(index, queries[i], 5000));
+        EXPECT_EQ(second[static_cast<size_t>(i)], first[static_cast<size_t>(i)]);
+    }
 }

@@ -4,8 +4,10 @@
 #include "match/string_similarity.h"
 
 #include <QRegularExpression>
+#include <QVarLengthArray>
 
 #include <algorithm>
+#include <utility>
 
 namespace clerk::match {
 
@@ -24,38 +26,103 @@ constexpr TransformName kTransforms[] = {
     {KeyTransform::Sector, QLatin1StringView("sector")},     {KeyTransform::District, QLatin1StringView("district")},
 };
 
+// One part's text for a normalised value: a view into the value where the part is a cut of
+// it, else into scratch. Empty when the value gives none.
+QStringView partText(KeyTransform transform, const QString &value, QString &scratch)
+{
+    if (value.isEmpty())
+        return {};
+    const QStringView view(value);
+    switch (transform) {
+    case KeyTransform::Value: return view;
+    case KeyTransform::Phonetic: {
+        // A name of several words is filed under its first word's code.
+        const qsizetype space = value.indexOf(u' ');
+        scratch = nysiis(space < 0 ? view : view.first(space));
+        return scratch;
+    }
+    case KeyTransform::PhoneticLast: {
+        const qsizetype space = value.lastIndexOf(u' ');
+        scratch = nysiis(space < 0 ? view : view.sliced(space + 1));
+        return scratch;
+    }
+    case KeyTransform::Initial: return view.left(1);
+    case KeyTransform::Year: return dateYear(view);
+    case KeyTransform::MonthDay: return isCompleteDate(view) ? view.right(4) : QStringView();
+    case KeyTransform::Sector: {
+        UkPostcode uk = parseUkPostcode(view);
+        if (uk.isValid()) {
+            scratch = std::move(uk.sector);
+            return scratch;
+        }
+        return view.size() > 2 ? view.left(view.size() - 1) : view;
+    }
+    case KeyTransform::District: {
+        UkPostcode uk = parseUkPostcode(view);
+        if (!uk.isValid())
+            return view.left(2);
+        scratch = std::move(uk.district);
+        return scratch;
+    }
+    }
+    return {};
+}
+
+// A record's key parts, each worked out once however many keys use it (a name's code
+// serves three keys).
+class RecordParts {
+public:
+    explicit RecordParts(const MatchRecord &record) : m_record(record) {}
+
+    QStringView text(const BlockingKey::Part &part)
+    {
+        for (const Worked &worked : m_worked) {
+            if (worked.part.field == part.field && worked.part.transform == part.transform)
+                return worked.text;
+        }
+        Worked &worked = m_worked.emplace_back();
+        worked.part = part;
+        // The view points into the value's or the scratch string's characters, which stay
+        // where they are when `worked` is moved.
+        worked.text = partText(part.transform, m_record.values.value(part.field), worked.scratch);
+        return worked.text;
+    }
+
+private:
+    struct Worked {
+        BlockingKey::Part part{};
+        QString scratch{};
+        QStringView text{};
+    };
+    const MatchRecord &m_record;
+    QVarLengthArray<Worked, 8> m_worked;
+};
+
+// The key's text for a record in `key` (reusing its capacity); false when a part is empty.
+bool keyText(const BlockingKey &blockingKey, RecordParts &parts, QString &key)
+{
+    key.resize(0);
+    for (const BlockingKey::Part &part : blockingKey.parts) {
+        if (!appendKeyPart(key, parts.text(part)))
+            return false;
+    }
+    return true;
+}
+
+std::uint64_t bucketOf(qsizetype keyIndex, QStringView keyText)
+{
+    return static_cast<std::uint64_t>(qHash(keyText, static_cast<size_t>(0x9e3779b97f4a7c15ULL) * static_cast<size_t>(keyIndex + 1)));
+}
+
 } // namespace
 
 QString transformValue(KeyTransform transform, const QString &value)
 {
-    if (value.isEmpty())
-        return {};
-    switch (transform) {
-    case KeyTransform::Value: return value;
-    case KeyTransform::Phonetic: {
-        // A name of several words is filed under its first word's code.
-        const qsizetype space = value.indexOf(u' ');
-        return nysiis(space < 0 ? QStringView(value) : QStringView(value).first(space));
-    }
-    case KeyTransform::PhoneticLast: {
-        const qsizetype space = value.lastIndexOf(u' ');
-        return nysiis(space < 0 ? QStringView(value) : QStringView(value).sliced(space + 1));
-    }
-    case KeyTransform::Initial: return value.left(1);
-    case KeyTransform::Year: return dateYear(value).toString();
-    case KeyTransform::MonthDay: return isCompleteDate(value) ? value.right(4) : QString();
-    case KeyTransform::Sector: {
-        const UkPostcode uk = parseUkPostcode(value);
-        if (uk.isValid())
-            return uk.sector;
-        return value.size() > 2 ? value.left(value.size() - 1) : value;
-    }
-    case KeyTransform::District: {
-        const UkPostcode uk = parseUkPostcode(value);
-        return uk.isValid() ? uk.district : value.left(2);
-    }
-    }
-    return {};
+    if (transform == KeyTransform::Value)
+        return value;
+    QString scratch;
+    const QStringView text = partText(transform, value, scratch);
+    return text.data() == scratch.constData() && text.size() == scratch.size() ? scratch : text.toString();
 }
 
 QString toString(KeyTransform transform)
@@ -117,15 +184,12 @@ QString BlockingKey::toString(const QList<FieldSpec> &fields) const
 
 QString BlockingKey::valueFor(const MatchRecord &record) const
 {
+    RecordParts recordParts(record);
     QString key;
-    for (const Part &part : parts) {
-        if (!appendKeyPart(key, transformValue(part.transform, record.values.value(part.field))))
-            return {};
-    }
-    return key;
+    return keyText(*this, recordParts, key) ? key : QString();
 }
 
-bool appendKeyPart(QString &key, const QString &value)
+bool appendKeyPart(QString &key, QStringView value)
 {
     if (value.isEmpty())
         return false;
@@ -212,52 +276,134 @@ Result<std::shared_ptr<RecordIndex>> RecordIndex::loadCsv(const QString &path, c
             raw.append(row[column]);
         index->add(MatchRecord::fromRaw(row[idColumn], fields, raw));
     }
+    index->finishAdding();
     return index;
 }
 
 void RecordIndex::reserve(qsizetype records)
 {
     m_records.reserve(static_cast<size_t>(records));
-    m_byId.reserve(records);
-}
-
-std::uint64_t RecordIndex::bucketOf(qsizetype keyIndex, const QString &value) const
-{
-    // 64-bit hashes: a collision only adds a candidate, which scoring then rejects.
-    return static_cast<std::uint64_t>(qHash(value, static_cast<size_t>(0x9e3779b97f4a7c15ULL) * static_cast<size_t>(keyIndex + 1)));
+    m_entries.reserve(static_cast<size_t>(records) * static_cast<size_t>(m_keys.size()));
+    size_t slots = 16;
+    while (slots < 2 * static_cast<size_t>(records))
+        slots *= 2;
+    if (slots > m_idSlots.size())
+        growIdTable(slots);
 }
 
 void RecordIndex::add(MatchRecord record)
 {
     const auto position = static_cast<std::uint32_t>(m_records.size());
-    for (qsizetype k = 0; k < m_keys.size(); ++k) {
-        const QString value = m_keys[k].valueFor(record);
-        if (!value.isEmpty())
-            m_buckets[bucketOf(k, value)].push_back(position);
-    }
-    m_byId.insert(record.id, position);
+    shareEqualValues(record);
+    fileUnderKeys(record, position);
+    remember(record.id, position);
     m_records.push_back(std::move(record));
+}
+
+void RecordIndex::shareEqualValues(MatchRecord &record)
+{
+    if (m_distinctValues.size() < static_cast<size_t>(record.values.size()))
+        m_distinctValues.resize(static_cast<size_t>(record.values.size()));
+    for (qsizetype f = 0; f < record.values.size(); ++f) {
+        QSet<QString> &distinct = m_distinctValues[static_cast<size_t>(f)];
+        const QString &value = record.values.at(f);
+        if (value.isEmpty())
+            continue;
+        const auto held = distinct.constFind(value);
+        if (held == distinct.constEnd())
+            distinct.insert(value);
+        else if (held->constData() != value.constData())
+            record.values[f] = *held;
+    }
+}
+
+void RecordIndex::fileUnderKeys(const MatchRecord &record, std::uint32_t position)
+{
+    RecordParts parts(record);
+    QString key;
+    for (qsizetype k = 0; k < m_keys.size(); ++k) {
+        if (keyText(m_keys[k], parts, key))
+            m_entries.push_back({bucketOf(k, key), position});
+    }
+    if (m_entries.size() > m_sortedCount)
+        m_sorted.store(false, std::memory_order_relaxed);
+}
+
+void RecordIndex::remember(const QString &id, std::uint32_t position)
+{
+    if (2 * (m_records.size() + 1) > m_idSlots.size())
+        growIdTable(std::max<size_t>(16, 2 * m_idSlots.size()));
+    const size_t hash = qHash(id);
+    const size_t mask = m_idSlots.size() - 1;
+    for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+        IdSlot &s = m_idSlots[slot];
+        // A second record with the same id takes the first one's place, as before.
+        if (s.positionPlusOne == 0 || (s.hash == static_cast<std::uint32_t>(hash) && m_records[s.positionPlusOne - 1].id == id)) {
+            s = {position + 1, static_cast<std::uint32_t>(hash)};
+            return;
+        }
+    }
+}
+
+void RecordIndex::growIdTable(size_t slots)
+{
+    std::vector<IdSlot> old = std::exchange(m_idSlots, std::vector<IdSlot>(slots));
+    const size_t mask = slots - 1;
+    for (const IdSlot &s : old) {
+        if (s.positionPlusOne == 0)
+            continue;
+        // Only 32 bits of the hash are kept: the full one is worked out again.
+        size_t slot = qHash(m_records[s.positionPlusOne - 1].id) & mask;
+        while (m_idSlots[slot].positionPlusOne != 0)
+            slot = (slot + 1) & mask;
+        m_idSlots[slot] = s;
+    }
 }
 
 const MatchRecord *RecordIndex::find(const QString &id) const
 {
-    const auto it = m_byId.constFind(id);
-    return it == m_byId.constEnd() ? nullptr : &m_records[*it];
+    if (m_idSlots.empty())
+        return nullptr;
+    const size_t hash = qHash(id);
+    const size_t mask = m_idSlots.size() - 1;
+    for (size_t slot = hash & mask; m_idSlots[slot].positionPlusOne != 0; slot = (slot + 1) & mask) {
+        const IdSlot &s = m_idSlots[slot];
+        if (s.hash == static_cast<std::uint32_t>(hash) && m_records[s.positionPlusOne - 1].id == id)
+            return &m_records[s.positionPlusOne - 1];
+    }
+    return nullptr;
+}
+
+const std::vector<RecordIndex::Entry> &RecordIndex::sortedEntries() const
+{
+    if (m_sorted.load(std::memory_order_acquire))
+        return m_entries;
+    std::lock_guard lock(m_sortMutex);
+    if (!m_sorted.load(std::memory_order_relaxed)) {
+        const auto unsorted = m_entries.begin() + static_cast<std::ptrdiff_t>(m_sortedCount);
+        std::sort(unsorted, m_entries.end());
+        std::inplace_merge(m_entries.begin(), unsorted, m_entries.end());
+        m_sortedCount = m_entries.size();
+        m_sorted.store(true, std::memory_order_release);
+    }
+    return m_entries;
 }
 
 std::vector<std::uint32_t> RecordIndex::candidatePositions(const MatchRecord &query, qsizetype onlyKey) const
 {
+    const std::vector<Entry> &entries = sortedEntries();
+    const auto sameBucket = [](const Entry &a, const Entry &b) { return a.bucket < b.bucket; };
     std::vector<std::uint32_t> positions;
+    RecordParts parts(query);
+    QString key;
     for (qsizetype k = 0; k < m_keys.size(); ++k) {
-        if (onlyKey >= 0 && k != onlyKey)
+        if ((onlyKey >= 0 && k != onlyKey) || !keyText(m_keys[k], parts, key))
             continue;
-        const QString value = m_keys[k].valueFor(query);
-        if (value.isEmpty())
+        const auto [first, last] = std::equal_range(entries.begin(), entries.end(), Entry{bucketOf(k, key), 0}, sameBucket);
+        if (last - first > m_maxBlockSize)
             continue;
-        const auto it = m_buckets.find(bucketOf(k, value));
-        if (it == m_buckets.end() || it->second.size() > static_cast<size_t>(m_maxBlockSize))
-            continue;
-        positions.insert(positions.end(), it->second.begin(), it->second.end());
+        for (auto it = first; it != last; ++it)
+            positions.push_back(it->position);
     }
     std::sort(positions.begin(), positions.end());
     positions.erase(std::unique(positions.begin(), positions.end()), positions.end());

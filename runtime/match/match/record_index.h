@@ -13,15 +13,22 @@
 // record whose key has an empty part is not filed under that key.
 //
 // Ownership and threads: build the index (add/loadCsv) on one thread, then share it
-// read-only: candidates() is const and safe to call from many threads at once.
+// read-only: candidates() is const and safe to call from many threads at once (the first
+// search after adding sorts the new entries under a lock; no record may be added while
+// searches run).
+//
+// Memory: equal values of a field are kept once (the records share one string), and each
+// record's place under each key is one 16-byte entry (the key's 64-bit hash and the
+// record's position) in one array, sorted by the first search after records were added.
 #pragma once
 
 #include "match/candidate_source.h"
 #include "match/match_model.h"
 
-#include <QHash>
+#include <QSet>
+#include <atomic>
 #include <cstdint>
-#include <unordered_map>
+#include <mutex>
 #include <vector>
 
 namespace clerk::match {
@@ -59,7 +66,7 @@ QList<BlockingKey> defaultBlockingKeys(const QList<FieldSpec> &fields);
 // Adds one part's value to a key's text (parts are separated by U+001F). False when the
 // value is empty: a record with an empty part is not filed under the key. The one way a
 // key's text is made, so what --suggest-blocking measures is what the index files.
-bool appendKeyPart(QString &key, const QString &value);
+bool appendKeyPart(QString &key, QStringView value);
 
 class RecordIndex;
 // The model with the index's term frequencies attached (for its fields marked
@@ -84,9 +91,13 @@ public:
                                                         QList<FieldSpec> fields, QList<BlockingKey> keys,
                                                         int maxBlockSize = 5000);
 
-    // Adds a normalised record. Not thread-safe: only while building.
+    // Adds a normalised record; a value equal to one already held shares its string. Not
+    // thread-safe: only while building.
     void add(MatchRecord record);
     void reserve(qsizetype records);
+    // Sorts the entries of the records added since the last search, which that search
+    // would otherwise do first; loadCsv ends with it. Not thread-safe: only while building.
+    void finishAdding() const { sortedEntries(); }
 
     const QList<FieldSpec> &fields() const override { return m_fields; }
     const QList<BlockingKey> &keys() const { return m_keys; }
@@ -102,14 +113,40 @@ public:
     std::vector<std::uint32_t> candidatePositions(const MatchRecord &query, qsizetype onlyKey = -1) const;
 
 private:
-    std::uint64_t bucketOf(qsizetype keyIndex, const QString &value) const;
+    // A record filed under a key: the hash of the key's text for it (64 bits: a collision
+    // only adds a candidate, which scoring then rejects) and the record's position.
+    struct Entry {
+        std::uint64_t bucket = 0;
+        std::uint32_t position = 0;
+        friend bool operator<(const Entry &a, const Entry &b)
+        {
+            return a.bucket != b.bucket ? a.bucket < b.bucket : a.position < b.position;
+        }
+    };
+    // One slot of the id table: a position + 1 (0 = free) and the id's hash.
+    struct IdSlot {
+        std::uint32_t positionPlusOne = 0;
+        std::uint32_t hash = 0;
+    };
+
+    void shareEqualValues(MatchRecord &record);
+    void fileUnderKeys(const MatchRecord &record, std::uint32_t position);
+    void remember(const QString &id, std::uint32_t position);
+    void growIdTable(size_t slots);
+    // The entries, sorted: the ones added since the last search are sorted in first.
+    const std::vector<Entry> &sortedEntries() const;
 
     QList<FieldSpec> m_fields;
     QList<BlockingKey> m_keys;
     int m_maxBlockSize;
     std::vector<MatchRecord> m_records;
-    QHash<QString, std::uint32_t> m_byId;
-    std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> m_buckets;
+    std::vector<QSet<QString>> m_distinctValues;  // per field, each value once
+    std::vector<IdSlot> m_idSlots;                // open addressing, a power of two
+    // Guarded by m_sortMutex once shared; m_entries[m_sortedCount..] are unsorted.
+    mutable std::mutex m_sortMutex;
+    mutable std::vector<Entry> m_entries;
+    mutable size_t m_sortedCount = 0;
+    mutable std::atomic<bool> m_sorted{true};
 };
 
 } // namespace clerk::match
