@@ -5,6 +5,8 @@
 
 #include "store/sql_rows_p.h"
 
+#include <QSet>
+
 #include <algorithm>
 #include <utility>
 
@@ -271,6 +273,17 @@ Result<QList<Status>> SqlWorkStore::completeSteps(const QString &owner, const QL
         if (step.stepId.isEmpty())
             return fail(Error::invalidArgument(QStringLiteral("completing a step needs the step's id")));
     }
+    if (m_dialect.singleStatementHotPath && !steps.isEmpty()) {
+        QSet<qint64> items;
+        bool known = true;
+        for (const CompletedStep &step : steps) {
+            const auto found = m_leasedOutputs.constFind(step.itemId);
+            known = known && found != m_leasedOutputs.constEnd() && found->stepCursor == step.stepIndex;
+            items.insert(step.itemId);
+        }
+        if (known && items.size() == steps.size())
+            return completeStepsInOneStatement(owner, steps);
+    }
     return inWriteTransaction([&]() -> Result<QList<Status>> {
         QList<Status> landed;
         landed.reserve(steps.size());
@@ -284,6 +297,71 @@ Result<QList<Status>> SqlWorkStore::completeSteps(const QString &owner, const QL
         }
         return landed;
     });
+}
+
+Result<QList<Status>> SqlWorkStore::completeStepsInOneStatement(const QString &owner,
+                                                                const QList<CompletedStep> &steps)
+{
+    // completeStepInOneStatement for several items: each row of `input` is one completion
+    // (the item's outputs as known with the step's added); the update takes the rows whose
+    // conditions hold (leased by `owner`, at the step) and the events follow for those,
+    // in the completions' order.
+    const qint64 now = m_clock.nowMs();
+    QString sql = QStringLiteral("WITH input (n, id, step_index, step_id, outputs, output_count, last) AS (VALUES ");
+    QList<QVariant> binds;
+    QList<QJsonObject> merged;
+    for (qsizetype n = 0; n < steps.size(); ++n) {
+        const CompletedStep &step = steps.at(n);
+        QJsonObject outputs = m_leasedOutputs.value(step.itemId).outputs;
+        outputs.insert(step.stepId, step.outputs);
+        merged.append(outputs);
+        sql += QStringLiteral("%1(CAST(? AS INT), CAST(? AS BIGINT), CAST(? AS INT), CAST(? AS TEXT), CAST(? AS TEXT),"
+                              " CAST(? AS INT), CAST(? AS BOOLEAN))")
+                   .arg(n == 0 ? QString() : QStringLiteral(", "));
+        binds << int(n) << step.itemId << step.stepIndex << step.stepId << jsonText(outputs)
+              << int(step.outputs.size()) << step.last;
+    }
+    sql += QStringLiteral(
+        "), updated AS ("
+        " UPDATE work_items w SET step_outputs = i.outputs, step_cursor = i.step_index + 1, updated_at = ?,"
+        " state = CASE WHEN i.last THEN 'done' ELSE w.state END,"
+        " lease_owner = CASE WHEN i.last THEN NULL ELSE w.lease_owner END,"
+        " lease_expires_at = CASE WHEN i.last THEN NULL ELSE w.lease_expires_at END,"
+        " finished_at = CASE WHEN i.last THEN CAST(? AS BIGINT) ELSE w.finished_at END"
+        " FROM input i WHERE w.id = i.id AND w.state = 'leased' AND w.lease_owner = ? AND w.step_cursor = i.step_index"
+        " RETURNING i.n, w.id, w.bot, i.step_id, i.step_index, i.output_count, i.last),"
+        " logged AS (INSERT INTO events (at, item_id, bot, kind, actor, detail)"
+        " SELECT CAST(? AS BIGINT), u.id, u.bot, e.kind, CAST(? AS TEXT), (e.detail || CAST(? AS jsonb))::text"
+        " FROM updated u CROSS JOIN LATERAL (VALUES"
+        " (1, 'step_done', jsonb_build_object('step', u.step_id, 'step_index', u.step_index, 'outputs', u.output_count)),"
+        " (2, 'done', jsonb_build_object('steps', u.step_index + 1))) AS e (k, kind, detail)"
+        " WHERE e.k = 1 OR u.last ORDER BY u.n, e.k)"
+        " SELECT n FROM updated");
+    binds << now << now << owner << now << owner << eventDetail({});
+    // Not repeated after a lost connection: the steps may have been stored before it broke.
+    auto updated = runOnce(sql, binds);
+    if (!updated)
+        return fail(updated.error());
+    QSet<int> stored;
+    while (updated->next())
+        stored.insert(updated->value(0).toInt());
+    updated->finish();
+
+    QList<Status> landed;
+    for (qsizetype n = 0; n < steps.size(); ++n) {
+        const CompletedStep &step = steps.at(n);
+        if (!stored.contains(int(n))) {
+            m_leasedOutputs.remove(step.itemId);
+            landed.append(fail(lostLease(step.itemId, owner)));
+            continue;
+        }
+        if (step.last)
+            m_leasedOutputs.remove(step.itemId);
+        else
+            m_leasedOutputs.insert(step.itemId, {step.stepIndex + 1, merged.at(n)});
+        landed.append(Status{});
+    }
+    return landed;
 }
 
 Status SqlWorkStore::storeCompletion(const QString &owner, const CompletedStep &step)

@@ -186,6 +186,8 @@ private:
     // REQUIRES: inside a write transaction.
     Result<std::optional<WorkItem>> leaseCandidate(const LeaseCandidate &candidate, const QString &owner,
                                                    std::chrono::milliseconds leaseFor, qint64 now);
+    // completeSteps as one statement, for distinct items whose outputs are known.
+    Result<QList<Status>> completeStepsInOneStatement(const QString &owner, const QList<CompletedStep> &steps);
     // Stores one step's outputs as completeStep does. A lost lease is the returned error
     // and leaves the transaction usable. REQUIRES: inside a write transaction, unless the
     // item's outputs are known (m_leasedOutputs) on the single-statement hot path.
