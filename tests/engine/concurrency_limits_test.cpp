@@ -186,3 +186,42 @@ TEST_F(BotLimitsStoreTest, AWorkerLeasesOtherBotsWhileOneIsAtItsLimit)
     ASSERT_TRUE(again.has_value() && again->has_value());
     EXPECT_EQ((*again)->bot, QStringLiteral("limited"));
 }
+
+TEST_F(BotLimitsStoreTest, ABatchLeaseNeverTakesMoreThanABotsFreeSlots)
+{
+    engine::EngineOptions options;
+    options.workerId = QStringLiteral("w1");
+    engine::Engine engine(*m_store, m_registry, options, m_clock);
+    const bot::BotDefinition limited = bot(QStringLiteral("limited"), QStringLiteral("concurrency: 3\npriority: 9\n"));
+    const bot::BotDefinition other = bot(QStringLiteral("other"), {});
+    for (int i = 0; i < 6; ++i) {
+        ASSERT_TRUE(engine.submit(limited, QStringLiteral("l%1").arg(i), {}).has_value());
+        ASSERT_TRUE(engine.submit(other, QStringLiteral("o%1").arg(i), {}).has_value());
+    }
+    engine::ConcurrencyLimits limits({limited, other});
+    QList<int> asked;
+    const auto lease = [&](const QStringList &bots, int max) {
+        asked.append(max);
+        return m_store->leaseBatch(QStringLiteral("w1"), 10s, max, bots);
+    };
+    auto bots = [](const Result<QList<WorkItem>> &leased) {
+        QStringList names;
+        for (const WorkItem &item : leased.value_or(QList<WorkItem>{}))
+            names.append(item.bot);
+        return names;
+    };
+
+    // Three free slots: a batch of ten asks for three, all of the limited bot (its priority).
+    auto first = limits.leaseBatchWithin({}, 10, lease);
+    EXPECT_EQ(bots(first), QStringList(3, QStringLiteral("limited")));
+    EXPECT_EQ(limits.running(QStringLiteral("limited")), 3);
+    // At its limit, the limited bot is left out and the batch is the other bot's.
+    auto second = limits.leaseBatchWithin({}, 10, lease);
+    EXPECT_EQ(bots(second), QStringList(6, QStringLiteral("other")));
+    EXPECT_EQ(asked, (QList<int>{3, 10}));
+
+    limits.release(QStringLiteral("limited"));
+    auto third = limits.leaseBatchWithin({}, 10, lease);
+    EXPECT_EQ(bots(third), QStringList{QStringLiteral("limited")});
+    EXPECT_EQ(limits.running(QStringLiteral("limited")), 3);
+}

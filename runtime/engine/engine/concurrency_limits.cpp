@@ -1,5 +1,7 @@
 #include "engine/concurrency_limits.h"
 
+#include <algorithm>
+
 namespace clerk::engine {
 
 void ConcurrencyLimits::setBots(const QList<bot::BotDefinition> &bots)
@@ -72,6 +74,29 @@ Result<std::optional<WorkItem>> ConcurrencyLimits::leaseWithin(const QStringList
     auto leased = lease(*eligible);
     if (leased && leased->has_value())
         ++m_running[(*leased)->bot];
+    return leased;
+}
+
+Result<QList<WorkItem>> ConcurrencyLimits::leaseBatchWithin(const QStringList &candidates, int max,
+                                                             const BatchLeaseFunction &lease)
+{
+    MutexLock lock(m_mutex);
+    const std::optional<QStringList> eligible = eligibleLocked(candidates);
+    if (!eligible)
+        return QList<WorkItem>();
+    // The whole batch may be one bot's: it must fit in the smallest number of free slots.
+    int size = std::max(1, max);
+    const QStringList names = eligible->isEmpty() ? m_limits.keys() : *eligible;
+    for (const QString &name : names) {
+        const int limit = m_limits.value(name, 0);
+        if (limit > 0)
+            size = std::min(size, limit - m_running.value(name, 0));
+    }
+    auto leased = lease(*eligible, std::max(1, size));
+    if (leased) {
+        for (const WorkItem &item : std::as_const(*leased))
+            ++m_running[item.bot];
+    }
     return leased;
 }
 

@@ -42,6 +42,7 @@ namespace clerk::engine {
 class ConcurrencyLimits {
 public:
     using LeaseFunction = std::function<Result<std::optional<WorkItem>>(const QStringList &bots)>;
+    using BatchLeaseFunction = std::function<Result<QList<WorkItem>>(const QStringList &bots, int max)>;
 
     ConcurrencyLimits() = default;
     explicit ConcurrencyLimits(const QList<bot::BotDefinition> &bots) { setBots(bots); }
@@ -66,6 +67,11 @@ public:
     // all under one lock. `lease` is not called when every candidate is at its limit
     // (the answer is then an empty optional). Errors are `lease`'s.
     Result<std::optional<WorkItem>> leaseWithin(const QStringList &candidates, const LeaseFunction &lease);
+
+    // leaseWithin for a batch of up to `max` items (WorkQueue::leaseBatch): `lease` is
+    // given the eligible bots and a size no eligible bot's free slots can overflow,
+    // however the batch falls among them; every leased item is counted.
+    Result<QList<WorkItem>> leaseBatchWithin(const QStringList &candidates, int max, const BatchLeaseFunction &lease);
 
     // How many of the bot's items run now.
     int running(const QString &bot) const;

@@ -147,32 +147,38 @@ int nextBatchSize(qsizetype count, std::chrono::steady_clock::duration elapsed, 
 Result<int> Engine::runUntilIdle(const QStringList &bots)
 {
     int taken = 0;
-    int batch = 1;
     for (;;) {
         const auto leasedAt = steady_clock::now();
-        auto leased = m_store.work.leaseBatch(m_options.workerId, m_options.leaseFor, batch, bots);
+        auto leased = m_store.work.leaseBatch(m_options.workerId, m_options.leaseFor, m_batchSize, bots);
         if (!leased)
             return fail(leased.error());
         if (leased->isEmpty())
             return taken;
         taken += static_cast<int>(leased->size());
-        QList<Finishing> finishing;
-        for (WorkItem &item : *leased) {
-            // Finished items are stored before their leases run short.
-            if (!finishing.isEmpty() && steady_clock::now() - leasedAt > m_options.leaseFor / 3) {
-                if (auto stored = storeFinished(finishing); !stored)
-                    return fail(stored.error());
-            }
-            auto ran = runLeased(std::move(item), leasedAt, &finishing);
-            // Conflict: the lease was lost to another worker mid-item; that worker carries on.
-            if (!ran && ran.error().code() != ErrorCode::Conflict)
-                return fail(ran.error());
-        }
-        if (auto stored = storeFinished(finishing); !stored)
-            return fail(stored.error());
-        batch = nextBatchSize(leased->size(), steady_clock::now() - leasedAt, m_options.batchTime,
-                              std::max(1, m_options.maxBatch));
+        if (auto ran = runBatch(std::move(*leased), leasedAt); !ran)
+            return fail(ran.error());
     }
+}
+
+Status Engine::runBatch(QList<WorkItem> items, steady_clock::time_point leasedAt)
+{
+    QList<Finishing> finishing;
+    for (WorkItem &item : items) {
+        // Finished items are stored before their leases run short.
+        if (!finishing.isEmpty() && steady_clock::now() - leasedAt > m_options.leaseFor / 3) {
+            if (auto stored = storeFinished(finishing); !stored)
+                return stored;
+        }
+        auto ran = runLeased(std::move(item), leasedAt, &finishing);
+        // Conflict: the lease was lost to another worker mid-item; that worker carries on.
+        if (!ran && ran.error().code() != ErrorCode::Conflict)
+            return fail(ran.error());
+    }
+    if (auto stored = storeFinished(finishing); !stored)
+        return stored;
+    m_batchSize = nextBatchSize(items.size(), steady_clock::now() - leasedAt, m_options.batchTime,
+                                std::max(1, m_options.maxBatch));
+    return {};
 }
 
 Status Engine::storeFinished(QList<Finishing> &finishing)

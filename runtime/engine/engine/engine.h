@@ -120,6 +120,14 @@ public:
     // Runs one leased item until it finishes, waits for a person, or is requeued.
     Result<ItemState> runLeased(WorkItem item);
 
+    // How many items to lease next (WorkQueue::leaseBatch): set by runBatch from how long
+    // the last batch took (EngineOptions::maxBatch, batchTime); one to begin with.
+    int batchSize() const { return m_batchSize; }
+    // Runs items leased together at `leasedAt`, one after another as runLeased does, and
+    // stores the last steps of those that finish in one transaction. An item whose lease
+    // was lost meanwhile is left to its new worker. Fails only when the store fails.
+    Status runBatch(QList<WorkItem> items, std::chrono::steady_clock::time_point leasedAt);
+
     // Checks a person's answer to exception item `question` by the rules of the step that
     // asked it (Step::checkAnswer), with the bot file the item runs with. Call it before
     // ExceptionQueue::resolve and record what it returns. InvalidArgument, with a message for
@@ -169,6 +177,7 @@ private:
     const Clock &m_clock;
     EngineObserver *m_observer = nullptr;
     QHash<QString, std::shared_ptr<LoadedBot>> m_bots;  // by definition digest
+    int m_batchSize = 1;
 };
 
 } // namespace clerk::engine

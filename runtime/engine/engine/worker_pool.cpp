@@ -168,25 +168,28 @@ QString WorkerPool::workUntilStopped(Engine &engine, store::WorkQueue &queue, Wo
         }
         // Read before leasing, so work enqueued between the lease and the wait still wakes us.
         const quint64 seen = workEpoch();
-        // Only among the bots below their concurrency limit; the leased item counts
-        // against its bot's limit until it leaves this worker.
-        auto leased = m_limits.leaseWithin(names, [&](const QStringList &eligible) {
-            return queue.leaseNext(engine.workerId(), m_options.engine.leaseFor, eligible);
+        // Only among the bots below their concurrency limit; the leased items count
+        // against their bots' limits until they leave this worker.
+        const auto leasedAt = std::chrono::steady_clock::now();
+        auto leased = m_limits.leaseBatchWithin(names, engine.batchSize(), [&](const QStringList &eligible, int max) {
+            return queue.leaseBatch(engine.workerId(), m_options.engine.leaseFor, max, eligible);
         });
         if (!leased)
             return leased.error().toString();
-        if (!leased->has_value()) {
+        if (leased->isEmpty()) {
             waitForWork(seen);
             continue;
         }
-        const QString leasedBot = (*leased)->bot;
+        QStringList leasedBots;
+        for (const WorkItem &item : std::as_const(*leased))
+            leasedBots.append(item.bot);
         self.busy = true;
-        auto ran = engine.runLeased(std::move(**leased));
+        auto ran = engine.runBatch(std::move(*leased), leasedAt);
         self.busy = false;
-        m_limits.release(leasedBot);
-        notifyWork();  // a slot of the bot's limit is free again
-        // Conflict: the lease was lost to another worker mid-item; that worker carries on.
-        if (!ran && ran.error().code() != ErrorCode::Conflict)
+        for (const QString &bot : std::as_const(leasedBots))
+            m_limits.release(bot);
+        notifyWork();  // slots of the bots' limits are free again
+        if (!ran)
             return ran.error().toString();
     }
     return {};

@@ -2,8 +2,9 @@
 // `clerk serve`.
 //
 // Each worker has its own store connection (opened at the pool's store location) and its
-// own Engine, and leases one item at a time, so it stops only between items: an item in
-// hand is finished first. Two ways to work:
+// own Engine. It leases items in small batches (one at a time for slow items; see
+// EngineOptions::maxBatch) and stops only between batches: the items in hand are
+// finished first. Two ways to work:
 //
 //   - until idle (`clerk run`): each worker runs the bots' runnable items until none is
 //     left now, then ends;
