@@ -1,6 +1,7 @@
-// clerk model list|promote|rollback, clerk learn: the model versions of a classify step
-// that learns from people's answers (engine/learning_loop.h), and one round of learning
-// by hand.
+// clerk model list|promote|rollback, clerk learn: the model versions of a classify step,
+// or the learnt weights of a match step, that learns from people's answers
+// (engine/learning_loop.h, engine/match_learning_loop.h), and one round of learning by
+// hand.
 //
 //   clerk model list BOT [--step ID] [--json]
 //       every <bot>.<step>.model.v<N> beside the bot file, oldest first: when it was
@@ -24,6 +25,7 @@
 #include "classify/classifier_model.h"
 #include "classify/model_files.h"
 #include "engine/learning_loop.h"
+#include "match/match_learning.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -42,12 +44,12 @@ const QString kRolledBack = QStringLiteral("model_rolled_back");
 
 struct StepOption {
     QCommandLineOption step{QStringLiteral("step"),
-                            QStringLiteral("The id of the classify step (needed when the bot has several)."),
+                            QStringLiteral("The id of the classify or match step (needed when the bot has several)."),
                             QStringLiteral("id")};
 };
 
-// The bot and its classify step (`learning` requires one with `learning:`), or a message
-// on stderr and nullopt.
+// The bot and its classify or match step (`learning` requires one with `learning:`), or
+// a message on stderr and nullopt.
 struct ModelTarget {
     bot::BotDefinition bot;
     bot::StepDefinition step;
@@ -64,9 +66,13 @@ std::optional<ModelTarget> loadModelTarget(const QString &command, const QString
         return std::nullopt;
     QList<bot::StepDefinition> candidates;
     for (const bot::StepDefinition &step : definition->steps) {
-        if (step.type != QLatin1String("classify") || (parser.isSet(options.step) && step.id != parser.value(options.step)))
+        const bool versioned = step.type == QLatin1String("classify") || step.type == QLatin1String("match");
+        if (!versioned || (parser.isSet(options.step) && step.id != parser.value(options.step)))
             continue;
-        if (learning && !parser.isSet(options.step) && !engine::LearningSettings::of(*definition, step))
+        // Without --step: the classify steps, and the match steps that learn (one without
+        // `learning:` has no versions).
+        if (!parser.isSet(options.step) && (learning || step.type == QLatin1String("match"))
+            && !engine::learnsFromAnswers(*definition, step))
             continue;
         candidates.append(step);
     }
@@ -76,11 +82,12 @@ std::optional<ModelTarget> loadModelTarget(const QString &command, const QString
             err() << "clerk " << command << ": " << botPath << " has no classify step" << which
                   << (learning ? QStringLiteral(" that learns (`learning:` in its params)") : QString()) << "\n";
         else
-            err() << "clerk " << command << ": " << botPath << " has several classify steps: name one with --step\n";
+            err() << "clerk " << command << ": " << botPath
+                  << " has several classify or learning match steps: name one with --step\n";
         err().flush();
         return std::nullopt;
     }
-    if (learning && !engine::LearningSettings::of(*definition, candidates.first())) {
+    if (learning && !engine::learnsFromAnswers(*definition, candidates.first())) {
         err() << "clerk " << command << ": step " << candidates.first().id << " of " << botPath
               << " does not learn: give it `learning:` params (docs/bot-reference.md)\n";
         err().flush();
@@ -95,6 +102,7 @@ struct ModelVersion {
     QString path{};
     QJsonObject info{};  // the header; empty when it does not load
     QString problem{};   // why it does not load
+    bool match = false;  // a match step's learnt weights (match/match_learning.h)
 
     QJsonObject learned() const { return info.value(QStringLiteral("learned")).toObject(); }
     // Promoted by the learning loop or by hand; a model `clerk train` wrote (without
@@ -121,10 +129,19 @@ QList<ModelVersion> modelVersions(const ModelTarget &target)
         ModelVersion version;
         version.number = match.captured(1).toInt();
         version.path = dir.filePath(name);
-        if (auto model = classify::ClassifierModel::load(version.path))
+        version.match = target.step.type == QLatin1String("match");
+        if (version.match) {
+            if (auto header = match::readLearnedModelHeader(version.path)) {
+                version.info = header->info;
+                version.info.insert(QStringLiteral("learned"), header->learned);
+            } else {
+                version.problem = header.error().message();
+            }
+        } else if (auto model = classify::ClassifierModel::load(version.path)) {
             version.info = model->info();
-        else
+        } else {
             version.problem = model.error().message();
+        }
         versions.append(std::move(version));
     }
     std::sort(versions.begin(), versions.end(), [](const ModelVersion &a, const ModelVersion &b) { return a.number < b.number; });
@@ -163,6 +180,15 @@ QJsonObject versionJson(const ModelVersion &version, const QString &inUse)
     }
     json.insert(QStringLiteral("trained_at"), version.info.value(QStringLiteral("trained_at")));
     json.insert(QStringLiteral("answers"), version.info.value(QStringLiteral("answers_from_people")).toInt());
+    if (version.match) {
+        const QJsonObject verdict = learned.value(QStringLiteral("verdict")).toObject();
+        json.insert(QStringLiteral("compared"), verdict.value(QStringLiteral("compared")));
+        json.insert(QStringLiteral("challenger"), verdict.value(QStringLiteral("challenger")));
+        json.insert(QStringLiteral("champion"), verdict.value(QStringLiteral("champion")));
+        json.insert(QStringLiteral("reason"), verdict.value(QStringLiteral("reason")));
+        json.insert(QStringLiteral("pairs"), learned.value(QStringLiteral("pairs")));
+        return json;
+    }
     json.insert(QStringLiteral("examples"), version.info.value(QStringLiteral("example_count")));
     json.insert(QStringLiteral("answers_accuracy"), learned.value(QStringLiteral("answers_accuracy")));
     json.insert(QStringLiteral("threshold"), learned.value(QStringLiteral("threshold")));
@@ -193,6 +219,37 @@ bool databaseNamed(const QCommandLineParser &parser, const CommonOptions &common
     return parser.isSet(common.db) || !qEnvironmentVariable("CLERK_DB").isEmpty();
 }
 
+// A match step's versions: how each challenger and the weights in use then decided the
+// answers compared on (out of fold), without a person.
+void printMatchVersions(const QList<ModelVersion> &versions, const QString &inUse)
+{
+    const auto decided = [](const QJsonObject &standing) {
+        return standing.isEmpty() ? QStringLiteral("-")
+                                  : QStringLiteral("%1 right, %2 wrong")
+                                        .arg(standing.value(QStringLiteral("right")).toInt())
+                                        .arg(standing.value(QStringLiteral("wrong")).toInt());
+    };
+    TextTable table({QStringLiteral("version"), QStringLiteral("trained at"), QStringLiteral("answers"),
+                     QStringLiteral("compared on"), QStringLiteral("alone (challenger)"),
+                     QStringLiteral("alone (in use then)"), QStringLiteral("promoted"), QStringLiteral("in use")});
+    for (const ModelVersion &version : versions) {
+        const QString name = QStringLiteral("v%1").arg(version.number);
+        const QString inUseMark = version.path == inUse ? QStringLiteral("*") : QString();
+        if (!version.problem.isEmpty()) {
+            table.addRow({name, QStringLiteral("does not load: ") + version.problem, {}, {}, {}, {}, {}, inUseMark});
+            continue;
+        }
+        const QJsonObject verdict = version.learned().value(QStringLiteral("verdict")).toObject();
+        table.addRow({name, version.info.value(QStringLiteral("trained_at")).toString(),
+                      QString::number(version.info.value(QStringLiteral("answers_from_people")).toInt()),
+                      QString::number(verdict.value(QStringLiteral("compared")).toInt()),
+                      decided(verdict.value(QStringLiteral("challenger")).toObject()),
+                      decided(verdict.value(QStringLiteral("champion")).toObject()),
+                      version.promoted() ? QStringLiteral("yes") : QStringLiteral("no"), inUseMark});
+    }
+    table.print(out());
+}
+
 int listVersions(const ModelTarget &target, bool json)
 {
     const QList<ModelVersion> versions = modelVersions(target);
@@ -214,6 +271,8 @@ int listVersions(const ModelTarget &target, bool json)
     if (versions.isEmpty()) {
         out() << "no model versions of " << target.bot.name << "." << target.step.id << " in " << target.bot.baseDir
               << " (clerk learn or clerk train makes one)\n";
+    } else if (target.step.type == QLatin1String("match")) {
+        printMatchVersions(versions, inUse);
     } else {
         TextTable table({QStringLiteral("version"), QStringLiteral("trained at"), QStringLiteral("answers"),
                          QStringLiteral("accuracy on answers"), QStringLiteral("threshold"), QStringLiteral("lower bound"),
@@ -238,6 +297,8 @@ int listVersions(const ModelTarget &target, bool json)
     }
     if (!pointerProblem.isEmpty())
         out() << "the model pointer is broken: " << pointerProblem << "\n";
+    else if (inUse.isEmpty() && target.step.type == QLatin1String("match"))
+        out() << "the bot file's weights are in use (no .latest pointer)\n";
     else if (inUse.isEmpty())
         out() << "no model is in use (no .latest pointer)\n";
     out().flush();
@@ -261,12 +322,7 @@ std::optional<int> versionNumber(const QString &given)
 // promotion, so a model promoted or rolled back by hand is not overturned at once.
 Result<qsizetype> answersNow(store::WorkStore &store, const ModelTarget &target)
 {
-    if (!engine::LearningSettings::of(target.bot, target.step))
-        return 0;
-    auto answers = engine::answeredTexts(store, store, target.bot, target.step.id);
-    if (!answers)
-        return fail(answers.error());
-    return answers->size();
+    return engine::answerCount(store, store, target.bot, target.step);
 }
 
 // Points ".latest" at `version` and records `kind` when a database is named.
@@ -352,7 +408,8 @@ int modelCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "The model versions of a bot's classify step (<bot>.<step>.model.v<N> beside the bot file).\n"
+        "The model versions of a bot's classify step, or the learnt weights of its match step with\n"
+        "`learning:` (<bot>.<step>.model.v<N> beside the bot file).\n"
         "\n"
         "list BOT          every version, oldest first: when it was trained, on how many of people's\n"
         "                  answers, its accuracy on them (out of fold), the threshold it proved and\n"
@@ -447,11 +504,13 @@ int learnCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "One round of learning for a classify step with `learning:` params: when enough of people's\n"
+        "One round of learning for a classify or match step with `learning:` params: when enough of people's\n"
         "answers arrived since the last challenger (learning.every; or always with --force), trains a\n"
         "challenger on the original examples plus the answers, proves its threshold on the answers,\n"
         "compares it with the model in use and promotes it when it is better. The challenger is kept\n"
-        "as the next version either way (clerk model list). clerk serve does this by itself."));
+        "as the next version either way (clerk model list). A match step re-estimates m, u and the\n"
+        "prior from the candidates people picked or turned down, starting from the bot file's, and\n"
+        "compares the two on answers the challenger did not learn from. clerk serve does this by itself."));
     CommonOptions common;
     common.addTo(parser);
     StepOption options;
@@ -505,6 +564,14 @@ int learnCommand(const QStringList &arguments)
         return ExitOk;
     }
     const QString file = QFileInfo(outcome->modelPath).fileName();
+    if (target->step.type == QLatin1String("match")) {
+        out() << (outcome->promoted ? "promoted " : "trained, not promoted: ") << file << "\n"
+              << "  reason: " << outcome->reason << "\n"
+              << "  learnt from " << outcome->learned.value(QStringLiteral("pairs")).toInt() << " candidate pairs, "
+              << outcome->learned.value(QStringLiteral("matching_pairs")).toInt() << " of them the record picked\n";
+        out().flush();
+        return ExitOk;
+    }
     out() << (outcome->promoted ? "promoted " : "trained, not promoted: ") << file << "\n"
           << "  reason: " << outcome->reason << "\n"
           << "  accuracy on answers (out of fold): " << percentText(outcome->learned.value(QStringLiteral("answers_accuracy")))

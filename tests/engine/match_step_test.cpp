@@ -4,6 +4,10 @@
 
 #include "engine/step_registry.h"
 
+#include "classify/model_files.h"
+#include "match/match_learning.h"
+#include "match/match_settings.h"
+
 #include <QFile>
 #include <QJsonArray>
 
@@ -254,4 +258,75 @@ TEST_F(MatchStepTest, AmongCandidatesTwoEqualPeopleShareTheProbabilityAndStillGo
     const StepOutcome clear = run(**step, form(QStringLiteral("Oliver"), QStringLiteral("Taylor"),
                                                QStringLiteral("1990-11-05"), QStringLiteral("B33 8TH")));
     EXPECT_EQ(clear.kind(), StepOutcome::Kind::Continue);
+}
+
+TEST_F(MatchStepTest, TheLoaderChecksTheLearningKeyAndSaysWhere)
+{
+    const QString head =
+        QStringLiteral("name: forms\nversion: 1\nowner_team: front-door\nsteps:\n  - id: person\n    type: match\n    params:\n")
+        + kFields;
+    const int line = static_cast<int>(head.count(QLatin1Char('\n'))) + 1;
+    const auto load = [&](const QString &learning) {
+        return bot::loadBotText((head + learning).toUtf8(), QStringLiteral("test.yaml"), m_registry.catalog(), {});
+    };
+    EXPECT_TRUE(load(QStringLiteral("      learning: {}\n")).bot.has_value());
+    EXPECT_TRUE(load(QStringLiteral("      learning: {every: 10, min_answers: 30, prior_weight: 50}\n")).bot.has_value());
+    // Each problem is reported at the value or key at fault.
+    const struct {
+        const char *learning;
+        int column;
+    } bad[] = {{"      learning: {every: 0}\n", 25},
+               {"      learning: {evry: 10}\n", 18},
+               {"      learning: {prior_weight: many}\n", 32},
+               {"      learning: yes\n", 17}};
+    for (const auto &c : bad) {
+        const bot::BotLoad loaded = load(QString::fromLatin1(c.learning));
+        EXPECT_FALSE(loaded.bot.has_value()) << c.learning;
+        ASSERT_FALSE(loaded.diagnostics.isEmpty()) << c.learning;
+        const bot::Diagnostic &d = loaded.diagnostics.first();
+        EXPECT_EQ(d.line, line) << d.toString().toStdString();
+        EXPECT_EQ(d.column, c.column) << d.toString().toStdString();
+    }
+    // Without the key the step does not learn.
+    const bot::BotLoad plain = load({});
+    ASSERT_TRUE(plain.bot.has_value());
+    EXPECT_FALSE(plain.bot->steps.first().params.contains(QStringLiteral("learning")));
+}
+
+TEST_F(MatchStepTest, WithLearningItDecidesWithTheWeightsLatestNamesWithoutBeingCreatedAgain)
+{
+    auto step = create(kFields + QStringLiteral("      learning: {every: 5}\n"));
+    ASSERT_OK(step);
+    const QJsonObject oliver = form(QStringLiteral("Oliver"), QStringLiteral("Tayler"), QStringLiteral("11/05/1990"),
+                                    QStringLiteral("b33 8th"));
+    const StepOutcome before = run(**step, oliver);
+    ASSERT_EQ(before.kind(), StepOutcome::Kind::Continue);
+    EXPECT_EQ(before.outputs().value(QStringLiteral("decision")).toString(), QStringLiteral("matched"));
+
+    // Learnt weights in which no agreement counts: the same form is now no match.
+    auto settings = match::MatchSettings::fromParams(m_bot.steps.first().params, {});
+    ASSERT_OK(settings);
+    QList<match::FieldModel> fields = settings->model.fields();
+    for (match::FieldModel &field : fields)
+        field.m = field.u;
+    const QString v1 = m_dir.filePath(QStringLiteral("forms.person.model.v1"));
+    ASSERT_OK(match::saveLearnedModel(v1, {match::MatchModel(fields, 0.01), {}, {}}));
+    ASSERT_OK(classify::writeLatestPointer(m_dir.path(), QStringLiteral("forms"), QStringLiteral("person"), v1));
+    const StepOutcome after = run(**step, oliver);
+    ASSERT_EQ(after.kind(), StepOutcome::Kind::Continue);
+    EXPECT_EQ(after.outputs().value(QStringLiteral("decision")).toString(), QStringLiteral("no_match"));
+    EXPECT_LT(after.outputs().value(QStringLiteral("probability")).toDouble(), 0.5);
+
+    // A version learnt for other fields does not fit: the weights in use stay.
+    const QString v2 = m_dir.filePath(QStringLiteral("forms.person.model.v2"));
+    ASSERT_OK(match::saveLearnedModel(
+        v2, {match::MatchModel({match::defaultFieldModel(QStringLiteral("nhs"), match::ComparatorKind::NhsNumber)}, 0.01), {}, {}}));
+    ASSERT_OK(classify::writeLatestPointer(m_dir.path(), QStringLiteral("forms"), QStringLiteral("person"), v2));
+    EXPECT_EQ(run(**step, oliver).outputs().value(QStringLiteral("decision")).toString(), QStringLiteral("no_match"));
+
+    // Without `learning:` the step keeps the bot file's weights, whatever `.latest` says.
+    ASSERT_OK(classify::writeLatestPointer(m_dir.path(), QStringLiteral("forms"), QStringLiteral("person"), v1));
+    auto plain = create(kFields);
+    ASSERT_OK(plain);
+    EXPECT_EQ(run(**plain, oliver).outputs().value(QStringLiteral("decision")).toString(), QStringLiteral("matched"));
 }

@@ -1,5 +1,6 @@
 #include "engine/learning_loop.h"
 
+#include "engine/match_learning_loop.h"
 #include "engine/step.h"
 
 #include "bot/template.h"
@@ -194,12 +195,49 @@ Result<QList<AnsweredText>> answeredTexts(store::ExceptionQueue &exceptions, sto
     return render(items, bot, stepId, *questions, skipped);
 }
 
+bool learnsFromAnswers(const bot::BotDefinition &bot, const bot::StepDefinition &step)
+{
+    if (step.type == QLatin1String("classify"))
+        return LearningSettings::of(bot, step).has_value();
+    return MatchLearningSettings::of(step).has_value();
+}
+
+Result<qsizetype> answerCount(store::ExceptionQueue &exceptions, store::WorkQueue &items, const bot::BotDefinition &bot,
+                              const bot::StepDefinition &step)
+{
+    if (!learnsFromAnswers(bot, step))
+        return 0;
+    if (step.type == QLatin1String("match"))
+        return answeredMatchCount(exceptions, bot, step.id);
+    auto answers = answeredTexts(exceptions, items, bot, step.id);
+    if (!answers)
+        return fail(answers.error());
+    return answers->size();
+}
+
+Result<qsizetype> answersAtLastChallenger(store::EventLog &events, const QString &botName, const QString &stepId,
+                                          qsizetype seen)
+{
+    auto trained = events.botEvents(
+        botName, {QStringLiteral("model_promoted"), QStringLiteral("model_refused"), QStringLiteral("model_rolled_back")}, {});
+    if (!trained)
+        return fail(trained.error());
+    qsizetype lastTrained = seen;
+    for (const store::Event &event : *trained) {
+        if (event.detail.value(QStringLiteral("step")).toString() == stepId && event.detail.contains(QStringLiteral("answers")))
+            lastTrained = static_cast<qsizetype>(event.detail.value(QStringLiteral("answers")).toDouble());
+    }
+    return lastTrained;
+}
+
 Result<LearningOutcome> learnOnce(store::ExceptionQueue &exceptions, store::WorkQueue &items, store::EventLog &events,
                                   const bot::BotDefinition &bot, const QString &stepId, const QString &actor, bool force)
 {
     const bot::StepDefinition *step = findStep(bot, stepId);
     if (!step)
         return fail(Error::notFound(QStringLiteral("bot %1 has no step %2").arg(bot.name, stepId)));
+    if (step->type == QLatin1String("match"))
+        return learnMatchOnce(exceptions, events, bot, stepId, actor, force);
     const std::optional<LearningSettings> settings = LearningSettings::of(bot, *step);
     if (!settings)
         return fail(Error::invalidArgument(QStringLiteral("step %1 of bot %2 has no `learning:` params").arg(stepId, bot.name)));
@@ -254,18 +292,10 @@ Result<LearningOutcome> learnOnce(store::ExceptionQueue &exceptions, store::Work
     outcome.answers = questions->size();
     const qsizetype seen = champion ? champion->info().value(QStringLiteral("answers_from_people")).toInt() : 0;
     outcome.newAnswers = std::max<qsizetype>(0, questions->size() - seen);
-    // The last challenger, promoted or not, counts: a refused one is not retried until
-    // `every` more answers have arrived.
-    auto trained = events.botEvents(
-        bot.name, {QStringLiteral("model_promoted"), QStringLiteral("model_refused"), QStringLiteral("model_rolled_back")}, {});
-    if (!trained)
-        return fail(trained.error());
-    qsizetype lastTrained = seen;
-    for (const store::Event &event : *trained) {
-        if (event.detail.value(QStringLiteral("step")).toString() == stepId && event.detail.contains(QStringLiteral("answers")))
-            lastTrained = static_cast<qsizetype>(event.detail.value(QStringLiteral("answers")).toDouble());
-    }
-    const qsizetype sinceLast = std::max<qsizetype>(0, questions->size() - lastTrained);
+    auto lastTrained = answersAtLastChallenger(events, bot.name, stepId, seen);
+    if (!lastTrained)
+        return fail(lastTrained.error());
+    const qsizetype sinceLast = std::max<qsizetype>(0, questions->size() - *lastTrained);
     if (!force && sinceLast < settings->every) {
         outcome.reason = QStringLiteral("%1 answers since the last challenger; one is trained after %2").arg(sinceLast).arg(settings->every);
         return outcome;

@@ -26,6 +26,8 @@
 // use ("model_suspended"), so every item goes to a person until a challenger proves a
 // threshold again on answers that include the failed checks.
 //
+// A match step learns too (match_learning_loop.h): learnOnce() hands it on.
+//
 // Thread-safety: functions use the store they are given on the calling thread. Training
 // takes seconds to minutes: call learnOnce() off the workers' path.
 #pragma once
@@ -71,6 +73,20 @@ struct AnsweredText {
 Result<QList<AnsweredText>> answeredTexts(store::ExceptionQueue &exceptions, store::WorkQueue &items,
                                           const bot::BotDefinition &bot, const QString &stepId, int *skipped = nullptr);
 
+// Whether `step` learns from people's answers: a classify or match step with `learning:`.
+bool learnsFromAnswers(const bot::BotDefinition &bot, const bot::StepDefinition &step);
+
+// How many answers a learning step has now (classify: answeredTexts; match:
+// answeredMatchCount); 0 for a step that does not learn.
+Result<qsizetype> answerCount(store::ExceptionQueue &exceptions, store::WorkQueue &items, const bot::BotDefinition &bot,
+                              const bot::StepDefinition &step);
+
+// The number of answers the last challenger of `stepId` was trained on (the events
+// model_promoted, model_refused and model_rolled_back record it), else `seen`: a refused
+// challenger is not retried until `every` more answers arrive.
+Result<qsizetype> answersAtLastChallenger(store::EventLog &events, const QString &botName, const QString &stepId,
+                                          qsizetype seen);
+
 struct LearningOutcome {
     bool trained = false;       // a challenger was trained
     bool promoted = false;      // ... and is now the model in use
@@ -87,6 +103,7 @@ struct LearningOutcome {
 
 // Trains a challenger when `every` answers arrived since the model in use was trained
 // (or always with `force`), judges it, keeps it as a version and promotes it if better.
+// For a match step, learnMatchOnce (match_learning_loop.h).
 // `actor` names who asked (a worker id, "clerk learn"), for the audit event.
 Result<LearningOutcome> learnOnce(store::ExceptionQueue &exceptions, store::WorkQueue &items, store::EventLog &events,
                                   const bot::BotDefinition &bot, const QString &stepId, const QString &actor,

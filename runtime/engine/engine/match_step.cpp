@@ -8,17 +8,27 @@
 // when the step is created (then shares it read-only between workers), and turns
 // decisions into outcomes. Reasons reach logs: they hold numbers, never personal values,
 // which go into evidence and choices only.
+//
+// With `learning:` (match_learning_loop.h) the step decides with the weights the
+// `.latest` pointer beside the bot file names, read on every item, so weights the
+// learning loop promotes reach every worker without a restart; until one is promoted,
+// and whenever the version named does not fit the step's fields, the bot file's.
 #include "engine/builtin_steps_p.h"
 
+#include "classify/model_files.h"
 #include "core/logging.h"
+#include "core/mutex.h"
+#include "engine/match_learning_loop.h"
 #include "engine/rest_candidates.h"
 #include "engine/shadow_trial_p.h"
 #include "match/match_evidence.h"
+#include "match/match_learning.h"
 #include "match/matcher.h"
 #include "match/match_settings.h"
 #include "match/record_index.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 
 #include <algorithm>
@@ -40,17 +50,94 @@ QJsonObject queryValues(const match::MatchModel &model, const QStringList &raw)
     return values;
 }
 
+// The weights a step decides with, and in index mode the matcher that uses them.
+struct WeightsSnapshot {
+    match::MatchModel model{};                        // term frequencies attached in index mode
+    std::shared_ptr<const match::Matcher> matcher{};  // index mode
+    QString path{};                                   // the learnt version; empty: the bot file's weights
+};
+
+// The bot file's weights, or with `learning:` the version `.latest` names (see the top).
+class MatchWeights {
+public:
+    struct Where {
+        QString folder, bot, step;
+    };
+
+    // `shape`: the bot file's model, without term frequencies; `index`: null in search mode.
+    MatchWeights(match::MatchModel shape, std::shared_ptr<const match::RecordIndex> index,
+                 match::MatchThresholds thresholds, int maxCandidates, std::optional<Where> learning)
+        : m_shape(std::move(shape)), m_index(std::move(index)), m_thresholds(thresholds),
+          m_maxCandidates(maxCandidates), m_learning(std::move(learning))
+    {
+        m_botFile = build(m_shape, {});
+        m_snapshot = m_botFile;
+    }
+
+    // The weights to decide this item with; a newly promoted version is loaded first. One
+    // that cannot be used leaves the weights in use (and says so once per file).
+    WeightsSnapshot current() const
+    {
+        if (!m_learning)
+            return m_botFile;
+        MutexLock lock(m_mutex);
+        auto path = classify::latestModelPath(m_learning->folder, m_learning->bot, m_learning->step);
+        if (!path) {
+            if (path.error().message() != m_refused)
+                qCWarning(lcEngine).noquote() << "bot" << m_learning->bot << "step" << m_learning->step
+                                              << "keeps its weights:" << path.error().message();
+            m_refused = path.error().message();
+            return m_snapshot;
+        }
+        if (*path == m_snapshot.path || *path == m_refused)
+            return m_snapshot;
+        if (path->isEmpty()) {
+            m_snapshot = m_botFile;
+            return m_snapshot;
+        }
+        auto learnt = match::loadLearnedModel(*path, m_shape);
+        if (!learnt) {
+            qCWarning(lcEngine).noquote() << "bot" << m_learning->bot << "step" << m_learning->step
+                                          << "keeps its weights:" << learnt.error().message();
+            m_refused = *path;
+            return m_snapshot;
+        }
+        qCInfo(lcEngine).noquote() << "bot" << m_learning->bot << "step" << m_learning->step << "now uses the weights"
+                                   << QFileInfo(*path).fileName();
+        m_snapshot = build(learnt->model, *path);
+        return m_snapshot;
+    }
+
+private:
+    WeightsSnapshot build(const match::MatchModel &model, const QString &path) const
+    {
+        if (!m_index)
+            return {model, nullptr, path};
+        const match::MatchModel weighed = match::withTermFrequencies(model, *m_index);
+        return {weighed, std::make_shared<const match::Matcher>(weighed, m_index, m_thresholds, m_maxCandidates), path};
+    }
+
+    match::MatchModel m_shape;
+    std::shared_ptr<const match::RecordIndex> m_index;
+    match::MatchThresholds m_thresholds;
+    int m_maxCandidates;
+    std::optional<Where> m_learning;
+    WeightsSnapshot m_botFile;
+    mutable Mutex m_mutex;
+    mutable WeightsSnapshot m_snapshot CLERK_GUARDED_BY(m_mutex);
+    mutable QString m_refused CLERK_GUARDED_BY(m_mutex);  // a version (or pointer problem) not to retry
+};
+
 class MatchStep final : public Step {
 public:
-    // Candidates come from `matcher`'s index, or, when `search` is given, from the case
-    // system's search API for each item.
-    MatchStep(QList<bot::Template> values, std::shared_ptr<const match::Matcher> matcher,
-              std::shared_ptr<const RestCandidates> search, match::MatchModel model, match::MatchThresholds thresholds,
-              int maxCandidates, bool noMatchToPerson, std::shared_ptr<const match::RecordIndex> index = nullptr,
-              QString indexName = {})
-        : m_values(std::move(values)), m_matcher(std::move(matcher)), m_search(std::move(search)),
-          m_model(std::move(model)), m_thresholds(thresholds), m_maxCandidates(maxCandidates),
-          m_noMatchToPerson(noMatchToPerson), m_index(std::move(index)), m_indexName(std::move(indexName))
+    // Candidates come from the index `weights` match with, or, when `search` is given,
+    // from the case system's search API for each item.
+    MatchStep(QList<bot::Template> values, std::shared_ptr<const MatchWeights> weights,
+              std::shared_ptr<const RestCandidates> search, match::MatchThresholds thresholds, int maxCandidates,
+              bool noMatchToPerson, std::shared_ptr<const match::RecordIndex> index = nullptr, QString indexName = {})
+        : m_values(std::move(values)), m_weights(std::move(weights)), m_search(std::move(search)),
+          m_thresholds(thresholds), m_maxCandidates(maxCandidates), m_noMatchToPerson(noMatchToPerson),
+          m_index(std::move(index)), m_indexName(std::move(indexName))
     {
     }
 
@@ -106,7 +193,8 @@ public:
 
     StepOutcome run(StepContext &ctx) const override
     {
-        const match::MatchModel &model = m_model;
+        const WeightsSnapshot weights = m_weights->current();
+        const match::MatchModel &model = weights.model;
         QStringList raw;
         bool anyValue = false;
         for (const bot::Template &value : m_values) {
@@ -134,7 +222,7 @@ public:
             else
                 decided = fail(candidates.error());
         } else {
-            decided = m_matcher->match(query);
+            decided = weights.matcher->match(query);
         }
         if (!decided) {
             const Error &error = decided.error();
@@ -200,7 +288,7 @@ public:
 
         // A person picks among the ranked candidates: the bot was not sure, or this is a
         // shadow trial.
-        HumanRequest request = candidateRequest(ctx, decision, raw, candidates);
+        HumanRequest request = candidateRequest(ctx, model, decision, raw, candidates);
         addSuggestion(request, ctx, suggestion);
         return StepOutcome::needsHuman(request);
     }
@@ -241,7 +329,8 @@ private:
     // The question for a person: which of the ranked candidates (or none) is the item's
     // record. In a blind trial the candidates come in record id order, without the
     // bot's scores, so nothing shown points to its answer.
-    HumanRequest candidateRequest(const StepContext &ctx, const match::MatchDecision &decision, const QStringList &raw,
+    HumanRequest candidateRequest(const StepContext &ctx, const match::MatchModel &model,
+                                  const match::MatchDecision &decision, const QStringList &raw,
                                   const QJsonArray &candidates) const
     {
         const bool blind = isBlindTrial(ctx);
@@ -287,7 +376,7 @@ private:
             request.choices.append(candidateChoice(candidate, detail, blind));
         }
         request.choices.append(noneChoice(QStringLiteral("None of these")));
-        request.evidence = {{QStringLiteral("query"), queryValues(m_model, raw)},
+        request.evidence = {{QStringLiteral("query"), queryValues(model, raw)},
                             {match::candidatesKey(), shownCandidates}};
         request.outputs = {{QStringLiteral("candidates"), shownCandidates}};
         if (!blind) {
@@ -305,9 +394,8 @@ private:
     }
 
     QList<bot::Template> m_values;  // per model field, in field order
-    std::shared_ptr<const match::Matcher> m_matcher;        // index mode
+    std::shared_ptr<const MatchWeights> m_weights;
     std::shared_ptr<const RestCandidates> m_search;         // search mode
-    match::MatchModel m_model;
     match::MatchThresholds m_thresholds;
     int m_maxCandidates = 5;
     bool m_noMatchToPerson = false;
@@ -447,7 +535,11 @@ struct MatchParams {
                       QStringLiteral("How many ranked candidates to output and offer a person."))
             .withDefault(match::kDefaultMaxCandidates)
             .withRange(1, 50);
-    QList<ParamSpec> all() const { return {index, search, fields, blocking, prior, thresholds, onNoMatch, maxCandidates}; }
+    ParamSpec learning = matchLearningParamSpec();
+    QList<ParamSpec> all() const
+    {
+        return {index, search, fields, blocking, prior, thresholds, onNoMatch, maxCandidates, learning};
+    }
 };
 
 const MatchParams &matchParams()
@@ -474,6 +566,9 @@ Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, con
     const bool toPerson = keys.onNoMatch.stringIn(definition.params) == QLatin1String("needs_human");
     const bool hasIndex = keys.index.isIn(definition.params);
     const bool hasSearch = keys.search.isIn(definition.params);
+    std::optional<MatchWeights::Where> learning;
+    if (MatchLearningSettings::of(definition))
+        learning = MatchWeights::Where{bot.baseDir, bot.name, definition.id};
     if (hasIndex == hasSearch)
         return fail(Error::invalidArgument(QStringLiteral("give either index (a CSV export) or search (the case "
                                                           "system's search calls), not %1")
@@ -486,7 +581,9 @@ Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, con
                                              settings->model.fieldSpecs(), columns);
         if (!search)
             return fail(search.error().withContext(where));
-        return std::make_unique<MatchStep>(std::move(values), nullptr, std::move(*search), settings->model,
+        auto weights = std::make_shared<const MatchWeights>(settings->model, nullptr, settings->thresholds,
+                                                            settings->maxCandidates, learning);
+        return std::make_unique<MatchStep>(std::move(values), std::move(weights), std::move(*search),
                                            settings->thresholds, settings->maxCandidates, toPerson);
     }
     auto index = match::RecordIndex::loadCsv(QDir(bot.baseDir).absoluteFilePath(settings->indexPath), settings->columns,
@@ -495,12 +592,10 @@ Result<std::unique_ptr<Step>> createMatchStep(const bot::BotDefinition &bot, con
         return fail(index.error().withContext(where));
     qCInfo(lcEngine) << "match step" << definition.id << "indexed" << (*index)->size() << "records";
     std::shared_ptr<const match::RecordIndex> records = *index;
-    const match::MatchModel model = match::withTermFrequencies(settings->model, **index);
-    auto matcher = std::make_shared<const match::Matcher>(model, std::move(*index), settings->thresholds,
-                                                          settings->maxCandidates);
-    return std::make_unique<MatchStep>(std::move(values), std::move(matcher), nullptr, model,
-                                       settings->thresholds, settings->maxCandidates, toPerson, std::move(records),
-                                       settings->indexPath);
+    auto weights = std::make_shared<const MatchWeights>(settings->model, records, settings->thresholds,
+                                                        settings->maxCandidates, learning);
+    return std::make_unique<MatchStep>(std::move(values), std::move(weights), nullptr, settings->thresholds,
+                                       settings->maxCandidates, toPerson, std::move(records), settings->indexPath);
 }
 
 } // namespace

@@ -382,12 +382,12 @@ void Service::tickScheduler(scheduler::Scheduler &scheduler, QStringList &schedu
 
 namespace {
 
-// The classify steps of `definition` that learn from people's answers.
+// The classify and match steps of `definition` that learn from people's answers.
 QStringList learningSteps(const bot::BotDefinition &definition)
 {
     QStringList steps;
     for (const bot::StepDefinition &step : definition.steps) {
-        if (step.type == QLatin1String("classify") && engine::LearningSettings::of(definition, step))
+        if (engine::learnsFromAnswers(definition, step))
             steps.append(step.id);
     }
     return steps;

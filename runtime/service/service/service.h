@@ -2,7 +2,7 @@
 // WorkerPool runs their items, a scheduler thread fires their triggers (cron, every,
 // watched folders, source polls, mailboxes) and judges alert rules once a minute in one
 // process of the cluster; a learning thread, in one process of the cluster, trains the
-// classify steps that learn from people's answers (engine/learning_loop.h); SIGHUP
+// classify and match steps that learn from people's answers (engine/learning_loop.h); SIGHUP
 // reloads the files, SIGTERM and SIGINT stop it.
 //
 // Threads: the Service lives on the thread that runs the Qt event loop (folder-watch
@@ -14,9 +14,9 @@
 //
 // Learning: while this process holds the cluster's "learning" leadership (the scheduler
 // renews it every third of its lease, also while a training runs), the learning thread
-// calls engine::learnOnce for every served bot's classify step with `learning:`, every
+// calls engine::learnOnce for every served bot's classify or match step with `learning:`, every
 // `learningInterval` and when woken (notifyWork(): an answer resumed an item; reload()).
-// A promoted model is a new `.latest` pointer beside the bot file: the workers of every
+// A promoted model (or match weights) is a new `.latest` pointer beside the bot file: the workers of every
 // process sharing the bot folder follow it from their next item, without a restart.
 //
 // Reload: the files are read again; a file with errors keeps the version loaded before,
