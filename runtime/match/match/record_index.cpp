@@ -270,11 +270,12 @@ Result<std::shared_ptr<RecordIndex>> RecordIndex::loadCsv(const QString &path, c
     }
     auto index = std::make_shared<RecordIndex>(fields, std::move(keys), maxBlockSize);
     index->reserve(table->rows.size());
+    QStringList raw;
     for (const QStringList &row : table->rows) {
-        QStringList raw;
+        raw.resize(0);
         for (int column : fieldColumns)
             raw.append(row[column]);
-        index->add(MatchRecord::fromRaw(row[idColumn], fields, raw));
+        index->addRaw(row[idColumn], raw);
     }
     index->finishAdding();
     return index;
@@ -293,28 +294,89 @@ void RecordIndex::reserve(qsizetype records)
 
 void RecordIndex::add(MatchRecord record)
 {
+    for (qsizetype f = 0; f < record.values.size(); ++f) {
+        const QString &value = record.values.at(f);
+        if (!value.isEmpty())
+            record.values[f] = shared(valuesOf(f), value);
+    }
+    file(std::move(record));
+}
+
+void RecordIndex::addRaw(const QString &id, const QStringList &raw)
+{
+    MatchRecord record;
+    record.id = id;
+    record.values.reserve(m_fields.size());
+    for (qsizetype f = 0; f < m_fields.size(); ++f)
+        record.values.append(f < raw.size() ? normalised(f, raw[f]) : QString());
+    file(std::move(record));
+}
+
+RecordIndex::FieldValues &RecordIndex::valuesOf(qsizetype field)
+{
+    if (m_values.size() <= static_cast<size_t>(field))
+        m_values.resize(static_cast<size_t>(field) + 1);
+    return m_values[static_cast<size_t>(field)];
+}
+
+void RecordIndex::FieldValues::count()
+{
+    // An identifier's values are nearly all different: after the first values of a field,
+    // one where more than 15 in 16 were new stops sharing or remembering. Dates of birth
+    // and names repeat far more often, even in a small sample.
+    constexpr qsizetype kJudgedAfter = 16384;
+    if (++seen != kJudgedAfter)
+        return;
+    if (distinct.size() > kJudgedAfter / 16 * 15) {
+        sharing = false;
+        distinct = {};
+    }
+    if (rememberingRaw && rawRepeats < kJudgedAfter / 16) {
+        rememberingRaw = false;
+        normalisedByRaw = {};
+    }
+}
+
+QString RecordIndex::shared(FieldValues &values, const QString &value)
+{
+    values.count();
+    if (!values.sharing)
+        return value;
+    const auto held = values.distinct.constFind(value);
+    if (held != values.distinct.constEnd())
+        return *held;
+    values.distinct.insert(value);
+    return value;
+}
+
+QString RecordIndex::normalised(qsizetype field, const QString &raw)
+{
+    if (raw.isEmpty())
+        return {};
+    FieldValues &values = valuesOf(field);
+    if (values.rememberingRaw) {
+        const auto known = values.normalisedByRaw.constFind(raw);
+        if (known != values.normalisedByRaw.constEnd()) {
+            ++values.rawRepeats;
+            values.count();
+            return *known;
+        }
+    }
+    const QString value = normaliseValue(m_fields[field].comparator, raw);
+    if (value.isEmpty())
+        return value;
+    const QString held = shared(values, value);
+    if (values.rememberingRaw)
+        values.normalisedByRaw.insert(raw, held);
+    return held;
+}
+
+void RecordIndex::file(MatchRecord record)
+{
     const auto position = static_cast<std::uint32_t>(m_records.size());
-    shareEqualValues(record);
     fileUnderKeys(record, position);
     remember(record.id, position);
     m_records.push_back(std::move(record));
-}
-
-void RecordIndex::shareEqualValues(MatchRecord &record)
-{
-    if (m_distinctValues.size() < static_cast<size_t>(record.values.size()))
-        m_distinctValues.resize(static_cast<size_t>(record.values.size()));
-    for (qsizetype f = 0; f < record.values.size(); ++f) {
-        QSet<QString> &distinct = m_distinctValues[static_cast<size_t>(f)];
-        const QString &value = record.values.at(f);
-        if (value.isEmpty())
-            continue;
-        const auto held = distinct.constFind(value);
-        if (held == distinct.constEnd())
-            distinct.insert(value);
-        else if (held->constData() != value.constData())
-            record.values[f] = *held;
-    }
 }
 
 void RecordIndex::fileUnderKeys(const MatchRecord &record, std::uint32_t position)
@@ -374,6 +436,13 @@ const MatchRecord *RecordIndex::find(const QString &id) const
     return nullptr;
 }
 
+void RecordIndex::finishAdding()
+{
+    sortedEntries();
+    for (FieldValues &values : m_values)
+        values.normalisedByRaw = {};
+}
+
 const std::vector<RecordIndex::Entry> &RecordIndex::sortedEntries() const
 {
     if (m_sorted.load(std::memory_order_acquire))
@@ -392,7 +461,7 @@ const std::vector<RecordIndex::Entry> &RecordIndex::sortedEntries() const
 std::vector<std::uint32_t> RecordIndex::candidatePositions(const MatchRecord &query, qsizetype onlyKey) const
 {
     const std::vector<Entry> &entries = sortedEntries();
-    const auto sameBucket = [](const Entry &a, const Entry &b) { return a.bucket < b.bucket; };
+    const auto sameBucket = [](const Entry &a, const Entry &b) { return a.bucket() < b.bucket(); };
     std::vector<std::uint32_t> positions;
     RecordParts parts(query);
     QString key;

@@ -18,13 +18,14 @@
 // searches run).
 //
 // Memory: equal values of a field are kept once (the records share one string), and each
-// record's place under each key is one 16-byte entry (the key's 64-bit hash and the
+// record's place under each key is one 12-byte entry (the key's 64-bit hash and the
 // record's position) in one array, sorted by the first search after records were added.
 #pragma once
 
 #include "match/candidate_source.h"
 #include "match/match_model.h"
 
+#include <QHash>
 #include <QSet>
 #include <atomic>
 #include <cstdint>
@@ -94,10 +95,16 @@ public:
     // Adds a normalised record; a value equal to one already held shares its string. Not
     // thread-safe: only while building.
     void add(MatchRecord record);
+    // Normalises raw values (one per field, as MatchRecord::fromRaw does) and adds the
+    // record. A raw value met before in its field is not normalised again, while the
+    // field's raw values repeat often enough to make remembering them pay. Not thread-safe:
+    // only while building.
+    void addRaw(const QString &id, const QStringList &raw);
     void reserve(qsizetype records);
-    // Sorts the entries of the records added since the last search, which that search
-    // would otherwise do first; loadCsv ends with it. Not thread-safe: only while building.
-    void finishAdding() const { sortedEntries(); }
+    // Ends a build: sorts the entries of the records added since the last search (which
+    // that search would otherwise do first) and lets go of the raw values remembered by
+    // addRaw. More records may still be added. loadCsv ends with it. Not thread-safe.
+    void finishAdding();
 
     const QList<FieldSpec> &fields() const override { return m_fields; }
     const QList<BlockingKey> &keys() const { return m_keys; }
@@ -114,13 +121,22 @@ public:
 
 private:
     // A record filed under a key: the hash of the key's text for it (64 bits: a collision
-    // only adds a candidate, which scoring then rejects) and the record's position.
+    // only adds a candidate, which scoring then rejects) and the record's position, in 12
+    // bytes (the hash in two halves keeps the array free of padding).
     struct Entry {
-        std::uint64_t bucket = 0;
+        std::uint32_t bucketHigh = 0;
+        std::uint32_t bucketLow = 0;
         std::uint32_t position = 0;
+
+        Entry() = default;
+        Entry(std::uint64_t bucket, std::uint32_t at)
+            : bucketHigh(static_cast<std::uint32_t>(bucket >> 32)), bucketLow(static_cast<std::uint32_t>(bucket)), position(at)
+        {
+        }
+        std::uint64_t bucket() const { return (std::uint64_t{bucketHigh} << 32) | bucketLow; }
         friend bool operator<(const Entry &a, const Entry &b)
         {
-            return a.bucket != b.bucket ? a.bucket < b.bucket : a.position < b.position;
+            return a.bucket() != b.bucket() ? a.bucket() < b.bucket() : a.position < b.position;
         }
     };
     // One slot of the id table: a position + 1 (0 = free) and the id's hash.
@@ -129,7 +145,25 @@ private:
         std::uint32_t hash = 0;
     };
 
-    void shareEqualValues(MatchRecord &record);
+    // One field's values while building. Sharing and remembering raw values stop for a
+    // field whose values rarely repeat (an identifier): there they would cost memory and
+    // save nothing.
+    struct FieldValues {
+        QSet<QString> distinct{};                   // each normalised value once
+        QHash<QString, QString> normalisedByRaw{};  // raw value -> its shared normalised one
+        qsizetype seen = 0;                         // non-empty values met
+        qsizetype rawRepeats = 0;                   // raw values found in normalisedByRaw
+        bool sharing = true;
+        bool rememberingRaw = true;
+
+        // Counts one more value met, and judges the field after the first ones.
+        void count();
+    };
+
+    FieldValues &valuesOf(qsizetype field);
+    QString shared(FieldValues &values, const QString &value);
+    QString normalised(qsizetype field, const QString &raw);
+    void file(MatchRecord record);
     void fileUnderKeys(const MatchRecord &record, std::uint32_t position);
     void remember(const QString &id, std::uint32_t position);
     void growIdTable(size_t slots);
@@ -140,7 +174,7 @@ private:
     QList<BlockingKey> m_keys;
     int m_maxBlockSize;
     std::vector<MatchRecord> m_records;
-    std::vector<QSet<QString>> m_distinctValues;  // per field, each value once
+    std::vector<FieldValues> m_values;            // per field
     std::vector<IdSlot> m_idSlots;                // open addressing, a power of two
     // Guarded by m_sortMutex once shared; m_entries[m_sortedCount..] are unsorted.
     mutable std::mutex m_sortMutex;
