@@ -319,3 +319,37 @@ TEST(RecordIndexTest, SeveralThreadsSearchingFirstSortOnce)
         EXPECT_EQ(second[static_cast<size_t>(i)], first[static_cast<size_t>(i)]);
     }
 }
+
+TEST(RecordIndexTest, AddingRawValuesGivesWhatNormalisingFirstGives)
+{
+    // More people than the 16,384 values after which a field of nearly all different
+    // values (the NHS numbers here) stops being shared and remembered.
+    clerk::testing::PeopleGenerator generator(13);
+    RecordIndex normalisedFirst(kFields, defaultBlockingKeys(kFields));
+    RecordIndex raw(kFields, defaultBlockingKeys(kFields));
+    QList<MatchRecord> queries;
+    for (int i = 0; i < 20000; ++i) {
+        clerk::testing::Person p = generator.person(QString::number(i));
+        if (i % 3 == 0)
+            p.surname = QStringLiteral("  ") + p.surname.toUpper();  // the same name written otherwise
+        normalisedFirst.add(MatchRecord::fromRaw(p.id, kFields, p.values()));
+        raw.addRaw(p.id, p.values());
+        if (i % 500 == 0)
+            queries.append(MatchRecord::fromRaw({}, kFields, generator.corrupt(p).values()));
+    }
+    raw.addRaw(QStringLiteral("short"), {QStringLiteral("Amelia")});  // fewer values than fields
+    normalisedFirst.add(MatchRecord::fromRaw(QStringLiteral("short"), kFields, {QStringLiteral("Amelia")}));
+    raw.finishAdding();
+    ASSERT_EQ(raw.size(), normalisedFirst.size());
+    for (qsizetype i = 0; i < raw.size(); ++i) {
+        EXPECT_EQ(raw.record(i).id, normalisedFirst.record(i).id);
+        EXPECT_EQ(raw.record(i).values, normalisedFirst.record(i).values) << i;
+    }
+    for (const MatchRecord &q : queries)
+        EXPECT_EQ(raw.candidatePositions(q), normalisedFirst.candidatePositions(q));
+    // A surname written either way is kept once.
+    qsizetype same = 1;
+    while (raw.record(same).values[1] != raw.record(0).values[1])
+        ++same;
+    EXPECT_EQ(raw.record(same).values[1].constData(), raw.record(0).values[1].constData());
+}
