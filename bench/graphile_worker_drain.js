@@ -1,14 +1,17 @@
 // Drains N no-op jobs with graphile-worker (the best-known PostgreSQL job queue), for
 // bench/queue_compare.sh: enqueue N jobs in one transaction, then time a worker with
 // the given concurrency until every job succeeded. Prints "items=N seconds=S items_per_s=R".
-//   node graphile_worker_drain.js CONNECTION_STRING N CONCURRENCY
+//   node graphile_worker_drain.js CONNECTION_STRING N CONCURRENCY [default|batched]
+// batched: graphile-worker's local queue (jobs fetched LOCAL_QUEUE at a time) and batched
+// job completions (completeJobBatchDelay 0), its fastest configuration.
 const { run, runMigrations } = require("graphile-worker");
 const { Client } = require("pg");
 
 async function main() {
-  const [connectionString, countText, concurrencyText] = process.argv.slice(2);
+  const [connectionString, countText, concurrencyText, mode = "default"] = process.argv.slice(2);
   const count = Number(countText);
   const concurrency = Number(concurrencyText);
+  const batched = mode === "batched";
   await runMigrations({ connectionString, logger: quietLogger() });
   const client = new Client({ connectionString });
   await client.connect();
@@ -31,6 +34,10 @@ async function main() {
     pollInterval: 50,
     logger: quietLogger(),
     taskList: { noop: async () => {} },
+    ...(batched
+      ? { preset: { worker: { localQueue: { size: Number(process.env.LOCAL_QUEUE || 100) },
+                              completeJobBatchDelay: 0, failJobBatchDelay: 0 } } }
+      : {}),
   });
   await new Promise((resolve) => {
     runner.events.on("job:success", () => {

@@ -14,6 +14,11 @@
 # disk with slow flushes both are bound by the flush time, which is printed first
 # (bench/flush_rate.py: synchronous 4 KiB writes a second); the last row, PostgreSQL with
 # fsync off (not for production), shows what the store costs without it.
+#
+# Then `clerk run` itself on SQLite: a bot with one `set` step over ITEMS JSON lines, with
+# 1, 2 and 4 workers, three runs each (the median), its "seconds" of processing. clerk's
+# workers lease quick items in batches and store their last steps together, one flush a
+# batch, so it is printed beside the disk's flush rate with the flushes it used per item.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -77,3 +82,37 @@ for backend in "${backends[@]}"; do
   echo
 done
 echo "SQLite with 1 worker is $(awk -v a="$base" -v b="$flushes" 'BEGIN { printf "%.2f", 2 * a / b }') of the disk's flush limit (2 x items/s / flushes/s)"
+
+clerk="$build/runtime/app/clerk"
+if [[ -x $clerk ]]; then
+  cat >"$work/noop.yaml" <<'YAML'
+name: noop
+version: 1
+owner_team: bench
+steps:
+  - id: noop
+    type: set
+    params:
+      values: {n: "{{ input.n }}"}
+YAML
+  python3 -c "
+import json
+with open('$work/items.jsonl', 'w') as f:
+    for n in range($items): f.write(json.dumps({'n': n}) + '\\n')
+"
+  echo
+  echo "clerk run, one-step bot, SQLite (WAL, synchronous=FULL), $items items; disk: $flushes flushes/s"
+  for workers in 1 2 4; do
+    runs=()
+    for run in 1 2 3; do
+      db="$work/run-$workers-$run.db"
+      seconds=$("$clerk" run "$work/noop.yaml" --input "$work/items.jsonl" --workers "$workers" --wait 0s --db "$db" --json \
+                  | python3 -c "import json,sys; print(json.load(sys.stdin)['seconds'])")
+      runs+=("$(python3 -c "print(round($items / $seconds))")")
+    done
+    median=$(python3 -c "import statistics,sys; print(round(statistics.median(map(float, sys.argv[1:]))))" "${runs[@]}")
+    echo "clerk run, $workers workers: $median items/s (runs: ${runs[*]}); $(awk -v a="$median" -v b="$flushes" 'BEGIN { printf "%.2f", a / b }') items per flush the disk allows"
+  done
+else
+  echo "(build the clerk target to measure clerk run as well)"
+fi
