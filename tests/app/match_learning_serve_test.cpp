@@ -323,3 +323,51 @@ TEST_F(MatchLearningServeTest, AChallengerThatWouldMatchWrongIsRefusedAndTheBotF
     EXPECT_EQ(readFile(bot()), kBot);
     stop();
 }
+
+TEST_F(MatchLearningServeTest, ClerkLearnAndClerkModelHandleAMatchStepsVersions)
+{
+    writeFile(path(QStringLiteral("forms.jsonl")), forms(0, 30));
+    const ClerkRun run = runClerk({QStringLiteral("run"), bot(), QStringLiteral("--input"), path(QStringLiteral("forms.jsonl")),
+                                   QStringLiteral("--db"), db()});
+    ASSERT_EQ(run.exitCode, 0) << run.err.toStdString();
+    EXPECT_EQ(answerEveryQuestion(), 30);
+
+    const QStringList learn{QStringLiteral("learn"), bot(), QStringLiteral("--db"), db(), QStringLiteral("--json")};
+    const ClerkRun first = runClerk(learn);
+    ASSERT_EQ(first.exitCode, 0) << first.err.toStdString();
+    const QJsonObject learned = QJsonDocument::fromJson(first.out.toUtf8()).object();
+    EXPECT_EQ(learned.value(QStringLiteral("step")).toString(), QStringLiteral("person"));
+    EXPECT_TRUE(learned.value(QStringLiteral("trained")).toBool()) << first.out.toStdString();
+    EXPECT_TRUE(learned.value(QStringLiteral("promoted")).toBool()) << first.out.toStdString();
+    EXPECT_EQ(learned.value(QStringLiteral("model")).toString(), QStringLiteral("people.person.model.v1"));
+    EXPECT_EQ(latest(), QStringLiteral("people.person.model.v1"));
+    // Nothing new since: no second challenger.
+    const ClerkRun second = runClerk(learn);
+    EXPECT_FALSE(QJsonDocument::fromJson(second.out.toUtf8()).object().value(QStringLiteral("trained")).toBool())
+        << second.out.toStdString();
+    // --force trains one; the answers are the same, so it is no better and is refused.
+    const ClerkRun forced = runClerk(learn + QStringList{QStringLiteral("--force")});
+    const QJsonObject refused = QJsonDocument::fromJson(forced.out.toUtf8()).object();
+    EXPECT_TRUE(refused.value(QStringLiteral("trained")).toBool()) << forced.out.toStdString();
+    EXPECT_FALSE(refused.value(QStringLiteral("promoted")).toBool()) << forced.out.toStdString();
+    EXPECT_EQ(latest(), QStringLiteral("people.person.model.v1"));
+
+    const ClerkRun list = runClerk({QStringLiteral("model"), QStringLiteral("list"), bot(), QStringLiteral("--json")});
+    ASSERT_EQ(list.exitCode, 0) << list.err.toStdString();
+    const QJsonArray versions = QJsonDocument::fromJson(list.out.toUtf8()).object().value(QStringLiteral("versions")).toArray();
+    ASSERT_EQ(versions.size(), 2) << list.out.toStdString();
+    EXPECT_TRUE(versions[0].toObject().value(QStringLiteral("in_use")).toBool());
+    EXPECT_EQ(versions[0].toObject().value(QStringLiteral("compared")).toInt(), 30);
+    EXPECT_FALSE(versions[1].toObject().value(QStringLiteral("promoted")).toBool());
+
+    // By hand: the refused version, then back.
+    const ClerkRun promote = runClerk({QStringLiteral("model"), QStringLiteral("promote"), bot(), QStringLiteral("v2"),
+                                       QStringLiteral("--db"), db()});
+    ASSERT_EQ(promote.exitCode, 0) << promote.err.toStdString();
+    EXPECT_EQ(latest(), QStringLiteral("people.person.model.v2"));
+    const ClerkRun rollback = runClerk({QStringLiteral("model"), QStringLiteral("rollback"), bot(), QStringLiteral("--db"), db()});
+    ASSERT_EQ(rollback.exitCode, 0) << rollback.err.toStdString();
+    EXPECT_EQ(latest(), QStringLiteral("people.person.model.v1"));
+    EXPECT_EQ(events(QStringLiteral("model_rolled_back")).size(), 1);
+    EXPECT_EQ(readFile(bot()), kBot);
+}
