@@ -26,6 +26,7 @@
 #include "classify/model_files.h"
 #include "engine/learning_loop.h"
 #include "match/match_learning.h"
+#include "match/match_settings.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -305,6 +306,20 @@ int listVersions(const ModelTarget &target, bool json)
     return ExitOk;
 }
 
+// Why a match step's `version` does not fit the step as its bot file is now (other
+// fields or comparators): the step would not use it. Empty when it fits, or for a
+// classify step.
+QString matchVersionMisfit(const ModelTarget &target, const ModelVersion &version)
+{
+    if (!version.match)
+        return {};
+    auto settings = match::MatchSettings::fromParams(target.step.params, target.bot.thresholds);
+    if (!settings)
+        return settings.error().message();
+    auto loaded = match::loadLearnedModel(version.path, settings->model);
+    return loaded ? QString() : loaded.error().message();
+}
+
 // The version a person named: "v3" or "3".
 std::optional<int> versionNumber(const QString &given)
 {
@@ -479,6 +494,8 @@ int modelCommand(const QStringList &arguments)
         }
         if (!found->problem.isEmpty())
             return commandFailed(command, QStringLiteral("v%1 does not load, so it cannot be used: %2").arg(*number).arg(found->problem));
+        if (const QString misfit = matchVersionMisfit(*target, *found); !misfit.isEmpty())
+            return commandFailed(command, QStringLiteral("v%1 cannot be used: %2").arg(*number).arg(misfit));
         return moveLatest(command, *target, *found, kPromoted, QStringLiteral("promoted by hand"), actor, inUse,
                           std::move(store));
     }

@@ -369,5 +369,16 @@ TEST_F(MatchLearningServeTest, ClerkLearnAndClerkModelHandleAMatchStepsVersions)
     ASSERT_EQ(rollback.exitCode, 0) << rollback.err.toStdString();
     EXPECT_EQ(latest(), QStringLiteral("people.person.model.v1"));
     EXPECT_EQ(events(QStringLiteral("model_rolled_back")).size(), 1);
+
+    // A version learnt for other fields would not be used: promoting it is refused.
+    writeFile(path(QStringLiteral("people.person.model.v3")),
+              "{\"format\": \"clerk-match-model\", \"info\": {}, \"learned\": {},"
+              " \"model\": {\"prior\": 0.1, \"fields\": {\"nhs\": {\"comparator\": \"nhs_number\","
+              " \"m\": {\"exact\": 0.9, \"close\": 0.05, \"different\": 0.05},"
+              " \"u\": {\"exact\": 0.01, \"close\": 0.01, \"different\": 0.98}}}}}");
+    const ClerkRun misfit = runClerk({QStringLiteral("model"), QStringLiteral("promote"), bot(), QStringLiteral("v3")});
+    EXPECT_NE(misfit.exitCode, 0);
+    EXPECT_TRUE(misfit.err.contains(QStringLiteral("v3 cannot be used"))) << misfit.err.toStdString();
+    EXPECT_EQ(latest(), QStringLiteral("people.person.model.v1"));
     EXPECT_EQ(readFile(bot()), kBot);
 }
