@@ -9,7 +9,7 @@
 #
 #   DATA       the corpora (default ../shared/data beside the checkout)
 #   --build    a build tree with the clerk and match_bench targets (default build/)
-#   --records  index size for the speed section (default 1000000; about 1.5 GB of memory)
+#   --records  index size for the speed section (default 1000000; about 650 MB of memory)
 #
 # Weights are fitted on each data set without labels, except on the "labels" line, which
 # learns them from fake_1000's clerical pair labels (those pairs overlap the queries) (`clerk eval --estimate`: u from
@@ -19,6 +19,9 @@
 # chosen by `clerk eval --suggest-blocking --part 1/2`, so the figures are on people the
 # choice never saw. "term frequencies" and "among candidates" turn on the step's
 # term_frequency (names and places) and thresholds.among_candidates.
+# The speed section also prints where the index build's time goes (adding the records,
+# sorting the entries, making the synthetic people) and its memory: the index's resident
+# size after the build and at its peak, and the whole process's peak.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/data
