@@ -82,9 +82,10 @@ public:
         }
         Worked &worked = m_worked.emplace_back();
         worked.part = part;
-        // The view points into the value's or the scratch string's characters, which stay
-        // where they are when `worked` is moved.
-        worked.text = partText(part.transform, m_record.values.value(part.field), worked.scratch);
+        // The view points into the record's value or into the scratch string's characters,
+        // which stay where they are when `worked` is moved. A field the record lacks is empty.
+        if (part.field >= 0 && part.field < m_record.values.size())
+            worked.text = partText(part.transform, m_record.values.at(part.field), worked.scratch);
         return worked.text;
     }
 

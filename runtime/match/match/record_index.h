@@ -139,6 +139,7 @@ private:
             return a.bucket() != b.bucket() ? a.bucket() < b.bucket() : a.position < b.position;
         }
     };
+    static_assert(sizeof(Entry) == 12, "an entry is three 32-bit words");
     // One slot of the id table: a position + 1 (0 = free) and the id's hash.
     struct IdSlot {
         std::uint32_t positionPlusOne = 0;
