@@ -46,7 +46,7 @@ struct EngineOptions {
     // batch grows while a batch takes less than `batchTime` and shrinks to what fits in it,
     // down to one item for slow ones, so a worker never sits on items another could run.
     // Nothing an item did is reported (the observer, the log) before its batch is stored.
-    int maxBatch = 32;
+    int maxBatch = 128;
     std::chrono::milliseconds batchTime{50};
 };
 
