@@ -1,13 +1,17 @@
 // Speed of matching one form against a large in-memory index (bench/match_bench.sh).
 //
 //   match_bench FEBRL4A FEBRL4B [--records 1000000] [--queries 3500] [--seed 1]
+//               [--write-csv PEOPLE | --csv PEOPLE]
 //
 // Builds an index of the FEBRL4A people plus synthetic people made from the data (each
 // field drawn from a different real record, dates of birth spread over 1900-2010, a typo
 // in one name in three), fits the model as `clerk eval --estimate` does, then matches each
 // FEBRL4B record (a corrupted copy of a FEBRL4A person) on one thread and prints the
 // latency percentiles, throughput, and how often the right person was accepted.
-// Fields: the FEBRL ones without soc_sec_id. Nothing personal is printed.
+// Fields: the FEBRL ones without soc_sec_id. Nothing personal is printed. --write-csv
+// writes the same people as a CSV export and stops; --csv reads the index from such an
+// export instead of making the people (RecordIndex::loadCsv, as a match step reads its
+// index), reading the file and all.
 #include "match/csv_table.h"
 #include "match/em_estimation.h"
 #include "match/match_evaluation.h"
@@ -104,6 +108,32 @@ double percentile(std::vector<double> values, double p)
     return values[at];
 }
 
+// The FEBRL bench bot's keys: Australian postcodes are about as fine as UK sectors, so the
+// whole postcode stands where a UK bot would use sector(postcode).
+QList<BlockingKey> benchKeys()
+{
+    QList<BlockingKey> keys;
+    for (const char *text : {"date_of_birth", "phonetic(given_name)+year(date_of_birth)", "phonetic(surname)+year(date_of_birth)",
+                             "phonetic(given_name)+phonetic(surname)", "postcode+initial(given_name)", "postcode+initial(surname)", "street_number+suburb",
+                             "phonetic(surname)+suburb"})
+        keys.append(*BlockingKey::parse(QString::fromLatin1(text), kFields));
+    return keys;
+}
+
+// The index read from a CSV export (id column rec_id), or nullptr after saying why.
+std::shared_ptr<RecordIndex> loadIndex(const QString &path)
+{
+    IndexColumns columns{QStringLiteral("rec_id"), {}};
+    for (const FieldSpec &f : kFields)
+        columns.fieldColumns.append(f.name);
+    auto index = RecordIndex::loadCsv(path, columns, kFields, benchKeys());
+    if (!index) {
+        QTextStream(stderr) << "match_bench: " << index.error().toString() << "\n";
+        return nullptr;
+    }
+    return *index;
+}
+
 // Where the build's time goes, in nanoseconds.
 struct BuildTimes {
     qint64 adding = 0;   // RecordIndex::addRaw: normalising, sharing values, filing under the keys
@@ -112,31 +142,19 @@ struct BuildTimes {
 
 // The index of the real people and synthetic ones up to `total`; the rest of the time is
 // spent making the synthetic people.
-std::shared_ptr<RecordIndex> buildIndex(const QList<QStringList> &people, const QStringList &ids, qsizetype total,
-                                        std::mt19937 &rng, BuildTimes &times)
+// The bench's people, each given to `take(id, raw values)`: the real ones, then synthetic
+// ones up to `total`.
+template <typename Take>
+void forEachPerson(const QList<QStringList> &people, const QStringList &ids, qsizetype total, std::mt19937 &rng, Take take)
 {
-    // The FEBRL bench bot's keys: Australian postcodes are about as fine as UK sectors, so
-    // the whole postcode stands where a UK bot would use sector(postcode).
-    QList<BlockingKey> keys;
-    for (const char *text : {"date_of_birth", "phonetic(given_name)+year(date_of_birth)", "phonetic(surname)+year(date_of_birth)",
-                             "phonetic(given_name)+phonetic(surname)", "postcode+initial(given_name)", "postcode+initial(surname)", "street_number+suburb",
-                             "phonetic(surname)+suburb"})
-        keys.append(*BlockingKey::parse(QString::fromLatin1(text), kFields));
-    auto index = std::make_shared<RecordIndex>(kFields, keys);
-    index->reserve(total);
-    QElapsedTimer phase;
-    auto add = [&](const QString &id, const QStringList &values) {
-        phase.start();
-        index->addRaw(id, values);
-        times.adding += phase.nsecsElapsed();
-    };
-    for (qsizetype i = 0; i < people.size() && i < total; ++i)
-        add(ids[i], people[i]);
+    const qsizetype real = std::min(people.size(), total);
+    for (qsizetype i = 0; i < real; ++i)
+        take(ids[i], people[i]);
     std::uniform_int_distribution<qsizetype> anyPerson(0, people.size() - 1);
     std::uniform_int_distribution<int> anyDay(0, 40000);
     std::uniform_int_distribution<int> oneIn3(0, 2);
     const QDate firstDay(1900, 1, 1);
-    for (qsizetype i = index->size(); i < total; ++i) {
+    for (qsizetype i = real; i < total; ++i) {
         QStringList values;
         values.reserve(kFields.size());
         for (qsizetype f = 0; f < kFields.size(); ++f)
@@ -144,12 +162,51 @@ std::shared_ptr<RecordIndex> buildIndex(const QList<QStringList> &people, const 
         values[8] = firstDay.addDays(anyDay(rng)).toString(QStringLiteral("yyyyMMdd"));
         if (oneIn3(rng) == 0)
             values[oneIn3(rng) == 0 ? 0 : 1] = typo(values[oneIn3(rng) == 0 ? 0 : 1], rng);
-        add(QStringLiteral("syn-%1").arg(i), values);
+        take(QStringLiteral("syn-%1").arg(i), values);
     }
+}
+
+std::shared_ptr<RecordIndex> buildIndex(const QList<QStringList> &people, const QStringList &ids, qsizetype total,
+                                        std::mt19937 &rng, BuildTimes &times)
+{
+    auto index = std::make_shared<RecordIndex>(kFields, benchKeys());
+    index->reserve(total);
+    QElapsedTimer phase;
+    forEachPerson(people, ids, total, rng, [&](const QString &id, const QStringList &values) {
+        phase.start();
+        index->addRaw(id, values);
+        times.adding += phase.nsecsElapsed();
+    });
     phase.start();
     index->finishAdding();
     times.sorting = phase.nsecsElapsed();
     return index;
+}
+
+// Writes the bench's people as a CSV export (rec_id and the fields, every value quoted),
+// for --csv to read back; false when the file cannot be written.
+bool writeCsv(const QString &path, const QList<QStringList> &people, const QStringList &ids, qsizetype total, std::mt19937 &rng)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return false;
+    QStringList header{QStringLiteral("rec_id")};
+    for (const FieldSpec &f : kFields)
+        header.append(f.name);
+    file.write(header.join(u',').toUtf8() + '\n');
+    auto quoted = [](QString value) {
+        value.replace(u'"', QStringLiteral("\"\""));
+        value.prepend(u'"');
+        value.append(u'"');
+        return value;
+    };
+    forEachPerson(people, ids, total, rng, [&](const QString &id, const QStringList &values) {
+        QStringList line{quoted(id)};
+        for (const QString &value : values)
+            line.append(quoted(value));
+        file.write(line.join(u',').toUtf8() + '\n');
+    });
+    return file.error() == QFileDevice::NoError;
 }
 
 } // namespace
@@ -166,11 +223,20 @@ int main(int argc, char **argv)
         args.remove(at, 2);
         return value;
     };
+    auto textOption = [&](const QString &name) {
+        const qsizetype at = args.indexOf(name);
+        const QString value = at >= 0 ? args.value(at + 1) : QString();
+        if (at >= 0)
+            args.remove(at, std::min<qsizetype>(2, args.size() - at));
+        return value;
+    };
+    const QString csv = textOption(QStringLiteral("--csv"));
+    const QString writeTo = textOption(QStringLiteral("--write-csv"));
     const qsizetype total = option(QStringLiteral("--records"), 1000000);
     const qsizetype queryLimit = option(QStringLiteral("--queries"), 3500);
     const unsigned seed = static_cast<unsigned>(option(QStringLiteral("--seed"), 1));
     if (args.size() != 2) {
-        QTextStream(stderr) << "usage: match_bench FEBRL4A FEBRL4B [--records N] [--queries N] [--seed S]\n";
+        QTextStream(stderr) << "usage: match_bench FEBRL4A FEBRL4B [--records N] [--queries N] [--seed S] [--write-csv PEOPLE | --csv PEOPLE]\n";
         return 2;
     }
     auto a = CsvTable::read(args[0]);
@@ -183,12 +249,28 @@ int main(int argc, char **argv)
     const QList<QStringList> people = rowsOf(*a, idsA);
     const QList<QStringList> queries = rowsOf(*b, idsB);
 
+    if (!writeTo.isEmpty()) {
+        std::mt19937 rng(seed);
+        if (!writeCsv(writeTo, people, idsA, total, rng)) {
+            QTextStream(stderr) << "match_bench: cannot write " << writeTo << "\n";
+            return 1;
+        }
+        out() << "wrote " << total << " people to " << writeTo << "\n";
+        return 0;
+    }
+    std::mt19937 rng(seed);
+    if (!csv.isEmpty()) {
+        // The random draws the people were made with, so the model is fitted on the same
+        // random pairs as when the bench makes them.
+        forEachPerson(people, idsA, total, rng, [](const QString &, const QStringList &) {});
+    }
     const Memory beforeBuild = memory();
     QElapsedTimer timer;
     timer.start();
-    std::mt19937 rng(seed);
     BuildTimes times;
-    const std::shared_ptr<RecordIndex> index = buildIndex(people, idsA, total, rng, times);
+    const std::shared_ptr<RecordIndex> index = csv.isEmpty() ? buildIndex(people, idsA, total, rng, times) : loadIndex(csv);
+    if (!index)
+        return 1;
     const qint64 buildMs = timer.restart();
     const Memory afterBuild = memory();
 
@@ -252,9 +334,14 @@ int main(int argc, char **argv)
     const double bulkMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
     const MatchMetrics metrics = evaluateMatches(results, thresholds);
 
-    out() << "index: " << index->size() << " records (" << people.size() << " real, the rest synthetic), built in "
-          << buildMs << " ms (adding: normalising and filing " << times.adding / 1000000 << " ms, sorting " << times.sorting / 1000000 << " ms, the rest making the synthetic people); model fitted in "
-          << fitMs << " ms\n"
+    const QString built = csv.isEmpty() ? QStringLiteral("%1 real, the rest synthetic), built in %2 ms (adding: normalising and filing %3 ms, "
+                                                         "sorting %4 ms, the rest making the synthetic people)")
+                                              .arg(people.size())
+                                              .arg(buildMs)
+                                              .arg(times.adding / 1000000)
+                                              .arg(times.sorting / 1000000)
+                                        : QStringLiteral("read from %1 by RecordIndex::loadCsv in %2 ms)").arg(csv).arg(buildMs);
+    out() << "index: " << index->size() << " records (" << built << "; model fitted in " << fitMs << " ms\n"
           << "memory: the index " << megabytes(afterBuild.residentMb - beforeBuild.residentMb) << " resident after the build ("
           << megabytes(afterBuild.peakMb - beforeBuild.residentMb) << " at its peak while building); the process "
           << megabytes(beforeBuild.residentMb) << " before the build, peak " << megabytes(memory().peakMb) << "\n"

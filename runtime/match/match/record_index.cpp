@@ -3,6 +3,7 @@
 #include "match/csv_table.h"
 #include "match/string_similarity.h"
 
+#include <QFile>
 #include <QRegularExpression>
 #include <QVarLengthArray>
 
@@ -108,6 +109,18 @@ bool keyText(const BlockingKey &blockingKey, RecordParts &parts, QString &key)
             return false;
     }
     return true;
+}
+
+// The line ends in a file: about its rows, to reserve for (a quoted field may hold more).
+qsizetype lineEnds(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return 0;
+    qsizetype count = 0;
+    while (!file.atEnd())
+        count += file.read(1 << 20).count('\n');
+    return count;
 }
 
 std::uint64_t bucketOf(qsizetype keyIndex, QStringView keyText)
@@ -253,26 +266,29 @@ Result<std::shared_ptr<RecordIndex>> RecordIndex::loadCsv(const QString &path, c
                                                           QList<FieldSpec> fields, QList<BlockingKey> keys,
                                                           int maxBlockSize)
 {
-    auto table = CsvTable::read(path);
-    if (!table)
-        return fail(table.error());
-    const int idColumn = table->column(columns.idColumn);
+    // Read a row at a time: a million people's file held whole would take more memory
+    // than their index.
+    auto reader = CsvReader::open(path);
+    if (!reader)
+        return fail(reader.error());
+    CsvReader &csv = **reader;
+    const QString columnList = csv.header().join(QStringLiteral(", "));
+    const int idColumn = csv.column(columns.idColumn);
     if (idColumn < 0)
-        return fail(Error::invalidArgument(
-            QStringLiteral("%1: no id column \"%2\" (columns: %3)").arg(path, columns.idColumn, table->header.join(QStringLiteral(", ")))));
+        return fail(Error::invalidArgument(QStringLiteral("%1: no id column \"%2\" (columns: %3)").arg(path, columns.idColumn, columnList)));
     QList<int> fieldColumns;
     for (qsizetype i = 0; i < fields.size(); ++i) {
         const QString name = columns.fieldColumns.value(i, fields[i].name);
-        const int column = table->column(name);
+        const int column = csv.column(name);
         if (column < 0)
-            return fail(Error::invalidArgument(QStringLiteral("%1: no column \"%2\" for field %3 (columns: %4)")
-                                                   .arg(path, name, fields[i].name, table->header.join(QStringLiteral(", ")))));
+            return fail(Error::invalidArgument(
+                QStringLiteral("%1: no column \"%2\" for field %3 (columns: %4)").arg(path, name, fields[i].name, columnList)));
         fieldColumns.append(column);
     }
     auto index = std::make_shared<RecordIndex>(fields, std::move(keys), maxBlockSize);
-    index->reserve(table->rows.size());
-    QStringList raw;
-    for (const QStringList &row : table->rows) {
+    index->reserve(lineEnds(path));
+    QStringList row, raw;
+    while (csv.next(row)) {
         raw.resize(0);
         for (int column : fieldColumns)
             raw.append(row[column]);
