@@ -111,7 +111,7 @@ with open('$work/items.jsonl', 'w') as f:
       runs+=("$(python3 -c "print(round($items / $seconds))")")
     done
     median=$(python3 -c "import statistics,sys; print(round(statistics.median(map(float, sys.argv[1:]))))" "${runs[@]}")
-    echo "clerk run, $workers workers: $median items/s (runs: ${runs[*]}); $(awk -v a="$median" -v b="$flushes" 'BEGIN { printf "%.2f", a / b }') items per flush the disk allows"
+    echo "clerk run, $workers workers: $median items/s (runs: ${runs[*]}); $(awk -v a="$median" -v b="$flushes" 'BEGIN { printf "%.2f", a / b }') x the disk's flushes/s (two flushes an item would cap it at 0.50)"
   done
 else
   echo "(build the clerk target to measure clerk run as well)"
