@@ -146,9 +146,9 @@ private:
         std::uint32_t hash = 0;
     };
 
-    // One field's values while building. Sharing and remembering raw values stop for a
-    // field whose values rarely repeat (an identifier): there they would cost memory and
-    // save nothing.
+    // One field's values, for sharing equal ones. Sharing and remembering raw values stop
+    // for a field whose values rarely repeat (an identifier): there they would cost memory
+    // and save nothing.
     struct FieldValues {
         QSet<QString> distinct{};                   // each normalised value once
         QHash<QString, QString> normalisedByRaw{};  // raw value -> its shared normalised one
