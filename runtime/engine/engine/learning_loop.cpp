@@ -104,33 +104,13 @@ namespace {
 Result<QList<store::ExceptionItem>> answeredQuestions(store::ExceptionQueue &exceptions, const bot::BotDefinition &bot,
                                                       const QString &stepId, int *skipped)
 {
-    QList<store::ExceptionItem> found;
-    store::ExceptionFilter filter;
-    filter.bot = bot.name;
-    filter.state = store::ExceptionState::Resolved;
-    filter.limit = 500;
-    for (;;) {
-        auto page = exceptions.exceptions(filter);
-        if (!page)
-            return fail(page.error());
-        for (const store::ExceptionItem &exception : *page) {
-            if (exception.stepId != stepId)
-                continue;
-            if (categoryOf(exception).isEmpty()) {
-                if (skipped)
-                    ++*skipped;
-                continue;
-            }
-            found.append(exception);
-        }
-        if (page->size() < filter.limit)
-            break;
-        filter.offset += filter.limit;
-    }
-    std::sort(found.begin(), found.end(), [](const store::ExceptionItem &a, const store::ExceptionItem &b) {
-        return a.decidedAt != b.decidedAt ? a.decidedAt < b.decidedAt : a.id < b.id;
+    return resolvedQuestions(exceptions, bot, stepId, [skipped](const store::ExceptionItem &exception) {
+        if (!categoryOf(exception).isEmpty())
+            return true;
+        if (skipped)
+            ++*skipped;
+        return false;
     });
-    return found;
 }
 
 // The texts of `questions` as the step saw them.
@@ -185,6 +165,33 @@ Result<bool> alertSinceInUse(store::EventLog &events, const QString &botName, co
 }
 
 } // namespace
+
+Result<QList<store::ExceptionItem>> resolvedQuestions(store::ExceptionQueue &exceptions, const bot::BotDefinition &bot,
+                                                      const QString &stepId,
+                                                      const std::function<bool(const store::ExceptionItem &)> &keep)
+{
+    QList<store::ExceptionItem> found;
+    store::ExceptionFilter filter;
+    filter.bot = bot.name;
+    filter.state = store::ExceptionState::Resolved;
+    filter.limit = 500;
+    for (;;) {
+        auto page = exceptions.exceptions(filter);
+        if (!page)
+            return fail(page.error());
+        for (const store::ExceptionItem &exception : *page) {
+            if (exception.stepId == stepId && keep(exception))
+                found.append(exception);
+        }
+        if (page->size() < filter.limit)
+            break;
+        filter.offset += filter.limit;
+    }
+    std::sort(found.begin(), found.end(), [](const store::ExceptionItem &a, const store::ExceptionItem &b) {
+        return a.decidedAt != b.decidedAt ? a.decidedAt < b.decidedAt : a.id < b.id;
+    });
+    return found;
+}
 
 Result<QList<AnsweredText>> answeredTexts(store::ExceptionQueue &exceptions, store::WorkQueue &items,
                                           const bot::BotDefinition &bot, const QString &stepId, int *skipped)

@@ -42,6 +42,7 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <functional>
 #include <optional>
 
 namespace clerk::engine {
@@ -67,6 +68,12 @@ struct AnsweredText {
     QString category{};
     qint64 exceptionId = 0;
 };
+
+// The resolved questions of `bot`'s step `stepId` that `keep` accepts, oldest decision
+// first: what both learning loops (classify and match) learn from.
+Result<QList<store::ExceptionItem>> resolvedQuestions(store::ExceptionQueue &exceptions, const bot::BotDefinition &bot,
+                                                      const QString &stepId,
+                                                      const std::function<bool(const store::ExceptionItem &)> &keep);
 
 // People's answers to `stepId`'s questions, oldest decision first. `skipped` counts
 // answers without a category or text.

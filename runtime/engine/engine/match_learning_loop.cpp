@@ -37,28 +37,12 @@ QString chosenRecord(const store::ExceptionItem &question)
 Result<QList<match::AnsweredMatch>> answeredMatches(store::ExceptionQueue &exceptions, const bot::BotDefinition &bot,
                                                     const QString &stepId, const match::MatchModel &shape)
 {
-    QList<store::ExceptionItem> found;
-    store::ExceptionFilter filter;
-    filter.bot = bot.name;
-    filter.state = store::ExceptionState::Resolved;
-    filter.limit = 500;
-    for (;;) {
-        auto page = exceptions.exceptions(filter);
-        if (!page)
-            return fail(page.error());
-        for (const store::ExceptionItem &exception : *page) {
-            if (exception.stepId == stepId && !chosenRecord(exception).isEmpty())
-                found.append(exception);
-        }
-        if (page->size() < filter.limit)
-            break;
-        filter.offset += filter.limit;
-    }
-    std::sort(found.begin(), found.end(), [](const store::ExceptionItem &a, const store::ExceptionItem &b) {
-        return a.decidedAt != b.decidedAt ? a.decidedAt < b.decidedAt : a.id < b.id;
-    });
+    auto found = resolvedQuestions(exceptions, bot, stepId,
+                                   [](const store::ExceptionItem &exception) { return !chosenRecord(exception).isEmpty(); });
+    if (!found)
+        return fail(found.error());
     QList<match::AnsweredMatch> answered;
-    for (const store::ExceptionItem &question : found) {
+    for (const store::ExceptionItem &question : std::as_const(*found)) {
         match::AnsweredMatch one = match::answeredMatchFromEvidence(shape, question.evidence, chosenRecord(question));
         if (!one.candidates.isEmpty())
             answered.append(std::move(one));
