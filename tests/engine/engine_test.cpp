@@ -761,3 +761,35 @@ TEST_F(EngineTest, SlowItemsAreTakenOneAtATime)
         EXPECT_EQ(item(id).state, ItemState::Done);
     EXPECT_FALSE(leasesOverlap(*m_store, ids)) << "a worker does not sit on items another could run";
 }
+
+TEST_F(EngineTest, ABatchThatRunsSlowHandsBackTheItemsItHasNotStarted)
+{
+    engine::EngineOptions quick = options();
+    quick.leaseFor = 150ms;  // a batch may take 50 ms before it hands items back
+    engine::Engine engine(*m_store, m_registry, quick, m_clock);
+    // Quick items first, so the next batch is large.
+    const auto counting = bot(QStringLiteral("steps:\n  - type: count\n"));
+    for (int i = 0; i < 40; ++i)
+        submit(engine, counting, QStringLiteral("quick-%1").arg(i));
+    ASSERT_OK(engine.runUntilIdle());
+    ASSERT_GE(engine.batchSize(), 8);
+
+    // Then slow ones (20 ms each): the batch holds more than fit in its leases.
+    auto slowBot = loadBot(QStringLiteral("name: slow-bot\nversion: 1\nowner_team: post-room\nsteps:\n  - type: slow\n"),
+                           m_registry.catalog());
+    QList<qint64> ids;
+    for (int i = 0; i < 8; ++i)
+        ids.append(submit(engine, slowBot, QStringLiteral("slow-%1").arg(i)));
+    auto ran = engine.runUntilIdle();
+    ASSERT_OK(ran);
+    int released = 0;
+    for (qint64 id : ids) {
+        const WorkItem done = item(id);
+        EXPECT_EQ(done.state, ItemState::Done);
+        EXPECT_EQ(done.attempts, 0) << "a hand-back is not an attempt";
+        for (const store::Event &event : m_store->events(id).value_or(QList<store::Event>{}))
+            released += event.kind == QLatin1String("lease_released") ? 1 : 0;
+    }
+    EXPECT_GT(released, 0) << "items not started were handed back";
+    EXPECT_GT(*ran, 8) << "handed-back items were leased again";
+}

@@ -163,20 +163,26 @@ Result<int> Engine::runUntilIdle(const QStringList &bots)
 Status Engine::runBatch(QList<WorkItem> items, steady_clock::time_point leasedAt)
 {
     QList<Finishing> finishing;
-    for (WorkItem &item : items) {
-        // Finished items are stored before their leases run short.
-        if (!finishing.isEmpty() && steady_clock::now() - leasedAt > m_options.leaseFor / 3) {
-            if (auto stored = storeFinished(finishing); !stored)
-                return stored;
-        }
-        auto ran = runLeased(std::move(item), leasedAt, &finishing);
+    qsizetype started = 0;
+    for (; started < items.size(); ++started) {
+        // A batch that has taken a third of its leases (its items turned out slower than
+        // the last batch's) stores what finished and hands back the items it has not
+        // started, without counting an attempt, rather than let their leases run out.
+        if (started > 0 && steady_clock::now() - leasedAt > m_options.leaseFor / 3)
+            break;
+        auto ran = runLeased(std::move(items[started]), leasedAt, &finishing);
         // Conflict: the lease was lost to another worker mid-item; that worker carries on.
         if (!ran && ran.error().code() != ErrorCode::Conflict)
             return fail(ran.error());
     }
     if (auto stored = storeFinished(finishing); !stored)
         return stored;
-    m_batchSize = nextBatchSize(items.size(), steady_clock::now() - leasedAt, m_options.batchTime,
+    for (qsizetype rest = started; rest < items.size(); ++rest) {
+        auto released = m_store.work.releaseLease(items.at(rest).id, m_options.workerId);
+        if (!released && released.error().code() != ErrorCode::Conflict)
+            return fail(released.error());
+    }
+    m_batchSize = nextBatchSize(started, steady_clock::now() - leasedAt, m_options.batchTime,
                                 std::max(1, m_options.maxBatch));
     return {};
 }

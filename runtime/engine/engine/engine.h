@@ -125,7 +125,9 @@ public:
     int batchSize() const { return m_batchSize; }
     // Runs items leased together at `leasedAt`, one after another as runLeased does, and
     // stores the last steps of those that finish in one transaction. An item whose lease
-    // was lost meanwhile is left to its new worker. Fails only when the store fails.
+    // was lost meanwhile is left to its new worker. When the batch has taken a third of
+    // the lease, the items not started yet are released (no attempt counted) for any
+    // worker to take. Fails only when the store fails.
     Status runBatch(QList<WorkItem> items, std::chrono::steady_clock::time_point leasedAt);
 
     // Checks a person's answer to exception item `question` by the rules of the step that
