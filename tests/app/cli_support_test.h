@@ -1,12 +1,15 @@
 // Runs the clerk binary in tests.
 #pragma once
 
+#include <QDeadlineTimer>
 #include <QFile>
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 #include <gtest/gtest.h>
+
+#include <functional>
 
 namespace clerk::testing {
 
@@ -50,6 +53,27 @@ inline QByteArray readFile(const QString &path)
 {
     QFile file(path);
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+// What a test's `clerk serve` process printed: `log` with the output read since the last call added.
+inline QString serveLog(QProcess &serve, QString &log)
+{
+    log += QString::fromUtf8(serve.readAll());
+    return log;
+}
+
+// Polls `condition` until it holds or `seconds` pass, reading the process's output into
+// `log` meanwhile; true when it held.
+inline bool eventually(QProcess &serve, QString &log, const std::function<bool()> &condition, int seconds)
+{
+    QDeadlineTimer deadline(seconds * 1000);
+    while (!deadline.hasExpired()) {
+        if (condition())
+            return true;
+        serve.waitForReadyRead(200);
+        serveLog(serve, log);
+    }
+    return condition();
 }
 
 } // namespace clerk::testing

@@ -62,22 +62,11 @@ protected:
         ASSERT_TRUE(m_serve.waitForStarted());
     }
 
-    QString log()
-    {
-        m_log += QString::fromUtf8(m_serve.readAll());
-        return m_log;
-    }
+    QString log() { return clerk::testing::serveLog(m_serve, m_log); }
 
     bool eventually(const std::function<bool()> &condition, int seconds = 60)
     {
-        QDeadlineTimer deadline(seconds * 1000);
-        while (!deadline.hasExpired()) {
-            if (condition())
-                return true;
-            m_serve.waitForReadyRead(200);
-            log();
-        }
-        return condition();
+        return clerk::testing::eventually(m_serve, m_log, condition, seconds);
     }
 
     QJsonObject status()

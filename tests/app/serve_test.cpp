@@ -47,23 +47,12 @@ protected:
     }
 
     // Everything serve logged so far.
-    QString log()
-    {
-        m_log += QString::fromUtf8(m_serve.readAll());
-        return m_log;
-    }
+    QString log() { return clerk::testing::serveLog(m_serve, m_log); }
 
     // Polls `condition` until it holds or `seconds` pass; true when it held.
     bool eventually(const std::function<bool()> &condition, int seconds = 30)
     {
-        QDeadlineTimer deadline(seconds * 1000);
-        while (!deadline.hasExpired()) {
-            if (condition())
-                return true;
-            m_serve.waitForReadyRead(200);
-            log();
-        }
-        return condition();
+        return clerk::testing::eventually(m_serve, m_log, condition, seconds);
     }
 
     // Items of `bot` in `state` (clerk status --json counts).
