@@ -5,6 +5,11 @@
 
 #include "report_test_support.h"
 
+#include "classify/model_files.h"
+#include "engine/match_learning_loop.h"
+#include "match/match_evidence.h"
+
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -240,6 +245,158 @@ TEST_F(DashboardTest, LivePrecisionOfLearningBotsAndTheAnswersTheyStillNeed)
     EXPECT_EQ(learning.at(1).toObject().value(QStringLiteral("answered")).toInt(), 4);
     EXPECT_EQ(learning.at(1).toObject().value(QStringLiteral("answers_needed")).toInt(), 22);
     EXPECT_EQ(learning.at(1).toObject().value(QStringLiteral("more_needed")).toInt(), 18);
+}
+
+// A match step with `learning:`, as the loader leaves it (min_answers given, every not).
+bot::BotDefinition matchLearningBot(const QString &name, const QString &folder)
+{
+    bot::BotDefinition definition = botNamed(name, 4);
+    definition.baseDir = folder;
+    bot::StepDefinition step;
+    step.id = QStringLiteral("person");
+    step.type = QStringLiteral("match");
+    const QJsonObject field{{QStringLiteral("value"), QStringLiteral("{{ input.surname }}")},
+                            {QStringLiteral("m"), QJsonObject{{QStringLiteral("exact"), 0.5}, {QStringLiteral("different"), 0.1}}},
+                            {QStringLiteral("u"), QJsonObject{{QStringLiteral("exact"), 0.1}, {QStringLiteral("different"), 0.6}}}};
+    step.params = {{QStringLiteral("index"), QJsonObject{{QStringLiteral("path"), QStringLiteral("people.csv")},
+                                                         {QStringLiteral("id_column"), QStringLiteral("person_id")}}},
+                   {QStringLiteral("fields"), QJsonObject{{QStringLiteral("surname"), field}}},
+                   {QStringLiteral("blocking"), QJsonArray{QStringLiteral("value(surname)")}},
+                   {QStringLiteral("prior"), 0.01},
+                   {QStringLiteral("learning"), QJsonObject{{QStringLiteral("min_answers"), 5}}}};
+    definition.steps.append(step);
+    return definition;
+}
+
+const QString kVoters = QStringLiteral("voters");
+
+class MatchLearningDashboardTest : public ReportStoreTest {
+protected:
+    // A match step's question as the step asks it: the ranked candidates in the evidence,
+    // "none" and each candidate as choices, record_id to type. No candidates: the question
+    // of a form with nothing to match on.
+    qint64 askMatch(const QString &ref, const QString &bot, const QStringList &candidates)
+    {
+        const qint64 id = start(ref, bot);
+        QJsonArray shown;
+        HumanRequest request{.reason = QStringLiteral("not sure which record this is"), .kind = ReasonKind::LowConfidence};
+        request.choices.append({QStringLiteral("none"), QStringLiteral("No existing record"), {}});
+        for (const QString &candidate : candidates) {
+            match::CandidateEvidence evidence{.recordId = candidate, .score = 3.2, .probability = 0.7};
+            evidence.fields.append({.field = QStringLiteral("surname"), .query = QStringLiteral("okafor"),
+                                    .candidate = QStringLiteral("okafor"), .level = match::ComparisonLevel::Exact, .weight = 2.32});
+            shown.append(match::toJson(evidence));
+            request.choices.append({candidate, candidate, {}});
+        }
+        if (!candidates.isEmpty())
+            request.evidence = {{match::candidatesKey(), shown}};
+        request.fields = {QStringLiteral("record_id")};
+        auto opened = m_store->handToPerson(id, QStringLiteral("w"), 0, QStringLiteral("person"), request,
+                                            QStringLiteral("front-door"), {});
+        EXPECT_TRUE(opened.has_value());
+        return opened.value_or(0);
+    }
+    // Answered, then the item resumes and finishes, so the next start() leases a new one.
+    void answer(qint64 exceptionId, const QString &choice, const QJsonObject &fields = {})
+    {
+        auto itemId = m_store->resolve(exceptionId, {.actor = QStringLiteral("zoe"), .choice = choice, .fields = fields});
+        ASSERT_OK(itemId);
+        auto leased = m_store->leaseNext(QStringLiteral("w"), std::chrono::seconds(30), {kVoters});
+        ASSERT_TRUE(leased.has_value() && leased->has_value());
+        ASSERT_OK(m_store->completeStep(*itemId, QStringLiteral("w"), 1, QStringLiteral("last"), {}, true));
+    }
+};
+
+TEST_F(MatchLearningDashboardTest, AMatchStepShowsTheAnswersItLearnsFromTheWeightsInUseAndItsLastChallenger)
+{
+    const bot::BotDefinition voters = matchLearningBot(kVoters, m_dir.path());
+    // Answers the loop learns from: a candidate picked, "none" picked, a record id typed.
+    answer(askMatch(QStringLiteral("v1"), kVoters, {QStringLiteral("p1"), QStringLiteral("p2")}), QStringLiteral("p1"));
+    answer(askMatch(QStringLiteral("v2"), kVoters, {QStringLiteral("p3")}), QStringLiteral("none"));
+    answer(askMatch(QStringLiteral("v3"), kVoters, {QStringLiteral("p4")}), {},
+           {{QStringLiteral("record_id"), QStringLiteral("p9")}});
+    // Not learnt from: a question that showed no candidates, one rejected, one still open.
+    answer(askMatch(QStringLiteral("v4"), kVoters, {}), {}, {{QStringLiteral("record_id"), QStringLiteral("p5")}});
+    ASSERT_OK(m_store->reject(askMatch(QStringLiteral("v5"), kVoters, {QStringLiteral("p6")}), QStringLiteral("zoe"),
+                              QStringLiteral("junk")));
+    askMatch(QStringLiteral("v6"), kVoters, {QStringLiteral("p7")});
+
+    const QList<bot::BotDefinition> bots = {voters, testing::learningBot(kPost, 0.9)};
+    auto before = dashboard(*m_store, bots, {.now = m_clock.now()});
+    ASSERT_OK(before);
+    QJsonArray learning = toJson(*before).value(QStringLiteral("learning")).toArray();
+    ASSERT_EQ(learning.size(), 2) << QJsonDocument(learning).toJson().toStdString();
+    // By bot: the classify row as it always was, then the match row.
+    EXPECT_EQ(learning.at(0).toObject().value(QStringLiteral("bot")).toString(), kPost);
+    EXPECT_FALSE(learning.at(0).toObject().contains(QStringLiteral("kind")));
+    EXPECT_EQ(learning.at(1).toObject(), (QJsonObject{{QStringLiteral("kind"), QStringLiteral("match")},
+                                                      {QStringLiteral("bot"), kVoters},
+                                                      {QStringLiteral("step"), QStringLiteral("person")},
+                                                      {QStringLiteral("answered"), 3},
+                                                      {QStringLiteral("min_answers"), 5},
+                                                      {QStringLiteral("more_needed"), 2},
+                                                      {QStringLiteral("model"), QJsonValue()},
+                                                      {QStringLiteral("version"), QJsonValue()},
+                                                      {QStringLiteral("last_challenger"), QJsonValue()}}));
+    // The count is the learning loop's own.
+    auto loopCount = engine::answeredMatchCount(*m_store, voters, QStringLiteral("person"));
+    ASSERT_OK(loopCount);
+    EXPECT_EQ(*loopCount, 3);
+
+    // The loop refused a challenger; later someone promoted version 2 by hand.
+    const QString v2 = path(QStringLiteral("voters.person.model.v2"));
+    QFile file(v2);
+    ASSERT_TRUE(file.open(QIODevice::WriteOnly));
+    file.close();
+    ASSERT_OK(classify::writeLatestPointer(m_dir.path(), kVoters, QStringLiteral("person"), v2));
+    m_clock.advance(std::chrono::hours(1));
+    const QDateTime refusedAt = m_clock.now();
+    ASSERT_OK(m_store->recordBotEvent(kVoters, QStringLiteral("model_refused"), QStringLiteral("w1/learning"),
+                                      {{QStringLiteral("step"), QStringLiteral("person")},
+                                       {QStringLiteral("model"), QStringLiteral("voters.person.model.v3")},
+                                       {QStringLiteral("answers"), 3},
+                                       {QStringLiteral("reason"), QStringLiteral("no more decided right")},
+                                       {QStringLiteral("verdict"), QJsonObject{{QStringLiteral("promote"), false}}}}));
+    m_clock.advance(std::chrono::minutes(5));
+    ASSERT_OK(m_store->recordBotEvent(kVoters, QStringLiteral("model_promoted"), QStringLiteral("zoe"),
+                                      {{QStringLiteral("step"), QStringLiteral("person")},
+                                       {QStringLiteral("model"), QStringLiteral("voters.person.model.v2")},
+                                       {QStringLiteral("answers"), 3},
+                                       {QStringLiteral("reason"), QStringLiteral("by hand")}}));
+    auto after = dashboard(*m_store, bots, {.now = m_clock.now()});
+    ASSERT_OK(after);
+    const QJsonObject row = toJson(*after).value(QStringLiteral("learning")).toArray().at(1).toObject();
+    EXPECT_EQ(row.value(QStringLiteral("model")).toString(), QStringLiteral("voters.person.model.v2"));
+    EXPECT_EQ(row.value(QStringLiteral("version")).toInt(), 2);
+    EXPECT_EQ(row.value(QStringLiteral("last_challenger")).toObject(),
+              (QJsonObject{{QStringLiteral("at"), refusedAt.toUTC().toString(Qt::ISODateWithMs)},
+                           {QStringLiteral("promoted"), false},
+                           {QStringLiteral("model"), QStringLiteral("voters.person.model.v3")},
+                           {QStringLiteral("answers"), 3},
+                           {QStringLiteral("reason"), QStringLiteral("no more decided right")}}));
+
+    // Only the bot asked for; a bot without `learning:` on its match step has no row.
+    auto one = dashboard(*m_store, bots, {.bot = kPost, .now = m_clock.now()});
+    ASSERT_OK(one);
+    EXPECT_TRUE(one->learning.matches.isEmpty());
+    bot::BotDefinition plain = voters;
+    plain.steps.first().params.remove(QStringLiteral("learning"));
+    EXPECT_TRUE(matchLearningSteps(plain).isEmpty());
+}
+
+// A `.latest` pointer that names a missing file does not hide the bot's other figures.
+TEST_F(MatchLearningDashboardTest, ABrokenPointerIsSaidOnTheRow)
+{
+    const bot::BotDefinition voters = matchLearningBot(kVoters, m_dir.path());
+    QFile pointer(path(QStringLiteral("voters.person.model.latest")));
+    ASSERT_TRUE(pointer.open(QIODevice::WriteOnly));
+    pointer.write("voters.person.model.v7\n");
+    pointer.close();
+    auto figures = dashboard(*m_store, {voters}, {.now = m_clock.now()});
+    ASSERT_OK(figures);
+    const QJsonObject row = toJson(*figures).value(QStringLiteral("learning")).toArray().at(0).toObject();
+    EXPECT_TRUE(row.value(QStringLiteral("model")).isNull());
+    EXPECT_FALSE(row.value(QStringLiteral("model_problem")).toString().isEmpty());
 }
 
 // Acknowledgements sent and failed, per bot and London day: a message re-sent after a

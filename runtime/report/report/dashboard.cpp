@@ -88,6 +88,30 @@ QJsonObject noticeJson(const store::NoticeFigures &row)
     return object;
 }
 
+QJsonObject matchLearningJson(const MatchLearningProgress &progress)
+{
+    QJsonObject row{{QStringLiteral("kind"), QStringLiteral("match")},
+                    {QStringLiteral("bot"), progress.bot},
+                    {QStringLiteral("step"), progress.stepId},
+                    {QStringLiteral("answered"), progress.answered},
+                    {QStringLiteral("min_answers"), progress.minAnswers},
+                    {QStringLiteral("more_needed"), progress.moreNeeded()},
+                    {QStringLiteral("model"), progress.model.isEmpty() ? QJsonValue() : QJsonValue(progress.model)},
+                    {QStringLiteral("version"), progress.version > 0 ? QJsonValue(progress.version) : QJsonValue()},
+                    {QStringLiteral("last_challenger"), QJsonValue()}};
+    if (!progress.modelProblem.isEmpty())
+        row.insert(QStringLiteral("model_problem"), progress.modelProblem);
+    if (const auto &last = progress.lastChallenger) {
+        row.insert(QStringLiteral("last_challenger"),
+                   QJsonObject{{QStringLiteral("at"), last->at.toUTC().toString(Qt::ISODateWithMs)},
+                               {QStringLiteral("promoted"), last->promoted},
+                               {QStringLiteral("model"), last->model},
+                               {QStringLiteral("answers"), last->answers},
+                               {QStringLiteral("reason"), last->reason}});
+    }
+    return row;
+}
+
 Result<DashboardQuery> dashboardQueryFrom(const QUrlQuery &query)
 {
     DashboardQuery parsed;
@@ -101,8 +125,9 @@ Result<DashboardQuery> dashboardQueryFrom(const QUrlQuery &query)
     return parsed;
 }
 
-Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinition> &bots, const DashboardQuery &query)
+Result<Dashboard> dashboard(DashboardStore roles, const QList<bot::BotDefinition> &bots, const DashboardQuery &query)
 {
+    store::Figures &store = roles.figures;
     if (!query.zone.isValid())
         return fail(Error::invalidArgument(QStringLiteral("the dashboard needs a valid time zone")));
     if (!query.since.isValid() && (query.days < 1 || query.days > 3660))
@@ -174,7 +199,7 @@ Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinitio
     std::sort(result.shadow.begin(), result.shadow.end(),
               [](const ShadowTrial &a, const ShadowTrial &b) { return a.bot < b.bot; });
 
-    auto learning = learningQuality(store, bots, query.bot);
+    auto learning = learningQuality(roles, bots, query.bot);
     if (!learning)
         return fail(learning.error());
     result.learning = std::move(*learning);
@@ -249,16 +274,26 @@ QJsonObject toJson(const Dashboard &dashboard)
         live.append(row);
     }
 
-    QJsonArray learning;
+    // Classify and match rows in one list by bot; a classify row keeps the shape it had
+    // before match rows (with "kind") joined it.
+    QList<QJsonObject> learningRows;
     for (const LearningProgress &progress : dashboard.learning.progress) {
-        learning.append(QJsonObject{{QStringLiteral("bot"), progress.bot},
-                                    {QStringLiteral("step"), progress.stepId},
-                                    {QStringLiteral("answered"), progress.answered},
-                                    {QStringLiteral("answers_needed"), progress.needed},
-                                    {QStringLiteral("more_needed"), progress.moreNeeded()},
-                                    {QStringLiteral("target_precision"), progress.targetPrecision},
-                                    {QStringLiteral("confidence"), progress.confidence}});
+        learningRows.append(QJsonObject{{QStringLiteral("bot"), progress.bot},
+                                        {QStringLiteral("step"), progress.stepId},
+                                        {QStringLiteral("answered"), progress.answered},
+                                        {QStringLiteral("answers_needed"), progress.needed},
+                                        {QStringLiteral("more_needed"), progress.moreNeeded()},
+                                        {QStringLiteral("target_precision"), progress.targetPrecision},
+                                        {QStringLiteral("confidence"), progress.confidence}});
     }
+    for (const MatchLearningProgress &progress : dashboard.learning.matches)
+        learningRows.append(matchLearningJson(progress));
+    std::stable_sort(learningRows.begin(), learningRows.end(), [](const QJsonObject &a, const QJsonObject &b) {
+        return a.value(QStringLiteral("bot")).toString() < b.value(QStringLiteral("bot")).toString();
+    });
+    QJsonArray learning;
+    for (const QJsonObject &row : std::as_const(learningRows))
+        learning.append(row);
 
     QJsonArray reasons;
     for (const store::ExceptionReasons &row : dashboard.reasons)

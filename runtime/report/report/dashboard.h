@@ -71,16 +71,26 @@ struct Dashboard {
     QList<BotFigures> bots{};        // by bot: the bots with items in the window and the bots given
     QList<store::TeamQueue> queues{};
     QList<ShadowTrial> shadow{};     // bots given with `mode: shadow`, over all their answers
-    LearningQuality learning{};      // live precision from quality checks; learning steps' answers so far
+    LearningQuality learning{};      // live precision from quality checks; learning steps' answers so far (classify and match)
     QList<store::ExceptionReasons> reasons{};  // why items went to people in the window, per bot most first
     QList<store::NoticeFigures> notices{};     // notices sent and failed, per bot and day with any
 };
+
+// One learning match step's row of "learning": {"kind": "match", "bot", "step", "answered",
+// "min_answers", "more_needed", "model" (file name or null), "version" (N or null),
+// "last_challenger" ({"at", "promoted", "model", "answers", "reason"} or null)}, and
+// "model_problem" when the `.latest` pointer could not be read.
+QJsonObject matchLearningJson(const MatchLearningProgress &progress);
+
+// The roles dashboard() reads: figures, and for learning match steps their answered
+// questions and bot events (live_quality.h). A WorkStore converts.
+using DashboardStore = LearningStore;
 
 // Figures over the window of `query` for the bots in the store and in `bots` (their
 // manual_minutes and shadow mode; a bot with items but no definition given counts 0
 // minutes). Errors: the store's; InvalidArgument for days outside 1..3660 or an invalid
 // zone.
-Result<Dashboard> dashboard(store::Figures &store, const QList<bot::BotDefinition> &bots,
+Result<Dashboard> dashboard(DashboardStore store, const QList<bot::BotDefinition> &bots,
                             const DashboardQuery &query);
 
 // The start of the window of `days` calendar days ending today (midnight in `zone`, days-1

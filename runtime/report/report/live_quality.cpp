@@ -1,12 +1,127 @@
 #include "report/live_quality.h"
 
+#include "classify/model_files.h"
 #include "core/binomial.h"
+#include "match/match_evidence.h"
 
+#include <QFileInfo>
+#include <QHash>
 #include <QJsonObject>
+#include <QRegularExpression>
 
 #include <algorithm>
 
 namespace clerk::report {
+
+namespace {
+
+// min_answers when the step's `learning:` leaves it out: the match learning loop's
+// default (engine/match_learning_loop.cpp, kDefaultMinAnswers), which the loader does not
+// write into the params.
+constexpr qint64 kDefaultMatchMinAnswers = 20;
+
+// Whether the match learning loop learns from `question`: answered with a record (picked
+// or typed) or with "none" (an empty record_id typed), and showing candidates. The same
+// rule as the loop's chosenRecord() and answeredMatches(); tests/report holds the two to
+// the same count.
+bool learnsFrom(const store::ExceptionItem &question)
+{
+    const QString field = QStringLiteral("record_id");
+    const bool answered = !question.decision.valueFor(field).trimmed().isEmpty()
+                          || (question.decision.answered && question.decision.fields.contains(field));
+    if (!answered)
+        return false;
+    QJsonObject evidence = question.evidence;
+    return !match::takeCandidates(evidence).isEmpty();
+}
+
+// Per step of `botName`, how many resolved questions the match learning loop learns from.
+Result<QHash<QString, qint64>> matchAnswersPerStep(store::ExceptionQueue &exceptions, const QString &botName)
+{
+    QHash<QString, qint64> counts;
+    store::ExceptionFilter filter;
+    filter.bot = botName;
+    filter.state = store::ExceptionState::Resolved;
+    filter.limit = 500;
+    for (;;) {
+        auto page = exceptions.exceptions(filter);
+        if (!page)
+            return fail(page.error());
+        for (const store::ExceptionItem &question : std::as_const(*page)) {
+            if (learnsFrom(question))
+                ++counts[question.stepId];
+        }
+        if (page->size() < filter.limit)
+            break;
+        filter.offset += filter.limit;
+    }
+    return counts;
+}
+
+// The weights `.latest` names for the step, or why they could not be read.
+void readModelInUse(const bot::BotDefinition &bot, MatchLearningProgress &progress)
+{
+    if (bot.baseDir.isEmpty())
+        return;
+    auto latest = classify::latestModelPath(bot.baseDir, bot.name, progress.stepId);
+    if (!latest) {
+        progress.modelProblem = latest.error().message();
+        return;
+    }
+    if (latest->isEmpty())
+        return;
+    progress.model = QFileInfo(*latest).fileName();
+    static const QRegularExpression versioned(QStringLiteral("\\.v(\\d+)$"));
+    const QRegularExpressionMatch found = versioned.match(progress.model);
+    progress.version = found.hasMatch() ? found.captured(1).toInt() : 0;
+}
+
+// The last challenger of each step among `events` (oldest first): the loop's verdicts
+// carry "verdict"; a promotion by hand (`clerk model promote`) does not and is no challenger.
+QHash<QString, MatchChallengerVerdict> lastChallengers(const QList<store::Event> &events)
+{
+    QHash<QString, MatchChallengerVerdict> last;
+    for (const store::Event &event : events) {
+        if (!event.detail.contains(QStringLiteral("verdict")))
+            continue;
+        last.insert(event.detail.value(QStringLiteral("step")).toString(),
+                    MatchChallengerVerdict{.at = event.at,
+                                           .promoted = event.kind == QLatin1String("model_promoted"),
+                                           .model = event.detail.value(QStringLiteral("model")).toString(),
+                                           .answers = static_cast<qint64>(event.detail.value(QStringLiteral("answers")).toDouble()),
+                                           .reason = event.detail.value(QStringLiteral("reason")).toString()});
+    }
+    return last;
+}
+
+// The learning match steps of `bot` with their answers, weights in use and last verdict.
+Result<QList<MatchLearningProgress>> matchProgress(LearningStore &store, const bot::BotDefinition &bot)
+{
+    const QList<MatchLearningStep> steps = matchLearningSteps(bot);
+    if (steps.isEmpty())
+        return QList<MatchLearningProgress>{};
+    auto answered = matchAnswersPerStep(store.exceptions, bot.name);
+    if (!answered)
+        return fail(answered.error());
+    auto events = store.log.botEvents(bot.name, {QStringLiteral("model_promoted"), QStringLiteral("model_refused")}, {});
+    if (!events)
+        return fail(events.error());
+    const QHash<QString, MatchChallengerVerdict> verdicts = lastChallengers(*events);
+    QList<MatchLearningProgress> rows;
+    for (const MatchLearningStep &step : steps) {
+        MatchLearningProgress progress{.bot = bot.name,
+                                       .stepId = step.stepId,
+                                       .answered = answered->value(step.stepId),
+                                       .minAnswers = step.minAnswers};
+        readModelInUse(bot, progress);
+        if (verdicts.contains(step.stepId))
+            progress.lastChallenger = verdicts.value(step.stepId);
+        rows.append(std::move(progress));
+    }
+    return rows;
+}
+
+} // namespace
 
 QList<LearningStep> learningSteps(const bot::BotDefinition &bot)
 {
@@ -25,10 +140,25 @@ QList<LearningStep> learningSteps(const bot::BotDefinition &bot)
     return steps;
 }
 
-Result<LearningQuality> learningQuality(store::Figures &store, const QList<bot::BotDefinition> &bots, const QString &bot)
+QList<MatchLearningStep> matchLearningSteps(const bot::BotDefinition &bot)
+{
+    QList<MatchLearningStep> steps;
+    for (const bot::StepDefinition &step : bot.steps) {
+        // As the loop reads it: a `learning` key on a match step, its keys optional.
+        if (step.type != QLatin1String("match") || !step.params.contains(QStringLiteral("learning")))
+            continue;
+        const QJsonObject learning = step.params.value(QStringLiteral("learning")).toObject();
+        steps.append(MatchLearningStep{
+            .stepId = step.id,
+            .minAnswers = learning.value(QStringLiteral("min_answers")).toInteger(kDefaultMatchMinAnswers)});
+    }
+    return steps;
+}
+
+Result<LearningQuality> learningQuality(LearningStore store, const QList<bot::BotDefinition> &bots, const QString &bot)
 {
     LearningQuality quality;
-    auto rows = store.livePrecision(bot, {});
+    auto rows = store.figures.livePrecision(bot, {});
     if (!rows)
         return fail(rows.error());
     for (const store::LivePrecision &row : *rows) {
@@ -48,7 +178,7 @@ Result<LearningQuality> learningQuality(store::Figures &store, const QList<bot::
         }
     }
 
-    auto answered = store.answersPerStep();
+    auto answered = store.figures.answersPerStep();
     if (!answered)
         return fail(answered.error());
     for (const bot::BotDefinition &definition : bots) {
@@ -66,9 +196,15 @@ Result<LearningQuality> learningQuality(store::Figures &store, const QList<bot::
             }
             quality.progress.append(progress);
         }
+        auto matches = matchProgress(store, definition);
+        if (!matches)
+            return fail(matches.error());
+        quality.matches.append(*matches);
     }
     std::stable_sort(quality.progress.begin(), quality.progress.end(),
                      [](const LearningProgress &a, const LearningProgress &b) { return a.bot < b.bot; });
+    std::stable_sort(quality.matches.begin(), quality.matches.end(),
+                     [](const MatchLearningProgress &a, const MatchLearningProgress &b) { return a.bot < b.bot; });
     return quality;
 }
 
