@@ -7,7 +7,7 @@ packages=(cmake ninja-build g++ pkg-config
           qt6-base-dev libqt6sql6-sqlite libqt6sql6-psql
           libyaml-cpp-dev libcurl4-openssl-dev
           libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
-          libpoppler-qt6-dev liblinear-dev libfasttext-dev
+          libpoppler-qt6-dev libpoppler-private-dev liblinear-dev libfasttext-dev
           qt6-httpserver-dev qt6-websockets-dev libargon2-dev
           qt6-qpa-plugins fonts-dejavu-core)
 if [[ "${1:-}" == "--test" ]]; then

@@ -1,13 +1,20 @@
 // Loading: how image files become the page a person would see (page_source_p.h), on
-// small images made here: EXIF orientation, 16-bit samples, transparency.
+// small images made here: EXIF orientation, 16-bit samples, transparency; and PDF pages
+// rendered in grey by Poppler's core renderer, compared with its Qt interface.
 #include "exif_jpeg.h"
 #include "ocr_test_support.h"
 
+#include "ocr/ocr_engine.h"
 #include "ocr/page_image.h"
 #include "ocr/page_source_p.h"
 
+#include <poppler-qt6.h>
+
 #include <QBuffer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 
 using namespace clerk;
@@ -52,7 +59,95 @@ int greyAt(Pix *pix, int x, int y)
     return (r + g + b) / 3;
 }
 
+// Page `index` of a PDF as Poppler's Qt interface renders it (32-bit colour) made grey:
+// how clerk rendered PDF pages before the core renderer.
+QImage renderedThroughQt(const QString &path, int index, int dpi)
+{
+    const std::unique_ptr<Poppler::Document> document = Poppler::Document::load(path);
+    if (!document)
+        return {};
+    document->setRenderHint(Poppler::Document::Antialiasing, true);
+    document->setRenderHint(Poppler::Document::TextAntialiasing, true);
+    const std::unique_ptr<Poppler::Page> page = document->page(index);
+    return page ? page->renderToImage(dpi, dpi).convertToFormat(QImage::Format_Grayscale8) : QImage();
+}
+
+// How many pixels of `pix` (8-bit) differ from `image`; -1 when the sizes differ.
+qint64 differingPixels(Pix *pix, const QImage &image)
+{
+    if (pixGetWidth(pix) != image.width() || pixGetHeight(pix) != image.height())
+        return -1;
+    qint64 differing = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        const l_uint32 *line = pixGetData(pix) + qsizetype(y) * pixGetWpl(pix);
+        for (int x = 0; x < image.width(); ++x)
+            differing += GET_DATA_BYTE(line, x) != image.constScanLine(y)[x] ? 1 : 0;
+    }
+    return differing;
+}
+
+QString expectedText(const QString &caseName)
+{
+    QFile file(fixture(caseName + QStringLiteral(".expected.json")));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object()[QStringLiteral("page_text")].toArray()[0].toString();
+}
+
 } // namespace
+
+TEST(PageSourceTest, RendersAScannedPdfPageInGreyWithTheSamePixelsAndText)
+{
+    // A scanner's PDF: one grey JPEG of a 200 ppi letter per page. Rendered at 200 dpi it
+    // is drawn as it is, at 300 dpi scaled up.
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("grey_scan.pdf"));
+    PixPtr scan(pixRead(QFile::encodeName(fixture(QStringLiteral("grey_letter.png"))).constData()));
+    ASSERT_TRUE(scan);
+    ASSERT_EQ(pixConvertToPdf(scan.get(), L_JPEG_ENCODE, 85, QFile::encodeName(path).constData(), 0, 0, 200,
+                              "grey scan", nullptr, L_FIRST_IMAGE | L_LAST_IMAGE),
+              0);
+
+    for (const int dpi : {200, 300}) {
+        SCOPED_TRACE(dpi);
+        OcrOptions options;
+        options.pdfDpi = dpi;
+        auto source = openPageSource(path, options);
+        ASSERT_OK(source);
+        const auto page = (*source)->page(0);
+        ASSERT_OK(page);
+        ASSERT_TRUE(page->image);
+        EXPECT_EQ(pixGetDepth(page->image.get()), 8);
+        EXPECT_EQ(page->dpi, dpi);
+        EXPECT_EQ(pixGetXRes(page->image.get()), dpi);
+        EXPECT_EQ(differingPixels(page->image.get(), renderedThroughQt(path, 0, dpi)), 0);
+    }
+
+    const auto read = OcrEngine().readDocument(path, OcrOptions{});
+    ASSERT_OK(read);
+    EXPECT_GE(wordRecall(expectedText(QStringLiteral("grey_letter")), read->text), 0.95) << read->text.toStdString();
+}
+
+TEST(PageSourceTest, RendersAPdfPagesVectorTextInGreyWithTheSamePixels)
+{
+    // The born-digital letter without its text layer: glyphs drawn by the renderer, with
+    // their antialiased edges.
+    OcrOptions options;
+    options.useTextLayer = false;
+    const QString path = fixture(QStringLiteral("born_digital.pdf"));
+    auto source = openPageSource(path, options);
+    ASSERT_OK(source);
+    const auto page = (*source)->page(0);
+    ASSERT_OK(page);
+    ASSERT_TRUE(page->image);
+    EXPECT_FALSE(page->fromTextLayer);
+    EXPECT_EQ(differingPixels(page->image.get(), renderedThroughQt(path, 0, 300)), 0);
+    PixPtr binary(pixThresholdToBinary(page->image.get(), 128));
+    l_int32 ink = 0;
+    pixCountPixels(binary.get(), &ink, nullptr);
+    EXPECT_GT(ink, 10000) << "the page's text must be drawn";
+}
 
 TEST(PageSourceTest, ShowsAJpegAsItsExifOrientationSays)
 {

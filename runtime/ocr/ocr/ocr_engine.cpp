@@ -232,9 +232,12 @@ Result<OcrDocument> OcrEngine::readDocument(const QString &path, const OcrOption
         if (std::chrono::steady_clock::now() >= options.deadline)
             return fail(Error::timeout(QStringLiteral("the time limit passed after %1 of %2 pages").arg(index).arg(pagesToRead))
                             .withContext(QFileInfo(path).fileName()));
+        QElapsedTimer loading;
+        loading.start();
         auto loaded = (*source)->page(index);
         if (!loaded)
             return fail(loaded.error());
+        qCDebug(lcOcr).nospace() << "page " << index + 1 << " ms: load " << loading.elapsed();
         OcrPage page;
         if (loaded->fromTextLayer) {
             page.number = index + 1;

@@ -1,5 +1,8 @@
 #include "ocr/page_source_p.h"
 
+#include "ocr/ocr_logging_p.h"
+#include "ocr/pdf_render_p.h"
+
 #include <algorithm>
 
 #include <poppler-qt6.h>
@@ -200,7 +203,7 @@ private:
 class PdfSource final : public PageSource {
 public:
     PdfSource(QString path, std::unique_ptr<Poppler::Document> document, const OcrOptions &options)
-        : m_path(std::move(path)), m_document(std::move(document)), m_options(options)
+        : m_path(std::move(path)), m_document(std::move(document)), m_options(options), m_grey(m_path)
     {
         m_document->setRenderHint(Poppler::Document::Antialiasing, true);
         m_document->setRenderHint(Poppler::Document::TextAntialiasing, true);
@@ -247,8 +250,13 @@ public:
             }
         }
 
-        const QImage image = pdfPage->renderToImage(page.dpi, page.dpi);
-        page.image = greyPixFromImage(image, page.dpi);
+        // Straight to grey with Poppler's core renderer; through the Qt interface (32-bit
+        // colour, then grey) when the core cannot render the page.
+        page.image = m_grey.render(index, page.dpi, m_options.maxPixelsPerPage);
+        if (!page.image) {
+            qCDebug(lcOcr).nospace() << "PDF page " << index + 1 << " rendered through the Qt interface";
+            page.image = greyPixFromImage(pdfPage->renderToImage(page.dpi, page.dpi), page.dpi);
+        }
         if (!page.image)
             return fail(Error::unreadable(QStringLiteral("%1: PDF page %2 cannot be rendered").arg(fileName(m_path)).arg(index + 1)));
         return page;
@@ -258,6 +266,7 @@ private:
     QString m_path;
     std::unique_ptr<Poppler::Document> m_document;
     OcrOptions m_options;
+    PdfGreyRenderer m_grey;
 };
 
 bool looksLikePdf(const QString &path)
@@ -297,6 +306,7 @@ Result<std::unique_ptr<PageSource>> openPageSource(const QString &path, const Oc
         return fail(Error::unreadable(QStringLiteral("%1 is empty (0 bytes)").arg(fileName(path))));
 
     if (looksLikePdf(path)) {
+        usePoppler();
         std::unique_ptr<Poppler::Document> document = Poppler::Document::load(path);
         if (!document)
             return fail(Error::unreadable(QStringLiteral("%1: the PDF cannot be opened (damaged or not a PDF)").arg(fileName(path))));

@@ -6,7 +6,8 @@
 // a person would see it: turned by its EXIF orientation, a transparent background on
 // white, 16-bit grey scaled into 8 bits by its white point. PDFs are
 // read with Poppler: a page with a good text layer comes back as text, any other page
-// is rendered in grey.
+// is rendered in grey (by the core renderer, pdf_render_p.h; through Poppler's Qt
+// interface where the core cannot).
 //
 // Thread-safety: one PageSource is used by one thread.
 #pragma once
