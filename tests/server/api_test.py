@@ -116,6 +116,26 @@ steps:
       choices: [council-tax, housing, waste]
       reason: The form's topic is not one the bot knows
 """)
+    # A match step that learns, of a team nobody here belongs to: its row in the
+    # dashboard's "learning" is for admins alone.
+    voters = os.path.join(work, "voters.yaml")
+    with open(os.path.join(work, "people.csv"), "w") as f:
+        f.write("person_id,surname\np1,okafor\np2,smith\n")
+    with open(voters, "w") as f:
+        f.write("""name: voters
+version: "1"
+owner_team: electoral-services
+steps:
+  - id: person
+    type: match
+    params:
+      index: {path: people.csv, id_column: person_id}
+      fields:
+        surname: {value: "{{ input.surname }}", m: {exact: 0.9, different: 0.1}, u: {exact: 0.1, different: 0.9}}
+      blocking: ["value(surname)"]
+      prior: 0.1
+      learning: {min_answers: 8}
+""")
     password_file = os.path.join(work, "password")
     with open(password_file, "w") as f:
         f.write("correct horse battery\n")
@@ -141,7 +161,7 @@ steps:
     port = free_port()
     env = dict(os.environ, TOPICS_HOOK_TOKEN="hook-secret-123", CLERK_DB=db)
     log = open(os.path.join(work, "serve.log"), "w")
-    serve = subprocess.Popen([CLERK, "serve", bot, "--db", db, "--workers", "1", "--listen", f"127.0.0.1:{port}",
+    serve = subprocess.Popen([CLERK, "serve", bot, voters, "--db", db, "--workers", "1", "--listen", f"127.0.0.1:{port}",
                               "--trusted-proxy", "127.0.0.1"],
                              stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
@@ -442,6 +462,10 @@ def run_checks(port, anonymous, api_token, clerk, db):
     check(carol.call("GET", "/api/v1/dashboard?days=nine")["status"] == 400, "dashboard days must be a number")
     check({q["team"] for q in dashboard["json"]["queues"]} >= {"post-room", "housing"},
           f"an admin's dashboard shows every team's queue: {dashboard['json']['queues']}")
+    learning = dashboard["json"]["learning"]
+    check(learning == [{"kind": "match", "bot": "voters", "step": "person", "answered": 0, "min_answers": 8,
+                        "more_needed": 8, "model": None, "version": None, "last_challenger": None}],
+          f"an admin's dashboard shows the learning match step, on the bot file's weights: {learning}")
 
     # --- team separation on every route ---------------------------------------------------------
     seen = bob.call("GET", "/api/v1/dashboard?days=7")["json"]
@@ -453,6 +477,7 @@ def run_checks(port, anonymous, api_token, clerk, db):
     seen = alice.call("GET", "/api/v1/dashboard?days=7")["json"]
     check({q["team"] for q in seen["queues"]} == {"post-room"} and [b["bot"] for b in seen["bots"]] == ["topics"],
           f"alice's dashboard has her team's queue and bot: {seen['queues']}")
+    check(seen["learning"] == [], f"nor another team's learning match step: {seen['learning']}")
     check({r["bot"] for r in seen["reasons"]} == {"topics"} and sum(r["opened"] for r in seen["reasons"]) > 0,
           f"alice's dashboard says why her bot's items went to people: {seen['reasons']}")
     check(bob.call("GET", "/api/v1/bots")["json"]["bots"] == [], "bob lists no other team's bots")

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   formatDuration, formatDue, formatPercent, valueText, humanise, withPercentages, choiceNote,
 } from '../../runtime/server/web/dom.js';
-import { trend } from '../../runtime/server/web/dashboard.js';
+import { trend, matchLearningCells } from '../../runtime/server/web/dashboard.js';
 import { query } from '../../runtime/server/web/api.js';
 
 test('durations read as a person says them', () => {
@@ -99,4 +99,19 @@ test('the page has no inline script or style, which the Content-Security-Policy 
     const js = fs.readFileSync(new URL(`../../runtime/server/web/${file}`, import.meta.url), 'utf8');
     assert.doesNotMatch(js, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, file);
   }
+});
+
+test('a learning match step reads as answers before training, the weights in use and its last challenger', () => {
+  const row = {
+    kind: 'match', bot: 'voters', step: 'person', answered: 1234, min_answers: 20, more_needed: 0,
+    model: 'voters.person.model.v2', version: 2,
+    last_challenger: { at: '2026-11-20T14:02:11.000Z', promoted: false, model: 'voters.person.model.v3', answers: 12, reason: 'no more right' },
+  };
+  const cells = matchLearningCells(row);
+  assert.deepEqual(cells.slice(0, 6), ['voters', 'person', '1,234', '20', 'enough', 'version 2']);
+  assert.match(cells[6], /^refused .*2026.* \(12 answers\): no more right$/);
+  const fresh = matchLearningCells({ ...row, answered: 14, more_needed: 6, model: null, version: null, last_challenger: null });
+  assert.deepEqual(fresh.slice(2), ['14', '20', '6', 'the bot file\'s', 'none trained yet']);
+  assert.equal(matchLearningCells({ ...row, version: null, model: null, model_problem: 'no such file' })[5],
+    'unreadable: no such file');
 });

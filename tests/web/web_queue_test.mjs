@@ -474,6 +474,14 @@ async function main() {
     const shadowChart = await page.$$eval('#dashboard-body svg.chart title', (t) => t.map((x) => x.textContent));
     check(shadowCaptions.some((c) => /web-match-test: per threshold/.test(c)) && shadowChart.some((t) => /precision per threshold/.test(t)),
       'the dashboard draws the shadow trial\'s straight-through rate and precision per threshold', { shadowCaptions, shadowChart });
+    // The match step learns: the two answers against min_answers, on the bot file's weights.
+    const learningRows = await page.$$eval('#dashboard-body table tbody tr', (rows) => rows
+      .map((r) => [...r.children].map((c) => c.textContent.trim()))
+      .filter((cells) => cells[0] === 'web-match-test' && cells[1] === 'person'));
+    check(shadowCaptions.some((c) => /Match steps learning their weights/.test(c))
+      && learningRows.some((cells) => cells.join('|') === 'web-match-test|person|2|5|3|the bot file\'s|none trained yet'),
+    'the dashboard shows the learning match step\'s answers against min_answers and the weights in use', { shadowCaptions, learningRows });
+    await axe('dashboard with a learning match step');
   }
 
   check(cspViolations.length === 0, 'no Content-Security-Policy violations', cspViolations);

@@ -5,7 +5,7 @@
 // Every chart has its numbers in a table beside it.
 
 import { api, query } from './api.js';
-import { $, h, replace, formatDuration, formatNumber, formatPercent, formatMoney } from './dom.js';
+import { $, h, replace, formatDuration, formatNumber, formatPercent, formatMoney, formatTime } from './dom.js';
 import { stackedBars, lineChart, horizontalBars, legend } from './charts.js';
 
 function table(caption, headers, rows, { numericFrom = 1 } = {}) {
@@ -166,10 +166,27 @@ function noticesSection(notices) {
       { numericFrom: 2 }));
 }
 
+// One learning match step's cells: answers against min_answers, the weights in use (the
+// version `.latest` names, else the bot file's) and what became of its last challenger.
+export function matchLearningCells(l) {
+  const inUse = l.version ? `version ${l.version}`
+    : (l.model_problem ? `unreadable: ${l.model_problem}` : 'the bot file\'s');
+  const last = l.last_challenger;
+  const verdict = last
+    ? `${last.promoted ? 'promoted' : 'refused'} ${formatTime(last.at)} (${formatNumber(last.answers)} answers)${last.reason ? `: ${last.reason}` : ''}`
+    : 'none trained yet';
+  return [l.bot, l.step, formatNumber(l.answered), formatNumber(l.min_answers),
+    l.more_needed === 0 ? 'enough' : formatNumber(l.more_needed), inUse, verdict];
+}
+
 // Learning bots: live precision measured by quality checks against the target, and the
-// answers a learning step still needs before anything can go straight through.
-function learningSection(live, learning) {
-  if (!live.length && !learning.length) return null;
+// answers a learning step still needs before anything can go straight through; a learning
+// match step's answers before it trains, its weights in use and its last challenger.
+function learningSection(live, rows) {
+  if (!live.length && !rows.length) return null;
+  // A row without a kind is a classify step's (the API's rows from before match steps).
+  const learning = rows.filter((l) => l.kind !== 'match');
+  const matching = rows.filter((l) => l.kind === 'match');
   const bound = (r) => `${formatPercent(r.lower_bound, 1)} – ${formatPercent(r.upper_bound, 1)}`;
   return h('section', { class: 'panel', 'aria-labelledby': 'learning-heading' },
     h('h2', { id: 'learning-heading' }, 'Learning bots'),
@@ -189,7 +206,10 @@ function learningSection(live, learning) {
       learning.map((l) => [l.bot, l.step, formatNumber(l.answered),
         l.answers_needed < 0 ? 'never' : formatNumber(l.answers_needed),
         l.more_needed < 0 ? '–' : (l.more_needed === 0 ? 'enough' : formatNumber(l.more_needed)),
-        `${formatPercent(l.target_precision, 1)} at ${formatPercent(l.confidence, 0)}`]), { numericFrom: 2 }) : null);
+        `${formatPercent(l.target_precision, 1)} at ${formatPercent(l.confidence, 0)}`]), { numericFrom: 2 }) : null,
+    matching.length ? table('Match steps learning their weights: answers before a challenger is trained',
+      ['Bot', 'Step', 'Answers so far', 'Needed to train', 'More needed', 'Weights in use', 'Last challenger'],
+      matching.map(matchLearningCells), { numericFrom: 2 }) : null);
 }
 
 export async function renderDashboard() {
