@@ -11,6 +11,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryDir>
+#include <cmath>
 #include <thread>
 
 using namespace clerk;
@@ -77,6 +79,33 @@ TEST(OcrEngineTest, DeskewRecoversTheLinesATiltedPageLoses)
     EXPECT_EQ(tilted.pages[0].skewAngle, 0.0);
     // The readability score notices the loss even though the words it did find are confident.
     EXPECT_LT(tilted.readability, deskewed.readability - 0.2);
+}
+
+TEST(OcrEngineTest, DeskewsGreyPagesTiltedALittleAndALot)
+{
+    // A grey page's 1-bit images are turned when it is tilted a little, its normalised
+    // grey page when it is tilted more (ocr_engine.cpp, MaxBinaryTurn): both must read.
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString truth = expectedText(QStringLiteral("grey_letter"));
+    PixPtr upright(pixRead(QFile::encodeName(fixture(QStringLiteral("grey_letter.png"))).constData()));
+    ASSERT_TRUE(upright);
+    for (const double degrees : {0.7, -2.5}) {
+        SCOPED_TRACE(degrees);
+        PixPtr tilted(pixRotate(upright.get(), float(degrees * 3.14159265358979 / 180.0), L_ROTATE_AREA_MAP,
+                                L_BRING_IN_WHITE, 0, 0));
+        ASSERT_TRUE(tilted);
+        ASSERT_EQ(pixGetDepth(tilted.get()), 8);
+        const QString path = dir.filePath(QStringLiteral("tilted%1.png").arg(degrees));
+        ASSERT_EQ(pixWrite(QFile::encodeName(path).constData(), tilted.get(), IFF_PNG), 0);
+
+        const auto read = OcrEngine().readDocument(path, OcrOptions{});
+        ASSERT_OK(read);
+        ASSERT_EQ(read->pages.size(), 1);
+        EXPECT_NEAR(std::abs(read->pages[0].skewAngle), std::abs(degrees), 0.2);
+        EXPECT_GE(wordRecall(truth, read->text), 0.95) << read->text.toStdString();
+        EXPECT_GE(read->readability, 0.8);
+    }
 }
 
 TEST(OcrEngineTest, TurnsAnUpsideDownPageBeforeReadingIt)

@@ -38,11 +38,11 @@ qint64 countPixels(Pix *pix)
 
 } // namespace
 
-PixPtr toGreyOrBinary(Pix *pix)
+PixPtr toGreyOrBinary(PixPtr pix)
 {
-    if (pixGetDepth(pix) == 1 && !pixGetColormap(pix))
-        return PixPtr(pixCopy(nullptr, pix));
-    return PixPtr(pixConvertTo8(pix, 0));
+    if ((pixGetDepth(pix.get()) == 1 || pixGetDepth(pix.get()) == 8) && !pixGetColormap(pix.get()))
+        return pix;
+    return PixPtr(pixConvertTo8(pix.get(), 0));
 }
 
 PixPtr rotateClockwise(Pix *pix, int degrees)
@@ -66,9 +66,16 @@ PixPtr deskew(Pix *pix, double *angle)
     *angle = result && result != pix ? double(found) : 0.0;
     if (result == pix) {
         pixDestroy(&result);
-        return PixPtr(pixCopy(nullptr, pix));
+        return {};
     }
     return PixPtr(result);
+}
+
+PixPtr rotateByDegrees(Pix *pix, double degrees)
+{
+    // As pixDeskewGeneral turns a page.
+    constexpr double radiansPerDegree = 3.14159265358979323846 / 180.0;
+    return PixPtr(pixRotate(pix, float(degrees * radiansPerDegree), L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0));
 }
 
 PixPtr binarise(Pix *pix)
@@ -83,17 +90,28 @@ Binarised binariseBoth(Pix *pix, bool withLightPrint)
         result.cleaned.reset(pixCopy(nullptr, pix));
         return result;
     }
-    // Background normalisation evens out shadows and tinted paper (background -> 200);
-    // a fixed threshold then never invents ink on a blank page, as Otsu would. It is
-    // the costly part, so both thresholds share one.
-    PixPtr normalised(pixBackgroundNormSimple(pix, nullptr, nullptr));
+    PixPtr normalised = normaliseBackground(pix);
     if (!normalised) {
         result.cleaned.reset(pixThresholdToBinary(pix, 128));
         return result;
     }
-    result.cleaned.reset(pixThresholdToBinary(normalised.get(), CleanedThreshold));
+    return thresholdBoth(normalised.get(), withLightPrint);
+}
+
+PixPtr normaliseBackground(Pix *grey)
+{
+    // Background normalisation evens out shadows and tinted paper (background -> 200);
+    // a fixed threshold then never invents ink on a blank page, as Otsu would. It is
+    // the costly part, so both thresholds share one.
+    return PixPtr(pixBackgroundNormSimple(grey, nullptr, nullptr));
+}
+
+Binarised thresholdBoth(Pix *normalised, bool withLightPrint)
+{
+    Binarised result;
+    result.cleaned.reset(pixThresholdToBinary(normalised, CleanedThreshold));
     if (withLightPrint)
-        result.withLight.reset(pixThresholdToBinary(normalised.get(), LightPrintThreshold));
+        result.withLight.reset(pixThresholdToBinary(normalised, LightPrintThreshold));
     return result;
 }
 

@@ -15,7 +15,8 @@
 namespace clerk::ocr {
 
 // 1-bit images stay 1-bit; everything else (colour maps, 16-bit, RGB) becomes 8-bit grey.
-PixPtr toGreyOrBinary(Pix *pix);
+// A 1-bit or 8-bit image without a colour map is handed back as it is, not copied.
+PixPtr toGreyOrBinary(PixPtr pix);
 
 // Turns `pix` clockwise by `degrees` (0, 90, 180, 270).
 PixPtr rotateClockwise(Pix *pix, int degrees);
@@ -25,8 +26,12 @@ PixPtr rotateClockwise(Pix *pix, int degrees);
 PixPtr halfSize(Pix *pix);
 
 // Deskews `pix` (any depth) when Leptonica finds a confident skew of 0.1 degrees or
-// more. `angle` receives the correction applied, in degrees (0 when none).
+// more. `angle` receives the correction applied, in degrees (0 when none). Null when
+// nothing was corrected (or on failure): `pix` is then straight as it is.
 PixPtr deskew(Pix *pix, double *angle);
+
+// Turns `pix` (any depth) by `degrees` as deskew does, the same size, white brought in.
+PixPtr rotateByDegrees(Pix *pix, double degrees);
 
 // A 1-bit image: grey pages are background-normalised and thresholded; 1-bit pages are
 // copied.
@@ -40,6 +45,11 @@ struct Binarised {
     PixPtr withLight;
 };
 Binarised binariseBoth(Pix *pix, bool withLightPrint);
+
+// binariseBoth's two steps on a grey page: the background normalisation (null on
+// failure), and the thresholds of the normalised page.
+PixPtr normaliseBackground(Pix *grey);
+Binarised thresholdBoth(Pix *normalised, bool withLightPrint);
 
 // Removes isolated specks (scanner dust, JPEG noise) no larger than 0.25 mm either way:
 // Tesseract reads them as stray punctuation, which lowers its confidence and adds noise
