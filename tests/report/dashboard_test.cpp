@@ -321,14 +321,17 @@ TEST_F(MatchLearningDashboardTest, AMatchStepShowsTheAnswersItLearnsFromTheWeigh
                               QStringLiteral("junk")));
     askMatch(QStringLiteral("v6"), kVoters, {QStringLiteral("p7")});
 
-    const QList<bot::BotDefinition> bots = {voters, testing::learningBot(kPost, 0.9)};
+    const QString kWaste = QStringLiteral("waste");
+    const QList<bot::BotDefinition> bots = {testing::learningBot(kWaste, 0.9), voters, testing::learningBot(kPost, 0.9)};
     auto before = dashboard(*m_store, bots, {.now = m_clock.now()});
     ASSERT_OK(before);
-    QJsonArray learning = toJson(*before).value(QStringLiteral("learning")).toArray();
-    ASSERT_EQ(learning.size(), 2) << QJsonDocument(learning).toJson().toStdString();
-    // By bot: the classify row as it always was, then the match row.
+    const QJsonArray learning = toJson(*before).value(QStringLiteral("learning")).toArray();
+    ASSERT_EQ(learning.size(), 3) << QJsonDocument(learning).toJson().toStdString();
+    // By bot, the classify rows as they always were around the match row.
     EXPECT_EQ(learning.at(0).toObject().value(QStringLiteral("bot")).toString(), kPost);
     EXPECT_FALSE(learning.at(0).toObject().contains(QStringLiteral("kind")));
+    EXPECT_EQ(learning.at(2).toObject().value(QStringLiteral("bot")).toString(), kWaste);
+    EXPECT_FALSE(learning.at(2).toObject().contains(QStringLiteral("kind")));
     EXPECT_EQ(learning.at(1).toObject(), (QJsonObject{{QStringLiteral("kind"), QStringLiteral("match")},
                                                       {QStringLiteral("bot"), kVoters},
                                                       {QStringLiteral("step"), QStringLiteral("person")},

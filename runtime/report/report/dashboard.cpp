@@ -274,26 +274,25 @@ QJsonObject toJson(const Dashboard &dashboard)
         live.append(row);
     }
 
-    // Classify and match rows in one list by bot; a classify row keeps the shape it had
-    // before match rows (with "kind") joined it.
-    QList<QJsonObject> learningRows;
-    for (const LearningProgress &progress : dashboard.learning.progress) {
-        learningRows.append(QJsonObject{{QStringLiteral("bot"), progress.bot},
-                                        {QStringLiteral("step"), progress.stepId},
-                                        {QStringLiteral("answered"), progress.answered},
-                                        {QStringLiteral("answers_needed"), progress.needed},
-                                        {QStringLiteral("more_needed"), progress.moreNeeded()},
-                                        {QStringLiteral("target_precision"), progress.targetPrecision},
-                                        {QStringLiteral("confidence"), progress.confidence}});
-    }
-    for (const MatchLearningProgress &progress : dashboard.learning.matches)
-        learningRows.append(matchLearningJson(progress));
-    std::stable_sort(learningRows.begin(), learningRows.end(), [](const QJsonObject &a, const QJsonObject &b) {
-        return a.value(QStringLiteral("bot")).toString() < b.value(QStringLiteral("bot")).toString();
-    });
+    // Classify and match rows in one list by bot (both lists are by bot already); a
+    // classify row keeps the shape it had before match rows (with "kind") joined it.
     QJsonArray learning;
-    for (const QJsonObject &row : std::as_const(learningRows))
-        learning.append(row);
+    const QList<LearningProgress> &classifying = dashboard.learning.progress;
+    const QList<MatchLearningProgress> &matching = dashboard.learning.matches;
+    for (qsizetype c = 0, m = 0; c < classifying.size() || m < matching.size();) {
+        if (m < matching.size() && (c == classifying.size() || matching.at(m).bot < classifying.at(c).bot)) {
+            learning.append(matchLearningJson(matching.at(m++)));
+            continue;
+        }
+        const LearningProgress &progress = classifying.at(c++);
+        learning.append(QJsonObject{{QStringLiteral("bot"), progress.bot},
+                                    {QStringLiteral("step"), progress.stepId},
+                                    {QStringLiteral("answered"), progress.answered},
+                                    {QStringLiteral("answers_needed"), progress.needed},
+                                    {QStringLiteral("more_needed"), progress.moreNeeded()},
+                                    {QStringLiteral("target_precision"), progress.targetPrecision},
+                                    {QStringLiteral("confidence"), progress.confidence}});
+    }
 
     QJsonArray reasons;
     for (const store::ExceptionReasons &row : dashboard.reasons)

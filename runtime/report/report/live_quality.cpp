@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QHash>
 #include <QJsonObject>
+#include <QMap>
 #include <QRegularExpression>
 
 #include <algorithm>
@@ -181,6 +182,7 @@ Result<LearningQuality> learningQuality(LearningStore store, const QList<bot::Bo
     auto answered = store.figures.answersPerStep();
     if (!answered)
         return fail(answered.error());
+    QMap<QString, QList<MatchLearningProgress>> matchesByBot;  // by bot, each in step order
     for (const bot::BotDefinition &definition : bots) {
         if (!bot.isEmpty() && definition.name != bot)
             continue;
@@ -199,12 +201,12 @@ Result<LearningQuality> learningQuality(LearningStore store, const QList<bot::Bo
         auto matches = matchProgress(store, definition);
         if (!matches)
             return fail(matches.error());
-        quality.matches.append(*matches);
+        matchesByBot[definition.name].append(*matches);
     }
+    for (const QList<MatchLearningProgress> &botRows : std::as_const(matchesByBot))
+        quality.matches.append(botRows);
     std::stable_sort(quality.progress.begin(), quality.progress.end(),
                      [](const LearningProgress &a, const LearningProgress &b) { return a.bot < b.bot; });
-    std::stable_sort(quality.matches.begin(), quality.matches.end(),
-                     [](const MatchLearningProgress &a, const MatchLearningProgress &b) { return a.bot < b.bot; });
     return quality;
 }
 
