@@ -385,6 +385,13 @@ TEST_F(MatchLearningDashboardTest, AMatchStepShowsTheAnswersItLearnsFromTheWeigh
     bot::BotDefinition plain = voters;
     plain.steps.first().params.remove(QStringLiteral("learning"));
     EXPECT_TRUE(matchLearningSteps(plain).isEmpty());
+    // `learning: {}` needs as many answers as the loop waits for by default.
+    bot::BotDefinition defaults = voters;
+    defaults.steps.first().params.insert(QStringLiteral("learning"), QJsonObject());
+    const auto loop = engine::MatchLearningSettings::of(defaults.steps.first());
+    ASSERT_TRUE(loop.has_value());
+    ASSERT_EQ(matchLearningSteps(defaults).size(), 1);
+    EXPECT_EQ(matchLearningSteps(defaults).first().minAnswers, loop->minAnswers);
 }
 
 // A `.latest` pointer that names a missing file does not hide the bot's other figures.
