@@ -10,6 +10,7 @@
 #include "match/match_evidence.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -392,6 +393,38 @@ TEST_F(MatchLearningDashboardTest, AMatchStepShowsTheAnswersItLearnsFromTheWeigh
     ASSERT_TRUE(loop.has_value());
     ASSERT_EQ(matchLearningSteps(defaults).size(), 1);
     EXPECT_EQ(matchLearningSteps(defaults).first().minAnswers, loop->minAnswers);
+}
+
+// What the learning loop itself leaves behind (a version file, `.latest` on a promotion,
+// its verdict event) is what the row shows.
+TEST_F(MatchLearningDashboardTest, TheRowShowsWhatTheLearningLoopTrainedAndDecided)
+{
+    bot::BotDefinition voters = matchLearningBot(kVoters, m_dir.path());
+    voters.steps.first().params.insert(QStringLiteral("learning"), QJsonObject{{QStringLiteral("min_answers"), 3}});
+    answer(askMatch(QStringLiteral("v1"), kVoters, {QStringLiteral("p1"), QStringLiteral("p2")}), QStringLiteral("p1"));
+    answer(askMatch(QStringLiteral("v2"), kVoters, {QStringLiteral("p3")}), QStringLiteral("none"));
+    answer(askMatch(QStringLiteral("v3"), kVoters, {QStringLiteral("p4"), QStringLiteral("p5")}), QStringLiteral("p5"));
+    m_clock.advance(std::chrono::minutes(10));
+    auto learned = engine::learnMatchOnce(*m_store, *m_store, voters, QStringLiteral("person"), QStringLiteral("w1/learning"), true);
+    ASSERT_OK(learned);
+    ASSERT_TRUE(learned->trained) << learned->reason.toStdString();
+    // On these answers the challenger has the lower log-loss, so it is promoted.
+    ASSERT_TRUE(learned->promoted) << learned->reason.toStdString();
+
+    auto figures = dashboard(*m_store, {voters}, {.now = m_clock.now()});
+    ASSERT_OK(figures);
+    const QJsonObject row = toJson(*figures).value(QStringLiteral("learning")).toArray().at(0).toObject();
+    EXPECT_EQ(row.value(QStringLiteral("answered")).toInt(), 3);
+    EXPECT_EQ(row.value(QStringLiteral("more_needed")).toInt(), 0);
+    const QString challenger = QFileInfo(learned->modelPath).fileName();
+    const QJsonObject last = row.value(QStringLiteral("last_challenger")).toObject();
+    EXPECT_EQ(last.value(QStringLiteral("model")).toString(), challenger);
+    EXPECT_TRUE(last.value(QStringLiteral("promoted")).toBool());
+    EXPECT_EQ(last.value(QStringLiteral("answers")).toInt(), 3);
+    EXPECT_EQ(last.value(QStringLiteral("reason")).toString(), learned->reason);
+    EXPECT_FALSE(last.value(QStringLiteral("at")).toString().isEmpty());
+    EXPECT_EQ(row.value(QStringLiteral("model")).toString(), challenger);
+    EXPECT_EQ(row.value(QStringLiteral("version")).toInt(), 1);
 }
 
 // A `.latest` pointer that names a missing file does not hide the bot's other figures.
