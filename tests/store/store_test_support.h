@@ -171,10 +171,26 @@ private:
     bool m_postgres = false;
 };
 
+// Takes a database at the current schema back to version 13, as a clerk of that version
+// left it: version 1's index of item states, no partial one.
+inline bool undoVersion14(const RawConnection &raw)
+{
+    for (const char *sql : {"DROP INDEX work_items_stopped",
+                            "CREATE INDEX work_items_lease ON work_items (state, not_before, priority, id)",
+                            "DELETE FROM schema_version WHERE version = 14"}) {
+        if (!raw.exec(QString::fromLatin1(sql)))
+            return false;
+    }
+    return true;
+}
+
 // Takes a database at the current schema back to version 12, as a clerk of that version
-// left it: the events table refuses every change, as version 1 made it.
+// left it (undoing version 14 first): the events table refuses every change, as version 1
+// made it.
 inline bool undoVersion13(const RawConnection &raw)
 {
+    if (!undoVersion14(raw))
+        return false;
     const QStringList statements = raw.isPostgres()
         ? QStringList{QStringLiteral("DROP TRIGGER events_no_update ON events"),
                       QStringLiteral("DROP TRIGGER events_no_delete ON events"),

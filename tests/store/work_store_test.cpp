@@ -34,7 +34,7 @@ HumanRequest postcodeQuestion()
 TEST_P(WorkStoreTest, MigrationsCreateTablesAndReopeningIsANoOp)
 {
     const int latest = latestSchemaVersion();
-    ASSERT_EQ(latest, 13);
+    ASSERT_EQ(latest, 14);
     m_store.reset();
     {
         RawConnection raw(location());
@@ -77,7 +77,7 @@ TEST_P(WorkStoreTest, NewerSchemaVersionIsRefused)
     }
     auto opened = openWorkStore(location(), m_clock);
     ASSERT_TRUE(failsWith(opened, ErrorCode::InvalidArgument));
-    EXPECT_TRUE(opened.error().message().contains(QStringLiteral("database schema version 99 is newer than this clerk (13)")))
+    EXPECT_TRUE(opened.error().message().contains(QStringLiteral("database schema version 99 is newer than this clerk (14)")))
         << testing::text(opened.error());
     EXPECT_TRUE(opened.error().message().contains(QStringLiteral("upgrade clerk")));
 }

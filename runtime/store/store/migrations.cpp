@@ -305,6 +305,22 @@ void appendLaterSteps(QList<Migration> &steps, const SqlDialect &dialect)
     Migration thirteenth{13, QStringLiteral("typed reasons of erased items blanked in events"), {}};
     thirteenth.statements.append(dialect.erasableReasonTriggers());
     steps.append(thirteenth);
+
+    // Version 14: every lease and completion changes an item's state, so every index
+    // holding the state gains an entry each time. Version 1's (state, not_before,
+    // priority, id) no longer serves the lease (version 6's does) and the hot path finds
+    // items by id; listing items in a state is served by version 6's index for queued and
+    // leased ones, by the id order for done ones, and by this partial index for the few
+    // that need a person or failed, which gains entries only when an item enters them.
+    Migration fourteenth{14, QStringLiteral("lighter index of item states"), {}};
+    const QStringList v14 = {
+        QStringLiteral("DROP INDEX work_items_lease"),
+        QStringLiteral("CREATE INDEX work_items_stopped ON work_items (state, id)"
+                       " WHERE state IN ('waiting_for_human', 'failed', 'cancelled')"),
+    };
+    for (const QString &sql : v14)
+        fourteenth.statements.append(forDialect(sql, dialect));
+    steps.append(fourteenth);
 }
 
 Status rollbackWith(const QSqlDatabase &db, const QString &location, Error error)

@@ -166,25 +166,26 @@ Result<QList<WorkItem>> SqlWorkStore::leaseInOneStatement(const QString &owner, 
     // picks, so here they are computed in SQL (CASE, jsonb_build_object) from the UPDATE's
     // RETURNING, which SQLite cannot feed into an INSERT (no data-modifying WITH); on
     // SQLite they are computed in C++ from the row read back. The locked rows are read again after the lock is granted, so
-    // a row another worker changed meanwhile is no longer picked.
+    // a row another worker changed meanwhile is no longer picked. The update finds the
+    // locked rows by primary key (= ANY of their ids): joined to the candidates, the
+    // planner may choose to scan the whole table, done items included.
     const qint64 now = m_clock.nowMs();
     const QString sql =
-        QStringLiteral("WITH candidate AS (") + runnableSql +
+        QStringLiteral("WITH candidate AS MATERIALIZED (") + runnableSql +
         QStringLiteral("), leased AS ("
                        " UPDATE work_items w SET state = 'leased', lease_owner = ?, lease_expires_at = ?,"
-                       " attempts = w.attempts + CASE WHEN c.state = 'leased' THEN 1 ELSE 0 END, updated_at = ?"
-                       " FROM candidate c WHERE w.id = c.id"
+                       " attempts = w.attempts + CASE WHEN w.state = 'leased' THEN 1 ELSE 0 END, updated_at = ?"
+                       " WHERE w.id = ANY (ARRAY (SELECT id FROM candidate))"
                        " RETURNING w.id, w.bot, w.bot_version, w.definition_digest, w.source_ref, w.payload, w.state,"
                        " w.attempts, w.step_cursor, w.step_outputs, w.lease_owner, w.lease_expires_at, w.not_before,"
-                       " w.priority, w.last_error, w.created_at, w.updated_at, w.finished_at, w.erased_at,"
-                       " c.state AS previous_state, c.lease_owner AS previous_owner),"
+                       " w.priority, w.last_error, w.created_at, w.updated_at, w.finished_at, w.erased_at),"
                        " logged AS ("
                        " INSERT INTO events (at, item_id, bot, kind, actor, detail)"
-                       " SELECT CAST(? AS BIGINT), id, bot, CASE WHEN previous_state = 'leased' THEN 'lease_expired' ELSE 'leased' END,"
-                       " lease_owner, (CASE WHEN previous_state = 'leased'"
-                       " THEN jsonb_build_object('previous_owner', previous_owner, 'attempts', attempts)"
-                       " ELSE jsonb_build_object('step_index', step_cursor) END || CAST(? AS jsonb))::text"
-                       " FROM leased)"
+                       " SELECT CAST(? AS BIGINT), l.id, l.bot, CASE WHEN c.state = 'leased' THEN 'lease_expired' ELSE 'leased' END,"
+                       " l.lease_owner, (CASE WHEN c.state = 'leased'"
+                       " THEN jsonb_build_object('previous_owner', c.lease_owner, 'attempts', l.attempts)"
+                       " ELSE jsonb_build_object('step_index', l.step_cursor) END || CAST(? AS jsonb))::text"
+                       " FROM leased l JOIN candidate c ON c.id = l.id)"
                        " SELECT ") +
         kItemColumns + QStringLiteral(" FROM leased");
     QList<QVariant> binds = std::move(runnableBinds);
@@ -307,28 +308,36 @@ Result<QList<Status>> SqlWorkStore::completeStepsInOneStatement(const QString &o
     // conditions hold (leased by `owner`, at the step) and the events follow for those,
     // in the completions' order.
     const qint64 now = m_clock.nowMs();
-    QString sql = QStringLiteral("WITH input (n, id, step_index, step_id, outputs, output_count, last) AS (VALUES ");
-    QList<QVariant> binds;
+    // The completions go as one JSON array, so the statement's text is the same for any
+    // number of them (prepared once); each item's outputs are JSON text inside it.
+    QJsonArray input;
     QList<QJsonObject> merged;
     for (qsizetype n = 0; n < steps.size(); ++n) {
         const CompletedStep &step = steps.at(n);
         QJsonObject outputs = m_leasedOutputs.value(step.itemId).outputs;
         outputs.insert(step.stepId, step.outputs);
         merged.append(outputs);
-        sql += QStringLiteral("%1(CAST(? AS INT), CAST(? AS BIGINT), CAST(? AS INT), CAST(? AS TEXT), CAST(? AS TEXT),"
-                              " CAST(? AS INT), CAST(? AS BOOLEAN))")
-                   .arg(n == 0 ? QString() : QStringLiteral(", "));
-        binds << int(n) << step.itemId << step.stepIndex << step.stepId << jsonText(outputs)
-              << int(step.outputs.size()) << step.last;
+        input.append(QJsonObject{{QStringLiteral("n"), int(n)},
+                                 {QStringLiteral("id"), step.itemId},
+                                 {QStringLiteral("step_index"), step.stepIndex},
+                                 {QStringLiteral("step_id"), step.stepId},
+                                 {QStringLiteral("outputs"), jsonText(outputs)},
+                                 {QStringLiteral("output_count"), int(step.outputs.size())},
+                                 {QStringLiteral("last"), step.last}});
     }
-    sql += QStringLiteral(
-        "), updated AS ("
+    // The items are found by primary key (= ANY of their ids): joined to the input alone,
+    // the planner may scan the table or every leased row of every worker.
+    const QString sql = QStringLiteral(
+        "WITH input AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(CAST(? AS jsonb))"
+        " AS i (n INT, id BIGINT, step_index INT, step_id TEXT, outputs TEXT, output_count INT, last BOOLEAN)),"
+        " updated AS ("
         " UPDATE work_items w SET step_outputs = i.outputs, step_cursor = i.step_index + 1, updated_at = ?,"
         " state = CASE WHEN i.last THEN 'done' ELSE w.state END,"
         " lease_owner = CASE WHEN i.last THEN NULL ELSE w.lease_owner END,"
         " lease_expires_at = CASE WHEN i.last THEN NULL ELSE w.lease_expires_at END,"
         " finished_at = CASE WHEN i.last THEN CAST(? AS BIGINT) ELSE w.finished_at END"
-        " FROM input i WHERE w.id = i.id AND w.state = 'leased' AND w.lease_owner = ? AND w.step_cursor = i.step_index"
+        " FROM input i WHERE w.id = ANY (ARRAY (SELECT id FROM input)) AND w.id = i.id"
+        " AND w.state = 'leased' AND w.lease_owner = ? AND w.step_cursor = i.step_index"
         " RETURNING i.n, w.id, w.bot, i.step_id, i.step_index, i.output_count, i.last),"
         " logged AS (INSERT INTO events (at, item_id, bot, kind, actor, detail)"
         " SELECT CAST(? AS BIGINT), u.id, u.bot, e.kind, CAST(? AS TEXT), (e.detail || CAST(? AS jsonb))::text"
@@ -337,7 +346,7 @@ Result<QList<Status>> SqlWorkStore::completeStepsInOneStatement(const QString &o
         " (2, 'done', jsonb_build_object('steps', u.step_index + 1))) AS e (k, kind, detail)"
         " WHERE e.k = 1 OR u.last ORDER BY u.n, e.k)"
         " SELECT n FROM updated");
-    binds << now << now << owner << now << owner << eventDetail({});
+    const QList<QVariant> binds{jsonText(input), now, now, owner, now, owner, eventDetail({})};
     // Not repeated after a lost connection: the steps may have been stored before it broke.
     auto updated = runOnce(sql, binds);
     if (!updated)
