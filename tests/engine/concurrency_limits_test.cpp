@@ -57,12 +57,12 @@ TEST(ConcurrencyLimitsTest, EveryBotFullMeansLeaseNothingRatherThanAnyBot)
     ASSERT_TRUE(limits.acquire(QStringLiteral("post")));
     EXPECT_EQ(limits.eligibleBots(), std::nullopt);
     bool called = false;
-    auto leased = limits.leaseWithin({}, [&](const QStringList &) -> Result<std::optional<WorkItem>> {
+    auto leased = limits.leaseBatchWithin({}, 1, [&](const QStringList &, int) -> Result<QList<WorkItem>> {
         called = true;
-        return std::optional<WorkItem>();
+        return QList<WorkItem>();
     });
     ASSERT_TRUE(leased.has_value());
-    EXPECT_FALSE(leased->has_value());
+    EXPECT_TRUE(leased->isEmpty());
     EXPECT_FALSE(called);
 }
 
@@ -76,13 +76,13 @@ TEST(ConcurrencyLimitsTest, ManyWorkersNeverRunMoreThanTheLimit)
     for (int w = 0; w < 8; ++w) {
         workers.emplace_back([&] {
             for (int i = 0; i < 200; ++i) {
-                auto leased = limits.leaseWithin({QStringLiteral("post")}, [](const QStringList &bots)
-                                                     -> Result<std::optional<WorkItem>> {
+                auto leased = limits.leaseBatchWithin({QStringLiteral("post")}, 1, [](const QStringList &bots, int)
+                                                          -> Result<QList<WorkItem>> {
                     WorkItem item;
                     item.bot = bots.value(0);
-                    return std::optional<WorkItem>(item);
+                    return QList<WorkItem>{item};
                 });
-                if (!leased || !leased->has_value()) {
+                if (!leased || leased->isEmpty()) {
                     QThread::yieldCurrentThread();
                     continue;
                 }
@@ -92,7 +92,7 @@ TEST(ConcurrencyLimitsTest, ManyWorkersNeverRunMoreThanTheLimit)
                 }
                 ++ran;
                 --now;
-                limits.release((*leased)->bot);
+                limits.release(leased->first().bot);
             }
         });
     }
@@ -166,25 +166,27 @@ TEST_F(BotLimitsStoreTest, AWorkerLeasesOtherBotsWhileOneIsAtItsLimit)
         ASSERT_TRUE(engine.submit(other, QStringLiteral("o%1").arg(i), {}).has_value());
     }
     engine::ConcurrencyLimits limits({limited, other});
-    const auto lease = [this](const QStringList &bots) { return m_store->leaseNext(QStringLiteral("w1"), 10s, bots); };
+    const auto lease = [this](const QStringList &bots, int max) {
+        return m_store->leaseBatch(QStringLiteral("w1"), 10s, max, bots);
+    };
 
-    auto first = limits.leaseWithin({}, lease);
-    ASSERT_TRUE(first.has_value() && first->has_value());
-    EXPECT_EQ((*first)->bot, QStringLiteral("limited"));
+    auto first = limits.leaseBatchWithin({}, 1, lease);
+    ASSERT_TRUE(first.has_value() && first->size() == 1);
+    EXPECT_EQ(first->first().bot, QStringLiteral("limited"));
     // While it runs, the next two leases are the other bot's, though "limited" has more.
     for (int i = 0; i < 2; ++i) {
-        auto next = limits.leaseWithin({}, lease);
-        ASSERT_TRUE(next.has_value() && next->has_value());
-        EXPECT_EQ((*next)->bot, QStringLiteral("other"));
+        auto next = limits.leaseBatchWithin({}, 1, lease);
+        ASSERT_TRUE(next.has_value() && next->size() == 1);
+        EXPECT_EQ(next->first().bot, QStringLiteral("other"));
     }
-    auto none = limits.leaseWithin({}, lease);
+    auto none = limits.leaseBatchWithin({}, 1, lease);
     ASSERT_TRUE(none.has_value());
-    EXPECT_FALSE(none->has_value());
+    EXPECT_TRUE(none->isEmpty());
 
     limits.release(QStringLiteral("limited"));
-    auto again = limits.leaseWithin({}, lease);
-    ASSERT_TRUE(again.has_value() && again->has_value());
-    EXPECT_EQ((*again)->bot, QStringLiteral("limited"));
+    auto again = limits.leaseBatchWithin({}, 1, lease);
+    ASSERT_TRUE(again.has_value() && again->size() == 1);
+    EXPECT_EQ(again->first().bot, QStringLiteral("limited"));
 }
 
 TEST_F(BotLimitsStoreTest, ABatchLeaseNeverTakesMoreThanABotsFreeSlots)

@@ -65,18 +65,6 @@ void ConcurrencyLimits::release(const QString &bot)
         m_running.erase(it);
 }
 
-Result<std::optional<WorkItem>> ConcurrencyLimits::leaseWithin(const QStringList &candidates, const LeaseFunction &lease)
-{
-    MutexLock lock(m_mutex);
-    const std::optional<QStringList> eligible = eligibleLocked(candidates);
-    if (!eligible)
-        return std::optional<WorkItem>();
-    auto leased = lease(*eligible);
-    if (leased && leased->has_value())
-        ++m_running[(*leased)->bot];
-    return leased;
-}
-
 Result<QList<WorkItem>> ConcurrencyLimits::leaseBatchWithin(const QStringList &candidates, int max,
                                                              const BatchLeaseFunction &lease)
 {

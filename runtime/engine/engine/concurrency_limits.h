@@ -6,19 +6,18 @@
 // leases only among those, counts the leased item as running, and releases it when the
 // item leaves the worker (done, waiting for a person, requeued or failed).
 //
-// leaseWithin() does the three in one step under the object's lock, so two workers
+// leaseBatchWithin() does the three in one step under the object's lock, so two workers
 // cannot both take the last free slot of a bot:
 //
 // @code
 //   engine::ConcurrencyLimits limits;
 //   limits.setBots(bots);                                  // every bot the process runs
-//   auto leased = limits.leaseWithin(names, [&](const QStringList &eligible) {
-//       return store.leaseNext(owner, lease, eligible);
+//   auto leased = limits.leaseBatchWithin(names, 16, [&](const QStringList &eligible, int max) {
+//       return store.leaseBatch(owner, lease, max, eligible);
 //   });
 //   if (!leased) ...store error...
-//   if (!leased->has_value()) ...nothing to do now (or every bot is at its limit)...
-//   engine.runLeased(**leased);
-//   limits.release((*leased)->bot);
+//   if (leased->isEmpty()) ...nothing to do now (or every bot is at its limit)...
+//   for (const WorkItem &item : *leased) { ...run it...; limits.release(item.bot); }
 // @endcode
 //
 // Bots without a limit are always eligible. A bot the object was not told about has no
@@ -41,7 +40,6 @@ namespace clerk::engine {
 
 class ConcurrencyLimits {
 public:
-    using LeaseFunction = std::function<Result<std::optional<WorkItem>>(const QStringList &bots)>;
     using BatchLeaseFunction = std::function<Result<QList<WorkItem>>(const QStringList &bots, int max)>;
 
     ConcurrencyLimits() = default;
@@ -51,8 +49,8 @@ public:
     // Replaces earlier limits; items already running stay counted.
     void setBots(const QList<bot::BotDefinition> &bots);
 
-    // The bots among `candidates` that may start another item now, to pass to leaseNext.
-    // `candidates` empty means every bot, as it does for leaseNext: the answer is then
+    // The bots among `candidates` that may start another item now, to pass to leaseBatch.
+    // `candidates` empty means every bot, as it does for leaseBatch: the answer is then
     // empty (any bot) while no bot is at its limit, else the known bots not at theirs.
     // std::nullopt: every candidate is at its limit; lease nothing now.
     std::optional<QStringList> eligibleBots(const QStringList &candidates = {}) const;
@@ -63,14 +61,11 @@ public:
     // Counts one running item of `bot` less. REQUIRES: a matching successful acquire().
     void release(const QString &bot);
 
-    // eligibleBots(), then `lease` with them, then acquire() for the leased item's bot,
-    // all under one lock. `lease` is not called when every candidate is at its limit
-    // (the answer is then an empty optional). Errors are `lease`'s.
-    Result<std::optional<WorkItem>> leaseWithin(const QStringList &candidates, const LeaseFunction &lease);
-
-    // leaseWithin for a batch of up to `max` items (WorkQueue::leaseBatch): `lease` is
-    // given the eligible bots and a size no eligible bot's free slots can overflow,
-    // however the batch falls among them; every leased item is counted.
+    // eligibleBots(), then `lease` with them, then acquire() for each leased item's bot,
+    // all under one lock. `lease` is given the eligible bots and a batch size (at most
+    // `max`, WorkQueue::leaseBatch's) that no eligible bot's free slots can overflow,
+    // however the batch falls among them. `lease` is not called when every candidate is
+    // at its limit (the answer is then empty). Errors are `lease`'s.
     Result<QList<WorkItem>> leaseBatchWithin(const QStringList &candidates, int max, const BatchLeaseFunction &lease);
 
     // How many of the bot's items run now.
