@@ -86,6 +86,37 @@ qint64 differingPixels(Pix *pix, const QImage &image)
     return differing;
 }
 
+// A scanner's PDF as img2pdf writes it: one page exactly the size of its grey JPEG at
+// `dpi`, the image drawn over all of it and nothing else.
+QByteArray scannerPdf(const QByteArray &jpeg, int width, int height, int dpi)
+{
+    const QByteArray w = QByteArray::number(width * 72.0 / dpi, 'f', 4), h = QByteArray::number(height * 72.0 / dpi, 'f', 4);
+    const QByteArray content = "q\n" + w + " 0 0 " + h + " 0.0000 0.0000 cm\n/Im0 Do\nQ\n";
+    QList<QByteArray> objects = {
+        "<< /Pages 2 0 R /Type /Catalog >>",
+        "<< /Count 1 /Kids [ 3 0 R ] /Type /Pages >>",
+        "<< /Contents 4 0 R /MediaBox [ 0 0 " + w + " " + h + " ] /Parent 2 0 R /Resources << /XObject << /Im0 5 0 R >> >> "
+        "/Type /Page >>",
+        "<< /Length " + QByteArray::number(content.size()) + " >>\nstream\n" + content + "\nendstream",
+        "<< /BitsPerComponent 8 /ColorSpace /DeviceGray /Filter /DCTDecode /Height " + QByteArray::number(height) +
+            " /Length " + QByteArray::number(jpeg.size()) + " /Subtype /Image /Type /XObject /Width " +
+            QByteArray::number(width) + " >>\nstream\n" + jpeg + "\nendstream",
+    };
+    QByteArray pdf("%PDF-1.4\n");
+    QList<qsizetype> offsets;
+    for (qsizetype i = 0; i < objects.size(); ++i) {
+        offsets.append(pdf.size());
+        pdf.append(QByteArray::number(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n");
+    }
+    const qsizetype xref = pdf.size();
+    pdf.append("xref\n0 " + QByteArray::number(objects.size() + 1) + "\n0000000000 65535 f \n");
+    for (const qsizetype offset : offsets)
+        pdf.append(QByteArray::number(offset).rightJustified(10, '0') + " 00000 n \n");
+    pdf.append("trailer\n<< /Size " + QByteArray::number(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+               QByteArray::number(xref) + "\n%%EOF\n");
+    return pdf;
+}
+
 QString expectedText(const QString &caseName)
 {
     QFile file(fixture(caseName + QStringLiteral(".expected.json")));
@@ -125,6 +156,52 @@ TEST(PageSourceTest, RendersAScannedPdfPageInGreyWithTheSamePixelsAndText)
     }
 
     const auto read = OcrEngine().readDocument(path, OcrOptions{});
+    ASSERT_OK(read);
+    EXPECT_GE(wordRecall(expectedText(QStringLiteral("grey_letter")), read->text), 0.95) << read->text.toStdString();
+}
+
+TEST(PageSourceTest, TakesAScannersPdfPageAsItsImage)
+{
+    // At the image's own resolution the page is the JPEG as it was scanned (not drawn by
+    // Splash, which resamples it); at any other it is rendered as before.
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    PixPtr scan(pixRead(QFile::encodeName(fixture(QStringLiteral("grey_letter.png"))).constData()));
+    ASSERT_TRUE(scan);
+    l_uint8 *data = nullptr;
+    size_t size = 0;
+    ASSERT_EQ(pixWriteMem(&data, &size, scan.get(), IFF_JFIF_JPEG), 0);
+    const QByteArray jpeg(reinterpret_cast<const char *>(data), qsizetype(size));
+    lept_free(data);
+    PixPtr decoded(pixReadMem(reinterpret_cast<const l_uint8 *>(jpeg.constData()), size_t(jpeg.size())));
+    ASSERT_TRUE(decoded);
+    const QString path = dir.filePath(QStringLiteral("scanner.pdf"));
+    ASSERT_TRUE(writeFile(path, scannerPdf(jpeg, pixGetWidth(scan.get()), pixGetHeight(scan.get()), 200)));
+
+    for (const int dpi : {200, 300}) {
+        SCOPED_TRACE(dpi);
+        OcrOptions options;
+        options.pdfDpi = dpi;
+        auto source = openPageSource(path, options);
+        ASSERT_OK(source);
+        const auto page = (*source)->page(0);
+        ASSERT_OK(page);
+        ASSERT_TRUE(page->image);
+        EXPECT_EQ(pixGetXRes(page->image.get()), dpi);
+        const QImage asBefore = renderedThroughQt(path, 0, dpi);
+        if (dpi == 200) {
+            l_int32 same = 0;
+            ASSERT_EQ(pixEqual(page->image.get(), decoded.get(), &same), 0);
+            EXPECT_TRUE(same) << "the page must be the scanned image itself";
+            EXPECT_GT(differingPixels(page->image.get(), asBefore), 0) << "Splash no longer resamples: drop the shortcut";
+        } else {
+            EXPECT_EQ(differingPixels(page->image.get(), asBefore), 0);
+        }
+    }
+
+    OcrOptions atTheScansResolution;
+    atTheScansResolution.pdfDpi = 200;
+    const auto read = OcrEngine().readDocument(path, atTheScansResolution);
     ASSERT_OK(read);
     EXPECT_GE(wordRecall(expectedText(QStringLiteral("grey_letter")), read->text), 0.95) << read->text.toStdString();
 }

@@ -4,7 +4,9 @@
 // Poppler's Qt interface renders only 32-bit colour: an A4 scan (one 300 ppi JPEG) took
 // about 250 ms that way, and 27 ms more to make it grey; Mono8 takes about half of that
 // and gives the same pixels (for scanned and vector pages alike, with the same
-// antialiasing). PdfSource uses this renderer and falls back on the Qt interface when
+// antialiasing). A scanner's page, one grey JPEG drawn over the whole page at the
+// resolution asked for and nothing else, is not drawn at all: its samples are the page
+// (about 30 ms). PdfSource uses this renderer and falls back on the Qt interface when
 // it returns null.
 //
 // The core API's shared state is Poppler's `globalParams`. usePoppler() creates it once
@@ -36,7 +38,8 @@ public:
     PdfGreyRenderer(const PdfGreyRenderer &) = delete;
     PdfGreyRenderer &operator=(const PdfGreyRenderer &) = delete;
 
-    // Page `index` (0-based) in 8-bit grey at `dpi`, its crop box as PDF readers show it.
+    // Page `index` (0-based) in 8-bit grey at `dpi`, its crop box as PDF readers show it
+    // (a scanner's page: its image as it is).
     // Null when the core API cannot open the file or render the page, or when the page
     // would be above `maxPixels` (the caller has already chosen `dpi` to stay under it,
     // from the Qt interface's page size: the two must agree).
