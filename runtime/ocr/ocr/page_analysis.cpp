@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 namespace clerk::ocr {
 
@@ -133,19 +134,27 @@ InkProfile measureInk(Pix *binary, int dpi)
     const int bandX = int(width * BorderBand), bandY = int(height * BorderBand);
     pixSetOrClearBorder(inner.get(), bandX, bandX, bandY, bandY, PIX_CLR);
 
-    l_int32 changed = 0;
-    PixPtr tallEnough(pixSelectBySize(inner.get(), 0, mmToPixels(MinCharacterHeightMm, dpi), 8, L_SELECT_HEIGHT,
-                                      L_SELECT_IF_GTE, &changed));
-    if (!tallEnough)
-        return ink;
-    ink.characterMask.reset(pixSelectBySize(tallEnough.get(), mmToPixels(MaxCharacterWidthMm, dpi),
-                                            mmToPixels(MaxCharacterHeightMm, dpi), 8, L_SELECT_IF_BOTH,
-                                            L_SELECT_IF_LTE, &changed));
-    if (!ink.characterMask)
-        return ink;
+    // One pass over the components: character-sized ones are drawn into the mask.
+    Pixa *parts = nullptr;
+    BoxaPtr boxes(pixConnComp(inner.get(), &parts, 8));
+    const auto partsGuard = std::unique_ptr<Pixa, void (*)(Pixa *)>(parts, [](Pixa *pixa) { pixaDestroy(&pixa); });
+    ink.characterMask.reset(pixCreate(width, height, 1));
+    if (!boxes || !parts || !ink.characterMask)
+        return InkProfile{0, 0, ink.pagePixels, {}};
+    const int minHeight = mmToPixels(MinCharacterHeightMm, dpi), maxHeight = mmToPixels(MaxCharacterHeightMm, dpi);
+    const int maxWidth = mmToPixels(MaxCharacterWidthMm, dpi);
+    for (int i = 0; i < boxaGetCount(boxes.get()); ++i) {
+        l_int32 x = 0, y = 0, w = 0, h = 0;
+        boxaGetBoxGeometry(boxes.get(), i, &x, &y, &w, &h);
+        if (h < minHeight || h > maxHeight || w > maxWidth)
+            continue;
+        PixPtr part(pixaGetPix(parts, i, L_CLONE));
+        if (!part)
+            continue;
+        pixRasterop(ink.characterMask.get(), x, y, w, h, PIX_SRC | PIX_DST, part.get(), 0, 0);
+        ++ink.characterBlobs;
+    }
     ink.characterInk = countPixels(ink.characterMask.get());
-    BoxaPtr blobs(pixConnCompBB(ink.characterMask.get(), 8));
-    ink.characterBlobs = blobs ? boxaGetCount(blobs.get()) : 0;
     return ink;
 }
 
