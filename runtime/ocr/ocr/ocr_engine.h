@@ -10,7 +10,8 @@
 //      (scanners store 12-bit samples unscaled, which cut to their high byte make a
 //      black page). PDFs through Poppler: a page with a good text layer (see below) is
 //      taken as it is; other pages are rendered at pdfDpi in grey (lowered when the
-//      page would exceed maxPixelsPerPage).
+//      page would exceed maxPixelsPerPage), except a scanner's page (one grey JPEG over
+//      the whole page at pdfDpi, nothing else), which is its decoded image.
 //   2. blank: a page with fewer than 8 character-sized ink blobs and under 0.1 % of the
 //      page in them (after dropping a 3 % border band) is blank and skipped.
 //   3. deskew, always: Leptonica's skew search (+-7 degrees). Without it, pages tilted
