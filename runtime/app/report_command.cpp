@@ -213,6 +213,33 @@ void printNotices(const QList<store::NoticeFigures> &notices)
     table.print(out());
 }
 
+// Match steps that learn their weights: answers against the fewest a challenger is
+// trained on, the weights in use, and the last challenger's verdict.
+void printMatchLearning(const QList<report::MatchLearningProgress> &matches)
+{
+    if (matches.isEmpty())
+        return;
+    out() << "\nMatch steps learning their weights\n";
+    TextTable table({QStringLiteral("BOT"), QStringLiteral("STEP"), QStringLiteral("ANSWERS"), QStringLiteral("NEEDED"),
+                     QStringLiteral("MORE NEEDED"), QStringLiteral("WEIGHTS"), QStringLiteral("LAST CHALLENGER")});
+    for (const report::MatchLearningProgress &progress : matches) {
+        QString weights = progress.version > 0 ? QStringLiteral("version %1").arg(progress.version)
+                                               : QStringLiteral("the bot file's");
+        if (!progress.modelProblem.isEmpty())
+            weights = QStringLiteral("unreadable");
+        QString last = QStringLiteral("none trained yet");
+        if (progress.lastChallenger) {
+            last = QStringLiteral("%1 %2 (%3 answers)")
+                       .arg(progress.lastChallenger->promoted ? QStringLiteral("promoted") : QStringLiteral("refused"),
+                            progress.lastChallenger->at.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm")))
+                       .arg(progress.lastChallenger->answers);
+        }
+        table.addRow({progress.bot, progress.stepId, QString::number(progress.answered),
+                      QString::number(progress.minAnswers), QString::number(progress.moreNeeded()), weights, last});
+    }
+    table.print(out());
+}
+
 // Learning bots: live precision from quality checks, and answers still needed.
 void printLearning(const report::LearningQuality &learning)
 {
@@ -248,6 +275,7 @@ void printLearning(const report::LearningQuality &learning)
         }
         table.print(out());
     }
+    printMatchLearning(learning.matches);
 }
 
 } // namespace

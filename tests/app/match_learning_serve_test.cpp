@@ -341,6 +341,15 @@ TEST_F(MatchLearningServeTest, ClerkLearnAndClerkModelHandleAMatchStepsVersions)
     EXPECT_FALSE(refused.value(QStringLiteral("promoted")).toBool()) << forced.out.toStdString();
     EXPECT_EQ(latest(), QStringLiteral("people.person.model.v1"));
 
+    // Operations staff see the step's answers, the weights in use and the last verdict.
+    const ClerkRun report = runClerk({QStringLiteral("report"), QStringLiteral("--db"), db(), QStringLiteral("--bots"), bot()});
+    ASSERT_EQ(report.exitCode, 0) << report.err.toStdString();
+    const qsizetype table = report.out.indexOf(QStringLiteral("Match steps learning their weights"));
+    ASSERT_GE(table, 0) << report.out.toStdString();
+    const QString row = report.out.mid(table).section(QLatin1Char('\n'), 2, 2).simplified();
+    EXPECT_TRUE(row.startsWith(QStringLiteral("people person 30 20 0 version 1 refused"))) << report.out.toStdString();
+    EXPECT_TRUE(row.endsWith(QStringLiteral("(30 answers)"))) << row.toStdString();
+
     const ClerkRun list = runClerk({QStringLiteral("model"), QStringLiteral("list"), bot(), QStringLiteral("--json")});
     ASSERT_EQ(list.exitCode, 0) << list.err.toStdString();
     const QJsonArray versions = QJsonDocument::fromJson(list.out.toUtf8()).object().value(QStringLiteral("versions")).toArray();
