@@ -35,6 +35,9 @@ psql_admin() {
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- psql -h "$work/pg" -p "$port" -U postgres -d postgres -qAt -c "$1"
   else psql -h "$work/pg" -p "$port" -U postgres -d postgres -qAt -c "$1"; fi
 }
+# A copy of the binary: a build that relinks it during the runs cannot break or change them.
+cp "$clerk" "$work/clerk"
+clerk="$work/clerk"
 (cd "$work" && npm init -y >/dev/null 2>&1 && npm install --no-audit --no-fund --silent graphile-worker@0.17.3 >/dev/null 2>&1)
 cp "$root/bench/graphile_worker_drain.js" "$work/"
 
