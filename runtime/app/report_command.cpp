@@ -12,6 +12,7 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <algorithm>
 #include <cmath>
 
 namespace clerk::app {
@@ -213,15 +214,16 @@ void printNotices(const QList<store::NoticeFigures> &notices)
     table.print(out());
 }
 
-// Match steps that learn their weights: answers against the fewest a challenger is
-// trained on, the weights in use, and the last challenger's verdict.
+// Match steps that learn their weights: answers against those at which the next
+// challenger is trained, the weights in use, and the last challenger's verdict.
 void printMatchLearning(const QList<report::MatchLearningProgress> &matches)
 {
     if (matches.isEmpty())
         return;
     out() << "\nMatch steps learning their weights\n";
-    TextTable table({QStringLiteral("BOT"), QStringLiteral("STEP"), QStringLiteral("ANSWERS"), QStringLiteral("NEEDED"),
-                     QStringLiteral("MORE NEEDED"), QStringLiteral("WEIGHTS"), QStringLiteral("LAST CHALLENGER")});
+    TextTable table({QStringLiteral("BOT"), QStringLiteral("STEP"), QStringLiteral("ANSWERS"),
+                     QStringLiteral("NEXT CHALLENGER AT"), QStringLiteral("MORE NEEDED"), QStringLiteral("WEIGHTS"),
+                     QStringLiteral("LAST CHALLENGER")});
     for (const report::MatchLearningProgress &progress : matches) {
         QString weights = progress.version > 0 ? QStringLiteral("version %1").arg(progress.version)
                                                : QStringLiteral("the bot file's");
@@ -235,7 +237,8 @@ void printMatchLearning(const QList<report::MatchLearningProgress> &matches)
                        .arg(progress.lastChallenger->answers);
         }
         table.addRow({progress.bot, progress.stepId, QString::number(progress.answered),
-                      QString::number(progress.minAnswers), QString::number(progress.moreNeeded()), weights, last});
+                      QString::number(progress.nextChallengerAt()),
+                      QString::number(std::max<qint64>(0, progress.nextChallengerAt() - progress.answered)), weights, last});
     }
     table.print(out());
 }

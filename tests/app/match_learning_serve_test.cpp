@@ -347,7 +347,7 @@ TEST_F(MatchLearningServeTest, ClerkLearnAndClerkModelHandleAMatchStepsVersions)
     const qsizetype table = report.out.indexOf(QStringLiteral("Match steps learning their weights"));
     ASSERT_GE(table, 0) << report.out.toStdString();
     const QString row = report.out.mid(table).section(QLatin1Char('\n'), 2, 2).simplified();
-    EXPECT_TRUE(row.startsWith(QStringLiteral("people person 30 20 0 version 1 refused"))) << report.out.toStdString();
+    EXPECT_TRUE(row.startsWith(QStringLiteral("people person 30 60 30 version 1 refused"))) << report.out.toStdString();
     EXPECT_TRUE(row.endsWith(QStringLiteral("(30 answers)"))) << row.toStdString();
 
     const ClerkRun list = runClerk({QStringLiteral("model"), QStringLiteral("list"), bot(), QStringLiteral("--json")});

@@ -339,6 +339,10 @@ TEST_F(MatchLearningDashboardTest, AMatchStepShowsTheAnswersItLearnsFromTheWeigh
                                                       {QStringLiteral("answered"), 3},
                                                       {QStringLiteral("min_answers"), 5},
                                                       {QStringLiteral("more_needed"), 2},
+                                                      // `every` left out: 20, so the first challenger
+                                                      // waits for 20 answers, not min_answers' 5.
+                                                      {QStringLiteral("every"), 20},
+                                                      {QStringLiteral("next_challenger_at"), 20},
                                                       {QStringLiteral("model"), QJsonValue()},
                                                       {QStringLiteral("version"), QJsonValue()},
                                                       {QStringLiteral("last_challenger"), QJsonValue()}}));
@@ -372,6 +376,8 @@ TEST_F(MatchLearningDashboardTest, AMatchStepShowsTheAnswersItLearnsFromTheWeigh
     const QJsonObject row = toJson(*after).value(QStringLiteral("learning")).toArray().at(1).toObject();
     EXPECT_EQ(row.value(QStringLiteral("model")).toString(), QStringLiteral("voters.person.model.v2"));
     EXPECT_EQ(row.value(QStringLiteral("version")).toInt(), 2);
+    // The next challenger: `every` (20) more than the last one learnt from (3).
+    EXPECT_EQ(row.value(QStringLiteral("next_challenger_at")).toInt(), 23);
     EXPECT_EQ(row.value(QStringLiteral("last_challenger")).toObject(),
               (QJsonObject{{QStringLiteral("at"), refusedAt.toUTC().toString(Qt::ISODateWithMs)},
                            {QStringLiteral("promoted"), false},
@@ -393,6 +399,7 @@ TEST_F(MatchLearningDashboardTest, AMatchStepShowsTheAnswersItLearnsFromTheWeigh
     ASSERT_TRUE(loop.has_value());
     ASSERT_EQ(matchLearningSteps(defaults).size(), 1);
     EXPECT_EQ(matchLearningSteps(defaults).first().minAnswers, loop->minAnswers);
+    EXPECT_EQ(matchLearningSteps(defaults).first().every, loop->every);
 }
 
 // What the learning loop itself leaves behind (a version file, `.latest` on a promotion,
@@ -425,6 +432,11 @@ TEST_F(MatchLearningDashboardTest, TheRowShowsWhatTheLearningLoopTrainedAndDecid
     EXPECT_FALSE(last.value(QStringLiteral("at")).toString().isEmpty());
     EXPECT_EQ(row.value(QStringLiteral("model")).toString(), challenger);
     EXPECT_EQ(row.value(QStringLiteral("version")).toInt(), 1);
+    // The loop agrees that no challenger is due before the row says.
+    EXPECT_EQ(row.value(QStringLiteral("next_challenger_at")).toInt(), 23);
+    auto early = engine::learnMatchOnce(*m_store, *m_store, voters, QStringLiteral("person"), QStringLiteral("w1/learning"), false);
+    ASSERT_OK(early);
+    EXPECT_FALSE(early->trained) << early->reason.toStdString();
 }
 
 // A `.latest` pointer that names a missing file does not hide the bot's other figures.

@@ -464,7 +464,8 @@ def run_checks(port, anonymous, api_token, clerk, db):
           f"an admin's dashboard shows every team's queue: {dashboard['json']['queues']}")
     learning = dashboard["json"]["learning"]
     check(learning == [{"kind": "match", "bot": "voters", "step": "person", "answered": 0, "min_answers": 8,
-                        "more_needed": 8, "model": None, "version": None, "last_challenger": None}],
+                        "more_needed": 8, "every": 20, "next_challenger_at": 20, "model": None, "version": None,
+                        "last_challenger": None}],
           f"an admin's dashboard shows the learning match step, on the bot file's weights: {learning}")
 
     # --- team separation on every route ---------------------------------------------------------

@@ -104,13 +104,16 @@ test('the page has no inline script or style, which the Content-Security-Policy 
 test('a learning match step reads as answers before training, the weights in use and its last challenger', () => {
   const row = {
     kind: 'match', bot: 'voters', step: 'person', answered: 1234, min_answers: 20, more_needed: 0,
+    every: 20, next_challenger_at: 1240,
     model: 'voters.person.model.v2', version: 2,
     last_challenger: { at: '2026-11-20T14:02:11.000Z', promoted: false, model: 'voters.person.model.v3', answers: 12, reason: 'no more right' },
   };
   const cells = matchLearningCells(row);
-  assert.deepEqual(cells.slice(0, 6), ['voters', 'person', '1,234', '20', 'enough', 'version 2']);
+  assert.deepEqual(cells.slice(0, 6), ['voters', 'person', '1,234', '1,240', '6', 'version 2']);
+  assert.equal(matchLearningCells({ ...row, answered: 1240 })[4], 'due');
   assert.match(cells[6], /^refused .*2026.* \(12 answers\): no more right$/);
-  const fresh = matchLearningCells({ ...row, answered: 14, more_needed: 6, model: null, version: null, last_challenger: null });
+  const fresh = matchLearningCells({ ...row, answered: 14, more_needed: 6, next_challenger_at: 20, model: null,
+    version: null, last_challenger: null });
   assert.deepEqual(fresh.slice(2), ['14', '20', '6', 'the bot file\'s', 'none trained yet']);
   assert.equal(matchLearningCells({ ...row, version: null, model: null, model_problem: 'no such file' })[5],
     'unreadable: no such file');

@@ -479,7 +479,7 @@ async function main() {
       .map((r) => [...r.children].map((c) => c.textContent.trim()))
       .filter((cells) => cells[0] === 'web-match-test' && cells[1] === 'person'));
     check(shadowCaptions.some((c) => /Match steps learning their weights/.test(c))
-      && learningRows.some((cells) => cells.join('|') === 'web-match-test|person|2|5|3|the bot file\'s|none trained yet'),
+      && learningRows.some((cells) => cells.join('|') === 'web-match-test|person|2|20|18|the bot file\'s|none trained yet'),
     'the dashboard shows the learning match step\'s answers against min_answers and the weights in use', { shadowCaptions, learningRows });
     await axe('dashboard with a learning match step');
   }

@@ -96,6 +96,8 @@ QJsonObject matchLearningJson(const MatchLearningProgress &progress)
                     {QStringLiteral("answered"), progress.answered},
                     {QStringLiteral("min_answers"), progress.minAnswers},
                     {QStringLiteral("more_needed"), progress.moreNeeded()},
+                    {QStringLiteral("every"), progress.every},
+                    {QStringLiteral("next_challenger_at"), progress.nextChallengerAt()},
                     {QStringLiteral("model"), progress.model.isEmpty() ? QJsonValue() : QJsonValue(progress.model)},
                     {QStringLiteral("version"), progress.version > 0 ? QJsonValue(progress.version) : QJsonValue()},
                     {QStringLiteral("last_challenger"), QJsonValue()}};

@@ -77,7 +77,8 @@ struct Dashboard {
 };
 
 // One learning match step's row of "learning": {"kind": "match", "bot", "step", "answered",
-// "min_answers", "more_needed", "model" (file name or null), "version" (N or null),
+// "min_answers", "more_needed", "every", "next_challenger_at" (the answers at which the
+// next challenger is trained), "model" (file name or null), "version" (N or null),
 // "last_challenger" ({"at", "promoted", "model", "answers", "reason"} or null)}, and
 // "model_problem" when the `.latest` pointer could not be read.
 QJsonObject matchLearningJson(const MatchLearningProgress &progress);

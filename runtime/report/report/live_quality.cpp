@@ -16,10 +16,11 @@ namespace clerk::report {
 
 namespace {
 
-// min_answers when the step's `learning:` leaves it out: the match learning loop's
-// default (engine/match_learning_loop.cpp, kDefaultMinAnswers), which the loader does not
-// write into the params.
+// min_answers and every when the step's `learning:` leaves them out: the match learning
+// loop's defaults (engine/match_learning_loop.cpp, kDefaultMinAnswers and kDefaultEvery),
+// which the loader does not write into the params.
 constexpr qint64 kDefaultMatchMinAnswers = 20;
+constexpr qint64 kDefaultMatchEvery = 20;
 
 // Whether the match learning loop learns from `question`: answered with a record (picked
 // or typed) or with "none" (an empty record_id typed), and showing candidates. The same
@@ -113,7 +114,8 @@ Result<QList<MatchLearningProgress>> matchProgress(LearningStore &store, const b
         MatchLearningProgress progress{.bot = bot.name,
                                        .stepId = step.stepId,
                                        .answered = answered->value(step.stepId),
-                                       .minAnswers = step.minAnswers};
+                                       .minAnswers = step.minAnswers,
+                                       .every = step.every};
         readModelInUse(bot, progress);
         if (verdicts.contains(step.stepId))
             progress.lastChallenger = verdicts.value(step.stepId);
@@ -151,7 +153,8 @@ QList<MatchLearningStep> matchLearningSteps(const bot::BotDefinition &bot)
         const QJsonObject learning = step.params.value(QStringLiteral("learning")).toObject();
         steps.append(MatchLearningStep{
             .stepId = step.id,
-            .minAnswers = learning.value(QStringLiteral("min_answers")).toInteger(kDefaultMatchMinAnswers)});
+            .minAnswers = learning.value(QStringLiteral("min_answers")).toInteger(kDefaultMatchMinAnswers),
+            .every = learning.value(QStringLiteral("every")).toInteger(kDefaultMatchEvery)});
     }
     return steps;
 }

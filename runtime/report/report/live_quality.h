@@ -88,6 +88,7 @@ struct MatchLearningProgress {
     // candidates and were answered with a record or "none" (as engine::answeredMatchCount).
     qint64 answered = 0;
     qint64 minAnswers = 0;  // learning.min_answers: no challenger is trained before
+    qint64 every = 0;       // learning.every: new answers between two challengers
     // The version `.latest` names (file name and N); empty and 0 when the step uses the
     // bot file's weights. `modelProblem` says why the pointer could not be read.
     QString model{};
@@ -96,6 +97,12 @@ struct MatchLearningProgress {
     std::optional<MatchChallengerVerdict> lastChallenger{};
 
     qint64 moreNeeded() const { return std::max<qint64>(0, minAnswers - answered); }
+    // The answers at which the loop trains its next challenger: min_answers, and `every`
+    // more than the last challenger learnt from.
+    qint64 nextChallengerAt() const
+    {
+        return std::max<qint64>(minAnswers, (lastChallenger ? lastChallenger->answers : 0) + every);
+    }
 };
 
 struct LearningQuality {
@@ -120,10 +127,11 @@ struct LearningStore {
     store::EventLog &log;
 };
 
-// The `learning:` match steps of `bot`, in step order, with their min_answers.
+// The `learning:` match steps of `bot`, in step order, with their min_answers and every.
 struct MatchLearningStep {
     QString stepId{};
     qint64 minAnswers = 0;
+    qint64 every = 0;
 };
 QList<MatchLearningStep> matchLearningSteps(const bot::BotDefinition &bot);
 

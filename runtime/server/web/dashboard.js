@@ -166,8 +166,9 @@ function noticesSection(notices) {
       { numericFrom: 2 }));
 }
 
-// One learning match step's cells: answers against min_answers, the weights in use (the
-// version `.latest` names, else the bot file's) and what became of its last challenger.
+// One learning match step's cells: answers against those at which its next challenger is
+// trained, the weights in use (the version `.latest` names, else the bot file's) and what
+// became of its last challenger.
 export function matchLearningCells(l) {
   const inUse = l.version ? `version ${l.version}`
     : (l.model_problem ? `unreadable: ${l.model_problem}` : 'the bot file\'s');
@@ -175,8 +176,10 @@ export function matchLearningCells(l) {
   const verdict = last
     ? `${last.promoted ? 'promoted' : 'refused'} ${formatTime(last.at)} (${formatNumber(last.answers)} answers)${last.reason ? `: ${last.reason}` : ''}`
     : 'none trained yet';
-  return [l.bot, l.step, formatNumber(l.answered), formatNumber(l.min_answers),
-    l.more_needed === 0 ? 'enough' : formatNumber(l.more_needed), inUse, verdict];
+  const next = l.next_challenger_at ?? l.min_answers;
+  const more = Math.max(0, next - l.answered);
+  return [l.bot, l.step, formatNumber(l.answered), formatNumber(next),
+    more === 0 ? 'due' : formatNumber(more), inUse, verdict];
 }
 
 // Learning bots: live precision measured by quality checks against the target, and the
@@ -208,7 +211,7 @@ function learningSection(live, rows) {
         l.more_needed < 0 ? '–' : (l.more_needed === 0 ? 'enough' : formatNumber(l.more_needed)),
         `${formatPercent(l.target_precision, 1)} at ${formatPercent(l.confidence, 0)}`]), { numericFrom: 2 }) : null,
     matching.length ? table('Match steps learning their weights: answers before a challenger is trained',
-      ['Bot', 'Step', 'Answers so far', 'Needed to train', 'More needed', 'Weights in use', 'Last challenger'],
+      ['Bot', 'Step', 'Answers so far', 'Next challenger at', 'More needed', 'Weights in use', 'Last challenger'],
       matching.map(matchLearningCells), { numericFrom: 2 }) : null);
 }
 
