@@ -147,38 +147,32 @@ Result<QList<classify::LabelledText>> examplesFromQueue(store::WorkStore &store,
     auto text = bot::Template::parse(target.step.params.value(QStringLiteral("text")).toString());
     if (!text)
         return fail(text.error());
+    int stepIndex = 0;
+    for (qsizetype i = 0; i < target.bot.steps.size(); ++i) {
+        if (target.bot.steps[i].id == target.step.id)
+            stepIndex = static_cast<int>(i);
+    }
     store::ExceptionFilter filter;
     filter.bot = target.bot.name;
     filter.state = store::ExceptionState::Resolved;
-    filter.limit = 500;
-    for (;;) {
-        auto page = store.exceptions(filter);
-        if (!page)
-            return fail(page.error());
-        for (const store::ExceptionItem &exception : *page) {
-            if (exception.stepId != target.step.id)
-                continue;
-            const QString category = exception.decision.valueFor(QStringLiteral("category"));
-            auto item = store.item(exception.itemId);
-            if (!item)
-                return fail(item.error());
-            int stepIndex = 0;
-            for (qsizetype i = 0; i < target.bot.steps.size(); ++i) {
-                if (target.bot.steps[i].id == target.step.id)
-                    stepIndex = static_cast<int>(i);
-            }
-            engine::StepContext ctx(*item, target.bot, stepIndex, true, {}, {});
-            const QString rendered = ctx.render(*text);
-            if (category.trimmed().isEmpty() || rendered.trimmed().isEmpty()) {
-                ++skipped;
-                continue;
-            }
-            examples.append({rendered, category.trimmed(), QStringLiteral("exception item %1").arg(exception.id)});
+    Status read = store::forEachException(store, filter, [&](const store::ExceptionItem &exception) -> Status {
+        if (exception.stepId != target.step.id)
+            return {};
+        const QString category = exception.decision.valueFor(QStringLiteral("category"));
+        auto item = store.item(exception.itemId);
+        if (!item)
+            return fail(item.error());
+        engine::StepContext ctx(*item, target.bot, stepIndex, true, {}, {});
+        const QString rendered = ctx.render(*text);
+        if (category.trimmed().isEmpty() || rendered.trimmed().isEmpty()) {
+            ++skipped;
+            return {};
         }
-        if (page->size() < filter.limit)
-            break;
-        filter.offset += filter.limit;
-    }
+        examples.append({rendered, category.trimmed(), QStringLiteral("exception item %1").arg(exception.id)});
+        return {};
+    });
+    if (!read)
+        return fail(read.error());
     return examples;
 }
 

@@ -174,19 +174,13 @@ Result<QList<store::ExceptionItem>> resolvedQuestions(store::ExceptionQueue &exc
     store::ExceptionFilter filter;
     filter.bot = bot.name;
     filter.state = store::ExceptionState::Resolved;
-    filter.limit = 500;
-    for (;;) {
-        auto page = exceptions.exceptions(filter);
-        if (!page)
-            return fail(page.error());
-        for (const store::ExceptionItem &exception : *page) {
-            if (exception.stepId == stepId && keep(exception))
-                found.append(exception);
-        }
-        if (page->size() < filter.limit)
-            break;
-        filter.offset += filter.limit;
-    }
+    Status read = store::forEachException(exceptions, filter, [&](const store::ExceptionItem &exception) -> Status {
+        if (exception.stepId == stepId && keep(exception))
+            found.append(exception);
+        return {};
+    });
+    if (!read)
+        return fail(read.error());
     std::sort(found.begin(), found.end(), [](const store::ExceptionItem &a, const store::ExceptionItem &b) {
         return a.decidedAt != b.decidedAt ? a.decidedAt < b.decidedAt : a.id < b.id;
     });

@@ -44,19 +44,13 @@ Result<QHash<QString, qint64>> matchAnswersPerStep(store::ExceptionQueue &except
     store::ExceptionFilter filter;
     filter.bot = botName;
     filter.state = store::ExceptionState::Resolved;
-    filter.limit = 500;
-    for (;;) {
-        auto page = exceptions.exceptions(filter);
-        if (!page)
-            return fail(page.error());
-        for (const store::ExceptionItem &question : std::as_const(*page)) {
-            if (learnsFrom(question))
-                ++counts[question.stepId];
-        }
-        if (page->size() < filter.limit)
-            break;
-        filter.offset += filter.limit;
-    }
+    Status read = store::forEachException(exceptions, filter, [&](const store::ExceptionItem &question) -> Status {
+        if (learnsFrom(question))
+            ++counts[question.stepId];
+        return {};
+    });
+    if (!read)
+        return fail(read.error());
     return counts;
 }
 

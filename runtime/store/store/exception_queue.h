@@ -10,6 +10,7 @@
 
 #include <QDateTime>
 #include <QJsonObject>
+#include <functional>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -119,5 +120,11 @@ public:
     // How many items `filter` selects, ignoring its limit and offset.
     virtual Result<qint64> countExceptions(const ExceptionFilter &filter) = 0;
 };
+
+// Every item `filter` selects (its limit and offset are ignored), read a page at a time
+// and handed to `visit` in the queue's order; stops at the first error, the store's or
+// `visit`'s.
+Status forEachException(ExceptionQueue &queue, ExceptionFilter filter,
+                        const std::function<Status(const ExceptionItem &)> &visit);
 
 } // namespace clerk::store

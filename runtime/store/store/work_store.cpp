@@ -30,6 +30,25 @@ RecordedDecision RecordedDecision::fromJson(const QJsonObject &json)
             .answered = json.contains(QStringLiteral("choice")) || json.contains(QStringLiteral("fields"))};
 }
 
+Status forEachException(ExceptionQueue &queue, ExceptionFilter filter,
+                        const std::function<Status(const ExceptionItem &)> &visit)
+{
+    filter.limit = 500;
+    filter.offset = 0;
+    for (;;) {
+        auto page = queue.exceptions(filter);
+        if (!page)
+            return fail(page.error());
+        for (const ExceptionItem &item : std::as_const(*page)) {
+            if (Status visited = visit(item); !visited)
+                return visited;
+        }
+        if (page->size() < filter.limit)
+            return {};
+        filter.offset += filter.limit;
+    }
+}
+
 QString toString(ExceptionState state)
 {
     switch (state) {
