@@ -8,6 +8,7 @@
 #include "store_test_support.h"
 
 #include <QElapsedTimer>
+#include <QJsonArray>
 
 #include <iostream>
 
@@ -486,6 +487,94 @@ TEST_P(WorkStoreFiguresTest, LivePrecisionCountsAnsweredQualityChecksPerBotAndCa
     EXPECT_EQ(answered->at(0).answered, 7);
     EXPECT_EQ(answered->at(1).bot, kPost);
     EXPECT_EQ(answered->at(1).answered, 1);
+}
+
+// Asks a person to pick one of `candidates` (record ids; a candidate of "" has none) at
+// step `stepId`, or to type record_id; returns the exception item's id.
+qint64 askForRecord(WorkStore &store, qint64 itemId, const QString &stepId, const QJsonValue &candidates)
+{
+    QJsonObject evidence{{QStringLiteral("score"), 0.5}};
+    if (!candidates.isUndefined())
+        evidence.insert(QStringLiteral("candidates"), candidates);
+    const HumanRequest request{.reason = QStringLiteral("unsure"),
+                               .evidence = evidence,
+                               .choices = {{QStringLiteral("r1"), QStringLiteral("R1"), {}},
+                                           {QStringLiteral("r2"), QStringLiteral("R2"), {}}},
+                               .fields = {QStringLiteral("record_id")}};
+    auto opened = store.handToPerson(itemId, QStringLiteral("w"), 0, stepId, request, QStringLiteral("team"), {});
+    EXPECT_TRUE(isOk(opened));
+    return opened ? *opened : 0;
+}
+
+QJsonArray recordCandidates(const QStringList &ids)
+{
+    QJsonArray list;
+    for (const QString &id : ids)
+        list.append(QJsonObject{{QStringLiteral("record_id"), id}, {QStringLiteral("score"), 0.4}});
+    return list;
+}
+
+TEST_P(WorkStoreFiguresTest, AnswersWithListCountsAnsweredQuestionsShowingTheirList)
+{
+    const QString rid = QStringLiteral("record_id");
+    const QJsonArray two = recordCandidates({QStringLiteral("r1"), QStringLiteral("r2")});
+    const auto ask = [&](const QString &ref, const QString &bot, const QString &step, const QJsonValue &list) {
+        return askForRecord(*m_store, start(ref, bot), step, list);
+    };
+    // Answers the question, and finishes the item it resumes so the next start leases its own.
+    const auto answer = [&](qint64 exceptionId, const QString &choice, const QJsonObject &fields) {
+        auto resumed = m_store->resolve(exceptionId, {.actor = QStringLiteral("alice"), .choice = choice, .fields = fields});
+        ASSERT_TRUE(isOk(resumed));
+        auto item = m_store->item(*resumed);
+        ASSERT_TRUE(isOk(item));
+        ASSERT_EQ(lease(QStringLiteral("w"), {item->bot}), *resumed);
+        EXPECT_TRUE(isOk(m_store->completeStep(*resumed, QStringLiteral("w"), 1, QStringLiteral("last"), {}, true)));
+    };
+    // Counted: a picked record, a typed one, and "none" (record_id typed empty).
+    answer(ask(QStringLiteral("p1"), kPost, QStringLiteral("match"), two), QStringLiteral("r1"), {});
+    answer(ask(QStringLiteral("p2"), kPost, QStringLiteral("match"), two), QString(), {{rid, QStringLiteral("r9")}});
+    answer(ask(QStringLiteral("p3"), kPost, QStringLiteral("match"), two), QString(), {{rid, QString()}});
+    answer(ask(QStringLiteral("p4"), kPost, QStringLiteral("second"), two), QStringLiteral("r2"), {});
+    // Not counted: no record given, no list, an empty list, a list that is no list, an
+    // entry without a text record_id, a rejection, an open question, another bot.
+    answer(ask(QStringLiteral("n1"), kPost, QStringLiteral("match"), two), QString(), {});
+    answer(ask(QStringLiteral("n2"), kPost, QStringLiteral("match"), QJsonValue()), QStringLiteral("r1"), {});
+    answer(ask(QStringLiteral("n3"), kPost, QStringLiteral("match"), QJsonArray()), QStringLiteral("r1"), {});
+    answer(ask(QStringLiteral("n4"), kPost, QStringLiteral("match"), QStringLiteral("r1")), QStringLiteral("r1"), {});
+    QJsonArray noText = two;
+    noText.append(QJsonObject{{rid, 7}});
+    answer(ask(QStringLiteral("n5"), kPost, QStringLiteral("match"), noText), QStringLiteral("r1"), {});
+    QJsonArray scalar = two;
+    scalar.append(QStringLiteral("r3"));
+    answer(ask(QStringLiteral("n6"), kPost, QStringLiteral("match"), scalar), QStringLiteral("r1"), {});
+    ASSERT_TRUE(isOk(m_store->reject(ask(QStringLiteral("n7"), kPost, QStringLiteral("match"), two),
+                                     QStringLiteral("alice"), QStringLiteral("spam"))));
+    ask(QStringLiteral("n8"), kPost, QStringLiteral("match"), two);
+    answer(ask(QStringLiteral("f1"), kForms, QStringLiteral("match"), two), QStringLiteral("r1"), {});
+
+    const AnswersWithList rule{.field = rid, .listKey = QStringLiteral("candidates"), .entryKey = rid};
+    auto post = m_store->answersWithList(kPost, rule);
+    ASSERT_TRUE(isOk(post));
+    ASSERT_EQ(post->size(), 2);
+    EXPECT_EQ(post->at(0).bot, kPost);
+    EXPECT_EQ(post->at(0).stepId, QStringLiteral("match"));
+    EXPECT_EQ(post->at(0).answered, 3);
+    EXPECT_EQ(post->at(1).stepId, QStringLiteral("second"));
+    EXPECT_EQ(post->at(1).answered, 1);
+
+    auto forms = m_store->answersWithList(kForms, rule);
+    ASSERT_TRUE(isOk(forms));
+    ASSERT_EQ(forms->size(), 1);
+    EXPECT_EQ(forms->at(0).answered, 1);
+
+    auto none = m_store->answersWithList(QStringLiteral("no-such-bot"), rule);
+    ASSERT_TRUE(isOk(none));
+    EXPECT_TRUE(none->isEmpty());
+
+    auto spliced = m_store->answersWithList(kPost, {.field = QStringLiteral("a\".b"), .listKey = QStringLiteral("candidates"),
+                                                    .entryKey = rid});
+    ASSERT_FALSE(spliced);
+    EXPECT_EQ(spliced.error().code(), ErrorCode::InvalidArgument);
 }
 
 TEST_P(WorkStoreFiguresTest, QualityChecksOfItemsOpenedBeforeVersionNineAreFlaggedByTheMigration)

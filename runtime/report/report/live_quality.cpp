@@ -22,35 +22,20 @@ namespace {
 constexpr qint64 kDefaultMatchMinAnswers = 20;
 constexpr qint64 kDefaultMatchEvery = 20;
 
-// Whether the match learning loop learns from `question`: answered with a record (picked
-// or typed) or with "none" (an empty record_id typed), and showing candidates. The same
-// rule as the loop's chosenRecord() and answeredMatches(); tests/report holds the two to
-// the same count.
-bool learnsFrom(const store::ExceptionItem &question)
+// Per step of `botName`, how many resolved questions the match learning loop learns from:
+// answered with a record (picked or typed) or with "none" (an empty record_id typed), and
+// showing candidates. The same rule as the loop's chosenRecord() and answeredMatches(),
+// counted in the database; tests/report holds the two to the same count.
+Result<QHash<QString, qint64>> matchAnswersPerStep(store::Figures &figures, const QString &botName)
 {
-    const QString field = QStringLiteral("record_id");
-    const bool answered = !question.decision.valueFor(field).trimmed().isEmpty()
-                          || (question.decision.answered && question.decision.fields.contains(field));
+    const QString recordId = QStringLiteral("record_id");
+    auto answered = figures.answersWithList(
+        botName, store::AnswersWithList{.field = recordId, .listKey = match::candidatesKey(), .entryKey = recordId});
     if (!answered)
-        return false;
-    QJsonObject evidence = question.evidence;
-    return !match::takeCandidates(evidence).isEmpty();
-}
-
-// Per step of `botName`, how many resolved questions the match learning loop learns from.
-Result<QHash<QString, qint64>> matchAnswersPerStep(store::ExceptionQueue &exceptions, const QString &botName)
-{
+        return fail(answered.error());
     QHash<QString, qint64> counts;
-    store::ExceptionFilter filter;
-    filter.bot = botName;
-    filter.state = store::ExceptionState::Resolved;
-    Status read = store::forEachException(exceptions, filter, [&](const store::ExceptionItem &question) -> Status {
-        if (learnsFrom(question))
-            ++counts[question.stepId];
-        return {};
-    });
-    if (!read)
-        return fail(read.error());
+    for (const store::StepAnswers &step : *answered)
+        counts.insert(step.stepId, step.answered);
     return counts;
 }
 
@@ -96,7 +81,7 @@ Result<QList<MatchLearningProgress>> matchProgress(LearningStore &store, const b
     const QList<MatchLearningStep> steps = matchLearningSteps(bot);
     if (steps.isEmpty())
         return QList<MatchLearningProgress>{};
-    auto answered = matchAnswersPerStep(store.exceptions, bot.name);
+    auto answered = matchAnswersPerStep(store.figures, bot.name);
     if (!answered)
         return fail(answered.error());
     auto events = store.log.botEvents(bot.name, {QStringLiteral("model_promoted"), QStringLiteral("model_refused")}, {});

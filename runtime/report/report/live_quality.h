@@ -111,8 +111,9 @@ struct LearningQuality {
     QList<MatchLearningProgress> matches{};  // the learning match steps of the bots given, by bot then step order
 };
 
-// The roles learningQuality() reads: figures, the answered questions of match steps and
-// their bot events. Converts from any store that plays them.
+// The roles learningQuality() and the dashboard read: figures (the answers of match steps
+// among them), the exception queue (the alerts' oldest question) and bot events. Converts
+// from any store that plays them.
 struct LearningStore {
     template <typename Store>
         requires std::derived_from<Store, store::Figures> && std::derived_from<Store, store::ExceptionQueue>

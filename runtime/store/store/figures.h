@@ -168,6 +168,16 @@ struct StepAnswers {
     qint64 answered = 0;
 };
 
+// Which answers Figures::answersWithList() counts: the answer gives `field` (typed, even
+// empty, or a choice picked), and the item's evidence holds a non-empty list under
+// `listKey` whose every entry is an object with a text `entryKey`. The keys are names
+// made of letters, digits and underscores.
+struct AnswersWithList {
+    QString field{};
+    QString listKey{};
+    QString entryKey{};
+};
+
 class Figures {
 public:
     virtual ~Figures() = default;
@@ -212,6 +222,10 @@ public:
     // Resolved exception items per bot and step, by bot then step: how many answers a
     // learning step has had.
     virtual Result<QList<StepAnswers>> answersPerStep() = 0;
+    // The resolved exception items of `bot` that `rule` selects, per step, by step; steps
+    // without one are left out. Counted in the database, so a bot with 100k answers is not
+    // read item by item. InvalidArgument when a key of `rule` is not such a name.
+    virtual Result<QList<StepAnswers>> answersWithList(const QString &bot, const AnswersWithList &rule) = 0;
     // Each bot's newest stored definition (the one stored last), by bot: where reports find a
     // bot's manual_minutes when no bot file is given.
     virtual Result<QList<StoredDefinitionRef>> latestDefinitions() = 0;

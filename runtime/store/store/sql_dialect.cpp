@@ -99,6 +99,20 @@ const SqlDialect &SqlDialect::sqlite()
         .reusePreparedStatements = false,
         .singleStatementHotPath = false,
         .refreshLeaseStatistics = QString(),
+        // A row whose JSON does not parse counts as no answer; CASE keeps json1 from
+        // reading it (a malformed text would fail the whole statement).
+        .answersWithListSql = QStringLiteral(
+            "WITH p (field_path, list_path, entry_path) AS"
+            " (SELECT '$.fields.\"' || ? || '\"', '$.\"' || ? || '\"', '$.\"' || ? || '\"')"
+            " SELECT x.step_id, COUNT(*) FROM exception_items x, p WHERE x.bot = ? AND x.state = 'resolved'"
+            " AND CASE WHEN json_valid(x.decision) AND json_valid(x.evidence) THEN"
+            " (json_type(x.decision, p.field_path) IS NOT NULL"
+            " OR (json_type(x.decision, '$.choice') = 'text' AND trim(json_extract(x.decision, '$.choice')) <> ''))"
+            " AND json_type(x.evidence, p.list_path) = 'array' AND json_array_length(x.evidence, p.list_path) > 0"
+            " AND NOT EXISTS (SELECT 1 FROM json_each(x.evidence, p.list_path) c"
+            " WHERE CASE WHEN c.type = 'object' THEN json_type(c.value, p.entry_path) IS NOT 'text' ELSE 1 END)"
+            " ELSE 0 END"
+            " GROUP BY x.step_id ORDER BY x.step_id"),
     };
     return dialect;
 }
@@ -127,6 +141,22 @@ const SqlDialect &SqlDialect::postgresql()
         .reusePreparedStatements = true,
         .singleStatementHotPath = true,
         .refreshLeaseStatistics = QStringLiteral("ANALYZE work_items"),
+        // Only a text that starts as an object is cast (a cast of anything else that is
+        // not JSON would fail the whole statement); the store writes both columns as objects.
+        .answersWithListSql = QStringLiteral(
+            "WITH p AS (SELECT CAST(? AS text) AS field, CAST(? AS text) AS list, CAST(? AS text) AS entry),"
+            " r AS (SELECT x.step_id,"
+            " CASE WHEN x.decision LIKE '{%' THEN CAST(x.decision AS jsonb) END AS d,"
+            " CASE WHEN x.evidence LIKE '{%' THEN CAST(x.evidence AS jsonb) END AS e"
+            " FROM exception_items x WHERE x.bot = ? AND x.state = 'resolved')"
+            " SELECT r.step_id, COUNT(*) FROM r, p WHERE"
+            " (jsonb_typeof(r.d -> 'fields' -> p.field) IS NOT NULL"
+            " OR (jsonb_typeof(r.d -> 'choice') = 'string' AND btrim(r.d ->> 'choice') <> ''))"
+            " AND CASE WHEN jsonb_typeof(r.e -> p.list) = 'array' THEN jsonb_array_length(r.e -> p.list) > 0"
+            " AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(r.e -> p.list) c (v)"
+            " WHERE jsonb_typeof(c.v -> p.entry) IS DISTINCT FROM 'string')"
+            " ELSE false END"
+            " GROUP BY r.step_id ORDER BY r.step_id"),
     };
     return dialect;
 }

@@ -5,8 +5,8 @@
 // NOTHING, RETURNING, bound parameters); a dialect holds only the pieces that cannot be:
 // how a write transaction starts, the migration lock, 64-bit integers, the generated key,
 // blobs, the lease query's lock clause and index hint, row locks, the append-only
-// triggers, the list of tables, error codes, and whether the hot path runs as one
-// statement each.
+// triggers, the list of tables, error codes, whether the hot path runs as one
+// statement each, and the one figure read from inside stored JSON.
 //
 // Thread-safety: the dialects are constants; runSql() uses the connection given, which
 // belongs to the calling thread.
@@ -55,6 +55,10 @@ struct SqlDialect {
     // plans from statistics ("ANALYZE work_items" on PostgreSQL) keeps walking the lease
     // index after a burst; "" when the lease query names its index (SQLite).
     QString refreshLeaseStatistics;
+    // Figures::answersWithList() as one statement over the JSON text columns (SQLite's json1,
+    // PostgreSQL's jsonb): binds the answered field, the evidence's list key, the key each
+    // entry must hold as text, then the bot; returns (step_id, count) by step_id.
+    QString answersWithListSql;
 
     static const SqlDialect &sqlite();
     static const SqlDialect &postgresql();

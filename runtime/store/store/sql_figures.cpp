@@ -19,6 +19,7 @@
 #include "store/sql_rows_p.h"
 
 #include <QJsonDocument>
+#include <QRegularExpression>
 
 #include <algorithm>
 
@@ -397,6 +398,23 @@ Result<QList<StepAnswers>> SqlWorkStore::answersPerStep()
     QList<StepAnswers> answers;
     while (query->next())
         answers.append(StepAnswers{query->value(0).toString(), query->value(1).toString(), query->value(2).toLongLong()});
+    return answers;
+}
+
+Result<QList<StepAnswers>> SqlWorkStore::answersWithList(const QString &bot, const AnswersWithList &rule)
+{
+    // The keys go into SQLite's JSON paths, so they are plain names.
+    static const QRegularExpression plainName(QStringLiteral("^[A-Za-z0-9_]+$"));
+    for (const QString &key : {rule.field, rule.listKey, rule.entryKey}) {
+        if (!plainName.match(key).hasMatch())
+            return fail(Error::invalidArgument(QStringLiteral("answersWithList: \"%1\" is not a plain key").arg(key)));
+    }
+    auto query = run(m_dialect.answersWithListSql, {rule.field, rule.listKey, rule.entryKey, bot});
+    if (!query)
+        return fail(query.error());
+    QList<StepAnswers> answers;
+    while (query->next())
+        answers.append(StepAnswers{bot, query->value(0).toString(), query->value(1).toLongLong()});
     return answers;
 }
 

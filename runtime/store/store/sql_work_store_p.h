@@ -127,6 +127,7 @@ public:
     Result<QList<ShadowAnswer>> shadowAnswers(const QString &bot, const QDateTime &since) override;
     Result<QList<LivePrecision>> livePrecision(const QString &bot, const QDateTime &since) override;
     Result<QList<StepAnswers>> answersPerStep() override;
+    Result<QList<StepAnswers>> answersWithList(const QString &bot, const AnswersWithList &rule) override;
     Result<QList<ExceptionReasons>> exceptionReasons(const FigureWindow &window) override;
     Result<QList<NoticeFigures>> noticeFigures(const FigureWindow &window, bool byDay) override;
 
