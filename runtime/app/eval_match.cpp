@@ -476,7 +476,7 @@ int evalMatchCommand(const QStringList &arguments)
     match::MatchModel model = settings->model;
     QJsonObject emInfo;
     if (parser.isSet(estimate)) {
-        auto fitted = match::estimateModel(model, set);
+        auto fitted = match::estimateModel(model, set, settings->oneRecordPerPerson);
         if (!fitted)
             return complain(fitted.error().toString());
         model = fitted->model;

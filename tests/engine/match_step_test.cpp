@@ -293,6 +293,30 @@ TEST_F(MatchStepTest, TheLoaderChecksTheLearningKeyAndSaysWhere)
     EXPECT_FALSE(plain.bot->steps.first().params.contains(QStringLiteral("learning")));
 }
 
+TEST_F(MatchStepTest, OneRecordPerPersonIsReadAndCheckedWhereItIsWritten)
+{
+    const QString head =
+        QStringLiteral("name: forms\nversion: 1\nowner_team: front-door\nsteps:\n  - id: person\n    type: match\n    params:\n");
+    const QString rest = kFields.mid(kFields.indexOf(QLatin1Char('\n')) + 1);
+    const auto load = [&](const QString &value) {
+        const QString index = QStringLiteral("      index: {path: people.csv, id_column: person_id, one_record_per_person: %1}\n").arg(value);
+        return bot::loadBotText((head + index + rest).toUtf8(), QStringLiteral("test.yaml"), m_registry.catalog(), {});
+    };
+    const bot::BotLoad good = load(QStringLiteral("true"));
+    ASSERT_TRUE(good.bot.has_value());
+    auto settings = match::MatchSettings::fromParams(good.bot->steps.first().params, {});
+    ASSERT_TRUE(settings.has_value());
+    EXPECT_TRUE(settings->oneRecordPerPerson);
+    auto plain = create(kFields);
+    ASSERT_TRUE(plain.has_value());
+    const bot::BotLoad bad = load(QStringLiteral("often"));
+    EXPECT_FALSE(bad.bot.has_value());
+    ASSERT_FALSE(bad.diagnostics.isEmpty());
+    const bot::Diagnostic &d = bad.diagnostics.first();
+    EXPECT_EQ(d.line, 8) << d.toString().toStdString();
+    EXPECT_EQ(d.column, 78) << d.toString().toStdString();
+}
+
 TEST_F(MatchStepTest, WithLearningItDecidesWithTheWeightsLatestNamesWithoutBeingCreatedAgain)
 {
     auto step = create(kFields + QStringLiteral("      learning: {every: 5}\n"));

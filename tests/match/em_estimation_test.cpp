@@ -1,4 +1,5 @@
 #include "match/em_estimation.h"
+#include "match/one_to_one_em.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -91,7 +92,7 @@ TEST(EmEstimationTest, BlockedEmLearnsEachFieldFromTheKeysThatDoNotUseIt)
             levels.push_back(f == blockedField ? ComparisonLevel::Exact : draw(match ? truth[f].m : truth[f].u, rng));
         return levels;
     };
-    QList<BlockedPairs> perKey{{{0}, {}}, {{1}, {}}};
+    QList<BlockedPairs> perKey{{{0}, {}, {}}, {{1}, {}, {}}};
     QList<ComparisonVector> all;
     for (int i = 0; i < 20000; ++i) {
         perKey[0].pairs.append(pairFor(0));
@@ -120,4 +121,87 @@ TEST(EmEstimationTest, BlockedEmLearnsEachFieldFromTheKeysThatDoNotUseIt)
     EXPECT_NEAR(withU->fields()[0].u[0], 20.5 / 1001.0, 1e-9);
     EXPECT_EQ(withU->fields()[1].u, start[1].u);  // no evidence: unchanged
     EXPECT_FALSE(withUFromRandomPairs(MatchModel(start, 0.1), {}).has_value());
+}
+
+// Each query has its true record among its pairs nine times in ten, three relatives
+// (same surname, place and postcode; another first name and date of birth) and random
+// people. Pairs-wise EM
+// takes the relatives for matches too, so a differing date looks common among matches;
+// one-to-one EM lets them compete for one place and finds the dates' m and the share.
+TEST(EmEstimationTest, OneToOneEmFitsMOnThePersonNotOnTheFamily)
+{
+    QList<FieldModel> fields{defaultFieldModel(QStringLiteral("surname"), ComparatorKind::Name),
+                             defaultFieldModel(QStringLiteral("dob"), ComparatorKind::Date),
+                             defaultFieldModel(QStringLiteral("first_name"), ComparatorKind::Name),
+                             defaultFieldModel(QStringLiteral("place"), ComparatorKind::Exact),
+                             defaultFieldModel(QStringLiteral("postcode"), ComparatorKind::Exact)};
+    fields[3].u = {0.006, 0, 0, 0, 0.994};
+    fields[4].u = {0.001, 0, 0, 0, 0.999};
+    fields[0].u = {0.01, 0.005, 0.01, 0.02, 0.955};
+    fields[1].u = {0.002, 0.02, 0.001, 0.017, 0.96};
+    fields[2].u = {0.02, 0.002, 0.01, 0.005, 0.963};
+    const auto E = ComparisonLevel::Exact, C = ComparisonLevel::Close, D = ComparisonLevel::Different;
+    std::mt19937 rng(17);
+    std::bernoulli_distribution held(0.9), typo(0.25);
+    QList<ComparisonVector> pairs;
+    QList<int> perQuery;
+    for (int q = 0; q < 3000; ++q) {
+        int n = 0;
+        if (held(rng)) {
+            pairs.append({E, typo(rng) ? C : E, E, E, E});
+            ++n;
+        }
+        for (int r = 0; r < 3; ++r, ++n)
+            pairs.append({E, D, D, E, E});
+        for (int r = 0; r < 10; ++r, ++n)
+            pairs.append({draw(fields[0].u, rng), draw(fields[1].u, rng), draw(fields[2].u, rng), draw(fields[3].u, rng),
+                          draw(fields[4].u, rng)});
+        perQuery.append(n);
+    }
+    const MatchModel start(fields, 0.1);
+    EmOptions keepU;
+    keepU.estimateU = false;
+    auto pairwise = estimateByEm(start, pairs, keepU);
+    auto oneToOne = estimateOneToOne(start, pairs, perQuery, keepU);
+    ASSERT_TRUE(pairwise.has_value());
+    ASSERT_TRUE(oneToOne.has_value());
+    const auto differentDob = [](const EmResult &r) { return r.model.fields()[1].m[static_cast<size_t>(ComparisonLevel::Different)]; };
+    EXPECT_GT(differentDob(*pairwise), 0.5);
+    // A query without its true record still lends its best relative some of the match.
+    EXPECT_LT(differentDob(*oneToOne), 0.15);
+    EXPECT_NEAR(oneToOne->model.fields()[1].m[static_cast<size_t>(ComparisonLevel::Close)], 0.25 * 0.9, 0.04);
+    EXPECT_EQ(oneToOne->model.fields()[1].u, fields[1].u);
+    // 0.9 matches a query over 13.9 pairs a query.
+    EXPECT_NEAR(oneToOne->model.prior(), 0.9 / 13.9, 0.01);
+    EXPECT_LT(oneToOne->model.weight(1, D), -3);  // a differing date now speaks against a match
+
+    // The groups must add up to the pairs.
+    EXPECT_FALSE(estimateOneToOne(start, pairs, {1, 2}, keepU).has_value());
+    EXPECT_FALSE(estimateOneToOne(start, {}, {}, keepU).has_value());
+}
+
+// Blocked EM with the pairs grouped by query uses one-to-one EM for each key and the prior.
+TEST(EmEstimationTest, BlockedEmWithGroupsFitsThePriorPerQuery)
+{
+    QList<FieldModel> fields{defaultFieldModel(QStringLiteral("surname"), ComparatorKind::Exact),
+                             defaultFieldModel(QStringLiteral("dob"), ComparatorKind::Exact)};
+    fields[0].u = {0.01, 0, 0, 0, 0.99};
+    fields[1].u = {0.005, 0, 0, 0, 0.995};
+    const auto E = ComparisonLevel::Exact, D = ComparisonLevel::Different;
+    BlockedPairs bySurname{{0}, {}, {}};
+    QList<ComparisonVector> all;
+    QList<int> allPerQuery;
+    for (int q = 0; q < 1000; ++q) {
+        // The true record, then four people of the same surname born another day.
+        bySurname.pairs.append({E, E});
+        for (int r = 0; r < 4; ++r)
+            bySurname.pairs.append({E, D});
+        bySurname.perQuery.append(5);
+    }
+    all = bySurname.pairs;
+    allPerQuery = bySurname.perQuery;
+    auto grouped = estimateByBlockedEm(MatchModel(fields, 0.1), {bySurname}, all, {}, allPerQuery);
+    ASSERT_TRUE(grouped.has_value());
+    EXPECT_NEAR(grouped->model.fields()[1].m[0], 1.0, 0.01);
+    EXPECT_NEAR(grouped->model.prior(), 0.2, 0.01);
 }

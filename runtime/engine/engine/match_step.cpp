@@ -460,6 +460,12 @@ struct MatchParams {
                                                            "candidates (the other keys still do)."))
                                   .withDefault(match::kDefaultMaxBlockSize)
                                   .withRange(1, 10000000),
+                              ParamSpec::of(QStringLiteral("one_record_per_person"), ValueType::Boolean,
+                                            QStringLiteral("The records hold each person at most once: when `clerk "
+                                                           "eval --estimate` fits the weights, an item's candidates "
+                                                           "compete for one match, so people of one family or one "
+                                                           "town do not pass for the same person."))
+                                  .withDefault(false),
                           },
                           QStringLiteral("The records to match against: a CSV export, indexed in memory. Give "
                                          "index or search."));

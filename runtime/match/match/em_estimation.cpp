@@ -1,5 +1,7 @@
 #include "match/em_estimation.h"
 
+#include "match/one_to_one_em.h"
+
 #include <QHash>
 
 #include <cmath>
@@ -135,7 +137,8 @@ Result<EmResult> estimateByEm(const MatchModel &start, const QList<ComparisonVec
 }
 
 Result<EmResult> estimateByBlockedEm(const MatchModel &start, const QList<BlockedPairs> &perKey,
-                                     const QList<ComparisonVector> &allPairs, const EmOptions &options)
+                                     const QList<ComparisonVector> &allPairs, const EmOptions &options,
+                                     const QList<int> &allPerQuery)
 {
     if (allPairs.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("EM needs candidate pairs; none were given")));
@@ -156,7 +159,8 @@ Result<EmResult> estimateByBlockedEm(const MatchModel &start, const QList<Blocke
         EmOptions keyOptions = options;
         keyOptions.estimateU = false;
         keyOptions.estimateM = true;
-        auto fitted = estimateByEm(start, pairs, keyOptions);
+        auto fitted = block.perQuery.isEmpty() ? estimateByEm(start, pairs, keyOptions)
+                                               : estimateOneToOne(start, pairs, block.perQuery, keyOptions);
         if (!fitted)
             return fail(fitted.error());
         iterations += fitted->iterations;
@@ -179,7 +183,9 @@ Result<EmResult> estimateByBlockedEm(const MatchModel &start, const QList<Blocke
     EmOptions priorOnly = options;
     priorOnly.estimateM = false;
     priorOnly.estimateU = false;
-    auto final = estimateByEm(MatchModel(fields, start.prior()), allPairs, priorOnly);
+    const MatchModel fitted(fields, start.prior());
+    auto final = allPerQuery.isEmpty() ? estimateByEm(fitted, allPairs, priorOnly)
+                                       : estimateOneToOne(fitted, allPairs, allPerQuery, priorOnly);
     if (!final)
         return fail(final.error());
     final->iterations += iterations;

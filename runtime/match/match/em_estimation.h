@@ -39,6 +39,9 @@ Result<EmResult> estimateByEm(const MatchModel &start, const QList<ComparisonVec
 struct BlockedPairs {
     QList<int> blockedFields;
     QList<ComparisonVector> pairs;
+    // How many of the pairs each query brought, in order; when given, the key's EM takes at
+    // most one of a query's pairs as a match (estimateOneToOne, one_to_one_em.h).
+    QList<int> perQuery;
 };
 
 // Estimation that survives blocking (as Splink does it): u stays as given (from random
@@ -46,8 +49,11 @@ struct BlockedPairs {
 // the fields the key does not use; each field's m is the pair-weighted mean over those
 // keys; then the prior is fitted on `allPairs` with m and u fixed. Full EM on blocked
 // pairs instead learns that non-matches share the blocked fields, which turns agreement
-// on them into evidence against a match. Fails with InvalidArgument when there are no pairs.
+// on them into evidence against a match. `allPerQuery` groups allPairs by query as
+// BlockedPairs::perQuery does (empty: pairs-wise EM for the prior). Fails with
+// InvalidArgument when there are no pairs.
 Result<EmResult> estimateByBlockedEm(const MatchModel &start, const QList<BlockedPairs> &perKey,
-                                     const QList<ComparisonVector> &allPairs, const EmOptions &options = {});
+                                     const QList<ComparisonVector> &allPairs, const EmOptions &options = {},
+                                     const QList<int> &allPerQuery = {});
 
 } // namespace clerk::match

@@ -177,7 +177,7 @@ Result<EvaluationSet> loadEvaluationSet(const MatchSettings &settings, const Eva
     return set;
 }
 
-Result<FittedModel> estimateModel(const MatchModel &start, const EvaluationSet &set)
+Result<FittedModel> estimateModel(const MatchModel &start, const EvaluationSet &set, bool oneRecordPerPerson)
 {
     const RecordIndex &index = *set.index;
     QList<ComparisonVector> pairs;
@@ -185,7 +185,11 @@ Result<FittedModel> estimateModel(const MatchModel &start, const EvaluationSet &
     for (const auto &c : set.candidates)
         total += static_cast<qsizetype>(c.size());
     const qsizetype stride = std::max<qsizetype>(1, total / kCandidatePairSample + 1);
+    const bool oneToOne = oneRecordPerPerson;
+    QList<int> perQuery;
     for (qsizetype q = 0; q < set.queryRecords.size(); q += stride) {
+        if (oneToOne)
+            perQuery.append(static_cast<int>(set.candidates[static_cast<size_t>(q)].size()));
         for (std::uint32_t position : set.candidates[static_cast<size_t>(q)])
             pairs.append(start.compare(set.queryRecords[q], index.record(position)));
     }
@@ -207,12 +211,15 @@ Result<FittedModel> estimateModel(const MatchModel &start, const EvaluationSet &
         for (const BlockingKey::Part &part : index.keys()[k].parts)
             block.blockedFields.append(part.field);
         for (qsizetype q = 0; q < set.queryRecords.size() && block.pairs.size() < kPairsPerKey; q += stride) {
-            for (std::uint32_t position : index.candidatePositions(set.queryRecords[q], k))
+            const auto positions = index.candidatePositions(set.queryRecords[q], k);
+            if (oneToOne)
+                block.perQuery.append(static_cast<int>(positions.size()));
+            for (std::uint32_t position : positions)
                 block.pairs.append(start.compare(set.queryRecords[q], index.record(position)));
         }
         perKey.append(std::move(block));
     }
-    auto fitted = estimateByBlockedEm(*withU, perKey, pairs);
+    auto fitted = estimateByBlockedEm(*withU, perKey, pairs, {}, perQuery);
     if (!fitted)
         return fail(fitted.error());
     return FittedModel{fitted->model, pairs.size(), fitted->iterations, fitted->converged, false};

@@ -87,8 +87,10 @@ struct FittedModel {
 
 // Fits m, u and the prior without labels: u from 200,000 random query/record pairs (a fixed
 // seed, so runs repeat), m by EM per blocking key with u fixed, then the prior; the
-// candidate pairs are sampled down to about 2,000,000.
-Result<FittedModel> estimateModel(const MatchModel &start, const EvaluationSet &set);
+// candidate pairs are sampled down to about 2,000,000. With `oneRecordPerPerson` (the
+// step's index.one_record_per_person) a query's pairs compete for one match in each EM
+// (estimateOneToOne), which keeps a block of one family or one town from passing for matches.
+Result<FittedModel> estimateModel(const MatchModel &start, const EvaluationSet &set, bool oneRecordPerPerson = false);
 
 // Learns m and u from labelled pairs of the records file (CSV: unique_id_l, unique_id_r,
 // clerical_match_score 1 or 0; or id_l, id_r, match), then fits the prior by EM on the

@@ -60,6 +60,7 @@ Result<MatchSettings> MatchSettings::fromParams(const QJsonObject &params, const
     settings.indexPath = index.value(QStringLiteral("path")).toString();
     settings.columns.idColumn = index.value(QStringLiteral("id_column")).toString(QLatin1String(kDefaultIdColumn));
     settings.maxBlockSize = index.value(QStringLiteral("max_block_size")).toInt(kDefaultMaxBlockSize);
+    settings.oneRecordPerPerson = index.value(QStringLiteral("one_record_per_person")).toBool(false);
 
     const QJsonObject thresholds = params.value(QStringLiteral("thresholds")).toObject();
     settings.thresholds.upper =

@@ -32,6 +32,9 @@ struct MatchSettings {
     QString indexPath;           // as written (relative to the bot file's folder)
     IndexColumns columns;        // id column and per-field columns of the index file
     int maxBlockSize = kDefaultMaxBlockSize;
+    // index.one_record_per_person: the index holds each person at most once, so estimating
+    // the weights (clerk eval --estimate) lets a query's candidates compete for one match.
+    bool oneRecordPerPerson = false;
 
     // Reads params; `botThresholds` supplies thresholds.match as the default upper.
     // Fails with InvalidArgument naming the bad key.
