@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """`clerk serve bots/`: the council's shipped bots, each with its own trigger, clear a
 mixed batch against the shared Redmine (fixture clerk_redmine) and a real Dovecot
-mailbox (fixture clerk_dovecot):
+mailbox (fixture clerk_dovecot) with Exim relaying into it (fixture clerk_smtp):
 
   * scanned letters dropped in the post room's watched folder;
-  * contact forms and incident reports posted to the bots' webhooks;
+  * contact forms and incident reports posted to the bots' webhooks (the form's sender
+    is acknowledged by email, once);
   * an assessment request posted by the case system;
   * a referral emailed to the referrals mailbox.
 
@@ -15,6 +16,7 @@ API says why items went to people.
   council_set_test.py CLERK_BINARY REPO_ROOT
 """
 import glob
+import imaplib
 import json
 import os
 import shutil
@@ -39,6 +41,8 @@ tag = uuid.uuid4().hex[:8]
 
 imap = imap_fixture()
 folder, top = new_mail_folder(imap, "Council")
+with open(os.path.join(os.environ["CLERK_SMTP_STATE"], "smtp.env")) as f:
+    smtp = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
 
 # The shipped bots, pointed at this machine: the post room's folders, the test mailbox.
 work = tempfile.mkdtemp()
@@ -51,6 +55,7 @@ for path in glob.glob(os.path.join(root, "bots", "*.yaml")):
         text = f.read()
     text = text.replace("/srv/clerk/post", post)
     text = point_referrals_at(text, imap, folder)
+    text = text.replace("server: smtp://127.0.0.1:25", f"server: smtp://127.0.0.1:{smtp['SMTP_PORT']}")
     with open(os.path.join(bots, os.path.basename(path)), "w") as f:
         f.write(text)
 check(len(os.listdir(bots)) >= 5, f"the shipped bots: {sorted(os.listdir(bots))}")
@@ -111,7 +116,8 @@ known = next(p for p in people if p["team"] == "adult-social-care" and p["nhs_nu
 shutil.copy(os.path.join(root, "examples/inbound-post/post/letter-02.pdf"), os.path.join(post, "inbox", "letter.pdf"))
 form = {"form_id": f"CF-{tag}", "forename": known["forename"], "surname": known["surname"],
         "date_of_birth": uk_date(known["date_of_birth"]), "postcode": known["postcode"], "nhs_number": known["nhs_number"],
-        "message": f"Please call about help at home. Ref {tag}-F.", "received": "2026-12-07"}
+        "message": f"Please call about help at home. Ref {tag}-F.", "received": "2026-12-07",
+        "email": smtp["SMTP_USER"]}
 status, answer = call("POST", "/hooks/contact-form-matcher", form, tokens["CLERK_CONTACT_FORM_TOKEN"])
 check(status == 202, f"the contact form is taken by its webhook ({status})")
 check(call("POST", "/hooks/contact-form-matcher", form, "wrong")[0] == 401, "a wrong webhook token is refused")
@@ -154,6 +160,35 @@ if settled:
     check(counts.get("failed", 0) == 0, f"no item failed: {by_bot}")
     check(set(by_bot) >= {"inbound-post", "contact-form-matcher", "incident-report-allocator", "financial-assessment",
                           "referral-intake"}, f"every bot had work: {sorted(by_bot)}")
+
+
+
+def acknowledgements(form_id):
+    """The messages in the mail fixture user's Notify folder whose subject holds `form_id`."""
+    with open(imap["IMAP_PASSWORD_FILE"].strip()) as f:
+        password = f.read().strip()
+    box = imaplib.IMAP4("127.0.0.1", int(imap["IMAP_PORT"]))
+    try:
+        box.login(imap["IMAP_USER"], password)
+        if box.select("Notify", readonly=True)[0] != "OK":  # nothing delivered there yet
+            return []
+        _, found = box.search(None, "SUBJECT", f'"{form_id}"')
+        return [box.fetch(number, "(RFC822)")[1][0][1] for number in found[0].split()]
+    finally:
+        box.logout()
+
+
+# The form's sender heard back, once, with nothing of what the form said.
+# The relay delivers on its own time after taking the message: up to 10 s.
+acks = []
+for _ in range(50):
+    acks = acknowledgements(form["form_id"])
+    if acks:
+        break
+    time.sleep(0.2)
+check(len(acks) == 1, f"the contact form is acknowledged by email once ({len(acks)} found)")
+check(all(f"{tag}-F".encode() not in ack and b"help at home" not in ack for ack in acks),
+      "the acknowledgement repeats nothing of the form's message")
 
 # What landed in Redmine.
 check(len(redmine.notes(issue_of[known["ref"]], f"{tag}-F")) == 1, "the contact form is noted on the person's case")
