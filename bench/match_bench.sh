@@ -18,7 +18,9 @@
 # Lines marked "half 2" measure the people of --part 2/2 only: blocking keys for them are
 # chosen by `clerk eval --suggest-blocking --part 1/2`, so the figures are on people the
 # choice never saw. "term frequencies" and "among candidates" turn on the step's
-# term_frequency (names and places) and thresholds.among_candidates.
+# term_frequency (names and places) and thresholds.among_candidates; "one record per
+# person" turns on index.one_record_per_person (EM lets a query's candidates compete for
+# one match).
 # The speed section also prints where the index build's time goes (adding the records,
 # sorting the entries, making the synthetic people) and its memory: the index's resident
 # size after the build and at its peak, and the whole process's peak. It then writes the
@@ -45,7 +47,7 @@ bench=$(realpath "$build/tests/match/match_bench")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-bot() { # bot NAME INDEX_CSV ID_COLUMN FIELDS BLOCKING [MORE_THRESHOLDS]
+bot() { # bot NAME INDEX_CSV ID_COLUMN FIELDS BLOCKING [MORE_THRESHOLDS] [MORE_INDEX]
   cat > "$work/$1.yaml" <<YAML
 name: $1
 version: 1
@@ -54,7 +56,7 @@ steps:
   - id: person
     type: match
     params:
-      index: {path: $2, id_column: $3}
+      index: {path: $2, id_column: $3${7:+, $7}}
       fields:
 $4
       blocking: $5
@@ -105,6 +107,10 @@ among="among_candidates: true"
 bot febrl_among "$data/febrl/febrl4a.csv" rec_id "$febrl_fields" "$febrl_blocking" "$among"
 bot fake_among "$data/splink/fake_1000.csv" unique_id "$fake_fields" "$fake_blocking]" "$among"
 bot hist_among "$data/splink/historical_50k.csv" unique_id "$hist_fields" "$hist_blocking" "$among"
+# The same, and EM taking each index to hold a person once (index.one_record_per_person).
+one="one_record_per_person: true"
+bot febrl_one "$data/febrl/febrl4a.csv" rec_id "$febrl_fields" "$febrl_blocking" "$among" "$one"
+bot fake_one "$data/splink/fake_1000.csv" unique_id "$fake_fields" "$fake_blocking]" "$among" "$one"
 
 summary() { # the figures of one `clerk eval --json` run, on one line
   python3 -c '
@@ -133,10 +139,12 @@ if [[ $only == *quality* ]]; then
   run "FEBRL4 without soc_sec_id" febrl "${febrl[@]}" --rule surname,date_of_birth
   run "FEBRL4 without soc_sec_id, term frequencies" febrl_tf "${febrl[@]}"
   run "FEBRL4 without soc_sec_id, among candidates" febrl_among "${febrl[@]}"
+  run "  the same, one record per person" febrl_one "${febrl[@]}"
   run "FEBRL4 with soc_sec_id" febrl_id "${febrl[@]}"
   run "Splink fake_1000 without email" fake --layout clusters --records "$data/splink/fake_1000.csv" --rule surname,dob
   run "fake_1000 without email, term frequencies" fake_tf --layout clusters --records "$data/splink/fake_1000.csv"
   run "fake_1000 without email, among candidates" fake_among --layout clusters --records "$data/splink/fake_1000.csv"
+  run "  the same, one record per person" fake_one --layout clusters --records "$data/splink/fake_1000.csv"
   fake_data=(--layout clusters --records "$data/splink/fake_1000.csv")
   "$clerk" eval "$work/fake.yaml" "${fake_data[@]}" --suggest-blocking --part 1/2 --max-comparisons 200 > "$work/fake_suggested.txt"
   fake_suggested=$(sed -n 's/^blocking: //p' "$work/fake_suggested.txt")
@@ -165,6 +173,9 @@ if [[ $only == *quality* ]]; then
   bot hist_suggested_among_tf "$data/splink/historical_50k.csv" unique_id "$(tf "$hist_fields")" "$hist_suggested" "$among"
   run "  keys chosen on half 1, among candidates" hist_suggested_among "${hist_data[@]}" --part 2/2
   run "  the same, term frequencies" hist_suggested_among_tf "${hist_data[@]}" --part 2/2
+  bot hist_suggested_one "$data/splink/historical_50k.csv" unique_id "$hist_fields" "$hist_suggested" "$among" "$one"
+  run "  among candidates, one record per person" hist_suggested_one "${hist_data[@]}" --part 2/2
+  run "  the same on half 1" hist_suggested_one "${hist_data[@]}" --part 1/2
   run "historical_50k, all queries, among candidates" hist_among "${hist_data[@]}"
   echo "    keys chosen on half 1 (clerk eval --suggest-blocking --part 1/2 --max-comparisons 200):"
   echo "    $hist_suggested"
