@@ -581,5 +581,13 @@ int main(int argc, char **argv)
         expected.remove(QStringLiteral("min_readability"));
         writeExpected(QStringLiteral("faint_form"), expected);
     }
+    // A fax: a letter in 8 pt at 100 dpi, bilevel, its characters about 7 pixels tall
+    // (read at twice its size, ocr_engine.h step 2).
+    {
+        Letter small = housingRepairLetter();
+        small.pointSize = 8;
+        writeG4Tiff(QStringLiteral("small_print.tif"), {renderLetter(small, 100)}, 100);
+        writeExpected(QStringLiteral("small_print"), expectPages({{&small, 0}}));
+    }
     return 0;
 }

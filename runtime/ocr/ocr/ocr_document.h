@@ -42,6 +42,7 @@ struct OcrPage {
     // recognised words (see ocr_engine.h for the rule). 1 for blank and text-layer pages.
     double readability = 1;
     bool fromTextLayer = false;     // text taken from the PDF's own text layer, not OCR
+    int scale = 1;                  // 2: small print, read at twice the size (word boxes are at the page's own)
 };
 
 struct OcrDocument {

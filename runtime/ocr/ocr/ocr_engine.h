@@ -13,7 +13,13 @@
 //      page would exceed maxPixelsPerPage), except a scanner's page (one grey JPEG over
 //      the whole page at pdfDpi, nothing else), which is its decoded image.
 //   2. blank: a page with fewer than 8 character-sized ink blobs and under 0.1 % of the
-//      page in them (after dropping a 3 % border band) is blank and skipped.
+//      page in them (after dropping a 3 % border band) is blank and skipped. Small
+//      print: on a page under 200 dpi (a fax, a form scanned at 100 dpi) whose median
+//      character-sized blob is under 16 pixels tall, the rest runs on the page enlarged
+//      twice (linear interpolation; OcrPage::scale is 2, word boxes are given at the
+//      page's own size). Tesseract reads characters a dozen pixels tall poorly: plain
+//      tesseract on 40 of FUNSD's training forms reads word F1 0.59 as they are, 0.68
+//      enlarged. Letters scanned at 200 dpi and up are never enlarged.
 //   3. deskew, always: Leptonica's skew search (+-7 degrees). Without it, pages tilted
 //      by 2.5 degrees or more lose half their lines while the confidence still reads ~95.
 //      A grey page is binarised first (step 4) and its skew found on the 1-bit image;

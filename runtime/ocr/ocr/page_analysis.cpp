@@ -1,6 +1,7 @@
 #include "ocr/page_analysis_p.h"
 
 #include <algorithm>
+#include <vector>
 #include <cmath>
 #include <memory>
 
@@ -55,6 +56,15 @@ PixPtr rotateClockwise(Pix *pix, int degrees)
 PixPtr halfSize(Pix *pix)
 {
     return PixPtr(pixGetDepth(pix) == 1 ? pixScaleToGray2(pix) : pixScaleAreaMap2(pix));
+}
+
+PixPtr doubleSize(Pix *pix)
+{
+    if (pixGetDepth(pix) == 1) {
+        PixPtr grey(pixConvert1To8(nullptr, pix, 255, 0));
+        return grey ? PixPtr(pixScaleGrayLI(grey.get(), 2.0f, 2.0f)) : PixPtr();
+    }
+    return PixPtr(pixScaleGrayLI(pix, 2.0f, 2.0f));
 }
 
 PixPtr deskew(Pix *pix, double *angle)
@@ -140,14 +150,16 @@ InkProfile measureInk(Pix *binary, int dpi)
     const auto partsGuard = std::unique_ptr<Pixa, void (*)(Pixa *)>(parts, [](Pixa *pixa) { pixaDestroy(&pixa); });
     ink.characterMask.reset(pixCreate(width, height, 1));
     if (!boxes || !parts || !ink.characterMask)
-        return InkProfile{0, 0, ink.pagePixels, {}};
+        return InkProfile{.pagePixels = ink.pagePixels};
     const int minHeight = mmToPixels(MinCharacterHeightMm, dpi), maxHeight = mmToPixels(MaxCharacterHeightMm, dpi);
     const int maxWidth = mmToPixels(MaxCharacterWidthMm, dpi);
+    std::vector<int> heights;
     for (int i = 0; i < boxaGetCount(boxes.get()); ++i) {
         l_int32 x = 0, y = 0, w = 0, h = 0;
         boxaGetBoxGeometry(boxes.get(), i, &x, &y, &w, &h);
         if (h < minHeight || h > maxHeight || w > maxWidth)
             continue;
+        heights.push_back(h);
         PixPtr part(pixaGetPix(parts, i, L_CLONE));
         if (!part)
             continue;
@@ -155,6 +167,11 @@ InkProfile measureInk(Pix *binary, int dpi)
         ++ink.characterBlobs;
     }
     ink.characterInk = countPixels(ink.characterMask.get());
+    if (!heights.empty()) {
+        const auto middle = heights.begin() + std::ptrdiff_t(heights.size() / 2);
+        std::nth_element(heights.begin(), middle, heights.end());
+        ink.medianCharacterHeight = *middle;
+    }
     return ink;
 }
 

@@ -25,6 +25,10 @@ PixPtr rotateClockwise(Pix *pix, int degrees);
 // grey pages are area-averaged. Null on failure.
 PixPtr halfSize(Pix *pix);
 
+// Twice the width and height, by linear interpolation: 1-bit pages become 8-bit grey
+// first, so strokes come out smooth rather than as doubled pixels. Null on failure.
+PixPtr doubleSize(Pix *pix);
+
 // Deskews `pix` (any depth) when Leptonica finds a confident skew of 0.1 degrees or
 // more. `angle` receives the correction applied, in degrees (0 when none). Null when
 // nothing was corrected (or on failure): `pix` is then straight as it is.
@@ -62,7 +66,8 @@ struct InkProfile {
     int characterBlobs = 0;     // character-sized connected components
     qint64 characterInk = 0;    // black pixels in them
     qint64 pagePixels = 0;
-    PixPtr characterMask;       // 1-bit: only the character-sized components
+    int medianCharacterHeight = 0;  // pixels, over the character-sized components; 0 when none
+    PixPtr characterMask{};     // 1-bit: only the character-sized components
 };
 InkProfile measureInk(Pix *binary, int dpi);
 
