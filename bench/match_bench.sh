@@ -20,7 +20,7 @@
 # choice never saw. "term frequencies" and "among candidates" turn on the step's
 # term_frequency (names and places) and thresholds.among_candidates; "one record per
 # person" turns on index.one_record_per_person (EM lets a query's candidates compete for
-# one match).
+# one match); "short forms" turns on short_forms on the forename (Harry and Henry).
 # The speed section also prints where the index build's time goes (adding the records,
 # sorting the entries, making the synthetic people) and its memory: the index's resident
 # size after the build and at its peak, and the whole process's peak. It then writes the
@@ -176,6 +176,11 @@ if [[ $only == *quality* ]]; then
   bot hist_suggested_one "$data/splink/historical_50k.csv" unique_id "$hist_fields" "$hist_suggested" "$among" "$one"
   run "  among candidates, one record per person" hist_suggested_one "${hist_data[@]}" --part 2/2
   run "  the same on half 1" hist_suggested_one "${hist_data[@]}" --part 1/2
+  # The same with short forms of forenames (short_forms on first_name).
+  sf() { sed -E 's/(first_name: \{value: "[^"]*", comparator: name)\}/\1, short_forms: true}/' <<< "$1"; }
+  bot hist_suggested_one_sf "$data/splink/historical_50k.csv" unique_id "$(sf "$hist_fields")" "$hist_suggested" "$among" "$one"
+  run "  the same, short forms of forenames" hist_suggested_one_sf "${hist_data[@]}" --part 2/2
+  run "  the same on half 1" hist_suggested_one_sf "${hist_data[@]}" --part 1/2
   run "historical_50k, all queries, among candidates" hist_among "${hist_data[@]}"
   echo "    keys chosen on half 1 (clerk eval --suggest-blocking --part 1/2 --max-comparisons 200):"
   echo "    $hist_suggested"

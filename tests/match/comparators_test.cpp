@@ -1,8 +1,12 @@
 #include "match/comparators.h"
+#include "match/match_settings.h"
+#include "match/name_variants.h"
 
 #include "match_test_support.h"
 
 #include <gtest/gtest.h>
+
+#include <QJsonObject>
 
 using namespace clerk::match;
 
@@ -130,4 +134,60 @@ TEST(ComparatorsTest, KnowsItsNamesAndRejectsOthers)
     auto bad = parseComparatorKind(QStringLiteral("soundex"));
     ASSERT_FALSE(bad.has_value());
     EXPECT_TRUE(bad.error().message().contains(QStringLiteral("jaro_winkler")));
+}
+
+// With short_forms, usual short forms of English forenames are the same name written
+// another way; without, they stay different names.
+TEST(ComparatorsTest, ShortFormsOfAForenameAreClose)
+{
+    const auto name = [](const char *a, const char *b, bool shortForms = true) {
+        return compare(ComparatorKind::Name, normaliseValue(ComparatorKind::Name, QString::fromLatin1(a)),
+                       normaliseValue(ComparatorKind::Name, QString::fromLatin1(b)), shortForms);
+    };
+    EXPECT_EQ(name("Harry", "Henry"), ComparisonLevel::Close);
+    EXPECT_EQ(name("Bill", "William"), ComparisonLevel::Close);
+    EXPECT_EQ(name("margaret", "Peggy"), ComparisonLevel::Close);
+    EXPECT_EQ(name("Bert", "Herbert"), ComparisonLevel::Close);
+    EXPECT_EQ(name("Bert", "Albert"), ComparisonLevel::Close);
+    // Two full names sharing a short form are not one name.
+    EXPECT_EQ(name("Albert", "Herbert"), ComparisonLevel::Different);
+    EXPECT_EQ(name("Alfred", "Frederick"), ComparisonLevel::Different);
+    EXPECT_EQ(name("Harry", "Hugh"), ComparisonLevel::Different);
+    EXPECT_EQ(name("Harry", "Henry", false), ComparisonLevel::Different);
+    EXPECT_EQ(name("Bill", "William", false), ComparisonLevel::Different);
+    EXPECT_TRUE(areNameVariants(u"ned", u"edward"));
+    EXPECT_FALSE(areNameVariants(u"edward", u"edward"));
+    EXPECT_FALSE(areNameVariants(u"smith", u"edward"));
+    // Other comparators do not use it.
+    EXPECT_EQ(compare(ComparatorKind::JaroWinkler, u"harry", u"henry"), ComparisonLevel::Different);
+}
+
+// A step's `short_forms: true` on a name field reaches the model's comparison.
+TEST(ComparatorsTest, ShortFormsAreSwitchedPerFieldByTheStep)
+{
+    const auto settingsWith = [](bool shortForms) {
+        QJsonObject forename{{QStringLiteral("comparator"), QStringLiteral("name")}};
+        if (shortForms)
+            forename.insert(QStringLiteral("short_forms"), true);
+        const QJsonObject params{{QStringLiteral("fields"),
+                                  QJsonObject{{QStringLiteral("forename"), forename},
+                                              {QStringLiteral("surname"), QJsonObject{{QStringLiteral("comparator"), QStringLiteral("name")}}}}}};
+        return MatchSettings::fromParams(params, {});
+    };
+    for (bool on : {false, true}) {
+        auto settings = settingsWith(on);
+        ASSERT_TRUE(settings.has_value());
+        const MatchModel &model = settings->model;
+        const int forename = model.fieldIndex(QStringLiteral("forename"));
+        EXPECT_EQ(model.fields()[forename].shortForms, on);
+        const auto record = [&](const char *first) {
+            QStringList values(model.fieldCount());
+            values[forename] = QString::fromLatin1(first);
+            values[model.fieldIndex(QStringLiteral("surname"))] = QStringLiteral("Smith");
+            return MatchRecord::fromRaw(QStringLiteral("r"), model.fieldSpecs(), values);
+        };
+        const ComparisonVector levels = model.compare(record("Harry"), record("Henry"));
+        EXPECT_EQ(levels[static_cast<size_t>(forename)], on ? ComparisonLevel::Close : ComparisonLevel::Different);
+        EXPECT_EQ(model.toJson().value(QStringLiteral("fields")).toObject().value(QStringLiteral("forename")).toObject().contains(QStringLiteral("short_forms")), on);
+    }
 }

@@ -37,12 +37,24 @@ TEST(SwappedNamesTest, ForenameAndSurnameTheOtherWayRoundAreClose)
               (ComparisonVector{L::Close, L::Close, L::Missing}));
 }
 
-TEST(SwappedNamesTest, AForenameThatIsTheRecordsSurnameIsPartialWhenTheOtherIsMissing)
+TEST(SwappedNamesTest, ALoneNameThatIsTheRecordsOtherNameIsComparedAsThatField)
 {
+    // "Morus" given as the forename, the surname left empty: it is compared as the surname.
     EXPECT_EQ(levels({QStringLiteral("Morus"), QString(), QString()}, {QStringLiteral("Alexander"), QStringLiteral("Morus"), QString()}),
-              (ComparisonVector{L::Partial, L::Missing, L::Missing}));
+              (ComparisonVector{L::Missing, L::Exact, L::Missing}));
     EXPECT_EQ(levels({QString(), QStringLiteral("Alexander"), QString()}, {QStringLiteral("Alexander"), QStringLiteral("Morus"), QString()}),
-              (ComparisonVector{L::Missing, L::Partial, L::Missing}));
+              (ComparisonVector{L::Exact, L::Missing, L::Missing}));
+    // A typo keeps its level ("philips" against the surname "phillips").
+    EXPECT_EQ(levels({QStringLiteral("Philips"), QString(), QString()}, {QStringLiteral("Edward"), QStringLiteral("Phillips"), QString()}),
+              (ComparisonVector{L::Missing, L::Close, L::Missing}));
+    // So it weighs what an agreeing surname weighs, not less.
+    const MatchModel model = personModel();
+    const ComparisonVector lone = levels({QStringLiteral("Morus"), QString(), QString()},
+                                         {QStringLiteral("Alexander"), QStringLiteral("Morus"), QString()});
+    EXPECT_DOUBLE_EQ(model.score(lone), model.weight(1, L::Exact));
+    // A lone name that agrees with neither field stays as it was.
+    EXPECT_EQ(levels({QStringLiteral("Brown"), QString(), QString()}, {QStringLiteral("Alexander"), QStringLiteral("Morus"), QString()}),
+              (ComparisonVector{L::Different, L::Missing, L::Missing}));
 }
 
 TEST(SwappedNamesTest, DirectAgreementIsNeverTurnedIntoASwap)

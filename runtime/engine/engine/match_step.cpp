@@ -444,6 +444,10 @@ struct MatchParams {
                                          "records: an agreeing common surname counts for less than a rare one (u of "
                                          "the value is its share of the records, at least 0.001)."))
                 .withDefault(false),
+            ParamSpec::of(QStringLiteral("short_forms"), ValueType::Boolean,
+                          QStringLiteral("For the name comparator: take a forename and its usual English short form "
+                                         "(Harry and Henry, Peggy and Margaret) as close, not different."))
+                .withDefault(false),
         },
         QStringLiteral("A field to compare."));
     ParamSpec index = ParamSpec::object(QStringLiteral("index"),

@@ -1,5 +1,6 @@
 #include "match/comparators.h"
 
+#include "match/name_variants.h"
 #include "match/string_similarity.h"
 
 #include <QDate>
@@ -186,12 +187,12 @@ std::optional<ComparisonLevel> compareNameWords(QStringView a, QStringView b)
     return std::nullopt;
 }
 
-ComparisonLevel compareNames(QStringView a, QStringView b)
+ComparisonLevel compareNames(QStringView a, QStringView b, bool shortForms)
 {
     if (a == b)
         return ComparisonLevel::Exact;
     const double similarity = jaroWinkler(a, b);
-    if (similarity >= 0.92)
+    if (similarity >= 0.92 || (shortForms && areNameVariants(a, b)))
         return ComparisonLevel::Close;
     const std::optional<ComparisonLevel> byWords = compareNameWords(a, b);
     if (byWords == ComparisonLevel::Close)
@@ -206,19 +207,23 @@ ComparisonLevel compareNames(QStringView a, QStringView b)
 } // namespace
 
 void compareSwappedNames(QStringView queryA, QStringView queryB, QStringView candidateA, QStringView candidateB,
-                         ComparisonLevel &levelA, ComparisonLevel &levelB)
+                         ComparisonLevel &levelA, ComparisonLevel &levelB, bool shortForms)
 {
     const auto agrees = [](ComparisonLevel level) { return level == ComparisonLevel::Exact || level == ComparisonLevel::Close; };
     if (agrees(levelA) || agrees(levelB))
         return;
-    const ComparisonLevel crossA = queryA.isEmpty() || candidateB.isEmpty() ? ComparisonLevel::Missing : compareNames(queryA, candidateB);
-    const ComparisonLevel crossB = queryB.isEmpty() || candidateA.isEmpty() ? ComparisonLevel::Missing : compareNames(queryB, candidateA);
+    const ComparisonLevel crossA =
+        queryA.isEmpty() || candidateB.isEmpty() ? ComparisonLevel::Missing : compareNames(queryA, candidateB, shortForms);
+    const ComparisonLevel crossB =
+        queryB.isEmpty() || candidateA.isEmpty() ? ComparisonLevel::Missing : compareNames(queryB, candidateA, shortForms);
     if (agrees(crossA) && agrees(crossB)) {
         levelA = levelB = ComparisonLevel::Close;
     } else if (agrees(crossA) && crossB == ComparisonLevel::Missing && levelB == ComparisonLevel::Missing) {
-        levelA = ComparisonLevel::Partial;
+        levelB = crossA;  // the lone name is the candidate's other name: weigh it as that field
+        levelA = ComparisonLevel::Missing;
     } else if (agrees(crossB) && crossA == ComparisonLevel::Missing && levelA == ComparisonLevel::Missing) {
-        levelB = ComparisonLevel::Partial;
+        levelA = crossB;
+        levelB = ComparisonLevel::Missing;
     }
 }
 
@@ -301,7 +306,7 @@ QString normaliseValue(ComparatorKind kind, QStringView raw)
     return cleanText(raw);
 }
 
-ComparisonLevel compare(ComparatorKind kind, QStringView query, QStringView candidate)
+ComparisonLevel compare(ComparatorKind kind, QStringView query, QStringView candidate, bool shortForms)
 {
     if (query.isEmpty() || candidate.isEmpty())
         return ComparisonLevel::Missing;
@@ -326,7 +331,7 @@ ComparisonLevel compare(ComparatorKind kind, QStringView query, QStringView cand
             return ComparisonLevel::Partial;
         return similarity >= 0.8 ? ComparisonLevel::Weak : ComparisonLevel::Different;
     }
-    case ComparatorKind::Name: return compareNames(query, candidate);
+    case ComparatorKind::Name: return compareNames(query, candidate, shortForms);
     case ComparatorKind::Date: return compareDates(query, candidate);
     case ComparatorKind::Postcode: return comparePostcodes(query, candidate);
     case ComparatorKind::NhsNumber: return compareNhsNumbers(query, candidate);

@@ -10,10 +10,12 @@
 //   exact         equal            -                             -                       -                     otherwise
 //   levenshtein   equal            similarity >= 0.8             >= 0.6                  -                     otherwise
 //   jaro_winkler  equal            similarity >= 0.94            >= 0.88                 >= 0.8                otherwise
-//   name          equal            Jaro-Winkler >= 0.92, or the  same NYSIIS code, or    Jaro-Winkler >= 0.8   otherwise
+//   name          equal            Jaro-Winkler >= 0.92, the     same NYSIIS code, or    Jaro-Winkler >= 0.8   otherwise
 //                                  same words in another order   a one-word name among
 //                                  ("smith jones"/"jones smith") the other's words
-//                                                                ("tweedie"/"alec-tweedie")
+//                                  or, with short forms on, a    ("tweedie"/"alec-tweedie")
+//                                  usual short form ("harry"/
+//                                  "henry", name_variants.h)
 //   date          equal            day/month swap, one-digit     same year and month     same year             otherwise
 //                                  typo or adjacent swap         or same year and day
 //   postcode      same unit        same sector (UK) / one edit   same district (UK)      same area (UK) /      otherwise
@@ -64,16 +66,19 @@ bool comparatorUsesLevel(ComparatorKind kind, ComparisonLevel level);
 // NHS numbers and identifiers their digits and letters only. Empty means missing.
 QString normaliseValue(ComparatorKind kind, QStringView raw);
 
-// Compares two normalised values.
-ComparisonLevel compare(ComparatorKind kind, QStringView query, QStringView candidate);
+// Compares two normalised values. `shortForms` (a name field's short_forms key) makes the
+// `name` comparator take a forename and its usual short form as Close.
+ComparisonLevel compare(ComparatorKind kind, QStringView query, QStringView candidate, bool shortForms = false);
 
 // Forename and surname written the other way round: `levels` holds the direct levels of
 // name fields a and b; when neither agrees directly (Exact or Close) but the query's a
-// agrees with the candidate's b and its b with the candidate's a, both become Close; when
-// only one crosses (the query's other name missing, "Morus" as a forename against surname
-// "Morus"), that one becomes Partial.
+// agrees with the candidate's b and its b with the candidate's a, both become Close. When
+// the query gives one name only and it agrees with the candidate's other field ("Morus" as
+// the forename, against surname "Morus"), the lone name is compared as that field: the
+// other field gets the crosswise level and the lone name's own field becomes Missing, so
+// it weighs what an agreeing surname (or forename) weighs.
 void compareSwappedNames(QStringView queryA, QStringView queryB, QStringView candidateA, QStringView candidateB,
-                         ComparisonLevel &levelA, ComparisonLevel &levelB);
+                         ComparisonLevel &levelA, ComparisonLevel &levelB, bool shortForms = false);
 
 // Date helpers on normalised YYYYMMDD values.
 bool isCompleteDate(QStringView normalised);  // 8 digits forming a real calendar date

@@ -161,7 +161,8 @@ ComparisonVector MatchModel::compare(const MatchRecord &query, const MatchRecord
     ComparisonVector levels(static_cast<size_t>(m_fields.size()), ComparisonLevel::Missing);
     for (qsizetype f = 0; f < m_fields.size(); ++f) {
         if (f < query.values.size() && f < candidate.values.size())
-            levels[static_cast<size_t>(f)] = match::compare(m_fields[f].comparator, query.values[f], candidate.values[f]);
+            levels[static_cast<size_t>(f)] =
+                match::compare(m_fields[f].comparator, query.values[f], candidate.values[f], m_fields[f].shortForms);
     }
     // Forename and surname the other way round: each two name fields, crosswise.
     for (qsizetype a = 0; a < m_fields.size(); ++a) {
@@ -169,7 +170,8 @@ ComparisonVector MatchModel::compare(const MatchRecord &query, const MatchRecord
             if (m_fields[a].comparator != ComparatorKind::Name || m_fields[b].comparator != ComparatorKind::Name)
                 continue;
             compareSwappedNames(query.values.value(a), query.values.value(b), candidate.values.value(a),
-                                candidate.values.value(b), levels[static_cast<size_t>(a)], levels[static_cast<size_t>(b)]);
+                                candidate.values.value(b), levels[static_cast<size_t>(a)], levels[static_cast<size_t>(b)],
+                                m_fields[a].shortForms || m_fields[b].shortForms);
         }
     }
     return levels;
@@ -217,6 +219,8 @@ QJsonObject MatchModel::toJson() const
                            {QStringLiteral("u"), u}};
         if (field.termFrequency)
             object.insert(QStringLiteral("term_frequency"), true);
+        if (field.shortForms)
+            object.insert(QStringLiteral("short_forms"), true);
         fields.insert(field.name, object);
     }
     return {{QStringLiteral("prior"), m_prior}, {QStringLiteral("fields"), fields}};
@@ -249,6 +253,8 @@ QString MatchModel::toYaml(const QStringList &valueTemplates, const QStringList 
                     .arg(toString(field.comparator), m.join(QStringLiteral(", ")), u.join(QStringLiteral(", ")));
         if (field.termFrequency || defaultTermFrequency(field.comparator))
             yaml += QStringLiteral("    term_frequency: %1\n").arg(field.termFrequency ? u"true" : u"false");
+        if (field.shortForms)
+            yaml += QStringLiteral("    short_forms: true\n");
     }
     return yaml;
 }

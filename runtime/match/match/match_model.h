@@ -40,6 +40,7 @@ struct FieldModel {
     LevelProbabilities m{};  // P(level | same person)
     LevelProbabilities u{};  // P(level | different people)
     bool termFrequency = false;  // weigh exact agreement by the value's frequency
+    bool shortForms = false;     // `name`: a forename and its usual short form are Close (name_variants.h)
 };
 
 // Whether a field of this comparator weighs exact agreement by the value's frequency

@@ -30,6 +30,7 @@ Result<MatchSettings> MatchSettings::fromParams(const QJsonObject &params, const
             (key == QLatin1String("m") ? model.m : model.u) = *probabilities;
         }
         model.termFrequency = field.value(QStringLiteral("term_frequency")).toBool(model.termFrequency);
+        model.shortForms = field.value(QStringLiteral("short_forms")).toBool(false);
         fieldModels.append(model);
         settings.valueTemplates.append(field.value(QStringLiteral("value")).toString());
         settings.columns.fieldColumns.append(field.value(QStringLiteral("column")).toString(it.key()));
