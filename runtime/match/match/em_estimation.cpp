@@ -1,40 +1,53 @@
 #include "match/em_estimation.h"
 
+#include "match/em_patterns_p.h"
 #include "match/one_to_one_em.h"
 
 #include <QHash>
 
+#include <algorithm>
 #include <cmath>
 
 namespace clerk::match {
 
-namespace {
-
-// Identical comparison vectors are counted once: real data has a few thousand patterns
-// even for millions of pairs.
-struct Pattern {
-    ComparisonVector levels;
-    double count = 0;
-};
-
-QList<Pattern> countPatterns(const QList<ComparisonVector> &pairs)
+PatternIndex indexPatterns(const QList<ComparisonVector> &pairs)
 {
-    QHash<QByteArray, qsizetype> index;
-    QList<Pattern> patterns;
+    PatternIndex patterns;
+    QHash<QByteArray, int> ids;
+    patterns.ofPair.reserve(static_cast<size_t>(pairs.size()));
     for (const ComparisonVector &levels : pairs) {
         const QByteArray key(reinterpret_cast<const char *>(levels.data()), static_cast<qsizetype>(levels.size()));
-        auto it = index.find(key);
-        if (it == index.end()) {
-            index.insert(key, patterns.size());
-            patterns.append({levels, 1.0});
-        } else {
-            patterns[*it].count += 1.0;
+        auto it = ids.find(key);
+        if (it == ids.end()) {
+            it = ids.insert(key, static_cast<int>(patterns.levels.size()));
+            patterns.levels.append(levels);
+            patterns.counts.push_back(0.0);
         }
+        patterns.counts[static_cast<size_t>(*it)] += 1.0;
+        patterns.ofPair.push_back(*it);
     }
     return patterns;
 }
 
-} // namespace
+double refitLevels(ComparatorKind comparator, LevelProbabilities &probabilities, const LevelProbabilities &counts)
+{
+    double sum = 0;
+    LevelProbabilities next{};
+    for (int l = 0; l < kLevelCount; ++l) {
+        if (!comparatorUsesLevel(comparator, static_cast<ComparisonLevel>(l)))
+            continue;
+        next[static_cast<size_t>(l)] = counts[static_cast<size_t>(l)] + 1e-3;
+        sum += next[static_cast<size_t>(l)];
+    }
+    double change = 0;
+    for (int l = 0; l < kLevelCount; ++l) {
+        const size_t i = static_cast<size_t>(l);
+        next[i] = sum > 0 ? next[i] / sum : probabilities[i];
+        change = std::max(change, std::abs(next[i] - probabilities[i]));
+    }
+    probabilities = next;
+    return change;
+}
 
 Result<MatchModel> withUFromRandomPairs(const MatchModel &start, const QList<ComparisonVector> &randomPairs)
 {
@@ -66,7 +79,7 @@ Result<EmResult> estimateByEm(const MatchModel &start, const QList<ComparisonVec
 {
     if (pairs.isEmpty())
         return fail(Error::invalidArgument(QStringLiteral("EM needs candidate pairs; none were given")));
-    const QList<Pattern> patterns = countPatterns(pairs);
+    const PatternIndex patterns = indexPatterns(pairs);
     QList<FieldModel> fields = start.fields();
     const size_t fieldCount = static_cast<size_t>(fields.size());
     double prior = start.prior();
@@ -77,51 +90,36 @@ Result<EmResult> estimateByEm(const MatchModel &start, const QList<ComparisonVec
         std::vector<LevelProbabilities> uCounts(fieldCount, LevelProbabilities{});
         double matchTotal = 0, total = 0;
         // E step: the probability that each pattern is a match, under the current guess.
-        for (const Pattern &pattern : patterns) {
+        for (qsizetype n = 0; n < patterns.levels.size(); ++n) {
+            const ComparisonVector &levels = patterns.levels[n];
+            const double count = patterns.counts[static_cast<size_t>(n)];
             double logM = std::log(prior), logU = std::log(1.0 - prior);
-            for (size_t f = 0; f < fieldCount && f < pattern.levels.size(); ++f) {
-                const ComparisonLevel level = pattern.levels[f];
+            for (size_t f = 0; f < fieldCount && f < levels.size(); ++f) {
+                const ComparisonLevel level = levels[f];
                 if (level == ComparisonLevel::Missing)
                     continue;
                 logM += std::log(std::max(fields[static_cast<qsizetype>(f)].m[static_cast<size_t>(level)], 1e-12));
                 logU += std::log(std::max(fields[static_cast<qsizetype>(f)].u[static_cast<size_t>(level)], 1e-12));
             }
             const double p = 1.0 / (1.0 + std::exp(logU - logM));
-            matchTotal += p * pattern.count;
-            total += pattern.count;
-            for (size_t f = 0; f < fieldCount && f < pattern.levels.size(); ++f) {
-                const ComparisonLevel level = pattern.levels[f];
+            matchTotal += p * count;
+            total += count;
+            for (size_t f = 0; f < fieldCount && f < levels.size(); ++f) {
+                const ComparisonLevel level = levels[f];
                 if (level == ComparisonLevel::Missing)
                     continue;
-                mCounts[f][static_cast<size_t>(level)] += p * pattern.count;
-                uCounts[f][static_cast<size_t>(level)] += (1.0 - p) * pattern.count;
+                mCounts[f][static_cast<size_t>(level)] += p * count;
+                uCounts[f][static_cast<size_t>(level)] += (1.0 - p) * count;
             }
         }
-        // M step: new m, u and prior from the expected counts (a small pseudo-count keeps
-        // levels never seen from becoming certain impossibilities).
+        // M step: new m, u and prior from the expected counts.
         double change = 0;
         for (size_t f = 0; f < fieldCount; ++f) {
             FieldModel &field = fields[static_cast<qsizetype>(f)];
-            auto update = [&](LevelProbabilities &probabilities, const LevelProbabilities &counts) {
-                double sum = 0;
-                LevelProbabilities next{};
-                for (int l = 0; l < kLevelCount; ++l) {
-                    if (!comparatorUsesLevel(field.comparator, static_cast<ComparisonLevel>(l)))
-                        continue;
-                    next[static_cast<size_t>(l)] = counts[static_cast<size_t>(l)] + 1e-3;
-                    sum += next[static_cast<size_t>(l)];
-                }
-                for (int l = 0; l < kLevelCount; ++l) {
-                    const size_t i = static_cast<size_t>(l);
-                    next[i] = sum > 0 ? next[i] / sum : probabilities[i];
-                    change = std::max(change, std::abs(next[i] - probabilities[i]));
-                }
-                probabilities = next;
-            };
             if (options.estimateM)
-                update(field.m, mCounts[f]);
+                change = std::max(change, refitLevels(field.comparator, field.m, mCounts[f]));
             if (options.estimateU)
-                update(field.u, uCounts[f]);
+                change = std::max(change, refitLevels(field.comparator, field.u, uCounts[f]));
         }
         const double nextPrior = std::clamp(matchTotal / total, 1e-9, 1.0 - 1e-9);
         change = std::max(change, std::abs(nextPrior - prior));

@@ -185,10 +185,9 @@ Result<FittedModel> estimateModel(const MatchModel &start, const EvaluationSet &
     for (const auto &c : set.candidates)
         total += static_cast<qsizetype>(c.size());
     const qsizetype stride = std::max<qsizetype>(1, total / kCandidatePairSample + 1);
-    const bool oneToOne = oneRecordPerPerson;
     QList<int> perQuery;
     for (qsizetype q = 0; q < set.queryRecords.size(); q += stride) {
-        if (oneToOne)
+        if (oneRecordPerPerson)
             perQuery.append(static_cast<int>(set.candidates[static_cast<size_t>(q)].size()));
         for (std::uint32_t position : set.candidates[static_cast<size_t>(q)])
             pairs.append(start.compare(set.queryRecords[q], index.record(position)));
@@ -212,7 +211,7 @@ Result<FittedModel> estimateModel(const MatchModel &start, const EvaluationSet &
             block.blockedFields.append(part.field);
         for (qsizetype q = 0; q < set.queryRecords.size() && block.pairs.size() < kPairsPerKey; q += stride) {
             const auto positions = index.candidatePositions(set.queryRecords[q], k);
-            if (oneToOne)
+            if (oneRecordPerPerson)
                 block.perQuery.append(static_cast<int>(positions.size()));
             for (std::uint32_t position : positions)
                 block.pairs.append(start.compare(set.queryRecords[q], index.record(position)));

@@ -1,6 +1,6 @@
 #include "match/one_to_one_em.h"
 
-#include <QHash>
+#include "match/em_patterns_p.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,29 +8,6 @@
 namespace clerk::match {
 
 namespace {
-
-// Each distinct comparison vector once, and which one each pair is.
-struct Patterns {
-    QList<ComparisonVector> levels;
-    std::vector<int> ofPair;
-};
-
-Patterns indexPatterns(const QList<ComparisonVector> &pairs)
-{
-    Patterns patterns;
-    QHash<QByteArray, int> ids;
-    patterns.ofPair.reserve(static_cast<size_t>(pairs.size()));
-    for (const ComparisonVector &levels : pairs) {
-        const QByteArray key(reinterpret_cast<const char *>(levels.data()), static_cast<qsizetype>(levels.size()));
-        auto it = ids.find(key);
-        if (it == ids.end()) {
-            it = ids.insert(key, static_cast<int>(patterns.levels.size()));
-            patterns.levels.append(levels);
-        }
-        patterns.ofPair.push_back(*it);
-    }
-    return patterns;
-}
 
 // m/u of each pattern over its fields with a value (capped so it stays finite).
 std::vector<double> likelihoodRatios(const QList<FieldModel> &fields, const QList<ComparisonVector> &patterns)
@@ -52,13 +29,11 @@ std::vector<double> likelihoodRatios(const QList<FieldModel> &fields, const QLis
     return ratios;
 }
 
-// m from the expected matches per pattern (a small pseudo-count, as estimateByEm); the
-// largest change.
+// m from the expected matches per pattern; the largest change.
 double updateM(QList<FieldModel> &fields, const QList<ComparisonVector> &patterns, const std::vector<double> &matchMass)
 {
     double change = 0;
     for (qsizetype f = 0; f < fields.size(); ++f) {
-        FieldModel &field = fields[f];
         LevelProbabilities counts{};
         for (qsizetype p = 0; p < patterns.size(); ++p) {
             const ComparisonLevel level = static_cast<size_t>(f) < patterns[p].size() ? patterns[p][static_cast<size_t>(f)]
@@ -66,16 +41,7 @@ double updateM(QList<FieldModel> &fields, const QList<ComparisonVector> &pattern
             if (level != ComparisonLevel::Missing)
                 counts[static_cast<size_t>(level)] += matchMass[static_cast<size_t>(p)];
         }
-        double sum = 0;
-        for (int l = 0; l < kLevelCount; ++l) {
-            const size_t i = static_cast<size_t>(l);
-            counts[i] = comparatorUsesLevel(field.comparator, static_cast<ComparisonLevel>(l)) ? counts[i] + 1e-3 : 0;
-            sum += counts[i];
-        }
-        for (size_t i = 0; i < counts.size() && sum > 0; ++i) {
-            change = std::max(change, std::abs(counts[i] / sum - field.m[i]));
-            field.m[i] = counts[i] / sum;
-        }
+        change = std::max(change, refitLevels(fields[f].comparator, fields[f].m, counts));
     }
     return change;
 }
@@ -92,7 +58,7 @@ Result<EmResult> estimateOneToOne(const MatchModel &start, const QList<Compariso
         return fail(Error::invalidArgument(QStringLiteral("one-to-one EM needs pairs grouped by query (%1 pairs, %2 grouped)")
                                                .arg(pairs.size())
                                                .arg(grouped)));
-    const Patterns patterns = indexPatterns(pairs);
+    const PatternIndex patterns = indexPatterns(pairs);
     QList<FieldModel> fields = start.fields();
     double share = 0.5;  // π: queries whose true record is among their pairs
     double matches = 0;
